@@ -1,0 +1,44 @@
+//! Command-line arguments (clap). Parsing only: each subcommand is run by
+//! its own module.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "redstep",
+    version,
+    about = "A terminal playground that shows how Redis Lua scripts really behave"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run Redis commands against the embedded engine and print the replies
+    /// as redis-cli does: from the arguments, or one per line from a file or
+    /// standard input (redis-cli quoting).
+    Exec {
+        /// Print replies as `redis-cli --raw` does.
+        #[arg(long)]
+        raw: bool,
+        /// Read commands from this file, one per line.
+        #[arg(short = 'f', long = "file")]
+        file: Option<PathBuf>,
+        /// One command and its arguments, e.g. `SET a 42`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
+    Serve {
+        #[arg(long, default_value_t = 6379)]
+        port: u16,
+        /// Address to listen on; anything but loopback exposes the engine to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+    },
+}

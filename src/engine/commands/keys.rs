@@ -1,0 +1,574 @@
+//! Generic key commands: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, expiry,
+//! RANDOMKEY, COPY, TOUCH, SORT.
+
+use std::collections::VecDeque;
+
+use crate::engine::errors::{self, err};
+use crate::engine::numbers::{parse_i64, strtod};
+use crate::engine::table::{flags::*, CommandSpec};
+use crate::engine::value::{Bytes, Kind, Value};
+use crate::engine::{glob, CommandResult, Ctx, Reply};
+
+use super::{eq, int_arg};
+
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+const KEY12: (i32, i32, i32) = (1, 2, 1);
+const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("del", -2, WRITE, ALLKEYS, del),
+    CommandSpec::new("unlink", -2, WRITE | FAST, ALLKEYS, del),
+    CommandSpec::new("exists", -2, READONLY | FAST, ALLKEYS, exists),
+    CommandSpec::new("touch", -2, READONLY | FAST, ALLKEYS, exists),
+    CommandSpec::new("type", 2, READONLY | FAST, KEY1, key_type),
+    CommandSpec::new("keys", 2, READONLY, (0, 0, 0), keys),
+    CommandSpec::new("scan", -2, READONLY, (0, 0, 0), scan),
+    CommandSpec::new("randomkey", 1, READONLY, (0, 0, 0), randomkey),
+    CommandSpec::new("rename", 3, WRITE, KEY12, rename),
+    CommandSpec::new("renamenx", 3, WRITE | FAST, KEY12, renamenx),
+    CommandSpec::new("copy", -3, WRITE | DENYOOM, KEY12, copy),
+    CommandSpec::new("expire", -3, WRITE | FAST, KEY1, expire),
+    CommandSpec::new("pexpire", -3, WRITE | FAST, KEY1, pexpire),
+    CommandSpec::new("expireat", -3, WRITE | FAST, KEY1, expireat),
+    CommandSpec::new("pexpireat", -3, WRITE | FAST, KEY1, pexpireat),
+    CommandSpec::new("ttl", 2, READONLY | FAST, KEY1, ttl),
+    CommandSpec::new("pttl", 2, READONLY | FAST, KEY1, pttl),
+    CommandSpec::new("expiretime", 2, READONLY | FAST, KEY1, expiretime),
+    CommandSpec::new("pexpiretime", 2, READONLY | FAST, KEY1, pexpiretime),
+    CommandSpec::new("persist", 2, WRITE | FAST, KEY1, persist),
+    CommandSpec::new("sort", -2, WRITE | DENYOOM, KEY1, sort),
+    CommandSpec::new("sort_ro", -2, READONLY, KEY1, sort_ro),
+];
+
+fn del(ctx: &mut Ctx) -> CommandResult {
+    let db = ctx.db();
+    let mut deleted = 0;
+    for i in 1..ctx.argv.len() {
+        let key = ctx.argv[i].clone();
+        if ctx.exists(&key) {
+            ctx.ks().remove(db, &key);
+            deleted += 1;
+        }
+    }
+    Ok(Reply::Int(deleted))
+}
+
+fn exists(ctx: &mut Ctx) -> CommandResult {
+    let mut count = 0;
+    for i in 1..ctx.argv.len() {
+        let key = ctx.argv[i].clone();
+        if ctx.exists(&key) {
+            count += 1;
+        }
+    }
+    Ok(Reply::Int(count))
+}
+
+fn key_type(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    Ok(Reply::status(
+        ctx.value(&key).map(|v| v.kind().name()).unwrap_or("none"),
+    ))
+}
+
+/// Live keys of the selected database matching a pattern ("*" matches all,
+/// as Redis special-cases it).
+fn matching_keys(ctx: &Ctx, pattern: &[u8]) -> Vec<Bytes> {
+    let all = pattern == b"*";
+    ctx.engine
+        .keyspace
+        .db(ctx.db())
+        .iter()
+        .filter(|(k, e)| {
+            e.expire_at.is_none_or(|t| t > ctx.now) && (all || glob::matches(pattern, k, false))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn keys(ctx: &mut Ctx) -> CommandResult {
+    let pattern = ctx.arg(1).to_vec();
+    Ok(Reply::bulks(matching_keys(ctx, &pattern)))
+}
+
+/// MATCH / COUNT / TYPE options of the SCAN family, from argument `from`.
+pub struct ScanOptions {
+    pub pattern: Option<Bytes>,
+    pub count: usize,
+    pub kind: Option<Bytes>,
+}
+
+pub fn scan_options(ctx: &Ctx, from: usize, allow_type: bool) -> Result<ScanOptions, Reply> {
+    let mut options = ScanOptions {
+        pattern: None,
+        count: 10,
+        kind: None,
+    };
+    let mut i = from;
+    while i < ctx.argv.len() {
+        let more = ctx.argv.len() - i - 1;
+        if eq(ctx.arg(i), "count") && more >= 1 {
+            let n = int_arg(ctx, i + 1)?;
+            if n < 1 {
+                return Err(err(errors::SYNTAX));
+            }
+            options.count = n as usize;
+            i += 2;
+        } else if eq(ctx.arg(i), "match") && more >= 1 {
+            let p = ctx.arg(i + 1).to_vec();
+            options.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if allow_type && eq(ctx.arg(i), "type") && more >= 1 {
+            options.kind = Some(ctx.arg(i + 1).to_ascii_lowercase());
+            i += 2;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+    }
+    Ok(options)
+}
+
+/// A SCAN cursor: an unsigned 64-bit decimal.
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| err("ERR invalid cursor"))
+}
+
+fn scan(ctx: &mut Ctx) -> CommandResult {
+    let cursor = parse_cursor(ctx.arg(1))?;
+    let options = scan_options(ctx, 2, true)?;
+    let db = ctx.engine.keyspace.db(ctx.db());
+    // The cursor counts the positions not yet visited, walking from the end
+    // of the table to its start: a key removed mid-scan moves the last key
+    // (already visited) into its slot, so no live key is ever skipped.
+    let mut position = if cursor == 0 {
+        db.len()
+    } else {
+        (cursor as usize).min(db.len())
+    };
+    let mut keys = Vec::new();
+    let mut visited = 0;
+    while position > 0 && visited < options.count {
+        position -= 1;
+        visited += 1;
+        let (key, entry) = db.get_index(position).expect("in range");
+        if entry.expire_at.is_some_and(|t| t <= ctx.now) {
+            continue;
+        }
+        if options
+            .pattern
+            .as_ref()
+            .is_some_and(|p| !glob::matches(p, key, false))
+        {
+            continue;
+        }
+        if options
+            .kind
+            .as_ref()
+            .is_some_and(|t| t.as_slice() != entry.value.kind().name().as_bytes())
+        {
+            continue;
+        }
+        keys.push(key.clone());
+    }
+    Ok(Reply::Array(vec![
+        Reply::bulk(position.to_string()),
+        Reply::bulks(keys),
+    ]))
+}
+
+fn randomkey(ctx: &mut Ctx) -> CommandResult {
+    let db = ctx.engine.keyspace.db(ctx.db());
+    let live: Vec<usize> = (0..db.len())
+        .filter(|i| {
+            db.get_index(*i)
+                .is_some_and(|(_, e)| e.expire_at.is_none_or(|t| t > ctx.now))
+        })
+        .collect();
+    if live.is_empty() {
+        return Ok(Reply::Nil);
+    }
+    let (key, _) = db
+        .get_index(live[fastrand::usize(..live.len())])
+        .expect("in range");
+    Ok(Reply::bulk(key))
+}
+
+fn rename_generic(ctx: &mut Ctx, nx: bool) -> CommandResult {
+    let (src, dst) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    let db = ctx.db();
+    let Some(entry) = ctx.lookup(&src).cloned() else {
+        return Err(err(errors::NO_SUCH_KEY));
+    };
+    if src == dst {
+        return Ok(if nx { Reply::Int(0) } else { Reply::ok() });
+    }
+    if ctx.exists(&dst) {
+        if nx {
+            return Ok(Reply::Int(0));
+        }
+        ctx.ks().remove(db, &dst);
+    }
+    ctx.ks().remove(db, &src);
+    ctx.ks().put(db, &dst, entry.value, entry.expire_at);
+    Ok(if nx { Reply::Int(1) } else { Reply::ok() })
+}
+
+fn rename(ctx: &mut Ctx) -> CommandResult {
+    rename_generic(ctx, false)
+}
+
+fn renamenx(ctx: &mut Ctx) -> CommandResult {
+    rename_generic(ctx, true)
+}
+
+fn copy(ctx: &mut Ctx) -> CommandResult {
+    let (src, dst) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    let mut target = ctx.db();
+    let mut replace = false;
+    let mut i = 3;
+    while i < ctx.argv.len() {
+        if eq(ctx.arg(i), "replace") {
+            replace = true;
+            i += 1;
+        } else if eq(ctx.arg(i), "db") && i + 1 < ctx.argv.len() {
+            let n = parse_i64(ctx.arg(i + 1))
+                .filter(|n| i32::try_from(*n).is_ok())
+                .ok_or_else(|| err(errors::NOT_INTEGER))?;
+            target = usize::try_from(n)
+                .ok()
+                .filter(|n| *n < crate::engine::keyspace::DATABASES)
+                .ok_or_else(|| err(errors::DB_INDEX))?;
+            i += 2;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+    }
+    if src == dst && target == ctx.db() {
+        return Err(err(errors::SAME_OBJECT));
+    }
+    let Some(entry) = ctx.lookup(&src).cloned() else {
+        return Ok(Reply::Int(0));
+    };
+    let now = ctx.now;
+    ctx.ks().expire_if_needed(target, &dst, now);
+    if ctx.engine.keyspace.db(target).entry(&dst).is_some() {
+        if !replace {
+            return Ok(Reply::Int(0));
+        }
+        ctx.ks().remove(target, &dst);
+    }
+    ctx.ks().put(target, &dst, entry.value, entry.expire_at);
+    Ok(Reply::Int(1))
+}
+
+// ---- expiry ----------------------------------------------------------------
+
+#[derive(Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+fn expire_flags(ctx: &Ctx) -> Result<ExpireFlags, Reply> {
+    let mut f = ExpireFlags::default();
+    for arg in &ctx.argv[3..] {
+        match arg.to_ascii_lowercase().as_slice() {
+            b"nx" => f.nx = true,
+            b"xx" => f.xx = true,
+            b"gt" => f.gt = true,
+            b"lt" => f.lt = true,
+            _ => {
+                return Err(Reply::Error(errors::sanitize(
+                    [b"ERR Unsupported option ".as_slice(), arg].concat(),
+                )));
+            }
+        }
+    }
+    if f.nx && (f.xx || f.gt || f.lt) {
+        return Err(err(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if f.gt && f.lt {
+        return Err(err(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(f)
+}
+
+pub fn invalid_expire(name: &str) -> Reply {
+    Reply::error(format!("ERR invalid expire time in '{name}' command"))
+}
+
+/// Redis's expireGenericCommand; `base` is now (relative) or 0 (absolute).
+fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool, name: &str) -> CommandResult {
+    let flags = expire_flags(ctx)?;
+    let mut when = int_arg(ctx, 2)?;
+    if seconds {
+        when = when.checked_mul(1000).ok_or_else(|| invalid_expire(name))?;
+    }
+    when = when.checked_add(base).ok_or_else(|| invalid_expire(name))?;
+    let key = ctx.arg(1).to_vec();
+    let Some(entry) = ctx.lookup(&key) else {
+        return Ok(Reply::Int(0));
+    };
+    let current = entry.expire_at;
+    if (flags.nx && current.is_some())
+        || (flags.xx && current.is_none())
+        || (flags.gt && current.is_none_or(|c| when <= c))
+        || (flags.lt && current.is_some_and(|c| when >= c))
+    {
+        return Ok(Reply::Int(0));
+    }
+    let db = ctx.db();
+    if when <= ctx.now {
+        ctx.ks().remove(db, &key);
+    } else {
+        ctx.ks().set_expire(db, &key, Some(when));
+    }
+    Ok(Reply::Int(1))
+}
+
+fn expire(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.now;
+    expire_generic(ctx, now, true, "expire")
+}
+
+fn pexpire(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.now;
+    expire_generic(ctx, now, false, "pexpire")
+}
+
+fn expireat(ctx: &mut Ctx) -> CommandResult {
+    expire_generic(ctx, 0, true, "expireat")
+}
+
+fn pexpireat(ctx: &mut Ctx) -> CommandResult {
+    expire_generic(ctx, 0, false, "pexpireat")
+}
+
+/// -2 for a missing key, -1 for no expiry, otherwise the expiry time.
+fn expiry_of(ctx: &mut Ctx) -> Result<i64, i64> {
+    let key = ctx.arg(1).to_vec();
+    match ctx.lookup(&key) {
+        None => Err(-2),
+        Some(e) => e.expire_at.ok_or(-1),
+    }
+}
+
+fn ttl(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.now;
+    Ok(Reply::Int(match expiry_of(ctx) {
+        Ok(t) => ((t - now).max(0) + 500) / 1000,
+        Err(code) => code,
+    }))
+}
+
+fn pttl(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.now;
+    Ok(Reply::Int(
+        expiry_of(ctx)
+            .map(|t| (t - now).max(0))
+            .unwrap_or_else(|c| c),
+    ))
+}
+
+fn expiretime(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(
+        expiry_of(ctx).map(|t| t / 1000).unwrap_or_else(|c| c),
+    ))
+}
+
+fn pexpiretime(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(expiry_of(ctx).unwrap_or_else(|c| c)))
+}
+
+fn persist(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let db = ctx.db();
+    match ctx.lookup(&key) {
+        Some(e) if e.expire_at.is_some() => {
+            ctx.ks().set_expire(db, &key, None);
+            Ok(Reply::Int(1))
+        }
+        _ => Ok(Reply::Int(0)),
+    }
+}
+
+// ---- SORT ------------------------------------------------------------------
+
+/// Looks up `pattern` with its first `*` replaced by `subst`; `->field`
+/// reads a hash field. `#` returns the element itself.
+fn sort_lookup(ctx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Bytes> {
+    if pattern == b"#" {
+        return Some(subst.to_vec());
+    }
+    let star = pattern.iter().position(|&b| b == b'*')?;
+    let arrow = pattern
+        .windows(2)
+        .rposition(|w| w == b"->")
+        .filter(|p| *p > star && p + 2 < pattern.len());
+    let key_end = arrow.unwrap_or(pattern.len());
+    let key = [&pattern[..star], subst, &pattern[star + 1..key_end]].concat();
+    match (ctx.value(&key), arrow) {
+        (Some(Value::String(s)), None) => Some(s.clone()),
+        (Some(Value::Hash(h)), Some(a)) => h.map.get(&pattern[a + 2..]).cloned(),
+        _ => None,
+    }
+}
+
+fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let (mut desc, mut alpha) = (false, false);
+    let mut limit: Option<(i64, i64)> = None;
+    let mut by: Option<Bytes> = None;
+    let mut gets: Vec<Bytes> = Vec::new();
+    let mut store: Option<Bytes> = None;
+    let mut i = 2;
+    while i < ctx.argv.len() {
+        let more = ctx.argv.len() - i - 1;
+        let a = ctx.arg(i);
+        if eq(a, "asc") {
+            desc = false;
+        } else if eq(a, "desc") {
+            desc = true;
+        } else if eq(a, "alpha") {
+            alpha = true;
+        } else if eq(a, "limit") && more >= 2 {
+            limit = Some((int_arg(ctx, i + 1)?, int_arg(ctx, i + 2)?));
+            i += 2;
+        } else if eq(a, "store") && more >= 1 && !readonly {
+            store = Some(ctx.arg(i + 1).to_vec());
+            i += 1;
+        } else if eq(a, "by") && more >= 1 {
+            by = Some(ctx.arg(i + 1).to_vec());
+            i += 1;
+        } else if eq(a, "get") && more >= 1 {
+            gets.push(ctx.arg(i + 1).to_vec());
+            i += 1;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        i += 1;
+    }
+    let dont_sort = by.as_ref().is_some_and(|p| !p.contains(&b'*'));
+    let elements: Vec<Bytes> = match ctx.value(&key) {
+        None => Vec::new(),
+        Some(Value::List(l)) => l.iter().cloned().collect(),
+        Some(Value::Set(s)) => s.ordered().into_iter().cloned().collect(),
+        Some(Value::ZSet(z)) => z.iter().map(|(m, _)| m.clone()).collect(),
+        Some(_) => return Err(err(errors::WRONGTYPE)),
+    };
+    let mut items: Vec<(Bytes, Option<Bytes>, f64)> = Vec::with_capacity(elements.len());
+    for element in elements {
+        let weight = match &by {
+            Some(p) if !dont_sort => sort_lookup(ctx, p, &element),
+            _ => Some(element.clone()),
+        };
+        let mut score = 0.0;
+        if !alpha && !dont_sort {
+            if let Some(w) = &weight {
+                let (value, consumed, erange) = strtod(w);
+                if consumed != w.len() || erange || value.is_nan() {
+                    return Err(err("ERR One or more scores can't be converted into double"));
+                }
+                score = value;
+            }
+        }
+        items.push((element, weight, score));
+    }
+    if !dont_sort {
+        items.sort_by(|a, b| {
+            let ord = if alpha {
+                match (&a.1, &b.1) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (None, Some(_)) => std::cmp::Ordering::Less,
+                    (Some(_), None) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                }
+            } else {
+                a.2.partial_cmp(&b.2)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| a.0.cmp(&b.0))
+            };
+            if desc {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+    }
+    let len = items.len() as i64;
+    let (mut start, mut end) = match limit {
+        Some((offset, count)) => {
+            let start = offset.max(0);
+            (
+                start,
+                if count < 0 {
+                    len - 1
+                } else {
+                    start + count - 1
+                },
+            )
+        }
+        None => (0, len - 1),
+    };
+    if start >= len {
+        start = len - 1;
+        end = len - 2;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    let selected: Vec<Bytes> = if end >= start && start >= 0 {
+        items[start as usize..=end as usize]
+            .iter()
+            .map(|i| i.0.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut out: Vec<Option<Bytes>> = Vec::new();
+    for element in selected {
+        if gets.is_empty() {
+            out.push(Some(element));
+        } else {
+            for g in &gets {
+                out.push(sort_lookup(ctx, g, &element));
+            }
+        }
+    }
+    match store {
+        Some(dst) => {
+            let db = ctx.db();
+            let count = out.len();
+            let list: VecDeque<Bytes> = out.into_iter().map(|v| v.unwrap_or_default()).collect();
+            ctx.expect_kind(&dst, Kind::List).ok();
+            if list.is_empty() {
+                if ctx.exists(&dst) {
+                    ctx.ks().remove(db, &dst);
+                }
+            } else {
+                ctx.ks().put(db, &dst, Value::List(list), None);
+            }
+            Ok(Reply::Int(count as i64))
+        }
+        None => Ok(Reply::Array(
+            out.into_iter().map(Reply::bulk_or_nil).collect(),
+        )),
+    }
+}
+
+fn sort(ctx: &mut Ctx) -> CommandResult {
+    sort_generic(ctx, false)
+}
+
+fn sort_ro(ctx: &mut Ctx) -> CommandResult {
+    sort_generic(ctx, true)
+}

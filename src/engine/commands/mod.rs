@@ -1,0 +1,91 @@
+//! Command handlers, one file per family, each exporting its slice of the
+//! command table.
+
+pub mod hashes;
+pub mod keys;
+pub mod lists;
+pub mod pubsub;
+pub mod server;
+pub mod sets;
+pub mod strings;
+pub mod transactions;
+pub mod zsets;
+
+use super::errors::{self, err};
+use super::numbers::{c_cast_i64, parse_f64, parse_i64};
+use super::table::CommandSpec;
+use super::{Ctx, Reply};
+
+pub const FAMILIES: &[&[CommandSpec]] = &[
+    server::COMMANDS,
+    keys::COMMANDS,
+    strings::COMMANDS,
+    hashes::COMMANDS,
+    lists::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+    transactions::COMMANDS,
+    pubsub::COMMANDS,
+];
+
+/// Argument `i` as a strict integer, or Redis's not-an-integer error.
+pub fn int_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
+    parse_i64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_INTEGER))
+}
+
+/// Argument `i` as a float, or Redis's not-a-float error.
+pub fn float_arg(ctx: &Ctx, i: usize) -> Result<f64, Reply> {
+    parse_f64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_FLOAT))
+}
+
+/// Argument `i` as a non-negative integer: `ERR value is out of range, must be positive`.
+pub fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
+    let n = int_arg(ctx, i)?;
+    if n < 0 {
+        return Err(err(errors::MUST_BE_POSITIVE));
+    }
+    Ok(n)
+}
+
+pub fn eq(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// Redis's start/end index normalisation (LRANGE, GETRANGE, ZRANGE):
+/// negative counts from the end; returns None for an empty range.
+pub fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if end < 0 {
+        end = -1;
+    }
+    if start > end || start >= len {
+        return None;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
+/// Parses a blocking timeout in seconds (float allowed), as Redis 7.0 does.
+/// Returns the deadline in unix ms, None for "forever".
+pub fn timeout_arg(ctx: &Ctx, i: usize) -> Result<Option<i64>, Reply> {
+    let raw = ctx.arg(i);
+    let seconds = parse_f64(raw).ok_or_else(|| err(errors::TIMEOUT_NOT_FLOAT))?;
+    let ms = c_cast_i64((seconds * 1000.0).ceil());
+    if ms < 0 {
+        return Err(err(errors::TIMEOUT_NEGATIVE));
+    }
+    if ms == 0 {
+        return Ok(None);
+    }
+    let deadline = ms
+        .checked_add(ctx.engine.wall_clock_ms())
+        .ok_or_else(|| err(errors::TIMEOUT_OUT_OF_RANGE))?;
+    Ok(Some(deadline))
+}

@@ -1,0 +1,611 @@
+//! Connection and server commands: PING, ECHO, SELECT, DBSIZE, FLUSH*,
+//! QUIT, HELLO, RESET, COMMAND, TIME, INFO, CLIENT, CONFIG, SWAPDB, MOVE,
+//! OBJECT, AUTH, LASTSAVE.
+
+use crate::engine::errors::{self, err};
+use crate::engine::keyspace::DATABASES;
+use crate::engine::numbers::parse_i64;
+use crate::engine::table::{flags::*, CommandSpec};
+use crate::engine::{glob, CommandResult, Ctx, Reply};
+
+use super::eq;
+
+pub const REDIS_VERSION: &str = "7.0.15";
+
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("ping", -1, FAST | SUBSCRIBED_OK, NOKEYS, ping),
+    CommandSpec::new("echo", 2, FAST, NOKEYS, echo),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, NOKEYS, select),
+    CommandSpec::new("dbsize", 1, READONLY | FAST, NOKEYS, dbsize),
+    CommandSpec::new("flushall", -1, WRITE, NOKEYS, flushall),
+    CommandSpec::new("flushdb", -1, WRITE, NOKEYS, flushdb),
+    CommandSpec::new(
+        "quit",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY,
+        NOKEYS,
+        quit,
+    ),
+    CommandSpec::new(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED,
+        NOKEYS,
+        reset,
+    ),
+    CommandSpec::new(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        NOKEYS,
+        hello,
+    ),
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST, NOKEYS, auth),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, NOKEYS, time),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NOKEYS, lastsave),
+    CommandSpec::new("info", -1, LOADING | STALE, NOKEYS, info),
+    CommandSpec::new("swapdb", 3, WRITE | FAST, NOKEYS, swapdb),
+    CommandSpec::new("move", 3, WRITE | FAST, KEY1, move_key),
+    CommandSpec::container(
+        "command",
+        -1,
+        LOADING | STALE,
+        COMMAND_SUBCOMMANDS,
+        command_all,
+    ),
+    CommandSpec::container_of("client", NOSCRIPT | LOADING | STALE, CLIENT_SUBCOMMANDS),
+    CommandSpec::container_of(
+        "config",
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        CONFIG_SUBCOMMANDS,
+    ),
+    CommandSpec::container_of("object", READONLY, OBJECT_SUBCOMMANDS),
+];
+
+const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub("command|count", "count", 2, LOADING | STALE, command_count),
+    CommandSpec::sub("command|info", "info", -2, LOADING | STALE, command_info),
+    CommandSpec::sub("command|list", "list", -2, LOADING | STALE, command_list),
+    CommandSpec::sub("command|docs", "docs", -2, LOADING | STALE, command_docs),
+];
+
+const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub("client|id", "id", 2, NOSCRIPT | LOADING | STALE, client_id),
+    CommandSpec::sub(
+        "client|getname",
+        "getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        client_getname,
+    ),
+    CommandSpec::sub(
+        "client|setname",
+        "setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        client_setname,
+    ),
+    CommandSpec::sub(
+        "client|list",
+        "list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_list,
+    ),
+    CommandSpec::sub(
+        "client|info",
+        "info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        client_info,
+    ),
+];
+
+const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub(
+        "config|get",
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_get,
+    ),
+    CommandSpec::sub(
+        "config|set",
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_set,
+    ),
+    CommandSpec::sub(
+        "config|resetstat",
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        config_resetstat,
+    ),
+];
+
+const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("object|encoding", "encoding", 3, READONLY, object_encoding)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("object|refcount", "refcount", 3, READONLY, object_refcount)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("object|idletime", "idletime", 3, READONLY, object_idletime)
+    },
+];
+
+fn ping(ctx: &mut Ctx) -> CommandResult {
+    if ctx.argv.len() > 2 {
+        return Err(errors::arity("ping"));
+    }
+    let subscribed = ctx.client.subscriptions() > 0;
+    match (ctx.argv.get(1), subscribed) {
+        (None, false) => Ok(Reply::status("PONG")),
+        (Some(msg), false) => Ok(Reply::bulk(msg)),
+        (msg, true) => Ok(Reply::bulks([
+            &b"pong"[..],
+            msg.map(|m| m.as_slice()).unwrap_or(b""),
+        ])),
+    }
+}
+
+fn echo(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::bulk(ctx.arg(1)))
+}
+
+/// A database index argument; `what` names it in the not-an-integer error.
+fn db_index(ctx: &Ctx, i: usize, not_integer: &str) -> Result<usize, Reply> {
+    let n = parse_i64(ctx.arg(i))
+        .filter(|n| i32::try_from(*n).is_ok())
+        .ok_or_else(|| err(not_integer))?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n < DATABASES)
+        .ok_or_else(|| err(errors::DB_INDEX))
+}
+
+fn select(ctx: &mut Ctx) -> CommandResult {
+    ctx.client.db = db_index(ctx, 1, errors::NOT_INTEGER)?;
+    Ok(Reply::ok())
+}
+
+fn dbsize(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(ctx.engine.keyspace.db(ctx.db()).len() as i64))
+}
+
+fn flush_mode(ctx: &Ctx) -> Result<(), Reply> {
+    match ctx.argv.len() {
+        1 => Ok(()),
+        2 if eq(ctx.arg(1), "sync") || eq(ctx.arg(1), "async") => Ok(()),
+        _ => Err(err(errors::SYNTAX)),
+    }
+}
+
+fn flushall(ctx: &mut Ctx) -> CommandResult {
+    flush_mode(ctx)?;
+    ctx.ks().flush(None);
+    Ok(Reply::ok())
+}
+
+fn flushdb(ctx: &mut Ctx) -> CommandResult {
+    flush_mode(ctx)?;
+    let db = ctx.db();
+    ctx.ks().flush(Some(db));
+    Ok(Reply::ok())
+}
+
+fn quit(ctx: &mut Ctx) -> CommandResult {
+    ctx.client.closing = true;
+    Ok(Reply::ok())
+}
+
+fn reset(ctx: &mut Ctx) -> CommandResult {
+    ctx.client.multi = None;
+    ctx.client.multi_error = false;
+    ctx.client.db = 0;
+    ctx.client.name = None;
+    ctx.engine.unsubscribe_all(ctx.client, false, false);
+    ctx.engine.unsubscribe_all(ctx.client, true, false);
+    super::transactions::unwatch_client(ctx);
+    Ok(Reply::status("RESET"))
+}
+
+fn hello(ctx: &mut Ctx) -> CommandResult {
+    let mut i = 1;
+    if ctx.argv.len() >= 2 {
+        let version = parse_i64(ctx.arg(1))
+            .ok_or_else(|| err("ERR Protocol version is not an integer or out of range"))?;
+        if version != 2 {
+            // redstep speaks RESP2 only; clients fall back to it on NOPROTO.
+            return Err(err("NOPROTO unsupported protocol version"));
+        }
+        i = 2;
+    }
+    while i < ctx.argv.len() {
+        let more = ctx.argv.len() - i - 1;
+        if eq(ctx.arg(i), "auth") && more >= 2 {
+            i += 3;
+        } else if eq(ctx.arg(i), "setname") && more >= 1 {
+            let name = ctx.arg(i + 1).to_vec();
+            validate_client_name(&name)?;
+            ctx.client.name = if name.is_empty() { None } else { Some(name) };
+            i += 2;
+        } else {
+            return Err(Reply::Error(errors::sanitize(
+                [
+                    b"ERR Syntax error in HELLO option '".as_slice(),
+                    ctx.arg(i),
+                    b"'",
+                ]
+                .concat(),
+            )));
+        }
+    }
+    Ok(Reply::Array(vec![
+        Reply::bulk("server"),
+        Reply::bulk("redis"),
+        Reply::bulk("version"),
+        Reply::bulk(REDIS_VERSION),
+        Reply::bulk("proto"),
+        Reply::Int(2),
+        Reply::bulk("id"),
+        Reply::Int(ctx.client.id as i64),
+        Reply::bulk("mode"),
+        Reply::bulk("standalone"),
+        Reply::bulk("role"),
+        Reply::bulk("master"),
+        Reply::bulk("modules"),
+        Reply::Array(vec![]),
+    ]))
+}
+
+fn auth(_ctx: &mut Ctx) -> CommandResult {
+    Err(err(
+        "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+    ))
+}
+
+fn time(ctx: &mut Ctx) -> CommandResult {
+    let ms = ctx.engine.wall_clock_ms();
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_micros())
+        .unwrap_or(0);
+    let micros = (ms % 1000) * 1000 + i64::from(micros % 1000);
+    Ok(Reply::bulks([(ms / 1000).to_string(), micros.to_string()]))
+}
+
+fn lastsave(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(
+        (ctx.engine.wall_clock_ms() - ctx.engine.uptime_ms()) / 1000,
+    ))
+}
+
+fn info(ctx: &mut Ctx) -> CommandResult {
+    let section = ctx
+        .argv
+        .get(1)
+        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
+        .unwrap_or_else(|| "default".into());
+    let all = matches!(section.as_str(), "default" | "all" | "everything");
+    let mut out = String::new();
+    let uptime = ctx.engine.uptime_ms() / 1000;
+    if all || section == "server" {
+        out += &format!(
+            "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nredstep_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::process::id(),
+            ctx.engine.config.port,
+            uptime / 86400
+        );
+    }
+    if all || section == "clients" {
+        let blocked = ctx.engine.clients().filter(|c| c.blocked.is_some()).count();
+        out += &format!(
+            "# Clients\r\nconnected_clients:{}\r\nblocked_clients:{blocked}\r\n\r\n",
+            ctx.engine.clients().count() + 1
+        );
+    }
+    if all || section == "stats" {
+        out += &format!(
+            "# Stats\r\ntotal_commands_processed:{}\r\n\r\n",
+            ctx.engine.commands_processed
+        );
+    }
+    if all || section == "keyspace" {
+        out += "# Keyspace\r\n";
+        for db in 0..DATABASES {
+            let d = ctx.engine.keyspace.db(db);
+            if !d.is_empty() {
+                out += &format!(
+                    "db{db}:keys={},expires={},avg_ttl=0\r\n",
+                    d.len(),
+                    d.expiring_len()
+                );
+            }
+        }
+    }
+    while out.ends_with("\r\n\r\n") {
+        out.truncate(out.len() - 2);
+    }
+    Ok(Reply::bulk(out))
+}
+
+fn swapdb(ctx: &mut Ctx) -> CommandResult {
+    let a = db_index(ctx, 1, "ERR invalid first DB index")?;
+    let b = db_index(ctx, 2, "ERR invalid second DB index")?;
+    if a != b {
+        ctx.ks().swap_dbs(a, b);
+    }
+    Ok(Reply::ok())
+}
+
+fn move_key(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let target = db_index(ctx, 2, errors::NOT_INTEGER)?;
+    let src = ctx.db();
+    if target == src {
+        return Err(err(errors::SAME_OBJECT));
+    }
+    let now = ctx.now;
+    let Some(entry) = ctx.lookup(&key).cloned() else {
+        return Ok(Reply::Int(0));
+    };
+    ctx.ks().expire_if_needed(target, &key, now);
+    if ctx.engine.keyspace.db(target).entry(&key).is_some() {
+        return Ok(Reply::Int(0));
+    }
+    ctx.ks().remove(src, &key);
+    ctx.ks().put(target, &key, entry.value, entry.expire_at);
+    Ok(Reply::Int(1))
+}
+
+// ---- COMMAND ---------------------------------------------------------------
+
+fn describe(spec: &CommandSpec) -> Reply {
+    let flag_names = crate::engine::table::flags::NAMES
+        .iter()
+        .filter(|(bit, _)| spec.flags & bit != 0)
+        .map(|(_, name)| Reply::status(name))
+        .collect();
+    Reply::Array(vec![
+        Reply::bulk(spec.full_name),
+        Reply::Int(spec.arity as i64),
+        Reply::Array(flag_names),
+        Reply::Int(spec.first_key as i64),
+        Reply::Int(spec.last_key as i64),
+        Reply::Int(spec.key_step as i64),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+        Reply::Array(spec.subcommands.iter().map(describe).collect()),
+    ])
+}
+
+/// COMMAND with no subcommand: every command's description.
+pub fn command_all(ctx: &mut Ctx) -> CommandResult {
+    let mut specs: Vec<&CommandSpec> = ctx.engine.command_table().iter().collect();
+    specs.sort_by_key(|s| s.name);
+    Ok(Reply::Array(specs.into_iter().map(describe).collect()))
+}
+
+fn command_count(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(ctx.engine.command_table().len() as i64))
+}
+
+fn command_info(ctx: &mut Ctx) -> CommandResult {
+    if ctx.argv.len() == 2 {
+        return command_all(ctx);
+    }
+    let table = ctx.engine.command_table();
+    Ok(Reply::Array(
+        ctx.argv[2..]
+            .iter()
+            .map(|name| {
+                let parts: Vec<&[u8]> = name.splitn(2, |b| *b == b'|').collect();
+                let spec = table.get(parts[0]).and_then(|s| match parts.get(1) {
+                    None => Some(s),
+                    Some(sub) => s
+                        .subcommands
+                        .iter()
+                        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(sub)),
+                });
+                spec.map(describe).unwrap_or(Reply::NilArray)
+            })
+            .collect(),
+    ))
+}
+
+fn command_list(ctx: &mut Ctx) -> CommandResult {
+    let mut names: Vec<&str> = ctx.engine.command_table().iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    Ok(Reply::bulks(names))
+}
+
+fn command_docs(_ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Array(vec![]))
+}
+
+// ---- CLIENT ----------------------------------------------------------------
+
+fn validate_client_name(name: &[u8]) -> Result<(), Reply> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    Ok(())
+}
+
+fn client_id(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(ctx.client.id as i64))
+}
+
+fn client_getname(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::bulk_or_nil(ctx.client.name.as_ref()))
+}
+
+fn client_setname(ctx: &mut Ctx) -> CommandResult {
+    let name = ctx.arg(2).to_vec();
+    validate_client_name(&name)?;
+    ctx.client.name = if name.is_empty() { None } else { Some(name) };
+    Ok(Reply::ok())
+}
+
+fn client_line(c: &crate::engine::Client, now: i64) -> String {
+    let flags = if c.multi.is_some() {
+        "x"
+    } else if c.blocked.is_some() {
+        "b"
+    } else if c.subscriptions() > 0 {
+        "P"
+    } else {
+        "N"
+    };
+    format!(
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp=2\n",
+        c.id,
+        c.addr,
+        c.laddr,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
+        (now - c.created_ms) / 1000,
+        (now - c.last_ms) / 1000,
+        c.db,
+        c.channels.len(),
+        c.patterns.len(),
+        c.multi.as_ref().map(|m| m.len() as i64).unwrap_or(-1),
+        c.last_command,
+    )
+}
+
+fn client_list(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.engine.wall_clock_ms();
+    let mut clients: Vec<&crate::engine::Client> = ctx.engine.clients().collect();
+    clients.push(ctx.client);
+    clients.sort_by_key(|c| c.id);
+    Ok(Reply::bulk(
+        clients
+            .into_iter()
+            .map(|c| client_line(c, now))
+            .collect::<String>(),
+    ))
+}
+
+fn client_info(ctx: &mut Ctx) -> CommandResult {
+    let now = ctx.engine.wall_clock_ms();
+    Ok(Reply::bulk(client_line(ctx.client, now)))
+}
+
+// ---- CONFIG ----------------------------------------------------------------
+
+fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let c = &ctx.engine.config;
+    vec![
+        (
+            "busy-reply-threshold",
+            c.busy_reply_threshold_ms.to_string(),
+        ),
+        ("lua-time-limit", c.busy_reply_threshold_ms.to_string()),
+        ("databases", DATABASES.to_string()),
+        ("port", c.port.to_string()),
+        ("bind", c.bind.clone()),
+        ("maxmemory", "0".into()),
+        ("appendonly", "no".into()),
+        ("save", String::new()),
+        ("proto-max-bulk-len", c.proto_max_bulk_len.to_string()),
+        ("hash-max-listpack-entries", "512".into()),
+        ("hash-max-listpack-value", "64".into()),
+        ("zset-max-listpack-entries", "128".into()),
+        ("zset-max-listpack-value", "64".into()),
+        ("set-max-intset-entries", "512".into()),
+    ]
+}
+
+fn config_get(ctx: &mut Ctx) -> CommandResult {
+    let values = config_values(ctx);
+    let mut out = Vec::new();
+    for (name, value) in values {
+        if ctx.argv[2..]
+            .iter()
+            .any(|p| glob::matches(&p.to_ascii_lowercase(), name.as_bytes(), true))
+        {
+            out.push(Reply::bulk(name));
+            out.push(Reply::bulk(value));
+        }
+    }
+    Ok(Reply::Array(out))
+}
+
+fn config_set(ctx: &mut Ctx) -> CommandResult {
+    if !(ctx.argv.len() - 2).is_multiple_of(2) {
+        return Err(errors::arity("config|set"));
+    }
+    for pair in ctx.argv[2..].chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        match name.as_str() {
+            "busy-reply-threshold" | "lua-time-limit" => {
+                let ms = parse_i64(&pair[1]).filter(|v| *v >= 0).ok_or_else(|| {
+                    Reply::error(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"
+                    ))
+                })?;
+                ctx.engine.config.busy_reply_threshold_ms = ms;
+            }
+            _ => {
+                return Err(Reply::error(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                )));
+            }
+        }
+    }
+    Ok(Reply::ok())
+}
+
+fn config_resetstat(ctx: &mut Ctx) -> CommandResult {
+    ctx.engine.commands_processed = 0;
+    Ok(Reply::ok())
+}
+
+// ---- OBJECT ----------------------------------------------------------------
+
+fn object_encoding(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(2).to_vec();
+    Ok(match ctx.value(&key) {
+        Some(v) => Reply::bulk(v.encoding()),
+        None => Reply::Nil,
+    })
+}
+
+fn object_refcount(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(2).to_vec();
+    Ok(if ctx.exists(&key) {
+        Reply::Int(1)
+    } else {
+        Reply::Nil
+    })
+}
+
+fn object_idletime(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(2).to_vec();
+    Ok(if ctx.exists(&key) {
+        Reply::Int(0)
+    } else {
+        Reply::Nil
+    })
+}

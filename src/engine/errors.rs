@@ -1,0 +1,79 @@
+//! Every error text the engine sends, exactly as Redis 7.0 words it.
+
+use super::reply::Reply;
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const DB_INDEX: &str = "ERR DB index is out of range";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+pub const MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub const MIN_MAX_NOT_LEX: &str = "ERR min or max not valid string range item";
+pub const SCORE_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub const OFFSET_RANGE: &str = "ERR offset is out of range";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const NUMKEYS_ZERO: &str = "ERR numkeys should be greater than 0";
+
+pub fn err(text: &str) -> Reply {
+    Reply::error(text)
+}
+
+pub fn arity(name: &str) -> Reply {
+    Reply::error(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, cut as
+/// Redis cuts it (name to 128 bytes, arguments while the list is under 128).
+pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+    let mut args: Vec<u8> = Vec::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(&arg[..arg.len().min(room)]);
+        args.extend_from_slice(b"' ");
+    }
+    let name = &argv[0][..argv[0].len().min(128)];
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(name);
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&args);
+    Reply::Error(sanitize(text))
+}
+
+pub fn unknown_subcommand(sub: &[u8], command: &str) -> Reply {
+    let mut text = b"ERR unknown subcommand '".to_vec();
+    text.extend_from_slice(&sub[..sub.len().min(128)]);
+    text.extend_from_slice(format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes());
+    Reply::Error(sanitize(text))
+}
+
+/// Redis replaces CR and LF in formatted errors with spaces.
+pub fn sanitize(mut text: Vec<u8>) -> Vec<u8> {
+    for b in text.iter_mut() {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    text
+}

@@ -1,0 +1,730 @@
+//! The keyspace: 16 databases of keys, each with an optional expiry, and the
+//! small set of mutation primitives every write goes through.
+//!
+//! Each primitive can report what it changed to an [`Observer`] as an
+//! inverse [`Delta`]: enough to undo that one change without copying whole
+//! values (a pushed list element is undone by popping it, not by restoring
+//! the list). With no observer attached the cost is one branch.
+
+use std::collections::{HashMap, VecDeque};
+
+use indexmap::{IndexMap, IndexSet};
+
+use super::value::{Bytes, Hash, Set, Value, ZSet};
+
+pub const DATABASES: usize = 16;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry time in unix milliseconds.
+    pub expire_at: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+}
+
+/// How to undo one change. Applying a recorded sequence of deltas in
+/// reverse order restores the keyspace exactly as it was.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delta {
+    /// The key did not exist.
+    Created { key: Bytes },
+    /// The key held this entry and stood at this position of its database.
+    Removed {
+        key: Bytes,
+        entry: Entry,
+        position: usize,
+    },
+    /// The key held this entry (its value was replaced as a whole).
+    Overwritten { key: Bytes, entry: Entry },
+    /// The key's expiry was this.
+    Expire { key: Bytes, expire_at: Option<i64> },
+    /// The hash field was absent (None), or held this value at this position.
+    HashField {
+        key: Bytes,
+        field: Bytes,
+        old: Option<(Bytes, usize)>,
+    },
+    /// The set member was absent (None), or stood at this position.
+    SetMember {
+        key: Bytes,
+        member: Bytes,
+        position: Option<usize>,
+    },
+    /// The sorted-set member was absent (None), or had this score.
+    ZSetMember {
+        key: Bytes,
+        member: Bytes,
+        score: Option<f64>,
+    },
+    /// `count` elements were pushed on this side.
+    ListPushed {
+        key: Bytes,
+        side: Side,
+        count: usize,
+    },
+    /// These elements were popped from this side, in pop order.
+    ListPopped {
+        key: Bytes,
+        side: Side,
+        items: Vec<Bytes>,
+    },
+    /// The list element at `index` was `old`.
+    ListItem {
+        key: Bytes,
+        index: usize,
+        old: Bytes,
+    },
+    /// The value was in its small encoding (listpack / intset).
+    Encoding { key: Bytes },
+    /// The two databases were swapped (this delta is its own inverse).
+    SwappedWith { other: usize },
+}
+
+impl Delta {
+    /// The key this change is about, if it is about one key.
+    pub fn key(&self) -> Option<&[u8]> {
+        match self {
+            Delta::Created { key }
+            | Delta::Removed { key, .. }
+            | Delta::Overwritten { key, .. }
+            | Delta::Expire { key, .. }
+            | Delta::HashField { key, .. }
+            | Delta::SetMember { key, .. }
+            | Delta::ZSetMember { key, .. }
+            | Delta::ListPushed { key, .. }
+            | Delta::ListPopped { key, .. }
+            | Delta::ListItem { key, .. }
+            | Delta::Encoding { key } => Some(key),
+            Delta::SwappedWith { .. } => None,
+        }
+    }
+}
+
+/// Receives every change made to the keyspace, as an inverse delta.
+pub trait Observer {
+    fn record(&mut self, db: usize, delta: Delta);
+}
+
+/// Collects deltas in a vector; handy for tests and for undo.
+#[derive(Default)]
+pub struct DeltaLog {
+    pub deltas: Vec<(usize, Delta)>,
+}
+
+impl Observer for DeltaLog {
+    fn record(&mut self, db: usize, delta: Delta) {
+        self.deltas.push((db, delta));
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Db {
+    entries: IndexMap<Bytes, Entry>,
+    /// Keys that have an expiry, for the active sweep to sample.
+    expiring: IndexSet<Bytes>,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The raw entry, expired or not.
+    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    pub fn get_index(&self, index: usize) -> Option<(&Bytes, &Entry)> {
+        self.entries.get_index(index)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.entries.iter()
+    }
+
+    pub fn expiring_len(&self) -> usize {
+        self.expiring.len()
+    }
+
+    pub fn expiring_key(&self, index: usize) -> Option<&Bytes> {
+        self.expiring.get_index(index)
+    }
+
+    fn track_expiry(&mut self, key: &[u8], expire_at: Option<i64>) {
+        if expire_at.is_some() {
+            if !self.expiring.contains(key) {
+                self.expiring.insert(key.to_vec());
+            }
+        } else {
+            self.expiring.swap_remove(key);
+        }
+    }
+
+    fn insert_at(&mut self, key: Bytes, entry: Entry, position: usize) {
+        self.track_expiry(&key, entry.expire_at);
+        let (index, _) = self.entries.insert_full(key, entry);
+        let last = self.entries.len() - 1;
+        if position < last && index == last {
+            self.entries.swap_indices(position, last);
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Option<(usize, Entry)> {
+        let (position, _, entry) = self.entries.swap_remove_full(key)?;
+        self.expiring.swap_remove(key);
+        Some((position, entry))
+    }
+}
+
+/// All databases, the optional observer, and the keys someone waits on.
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    observer: Option<Box<dyn Observer>>,
+    /// Keys a WATCH or a blocked client cares about.
+    interest: HashMap<(usize, Bytes), usize>,
+    /// Keys of `interest` that changed since the last drain.
+    signaled: Vec<(usize, Bytes)>,
+    /// How many changes were made (Redis's `server.dirty`).
+    pub changes: u64,
+}
+
+impl Default for Keyspace {
+    fn default() -> Self {
+        Keyspace {
+            dbs: vec![Db::default(); DATABASES],
+            observer: None,
+            interest: HashMap::new(),
+            signaled: Vec::new(),
+            changes: 0,
+        }
+    }
+}
+
+impl Keyspace {
+    pub fn db(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+
+    pub fn set_observer(
+        &mut self,
+        observer: Option<Box<dyn Observer>>,
+    ) -> Option<Box<dyn Observer>> {
+        std::mem::replace(&mut self.observer, observer)
+    }
+
+    pub fn add_interest(&mut self, db: usize, key: &[u8]) {
+        *self.interest.entry((db, key.to_vec())).or_insert(0) += 1;
+    }
+
+    pub fn remove_interest(&mut self, db: usize, key: &[u8]) {
+        let id = (db, key.to_vec());
+        if let Some(n) = self.interest.get_mut(&id) {
+            *n -= 1;
+            if *n == 0 {
+                self.interest.remove(&id);
+            }
+        }
+    }
+
+    pub fn take_signaled(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.signaled)
+    }
+
+    #[inline]
+    fn changed(&mut self, db: usize, key: &[u8], delta: impl FnOnce() -> Delta) {
+        self.changes += 1;
+        if let Some(observer) = self.observer.as_mut() {
+            observer.record(db, delta());
+        }
+        if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
+            self.signaled.push((db, key.to_vec()));
+        }
+    }
+
+    /// The entry if it exists and has not expired at `now`.
+    pub fn live(&self, db: usize, key: &[u8], now: i64) -> Option<&Entry> {
+        self.dbs[db]
+            .entries
+            .get(key)
+            .filter(|e| e.expire_at.is_none_or(|t| t > now))
+    }
+
+    /// Deletes the key if it has expired at `now`; true if it did.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
+        let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
+        if expired {
+            self.remove(db, key);
+        }
+        expired
+    }
+
+    // ---- whole keys -------------------------------------------------------
+
+    /// Stores a value, replacing whatever the key held, with this expiry.
+    pub fn put(&mut self, db: usize, key: &[u8], value: Value, expire_at: Option<i64>) {
+        let entry = Entry { value, expire_at };
+        self.dbs[db].track_expiry(key, expire_at);
+        match self.dbs[db].entries.get_mut(key) {
+            Some(slot) => {
+                let old = std::mem::replace(slot, entry);
+                self.changed(db, key, || Delta::Overwritten {
+                    key: key.to_vec(),
+                    entry: old,
+                });
+            }
+            None => {
+                self.dbs[db].entries.insert(key.to_vec(), entry);
+                self.changed(db, key, || Delta::Created { key: key.to_vec() });
+            }
+        }
+    }
+
+    pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Value> {
+        let (position, entry) = self.dbs[db].remove(key)?;
+        let recorded = self.observer.is_some().then(|| entry.clone());
+        self.changed(db, key, || Delta::Removed {
+            key: key.to_vec(),
+            entry: recorded.expect("observer present"),
+            position,
+        });
+        Some(entry.value)
+    }
+
+    pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at: Option<i64>) {
+        let Some(entry) = self.dbs[db].entries.get_mut(key) else {
+            return;
+        };
+        let old = std::mem::replace(&mut entry.expire_at, expire_at);
+        if old == expire_at {
+            return;
+        }
+        self.dbs[db].track_expiry(key, expire_at);
+        self.changed(db, key, || Delta::Expire {
+            key: key.to_vec(),
+            expire_at: old,
+        });
+    }
+
+    /// Removes every key of one database, or of all (`None`).
+    pub fn flush(&mut self, db: Option<usize>) {
+        let range = match db {
+            Some(d) => d..d + 1,
+            None => 0..DATABASES,
+        };
+        for d in range {
+            if self.observer.is_none() && self.interest.is_empty() {
+                self.changes += self.dbs[d].len() as u64;
+                self.dbs[d] = Db::default();
+                continue;
+            }
+            while let Some((key, _)) = self.dbs[d].entries.last() {
+                let key = key.clone();
+                self.remove(d, &key);
+            }
+        }
+    }
+
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+        self.changes += 1;
+        if let Some(observer) = self.observer.as_mut() {
+            observer.record(a, Delta::SwappedWith { other: b });
+        }
+        if !self.interest.is_empty() {
+            let keys: Vec<(usize, Bytes)> = self
+                .interest
+                .keys()
+                .filter(|(d, k)| {
+                    (*d == a || *d == b)
+                        && (self.dbs[a].entries.contains_key(k)
+                            || self.dbs[b].entries.contains_key(k))
+                })
+                .cloned()
+                .collect();
+            self.signaled.extend(keys);
+        }
+    }
+
+    fn value_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
+        self.dbs[db].entries.get_mut(key).map(|e| &mut e.value)
+    }
+
+    fn create_if_absent(&mut self, db: usize, key: &[u8], make: impl FnOnce() -> Value) {
+        if !self.dbs[db].entries.contains_key(key) {
+            self.put(db, key, make(), None);
+        }
+    }
+
+    fn remove_if_empty(&mut self, db: usize, key: &[u8]) {
+        let empty = match self.dbs[db].entries.get(key).map(|e| &e.value) {
+            Some(Value::List(l)) => l.is_empty(),
+            Some(Value::Hash(h)) => h.map.is_empty(),
+            Some(Value::Set(s)) => s.members.is_empty(),
+            Some(Value::ZSet(z)) => z.is_empty(),
+            _ => false,
+        };
+        if empty {
+            self.remove(db, key);
+        }
+    }
+
+    // ---- lists ------------------------------------------------------------
+
+    pub fn list_push(&mut self, db: usize, key: &[u8], side: Side, items: Vec<Bytes>) -> usize {
+        self.create_if_absent(db, key, || Value::List(VecDeque::new()));
+        let count = items.len();
+        let Some(Value::List(list)) = self.value_mut(db, key) else {
+            unreachable!("list_push on a non-list")
+        };
+        for item in items {
+            match side {
+                Side::Left => list.push_front(item),
+                Side::Right => list.push_back(item),
+            }
+        }
+        let len = list.len();
+        self.changed(db, key, || Delta::ListPushed {
+            key: key.to_vec(),
+            side,
+            count,
+        });
+        len
+    }
+
+    pub fn list_pop(&mut self, db: usize, key: &[u8], side: Side, count: usize) -> Vec<Bytes> {
+        let Some(Value::List(list)) = self.value_mut(db, key) else {
+            return Vec::new();
+        };
+        let mut items = Vec::with_capacity(count.min(list.len()));
+        while items.len() < count {
+            let item = match side {
+                Side::Left => list.pop_front(),
+                Side::Right => list.pop_back(),
+            };
+            match item {
+                Some(item) => items.push(item),
+                None => break,
+            }
+        }
+        if !items.is_empty() {
+            let recorded = if self.observer.is_some() {
+                items.clone()
+            } else {
+                Vec::new()
+            };
+            self.changed(db, key, || Delta::ListPopped {
+                key: key.to_vec(),
+                side,
+                items: recorded,
+            });
+            self.remove_if_empty(db, key);
+        }
+        items
+    }
+
+    pub fn list_set(&mut self, db: usize, key: &[u8], index: usize, item: Bytes) {
+        let Some(Value::List(list)) = self.value_mut(db, key) else {
+            return;
+        };
+        let old = std::mem::replace(&mut list[index], item);
+        self.changed(db, key, || Delta::ListItem {
+            key: key.to_vec(),
+            index,
+            old,
+        });
+    }
+
+    /// Replaces a list as a whole (LREM, LINSERT, LTRIM, SORT STORE); an
+    /// empty list deletes the key.
+    pub fn list_replace(&mut self, db: usize, key: &[u8], list: VecDeque<Bytes>) {
+        if list.is_empty() {
+            self.remove(db, key);
+            return;
+        }
+        let expire_at = self.dbs[db].entries.get(key).and_then(|e| e.expire_at);
+        self.put(db, key, Value::List(list), expire_at);
+    }
+
+    // ---- hashes -----------------------------------------------------------
+
+    /// Sets a field; true if the field is new.
+    pub fn hash_set(&mut self, db: usize, key: &[u8], field: &[u8], value: Bytes) -> bool {
+        self.create_if_absent(db, key, || Value::Hash(Hash::default()));
+        let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
+            unreachable!("hash_set on a non-hash")
+        };
+        let convert = hash.needs_conversion(field, &value);
+        if convert {
+            hash.listpack = false;
+        }
+        let old = match hash.map.get_full_mut(field) {
+            Some((position, _, slot)) => Some((std::mem::replace(slot, value), position)),
+            None => {
+                hash.map.insert(field.to_vec(), value);
+                None
+            }
+        };
+        let created = old.is_none();
+        if convert {
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+        }
+        self.changed(db, key, || Delta::HashField {
+            key: key.to_vec(),
+            field: field.to_vec(),
+            old,
+        });
+        created
+    }
+
+    pub fn hash_delete(&mut self, db: usize, key: &[u8], field: &[u8]) -> bool {
+        let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
+            return false;
+        };
+        let removed = if hash.listpack {
+            hash.map.shift_remove_full(field)
+        } else {
+            hash.map.swap_remove_full(field)
+        };
+        let Some((position, _, old)) = removed else {
+            return false;
+        };
+        self.changed(db, key, || Delta::HashField {
+            key: key.to_vec(),
+            field: field.to_vec(),
+            old: Some((old, position)),
+        });
+        self.remove_if_empty(db, key);
+        true
+    }
+
+    // ---- sets -------------------------------------------------------------
+
+    pub fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+        self.create_if_absent(db, key, || Value::Set(Set::default()));
+        let Some(Value::Set(set)) = self.value_mut(db, key) else {
+            unreachable!("set_add on a non-set")
+        };
+        if set.members.contains(member) {
+            return false;
+        }
+        let convert = set.needs_conversion(member);
+        if convert {
+            set.intset = false;
+        }
+        set.members.insert(member.to_vec());
+        if convert {
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+        }
+        self.changed(db, key, || Delta::SetMember {
+            key: key.to_vec(),
+            member: member.to_vec(),
+            position: None,
+        });
+        true
+    }
+
+    pub fn set_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+        let Some(Value::Set(set)) = self.value_mut(db, key) else {
+            return false;
+        };
+        let Some((position, _)) = set.members.swap_remove_full(member) else {
+            return false;
+        };
+        self.changed(db, key, || Delta::SetMember {
+            key: key.to_vec(),
+            member: member.to_vec(),
+            position: Some(position),
+        });
+        self.remove_if_empty(db, key);
+        true
+    }
+
+    // ---- sorted sets ------------------------------------------------------
+
+    /// Sets a member's score; returns the previous score.
+    pub fn zset_add(&mut self, db: usize, key: &[u8], member: &[u8], score: f64) -> Option<f64> {
+        self.create_if_absent(db, key, || Value::ZSet(ZSet::default()));
+        let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
+            unreachable!("zset_add on a non-zset")
+        };
+        let convert = zset.score(member).is_none() && zset.needs_conversion(member);
+        if convert {
+            zset.listpack = false;
+        }
+        let old = zset.insert(member.to_vec(), score);
+        if convert {
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+        }
+        self.changed(db, key, || Delta::ZSetMember {
+            key: key.to_vec(),
+            member: member.to_vec(),
+            score: old,
+        });
+        old
+    }
+
+    pub fn zset_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+        let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
+            return false;
+        };
+        let Some(old) = zset.remove(member) else {
+            return false;
+        };
+        self.changed(db, key, || Delta::ZSetMember {
+            key: key.to_vec(),
+            member: member.to_vec(),
+            score: Some(old),
+        });
+        self.remove_if_empty(db, key);
+        true
+    }
+
+    // ---- undo -------------------------------------------------------------
+
+    /// Applies one inverse delta. It is not reported to the observer.
+    pub fn undo(&mut self, db: usize, delta: Delta) {
+        let d = &mut self.dbs[db];
+        match delta {
+            Delta::Created { key } => {
+                d.remove(&key);
+            }
+            Delta::Removed {
+                key,
+                entry,
+                position,
+            } => d.insert_at(key, entry, position),
+            Delta::Overwritten { key, entry } => {
+                d.track_expiry(&key, entry.expire_at);
+                if let Some(slot) = d.entries.get_mut(&key) {
+                    *slot = entry;
+                }
+            }
+            Delta::Expire { key, expire_at } => {
+                d.track_expiry(&key, expire_at);
+                if let Some(e) = d.entries.get_mut(&key) {
+                    e.expire_at = expire_at;
+                }
+            }
+            Delta::HashField { key, field, old } => {
+                let Some(Entry {
+                    value: Value::Hash(h),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return;
+                };
+                match old {
+                    None => {
+                        h.map.shift_remove(&field);
+                    }
+                    Some((value, position)) => {
+                        if let Some(slot) = h.map.get_mut(&field) {
+                            *slot = value;
+                        } else if h.listpack {
+                            h.map.shift_insert(position, field, value);
+                        } else {
+                            h.map.insert(field, value);
+                            let last = h.map.len() - 1;
+                            h.map.swap_indices(position, last);
+                        }
+                    }
+                }
+            }
+            Delta::SetMember {
+                key,
+                member,
+                position,
+            } => {
+                let Some(Entry {
+                    value: Value::Set(s),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return;
+                };
+                match position {
+                    None => {
+                        s.members.shift_remove(&member);
+                    }
+                    Some(position) => {
+                        s.members.insert(member);
+                        let last = s.members.len() - 1;
+                        s.members.swap_indices(position, last);
+                    }
+                }
+            }
+            Delta::ZSetMember { key, member, score } => {
+                let Some(Entry {
+                    value: Value::ZSet(z),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return;
+                };
+                match score {
+                    None => {
+                        z.remove(&member);
+                    }
+                    Some(score) => {
+                        z.insert(member, score);
+                    }
+                }
+            }
+            Delta::ListPushed { key, side, count } => {
+                let Some(Entry {
+                    value: Value::List(l),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return;
+                };
+                for _ in 0..count {
+                    match side {
+                        Side::Left => l.pop_front(),
+                        Side::Right => l.pop_back(),
+                    };
+                }
+            }
+            Delta::ListPopped { key, side, items } => {
+                let Some(Entry {
+                    value: Value::List(l),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return;
+                };
+                for item in items.into_iter().rev() {
+                    match side {
+                        Side::Left => l.push_front(item),
+                        Side::Right => l.push_back(item),
+                    }
+                }
+            }
+            Delta::ListItem { key, index, old } => {
+                if let Some(Entry {
+                    value: Value::List(l),
+                    ..
+                }) = d.entries.get_mut(&key)
+                {
+                    l[index] = old;
+                }
+            }
+            Delta::Encoding { key } => match d.entries.get_mut(&key).map(|e| &mut e.value) {
+                Some(Value::Hash(h)) => h.listpack = true,
+                Some(Value::Set(s)) => s.intset = true,
+                Some(Value::ZSet(z)) => z.listpack = true,
+                _ => {}
+            },
+            Delta::SwappedWith { other } => self.dbs.swap(db, other),
+        }
+    }
+}

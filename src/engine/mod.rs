@@ -1,0 +1,705 @@
+//! The Redis 7.0 semantics engine: keyspace, values, commands and replies.
+//!
+//! It knows nothing of Lua, threads, terminals or sockets. Callers connect a
+//! client, then [`Engine::execute`] one command at a time. Commands that Lua
+//! scripting provides (EVAL, ...) are registered by the scripting layer as
+//! external commands and reached through the [`Extension`] it passes in, so
+//! they work inside MULTI/EXEC like any other command.
+
+pub mod commands;
+pub mod errors;
+pub mod glob;
+pub mod keyspace;
+pub mod numbers;
+pub mod reply;
+pub mod table;
+pub mod value;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use indexmap::IndexSet;
+
+pub use keyspace::{Delta, Keyspace, Observer, Side};
+pub use reply::{CommandResult, Reply};
+pub use table::{CommandSpec, Handler};
+pub use value::{Bytes, Kind, Value};
+
+use table::flags;
+
+pub type ClientId = u64;
+
+/// Where the engine's time comes from; tests inject a manual clock.
+pub trait Clock: Send {
+    /// Unix time in milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Clone)]
+pub struct ManualClock(pub Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(ms: i64) -> Self {
+        ManualClock(Arc::new(AtomicI64::new(ms)))
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Commands the engine does not implement itself (scripting).
+pub trait Extension {
+    fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Bytes]) -> Reply;
+}
+
+/// The extension used when no scripting layer is attached.
+pub struct NoExtension;
+
+impl Extension for NoExtension {
+    fn call(&mut self, _engine: &mut Engine, _client: &mut Client, argv: &[Bytes]) -> Reply {
+        errors::unknown_command(argv)
+    }
+}
+
+/// A client waiting in a blocking command.
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    pub keys: Vec<Bytes>,
+    pub db: usize,
+    /// Unix ms; None waits forever.
+    pub deadline: Option<i64>,
+    pub timeout_reply: Reply,
+    pub argv: Vec<Bytes>,
+}
+
+/// The state of one connection.
+#[derive(Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub db: usize,
+    pub name: Option<Bytes>,
+    pub addr: String,
+    pub laddr: String,
+    pub created_ms: i64,
+    pub last_ms: i64,
+    pub last_command: String,
+    /// Queued commands while in MULTI, and whether a queuing error happened.
+    pub multi: Option<Vec<Vec<Bytes>>>,
+    pub multi_error: bool,
+    pub watched: Vec<(usize, Bytes)>,
+    pub watch_dirty: bool,
+    pub blocked: Option<Blocked>,
+    pub channels: IndexSet<Bytes>,
+    pub patterns: IndexSet<Bytes>,
+    /// Set while running commands for a script or inside EXEC: blocking
+    /// commands must not block there.
+    pub no_block: bool,
+    /// Set after QUIT: the connection closes once the reply is written.
+    pub closing: bool,
+    /// Commands a script may not run, and write refusals, are checked by the
+    /// scripting layer; this marks the client a script runs as.
+    pub is_script: bool,
+}
+
+impl Client {
+    fn new(id: ClientId, now: i64) -> Client {
+        Client {
+            id,
+            db: 0,
+            name: None,
+            addr: String::new(),
+            laddr: String::new(),
+            created_ms: now,
+            last_ms: now,
+            last_command: "NULL".into(),
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+            watch_dirty: false,
+            blocked: None,
+            channels: IndexSet::new(),
+            patterns: IndexSet::new(),
+            no_block: false,
+            closing: false,
+            is_script: false,
+        }
+    }
+
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+}
+
+/// Settings a user can read or change with CONFIG.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub busy_reply_threshold_ms: i64,
+    pub proto_max_bulk_len: i64,
+    pub port: u16,
+    pub bind: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            busy_reply_threshold_ms: 5000,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            port: 6379,
+            bind: "127.0.0.1".into(),
+        }
+    }
+}
+
+pub struct Engine {
+    pub keyspace: Keyspace,
+    pub config: Config,
+    clock: Box<dyn Clock>,
+    /// Time frozen for the length of a script, as Redis does.
+    frozen_now: Option<i64>,
+    table: table::Table,
+    clients: HashMap<ClientId, Client>,
+    next_client_id: ClientId,
+    /// Replies for clients other than the caller (pub/sub messages,
+    /// unblocked clients), in order; the server delivers them.
+    outbox: Vec<(ClientId, Reply)>,
+    watchers: HashMap<(usize, Bytes), Vec<ClientId>>,
+    blocked_on: HashMap<(usize, Bytes), VecDeque<ClientId>>,
+    channels: HashMap<Bytes, IndexSet<ClientId>>,
+    patterns: HashMap<Bytes, IndexSet<ClientId>>,
+    started_ms: i64,
+    pub commands_processed: u64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(Box::new(SystemClock))
+    }
+}
+
+impl Engine {
+    pub fn new(clock: Box<dyn Clock>) -> Engine {
+        let started_ms = clock.now_ms();
+        Engine {
+            keyspace: Keyspace::default(),
+            config: Config::default(),
+            clock,
+            frozen_now: None,
+            table: table::Table::new(),
+            clients: HashMap::new(),
+            next_client_id: 1,
+            outbox: Vec::new(),
+            watchers: HashMap::new(),
+            blocked_on: HashMap::new(),
+            channels: HashMap::new(),
+            patterns: HashMap::new(),
+            started_ms,
+            commands_processed: 0,
+        }
+    }
+
+    /// The engine's notion of now (frozen while a script runs).
+    pub fn now(&self) -> i64 {
+        self.frozen_now.unwrap_or_else(|| self.clock.now_ms())
+    }
+
+    /// The wall clock, even while a script runs (TIME uses it).
+    pub fn wall_clock_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn freeze_time(&mut self, frozen: Option<i64>) {
+        self.frozen_now = frozen;
+    }
+
+    pub fn uptime_ms(&self) -> i64 {
+        self.clock.now_ms() - self.started_ms
+    }
+
+    pub fn register(&mut self, spec: CommandSpec) {
+        self.table.register(spec);
+    }
+
+    pub fn command_table(&self) -> &table::Table {
+        &self.table
+    }
+
+    pub fn lookup_command(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
+        self.table.lookup(argv)
+    }
+
+    pub fn connect(&mut self) -> ClientId {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let now = self.clock.now_ms();
+        self.clients.insert(id, Client::new(id, now));
+        id
+    }
+
+    pub fn set_client_addr(&mut self, id: ClientId, addr: String, laddr: String) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.addr = addr;
+            c.laddr = laddr;
+        }
+    }
+
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.get(&id)
+    }
+
+    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+        self.clients.values()
+    }
+
+    pub fn disconnect(&mut self, id: ClientId) {
+        let Some(mut client) = self.clients.remove(&id) else {
+            return;
+        };
+        self.unwatch_all(&mut client);
+        self.unblock(&mut client);
+        let channels: Vec<Bytes> = client.channels.drain(..).collect();
+        for ch in channels {
+            self.unsubscribe_registry(false, &ch, id);
+        }
+        let patterns: Vec<Bytes> = client.patterns.drain(..).collect();
+        for p in patterns {
+            self.unsubscribe_registry(true, &p, id);
+        }
+        self.outbox.retain(|(c, _)| *c != id);
+    }
+
+    /// Replies owed to other clients; the caller delivers them in order.
+    pub fn take_outbox(&mut self) -> Vec<(ClientId, Reply)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Runs one command for a client without scripting. Returns None when
+    /// the client is now blocked (its reply will come through the outbox).
+    pub fn execute(&mut self, id: ClientId, argv: &[Bytes]) -> Option<Reply> {
+        self.execute_with(id, argv, &mut NoExtension)
+    }
+
+    pub fn execute_with(
+        &mut self,
+        id: ClientId,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
+        let mut client = self
+            .clients
+            .remove(&id)
+            .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+        let reply = self.dispatch(&mut client, argv, ext);
+        self.clients.insert(id, client);
+        self.after_command(ext);
+        reply
+    }
+
+    /// Runs a command as part of a script (or another command) for a client
+    /// the caller holds. Never blocks.
+    pub fn call(&mut self, client: &mut Client, argv: &[Bytes], ext: &mut dyn Extension) -> Reply {
+        let saved = client.no_block;
+        client.no_block = true;
+        let reply = self.dispatch(client, argv, ext).unwrap_or(Reply::NilArray);
+        client.no_block = saved;
+        reply
+    }
+
+    /// The command pipeline of Redis's `processCommand`: lookup, arity,
+    /// subscribed-mode and MULTI queuing rules, then the handler.
+    pub fn dispatch(
+        &mut self,
+        client: &mut Client,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
+        if argv.is_empty() {
+            return Some(Reply::Nil);
+        }
+        self.commands_processed += 1;
+        client.last_ms = self.clock.now_ms();
+        let spec = match self.table.lookup(argv) {
+            Ok(spec) => *spec,
+            Err(reply) => {
+                if client.multi.is_some() {
+                    client.multi_error = true;
+                }
+                return Some(reply);
+            }
+        };
+        client.last_command = spec.full_name.to_string();
+        if client.subscriptions() > 0 && spec.flags & flags::SUBSCRIBED_OK == 0 {
+            return Some(Reply::error(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.full_name
+            )));
+        }
+        if let Some(queue) = client.multi.as_mut() {
+            if spec.flags & flags::NOT_QUEUED == 0 {
+                queue.push(argv.to_vec());
+                return Some(Reply::status("QUEUED"));
+            }
+        }
+        self.run(client, &spec, argv, ext)
+    }
+
+    /// Runs a looked-up command right now (no queuing checks).
+    pub fn run(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
+        match spec.handler {
+            Handler::External => Some(ext.call(self, client, argv)),
+            Handler::Engine(handler) => {
+                let now = self.now();
+                let mut ctx = Ctx {
+                    engine: self,
+                    client,
+                    argv,
+                    now,
+                    ext,
+                    block: None,
+                };
+                let reply = handler(&mut ctx).unwrap_or_else(|e| e);
+                match ctx.block.take() {
+                    Some(blocked) => {
+                        self.block(client, blocked);
+                        None
+                    }
+                    None => Some(reply),
+                }
+            }
+        }
+    }
+
+    fn after_command(&mut self, ext: &mut dyn Extension) {
+        loop {
+            let signaled = self.keyspace.take_signaled();
+            if signaled.is_empty() {
+                return;
+            }
+            let mut ready: Vec<(usize, Bytes)> = Vec::new();
+            for id in signaled {
+                if let Some(watchers) = self.watchers.get(&id) {
+                    for w in watchers.clone() {
+                        if let Some(c) = self.clients.get_mut(&w) {
+                            c.watch_dirty = true;
+                        }
+                    }
+                }
+                if self.blocked_on.contains_key(&id) && !ready.contains(&id) {
+                    ready.push(id);
+                }
+            }
+            for key in ready {
+                self.serve_blocked(&key, ext);
+            }
+        }
+    }
+
+    /// Retries the clients blocked on a key that changed, oldest first.
+    fn serve_blocked(&mut self, key: &(usize, Bytes), ext: &mut dyn Extension) {
+        let waiting: Vec<ClientId> = self
+            .blocked_on
+            .get(key)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default();
+        for id in waiting {
+            let Some(mut client) = self.clients.remove(&id) else {
+                continue;
+            };
+            let Some(blocked) = client.blocked.clone() else {
+                self.clients.insert(id, client);
+                continue;
+            };
+            self.unblock(&mut client);
+            let saved_db = client.db;
+            client.db = blocked.db;
+            let reply = self.dispatch(&mut client, &blocked.argv, ext);
+            client.db = saved_db;
+            match reply {
+                Some(reply) => self.outbox.push((id, reply)),
+                None => {
+                    // Still nothing to pop: keep waiting with the original deadline.
+                    if let Some(b) = client.blocked.as_mut() {
+                        b.deadline = blocked.deadline;
+                    }
+                }
+            }
+            self.clients.insert(id, client);
+        }
+    }
+
+    fn block(&mut self, client: &mut Client, blocked: Blocked) {
+        for key in &blocked.keys {
+            let id = (blocked.db, key.clone());
+            self.blocked_on.entry(id).or_default().push_back(client.id);
+            self.keyspace.add_interest(blocked.db, key);
+        }
+        client.blocked = Some(blocked);
+    }
+
+    fn unblock(&mut self, client: &mut Client) {
+        let Some(blocked) = client.blocked.take() else {
+            return;
+        };
+        for key in &blocked.keys {
+            let id = (blocked.db, key.clone());
+            if let Some(q) = self.blocked_on.get_mut(&id) {
+                q.retain(|c| *c != client.id);
+                if q.is_empty() {
+                    self.blocked_on.remove(&id);
+                }
+            }
+            self.keyspace.remove_interest(blocked.db, key);
+        }
+    }
+
+    /// Ends blocking commands whose timeout passed; their replies go to the
+    /// outbox. Returns the earliest deadline still pending.
+    pub fn expire_blocked(&mut self) -> Option<i64> {
+        let now = self.clock.now_ms();
+        let mut next: Option<i64> = None;
+        let ids: Vec<ClientId> = self
+            .clients
+            .values()
+            .filter(|c| c.blocked.is_some())
+            .map(|c| c.id)
+            .collect();
+        for id in ids {
+            let mut client = self.clients.remove(&id).expect("listed");
+            let deadline = client.blocked.as_ref().and_then(|b| b.deadline);
+            match deadline {
+                Some(t) if t <= now => {
+                    let reply = client
+                        .blocked
+                        .as_ref()
+                        .map(|b| b.timeout_reply.clone())
+                        .unwrap_or(Reply::NilArray);
+                    self.unblock(&mut client);
+                    self.outbox.push((id, reply));
+                }
+                Some(t) => next = Some(next.map_or(t, |n: i64| n.min(t))),
+                None => {}
+            }
+            self.clients.insert(id, client);
+        }
+        next
+    }
+
+    /// One round of active expiry, as Redis's cron does: sample keys with a
+    /// TTL in each database and delete the expired ones.
+    pub fn active_expire(&mut self) {
+        let now = self.now();
+        for db in 0..keyspace::DATABASES {
+            for _ in 0..16 {
+                let len = self.keyspace.db(db).expiring_len();
+                if len == 0 {
+                    break;
+                }
+                let mut expired = 0;
+                for _ in 0..20.min(len) {
+                    let len = self.keyspace.db(db).expiring_len();
+                    if len == 0 {
+                        break;
+                    }
+                    let key = self
+                        .keyspace
+                        .db(db)
+                        .expiring_key(fastrand::usize(..len))
+                        .cloned();
+                    if let Some(key) = key {
+                        if self.keyspace.expire_if_needed(db, &key, now) {
+                            expired += 1;
+                        }
+                    }
+                }
+                if expired * 4 < 20 {
+                    break;
+                }
+            }
+        }
+        self.after_command(&mut NoExtension);
+    }
+
+    // ---- WATCH ------------------------------------------------------------
+
+    fn watch(&mut self, client: &mut Client, key: &[u8]) {
+        let id = (client.db, key.to_vec());
+        if client.watched.contains(&id) {
+            return;
+        }
+        self.watchers.entry(id.clone()).or_default().push(client.id);
+        self.keyspace.add_interest(client.db, key);
+        client.watched.push(id);
+    }
+
+    fn unwatch_all(&mut self, client: &mut Client) {
+        for (db, key) in client.watched.drain(..) {
+            let id = (db, key);
+            if let Some(w) = self.watchers.get_mut(&id) {
+                w.retain(|c| *c != client.id);
+                if w.is_empty() {
+                    self.watchers.remove(&id);
+                }
+            }
+            self.keyspace.remove_interest(id.0, &id.1);
+        }
+        client.watch_dirty = false;
+    }
+
+    // ---- pub/sub ----------------------------------------------------------
+
+    fn unsubscribe_registry(&mut self, pattern: bool, name: &[u8], id: ClientId) {
+        let registry = if pattern {
+            &mut self.patterns
+        } else {
+            &mut self.channels
+        };
+        if let Some(set) = registry.get_mut(name) {
+            set.swap_remove(&id);
+            if set.is_empty() {
+                registry.remove(name);
+            }
+        }
+    }
+
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+        let mut receivers = 0;
+        if let Some(subs) = self.channels.get(channel) {
+            for id in subs {
+                self.outbox
+                    .push((*id, Reply::bulks([&b"message"[..], channel, message])));
+                receivers += 1;
+            }
+        }
+        for (pattern, subs) in &self.patterns {
+            if glob::matches(pattern, channel, false) {
+                for id in subs {
+                    self.outbox.push((
+                        *id,
+                        Reply::bulks([&b"pmessage"[..], pattern, channel, message]),
+                    ));
+                    receivers += 1;
+                }
+            }
+        }
+        receivers
+    }
+}
+
+/// What a command handler works with.
+pub struct Ctx<'a> {
+    pub engine: &'a mut Engine,
+    pub client: &'a mut Client,
+    pub argv: &'a [Bytes],
+    pub now: i64,
+    pub ext: &'a mut dyn Extension,
+    /// Set by a blocking command that found nothing and may wait.
+    pub block: Option<Blocked>,
+}
+
+impl Ctx<'_> {
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    pub fn ks(&mut self) -> &mut Keyspace {
+        &mut self.engine.keyspace
+    }
+
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// The live entry of a key in the selected database, expiring it first
+    /// if its time has passed.
+    pub fn lookup(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
+        let (db, now) = (self.db(), self.now);
+        self.engine.keyspace.expire_if_needed(db, key, now);
+        self.engine.keyspace.db(db).entry(key)
+    }
+
+    pub fn value(&mut self, key: &[u8]) -> Option<&Value> {
+        self.lookup(key).map(|e| &e.value)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.lookup(key).is_some()
+    }
+
+    pub fn string(&mut self, key: &[u8]) -> Result<Option<&Bytes>, Reply> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    pub fn list(&mut self, key: &[u8]) -> Result<Option<&VecDeque<Bytes>>, Reply> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::List(l)) => Ok(Some(l)),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    pub fn hash(&mut self, key: &[u8]) -> Result<Option<&value::Hash>, Reply> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::Hash(h)) => Ok(Some(h)),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    pub fn set(&mut self, key: &[u8]) -> Result<Option<&value::Set>, Reply> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::Set(s)) => Ok(Some(s)),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    pub fn zset(&mut self, key: &[u8]) -> Result<Option<&value::ZSet>, Reply> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(Value::ZSet(z)) => Ok(Some(z)),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    /// Errors unless the key is absent or of this kind.
+    pub fn expect_kind(&mut self, key: &[u8], kind: Kind) -> Result<bool, Reply> {
+        match self.value(key) {
+            None => Ok(false),
+            Some(v) if v.kind() == kind => Ok(true),
+            Some(_) => Err(errors::err(errors::WRONGTYPE)),
+        }
+    }
+
+    /// Whether this command may wait (not inside MULTI/EXEC or a script).
+    pub fn may_block(&self) -> bool {
+        !self.client.no_block
+    }
+}

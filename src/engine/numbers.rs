@@ -1,0 +1,226 @@
+//! Number parsing and formatting exactly as Redis does it.
+//!
+//! Redis is strict about integers (`string2ll`: no `+`, no leading zeros,
+//! no spaces) and uses libc for floats (`strtod`, `strtold`, `%.17g`). The
+//! float paths call the same libc functions through `csrc/numfmt.c`, so the
+//! bytes match Redis on the same platform.
+
+use std::ffi::CString;
+
+extern "C" {
+    fn redstep_incrbyfloat(
+        current: *const libc::c_char,
+        clen: usize,
+        incr: *const libc::c_char,
+        ilen: usize,
+        out: *mut libc::c_char,
+        outcap: usize,
+        outlen: *mut usize,
+    ) -> libc::c_int;
+    fn redstep_fmt_g(
+        value: f64,
+        precision: libc::c_int,
+        out: *mut libc::c_char,
+        outcap: usize,
+    ) -> libc::c_int;
+}
+
+/// Redis's `string2ll`: a strict signed 64-bit decimal.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(c - b'0'))?;
+    }
+    if negative {
+        if magnitude > (i64::MAX as u64) + 1 {
+            None
+        } else {
+            Some((magnitude as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// A C cast of a double to `long long` on x86-64: NaN, infinities and
+/// values outside the range become `i64::MIN` (Rust's `as` saturates).
+pub fn c_cast_i64(value: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if value.is_nan() || !(-LIMIT..LIMIT).contains(&value) {
+        i64::MIN
+    } else {
+        value as i64
+    }
+}
+
+/// C `strtod` on the bytes: the value and how many bytes it consumed.
+pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    let c = CString::new(&s[..end]).expect("no interior NUL");
+    let mut eptr: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: c is a valid NUL-terminated string; eptr points into it.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let value = libc::strtod(c.as_ptr(), &mut eptr);
+        let erange = *libc::__errno_location() == libc::ERANGE;
+        let consumed = eptr.offset_from(c.as_ptr()) as usize;
+        (value, consumed, erange)
+    }
+}
+
+/// Redis's `string2d` (used by `getDoubleFromObject`): the whole string must
+/// be a float, no leading space, no NaN, no overflow.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s[0].is_ascii_whitespace() || s[0] == 0x0b {
+        return None;
+    }
+    let (value, consumed, erange) = strtod(s);
+    if consumed != s.len() || value.is_nan() {
+        return None;
+    }
+    if erange && (value.is_infinite() || value == 0.0) {
+        return None;
+    }
+    Some(value)
+}
+
+/// C `printf("%.*g", precision, value)`.
+pub fn format_g(value: f64, precision: i32) -> String {
+    let mut buf = [0u8; 64];
+    // SAFETY: buf is large enough for any %g output of a double with precision <= 17.
+    let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
+    String::from_utf8_lossy(&buf[..n.max(0) as usize]).into_owned()
+}
+
+/// A double as Redis replies it (`addReplyDouble` in RESP2): `inf`, `-inf`,
+/// otherwise `%.17g`.
+pub fn format_double(value: f64) -> String {
+    if value.is_infinite() {
+        if value > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format_g(value, 17)
+    }
+}
+
+pub enum IncrFloatError {
+    CurrentNotFloat,
+    IncrementNotFloat,
+    NanOrInfinity,
+}
+
+/// INCRBYFLOAT's arithmetic: `long double` addition, printed with `%.17Lf`
+/// and trailing zeros removed.
+pub fn incr_by_float(current: Option<&[u8]>, increment: &[u8]) -> Result<Vec<u8>, IncrFloatError> {
+    let mut out = vec![0u8; 5 * 1024 + 8];
+    let mut len = 0usize;
+    let (cptr, clen) = match current {
+        Some(c) => (c.as_ptr().cast(), c.len()),
+        None => (std::ptr::null(), 0),
+    };
+    // SAFETY: pointers and lengths describe live slices; out has outcap bytes.
+    let rc = unsafe {
+        redstep_incrbyfloat(
+            cptr,
+            clen,
+            increment.as_ptr().cast(),
+            increment.len(),
+            out.as_mut_ptr().cast(),
+            out.len(),
+            &mut len,
+        )
+    };
+    match rc {
+        0 => {
+            out.truncate(len);
+            Ok(out)
+        }
+        1 => Err(IncrFloatError::CurrentNotFloat),
+        2 => Err(IncrFloatError::IncrementNotFloat),
+        _ => Err(IncrFloatError::NanOrInfinity),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-5"), Some(-5));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b"+1"[..],
+            b"01",
+            b"-0",
+            b" 1",
+            b"1 ",
+            b"",
+            b"9223372036854775808",
+            b"1.5",
+            b"-",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn floats_like_strtod() {
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e999"), None);
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn doubles_print_as_redis() {
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(1e20), "1e+20");
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(-0.0), "-0");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn incrbyfloat_uses_long_double() {
+        let r = incr_by_float(Some(b"0.1"), b"0.2").ok().unwrap();
+        assert_eq!(r, b"0.3");
+        let r = incr_by_float(None, b"1e20").ok().unwrap();
+        assert_eq!(r, b"100000000000000000000");
+        assert!(matches!(
+            incr_by_float(None, b"inf"),
+            Err(IncrFloatError::NanOrInfinity)
+        ));
+        assert!(matches!(
+            incr_by_float(Some(b"abc"), b"1"),
+            Err(IncrFloatError::CurrentNotFloat)
+        ));
+    }
+}

@@ -1,0 +1,64 @@
+//! The reply of one command, as RESP2 can carry it.
+
+/// A command's reply. Status and error texts are bytes because Redis echoes
+/// user input (a command name, a key) into some of them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Status(Vec<u8>),
+    Error(Vec<u8>),
+    Int(i64),
+    Bulk(Vec<u8>),
+    /// The null bulk string (`$-1`).
+    Nil,
+    Array(Vec<Reply>),
+    /// The null array (`*-1`).
+    NilArray,
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Status(b"OK".to_vec())
+    }
+
+    pub fn status(text: &str) -> Reply {
+        Reply::Status(text.as_bytes().to_vec())
+    }
+
+    pub fn error(text: impl Into<String>) -> Reply {
+        Reply::Error(text.into().into_bytes())
+    }
+
+    pub fn bulk(bytes: impl AsRef<[u8]>) -> Reply {
+        Reply::Bulk(bytes.as_ref().to_vec())
+    }
+
+    pub fn bulk_or_nil(bytes: Option<impl AsRef<[u8]>>) -> Reply {
+        match bytes {
+            Some(b) => Reply::bulk(b),
+            None => Reply::Nil,
+        }
+    }
+
+    pub fn bulks<I, B>(items: I) -> Reply
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        Reply::Array(items.into_iter().map(Reply::bulk).collect())
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    /// The error text, if this is an error reply.
+    pub fn error_text(&self) -> Option<String> {
+        match self {
+            Reply::Error(e) => Some(String::from_utf8_lossy(e).into_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Commands return `Result<Reply, Reply>` so `?` can carry an error reply.
+pub type CommandResult = Result<Reply, Reply>;

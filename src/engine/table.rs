@@ -1,0 +1,247 @@
+//! The command table: name, arity, flags, key positions and handler of every
+//! command. It drives dispatch, arity errors, COMMAND, and the checks
+//! scripts need (write commands, commands refused in scripts).
+
+use std::collections::HashMap;
+
+use super::errors;
+use super::reply::CommandResult;
+use super::value::Bytes;
+use super::{Ctx, Reply};
+
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    /// Refused inside scripts.
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const FAST: u32 = 1 << 9;
+    pub const MAY_REPLICATE: u32 = 1 << 10;
+    /// Allowed while the connection is subscribed (RESP2).
+    pub const SUBSCRIBED_OK: u32 = 1 << 11;
+    /// Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+    pub const NOT_QUEUED: u32 = 1 << 12;
+    /// Answered even while a script is busy.
+    pub const ALLOW_BUSY: u32 = 1 << 13;
+
+    /// Names as COMMAND lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (FAST, "fast"),
+        (MAY_REPLICATE, "may_replicate"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+pub type HandlerFn = fn(&mut Ctx) -> CommandResult;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Engine(HandlerFn),
+    /// Implemented by the extension passed to `Engine::execute_with`.
+    External,
+}
+
+#[derive(Clone, Copy)]
+pub struct CommandSpec {
+    /// Lowercase name (`get`, or `load` for a subcommand).
+    pub name: &'static str,
+    /// `get`, or `script|load` for a subcommand.
+    pub full_name: &'static str,
+    /// N: exactly N arguments (command name included); -N: at least N.
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: (i32, i32, i32),
+        handler: HandlerFn,
+    ) -> Self {
+        CommandSpec {
+            name,
+            full_name: name,
+            arity,
+            flags,
+            first_key: keys.0,
+            last_key: keys.1,
+            key_step: keys.2,
+            handler: Handler::Engine(handler),
+            subcommands: &[],
+        }
+    }
+
+    pub const fn sub(
+        full_name: &'static str,
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        handler: HandlerFn,
+    ) -> Self {
+        CommandSpec {
+            name,
+            full_name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            handler: Handler::Engine(handler),
+            subcommands: &[],
+        }
+    }
+
+    /// A command with subcommands; `handler` runs when it is called alone
+    /// (only COMMAND allows that: arity -1).
+    pub const fn container(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        subcommands: &'static [CommandSpec],
+        handler: HandlerFn,
+    ) -> Self {
+        CommandSpec {
+            name,
+            full_name: name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            handler: Handler::Engine(handler),
+            subcommands,
+        }
+    }
+
+    /// A container that needs a subcommand (arity -2).
+    pub const fn container_of(
+        name: &'static str,
+        flags: u32,
+        subcommands: &'static [CommandSpec],
+    ) -> Self {
+        CommandSpec::container(name, -2, flags, subcommands, needs_subcommand)
+    }
+
+    pub const fn external(mut self) -> Self {
+        self.handler = Handler::External;
+        self
+    }
+
+    pub fn is_write(&self) -> bool {
+        self.flags & flags::WRITE != 0
+    }
+
+    /// The key arguments of this call, by the spec's positions.
+    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
+        if self.first_key <= 0 {
+            return Vec::new();
+        }
+        let argc = argv.len() as i32;
+        let last = if self.last_key < 0 {
+            argc + self.last_key
+        } else {
+            self.last_key.min(argc - 1)
+        };
+        let step = self.key_step.max(1);
+        (self.first_key..=last)
+            .step_by(step as usize)
+            .filter_map(|i| argv.get(i as usize).map(|k| k.as_slice()))
+            .collect()
+    }
+}
+
+fn needs_subcommand(ctx: &mut Ctx) -> CommandResult {
+    // Unreachable through lookup: arity -2 refuses a lone container name.
+    Err(errors::arity(
+        &String::from_utf8_lossy(&ctx.argv[0]).to_ascii_lowercase(),
+    ))
+}
+
+pub struct Table {
+    commands: HashMap<Vec<u8>, CommandSpec>,
+}
+
+impl Table {
+    pub fn new() -> Table {
+        let mut table = Table {
+            commands: HashMap::new(),
+        };
+        for family in super::commands::FAMILIES {
+            for spec in *family {
+                table.register(*spec);
+            }
+        }
+        table
+    }
+
+    pub fn register(&mut self, spec: CommandSpec) {
+        self.commands.insert(spec.name.as_bytes().to_vec(), spec);
+    }
+
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CommandSpec> {
+        self.commands.values()
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&CommandSpec> {
+        if name.iter().any(|b| b.is_ascii_uppercase()) {
+            self.commands.get(&name.to_ascii_lowercase())
+        } else {
+            self.commands.get(name)
+        }
+    }
+
+    /// Finds the command (or subcommand) for argv and checks its arity,
+    /// with Redis's error texts.
+    pub fn lookup(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
+        let Some(mut spec) = self.get(&argv[0]) else {
+            return Err(errors::unknown_command(argv));
+        };
+        if !spec.subcommands.is_empty() && argv.len() >= 2 {
+            spec = spec
+                .subcommands
+                .iter()
+                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1]))
+                .ok_or_else(|| errors::unknown_subcommand(&argv[1], spec.name))?;
+        }
+        let argc = argv.len() as i32;
+        if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+            return Err(errors::arity(spec.full_name));
+        }
+        Ok(spec)
+    }
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table::new()
+    }
+}

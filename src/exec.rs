@@ -1,0 +1,42 @@
+//! `redstep exec`: commands from arguments, a file or stdin, printed as
+//! redis-cli prints them.
+
+use std::io::{BufRead, Write};
+
+use crate::engine::Engine;
+use crate::host::Host;
+use crate::protocol::cli::{format_raw, format_tty, split_args};
+
+/// Runs the commands, writing replies to `out`. Errors only when the input
+/// cannot be read.
+pub fn run(
+    args: Vec<Vec<u8>>,
+    input: Option<Box<dyn BufRead>>,
+    raw: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let host = Host::start(Engine::default);
+    let conn = host.connect("exec".into(), String::new());
+    let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let reply = conn.call(argv);
+        if raw {
+            out.write_all(&format_raw(&reply))?;
+        } else {
+            out.write_all(format_tty(&reply).as_bytes())?;
+        }
+        Ok(())
+    };
+    if !args.is_empty() {
+        return print(args, out);
+    }
+    let Some(input) = input else { return Ok(()) };
+    for line in input.split(b'\n') {
+        let line = line?;
+        match split_args(&line) {
+            Ok(argv) if argv.is_empty() => {}
+            Ok(argv) => print(argv, out)?,
+            Err(_) => writeln!(out, "Invalid argument(s)")?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! redstep: a terminal playground that shows how Redis Lua scripts really
+//! behave.
+//!
+//! Layers, each using only the ones below it (see `docs/ARCHITECTURE.md`):
+//!
+//! - `server`   — `redstep serve`: RESP2 over TCP, a reader and a writer
+//!   thread per connection.
+//! - `host`     — the one engine thread that owns the engine; every front
+//!   end sends it commands over a channel.
+//! - `engine`   — Redis 7.0 semantics: keyspace, values, commands, replies.
+//!   Knows nothing of Lua, threads, terminals or sockets.
+//! - `protocol` — the RESP2 codec, redis-cli quoting and reply formatting.
+
+pub mod cli;
+pub mod engine;
+pub mod exec;
+pub mod host;
+pub mod protocol;
+pub mod server;

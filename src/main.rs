@@ -1,0 +1,59 @@
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+
+use anyhow::Context;
+use clap::Parser;
+
+use redstep::cli::{Cli, Command};
+use redstep::engine::Engine;
+use redstep::host::Host;
+use redstep::server::{ServeOptions, Server};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            eprintln!("redstep: the TUI is not built yet; try `redstep exec SET a 42` or `redstep serve`.");
+            eprintln!("Run `redstep --help` for the commands that work today.");
+            Ok(())
+        }
+        Some(Command::Exec { raw, file, args }) => {
+            let input: Option<Box<dyn BufRead>> = match (&file, args.is_empty()) {
+                (Some(path), _) => Some(Box::new(BufReader::new(
+                    File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+                ))),
+                (None, true) => Some(Box::new(BufReader::new(std::io::stdin()))),
+                (None, false) => None,
+            };
+            let args = args.into_iter().map(String::into_bytes).collect();
+            redstep::exec::run(args, input, raw, &mut std::io::stdout().lock())
+        }
+        Some(Command::Serve { port, bind }) => {
+            if !bind.is_loopback() {
+                eprintln!(
+                    "WARNING: redstep is listening on {bind}, which is not a loopback address."
+                );
+                eprintln!("WARNING: anyone who can reach this machine can read and change its data: there is no password.");
+            }
+            let options = ServeOptions {
+                bind,
+                port,
+                max_bulk: 512 * 1024 * 1024,
+            };
+            let host = Host::start(move || {
+                let mut engine = Engine::default();
+                engine.config.port = port;
+                engine.config.bind = bind.to_string();
+                engine
+            });
+            let server = Server::bind(&options, host)?;
+            eprintln!(
+                "redstep {} serving Redis 7.0 semantics on {}",
+                env!("CARGO_PKG_VERSION"),
+                server.local_addr()
+            );
+            server.run();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! redis-cli's console conventions: splitting a typed line into arguments
+//! (`sdssplitargs`) and printing replies (`cliFormatReplyTTY` / `--raw`).
+
+use crate::engine::Reply;
+
+/// The line had an unterminated quote, or a closing quote not followed by a space.
+#[derive(Debug, PartialEq)]
+pub struct UnbalancedQuotes;
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Redis's `sdssplitargs`: double quotes with `\n \r \t \b \a \xHH` escapes,
+/// single quotes with `\'`. A NUL ends the line, as in C.
+pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
+    let at = |i: usize| -> u8 { line.get(i).copied().unwrap_or(0) };
+    let mut args = Vec::new();
+    let mut p = 0;
+    loop {
+        while at(p) != 0 && is_space(at(p)) {
+            p += 1;
+        }
+        if at(p) == 0 {
+            return Ok(args);
+        }
+        let (mut in_double, mut in_single, mut done) = (false, false, false);
+        let mut current = Vec::new();
+        while !done {
+            let c = at(p);
+            if in_double {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && at(p + 2).is_ascii_hexdigit()
+                    && at(p + 3).is_ascii_hexdigit()
+                {
+                    let hex = |d: u8| (d as char).to_digit(16).unwrap_or(0) as u8;
+                    current.push(hex(at(p + 2)) * 16 + hex(at(p + 3)));
+                    p += 3;
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    current.push(match at(p) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
+                        return Err(UnbalancedQuotes);
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return Err(UnbalancedQuotes);
+                } else {
+                    current.push(c);
+                }
+            } else if in_single {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    current.push(b'\'');
+                } else if c == b'\'' {
+                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
+                        return Err(UnbalancedQuotes);
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return Err(UnbalancedQuotes);
+                } else {
+                    current.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
+                    b'"' => in_double = true,
+                    b'\'' => in_single = true,
+                    _ => current.push(c),
+                }
+            }
+            if at(p) != 0 {
+                p += 1;
+            }
+        }
+        args.push(current);
+    }
+}
+
+/// Redis's `sdscatrepr`: a quoted string with C escapes.
+pub fn quote(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A reply as redis-cli prints it on a terminal, ending with a newline.
+pub fn format_tty(reply: &Reply) -> String {
+    let mut out = String::new();
+    format_tty_into(reply, "", &mut out);
+    out
+}
+
+fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
+    match reply {
+        Reply::Error(e) => {
+            out.push_str("(error) ");
+            out.push_str(&String::from_utf8_lossy(e));
+            out.push('\n');
+        }
+        Reply::Status(s) => {
+            out.push_str(&String::from_utf8_lossy(s));
+            out.push('\n');
+        }
+        Reply::Int(n) => out.push_str(&format!("(integer) {n}\n")),
+        Reply::Bulk(b) => {
+            out.push_str(&quote(b));
+            out.push('\n');
+        }
+        Reply::Nil | Reply::NilArray => out.push_str("(nil)\n"),
+        Reply::Array(items) if items.is_empty() => out.push_str("(empty array)\n"),
+        Reply::Array(items) => {
+            let width = items.len().to_string().len();
+            let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
+            for (i, item) in items.iter().enumerate() {
+                let lead = if i == 0 { "" } else { prefix };
+                out.push_str(&format!("{lead}{:>width$}) ", i + 1));
+                format_tty_into(item, &child_prefix, out);
+            }
+        }
+    }
+}
+
+/// A reply as `redis-cli --raw` prints it, ending with a newline.
+pub fn format_raw(reply: &Reply) -> Vec<u8> {
+    let mut out = Vec::new();
+    format_raw_into(reply, &mut out);
+    out.push(b'\n');
+    out
+}
+
+fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Nil | Reply::NilArray => {}
+        Reply::Error(e) => {
+            out.extend_from_slice(e);
+            out.push(b'\n');
+        }
+        Reply::Status(s) | Reply::Bulk(s) => out.extend_from_slice(s),
+        Reply::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Reply::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'\n');
+                }
+                format_raw_into(item, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        split_args(line.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|a| String::from_utf8(a).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn splits_like_sdssplitargs() {
+        assert_eq!(args("SET a 42"), ["SET", "a", "42"]);
+        assert_eq!(args("  set \"a b\"  'c d' "), ["set", "a b", "c d"]);
+        assert_eq!(args(r#"ECHO "x\ny\x41""#), ["ECHO", "x\nyA"]);
+        assert_eq!(args(r"ECHO 'it\'s'"), ["ECHO", "it's"]);
+        assert_eq!(args("ECHO \"\""), ["ECHO", ""]);
+        assert_eq!(split_args(b"ECHO \"abc"), Err(UnbalancedQuotes));
+        assert_eq!(split_args(b"ECHO \"a\"b"), Err(UnbalancedQuotes));
+        assert!(split_args(b"   ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn prints_like_redis_cli_on_a_terminal() {
+        let reply = Reply::Array(vec![
+            Reply::Int(1),
+            Reply::Array(vec![Reply::Int(2), Reply::Int(3)]),
+            Reply::bulk("x"),
+            Reply::Array(vec![]),
+        ]);
+        assert_eq!(
+            format_tty(&reply),
+            "1) (integer) 1\n2) 1) (integer) 2\n   2) (integer) 3\n3) \"x\"\n4) (empty array)\n"
+        );
+        assert_eq!(format_tty(&Reply::bulk("é\"\n")), "\"\\xc3\\xa9\\\"\\n\"\n");
+        assert_eq!(format_tty(&Reply::error("ERR x")), "(error) ERR x\n");
+        assert_eq!(format_tty(&Reply::NilArray), "(nil)\n");
+    }
+
+    #[test]
+    fn wide_arrays_align_their_indexes() {
+        let reply = Reply::bulks((0..10).map(|i| i.to_string()));
+        let text = format_tty(&reply);
+        assert!(text.starts_with(" 1) \"0\"\n 2) \"1\"\n"));
+        assert!(text.ends_with("10) \"9\"\n"));
+    }
+
+    #[test]
+    fn raw_output() {
+        assert_eq!(format_raw(&Reply::error("ERR x")), b"ERR x\n\n");
+        assert_eq!(format_raw(&Reply::Nil), b"\n");
+        assert_eq!(format_raw(&Reply::bulks(["a", "b"])), b"a\nb\n");
+    }
+}

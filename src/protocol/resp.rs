@@ -1,0 +1,244 @@
+//! RESP2: encoding replies and parsing requests (multibulk and inline) with
+//! Redis's limits and its protocol error texts.
+
+use crate::engine::Reply;
+
+use super::cli::split_args;
+
+/// Longest inline request or multibulk header line Redis accepts (64 KiB).
+pub const MAX_INLINE: usize = 64 * 1024;
+/// Redis's cap on the element count of one multibulk request.
+pub const MAX_MULTIBULK: i64 = i32::MAX as i64;
+
+pub fn encode(reply: &Reply, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Status(s) => line(out, b'+', s),
+        Reply::Error(e) => line(out, b'-', e),
+        Reply::Int(n) => {
+            out.push(b':');
+            out.extend_from_slice(n.to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Bulk(b) => {
+            out.push(b'$');
+            out.extend_from_slice(b.len().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Nil => out.extend_from_slice(b"$-1\r\n"),
+        Reply::NilArray => out.extend_from_slice(b"*-1\r\n"),
+        Reply::Array(items) => {
+            out.push(b'*');
+            out.extend_from_slice(items.len().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            for item in items {
+                encode(item, out);
+            }
+        }
+    }
+}
+
+/// Status and error lines cannot carry CR or LF; Redis replaces them.
+fn line(out: &mut Vec<u8>, prefix: u8, text: &[u8]) {
+    out.push(prefix);
+    out.extend(
+        text.iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
+    out.extend_from_slice(b"\r\n");
+}
+
+pub fn to_bytes(reply: &Reply) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(reply, &mut out);
+    out
+}
+
+/// Encodes a request as a multibulk array.
+pub fn encode_request(argv: &[Vec<u8>]) -> Vec<u8> {
+    to_bytes(&Reply::Array(argv.iter().map(Reply::bulk).collect()))
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    /// A whole request and how many bytes it used (argv may be empty:
+    /// an empty line or `*0`, which Redis ignores).
+    Request(Vec<Vec<u8>>, usize),
+    /// More bytes are needed; at least this many in total.
+    Incomplete(usize),
+}
+
+/// A protocol error: the text after `-ERR `. The connection closes after it.
+#[derive(Debug, PartialEq)]
+pub struct ProtocolError(pub String);
+
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    buf[from..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|p| p + from)
+}
+
+fn parse_count(bytes: &[u8]) -> Option<i64> {
+    std::str::from_utf8(bytes).ok()?.parse::<i64>().ok()
+}
+
+/// Parses one request from the start of `buf`.
+pub fn parse_request(buf: &[u8], max_bulk: i64) -> Result<Parsed, ProtocolError> {
+    if buf.is_empty() {
+        return Ok(Parsed::Incomplete(1));
+    }
+    if buf[0] != b'*' {
+        return parse_inline(buf);
+    }
+    let Some(end) = find_crlf(buf, 0) else {
+        if buf.len() > MAX_INLINE {
+            return Err(ProtocolError(
+                "Protocol error: too big mbulk count string".into(),
+            ));
+        }
+        return Ok(Parsed::Incomplete(buf.len() + 1));
+    };
+    let count = parse_count(&buf[1..end]).filter(|n| *n <= MAX_MULTIBULK);
+    let Some(count) = count else {
+        return Err(ProtocolError(
+            "Protocol error: invalid multibulk length".into(),
+        ));
+    };
+    let mut pos = end + 2;
+    if count <= 0 {
+        return Ok(Parsed::Request(Vec::new(), pos));
+    }
+    let mut argv = Vec::with_capacity(count.min(1024) as usize);
+    for _ in 0..count {
+        if pos >= buf.len() {
+            return Ok(Parsed::Incomplete(pos + 1));
+        }
+        if buf[pos] != b'$' {
+            return Err(ProtocolError(format!(
+                "Protocol error: expected '$', got '{}'",
+                buf[pos] as char
+            )));
+        }
+        let Some(end) = find_crlf(buf, pos) else {
+            if buf.len() - pos > MAX_INLINE {
+                return Err(ProtocolError(
+                    "Protocol error: too big bulk count string".into(),
+                ));
+            }
+            return Ok(Parsed::Incomplete(buf.len() + 1));
+        };
+        let len = parse_count(&buf[pos + 1..end]).filter(|n| *n >= 0 && *n <= max_bulk);
+        let Some(len) = len else {
+            return Err(ProtocolError("Protocol error: invalid bulk length".into()));
+        };
+        let start = end + 2;
+        let stop = start + len as usize;
+        if buf.len() < stop + 2 {
+            return Ok(Parsed::Incomplete(stop + 2));
+        }
+        argv.push(buf[start..stop].to_vec());
+        pos = stop + 2;
+    }
+    Ok(Parsed::Request(argv, pos))
+}
+
+fn parse_inline(buf: &[u8]) -> Result<Parsed, ProtocolError> {
+    let Some(newline) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > MAX_INLINE {
+            return Err(ProtocolError(
+                "Protocol error: too big inline request".into(),
+            ));
+        }
+        return Ok(Parsed::Incomplete(buf.len() + 1));
+    };
+    let mut line = &buf[..newline];
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    let argv = split_args(line)
+        .map_err(|_| ProtocolError("Protocol error: unbalanced quotes in request".into()))?;
+    Ok(Parsed::Request(argv, newline + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: i64 = 512 * 1024 * 1024;
+
+    #[test]
+    fn encodes_every_reply_type() {
+        let r = Reply::Array(vec![
+            Reply::ok(),
+            Reply::Int(-3),
+            Reply::bulk("a\r\nb"),
+            Reply::Nil,
+            Reply::NilArray,
+            Reply::error("ERR x"),
+        ]);
+        assert_eq!(
+            to_bytes(&r),
+            b"*6\r\n+OK\r\n:-3\r\n$4\r\na\r\nb\r\n$-1\r\n*-1\r\n-ERR x\r\n"
+        );
+    }
+
+    #[test]
+    fn parses_multibulk_and_pipelines() {
+        let buf = b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n";
+        let Ok(Parsed::Request(argv, used)) = parse_request(buf, MAX) else {
+            panic!()
+        };
+        assert_eq!(argv, vec![b"GET".to_vec(), b"a".to_vec()]);
+        assert_eq!(
+            parse_request(&buf[used..], MAX),
+            Ok(Parsed::Request(vec![b"PING".to_vec()], 14))
+        );
+    }
+
+    #[test]
+    fn waits_for_partial_requests() {
+        assert!(matches!(
+            parse_request(b"*2\r\n$3\r\nGE", MAX),
+            Ok(Parsed::Incomplete(_))
+        ));
+        assert_eq!(
+            parse_request(b"*1\r\n$5\r\nab", MAX),
+            Ok(Parsed::Incomplete(15))
+        );
+        assert!(matches!(
+            parse_request(b"PING", MAX),
+            Ok(Parsed::Incomplete(_))
+        ));
+    }
+
+    #[test]
+    fn inline_requests_use_redis_cli_quoting() {
+        let Ok(Parsed::Request(argv, _)) = parse_request(b"SET k \"a b\"\r\n", MAX) else {
+            panic!()
+        };
+        assert_eq!(argv, vec![b"SET".to_vec(), b"k".to_vec(), b"a b".to_vec()]);
+        assert_eq!(parse_request(b"\r\n", MAX), Ok(Parsed::Request(vec![], 2)));
+    }
+
+    #[test]
+    fn protocol_errors_have_redis_texts() {
+        let e = |b: &[u8]| parse_request(b, MAX).unwrap_err().0;
+        assert_eq!(e(b"*x\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(e(b"*1\r\n+x\r\n"), "Protocol error: expected '$', got '+'");
+        assert_eq!(
+            e(b"*1\r\n$1073741824\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(e(b"*1\r\n$-1\r\n"), "Protocol error: invalid bulk length");
+        assert_eq!(
+            e(b"SET k \"a\r\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            e(&vec![b'a'; MAX_INLINE + 1]),
+            "Protocol error: too big inline request"
+        );
+    }
+}

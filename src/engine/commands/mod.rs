@@ -38,13 +38,12 @@ pub fn float_arg(ctx: &Ctx, i: usize) -> Result<f64, Reply> {
     parse_f64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_FLOAT))
 }
 
-/// Argument `i` as a non-negative integer: `ERR value is out of range, must be positive`.
+/// Argument `i` as a non-negative count; Redis answers `ERR value is out of
+/// range, must be positive` both for a negative number and for garbage.
 pub fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
-    let n = int_arg(ctx, i)?;
-    if n < 0 {
-        return Err(err(errors::MUST_BE_POSITIVE));
-    }
-    Ok(n)
+    parse_i64(ctx.arg(i))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| err(errors::MUST_BE_POSITIVE))
 }
 
 pub fn eq(arg: &[u8], word: &str) -> bool {

@@ -426,7 +426,7 @@ fn command_info(ctx: &mut Ctx) -> CommandResult {
                         .iter()
                         .find(|c| c.name.as_bytes().eq_ignore_ascii_case(sub)),
                 });
-                spec.map(describe).unwrap_or(Reply::NilArray)
+                spec.map(describe).unwrap_or(Reply::Nil)
             })
             .collect(),
     ))

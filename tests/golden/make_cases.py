@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Writes engine-cases.jsonl: redstep's own engine cases (the format of
+../shared/conformance, documented in tests/golden/README.md).
+
+Each case is a list of commands written as redis-cli lines. Run
+`python3 make_cases.py` after editing, then `record.py` against a real Redis.
+"""
+import json, shlex
+
+def cmd(line):
+    """A redis-cli-like line, or (line, {"conn":2}/{"unordered":...})."""
+    if isinstance(line, tuple):
+        text, extra = line
+        return {"cmd": shlex.split(text), **extra}
+    return shlex.split(line)
+
+U = {"unordered": True}
+P = {"unordered": "pairs"}
+C2 = {"conn": 2}
+
+CASES = {
+    # ---- keys
+    "k-del-multi": ["MSET a 1 b 2 c 3", "DEL a b nokey", "EXISTS a b c"],
+    "k-type-all": ["SET s v", "RPUSH l a", "HSET h f v", "SADD st m", "ZADD z 1 m", "TYPE s", "TYPE l", "TYPE h", "TYPE st", "TYPE z", "TYPE nokey"],
+    "k-scan-all": ["SET a 1", "SCAN 0", "SCAN 0 MATCH b*", "SCAN 0 TYPE list", "SCAN 0 TYPE string COUNT 5", "SCAN 0 COUNT 0", "SCAN x", "SCAN 0 FOO bar"],
+    "k-scan-type-match": ["MSET a1 1 a2 2 b1 3", "RPUSH a3 x", ("KEYS a*", U)],
+    "k-copy": ["SET a 1", "EXPIRE a 100", "COPY a b", "TTL b", "COPY a b", "COPY a b REPLACE", "COPY a a", "COPY a c DB 1", "SELECT 1", "GET c", "COPY a c DB 99", "COPY a c DB x", "COPY a c FOO"],
+    "k-copy-types": ["RPUSH l a b", "HSET h f v", "SADD s 1 2", "ZADD z 1 m", "COPY l l2", "COPY h h2", "COPY s s2", "COPY z z2", "LRANGE l2 0 -1", "HGETALL h2", "SMEMBERS s2", "ZRANGE z2 0 -1 WITHSCORES"],
+    "k-move": ["SET a 1", "MOVE a 1", "EXISTS a", "SELECT 1", "GET a", "MOVE a 1", "MOVE nokey 0", "MOVE a x", "MOVE a 16", "SET b 2", "SELECT 0", "SET b 0", "SELECT 1", "MOVE b 0"],
+    "k-swapdb": ["SET a db0", "SELECT 1", "SET a db1", "SWAPDB 0 1", "GET a", "SELECT 0", "GET a", "SWAPDB 0 x", "SWAPDB x 0", "SWAPDB 0 16"],
+    "k-select-errors": ["SELECT 16", "SELECT -1", "SELECT x", "SELECT 1.5"],
+    "k-flush-args": ["SET a 1", "FLUSHDB ASYNC", "DBSIZE", "SET a 1", "FLUSHALL SYNC", "FLUSHALL FOO", "FLUSHDB SYNC ASYNC"],
+    "k-expire-gt-lt": ["SET k v", "EXPIRE k 100 GT", "EXPIRE k 100 LT", "TTL k", "EXPIRE k 50 GT", "EXPIRE k 200 GT", "TTL k", "EXPIRE k 300 LT", "EXPIRE k 10 LT", "TTL k", "EXPIRE k 20 XX GT", "TTL k"],
+    "k-expire-errors": ["SET k v", "EXPIRE k x", "EXPIRE k 9223372036854775807", "PEXPIRE k 9223372036854775807", "EXPIRE nokey 10", "EXPIRE k 10 nx xx", "EXPIRE k"],
+    "k-persist": ["SET k v EX 100", "PERSIST k", "TTL k", "PERSIST k", "PERSIST nokey"],
+    "k-expiretime": ["SET k v", "EXPIRETIME k", "EXPIRETIME nokey", "PEXPIRETIME k", "PEXPIREAT k 4102444800123", "EXPIRETIME k", "PEXPIRETIME k"],
+    "k-expireat-options": ["SET k v", "EXPIREAT k 4102444800 NX", "EXPIREAT k 4102444801 NX", "EXPIRETIME k", "PEXPIREAT k 4102444800000 LT", "EXPIRETIME k"],
+    "k-rename-overwrite": ["SET a 1", "RPUSH b x", "RENAME a b", "TYPE b", "GET b", "RENAMENX b b", "RENAME b b"],
+    "k-keys-escape": ["MSET a*b 1 axb 2 a?b 3", ("KEYS a\\*b", U), ("KEYS a[*]b", U), ("KEYS *", U), ("KEYS a[^x]b", U)],
+    "k-touch-missing": ["TOUCH nokey", "UNLINK nokey"],
+    "k-sort-by-get": ["RPUSH l 3 1 2", "MSET w_1 30 w_2 10 w_3 20 o_1 one o_2 two o_3 three", "SORT l BY w_*", "SORT l BY w_* GET o_*", "SORT l BY w_* GET # GET o_*", "SORT l BY nosort GET o_*", "SORT l BY w_* DESC LIMIT 1 1", "SORT l GET nokey_*"],
+    "k-sort-hash-field": ["RPUSH l 1 2", "HSET h_1 score 5 name one", "HSET h_2 score 2 name two", "SORT l BY h_*->score GET h_*->name"],
+    "k-sort-store": ["RPUSH l 3 1 2", "SORT l STORE dst", "LRANGE dst 0 -1", "SORT nokey STORE dst", "EXISTS dst", "SORT l LIMIT 5 1", "SORT l LIMIT -1 2", "SORT l LIMIT 0 -1"],
+    "k-sort-set-zset": ["SADD s 3 1 2", "SORT s", "ZADD z 1 c 2 a 3 b", "SORT z ALPHA", "SORT z BY nosort", "SET str x", "SORT str", "SORT s FOO"],
+    "k-sort-ro": ["RPUSH l 2 1", "SORT_RO l", "SORT_RO l STORE x", "SORT l ALPHA DESC"],
+    "k-sort-spaces": ["RPUSH l ' 2' 1", "SORT l", "RPUSH m 1e2 1.5 -inf", "SORT m"],
+    "k-object-encoding": ["SET i 123", "SET e abc", "SET r aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "RPUSH l a", "HSET h f v", "SADD s1 1", "SADD s2 a", "ZADD z 1 m",
+                          "OBJECT ENCODING i", "OBJECT ENCODING e", "OBJECT ENCODING r", "OBJECT ENCODING l", "OBJECT ENCODING h", "OBJECT ENCODING s1", "OBJECT ENCODING s2", "OBJECT ENCODING z", "OBJECT ENCODING nokey"],
+    # ---- strings
+    "s-set-nx-get": ["SET k v1 NX GET", "SET k v2 NX GET", "GET k", "SET k2 x XX GET"],
+    "s-set-ex-twice": ["SET k v EX 10 EX 20", "TTL k", "SET k v PX 100 EX 10", "SET k v KEEPTTL EX 10", "SET k v EX", "SET k v PXAT 1", "GET k"],
+    "s-set-expire-errors": ["SET k v EX 0", "SET k v PX -5", "SET k v EXAT 0", "SET k v EX 9223372036854775807", "SETEX k -1 v", "PSETEX k 0 v", "SETEX k x v"],
+    "s-getex-variants": ["SET k v", "GETEX k PX 100000", "TTL k", "GETEX k EXAT 4102444800", "EXPIRETIME k", "GETEX k PXAT 4102444800123", "PEXPIRETIME k", "GETEX k PERSIST EX 1", "GETEX k EX 0", "GETEX k KEEPTTL", "GETEX k", "GETEX k EX 1 EX 2", "TTL k"],
+    "s-getex-wrongtype": ["RPUSH l a", "GETEX l", "GETDEL l", "GETSET l x"],
+    "s-msetnx": ["MSETNX a 1 b 2", "MSETNX b 3 c 4", "MGET a b c", "MSETNX a"],
+    "s-incr-edges": ["SET n 9223372036854775807", "INCR n", "INCRBY n -1", "SET m -9223372036854775808", "DECRBY m 1", "DECRBY m -9223372036854775808", "INCRBY m x", "INCR nokey", "DECR nokey2", "SET f 1.0", "INCR f", "SET big 12345678901234567890", "INCR big"],
+    "s-incr-keeps-ttl": ["SET n 1 EX 100", "INCR n", "TTL n", "INCRBYFLOAT n 1.5", "TTL n", "APPEND n x", "TTL n", "SETRANGE n 0 9", "TTL n", "GET n"],
+    "s-incrbyfloat-formats": ["INCRBYFLOAT f 3.0e3", "INCRBYFLOAT f 1.1", "INCRBYFLOAT f -3001.1", "INCRBYFLOAT f 5.0e-3", "INCRBYFLOAT f 1e-20", "SET g 1e400", "INCRBYFLOAT g 1", "INCRBYFLOAT f abc", "INCRBYFLOAT f ''", "INCRBYFLOAT f ' 1'", "INCRBYFLOAT f nan", "INCRBYFLOAT f -inf", "SET h 0x1p3", "INCRBYFLOAT h 0"],
+    "s-setrange-edges": ["SETRANGE k 3 ab", "GET k", "SETRANGE k 1 x", "GET k", "SETRANGE k 0 ''", "SETRANGE k 536870912 x", "SETRANGE k x a", "RPUSH l a", "SETRANGE l 0 x"],
+    "s-getrange-edges": ["SET k hello", "GETRANGE k 0 -100", "GETRANGE k -1 -5", "GETRANGE k -3 -1", "GETRANGE k 2 2", "GETRANGE k 0 x", "SUBSTR k 1 3", "SET e ''", "GETRANGE e 0 -1"],
+    "s-append-strlen": ["APPEND k ''", "EXISTS k", "STRLEN k", "RPUSH l a", "APPEND l x", "STRLEN l"],
+    "s-lcs-idx": ["MSET k1 ohmytext k2 mynewtext", "LCS k1 k2 IDX", "LCS k1 k2 IDX MINMATCHLEN 4", "LCS k1 k2 IDX WITHMATCHLEN", "LCS k1 k2 LEN IDX", "LCS k1 k2 FOO", "LCS k1 nokey", "LCS k1 k2 MINMATCHLEN x"],
+    "s-mget-many": ["MSET a 1 c 3", "MGET a b c d"],
+    "s-binary": [["SET", {"hex": "00ff"}, {"hex": "0d0a00"}], ["GET", {"hex": "00ff"}], ["STRLEN", {"hex": "00ff"}]],
+    # ---- hashes
+    "h-hset-odd": ["HSET h a 1 b", "HMSET h a", "HSET h a 1", "HSETNX h a 2", "HGET h a"],
+    "h-order-listpack": ["HSET h b 1 a 2 c 3", "HGETALL h", "HDEL h b", "HSET h b 9", "HGETALL h", "HKEYS h", "HVALS h"],
+    "h-hdel-multi": ["HSET h a 1 b 2 c 3", "HDEL h a b x", "HLEN h", "HDEL nokey a", "HEXISTS h c", "HEXISTS h a", "HEXISTS nokey a"],
+    "h-hincrby-edges": ["HSET h n 9223372036854775807", "HINCRBY h n 1", "HINCRBY h m x", "HINCRBY h m 9223372036854775807", "HINCRBY h m 1", "HSET h s ' 1'", "HINCRBY h s 1"],
+    "h-hincrbyfloat-edges": ["HINCRBYFLOAT h f inf", "HINCRBYFLOAT h f abc", "HSET h f abc", "HINCRBYFLOAT h f 1", "HINCRBYFLOAT h g 1.5", "HINCRBYFLOAT h g -1.5", "HGET h g", "HINCRBYFLOAT h n 1e400"],
+    "h-hstrlen": ["HSET h f hello", "HSTRLEN h f", "HSTRLEN h x", "HSTRLEN nokey x"],
+    "h-hscan": ["HSET h a 1 b 2", "HSCAN h 0", "HSCAN h 0 MATCH a", "HSCAN nokey 0", "HSCAN h x", "HSCAN h 0 COUNT 0"],
+    "h-hrandfield-errors": ["HSET h a 1", "HRANDFIELD h 1 BAD", "HRANDFIELD h x", "HRANDFIELD h 5", "HRANDFIELD h 1 WITHVALUES", "HRANDFIELD h", "HRANDFIELD h -2"],
+    "h-wrongtype": ["SET s v", "HSET s f v", "HGETALL s", "HLEN s", "HDEL s f", "HINCRBY s f 1"],
+    # ---- lists
+    "l-pushx": ["LPUSHX l a", "RPUSH l x", "LPUSHX l a b", "RPUSHX l c", "LRANGE l 0 -1", "RPUSHX nokey a"],
+    "l-lrange-neg": ["RPUSH l a b c d e", "LRANGE l -3 -2", "LRANGE l -100 -50", "LRANGE l 3 1", "LRANGE l 0 0", "LRANGE l -1 100"],
+    "l-ltrim": ["RPUSH l a b c d e", "LTRIM l 1 -2", "LRANGE l 0 -1", "LTRIM l 5 10", "EXISTS l", "RPUSH m a b", "LTRIM m 0 100", "LRANGE m 0 -1", "LTRIM m -1 -1", "LRANGE m 0 -1", "LTRIM nokey 0 1", "LTRIM m x 1"],
+    "l-lrem-pos": ["RPUSH l a b a c a", "LREM l 2 a", "LRANGE l 0 -1", "LREM l 1 zz", "LREM l x a"],
+    "l-linsert": ["RPUSH l a c", "LINSERT l BEFORE c b", "LINSERT l AFTER c d", "LINSERT l after zz x", "LRANGE l 0 -1"],
+    "l-lset-neg": ["RPUSH l a b c", "LSET l -1 z", "LSET l -4 z", "LRANGE l 0 -1", "LSET l x z"],
+    "l-rpoplpush": ["RPUSH a 1 2", "RPOPLPUSH a b", "RPOPLPUSH a a", "LRANGE a 0 -1", "LRANGE b 0 -1", "RPOPLPUSH nokey b", "SET s x", "RPOPLPUSH a s", "LRANGE a 0 -1"],
+    "l-lmove-same": ["RPUSH l a b c", "LMOVE l l LEFT RIGHT", "LRANGE l 0 -1", "LMOVE l l RIGHT LEFT", "LRANGE l 0 -1"],
+    "l-lmpop": ["RPUSH a 1 2 3", "LMPOP 1 a LEFT COUNT 2", "LMPOP 2 nokey a RIGHT COUNT 5", "EXISTS a", "LMPOP 2 x y LEFT", "LMPOP 0 a LEFT", "LMPOP x a LEFT", "LMPOP 2 a LEFT", "LMPOP 1 a MIDDLE", "LMPOP 1 a LEFT COUNT 0", "LMPOP 1 a LEFT COUNT 1 COUNT 2"],
+    "l-pop-count-errors": ["RPUSH l a b", "LPOP l -1", "LPOP l x", "LPOP l 1 2", "LPOP nokey 2", "RPOP nokey", "LPOP l 10", "EXISTS l"],
+    "l-lpos-more": ["RPUSH l a b a b a", "LPOS l a RANK -2", "LPOS l a RANK 10", "LPOS l a COUNT 2 RANK -1", "LPOS l a MAXLEN 1 RANK 2", "LPOS l a FOO 1", "LPOS l a RANK", "LPOS l a RANK x"],
+    "l-blocking-nonblocking": ["RPUSH l a", "BRPOP l 0", "BLPOP nokey 0.01", "BLPOP l x", "BLPOP l -1", "BLPOP l inf", "RPUSH l b c", "BLMOVE l d LEFT RIGHT 0", "BRPOPLPUSH l d 0", "LRANGE d 0 -1", "BLMPOP 0 1 d LEFT COUNT 5", "BLMPOP 0 0 d LEFT"],
+    "l-multi-blocking": ["MULTI", "BLPOP nokey 0", "BRPOPLPUSH nokey x 0", "BZPOPMIN nokey 0", "BLMPOP 0 1 nokey LEFT", "EXEC"],
+    # ---- sets
+    "st-intset-order": ["SADD s 10 -5 3 100", "SMEMBERS s", "SADD s x", ("SMEMBERS s", U), "SREM s x", ("SMEMBERS s", U)],
+    "st-ops": ["SADD a 1 2 3 4", "SADD b 3 4 5", "SADD c 4", "SINTER a b c", "SDIFF a b c", ("SUNION a b c", U), "SINTER a nokey", "SDIFF nokey a", "SET str x", "SINTER a str", "SUNION nokey str", "SDIFF a str"],
+    "st-store": ["SADD a x y", "SET dst old", "SUNIONSTORE dst a", "TYPE dst", ("SMEMBERS dst", U), "SDIFFSTORE dst a a", "EXISTS dst", "SINTERSTORE dst a nokey", "SADD n 1 2", "SUNIONSTORE dst n", "SMEMBERS dst"],
+    "st-sintercard": ["SADD a 1 2 3", "SADD b 2 3 4", "SINTERCARD 2 a b", "SINTERCARD 2 a b LIMIT 1", "SINTERCARD 2 a b LIMIT 0", "SINTERCARD 1 nokey", "SINTERCARD 0 a", "SINTERCARD 3 a b", "SINTERCARD 1 a LIMIT -1", "SINTERCARD 1 a FOO", "SINTERCARD x a"],
+    "st-smove": ["SADD a x", "SET s v", "SMOVE a s x", "SMOVE s a x", "SMOVE a a x", "SMOVE a a zz", "SMOVE nokey a x", "SMOVE a b x", "EXISTS a", "SMEMBERS b"],
+    "st-pop-rand-edges": ["SADD s a", "SPOP s 0", "SPOP s -1", "SPOP s 1 2", "SRANDMEMBER s 1 2", "SRANDMEMBER nokey -2", "SPOP nokey 3", "SRANDMEMBER s -9223372036854775808", "SPOP s 5", "EXISTS s"],
+    "st-sscan": ["SADD s 3 1 2", "SSCAN s 0", "SSCAN s 0 MATCH 1", "SSCAN nokey 0", "SET str v", "SSCAN str 0 COUNT 0"],
+    "st-wrongtype": ["SET str v", "SADD str a", "SMEMBERS str", "SCARD str", "SISMEMBER str a", "SREM str a"],
+    # ---- sorted sets
+    "z-zadd-ch-incr": ["ZADD z CH 1 a 2 b", "ZADD z CH 1 a 3 b 4 c", "ZADD z INCR 1 a 2 b", "ZADD z 1", "ZADD z nan a", "ZADD z x a", "ZADD z XX CH 10 a 10 nope", "ZRANGE z 0 -1 WITHSCORES", "ZADD z GT XX 5 a", "ZSCORE z a"],
+    "z-zadd-xx-missing": ["ZADD nokey XX 1 a", "EXISTS nokey", "ZADD nokey XX INCR 1 a"],
+    "z-zincrby": ["ZINCRBY z 1.5 a", "ZINCRBY z x a", "ZINCRBY z 0.1 a", "ZINCRBY z 0.2 b", "ZINCRBY z 0.1 b", "SET s v", "ZINCRBY s 1 a"],
+    "z-rank": ["ZADD z 1 a 2 b 3 c", "ZRANK z a", "ZREVRANK z a", "ZRANK z nope", "ZRANK nokey a", "ZRANK z a WITHSCORE"],
+    "z-zrange-rev-rank": ["ZADD z 1 a 2 b 3 c 4 d", "ZRANGE z 0 1 REV", "ZRANGE z -1 -1 REV WITHSCORES", "ZREVRANGE z 0 -1 WITHSCORES", "ZREVRANGE z 0 1 REV", "ZRANGE z 0 -1 REV REV", "ZRANGE z (1 2 BYSCORE LIMIT 0", "ZRANGE z 0 -1 BYSCORE BYLEX", "ZRANGE z a b", "ZREVRANGE z 0 -1 LIMIT 0 1"],
+    "z-zrangebyscore-more": ["ZADD z 1 a 2 b 3 c", "ZRANGEBYSCORE z -inf +inf LIMIT -1 1", "ZRANGEBYSCORE z -inf +inf LIMIT 1 -1", "ZRANGEBYSCORE z (1 (3", "ZRANGEBYSCORE z 2 +inf WITHSCORES LIMIT 0 1", "ZREVRANGEBYSCORE z +inf -inf", "ZREVRANGEBYSCORE z (3 1 WITHSCORES", "ZRANGEBYSCORE z 3 1", "ZRANGEBYSCORE z ' 1' 2", "ZRANGEBYSCORE z inf -inf", "ZRANGEBYSCORE z 0x1 3"],
+    "z-lex": ["ZADD z 0 a 0 b 0 c 0 d", "ZRANGEBYLEX z - +", "ZRANGEBYLEX z [b (d", "ZREVRANGEBYLEX z + -", "ZREVRANGEBYLEX z (d [b LIMIT 0 1", "ZRANGE z [c - BYLEX REV", "ZRANGEBYLEX z a b", "ZRANGEBYLEX z +a -", "ZLEXCOUNT z [b +", "ZREMRANGEBYLEX z [a [b", "ZRANGE z 0 -1"],
+    "z-lex-listpack-quirk": ["ZADD lz 1 b 2 a 3 c", "ZRANGEBYLEX lz - [b", "ZLEXCOUNT lz - [b", "ZRANGEBYLEX lz [a +", "ZREVRANGEBYLEX lz + [b", "ZREMRANGEBYLEX lz - [b", "ZRANGE lz 0 -1"],
+    "z-zrangestore": ["ZADD z 1 a 2 b 3 c", "ZRANGESTORE d z 0 1", "ZRANGE d 0 -1 WITHSCORES", "ZRANGESTORE d z (1 +inf BYSCORE LIMIT 0 1", "ZRANGE d 0 -1", "ZRANGESTORE d nokey 0 -1", "EXISTS d", "ZRANGESTORE d z 0 -1 WITHSCORES", "ZRANGESTORE d z [b + BYLEX", "ZRANGE d 0 -1"],
+    "z-setops": ["ZADD a 1 x 2 y", "ZADD b 10 y 20 z", "SADD s x z", "ZUNION 2 a b WITHSCORES", "ZINTER 2 a b WITHSCORES", "ZDIFF 2 a b WITHSCORES", "ZUNION 2 a s WITHSCORES", "ZINTER 2 a s AGGREGATE MIN WITHSCORES", "ZUNION 2 a b WEIGHTS 1 -1 WITHSCORES", "ZUNION 2 a b AGGREGATE MAX WITHSCORES", "ZUNION 0 a", "ZUNION 3 a b", "ZUNION 1 a WEIGHTS x", "ZUNION 1 a AGGREGATE foo", "ZDIFF 1 a WEIGHTS 1", "ZUNIONSTORE o 0 a", "ZUNIONSTORE o 3 a", "ZINTERSTORE o 2 a nokey", "EXISTS o", "ZDIFFSTORE o 2 a b", "ZRANGE o 0 -1 WITHSCORES", "SET str v", "ZUNION 2 a str"],
+    "z-setops-inf": ["ZADD a inf x", "ZADD b -inf x", "ZUNION 2 a b WITHSCORES", "ZINTERSTORE o 2 a b WEIGHTS 0 1", "ZRANGE o 0 -1 WITHSCORES"],
+    "z-zintercard": ["ZADD a 1 x 2 y", "ZADD b 1 y", "ZINTERCARD 2 a b", "ZINTERCARD 2 a b LIMIT 0", "ZINTERCARD 0 a", "ZINTERCARD 1 nokey"],
+    "z-pop": ["ZADD z 1 a 2 b 3 c", "ZPOPMIN z", "ZPOPMAX z 5", "EXISTS z", "ZPOPMIN nokey", "ZPOPMIN z -1", "ZADD z 1 a", "ZPOPMIN z 0", "ZPOPMIN z 1 2", "BZPOPMAX z 0", "BZPOPMIN nokey 0.01"],
+    "z-mpop": ["ZADD z 1 a 2 b 3 c", "ZMPOP 1 z MIN COUNT 2", "ZMPOP 2 nokey z MAX", "ZMPOP 1 z MIN", "ZMPOP 1 z MID", "ZMPOP 0 z MIN", "BZMPOP 0.01 1 nokey MIN"],
+    "z-remrange": ["ZADD z 1 a 2 b 3 c 4 d", "ZREMRANGEBYRANK z -2 -1", "ZRANGE z 0 -1", "ZREMRANGEBYSCORE z (1 +inf", "ZRANGE z 0 -1", "ZREMRANGEBYSCORE z x 1", "ZREMRANGEBYRANK z x 1", "ZREMRANGEBYRANK nokey 0 -1"],
+    "z-count-edge": ["ZADD z 1 a 2 b", "ZCOUNT z (1 (2", "ZCOUNT z 2 1", "ZCOUNT z -inf (2", "ZCOUNT nokey 0 1", "ZCOUNT z x 1"],
+    "z-zmscore-zcard": ["ZMSCORE nokey a", "ZCARD nokey", "ZADD z 1 a", "ZMSCORE z a b a"],
+    "z-zscan": ["ZADD z 1 a 2 b", "ZSCAN z 0", "ZSCAN z 0 MATCH b", "ZSCAN nokey 0"],
+    "z-zrandmember": ["ZADD z 1 a", "ZRANDMEMBER z", "ZRANDMEMBER z 1 WITHSCORES", "ZRANDMEMBER z -9223372036854775808", "ZRANDMEMBER nokey", "ZRANDMEMBER nokey 2", "ZRANDMEMBER z 1 FOO"],
+    "z-wrongtype": ["SET s v", "ZADD s 1 a", "ZRANGE s 0 -1", "ZSCORE s a", "ZRANK s a", "ZREM s a", "ZPOPMIN s"],
+    "z-big-listpack-conversion": ["ZADD z 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "OBJECT ENCODING z", "ZADD z -0 b", "ZSCORE z b"],
+    # ---- transactions and pub/sub
+    "m-watch-in-multi": ["MULTI", "WATCH k", "SET a 1", "EXEC"],
+    "m-exec-errors-inside": ["SET s v", "MULTI", "LPUSH s a", "INCR s", "SET t 1", "EXEC", "GET t"],
+    "m-multi-select": ["MULTI", "SELECT 1", "SET a 1", "EXEC", "GET a", "SELECT 0", "GET a"],
+    "m-watch-expire": ["SET k 1", "WATCH k", ("EXPIRE k 100", C2), "MULTI", "PING", "EXEC"],
+    "m-watch-flushall": ["SET k 1", "WATCH k", ("FLUSHALL", C2), "MULTI", "PING", "EXEC"],
+    "m-watch-swapdb": ["SET k 1", "WATCH k", ("SWAPDB 0 1", C2), "MULTI", "PING", "EXEC"],
+    "m-watch-other-db": ["WATCH k", ("SELECT 1", C2), ("SET k 1", C2), "MULTI", "PING", "EXEC"],
+    "m-unwatch": ["SET k 1", "WATCH k", "UNWATCH", ("SET k 2", C2), "MULTI", "PING", "EXEC"],
+    "m-discard-errors": ["MULTI", "SET a", "DISCARD", "EXEC"],
+    "p-publish-none": ["PUBLISH ch hello", "PUBSUB NUMSUB ch", "PUBSUB NUMPAT", "PUBSUB CHANNELS"],
+    "p-subscribe-mode": ["SUBSCRIBE ch", "GET a", "PING", "PING x", "UNSUBSCRIBE", "PING", ("PUBLISH ch x", C2)],
+    "p-publish-count": ["SUBSCRIBE ch", ("PUBLISH ch x", C2), ("PUBSUB NUMSUB ch other", C2), ("PUBSUB CHANNELS", C2), ("PUBSUB CHANNELS c*", C2)],
+    "p-unsubscribe-none": ["UNSUBSCRIBE", "PUNSUBSCRIBE", "UNSUBSCRIBE x"],
+    # ---- generic
+    "g-ping-echo": ["PING", "PING hi", "PING a b", "ECHO a b"],
+    "g-client-name": ["CLIENT GETNAME", "CLIENT SETNAME a b", "CLIENT SETNAME ab", "CLIENT GETNAME", "CLIENT SETNAME 'a b'", "CLIENT SETNAME ''", "CLIENT GETNAME", "CLIENT NOPE"],
+    "g-hello": ["HELLO 4", "HELLO x", "HELLO 2 SETNAME 'a b'", "HELLO 2 FOO"],
+    "g-subcommand-errors": ["CONFIG", "CONFIG NOPE", "OBJECT", "OBJECT NOPE x", "COMMAND NOPE", "CLIENT", "PUBSUB", "PUBSUB NOPE"],
+    "g-config-get": ["CONFIG GET busy-reply-threshold", "CONFIG GET databases", "CONFIG SET busy-reply-threshold 100", "CONFIG GET busy-reply-threshold", "CONFIG GET lua-time-limit", "CONFIG SET busy-reply-threshold 5000"],
+    "g-command-info": ["COMMAND INFO nope", "COMMAND COUNT x"],
+    "g-quit-last": ["SET a 1", "QUIT"],
+}
+
+with open("engine-cases.jsonl", "w") as f:
+    for name, lines in CASES.items():
+        area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic"}[name.split("-")[0]]
+        cmds = [l if isinstance(l, list) else cmd(l) for l in lines]
+        f.write(json.dumps({"id": name, "tags": ["engine", area], "cmds": cmds}, ensure_ascii=False) + "\n")
+print(f"wrote {len(CASES)} cases")

@@ -39,8 +39,8 @@ enum Message {
     Stop,
 }
 
-/// A handle on the engine thread; dropping it stops the thread once every
-/// connection is gone.
+/// A handle on the engine thread; dropping it stops the thread (connections
+/// still open then see the engine as gone).
 pub struct Host {
     tx: SyncSender<Message>,
     thread: Option<JoinHandle<()>>,
@@ -199,11 +199,7 @@ impl EngineLoop {
                 },
             };
             match message {
-                Some(Message::Stop) => {
-                    if self.sinks.is_empty() {
-                        return;
-                    }
-                }
+                Some(Message::Stop) => return,
                 Some(m) => self.handle(m),
                 None => {}
             }

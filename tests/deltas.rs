@@ -19,7 +19,16 @@ impl Observer for Recorder {
 type Snapshot = Vec<Vec<(Vec<u8>, Entry)>>;
 
 fn snapshot(engine: &Engine) -> Snapshot {
-    (0..DATABASES).map(|db| engine.keyspace.db(db).iter().map(|(k, e)| (k.clone(), e.clone())).collect()).collect()
+    (0..DATABASES)
+        .map(|db| {
+            engine
+                .keyspace
+                .db(db)
+                .iter()
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect()
+        })
+        .collect()
 }
 
 /// A random command from a small domain of keys and values, so commands
@@ -98,7 +107,9 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
         }
         let before = snapshot(&engine);
         let recorder = Recorder::default();
-        engine.keyspace.set_observer(Some(Box::new(recorder.clone())));
+        engine
+            .keyspace
+            .set_observer(Some(Box::new(recorder.clone())));
         let mut commands = Vec::new();
         for _ in 0..rng.usize(1..40) {
             let argv = random_command(&mut rng);
@@ -110,7 +121,11 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
         for (db, delta) in deltas.into_iter().rev() {
             engine.keyspace.undo(db, delta);
         }
-        assert_eq!(snapshot(&engine), before, "seed {seed}: undo did not restore the keyspace after {commands:#?}");
+        assert_eq!(
+            snapshot(&engine),
+            before,
+            "seed {seed}: undo did not restore the keyspace after {commands:#?}"
+        );
     }
 }
 
@@ -118,18 +133,37 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
 fn compact_deltas_do_not_copy_whole_collections() {
     let mut engine = Engine::new(Box::new(ManualClock::new(0)));
     let client = engine.connect();
-    let big: Vec<Vec<u8>> = [b"RPUSH".to_vec(), b"l".to_vec()].into_iter().chain((0..1000).map(|i| i.to_string().into_bytes())).collect();
+    let big: Vec<Vec<u8>> = [b"RPUSH".to_vec(), b"l".to_vec()]
+        .into_iter()
+        .chain((0..1000).map(|i| i.to_string().into_bytes()))
+        .collect();
     engine.execute(client, &big);
     let recorder = Recorder::default();
-    engine.keyspace.set_observer(Some(Box::new(recorder.clone())));
+    engine
+        .keyspace
+        .set_observer(Some(Box::new(recorder.clone())));
     engine.execute(client, &[b"LPUSH".to_vec(), b"l".to_vec(), b"x".to_vec()]);
     engine.execute(client, &[b"RPOP".to_vec(), b"l".to_vec()]);
     let deltas = recorder.0.borrow();
     assert_eq!(
         *deltas,
         vec![
-            (0, Delta::ListPushed { key: b"l".to_vec(), side: redstep::engine::Side::Left, count: 1 }),
-            (0, Delta::ListPopped { key: b"l".to_vec(), side: redstep::engine::Side::Right, items: vec![b"999".to_vec()] }),
+            (
+                0,
+                Delta::ListPushed {
+                    key: b"l".to_vec(),
+                    side: redstep::engine::Side::Left,
+                    count: 1
+                }
+            ),
+            (
+                0,
+                Delta::ListPopped {
+                    key: b"l".to_vec(),
+                    side: redstep::engine::Side::Right,
+                    items: vec![b"999".to_vec()]
+                }
+            ),
         ]
     );
 }
@@ -138,11 +172,17 @@ fn compact_deltas_do_not_copy_whole_collections() {
 fn undo_restores_hash_field_order() {
     let mut engine = Engine::new(Box::new(ManualClock::new(0)));
     let client = engine.connect();
-    let cmd = |s: &str| s.split(' ').map(|p| p.as_bytes().to_vec()).collect::<Vec<_>>();
+    let cmd = |s: &str| {
+        s.split(' ')
+            .map(|p| p.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
     engine.execute(client, &cmd("HSET h a 1 b 2 c 3"));
     let before = snapshot(&engine);
     let recorder = Recorder::default();
-    engine.keyspace.set_observer(Some(Box::new(recorder.clone())));
+    engine
+        .keyspace
+        .set_observer(Some(Box::new(recorder.clone())));
     engine.execute(client, &cmd("HDEL h a"));
     engine.keyspace.set_observer(None);
     for (db, delta) in recorder.0.take().into_iter().rev() {

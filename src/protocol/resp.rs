@@ -162,6 +162,60 @@ fn parse_inline(buf: &[u8]) -> Result<Parsed, ProtocolError> {
     Ok(Parsed::Request(argv, newline + 1))
 }
 
+/// Parses one reply from the start of `buf` (for clients and tests):
+/// the reply and the bytes it used, or None if more bytes are needed.
+pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ProtocolError> {
+    let Some(end) = find_crlf(buf, 0) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ProtocolError(format!(
+            "bad reply line {:?}",
+            String::from_utf8_lossy(&buf[..end])
+        ))
+    };
+    let text = &buf[1..end];
+    let after = end + 2;
+    match buf[0] {
+        b'+' => Ok(Some((Reply::Status(text.to_vec()), after))),
+        b'-' => Ok(Some((Reply::Error(text.to_vec()), after))),
+        b':' => Ok(Some((
+            Reply::Int(parse_count(text).ok_or_else(bad)?),
+            after,
+        ))),
+        b'$' => {
+            let len = parse_count(text).ok_or_else(bad)?;
+            if len < 0 {
+                return Ok(Some((Reply::Nil, after)));
+            }
+            let stop = after + len as usize;
+            if buf.len() < stop + 2 {
+                return Ok(None);
+            }
+            Ok(Some((Reply::Bulk(buf[after..stop].to_vec()), stop + 2)))
+        }
+        b'*' => {
+            let count = parse_count(text).ok_or_else(bad)?;
+            if count < 0 {
+                return Ok(Some((Reply::NilArray, after)));
+            }
+            let mut items = Vec::with_capacity(count.min(1024) as usize);
+            let mut pos = after;
+            for _ in 0..count {
+                match parse_reply(&buf[pos..])? {
+                    Some((item, used)) => {
+                        items.push(item);
+                        pos += used;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Reply::Array(items), pos)))
+        }
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +236,21 @@ mod tests {
             to_bytes(&r),
             b"*6\r\n+OK\r\n:-3\r\n$4\r\na\r\nb\r\n$-1\r\n*-1\r\n-ERR x\r\n"
         );
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let r = Reply::Array(vec![
+            Reply::ok(),
+            Reply::Int(-3),
+            Reply::bulk("a\r\nb"),
+            Reply::Nil,
+            Reply::NilArray,
+            Reply::error("ERR x"),
+        ]);
+        let bytes = to_bytes(&r);
+        assert_eq!(parse_reply(&bytes), Ok(Some((r, bytes.len()))));
+        assert_eq!(parse_reply(&bytes[..bytes.len() - 1]), Ok(None));
     }
 
     #[test]

@@ -65,11 +65,12 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::container_of("object", READONLY, OBJECT_SUBCOMMANDS),
 ];
 
+// No COMMAND DOCS: redstep has no docs table, and redis-cli falls back to its
+// own built-in help (and hints) when the server answers it with an error.
 const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::sub("command|count", "count", 2, LOADING | STALE, command_count),
     CommandSpec::sub("command|info", "info", -2, LOADING | STALE, command_info),
     CommandSpec::sub("command|list", "list", -2, LOADING | STALE, command_list),
-    CommandSpec::sub("command|docs", "docs", -2, LOADING | STALE, command_docs),
 ];
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
@@ -436,10 +437,6 @@ fn command_list(ctx: &mut Ctx) -> CommandResult {
     let mut names: Vec<&str> = ctx.engine.command_table().iter().map(|s| s.name).collect();
     names.sort_unstable();
     Ok(Reply::bulks(names))
-}
-
-fn command_docs(_ctx: &mut Ctx) -> CommandResult {
-    Ok(Reply::Array(vec![]))
 }
 
 // ---- CLIENT ----------------------------------------------------------------

@@ -1,0 +1,270 @@
+//! `redstep serve` over real TCP: pipelining, blocking commands, pub/sub,
+//! and clients that send garbage.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use redstep::engine::{Engine, Reply};
+use redstep::host::Host;
+use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::server::{ServeOptions, Server};
+
+fn start() -> SocketAddr {
+    let host = Host::start(Engine::default);
+    let options = ServeOptions {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        max_bulk: 512 * 1024 * 1024,
+    };
+    let server = Server::bind(&options, host).unwrap();
+    let addr = server.local_addr();
+    std::thread::spawn(move || server.run());
+    addr
+}
+
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn send(&mut self, line: &str) {
+        let argv: Vec<Vec<u8>> = line.split(' ').map(|a| a.as_bytes().to_vec()).collect();
+        self.send_raw(&encode_request(&argv));
+    }
+
+    /// The next reply, or None when the server closed the connection.
+    fn read(&mut self) -> Option<Reply> {
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return Some(reply);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    fn call(&mut self, line: &str) -> Reply {
+        self.send(line);
+        self.read().expect("a reply")
+    }
+}
+
+fn bulk(s: &str) -> Reply {
+    Reply::bulk(s)
+}
+
+#[test]
+fn answers_like_redis() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.call("SET a 42"), Reply::ok());
+    assert_eq!(c.call("INCR a"), Reply::Int(43));
+    assert_eq!(c.call("GET a"), bulk("43"));
+    c.send_raw(b"GET a\r\n");
+    assert_eq!(c.read(), Some(bulk("43")), "inline commands work");
+    assert_eq!(c.call("QUIT"), Reply::ok());
+    assert_eq!(c.read(), None, "QUIT closes the connection");
+}
+
+#[test]
+fn pipelines_keep_order() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    let mut batch = Vec::new();
+    for i in 0..20_000 {
+        batch.extend(encode_request(&[
+            b"RPUSH".to_vec(),
+            b"l".to_vec(),
+            i.to_string().into_bytes(),
+        ]));
+    }
+    c.send_raw(&batch);
+    for i in 0..20_000 {
+        assert_eq!(c.read(), Some(Reply::Int(i + 1)));
+    }
+    assert_eq!(c.call("LINDEX l -1"), bulk("19999"));
+}
+
+/// Polls until `cond` holds (the engine is another thread); no fixed sleeps.
+fn wait_until(mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "condition never held"
+        );
+        std::thread::yield_now();
+    }
+}
+
+fn blocked_clients(c: &mut Client) -> i64 {
+    let Reply::Bulk(info) = c.call("INFO clients") else {
+        panic!()
+    };
+    let info = String::from_utf8(info).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn blpop_waits_for_a_push_from_another_client() {
+    let addr = start();
+    let mut waiter = Client::connect(addr);
+    let mut pusher = Client::connect(addr);
+    waiter.send("BLPOP jobs 0");
+    waiter.send("PING");
+    wait_until(|| blocked_clients(&mut pusher) == 1);
+    assert_eq!(pusher.call("RPUSH jobs j1 j2"), Reply::Int(2));
+    assert_eq!(waiter.read(), Some(Reply::bulks(["jobs", "j1"])));
+    assert_eq!(
+        waiter.read(),
+        Some(Reply::status("PONG")),
+        "commands sent while blocked run afterwards"
+    );
+    assert_eq!(pusher.call("LRANGE jobs 0 -1"), Reply::bulks(["j2"]));
+}
+
+#[test]
+fn blocking_commands_time_out() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    let started = Instant::now();
+    assert_eq!(c.call("BRPOP nothing 0.2"), Reply::NilArray);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(c.call("BLMOVE nothing dst LEFT RIGHT 0.05"), Reply::Nil);
+}
+
+#[test]
+fn blmove_chain_serves_the_oldest_waiter_first() {
+    let addr = start();
+    let mut first = Client::connect(addr);
+    let mut second = Client::connect(addr);
+    let mut pusher = Client::connect(addr);
+    first.send("BLMOVE src dst LEFT RIGHT 0");
+    wait_until(|| blocked_clients(&mut pusher) == 1);
+    second.send("BLPOP dst 0");
+    wait_until(|| blocked_clients(&mut pusher) == 2);
+    pusher.call("RPUSH src x");
+    assert_eq!(first.read(), Some(bulk("x")));
+    assert_eq!(
+        second.read(),
+        Some(Reply::bulks(["dst", "x"])),
+        "the moved element wakes the next waiter"
+    );
+}
+
+#[test]
+fn publish_reaches_subscribers() {
+    let addr = start();
+    let mut sub = Client::connect(addr);
+    let mut publisher = Client::connect(addr);
+    sub.send("SUBSCRIBE news weather");
+    assert_eq!(
+        sub.read(),
+        Some(Reply::Array(vec![
+            bulk("subscribe"),
+            bulk("news"),
+            Reply::Int(1)
+        ]))
+    );
+    assert_eq!(
+        sub.read(),
+        Some(Reply::Array(vec![
+            bulk("subscribe"),
+            bulk("weather"),
+            Reply::Int(2)
+        ]))
+    );
+    assert_eq!(publisher.call("PUBLISH news hello"), Reply::Int(1));
+    assert_eq!(sub.read(), Some(Reply::bulks(["message", "news", "hello"])));
+    assert_eq!(
+        sub.call("GET x"),
+        Reply::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+    );
+}
+
+#[test]
+fn garbage_gets_a_protocol_error_and_others_keep_working() {
+    let addr = start();
+    let mut bystander = Client::connect(addr);
+    bystander.call("SET k v");
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"*1\r\n$1073741824\r\n",
+            "ERR Protocol error: invalid bulk length",
+        ),
+        (b"*abc\r\n", "ERR Protocol error: invalid multibulk length"),
+        (
+            b"*1\r\n+PING\r\n",
+            "ERR Protocol error: expected '$', got '+'",
+        ),
+        (
+            b"SET k \"unterminated\r\n",
+            "ERR Protocol error: unbalanced quotes in request",
+        ),
+    ];
+    for (bytes, error) in cases {
+        let mut bad = Client::connect(addr);
+        bad.send_raw(bytes);
+        assert_eq!(bad.read(), Some(Reply::error(*error)));
+        assert_eq!(
+            bad.read(),
+            None,
+            "the connection is closed after a protocol error"
+        );
+    }
+    let mut half = Client::connect(addr);
+    half.send_raw(b"*2\r\n$3\r\nGET\r\n$1");
+    drop(half);
+    let mut huge_inline = Client::connect(addr);
+    huge_inline.send_raw(&vec![b'A'; 70 * 1024]);
+    assert_eq!(
+        huge_inline.read(),
+        Some(Reply::error("ERR Protocol error: too big inline request"))
+    );
+    assert_eq!(bystander.call("GET k"), bulk("v"));
+}
+
+#[test]
+fn exec_runs_queued_commands_and_keeps_partial_writes() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.call("MULTI"), Reply::ok());
+    assert_eq!(c.call("SET a x"), Reply::status("QUEUED"));
+    assert_eq!(c.call("INCR a"), Reply::status("QUEUED"));
+    assert_eq!(c.call("SET b y"), Reply::status("QUEUED"));
+    assert_eq!(
+        c.call("EXEC"),
+        Reply::Array(vec![
+            Reply::ok(),
+            Reply::error("ERR value is not an integer or out of range"),
+            Reply::ok()
+        ])
+    );
+    assert_eq!(c.call("MGET a b"), Reply::bulks(["x", "y"]));
+}

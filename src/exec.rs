@@ -6,6 +6,7 @@ use std::io::{BufRead, Write};
 use crate::engine::Engine;
 use crate::host::Host;
 use crate::protocol::cli::{format_raw, format_tty, split_args};
+use crate::script::ScriptConfig;
 
 /// Runs the commands, writing replies to `out`. Errors only when the input
 /// cannot be read.
@@ -15,7 +16,7 @@ pub fn run(
     raw: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let host = Host::start(Engine::default);
+    let host = Host::start(Engine::default, ScriptConfig::default());
     let conn = host.connect("exec".into(), String::new());
     let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
         let reply = conn.call(argv);

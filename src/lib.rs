@@ -7,6 +7,8 @@
 //!   thread per connection.
 //! - `host`     — the one engine thread that owns the engine; every front
 //!   end sends it commands over a channel.
+//! - `script`   — Lua 5.1 (through mlua's ffi): sandbox, `redis.*` API,
+//!   conversions, EVAL and the script cache.
 //! - `engine`   — Redis 7.0 semantics: keyspace, values, commands, replies.
 //!   Knows nothing of Lua, threads, terminals or sockets.
 //! - `protocol` — the RESP2 codec, redis-cli quoting and reply formatting.
@@ -16,4 +18,5 @@ pub mod engine;
 pub mod exec;
 pub mod host;
 pub mod protocol;
+pub mod script;
 pub mod server;

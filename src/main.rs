@@ -7,6 +7,7 @@ use clap::Parser;
 use redstep::cli::{Cli, Command};
 use redstep::engine::Engine;
 use redstep::host::Host;
+use redstep::script::ScriptConfig;
 use redstep::server::{ServeOptions, Server};
 
 fn main() -> anyhow::Result<()> {
@@ -40,12 +41,15 @@ fn main() -> anyhow::Result<()> {
                 port,
                 max_bulk: 512 * 1024 * 1024,
             };
-            let host = Host::start(move || {
-                let mut engine = Engine::default();
-                engine.config.port = port;
-                engine.config.bind = bind.to_string();
-                engine
-            });
+            let host = Host::start(
+                move || {
+                    let mut engine = Engine::default();
+                    engine.config.port = port;
+                    engine.config.bind = bind.to_string();
+                    engine
+                },
+                ScriptConfig::default(),
+            );
             let server = Server::bind(&options, host)?;
             eprintln!(
                 "redstep {} serving Redis 7.0 semantics on {}",

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use redstep::engine::{Engine, Reply};
 use redstep::host::Host;
 use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::script::ScriptConfig;
 use redstep::server::{ServeOptions, Server};
 
 fn start() -> SocketAddr {
-    let host = Host::start(Engine::default);
+    let host = Host::start(Engine::default, ScriptConfig::default());
     let options = ServeOptions {
         bind: "127.0.0.1".parse().unwrap(),
         port: 0,

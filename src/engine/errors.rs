@@ -28,6 +28,7 @@ pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
 pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
 pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 pub const NUMKEYS_ZERO: &str = "ERR numkeys should be greater than 0";
 
 pub fn err(text: &str) -> Reply {

@@ -254,6 +254,13 @@ impl Engine {
         id
     }
 
+    /// A client that is not connected (a script's own client).
+    pub fn new_client(&mut self) -> Client {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        Client::new(id, self.clock.now_ms())
+    }
+
     pub fn set_client_addr(&mut self, id: ClientId, addr: String, laddr: String) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.addr = addr;

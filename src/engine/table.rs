@@ -148,6 +148,11 @@ impl CommandSpec {
         self
     }
 
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        !((self.arity > 0 && argc != self.arity) || argc < -self.arity)
+    }
+
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
     }
@@ -219,21 +224,29 @@ impl Table {
         }
     }
 
+    /// The command or subcommand argv names (Redis's `lookupCommand`):
+    /// None for an unknown command or an unknown subcommand of a container.
+    /// A container called alone resolves to itself.
+    pub fn resolve(&self, argv: &[Bytes]) -> Option<&CommandSpec> {
+        let spec = self.get(argv.first()?)?;
+        if spec.subcommands.is_empty() || argv.len() < 2 {
+            return Some(spec);
+        }
+        spec.subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1]))
+    }
+
     /// Finds the command (or subcommand) for argv and checks its arity,
     /// with Redis's error texts.
     pub fn lookup(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
-        let Some(mut spec) = self.get(&argv[0]) else {
-            return Err(errors::unknown_command(argv));
+        let Some(spec) = self.resolve(argv) else {
+            return Err(match self.get(&argv[0]) {
+                Some(container) => errors::unknown_subcommand(&argv[1], container.name),
+                None => errors::unknown_command(argv),
+            });
         };
-        if !spec.subcommands.is_empty() && argv.len() >= 2 {
-            spec = spec
-                .subcommands
-                .iter()
-                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1]))
-                .ok_or_else(|| errors::unknown_subcommand(&argv[1], spec.name))?;
-        }
-        let argc = argv.len() as i32;
-        if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+        if !spec.arity_ok(argv.len()) {
             return Err(errors::arity(spec.full_name));
         }
         Ok(spec)

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::engine::{ClientId, Engine, Reply};
+use crate::script::{ScriptConfig, Scripting};
 
 /// What the engine thread sends to a connection.
 #[derive(Debug, PartialEq)]
@@ -51,13 +52,18 @@ pub struct Host {
 const QUEUE: usize = 4096;
 
 impl Host {
-    /// Starts the engine thread. The engine is built on that thread (a Lua
-    /// state cannot move between threads), by `make`.
-    pub fn start(make: impl FnOnce() -> Engine + Send + 'static) -> Host {
+    /// Starts the engine thread. The engine and its Lua state are built on
+    /// that thread (a Lua state cannot move between threads).
+    pub fn start(make: impl FnOnce() -> Engine + Send + 'static, script: ScriptConfig) -> Host {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("engine".into())
-            .spawn(move || EngineLoop::new(make()).run(rx))
+            .stack_size(64 * 1024 * 1024)
+            .spawn(move || {
+                let mut engine = make();
+                let scripting = Scripting::new(&mut engine, script);
+                EngineLoop::new(engine, scripting).run(rx)
+            })
             .expect("spawn engine thread");
         Host {
             tx,
@@ -170,15 +176,17 @@ impl Drop for ClientSender {
 
 struct EngineLoop {
     engine: Engine,
+    scripting: Scripting,
     sinks: HashMap<ClientId, Sender<Outgoing>>,
     /// Commands that arrived while their client was blocked.
     pending: HashMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
 }
 
 impl EngineLoop {
-    fn new(engine: Engine) -> Self {
+    fn new(engine: Engine, scripting: Scripting) -> Self {
         EngineLoop {
             engine,
+            scripting,
             sinks: HashMap::new(),
             pending: HashMap::new(),
         }
@@ -272,7 +280,7 @@ impl EngineLoop {
         if argv.is_empty() {
             return;
         }
-        if let Some(reply) = self.engine.execute(client, &argv) {
+        if let Some(reply) = self.engine.execute_with(client, &argv, &mut self.scripting) {
             self.send(client, Outgoing::Reply(reply));
         }
         if self.engine.client(client).is_some_and(|c| c.closing) {

@@ -31,8 +31,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("rpoplpush", 3, WRITE | DENYOOM, KEY12, rpoplpush),
     CommandSpec::new("lmove", 5, WRITE | DENYOOM, KEY12, lmove),
     CommandSpec::new("lmpop", -4, WRITE, (0, 0, 0), lmpop),
-    CommandSpec::new("blpop", -3, WRITE | BLOCKING, (1, -2, 1), blpop),
-    CommandSpec::new("brpop", -3, WRITE | BLOCKING, (1, -2, 1), brpop),
+    CommandSpec::new("blpop", -3, WRITE | BLOCKING | NOSCRIPT, (1, -2, 1), blpop),
+    CommandSpec::new("brpop", -3, WRITE | BLOCKING | NOSCRIPT, (1, -2, 1), brpop),
     CommandSpec::new(
         "brpoplpush",
         4,
@@ -40,7 +40,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         KEY12,
         brpoplpush,
     ),
-    CommandSpec::new("blmove", 6, WRITE | DENYOOM | BLOCKING, KEY12, blmove),
+    CommandSpec::new(
+        "blmove",
+        6,
+        WRITE | DENYOOM | BLOCKING | NOSCRIPT,
+        KEY12,
+        blmove,
+    ),
     CommandSpec::new("blmpop", -5, WRITE | BLOCKING, (0, 0, 0), blmpop),
 ];
 

@@ -1,0 +1,591 @@
+//! The `redis` table scripts see (`redis.call`, `redis.pcall`, ...), the
+//! conversions between Redis replies and Lua values, and the count hook
+//! that enforces kills, budgets and busy polling.
+//!
+//! Functions called from Lua reach the running script's context through a
+//! thread-local pointer set for the length of one run, as Redis reaches
+//! its global run context.
+
+use std::cell::Cell;
+use std::ffi::c_int;
+use std::time::{Duration, Instant};
+
+use crate::engine::numbers::{c_cast_i64, format_double, format_g};
+use crate::engine::table::flags;
+use crate::engine::{Client, Engine, NoExtension, Reply};
+
+use super::lua::{
+    self, ffi, guard, push_bytes, push_error_table, raw_get_field, raw_set_field, set_function,
+    Raise, State,
+};
+use super::{Interrupt, Probe};
+
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDIS_VERSION_NUM: f64 = 458767.0;
+/// Redis's count hook period.
+pub const HOOK_INSTRUCTIONS: c_int = 100_000;
+
+/// Why a run was stopped from outside the script.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// SCRIPT KILL (or its TUI equivalent) on a script that had not written.
+    Killed,
+    /// The redstep user stopped it (Esc); allowed even after writes.
+    Interrupted,
+    /// redstep's time budget ran out.
+    Budget(Duration),
+}
+
+impl Stop {
+    pub fn message(self) -> String {
+        match self {
+            Stop::Killed => "Script killed by user with SCRIPT KILL...".into(),
+            Stop::Interrupted => "Script stopped by the redstep user. Real Redis would answer SCRIPT KILL with UNKILLABLE once the script has written".into(),
+            Stop::Budget(d) => format!(
+                "Script stopped by redstep after {} ms. Real Redis would keep running it and answer BUSY to other clients",
+                d.as_millis()
+            ),
+        }
+    }
+}
+
+/// Answers other clients while a script runs past the busy threshold.
+pub trait BusyPoller {
+    /// Serves pending requests (BUSY for most); returns true when a
+    /// SCRIPT KILL was accepted. `wrote` tells whether the script has
+    /// executed a write command (then SCRIPT KILL must answer UNKILLABLE).
+    fn poll(&mut self, script: &str, wrote: bool) -> bool;
+}
+
+/// One script run's state, reachable from Lua callbacks.
+pub struct RunContext<'a> {
+    pub engine: &'a mut Engine,
+    pub client: &'a mut Client,
+    pub name: String,
+    pub read_only: bool,
+    /// A write command was attempted (Redis's SCRIPT_WRITE_DIRTY).
+    pub wrote: bool,
+    /// `redis.setresp(3)` was called.
+    pub resp3: bool,
+    pub started: Instant,
+    pub busy_threshold: Duration,
+    pub budget: Option<Duration>,
+    pub interrupt: &'a Interrupt,
+    pub poller: Option<&'a mut dyn BusyPoller>,
+    pub probe: Option<&'a mut dyn Probe>,
+    pub stopped: Option<Stop>,
+    pub log: &'a mut Vec<String>,
+}
+
+thread_local! {
+    /// The running script's context, type-erased (its lifetime is the run's).
+    static CURRENT: Cell<*mut std::ffi::c_void> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Restores the previous context when a run ends.
+pub struct Leave(*mut std::ffi::c_void);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// Makes `ctx` the current run for the life of the returned guard.
+pub fn enter(ctx: &mut RunContext<'_>) -> Leave {
+    let ptr = (ctx as *mut RunContext<'_>).cast::<std::ffi::c_void>();
+    Leave(CURRENT.with(|c| c.replace(ptr)))
+}
+
+/// The current run, if a script is running on this thread.
+///
+/// # Safety
+/// The caller must not keep the reference beyond the Lua callback it is in.
+unsafe fn current<'a>() -> Option<&'a mut RunContext<'a>> {
+    CURRENT.with(|c| c.get().cast::<RunContext<'a>>().as_mut())
+}
+
+// ---- registration --------------------------------------------------------------
+
+pub unsafe fn register_redis_table(state: State) {
+    ffi::lua_createtable(state, 0, 32);
+    let t = ffi::lua_gettop(state);
+    let functions: &[(&std::ffi::CStr, ffi::lua_CFunction)] = &[
+        (c"call", redis_call),
+        (c"pcall", redis_pcall),
+        (c"log", redis_log),
+        (c"setresp", redis_setresp),
+        (c"sha1hex", redis_sha1hex),
+        (c"error_reply", redis_error_reply),
+        (c"status_reply", redis_status_reply),
+        (c"set_repl", redis_set_repl),
+        (c"replicate_commands", redis_replicate_commands),
+        (c"breakpoint", redis_breakpoint),
+        (c"debug", redis_debug),
+        (c"acl_check_cmd", redis_acl_check_cmd),
+    ];
+    for (name, f) in functions {
+        set_function(state, t, name, *f);
+    }
+    let numbers: &[(&std::ffi::CStr, f64)] = &[
+        (c"LOG_DEBUG", 0.0),
+        (c"LOG_VERBOSE", 1.0),
+        (c"LOG_NOTICE", 2.0),
+        (c"LOG_WARNING", 3.0),
+        (c"REPL_NONE", 0.0),
+        (c"REPL_AOF", 1.0),
+        (c"REPL_SLAVE", 2.0),
+        (c"REPL_REPLICA", 2.0),
+        (c"REPL_ALL", 3.0),
+        (c"REDIS_VERSION_NUM", REDIS_VERSION_NUM),
+    ];
+    for (name, value) in numbers {
+        ffi::lua_pushnumber(state, *value);
+        raw_set_field(state, t, name);
+    }
+    lua::push_str(state, REDIS_VERSION);
+    raw_set_field(state, t, c"REDIS_VERSION");
+    ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, c"redis".as_ptr());
+}
+
+// ---- redis.call / redis.pcall ------------------------------------------------------
+
+/// Redis's `luaArgsToRedisArgv`: strings as they are, numbers with `%.17g`.
+unsafe fn args_to_argv(state: State) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+    let argc = ffi::lua_gettop(state);
+    if argc == 0 {
+        return Err(b"Please specify at least one argument for this redis lib call".to_vec());
+    }
+    let mut argv = Vec::with_capacity(argc as usize);
+    for j in 1..=argc {
+        if ffi::lua_type(state, j) == ffi::LUA_TNUMBER {
+            argv.push(format_g(ffi::lua_tonumber(state, j), 17).into_bytes());
+        } else if ffi::lua_type(state, j) == ffi::LUA_TSTRING {
+            argv.push(lua::to_bytes(state, j).unwrap_or(b"").to_vec());
+        } else {
+            return Err(b"Lua redis lib command arguments must be strings or integers".to_vec());
+        }
+    }
+    Ok(argv)
+}
+
+/// The line of the Lua code that called the current C function.
+unsafe fn caller_line(state: State) -> u32 {
+    let mut ar: ffi::lua_Debug = std::mem::zeroed();
+    if ffi::lua_getstack(state, 1, &mut ar) != 0 {
+        ffi::lua_getinfo(state, c"l".as_ptr(), &mut ar);
+        return ar.currentline.max(0) as u32;
+    }
+    0
+}
+
+impl RunContext<'_> {
+    /// Redis's `scriptCall`: the checks a command must pass inside a
+    /// script, in Redis's order, then the command itself.
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, &'static str> {
+        let Some(spec) = self.engine.command_table().resolve(argv).copied() else {
+            return Err("Unknown Redis command called from script");
+        };
+        if !spec.arity_ok(argv.len()) {
+            return Err("Wrong number of args calling Redis command from script");
+        }
+        if spec.flags & flags::NOSCRIPT != 0 {
+            return Err("This Redis command is not allowed from script");
+        }
+        if self.read_only && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
+            return Err("Write commands are not allowed from read-only scripts.");
+        }
+        if spec.flags & flags::WRITE != 0 {
+            self.wrote = true;
+        }
+        Ok(self
+            .engine
+            .run(self.client, &spec, argv, &mut NoExtension)
+            .unwrap_or(Reply::NilArray))
+    }
+}
+
+unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
+    let Some(ctx) = current() else {
+        return Err(Raise::ErrorTable(
+            b"redis.call/pcall can only be called inside a script invocation".to_vec(),
+        ));
+    };
+    let argv = match args_to_argv(state) {
+        Ok(argv) => argv,
+        Err(msg) if raise => return Err(Raise::ErrorTable(msg)),
+        Err(msg) => {
+            push_error_table(state, &msg);
+            return Ok(1);
+        }
+    };
+    let line = if ctx.probe.is_some() {
+        caller_line(state)
+    } else {
+        0
+    };
+    let outcome = ctx.call(&argv);
+    if let Some(probe) = ctx.probe.as_deref_mut() {
+        let reply = match &outcome {
+            Ok(r) => r.clone(),
+            Err(e) => Reply::Error(lua::error_text(e.as_bytes())),
+        };
+        probe.command(line, &argv, &reply);
+    }
+    let failed = match outcome {
+        Err(msg) => {
+            push_error_table(state, msg.as_bytes());
+            mark_ignore_stats(state);
+            true
+        }
+        Ok(reply) => {
+            ffi::lua_settop(state, 0);
+            push_reply(state, &reply);
+            reply.is_error()
+        }
+    };
+    if raise && failed {
+        Err(Raise::OnStack)
+    } else {
+        Ok(1)
+    }
+}
+
+unsafe fn mark_ignore_stats(state: State) {
+    ffi::lua_pushboolean(state, 1);
+    raw_set_field(state, -2, c"ignore_error_stats_update");
+}
+
+unsafe extern "C-unwind" fn redis_call(state: State) -> c_int {
+    guard(state, |s| generic_command(s, true))
+}
+
+unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
+    guard(state, |s| generic_command(s, false))
+}
+
+/// Redis reply -> Lua value (RESP2 view): integers become numbers, nil
+/// becomes false, status and error become `{ok=}` / `{err=}` tables.
+pub unsafe fn push_reply(state: State, reply: &Reply) {
+    ffi::luaL_checkstack_(state, 4, c"reply nested too deeply".as_ptr());
+    match reply {
+        Reply::Int(n) => ffi::lua_pushnumber(state, *n as f64),
+        Reply::Bulk(b) => push_bytes(state, b),
+        Reply::Nil | Reply::NilArray => ffi::lua_pushboolean(state, 0),
+        Reply::Status(s) => {
+            ffi::lua_createtable(state, 0, 1);
+            push_bytes(state, s);
+            raw_set_field(state, -2, c"ok");
+        }
+        Reply::Error(e) => {
+            let mut raw = b"-".to_vec();
+            raw.extend_from_slice(e);
+            push_error_table(state, &raw);
+            mark_ignore_stats(state);
+        }
+        Reply::Array(items) => {
+            ffi::lua_createtable(state, items.len() as c_int, 0);
+            for (i, item) in items.iter().enumerate() {
+                push_reply(state, item);
+                ffi::lua_rawseti_(state, -2, i as c_int + 1);
+            }
+        }
+    }
+}
+
+/// Lua value at the top -> reply for a RESP2 caller (Redis's
+/// `luaReplyToRedisReply`); pops the value.
+pub unsafe fn pop_reply(state: State, resp3: bool) -> Reply {
+    if ffi::lua_checkstack(state, 4) == 0 {
+        ffi::lua_pop(state, 1);
+        return Reply::error("ERR reached lua stack limit");
+    }
+    let reply = match ffi::lua_type(state, -1) {
+        ffi::LUA_TSTRING => Reply::Bulk(lua::to_bytes(state, -1).unwrap_or(b"").to_vec()),
+        ffi::LUA_TBOOLEAN => match (ffi::lua_toboolean(state, -1) != 0, resp3) {
+            (true, _) => Reply::Int(1),
+            (false, false) => Reply::Nil,
+            (false, true) => Reply::Int(0),
+        },
+        ffi::LUA_TNUMBER => Reply::Int(c_cast_i64(ffi::lua_tonumber(state, -1))),
+        ffi::LUA_TTABLE => table_reply(state, resp3),
+        _ => Reply::Nil,
+    };
+    ffi::lua_pop(state, 1);
+    reply
+}
+
+unsafe fn table_reply(state: State, resp3: bool) -> Reply {
+    if raw_get_field(state, -1, c"err") == ffi::LUA_TSTRING {
+        let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+        ffi::lua_pop(state, 1);
+        return Reply::Error(crate::engine::errors::sanitize(text));
+    }
+    ffi::lua_pop(state, 1);
+    if raw_get_field(state, -1, c"ok") == ffi::LUA_TSTRING {
+        let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+        ffi::lua_pop(state, 1);
+        return Reply::Status(crate::engine::errors::sanitize(text));
+    }
+    ffi::lua_pop(state, 1);
+    if raw_get_field(state, -1, c"double") == ffi::LUA_TNUMBER {
+        let value = ffi::lua_tonumber(state, -1);
+        ffi::lua_pop(state, 1);
+        return Reply::bulk(format_double(value));
+    }
+    ffi::lua_pop(state, 1);
+    if raw_get_field(state, -1, c"big_number") == ffi::LUA_TSTRING {
+        let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+        ffi::lua_pop(state, 1);
+        return Reply::Bulk(text);
+    }
+    ffi::lua_pop(state, 1);
+    if raw_get_field(state, -1, c"verbatim_string") == ffi::LUA_TTABLE {
+        let has_format = raw_get_field(state, -1, c"format") == ffi::LUA_TSTRING;
+        ffi::lua_pop(state, 1);
+        if has_format && raw_get_field(state, -1, c"string") == ffi::LUA_TSTRING {
+            let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+            ffi::lua_pop(state, 2);
+            return Reply::Bulk(text);
+        }
+        ffi::lua_pop(state, if has_format { 1 } else { 0 });
+    }
+    ffi::lua_pop(state, 1);
+    for (field, with_values) in [(c"map", true), (c"set", false)] {
+        if raw_get_field(state, -1, field) == ffi::LUA_TTABLE {
+            let mut items = Vec::new();
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, -2) != 0 {
+                ffi::lua_pushvalue(state, -2);
+                items.push(pop_reply(state, resp3));
+                if with_values {
+                    items.push(pop_reply(state, resp3));
+                } else {
+                    ffi::lua_pop(state, 1);
+                }
+            }
+            ffi::lua_pop(state, 1);
+            return Reply::Array(items);
+        }
+        ffi::lua_pop(state, 1);
+    }
+    let mut items = Vec::new();
+    let mut j = 1;
+    loop {
+        ffi::lua_rawgeti_(state, -1, j);
+        if ffi::lua_type(state, -1) == ffi::LUA_TNIL {
+            ffi::lua_pop(state, 1);
+            break;
+        }
+        items.push(pop_reply(state, resp3));
+        j += 1;
+    }
+    Reply::Array(items)
+}
+
+// ---- the rest of the redis table -------------------------------------------------------
+
+unsafe extern "C-unwind" fn redis_sha1hex(state: State) -> c_int {
+    guard(state, |s| {
+        if ffi::lua_gettop(s) != 1 {
+            return Err(Raise::ErrorTable(b"wrong number of arguments".to_vec()));
+        }
+        let data = lua::to_bytes(s, 1).unwrap_or(b"").to_vec();
+        lua::push_str(s, &super::sha1_hex(&data));
+        Ok(1)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_error_reply(state: State) -> c_int {
+    guard(state, |s| {
+        if ffi::lua_gettop(s) != 1 || ffi::lua_type(s, -1) != ffi::LUA_TSTRING {
+            push_error_table(s, b"wrong number or type of arguments");
+            return Ok(1);
+        }
+        let text = lua::to_bytes(s, -1).unwrap_or(b"");
+        let raw = if text.first() == Some(&b'-') {
+            text.to_vec()
+        } else {
+            [b"-", text].concat()
+        };
+        push_error_table(s, &raw);
+        Ok(1)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_status_reply(state: State) -> c_int {
+    guard(state, |s| {
+        if ffi::lua_gettop(s) != 1 || ffi::lua_type(s, -1) != ffi::LUA_TSTRING {
+            push_error_table(s, b"wrong number or type of arguments");
+            return Ok(1);
+        }
+        ffi::lua_createtable(s, 0, 1);
+        ffi::lua_pushvalue(s, -2);
+        raw_set_field(s, -2, c"ok");
+        Ok(1)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_log(state: State) -> c_int {
+    guard(state, |s| {
+        let argc = ffi::lua_gettop(s);
+        if argc < 2 {
+            return Err(Raise::ErrorTable(
+                b"redis.log() requires two arguments or more.".to_vec(),
+            ));
+        }
+        if ffi::lua_isnumber(s, 1) == 0 {
+            return Err(Raise::ErrorTable(
+                b"First argument must be a number (log level).".to_vec(),
+            ));
+        }
+        let level = ffi::lua_tonumber(s, 1) as c_int;
+        if !(0..=3).contains(&level) {
+            return Err(Raise::ErrorTable(b"Invalid debug level.".to_vec()));
+        }
+        // Redis's default verbosity is notice: debug and verbose lines are dropped.
+        if level < 2 {
+            return Ok(0);
+        }
+        let mut line = Vec::new();
+        for j in 2..=argc {
+            if let Some(text) = lua::to_bytes(s, j) {
+                if j != 2 {
+                    line.push(b' ');
+                }
+                line.extend_from_slice(text);
+            }
+        }
+        if let Some(ctx) = current() {
+            let mark = if level == 3 { '#' } else { '*' };
+            ctx.log
+                .push(format!("{mark} {}", String::from_utf8_lossy(&line)));
+            if ctx.log.len() > 1000 {
+                ctx.log.remove(0);
+            }
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_setresp(state: State) -> c_int {
+    guard(state, |s| {
+        if ffi::lua_gettop(s) != 1 {
+            return Err(Raise::ErrorTable(
+                b"redis.setresp() requires one argument.".to_vec(),
+            ));
+        }
+        let resp = ffi::lua_tonumber(s, 1) as c_int;
+        if resp != 2 && resp != 3 {
+            return Err(Raise::ErrorTable(b"RESP version must be 2 or 3.".to_vec()));
+        }
+        if let Some(ctx) = current() {
+            ctx.resp3 = resp == 3;
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_set_repl(state: State) -> c_int {
+    guard(state, |s| {
+        if ffi::lua_gettop(s) != 1 {
+            return Err(Raise::ErrorTable(
+                b"redis.set_repl() requires two arguments.".to_vec(),
+            ));
+        }
+        let flags = ffi::lua_tonumber(s, 1) as c_int;
+        if flags & !3 != 0 {
+            return Err(Raise::ErrorTable(
+                b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."
+                    .to_vec(),
+            ));
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C-unwind" fn redis_replicate_commands(state: State) -> c_int {
+    ffi::lua_pushboolean(state, 1);
+    1
+}
+
+unsafe extern "C-unwind" fn redis_breakpoint(state: State) -> c_int {
+    ffi::lua_pushboolean(state, 0);
+    1
+}
+
+unsafe extern "C-unwind" fn redis_debug(_state: State) -> c_int {
+    0
+}
+
+unsafe extern "C-unwind" fn redis_acl_check_cmd(state: State) -> c_int {
+    guard(state, |s| {
+        let Some(ctx) = current() else {
+            return Err(Raise::ErrorTable(
+                b"redis.acl_check_cmd can only be called inside a script invocation".to_vec(),
+            ));
+        };
+        let argv = args_to_argv(s).map_err(Raise::ErrorTable)?;
+        if ctx.engine.command_table().resolve(&argv).is_none() {
+            return Err(Raise::ErrorTable(
+                b"Invalid command passed to redis.acl_check_cmd()".to_vec(),
+            ));
+        }
+        // The default user may run everything.
+        ffi::lua_pushboolean(s, 1);
+        Ok(1)
+    })
+}
+
+// ---- the hook ----------------------------------------------------------------------
+
+/// Installs the hook: every 100,000 instructions as Redis, plus every line
+/// while a probe listens or once the script was stopped.
+pub unsafe fn set_hook(state: State, every_line: bool) {
+    let mask = ffi::LUA_MASKCOUNT | if every_line { ffi::LUA_MASKLINE } else { 0 };
+    ffi::lua_sethook(state, Some(hook), mask, HOOK_INSTRUCTIONS);
+}
+
+pub unsafe fn clear_hook(state: State) {
+    ffi::lua_sethook(state, None, 0, 0);
+}
+
+unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
+    let Some(ctx) = current() else { return };
+    if (*ar).event == ffi::LUA_HOOKLINE {
+        if let Some(probe) = ctx.probe.as_deref_mut() {
+            probe.line((*ar).currentline.max(0) as u32);
+        }
+    }
+    if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKCOUNT {
+        ctx.stopped = check_stop(ctx);
+    }
+    if let Some(stop) = ctx.stopped {
+        // From now on fire on every line, so pcall cannot swallow the stop.
+        set_hook(state, true);
+        lua::throw(state, Raise::ErrorTable(stop.message().into_bytes()));
+    }
+}
+
+fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {
+    match ctx.interrupt.take() {
+        Some(super::InterruptKind::Stop) => return Some(Stop::Interrupted),
+        Some(super::InterruptKind::Kill) if !ctx.wrote => return Some(Stop::Killed),
+        _ => {}
+    }
+    let elapsed = ctx.started.elapsed();
+    if let Some(budget) = ctx.budget {
+        if elapsed >= budget {
+            return Some(Stop::Budget(budget));
+        }
+    }
+    if elapsed >= ctx.busy_threshold {
+        let (name, wrote) = (ctx.name.clone(), ctx.wrote);
+        if let Some(poller) = ctx.poller.as_deref_mut() {
+            if poller.poll(&name, wrote) {
+                return Some(Stop::Killed);
+            }
+        }
+    }
+    None
+}

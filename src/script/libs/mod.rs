@@ -1,0 +1,25 @@
+//! The libraries Redis bundles into its Lua: `bit` (LuaBitOp), `struct`,
+//! `cjson` and `cmsgpack`, written for redstep against Redis's behaviour.
+//!
+//! They follow the error-raising discipline of `script::lua`: the work
+//! happens in functions returning `lua::Result`, so errors are raised only
+//! after Rust values are dropped. (A Lua memory error raised inside a Lua
+//! API call can still jump over a buffer; that leaks it, nothing worse.)
+
+pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
+pub mod structlib;
+
+use super::lua::State;
+
+/// Adds the four library tables to the globals.
+///
+/// # Safety
+/// `state` must be a valid Lua state during setup.
+pub unsafe fn register(state: State) {
+    bit::register(state);
+    structlib::register(state);
+    cjson::register(state);
+    cmsgpack::register(state);
+}

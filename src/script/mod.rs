@@ -1,0 +1,440 @@
+//! Lua 5.1 scripting with Redis 7.0 semantics: EVAL and friends, the script
+//! cache, the sandbox, and the `redis` API.
+//!
+//! [`Scripting`] is the engine's [`Extension`]: it registers EVAL, EVALSHA,
+//! EVAL_RO, EVALSHA_RO and SCRIPT in the command table, and the engine
+//! calls back into it (also from inside MULTI/EXEC). Scripts call commands
+//! through [`Engine::run`] as a separate script client, as Redis does.
+//! Line and command events go to an optional [`Probe`]; who listens (the
+//! trace recorder) is not this module's business.
+
+mod api;
+mod libs;
+mod lua;
+mod prng;
+mod shebang;
+mod vm;
+
+use std::collections::HashMap;
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha1::{Digest, Sha1};
+
+use crate::engine::errors::{self, err};
+use crate::engine::numbers::parse_i64;
+use crate::engine::table::{flags::*, CommandSpec};
+use crate::engine::{Client, Engine, Extension, Reply};
+
+pub use api::{BusyPoller, Stop};
+pub use shebang::ScriptFlags;
+
+use lua::ffi;
+
+/// Receives what a script does, as it does it.
+pub trait Probe {
+    /// A new line of Lua is about to run.
+    fn line(&mut self, line: u32);
+    /// `redis.call`/`redis.pcall` ran a command (or had it refused).
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InterruptKind {
+    /// Behave as SCRIPT KILL: only a script that has not written stops.
+    Kill,
+    /// Stop whatever the script did (the redstep user pressed Esc).
+    Stop,
+}
+
+/// A flag another thread sets to stop the running script (checked by the
+/// Lua hook every 100,000 instructions).
+#[derive(Clone, Default)]
+pub struct Interrupt(Arc<AtomicU8>);
+
+impl Interrupt {
+    pub fn request(&self, kind: InterruptKind) {
+        self.0.store(
+            match kind {
+                InterruptKind::Kill => 1,
+                InterruptKind::Stop => 2,
+            },
+            Ordering::SeqCst,
+        );
+    }
+
+    fn take(&self) -> Option<InterruptKind> {
+        match self.0.swap(0, Ordering::SeqCst) {
+            1 => Some(InterruptKind::Kill),
+            2 => Some(InterruptKind::Stop),
+            _ => None,
+        }
+    }
+}
+
+pub fn sha1_hex(data: &[u8]) -> String {
+    Sha1::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+struct CachedScript {
+    flags: ScriptFlags,
+    /// Registry reference to the compiled function.
+    function: c_int,
+}
+
+/// Settings of the scripting layer.
+#[derive(Clone, Debug)]
+pub struct ScriptConfig {
+    /// Bytes the Lua state may use (0: no limit). Redis has no such limit;
+    /// redstep stops a memory bomb before it takes the machine down.
+    pub memory_limit: usize,
+    /// Stop scripts that run longer than this (None: never, as Redis).
+    pub budget: Option<Duration>,
+}
+
+impl Default for ScriptConfig {
+    fn default() -> Self {
+        ScriptConfig {
+            memory_limit: 256 * 1024 * 1024,
+            budget: None,
+        }
+    }
+}
+
+pub struct Scripting {
+    vm: vm::Vm,
+    scripts: HashMap<String, CachedScript>,
+    /// The client scripts run their commands as.
+    script_client: Client,
+    pub config: ScriptConfig,
+    pub interrupt: Interrupt,
+    pub poller: Option<Box<dyn BusyPoller>>,
+    /// Lines written by `redis.log` (capped).
+    pub log: Vec<String>,
+}
+
+const SCRIPT_HELP: &[&str] = &[
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn unused(_: &mut crate::engine::Ctx) -> crate::engine::CommandResult {
+    Ok(Reply::Nil)
+}
+
+const EVAL_FLAGS: u32 = NOSCRIPT | MAY_REPLICATE | STALE;
+const SCRIPT_FLAGS: u32 = NOSCRIPT;
+
+const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub("script|load", "load", 3, SCRIPT_FLAGS, unused).external(),
+    CommandSpec::sub("script|exists", "exists", -3, SCRIPT_FLAGS, unused).external(),
+    CommandSpec::sub("script|flush", "flush", -2, SCRIPT_FLAGS, unused).external(),
+    CommandSpec::sub("script|kill", "kill", 2, SCRIPT_FLAGS | ALLOW_BUSY, unused).external(),
+    CommandSpec::sub("script|debug", "debug", 3, SCRIPT_FLAGS, unused).external(),
+    CommandSpec::sub("script|help", "help", 2, LOADING | STALE, unused).external(),
+];
+
+/// The commands this layer adds to the engine's table.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("eval", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
+    CommandSpec::new("evalsha", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
+    CommandSpec::new("eval_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
+    CommandSpec::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
+    CommandSpec::container_of("script", 0, SCRIPT_SUBCOMMANDS),
+];
+
+impl Scripting {
+    /// Creates the scripting layer and registers its commands in `engine`.
+    pub fn new(engine: &mut Engine, config: ScriptConfig) -> Scripting {
+        for spec in COMMANDS {
+            engine.register(*spec);
+        }
+        let mut script_client = engine.new_client();
+        script_client.is_script = true;
+        script_client.no_block = true;
+        Scripting {
+            vm: new_vm(config.memory_limit),
+            scripts: HashMap::new(),
+            script_client,
+            config,
+            interrupt: Interrupt::default(),
+            poller: None,
+            log: Vec::new(),
+        }
+    }
+
+    /// SCRIPT FLUSH: forget every script and start a fresh Lua state.
+    pub fn flush(&mut self) {
+        self.scripts.clear();
+        self.vm = new_vm(self.config.memory_limit);
+    }
+
+    pub fn used_memory(&self) -> usize {
+        self.vm.used_memory()
+    }
+
+    /// Compiles and caches a body (EVAL / SCRIPT LOAD); returns its SHA1.
+    fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) = shebang::parse(body).map_err(|e| err(&format!("ERR {e}")))?;
+        let state = self.vm.state;
+        // SAFETY: compile() is protected (luaL_loadbuffer); luaL_ref only allocates.
+        let function = unsafe {
+            vm::compile(state, &body[shebang_len..], c"@user_script").map_err(|msg| {
+                let mut text = b"ERR Error compiling script (new function): ".to_vec();
+                text.extend_from_slice(&msg);
+                Reply::Error(errors::sanitize(text))
+            })?;
+            ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX)
+        };
+        self.scripts
+            .insert(sha.clone(), CachedScript { flags, function });
+        Ok(sha)
+    }
+
+    fn eval(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        argv: &[Vec<u8>],
+        by_sha: bool,
+        ro_command: bool,
+    ) -> Reply {
+        if by_sha && argv[1].len() != 40 {
+            return err(errors::NOSCRIPT);
+        }
+        let Some(numkeys) = parse_i64(&argv[2]) else {
+            return err(errors::NOT_INTEGER);
+        };
+        if numkeys > argv.len() as i64 - 3 {
+            return err("ERR Number of keys can't be greater than number of args");
+        }
+        if numkeys < 0 {
+            return err("ERR Number of keys can't be negative");
+        }
+        let sha = if by_sha {
+            let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+            if !self.scripts.contains_key(&sha) {
+                return err(errors::NOSCRIPT);
+            }
+            sha
+        } else {
+            match self.load(&argv[1]) {
+                Ok(sha) => sha,
+                Err(reply) => return reply,
+            }
+        };
+        let script = &self.scripts[&sha];
+        if ro_command && !script.flags.compat && !script.flags.no_writes {
+            return err("ERR Can not execute a script with write flag using *_ro command.");
+        }
+        let read_only = ro_command || script.flags.no_writes;
+        let function = script.function;
+        let split = 3 + numkeys as usize;
+        self.run(
+            engine,
+            caller,
+            &sha,
+            function,
+            &argv[3..split],
+            &argv[split..],
+            read_only,
+            None,
+        )
+    }
+
+    /// Runs a compiled script. Exposed (with a probe) for the trace recorder.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        name: &str,
+        function: c_int,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+        probe: Option<&mut dyn Probe>,
+    ) -> Reply {
+        let state = self.vm.state;
+        self.script_client.db = caller.db;
+        let now = engine.now();
+        engine.freeze_time(Some(now));
+        let busy_threshold =
+            Duration::from_millis(engine.config.busy_reply_threshold_ms.max(0) as u64);
+        let every_line = probe.is_some();
+        let mut ctx = api::RunContext {
+            engine,
+            client: &mut self.script_client,
+            name: name.to_string(),
+            read_only,
+            wrote: false,
+            resp3: false,
+            started: Instant::now(),
+            busy_threshold,
+            budget: self.config.budget,
+            interrupt: &self.interrupt,
+            poller: self.poller.as_deref_mut().map(|p| p as &mut dyn BusyPoller),
+            probe: probe.map(|p| p as &mut dyn Probe),
+            stopped: None,
+            log: &mut self.log,
+        };
+        // SAFETY: everything below runs on the state's thread; the script runs
+        // under lua_pcall with Redis's error handler, and the context pointer
+        // lives exactly as long as the run.
+        let (status, reply) = unsafe {
+            let base = ffi::lua_gettop(state);
+            vm::set_keys_argv(state, keys, args);
+            ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, vm::ERROR_HANDLER.as_ptr());
+            let handler = ffi::lua_gettop(state);
+            ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, function);
+            let guard = api::enter(&mut ctx);
+            api::set_hook(state, every_line);
+            let status = ffi::lua_pcall(state, 0, 1, handler);
+            api::clear_hook(state);
+            drop(guard);
+            let reply = if status == 0 {
+                api::pop_reply(state, ctx.resp3)
+            } else {
+                let reply = self::error_reply(state, status, name);
+                ffi::lua_pop(state, 1);
+                reply
+            };
+            ffi::lua_settop(state, base);
+            (status, reply)
+        };
+        ctx.engine.freeze_time(None);
+        if status == ffi::LUA_ERRMEM {
+            self.vm.collect_garbage();
+        }
+        reply
+    }
+
+    fn script_command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        match sub.as_str() {
+            "load" => match self.load(&argv[2]) {
+                Ok(sha) => Reply::bulk(sha),
+                Err(reply) => reply,
+            },
+            "exists" => Reply::Array(
+                argv[2..]
+                    .iter()
+                    .map(|sha| {
+                        Reply::Int(
+                            self.scripts
+                                .contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+                                as i64,
+                        )
+                    })
+                    .collect(),
+            ),
+            "flush" => {
+                let ok = argv.len() == 2
+                    || (argv.len() == 3
+                        && (argv[2].eq_ignore_ascii_case(b"sync")
+                            || argv[2].eq_ignore_ascii_case(b"async")));
+                if !ok {
+                    return err("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+                }
+                self.flush();
+                Reply::ok()
+            }
+            "kill" => err("NOTBUSY No scripts in execution right now."),
+            "debug" => {
+                let mode = argv[2].to_ascii_lowercase();
+                match mode.as_slice() {
+                    b"no" => Reply::ok(),
+                    b"yes" | b"sync" => err("ERR redstep does not implement the Redis Lua debugger (LDB); step through scripts with redstep's own debugger"),
+                    _ => err("ERR Use SCRIPT DEBUG YES/SYNC/NO"),
+                }
+            }
+            _ => Reply::bulks(SCRIPT_HELP),
+        }
+    }
+}
+
+fn new_vm(memory_limit: usize) -> vm::Vm {
+    vm::Vm::new(memory_limit, |state| unsafe {
+        api::register_redis_table(state);
+        libs::register(state);
+    })
+}
+
+/// The reply for a failed run (Redis's `luaCallFunction` error path).
+unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
+    if status == ffi::LUA_ERRMEM {
+        return Reply::error(format!(
+            "ERR Script stopped by redstep: Lua used more memory than its limit allows. Real Redis has no such limit. script: {name}"
+        ));
+    }
+    if ffi::lua_type(state, -1) != ffi::LUA_TTABLE {
+        let msg = lua::to_bytes(state, -1)
+            .map(|m| m.to_vec())
+            .unwrap_or_else(|| b"execution failure".to_vec());
+        let msg = String::from_utf8_lossy(&msg[..msg.len().min(100)]).into_owned();
+        return Reply::Error(errors::sanitize(
+            format!("ERR Error running script {name}, {msg}").into_bytes(),
+        ));
+    }
+    let field = |f: &std::ffi::CStr| -> Option<Vec<u8>> {
+        ffi::lua_getfield_(state, -1, f.as_ptr());
+        let value = if ffi::lua_isstring(state, -1) != 0 {
+            lua::to_bytes(state, -1).map(|b| b.to_vec())
+        } else {
+            None
+        };
+        ffi::lua_pop(state, 1);
+        value
+    };
+    let Some(mut text) = field(c"err") else {
+        return Reply::error(format!(
+            "ERR redstep: real Redis 7.0.15 crashes here (SIGSEGV): the script raised a table without an 'err' field. script: {name}"
+        ));
+    };
+    if let (Some(source), Some(line)) = (field(c"source"), field(c"line")) {
+        text.extend_from_slice(format!(" script: {name}, on ").as_bytes());
+        text.extend_from_slice(&source);
+        text.push(b':');
+        text.extend_from_slice(&line);
+        text.push(b'.');
+    }
+    Reply::Error(errors::sanitize(text))
+}
+
+impl Extension for Scripting {
+    fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Vec<u8>]) -> Reply {
+        let name = argv[0].to_ascii_lowercase();
+        match name.as_slice() {
+            b"eval" => self.eval(engine, client, argv, false, false),
+            b"evalsha" => self.eval(engine, client, argv, true, false),
+            b"eval_ro" => self.eval(engine, client, argv, false, true),
+            b"evalsha_ro" => self.eval(engine, client, argv, true, true),
+            b"script" => self.script_command(argv),
+            _ => errors::unknown_command(argv),
+        }
+    }
+}

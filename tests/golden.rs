@@ -10,19 +10,17 @@ use redstep::engine::{ClientId, Engine, ManualClock, Reply};
 use redstep::script::{ScriptConfig, Scripting};
 use serde_json::{json, Value};
 
-/// Tags whose cases need Lua scripting, which the engine does not provide
-/// on its own; the scripting layer replays them in its own test.
-const SCRIPTING_TAGS: &[&str] = &["lua", "function"];
-
-/// Conformance cases that call EVAL/SCRIPT/FUNCTION without a scripting tag.
-const USES_SCRIPTING: &[&str] = &[
-    "multi-watch-eval-write",
-    "multi-eval-numkeys-error-at-exec",
-    "str-set-px-ttl",
-    "gen-arity-evalsha",
-    "gen-arity-script-subcommand",
-    "gen-unknown-subcommand-function",
-    "gen-wrong-arity-subcommand-function",
+/// Corpus cases not passing yet, each with the reason. This list only
+/// shrinks: a listed case that starts passing must be removed from it.
+const PENDING: &[(&str, &str)] = &[
+    (
+        "lua-resp-setresp3-map",
+        "RESP3 replies inside scripts (redis.setresp(3))",
+    ),
+    (
+        "lua-resp-setresp3-null",
+        "RESP3 replies inside scripts (redis.setresp(3))",
+    ),
 ];
 
 fn canon(kind: &str, bytes: &[u8]) -> Value {
@@ -160,11 +158,9 @@ fn replay(file: &str, skip: impl Fn(&Value) -> bool) -> usize {
     ran
 }
 
-fn needs_scripting(case: &Value) -> bool {
-    let tags = case["tags"].as_array().unwrap();
-    tags.iter()
-        .any(|t| SCRIPTING_TAGS.contains(&t.as_str().unwrap()))
-        || USES_SCRIPTING.contains(&case["id"].as_str().unwrap())
+fn pending(case: &Value) -> bool {
+    let id = case["id"].as_str().unwrap();
+    PENDING.iter().any(|(p, _)| *p == id)
 }
 
 #[test]
@@ -174,37 +170,26 @@ fn engine_cases_match_redis() {
 }
 
 #[test]
-fn conformance_cases_without_scripting_match_redis() {
-    let ran = replay("conformance.golden.jsonl", needs_scripting);
-    assert_eq!(
-        ran, 188,
-        "the non-scripting part of the corpus has 188 cases"
-    );
-}
-
-/// Scripting cases not passing yet, each with the reason. This list only
-/// shrinks; the test fails if a listed case starts passing unnoticed.
-const PENDING: &[(&str, &str)] = &[
-    ("lua-resp-setresp3-map", "RESP3 replies inside scripts"),
-    ("lua-resp-setresp3-null", "RESP3 replies inside scripts"),
-];
-
-fn pending(case: &Value) -> bool {
-    let id = case["id"].as_str().unwrap();
-    PENDING.iter().any(|(p, _)| *p == id)
-        || case["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t == "function")
-        || id == "lua-noscript-fcall"
-        || id.contains("function")
+fn conformance_corpus_matches_redis() {
+    let ran = replay("conformance.golden.jsonl", pending);
+    assert_eq!(ran, 539 - PENDING.len());
 }
 
 #[test]
-fn conformance_scripting_cases_match_redis() {
-    let ran = replay("conformance.golden.jsonl", |case| {
-        !needs_scripting(case) || pending(case)
-    });
-    assert_eq!(ran, 308, "scripting cases replayed");
+fn pending_cases_still_fail() {
+    let path = format!(
+        "{}/tests/golden/conformance.golden.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).unwrap();
+        if pending(&case) {
+            assert!(
+                !run_case(&case).is_empty(),
+                "{} passes now: remove it from PENDING",
+                case["id"]
+            );
+        }
+    }
 }

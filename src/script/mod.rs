@@ -9,6 +9,7 @@
 //! trace recorder) is not this module's business.
 
 mod api;
+mod functions;
 mod libs;
 mod lua;
 mod prng;
@@ -108,6 +109,9 @@ impl Default for ScriptConfig {
 
 pub struct Scripting {
     vm: vm::Vm,
+    /// Functions run in a Lua state of their own, as in Redis.
+    functions_vm: vm::Vm,
+    libraries: functions::Libraries,
     scripts: HashMap<String, CachedScript>,
     /// The client scripts run their commands as.
     script_client: Client,
@@ -145,6 +149,53 @@ fn unused(_: &mut crate::engine::Ctx) -> crate::engine::CommandResult {
 const EVAL_FLAGS: u32 = NOSCRIPT | MAY_REPLICATE | STALE;
 const SCRIPT_FLAGS: u32 = NOSCRIPT;
 
+const FUNCTION_FLAGS: u32 = NOSCRIPT;
+
+const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub(
+        "function|load",
+        "load",
+        -3,
+        FUNCTION_FLAGS | WRITE | DENYOOM,
+        unused,
+    )
+    .external(),
+    CommandSpec::sub(
+        "function|delete",
+        "delete",
+        3,
+        FUNCTION_FLAGS | WRITE,
+        unused,
+    )
+    .external(),
+    CommandSpec::sub(
+        "function|flush",
+        "flush",
+        -2,
+        FUNCTION_FLAGS | WRITE,
+        unused,
+    )
+    .external(),
+    CommandSpec::sub("function|list", "list", -2, FUNCTION_FLAGS, unused).external(),
+    CommandSpec::sub(
+        "function|kill",
+        "kill",
+        2,
+        FUNCTION_FLAGS | ALLOW_BUSY,
+        unused,
+    )
+    .external(),
+    CommandSpec::sub(
+        "function|stats",
+        "stats",
+        2,
+        FUNCTION_FLAGS | ALLOW_BUSY,
+        unused,
+    )
+    .external(),
+    CommandSpec::sub("function|help", "help", 2, LOADING | STALE, unused).external(),
+];
+
 const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::sub("script|load", "load", 3, SCRIPT_FLAGS, unused).external(),
     CommandSpec::sub("script|exists", "exists", -3, SCRIPT_FLAGS, unused).external(),
@@ -161,7 +212,20 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("eval_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
     CommandSpec::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
     CommandSpec::container_of("script", 0, SCRIPT_SUBCOMMANDS),
+    CommandSpec::new("fcall", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
+    CommandSpec::new("fcall_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
+    CommandSpec::container_of("function", 0, FUNCTION_SUBCOMMANDS),
 ];
+
+/// What a run executes.
+struct Target<'a> {
+    state: lua::State,
+    function: c_int,
+    /// The SHA1 (EVAL) or the function name (FCALL), for error suffixes.
+    name: &'a str,
+    /// Functions get KEYS and ARGV as parameters; EVAL as globals.
+    is_function: bool,
+}
 
 impl Scripting {
     /// Creates the scripting layer and registers its commands in `engine`.
@@ -174,6 +238,8 @@ impl Scripting {
         script_client.no_block = true;
         Scripting {
             vm: new_vm(config.memory_limit),
+            functions_vm: new_functions_vm(config.memory_limit),
+            libraries: functions::Libraries::default(),
             scripts: HashMap::new(),
             script_client,
             config,
@@ -254,16 +320,113 @@ impl Scripting {
         let read_only = ro_command || script.flags.no_writes;
         let function = script.function;
         let split = 3 + numkeys as usize;
+        let target = Target {
+            state: self.vm.state,
+            function,
+            name: &sha,
+            is_function: false,
+        };
         self.run(
             engine,
             caller,
-            &sha,
-            function,
+            &target,
             &argv[3..split],
             &argv[split..],
             read_only,
             None,
         )
+    }
+
+    fn fcall(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        argv: &[Vec<u8>],
+        ro_command: bool,
+    ) -> Reply {
+        let Some(function) = self.libraries.function(&argv[1]).cloned() else {
+            return err("ERR Function not found");
+        };
+        let Some(numkeys) = parse_i64(&argv[2]) else {
+            return err("ERR Bad number of keys provided");
+        };
+        if numkeys > argv.len() as i64 - 3 {
+            return err("ERR Number of keys can't be greater than number of args");
+        }
+        if numkeys < 0 {
+            return err("ERR Number of keys can't be negative");
+        }
+        if ro_command && !function.no_writes() {
+            return err("ERR Can not execute a script with write flag using *_ro command.");
+        }
+        let read_only = ro_command || function.no_writes();
+        let split = 3 + numkeys as usize;
+        let target = Target {
+            state: self.functions_vm.state,
+            function: function.callback,
+            name: &function.name,
+            is_function: true,
+        };
+        self.run(
+            engine,
+            caller,
+            &target,
+            &argv[3..split],
+            &argv[split..],
+            read_only,
+            None,
+        )
+    }
+
+    fn function_command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        let state = self.functions_vm.state;
+        match sub.as_str() {
+            "load" => {
+                let mut replace = false;
+                let mut i = 2;
+                while i < argv.len() - 1 {
+                    if argv[i].eq_ignore_ascii_case(b"replace") {
+                        replace = true;
+                        i += 1;
+                        continue;
+                    }
+                    return Reply::Error(errors::sanitize(
+                        [b"ERR Unknown option given: ".as_slice(), &argv[i]].concat(),
+                    ));
+                }
+                if i >= argv.len() {
+                    return err("ERR Function code is missing");
+                }
+                match self.libraries.load(state, &argv[i], replace) {
+                    Ok(name) => Reply::bulk(name),
+                    Err(e) => Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes())),
+                }
+            }
+            "delete" => {
+                if self.libraries.delete(state, &argv[2]) {
+                    Reply::ok()
+                } else {
+                    err("ERR Library not found")
+                }
+            }
+            "flush" => {
+                let ok = argv.len() == 2
+                    || (argv.len() == 3
+                        && (argv[2].eq_ignore_ascii_case(b"sync")
+                            || argv[2].eq_ignore_ascii_case(b"async")));
+                if !ok {
+                    return err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+                }
+                self.libraries.clear();
+                self.functions_vm = new_functions_vm(self.config.memory_limit);
+                Reply::ok()
+            }
+            "list" => self.libraries.list(argv),
+            "kill" => err("NOTBUSY No scripts in execution right now."),
+            "stats" => self.libraries.stats(),
+            _ => Reply::bulks(functions::FUNCTION_HELP),
+        }
     }
 
     /// Runs a compiled script. Exposed (with a probe) for the trace recorder.
@@ -272,14 +435,13 @@ impl Scripting {
         &mut self,
         engine: &mut Engine,
         caller: &mut Client,
-        name: &str,
-        function: c_int,
+        target: &Target,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
         read_only: bool,
         probe: Option<&mut dyn Probe>,
     ) -> Reply {
-        let state = self.vm.state;
+        let (state, name) = (target.state, target.name);
         self.script_client.db = caller.db;
         let now = engine.now();
         engine.freeze_time(Some(now));
@@ -307,13 +469,20 @@ impl Scripting {
         // lives exactly as long as the run.
         let (status, reply) = unsafe {
             let base = ffi::lua_gettop(state);
-            vm::set_keys_argv(state, keys, args);
-            ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, vm::ERROR_HANDLER.as_ptr());
+            ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, vm::ERROR_HANDLER.as_ptr());
             let handler = ffi::lua_gettop(state);
-            ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, function);
+            ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, target.function);
+            let nargs = if target.is_function {
+                vm::push_array(state, keys);
+                vm::push_array(state, args);
+                2
+            } else {
+                vm::set_keys_argv(state, keys, args);
+                0
+            };
             let guard = api::enter(&mut ctx);
             api::set_hook(state, every_line);
-            let status = ffi::lua_pcall(state, 0, 1, handler);
+            let status = ffi::lua_pcall(state, nargs, 1, handler);
             api::clear_hook(state);
             drop(guard);
             let reply = if status == 0 {
@@ -329,6 +498,7 @@ impl Scripting {
         ctx.engine.freeze_time(None);
         if status == ffi::LUA_ERRMEM {
             self.vm.collect_garbage();
+            self.functions_vm.collect_garbage();
         }
         reply
     }
@@ -378,10 +548,20 @@ impl Scripting {
 }
 
 fn new_vm(memory_limit: usize) -> vm::Vm {
-    vm::Vm::new(memory_limit, |state| unsafe {
+    vm::Vm::new(memory_limit, true, |state| unsafe {
         api::register_redis_table(state);
         libs::register(state);
     })
+}
+
+fn new_functions_vm(memory_limit: usize) -> vm::Vm {
+    let vm = vm::Vm::new(memory_limit, false, |state| unsafe {
+        api::register_redis_table(state);
+        libs::register(state);
+    });
+    // SAFETY: setup of a fresh state; only allocates.
+    unsafe { vm::build_load_api(vm.state, functions::register_function) };
+    vm
 }
 
 /// The reply for a failed run (Redis's `luaCallFunction` error path).
@@ -434,6 +614,9 @@ impl Extension for Scripting {
             b"eval_ro" => self.eval(engine, client, argv, false, true),
             b"evalsha_ro" => self.eval(engine, client, argv, true, true),
             b"script" => self.script_command(argv),
+            b"fcall" => self.fcall(engine, client, argv, false),
+            b"fcall_ro" => self.fcall(engine, client, argv, true),
+            b"function" => self.function_command(argv),
             _ => errors::unknown_command(argv),
         }
     }

@@ -24,7 +24,11 @@ const PROXIES: &CStr = c"redstep.proxies"; // proxy -> real table
 const GLOBALS: &CStr = c"redstep.globals"; // the real globals table
 const STRING_MT: &CStr = c"redstep.string_mt"; // read-only view of the string metatable
 const GLOBALS_MT: &CStr = c"redstep.globals_mt"; // read-only view of _G's metatable
-pub const ERROR_HANDLER: &CStr = c"__redis__err__handler";
+const ERROR_HANDLER_GLOBAL: &CStr = c"__redis__err__handler";
+/// Registry field holding the error handler (functions have no global for it).
+pub const ERROR_HANDLER: &CStr = c"redstep.error_handler";
+/// Registry field holding what FUNCTION LOAD code sees as its globals.
+const LOAD_API: &CStr = c"redstep.load_api";
 
 pub const READONLY_ERROR: &[u8] = b"Attempt to modify a readonly table";
 
@@ -76,8 +80,9 @@ impl Drop for Vm {
 
 impl Vm {
     /// Builds the state; `register` adds the `redis` table and the bundled
-    /// libraries to the real globals before they are locked.
-    pub fn new(memory_limit: usize, register: impl FnOnce(State)) -> Vm {
+    /// libraries to the real globals before they are locked. The EVAL state
+    /// has the `__redis__err__handler` global; the functions state does not.
+    pub fn new(memory_limit: usize, eval: bool, register: impl FnOnce(State)) -> Vm {
         let mut allocator = Box::new(Allocator { used: 0, limit: 0 });
         // SAFETY: allocate() follows lua_Alloc's contract; the box outlives the state.
         let state =
@@ -86,6 +91,14 @@ impl Vm {
         // SAFETY: a fresh state; setup raises nothing but out-of-memory, impossible without a limit.
         unsafe {
             open_libraries(state);
+            ffi::lua_pushcclosure(state, error_handler, 0);
+            ffi::lua_pushvalue(state, -1);
+            ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER.as_ptr());
+            if eval {
+                ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, ERROR_HANDLER_GLOBAL.as_ptr());
+            } else {
+                ffi::lua_pop(state, 1);
+            }
             register(state);
             lock_globals(state);
         }
@@ -140,7 +153,6 @@ unsafe fn open_libraries(state: State) {
     set_function(state, ffi::LUA_GLOBALSINDEX, c"setmetatable", setmetatable);
     set_function(state, ffi::LUA_GLOBALSINDEX, c"loadstring", loadstring);
     set_function(state, ffi::LUA_GLOBALSINDEX, c"load", load);
-    set_function(state, ffi::LUA_GLOBALSINDEX, ERROR_HANDLER, error_handler);
     ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, c"table".as_ptr());
     set_function(state, -1, c"insert", table_insert);
     ffi::lua_pop(state, 1);
@@ -198,10 +210,9 @@ unsafe fn lock_globals(state: State) {
         }
     }
     // R's own metatable raises on undefined names.
-    ffi::lua_createtable(state, 0, 1);
-    ffi::lua_pushcclosure(state, undefined_global, 0);
-    raw_set_field(state, -2, c"__index");
-    ffi::lua_setmetatable(state, real);
+    ffi::lua_pushvalue(state, real);
+    set_raising_metatable(state);
+    ffi::lua_pop(state, 1);
     // The globals proxy G: reads go to R, stores fail.
     ffi::lua_pushvalue(state, real);
     make_proxy(state);
@@ -227,6 +238,60 @@ unsafe fn lock_globals(state: State) {
     ffi::lua_pushvalue(state, proxy);
     ffi::lua_replace(state, ffi::LUA_GLOBALSINDEX);
     ffi::lua_settop(state, real - 1);
+}
+
+/// Builds what FUNCTION LOAD code sees as globals: only `redis` with
+/// `register_function`, `log`, the log levels and the version; every other
+/// name raises. (Redis's "library API".)
+pub unsafe fn build_load_api(state: State, register_function: ffi::lua_CFunction) {
+    // The load-time `redis` table.
+    ffi::lua_createtable(state, 0, 8);
+    set_function(state, -1, c"register_function", register_function);
+    push_real_globals(state);
+    raw_get_field(state, -1, c"redis");
+    push_real_of_proxy(state, -1);
+    for name in [
+        c"log",
+        c"LOG_DEBUG",
+        c"LOG_VERBOSE",
+        c"LOG_NOTICE",
+        c"LOG_WARNING",
+        c"REDIS_VERSION",
+        c"REDIS_VERSION_NUM",
+    ] {
+        raw_get_field(state, -1, name);
+        raw_set_field(state, -5, name);
+    }
+    ffi::lua_pop(state, 3);
+    set_raising_metatable(state);
+    make_proxy(state);
+    // The load-time globals: `redis` and nothing else.
+    ffi::lua_createtable(state, 0, 1);
+    ffi::lua_insert(state, -2);
+    raw_set_field(state, -2, c"redis");
+    set_raising_metatable(state);
+    ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, LOAD_API.as_ptr());
+}
+
+/// Gives the table on top a metatable whose __index raises on undefined names.
+unsafe fn set_raising_metatable(state: State) {
+    ffi::lua_createtable(state, 0, 1);
+    ffi::lua_pushcclosure(state, undefined_global, 0);
+    raw_set_field(state, -2, c"__index");
+    ffi::lua_setmetatable(state, -2);
+}
+
+/// Points the globals of scripts at the load API (during FUNCTION LOAD) or
+/// back at the real globals.
+pub unsafe fn use_load_api(state: State, load: bool) {
+    ffi::lua_getmetatable(state, ffi::LUA_GLOBALSINDEX);
+    if load {
+        ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, LOAD_API.as_ptr());
+    } else {
+        push_real_globals(state);
+    }
+    raw_set_field(state, -2, c"__index");
+    ffi::lua_pop(state, 1);
 }
 
 /// Pushes the real globals table.
@@ -582,15 +647,20 @@ pub unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(),
     }
 }
 
+/// Pushes a new array of strings.
+pub unsafe fn push_array(state: State, items: &[Vec<u8>]) {
+    ffi::lua_createtable(state, items.len() as c_int, 0);
+    for (i, item) in items.iter().enumerate() {
+        push_bytes(state, item);
+        ffi::lua_rawseti_(state, -2, i as c_int + 1);
+    }
+}
+
 /// Sets KEYS and ARGV in the real globals (scripts cannot rebind them).
 pub unsafe fn set_keys_argv(state: State, keys: &[Vec<u8>], args: &[Vec<u8>]) {
     push_real_globals(state);
     for (name, items) in [(c"KEYS", keys), (c"ARGV", args)] {
-        ffi::lua_createtable(state, items.len() as c_int, 0);
-        for (i, item) in items.iter().enumerate() {
-            push_bytes(state, item);
-            ffi::lua_rawseti_(state, -2, i as c_int + 1);
-        }
+        push_array(state, items);
         raw_set_field(state, -2, name);
     }
     ffi::lua_pop(state, 1);

@@ -269,3 +269,120 @@ fn exec_runs_queued_commands_and_keeps_partial_writes() {
     );
     assert_eq!(c.call("MGET a b"), Reply::bulks(["x", "y"]));
 }
+
+fn start_with(script: ScriptConfig, busy_threshold_ms: i64) -> SocketAddr {
+    let host = Host::start(
+        move || {
+            let mut engine = Engine::default();
+            engine.config.busy_reply_threshold_ms = busy_threshold_ms;
+            engine
+        },
+        script,
+    );
+    let options = ServeOptions {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        max_bulk: 512 * 1024 * 1024,
+    };
+    let server = Server::bind(&options, host).unwrap();
+    let addr = server.local_addr();
+    std::thread::spawn(move || server.run());
+    addr
+}
+
+/// Sends PING until the server answers BUSY (the script passed the threshold).
+fn wait_for_busy(c: &mut Client) -> Reply {
+    let start = Instant::now();
+    loop {
+        let reply = c.call("PING");
+        if reply != Reply::status("PONG") {
+            return reply;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the script never became busy"
+        );
+    }
+}
+
+#[test]
+fn script_kill_stops_a_busy_script_that_has_not_written() {
+    let addr = start_with(ScriptConfig::default(), 50);
+    let mut runner = Client::connect(addr);
+    let mut other = Client::connect(addr);
+    runner.send_raw(&encode_request(&[
+        b"EVAL".to_vec(),
+        b"local i = 0\nwhile true do i = i + 1 end".to_vec(),
+        b"0".to_vec(),
+    ]));
+    assert_eq!(
+        wait_for_busy(&mut other),
+        Reply::error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+    );
+    assert_eq!(other.call("GET k"), Reply::error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
+    assert_eq!(other.call("SCRIPT KILL"), Reply::ok());
+    assert_eq!(
+        runner.read(),
+        Some(Reply::error(
+            "ERR Script killed by user with SCRIPT KILL... script: 5485ac7b11abac6760734f4b4ec80041904408bc, on @user_script:2."
+        ))
+    );
+    assert_eq!(other.call("PING"), Reply::status("PONG"));
+    assert_eq!(runner.call("PING"), Reply::status("PONG"));
+}
+
+#[test]
+fn a_script_that_wrote_is_unkillable_and_keeps_its_write() {
+    let budget = ScriptConfig {
+        budget: Some(Duration::from_millis(600)),
+        ..ScriptConfig::default()
+    };
+    let addr = start_with(budget, 50);
+    let mut runner = Client::connect(addr);
+    let mut other = Client::connect(addr);
+    runner.send_raw(&encode_request(&[
+        b"EVAL".to_vec(),
+        b"redis.call('SET','w','1')\nwhile true do end".to_vec(),
+        b"0".to_vec(),
+    ]));
+    wait_for_busy(&mut other);
+    assert_eq!(
+        other.call("SCRIPT KILL"),
+        Reply::error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+    );
+    let Some(Reply::Error(text)) = runner.read() else {
+        panic!("the budget should stop the script")
+    };
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.starts_with("ERR Script stopped by redstep after 600 ms"),
+        "{text}"
+    );
+    assert!(text.ends_with("on @user_script:2."), "{text}");
+    assert_eq!(
+        other.call("GET w"),
+        bulk("1"),
+        "no rollback: the write stays"
+    );
+}
+
+#[test]
+fn commands_pipelined_behind_a_busy_script_wait_for_it() {
+    let addr = start_with(ScriptConfig::default(), 20);
+    let mut runner = Client::connect(addr);
+    let mut other = Client::connect(addr);
+    let mut batch = encode_request(&[
+        b"EVAL".to_vec(),
+        b"local n = 0 for i = 1, 3e7 do n = n + 1 end return n".to_vec(),
+        b"0".to_vec(),
+    ]);
+    batch.extend(encode_request(&[b"PING".to_vec()]));
+    runner.send_raw(&batch);
+    wait_for_busy(&mut other);
+    assert_eq!(runner.read(), Some(Reply::Int(30_000_000)));
+    assert_eq!(
+        runner.read(),
+        Some(Reply::status("PONG")),
+        "the caller's own next command was not answered BUSY"
+    );
+}

@@ -66,6 +66,22 @@ impl Clock for ManualClock {
     }
 }
 
+/// Hands out client ids; clones share the counter.
+#[derive(Clone)]
+pub struct ClientIds(Arc<std::sync::atomic::AtomicU64>);
+
+impl Default for ClientIds {
+    fn default() -> Self {
+        ClientIds(Arc::new(std::sync::atomic::AtomicU64::new(1)))
+    }
+}
+
+impl ClientIds {
+    pub fn next(&self) -> ClientId {
+        self.0.fetch_add(1, Ordering::SeqCst)
+    }
+}
+
 /// Commands the engine does not implement itself (scripting).
 pub trait Extension {
     fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Bytes]) -> Reply;
@@ -177,7 +193,7 @@ pub struct Engine {
     frozen_now: Option<i64>,
     table: table::Table,
     clients: HashMap<ClientId, Client>,
-    next_client_id: ClientId,
+    client_ids: ClientIds,
     /// Replies for clients other than the caller (pub/sub messages,
     /// unblocked clients), in order; the server delivers them.
     outbox: Vec<(ClientId, Reply)>,
@@ -205,7 +221,7 @@ impl Engine {
             frozen_now: None,
             table: table::Table::new(),
             clients: HashMap::new(),
-            next_client_id: 1,
+            client_ids: ClientIds::default(),
             outbox: Vec::new(),
             watchers: HashMap::new(),
             blocked_on: HashMap::new(),
@@ -247,18 +263,28 @@ impl Engine {
     }
 
     pub fn connect(&mut self) -> ClientId {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
-        let now = self.clock.now_ms();
-        self.clients.insert(id, Client::new(id, now));
+        let id = self.client_ids.next();
+        self.connect_as(id);
         id
+    }
+
+    /// Registers a client whose id came from [`Engine::client_ids`].
+    pub fn connect_as(&mut self, id: ClientId) {
+        let now = self.clock.now_ms();
+        self.clients
+            .entry(id)
+            .or_insert_with(|| Client::new(id, now));
+    }
+
+    /// The id source, shareable with a front end that must hand out ids
+    /// while the engine is busy.
+    pub fn client_ids(&self) -> ClientIds {
+        self.client_ids.clone()
     }
 
     /// A client that is not connected (a script's own client).
     pub fn new_client(&mut self) -> Client {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
-        Client::new(id, self.clock.now_ms())
+        Client::new(self.client_ids.next(), self.clock.now_ms())
     }
 
     pub fn set_client_addr(&mut self, id: ClientId, addr: String, laddr: String) {

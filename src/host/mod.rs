@@ -2,13 +2,15 @@
 //! runs commands one at a time, in arrival order. Every front end (`exec`,
 //! `serve` connections, later the TUI) talks to it through a [`Connection`].
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::rc::Rc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::engine::{ClientId, Engine, Reply};
-use crate::script::{ScriptConfig, Scripting};
+use crate::engine::{ClientId, ClientIds, Engine, Reply};
+use crate::script::{BusyPoller, ScriptConfig, Scripting};
 
 /// What the engine thread sends to a connection.
 #[derive(Debug, PartialEq)]
@@ -37,6 +39,12 @@ enum Message {
     Disconnect {
         client: ClientId,
     },
+    /// A connection accepted while the engine was busy, to register with it.
+    Registered {
+        client: ClientId,
+        addr: String,
+        laddr: String,
+    },
     Stop,
 }
 
@@ -62,7 +70,7 @@ impl Host {
             .spawn(move || {
                 let mut engine = make();
                 let scripting = Scripting::new(&mut engine, script);
-                EngineLoop::new(engine, scripting).run(rx)
+                EngineLoop::new(engine, scripting, rx).run()
             })
             .expect("spawn engine thread");
         Host {
@@ -174,37 +182,192 @@ impl Drop for ClientSender {
     }
 }
 
+/// What the engine loop and the busy poller share (both on the engine
+/// thread; never borrowed across a command's execution).
+struct Shared {
+    rx: Receiver<Message>,
+    sinks: HashMap<ClientId, Sender<Outgoing>>,
+    ids: ClientIds,
+    /// Messages that arrived while a script was busy and need the engine.
+    deferred: VecDeque<Message>,
+    /// The client whose command is running (its input waits, as Redis
+    /// protects a script's caller).
+    running_for: Option<ClientId>,
+}
+
+impl Shared {
+    fn send(&self, client: ClientId, out: Outgoing) {
+        if let Some(sink) = self.sinks.get(&client) {
+            let _ = sink.send(out);
+        }
+    }
+
+    /// Registers a connection's sink and answers its id at once; the engine
+    /// learns about it in `EngineLoop::handle` (deferred while busy).
+    fn accept(
+        &mut self,
+        addr: String,
+        laddr: String,
+        sink: Sender<Outgoing>,
+        answer: Sender<ClientId>,
+    ) -> Message {
+        let id = self.ids.next();
+        self.sinks.insert(id, sink);
+        let _ = answer.send(id);
+        Message::Registered {
+            client: id,
+            addr,
+            laddr,
+        }
+    }
+}
+
+/// Answers other clients while a script runs past the busy threshold, as
+/// Redis does between hook calls.
+struct HostPoller(Rc<RefCell<Shared>>);
+
+const BUSY_SCRIPT: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+
+/// Commands Redis still runs for other clients while a script is busy; they
+/// wait here until the script ends.
+fn allowed_while_busy(name: &[u8]) -> bool {
+    [
+        &b"auth"[..],
+        b"hello",
+        b"quit",
+        b"reset",
+        b"multi",
+        b"discard",
+        b"watch",
+        b"unwatch",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+impl BusyPoller for HostPoller {
+    fn poll(&mut self, _script: &str, is_function: bool, wrote: bool) -> bool {
+        let mut shared = self.0.borrow_mut();
+        let busy = if is_function {
+            BUSY_FUNCTION
+        } else {
+            BUSY_SCRIPT
+        };
+        let mut kill = false;
+        loop {
+            let message = match shared.rx.try_recv() {
+                Ok(m) => m,
+                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return kill,
+            };
+            match message {
+                Message::Connect {
+                    addr,
+                    laddr,
+                    sink,
+                    answer,
+                } => {
+                    let registered = shared.accept(addr, laddr, sink, answer);
+                    shared.deferred.push_back(registered);
+                }
+                Message::Command { client, argv }
+                    if Some(client) == shared.running_for || argv.is_empty() =>
+                {
+                    shared.deferred.push_back(Message::Command { client, argv });
+                }
+                Message::Command { client, argv } => {
+                    let sub = argv
+                        .get(1)
+                        .map(|a| a.to_ascii_lowercase())
+                        .unwrap_or_default();
+                    let name = argv[0].to_ascii_lowercase();
+                    let reply = match (name.as_slice(), sub.as_slice(), argv.len()) {
+                        (b"script", b"kill", 2) if !is_function => {
+                            if wrote {
+                                Reply::error(UNKILLABLE)
+                            } else {
+                                kill = true;
+                                Reply::ok()
+                            }
+                        }
+                        (b"function", b"kill", 2) if is_function => {
+                            if wrote {
+                                Reply::error(UNKILLABLE)
+                            } else {
+                                kill = true;
+                                Reply::ok()
+                            }
+                        }
+                        _ if allowed_while_busy(&name) => {
+                            shared.deferred.push_back(Message::Command { client, argv });
+                            continue;
+                        }
+                        _ => Reply::error(busy),
+                    };
+                    shared.send(client, Outgoing::Reply(reply));
+                }
+                Message::Fatal { client, error } => {
+                    shared.send(
+                        client,
+                        Outgoing::Reply(Reply::error(format!("ERR {error}"))),
+                    );
+                    shared.send(client, Outgoing::Close);
+                }
+                other => shared.deferred.push_back(other),
+            }
+        }
+    }
+}
+
 struct EngineLoop {
     engine: Engine,
     scripting: Scripting,
-    sinks: HashMap<ClientId, Sender<Outgoing>>,
+    shared: Rc<RefCell<Shared>>,
     /// Commands that arrived while their client was blocked.
     pending: HashMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
 }
 
 impl EngineLoop {
-    fn new(engine: Engine, scripting: Scripting) -> Self {
+    fn new(engine: Engine, mut scripting: Scripting, rx: Receiver<Message>) -> Self {
+        let shared = Rc::new(RefCell::new(Shared {
+            rx,
+            sinks: HashMap::new(),
+            ids: engine.client_ids(),
+            deferred: VecDeque::new(),
+            running_for: None,
+        }));
+        scripting.poller = Some(Box::new(HostPoller(Rc::clone(&shared))));
         EngineLoop {
             engine,
             scripting,
-            sinks: HashMap::new(),
+            shared,
             pending: HashMap::new(),
         }
     }
 
-    fn run(mut self, rx: Receiver<Message>) {
+    fn run(mut self) {
         loop {
-            let wait = self.next_wakeup();
-            let message = match wait {
-                Some(d) => match rx.recv_timeout(d) {
-                    Ok(m) => Some(m),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => return,
-                },
-                None => match rx.recv() {
-                    Ok(m) => Some(m),
-                    Err(_) => return,
-                },
+            let deferred = self.shared.borrow_mut().deferred.pop_front();
+            let message = match deferred {
+                Some(m) => Some(m),
+                None => {
+                    let wait = self.next_wakeup();
+                    let shared = self.shared.borrow();
+                    match wait {
+                        Some(d) => match shared.rx.recv_timeout(d) {
+                            Ok(m) => Some(m),
+                            Err(RecvTimeoutError::Timeout) => None,
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        },
+                        None => match shared.rx.recv() {
+                            Ok(m) => Some(m),
+                            Err(_) => return,
+                        },
+                    }
+                }
             };
             match message {
                 Some(Message::Stop) => return,
@@ -244,10 +407,16 @@ impl EngineLoop {
                 sink,
                 answer,
             } => {
-                let id = self.engine.connect();
-                self.engine.set_client_addr(id, addr, laddr);
-                self.sinks.insert(id, sink);
-                let _ = answer.send(id);
+                let registered = self.shared.borrow_mut().accept(addr, laddr, sink, answer);
+                self.handle(registered);
+            }
+            Message::Registered {
+                client,
+                addr,
+                laddr,
+            } => {
+                self.engine.connect_as(client);
+                self.engine.set_client_addr(client, addr, laddr);
             }
             Message::Command { client, argv } => {
                 let blocked = self
@@ -269,7 +438,7 @@ impl EngineLoop {
             }
             Message::Disconnect { client } => {
                 self.engine.disconnect(client);
-                self.sinks.remove(&client);
+                self.shared.borrow_mut().sinks.remove(&client);
                 self.pending.remove(&client);
             }
             Message::Stop => {}
@@ -277,10 +446,13 @@ impl EngineLoop {
     }
 
     fn execute(&mut self, client: ClientId, argv: Vec<Vec<u8>>) {
-        if argv.is_empty() {
+        if argv.is_empty() || !self.shared.borrow().sinks.contains_key(&client) {
             return;
         }
-        if let Some(reply) = self.engine.execute_with(client, &argv, &mut self.scripting) {
+        self.shared.borrow_mut().running_for = Some(client);
+        let reply = self.engine.execute_with(client, &argv, &mut self.scripting);
+        self.shared.borrow_mut().running_for = None;
+        if let Some(reply) = reply {
             self.send(client, Outgoing::Reply(reply));
         }
         if self.engine.client(client).is_some_and(|c| c.closing) {
@@ -289,9 +461,7 @@ impl EngineLoop {
     }
 
     fn send(&self, client: ClientId, out: Outgoing) {
-        if let Some(sink) = self.sinks.get(&client) {
-            let _ = sink.send(out);
-        }
+        self.shared.borrow().send(client, out);
     }
 
     /// Sends queued replies, then runs commands that waited behind a

@@ -54,7 +54,7 @@ pub trait BusyPoller {
     /// Serves pending requests (BUSY for most); returns true when a
     /// SCRIPT KILL was accepted. `wrote` tells whether the script has
     /// executed a write command (then SCRIPT KILL must answer UNKILLABLE).
-    fn poll(&mut self, script: &str, wrote: bool) -> bool;
+    fn poll(&mut self, script: &str, is_function: bool, wrote: bool) -> bool;
 }
 
 /// One script run's state, reachable from Lua callbacks.
@@ -62,6 +62,7 @@ pub struct RunContext<'a> {
     pub engine: &'a mut Engine,
     pub client: &'a mut Client,
     pub name: String,
+    pub is_function: bool,
     pub read_only: bool,
     /// A write command was attempted (Redis's SCRIPT_WRITE_DIRTY).
     pub wrote: bool,
@@ -580,9 +581,9 @@ fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {
         }
     }
     if elapsed >= ctx.busy_threshold {
-        let (name, wrote) = (ctx.name.clone(), ctx.wrote);
+        let (name, wrote, is_function) = (ctx.name.clone(), ctx.wrote, ctx.is_function);
         if let Some(poller) = ctx.poller.as_deref_mut() {
-            if poller.poll(&name, wrote) {
+            if poller.poll(&name, is_function, wrote) {
                 return Some(Stop::Killed);
             }
         }

@@ -452,6 +452,7 @@ impl Scripting {
             engine,
             client: &mut self.script_client,
             name: name.to_string(),
+            is_function: target.is_function,
             read_only,
             wrote: false,
             resp3: false,

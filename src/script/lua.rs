@@ -55,6 +55,11 @@ pub unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> 
 /// Must be called from a Lua C function (or hook) on `state`, with no live
 /// Rust values that need dropping in the frames it jumps over.
 pub unsafe fn throw(state: State, raise: Raise) -> ! {
+    // Room for the error value; a function that filled its stack gives its
+    // values up (it is raising anyway).
+    if ffi::lua_checkstack(state, 4) == 0 {
+        ffi::lua_settop(state, 0);
+    }
     match &raise {
         Raise::ErrorTable(msg) => push_error_table(state, msg),
         Raise::Plain(msg) => push_bytes(state, msg),

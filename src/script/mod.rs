@@ -146,7 +146,7 @@ fn unused(_: &mut crate::engine::Ctx) -> crate::engine::CommandResult {
     Ok(Reply::Nil)
 }
 
-const EVAL_FLAGS: u32 = NOSCRIPT | MAY_REPLICATE | STALE;
+const EVAL_FLAGS: u32 = NOSCRIPT | STALE;
 const SCRIPT_FLAGS: u32 = NOSCRIPT;
 
 const FUNCTION_FLAGS: u32 = NOSCRIPT;
@@ -442,6 +442,8 @@ impl Scripting {
         probe: Option<&mut dyn Probe>,
     ) -> Reply {
         let (state, name) = (target.state, target.name);
+        // An interrupt requested before this run does not apply to it.
+        self.interrupt.take();
         self.script_client.db = caller.db;
         let now = engine.now();
         engine.freeze_time(Some(now));

@@ -562,41 +562,60 @@ unsafe extern "C-unwind" fn loadstring(state: State) -> c_int {
     load_result(state, status)
 }
 
-/// `load(f [, chunkname])`: the pieces `f` returns are joined first, then
-/// loaded as text.
+struct ReaderState {
+    first: bool,
+    /// The first piece was binary: a space was returned, the piece is next.
+    piece_pending: bool,
+}
+
+/// Lua's `generic_reader`, except that a chunk starting with the binary
+/// signature gets a space in front (so it is parsed as text, and fails).
+unsafe extern "C-unwind" fn reader(
+    state: State,
+    ud: *mut c_void,
+    size: *mut usize,
+) -> *const std::ffi::c_char {
+    let st = &mut *(ud as *mut ReaderState);
+    if st.piece_pending {
+        st.piece_pending = false;
+        return ffi::lua_tolstring(state, 3, size);
+    }
+    ffi::luaL_checkstack_(state, 2, c"too many nested functions".as_ptr());
+    ffi::lua_pushvalue(state, 1);
+    ffi::lua_call(state, 0, 1);
+    if ffi::lua_type(state, -1) == ffi::LUA_TNIL {
+        ffi::lua_pop(state, 1);
+        *size = 0;
+        return std::ptr::null();
+    }
+    if ffi::lua_isstring(state, -1) == 0 {
+        ffi::luaL_error(state, c"reader function must return a string".as_ptr());
+    }
+    ffi::lua_replace(state, 3);
+    let piece = ffi::lua_tolstring(state, 3, size);
+    if std::mem::take(&mut st.first) && *size > 0 && *piece.cast::<u8>() == 0x1b {
+        st.piece_pending = true;
+        *size = 1;
+        return c" ".as_ptr();
+    }
+    piece
+}
+
+/// `load(f [, chunkname])`, text chunks only.
 unsafe extern "C-unwind" fn load(state: State) -> c_int {
     let chunkname = ffi::luaL_optlstring(state, 2, c"=(load)".as_ptr(), std::ptr::null_mut());
     ffi::luaL_checktype(state, 1, ffi::LUA_TFUNCTION);
-    ffi::lua_settop(state, 2);
-    let mut pieces = 0;
-    loop {
-        ffi::luaL_checkstack_(state, 2, c"too many nested functions".as_ptr());
-        ffi::lua_pushvalue(state, 1);
-        ffi::lua_call(state, 0, 1);
-        match ffi::lua_type(state, -1) {
-            ffi::LUA_TNIL => {
-                ffi::lua_pop(state, 1);
-                break;
-            }
-            ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
-                if ffi::lua_objlen(state, -1) == 0 {
-                    ffi::lua_pop(state, 1);
-                    break;
-                }
-                pieces += 1;
-            }
-            _ => {
-                ffi::luaL_error(state, c"reader function must return a string".as_ptr());
-            }
-        }
-    }
-    ffi::lua_concat(state, pieces);
-    if pieces == 0 {
-        // lua_concat(0) pushed "".
-    }
-    let code = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
-    let status = load_text(state, &code, chunkname);
-    drop(code);
+    ffi::lua_settop(state, 3);
+    let mut st = ReaderState {
+        first: true,
+        piece_pending: false,
+    };
+    let status = ffi::lua_load(
+        state,
+        reader,
+        (&mut st as *mut ReaderState).cast(),
+        chunkname,
+    );
     load_result(state, status)
 }
 

@@ -36,7 +36,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "brpoplpush",
         4,
-        WRITE | DENYOOM | BLOCKING,
+        WRITE | DENYOOM | BLOCKING | NOSCRIPT,
         KEY12,
         brpoplpush,
     ),

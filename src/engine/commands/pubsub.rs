@@ -21,7 +21,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("unsubscribe", -1, PUBSUB_FLAGS, (0, 0, 0), unsubscribe),
     CommandSpec::new("psubscribe", -2, PUBSUB_FLAGS, (0, 0, 0), psubscribe),
     CommandSpec::new("punsubscribe", -1, PUBSUB_FLAGS, (0, 0, 0), punsubscribe),
-    CommandSpec::container_of("pubsub", PUBSUB | LOADING | STALE, PUBSUB_SUBCOMMANDS),
+    CommandSpec::container_of("pubsub", 0, PUBSUB_SUBCOMMANDS),
 ];
 
 const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[

@@ -32,18 +32,24 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED,
+        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY,
         NOKEYS,
         reset,
     ),
     CommandSpec::new(
         "hello",
         -1,
-        NOSCRIPT | LOADING | STALE | FAST,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         NOKEYS,
         hello,
     ),
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST, NOKEYS, auth),
+    CommandSpec::new(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        auth,
+    ),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NOKEYS, time),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NOKEYS, lastsave),
     CommandSpec::new("info", -1, LOADING | STALE, NOKEYS, info),
@@ -56,13 +62,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         COMMAND_SUBCOMMANDS,
         command_all,
     ),
-    CommandSpec::container_of("client", NOSCRIPT | LOADING | STALE, CLIENT_SUBCOMMANDS),
-    CommandSpec::container_of(
-        "config",
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        CONFIG_SUBCOMMANDS,
-    ),
-    CommandSpec::container_of("object", READONLY, OBJECT_SUBCOMMANDS),
+    CommandSpec::container_of("client", 0, CLIENT_SUBCOMMANDS),
+    CommandSpec::container_of("config", 0, CONFIG_SUBCOMMANDS),
+    CommandSpec::container_of("object", 0, OBJECT_SUBCOMMANDS),
 ];
 
 // No COMMAND DOCS: redstep has no docs table, and redis-cli falls back to its

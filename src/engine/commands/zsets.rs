@@ -48,14 +48,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "bzpopmin",
         -3,
-        WRITE | FAST | BLOCKING,
+        WRITE | FAST | BLOCKING | NOSCRIPT,
         (1, -2, 1),
         bzpopmin,
     ),
     CommandSpec::new(
         "bzpopmax",
         -3,
-        WRITE | FAST | BLOCKING,
+        WRITE | FAST | BLOCKING | NOSCRIPT,
         (1, -2, 1),
         bzpopmax,
     ),

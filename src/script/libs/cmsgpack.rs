@@ -185,6 +185,8 @@ unsafe fn pack(s: State) -> lua::Result<c_int> {
 enum DecodeError {
     Eof,
     BadFormat,
+    /// `luaL_checkstack` failed with this message.
+    Stack(&'static str),
 }
 
 struct Cursor<'a> {
@@ -215,8 +217,10 @@ impl Cursor<'_> {
 /// Decodes one value onto the stack.
 unsafe fn decode_value(state: State, c: &mut Cursor) -> Result<(), DecodeError> {
     c.need(1)?;
-    if ffi::lua_checkstack(state, 2) == 0 {
-        return Err(DecodeError::BadFormat);
+    if ffi::lua_checkstack(state, 1) == 0 {
+        return Err(DecodeError::Stack(
+            "too many return values at once; use unpack_one or unpack_limit instead.",
+        ));
     }
     let b = c.data[c.pos];
     let push_num = |n: f64| ffi::lua_pushnumber(state, n);
@@ -331,9 +335,13 @@ unsafe fn decode_value(state: State, c: &mut Cursor) -> Result<(), DecodeError> 
 
 unsafe fn decode_array(state: State, c: &mut Cursor, len: usize) -> Result<(), DecodeError> {
     ffi::lua_createtable(state, 0, 0);
+    if ffi::lua_checkstack(state, 1) == 0 {
+        return Err(DecodeError::Stack("in function mp_decode_to_lua_array"));
+    }
     for index in 1..=len {
+        ffi::lua_pushnumber(state, index as f64);
         decode_value(state, c)?;
-        ffi::lua_rawseti_(state, -2, index as c_int);
+        ffi::lua_rawset(state, -3);
     }
     Ok(())
 }
@@ -382,6 +390,11 @@ unsafe fn unpack_full(s: State, limit: i64, offset: i64) -> lua::Result<c_int> {
             }
             Err(DecodeError::BadFormat) => {
                 return Err(Raise::Located(b"Bad data format in input.".to_vec()))
+            }
+            Err(DecodeError::Stack(what)) => {
+                return Err(Raise::Located(
+                    format!("stack overflow ({what})").into_bytes(),
+                ))
             }
         }
     }

@@ -273,7 +273,7 @@ unsafe fn unpack(s: State) -> lua::Result<c_int> {
                 if size == 0 {
                     if ffi::lua_isnumber(s, -1) == 0 {
                         return Err(Raise::Located(
-                            b"format `c0' needs a previous size".to_vec(),
+                            b"format 'c0' needs a previous size".to_vec(),
                         ));
                     }
                     size = ffi::lua_tonumber(s, -1) as usize;

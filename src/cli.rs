@@ -33,6 +33,21 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run a Lua script as `redis-cli --eval FILE KEY ... , ARG ...` would,
+    /// then print every key it touched.
+    Run {
+        /// The script.
+        file: PathBuf,
+        /// Redis commands to run first, one per line (redis-cli quoting).
+        #[arg(long)]
+        setup: Option<PathBuf>,
+        /// Print the reply as `redis-cli --raw` does.
+        #[arg(long)]
+        raw: bool,
+        /// Keys, then a lone "," and the arguments: `k1 k2 , a1 a2`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
     Serve {
         #[arg(long, default_value_t = 6379)]

@@ -16,7 +16,13 @@ pub fn run(
     raw: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let host = Host::start(Engine::default, ScriptConfig::default());
+    // Nobody can send SCRIPT KILL to `exec`, so runaway scripts stop after
+    // the same budget as `redstep run`.
+    let config = ScriptConfig {
+        budget: Some(crate::run::RUN_BUDGET),
+        ..ScriptConfig::default()
+    };
+    let host = Host::start(Engine::default, config);
     let conn = host.connect("exec".into(), String::new());
     let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
         let reply = conn.call(argv);

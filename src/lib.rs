@@ -18,5 +18,6 @@ pub mod engine;
 pub mod exec;
 pub mod host;
 pub mod protocol;
+pub mod run;
 pub mod script;
 pub mod server;

@@ -29,6 +29,34 @@ fn main() -> anyhow::Result<()> {
             let args = args.into_iter().map(String::into_bytes).collect();
             redstep::exec::run(args, input, raw, &mut std::io::stdout().lock())
         }
+        Some(Command::Run {
+            file,
+            setup,
+            raw,
+            words,
+        }) => {
+            let body =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let setup: Option<Box<dyn BufRead>> = match setup {
+                Some(path) => Some(Box::new(BufReader::new(
+                    File::open(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                ))),
+                None => None,
+            };
+            let (keys, args) = redstep::run::split_keys_args(&words);
+            let input = redstep::run::RunInput {
+                body,
+                keys,
+                args,
+                setup,
+                raw,
+            };
+            redstep::run::run(
+                input,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )
+        }
         Some(Command::Serve { port, bind }) => {
             if !bind.is_loopback() {
                 eprintln!(

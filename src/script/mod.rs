@@ -289,6 +289,36 @@ impl Scripting {
         by_sha: bool,
         ro_command: bool,
     ) -> Reply {
+        self.eval_probed(engine, caller, argv, by_sha, ro_command, None)
+    }
+
+    /// EVAL (or EVALSHA, `by_sha`) for a client that is not connected to the
+    /// engine (in-process tools), with a probe that sees every line and call.
+    pub fn eval_with_probe(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        argv: &[Vec<u8>],
+        probe: &mut dyn Probe,
+    ) -> Reply {
+        match engine.lookup_command(argv) {
+            Ok(spec) if spec.name == "eval" => {
+                self.eval_probed(engine, caller, argv, false, false, Some(probe))
+            }
+            Ok(_) => Reply::error("ERR eval_with_probe runs EVAL only"),
+            Err(reply) => reply,
+        }
+    }
+
+    fn eval_probed(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        argv: &[Vec<u8>],
+        by_sha: bool,
+        ro_command: bool,
+        probe: Option<&mut dyn Probe>,
+    ) -> Reply {
         if by_sha && argv[1].len() != 40 {
             return err(errors::NOSCRIPT);
         }
@@ -333,7 +363,7 @@ impl Scripting {
             &argv[3..split],
             &argv[split..],
             read_only,
-            None,
+            probe,
         )
     }
 

@@ -1,0 +1,133 @@
+//! 1,000,000 `redis.call('INCR', KEYS[1])` in one script: redstep's embedded
+//! engine against a real `redis-server` measured in the same run (when one
+//! is installed), reported as a ratio. Run with `cargo bench`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redstep::engine::{Engine, Reply};
+use redstep::script::{ScriptConfig, Scripting};
+
+const SCRIPT: &str =
+    "for i = 1, 1000000 do redis.call('INCR', KEYS[1]) end return redis.call('GET', KEYS[1])";
+const ROUNDS: usize = 3;
+
+fn best_of(mut run: impl FnMut() -> Duration) -> Duration {
+    (0..ROUNDS).map(|_| run()).min().unwrap()
+}
+
+fn embedded() -> Duration {
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let client = engine.connect();
+    let argv: Vec<Vec<u8>> = ["EVAL", SCRIPT, "1", "counter"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    best_of(|| {
+        engine.execute_with(
+            client,
+            &[b"DEL".to_vec(), b"counter".to_vec()],
+            &mut scripting,
+        );
+        let start = Instant::now();
+        let reply = engine.execute_with(client, &argv, &mut scripting);
+        let elapsed = start.elapsed();
+        assert_eq!(reply, Some(Reply::bulk("1000000")));
+        elapsed
+    })
+}
+
+struct RedisServer(Child);
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out += &format!("${}\r\n{a}\r\n", a.len());
+    }
+    stream.write_all(out.as_bytes()).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    if let Some(len) = line.strip_prefix('$') {
+        let len: usize = len.trim().parse().unwrap();
+        let mut body = vec![0u8; len + 2];
+        reader.read_exact(&mut body).unwrap();
+        return String::from_utf8_lossy(&body[..len]).into_owned();
+    }
+    line.trim().to_string()
+}
+
+fn real_redis() -> Option<Duration> {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let _server = RedisServer(child);
+    let start = Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::yield_now(),
+            Err(_) => return None,
+        }
+    };
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    while call(&mut stream, &mut reader, &["PING"]) != "+PONG" {}
+    Some(best_of(|| {
+        call(&mut stream, &mut reader, &["DEL", "counter"]);
+        let start = Instant::now();
+        let reply = call(&mut stream, &mut reader, &["EVAL", SCRIPT, "1", "counter"]);
+        let elapsed = start.elapsed();
+        assert_eq!(reply, "1000000");
+        elapsed
+    }))
+}
+
+fn main() {
+    let ours = embedded();
+    println!("redstep (embedded) : {:>8.1} ms  for 1,000,000 redis.call('INCR') in one EVAL (best of {ROUNDS})", ours.as_secs_f64() * 1e3);
+    match real_redis() {
+        Some(theirs) => {
+            println!(
+                "redis-server 7.0   : {:>8.1} ms  (same script, same machine, same run)",
+                theirs.as_secs_f64() * 1e3
+            );
+            println!(
+                "ratio redstep/redis: {:>8.2}  (target: <= 1.0)",
+                ours.as_secs_f64() / theirs.as_secs_f64()
+            );
+        }
+        None => println!(
+            "redis-server not found: install it (apt-get install redis-server) to get the ratio"
+        ),
+    }
+}

@@ -1,0 +1,151 @@
+//! `redstep run FILE.lua [KEY ...] [, ARG ...] [--setup FILE]`: runs a
+//! script as `redis-cli --eval` would, then shows every key it touched.
+
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use indexmap::IndexSet;
+
+use crate::engine::{Engine, Reply};
+use crate::protocol::cli::{format_raw, format_tty, quote, split_args};
+use crate::script::{Probe, ScriptConfig, Scripting};
+
+/// Scripts run by `run` stop after this long (there is nobody to send
+/// SCRIPT KILL; Redis itself would keep running them).
+pub const RUN_BUDGET: Duration = Duration::from_secs(5);
+
+/// Splits redis-cli `--eval` arguments at the first lone ",".
+pub fn split_keys_args(words: &[String]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    match words.iter().position(|w| w == ",") {
+        Some(comma) => (
+            words[..comma]
+                .iter()
+                .map(|w| w.clone().into_bytes())
+                .collect(),
+            words[comma + 1..]
+                .iter()
+                .map(|w| w.clone().into_bytes())
+                .collect(),
+        ),
+        None => (
+            words.iter().map(|w| w.clone().into_bytes()).collect(),
+            Vec::new(),
+        ),
+    }
+}
+
+/// Collects the commands a script runs.
+#[derive(Default)]
+struct Calls(Vec<Vec<Vec<u8>>>);
+
+impl Probe for Calls {
+    fn line(&mut self, _line: u32) {}
+
+    fn command(&mut self, _line: u32, argv: &[Vec<u8>], _reply: &Reply) {
+        self.0.push(argv.to_vec());
+    }
+}
+
+pub struct RunInput<'a> {
+    pub body: Vec<u8>,
+    pub keys: Vec<Vec<u8>>,
+    pub args: Vec<Vec<u8>>,
+    pub setup: Option<Box<dyn BufRead + 'a>>,
+    pub raw: bool,
+}
+
+pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(
+        &mut engine,
+        ScriptConfig {
+            budget: Some(RUN_BUDGET),
+            ..ScriptConfig::default()
+        },
+    );
+    let mut client = engine.new_client();
+    if let Some(setup) = input.setup {
+        for (n, line) in setup.split(b'\n').enumerate() {
+            let line = line?;
+            match split_args(&line) {
+                Ok(argv) if argv.is_empty() => {}
+                Ok(argv) => {
+                    let reply = engine.call(&mut client, &argv, &mut scripting);
+                    if reply.is_error() {
+                        write!(err, "setup line {}: {}", n + 1, format_tty(&reply))?;
+                    }
+                }
+                Err(_) => writeln!(err, "setup line {}: Invalid argument(s)", n + 1)?,
+            }
+        }
+    }
+    let mut argv = vec![
+        b"EVAL".to_vec(),
+        input.body,
+        input.keys.len().to_string().into_bytes(),
+    ];
+    argv.extend(input.keys);
+    argv.extend(input.args);
+    let mut calls = Calls::default();
+    let reply = scripting.eval_with_probe(&mut engine, &mut client, &argv, &mut calls);
+    if input.raw {
+        out.write_all(&format_raw(&reply))?;
+    } else {
+        out.write_all(format_tty(&reply).as_bytes())?;
+    }
+    let mut touched: IndexSet<Vec<u8>> = IndexSet::new();
+    for call in &calls.0 {
+        if let Some(spec) = engine.command_table().resolve(call) {
+            for key in spec.keys(call) {
+                touched.insert(key.to_vec());
+            }
+        }
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nkeys the script touched:")?;
+    for key in touched {
+        let kind = engine.call(
+            &mut client,
+            &[b"TYPE".to_vec(), key.clone()],
+            &mut scripting,
+        );
+        let kind = match kind {
+            Reply::Status(k) => String::from_utf8_lossy(&k).into_owned(),
+            _ => "?".into(),
+        };
+        let read: Option<Vec<&[u8]>> = match kind.as_str() {
+            "string" => Some(vec![b"GET"]),
+            "list" => Some(vec![b"LRANGE", b"", b"0", b"-1"]),
+            "hash" => Some(vec![b"HGETALL"]),
+            "set" => Some(vec![b"SMEMBERS"]),
+            "zset" => Some(vec![b"ZRANGE", b"", b"0", b"-1", b"WITHSCORES"]),
+            _ => None,
+        };
+        let Some(mut read) = read else {
+            writeln!(out, "{} ({kind})", quote(&key))?;
+            continue;
+        };
+        if read.len() == 1 {
+            read.push(&key);
+        } else {
+            read[1] = &key;
+        }
+        let value = engine.call(
+            &mut client,
+            &read.iter().map(|a| a.to_vec()).collect::<Vec<_>>(),
+            &mut scripting,
+        );
+        let text = format_tty(&value);
+        if matches!(value, Reply::Array(ref items) if !items.is_empty()) {
+            writeln!(out, "{} ({kind}):", quote(&key))?;
+            for line in text.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        } else {
+            write!(out, "{} ({kind}): {text}", quote(&key))?;
+        }
+    }
+    Ok(())
+}

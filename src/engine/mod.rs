@@ -134,6 +134,9 @@ pub struct Client {
     /// Commands a script may not run, and write refusals, are checked by the
     /// scripting layer; this marks the client a script runs as.
     pub is_script: bool,
+    /// The protocol this client speaks (2, or 3 for a script after
+    /// `redis.setresp(3)`).
+    pub resp: u8,
 }
 
 impl Client {
@@ -157,6 +160,7 @@ impl Client {
             no_block: false,
             closing: false,
             is_script: false,
+            resp: 2,
         }
     }
 
@@ -729,6 +733,11 @@ impl Ctx<'_> {
             Some(v) if v.kind() == kind => Ok(true),
             Some(_) => Err(errors::err(errors::WRONGTYPE)),
         }
+    }
+
+    /// Whether the client speaks RESP3 (maps, sets and doubles in replies).
+    pub fn resp3(&self) -> bool {
+        self.client.resp == 3
     }
 
     /// Whether this command may wait (not inside MULTI/EXEC or a script).

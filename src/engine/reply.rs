@@ -13,6 +13,11 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// The null array (`*-1`).
     NilArray,
+    /// RESP3 types, produced only for clients speaking RESP3 (a script after
+    /// `redis.setresp(3)`); RESP2 sees a flat array, an array, a bulk string.
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
 }
 
 impl Reply {
@@ -45,6 +50,23 @@ impl Reply {
         B: AsRef<[u8]>,
     {
         Reply::Array(items.into_iter().map(Reply::bulk).collect())
+    }
+
+    /// The same reply as a RESP2 client receives it.
+    pub fn to_resp2(&self) -> Reply {
+        match self {
+            Reply::Map(pairs) => Reply::Array(
+                pairs
+                    .iter()
+                    .flat_map(|(k, v)| [k.to_resp2(), v.to_resp2()])
+                    .collect(),
+            ),
+            Reply::Set(items) | Reply::Array(items) => {
+                Reply::Array(items.iter().map(Reply::to_resp2).collect())
+            }
+            Reply::Double(d) => Reply::bulk(super::numbers::format_double(*d)),
+            other => other.clone(),
+        }
     }
 
     pub fn is_error(&self) -> bool {

@@ -117,6 +117,9 @@ pub fn format_tty(reply: &Reply) -> String {
 
 fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
     match reply {
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => {
+            format_tty_into(&reply.to_resp2(), prefix, out)
+        }
         Reply::Error(e) => {
             out.push_str("(error) ");
             out.push_str(&String::from_utf8_lossy(e));
@@ -155,6 +158,7 @@ pub fn format_raw(reply: &Reply) -> Vec<u8> {
 
 fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => format_raw_into(&reply.to_resp2(), out),
         Reply::Nil | Reply::NilArray => {}
         Reply::Error(e) => {
             out.extend_from_slice(e);

@@ -36,6 +36,7 @@ pub fn encode(reply: &Reply, out: &mut Vec<u8>) {
                 encode(item, out);
             }
         }
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => encode(&reply.to_resp2(), out),
     }
 }
 

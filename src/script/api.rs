@@ -241,7 +241,7 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         }
         Ok(reply) => {
             ffi::lua_settop(state, 0);
-            push_reply(state, &reply);
+            push_reply(state, &reply, ctx.client.resp == 3);
             reply.is_error()
         }
     };
@@ -265,14 +265,41 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
     guard(state, |s| generic_command(s, false))
 }
 
-/// Redis reply -> Lua value (RESP2 view): integers become numbers, nil
-/// becomes false, status and error become `{ok=}` / `{err=}` tables.
-pub unsafe fn push_reply(state: State, reply: &Reply) {
+/// Redis reply -> Lua value: integers become numbers, nil becomes false
+/// (nil under RESP3), status and error become `{ok=}` / `{err=}` tables,
+/// and RESP3's map, set and double become `{map=}`, `{set=}`, `{double=}`.
+pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) {
     ffi::luaL_checkstack_(state, 4, c"reply nested too deeply".as_ptr());
     match reply {
         Reply::Int(n) => ffi::lua_pushnumber(state, *n as f64),
         Reply::Bulk(b) => push_bytes(state, b),
+        Reply::Nil | Reply::NilArray if resp3 => ffi::lua_pushnil(state),
         Reply::Nil | Reply::NilArray => ffi::lua_pushboolean(state, 0),
+        Reply::Double(d) => {
+            ffi::lua_createtable(state, 0, 1);
+            ffi::lua_pushnumber(state, *d);
+            raw_set_field(state, -2, c"double");
+        }
+        Reply::Map(pairs) => {
+            ffi::lua_createtable(state, 0, 1);
+            ffi::lua_createtable(state, 0, pairs.len() as c_int);
+            for (k, v) in pairs {
+                push_reply(state, k, resp3);
+                push_reply(state, v, resp3);
+                ffi::lua_rawset(state, -3);
+            }
+            raw_set_field(state, -2, c"map");
+        }
+        Reply::Set(items) => {
+            ffi::lua_createtable(state, 0, 1);
+            ffi::lua_createtable(state, 0, items.len() as c_int);
+            for item in items {
+                push_reply(state, item, resp3);
+                ffi::lua_pushboolean(state, 1);
+                ffi::lua_rawset(state, -3);
+            }
+            raw_set_field(state, -2, c"set");
+        }
         Reply::Status(s) => {
             ffi::lua_createtable(state, 0, 1);
             push_bytes(state, s);
@@ -287,7 +314,7 @@ pub unsafe fn push_reply(state: State, reply: &Reply) {
         Reply::Array(items) => {
             ffi::lua_createtable(state, items.len() as c_int, 0);
             for (i, item) in items.iter().enumerate() {
-                push_reply(state, item);
+                push_reply(state, item, resp3);
                 ffi::lua_rawseti_(state, -2, i as c_int + 1);
             }
         }
@@ -482,6 +509,7 @@ unsafe extern "C-unwind" fn redis_setresp(state: State) -> c_int {
         }
         if let Some(ctx) = current() {
             ctx.resp3 = resp == 3;
+            ctx.client.resp = resp as u8;
         }
         Ok(0)
     })

@@ -475,6 +475,8 @@ impl Scripting {
         // An interrupt requested before this run does not apply to it.
         self.interrupt.take();
         self.script_client.db = caller.db;
+        // Every run starts in RESP2, whatever the last one switched to.
+        self.script_client.resp = 2;
         let now = engine.now();
         engine.freeze_time(Some(now));
         let busy_threshold =

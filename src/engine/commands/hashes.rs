@@ -98,6 +98,14 @@ fn hmget(ctx: &mut Ctx) -> CommandResult {
 
 fn hgetall(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
+    if ctx.resp3() {
+        let hash = ctx.hash(&key)?;
+        return Ok(Reply::Map(
+            hash.into_iter()
+                .flat_map(|h| h.map.iter().map(|(f, v)| (Reply::bulk(f), Reply::bulk(v))))
+                .collect(),
+        ));
+    }
     let hash = ctx.hash(&key)?;
     Ok(Reply::bulks(
         hash.into_iter()

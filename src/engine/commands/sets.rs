@@ -75,11 +75,18 @@ fn srem(ctx: &mut Ctx) -> CommandResult {
     Ok(Reply::Int(removed))
 }
 
+/// A set reply: an array in RESP2, a set in RESP3.
+fn set_reply(ctx: &Ctx, members: Reply) -> Reply {
+    match members {
+        Reply::Array(items) if ctx.resp3() => Reply::Set(items),
+        other => other,
+    }
+}
+
 fn smembers(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
-    Ok(Reply::bulks(
-        ctx.set(&key)?.map(|s| s.ordered()).unwrap_or_default(),
-    ))
+    let members = Reply::bulks(ctx.set(&key)?.map(|s| s.ordered()).unwrap_or_default());
+    Ok(set_reply(ctx, members))
 }
 
 fn sismember(ctx: &mut Ctx) -> CommandResult {
@@ -227,19 +234,19 @@ fn difference(sets: &[Option<Set>]) -> Set {
 fn sinter(ctx: &mut Ctx) -> CommandResult {
     let keys = ctx.argv[1..].to_vec();
     let sets = load_sets(ctx, &keys)?;
-    Ok(Reply::bulks(intersection(&sets)))
+    Ok(set_reply(ctx, Reply::bulks(intersection(&sets))))
 }
 
 fn sunion(ctx: &mut Ctx) -> CommandResult {
     let keys = ctx.argv[1..].to_vec();
     let sets = load_sets(ctx, &keys)?;
-    Ok(Reply::bulks(union(&sets).ordered()))
+    Ok(set_reply(ctx, Reply::bulks(union(&sets).ordered())))
 }
 
 fn sdiff(ctx: &mut Ctx) -> CommandResult {
     let keys = ctx.argv[1..].to_vec();
     let sets = load_sets(ctx, &keys)?;
-    Ok(Reply::bulks(difference(&sets).ordered()))
+    Ok(set_reply(ctx, Reply::bulks(difference(&sets).ordered())))
 }
 
 /// Stores a computed set at `dst` (deleting it when empty).

@@ -65,8 +65,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zscan", -3, READONLY, KEY1, zscan),
 ];
 
-fn score_reply(score: f64) -> Reply {
-    Reply::bulk(format_double(score))
+/// A score: a bulk string in RESP2, a double in RESP3.
+fn score_reply(score: f64, resp3: bool) -> Reply {
+    if resp3 {
+        Reply::Double(score)
+    } else {
+        Reply::bulk(format_double(score))
+    }
 }
 
 // ---- ZADD / ZINCRBY ------------------------------------------------------------
@@ -156,7 +161,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_only: bool) -> CommandResult {
     }
     if incr {
         return Ok(if processed > 0 {
-            score_reply(last_score)
+            score_reply(last_score, ctx.resp3())
         } else {
             Reply::Nil
         });
@@ -174,23 +179,25 @@ fn zincrby(ctx: &mut Ctx) -> CommandResult {
 
 fn zscore(ctx: &mut Ctx) -> CommandResult {
     let (key, member) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    let resp3 = ctx.resp3();
     Ok(ctx
         .zset(&key)?
         .and_then(|z| z.score(&member))
-        .map(score_reply)
+        .map(|s| score_reply(s, resp3))
         .unwrap_or(Reply::Nil))
 }
 
 fn zmscore(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let members = ctx.argv[2..].to_vec();
+    let resp3 = ctx.resp3();
     let z = ctx.zset(&key)?;
     Ok(Reply::Array(
         members
             .iter()
             .map(|m| {
                 z.and_then(|z| z.score(m))
-                    .map(score_reply)
+                    .map(|s| score_reply(s, resp3))
                     .unwrap_or(Reply::Nil)
             })
             .collect(),
@@ -408,12 +415,21 @@ fn scan_range(
         .collect()
 }
 
-fn with_scores(items: Vec<(Bytes, f64)>, scores: bool) -> Reply {
+/// Members, with their scores if asked: flat in RESP2, pairs in RESP3.
+fn with_scores(items: Vec<(Bytes, f64)>, scores: bool, resp3: bool) -> Reply {
+    if scores && resp3 {
+        return Reply::Array(
+            items
+                .into_iter()
+                .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
+                .collect(),
+        );
+    }
     let mut out = Vec::with_capacity(items.len() * if scores { 2 } else { 1 });
     for (m, s) in items {
         out.push(Reply::Bulk(m));
         if scores {
-            out.push(score_reply(s));
+            out.push(score_reply(s, false));
         }
     }
     Reply::Array(out)
@@ -488,7 +504,7 @@ fn zrange_generic(
     };
     match store {
         Some(dst) => store_zset(ctx, &dst, items),
-        None => Ok(with_scores(items, withscores)),
+        None => Ok(with_scores(items, withscores, ctx.resp3())),
     }
 }
 
@@ -749,6 +765,7 @@ fn zsetop(
             Ok(with_scores(
                 z.iter().map(|(m, s)| (m.clone(), s)).collect(),
                 withscores,
+                ctx.resp3(),
             ))
         }
     }
@@ -844,7 +861,12 @@ fn zpop_generic(ctx: &mut Ctx, max: bool) -> CommandResult {
         1
     };
     let key = ctx.arg(1).to_vec();
-    Ok(with_scores(pop_members(ctx, &key, max, count)?, true))
+    let resp3 = ctx.resp3();
+    Ok(with_scores(
+        pop_members(ctx, &key, max, count)?,
+        true,
+        resp3,
+    ))
 }
 
 fn zpopmin(ctx: &mut Ctx) -> CommandResult {
@@ -867,7 +889,7 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CommandResult {
             return Ok(Reply::Array(vec![
                 Reply::bulk(key),
                 Reply::Bulk(m),
-                score_reply(s),
+                score_reply(s, ctx.resp3()),
             ]));
         }
     }
@@ -901,9 +923,10 @@ fn mpop_zsets(
     for key in keys {
         if ctx.zset(key)?.is_some() {
             let popped = pop_members(ctx, key, max, count as usize)?;
+            let resp3 = ctx.resp3();
             let pairs = popped
                 .into_iter()
-                .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), score_reply(s)]))
+                .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), score_reply(s, resp3)]))
                 .collect();
             return Ok(Some(Reply::Array(vec![
                 Reply::bulk(key),
@@ -962,7 +985,7 @@ fn zrandmember(ctx: &mut Ctx) -> CommandResult {
             .map(|_| items[fastrand::usize(..items.len())].clone())
             .collect()
     };
-    Ok(with_scores(picked, withscores))
+    Ok(with_scores(picked, withscores, ctx.resp3()))
 }
 
 fn zscan(ctx: &mut Ctx) -> CommandResult {
@@ -984,6 +1007,6 @@ fn zscan(ctx: &mut Ctx) -> CommandResult {
         .collect();
     Ok(Reply::Array(vec![
         Reply::bulk("0"),
-        with_scores(items, true),
+        with_scores(items, true, false),
     ]))
 }

@@ -117,15 +117,21 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
             commands.push(String::from_utf8_lossy(&argv.join(&b' ')).into_owned());
         }
         engine.keyspace.set_observer(None);
+        let after = snapshot(&engine);
         let deltas = std::mem::take(&mut *recorder.0.borrow_mut());
+        let mut redo = Vec::new();
         for (db, delta) in deltas.into_iter().rev() {
-            engine.keyspace.undo(db, delta);
+            redo.push((db, engine.keyspace.apply(db, delta)));
         }
         assert_eq!(
             snapshot(&engine),
             before,
             "seed {seed}: undo did not restore the keyspace after {commands:#?}"
         );
+        for (db, delta) in redo.into_iter().rev() {
+            engine.keyspace.apply(db, delta);
+        }
+        assert_eq!(snapshot(&engine), after, "seed {seed}: redo did not bring the run back after {commands:#?}");
     }
 }
 

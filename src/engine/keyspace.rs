@@ -79,8 +79,8 @@ pub enum Delta {
         index: usize,
         old: Bytes,
     },
-    /// The value was in its small encoding (listpack / intset).
-    Encoding { key: Bytes },
+    /// The value's encoding was small (listpack / intset) or not.
+    Encoding { key: Bytes, small: bool },
     /// The two databases were swapped (this delta is its own inverse).
     SwappedWith { other: usize },
 }
@@ -99,7 +99,7 @@ impl Delta {
             | Delta::ListPushed { key, .. }
             | Delta::ListPopped { key, .. }
             | Delta::ListItem { key, .. }
-            | Delta::Encoding { key } => Some(key),
+            | Delta::Encoding { key, .. } => Some(key),
             Delta::SwappedWith { .. } => None,
         }
     }
@@ -475,7 +475,7 @@ impl Keyspace {
         };
         let created = old.is_none();
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
         }
         self.changed(db, key, || Delta::HashField {
             key: key.to_vec(),
@@ -522,7 +522,7 @@ impl Keyspace {
         }
         set.members.insert(member.to_vec());
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
         }
         self.changed(db, key, || Delta::SetMember {
             key: key.to_vec(),
@@ -562,7 +562,7 @@ impl Keyspace {
         }
         let old = zset.insert(member.to_vec(), score);
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec() });
+            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
         }
         self.changed(db, key, || Delta::ZSetMember {
             key: key.to_vec(),
@@ -588,143 +588,161 @@ impl Keyspace {
         true
     }
 
-    // ---- undo -------------------------------------------------------------
+    // ---- undo and redo ------------------------------------------------------
 
     /// Applies one inverse delta. It is not reported to the observer.
     pub fn undo(&mut self, db: usize, delta: Delta) {
+        self.apply(db, delta);
+    }
+
+    /// Applies a delta (moving the keyspace one change back, or forward
+    /// again) and returns the delta that reverts what it just did. It is not
+    /// reported to the observer. Time travel is repeated `apply`.
+    pub fn apply(&mut self, db: usize, delta: Delta) -> Delta {
+        if let Delta::SwappedWith { other } = delta {
+            self.dbs.swap(db, other);
+            return Delta::SwappedWith { other };
+        }
         let d = &mut self.dbs[db];
         match delta {
-            Delta::Created { key } => {
-                d.remove(&key);
+            Delta::Created { key } => match d.remove(&key) {
+                Some((position, entry)) => Delta::Removed { key, entry, position },
+                None => Delta::Created { key },
+            },
+            Delta::Removed { key, entry, position } => {
+                d.insert_at(key.clone(), entry, position);
+                Delta::Created { key }
             }
-            Delta::Removed {
-                key,
-                entry,
-                position,
-            } => d.insert_at(key, entry, position),
             Delta::Overwritten { key, entry } => {
                 d.track_expiry(&key, entry.expire_at);
-                if let Some(slot) = d.entries.get_mut(&key) {
-                    *slot = entry;
+                match d.entries.get_mut(&key) {
+                    Some(slot) => Delta::Overwritten { key, entry: std::mem::replace(slot, entry) },
+                    None => {
+                        d.entries.insert(key.clone(), entry);
+                        Delta::Created { key }
+                    }
                 }
             }
             Delta::Expire { key, expire_at } => {
-                d.track_expiry(&key, expire_at);
-                if let Some(e) = d.entries.get_mut(&key) {
-                    e.expire_at = expire_at;
-                }
+                let old = d.entries.get_mut(&key).map(|e| std::mem::replace(&mut e.expire_at, expire_at)).unwrap_or(None);
+                let now = d.entries.get(&key).and_then(|e| e.expire_at);
+                d.track_expiry(&key, now);
+                Delta::Expire { key, expire_at: old }
             }
             Delta::HashField { key, field, old } => {
-                let Some(Entry {
-                    value: Value::Hash(h),
-                    ..
-                }) = d.entries.get_mut(&key)
-                else {
-                    return;
+                let Some(Entry { value: Value::Hash(h), .. }) = d.entries.get_mut(&key) else {
+                    return Delta::HashField { key, field, old };
                 };
                 match old {
                     None => {
-                        h.map.shift_remove(&field);
+                        let removed = if h.listpack { h.map.shift_remove_full(&field) } else { h.map.swap_remove_full(&field) };
+                        let old = removed.map(|(position, _, value)| (value, position));
+                        Delta::HashField { key, field, old }
                     }
                     Some((value, position)) => {
-                        if let Some(slot) = h.map.get_mut(&field) {
-                            *slot = value;
-                        } else if h.listpack {
-                            h.map.shift_insert(position, field, value);
+                        if let Some((current_position, _, slot)) = h.map.get_full_mut(&field) {
+                            let previous = std::mem::replace(slot, value);
+                            Delta::HashField { key, field, old: Some((previous, current_position)) }
                         } else {
-                            h.map.insert(field, value);
-                            let last = h.map.len() - 1;
-                            h.map.swap_indices(position, last);
+                            if h.listpack {
+                                h.map.shift_insert(position, field.clone(), value);
+                            } else {
+                                h.map.insert(field.clone(), value);
+                                let last = h.map.len() - 1;
+                                h.map.swap_indices(position, last);
+                            }
+                            Delta::HashField { key, field, old: None }
                         }
                     }
                 }
             }
-            Delta::SetMember {
-                key,
-                member,
-                position,
-            } => {
-                let Some(Entry {
-                    value: Value::Set(s),
-                    ..
-                }) = d.entries.get_mut(&key)
-                else {
-                    return;
+            Delta::SetMember { key, member, position } => {
+                let Some(Entry { value: Value::Set(s), .. }) = d.entries.get_mut(&key) else {
+                    return Delta::SetMember { key, member, position };
                 };
                 match position {
                     None => {
-                        s.members.shift_remove(&member);
+                        let position = s.members.swap_remove_full(&member).map(|(p, _)| p);
+                        Delta::SetMember { key, member, position }
                     }
                     Some(position) => {
-                        s.members.insert(member);
+                        s.members.insert(member.clone());
                         let last = s.members.len() - 1;
                         s.members.swap_indices(position, last);
+                        Delta::SetMember { key, member, position: None }
                     }
                 }
             }
             Delta::ZSetMember { key, member, score } => {
-                let Some(Entry {
-                    value: Value::ZSet(z),
-                    ..
-                }) = d.entries.get_mut(&key)
-                else {
-                    return;
+                let Some(Entry { value: Value::ZSet(z), .. }) = d.entries.get_mut(&key) else {
+                    return Delta::ZSetMember { key, member, score };
                 };
-                match score {
-                    None => {
-                        z.remove(&member);
-                    }
-                    Some(score) => {
-                        z.insert(member, score);
-                    }
-                }
+                let previous = match score {
+                    None => z.remove(&member),
+                    Some(score) => z.insert(member.clone(), score),
+                };
+                Delta::ZSetMember { key, member, score: previous }
             }
             Delta::ListPushed { key, side, count } => {
-                let Some(Entry {
-                    value: Value::List(l),
-                    ..
-                }) = d.entries.get_mut(&key)
-                else {
-                    return;
+                let Some(Entry { value: Value::List(l), .. }) = d.entries.get_mut(&key) else {
+                    return Delta::ListPushed { key, side, count };
                 };
+                let mut items = Vec::with_capacity(count);
                 for _ in 0..count {
-                    match side {
+                    let item = match side {
                         Side::Left => l.pop_front(),
                         Side::Right => l.pop_back(),
                     };
+                    items.extend(item);
                 }
+                Delta::ListPopped { key, side, items }
             }
             Delta::ListPopped { key, side, items } => {
-                let Some(Entry {
-                    value: Value::List(l),
-                    ..
-                }) = d.entries.get_mut(&key)
-                else {
-                    return;
+                let Some(Entry { value: Value::List(l), .. }) = d.entries.get_mut(&key) else {
+                    return Delta::ListPopped { key, side, items };
                 };
+                let count = items.len();
                 for item in items.into_iter().rev() {
                     match side {
                         Side::Left => l.push_front(item),
                         Side::Right => l.push_back(item),
                     }
                 }
+                Delta::ListPushed { key, side, count }
             }
-            Delta::ListItem { key, index, old } => {
-                if let Some(Entry {
-                    value: Value::List(l),
-                    ..
-                }) = d.entries.get_mut(&key)
-                {
-                    l[index] = old;
+            Delta::ListItem { key, index, old } => match d.entries.get_mut(&key).map(|e| &mut e.value) {
+                Some(Value::List(l)) if index < l.len() => {
+                    let current = std::mem::replace(&mut l[index], old);
+                    Delta::ListItem { key, index, old: current }
                 }
-            }
-            Delta::Encoding { key } => match d.entries.get_mut(&key).map(|e| &mut e.value) {
-                Some(Value::Hash(h)) => h.listpack = true,
-                Some(Value::Set(s)) => s.intset = true,
-                Some(Value::ZSet(z)) => z.listpack = true,
-                _ => {}
+                _ => Delta::ListItem { key, index, old },
             },
-            Delta::SwappedWith { other } => self.dbs.swap(db, other),
+            Delta::Encoding { key, small } => {
+                let flag = match d.entries.get_mut(&key).map(|e| &mut e.value) {
+                    Some(Value::Hash(h)) => Some(&mut h.listpack),
+                    Some(Value::Set(s)) => Some(&mut s.intset),
+                    Some(Value::ZSet(z)) => Some(&mut z.listpack),
+                    _ => None,
+                };
+                let previous = flag.map(|f| std::mem::replace(f, small)).unwrap_or(small);
+                Delta::Encoding { key, small: previous }
+            }
+            Delta::SwappedWith { .. } => unreachable!("handled above"),
         }
+    }
+
+    /// Copies one entry into this keyspace (the trace's view starts from the
+    /// final values of the keys a run touched).
+    pub fn copy_entry_from(&mut self, source: &Keyspace, db: usize, key: &[u8]) {
+        if let Some((position, _, entry)) = source.dbs[db].entries.get_full(key) {
+            let entry = entry.clone();
+            let position = position.min(self.dbs[db].len());
+            self.dbs[db].insert_at(key.to_vec(), entry, position);
+        }
+    }
+
+    /// Copies a whole database (a SWAPDB inside a traced run).
+    pub fn copy_db_from(&mut self, source: &Keyspace, db: usize) {
+        self.dbs[db] = source.dbs[db].clone();
     }
 }

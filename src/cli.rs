@@ -44,6 +44,15 @@ pub enum Command {
         /// Print the reply as `redis-cli --raw` does.
         #[arg(long)]
         raw: bool,
+        /// Print the whole run step by step: text (default), json or md.
+        #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md"])]
+        trace: Option<String>,
+        /// Stop the script when its trace passes this many steps.
+        #[arg(long, default_value_t = 5_000_000)]
+        trace_steps: usize,
+        /// Stop the script when its trace passes this many megabytes.
+        #[arg(long, default_value_t = 512)]
+        trace_mb: usize,
         /// Keys, then a lone "," and the arguments: `k1 k2 , a1 a2`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,

@@ -7,6 +7,8 @@
 //!   thread per connection.
 //! - `host`     — the one engine thread that owns the engine; every front
 //!   end sends it commands over a channel.
+//! - `trace`    — the recorder (a script run as a timeline of steps with
+//!   inverse deltas), the debugger model, text/JSON/Markdown exports.
 //! - `script`   — Lua 5.1 (through mlua's ffi): sandbox, `redis.*` API,
 //!   conversions, EVAL and the script cache.
 //! - `engine`   — Redis 7.0 semantics: keyspace, values, commands, replies.
@@ -21,3 +23,4 @@ pub mod protocol;
 pub mod run;
 pub mod script;
 pub mod server;
+pub mod trace;

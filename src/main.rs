@@ -7,8 +7,10 @@ use clap::Parser;
 use redstep::cli::{Cli, Command};
 use redstep::engine::Engine;
 use redstep::host::Host;
+use redstep::run::TraceFormat;
 use redstep::script::ScriptConfig;
 use redstep::server::{ServeOptions, Server};
+use redstep::trace::Limits;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -33,6 +35,9 @@ fn main() -> anyhow::Result<()> {
             file,
             setup,
             raw,
+            trace,
+            trace_steps,
+            trace_mb,
             words,
         }) => {
             let body =
@@ -44,12 +49,24 @@ fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let (keys, args) = redstep::run::split_keys_args(&words);
+            let trace = trace.map(|t| match t.as_str() {
+                "json" => TraceFormat::Json,
+                "md" => TraceFormat::Markdown,
+                _ => TraceFormat::Text,
+            });
+            let limits = Limits {
+                max_steps: trace_steps,
+                max_bytes: trace_mb * 1024 * 1024,
+                ..Limits::default()
+            };
             let input = redstep::run::RunInput {
                 body,
                 keys,
                 args,
                 setup,
                 raw,
+                trace,
+                limits,
             };
             redstep::run::run(
                 input,

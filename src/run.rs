@@ -8,7 +8,16 @@ use indexmap::IndexSet;
 
 use crate::engine::{Engine, Reply};
 use crate::protocol::cli::{format_raw, format_tty, quote, split_args};
-use crate::script::{Probe, ScriptConfig, Scripting};
+use crate::script::{ScriptConfig, Scripting};
+use crate::trace::{self, Limits, StepKind};
+
+/// How `run --trace` prints the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    Text,
+    Json,
+    Markdown,
+}
 
 /// Scripts run by `run` stop after this long (there is nobody to send
 /// SCRIPT KILL; Redis itself would keep running them).
@@ -34,24 +43,14 @@ pub fn split_keys_args(words: &[String]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     }
 }
 
-/// Collects the commands a script runs.
-#[derive(Default)]
-struct Calls(Vec<Vec<Vec<u8>>>);
-
-impl Probe for Calls {
-    fn line(&mut self, _line: u32) {}
-
-    fn command(&mut self, _line: u32, argv: &[Vec<u8>], _reply: &Reply) {
-        self.0.push(argv.to_vec());
-    }
-}
-
 pub struct RunInput<'a> {
     pub body: Vec<u8>,
     pub keys: Vec<Vec<u8>>,
     pub args: Vec<Vec<u8>>,
     pub setup: Option<Box<dyn BufRead + 'a>>,
     pub raw: bool,
+    pub trace: Option<TraceFormat>,
+    pub limits: Limits,
 }
 
 pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
@@ -86,15 +85,40 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
     ];
     argv.extend(input.keys);
     argv.extend(input.args);
-    let mut calls = Calls::default();
-    let reply = scripting.eval_with_probe(&mut engine, &mut client, &argv, &mut calls);
+    let timeline = trace::record(
+        &mut engine,
+        &mut scripting,
+        &mut client,
+        &argv,
+        input.limits,
+    );
+    match input.trace {
+        Some(TraceFormat::Text) => {
+            return Ok(out.write_all(trace::export::text(&timeline, &engine.keyspace).as_bytes())?)
+        }
+        Some(TraceFormat::Markdown) => {
+            return Ok(
+                out.write_all(trace::export::markdown(&timeline, &engine.keyspace).as_bytes())?
+            )
+        }
+        Some(TraceFormat::Json) => {
+            let json = trace::export::json(&timeline, &engine.keyspace);
+            return Ok(writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?);
+        }
+        None => {}
+    }
+    let reply = timeline.outcome.reply.clone();
     if input.raw {
         out.write_all(&format_raw(&reply))?;
     } else {
         out.write_all(format_tty(&reply).as_bytes())?;
     }
     let mut touched: IndexSet<Vec<u8>> = IndexSet::new();
-    for call in &calls.0 {
+    let calls = timeline.steps.iter().filter_map(|s| match &s.kind {
+        StepKind::Call { argv, .. } => Some(argv),
+        _ => None,
+    });
+    for call in calls {
         if let Some(spec) = engine.command_table().resolve(call) {
             for key in spec.keys(call) {
                 touched.insert(key.to_vec());

@@ -131,7 +131,11 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
         for (db, delta) in redo.into_iter().rev() {
             engine.keyspace.apply(db, delta);
         }
-        assert_eq!(snapshot(&engine), after, "seed {seed}: redo did not bring the run back after {commands:#?}");
+        assert_eq!(
+            snapshot(&engine),
+            after,
+            "seed {seed}: redo did not bring the run back after {commands:#?}"
+        );
     }
 }
 

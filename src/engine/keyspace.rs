@@ -475,7 +475,10 @@ impl Keyspace {
         };
         let created = old.is_none();
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
+            self.changed(db, key, || Delta::Encoding {
+                key: key.to_vec(),
+                small: true,
+            });
         }
         self.changed(db, key, || Delta::HashField {
             key: key.to_vec(),
@@ -522,7 +525,10 @@ impl Keyspace {
         }
         set.members.insert(member.to_vec());
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
+            self.changed(db, key, || Delta::Encoding {
+                key: key.to_vec(),
+                small: true,
+            });
         }
         self.changed(db, key, || Delta::SetMember {
             key: key.to_vec(),
@@ -562,7 +568,10 @@ impl Keyspace {
         }
         let old = zset.insert(member.to_vec(), score);
         if convert {
-            self.changed(db, key, || Delta::Encoding { key: key.to_vec(), small: true });
+            self.changed(db, key, || Delta::Encoding {
+                key: key.to_vec(),
+                small: true,
+            });
         }
         self.changed(db, key, || Delta::ZSetMember {
             key: key.to_vec(),
@@ -606,17 +615,28 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         match delta {
             Delta::Created { key } => match d.remove(&key) {
-                Some((position, entry)) => Delta::Removed { key, entry, position },
+                Some((position, entry)) => Delta::Removed {
+                    key,
+                    entry,
+                    position,
+                },
                 None => Delta::Created { key },
             },
-            Delta::Removed { key, entry, position } => {
+            Delta::Removed {
+                key,
+                entry,
+                position,
+            } => {
                 d.insert_at(key.clone(), entry, position);
                 Delta::Created { key }
             }
             Delta::Overwritten { key, entry } => {
                 d.track_expiry(&key, entry.expire_at);
                 match d.entries.get_mut(&key) {
-                    Some(slot) => Delta::Overwritten { key, entry: std::mem::replace(slot, entry) },
+                    Some(slot) => Delta::Overwritten {
+                        key,
+                        entry: std::mem::replace(slot, entry),
+                    },
                     None => {
                         d.entries.insert(key.clone(), entry);
                         Delta::Created { key }
@@ -624,25 +644,44 @@ impl Keyspace {
                 }
             }
             Delta::Expire { key, expire_at } => {
-                let old = d.entries.get_mut(&key).map(|e| std::mem::replace(&mut e.expire_at, expire_at)).unwrap_or(None);
+                let old = d
+                    .entries
+                    .get_mut(&key)
+                    .map(|e| std::mem::replace(&mut e.expire_at, expire_at))
+                    .unwrap_or(None);
                 let now = d.entries.get(&key).and_then(|e| e.expire_at);
                 d.track_expiry(&key, now);
-                Delta::Expire { key, expire_at: old }
+                Delta::Expire {
+                    key,
+                    expire_at: old,
+                }
             }
             Delta::HashField { key, field, old } => {
-                let Some(Entry { value: Value::Hash(h), .. }) = d.entries.get_mut(&key) else {
+                let Some(Entry {
+                    value: Value::Hash(h),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
                     return Delta::HashField { key, field, old };
                 };
                 match old {
                     None => {
-                        let removed = if h.listpack { h.map.shift_remove_full(&field) } else { h.map.swap_remove_full(&field) };
+                        let removed = if h.listpack {
+                            h.map.shift_remove_full(&field)
+                        } else {
+                            h.map.swap_remove_full(&field)
+                        };
                         let old = removed.map(|(position, _, value)| (value, position));
                         Delta::HashField { key, field, old }
                     }
                     Some((value, position)) => {
                         if let Some((current_position, _, slot)) = h.map.get_full_mut(&field) {
                             let previous = std::mem::replace(slot, value);
-                            Delta::HashField { key, field, old: Some((previous, current_position)) }
+                            Delta::HashField {
+                                key,
+                                field,
+                                old: Some((previous, current_position)),
+                            }
                         } else {
                             if h.listpack {
                                 h.map.shift_insert(position, field.clone(), value);
@@ -651,40 +690,76 @@ impl Keyspace {
                                 let last = h.map.len() - 1;
                                 h.map.swap_indices(position, last);
                             }
-                            Delta::HashField { key, field, old: None }
+                            Delta::HashField {
+                                key,
+                                field,
+                                old: None,
+                            }
                         }
                     }
                 }
             }
-            Delta::SetMember { key, member, position } => {
-                let Some(Entry { value: Value::Set(s), .. }) = d.entries.get_mut(&key) else {
-                    return Delta::SetMember { key, member, position };
+            Delta::SetMember {
+                key,
+                member,
+                position,
+            } => {
+                let Some(Entry {
+                    value: Value::Set(s),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return Delta::SetMember {
+                        key,
+                        member,
+                        position,
+                    };
                 };
                 match position {
                     None => {
                         let position = s.members.swap_remove_full(&member).map(|(p, _)| p);
-                        Delta::SetMember { key, member, position }
+                        Delta::SetMember {
+                            key,
+                            member,
+                            position,
+                        }
                     }
                     Some(position) => {
                         s.members.insert(member.clone());
                         let last = s.members.len() - 1;
                         s.members.swap_indices(position, last);
-                        Delta::SetMember { key, member, position: None }
+                        Delta::SetMember {
+                            key,
+                            member,
+                            position: None,
+                        }
                     }
                 }
             }
             Delta::ZSetMember { key, member, score } => {
-                let Some(Entry { value: Value::ZSet(z), .. }) = d.entries.get_mut(&key) else {
+                let Some(Entry {
+                    value: Value::ZSet(z),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
                     return Delta::ZSetMember { key, member, score };
                 };
                 let previous = match score {
                     None => z.remove(&member),
                     Some(score) => z.insert(member.clone(), score),
                 };
-                Delta::ZSetMember { key, member, score: previous }
+                Delta::ZSetMember {
+                    key,
+                    member,
+                    score: previous,
+                }
             }
             Delta::ListPushed { key, side, count } => {
-                let Some(Entry { value: Value::List(l), .. }) = d.entries.get_mut(&key) else {
+                let Some(Entry {
+                    value: Value::List(l),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
                     return Delta::ListPushed { key, side, count };
                 };
                 let mut items = Vec::with_capacity(count);
@@ -698,7 +773,11 @@ impl Keyspace {
                 Delta::ListPopped { key, side, items }
             }
             Delta::ListPopped { key, side, items } => {
-                let Some(Entry { value: Value::List(l), .. }) = d.entries.get_mut(&key) else {
+                let Some(Entry {
+                    value: Value::List(l),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
                     return Delta::ListPopped { key, side, items };
                 };
                 let count = items.len();
@@ -710,13 +789,19 @@ impl Keyspace {
                 }
                 Delta::ListPushed { key, side, count }
             }
-            Delta::ListItem { key, index, old } => match d.entries.get_mut(&key).map(|e| &mut e.value) {
-                Some(Value::List(l)) if index < l.len() => {
-                    let current = std::mem::replace(&mut l[index], old);
-                    Delta::ListItem { key, index, old: current }
+            Delta::ListItem { key, index, old } => {
+                match d.entries.get_mut(&key).map(|e| &mut e.value) {
+                    Some(Value::List(l)) if index < l.len() => {
+                        let current = std::mem::replace(&mut l[index], old);
+                        Delta::ListItem {
+                            key,
+                            index,
+                            old: current,
+                        }
+                    }
+                    _ => Delta::ListItem { key, index, old },
                 }
-                _ => Delta::ListItem { key, index, old },
-            },
+            }
             Delta::Encoding { key, small } => {
                 let flag = match d.entries.get_mut(&key).map(|e| &mut e.value) {
                     Some(Value::Hash(h)) => Some(&mut h.listpack),
@@ -725,7 +810,10 @@ impl Keyspace {
                     _ => None,
                 };
                 let previous = flag.map(|f| std::mem::replace(f, small)).unwrap_or(small);
-                Delta::Encoding { key, small: previous }
+                Delta::Encoding {
+                    key,
+                    small: previous,
+                }
             }
             Delta::SwappedWith { .. } => unreachable!("handled above"),
         }

@@ -26,7 +26,7 @@ pub const REDIS_VERSION_NUM: f64 = 458767.0;
 pub const HOOK_INSTRUCTIONS: c_int = 100_000;
 
 /// Why a run was stopped from outside the script.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Stop {
     /// SCRIPT KILL (or its TUI equivalent) on a script that had not written.
     Killed,
@@ -34,13 +34,16 @@ pub enum Stop {
     Interrupted,
     /// redstep's time budget ran out.
     Budget(Duration),
+    /// A probe asked to stop (the trace reached its cap).
+    Probe(String),
 }
 
 impl Stop {
-    pub fn message(self) -> String {
+    pub fn message(&self) -> String {
         match self {
             Stop::Killed => "Script killed by user with SCRIPT KILL...".into(),
             Stop::Interrupted => "Script stopped by the redstep user. Real Redis would answer SCRIPT KILL with UNKILLABLE once the script has written".into(),
+            Stop::Probe(reason) => format!("Script stopped by redstep: {reason}"),
             Stop::Budget(d) => format!(
                 "Script stopped by redstep after {} ms. Real Redis would keep running it and answer BUSY to other clients",
                 d.as_millis()
@@ -231,7 +234,9 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
             Ok(r) => r.clone(),
             Err(e) => Reply::Error(lua::error_text(e.as_bytes())),
         };
-        probe.command(line, &argv, &reply);
+        if let super::Control::Stop(reason) = probe.command(line, &argv, &reply) {
+            ctx.stopped.get_or_insert(Stop::Probe(reason));
+        }
     }
     let failed = match outcome {
         Err(msg) => {
@@ -581,19 +586,138 @@ pub unsafe fn clear_hook(state: State) {
 
 unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
     let Some(ctx) = current() else { return };
-    if (*ar).event == ffi::LUA_HOOKLINE {
+    if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKLINE {
         if let Some(probe) = ctx.probe.as_deref_mut() {
-            probe.line((*ar).currentline.max(0) as u32);
+            let frame = Frame {
+                state,
+                ar,
+                line: (*ar).currentline.max(0) as u32,
+            };
+            if let super::Control::Stop(reason) = probe.line(&frame) {
+                ctx.stopped = Some(Stop::Probe(reason));
+            }
         }
     }
     if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKCOUNT {
         ctx.stopped = check_stop(ctx);
     }
-    if let Some(stop) = ctx.stopped {
+    if let Some(stop) = &ctx.stopped {
         // From now on fire on every line, so pcall cannot swallow the stop.
+        let message = stop.message().into_bytes();
         set_hook(state, true);
-        lua::throw(state, Raise::ErrorTable(stop.message().into_bytes()));
+        lua::throw(state, Raise::ErrorTable(message));
     }
+}
+
+/// The Lua function running when a line event fires, for a probe.
+pub struct Frame {
+    state: State,
+    ar: *mut ffi::lua_Debug,
+    pub line: u32,
+}
+
+impl Frame {
+    /// How many functions are active (the main chunk is 1).
+    pub fn depth(&self) -> u32 {
+        let mut ar: ffi::lua_Debug = unsafe { std::mem::zeroed() };
+        let mut level = 0;
+        // SAFETY: the state is valid during the hook that made this frame.
+        while unsafe { ffi::lua_getstack(self.state, level, &mut ar) } != 0 {
+            level += 1;
+        }
+        level as u32
+    }
+
+    /// The current function's local variables that are in scope, rendered
+    /// as short Lua-style strings (each at most `max_len` characters).
+    pub fn locals(&self, max_len: usize) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        // SAFETY: `ar` is the hook's activation record; lua_getlocal pushes
+        // one value per local, popped below.
+        unsafe {
+            let mut n = 1;
+            loop {
+                let name = ffi::lua_getlocal(self.state, self.ar, n);
+                if name.is_null() {
+                    break;
+                }
+                let name = String::from_utf8_lossy(lua::cstr_bytes(name)).into_owned();
+                if !name.starts_with('(') {
+                    out.push((name, render_value(self.state, -1, max_len, 1)));
+                }
+                ffi::lua_pop(self.state, 1);
+                n += 1;
+            }
+        }
+        out
+    }
+}
+
+fn clip(mut text: String, max_len: usize) -> String {
+    if text.chars().count() > max_len {
+        text = text
+            .chars()
+            .take(max_len.saturating_sub(1))
+            .collect::<String>()
+            + "…";
+    }
+    text
+}
+
+/// A Lua value as a short string, without calling metamethods.
+unsafe fn render_value(state: State, idx: c_int, max_len: usize, depth: u32) -> String {
+    let idx = lua::absolute(state, idx);
+    let text = match ffi::lua_type(state, idx) {
+        ffi::LUA_TNIL => "nil".into(),
+        ffi::LUA_TBOOLEAN => (ffi::lua_toboolean(state, idx) != 0).to_string(),
+        ffi::LUA_TNUMBER => format_g(ffi::lua_tonumber(state, idx), 14),
+        ffi::LUA_TSTRING => {
+            let mut len = 0usize;
+            let ptr = ffi::lua_tolstring(state, idx, &mut len);
+            let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len.min(max_len * 4));
+            format!("{:?}", String::from_utf8_lossy(bytes))
+        }
+        ffi::LUA_TTABLE if depth > 2 => "{…}".into(),
+        ffi::LUA_TTABLE => {
+            if ffi::lua_checkstack(state, 3) == 0 {
+                return "{…}".into();
+            }
+            let mut parts = Vec::new();
+            let mut array_next = 1.0;
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, idx) != 0 {
+                if parts.len() == 6 {
+                    parts.push("…".to_string());
+                    ffi::lua_pop(state, 2);
+                    break;
+                }
+                let value = render_value(state, -1, max_len, depth + 1);
+                let key_is_next = ffi::lua_type(state, -2) == ffi::LUA_TNUMBER
+                    && ffi::lua_tonumber(state, -2) == array_next;
+                if key_is_next {
+                    array_next += 1.0;
+                    parts.push(value);
+                } else if ffi::lua_type(state, -2) == ffi::LUA_TSTRING {
+                    ffi::lua_pushvalue(state, -2);
+                    let key = String::from_utf8_lossy(lua::to_bytes(state, -1).unwrap_or(b""))
+                        .into_owned();
+                    ffi::lua_pop(state, 1);
+                    parts.push(format!("{key}={value}"));
+                } else {
+                    let key = render_value(state, -2, max_len, depth + 1);
+                    parts.push(format!("[{key}]={value}"));
+                }
+                ffi::lua_pop(state, 1);
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, idx).is_null() => "cjson.null".into(),
+        ffi::LUA_TFUNCTION => "function".into(),
+        other => {
+            String::from_utf8_lossy(lua::cstr_bytes(ffi::lua_typename(state, other))).into_owned()
+        }
+    };
+    clip(text, max_len)
 }
 
 fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {

@@ -117,6 +117,13 @@ thread_local! {
 }
 
 impl Libraries {
+    /// The code of the library holding this function.
+    pub fn code_of(&self, function: &[u8]) -> Option<Vec<u8>> {
+        let key = String::from_utf8_lossy(function).to_ascii_lowercase();
+        let library = self.by_function.get(&key)?;
+        self.libraries.get(library).map(|l| l.code.clone())
+    }
+
     pub fn function(&self, name: &[u8]) -> Option<&Function> {
         let key = String::from_utf8_lossy(name).to_ascii_lowercase();
         let library = self.by_function.get(&key)?;

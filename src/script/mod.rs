@@ -37,10 +37,20 @@ use lua::ffi;
 /// Receives what a script does, as it does it.
 pub trait Probe {
     /// A new line of Lua is about to run.
-    fn line(&mut self, line: u32);
+    fn line(&mut self, frame: &Frame) -> Control;
     /// `redis.call`/`redis.pcall` ran a command (or had it refused).
-    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply);
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply) -> Control;
 }
+
+/// What a probe wants after an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    Continue,
+    /// Stop the script with this reason (e.g. the trace is full).
+    Stop(String),
+}
+
+pub use api::Frame;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum InterruptKind {
@@ -83,6 +93,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
 }
 
 struct CachedScript {
+    body: Vec<u8>,
     flags: ScriptFlags,
     /// Registry reference to the compiled function.
     function: c_int,
@@ -276,8 +287,14 @@ impl Scripting {
             })?;
             ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX)
         };
-        self.scripts
-            .insert(sha.clone(), CachedScript { flags, function });
+        self.scripts.insert(
+            sha.clone(),
+            CachedScript {
+                body: body.to_vec(),
+                flags,
+                function,
+            },
+        );
         Ok(sha)
     }
 
@@ -292,21 +309,62 @@ impl Scripting {
         self.eval_probed(engine, caller, argv, by_sha, ro_command, None)
     }
 
-    /// EVAL (or EVALSHA, `by_sha`) for a client that is not connected to the
-    /// engine (in-process tools), with a probe that sees every line and call.
-    pub fn eval_with_probe(
+    /// Runs EVAL, EVALSHA, their _RO forms, FCALL or FCALL_RO for a client
+    /// the caller holds, with a probe that sees every line and call.
+    pub fn call_with_probe(
         &mut self,
         engine: &mut Engine,
         caller: &mut Client,
         argv: &[Vec<u8>],
         probe: &mut dyn Probe,
     ) -> Reply {
-        match engine.lookup_command(argv) {
-            Ok(spec) if spec.name == "eval" => {
-                self.eval_probed(engine, caller, argv, false, false, Some(probe))
+        let name = match engine.lookup_command(argv) {
+            Ok(spec) => spec.name,
+            Err(reply) => return reply,
+        };
+        match name {
+            "eval" => self.eval_probed(engine, caller, argv, false, false, Some(probe)),
+            "evalsha" => self.eval_probed(engine, caller, argv, true, false, Some(probe)),
+            "eval_ro" => self.eval_probed(engine, caller, argv, false, true, Some(probe)),
+            "evalsha_ro" => self.eval_probed(engine, caller, argv, true, true, Some(probe)),
+            "fcall" => self.fcall_probed(engine, caller, argv, false, Some(probe)),
+            "fcall_ro" => self.fcall_probed(engine, caller, argv, true, Some(probe)),
+            _ => Reply::error("ERR only EVAL, EVALSHA, FCALL and their _RO forms can be traced"),
+        }
+    }
+
+    /// The source a traced call runs: the script body (EVAL, or EVALSHA of a
+    /// cached script) or the library code of the function (FCALL).
+    pub fn source_of(&self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
+        let name = argv.first()?.to_ascii_lowercase();
+        match name.as_slice() {
+            b"eval" | b"eval_ro" => argv.get(1).cloned(),
+            b"evalsha" | b"evalsha_ro" => {
+                let sha = String::from_utf8_lossy(argv.get(1)?).to_ascii_lowercase();
+                self.scripts.get(&sha).map(|s| s.body.clone())
             }
-            Ok(_) => Reply::error("ERR eval_with_probe runs EVAL only"),
-            Err(reply) => reply,
+            b"fcall" | b"fcall_ro" => self.libraries.code_of(argv.get(1)?),
+            _ => None,
+        }
+    }
+
+    /// The name errors of this call carry: the SHA1 (EVAL*) or the function name (FCALL*).
+    pub fn run_name(&self, argv: &[Vec<u8>]) -> String {
+        let name = argv
+            .first()
+            .map(|a| a.to_ascii_lowercase())
+            .unwrap_or_default();
+        match name.as_slice() {
+            b"eval" | b"eval_ro" => argv.get(1).map(|b| sha1_hex(b)).unwrap_or_default(),
+            b"fcall" | b"fcall_ro" => argv
+                .get(1)
+                .and_then(|f| self.libraries.function(f))
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            _ => argv
+                .get(1)
+                .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
+                .unwrap_or_default(),
         }
     }
 
@@ -374,6 +432,17 @@ impl Scripting {
         argv: &[Vec<u8>],
         ro_command: bool,
     ) -> Reply {
+        self.fcall_probed(engine, caller, argv, ro_command, None)
+    }
+
+    fn fcall_probed(
+        &mut self,
+        engine: &mut Engine,
+        caller: &mut Client,
+        argv: &[Vec<u8>],
+        ro_command: bool,
+        probe: Option<&mut dyn Probe>,
+    ) -> Reply {
         let Some(function) = self.libraries.function(&argv[1]).cloned() else {
             return err("ERR Function not found");
         };
@@ -404,7 +473,7 @@ impl Scripting {
             &argv[3..split],
             &argv[split..],
             read_only,
-            None,
+            probe,
         )
     }
 

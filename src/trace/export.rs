@@ -1,0 +1,400 @@
+//! Timelines as text (for a terminal), JSON (documented in
+//! `docs/trace-json.md`) and Markdown (a table a blog post can paste).
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value as Json};
+
+use crate::engine::keyspace::{Entry, Keyspace};
+use crate::engine::value::Value;
+use crate::engine::Reply;
+use crate::protocol::cli::{format_tty, quote};
+
+use super::{Debugger, KeyChange, Status, StepKind, Timeline};
+
+/// An argument as redis-cli would echo it: bare when it is plain, quoted otherwise.
+fn word(arg: &[u8]) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|b| b.is_ascii_graphic() && *b != b'"' && *b != b'\'' && *b != b'\\');
+    if plain {
+        String::from_utf8_lossy(arg).into_owned()
+    } else {
+        quote(arg)
+    }
+}
+
+pub fn command_text(argv: &[Vec<u8>]) -> String {
+    argv.iter().map(|a| word(a)).collect::<Vec<_>>().join(" ")
+}
+
+/// A reply on one line, as redis-cli shows it (arrays inline).
+pub fn reply_text(reply: &Reply) -> String {
+    match reply {
+        Reply::Array(items) if !items.is_empty() => format!(
+            "[{}]",
+            items.iter().map(reply_text).collect::<Vec<_>>().join(", ")
+        ),
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => reply_text(&reply.to_resp2()),
+        other => format_tty(other).trim_end().to_string(),
+    }
+}
+
+/// What `redis.call` handed the script for this reply, in Lua notation.
+pub fn lua_view(reply: &Reply) -> String {
+    match reply {
+        Reply::Int(n) => n.to_string(),
+        Reply::Bulk(b) => format!("{:?}", String::from_utf8_lossy(b)),
+        Reply::Nil | Reply::NilArray => "false".into(),
+        Reply::Status(s) => format!("{{ok={:?}}}", String::from_utf8_lossy(s)),
+        Reply::Error(e) => format!("{{err={:?}}}", String::from_utf8_lossy(e)),
+        Reply::Array(items) => format!(
+            "{{{}}}",
+            items.iter().map(lua_view).collect::<Vec<_>>().join(", ")
+        ),
+        other => lua_view(&other.to_resp2()),
+    }
+}
+
+/// A key's value in one line: `"43"`, `[a, b]`, `{f: v}`...
+pub fn entry_text(entry: Option<&Entry>) -> String {
+    let Some(entry) = entry else {
+        return "(absent)".into();
+    };
+    let q = |b: &[u8]| quote(b);
+    let value = match &entry.value {
+        Value::String(s) => q(s),
+        Value::List(l) => format!(
+            "[{}]",
+            l.iter().map(|e| q(e)).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Hash(h) => format!(
+            "{{{}}}",
+            h.map
+                .iter()
+                .map(|(f, v)| format!("{}: {}", q(f), q(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Set(s) => format!(
+            "{{{}}}",
+            s.ordered()
+                .iter()
+                .map(|m| q(m))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::ZSet(z) => format!(
+            "[{}]",
+            z.iter()
+                .map(|(m, s)| format!("{} {}", q(m), crate::engine::numbers::format_double(s)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    match entry.expire_at {
+        Some(t) => format!("{value} (expires at {t} ms)"),
+        None => value,
+    }
+}
+
+fn change_text(c: &KeyChange) -> String {
+    let kind = |e: &Option<Entry>| {
+        e.as_ref()
+            .map(|e| e.value.kind().name())
+            .unwrap_or("absent")
+    };
+    let db = if c.db == 0 {
+        String::new()
+    } else {
+        format!("db{} ", c.db)
+    };
+    format!(
+        "{db}{}: {} → {}",
+        word(&c.key),
+        entry_text(c.before.as_ref()),
+        entry_text(c.after.as_ref())
+    ) + &if kind(&c.before) != kind(&c.after) && c.before.is_some() && c.after.is_some() {
+        format!(" ({} → {})", kind(&c.before), kind(&c.after))
+    } else {
+        String::new()
+    }
+}
+
+/// The `redis.call` lines that never ran, as source text.
+fn never_ran(timeline: &Timeline) -> Vec<(u32, String)> {
+    timeline
+        .lines_never_reached()
+        .into_iter()
+        .filter_map(|n| {
+            let text = timeline.source.get(n as usize - 1)?.trim().to_string();
+            Some((n, text))
+        })
+        .collect()
+}
+
+/// The plain-words summary a learner should remember.
+pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
+    let outcome = &timeline.outcome;
+    let mut lines = Vec::new();
+    let writes = match outcome.writes_applied {
+        1 => "1 write".to_string(),
+        n => format!("{n} writes"),
+    };
+    match outcome.status {
+        Status::Ok => lines.push(format!("The script returned after {writes}.")),
+        Status::Error | Status::Interrupted => {
+            let how = if outcome.status == Status::Error {
+                "failed"
+            } else {
+                "was stopped"
+            };
+            let at = outcome
+                .error_line
+                .map(|l| format!(" at line {l}"))
+                .unwrap_or_default();
+            lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
+            for c in changes {
+                lines.push(format!(
+                    "  {} went from {} to {} and stayed that way.",
+                    word(&c.key),
+                    entry_text(c.before.as_ref()),
+                    entry_text(c.after.as_ref())
+                ));
+            }
+            for (line, text) in never_ran(timeline) {
+                lines.push(format!("  Line {line} never ran: {text}"));
+            }
+        }
+    }
+    if let Some(reason) = &outcome.truncated {
+        lines.push(format!("The trace was cut: {reason}."));
+    }
+    lines
+}
+
+/// Each key's value before the run and after it.
+fn net_changes(debugger: &mut Debugger) -> Vec<KeyChange> {
+    let keys = debugger.timeline().outcome.keys_changed.clone();
+    let at_start: Vec<Option<Entry>> = {
+        debugger.goto(0);
+        // Step 0 is a line step: nothing applied yet.
+        keys.iter()
+            .map(|(db, k)| {
+                debugger
+                    .changed_keys()
+                    .into_iter()
+                    .find(|(d, key, _)| d == db && key == k)
+                    .and_then(|(_, _, e)| e)
+            })
+            .collect()
+    };
+    debugger.goto(debugger.len().saturating_sub(1));
+    let at_end = debugger.changed_keys();
+    keys.into_iter()
+        .zip(at_start)
+        .map(|((db, key), before)| {
+            let after = at_end
+                .iter()
+                .find(|(d, k, _)| *d == db && *k == key)
+                .and_then(|(_, _, e)| e.clone());
+            KeyChange {
+                db,
+                key,
+                before,
+                after,
+            }
+        })
+        .filter(|c| c.before != c.after)
+        .collect()
+}
+
+/// The timeline as text: one row per step, then the outcome in words.
+pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
+    let mut debugger = Debugger::new(timeline.clone(), live);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "trace of {} ({})",
+        command_text(&timeline.command[..1]),
+        timeline.name
+    );
+    let _ = writeln!(out, "{:>5}  {:>4}  event", "step", "line");
+    for (i, step) in timeline.steps.iter().enumerate() {
+        let row = match &step.kind {
+            StepKind::Line { locals, .. } => {
+                let code = timeline
+                    .source
+                    .get(step.line.saturating_sub(1) as usize)
+                    .map(|s| s.trim())
+                    .unwrap_or("");
+                let locals = match locals {
+                    Some(l) if !l.is_empty() => format!(
+                        "   [{}]",
+                        l.iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    _ => String::new(),
+                };
+                format!("▸ {code}{locals}")
+            }
+            StepKind::Call { argv, reply, .. } => {
+                let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
+                for change in debugger.changes_at(i) {
+                    row += &format!("\n{:>15}{}", "", change_text(&change));
+                }
+                row
+            }
+            StepKind::Error { message, .. } => format!("✗ {}", String::from_utf8_lossy(message)),
+            StepKind::Return { reply } => format!("← {}", reply_text(reply)),
+        };
+        let _ = writeln!(out, "{:>5}  {:>4}  {row}", i + 1, step.line);
+    }
+    let changes = net_changes(&mut debugger);
+    out.push('\n');
+    for line in summary(timeline, &changes) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+fn entry_json(entry: Option<&Entry>) -> Json {
+    let Some(entry) = entry else {
+        return Json::Null;
+    };
+    let s = |b: &[u8]| Json::String(String::from_utf8_lossy(b).into_owned());
+    let value = match &entry.value {
+        Value::String(v) => s(v),
+        Value::List(l) => Json::Array(l.iter().map(|e| s(e)).collect()),
+        Value::Hash(h) => Json::Array(h.map.iter().map(|(f, v)| json!([s(f), s(v)])).collect()),
+        Value::Set(set) => Json::Array(set.ordered().iter().map(|m| s(m)).collect()),
+        Value::ZSet(z) => Json::Array(z.iter().map(|(m, sc)| json!([s(m), sc])).collect()),
+    };
+    json!({"type": entry.value.kind().name(), "value": value, "expire_at_ms": entry.expire_at})
+}
+
+/// A reply in the conformance corpus's canonical form (`{"t":"int","v":43}`).
+pub fn reply_json(reply: &Reply) -> Json {
+    let bytes = |t: &str, b: &[u8]| match std::str::from_utf8(b) {
+        Ok(v) => json!({"t": t, "v": v}),
+        Err(_) => json!({"t": t, "hex": b.iter().map(|x| format!("{x:02x}")).collect::<String>()}),
+    };
+    match reply {
+        Reply::Status(s) => bytes("status", s),
+        Reply::Error(e) => bytes("error", e),
+        Reply::Int(n) => json!({"t": "int", "v": n}),
+        Reply::Bulk(b) => bytes("bulk", b),
+        Reply::Nil => json!({"t": "nil"}),
+        Reply::NilArray => json!({"t": "nilarray"}),
+        Reply::Array(items) => {
+            json!({"t": "array", "v": items.iter().map(reply_json).collect::<Vec<_>>()})
+        }
+        other => reply_json(&other.to_resp2()),
+    }
+}
+
+/// The timeline as JSON (see `docs/trace-json.md`).
+pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
+    let mut debugger = Debugger::new(timeline.clone(), live);
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let steps: Vec<Json> = timeline
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| match &step.kind {
+            StepKind::Line { depth, locals } => json!({
+                "index": i + 1, "line": step.line, "kind": "line", "depth": depth,
+                "locals": locals.as_ref().map(|l| l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
+            }),
+            StepKind::Call { argv, reply, write } => {
+                let changes: Vec<Json> = debugger
+                    .changes_at(i)
+                    .iter()
+                    .map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())}))
+                    .collect();
+                json!({
+                    "index": i + 1, "line": step.line, "kind": "call",
+                    "argv": argv.iter().map(|a| s(a)).collect::<Vec<_>>(),
+                    "write": write, "reply": reply_json(reply), "lua": lua_view(reply), "changes": changes,
+                })
+            }
+            StepKind::Error { message, interrupted } => json!({
+                "index": i + 1, "line": step.line, "kind": if *interrupted { "interrupted" } else { "error" }, "message": s(message),
+            }),
+            StepKind::Return { reply } => json!({"index": i + 1, "line": step.line, "kind": "return", "reply": reply_json(reply)}),
+        })
+        .collect();
+    let changes = net_changes(&mut debugger);
+    let outcome = &timeline.outcome;
+    json!({
+        "sha": timeline.name,
+        "command": timeline.command.iter().map(|a| s(a)).collect::<Vec<_>>(),
+        "source": timeline.source,
+        "steps": steps,
+        "outcome": {
+            "status": outcome.status.name(),
+            "reply": reply_json(&outcome.reply),
+            "error": match &outcome.reply { Reply::Error(e) => Json::String(s(e)), _ => Json::Null },
+            "error_line": outcome.error_line,
+            "writes_applied": outcome.writes_applied,
+            "rolled_back": false,
+            "keys_changed": changes.iter().map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())})).collect::<Vec<_>>(),
+            "never_ran": never_ran(timeline).iter().map(|(l, t)| json!({"line": l, "code": t})).collect::<Vec<_>>(),
+            "truncated": outcome.truncated,
+            "summary": summary(timeline, &changes),
+        }
+    })
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The `redis.call` steps as a Markdown table, then the outcome.
+pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
+    let mut debugger = Debugger::new(timeline.clone(), live);
+    let mut out = String::from(
+        "| step | line | command | reply | keyspace change |\n|---:|---:|---|---|---|\n",
+    );
+    for (i, step) in timeline.steps.iter().enumerate() {
+        let (command, reply, change) = match &step.kind {
+            StepKind::Call { argv, reply, .. } => {
+                let changes: Vec<String> = debugger.changes_at(i).iter().map(change_text).collect();
+                (
+                    format!("`{}`", command_text(argv)),
+                    format!("`{}`", reply_text(reply)),
+                    changes.join("<br>"),
+                )
+            }
+            StepKind::Error { message, .. } => (
+                "**error**".into(),
+                format!("`{}`", String::from_utf8_lossy(message)),
+                String::new(),
+            ),
+            StepKind::Return { reply } => (
+                "return".into(),
+                format!("`{}`", reply_text(reply)),
+                String::new(),
+            ),
+            StepKind::Line { .. } => continue,
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            i + 1,
+            step.line,
+            md_cell(&command),
+            md_cell(&reply),
+            md_cell(&change)
+        );
+    }
+    let changes = net_changes(&mut debugger);
+    out.push('\n');
+    for line in summary(timeline, &changes) {
+        let _ = writeln!(out, "{}", line.trim_start());
+    }
+    out
+}

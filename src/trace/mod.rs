@@ -1,0 +1,413 @@
+//! The trace recorder: a script run becomes a [`Timeline`] of steps (each
+//! line, each `redis.call` with its reply and the keyspace changes it made,
+//! the error or the return) plus an [`Outcome`].
+//!
+//! It listens to the scripting layer as a [`Probe`] and to the keyspace as
+//! an [`Observer`]. Changes are kept as inverse deltas only, so a trace costs
+//! memory in proportion to what changed, not to the size of what was
+//! touched; the [`Debugger`] rebuilds any step's keyspace from them.
+
+mod debugger;
+pub mod export;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use crate::engine::keyspace::Entry;
+use crate::engine::value::Value;
+use crate::engine::{Client, Delta, Engine, Observer, Reply};
+use crate::script::{Control, Frame, Probe, Scripting};
+
+pub use debugger::{Debugger, KeyChange, Move};
+
+/// How much a trace may hold. Past a cap the script is stopped with an
+/// error that says so (its writes so far stay, as in Redis), and the
+/// outcome records that the trace was cut.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_steps: usize,
+    pub max_bytes: usize,
+    /// Locals are recorded for this many line steps (the first ones).
+    pub locals_steps: usize,
+    /// Longest rendering of one local's value.
+    pub value_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: 5_000_000,
+            max_bytes: 512 * 1024 * 1024,
+            locals_steps: 100_000,
+            value_len: 60,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepKind {
+    /// A line is about to run, `depth` functions deep, with these locals.
+    Line {
+        depth: u32,
+        locals: Option<Vec<(String, String)>>,
+    },
+    /// `redis.call`/`redis.pcall` ran a command.
+    Call {
+        argv: Vec<Vec<u8>>,
+        reply: Reply,
+        write: bool,
+    },
+    /// The script died; `message` is what the client receives.
+    Error { message: Vec<u8>, interrupted: bool },
+    /// The script returned; the client receives `reply`.
+    Return { reply: Reply },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub line: u32,
+    pub kind: StepKind,
+    /// Inverse deltas of the changes this step made, in order.
+    pub deltas: Vec<(usize, Delta)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Status {
+    Ok,
+    Error,
+    /// Stopped from outside: SCRIPT KILL, the budget, Esc, a trace cap.
+    Interrupted,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub status: Status,
+    /// What the client received.
+    pub reply: Reply,
+    pub error_line: Option<u32>,
+    /// Write commands that changed the keyspace (all of them stay: Redis
+    /// does not roll back).
+    pub writes_applied: usize,
+    pub keys_changed: Vec<(usize, Vec<u8>)>,
+    /// Set when a cap stopped the recording.
+    pub truncated: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    /// The SHA1 of the body (EVAL*), or the function name (FCALL*).
+    pub name: String,
+    pub command: Vec<Vec<u8>>,
+    pub source: Vec<String>,
+    pub steps: Vec<Step>,
+    pub outcome: Outcome,
+}
+
+impl Timeline {
+    /// Lines that ran at least once.
+    pub fn lines_run(&self) -> BTreeSet<u32> {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.kind, StepKind::Line { .. }))
+            .map(|s| s.line)
+            .collect()
+    }
+
+    /// Lines with code that never ran (an empty set unless the run failed).
+    pub fn lines_never_reached(&self) -> BTreeSet<u32> {
+        if self.outcome.status == Status::Ok {
+            return BTreeSet::new();
+        }
+        let run = self.lines_run();
+        let after = self.outcome.error_line.unwrap_or(0);
+        self.source
+            .iter()
+            .enumerate()
+            .map(|(i, text)| (i as u32 + 1, text.trim()))
+            .filter(|(n, text)| *n > after && !run.contains(n) && is_code(text))
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The step where the script died, if it did.
+    pub fn failure_step(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| matches!(s.kind, StepKind::Error { .. }))
+    }
+}
+
+/// Whether a source line holds code (not blank, a comment or a lone keyword).
+fn is_code(text: &str) -> bool {
+    !(text.is_empty()
+        || text.starts_with("--")
+        || matches!(text, "end" | "else" | "do" | "then" | "}" | ")"))
+}
+
+/// Approximate bytes a delta keeps alive.
+fn delta_size(delta: &Delta) -> usize {
+    fn value_size(value: &Value) -> usize {
+        match value {
+            Value::String(s) => s.len(),
+            Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
+            Value::Hash(h) => h.map.iter().map(|(f, v)| f.len() + v.len() + 32).sum(),
+            Value::Set(s) => s.members.iter().map(|m| m.len() + 16).sum(),
+            Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 48).sum(),
+        }
+    }
+    let entry = |e: &Entry| value_size(&e.value);
+    48 + delta.key().map(|k| k.len()).unwrap_or(0)
+        + match delta {
+            Delta::Removed { entry: e, .. } | Delta::Overwritten { entry: e, .. } => entry(e),
+            Delta::HashField { field, old, .. } => {
+                field.len() + old.as_ref().map(|(v, _)| v.len()).unwrap_or(0)
+            }
+            Delta::SetMember { member, .. } | Delta::ZSetMember { member, .. } => member.len(),
+            Delta::ListPopped { items, .. } => items.iter().map(|i| i.len() + 16).sum(),
+            Delta::ListItem { old, .. } => old.len(),
+            _ => 0,
+        }
+}
+
+fn reply_size(reply: &Reply) -> usize {
+    match reply {
+        Reply::Bulk(b) | Reply::Status(b) | Reply::Error(b) => 32 + b.len(),
+        Reply::Array(items) | Reply::Set(items) => 32 + items.iter().map(reply_size).sum::<usize>(),
+        Reply::Map(pairs) => {
+            32 + pairs
+                .iter()
+                .map(|(k, v)| reply_size(k) + reply_size(v))
+                .sum::<usize>()
+        }
+        _ => 32,
+    }
+}
+
+/// Deltas reported by the keyspace, waiting to be attached to a step.
+#[derive(Default)]
+struct Pending {
+    deltas: Vec<(usize, Delta)>,
+}
+
+struct DeltaSink(Rc<RefCell<Pending>>);
+
+impl Observer for DeltaSink {
+    fn record(&mut self, db: usize, delta: Delta) {
+        self.0.borrow_mut().deltas.push((db, delta));
+    }
+}
+
+struct Recorder {
+    pending: Rc<RefCell<Pending>>,
+    steps: Vec<Step>,
+    limits: Limits,
+    bytes: usize,
+    line_steps: usize,
+    truncated: Option<String>,
+}
+
+impl Recorder {
+    fn check_caps(&mut self) -> Control {
+        let reason = if self.steps.len() >= self.limits.max_steps {
+            format!(
+                "the trace reached its cap of {} steps",
+                self.limits.max_steps
+            )
+        } else if self.bytes >= self.limits.max_bytes {
+            format!(
+                "the trace reached its cap of {} MB",
+                self.limits.max_bytes / (1024 * 1024)
+            )
+        } else {
+            return Control::Continue;
+        };
+        self.truncated.get_or_insert(reason.clone());
+        Control::Stop(reason)
+    }
+}
+
+impl Probe for Recorder {
+    fn line(&mut self, frame: &Frame) -> Control {
+        let locals = (self.line_steps < self.limits.locals_steps)
+            .then(|| frame.locals(self.limits.value_len));
+        self.line_steps += 1;
+        self.bytes += 48
+            + locals
+                .as_ref()
+                .map(|l| l.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>())
+                .unwrap_or(0);
+        self.steps.push(Step {
+            line: frame.line,
+            kind: StepKind::Line {
+                depth: frame.depth(),
+                locals,
+            },
+            deltas: Vec::new(),
+        });
+        self.check_caps()
+    }
+
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply) -> Control {
+        let deltas = std::mem::take(&mut self.pending.borrow_mut().deltas);
+        self.bytes += 64
+            + argv.iter().map(|a| a.len() + 24).sum::<usize>()
+            + reply_size(reply)
+            + deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
+        self.steps.push(Step {
+            line,
+            kind: StepKind::Call {
+                argv: argv.to_vec(),
+                reply: reply.clone(),
+                write: false,
+            },
+            deltas,
+        });
+        self.check_caps()
+    }
+}
+
+/// The line an error reply names: `on @user_script:N.`, or a compile
+/// error's `user_script:N:`.
+fn error_line(text: &str) -> Option<u32> {
+    let after = |marker: &str, end: char| -> Option<u32> {
+        let start = text.rfind(marker)? + marker.len();
+        text[start..].split(end).next()?.parse().ok()
+    };
+    after(":", '.')
+        .filter(|_| text.contains(" on @"))
+        .or_else(|| after("user_script:", ':'))
+        .or_else(|| after("user_function:", ':'))
+}
+
+/// Runs `argv` (EVAL, EVALSHA, FCALL or their _RO forms) for `client`,
+/// recording everything, and returns the timeline. The engine keeps the
+/// script's writes, exactly as an untraced run would.
+pub fn record(
+    engine: &mut Engine,
+    scripting: &mut Scripting,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    limits: Limits,
+) -> Timeline {
+    let pending = Rc::new(RefCell::new(Pending::default()));
+    let previous = engine
+        .keyspace
+        .set_observer(Some(Box::new(DeltaSink(Rc::clone(&pending)))));
+    let mut recorder = Recorder {
+        pending: Rc::clone(&pending),
+        steps: Vec::new(),
+        limits,
+        bytes: 0,
+        line_steps: 0,
+        truncated: None,
+    };
+    let reply = scripting.call_with_probe(engine, client, argv, &mut recorder);
+    engine.keyspace.set_observer(previous);
+    let leftover = std::mem::take(&mut pending.borrow_mut().deltas);
+    let mut steps = recorder.steps;
+    if !leftover.is_empty() {
+        match steps.last_mut() {
+            Some(step) => step.deltas.extend(leftover),
+            None => steps.push(Step {
+                line: 0,
+                kind: StepKind::Return { reply: Reply::Nil },
+                deltas: leftover,
+            }),
+        }
+    }
+    let mut writes_applied = 0;
+    let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
+    for step in steps.iter_mut() {
+        if let StepKind::Call { argv, write, .. } = &mut step.kind {
+            *write = engine
+                .command_table()
+                .resolve(argv)
+                .is_some_and(|s| s.is_write());
+            if *write && !step.deltas.is_empty() {
+                writes_applied += 1;
+            }
+        }
+        for (db, delta) in &step.deltas {
+            if let Some(key) = delta.key() {
+                if !keys_changed.iter().any(|(d, k)| d == db && k == key) {
+                    keys_changed.push((*db, key.to_vec()));
+                }
+            }
+        }
+    }
+    let last_line = steps
+        .iter()
+        .rev()
+        .find(|s| matches!(s.kind, StepKind::Line { .. }))
+        .map(|s| s.line)
+        .unwrap_or(0);
+    let (status, error_line) = match &reply {
+        Reply::Error(e) => {
+            let text = String::from_utf8_lossy(e).into_owned();
+            let interrupted = recorder.truncated.is_some()
+                || text.contains("Script killed by user with SCRIPT KILL")
+                || text.contains("Script stopped by");
+            let line = error_line(&text).unwrap_or(last_line);
+            steps.push(Step {
+                line,
+                kind: StepKind::Error {
+                    message: e.clone(),
+                    interrupted,
+                },
+                deltas: Vec::new(),
+            });
+            (
+                if interrupted {
+                    Status::Interrupted
+                } else {
+                    Status::Error
+                },
+                Some(line),
+            )
+        }
+        other => {
+            steps.push(Step {
+                line: last_line,
+                kind: StepKind::Return {
+                    reply: other.clone(),
+                },
+                deltas: Vec::new(),
+            });
+            (Status::Ok, None)
+        }
+    };
+    let source = scripting
+        .source_of(argv)
+        .map(|s| {
+            String::from_utf8_lossy(&s)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Timeline {
+        name: scripting.run_name(argv),
+        command: argv.to_vec(),
+        source,
+        steps,
+        outcome: Outcome {
+            status,
+            reply,
+            error_line,
+            writes_applied,
+            keys_changed,
+            truncated: recorder.truncated,
+        },
+    }
+}

@@ -1,0 +1,442 @@
+//! The trace recorder and the debugger model: what a run records, and that
+//! moving the cursor rebuilds the keyspace of any step exactly.
+
+use redstep::engine::keyspace::{Entry, DATABASES};
+use redstep::engine::{Client, Engine, ManualClock, Reply};
+use redstep::script::{ScriptConfig, Scripting};
+use redstep::trace::{self, Debugger, Limits, Move, Status, StepKind, Timeline};
+
+struct Env {
+    engine: Engine,
+    scripting: Scripting,
+    client: Client,
+}
+
+impl Env {
+    fn new() -> Env {
+        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let client = engine.new_client();
+        Env {
+            engine,
+            scripting,
+            client,
+        }
+    }
+
+    fn run(&mut self, line: &str) -> Reply {
+        let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
+        self.engine
+            .call(&mut self.client, &argv, &mut self.scripting)
+    }
+
+    fn trace(&mut self, argv: &[&str]) -> Timeline {
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        trace::record(
+            &mut self.engine,
+            &mut self.scripting,
+            &mut self.client,
+            &argv,
+            Limits::default(),
+        )
+    }
+
+    fn eval(&mut self, body: &str) -> Timeline {
+        self.trace(&["EVAL", body, "0"])
+    }
+
+    /// Every key of every database.
+    fn snapshot(&self) -> Vec<(usize, Vec<u8>, Entry)> {
+        let mut out = Vec::new();
+        for db in 0..DATABASES {
+            for (k, e) in self.engine.keyspace.db(db).iter() {
+                out.push((db, k.clone(), e.clone()));
+            }
+        }
+        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        out
+    }
+}
+
+/// The keyspace the debugger shows at its cursor, for the keys of `keys`.
+fn shown(
+    debugger: &Debugger,
+    env: &Env,
+    keys: &[(usize, Vec<u8>)],
+) -> Vec<(usize, Vec<u8>, Entry)> {
+    let mut out: Vec<(usize, Vec<u8>, Entry)> = keys
+        .iter()
+        .filter_map(|(db, k)| {
+            debugger
+                .entry(&env.engine.keyspace, *db, k)
+                .map(|e| (*db, k.clone(), e.clone()))
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out
+}
+
+fn all_keys(
+    snapshots: &[&[(usize, Vec<u8>, Entry)]],
+    timeline: &Timeline,
+) -> Vec<(usize, Vec<u8>)> {
+    let mut keys: Vec<(usize, Vec<u8>)> = snapshots
+        .iter()
+        .flat_map(|s| s.iter().map(|(db, k, _)| (*db, k.clone())))
+        .collect();
+    keys.extend(timeline.outcome.keys_changed.iter().cloned());
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[test]
+fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
+    let mut env = Env::new();
+    env.run("SET a 42");
+    env.run("SET b 42");
+    let timeline = env.eval(include_str!("../assets/post/inc.lua"));
+    let kinds: Vec<(u32, &str)> = timeline
+        .steps
+        .iter()
+        .map(|s| {
+            let k = match s.kind {
+                StepKind::Line { .. } => "line",
+                StepKind::Call { .. } => "call",
+                StepKind::Error { .. } => "error",
+                StepKind::Return { .. } => "return",
+            };
+            (s.line, k)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![(1, "line"), (1, "call"), (2, "line"), (2, "error")]
+    );
+    assert_eq!(timeline.outcome.status, Status::Error);
+    assert_eq!(timeline.outcome.error_line, Some(2));
+    assert_eq!(timeline.outcome.writes_applied, 1);
+    assert_eq!(timeline.outcome.keys_changed, vec![(0, b"a".to_vec())]);
+    assert_eq!(timeline.name, "d0e480e1285ebff8a062967eb0fa7d2ada562d97");
+    assert_eq!(
+        timeline
+            .lines_never_reached()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        vec![3]
+    );
+    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    let changes = debugger.changes_at(1);
+    assert_eq!(changes.len(), 1);
+    let value = |e: &Option<Entry>| match e.as_ref().map(|e| &e.value) {
+        Some(redstep::engine::Value::String(s)) => String::from_utf8(s.clone()).unwrap(),
+        _ => panic!("a string"),
+    };
+    assert_eq!(
+        (value(&changes[0].before), value(&changes[0].after)),
+        ("42".into(), "43".into())
+    );
+    let text = trace::export::text(&timeline, &env.engine.keyspace);
+    assert!(
+        text.contains("a went from \"42\" to \"43\" and stayed that way."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Line 3 never ran: redis.call('INCR', 'b')"),
+        "{text}"
+    );
+    let json = trace::export::json(&timeline, &env.engine.keyspace);
+    assert_eq!(json["outcome"]["rolled_back"], false);
+    assert_eq!(json["outcome"]["writes_applied"], 1);
+    assert_eq!(json["outcome"]["status"], "error");
+    assert_eq!(
+        json["steps"][1]["reply"],
+        serde_json::json!({"t": "int", "v": 43})
+    );
+}
+
+const EVERY_TYPE: &str = r#"
+redis.call('SET', 's', 'new')
+redis.call('APPEND', 's', '!')
+redis.call('INCR', 'n')
+redis.call('RPUSH', 'l', 'x', 'y')
+redis.call('LPOP', 'l')
+redis.call('LSET', 'l', 0, 'z')
+redis.call('LREM', 'l', 0, 'b')
+redis.call('HSET', 'h', 'f', 'v2', 'g', 'w')
+redis.call('HDEL', 'h', 'a')
+redis.call('SADD', 'st', 'm', 'n')
+redis.call('SREM', 'st', 'a')
+redis.call('ZADD', 'z', 5, 'a', 7, 'q')
+redis.call('ZREM', 'z', 'b')
+redis.call('DEL', 'gone')
+redis.call('RENAME', 'old', 'renamed')
+redis.call('EXPIRE', 's', 100)
+redis.call('PERSIST', 'ttl')
+redis.call('SET', 'n', 'twice')
+redis.call('HSET', 'h', string.rep('f', 70), 'big')
+redis.call('SELECT', 1)
+redis.call('SET', 'other', 'db1')
+redis.call('SWAPDB', 0, 1)
+return 'done'
+"#;
+
+fn setup_every_type(env: &mut Env) {
+    for line in [
+        "SET s old",
+        "SET n 1",
+        "RPUSH l a b c",
+        "HSET h a 1 f 2",
+        "SADD st a b 1",
+        "ZADD z 1 a 2 b",
+        "SET gone x",
+        "SET old moved",
+        "SET ttl v EX 1000",
+    ] {
+        env.run(line);
+    }
+}
+
+#[test]
+fn stepping_back_from_the_end_rebuilds_the_keyspace_before_the_script() {
+    let mut env = Env::new();
+    setup_every_type(&mut env);
+    let before = env.snapshot();
+    let timeline = env.eval(EVERY_TYPE);
+    assert_eq!(timeline.outcome.reply, Reply::bulk("done"));
+    let after = env.snapshot();
+    let keys = all_keys(&[&before, &after], &timeline);
+    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    debugger.apply(Move::End);
+    assert_eq!(
+        shown(&debugger, &env, &keys),
+        after,
+        "at the end the view is the live keyspace"
+    );
+    // Walk back one step at a time, then forward again, then jump.
+    while debugger.apply(Move::BackInto) {}
+    debugger.goto(0);
+    assert_eq!(
+        shown(&debugger, &env, &keys),
+        before,
+        "at the start the view is the keyspace before the script"
+    );
+    while debugger.apply(Move::StepInto) {}
+    assert_eq!(shown(&debugger, &env, &keys), after);
+    debugger.apply(Move::Start);
+    assert_eq!(shown(&debugger, &env, &keys), before);
+}
+
+#[test]
+fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
+    let mut env = Env::new();
+    env.run("SET s notanumber");
+    let body = "local function bump(k)\n  return redis.call('INCR', k)\nend\nfor i = 1, 3 do\n  bump('n')\nend\nlocal r = redis.pcall('INCR', 's')\nreturn r.err";
+    let timeline = env.eval(body);
+    assert_eq!(timeline.outcome.status, Status::Ok);
+    assert_eq!(
+        timeline.outcome.reply,
+        Reply::bulk("ERR value is not an integer or out of range")
+    );
+    let calls: Vec<u32> = timeline
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Call { .. }))
+        .map(|s| s.line)
+        .collect();
+    assert_eq!(calls, vec![2, 2, 2, 7]);
+    let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
+    // From line 5 (in the loop), stepping over skips the body of bump.
+    while debugger.step().line != 5 {
+        debugger.apply(Move::StepInto);
+    }
+    debugger.apply(Move::StepOver);
+    assert_eq!(debugger.step().line, 4, "step over stays in the main chunk");
+    while debugger.step().line != 5 {
+        debugger.apply(Move::StepInto);
+    }
+    debugger.apply(Move::StepInto);
+    assert_eq!(debugger.step().line, 2, "step into enters bump");
+    debugger.apply(Move::StepOut);
+    assert!(
+        matches!(debugger.step().line, 4 | 5),
+        "step out returns to the caller, got {}",
+        debugger.step().line
+    );
+    debugger.breakpoints.insert(7);
+    debugger.apply(Move::Start);
+    debugger.apply(Move::Continue);
+    assert_eq!(debugger.step().line, 7);
+    debugger.apply(Move::NextCall);
+    let Some(StepKind::Call { reply, .. }) = debugger.last_call().map(|s| &s.kind) else {
+        panic!()
+    };
+    assert!(
+        reply.is_error(),
+        "the pcall's error is recorded as its reply"
+    );
+    debugger.apply(Move::PreviousCall);
+    assert_eq!(debugger.step().line, 2);
+}
+
+#[test]
+fn keys_that_appear_and_vanish_are_tracked() {
+    let mut env = Env::new();
+    env.run("SET k v");
+    let timeline = env.eval("redis.call('DEL', 'k')\nredis.call('SET', 'k', 'again', 'PX', 5000)\nredis.call('RENAME', 'k', 'k2')\nredis.call('SET', 'k2', 'twice')\nreturn 1");
+    assert_eq!(timeline.outcome.writes_applied, 4);
+    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    let call_steps: Vec<usize> = timeline
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.kind, StepKind::Call { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    let del = debugger.changes_at(call_steps[0]);
+    assert!(del[0].before.is_some() && del[0].after.is_none());
+    let set = debugger.changes_at(call_steps[1]);
+    assert!(set[0].before.is_none() && set[0].after.as_ref().unwrap().expire_at.is_some());
+    let rename = debugger.changes_at(call_steps[2]);
+    assert_eq!(
+        rename.len(),
+        2,
+        "RENAME removes one key and creates another"
+    );
+    debugger.goto(call_steps[2]);
+    assert!(debugger.entry(&env.engine.keyspace, 0, b"k").is_none());
+    assert!(debugger.entry(&env.engine.keyspace, 0, b"k2").is_some());
+}
+
+#[test]
+fn evalsha_and_fcall_are_traced_with_their_sources() {
+    let mut env = Env::new();
+    let Reply::Bulk(sha) = env.run("SCRIPT LOAD \"redis.call('SET', KEYS[1], ARGV[1])\nreturn 1\"")
+    else {
+        panic!()
+    };
+    let sha = String::from_utf8(sha).unwrap();
+    let timeline = env.trace(&["EVALSHA", &sha, "1", "k", "v"]);
+    assert_eq!(timeline.source.len(), 2);
+    assert_eq!(timeline.name, sha);
+    assert_eq!(timeline.outcome.writes_applied, 1);
+    env.run("FUNCTION LOAD \"#!lua name=lib\nredis.register_function('f', function(keys, args)\n  redis.call('SET', keys[1], args[1])\n  error('late')\nend)\"");
+    let timeline = env.trace(&["FCALL", "f", "1", "fk", "fv"]);
+    assert_eq!(timeline.name, "f");
+    assert_eq!(timeline.outcome.status, Status::Error);
+    assert_eq!(timeline.outcome.error_line, Some(4));
+    assert_eq!(timeline.source[0], "#!lua name=lib");
+    assert_eq!(
+        env.run("GET fk"),
+        Reply::bulk("fv"),
+        "the function's write stays"
+    );
+}
+
+#[test]
+fn a_full_trace_stops_the_script_and_says_so() {
+    let mut env = Env::new();
+    let argv: Vec<Vec<u8>> = ["EVAL", "for i = 1, 1e6 do redis.call('INCR', 'c') end", "0"]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    let limits = Limits {
+        max_steps: 1000,
+        ..Limits::default()
+    };
+    let timeline = trace::record(
+        &mut env.engine,
+        &mut env.scripting,
+        &mut env.client,
+        &argv,
+        limits,
+    );
+    assert_eq!(timeline.outcome.status, Status::Interrupted);
+    assert!(timeline
+        .outcome
+        .truncated
+        .as_deref()
+        .unwrap()
+        .contains("1000 steps"));
+    let Reply::Error(e) = &timeline.outcome.reply else {
+        panic!()
+    };
+    assert!(String::from_utf8_lossy(e)
+        .starts_with("ERR Script stopped by redstep: the trace reached its cap of 1000 steps"));
+    let Reply::Bulk(count) = env.run("GET c") else {
+        panic!()
+    };
+    let count: usize = String::from_utf8(count).unwrap().parse().unwrap();
+    assert!(
+        count > 300 && count < 1000,
+        "writes before the cap stay: {count}"
+    );
+}
+
+/// A random command over a few keys of every type, valid or not.
+fn random_call(rng: &mut fastrand::Rng) -> String {
+    let v = ["1", "2", "x", "-3", "7"][rng.usize(..5)];
+    let k = ["a", "b", "l", "h", "s", "z"][rng.usize(..6)];
+    let o = ["a", "b", "l", "h", "s", "z"][rng.usize(..6)];
+    match rng.usize(..16) {
+        0 => format!("'SET', '{k}', '{v}'"),
+        1 => format!("'INCR', '{k}'"),
+        2 => format!("'APPEND', '{k}', '{v}'"),
+        3 => format!("'RPUSH', '{k}', '{v}', '{v}'"),
+        4 => format!("'LPOP', '{k}'"),
+        5 => format!("'HSET', '{k}', '{v}', '{v}'"),
+        6 => format!("'HDEL', '{k}', '{v}'"),
+        7 => format!("'SADD', '{k}', '{v}'"),
+        8 => format!("'SREM', '{k}', '{v}'"),
+        9 => format!("'ZADD', '{k}', '{v}', '{v}'"),
+        10 => format!("'ZREM', '{k}', '{v}'"),
+        11 => format!("'DEL', '{k}'"),
+        12 => format!("'RENAME', '{k}', '{o}'"),
+        13 => format!("'EXPIRE', '{k}', '{}'", rng.i64(-1..100)),
+        14 => format!("'LTRIM', '{k}', '1', '-1'"),
+        _ => format!("'SUNIONSTORE', '{k}', '{o}'"),
+    }
+}
+
+#[test]
+fn the_state_at_step_k_equals_running_the_first_k_calls() {
+    for seed in 0..60u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let calls: Vec<String> = (0..rng.usize(1..25))
+            .map(|_| random_call(&mut rng))
+            .collect();
+        let body: String = calls
+            .iter()
+            .map(|c| format!("redis.pcall({c})\n"))
+            .collect();
+        let mut traced = Env::new();
+        traced.run("RPUSH l a b c");
+        traced.run("SET a 5");
+        let before = traced.snapshot();
+        let timeline = traced.eval(&body);
+        let after = traced.snapshot();
+        let call_steps: Vec<usize> = timeline
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.kind, StepKind::Call { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(call_steps.len(), calls.len(), "seed {seed}");
+        let mut debugger = Debugger::new(timeline.clone(), &traced.engine.keyspace);
+        let mut direct = Env::new();
+        direct.run("RPUSH l a b c");
+        direct.run("SET a 5");
+        for (k, call) in calls.iter().enumerate() {
+            direct.eval(&format!("redis.pcall({call})"));
+            let expected = direct.snapshot();
+            let keys = all_keys(&[&before, &after, &expected], &timeline);
+            debugger.goto(call_steps[k]);
+            assert_eq!(
+                shown(&debugger, &traced, &keys),
+                expected,
+                "seed {seed}, after call {k}: {call}\nscript:\n{body}"
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use redstep::engine::{Engine, Reply};
 use redstep::script::{ScriptConfig, Scripting};
+use redstep::trace::{self, Limits};
 
 const SCRIPT: &str =
     "for i = 1, 1000000 do redis.call('INCR', KEYS[1]) end return redis.call('GET', KEYS[1])";
@@ -37,6 +38,53 @@ fn embedded() -> Duration {
         let elapsed = start.elapsed();
         assert_eq!(reply, Some(Reply::bulk("1000000")));
         elapsed
+    })
+}
+
+/// The same script with full tracing (every line, call and delta kept).
+fn traced(script: &str, key: &str) -> (Duration, trace::Timeline) {
+    let mut best: Option<(Duration, trace::Timeline)> = None;
+    for _ in 0..ROUNDS {
+        let mut engine = Engine::default();
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        let argv: Vec<Vec<u8>> = ["EVAL", script, "1", key]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        let limits = Limits {
+            max_steps: usize::MAX,
+            max_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        let start = Instant::now();
+        let timeline = trace::record(&mut engine, &mut scripting, &mut client, &argv, limits);
+        let elapsed = start.elapsed();
+        assert_eq!(timeline.outcome.truncated, None);
+        if best.as_ref().is_none_or(|(d, _)| elapsed < *d) {
+            best = Some((elapsed, timeline));
+        }
+    }
+    best.unwrap()
+}
+
+fn untraced(script: &str, key: &str) -> Duration {
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let client = engine.connect();
+    let argv: Vec<Vec<u8>> = ["EVAL", script, "1", key]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    best_of(|| {
+        engine.execute_with(
+            client,
+            &[b"DEL".to_vec(), key.as_bytes().to_vec()],
+            &mut scripting,
+        );
+        let start = Instant::now();
+        engine.execute_with(client, &argv, &mut scripting);
+        start.elapsed()
     })
 }
 
@@ -112,6 +160,9 @@ fn real_redis() -> Option<Duration> {
     }))
 }
 
+const RPUSH_SCRIPT: &str =
+    "for i = 1, 100000 do redis.call('RPUSH', KEYS[1], i) end return redis.call('LLEN', KEYS[1])";
+
 fn main() {
     let ours = embedded();
     println!("redstep (embedded) : {:>8.1} ms  for 1,000,000 redis.call('INCR') in one EVAL (best of {ROUNDS})", ours.as_secs_f64() * 1e3);
@@ -130,4 +181,22 @@ fn main() {
             "redis-server not found: install it (apt-get install redis-server) to get the ratio"
         ),
     }
+    let (with_trace, timeline) = traced(SCRIPT, "counter");
+    println!(
+        "traced 1M INCR     : {:>8.1} ms  {:.2}x the untraced run (target: <= 3x), {} steps, trace ~{:.0} MB",
+        with_trace.as_secs_f64() * 1e3,
+        with_trace.as_secs_f64() / ours.as_secs_f64(),
+        timeline.steps.len(),
+        timeline.outcome.trace_bytes as f64 / (1024.0 * 1024.0)
+    );
+    let plain = untraced(RPUSH_SCRIPT, "list");
+    let (with_trace, timeline) = traced(RPUSH_SCRIPT, "list");
+    println!(
+        "100k RPUSH, traced : {:>8.1} ms  {:.2}x the untraced run ({:.1} ms), trace ~{:.1} MB = {} bytes per pushed element",
+        with_trace.as_secs_f64() * 1e3,
+        with_trace.as_secs_f64() / plain.as_secs_f64(),
+        plain.as_secs_f64() * 1e3,
+        timeline.outcome.trace_bytes as f64 / (1024.0 * 1024.0),
+        timeline.outcome.trace_bytes / 100_000
+    );
 }

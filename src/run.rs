@@ -115,7 +115,7 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
     }
     let mut touched: IndexSet<Vec<u8>> = IndexSet::new();
     let calls = timeline.steps.iter().filter_map(|s| match &s.kind {
-        StepKind::Call { argv, .. } => Some(argv),
+        StepKind::Call(call) => Some(&call.argv),
         _ => None,
     });
     for call in calls {

@@ -102,7 +102,7 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
         .map(|s| {
             let k = match s.kind {
                 StepKind::Line { .. } => "line",
-                StepKind::Call { .. } => "call",
+                StepKind::Call(_) => "call",
                 StepKind::Error { .. } => "error",
                 StepKind::Return { .. } => "return",
             };
@@ -241,7 +241,7 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
     let calls: Vec<u32> = timeline
         .steps
         .iter()
-        .filter(|s| matches!(s.kind, StepKind::Call { .. }))
+        .filter(|s| matches!(s.kind, StepKind::Call(_)))
         .map(|s| s.line)
         .collect();
     assert_eq!(calls, vec![2, 2, 2, 7]);
@@ -268,11 +268,11 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
     debugger.apply(Move::Continue);
     assert_eq!(debugger.step().line, 7);
     debugger.apply(Move::NextCall);
-    let Some(StepKind::Call { reply, .. }) = debugger.last_call().map(|s| &s.kind) else {
+    let Some(StepKind::Call(call)) = debugger.last_call().map(|s| &s.kind) else {
         panic!()
     };
     assert!(
-        reply.is_error(),
+        call.reply.is_error(),
         "the pcall's error is recorded as its reply"
     );
     debugger.apply(Move::PreviousCall);
@@ -290,7 +290,7 @@ fn keys_that_appear_and_vanish_are_tracked() {
         .steps
         .iter()
         .enumerate()
-        .filter(|(_, s)| matches!(s.kind, StepKind::Call { .. }))
+        .filter(|(_, s)| matches!(s.kind, StepKind::Call(_)))
         .map(|(i, _)| i)
         .collect();
     let del = debugger.changes_at(call_steps[0]);
@@ -419,7 +419,7 @@ fn the_state_at_step_k_equals_running_the_first_k_calls() {
             .steps
             .iter()
             .enumerate()
-            .filter(|(_, s)| matches!(s.kind, StepKind::Call { .. }))
+            .filter(|(_, s)| matches!(s.kind, StepKind::Call(_)))
             .map(|(i, _)| i)
             .collect();
         assert_eq!(call_steps.len(), calls.len(), "seed {seed}");

@@ -186,7 +186,8 @@ unsafe fn caller_line(state: State) -> u32 {
 impl RunContext<'_> {
     /// Redis's `scriptCall`: the checks a command must pass inside a
     /// script, in Redis's order, then the command itself.
-    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, &'static str> {
+    /// Returns the reply and whether the command is a write command.
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<(Reply, bool), &'static str> {
         let Some(spec) = self.engine.command_table().resolve(argv).copied() else {
             return Err("Unknown Redis command called from script");
         };
@@ -202,10 +203,11 @@ impl RunContext<'_> {
         if spec.flags & flags::WRITE != 0 {
             self.wrote = true;
         }
-        Ok(self
+        let reply = self
             .engine
             .run(self.client, &spec, argv, &mut NoExtension)
-            .unwrap_or(Reply::NilArray))
+            .unwrap_or(Reply::NilArray);
+        Ok((reply, spec.is_write()))
     }
 }
 
@@ -230,11 +232,16 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
     };
     let outcome = ctx.call(&argv);
     if let Some(probe) = ctx.probe.as_deref_mut() {
-        let reply = match &outcome {
-            Ok(r) => r.clone(),
-            Err(e) => Reply::Error(lua::error_text(e.as_bytes())),
+        let control = match &outcome {
+            Ok((reply, write)) => probe.command(line, argv, reply, *write),
+            Err(e) => probe.command(
+                line,
+                argv,
+                &Reply::Error(lua::error_text(e.as_bytes())),
+                false,
+            ),
         };
-        if let super::Control::Stop(reason) = probe.command(line, &argv, &reply) {
+        if let super::Control::Stop(reason) = control {
             ctx.stopped.get_or_insert(Stop::Probe(reason));
         }
     }
@@ -244,7 +251,7 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
             mark_ignore_stats(state);
             true
         }
-        Ok(reply) => {
+        Ok((reply, _)) => {
             ffi::lua_settop(state, 0);
             push_reply(state, &reply, ctx.client.resp == 3);
             reply.is_error()

@@ -195,7 +195,7 @@ impl Debugger {
                 line_at(s, depth.saturating_sub(1)) || Self::is_terminal(s)
             }),
             Move::NextCall => self.find(true, |_, s| {
-                matches!(s.kind, StepKind::Call { .. }) || Self::is_terminal(s)
+                matches!(s.kind, StepKind::Call(_)) || Self::is_terminal(s)
             }),
             Move::Continue => self.find(true, |_, s| {
                 (line(s) && self.breakpoints.contains(&s.line)) || Self::is_terminal(s)
@@ -203,7 +203,7 @@ impl Debugger {
             Move::BackInto => self.find(false, |_, s| line(s)),
             Move::BackOver => self.find(false, |_, s| line_at(s, depth)),
             Move::BackOut => self.find(false, |_, s| line_at(s, depth.saturating_sub(1))),
-            Move::PreviousCall => self.find(false, |_, s| matches!(s.kind, StepKind::Call { .. })),
+            Move::PreviousCall => self.find(false, |_, s| matches!(s.kind, StepKind::Call(_))),
             Move::ReverseContinue => self
                 .find(false, |_, s| line(s) && self.breakpoints.contains(&s.line))
                 .or(Some(0)),
@@ -331,7 +331,7 @@ impl Debugger {
         (0..=self.cursor)
             .rev()
             .map(|i| &self.timeline.steps[i])
-            .find(|s| matches!(s.kind, StepKind::Call { .. }))
+            .find(|s| matches!(s.kind, StepKind::Call(_)))
     }
 
     /// Every key the run changed, as it is at the cursor.

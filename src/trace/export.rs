@@ -241,7 +241,8 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
                 };
                 format!("▸ {code}{locals}")
             }
-            StepKind::Call { argv, reply, .. } => {
+            StepKind::Call(call) => {
+                let (argv, reply) = (&call.argv, &call.reply);
                 let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
                 for change in debugger.changes_at(i) {
                     row += &format!("\n{:>15}{}", "", change_text(&change));
@@ -309,7 +310,8 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
                 "index": i + 1, "line": step.line, "kind": "line", "depth": depth,
                 "locals": locals.as_ref().map(|l| l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
             }),
-            StepKind::Call { argv, reply, write } => {
+            StepKind::Call(call) => {
+                let (argv, reply, write) = (&call.argv, &call.reply, call.write);
                 let changes: Vec<Json> = debugger
                     .changes_at(i)
                     .iter()
@@ -361,7 +363,8 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
     );
     for (i, step) in timeline.steps.iter().enumerate() {
         let (command, reply, change) = match &step.kind {
-            StepKind::Call { argv, reply, .. } => {
+            StepKind::Call(call) => {
+                let (argv, reply) = (&call.argv, &call.reply);
                 let changes: Vec<String> = debugger.changes_at(i).iter().map(change_text).collect();
                 (
                     format!("`{}`", command_text(argv)),

@@ -52,16 +52,21 @@ pub enum StepKind {
         depth: u32,
         locals: Option<Vec<(String, String)>>,
     },
-    /// `redis.call`/`redis.pcall` ran a command.
-    Call {
-        argv: Vec<Vec<u8>>,
-        reply: Reply,
-        write: bool,
-    },
+    /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
+    Call(Box<Call>),
     /// The script died; `message` is what the client receives.
     Error { message: Vec<u8>, interrupted: bool },
     /// The script returned; the client receives `reply`.
     Return { reply: Reply },
+}
+
+/// A command a script ran, with its reply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub argv: Vec<Vec<u8>>,
+    pub reply: Reply,
+    /// A write command (it may still have changed nothing).
+    pub write: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +107,8 @@ pub struct Outcome {
     pub keys_changed: Vec<(usize, Vec<u8>)>,
     /// Set when a cap stopped the recording.
     pub truncated: Option<String>,
+    /// The recorder's estimate of the bytes the trace holds.
+    pub trace_bytes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -258,7 +265,7 @@ impl Probe for Recorder {
         self.check_caps()
     }
 
-    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply) -> Control {
+    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
         let deltas = std::mem::take(&mut self.pending.borrow_mut().deltas);
         self.bytes += 64
             + argv.iter().map(|a| a.len() + 24).sum::<usize>()
@@ -266,11 +273,11 @@ impl Probe for Recorder {
             + deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
         self.steps.push(Step {
             line,
-            kind: StepKind::Call {
-                argv: argv.to_vec(),
+            kind: StepKind::Call(Box::new(Call {
+                argv,
                 reply: reply.clone(),
-                write: false,
-            },
+                write,
+            })),
             deltas,
         });
         self.check_caps()
@@ -329,14 +336,8 @@ pub fn record(
     let mut writes_applied = 0;
     let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
     for step in steps.iter_mut() {
-        if let StepKind::Call { argv, write, .. } = &mut step.kind {
-            *write = engine
-                .command_table()
-                .resolve(argv)
-                .is_some_and(|s| s.is_write());
-            if *write && !step.deltas.is_empty() {
-                writes_applied += 1;
-            }
+        if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
+            writes_applied += 1;
         }
         for (db, delta) in &step.deltas {
             if let Some(key) = delta.key() {
@@ -408,6 +409,7 @@ pub fn record(
             writes_applied,
             keys_changed,
             truncated: recorder.truncated,
+            trace_bytes: recorder.bytes,
         },
     }
 }

@@ -440,3 +440,27 @@ fn the_state_at_step_k_equals_running_the_first_k_calls() {
         }
     }
 }
+
+#[test]
+fn undoing_a_run_restores_the_keyspace_unless_it_changed_since() {
+    let mut env = Env::new();
+    setup_every_type(&mut env);
+    let before = env.snapshot();
+    let timeline = env.eval(EVERY_TYPE);
+    assert_ne!(env.snapshot(), before);
+    timeline.undo_in(&mut env.engine.keyspace).unwrap();
+    assert_eq!(
+        env.snapshot(),
+        before,
+        "undo puts back what the script changed, as Redis never does"
+    );
+
+    let timeline = env.eval("redis.call('SET', 'a', '1')");
+    env.run("SET a 2");
+    let refused = timeline.undo_in(&mut env.engine.keyspace);
+    assert!(
+        refused.is_err(),
+        "a key written after the run makes undo refuse"
+    );
+    assert_eq!(env.run("GET a"), Reply::bulk("2"));
+}

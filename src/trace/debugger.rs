@@ -44,6 +44,21 @@ pub struct KeyChange {
     pub after: Option<Entry>,
 }
 
+/// Everything the panes show at the cursor, borrowed from the debugger.
+pub struct DebugView<'a> {
+    pub step: &'a Step,
+    pub index: usize,
+    pub total: usize,
+    pub line: u32,
+    pub lines_run: BTreeSet<u32>,
+    /// Lines that never ran in the whole run (only after a failure).
+    pub lines_never_reached: BTreeSet<u32>,
+    pub at_failure: bool,
+    pub last_call: Option<&'a Step>,
+    pub locals: Option<&'a [(String, String)]>,
+    pub breakpoints: &'a BTreeSet<u32>,
+}
+
 pub struct Debugger {
     timeline: Timeline,
     /// The changed keys, as they are after `applied` steps.
@@ -296,6 +311,23 @@ impl Debugger {
             .iter()
             .position(|(d, k)| *d == db && k == key)
             .unwrap_or(usize::MAX)
+    }
+
+    /// What the panes show at the cursor.
+    pub fn view(&self) -> DebugView<'_> {
+        let step = self.step();
+        DebugView {
+            step,
+            index: self.cursor,
+            total: self.len(),
+            line: step.line,
+            lines_run: self.lines_run_so_far(),
+            lines_never_reached: self.timeline.lines_never_reached(),
+            at_failure: self.at_failure(),
+            last_call: self.last_call(),
+            locals: self.locals(),
+            breakpoints: &self.breakpoints,
+        }
     }
 
     /// Whether the run ended in an error and the cursor is at or past it.

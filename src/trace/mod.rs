@@ -19,7 +19,7 @@ use crate::engine::value::Value;
 use crate::engine::{Client, Delta, Engine, Observer, Reply};
 use crate::script::{Control, Frame, Probe, Scripting};
 
-pub use debugger::{Debugger, KeyChange, Move};
+pub use debugger::{DebugView, Debugger, KeyChange, Move};
 
 /// How much a trace may hold. Past a cap the script is stopped with an
 /// error that says so (its writes so far stay, as in Redis), and the
@@ -109,6 +109,19 @@ pub struct Outcome {
     pub truncated: Option<String>,
     /// The recorder's estimate of the bytes the trace holds.
     pub trace_bytes: usize,
+    /// A fingerprint of what the changed keys held when the run ended.
+    pub final_state: u64,
+}
+
+/// A fingerprint of the entries of these keys.
+fn fingerprint(keyspace: &crate::engine::keyspace::Keyspace, keys: &[(usize, Vec<u8>)]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for (db, key) in keys {
+        (db, key).hash(&mut hasher);
+        format!("{:?}", keyspace.db(*db).entry(key)).hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +158,21 @@ impl Timeline {
             .filter(|(n, text)| *n > after && !run.contains(n) && is_code(text))
             .map(|(n, _)| n)
             .collect()
+    }
+
+    /// Undoes the whole run in `keyspace` — what Redis never does. Refused
+    /// when the keys the run changed no longer hold what it left in them
+    /// (something ran since), because undoing would then destroy newer data.
+    pub fn undo_in(&self, keyspace: &mut crate::engine::keyspace::Keyspace) -> Result<(), String> {
+        if fingerprint(keyspace, &self.outcome.keys_changed) != self.outcome.final_state {
+            return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
+        }
+        for step in self.steps.iter().rev() {
+            for (db, delta) in step.deltas.iter().rev() {
+                keyspace.apply(*db, delta.clone());
+            }
+        }
+        Ok(())
     }
 
     /// The step where the script died, if it did.
@@ -397,6 +425,7 @@ pub fn record(
                 .collect()
         })
         .unwrap_or_default();
+    let final_state = fingerprint(&engine.keyspace, &keys_changed);
     Timeline {
         name: scripting.run_name(argv),
         command: argv.to_vec(),
@@ -410,6 +439,7 @@ pub fn record(
             keys_changed,
             truncated: recorder.truncated,
             trace_bytes: recorder.bytes,
+            final_state,
         },
     }
 }

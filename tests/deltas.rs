@@ -1,18 +1,17 @@
 //! Every write reports an inverse delta; undoing a run's deltas in reverse
 //! order must restore the keyspace exactly (values, TTLs, encodings, order).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use redstep::engine::keyspace::{Entry, DATABASES};
 use redstep::engine::{Delta, Engine, ManualClock, Observer};
 
 #[derive(Clone, Default)]
-struct Recorder(Rc<RefCell<Vec<(usize, Delta)>>>);
+struct Recorder(Arc<Mutex<Vec<(usize, Delta)>>>);
 
 impl Observer for Recorder {
     fn record(&mut self, db: usize, delta: Delta) {
-        self.0.borrow_mut().push((db, delta));
+        self.0.lock().unwrap().push((db, delta));
     }
 }
 
@@ -118,7 +117,7 @@ fn undoing_recorded_deltas_restores_the_keyspace() {
         }
         engine.keyspace.set_observer(None);
         let after = snapshot(&engine);
-        let deltas = std::mem::take(&mut *recorder.0.borrow_mut());
+        let deltas = std::mem::take(&mut *recorder.0.lock().unwrap());
         let mut redo = Vec::new();
         for (db, delta) in deltas.into_iter().rev() {
             redo.push((db, engine.keyspace.apply(db, delta)));
@@ -154,7 +153,7 @@ fn compact_deltas_do_not_copy_whole_collections() {
         .set_observer(Some(Box::new(recorder.clone())));
     engine.execute(client, &[b"LPUSH".to_vec(), b"l".to_vec(), b"x".to_vec()]);
     engine.execute(client, &[b"RPOP".to_vec(), b"l".to_vec()]);
-    let deltas = recorder.0.borrow();
+    let deltas = recorder.0.lock().unwrap();
     assert_eq!(
         *deltas,
         vec![
@@ -195,7 +194,10 @@ fn undo_restores_hash_field_order() {
         .set_observer(Some(Box::new(recorder.clone())));
     engine.execute(client, &cmd("HDEL h a"));
     engine.keyspace.set_observer(None);
-    for (db, delta) in recorder.0.take().into_iter().rev() {
+    for (db, delta) in std::mem::take(&mut *recorder.0.lock().unwrap())
+        .into_iter()
+        .rev()
+    {
         engine.keyspace.undo(db, delta);
     }
     assert_eq!(snapshot(&engine), before);

@@ -106,7 +106,8 @@ impl Delta {
 }
 
 /// Receives every change made to the keyspace, as an inverse delta.
-pub trait Observer {
+/// (`Send` so a keyspace, and a debugger's view of one, can cross threads.)
+pub trait Observer: Send {
     fn record(&mut self, db: usize, delta: Delta);
 }
 

@@ -350,6 +350,23 @@ impl Engine {
         reply
     }
 
+    /// Runs `f` with a client taken out of the client table (a traced run
+    /// needs the client and the engine at once).
+    pub fn with_client<R>(
+        &mut self,
+        id: ClientId,
+        f: impl FnOnce(&mut Engine, &mut Client) -> R,
+    ) -> R {
+        let mut client = self
+            .clients
+            .remove(&id)
+            .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+        let result = f(self, &mut client);
+        self.clients.insert(id, client);
+        self.after_command(&mut NoExtension);
+        result
+    }
+
     /// Runs a command as part of a script (or another command) for a client
     /// the caller holds. Never blocks.
     pub fn call(&mut self, client: &mut Client, argv: &[Bytes], ext: &mut dyn Extension) -> Reply {

@@ -9,15 +9,119 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryR
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::engine::{ClientId, ClientIds, Engine, Reply};
-use crate::script::{BusyPoller, ScriptConfig, Scripting};
+use crate::engine::keyspace::DATABASES;
+use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
+use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
+use crate::trace::{self, Debugger, Limits, Timeline};
 
 /// What the engine thread sends to a connection.
-#[derive(Debug, PartialEq)]
 pub enum Outgoing {
     Reply(Reply),
     /// Close the connection after what was sent before (QUIT, protocol error).
     Close,
+    /// The answer to a [`Request`] (interactive front ends only).
+    Response(Box<Response>),
+}
+
+/// What an interactive front end (the TUI) asks the engine thread, besides
+/// plain commands.
+pub enum Request {
+    /// Run EVAL/EVALSHA/FCALL with the trace recorder.
+    Trace { argv: Vec<Vec<u8>>, limits: Limits },
+    /// A page of keys with their type, TTL and a short rendering.
+    Keys {
+        db: usize,
+        pattern: Option<Vec<u8>>,
+        offset: usize,
+        count: usize,
+    },
+    /// Undo a traced run (what Redis never does).
+    Undo(Box<Timeline>),
+}
+
+pub enum Response {
+    /// The run and a debugger on it, its cursor on the first step.
+    Traced(Box<Debugger>),
+    Keys(KeyPage),
+    Undone(Result<(), String>),
+}
+
+/// One key as the keyspace pane lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRow {
+    pub key: Vec<u8>,
+    pub kind: &'static str,
+    /// Milliseconds left, when the key has a TTL.
+    pub ttl_ms: Option<i64>,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeyPage {
+    pub db: usize,
+    /// Keys matching the pattern.
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<KeyRow>,
+}
+
+/// Answers a request for `client` (on the engine thread, or inline in tests).
+pub fn serve_request(
+    engine: &mut Engine,
+    scripting: &mut Scripting,
+    client: ClientId,
+    request: Request,
+) -> Response {
+    match request {
+        Request::Trace { argv, limits } => engine.with_client(client, |engine, c| {
+            let timeline = trace::record(engine, scripting, c, &argv, limits);
+            Response::Traced(Box::new(Debugger::new(timeline, &engine.keyspace)))
+        }),
+        Request::Keys {
+            db,
+            pattern,
+            offset,
+            count,
+        } => Response::Keys(key_page(engine, db, pattern.as_deref(), offset, count)),
+        Request::Undo(timeline) => Response::Undone(timeline.undo_in(&mut engine.keyspace)),
+    }
+}
+
+/// Live keys of `db` matching `pattern`, `count` of them from `offset`.
+pub fn key_page(
+    engine: &Engine,
+    db: usize,
+    pattern: Option<&[u8]>,
+    offset: usize,
+    count: usize,
+) -> KeyPage {
+    let db = db.min(DATABASES - 1);
+    let now = engine.now();
+    let matching = engine
+        .keyspace
+        .db(db)
+        .iter()
+        .filter(|(_, e)| e.expire_at.is_none_or(|t| t > now))
+        .filter(|(k, _)| pattern.is_none_or(|p| p == b"*" || glob::matches(p, k, false)));
+    let mut total = 0;
+    let mut rows = Vec::new();
+    for (i, (key, entry)) in matching.enumerate() {
+        total += 1;
+        if i >= offset && rows.len() < count {
+            rows.push(KeyRow {
+                key: key.clone(),
+                kind: entry.value.kind().name(),
+                ttl_ms: entry.expire_at.map(|t| t - now),
+                summary: trace::export::short_value(entry, 120),
+            });
+        }
+    }
+    KeyPage {
+        db,
+        total,
+        offset,
+        rows,
+    }
 }
 
 enum Message {
@@ -45,6 +149,10 @@ enum Message {
         addr: String,
         laddr: String,
     },
+    Request {
+        client: ClientId,
+        request: Request,
+    },
     Stop,
 }
 
@@ -53,6 +161,7 @@ enum Message {
 pub struct Host {
     tx: SyncSender<Message>,
     thread: Option<JoinHandle<()>>,
+    interrupt: Interrupt,
 }
 
 /// Queue depth between readers and the engine thread; a full queue makes
@@ -64,19 +173,28 @@ impl Host {
     /// that thread (a Lua state cannot move between threads).
     pub fn start(make: impl FnOnce() -> Engine + Send + 'static, script: ScriptConfig) -> Host {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let interrupt = Interrupt::default();
+        let engine_interrupt = interrupt.clone();
         let thread = std::thread::Builder::new()
             .name("engine".into())
             .stack_size(64 * 1024 * 1024)
             .spawn(move || {
                 let mut engine = make();
-                let scripting = Scripting::new(&mut engine, script);
+                let mut scripting = Scripting::new(&mut engine, script);
+                scripting.interrupt = engine_interrupt;
                 EngineLoop::new(engine, scripting, rx).run()
             })
             .expect("spawn engine thread");
         Host {
             tx,
             thread: Some(thread),
+            interrupt,
         }
+    }
+
+    /// Stops the running script from any thread (Esc in the TUI).
+    pub fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
     }
 
     pub fn connect(&self, addr: String, laddr: String) -> Connection {
@@ -141,8 +259,27 @@ impl Connection {
         loop {
             match self.recv() {
                 Some(Outgoing::Reply(r)) => return r,
-                Some(Outgoing::Close) => continue,
+                Some(_) => continue,
                 None => return Reply::error("ERR engine stopped"),
+            }
+        }
+    }
+
+    /// Sends a request; its answer arrives as `Outgoing::Response`.
+    pub fn request(&self, request: Request) {
+        let _ = self.sender.tx.send(Message::Request {
+            client: self.sender.id,
+            request,
+        });
+    }
+
+    /// Sends a request and waits for its answer.
+    pub fn ask(&self, request: Request) -> Option<Response> {
+        self.request(request);
+        loop {
+            match self.recv()? {
+                Outgoing::Response(r) => return Some(*r),
+                _ => continue,
             }
         }
     }
@@ -435,6 +572,13 @@ impl EngineLoop {
                     Outgoing::Reply(Reply::error(format!("ERR {error}"))),
                 );
                 self.send(client, Outgoing::Close);
+            }
+            Message::Request { client, request } => {
+                self.shared.borrow_mut().running_for = Some(client);
+                let response =
+                    serve_request(&mut self.engine, &mut self.scripting, client, request);
+                self.shared.borrow_mut().running_for = None;
+                self.send(client, Outgoing::Response(Box::new(response)));
             }
             Message::Disconnect { client } => {
                 self.engine.disconnect(client);

@@ -127,6 +127,7 @@ fn write_loop(stream: TcpStream, outgoing: Receiver<Outgoing>) {
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
                 }
+                Outgoing::Response(_) => {}
             }
             next = outgoing.try_recv().ok();
         }

@@ -57,42 +57,68 @@ pub fn lua_view(reply: &Reply) -> String {
     }
 }
 
-/// A key's value in one line: `"43"`, `[a, b]`, `{f: v}`...
+/// A key's value in one line, cut to about `max` characters (large
+/// collections are not walked past what fits).
+pub fn short_value(entry: &Entry, max: usize) -> String {
+    value_text(&entry.value, max)
+}
+
+/// A value in one line: `"43"`, `["a", "b"]`, `{"f": "v"}`..., at most about `max` characters.
+pub fn value_text(value: &Value, max: usize) -> String {
+    let q = |b: &[u8]| quote(b);
+    let join = |open: &str, close: &str, items: &mut dyn Iterator<Item = String>, len: usize| {
+        let mut out = String::from(open);
+        let mut shown = 0;
+        for item in items {
+            if out.len() + item.len() > max && shown > 0 {
+                out += &format!(", … {} more", len - shown);
+                break;
+            }
+            if shown > 0 {
+                out += ", ";
+            }
+            out += &item;
+            shown += 1;
+        }
+        out + close
+    };
+    let text = match value {
+        Value::String(s) => q(s),
+        Value::List(l) => join("[", "]", &mut l.iter().map(|e| q(e)), l.len()),
+        Value::Hash(h) => join(
+            "{",
+            "}",
+            &mut h.map.iter().map(|(f, v)| format!("{}: {}", q(f), q(v))),
+            h.map.len(),
+        ),
+        Value::Set(s) => join(
+            "{",
+            "}",
+            &mut s.ordered().into_iter().map(|m| q(m)),
+            s.members.len(),
+        ),
+        Value::ZSet(z) => join(
+            "[",
+            "]",
+            &mut z
+                .iter()
+                .map(|(m, s)| format!("{} {}", q(m), crate::engine::numbers::format_double(s))),
+            z.len(),
+        ),
+    };
+    if text.chars().count() > max {
+        text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    } else {
+        text
+    }
+}
+
+/// A key's value in one line: `"43"`, `["a", "b"]`, `{"f": "v"}`...
 pub fn entry_text(entry: Option<&Entry>) -> String {
     let Some(entry) = entry else {
         return "(absent)".into();
     };
-    let q = |b: &[u8]| quote(b);
-    let value = match &entry.value {
-        Value::String(s) => q(s),
-        Value::List(l) => format!(
-            "[{}]",
-            l.iter().map(|e| q(e)).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Hash(h) => format!(
-            "{{{}}}",
-            h.map
-                .iter()
-                .map(|(f, v)| format!("{}: {}", q(f), q(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::Set(s) => format!(
-            "{{{}}}",
-            s.ordered()
-                .iter()
-                .map(|m| q(m))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Value::ZSet(z) => format!(
-            "[{}]",
-            z.iter()
-                .map(|(m, s)| format!("{} {}", q(m), crate::engine::numbers::format_double(s)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let value = value_text(&entry.value, usize::MAX / 2);
     match entry.expire_at {
         Some(t) => format!("{value} (expires at {t} ms)"),
         None => value,

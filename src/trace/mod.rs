@@ -10,9 +10,8 @@
 mod debugger;
 pub mod export;
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::keyspace::Entry;
 use crate::engine::value::Value;
@@ -235,16 +234,16 @@ struct Pending {
     deltas: Vec<(usize, Delta)>,
 }
 
-struct DeltaSink(Rc<RefCell<Pending>>);
+struct DeltaSink(Arc<Mutex<Pending>>);
 
 impl Observer for DeltaSink {
     fn record(&mut self, db: usize, delta: Delta) {
-        self.0.borrow_mut().deltas.push((db, delta));
+        self.0.lock().expect("trace lock").deltas.push((db, delta));
     }
 }
 
 struct Recorder {
-    pending: Rc<RefCell<Pending>>,
+    pending: Arc<Mutex<Pending>>,
     steps: Vec<Step>,
     limits: Limits,
     bytes: usize,
@@ -294,7 +293,7 @@ impl Probe for Recorder {
     }
 
     fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
-        let deltas = std::mem::take(&mut self.pending.borrow_mut().deltas);
+        let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
         self.bytes += 64
             + argv.iter().map(|a| a.len() + 24).sum::<usize>()
             + reply_size(reply)
@@ -335,12 +334,12 @@ pub fn record(
     argv: &[Vec<u8>],
     limits: Limits,
 ) -> Timeline {
-    let pending = Rc::new(RefCell::new(Pending::default()));
+    let pending = Arc::new(Mutex::new(Pending::default()));
     let previous = engine
         .keyspace
-        .set_observer(Some(Box::new(DeltaSink(Rc::clone(&pending)))));
+        .set_observer(Some(Box::new(DeltaSink(Arc::clone(&pending)))));
     let mut recorder = Recorder {
-        pending: Rc::clone(&pending),
+        pending: Arc::clone(&pending),
         steps: Vec::new(),
         limits,
         bytes: 0,
@@ -349,7 +348,7 @@ pub fn record(
     };
     let reply = scripting.call_with_probe(engine, client, argv, &mut recorder);
     engine.keyspace.set_observer(previous);
-    let leftover = std::mem::take(&mut pending.borrow_mut().deltas);
+    let leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
     let mut steps = recorder.steps;
     if !leftover.is_empty() {
         match steps.last_mut() {

@@ -12,9 +12,15 @@ use clap::{Parser, Subcommand};
     version,
     about = "A terminal playground that shows how Redis Lua scripts really behave"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A Lua file to open in the TUI (created on save if missing).
+    pub file: Option<PathBuf>,
+    /// Open the TUI on this lesson (default: the post's scripts).
+    #[arg(long, conflicts_with = "file")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,7 +53,8 @@ pub enum Command {
         /// Print the whole run step by step: text (default), json or md.
         #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md"])]
         trace: Option<String>,
-        /// Stop the script when its trace passes this many steps.
+        /// Record at most this many steps (the script runs on; what it
+        /// changes after that shows at its end).
         #[arg(long, default_value_t = 5_000_000)]
         trace_steps: usize,
         /// Stop the script when its trace passes this many megabytes.

@@ -24,3 +24,4 @@ pub mod run;
 pub mod script;
 pub mod server;
 pub mod trace;
+pub mod tui;

@@ -16,9 +16,15 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => {
-            eprintln!("redstep: the TUI is not built yet; try `redstep exec SET a 42` or `redstep serve`.");
-            eprintln!("Run `redstep --help` for the commands that work today.");
-            Ok(())
+            let opening = match (&cli.file, &cli.lesson) {
+                (Some(path), _) => redstep::tui::opening::file(path)?,
+                (None, Some(id)) => redstep::tui::opening::lesson(id)?,
+                (None, None) => redstep::tui::opening::post(),
+            };
+            if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                anyhow::bail!("the TUI needs a terminal; for scripts use `redstep run`, `redstep exec` or `redstep serve`");
+            }
+            redstep::tui::run(opening)
         }
         Some(Command::Exec { raw, file, args }) => {
             let input: Option<Box<dyn BufRead>> = match (&file, args.is_empty()) {

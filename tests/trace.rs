@@ -334,14 +334,74 @@ fn evalsha_and_fcall_are_traced_with_their_sources() {
 }
 
 #[test]
-fn a_full_trace_stops_the_script_and_says_so() {
+fn past_the_step_cap_the_script_runs_on_and_recorded_steps_stay_right() {
+    let mut env = Env::new();
+    let argv: Vec<Vec<u8>> = [
+        "EVAL",
+        "for i = 1, 10000 do redis.call('INCR', 'c') end return 'done'",
+        "0",
+    ]
+    .iter()
+    .map(|a| a.as_bytes().to_vec())
+    .collect();
+    let limits = Limits {
+        max_steps: 1000,
+        ..Limits::default()
+    };
+    let timeline = trace::record(
+        &mut env.engine,
+        &mut env.scripting,
+        &mut env.client,
+        &argv,
+        limits,
+    );
+    assert_eq!(
+        timeline.outcome.status,
+        Status::Ok,
+        "the step cap does not stop the script"
+    );
+    assert_eq!(timeline.outcome.reply, Reply::bulk("done"));
+    assert!(timeline
+        .outcome
+        .truncated
+        .as_deref()
+        .unwrap()
+        .contains("1000 steps"));
+    assert_eq!(
+        timeline.steps.len(),
+        1001,
+        "1000 recorded steps and the return"
+    );
+    assert_eq!(timeline.outcome.writes_applied, 10000);
+    assert_eq!(env.run("GET c"), Reply::bulk("10000"));
+    let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
+    // Two line steps start the loop, then line and call alternate: call n is step 2n.
+    debugger.goto(500);
+    let c = |d: &Debugger| {
+        d.changed_keys()
+            .into_iter()
+            .next()
+            .and_then(|(_, _, e)| e)
+            .map(|e| trace::export::short_value(&e, 20))
+    };
+    assert_eq!(c(&debugger).as_deref(), Some("\"250\""));
+    debugger.goto(debugger.len() - 1);
+    assert_eq!(
+        c(&debugger).as_deref(),
+        Some("\"10000\""),
+        "the run's end shows what it changed unrecorded"
+    );
+}
+
+#[test]
+fn past_the_byte_cap_the_script_is_stopped_and_says_so() {
     let mut env = Env::new();
     let argv: Vec<Vec<u8>> = ["EVAL", "for i = 1, 1e6 do redis.call('INCR', 'c') end", "0"]
         .iter()
         .map(|a| a.as_bytes().to_vec())
         .collect();
     let limits = Limits {
-        max_steps: 1000,
+        max_bytes: 100_000,
         ..Limits::default()
     };
     let timeline = trace::record(
@@ -357,18 +417,18 @@ fn a_full_trace_stops_the_script_and_says_so() {
         .truncated
         .as_deref()
         .unwrap()
-        .contains("1000 steps"));
+        .contains("100000 bytes"));
     let Reply::Error(e) = &timeline.outcome.reply else {
         panic!()
     };
     assert!(String::from_utf8_lossy(e)
-        .starts_with("ERR Script stopped by redstep: the trace reached its cap of 1000 steps"));
+        .starts_with("ERR Script stopped by redstep: the trace reached its cap of 100000 bytes"));
     let Reply::Bulk(count) = env.run("GET c") else {
         panic!()
     };
     let count: usize = String::from_utf8(count).unwrap().parse().unwrap();
     assert!(
-        count > 300 && count < 1000,
+        count > 100 && count < 2000,
         "writes before the cap stay: {count}"
     );
 }
@@ -463,4 +523,19 @@ fn undoing_a_run_restores_the_keyspace_unless_it_changed_since() {
         "a key written after the run makes undo refuse"
     );
     assert_eq!(env.run("GET a"), Reply::bulk("2"));
+}
+
+#[test]
+fn a_debugger_gives_back_an_undoable_run_whatever_its_cursor() {
+    let mut env = Env::new();
+    setup_every_type(&mut env);
+    let before = env.snapshot();
+    let timeline = env.eval(EVERY_TYPE);
+    let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
+    debugger.goto(debugger.len() / 2);
+    let cursor = debugger.cursor();
+    let undoable = debugger.undoable();
+    assert_eq!(debugger.cursor(), cursor, "the cursor stays put");
+    undoable.undo_in(&mut env.engine.keyspace).unwrap();
+    assert_eq!(env.snapshot(), before);
 }

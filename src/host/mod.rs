@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryR
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::engine::keyspace::DATABASES;
+use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
 use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
 use crate::trace::{self, Debugger, Limits, Timeline};
@@ -35,6 +35,8 @@ pub enum Request {
         offset: usize,
         count: usize,
     },
+    /// One key's whole entry (the keyspace pane's detail view).
+    Key { db: usize, key: Vec<u8> },
     /// Undo a traced run (what Redis never does).
     Undo(Box<Timeline>),
 }
@@ -43,6 +45,7 @@ pub enum Response {
     /// The run and a debugger on it, its cursor on the first step.
     Traced(Box<Debugger>),
     Keys(KeyPage),
+    Key(Vec<u8>, Option<Entry>),
     Undone(Result<(), String>),
 }
 
@@ -83,6 +86,16 @@ pub fn serve_request(
             offset,
             count,
         } => Response::Keys(key_page(engine, db, pattern.as_deref(), offset, count)),
+        Request::Key { db, key } => {
+            let now = engine.now();
+            let entry = engine
+                .keyspace
+                .db(db.min(DATABASES - 1))
+                .entry(&key)
+                .filter(|e| e.expire_at.is_none_or(|t| t > now))
+                .cloned();
+            Response::Key(key, entry)
+        }
         Request::Undo(timeline) => Response::Undone(timeline.undo_in(&mut engine.keyspace)),
     }
 }
@@ -249,6 +262,11 @@ impl Connection {
         self.outgoing.recv().ok()
     }
 
+    /// The next thing the engine sends, if it comes within `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Outgoing> {
+        self.outgoing.recv_timeout(timeout).ok()
+    }
+
     pub fn try_recv(&self) -> Option<Outgoing> {
         self.outgoing.try_recv().ok()
     }
@@ -267,10 +285,7 @@ impl Connection {
 
     /// Sends a request; its answer arrives as `Outgoing::Response`.
     pub fn request(&self, request: Request) {
-        let _ = self.sender.tx.send(Message::Request {
-            client: self.sender.id,
-            request,
-        });
+        self.sender.request(request);
     }
 
     /// Sends a request and waits for its answer.
@@ -301,6 +316,14 @@ impl ClientSender {
         let _ = self.tx.send(Message::Command {
             client: self.id,
             argv,
+        });
+    }
+
+    /// Sends a request; its answer arrives as `Outgoing::Response`.
+    pub fn request(&self, request: Request) {
+        let _ = self.tx.send(Message::Request {
+            client: self.id,
+            request,
         });
     }
 

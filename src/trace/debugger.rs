@@ -235,6 +235,19 @@ impl Debugger {
         }
     }
 
+    /// The run with its deltas again, for [`Timeline::undo_in`] (the
+    /// debugger keeps them in its own form). The cursor stays where it is.
+    pub fn undoable(&mut self) -> Timeline {
+        let cursor = self.cursor;
+        self.goto(self.len().saturating_sub(1));
+        let mut timeline = self.timeline.clone();
+        for (step, backwards) in timeline.steps.iter_mut().zip(&self.moves) {
+            step.deltas = backwards.iter().rev().cloned().collect();
+        }
+        self.goto(cursor);
+        timeline
+    }
+
     pub fn toggle_breakpoint(&mut self, line: u32) {
         if !self.breakpoints.remove(&line) {
             self.breakpoints.insert(line);
@@ -301,6 +314,19 @@ impl Debugger {
                 }
             })
             .collect()
+    }
+
+    /// The keys step `index` changed (without moving the cursor).
+    pub fn keys_changed_by(&self, index: usize) -> Vec<(usize, &[u8])> {
+        let mut keys: Vec<(usize, &[u8])> = Vec::new();
+        for (db, delta) in self.moves.get(index).into_iter().flatten() {
+            if let Some(key) = delta.key() {
+                if !keys.contains(&(*db, key)) {
+                    keys.push((*db, key));
+                }
+            }
+        }
+        keys
     }
 
     /// Order of first appearance of a key in the run (for stable listings).

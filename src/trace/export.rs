@@ -13,7 +13,8 @@ use crate::protocol::cli::{format_tty, quote};
 use super::{Debugger, KeyChange, Status, StepKind, Timeline};
 
 /// An argument as redis-cli would echo it: bare when it is plain, quoted otherwise.
-fn word(arg: &[u8]) -> String {
+/// An argument as redis-cli would echo it: bare when plain, quoted otherwise.
+pub fn word(arg: &[u8]) -> String {
     let plain = !arg.is_empty()
         && arg
             .iter()
@@ -68,8 +69,7 @@ pub fn value_text(value: &Value, max: usize) -> String {
     let q = |b: &[u8]| quote(b);
     let join = |open: &str, close: &str, items: &mut dyn Iterator<Item = String>, len: usize| {
         let mut out = String::from(open);
-        let mut shown = 0;
-        for item in items {
+        for (shown, item) in items.enumerate() {
             if out.len() + item.len() > max && shown > 0 {
                 out += &format!(", … {} more", len - shown);
                 break;
@@ -78,7 +78,6 @@ pub fn value_text(value: &Value, max: usize) -> String {
                 out += ", ";
             }
             out += &item;
-            shown += 1;
         }
         out + close
     };
@@ -200,8 +199,8 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     lines
 }
 
-/// Each key's value before the run and after it.
-fn net_changes(debugger: &mut Debugger) -> Vec<KeyChange> {
+/// Each key's value before the run and after it (the cursor ends on the last step).
+pub fn net_changes(debugger: &mut Debugger) -> Vec<KeyChange> {
     let keys = debugger.timeline().outcome.keys_changed.clone();
     let at_start: Vec<Option<Entry>> = {
         debugger.goto(0);

@@ -248,31 +248,46 @@ struct Recorder {
     limits: Limits,
     bytes: usize,
     line_steps: usize,
+    /// Set when a cap was reached (recording stopped, or the script was).
     truncated: Option<String>,
+    /// Past the step cap: steps are no longer recorded, but the changes
+    /// still are (here), so every recorded step's keyspace stays right.
+    elided: Option<Vec<(usize, Delta)>>,
+    elided_writes: usize,
+    /// The byte cap stopped the script.
+    stopped: bool,
 }
 
 impl Recorder {
     fn check_caps(&mut self) -> Control {
-        let reason = if self.steps.len() >= self.limits.max_steps {
-            format!(
-                "the trace reached its cap of {} steps",
+        if self.bytes >= self.limits.max_bytes {
+            let cap = self.limits.max_bytes;
+            let size = if cap >= 1024 * 1024 {
+                format!("{} MB", cap / (1024 * 1024))
+            } else {
+                format!("{cap} bytes")
+            };
+            let reason = format!("the trace reached its cap of {size}");
+            self.truncated.get_or_insert(reason.clone());
+            self.stopped = true;
+            return Control::Stop(reason);
+        }
+        if self.elided.is_none() && self.steps.len() >= self.limits.max_steps {
+            self.truncated.get_or_insert(format!(
+                "recording stopped at its cap of {} steps; the script ran on, and what it changed after that shows at its end",
                 self.limits.max_steps
-            )
-        } else if self.bytes >= self.limits.max_bytes {
-            format!(
-                "the trace reached its cap of {} MB",
-                self.limits.max_bytes / (1024 * 1024)
-            )
-        } else {
-            return Control::Continue;
-        };
-        self.truncated.get_or_insert(reason.clone());
-        Control::Stop(reason)
+            ));
+            self.elided = Some(Vec::new());
+        }
+        Control::Continue
     }
 }
 
 impl Probe for Recorder {
     fn line(&mut self, frame: &Frame) -> Control {
+        if self.elided.is_some() {
+            return Control::Continue;
+        }
         let locals = (self.line_steps < self.limits.locals_steps)
             .then(|| frame.locals(self.limits.value_len));
         self.line_steps += 1;
@@ -294,10 +309,17 @@ impl Probe for Recorder {
 
     fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
         let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
-        self.bytes += 64
-            + argv.iter().map(|a| a.len() + 24).sum::<usize>()
-            + reply_size(reply)
-            + deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
+        let delta_bytes = deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
+        if let Some(elided) = &mut self.elided {
+            if write && !deltas.is_empty() {
+                self.elided_writes += 1;
+            }
+            self.bytes += delta_bytes;
+            elided.extend(deltas);
+            return self.check_caps();
+        }
+        self.bytes +=
+            64 + argv.iter().map(|a| a.len() + 24).sum::<usize>() + reply_size(reply) + delta_bytes;
         self.steps.push(Step {
             line,
             kind: StepKind::Call(Box::new(Call {
@@ -345,11 +367,19 @@ pub fn record(
         bytes: 0,
         line_steps: 0,
         truncated: None,
+        elided: None,
+        elided_writes: 0,
+        stopped: false,
     };
     let reply = scripting.call_with_probe(engine, client, argv, &mut recorder);
     engine.keyspace.set_observer(previous);
-    let leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
+    let mut leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
     let mut steps = recorder.steps;
+    // Changes made after recording stopped belong to the run's last step.
+    let at_end = recorder.elided.take().map(|mut elided| {
+        elided.append(&mut leftover);
+        elided
+    });
     if !leftover.is_empty() {
         match steps.last_mut() {
             Some(step) => step.deltas.extend(leftover),
@@ -358,20 +388,6 @@ pub fn record(
                 kind: StepKind::Return { reply: Reply::Nil },
                 deltas: leftover,
             }),
-        }
-    }
-    let mut writes_applied = 0;
-    let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
-    for step in steps.iter_mut() {
-        if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
-            writes_applied += 1;
-        }
-        for (db, delta) in &step.deltas {
-            if let Some(key) = delta.key() {
-                if !keys_changed.iter().any(|(d, k)| d == db && k == key) {
-                    keys_changed.push((*db, key.to_vec()));
-                }
-            }
         }
     }
     let last_line = steps
@@ -383,7 +399,7 @@ pub fn record(
     let (status, error_line) = match &reply {
         Reply::Error(e) => {
             let text = String::from_utf8_lossy(e).into_owned();
-            let interrupted = recorder.truncated.is_some()
+            let interrupted = recorder.stopped
                 || text.contains("Script killed by user with SCRIPT KILL")
                 || text.contains("Script stopped by");
             let line = error_line(&text).unwrap_or(last_line);
@@ -415,6 +431,23 @@ pub fn record(
             (Status::Ok, None)
         }
     };
+    if let Some(at_end) = at_end {
+        steps.last_mut().expect("a terminal step").deltas = at_end;
+    }
+    let mut writes_applied = recorder.elided_writes;
+    let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
+    for step in steps.iter_mut() {
+        if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
+            writes_applied += 1;
+        }
+        for (db, delta) in &step.deltas {
+            if let Some(key) = delta.key() {
+                if !keys_changed.iter().any(|(d, k)| d == db && k == key) {
+                    keys_changed.push((*db, key.to_vec()));
+                }
+            }
+        }
+    }
     let source = scripting
         .source_of(argv)
         .map(|s| {

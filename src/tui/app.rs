@@ -1,0 +1,1257 @@
+//! The TUI's model: everything the screen shows, changed only by
+//! [`App::update`] from a [`Msg`] (a key, a mouse click, the engine's
+//! answer). What the model wants done outside — send a command, stop the
+//! script, write a file — comes back as [`Effect`]s, so tests drive the
+//! whole TUI without a terminal or an engine thread.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+use ratatui_textarea::{CursorMove, TextArea};
+
+use crate::engine::keyspace::Entry;
+use crate::engine::table::Table;
+use crate::engine::Reply;
+use crate::host::{KeyPage, Outgoing, Request, Response};
+use crate::protocol::cli::{format_tty, split_args};
+use crate::trace::{export, Debugger, KeyChange, Limits, Move, StepKind};
+
+use super::keymap::{self, Command, Context};
+use super::layout::{self, Areas};
+use super::opening::{BufferSpec, Opening};
+use super::theme::Theme;
+use super::workspace::Saved;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Editor,
+    Keyspace,
+    Debugger,
+    Cli,
+}
+
+impl Focus {
+    const ORDER: [Focus; 4] = [Focus::Editor, Focus::Keyspace, Focus::Debugger, Focus::Cli];
+
+    pub fn context(self) -> Context {
+        match self {
+            Focus::Editor => Context::Editor,
+            Focus::Keyspace => Context::Keyspace,
+            Focus::Debugger => Context::Debugger,
+            Focus::Cli => Context::Cli,
+        }
+    }
+
+    fn next(self, by: isize) -> Focus {
+        let i = Focus::ORDER.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        Focus::ORDER[(i + by).rem_euclid(4) as usize]
+    }
+}
+
+/// Something for the model to react to.
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Engine(Outgoing),
+    /// Time passed (only asked for while something is pending).
+    Tick,
+}
+
+/// Something the model wants done outside it.
+#[derive(Debug)]
+pub enum Effect {
+    Send(Vec<Vec<u8>>),
+    Request(RequestKind),
+    /// Stop the running script.
+    Interrupt,
+    /// Write a file (atomically).
+    Write(PathBuf, String),
+    /// Save the buffers to the workspace.
+    SaveWorkspace,
+    Quit,
+}
+
+/// A [`Request`] with what is needed to build it (requests carry boxed
+/// engine types; this keeps effects easy to inspect in tests).
+#[derive(Debug)]
+pub enum RequestKind {
+    Trace(Vec<Vec<u8>>),
+    Keys {
+        pattern: Vec<u8>,
+        offset: usize,
+        count: usize,
+    },
+    Key(Vec<u8>),
+    Undo,
+}
+
+pub struct Buffer {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub area: TextArea<'static>,
+    pub args: String,
+    pub breakpoints: BTreeSet<u32>,
+    /// First visible line and column.
+    pub top: usize,
+    pub left: usize,
+    /// Changed since it was last written to its file.
+    pub modified: bool,
+}
+
+impl Buffer {
+    fn new(spec: BufferSpec, breakpoints: Vec<u32>) -> Buffer {
+        let lines: Vec<String> = spec.text.lines().map(str::to_string).collect();
+        let mut area = TextArea::new(if lines.is_empty() {
+            vec![String::new()]
+        } else {
+            lines
+        });
+        area.set_max_histories(1000);
+        Buffer {
+            name: spec.name,
+            path: spec.path,
+            area,
+            args: spec.args,
+            breakpoints: breakpoints.into_iter().collect(),
+            top: 0,
+            left: 0,
+            modified: false,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// What a run sends and a save writes: the text with a final newline,
+    /// as editors save files (so the SHA1 is the one `redis-cli --eval
+    /// FILE` gives for the saved file).
+    pub fn file_text(&self) -> String {
+        self.text() + "\n"
+    }
+
+    fn spec(&self) -> BufferSpec {
+        BufferSpec {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            text: self.text(),
+            args: self.args.clone(),
+        }
+    }
+}
+
+/// A traced run being looked at.
+pub struct Session {
+    pub debugger: Box<Debugger>,
+    /// The buffer it ran (its gutter shows the run).
+    pub buffer: usize,
+    /// Steps that are calls, errors or returns (the timeline's rows).
+    pub rows: Vec<usize>,
+    /// Keys the step at the cursor changed, before and after.
+    pub changes: Vec<KeyChange>,
+    /// The first step changing each key.
+    pub first_change: HashMap<(usize, Vec<u8>), usize>,
+    /// The outcome in plain words.
+    pub summary: Vec<String>,
+    /// The buffer was edited since the run.
+    pub edited: bool,
+}
+
+impl Session {
+    fn new(mut debugger: Box<Debugger>, buffer: usize) -> Session {
+        let net = export::net_changes(&mut debugger);
+        let summary = export::summary(debugger.timeline(), &net);
+        let mut rows = Vec::new();
+        let mut first_change = HashMap::new();
+        for (i, step) in debugger.timeline().steps.iter().enumerate() {
+            if !matches!(step.kind, StepKind::Line { .. }) {
+                rows.push(i);
+            }
+            for (db, key) in debugger.keys_changed_by(i) {
+                first_change.entry((db, key.to_vec())).or_insert(i);
+            }
+        }
+        debugger.goto(0);
+        let mut session = Session {
+            debugger,
+            buffer,
+            rows,
+            changes: Vec::new(),
+            first_change,
+            summary,
+            edited: false,
+        };
+        session.moved();
+        session
+    }
+
+    fn moved(&mut self) {
+        let cursor = self.debugger.cursor();
+        self.changes = self.debugger.changes_at(cursor);
+    }
+
+    fn apply(&mut self, movement: Move) -> bool {
+        let moved = self.debugger.apply(movement);
+        if moved {
+            self.moved();
+        }
+        moved
+    }
+
+    fn goto(&mut self, index: usize) {
+        self.debugger.goto(index);
+        self.moved();
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.debugger.cursor() + 1 >= self.debugger.len()
+    }
+}
+
+/// A question in the status line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PromptKind {
+    Args,
+    Filter,
+    Open,
+    SaveAs,
+}
+
+#[derive(Clone, Debug)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+impl PromptKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            PromptKind::Args => "KEYS , ARGV: ",
+            PromptKind::Filter => "filter keys (glob): ",
+            PromptKind::Open => "open file: ",
+            PromptKind::SaveAs => "save as: ",
+        }
+    }
+}
+
+/// A run on the engine: since when, where to put the cursor when it
+/// returns, and whether the redis-cli pane asked for it (it prints the reply).
+#[derive(Clone, Copy, Debug)]
+pub struct Running {
+    pub since: Instant,
+    pub then: Move,
+    pub from_cli: bool,
+}
+
+/// What a pending reply is for.
+enum Expect {
+    /// A line typed in the redis-cli pane.
+    Cli,
+    /// A setup command: only errors are shown.
+    Setup,
+}
+
+/// One row of the keyspace pane.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyMark {
+    /// Changed by the step at the cursor.
+    Now,
+    /// Changed earlier in the run.
+    Before,
+    /// The run changes it later (shown as it still is).
+    Later,
+    /// Not touched by the run.
+    Untouched,
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyLine {
+    pub db: usize,
+    pub key: Vec<u8>,
+    pub kind: String,
+    pub ttl_ms: Option<i64>,
+    pub value: String,
+    /// The value before this step, for keys changed now.
+    pub before: Option<String>,
+    pub mark: KeyMark,
+    pub gone: bool,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub title: String,
+    pub workspace_id: String,
+    pub buffers: Vec<Buffer>,
+    pub active: usize,
+    pub focus: Focus,
+    pub session: Option<Session>,
+    /// A run is on the engine.
+    pub running: Option<Running>,
+    pub keys: KeyPage,
+    pub key_offset: usize,
+    /// Selected row in the keyspace pane (changed keys first, then live ones).
+    pub key_selected: usize,
+    pub filter: String,
+    pub detail: Option<(String, String)>,
+    pub cli_input: String,
+    pub cli_history: Vec<String>,
+    cli_history_pos: Option<usize>,
+    pub cli_output: Vec<String>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    pub message: Option<(String, bool)>,
+    pub size: Rect,
+    expect: VecDeque<Expect>,
+    /// Unsaved-to-workspace edits, since when.
+    pub dirty_since: Option<Instant>,
+    pub quit: bool,
+    table: Table,
+}
+
+const CLI_SCROLLBACK: usize = 2000;
+/// The TUI records up to this much of a run (past the step cap the script
+/// runs on unrecorded until it ends or Esc stops it).
+pub fn trace_limits() -> Limits {
+    Limits {
+        max_steps: 500_000,
+        max_bytes: 256 * 1024 * 1024,
+        ..Limits::default()
+    }
+}
+
+impl App {
+    pub fn new(opening: Opening, saved: Option<Saved>, theme: Theme, size: Rect) -> App {
+        let (buffers, active) = match saved {
+            Some(saved) => (
+                saved
+                    .buffers
+                    .into_iter()
+                    .map(|(spec, bps)| Buffer::new(spec, bps))
+                    .collect(),
+                saved.active,
+            ),
+            None => (
+                opening
+                    .buffers
+                    .into_iter()
+                    .map(|spec| Buffer::new(spec, Vec::new()))
+                    .collect(),
+                opening.active,
+            ),
+        };
+        App {
+            theme,
+            title: opening.title,
+            workspace_id: opening.id,
+            buffers,
+            active,
+            focus: Focus::Editor,
+            session: None,
+            running: None,
+            keys: KeyPage::default(),
+            key_offset: 0,
+            key_selected: 0,
+            filter: "*".into(),
+            detail: None,
+            cli_input: String::new(),
+            cli_history: Vec::new(),
+            cli_history_pos: None,
+            cli_output: vec![
+                "Commands here run on the same engine as the scripts.".into(),
+                "--eval NAME k1 , a1 runs a tab.".into(),
+            ],
+            prompt: None,
+            help: false,
+            message: Some((opening.intro, false)),
+            size,
+            expect: VecDeque::new(),
+            dirty_since: None,
+            quit: false,
+            table: Table::new(),
+        }
+    }
+
+    /// What to do first: the opening's setup, then a first page of keys.
+    pub fn start(&mut self, setup: &[Vec<Vec<u8>>]) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for argv in setup {
+            self.expect.push_back(Expect::Setup);
+            effects.push(Effect::Send(argv.clone()));
+        }
+        effects.push(self.refresh_keys());
+        effects
+    }
+
+    pub fn buffer(&self) -> &Buffer {
+        &self.buffers[self.active]
+    }
+
+    pub fn saved(&self) -> Saved {
+        Saved {
+            buffers: self
+                .buffers
+                .iter()
+                .map(|b| (b.spec(), b.breakpoints.iter().copied().collect()))
+                .collect(),
+            active: self.active,
+        }
+    }
+
+    pub fn areas(&self) -> Option<Areas> {
+        layout::areas(self.size)
+    }
+
+    /// Whether the loop should wake up by itself (a run to time, edits to save).
+    pub fn wants_tick(&self) -> Option<Duration> {
+        if self.running.is_some() {
+            Some(Duration::from_millis(100))
+        } else if self.dirty_since.is_some() {
+            Some(Duration::from_millis(500))
+        } else {
+            None
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
+            Msg::Key(_) => Vec::new(),
+            Msg::Mouse(mouse) => self.mouse(mouse),
+            Msg::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                vec![self.refresh_keys()]
+            }
+            Msg::Engine(out) => self.engine(out),
+            Msg::Tick => match self.dirty_since {
+                Some(t) if t.elapsed() >= Duration::from_secs(1) => {
+                    self.dirty_since = None;
+                    vec![Effect::SaveWorkspace]
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    // ---- keys ----
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
+        if self.detail.is_some()
+            && matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q'))
+        {
+            self.detail = None;
+            return Vec::new();
+        }
+        if let Some(command) = keymap::lookup(self.focus.context(), &key) {
+            return self.command(command);
+        }
+        match self.focus {
+            Focus::Editor => self.editor_key(key),
+            Focus::Cli => self.cli_key(key),
+            Focus::Keyspace | Focus::Debugger => Vec::new(),
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Effect> {
+        self.message = None;
+        match command {
+            Command::Run => self.debug(Move::Continue),
+            Command::StepOver => self.debug(Move::StepOver),
+            Command::StepInto => self.debug(Move::StepInto),
+            Command::StepOut => self.debug(Move::StepOut),
+            Command::NextCall => self.debug(Move::NextCall),
+            Command::StepBack => self.debug(Move::BackInto),
+            Command::PreviousCall => self.debug(Move::PreviousCall),
+            Command::DebugStart => self.debug(Move::Start),
+            Command::DebugEnd => self.debug(Move::End),
+            Command::GotoFailure => self.debug(Move::Failure),
+            Command::ToggleBreakpoint => {
+                let line = match (&self.session, self.focus) {
+                    (Some(s), Focus::Debugger) if s.buffer == self.active => s.debugger.step().line,
+                    _ => self.buffer().area.cursor().0 as u32 + 1,
+                };
+                let buffer = &mut self.buffers[self.active];
+                if !buffer.breakpoints.remove(&line) {
+                    buffer.breakpoints.insert(line);
+                }
+                self.sync_breakpoints();
+                self.touch();
+                Vec::new()
+            }
+            Command::UndoRun => {
+                if self.running.is_some() {
+                    return Vec::new();
+                }
+                match &self.session {
+                    Some(_) => vec![Effect::Request(RequestKind::Undo)],
+                    None => {
+                        self.warn("no run to undo: F5 runs the script first");
+                        Vec::new()
+                    }
+                }
+            }
+            Command::Stop => {
+                if self.running.is_some() {
+                    self.say("stopping the script…");
+                    vec![Effect::Interrupt]
+                } else {
+                    Vec::new()
+                }
+            }
+            Command::EditArgs => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Args,
+                    input: self.buffer().args.clone(),
+                });
+                Vec::new()
+            }
+            Command::Filter => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Filter,
+                    input: self.filter.clone(),
+                });
+                Vec::new()
+            }
+            Command::Open => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Open,
+                    input: String::new(),
+                });
+                Vec::new()
+            }
+            Command::NextBuffer | Command::PreviousBuffer => {
+                let n = self.buffers.len();
+                self.active = if command == Command::NextBuffer {
+                    (self.active + 1) % n
+                } else {
+                    (self.active + n - 1) % n
+                };
+                self.touch();
+                Vec::new()
+            }
+            Command::FocusNext => {
+                self.focus = self.focus.next(1);
+                Vec::new()
+            }
+            Command::FocusPrevious => {
+                self.focus = self.focus.next(-1);
+                Vec::new()
+            }
+            Command::Save => self.save(),
+            Command::Quit => {
+                self.quit = true;
+                vec![Effect::SaveWorkspace, Effect::Quit]
+            }
+            Command::Help => {
+                self.help = true;
+                Vec::new()
+            }
+            Command::Undo | Command::Redo => {
+                let area = &mut self.buffers[self.active].area;
+                let changed = if command == Command::Undo {
+                    area.undo()
+                } else {
+                    area.redo()
+                };
+                if changed {
+                    self.edited();
+                }
+                Vec::new()
+            }
+            Command::ScrollUp => self.select_key(-1),
+            Command::ScrollDown => self.select_key(1),
+            Command::PageUp => self.select_key(-(self.key_rows() as isize)),
+            Command::PageDown => self.select_key(self.key_rows() as isize),
+            Command::Detail => self.detail_of_selected(),
+        }
+    }
+
+    fn sync_breakpoints(&mut self) {
+        if let Some(session) = &mut self.session {
+            if session.buffer == self.active {
+                session.debugger.breakpoints = self.buffers[self.active].breakpoints.clone();
+            }
+        }
+    }
+
+    /// The buffers changed: save them to the workspace soon.
+    fn touch(&mut self) {
+        self.dirty_since.get_or_insert_with(Instant::now);
+    }
+
+    fn edited(&mut self) {
+        self.buffers[self.active].modified = true;
+        if let Some(session) = &mut self.session {
+            if session.buffer == self.active {
+                session.edited = true;
+            }
+        }
+        self.touch();
+    }
+
+    /// A debugger key: moves the cursor of the current run, or starts a run
+    /// of the active buffer when there is none (or it is over).
+    fn debug(&mut self, movement: Move) -> Vec<Effect> {
+        if self.running.is_some() {
+            return Vec::new();
+        }
+        let fresh = matches!(
+            movement,
+            Move::Continue | Move::StepInto | Move::StepOver | Move::NextCall
+        );
+        let session_usable = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.buffer == self.active && !s.edited && !(fresh && s.at_end()));
+        if !session_usable {
+            if !fresh {
+                self.warn("no run to step back through: F10 or F5 runs the script");
+                return Vec::new();
+            }
+            return self.start_run(self.active, movement);
+        }
+        let session = self.session.as_mut().expect("usable session");
+        if !session.apply(movement) {
+            let why = if session.at_end() {
+                "the run is over: F5 runs it again"
+            } else {
+                "already there"
+            };
+            self.say(why);
+        }
+        Vec::new()
+    }
+
+    fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
+        let (keys, args) = match parse_args(&self.buffers[buffer].args) {
+            Ok(v) => v,
+            Err(e) => {
+                self.warn(e);
+                return Vec::new();
+            }
+        };
+        let mut argv = vec![
+            b"EVAL".to_vec(),
+            self.buffers[buffer].file_text().into_bytes(),
+            keys.len().to_string().into_bytes(),
+        ];
+        argv.extend(keys);
+        argv.extend(args);
+        self.active = buffer;
+        self.session = None;
+        self.detail = None;
+        self.running = Some(Running {
+            since: Instant::now(),
+            then,
+            from_cli: self.focus == Focus::Cli,
+        });
+        self.say(format!(
+            "running {}… Esc stops it",
+            self.buffers[buffer].name
+        ));
+        vec![
+            Effect::Request(RequestKind::Trace(argv)),
+            Effect::SaveWorkspace,
+        ]
+    }
+
+    fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Keys the text area would take for its own shortcuts but that a
+        // beginner expects elsewhere are already bound in the key map.
+        let area = &mut self.buffers[self.active].area;
+        let before = area.lines().len();
+        let changed = area.input(key);
+        if changed {
+            let after = self.buffers[self.active].area.lines().len();
+            if before != after {
+                self.shift_breakpoints(before, after);
+            }
+            self.edited();
+        }
+        Vec::new()
+    }
+
+    /// Lines inserted or deleted above a breakpoint move it with its line.
+    fn shift_breakpoints(&mut self, before: usize, after: usize) {
+        let buffer = &mut self.buffers[self.active];
+        let row = buffer.area.cursor().0 as u32 + 1;
+        let delta = after as i64 - before as i64;
+        buffer.breakpoints = buffer
+            .breakpoints
+            .iter()
+            .filter_map(|&l| {
+                if l < row || (delta > 0 && l == row && buffer.area.cursor().1 > 0) {
+                    Some(l)
+                } else {
+                    let moved = l as i64 + delta;
+                    (moved >= 1 && moved <= after as i64).then_some(moved as u32)
+                }
+            })
+            .collect();
+        self.sync_breakpoints();
+    }
+
+    fn cli_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Enter => return self.cli_submit(),
+            KeyCode::Backspace => {
+                self.cli_input.pop();
+            }
+            KeyCode::Char('u') if ctrl => self.cli_input.clear(),
+            KeyCode::Char('l') if ctrl => self.cli_output.clear(),
+            KeyCode::Char(c) if !ctrl => self.cli_input.push(c),
+            KeyCode::Up | KeyCode::Down => {
+                if self.cli_history.is_empty() {
+                    return Vec::new();
+                }
+                let last = self.cli_history.len() - 1;
+                let pos = match (self.cli_history_pos, key.code) {
+                    (None, KeyCode::Up) => Some(last),
+                    (None, _) => None,
+                    (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
+                    (Some(p), _) if p < last => Some(p + 1),
+                    (Some(_), _) => None,
+                };
+                self.cli_history_pos = pos;
+                self.cli_input = pos.map(|p| self.cli_history[p].clone()).unwrap_or_default();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn cli_print(&mut self, text: &str) {
+        self.cli_output.extend(text.lines().map(str::to_string));
+        if self.cli_output.len() > CLI_SCROLLBACK {
+            let extra = self.cli_output.len() - CLI_SCROLLBACK;
+            self.cli_output.drain(..extra);
+        }
+    }
+
+    fn cli_submit(&mut self) -> Vec<Effect> {
+        let line = std::mem::take(&mut self.cli_input);
+        self.cli_history_pos = None;
+        if line.trim().is_empty() {
+            return Vec::new();
+        }
+        if self.cli_history.last() != Some(&line) {
+            self.cli_history.push(line.clone());
+        }
+        self.cli_print(&format!("redstep> {line}"));
+        let argv = match split_args(line.as_bytes()) {
+            Ok(argv) => argv,
+            Err(_) => {
+                self.cli_print("Invalid argument(s)");
+                return Vec::new();
+            }
+        };
+        if argv[0].eq_ignore_ascii_case(b"--eval") {
+            return self.cli_eval(&argv[1..]);
+        }
+        if argv[0].eq_ignore_ascii_case(b"clear") {
+            self.cli_output.clear();
+            return Vec::new();
+        }
+        if self.running.is_some() {
+            self.cli_print("(the engine is running a script; this command waits for it, as a Redis client would)");
+        }
+        let writes = self
+            .table
+            .resolve(&argv)
+            .is_some_and(|spec| spec.is_write())
+            || argv[0].eq_ignore_ascii_case(b"EVAL");
+        if writes && self.session.is_some() {
+            self.session = None;
+            self.say("the keyspace changed after the run: the trace is closed");
+        }
+        self.expect.push_back(Expect::Cli);
+        vec![Effect::Send(argv)]
+    }
+
+    /// `--eval NAME k1 k2 , a1 a2`: run a tab as redis-cli --eval would.
+    fn cli_eval(&mut self, words: &[Vec<u8>]) -> Vec<Effect> {
+        let Some(name) = words.first() else {
+            self.cli_print("usage: --eval NAME [KEY ...] [, ARG ...]");
+            return Vec::new();
+        };
+        let name = String::from_utf8_lossy(name).into_owned();
+        let Some(index) = self.buffers.iter().position(|b| b.name == name) else {
+            let names: Vec<&str> = self.buffers.iter().map(|b| b.name.as_str()).collect();
+            self.cli_print(&format!("no tab named {name}; tabs: {}", names.join(", ")));
+            return Vec::new();
+        };
+        let rest: Vec<String> = words[1..]
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        self.buffers[index].args = rest
+            .iter()
+            .map(|w| export::word(w.as_bytes()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.cli_print(&format!("(running {name} traced: the debugger shows it)"));
+        self.start_run(index, Move::End)
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let prompt = self.prompt.as_mut().expect("prompt");
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                prompt.input.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.input.push(c)
+            }
+            KeyCode::Enter => {
+                let Prompt { kind, input } = self.prompt.take().expect("prompt");
+                return self.prompt_done(kind, input);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn prompt_done(&mut self, kind: PromptKind, input: String) -> Vec<Effect> {
+        match kind {
+            PromptKind::Args => {
+                if let Err(e) = parse_args(&input) {
+                    self.warn(e);
+                    self.prompt = Some(Prompt { kind, input });
+                    return Vec::new();
+                }
+                self.buffers[self.active].args = input;
+                self.touch();
+                Vec::new()
+            }
+            PromptKind::Filter => {
+                self.filter = if input.trim().is_empty() {
+                    "*".into()
+                } else {
+                    input.trim().to_string()
+                };
+                self.key_offset = 0;
+                self.key_selected = 0;
+                vec![self.refresh_keys()]
+            }
+            PromptKind::Open => {
+                let path = PathBuf::from(input.trim());
+                match super::opening::file(&path) {
+                    Ok(opening) => {
+                        let spec = opening.buffers.into_iter().next().expect("one buffer");
+                        if let Some(i) = self.buffers.iter().position(|b| b.path == spec.path) {
+                            self.active = i;
+                        } else {
+                            self.buffers.push(Buffer::new(spec, Vec::new()));
+                            self.active = self.buffers.len() - 1;
+                        }
+                        self.focus = Focus::Editor;
+                        self.touch();
+                    }
+                    Err(e) => self.warn(format!("{e:#}")),
+                }
+                Vec::new()
+            }
+            PromptKind::SaveAs => {
+                let path = std::path::absolute(input.trim())
+                    .unwrap_or_else(|_| PathBuf::from(input.trim()));
+                self.buffers[self.active].path = Some(path);
+                self.save()
+            }
+        }
+    }
+
+    fn save(&mut self) -> Vec<Effect> {
+        let buffer = &mut self.buffers[self.active];
+        match &buffer.path {
+            Some(path) => {
+                let path = path.clone();
+                buffer.modified = false;
+                let text = buffer.file_text();
+                self.say(format!("saved {}", path.display()));
+                vec![Effect::Write(path, text), Effect::SaveWorkspace]
+            }
+            None => {
+                let name = buffer.name.clone();
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::SaveAs,
+                    input: name,
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    // ---- keyspace ----
+
+    /// Rows of the keyspace pane the screen has room for.
+    pub fn key_rows(&self) -> usize {
+        self.areas()
+            .map(|a| a.keyspace.height.saturating_sub(3) as usize)
+            .unwrap_or(10)
+            .max(1)
+    }
+
+    pub fn refresh_keys(&self) -> Effect {
+        let changed = self
+            .session
+            .as_ref()
+            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        Effect::Request(RequestKind::Keys {
+            pattern: self.filter.clone().into_bytes(),
+            offset: self.key_offset,
+            count: self.key_rows() + changed,
+        })
+    }
+
+    /// The rows the keyspace pane shows: the run's keys as they are at the
+    /// cursor, then the live page (without the run's keys).
+    pub fn key_lines(&self) -> Vec<KeyLine> {
+        let mut lines = Vec::new();
+        let mut shown: BTreeSet<(usize, Vec<u8>)> = BTreeSet::new();
+        if let Some(session) = &self.session {
+            let cursor = session.debugger.cursor();
+            for (db, key, entry) in session.debugger.changed_keys() {
+                let now = session.changes.iter().find(|c| c.db == db && c.key == key);
+                let first = session
+                    .first_change
+                    .get(&(db, key.clone()))
+                    .copied()
+                    .unwrap_or(usize::MAX);
+                let mark = if now.is_some() {
+                    KeyMark::Now
+                } else if first <= cursor {
+                    KeyMark::Before
+                } else {
+                    KeyMark::Later
+                };
+                shown.insert((db, key.clone()));
+                lines.push(key_line(
+                    db,
+                    key,
+                    entry.as_ref(),
+                    now.map(|c| entry_value(c.before.as_ref())),
+                    mark,
+                ));
+            }
+        }
+        for row in &self.keys.rows {
+            if shown.contains(&(self.keys.db, row.key.clone())) {
+                continue;
+            }
+            lines.push(KeyLine {
+                db: self.keys.db,
+                key: row.key.clone(),
+                kind: row.kind.to_string(),
+                ttl_ms: row.ttl_ms,
+                value: row.summary.clone(),
+                before: None,
+                mark: KeyMark::Untouched,
+                gone: false,
+            });
+        }
+        lines
+    }
+
+    fn select_key(&mut self, by: isize) -> Vec<Effect> {
+        let run_keys = self
+            .session
+            .as_ref()
+            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        let total = run_keys + self.keys.total;
+        if total == 0 {
+            return Vec::new();
+        }
+        let target = (self.key_selected as isize + by).clamp(0, total as isize - 1) as usize;
+        self.key_selected = target;
+        // Keep the selection on screen: live keys are fetched a page at a time.
+        let rows = self.key_rows().saturating_sub(run_keys).max(1);
+        let live = target.saturating_sub(run_keys);
+        let old = self.key_offset;
+        if target >= run_keys {
+            if live < self.key_offset {
+                self.key_offset = live;
+            } else if live >= self.key_offset + rows {
+                self.key_offset = live + 1 - rows;
+            }
+        }
+        if self.key_offset != old {
+            vec![self.refresh_keys()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The selected row's index among [`App::key_lines`].
+    pub fn selected_line(&self) -> usize {
+        let run_keys = self
+            .session
+            .as_ref()
+            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        if self.key_selected < run_keys {
+            self.key_selected
+        } else {
+            run_keys + self.key_selected - run_keys - self.key_offset
+        }
+    }
+
+    fn detail_of_selected(&mut self) -> Vec<Effect> {
+        let lines = self.key_lines();
+        let Some(line) = lines.get(self.selected_line()) else {
+            return Vec::new();
+        };
+        if line.mark != KeyMark::Untouched {
+            let session = self.session.as_ref().expect("run keys come from a session");
+            let entry = session
+                .debugger
+                .changed_keys()
+                .into_iter()
+                .find(|(d, k, _)| *d == line.db && *k == line.key)
+                .and_then(|(_, _, e)| e);
+            self.detail = Some((display_key(&line.key), export::entry_text(entry.as_ref())));
+            Vec::new()
+        } else {
+            vec![Effect::Request(RequestKind::Key(line.key.clone()))]
+        }
+    }
+
+    // ---- engine ----
+
+    fn engine(&mut self, out: Outgoing) -> Vec<Effect> {
+        match out {
+            Outgoing::Reply(reply) => match self.expect.pop_front() {
+                Some(Expect::Cli) => {
+                    self.cli_print(&format_tty(&reply));
+                    vec![self.refresh_keys()]
+                }
+                Some(Expect::Setup) => {
+                    if let Reply::Error(e) = &reply {
+                        self.warn(format!("setup failed: {}", String::from_utf8_lossy(e)));
+                    }
+                    vec![self.refresh_keys()]
+                }
+                None => Vec::new(),
+            },
+            Outgoing::Close => {
+                self.warn("the engine closed the connection");
+                Vec::new()
+            }
+            Outgoing::Response(response) => self.response(*response),
+        }
+    }
+
+    fn response(&mut self, response: Response) -> Vec<Effect> {
+        match response {
+            Response::Traced(debugger) => {
+                let running = self.running.take();
+                let then = running.map_or(Move::Start, |r| r.then);
+                let mut session = Session::new(debugger, self.active);
+                session.debugger.breakpoints = self.buffers[self.active].breakpoints.clone();
+                match then {
+                    Move::StepInto | Move::StepOver => {} // the first line, not run yet
+                    other => {
+                        session.apply(other);
+                    }
+                }
+                let outcome = &session.debugger.timeline().outcome;
+                let reply = export::reply_text(&outcome.reply);
+                self.message = Some(match outcome.status {
+                    crate::trace::Status::Ok => (format!("the script returned {reply}"), false),
+                    _ => (reply, true),
+                });
+                if running.is_some_and(|r| r.from_cli) {
+                    let text = format_tty(&outcome.reply);
+                    self.cli_print(&text);
+                }
+                self.session = Some(session);
+                self.key_selected = 0;
+                vec![self.refresh_keys()]
+            }
+            Response::Keys(page) => {
+                self.keys = page;
+                Vec::new()
+            }
+            Response::Key(key, entry) => {
+                self.detail = Some((display_key(&key), export::entry_text(entry.as_ref())));
+                Vec::new()
+            }
+            Response::Undone(result) => {
+                match result {
+                    Ok(()) => {
+                        self.session = None;
+                        self.say("the run was undone — Redis itself never does this");
+                    }
+                    Err(e) => self.warn(format!("cannot undo: {e}")),
+                }
+                vec![self.refresh_keys()]
+            }
+        }
+    }
+
+    /// The request an effect stands for (the undo needs the session).
+    pub fn request(&mut self, kind: RequestKind) -> Option<Request> {
+        Some(match kind {
+            RequestKind::Trace(argv) => Request::Trace {
+                argv,
+                limits: trace_limits(),
+            },
+            RequestKind::Keys {
+                pattern,
+                offset,
+                count,
+            } => Request::Keys {
+                db: 0,
+                pattern: Some(pattern),
+                offset,
+                count,
+            },
+            RequestKind::Key(key) => Request::Key { db: 0, key },
+            RequestKind::Undo => {
+                Request::Undo(Box::new(self.session.as_mut()?.debugger.undoable()))
+            }
+        })
+    }
+
+    // ---- mouse ----
+
+    fn mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let Some(areas) = self.areas() else {
+            return Vec::new();
+        };
+        let at = Position::new(mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {}
+            MouseEventKind::ScrollUp if areas.keyspace.contains(at) => return self.select_key(-3),
+            MouseEventKind::ScrollDown if areas.keyspace.contains(at) => return self.select_key(3),
+            _ => return Vec::new(),
+        }
+        let inner_row = |r: Rect| (mouse.row as i32 - r.y as i32 - 1).max(0) as usize;
+        if areas.editor.contains(at) {
+            self.focus = Focus::Editor;
+            let buffer = &mut self.buffers[self.active];
+            let row = buffer.top + inner_row(areas.editor);
+            let col = (mouse.column as i32 - areas.editor.x as i32 - 1 - layout::GUTTER as i32)
+                .max(0) as usize
+                + buffer.left;
+            buffer.area.move_cursor(CursorMove::Jump(
+                row.min(u16::MAX as usize) as u16,
+                col.min(u16::MAX as usize) as u16,
+            ));
+        } else if areas.keyspace.contains(at) {
+            self.focus = Focus::Keyspace;
+            // Row 0 of the pane's inside is the column header.
+            let row = inner_row(areas.keyspace);
+            if row >= 1 {
+                let run_keys = self
+                    .session
+                    .as_ref()
+                    .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+                let line = row - 1;
+                let index = if line < run_keys {
+                    line
+                } else {
+                    line + self.key_offset
+                };
+                if line < self.key_lines().len() {
+                    self.key_selected = index;
+                }
+            }
+        } else if areas.debugger.contains(at) {
+            self.focus = Focus::Debugger;
+            let row = inner_row(areas.debugger);
+            if let Some(session) = &mut self.session {
+                let first = layout::timeline_window(
+                    session.rows.len(),
+                    current_row(session),
+                    layout::timeline_height(areas.debugger, session.rows.len()),
+                )
+                .0;
+                if row >= 1 {
+                    if let Some(&step) = session.rows.get(first + row - 1) {
+                        session.goto(step);
+                    }
+                }
+            }
+        } else if areas.cli.contains(at) {
+            self.focus = Focus::Cli;
+        }
+        Vec::new()
+    }
+}
+
+/// The timeline row of the cursor: the last call/error/return at or before it.
+pub fn current_row(session: &Session) -> Option<usize> {
+    let cursor = session.debugger.cursor();
+    match session.rows.binary_search(&cursor) {
+        Ok(i) => Some(i),
+        Err(0) => None,
+        Err(i) => Some(i - 1),
+    }
+}
+
+fn entry_value(entry: Option<&Entry>) -> String {
+    match entry {
+        Some(e) => export::short_value(e, 200),
+        None => "(absent)".into(),
+    }
+}
+
+fn key_line(
+    db: usize,
+    key: Vec<u8>,
+    entry: Option<&Entry>,
+    before: Option<String>,
+    mark: KeyMark,
+) -> KeyLine {
+    KeyLine {
+        db,
+        key,
+        kind: entry
+            .map(|e| e.value.kind().name().to_string())
+            .unwrap_or_else(|| "none".into()),
+        ttl_ms: None,
+        value: entry_value(entry),
+        before,
+        gone: entry.is_none() && matches!(mark, KeyMark::Now | KeyMark::Before),
+        mark,
+    }
+}
+
+pub fn display_key(key: &[u8]) -> String {
+    export::word(key)
+}
+
+/// KEYS and ARGV for a run.
+pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// `k1 k2 , a1 a2` (redis-cli quoting) into KEYS and ARGV.
+pub fn parse_args(text: &str) -> Result<KeysAndArgs, String> {
+    let words =
+        split_args(text.as_bytes()).map_err(|_| "KEYS/ARGV: unbalanced quotes".to_string())?;
+    let words: Vec<String> = words
+        .into_iter()
+        .map(|w| String::from_utf8_lossy(&w).into_owned())
+        .collect();
+    Ok(crate::run::split_keys_args(&words))
+}

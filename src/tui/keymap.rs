@@ -1,0 +1,527 @@
+//! Every key binding, in one table: the key handler, the help overlay, the
+//! status line and the README's key table are all generated from it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies. Global bindings work whatever has focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    Global,
+    Editor,
+    Debugger,
+    Keyspace,
+    Cli,
+}
+
+impl Context {
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "anywhere",
+            Context::Editor => "editor",
+            Context::Debugger => "debugger pane",
+            Context::Keyspace => "keyspace pane",
+            Context::Cli => "redis-cli pane",
+        }
+    }
+}
+
+/// What a key asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run,
+    StepOver,
+    StepInto,
+    StepOut,
+    NextCall,
+    StepBack,
+    PreviousCall,
+    ToggleBreakpoint,
+    DebugStart,
+    DebugEnd,
+    GotoFailure,
+    UndoRun,
+    Stop,
+    EditArgs,
+    NextBuffer,
+    PreviousBuffer,
+    FocusNext,
+    FocusPrevious,
+    Save,
+    Quit,
+    Help,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Filter,
+    Detail,
+    Open,
+    Undo,
+    Redo,
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+    /// How the key is written in help texts.
+    pub keys: &'static str,
+    pub command: Command,
+    pub description: &'static str,
+    /// The status line's word for it ("" when not shown there).
+    pub hint: &'static str,
+}
+
+const fn bind(
+    context: Context,
+    code: KeyCode,
+    modifiers: KeyModifiers,
+    keys: &'static str,
+    command: Command,
+    description: &'static str,
+    hint: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        code,
+        modifiers,
+        keys,
+        command,
+        description,
+        hint,
+    }
+}
+
+use Command::*;
+use Context::*;
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        Global,
+        KeyCode::F(5),
+        NONE,
+        "F5",
+        Run,
+        "run, or continue to the next breakpoint",
+        "run",
+    ),
+    bind(
+        Global,
+        KeyCode::F(10),
+        NONE,
+        "F10",
+        StepOver,
+        "step over (next line in this function)",
+        "step",
+    ),
+    bind(
+        Global,
+        KeyCode::F(11),
+        NONE,
+        "F11",
+        StepInto,
+        "step into (next line, entering functions)",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(11),
+        SHIFT,
+        "Shift+F11",
+        StepOut,
+        "step out (next line in the caller)",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(8),
+        NONE,
+        "F8",
+        NextCall,
+        "step to the next redis.call",
+        "next call",
+    ),
+    bind(
+        Global,
+        KeyCode::F(7),
+        NONE,
+        "F7",
+        StepBack,
+        "step back one line",
+        "back",
+    ),
+    bind(
+        Global,
+        KeyCode::F(7),
+        SHIFT,
+        "Shift+F7",
+        PreviousCall,
+        "back to the previous redis.call",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(9),
+        NONE,
+        "F9",
+        ToggleBreakpoint,
+        "toggle a breakpoint on the cursor's line",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(6),
+        NONE,
+        "F6",
+        UndoRun,
+        "undo the last run (what Redis never does)",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(2),
+        NONE,
+        "F2",
+        EditArgs,
+        "set KEYS and ARGV (k1 k2 , a1 a2)",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(3),
+        NONE,
+        "F3",
+        NextBuffer,
+        "next script tab",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(3),
+        SHIFT,
+        "Shift+F3",
+        PreviousBuffer,
+        "previous script tab",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Stop,
+        "stop a running script / close a prompt",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('c'),
+        CTRL,
+        "Ctrl+C",
+        Stop,
+        "stop a running script",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Tab,
+        NONE,
+        "Tab",
+        FocusNext,
+        "focus the next pane",
+        "focus",
+    ),
+    bind(
+        Global,
+        KeyCode::BackTab,
+        SHIFT,
+        "Shift+Tab",
+        FocusPrevious,
+        "focus the previous pane",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('s'),
+        CTRL,
+        "Ctrl+S",
+        Save,
+        "save the script",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('o'),
+        CTRL,
+        "Ctrl+O",
+        Open,
+        "open a Lua file in a new tab",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('q'),
+        CTRL,
+        "Ctrl+Q",
+        Quit,
+        "quit (scripts are kept)",
+        "quit",
+    ),
+    bind(
+        Global,
+        KeyCode::F(1),
+        NONE,
+        "F1",
+        Help,
+        "show all keys",
+        "help",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('z'),
+        CTRL,
+        "Ctrl+Z",
+        Undo,
+        "undo an edit",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('y'),
+        CTRL,
+        "Ctrl+Y",
+        Redo,
+        "redo an edit",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('n'),
+        NONE,
+        "n",
+        StepOver,
+        "step over",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('s'),
+        NONE,
+        "s",
+        StepInto,
+        "step into",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('o'),
+        NONE,
+        "o",
+        StepOut,
+        "step out",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('c'),
+        NONE,
+        "c",
+        Run,
+        "continue to the next breakpoint",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('b'),
+        NONE,
+        "b",
+        ToggleBreakpoint,
+        "toggle a breakpoint on the current line",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('p'),
+        NONE,
+        "p",
+        StepBack,
+        "step back",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('r'),
+        NONE,
+        "r",
+        NextCall,
+        "next redis.call",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('R'),
+        SHIFT,
+        "R",
+        PreviousCall,
+        "previous redis.call",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('f'),
+        NONE,
+        "f",
+        GotoFailure,
+        "go to the failure",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Home,
+        CTRL,
+        "Ctrl+Home",
+        DebugStart,
+        "go to the first step",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::End,
+        CTRL,
+        "Ctrl+End",
+        DebugEnd,
+        "go to the last step",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('u'),
+        NONE,
+        "u",
+        UndoRun,
+        "undo the run (Redis never does)",
+        "",
+    ),
+    bind(
+        Debugger,
+        KeyCode::Char('?'),
+        NONE,
+        "?",
+        Help,
+        "show all keys",
+        "",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::Up,
+        NONE,
+        "Up",
+        ScrollUp,
+        "previous key",
+        "",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::Down,
+        NONE,
+        "Down",
+        ScrollDown,
+        "next key",
+        "",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::PageUp,
+        NONE,
+        "PgUp",
+        PageUp,
+        "page up",
+        "",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::PageDown,
+        NONE,
+        "PgDn",
+        PageDown,
+        "page down",
+        "",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::Char('/'),
+        NONE,
+        "/",
+        Filter,
+        "filter keys by pattern",
+        "filter",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::Enter,
+        NONE,
+        "Enter",
+        Detail,
+        "show the whole value of a key",
+        "detail",
+    ),
+    bind(
+        Keyspace,
+        KeyCode::Char('?'),
+        NONE,
+        "?",
+        Help,
+        "show all keys",
+        "",
+    ),
+];
+
+fn matches(binding: &Binding, key: &KeyEvent) -> bool {
+    let mods = key.modifiers & (KeyModifiers::SHIFT | KeyModifiers::CONTROL | KeyModifiers::ALT);
+    if binding.code != key.code {
+        return false;
+    }
+    // Terminals disagree on reporting Shift with upper-case letters and BackTab.
+    match key.code {
+        KeyCode::Char(_) | KeyCode::BackTab => {
+            (mods - KeyModifiers::SHIFT) == (binding.modifiers - KeyModifiers::SHIFT)
+        }
+        _ => mods == binding.modifiers,
+    }
+}
+
+/// The command a key means where `context` has focus.
+pub fn lookup(context: Context, key: &KeyEvent) -> Option<Command> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == Context::Global || b.context == context)
+        .find(|b| matches(b, key))
+        .map(|b| b.command)
+}
+
+/// The status line's hints for a context.
+pub fn hints(context: Context) -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| !b.hint.is_empty() && (b.context == Context::Global || b.context == context))
+        .map(|b| (b.keys, b.hint))
+        .collect()
+}
+
+/// The key table as Markdown (the README's copy is checked against it).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| keys | where | what |\n|---|---|---|\n");
+    for b in BINDINGS {
+        out += &format!(
+            "| {} | {} | {} |\n",
+            b.keys,
+            b.context.name(),
+            b.description
+        );
+    }
+    out
+}

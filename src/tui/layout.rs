@@ -1,0 +1,79 @@
+//! Where each pane goes. One function decides it, for drawing and for
+//! mouse clicks alike.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// Breakpoint, mark, four digits and a space.
+pub const GUTTER: u16 = 7;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Areas {
+    pub editor: Rect,
+    pub keyspace: Rect,
+    pub debugger: Rect,
+    pub cli: Rect,
+    pub status: Rect,
+}
+
+/// The panes for a screen of this size; None below 80×24.
+pub fn areas(size: Rect) -> Option<Areas> {
+    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+        return None;
+    }
+    let [top, bottom, status] = Layout::vertical([
+        Constraint::Percentage(50),
+        Constraint::Min(10),
+        Constraint::Length(1),
+    ])
+    .areas(size);
+    let [editor, keyspace] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    let [debugger, cli] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(bottom);
+    Some(Areas {
+        editor,
+        keyspace,
+        debugger,
+        cli,
+        status,
+    })
+}
+
+/// The debugger pane's inside: a header line, the timeline, then the
+/// step's changes, the outcome and the locals.
+pub fn debugger_parts(debugger: Rect, rows: usize) -> [Rect; 3] {
+    let inner = Rect {
+        x: debugger.x + 1,
+        y: debugger.y + 1,
+        width: debugger.width.saturating_sub(2),
+        height: debugger.height.saturating_sub(2),
+    };
+    let timeline = timeline_height(debugger, rows) as u16;
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(timeline),
+        Constraint::Min(0),
+    ])
+    .areas(inner)
+}
+
+/// Rows for timeline entries: as many as there are, up to half the pane.
+pub fn timeline_height(debugger: Rect, rows: usize) -> usize {
+    let inside = debugger.height.saturating_sub(3) as usize;
+    rows.max(1).min(inside.div_ceil(2))
+}
+
+/// The first and one-past-last timeline rows to show so that `current` is
+/// visible, a little above the middle.
+pub fn timeline_window(total: usize, current: Option<usize>, height: usize) -> (usize, usize) {
+    if height == 0 || total == 0 {
+        return (0, 0);
+    }
+    let current = current.unwrap_or(0);
+    let first = current
+        .saturating_sub(height / 3)
+        .min(total.saturating_sub(height));
+    (first, (first + height).min(total))
+}

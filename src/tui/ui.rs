@@ -1,0 +1,625 @@
+//! Drawing: the model as it is, on a ratatui frame. Only what is visible is
+//! built (the keyspace pane asks the engine for one page; the timeline
+//! shows a window around the cursor).
+
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::trace::{export, Status, StepKind};
+
+use super::app::{current_row, display_key, App, Focus, KeyMark};
+use super::highlight::{self, Class};
+use super::keymap::{self, Context, BINDINGS};
+use super::layout::{self, Areas, GUTTER};
+use super::theme::Theme;
+
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let size = frame.area();
+    app.size = size;
+    let Some(areas) = layout::areas(size) else {
+        too_small(frame, size, &app.theme);
+        return;
+    };
+    editor(frame, app, &areas);
+    keyspace(frame, app, areas.keyspace);
+    debugger(frame, app, areas.debugger);
+    cli(frame, app, areas.cli);
+    status(frame, app, areas.status);
+    if app.help {
+        help(frame, &app.theme, size);
+    }
+}
+
+fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {
+    let text = vec![
+        Line::styled("terminal too small", theme.error()),
+        Line::raw(format!(
+            "redstep needs {}×{}; this is {}×{}.",
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT,
+            size.width,
+            size.height
+        )),
+        Line::raw("Enlarge the window (nothing is lost). Ctrl+Q quits."),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .alignment(Alignment::Center),
+        size,
+    );
+}
+
+fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    let style = if focused {
+        theme.focused_border()
+    } else {
+        theme.border()
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(style)
+        .title(title)
+}
+
+fn title(text: &str, focused: bool, theme: &Theme) -> Span<'static> {
+    let marker = if focused { "▸ " } else { " " };
+    Span::styled(
+        format!("{marker}{text} "),
+        if focused {
+            theme.focused_border()
+        } else {
+            theme.bold()
+        },
+    )
+}
+
+fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
+    let area = areas.editor;
+    let theme = app.theme;
+    let focused = app.focus == Focus::Editor;
+    let mut tabs = vec![title("Editor", focused, &theme)];
+    for (i, b) in app.buffers.iter().enumerate() {
+        let name = format!(" {}{} ", b.name, if b.modified { "*" } else { "" });
+        tabs.push(Span::styled(
+            name,
+            if i == app.active {
+                theme.selected()
+            } else {
+                theme.dim()
+            },
+        ));
+    }
+    let args = app.buffer().args.clone();
+    let bottom = Line::from(vec![Span::styled(
+        format!(
+            " KEYS , ARGV: {} ",
+            if args.is_empty() {
+                "(none) — F2"
+            } else {
+                &args
+            }
+        ),
+        theme.dim(),
+    )]);
+    let block = block(Line::from(tabs), focused, &theme).title_bottom(bottom);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let session = app
+        .session
+        .as_ref()
+        .filter(|s| s.buffer == app.active && !s.edited);
+    let view = session.map(|s| s.debugger.view());
+    let buffer = &mut app.buffers[app.active];
+    let (row, col) = (buffer.area.cursor().0, buffer.area.cursor().1);
+    let height = inner.height as usize;
+    let width = inner.width.saturating_sub(GUTTER) as usize;
+    // Follow the text cursor; with a run shown, follow the run's line.
+    let follow = match (&view, focused) {
+        (Some(v), false) => (v.line as usize).saturating_sub(1),
+        _ => row,
+    };
+    if follow < buffer.top {
+        buffer.top = follow;
+    } else if height > 0 && follow >= buffer.top + height {
+        buffer.top = follow + 1 - height;
+    }
+    if col < buffer.left {
+        buffer.left = col;
+    } else if width > 0 && col >= buffer.left + width {
+        buffer.left = col + 1 - width;
+    }
+    let lines = buffer.area.lines();
+    let end = (buffer.top + height).min(lines.len());
+    let spans = highlight::highlight(&lines[..end]);
+    let mut out = Vec::with_capacity(height);
+    for (i, text) in lines.iter().enumerate().take(end).skip(buffer.top) {
+        let n = i as u32 + 1;
+        let bp = if buffer.breakpoints.contains(&n) {
+            Span::styled("●", theme.breakpoint())
+        } else {
+            Span::raw(" ")
+        };
+        let (mark, mark_style, dim) = match &view {
+            Some(v) if v.at_failure && v.line == n => ("✗", theme.error(), false),
+            Some(v) if v.line == n => ("▶", theme.changed_now(), false),
+            Some(v) if v.lines_never_reached.contains(&n) => (" ", theme.dim(), true),
+            Some(v) if v.lines_run.contains(&n) => ("✓", theme.ok(), false),
+            _ => (" ", theme.plain(), false),
+        };
+        let current = view.as_ref().is_some_and(|v| v.line == n);
+        let mut line = vec![
+            bp,
+            Span::styled(mark, mark_style),
+            Span::styled(
+                format!("{n:>4} "),
+                if current { mark_style } else { theme.dim() },
+            ),
+        ];
+        for &(start, stop, class) in &spans[i] {
+            let piece = visible(text, start, stop, buffer.left, width);
+            if piece.is_empty() {
+                continue;
+            }
+            let mut style = match class {
+                Class::Plain => theme.plain(),
+                Class::Keyword => theme.keyword(),
+                Class::String => theme.string(),
+                Class::Number => theme.number(),
+                Class::Comment => theme.comment(),
+                Class::Builtin => theme.builtin(),
+            };
+            if dim {
+                style = theme.dim();
+            }
+            if current {
+                style = style.patch(if view.as_ref().is_some_and(|v| v.at_failure) {
+                    theme.error()
+                } else {
+                    theme.current_line()
+                });
+            }
+            line.push(Span::styled(piece, style));
+        }
+        out.push(Line::from(line));
+    }
+    frame.render_widget(Paragraph::new(out), inner);
+    if focused && app.prompt.is_none() && !app.help {
+        let x = inner.x + GUTTER + (col - buffer.left) as u16;
+        let y = inner.y + (row - buffer.top) as u16;
+        if x < inner.right() && y < inner.bottom() {
+            frame.set_cursor_position((x, y));
+        }
+    }
+}
+
+/// The characters of `text[start..stop]` that fall in columns `left..left+width`.
+fn visible(text: &str, start: usize, stop: usize, left: usize, width: usize) -> String {
+    let first_col = text[..start].chars().count();
+    text[start..stop]
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| {
+            let c = first_col + i;
+            c >= left && c < left + width
+        })
+        .map(|(_, ch)| if ch == '\t' { ' ' } else { ch })
+        .collect()
+}
+
+fn ttl_text(ttl: Option<i64>) -> String {
+    match ttl {
+        None => "-".into(),
+        Some(ms) if ms >= 10_000 => format!("{}s", ms / 1000),
+        Some(ms) => format!("{ms}ms"),
+    }
+}
+
+fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Keyspace;
+    let at = match &app.session {
+        Some(s) => format!("at step {}/{}", s.debugger.cursor() + 1, s.debugger.len()),
+        None => "live".into(),
+    };
+    let filter = if app.filter == "*" {
+        String::new()
+    } else {
+        format!(" filter {}", app.filter)
+    };
+    let head = Line::from(vec![
+        title("Keyspace", focused, &theme),
+        Span::styled(
+            format!("{} keys{filter} · {at} ", app.keys.total),
+            theme.dim(),
+        ),
+    ]);
+    let block = block(head, focused, &theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let key_w = 12usize.min(inner.width as usize / 3);
+    let mut out = vec![Line::styled(
+        format!("  {:<key_w$} {:<6} {:>6}  value", "key", "type", "ttl"),
+        theme.dim(),
+    )];
+    let selected = app.selected_line();
+    for (i, k) in app
+        .key_lines()
+        .into_iter()
+        .enumerate()
+        .take(inner.height.saturating_sub(1) as usize)
+    {
+        let (mark, style) = match (&k.mark, k.gone) {
+            (KeyMark::Now, _) => ("▶", theme.changed_now()),
+            (KeyMark::Before, _) if at_failure(app) => ("!", theme.stayed()),
+            (KeyMark::Before, _) => ("•", theme.changed_before()),
+            (KeyMark::Later, _) => ("·", theme.plain()),
+            (KeyMark::Untouched, _) => (" ", theme.plain()),
+        };
+        let key = fit(&display_key(&k.key), key_w);
+        let value = match (&k.before, k.gone) {
+            (Some(before), true) => format!("{before} → (deleted)"),
+            (Some(before), false) => format!("{before} → {}", k.value),
+            (None, true) => "(deleted by the run)".into(),
+            (None, false) => k.value.clone(),
+        };
+        let value = if k.mark == KeyMark::Before && at_failure(app) {
+            format!("{value}  ← stayed")
+        } else {
+            value
+        };
+        let kind = if k.gone {
+            "gone".to_string()
+        } else {
+            k.kind.clone()
+        };
+        let text = format!(
+            "{mark} {key:<key_w$} {kind:<6} {:>6}  {value}",
+            ttl_text(k.ttl_ms)
+        );
+        let mut line_style = style;
+        if focused && i == selected {
+            line_style = line_style.patch(theme.selected());
+        }
+        out.push(Line::styled(text, line_style));
+    }
+    if app.key_lines().is_empty() {
+        out.push(Line::styled(
+            "  (empty: SET a 1 in the redis-cli pane)",
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(out), inner);
+    if let Some((key, value)) = &app.detail {
+        let popup = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: area.height.saturating_sub(3),
+        };
+        frame.render_widget(Clear, popup);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.focused_border())
+            .title(format!(" {key} — Esc closes "));
+        frame.render_widget(
+            Paragraph::new(value.as_str())
+                .wrap(Wrap { trim: false })
+                .block(block),
+            popup,
+        );
+    }
+}
+
+fn at_failure(app: &App) -> bool {
+    app.session
+        .as_ref()
+        .is_some_and(|s| s.debugger.at_failure())
+}
+
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(width.saturating_sub(1))
+            .collect::<String>()
+            + "…"
+    }
+}
+
+fn debugger(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Debugger;
+    let block = block(
+        Line::from(title("Debugger", focused, &theme)),
+        focused,
+        &theme,
+    );
+    frame.render_widget(block, area);
+    let Some(session) = &app.session else {
+        let text = if let Some(r) = &app.running {
+            vec![Line::styled(
+                format!(
+                    "running… {:.1}s — Esc stops it",
+                    r.since.elapsed().as_secs_f64()
+                ),
+                theme.changed_now(),
+            )]
+        } else {
+            vec![
+                Line::raw("No run yet."),
+                Line::raw("F10 steps through the script a line at a time,"),
+                Line::raw("F8 jumps to each redis.call, F5 runs it all."),
+                Line::raw("Every redis.call shows here with its reply."),
+            ]
+        };
+        let inner = Rect {
+            x: area.x + 1,
+            y: area.y + 1,
+            width: area.width.saturating_sub(2),
+            height: area.height.saturating_sub(2),
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        return;
+    };
+    let d = &session.debugger;
+    let view = d.view();
+    let name = &app
+        .buffers
+        .get(session.buffer)
+        .map(|b| b.name.clone())
+        .unwrap_or_default();
+    let where_ = match &view.step.kind {
+        StepKind::Line { .. } => format!("line {} (about to run)", view.line),
+        StepKind::Call(_) => format!("line {} (redis.call done)", view.line),
+        StepKind::Error { .. } => format!("line {} ✗ the script died here", view.line),
+        StepKind::Return { .. } => "returned".to_string(),
+    };
+    let edited = if session.edited {
+        " · edited since"
+    } else {
+        ""
+    };
+    let [header, left, right] = layout::debugger_parts(area, session.rows.len());
+    let head = format!(
+        "{name} · step {}/{} · {where_}{edited}",
+        view.index + 1,
+        view.total
+    );
+    frame.render_widget(Paragraph::new(Line::styled(head, theme.bold())), header);
+    let mut rows = Vec::new();
+    let current = current_row(session);
+    let (first, last) = layout::timeline_window(session.rows.len(), current, left.height as usize);
+    for (r, &i) in session.rows.iter().enumerate().take(last).skip(first) {
+        let step = &d.timeline().steps[i];
+        let here = i == d.cursor();
+        let passed = i <= d.cursor();
+        let (text, style) = match &step.kind {
+            StepKind::Call(call) => {
+                let keys: Vec<String> = d
+                    .keys_changed_by(i)
+                    .iter()
+                    .map(|(_, k)| display_key(k))
+                    .collect();
+                let wrote = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!("  wrote {}", keys.join(" "))
+                };
+                let text = format!(
+                    "L{:<3} {} → {}{wrote}",
+                    step.line,
+                    export::command_text(&call.argv),
+                    export::reply_text(&call.reply)
+                );
+                let style = if !keys.is_empty() && passed {
+                    theme.changed_before()
+                } else {
+                    theme.plain()
+                };
+                (text, style)
+            }
+            StepKind::Error { message, .. } => (
+                format!("L{:<3} ✗ {}", step.line, String::from_utf8_lossy(message)),
+                theme.error(),
+            ),
+            StepKind::Return { reply } => (
+                format!("     ← returned {}", export::reply_text(reply)),
+                theme.ok(),
+            ),
+            StepKind::Line { .. } => continue,
+        };
+        let marker = if here {
+            "▶ "
+        } else if Some(r) == current {
+            "› "
+        } else {
+            "  "
+        };
+        let mut style = if passed { style } else { theme.dim() };
+        if here {
+            style = style.patch(theme.selected());
+        }
+        rows.push(Line::styled(format!("{marker}{text}"), style));
+    }
+    if session.rows.is_empty() {
+        rows.push(Line::styled("  (no redis.call in this run)", theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(rows), left);
+
+    let mut side = Vec::new();
+    if d.at_failure() || session.at_end() {
+        if let StepKind::Error { message, .. } = &view.step.kind {
+            side.push(Line::styled(
+                format!("(error) {}", String::from_utf8_lossy(message)),
+                theme.error(),
+            ));
+        }
+        for (i, s) in session.summary.iter().enumerate() {
+            let style = if i == 0 && d.timeline().outcome.status != Status::Ok {
+                theme.stayed()
+            } else {
+                theme.plain()
+            };
+            side.push(Line::styled(s.trim_start().to_string(), style));
+        }
+    } else if !session.changes.is_empty() {
+        side.push(Line::styled("This step changed:", theme.bold()));
+        for c in &session.changes {
+            side.push(Line::styled(
+                format!(
+                    "{}: {} → {}",
+                    display_key(&c.key),
+                    export::entry_text(c.before.as_ref()),
+                    export::entry_text(c.after.as_ref())
+                ),
+                theme.changed_now(),
+            ));
+        }
+    }
+    side.push(Line::styled("Locals", theme.bold()));
+    match view.locals {
+        Some(locals) if !locals.is_empty() => {
+            for (name, value) in locals {
+                side.push(Line::raw(format!("  {name} = {value}")));
+            }
+        }
+        Some(_) => side.push(Line::styled("  (none)", theme.dim())),
+        None => side.push(Line::styled(
+            "  (not recorded this far into the run)",
+            theme.dim(),
+        )),
+    }
+    frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
+}
+
+fn cli(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Cli;
+    let block = block(
+        Line::from(title("redis-cli", focused, &theme)),
+        focused,
+        &theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    let width = (inner.width as usize).max(1);
+    // Long lines wrap; only the last `height` screen rows are built.
+    let mut rows: Vec<String> = Vec::new();
+    for line in app.cli_output.iter().rev() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut pieces: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
+        if pieces.is_empty() {
+            pieces.push(String::new());
+        }
+        rows.extend(pieces.into_iter().rev());
+        if rows.len() >= height {
+            break;
+        }
+    }
+    rows.truncate(height);
+    rows.reverse();
+    let mut lines: Vec<Line> = rows.into_iter().map(Line::raw).collect();
+    while lines.len() < height {
+        lines.insert(0, Line::raw(""));
+    }
+    let prompt = "127.0.0.1:6379> ";
+    let input: String = {
+        let room = width.saturating_sub(prompt.len() + 1);
+        let n = app.cli_input.chars().count();
+        app.cli_input.chars().skip(n.saturating_sub(room)).collect()
+    };
+    lines.push(Line::from(vec![
+        Span::styled(prompt, theme.dim()),
+        Span::raw(input.clone()),
+    ]));
+    frame.render_widget(Paragraph::new(lines), inner);
+    if focused && app.prompt.is_none() && !app.help {
+        let x = inner.x + (prompt.len() + input.chars().count()) as u16;
+        if x < inner.right() {
+            frame.set_cursor_position((x, inner.bottom().saturating_sub(1)));
+        }
+    }
+}
+
+fn status(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = app.theme;
+    if let Some(prompt) = &app.prompt {
+        let text = format!("{}{}", prompt.kind.label(), prompt.input);
+        let x = area.x + text.chars().count() as u16;
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.bold())), area);
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        return;
+    }
+    let mut spans = Vec::new();
+    if let Some((text, error)) = &app.message {
+        spans.push(Span::styled(
+            format!("{text}  "),
+            if *error { theme.error() } else { theme.bold() },
+        ));
+    }
+    let context: Context = app.focus.context();
+    for (keys, what) in keymap::hints(context) {
+        spans.push(Span::styled(format!(" {keys}"), theme.status()));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn help(frame: &mut Frame, theme: &Theme, size: Rect) {
+    // Grouped by where the keys work, in two columns.
+    let mut lines: Vec<Line> = Vec::new();
+    for context in [
+        Context::Global,
+        Context::Editor,
+        Context::Debugger,
+        Context::Keyspace,
+        Context::Cli,
+    ] {
+        let group: Vec<_> = BINDINGS.iter().filter(|b| b.context == context).collect();
+        if group.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(
+            context.name().to_string(),
+            theme.focused_border(),
+        ));
+        for b in group {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {:<10}", b.keys), theme.bold()),
+                Span::raw(b.description),
+            ]));
+        }
+    }
+    let half = lines.len().div_ceil(2);
+    let width = size.width.saturating_sub(2).min(112);
+    let height = size.height.saturating_sub(2).min(half as u16 + 2);
+    let area = Rect {
+        x: (size.width - width) / 2,
+        y: (size.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, area);
+    let more = if half as u16 + 2 > height {
+        " (enlarge the terminal to see all)"
+    } else {
+        ""
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(format!(" Keys — any key closes{more} "));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [a, b] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let (left, right) = lines.split_at(half);
+    frame.render_widget(Paragraph::new(left.to_vec()), a);
+    frame.render_widget(Paragraph::new(right.to_vec()), b);
+}

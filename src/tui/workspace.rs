@@ -1,0 +1,147 @@
+//! The workspace: every buffer of an opening, saved atomically to the
+//! platform's data folder (or `REDSTEP_DATA_DIR`), so that quitting or a
+//! crash loses no edit, and reopened next time.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::{json, Value as Json};
+
+use super::opening::BufferSpec;
+
+/// The folder workspaces live in.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("REDSTEP_DATA_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "redstep").map(|d| d.data_dir().to_path_buf())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Saved {
+    pub buffers: Vec<(BufferSpec, Vec<u32>)>,
+    pub active: usize,
+}
+
+pub fn path_for(dir: &Path, id: &str) -> PathBuf {
+    dir.join("workspaces").join(format!("{id}.json"))
+}
+
+/// Writes the file next to its final name, then renames it over: a crash
+/// mid-write leaves the previous version whole.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+pub fn save(path: &Path, saved: &Saved) -> anyhow::Result<()> {
+    let buffers: Vec<Json> = saved
+        .buffers
+        .iter()
+        .map(|(b, breakpoints)| {
+            json!({
+                "name": b.name,
+                "path": b.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
+                "text": b.text,
+                "args": b.args,
+                "breakpoints": breakpoints,
+            })
+        })
+        .collect();
+    let doc = json!({ "version": 1, "active": saved.active, "buffers": buffers });
+    write_atomically(path, serde_json::to_string_pretty(&doc)?.as_bytes())
+}
+
+/// Reads a workspace. A file that cannot be understood is moved aside
+/// (`.corrupt`) and reported, never fatal.
+pub fn load(path: &Path) -> anyhow::Result<Option<Saved>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    match parse(&bytes) {
+        Some(saved) => Ok(Some(saved)),
+        None => {
+            let aside = path.with_extension("json.corrupt");
+            let _ = std::fs::rename(path, &aside);
+            anyhow::bail!(
+                "the workspace {} could not be read; it was moved to {}",
+                path.display(),
+                aside.display()
+            )
+        }
+    }
+}
+
+fn parse(bytes: &[u8]) -> Option<Saved> {
+    let doc: Json = serde_json::from_slice(bytes).ok()?;
+    let mut buffers = Vec::new();
+    for b in doc.get("buffers")?.as_array()? {
+        let spec = BufferSpec {
+            name: b.get("name")?.as_str()?.to_string(),
+            path: b.get("path").and_then(Json::as_str).map(PathBuf::from),
+            text: b.get("text")?.as_str()?.to_string(),
+            args: b
+                .get("args")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string(),
+        };
+        let breakpoints = b
+            .get("breakpoints")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_u64().map(|n| n as u32))
+                    .collect()
+            })
+            .unwrap_or_default();
+        buffers.push((spec, breakpoints));
+    }
+    if buffers.is_empty() {
+        return None;
+    }
+    let active = doc.get("active").and_then(Json::as_u64).unwrap_or(0) as usize;
+    Some(Saved {
+        active: active.min(buffers.len() - 1),
+        buffers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_round_trips_and_a_corrupt_one_is_set_aside() {
+        let dir = std::env::temp_dir().join(format!("redstep-ws-{}", std::process::id()));
+        let path = path_for(&dir, "t");
+        let saved = Saved {
+            buffers: vec![(
+                BufferSpec {
+                    name: "a.lua".into(),
+                    path: None,
+                    text: "return 1\n-- é".into(),
+                    args: "k , 1".into(),
+                },
+                vec![1, 3],
+            )],
+            active: 0,
+        };
+        save(&path, &saved).unwrap();
+        assert_eq!(load(&path).unwrap(), Some(saved));
+        std::fs::write(&path, b"{not json").unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains("could not be read"), "{err}");
+        assert!(path.with_extension("json.corrupt").exists());
+        assert_eq!(load(&path).unwrap(), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,573 @@
+//! The TUI's model driven by key events against a real engine thread, and
+//! drawn with ratatui's TestBackend: what a user would see, cell by cell.
+//!
+//! Snapshots live in tests/snapshots/; `REDSTEP_SNAPSHOTS=update cargo test
+//! --test tui` rewrites them after a deliberate change of the screen.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+use redstep::engine::Engine;
+use redstep::host::{Connection, Host};
+use redstep::script::{Interrupt, InterruptKind, ScriptConfig};
+use redstep::trace::Status;
+use redstep::tui::app::{App, Effect, Msg};
+use redstep::tui::opening::{self, BufferSpec, Opening};
+use redstep::tui::theme::Theme;
+use redstep::tui::{keymap, ui};
+
+struct Harness {
+    app: App,
+    conn: Connection,
+    interrupt: Interrupt,
+    terminal: Terminal<TestBackend>,
+    /// Effects that reached the outside world (files, workspace, quit).
+    outside: Vec<String>,
+    _host: Host,
+}
+
+impl Harness {
+    fn new(opening: Opening, width: u16, height: u16) -> Harness {
+        let host = Host::start(Engine::default, ScriptConfig::default());
+        let conn = host.connect("127.0.0.1:0".into(), "test".into());
+        let setup = opening.setup.clone();
+        let app = App::new(
+            opening,
+            None,
+            Theme { color: false },
+            Rect::new(0, 0, width, height),
+        );
+        let mut h = Harness {
+            app,
+            conn,
+            interrupt: host.interrupt(),
+            terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
+            outside: Vec::new(),
+            _host: host,
+        };
+        let effects = h.app.start(&setup);
+        h.perform(effects);
+        h
+    }
+
+    /// Carries out effects; engine answers are awaited and fed back, so a
+    /// test sees the model after everything it caused has settled.
+    fn perform(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Send(argv) => {
+                    self.conn.send(argv);
+                    self.answer();
+                }
+                Effect::Request(kind) => {
+                    if let Some(request) = self.app.request(kind) {
+                        self.conn.request(request);
+                        self.answer();
+                    }
+                }
+                Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                other => self.outside.push(format!("{other:?}")),
+            }
+        }
+    }
+
+    fn answer(&mut self) {
+        let out = self
+            .conn
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the engine answers");
+        let more = self.app.update(Msg::Engine(out));
+        self.perform(more);
+    }
+
+    fn key_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        let effects = self.app.update(Msg::Key(KeyEvent::new(code, modifiers)));
+        self.perform(effects);
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        self.key_with(code, KeyModifiers::NONE);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    fn screen(&mut self) -> Vec<String> {
+        let app = &mut self.app;
+        self.terminal.draw(|frame| ui::draw(frame, app)).unwrap();
+        let buffer = self.terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn resize(&mut self, width: u16, height: u16) {
+        self.terminal.backend_mut().resize(width, height);
+        let effects = self.app.update(Msg::Resize(width, height));
+        self.perform(effects);
+    }
+}
+
+fn find<'a>(screen: &'a [String], needle: &str) -> Option<&'a String> {
+    screen.iter().find(|l| l.contains(needle))
+}
+
+fn assert_shows(screen: &[String], needle: &str) {
+    assert!(
+        find(screen, needle).is_some(),
+        "screen lacks {needle:?}:\n{}",
+        screen.join("\n")
+    );
+}
+
+/// The keyspace pane's row for a key (the pane is the right half of the top).
+fn key_row(screen: &[String], key: &str) -> String {
+    screen
+        .iter()
+        .map(|l| l.chars().skip(66).collect::<String>())
+        .find(|l| {
+            l.split_whitespace().nth(1) == Some(key)
+                || l.split_whitespace()
+                    .next()
+                    .map(|w| w.trim_start_matches('│'))
+                    == Some(key)
+        })
+        .unwrap_or_default()
+}
+
+/// The editor's row for a source line number.
+fn editor_line(screen: &[String], n: u32) -> String {
+    screen
+        .iter()
+        .map(|l| l.chars().take(66).collect::<String>())
+        .find(|l| {
+            l.chars()
+                .skip(3)
+                .collect::<String>()
+                .trim_start()
+                .starts_with(&format!("{n} "))
+        })
+        .unwrap_or_default()
+}
+
+fn snapshot(name: &str, screen: &[String]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    let text = screen.join("\n") + "\n";
+    if std::env::var("REDSTEP_SNAPSHOTS").as_deref() == Ok("update") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with REDSTEP_SNAPSHOTS=update",
+            path.display()
+        )
+    });
+    assert_eq!(text, expected, "screen differs from {}", path.display());
+}
+
+#[test]
+fn the_post_scenario_forwards_and_back() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+
+    // Before the run: init.lua's writes are there, inc.lua is open.
+    let s = h.screen();
+    assert!(key_row(&s, "a").contains("\"42\""), "{}", key_row(&s, "a"));
+    assert!(key_row(&s, "b").contains("\"42\""));
+    assert!(editor_line(&s, 2).contains("local result = result + 1"));
+    assert_shows(&s, "No run yet.");
+    snapshot("post-1-before", &s);
+
+    // F10 starts a run, on line 1 before it runs; F8 goes to INCR a.
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert!(editor_line(&s, 1).contains('▶'), "{}", editor_line(&s, 1));
+    assert!(
+        key_row(&s, "a").contains("\"42\""),
+        "nothing ran yet: {}",
+        key_row(&s, "a")
+    );
+    h.key(KeyCode::F(8));
+    let s = h.screen();
+    assert!(
+        key_row(&s, "a").contains("\"42\" → \"43\""),
+        "{}",
+        key_row(&s, "a")
+    );
+    assert!(key_row(&s, "a").trim_start_matches('│').starts_with('▶'));
+    assert!(key_row(&s, "b").contains("\"42\""));
+    assert_shows(&s, "▶ L1   INCR a → (integer) 43  wrote a");
+    snapshot("post-2-after-incr-a", &s);
+
+    // F8 again: the script dies on line 2; a stayed 43, b is still 42.
+    h.key(KeyCode::F(8));
+    let s = h.screen();
+    assert!(editor_line(&s, 2).contains('✗'), "{}", editor_line(&s, 2));
+    assert!(editor_line(&s, 1).contains('✓'));
+    assert!(!editor_line(&s, 3).contains('✓'), "line 3 never ran");
+    assert!(
+        key_row(&s, "a").contains("\"43\"") && key_row(&s, "a").contains("stayed"),
+        "{}",
+        key_row(&s, "a")
+    );
+    assert!(key_row(&s, "b").contains("\"42\"") && !key_row(&s, "b").contains("43"));
+    assert_shows(
+        &s,
+        "The script failed at line 2 after 1 write. Redis does not roll back:",
+    );
+    assert_shows(&s, "a went from \"42\" to \"43\" and stayed that way.");
+    assert_shows(&s, "Line 3 never ran: redis.call('INCR', 'b')");
+    assert_shows(
+        &s,
+        "variable 'result' script: d0e480e1285ebff8a062967eb0fa7d2ada562d97, on",
+    );
+    snapshot("post-3-failure", &s);
+
+    // F7 steps back: before the failing line, a is 43 already.
+    h.key(KeyCode::F(7));
+    let s = h.screen();
+    assert!(editor_line(&s, 2).contains('▶'), "{}", editor_line(&s, 2));
+    assert_shows(&s, "line 2 (about to run)");
+    // Shift+F7 back to the previous call, then Ctrl+Home in the debugger: all undone on screen.
+    h.key_with(KeyCode::F(7), KeyModifiers::SHIFT);
+    assert_shows(&h.screen(), "▶ L1   INCR a");
+    h.app.focus = redstep::tui::app::Focus::Debugger;
+    h.key_with(KeyCode::Home, KeyModifiers::CONTROL);
+    let s = h.screen();
+    assert!(
+        key_row(&s, "a").contains("\"42\"") && !key_row(&s, "a").contains("43"),
+        "{}",
+        key_row(&s, "a")
+    );
+    // F5 continues to the end; the live engine holds what Redis would: 43 and 42.
+    h.key(KeyCode::F(5));
+    assert!(h.app.session.as_ref().unwrap().debugger.at_failure());
+    assert_eq!(
+        h.conn
+            .call(vec![b"MGET".to_vec(), b"a".to_vec(), b"b".to_vec()]),
+        redstep::engine::Reply::Array(vec![
+            redstep::engine::Reply::bulk("43"),
+            redstep::engine::Reply::bulk("42")
+        ])
+    );
+}
+
+#[test]
+fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    // Cursor on line 2 of inc.lua, F9, F5: the run stops there.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::F(9));
+    assert!(
+        editor_line(&h.screen(), 2).starts_with("│●"),
+        "{}",
+        editor_line(&h.screen(), 2)
+    );
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(
+        editor_line(&s, 2).contains('▶'),
+        "stopped at the breakpoint: {}",
+        editor_line(&s, 2)
+    );
+    h.key(KeyCode::F(6));
+    let s = h.screen();
+    assert_shows(&s, "the run was undone");
+    assert!(key_row(&s, "a").contains("\"42\""), "{}", key_row(&s, "a"));
+}
+
+#[test]
+fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key(KeyCode::BackTab);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Cli);
+    h.type_text("SET greeting \"hello world\"");
+    h.key(KeyCode::Enter);
+    h.type_text("LPUSH l x y");
+    h.key(KeyCode::Enter);
+    h.type_text("HGET a");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "redstep> SET greeting \"hello world\"");
+    assert_shows(&s, "OK");
+    assert_shows(&s, "(integer) 2");
+    assert_shows(&s, "(error) ERR wrong number of arguments");
+    assert!(
+        key_row(&s, "greeting").contains("\"hello world\""),
+        "{}",
+        key_row(&s, "greeting")
+    );
+    // History: Up brings back the last line.
+    h.key(KeyCode::Up);
+    assert_eq!(h.app.cli_input, "HGET a");
+    // --eval runs a tab traced, with KEYS and ARGV.
+    h.app.cli_input.clear();
+    h.type_text("--eval get.lua");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "1) \"42\"");
+    assert_shows(&s, "get.lua · step");
+}
+
+#[test]
+fn a_syntax_error_is_shown_and_the_edit_kept() {
+    let spec = BufferSpec {
+        name: "bad.lua".into(),
+        path: None,
+        text: "return (".into(),
+        args: String::new(),
+    };
+    let opening = Opening {
+        id: "t".into(),
+        title: "t".into(),
+        buffers: vec![spec],
+        active: 0,
+        setup: vec![],
+        intro: String::new(),
+    };
+    let mut h = Harness::new(opening, 100, 30);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert_shows(&s, "Error compiling script");
+    assert_eq!(h.app.buffer().text(), "return (");
+}
+
+#[test]
+fn keys_and_argv_reach_the_script() {
+    let spec = BufferSpec {
+        name: "k.lua".into(),
+        path: None,
+        text: "redis.call('SET', KEYS[1], ARGV[1])\nreturn {KEYS[1], ARGV[1], ARGV[2]}".into(),
+        args: String::new(),
+    };
+    let opening = Opening {
+        id: "t".into(),
+        title: "t".into(),
+        buffers: vec![spec],
+        active: 0,
+        setup: vec![],
+        intro: String::new(),
+    };
+    let mut h = Harness::new(opening, 120, 40);
+    h.key(KeyCode::F(2));
+    h.type_text("user:1 , \"a b\" 2");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(
+        key_row(&s, "user:1").contains("\"a b\""),
+        "{}",
+        s.join("\n")
+    );
+    assert_shows(&s, "returned [\"user:1\", \"a b\", \"2\"]");
+}
+
+#[test]
+fn a_small_terminal_gets_a_clear_message_and_loses_nothing() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key(KeyCode::F(10));
+    h.key(KeyCode::F(8));
+    h.resize(60, 15);
+    let s = h.screen();
+    assert_shows(&s, "terminal too small");
+    assert_shows(&s, "this is 60×15");
+    h.resize(80, 24);
+    let s = h.screen();
+    assert!(find(&s, "terminal too small").is_none());
+    assert_shows(&s, "Debugger");
+    assert_eq!(
+        h.app.session.as_ref().unwrap().debugger.cursor(),
+        1,
+        "the run and its cursor survive"
+    );
+    h.resize(120, 40);
+    let s = h.screen();
+    assert!(key_row(&s, "a").contains("\"42\" → \"43\""));
+}
+
+#[test]
+fn a_hundred_thousand_keys_are_paged_not_drawn() {
+    let opening = Opening {
+        id: "t".into(),
+        title: "t".into(),
+        buffers: vec![BufferSpec {
+            name: "x.lua".into(),
+            path: None,
+            text: "return 1".into(),
+            args: String::new(),
+        }],
+        active: 0,
+        setup: vec![vec![
+            b"EVAL".to_vec(),
+            b"for i = 1, 100000 do redis.call('SET', 'key:' .. i, i) end".to_vec(),
+            b"0".to_vec(),
+        ]],
+        intro: String::new(),
+    };
+    let mut h = Harness::new(opening, 120, 40);
+    let s = h.screen();
+    assert_shows(&s, "100000 keys");
+    assert!(
+        h.app.keys.rows.len() < 100,
+        "only a page is fetched: {}",
+        h.app.keys.rows.len()
+    );
+    assert!(key_row(&s, "key:1").contains("\"1\""));
+    h.key(KeyCode::Tab);
+    for _ in 0..10 {
+        h.key(KeyCode::PageDown);
+    }
+    let s = h.screen();
+    let selected = h.app.key_selected;
+    assert!(selected > 100, "{selected}");
+    let name = format!("key:{}", selected + 1);
+    assert!(
+        key_row(&s, &name).contains(&format!("\"{}\"", selected + 1)),
+        "the selected key is on screen: {name}\n{}",
+        s.join("\n")
+    );
+    // Filter by pattern.
+    h.key(KeyCode::Char('/'));
+    for _ in 0..h.app.prompt.as_ref().unwrap().input.len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.type_text("key:9999*");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "11 keys filter key:9999*");
+    // Detail view of one key.
+    h.key(KeyCode::Enter);
+    assert!(h.app.detail.is_some());
+    h.key(KeyCode::Esc);
+    assert!(h.app.detail.is_none());
+}
+
+#[test]
+fn esc_stops_a_runaway_script_while_the_screen_keeps_drawing() {
+    let spec = BufferSpec {
+        name: "loop.lua".into(),
+        path: None,
+        text: "redis.call('SET', 'before', 1)\nwhile true do end".into(),
+        args: String::new(),
+    };
+    let opening = Opening {
+        id: "t".into(),
+        title: "t".into(),
+        buffers: vec![spec],
+        active: 0,
+        setup: vec![],
+        intro: String::new(),
+    };
+    let mut h = Harness::new(opening, 120, 40);
+    let effects = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)));
+    for effect in effects {
+        if let Effect::Request(kind) = effect {
+            let request = h.app.request(kind).unwrap();
+            h.conn.request(request); // not awaited: the script runs on
+        }
+    }
+    // The model answers and draws while the engine is busy.
+    assert_shows(&h.screen(), "running…");
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Keyspace);
+    // Esc until the run comes back (the flag is read every 100,000 Lua
+    // instructions; an Esc before the script starts does not count).
+    let pressed = Instant::now();
+    let out = loop {
+        h.key(KeyCode::Esc);
+        if let Some(out) = h.conn.recv_timeout(Duration::from_millis(20)) {
+            break out;
+        }
+        assert!(
+            pressed.elapsed() < Duration::from_secs(5),
+            "Esc did not stop the script"
+        );
+    };
+    let stopped_in = pressed.elapsed();
+    let effects = h.app.update(Msg::Engine(out));
+    h.perform(effects);
+    assert!(
+        stopped_in < Duration::from_millis(500),
+        "stopped in {stopped_in:?}"
+    );
+    let session = h.app.session.as_ref().unwrap();
+    assert_eq!(
+        session.debugger.timeline().outcome.status,
+        Status::Interrupted
+    );
+    let s = h.screen();
+    assert_shows(&s, "Script stopped by the redstep user");
+    assert!(
+        key_row(&s, "before").contains("\"1\""),
+        "the write before the loop stayed"
+    );
+}
+
+#[test]
+fn edits_undo_redo_and_save_requests() {
+    let path = std::env::temp_dir().join(format!("redstep-tui-{}.lua", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut h = Harness::new(opening::file(&path).unwrap(), 100, 30);
+    h.type_text("return 1");
+    assert_eq!(h.app.buffer().text(), "return 1");
+    h.key_with(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    assert_ne!(h.app.buffer().text(), "return 1");
+    h.key_with(KeyCode::Char('y'), KeyModifiers::CONTROL);
+    assert_eq!(h.app.buffer().text(), "return 1");
+    h.key_with(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert!(
+        h.outside
+            .iter()
+            .any(|e| e.starts_with("Write(") && e.contains("return 1\\n")),
+        "{:?}",
+        h.outside
+    );
+    h.key_with(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    assert!(h.app.quit);
+    assert!(h.outside.iter().any(|e| e == "SaveWorkspace"));
+}
+
+#[test]
+fn the_help_overlay_lists_every_binding() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key(KeyCode::F(1));
+    let s = h.screen().join("\n");
+    for binding in keymap::BINDINGS {
+        assert!(
+            s.contains(binding.description),
+            "help lacks {:?}",
+            binding.description
+        );
+    }
+    h.key(KeyCode::Char('x'));
+    assert!(!h.app.help);
+}
+
+#[test]
+fn the_readme_key_table_is_the_keymap() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&keymap::markdown_table()),
+        "README's key table differs; paste this:\n{}",
+        keymap::markdown_table()
+    );
+}

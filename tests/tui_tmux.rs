@@ -1,0 +1,221 @@
+//! End to end: the real binary in tmux at 120×40, driven by keys, read back
+//! with capture-pane. Skipped (with a message) where tmux is missing;
+//! `.ci/run` installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn start(name: &str, data: &Path, args: &[&str], width: u16, height: u16) -> Tmux {
+        let session = format!("redstep-{name}-{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_redstep");
+        let mut command = format!(
+            "env REDSTEP_DATA_DIR={} TERM=xterm-256color {bin}",
+            data.display()
+        );
+        for a in args {
+            command += &format!(" '{a}'");
+        }
+        // Keep the pane after exit to read what the binary printed.
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg(format!("{command}; echo EXITED $?; sleep 60"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `needle` (the binary draws on its own time).
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {needle:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("redstep-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// CPU time (utime + stime, in clock ticks) of the redstep in the pane.
+fn cpu_ticks(t: &Tmux) -> Option<u64> {
+    let out = Command::new("tmux")
+        .args(["list-panes", "-t", &t.session, "-F", "#{pane_pid}"])
+        .output()
+        .ok()?;
+    let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
+    let pid = children.split_whitespace().next()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    Some(fields[11].parse::<u64>().ok()? + fields[12].parse::<u64>().ok()?)
+}
+
+/// Idle, the process sleeps: over a second it uses (almost) no CPU.
+fn assert_idle(t: &Tmux) {
+    let Some(before) = cpu_ticks(t) else {
+        eprintln!("idle CPU not measured: no /proc here");
+        return;
+    };
+    // Let the first page of keys and the workspace save settle, then measure.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = cpu_ticks(t).unwrap_or(before);
+    std::thread::sleep(Duration::from_secs(1));
+    let after = cpu_ticks(t).unwrap();
+    assert!(
+        after - before <= 1,
+        "idle redstep used {} ticks of CPU in a second",
+        after - before
+    );
+}
+
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(needle)).unwrap_or("")
+}
+
+#[test]
+fn the_post_scenario_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("post");
+    let t = Tmux::start("post", &data, &[], 120, 40);
+    let s = t.wait_for("No run yet.");
+    assert!(line_with(&s, "│  a ").contains("\"42\""), "{s}");
+    assert_idle(&t);
+
+    t.keys(&["F10"]);
+    t.wait_for("step 1/4 · line 1 (about to run)");
+    t.keys(&["F8"]);
+    let s = t.wait_for("\"42\" → \"43\"");
+    assert!(s.contains("▶ L1   INCR a → (integer) 43  wrote a"), "{s}");
+    t.keys(&["F7"]);
+    let s = t.wait_for("step 1/4");
+    assert!(
+        !s.contains("\"42\" → \"43\""),
+        "stepped back before INCR a:\n{s}"
+    );
+    t.keys(&["F5"]);
+    let s = t.wait_for("the script died here");
+    assert!(
+        line_with(&s, "local result = result + 1").contains('✗'),
+        "{s}"
+    );
+    assert!(line_with(&s, "│! a ").contains("\"43\"  ← stayed"), "{s}");
+    assert!(line_with(&s, "│  b ").contains("\"42\""), "{s}");
+    assert!(s.contains("Redis does not roll back"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for("the script died here");
+
+    // Ctrl+Q quits, the terminal comes back and the buffers were kept.
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-post.json")).unwrap();
+    assert!(workspace.contains("local result = result + 1"));
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn esc_stops_a_runaway_script_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("loop");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = data.join("loop.lua");
+    std::fs::write(
+        &script,
+        "redis.call('SET', 'before', 1)\nwhile true do end\n",
+    )
+    .unwrap();
+    let t = Tmux::start("loop", &data, &[script.to_str().unwrap()], 100, 30);
+    t.wait_for("No run yet.");
+    t.keys(&["F5"]);
+    t.wait_for("running loop.lua");
+    // Still drawing and answering keys while the engine is busy.
+    t.keys(&["F1"]);
+    t.wait_for("Keys — any key closes");
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Script stopped by the redstep user");
+    let s = t.wait_for("Keyspace 1 keys");
+    assert!(
+        line_with(&s, "! before").contains("\"1\"  ← stayed"),
+        "the write before the loop stayed:\n{s}"
+    );
+
+    // A terminal too small says so, and comes back.
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.session, "-x", "60", "-y", "15"])
+        .status()
+        .unwrap();
+    t.wait_for("terminal too small");
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.session, "-x", "100", "-y", "30"])
+        .status()
+        .unwrap();
+    t.wait_for("Script stopped by the redstep user");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

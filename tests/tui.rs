@@ -8,99 +8,43 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-use redstep::engine::Engine;
-use redstep::host::{Connection, Host};
-use redstep::script::{Interrupt, InterruptKind, ScriptConfig};
 use redstep::trace::Status;
-use redstep::tui::app::{App, Effect, Msg};
+use redstep::tui::app::{Effect, Msg};
+use redstep::tui::driver::Driver;
 use redstep::tui::opening::{self, BufferSpec, Opening};
-use redstep::tui::theme::Theme;
 use redstep::tui::{keymap, ui};
 
+/// A driver (the app against a real engine thread) and a test terminal.
 struct Harness {
-    app: App,
-    conn: Connection,
-    interrupt: Interrupt,
+    driver: Driver,
     terminal: Terminal<TestBackend>,
-    /// Effects that reached the outside world (files, workspace, quit).
-    outside: Vec<String>,
-    _host: Host,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Driver;
+    fn deref(&self) -> &Driver {
+        &self.driver
+    }
+}
+
+impl std::ops::DerefMut for Harness {
+    fn deref_mut(&mut self) -> &mut Driver {
+        &mut self.driver
+    }
 }
 
 impl Harness {
     fn new(opening: Opening, width: u16, height: u16) -> Harness {
-        let host = Host::start(Engine::default, ScriptConfig::default());
-        let conn = host.connect("127.0.0.1:0".into(), "test".into());
-        let setup = opening.setup.clone();
-        let app = App::new(
-            opening,
-            None,
-            Theme { color: false },
-            Rect::new(0, 0, width, height),
-        );
-        let mut h = Harness {
-            app,
-            conn,
-            interrupt: host.interrupt(),
+        Harness {
+            driver: Driver::new(opening, width, height),
             terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
-            outside: Vec::new(),
-            _host: host,
-        };
-        let effects = h.app.start(&setup);
-        h.perform(effects);
-        h
-    }
-
-    /// Carries out effects; engine answers are awaited and fed back, so a
-    /// test sees the model after everything it caused has settled.
-    fn perform(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::Send(argv) => {
-                    self.conn.send(argv);
-                    self.answer();
-                }
-                Effect::Request(kind) => {
-                    if let Some(request) = self.app.request(kind) {
-                        self.conn.request(request);
-                        self.answer();
-                    }
-                }
-                Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
-                other => self.outside.push(format!("{other:?}")),
-            }
-        }
-    }
-
-    fn answer(&mut self) {
-        let out = self
-            .conn
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the engine answers");
-        let more = self.app.update(Msg::Engine(out));
-        self.perform(more);
-    }
-
-    fn key_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        let effects = self.app.update(Msg::Key(KeyEvent::new(code, modifiers)));
-        self.perform(effects);
-    }
-
-    fn key(&mut self, code: KeyCode) {
-        self.key_with(code, KeyModifiers::NONE);
-    }
-
-    fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
         }
     }
 
     fn screen(&mut self) -> Vec<String> {
-        let app = &mut self.app;
+        let app = &mut self.driver.app;
         self.terminal.draw(|frame| ui::draw(frame, app)).unwrap();
         let buffer = self.terminal.backend().buffer();
         (0..buffer.area.height)
@@ -116,8 +60,7 @@ impl Harness {
 
     fn resize(&mut self, width: u16, height: u16) {
         self.terminal.backend_mut().resize(width, height);
-        let effects = self.app.update(Msg::Resize(width, height));
-        self.perform(effects);
+        self.driver.resize(width, height);
     }
 }
 
@@ -570,4 +513,25 @@ fn the_readme_key_table_is_the_keymap() {
         "README's key table differs; paste this:\n{}",
         keymap::markdown_table()
     );
+}
+
+#[test]
+fn without_colour_the_marks_still_read() {
+    use ratatui::style::Color;
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    let colours = |h: &Harness| {
+        let buffer = h.terminal.backend().buffer();
+        buffer
+            .content
+            .iter()
+            .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+            .count()
+    };
+    assert_eq!(colours(&h), 0, "NO_COLOR: no cell is coloured");
+    assert!(editor_line(&s, 2).contains('✗') && key_row(&s, "a").contains("← stayed"));
+    h.app.theme = redstep::tui::theme::Theme { color: true };
+    h.screen();
+    assert!(colours(&h) > 0, "with colour, the marks are coloured too");
 }

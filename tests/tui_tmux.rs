@@ -19,10 +19,21 @@ impl Tmux {
     }
 
     fn start(name: &str, data: &Path, args: &[&str], width: u16, height: u16) -> Tmux {
+        Tmux::start_with(name, data, "", args, width, height)
+    }
+
+    fn start_with(
+        name: &str,
+        data: &Path,
+        env: &str,
+        args: &[&str],
+        width: u16,
+        height: u16,
+    ) -> Tmux {
         let session = format!("redstep-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_redstep");
         let mut command = format!(
-            "env REDSTEP_DATA_DIR={} TERM=xterm-256color {bin}",
+            "env REDSTEP_DATA_DIR={} TERM=xterm-256color {env} {bin}",
             data.display()
         );
         for a in args {
@@ -40,7 +51,7 @@ impl Tmux {
                 "-y",
                 &height.to_string(),
             ])
-            .arg(format!("{command}; echo EXITED $?; sleep 60"))
+            .arg(format!("{command}; echo EXITED $?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon'; sleep 60"))
             .status()
             .unwrap();
         assert!(status.success());
@@ -217,5 +228,43 @@ fn esc_stops_a_runaway_script_in_tmux() {
     t.wait_for("Script stopped by the redstep user");
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_keeps_the_edits() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("panic");
+    let t = Tmux::start_with(
+        "panic",
+        &data,
+        "REDSTEP_TEST_PANIC=1 RUST_BACKTRACE=0",
+        &[],
+        100,
+        30,
+    );
+    t.wait_for("No run yet.");
+    t.keys(&["-l", "local kept = 1 -- must survive"]);
+    t.wait_for("local kept = 1 -- must survive");
+    t.keys(&["F12"]);
+    let s = t.wait_for("EXITED 101");
+    assert!(
+        s.contains("a deliberate panic on F12"),
+        "the panic message is shown:\n{s}"
+    );
+    // Cooked mode again: stty reports icanon, not -icanon.
+    let s = t.wait_for("icanon");
+    assert!(
+        s.lines().any(|l| l.trim() == "icanon"),
+        "the terminal was left in raw mode:\n{s}"
+    );
+    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-post.json")).unwrap();
+    assert!(
+        workspace.contains("local kept = 1 -- must survive"),
+        "{workspace}"
+    );
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -4,6 +4,7 @@
 //! thread; Esc sets the engine's interrupt flag from here.
 
 pub mod app;
+pub mod driver;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
@@ -18,10 +19,14 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
-use crossterm::execute;
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
-use ratatui::DefaultTerminal;
+use ratatui::{DefaultTerminal, Terminal};
 
 use crate::engine::Engine;
 use crate::host::{ClientSender, Host};
@@ -62,13 +67,7 @@ pub fn run(opening: Opening) -> anyhow::Result<()> {
         });
     }
 
-    let mut terminal = ratatui::init();
-    let ratatui_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(stdout(), DisableMouseCapture);
-        ratatui_hook(info);
-    }));
-    let _ = execute!(stdout(), EnableMouseCapture);
+    let mut terminal = enter_terminal()?;
     thread::spawn(move || {
         while let Ok(event) = event::read() {
             let msg = match event {
@@ -104,13 +103,43 @@ pub fn run(opening: Opening) -> anyhow::Result<()> {
     }));
     // Whatever happened, the buffers are kept and the terminal restored.
     let _ = shell.save_workspace(&app);
-    let _ = execute!(stdout(), DisableMouseCapture);
-    ratatui::restore();
+    restore_terminal();
     drop(host);
     match result {
         Ok(result) => result,
         Err(panic) => resume_unwind(panic),
     }
+}
+
+static RESTORED: AtomicBool = AtomicBool::new(false);
+
+/// Raw mode, the alternate screen and mouse reports; a panic hook puts the
+/// terminal back before the panic message is printed.
+fn enter_terminal() -> anyhow::Result<DefaultTerminal> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    RESTORED.store(false, Ordering::SeqCst);
+    terminal::enable_raw_mode()?;
+    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    Ok(Terminal::new(CrosstermBackend::new(stdout()))?)
+}
+
+/// Puts the terminal back, once (leaving the alternate screen twice would
+/// move the cursor over what was printed since).
+fn restore_terminal() {
+    if RESTORED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// What effects act on.
@@ -164,6 +193,8 @@ fn event_loop(
     rx: &Receiver<Msg>,
     setup: Vec<Vec<Vec<u8>>>,
 ) -> anyhow::Result<()> {
+    // The crash test's hook: with REDSTEP_TEST_PANIC set, F12 panics here.
+    let crash_on_f12 = std::env::var_os("REDSTEP_TEST_PANIC").is_some();
     let first = app.start(&setup);
     if !shell.perform(app, first) {
         return Ok(());
@@ -181,12 +212,11 @@ fn event_loop(
                 Err(_) => return Ok(()),
             },
         };
-        let effects = app.update(msg);
-        if !shell.perform(app, effects) {
-            return Ok(());
-        }
-        // Take whatever else is queued before drawing again.
-        while let Ok(msg) = rx.try_recv() {
+        // Take whatever else is queued too before drawing again.
+        for msg in std::iter::once(msg).chain(rx.try_iter()) {
+            if crash_on_f12 && matches!(&msg, Msg::Key(k) if k.code == event::KeyCode::F(12)) {
+                panic!("REDSTEP_TEST_PANIC: a deliberate panic on F12");
+            }
             let effects = app.update(msg);
             if !shell.perform(app, effects) {
                 return Ok(());

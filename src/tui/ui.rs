@@ -240,14 +240,20 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     let block = block(head, focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let key_w = 12usize.min(inner.width as usize / 3);
-    let mut out = vec![Line::styled(
-        format!("  {:<key_w$} {:<6} {:>6}  value", "key", "type", "ttl"),
-        theme.dim(),
-    )];
+    // Narrow panes drop the TTL column (a TTL then follows the value) and
+    // shorten type names, so the value keeps room.
+    let narrow = inner.width < 56;
+    let key_w = if narrow { 8 } else { 12 };
+    let header = if narrow {
+        format!("  {:<key_w$} {:<4} value", "key", "type")
+    } else {
+        format!("  {:<key_w$} {:<6} {:>6}  value", "key", "type", "ttl")
+    };
+    let mut out = vec![Line::styled(header, theme.dim())];
     let selected = app.selected_line();
-    for (i, k) in app
-        .key_lines()
+    let lines = app.key_lines();
+    let empty = lines.is_empty();
+    for (i, k) in lines
         .into_iter()
         .enumerate()
         .take(inner.height.saturating_sub(1) as usize)
@@ -276,17 +282,26 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             k.kind.clone()
         };
-        let text = format!(
-            "{mark} {key:<key_w$} {kind:<6} {:>6}  {value}",
-            ttl_text(k.ttl_ms)
-        );
+        let text = if narrow {
+            let kind = if kind == "string" { "str" } else { &kind };
+            let ttl = k
+                .ttl_ms
+                .map(|t| format!("  (ttl {})", ttl_text(Some(t))))
+                .unwrap_or_default();
+            format!("{mark} {key:<key_w$} {kind:<4} {value}{ttl}")
+        } else {
+            format!(
+                "{mark} {key:<key_w$} {kind:<6} {:>6}  {value}",
+                ttl_text(k.ttl_ms)
+            )
+        };
         let mut line_style = style;
         if focused && i == selected {
             line_style = line_style.patch(theme.selected());
         }
         out.push(Line::styled(text, line_style));
     }
-    if app.key_lines().is_empty() {
+    if empty {
         out.push(Line::styled(
             "  (empty: SET a 1 in the redis-cli pane)",
             theme.dim(),
@@ -453,12 +468,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
 
     let mut side = Vec::new();
     if d.at_failure() || session.at_end() {
-        if let StepKind::Error { message, .. } = &view.step.kind {
-            side.push(Line::styled(
-                format!("(error) {}", String::from_utf8_lossy(message)),
-                theme.error(),
-            ));
-        }
+        // The sentence to remember first; the exact error text after it.
         for (i, s) in session.summary.iter().enumerate() {
             let style = if i == 0 && d.timeline().outcome.status != Status::Ok {
                 theme.stayed()
@@ -466,6 +476,12 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 theme.plain()
             };
             side.push(Line::styled(s.trim_start().to_string(), style));
+        }
+        if let StepKind::Error { message, .. } = &view.step.kind {
+            side.push(Line::styled(
+                format!("(error) {}", String::from_utf8_lossy(message)),
+                theme.error(),
+            ));
         }
     } else if !session.changes.is_empty() {
         side.push(Line::styled("This step changed:", theme.bold()));

@@ -1,0 +1,99 @@
+//! Drives an [`App`] against a real engine thread, synchronously: every
+//! effect is carried out and every answer awaited and fed back before the
+//! next key. Tests and benchmarks see the model exactly as the screen
+//! would once everything a key caused has settled.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+
+use crate::engine::Engine;
+use crate::host::{Connection, Host, Outgoing};
+use crate::script::{Interrupt, InterruptKind, ScriptConfig};
+
+use super::app::{App, Effect, Msg};
+use super::opening::Opening;
+use super::theme::Theme;
+
+pub struct Driver {
+    pub app: App,
+    pub conn: Connection,
+    pub interrupt: Interrupt,
+    /// Effects that would reach the outside world (files, workspace, quit).
+    pub outside: Vec<String>,
+    _host: Host,
+}
+
+impl Driver {
+    /// A fresh engine, the opening's setup run, the first page of keys in.
+    pub fn new(opening: Opening, width: u16, height: u16) -> Driver {
+        let host = Host::start(Engine::default, ScriptConfig::default());
+        let conn = host.connect("127.0.0.1:0".into(), "driver".into());
+        let setup = opening.setup.clone();
+        let app = App::new(
+            opening,
+            None,
+            Theme { color: false },
+            Rect::new(0, 0, width, height),
+        );
+        let mut driver = Driver {
+            app,
+            conn,
+            interrupt: host.interrupt(),
+            outside: Vec::new(),
+            _host: host,
+        };
+        let effects = driver.app.start(&setup);
+        driver.perform(effects);
+        driver
+    }
+
+    pub fn perform(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Send(argv) => {
+                    self.conn.send(argv);
+                    self.answer();
+                }
+                Effect::Request(kind) => {
+                    if let Some(request) = self.app.request(kind) {
+                        self.conn.request(request);
+                        self.answer();
+                    }
+                }
+                Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                other => self.outside.push(format!("{other:?}")),
+            }
+        }
+    }
+
+    fn answer(&mut self) {
+        let out = self
+            .conn
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or(Outgoing::Close);
+        let more = self.app.update(Msg::Engine(out));
+        self.perform(more);
+    }
+
+    pub fn key_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        let effects = self.app.update(Msg::Key(KeyEvent::new(code, modifiers)));
+        self.perform(effects);
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.key_with(code, KeyModifiers::NONE);
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        let effects = self.app.update(Msg::Resize(width, height));
+        self.perform(effects);
+    }
+}

@@ -535,3 +535,46 @@ fn without_colour_the_marks_still_read() {
     h.screen();
     assert!(colours(&h) > 0, "with colour, the marks are coloured too");
 }
+
+#[test]
+fn a_click_focuses_a_pane_and_picks_a_step_or_a_key() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    let click = |h: &mut Harness, column: u16, row: u16| {
+        let effects = h.app.update(Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }));
+        h.perform(effects);
+    };
+    // The timeline row of INCR a.
+    let row = s.iter().position(|l| l.contains("L1   INCR a")).unwrap() as u16;
+    click(&mut h, 10, row);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Debugger);
+    let s = h.screen();
+    assert!(
+        key_row(&s, "a").contains("\"42\" → \"43\""),
+        "{}",
+        key_row(&s, "a")
+    );
+    // The keyspace row of b.
+    let row = s
+        .iter()
+        .position(|l| key_row(std::slice::from_ref(l), "b").contains("\"42\""))
+        .unwrap() as u16;
+    click(&mut h, 80, row);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Keyspace);
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        h.app.detail.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+        Some(("b", "\"42\""))
+    );
+    // The editor: focus and the text cursor on the clicked line.
+    click(&mut h, 20, 3);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Editor);
+    assert_eq!(h.app.buffer().area.cursor().0, 2);
+}

@@ -12,8 +12,19 @@ use redstep::script::ScriptConfig;
 use redstep::server::{ServeOptions, Server};
 use redstep::trace::Limits;
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, without a backtrace: these are
+            // the user's errors (a missing file, no terminal), not bugs.
+            eprintln!("redstep: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
             let opening = match (&cli.file, &cli.lesson) {

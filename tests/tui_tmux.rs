@@ -207,6 +207,7 @@ fn esc_stops_a_runaway_script_in_tmux() {
     t.keys(&["F1"]);
     t.wait_for("Keys — any key closes");
     t.keys(&["Escape"]);
+    t.wait_for("running loop.lua");
     t.keys(&["Escape"]);
     t.wait_for("Script stopped by the redstep user");
     let s = t.wait_for("Keyspace 1 keys");

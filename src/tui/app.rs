@@ -665,10 +665,6 @@ impl App {
             then,
             from_cli: self.focus == Focus::Cli,
         });
-        self.say(format!(
-            "running {}… Esc stops it",
-            self.buffers[buffer].name
-        ));
         vec![
             Effect::Request(RequestKind::Trace(argv)),
             Effect::SaveWorkspace,

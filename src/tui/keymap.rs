@@ -490,6 +490,8 @@ fn matches(binding: &Binding, key: &KeyEvent) -> bool {
         KeyCode::Char(_) | KeyCode::BackTab => {
             (mods - KeyModifiers::SHIFT) == (binding.modifiers - KeyModifiers::SHIFT)
         }
+        // Esc pressed twice quickly arrives as Alt+Esc: it still stops.
+        KeyCode::Esc => (mods - KeyModifiers::ALT) == binding.modifiers,
         _ => mods == binding.modifiers,
     }
 }
@@ -524,4 +526,24 @@ pub fn markdown_table() -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esc_twice_quickly_still_stops() {
+        let alt_esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::ALT);
+        assert_eq!(lookup(Context::Editor, &alt_esc), Some(Command::Stop));
+        let f7 = KeyEvent::new(KeyCode::F(7), KeyModifiers::SHIFT);
+        assert_eq!(lookup(Context::Editor, &f7), Some(Command::PreviousCall));
+        let n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Debugger, &n), Some(Command::StepOver));
+        assert_eq!(
+            lookup(Context::Editor, &n),
+            None,
+            "letters type text in the editor"
+        );
+    }
 }

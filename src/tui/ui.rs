@@ -573,7 +573,21 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let mut spans = Vec::new();
-    if let Some((text, error)) = &app.message {
+    if let Some(running) = &app.running {
+        let name = app
+            .buffers
+            .get(app.active)
+            .map(|b| b.name.as_str())
+            .unwrap_or("");
+        spans.push(Span::styled(
+            format!(
+                " running {name} {:.1}s — Esc stops it ",
+                running.since.elapsed().as_secs_f64()
+            ),
+            theme.changed_now().patch(theme.status()),
+        ));
+        spans.push(Span::raw(" "));
+    } else if let Some((text, error)) = &app.message {
         spans.push(Span::styled(
             format!("{text}  "),
             if *error { theme.error() } else { theme.bold() },

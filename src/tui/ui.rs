@@ -242,7 +242,7 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     // Narrow panes drop the TTL column (a TTL then follows the value) and
     // shorten type names, so the value keeps room.
-    let narrow = inner.width < 56;
+    let narrow = inner.width < 48;
     let key_w = if narrow { 8 } else { 12 };
     let header = if narrow {
         format!("  {:<key_w$} {:<4} value", "key", "type")

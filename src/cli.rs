@@ -64,6 +64,13 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+    /// The post "Lua Scripts Are Not Atomic in Redis": its three scripts in
+    /// the TUI, or the whole story printed with --print.
+    Demo {
+        /// Print the story (replies, the error with its SHA1, the trace) instead of opening the TUI.
+        #[arg(long)]
+        print: bool,
+    },
     /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
     Serve {
         #[arg(long, default_value_t = 6379)]

@@ -16,6 +16,7 @@
 //! - `protocol` — the RESP2 codec, redis-cli quoting and reply formatting.
 
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod exec;
 pub mod host;

@@ -91,6 +91,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut std::io::stderr().lock(),
             )
         }
+        Some(Command::Demo { print: true }) => redstep::demo::print(&mut std::io::stdout().lock()),
+        Some(Command::Demo { print: false }) => {
+            if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
+            }
+            redstep::tui::run(redstep::tui::opening::post())
+        }
         Some(Command::Serve { port, bind }) => {
             if !bind.is_loopback() {
                 eprintln!(

@@ -21,6 +21,19 @@ pub struct Cli {
     /// Open the TUI on this lesson (default: the post's scripts).
     #[arg(long, conflicts_with = "file")]
     pub lesson: Option<String>,
+    /// Use the lessons of this folder instead of the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LessonsCommand {
+    /// Check every lesson of a folder (default: the shipped ones): it
+    /// parses, its scripts compile, its solution passes every check and
+    /// its starting script fails one. Exit code 1 on any problem.
+    Check { dir: Option<PathBuf> },
+    /// List the lessons of a folder (default: the shipped ones).
+    List { dir: Option<PathBuf> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +83,11 @@ pub enum Command {
         /// Print the story (replies, the error with its SHA1, the trace) instead of opening the TUI.
         #[arg(long)]
         print: bool,
+    },
+    /// Check or list lessons (for instructors writing their own).
+    Lessons {
+        #[command(subcommand)]
+        action: LessonsCommand,
     },
     /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
     Serve {

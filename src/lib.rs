@@ -20,6 +20,7 @@ pub mod demo;
 pub mod engine;
 pub mod exec;
 pub mod host;
+pub mod lessons;
 pub mod protocol;
 pub mod run;
 pub mod script;

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use anyhow::Context;
 use clap::Parser;
 
-use redstep::cli::{Cli, Command};
+use redstep::cli::{Cli, Command, LessonsCommand};
 use redstep::engine::Engine;
 use redstep::host::Host;
 use redstep::run::TraceFormat;
@@ -98,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             redstep::tui::run(redstep::tui::opening::post())
         }
+        Some(Command::Lessons { action }) => lessons(action),
         Some(Command::Serve { port, bind }) => {
             if !bind.is_loopback() {
                 eprintln!(
@@ -127,6 +128,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             server.run();
             Ok(())
+        }
+    }
+}
+
+fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
+    use redstep::lessons::{builtin, load_dir, validate::validate};
+    let load = |dir: Option<std::path::PathBuf>| match dir {
+        Some(dir) => load_dir(&dir),
+        None => (builtin(), Vec::new()),
+    };
+    match action {
+        LessonsCommand::List { dir } => {
+            let (lessons, problems) = load(dir);
+            for l in &lessons {
+                println!("{:>3}  {:<24} {}", l.order, l.id, l.title);
+            }
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if !problems.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        LessonsCommand::Check { dir } => {
+            let (lessons, mut problems) = load(dir);
+            problems.extend(validate(&lessons));
+            for p in &problems {
+                println!("{p}");
+            }
+            let checks: usize = lessons.iter().map(|l| l.checks.len()).sum();
+            if problems.is_empty() {
+                println!("{} lessons, {checks} checks: every solution passes, every starting script fails a check", lessons.len());
+                Ok(())
+            } else {
+                println!("{} problem(s) in {} lessons", problems.len(), lessons.len());
+                std::process::exit(1);
+            }
         }
     }
 }

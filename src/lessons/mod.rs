@@ -533,7 +533,7 @@ reply = '"1"'
         assert_eq!(l.id, "t");
         assert_eq!(l.setup, vec!["SET a 1"]);
         assert_eq!(l.checks[0].expect, vec![Expect::Reply("\"1\"".into())]);
-        assert_eq!(l.checks[0].line, 14);
+        assert_eq!(l.checks[0].line, 13);
         assert_eq!(l.buffers[0].line, 8);
         assert_eq!(l.body, "# Hello\n");
     }
@@ -543,13 +543,13 @@ reply = '"1"'
         let bad = GOOD.replace("reply = '\"1\"'", "reply = 1");
         assert_eq!(
             parse("t.md", &bad).unwrap_err().to_string(),
-            "t.md:16: `reply` must be a string, not integer"
+            "t.md:15: `reply` must be a string, not integer"
         );
         let bad = GOOD.replace("name = \"reads a\"", "name = \"reads a\"\nrepl = 'x'");
         assert!(parse("t.md", &bad)
             .unwrap_err()
             .to_string()
-            .starts_with("t.md:16: a check: unknown field `repl`"));
+            .starts_with("t.md:15: a check: unknown field `repl`"));
         let bad = GOOD.replace("order = 1", "order = ");
         assert!(
             parse("t.md", &bad)

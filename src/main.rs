@@ -27,15 +27,16 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
-            let opening = match (&cli.file, &cli.lesson) {
-                (Some(path), _) => redstep::tui::opening::file(path)?,
-                (None, Some(id)) => redstep::tui::opening::lesson(id)?,
-                (None, None) => redstep::tui::opening::post(),
-            };
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the TUI needs a terminal; for scripts use `redstep run`, `redstep exec` or `redstep serve`");
             }
-            redstep::tui::run(opening)
+            match &cli.file {
+                Some(path) => redstep::tui::run(redstep::tui::opening::file(path)?, None),
+                None => {
+                    let (list, index) = pick_lesson(cli.lessons.as_deref(), cli.lesson.as_deref())?;
+                    redstep::tui::run(redstep::tui::opening::post(), Some((list, index)))
+                }
+            }
         }
         Some(Command::Exec { raw, file, args }) => {
             let input: Option<Box<dyn BufRead>> = match (&file, args.is_empty()) {
@@ -96,7 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
             }
-            redstep::tui::run(redstep::tui::opening::post())
+            redstep::tui::run(redstep::tui::opening::post(), None)
         }
         Some(Command::Lessons { action }) => lessons(action),
         Some(Command::Serve { port, bind }) => {
@@ -166,6 +167,44 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
                 println!("{} problem(s) in {} lessons", problems.len(), lessons.len());
                 std::process::exit(1);
             }
+        }
+    }
+}
+
+/// The lessons (shipped, or an instructor's folder) and the one to open:
+/// `id`, or the post's lesson, or the first.
+fn pick_lesson(
+    dir: Option<&std::path::Path>,
+    id: Option<&str>,
+) -> anyhow::Result<(Vec<redstep::lessons::Lesson>, usize)> {
+    let lessons = match dir {
+        Some(dir) => {
+            let (lessons, problems) = redstep::lessons::load_dir(dir);
+            if !problems.is_empty() {
+                let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                anyhow::bail!(
+                    "the lessons in {} have problems:\n{}",
+                    dir.display(),
+                    list.join("\n")
+                );
+            }
+            lessons
+        }
+        None => redstep::lessons::builtin(),
+    };
+    if lessons.is_empty() {
+        anyhow::bail!("no lessons found");
+    }
+    let wanted = id.unwrap_or(redstep::tui::opening::DEFAULT_LESSON);
+    let index = lessons
+        .iter()
+        .position(|l| l.id == wanted || l.order.to_string() == wanted);
+    match (index, id) {
+        (Some(i), _) => Ok((lessons, i)),
+        (None, None) => Ok((lessons, 0)),
+        (None, Some(id)) => {
+            let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+            anyhow::bail!("no lesson {id:?}; lessons: {}", ids.join(", "))
         }
     }
 }

@@ -79,7 +79,7 @@ fn a_check_says_what_failed_in_plain_words() {
         .into_iter()
         .find(|l| l.id == "the-post")
         .unwrap();
-    let results = check::run_all(&lesson, &lesson.buffers[0].text);
+    let results = check::run_all(&lesson, &lesson.buffers[lesson.checked].text);
     assert!(!results[0].passed);
     assert_eq!(
         results[0].failures,
@@ -97,7 +97,7 @@ fn a_runaway_script_fails_its_check_instead_of_hanging() {
         .find(|l| l.id == "scripts-block-the-server")
         .unwrap();
     let started = std::time::Instant::now();
-    let results = check::run_all(&lesson, &lesson.buffers[0].text);
+    let results = check::run_all(&lesson, &lesson.buffers[lesson.checked].text);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(
         results[1].failures[0].contains("Script stopped by redstep after 2000 ms"),

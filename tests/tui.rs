@@ -578,3 +578,116 @@ fn a_click_focuses_a_pane_and_picks_a_step_or_a_key() {
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Editor);
     assert_eq!(h.app.buffer().area.cursor().0, 2);
 }
+
+fn lesson_harness(id: &str) -> Harness {
+    let lessons = redstep::lessons::builtin();
+    let index = lessons.iter().position(|l| l.id == id).unwrap();
+    Harness {
+        driver: Driver::lesson(lessons, index, 120, 40),
+        terminal: Terminal::new(TestBackend::new(120, 40)).unwrap(),
+    }
+}
+
+fn set_text(h: &mut Harness, text: &str) {
+    let lines = text.lines().map(str::to_string).collect();
+    let active = h.app.active;
+    h.app.buffers[active].area = ratatui_textarea::TextArea::new(lines);
+}
+
+#[test]
+fn a_lesson_is_checked_hinted_passed_and_left_for_the_next() {
+    use redstep::tui::lesson::Mark;
+    let mut h = lesson_harness("eval-keys-argv");
+    let s = h.screen();
+    assert_shows(&s, "Lesson 1/13");
+    assert_shows(&s, "EVAL, KEYS and ARGV");
+    // The starting script fails; a hint is shown on demand.
+    h.key(KeyCode::F(4));
+    let s = h.screen();
+    assert_shows(&s, "✗ greets ARGV[1] and stores");
+    assert_shows(&s, "the reply should be \"Hello, world\", but");
+    assert_eq!(
+        h.app
+            .lesson
+            .as_ref()
+            .unwrap()
+            .progress
+            .get("eval-keys-argv"),
+        Some(&Mark::Started)
+    );
+    h.key(KeyCode::Char('h'));
+    assert_shows(&h.screen(), "Hint 1: ARGV[1] is the first");
+    // The solution passes: the lesson is done.
+    let solution = h.app.lesson.as_ref().unwrap().lessons[0].buffers[0]
+        .solution
+        .clone()
+        .unwrap();
+    set_text(&mut h, &solution);
+    h.key(KeyCode::F(4));
+    let s = h.screen();
+    assert_shows(&s, "✓ greets ARGV[1] and stores");
+    assert_shows(&s, "all 2 checks pass — lesson done");
+    assert_eq!(
+        h.app
+            .lesson
+            .as_ref()
+            .unwrap()
+            .progress
+            .get("eval-keys-argv"),
+        Some(&Mark::Done)
+    );
+    assert!(h.outside.iter().any(|e| e == "SaveProgress"));
+    // n: the next lesson, its buffers and its keys.
+    h.key(KeyCode::Char('n'));
+    let s = h.screen();
+    assert_shows(&s, "Lesson 2/13");
+    assert_eq!(h.app.buffer().name, "exists.lua");
+    assert!(
+        key_row(&s, "present").contains("\"hello\""),
+        "the lesson's setup ran on a fresh keyspace:\n{}",
+        s.join("\n")
+    );
+    assert!(
+        key_row(&s, "greeting").is_empty(),
+        "the previous lesson's keys are gone"
+    );
+    // l: the list, with progress marks; Enter opens the chosen lesson.
+    h.key(KeyCode::Char('l'));
+    let s = h.screen();
+    assert_shows(&s, "Lessons — Enter opens");
+    assert_shows(&s, "✓  1  EVAL, KEYS and ARGV");
+    for _ in 0..5 {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "Lesson 7/13");
+    assert_eq!(h.app.buffer().name, "transfer.lua");
+    // r: the lesson back to its start.
+    set_text(&mut h, "return 'edited'");
+    h.app.focus = redstep::tui::app::Focus::Lesson;
+    h.key(KeyCode::Char('r'));
+    assert!(
+        h.app.buffer().text().contains("DECRBY"),
+        "{}",
+        h.app.buffer().text()
+    );
+}
+
+#[test]
+fn tab_moves_between_the_lesson_and_the_redis_cli() {
+    let mut h = lesson_harness("the-post");
+    assert!(h.app.lesson_shown());
+    for _ in 0..4 {
+        h.key(KeyCode::Tab);
+    }
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Cli);
+    let s = h.screen();
+    assert_shows(&s, "127.0.0.1:6379>");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Lesson);
+    assert_shows(&h.screen(), "A script dies half way");
+}

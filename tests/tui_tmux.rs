@@ -180,7 +180,7 @@ fn the_post_scenario_in_tmux() {
     // Ctrl+Q quits, the terminal comes back and the buffers were kept.
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
-    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-post.json")).unwrap();
+    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-the-post.json")).unwrap();
     assert!(workspace.contains("local result = result + 1"));
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -262,10 +262,86 @@ fn a_panic_restores_the_terminal_and_keeps_the_edits() {
         s.lines().any(|l| l.trim() == "icanon"),
         "the terminal was left in raw mode:\n{s}"
     );
-    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-post.json")).unwrap();
+    let workspace = std::fs::read_to_string(data.join("workspaces/lesson-the-post.json")).unwrap();
     assert!(
         workspace.contains("local kept = 1 -- must survive"),
         "{workspace}"
     );
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn lessons_from_the_list_with_a_hint_and_progress_kept_across_a_restart() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("lessons");
+    let t = Tmux::start("lessons", &data, &[], 120, 40);
+    t.wait_for("Lesson 4/13");
+    // Tab to the lesson pane, open the list, pick lesson 1.
+    t.keys(&["Tab", "Tab", "Tab", "l"]);
+    t.wait_for("Lessons — Enter opens");
+    t.keys(&["Up", "Up", "Up", "Enter"]);
+    t.wait_for("Lesson 1/13");
+    t.keys(&["F4"]);
+    t.wait_for("0 of 2 checks pass");
+    t.keys(&["h"]);
+    t.wait_for("Hint 1:");
+    // Back to the editor (lesson → redis-cli → editor) and write the answer above the old line.
+    t.keys(&["Tab", "Tab"]);
+    for line in [
+        "local text = 'Hello, ' .. ARGV[1]",
+        "redis.call('SET', KEYS[1], text)",
+        "return text",
+    ] {
+        t.keys(&["-l", line]);
+        t.keys(&["Enter"]);
+    }
+    t.keys(&["-l", "--", "-- "]);
+    t.wait_for("-- return 'Hello'");
+    t.keys(&["F4"]);
+    t.wait_for("all 2 checks pass");
+    // Lesson 4 from the list: comment out the failing line.
+    t.keys(&["l"]);
+    t.wait_for("Lessons — Enter opens");
+    t.keys(&["Down", "Down", "Down", "Enter"]);
+    t.wait_for("Lesson 4/13");
+    t.keys(&["Tab", "Tab", "Down", "Home"]);
+    t.keys(&["-l", "--", "-- "]);
+    t.wait_for("-- local result = result + 1");
+    t.keys(&["F4"]);
+    t.wait_for("all 2 checks pass");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    drop(t);
+
+    // Reopened: the post's lesson with the fixed script, and both lessons marked done.
+    let t = Tmux::start("lessons2", &data, &[], 120, 40);
+    let s = t.wait_for("Lesson 4/13");
+    assert!(
+        s.contains("-- local result = result + 1"),
+        "the edit was kept:\n{s}"
+    );
+    t.keys(&["Tab", "Tab", "Tab", "l"]);
+    let s = t.wait_for("Lessons — Enter opens");
+    // The list's rows read "▸✓  4  title".
+    assert!(
+        line_with(&s, " 1  EVAL, KEYS and ARGV").contains('✓'),
+        "{s}"
+    );
+    assert!(
+        line_with(&s, " 4  A script dies half way").contains('✓'),
+        "{s}"
+    );
+    assert!(
+        line_with(&s, " 7  Validate first").contains("   7"),
+        "lesson 7 is not done:\n{s}"
+    );
+    // Separate sends: Esc then Ctrl+Q at once would read as Alt+Ctrl+Q.
+    t.keys(&["Escape"]);
+    t.wait_for("✓ done");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }

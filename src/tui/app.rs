@@ -23,33 +23,49 @@ use crate::trace::{export, Debugger, KeyChange, Limits, Move, StepKind};
 
 use super::keymap::{self, Command, Context};
 use super::layout::{self, Areas};
+use super::lesson::{self, LessonState, Mark};
 use super::opening::{BufferSpec, Opening};
 use super::theme::Theme;
 use super::workspace::Saved;
+use crate::lessons::check::CheckResult;
+use crate::lessons::Lesson;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Focus {
     Editor,
     Keyspace,
     Debugger,
+    Lesson,
     Cli,
 }
 
 impl Focus {
-    const ORDER: [Focus; 4] = [Focus::Editor, Focus::Keyspace, Focus::Debugger, Focus::Cli];
+    const ORDER: [Focus; 5] = [
+        Focus::Editor,
+        Focus::Keyspace,
+        Focus::Debugger,
+        Focus::Lesson,
+        Focus::Cli,
+    ];
 
     pub fn context(self) -> Context {
         match self {
             Focus::Editor => Context::Editor,
             Focus::Keyspace => Context::Keyspace,
             Focus::Debugger => Context::Debugger,
+            Focus::Lesson => Context::Lesson,
             Focus::Cli => Context::Cli,
         }
     }
 
-    fn next(self, by: isize) -> Focus {
-        let i = Focus::ORDER.iter().position(|f| *f == self).unwrap_or(0) as isize;
-        Focus::ORDER[(i + by).rem_euclid(4) as usize]
+    /// The next pane `by` steps away (the lesson pane only with a lesson).
+    fn next(self, by: isize, with_lesson: bool) -> Focus {
+        let order: Vec<Focus> = Focus::ORDER
+            .into_iter()
+            .filter(|f| with_lesson || *f != Focus::Lesson)
+            .collect();
+        let i = order.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        order[(i + by).rem_euclid(order.len() as isize) as usize]
     }
 }
 
@@ -59,6 +75,8 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Engine(Outgoing),
+    /// A lesson's checks ran (off the UI thread).
+    Checked(Vec<CheckResult>),
     /// Time passed (only asked for while something is pending).
     Tick,
 }
@@ -74,6 +92,12 @@ pub enum Effect {
     Write(PathBuf, String),
     /// Save the buffers to the workspace.
     SaveWorkspace,
+    /// Run the current lesson's checks on this script; answer with `Msg::Checked`.
+    RunChecks(Box<Lesson>, String),
+    /// Open lesson N of the list with its saved buffers: call [`App::open_lesson`].
+    OpenLesson(usize),
+    /// Save the lesson progress.
+    SaveProgress,
     Quit,
 }
 
@@ -312,6 +336,10 @@ pub struct App {
     pub dirty_since: Option<Instant>,
     pub quit: bool,
     table: Table,
+    /// The lesson being followed, if any.
+    pub lesson: Option<LessonState>,
+    /// The lesson and the redis-cli share a pane: the one last focused shows.
+    pub cli_shown: bool,
 }
 
 const CLI_SCROLLBACK: usize = 2000;
@@ -374,6 +402,8 @@ impl App {
             dirty_since: None,
             quit: false,
             table: Table::new(),
+            lesson: None,
+            cli_shown: false,
         }
     }
 
@@ -386,6 +416,20 @@ impl App {
         }
         effects.push(self.refresh_keys());
         effects
+    }
+
+    /// Whether the shared pane shows the lesson (else the redis-cli).
+    pub fn lesson_shown(&self) -> bool {
+        self.lesson.is_some() && !self.cli_shown
+    }
+
+    fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        match focus {
+            Focus::Cli => self.cli_shown = true,
+            Focus::Lesson => self.cli_shown = false,
+            _ => {}
+        }
     }
 
     pub fn buffer(&self) -> &Buffer {
@@ -428,6 +472,7 @@ impl App {
                 vec![self.refresh_keys()]
             }
             Msg::Engine(out) => self.engine(out),
+            Msg::Checked(results) => self.checked(results),
             Msg::Tick => match self.dirty_since {
                 Some(t) if t.elapsed() >= Duration::from_secs(1) => {
                     self.dirty_since = None;
@@ -462,13 +507,16 @@ impl App {
             self.detail = None;
             return Vec::new();
         }
+        if self.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
+            return self.lesson_list_key(key);
+        }
         if let Some(command) = keymap::lookup(self.focus.context(), &key) {
             return self.command(command);
         }
         match self.focus {
             Focus::Editor => self.editor_key(key),
             Focus::Cli => self.cli_key(key),
-            Focus::Keyspace | Focus::Debugger => Vec::new(),
+            Focus::Keyspace | Focus::Debugger | Focus::Lesson => Vec::new(),
         }
     }
 
@@ -550,11 +598,11 @@ impl App {
                 Vec::new()
             }
             Command::FocusNext => {
-                self.focus = self.focus.next(1);
+                self.set_focus(self.focus.next(1, self.lesson.is_some()));
                 Vec::new()
             }
             Command::FocusPrevious => {
-                self.focus = self.focus.next(-1);
+                self.set_focus(self.focus.next(-1, self.lesson.is_some()));
                 Vec::new()
             }
             Command::Save => self.save(),
@@ -578,12 +626,187 @@ impl App {
                 }
                 Vec::new()
             }
+            Command::ScrollUp | Command::ScrollDown | Command::PageUp | Command::PageDown
+                if self.focus == Focus::Lesson =>
+            {
+                let by: i32 = match command {
+                    Command::ScrollUp => -1,
+                    Command::ScrollDown => 1,
+                    Command::PageUp => -10,
+                    _ => 10,
+                };
+                if let Some(l) = &mut self.lesson {
+                    l.scroll = (l.scroll as i32 + by).max(0) as u16;
+                }
+                Vec::new()
+            }
             Command::ScrollUp => self.select_key(-1),
             Command::ScrollDown => self.select_key(1),
             Command::PageUp => self.select_key(-(self.key_rows() as isize)),
             Command::PageDown => self.select_key(self.key_rows() as isize),
             Command::Detail => self.detail_of_selected(),
+            Command::CheckScript => self.check_script(),
+            Command::NextHint => {
+                match &mut self.lesson {
+                    Some(l) if l.hints_shown < l.lesson().hints.len() => l.hints_shown += 1,
+                    Some(l) if l.lesson().hints.is_empty() => {
+                        self.message = Some(("this lesson has no hints".into(), false))
+                    }
+                    Some(_) => self.message = Some(("that was the last hint".into(), false)),
+                    None => {}
+                }
+                Vec::new()
+            }
+            Command::NextLesson | Command::PreviousLesson => {
+                let Some(l) = &self.lesson else {
+                    return Vec::new();
+                };
+                let target = if command == Command::NextLesson {
+                    l.current + 1
+                } else {
+                    l.current.wrapping_sub(1)
+                };
+                if target >= l.lessons.len() {
+                    self.say(if command == Command::NextLesson {
+                        "this is the last lesson"
+                    } else {
+                        "this is the first lesson"
+                    });
+                    return Vec::new();
+                }
+                vec![Effect::SaveWorkspace, Effect::OpenLesson(target)]
+            }
+            Command::ResetLesson => match &self.lesson {
+                Some(l) => {
+                    let current = l.current;
+                    let mut effects = self.open_lesson(current, None);
+                    self.say("the lesson is back to its start: scripts and keys");
+                    effects.push(Effect::SaveWorkspace);
+                    effects
+                }
+                None => Vec::new(),
+            },
+            Command::LessonList => {
+                if let Some(l) = &mut self.lesson {
+                    l.list = Some(l.current);
+                }
+                Vec::new()
+            }
         }
+    }
+
+    /// F4: run the lesson's checks on the checked buffer (off the UI thread).
+    fn check_script(&mut self) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            self.warn(
+                "no lesson is open: `redstep --lesson ID` opens one (`redstep lessons list`)",
+            );
+            return Vec::new();
+        };
+        let lesson = l.lesson().clone();
+        let name = &lesson.buffers[lesson.checked].name;
+        let Some(buffer) = self.buffers.iter().find(|b| &b.name == name) else {
+            self.warn(format!("the lesson checks {name}, which is not open"));
+            return Vec::new();
+        };
+        let script = match lesson.buffers[lesson.checked].kind {
+            crate::lessons::Kind::Lua => buffer.file_text(),
+            crate::lessons::Kind::Commands => buffer.text(),
+        };
+        l.checking = true;
+        let mut effects = vec![Effect::RunChecks(Box::new(lesson), script)];
+        if l.started() {
+            effects.push(Effect::SaveProgress);
+        }
+        self.set_focus(Focus::Lesson);
+        effects
+    }
+
+    fn checked(&mut self, results: Vec<CheckResult>) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return Vec::new();
+        };
+        l.checking = false;
+        let passed = results.iter().filter(|r| r.passed).count();
+        let total = results.len();
+        let all = passed == total;
+        l.results = Some(results);
+        l.scroll = u16::MAX; // the results are at the end
+        let id = l.lesson().id.clone();
+        if all {
+            l.progress.insert(id, Mark::Done);
+            self.say(format!(
+                "all {total} checks pass — lesson done. n: next lesson"
+            ));
+            vec![Effect::SaveProgress]
+        } else {
+            self.warn(format!("{passed} of {total} checks pass. h shows a hint."));
+            Vec::new()
+        }
+    }
+
+    fn lesson_list_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let l = self.lesson.as_mut().expect("a lesson list");
+        let selected = l.list.unwrap_or(0);
+        match key.code {
+            KeyCode::Up => l.list = Some(selected.saturating_sub(1)),
+            KeyCode::Down => l.list = Some((selected + 1).min(l.lessons.len() - 1)),
+            KeyCode::Enter => {
+                l.list = None;
+                if selected != l.current {
+                    return vec![Effect::SaveWorkspace, Effect::OpenLesson(selected)];
+                }
+            }
+            _ => l.list = None,
+        }
+        Vec::new()
+    }
+
+    /// Opens lesson `index` of the list: its buffers (saved ones if given),
+    /// a fresh keyspace with its setup, no run.
+    pub fn open_lesson(&mut self, index: usize, saved: Option<Saved>) -> Vec<Effect> {
+        let Some(l) = &mut self.lesson else {
+            return Vec::new();
+        };
+        l.current = index.min(l.lessons.len() - 1);
+        l.hints_shown = 0;
+        l.results = None;
+        l.scroll = 0;
+        let opening = lesson::opening(l.lesson(), l.current + 1, l.lessons.len());
+        let (buffers, active) = match saved {
+            Some(saved) => (
+                saved
+                    .buffers
+                    .into_iter()
+                    .map(|(spec, bps)| Buffer::new(spec, bps))
+                    .collect(),
+                saved.active,
+            ),
+            None => (
+                opening
+                    .buffers
+                    .into_iter()
+                    .map(|spec| Buffer::new(spec, Vec::new()))
+                    .collect(),
+                opening.active,
+            ),
+        };
+        self.buffers = buffers;
+        self.active = active.min(self.buffers.len() - 1);
+        self.title = opening.title;
+        self.workspace_id = opening.id;
+        self.session = None;
+        self.detail = None;
+        self.key_offset = 0;
+        self.key_selected = 0;
+        self.message = Some((opening.intro, false));
+        let mut effects = Vec::new();
+        for argv in std::iter::once(vec![b"FLUSHALL".to_vec()]).chain(opening.setup) {
+            self.expect.push_back(Expect::Setup);
+            effects.push(Effect::Send(argv));
+        }
+        effects.push(self.refresh_keys());
+        effects
     }
 
     fn sync_breakpoints(&mut self) {
@@ -601,6 +824,7 @@ impl App {
 
     fn edited(&mut self) {
         self.buffers[self.active].modified = true;
+        self.lesson_started();
         if let Some(session) = &mut self.session {
             if session.buffer == self.active {
                 session.edited = true;
@@ -642,7 +866,17 @@ impl App {
         Vec::new()
     }
 
+    /// Marks the lesson started (saved with the workspace's next save).
+    fn lesson_started(&mut self) {
+        if let Some(l) = &mut self.lesson {
+            if l.started() {
+                self.touch();
+            }
+        }
+    }
+
     fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
+        self.lesson_started();
         let (keys, args) = match parse_args(&self.buffers[buffer].args) {
             Ok(v) => v,
             Err(e) => {
@@ -1190,7 +1424,11 @@ impl App {
                 }
             }
         } else if areas.cli.contains(at) {
-            self.focus = Focus::Cli;
+            self.set_focus(if self.lesson_shown() {
+                Focus::Lesson
+            } else {
+                Focus::Cli
+            });
         }
         Vec::new()
     }

@@ -13,8 +13,10 @@ use crate::host::{Connection, Host, Outgoing};
 use crate::script::{Interrupt, InterruptKind, ScriptConfig};
 
 use super::app::{App, Effect, Msg};
+use super::lesson::{LessonState, Progress};
 use super::opening::Opening;
 use super::theme::Theme;
+use crate::lessons::Lesson;
 
 pub struct Driver {
     pub app: App,
@@ -49,6 +51,14 @@ impl Driver {
         driver
     }
 
+    /// On lesson `index` of `lessons`, with the lesson pane, as `redstep --lesson` opens it.
+    pub fn lesson(lessons: Vec<Lesson>, index: usize, width: u16, height: u16) -> Driver {
+        let opening = super::lesson::opening(&lessons[index], index + 1, lessons.len());
+        let mut driver = Driver::new(opening, width, height);
+        driver.app.lesson = Some(LessonState::new(lessons, index, Progress::new()));
+        driver
+    }
+
     pub fn perform(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
@@ -63,6 +73,15 @@ impl Driver {
                     }
                 }
                 Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                Effect::RunChecks(lesson, script) => {
+                    let results = crate::lessons::check::run_all(&lesson, &script);
+                    let more = self.app.update(Msg::Checked(results));
+                    self.perform(more);
+                }
+                Effect::OpenLesson(index) => {
+                    let more = self.app.open_lesson(index, None);
+                    self.perform(more);
+                }
                 other => self.outside.push(format!("{other:?}")),
             }
         }

@@ -10,6 +10,7 @@ pub enum Context {
     Editor,
     Debugger,
     Keyspace,
+    Lesson,
     Cli,
 }
 
@@ -20,6 +21,7 @@ impl Context {
             Context::Editor => "editor",
             Context::Debugger => "debugger pane",
             Context::Keyspace => "keyspace pane",
+            Context::Lesson => "lesson pane",
             Context::Cli => "redis-cli pane",
         }
     }
@@ -58,6 +60,12 @@ pub enum Command {
     Open,
     Undo,
     Redo,
+    CheckScript,
+    NextHint,
+    NextLesson,
+    PreviousLesson,
+    ResetLesson,
+    LessonList,
 }
 
 pub struct Binding {
@@ -478,6 +486,89 @@ pub const BINDINGS: &[Binding] = &[
         "show all keys",
         "",
     ),
+    bind(
+        Global,
+        KeyCode::F(4),
+        NONE,
+        "F4",
+        CheckScript,
+        "check the lesson's script",
+        "check",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('h'),
+        NONE,
+        "h",
+        NextHint,
+        "show the next hint",
+        "hint",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('n'),
+        NONE,
+        "n",
+        NextLesson,
+        "next lesson",
+        "next",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('p'),
+        NONE,
+        "p",
+        PreviousLesson,
+        "previous lesson",
+        "",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('l'),
+        NONE,
+        "l",
+        LessonList,
+        "the list of lessons",
+        "list",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('r'),
+        NONE,
+        "r",
+        ResetLesson,
+        "reset the lesson (its scripts and keys)",
+        "",
+    ),
+    bind(Lesson, KeyCode::Up, NONE, "Up", ScrollUp, "scroll up", ""),
+    bind(
+        Lesson,
+        KeyCode::Down,
+        NONE,
+        "Down",
+        ScrollDown,
+        "scroll down",
+        "",
+    ),
+    bind(Lesson, KeyCode::PageUp, NONE, "PgUp", PageUp, "page up", ""),
+    bind(
+        Lesson,
+        KeyCode::PageDown,
+        NONE,
+        "PgDn",
+        PageDown,
+        "page down",
+        "",
+    ),
+    bind(
+        Lesson,
+        KeyCode::Char('?'),
+        NONE,
+        "?",
+        Help,
+        "show all keys",
+        "",
+    ),
 ];
 
 fn matches(binding: &Binding, key: &KeyEvent) -> bool {
@@ -505,12 +596,12 @@ pub fn lookup(context: Context, key: &KeyEvent) -> Option<Command> {
         .map(|b| b.command)
 }
 
-/// The status line's hints for a context.
-pub fn hints(context: Context) -> Vec<(&'static str, &'static str)> {
+/// The status line's hints for a context: (keys, word, command).
+pub fn hints(context: Context) -> Vec<(&'static str, &'static str, Command)> {
     BINDINGS
         .iter()
         .filter(|b| !b.hint.is_empty() && (b.context == Context::Global || b.context == context))
-        .map(|b| (b.keys, b.hint))
+        .map(|b| (b.keys, b.hint, b.command))
         .collect()
 }
 

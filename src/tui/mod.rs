@@ -8,6 +8,8 @@ pub mod driver;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
+pub mod lesson;
+pub mod markdown;
 pub mod opening;
 pub mod theme;
 pub mod ui;
@@ -16,7 +18,7 @@ pub mod workspace;
 use std::io::stdout;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,22 +34,37 @@ use crate::engine::Engine;
 use crate::host::{ClientSender, Host};
 use crate::script::{Interrupt, InterruptKind, ScriptConfig};
 
+use crate::lessons::Lesson;
 use app::{App, Effect, Msg};
 use opening::Opening;
 use theme::Theme;
 
-/// Opens the TUI on `opening` until the user quits.
-pub fn run(opening: Opening) -> anyhow::Result<()> {
-    let workspace = workspace::data_dir().map(|dir| workspace::path_for(&dir, &opening.id));
-    let (saved, warning) = match &workspace {
-        Some(path) => match workspace::load(path) {
-            Ok(saved) => (saved, None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        },
-        None => (
-            None,
-            Some("no data folder found: edits are not kept after quitting".to_string()),
-        ),
+/// Opens the TUI until the user quits: on a lesson of a list (with the
+/// lesson pane), or on a plain opening (a file, the post's scripts).
+pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::Result<()> {
+    let data = workspace::data_dir();
+    let mut warnings = Vec::new();
+    let opening = match &lessons {
+        Some((list, current)) => lesson::opening(&list[*current], current + 1, list.len()),
+        None => opening,
+    };
+    let saved = match &data {
+        Some(dir) => workspace::load(&workspace::path_for(dir, &opening.id)).unwrap_or_else(|e| {
+            warnings.push(format!("{e:#}"));
+            None
+        }),
+        None => {
+            warnings.push("no data folder found: edits are not kept after quitting".to_string());
+            None
+        }
+    };
+    let progress = match &data {
+        Some(dir) if lessons.is_some() => lesson::load_progress(&dir.join("progress.json"))
+            .unwrap_or_else(|e| {
+                warnings.push(format!("{e:#}"));
+                lesson::Progress::new()
+            }),
+        _ => lesson::Progress::new(),
     };
 
     let host = Host::start(Engine::default, ScriptConfig::default());
@@ -56,6 +73,7 @@ pub fn run(opening: Opening) -> anyhow::Result<()> {
         .connect("127.0.0.1:0".into(), "redstep-tui".into())
         .split();
     let (tx, rx) = mpsc::channel();
+    let checks_tx = tx.clone();
     {
         let tx = tx.clone();
         thread::spawn(move || {
@@ -90,13 +108,17 @@ pub fn run(opening: Opening) -> anyhow::Result<()> {
         Theme::from_env(),
         Rect::new(0, 0, size.width, size.height),
     );
-    if let Some(warning) = warning {
+    if let Some((list, current)) = lessons {
+        app.lesson = Some(lesson::LessonState::new(list, current, progress));
+    }
+    if let Some(warning) = warnings.pop() {
         app.message = Some((warning, true));
     }
     let mut shell = Shell {
         sender,
         interrupt,
-        workspace,
+        data,
+        tx: checks_tx,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
         event_loop(&mut terminal, &mut app, &mut shell, &rx, setup)
@@ -146,14 +168,24 @@ fn restore_terminal() {
 struct Shell {
     sender: ClientSender,
     interrupt: Interrupt,
-    workspace: Option<PathBuf>,
+    /// The data folder (workspaces, lesson progress).
+    data: Option<PathBuf>,
+    /// For answers computed on other threads (lesson checks).
+    tx: Sender<Msg>,
 }
 
 impl Shell {
+    /// Saves the buffers of the current opening, and the lesson progress.
     fn save_workspace(&self, app: &App) -> anyhow::Result<()> {
-        match &self.workspace {
-            Some(path) => workspace::save(path, &app.saved()),
-            None => Ok(()),
+        let Some(dir) = &self.data else { return Ok(()) };
+        workspace::save(&workspace::path_for(dir, &app.workspace_id), &app.saved())?;
+        self.save_progress(app)
+    }
+
+    fn save_progress(&self, app: &App) -> anyhow::Result<()> {
+        match (&self.data, &app.lesson) {
+            (Some(dir), Some(l)) => lesson::save_progress(&dir.join("progress.json"), &l.progress),
+            _ => Ok(()),
         }
     }
 
@@ -177,6 +209,29 @@ impl Shell {
                     app.dirty_since = None;
                     if let Err(e) = self.save_workspace(app) {
                         app.message = Some((format!("workspace not saved: {e:#}"), true));
+                    }
+                }
+                Effect::RunChecks(lesson, script) => {
+                    let tx = self.tx.clone();
+                    thread::spawn(move || {
+                        let _ = tx.send(Msg::Checked(crate::lessons::check::run_all(
+                            &lesson, &script,
+                        )));
+                    });
+                }
+                Effect::OpenLesson(index) => {
+                    let saved = app.lesson.as_ref().and_then(|l| {
+                        let id = lesson::opening(&l.lessons[index], index + 1, l.lessons.len()).id;
+                        workspace::load(&workspace::path_for(self.data.as_ref()?, &id)).ok()?
+                    });
+                    let more = app.open_lesson(index, saved);
+                    if !self.perform(app, more) {
+                        return false;
+                    }
+                }
+                Effect::SaveProgress => {
+                    if let Err(e) = self.save_progress(app) {
+                        app.message = Some((format!("progress not saved: {e:#}"), true));
                     }
                 }
                 Effect::Quit => return false,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 
 /// A script buffer as it starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,7 +29,8 @@ pub struct Opening {
     pub intro: String,
 }
 
-pub const DEFAULT_LESSON: &str = "post";
+/// The lesson `redstep` opens: the post's.
+pub const DEFAULT_LESSON: &str = "the-post";
 
 const INIT: &str = include_str!("../../assets/post/init.lua");
 const GET: &str = include_str!("../../assets/post/get.lua");
@@ -62,14 +63,6 @@ pub fn post() -> Opening {
             b"0".to_vec(),
         ]],
         intro: "init.lua ran: a = 42, b = 42. F10 steps through inc.lua, F5 runs it.".into(),
-    }
-}
-
-/// A lesson by id.
-pub fn lesson(id: &str) -> anyhow::Result<Opening> {
-    match id {
-        DEFAULT_LESSON => Ok(post()),
-        other => bail!("no lesson {other:?}; lessons: {DEFAULT_LESSON}"),
     }
 }
 

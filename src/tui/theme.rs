@@ -80,6 +80,13 @@ impl Theme {
     pub fn breakpoint(&self) -> Style {
         self.fg(Color::Red)
     }
+    pub fn emphasis(&self) -> Style {
+        Style::default().add_modifier(Modifier::ITALIC)
+    }
+    /// Inline code and code blocks in lesson text.
+    pub fn code(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
     pub fn status(&self) -> Style {
         Style::default().add_modifier(Modifier::REVERSED)
     }

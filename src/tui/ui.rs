@@ -13,6 +13,8 @@ use super::app::{current_row, display_key, App, Focus, KeyMark};
 use super::highlight::{self, Class};
 use super::keymap::{self, Context, BINDINGS};
 use super::layout::{self, Areas, GUTTER};
+use super::lesson::Mark;
+use super::markdown;
 use super::theme::Theme;
 
 pub fn draw(frame: &mut Frame, app: &mut App) {
@@ -25,11 +27,157 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     editor(frame, app, &areas);
     keyspace(frame, app, areas.keyspace);
     debugger(frame, app, areas.debugger);
-    cli(frame, app, areas.cli);
+    if app.lesson_shown() {
+        lesson_pane(frame, app, areas.cli);
+    } else {
+        cli(frame, app, areas.cli);
+    }
     status(frame, app, areas.status);
+    if app.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
+        lesson_list(frame, app, size);
+    }
     if app.help {
         help(frame, &app.theme, size);
     }
+}
+
+/// The title of the pane the lesson and the redis-cli share: two tabs.
+fn shared_title(app: &App, lesson_shown: bool) -> Line<'static> {
+    let theme = app.theme;
+    let Some(l) = &app.lesson else {
+        return Line::from(title("redis-cli", app.focus == Focus::Cli, &theme));
+    };
+    let focused = matches!(app.focus, Focus::Lesson | Focus::Cli);
+    let tab = |text: String, on: bool| {
+        if on {
+            title(&text, focused, &theme)
+        } else {
+            Span::styled(format!(" {text} "), theme.dim())
+        }
+    };
+    Line::from(vec![
+        tab(
+            format!("Lesson {}/{}", l.current + 1, l.lessons.len()),
+            lesson_shown,
+        ),
+        tab("redis-cli".into(), !lesson_shown),
+    ])
+}
+
+fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Lesson;
+    let block = block(shared_title(app, true), focused, &theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(l) = &mut app.lesson else { return };
+    let lesson = &l.lessons[l.current];
+    let mark = match l.progress.get(&lesson.id) {
+        Some(Mark::Done) => "✓ done",
+        Some(Mark::Started) => "• started",
+        None => "",
+    };
+    // The body starts with its own heading; the progress mark goes first.
+    let mut lines = Vec::new();
+    if !mark.is_empty() {
+        lines.push(Line::styled(mark, theme.ok()));
+    }
+    lines.extend(markdown::render(&lesson.body, inner.width, &theme));
+    lines.push(Line::raw(""));
+    if l.checking {
+        lines.push(Line::styled("Checking…", theme.changed_now()));
+    } else if let Some(results) = &l.results {
+        lines.push(Line::styled("Checks", theme.focused_border()));
+        for r in results {
+            let (m, style) = if r.passed {
+                ("✓", theme.ok())
+            } else {
+                ("✗", theme.error())
+            };
+            lines.extend(markdown::wrap_plain(
+                &format!("{m} {}", r.name),
+                inner.width,
+                style,
+                "",
+            ));
+            for f in &r.failures {
+                lines.extend(markdown::wrap_plain(f, inner.width, theme.dim(), "    "));
+            }
+        }
+    } else {
+        let text = format!(
+            "F4 checks your {} ({} checks).",
+            lesson.buffers[lesson.checked].name,
+            lesson.checks.len()
+        );
+        lines.extend(markdown::wrap_plain(&text, inner.width, theme.dim(), ""));
+    }
+    for (i, hint) in lesson.hints.iter().take(l.hints_shown).enumerate() {
+        lines.push(Line::raw(""));
+        lines.extend(markdown::render(
+            &format!("**Hint {}:** {hint}", i + 1),
+            inner.width,
+            &theme,
+        ));
+    }
+    let more = lesson.hints.len() - l.hints_shown.min(lesson.hints.len());
+    lines.push(Line::raw(""));
+    let keys =
+        format!("h hint ({more} left) · n next · p previous · l list · r reset · Tab: redis-cli");
+    lines.extend(markdown::wrap_plain(&keys, inner.width, theme.dim(), ""));
+    // Every line is wrapped already: the count is the height.
+    let total = lines.len() as u16;
+    l.scroll = l.scroll.min(total.saturating_sub(inner.height));
+    frame.render_widget(Paragraph::new(lines).scroll((l.scroll, 0)), inner);
+}
+
+fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
+    let theme = app.theme;
+    let Some(l) = &app.lesson else { return };
+    let width = size.width.saturating_sub(4).min(90);
+    let height = size
+        .height
+        .saturating_sub(2)
+        .min(l.lessons.len() as u16 + 2);
+    let area = Rect {
+        x: (size.width - width) / 2,
+        y: (size.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" Lessons — Enter opens, Esc closes ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let selected = l.list.unwrap_or(0);
+    let first = selected.saturating_sub(inner.height.saturating_sub(1) as usize);
+    let lines: Vec<Line> = l
+        .lessons
+        .iter()
+        .enumerate()
+        .skip(first)
+        .map(|(i, lesson)| {
+            let mark = match l.progress.get(&lesson.id) {
+                Some(Mark::Done) => "✓",
+                Some(Mark::Started) => "•",
+                None => " ",
+            };
+            let here = if i == l.current { "▸" } else { " " };
+            let text = format!("{here}{mark} {:>2}  {}", i + 1, lesson.title);
+            Line::styled(
+                text,
+                if i == selected {
+                    theme.selected()
+                } else {
+                    theme.plain()
+                },
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {
@@ -516,11 +664,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
 fn cli(frame: &mut Frame, app: &App, area: Rect) {
     let theme = app.theme;
     let focused = app.focus == Focus::Cli;
-    let block = block(
-        Line::from(title("redis-cli", focused, &theme)),
-        focused,
-        &theme,
-    );
+    let block = block(shared_title(app, false), focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
@@ -594,7 +738,10 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     let context: Context = app.focus.context();
-    for (keys, what) in keymap::hints(context) {
+    for (keys, what, command) in keymap::hints(context) {
+        if command == keymap::Command::CheckScript && app.lesson.is_none() {
+            continue;
+        }
         spans.push(Span::styled(format!(" {keys}"), theme.status()));
         spans.push(Span::raw(format!(" {what} ")));
     }
@@ -609,6 +756,7 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect) {
         Context::Editor,
         Context::Debugger,
         Context::Keyspace,
+        Context::Lesson,
         Context::Cli,
     ] {
         let group: Vec<_> = BINDINGS.iter().filter(|b| b.context == context).collect();

@@ -1,0 +1,237 @@
+//! Lesson text: Markdown (parsed by pulldown-cmark) turned into styled,
+//! wrapped lines for a pane of a given width.
+
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::theme::Theme;
+
+/// Words with their style, gathered for one paragraph, then wrapped.
+struct Builder<'t> {
+    theme: &'t Theme,
+    width: usize,
+    lines: Vec<Line<'static>>,
+    /// The paragraph being built: (text, style) runs.
+    runs: Vec<(String, Style)>,
+    styles: Vec<Style>,
+    /// Prefix for the lines of the current block ("• ", "  ", "> ").
+    prefix: String,
+    list_depth: usize,
+    in_code_block: bool,
+}
+
+impl Builder<'_> {
+    fn style(&self) -> Style {
+        self.styles
+            .iter()
+            .fold(Style::default(), |acc, s| acc.patch(*s))
+    }
+
+    fn text(&mut self, text: &str) {
+        let style = self.style();
+        self.runs.push((text.to_string(), style));
+    }
+
+    /// Wraps the gathered runs into lines of at most `width` columns,
+    /// breaking only at spaces (a word may span runs: `(`code`)`).
+    fn flush(&mut self) {
+        if self.runs.is_empty() {
+            return;
+        }
+        // Words as styled pieces, each with whether a space came before it.
+        let mut words: Vec<(Vec<(String, Style)>, bool)> = Vec::new();
+        let mut space = false;
+        for (text, style) in std::mem::take(&mut self.runs) {
+            for (i, part) in text.split(' ').enumerate() {
+                if i > 0 {
+                    space = true;
+                }
+                if part.is_empty() {
+                    continue;
+                }
+                match words.last_mut() {
+                    Some((pieces, _)) if !space => pieces.push((part.to_string(), style)),
+                    _ => words.push((vec![(part.to_string(), style)], space)),
+                }
+                space = false;
+            }
+        }
+        let width = self
+            .width
+            .saturating_sub(self.prefix.chars().count())
+            .max(10);
+        let continuation = " ".repeat(self.prefix.chars().count());
+        let mut line: Vec<Span<'static>> = vec![Span::raw(self.prefix.clone())];
+        let mut used = 0;
+        for (pieces, space_before) in words {
+            let len: usize = pieces.iter().map(|(t, _)| t.chars().count()).sum();
+            let gap = usize::from(space_before && used > 0);
+            if used > 0 && used + gap + len > width {
+                self.lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw(continuation.clone()));
+                used = 0;
+            } else if gap == 1 {
+                line.push(Span::raw(" "));
+                used += 1;
+            }
+            used += len;
+            line.extend(pieces.into_iter().map(|(t, st)| Span::styled(t, st)));
+        }
+        self.lines.push(Line::from(line));
+    }
+
+    fn blank(&mut self) {
+        if self.lines.last().is_some_and(|l| l.width() > 0) {
+            self.lines.push(Line::raw(""));
+        }
+    }
+}
+
+/// Plain text wrapped at word boundaries to `width`, continuation lines
+/// indented like the first.
+pub fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Line<'static>> {
+    let theme = Theme { color: false };
+    let mut b = Builder {
+        theme: &theme,
+        width: width as usize,
+        lines: Vec::new(),
+        runs: vec![(text.to_string(), style)],
+        styles: Vec::new(),
+        prefix: indent.to_string(),
+        list_depth: 0,
+        in_code_block: false,
+    };
+    b.flush();
+    b.lines
+}
+
+pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let mut b = Builder {
+        theme,
+        width: width as usize,
+        lines: Vec::new(),
+        runs: Vec::new(),
+        styles: Vec::new(),
+        prefix: String::new(),
+        list_depth: 0,
+        in_code_block: false,
+    };
+    let options = pulldown_cmark::Options::ENABLE_TABLES;
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                b.blank();
+                b.styles.push(b.theme.focused_border());
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                b.flush();
+                b.styles.pop();
+                b.lines.push(Line::raw(""));
+            }
+            Event::Start(Tag::Paragraph) => {}
+            Event::End(TagEnd::Paragraph) => {
+                b.flush();
+                if b.list_depth == 0 {
+                    b.lines.push(Line::raw(""));
+                }
+            }
+            Event::Start(Tag::Emphasis) => b.styles.push(b.theme.emphasis()),
+            Event::Start(Tag::Strong) => b.styles.push(b.theme.bold()),
+            Event::End(TagEnd::Emphasis) | Event::End(TagEnd::Strong) => {
+                b.styles.pop();
+            }
+            Event::Start(Tag::List(_)) => {
+                b.flush();
+                b.list_depth += 1;
+            }
+            Event::End(TagEnd::List(_)) => {
+                b.flush();
+                b.list_depth -= 1;
+                b.prefix.clear();
+                if b.list_depth == 0 {
+                    b.lines.push(Line::raw(""));
+                }
+            }
+            Event::Start(Tag::Item) => {
+                b.flush();
+                b.prefix = format!("{}• ", "  ".repeat(b.list_depth.saturating_sub(1)));
+            }
+            Event::End(TagEnd::Item) => b.flush(),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                b.flush();
+                b.in_code_block = true;
+                if let CodeBlockKind::Fenced(_) = kind {}
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                b.in_code_block = false;
+                b.lines.push(Line::raw(""));
+            }
+            Event::Code(code) => {
+                let style = b.style().patch(b.theme.code());
+                b.runs.push((code.to_string(), style));
+            }
+            Event::Text(text) if b.in_code_block => {
+                for line in text.lines() {
+                    b.lines.push(Line::from(Span::styled(
+                        format!("  {line}"),
+                        b.theme.code(),
+                    )));
+                }
+            }
+            Event::Text(text) => b.text(&text),
+            Event::SoftBreak => b.text(" "),
+            Event::HardBreak => b.flush(),
+            // Tables: one line per row, cells separated by │.
+            Event::Start(Tag::Table(_)) => b.flush(),
+            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => b.flush(),
+            Event::Start(Tag::TableCell) if !b.runs.is_empty() => {
+                b.runs.push((" │ ".into(), b.theme.dim()));
+            }
+            Event::End(TagEnd::Table) => b.lines.push(Line::raw("")),
+            _ => {}
+        }
+    }
+    b.flush();
+    while b.lines.last().is_some_and(|l| l.width() == 0) {
+        b.lines.pop();
+    }
+    b.lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn markdown_is_wrapped_and_styled() {
+        let theme = Theme { color: false };
+        let md = "# Title\n\nA **bold** word and `code` in a long sentence that must wrap.\n\n- one\n- two\n\n```\nlet x\n```\n";
+        let lines = render(md, 30, &theme);
+        assert_eq!(
+            text(&lines),
+            vec![
+                "Title",
+                "",
+                "A bold word and code in a long",
+                "sentence that must wrap.",
+                "",
+                "• one",
+                "• two",
+                "",
+                "  let x"
+            ]
+        );
+        assert!(lines[2]
+            .spans
+            .iter()
+            .any(|s| s.content == "bold" && s.style == theme.bold()));
+    }
+}

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use crate::engine::Engine;
+use crate::lessons::{Kind, Lesson, LessonBuffer};
 use crate::protocol::cli::format_tty;
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, Limits};
@@ -12,6 +13,35 @@ use crate::trace::{self, Limits};
 pub const INIT: &str = include_str!("../assets/post/init.lua");
 pub const GET: &str = include_str!("../assets/post/get.lua");
 pub const INC: &str = include_str!("../assets/post/inc.lua");
+
+/// The guided walk `redstep demo` opens: the post's three scripts on an
+/// empty engine, with the walk in the lesson pane (no checks).
+pub fn walk() -> Lesson {
+    let buffer = |name: &str, text: &str| LessonBuffer {
+        name: name.into(),
+        kind: Kind::Lua,
+        text: text.into(),
+        solution: None,
+        line: 0,
+    };
+    Lesson {
+        id: "demo".into(),
+        title: "The post, step by step".into(),
+        order: 0,
+        setup: Vec::new(),
+        args: String::new(),
+        hints: Vec::new(),
+        buffers: vec![
+            buffer("init.lua", INIT),
+            buffer("get.lua", GET),
+            buffer("inc.lua", INC),
+        ],
+        checked: 0,
+        checks: Vec::new(),
+        body: include_str!("../assets/post/demo.md").into(),
+        source: "builtin:demo".into(),
+    }
+}
 
 pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
     let mut engine = Engine::default();

@@ -97,7 +97,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
             }
-            redstep::tui::run(redstep::tui::opening::post(), None)
+            redstep::tui::run(
+                redstep::tui::opening::post(),
+                Some((vec![redstep::demo::walk()], 0)),
+            )
         }
         Some(Command::Lessons { action }) => lessons(action),
         Some(Command::Serve { port, bind }) => {

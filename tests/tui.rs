@@ -691,3 +691,35 @@ fn tab_moves_between_the_lesson_and_the_redis_cli() {
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Lesson);
     assert_shows(&h.screen(), "A script dies half way");
 }
+
+#[test]
+fn the_demo_walks_the_post_on_an_empty_engine() {
+    let walk = redstep::demo::walk();
+    let mut h = Harness {
+        driver: Driver::lesson(vec![walk], 0, 120, 40),
+        terminal: Terminal::new(TestBackend::new(120, 40)).unwrap(),
+    };
+    let s = h.screen();
+    assert_shows(&s, "The post, step by step");
+    assert_shows(&s, "0 keys");
+    h.key(KeyCode::F(5)); // init.lua
+    assert!(key_row(&h.screen(), "a").contains("\"42\""));
+    h.key(KeyCode::F(3));
+    h.key(KeyCode::F(5)); // get.lua
+    assert_shows(&h.screen(), "the script returned [\"42\", \"42\"]");
+    h.key(KeyCode::F(3));
+    assert_eq!(h.app.buffer().name, "inc.lua");
+    h.key(KeyCode::F(10));
+    h.key(KeyCode::F(8));
+    assert!(key_row(&h.screen(), "a").contains("\"42\" → \"43\""));
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert_shows(&s, "Redis does not roll back");
+    assert_shows(&s, "d0e480e1285ebff8a062967eb0fa7d2ada562d97");
+    h.key(KeyCode::F(3));
+    h.key(KeyCode::F(3));
+    h.key(KeyCode::F(5)); // get.lua again
+    assert_shows(&h.screen(), "the script returned [\"43\", \"42\"]");
+    h.key(KeyCode::F(4));
+    assert_shows(&h.screen(), "this walk has no checks");
+}

@@ -704,6 +704,10 @@ impl App {
             return Vec::new();
         };
         let lesson = l.lesson().clone();
+        if lesson.checks.is_empty() {
+            self.say("this walk has no checks: the lessons do (redstep lessons list)");
+            return Vec::new();
+        }
         let name = &lesson.buffers[lesson.checked].name;
         let Some(buffer) = self.buffers.iter().find(|b| &b.name == name) else {
             self.warn(format!("the lesson checks {name}, which is not open"));

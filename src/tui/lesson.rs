@@ -86,10 +86,14 @@ pub fn opening(lesson: &Lesson, number: usize, total: usize) -> Opening {
             .filter_map(|l| split_args(l.as_bytes()).ok())
             .filter(|a| !a.is_empty())
             .collect(),
-        intro: format!(
-            "Lesson {number}/{total}: {} — F4 checks your script",
-            lesson.title
-        ),
+        intro: if lesson.checks.is_empty() {
+            format!("{}: follow the steps in the lesson pane", lesson.title)
+        } else {
+            format!(
+                "Lesson {number}/{total}: {} — F4 checks your script",
+                lesson.title
+            )
+        },
     }
 }
 

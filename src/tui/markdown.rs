@@ -18,6 +18,8 @@ struct Builder<'t> {
     /// Prefix for the lines of the current block ("• ", "  ", "> ").
     prefix: String,
     list_depth: usize,
+    /// Per open list: the next item's number (None: bullets).
+    numbers: Vec<Option<u64>>,
     in_code_block: bool,
 }
 
@@ -100,6 +102,7 @@ pub fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Lin
         styles: Vec::new(),
         prefix: indent.to_string(),
         list_depth: 0,
+        numbers: Vec::new(),
         in_code_block: false,
     };
     b.flush();
@@ -115,6 +118,7 @@ pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         styles: Vec::new(),
         prefix: String::new(),
         list_depth: 0,
+        numbers: Vec::new(),
         in_code_block: false,
     };
     let options = pulldown_cmark::Options::ENABLE_TABLES;
@@ -141,13 +145,15 @@ pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
             Event::End(TagEnd::Emphasis) | Event::End(TagEnd::Strong) => {
                 b.styles.pop();
             }
-            Event::Start(Tag::List(_)) => {
+            Event::Start(Tag::List(start)) => {
                 b.flush();
                 b.list_depth += 1;
+                b.numbers.push(start);
             }
             Event::End(TagEnd::List(_)) => {
                 b.flush();
                 b.list_depth -= 1;
+                b.numbers.pop();
                 b.prefix.clear();
                 if b.list_depth == 0 {
                     b.lines.push(Line::raw(""));
@@ -155,7 +161,14 @@ pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
             }
             Event::Start(Tag::Item) => {
                 b.flush();
-                b.prefix = format!("{}• ", "  ".repeat(b.list_depth.saturating_sub(1)));
+                let indent = "  ".repeat(b.list_depth.saturating_sub(1));
+                b.prefix = match b.numbers.last_mut() {
+                    Some(Some(n)) => {
+                        *n += 1;
+                        format!("{indent}{}. ", *n - 1)
+                    }
+                    _ => format!("{indent}• "),
+                };
             }
             Event::End(TagEnd::Item) => b.flush(),
             Event::Start(Tag::CodeBlock(kind)) => {

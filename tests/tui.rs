@@ -723,3 +723,20 @@ fn the_demo_walks_the_post_on_an_empty_engine() {
     h.key(KeyCode::F(4));
     assert_shows(&h.screen(), "this walk has no checks");
 }
+
+#[test]
+fn select_all_then_typing_replaces_the_script() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key_with(KeyCode::Char('a'), KeyModifiers::CONTROL);
+    h.type_text("return 1");
+    assert_eq!(h.app.buffer().text(), "return 1");
+    // Undo goes back an edit at a time, to the script as it was.
+    for _ in 0.."return 1".len() + 1 {
+        h.key_with(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    }
+    assert!(
+        h.app.buffer().text().starts_with("redis.call('INCR', 'a')"),
+        "{}",
+        h.app.buffer().text()
+    );
+}

@@ -271,7 +271,7 @@ fn a_panic_restores_the_terminal_and_keeps_the_edits() {
 }
 
 #[test]
-fn lessons_from_the_list_with_a_hint_and_progress_kept_across_a_restart() {
+fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart() {
     if !Tmux::available() {
         eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
         return;
@@ -312,6 +312,28 @@ fn lessons_from_the_list_with_a_hint_and_progress_kept_across_a_restart() {
     t.wait_for("-- local result = result + 1");
     t.keys(&["F4"]);
     t.wait_for("all 2 checks pass");
+    // Lesson 7: fails, a hint, then the whole script replaced (Ctrl+A, type).
+    t.keys(&["l"]);
+    t.wait_for("Lessons — Enter opens");
+    t.keys(&["Down", "Down", "Down", "Enter"]);
+    t.wait_for("Lesson 7/13");
+    t.keys(&["F4"]);
+    t.wait_for("of 4 checks pass");
+    t.keys(&["h"]);
+    t.wait_for("Hint 1:");
+    t.keys(&["Tab", "Tab", "C-a"]);
+    let lesson = redstep::lessons::builtin()
+        .into_iter()
+        .find(|l| l.id == "validate-first")
+        .unwrap();
+    let solution = lesson.buffers[lesson.checked].solution.clone().unwrap();
+    for line in solution.lines() {
+        t.keys(&["-l", "--", line]);
+        t.keys(&["Enter"]);
+    }
+    t.wait_for("return from - amount");
+    t.keys(&["F4"]);
+    t.wait_for("all 4 checks pass");
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
     drop(t);
@@ -334,9 +356,10 @@ fn lessons_from_the_list_with_a_hint_and_progress_kept_across_a_restart() {
         line_with(&s, " 4  A script dies half way").contains('✓'),
         "{s}"
     );
+    assert!(line_with(&s, " 7  Validate first").contains('✓'), "{s}");
     assert!(
-        line_with(&s, " 7  Validate first").contains("   7"),
-        "lesson 7 is not done:\n{s}"
+        line_with(&s, " 2  redis.call and what").contains("   2"),
+        "lesson 2 is not done:\n{s}"
     );
     // Separate sends: Esc then Ctrl+Q at once would read as Alt+Ctrl+Q.
     t.keys(&["Escape"]);

@@ -646,6 +646,10 @@ impl App {
             Command::PageDown => self.select_key(self.key_rows() as isize),
             Command::Detail => self.detail_of_selected(),
             Command::CheckScript => self.check_script(),
+            Command::SelectAll => {
+                self.buffers[self.active].area.select_all();
+                Vec::new()
+            }
             Command::NextHint => {
                 match &mut self.lesson {
                     Some(l) if l.hints_shown < l.lesson().hints.len() => l.hints_shown += 1,

@@ -66,6 +66,7 @@ pub enum Command {
     PreviousLesson,
     ResetLesson,
     LessonList,
+    SelectAll,
 }
 
 pub struct Binding {
@@ -484,6 +485,15 @@ pub const BINDINGS: &[Binding] = &[
         "?",
         Help,
         "show all keys",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('a'),
+        CTRL,
+        "Ctrl+A",
+        SelectAll,
+        "select all (typing replaces it)",
         "",
     ),
     bind(

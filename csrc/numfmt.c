@@ -24,6 +24,8 @@ static int string2ld(const char *s, size_t slen, long double *dp) {
     errno = 0;
     value = strtold(buf, &eptr);
     if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' ||
+        (size_t)(eptr - buf) != slen || /* an embedded NUL ends strtold early */
+        errno == EINVAL ||
         ((errno == ERANGE) &&
          (value == HUGE_VALL || value == -HUGE_VALL || fpclassify(value) == FP_ZERO)) ||
         isnan(value))

@@ -368,3 +368,56 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// The workspace is written next to its final name and renamed over it:
+/// a kill -9 at any moment leaves the old version or the new one, whole.
+#[test]
+fn a_kill_9_while_typing_never_leaves_a_broken_workspace() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("kill9");
+    let workspace = data.join("workspaces/lesson-the-post.json");
+    for round in 0..4 {
+        let t = Tmux::start(&format!("kill9-{round}"), &data, &[], 100, 30);
+        t.wait_for("Lesson 4/13");
+        let typed = format!("-- round {round}");
+        t.keys(&["-l", "--", &typed]);
+        t.keys(&["Enter"]);
+        // Saved a second after the last edit: wait for it, then keep typing and kill mid-way.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&workspace).is_ok_and(|w| w.contains(&typed)) {
+            assert!(Instant::now() < deadline, "the edit was never saved");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for _ in 0..20 {
+            t.keys(&["-l", "x"]);
+        }
+        std::thread::sleep(Duration::from_millis(200 * round as u64 + 900));
+        let pid = {
+            let out = Command::new("tmux")
+                .args(["list-panes", "-t", &t.session, "-F", "#{pane_pid}"])
+                .output()
+                .unwrap();
+            let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        Command::new("kill").args(["-9", &pid]).status().unwrap();
+        t.wait_for("EXITED 137");
+        let text = std::fs::read_to_string(&workspace).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("round {round}: a broken workspace ({e}):\n{text}"));
+        assert!(
+            text.contains(&typed),
+            "round {round}: the saved edit survived"
+        );
+        assert!(doc["buffers"].as_array().is_some_and(|b| b.len() == 3));
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -1,0 +1,208 @@
+//! `redstep serve` against hostile clients: huge counts and lengths, a
+//! pipeline of 100,000 commands, hundreds of connections, clients that
+//! vanish mid-reply or trickle a byte at a time. The server keeps serving
+//! the others and its memory stays bounded.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::Duration;
+
+use redstep::engine::{Engine, Reply};
+use redstep::host::Host;
+use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::script::ScriptConfig;
+use redstep::server::{ServeOptions, Server};
+
+fn start() -> SocketAddr {
+    let host = Host::start(Engine::default, ScriptConfig::default());
+    let options = ServeOptions {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        max_bulk: 512 * 1024 * 1024,
+    };
+    let server = Server::bind(&options, host).unwrap();
+    let addr = server.local_addr();
+    std::thread::spawn(move || server.run());
+    addr
+}
+
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+    fn read(&mut self) -> Option<Reply> {
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return Some(reply);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+    fn call(&mut self, words: &[&str]) -> Reply {
+        let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+        self.stream.write_all(&encode_request(&argv)).unwrap();
+        self.read().expect("a reply")
+    }
+}
+
+fn rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn huge_counts_and_lengths_are_refused_without_allocating_them() {
+    let addr = start();
+    let mut bystander = Client::connect(addr);
+    assert_eq!(bystander.call(&["SET", "k", "v"]), Reply::ok());
+    let before = rss_kb();
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"*2147483648\r\n",
+            "ERR Protocol error: invalid multibulk length",
+        ),
+        (
+            b"*1\r\n$536870913\r\n",
+            "ERR Protocol error: invalid bulk length",
+        ),
+        (b"*1\r\n$-5\r\n", "ERR Protocol error: invalid bulk length"),
+    ];
+    for (bytes, error) in cases {
+        let mut bad = Client::connect(addr);
+        bad.stream.write_all(bytes).unwrap();
+        assert_eq!(
+            bad.read(),
+            Some(Reply::error(*error)),
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    // Counts and lengths that are allowed but never come: nothing is allocated up front.
+    let mut liars = Vec::new();
+    for _ in 0..50 {
+        let mut liar = Client::connect(addr);
+        liar.stream
+            .write_all(b"*2000000000\r\n$536870912\r\nabc")
+            .unwrap();
+        liars.push(liar);
+    }
+    assert_eq!(bystander.call(&["GET", "k"]), Reply::bulk("v"));
+    drop(liars);
+    if let (Some(before), Some(after)) = (before, rss_kb()) {
+        assert!(
+            after < before + 100 * 1024,
+            "memory grew from {before} kB to {after} kB"
+        );
+    }
+}
+
+#[test]
+fn a_pipeline_of_100000_commands_is_answered_in_order() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        for i in 0..100_000u32 {
+            batch.extend(encode_request(&[b"INCR".to_vec(), b"n".to_vec()]));
+            if i % 10_000 == 9_999 {
+                writer.write_all(&batch).unwrap();
+                batch.clear();
+            }
+        }
+    });
+    for i in 1..=100_000 {
+        assert_eq!(c.read(), Some(Reply::Int(i)));
+    }
+    sender.join().unwrap();
+}
+
+#[test]
+fn hundreds_of_connections_are_served_at_once() {
+    let addr = start();
+    let mut clients: Vec<Client> = (0..300).map(|_| Client::connect(addr)).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let key = format!("k{i}");
+        assert_eq!(c.call(&["SET", &key, &i.to_string()]), Reply::ok());
+    }
+    for (i, c) in clients.iter_mut().enumerate().rev() {
+        assert_eq!(
+            c.call(&["GET", &format!("k{i}")]),
+            Reply::bulk(i.to_string())
+        );
+    }
+    assert_eq!(clients[0].call(&["DBSIZE"]), Reply::Int(300));
+}
+
+#[test]
+fn clients_that_vanish_mid_reply_do_not_disturb_the_others() {
+    let addr = start();
+    let mut c = Client::connect(addr);
+    // A list whose LRANGE reply is several megabytes.
+    for _ in 0..20 {
+        let mut argv = vec![b"RPUSH".to_vec(), b"big".to_vec()];
+        argv.extend((0..10_000).map(|i| format!("element-{i:08}").into_bytes()));
+        c.stream.write_all(&encode_request(&argv)).unwrap();
+        c.read().unwrap();
+    }
+    for _ in 0..20 {
+        let mut gone = Client::connect(addr);
+        gone.stream
+            .write_all(&encode_request(&[
+                b"LRANGE".to_vec(),
+                b"big".to_vec(),
+                b"0".to_vec(),
+                b"-1".to_vec(),
+            ]))
+            .unwrap();
+        let mut some = [0u8; 1024];
+        let _ = gone.stream.read(&mut some);
+        gone.stream.shutdown(Shutdown::Both).unwrap();
+    }
+    assert_eq!(c.call(&["LLEN", "big"]), Reply::Int(200_000));
+    let mut fresh = Client::connect(addr);
+    assert_eq!(fresh.call(&["PING"]), Reply::Status(b"PONG".to_vec()));
+}
+
+#[test]
+fn a_client_trickling_bytes_does_not_hold_up_the_others() {
+    let addr = start();
+    let mut slow = Client::connect(addr);
+    let mut quick = Client::connect(addr);
+    let request = encode_request(&[b"SET".to_vec(), b"slow".to_vec(), b"done".to_vec()]);
+    let (first, rest) = request.split_at(request.len() / 2);
+    slow.stream.write_all(first).unwrap();
+    // Half a request is pending; another client is served meanwhile.
+    assert_eq!(quick.call(&["SET", "quick", "1"]), Reply::ok());
+    assert_eq!(quick.call(&["GET", "slow"]), Reply::Nil);
+    for byte in rest {
+        slow.stream.write_all(&[*byte]).unwrap();
+        slow.stream.flush().unwrap();
+    }
+    assert_eq!(slow.read(), Some(Reply::ok()));
+    assert_eq!(quick.call(&["GET", "slow"]), Reply::bulk("done"));
+}

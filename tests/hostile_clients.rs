@@ -4,64 +4,12 @@
 //! the others and its memory stays bounded.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::Shutdown;
 
-use redstep::engine::{Engine, Reply};
-use redstep::host::Host;
-use redstep::protocol::resp::{encode_request, parse_reply};
-use redstep::script::ScriptConfig;
-use redstep::server::{ServeOptions, Server};
-
-fn start() -> SocketAddr {
-    let host = Host::start(Engine::default, ScriptConfig::default());
-    let options = ServeOptions {
-        bind: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        max_bulk: 512 * 1024 * 1024,
-    };
-    let server = Server::bind(&options, host).unwrap();
-    let addr = server.local_addr();
-    std::thread::spawn(move || server.run());
-    addr
-}
-
-struct Client {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        Client {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-    fn read(&mut self) -> Option<Reply> {
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return Some(reply);
-            }
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!("read failed: {e}"),
-            }
-        }
-    }
-    fn call(&mut self, words: &[&str]) -> Reply {
-        let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
-        self.stream.write_all(&encode_request(&argv)).unwrap();
-        self.read().expect("a reply")
-    }
-}
+mod common;
+use common::{start, Client};
+use redstep::engine::Reply;
+use redstep::protocol::resp::encode_request;
 
 fn rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -78,7 +26,7 @@ fn rss_kb() -> Option<u64> {
 fn huge_counts_and_lengths_are_refused_without_allocating_them() {
     let addr = start();
     let mut bystander = Client::connect(addr);
-    assert_eq!(bystander.call(&["SET", "k", "v"]), Reply::ok());
+    assert_eq!(bystander.call_words(&["SET", "k", "v"]), Reply::ok());
     let before = rss_kb();
     let cases: &[(&[u8], &str)] = &[
         (
@@ -110,7 +58,7 @@ fn huge_counts_and_lengths_are_refused_without_allocating_them() {
             .unwrap();
         liars.push(liar);
     }
-    assert_eq!(bystander.call(&["GET", "k"]), Reply::bulk("v"));
+    assert_eq!(bystander.call_words(&["GET", "k"]), Reply::bulk("v"));
     drop(liars);
     if let (Some(before), Some(after)) = (before, rss_kb()) {
         assert!(
@@ -147,15 +95,15 @@ fn hundreds_of_connections_are_served_at_once() {
     let mut clients: Vec<Client> = (0..300).map(|_| Client::connect(addr)).collect();
     for (i, c) in clients.iter_mut().enumerate() {
         let key = format!("k{i}");
-        assert_eq!(c.call(&["SET", &key, &i.to_string()]), Reply::ok());
+        assert_eq!(c.call_words(&["SET", &key, &i.to_string()]), Reply::ok());
     }
     for (i, c) in clients.iter_mut().enumerate().rev() {
         assert_eq!(
-            c.call(&["GET", &format!("k{i}")]),
+            c.call_words(&["GET", &format!("k{i}")]),
             Reply::bulk(i.to_string())
         );
     }
-    assert_eq!(clients[0].call(&["DBSIZE"]), Reply::Int(300));
+    assert_eq!(clients[0].call_words(&["DBSIZE"]), Reply::Int(300));
 }
 
 #[test]
@@ -183,9 +131,9 @@ fn clients_that_vanish_mid_reply_do_not_disturb_the_others() {
         let _ = gone.stream.read(&mut some);
         gone.stream.shutdown(Shutdown::Both).unwrap();
     }
-    assert_eq!(c.call(&["LLEN", "big"]), Reply::Int(200_000));
+    assert_eq!(c.call_words(&["LLEN", "big"]), Reply::Int(200_000));
     let mut fresh = Client::connect(addr);
-    assert_eq!(fresh.call(&["PING"]), Reply::Status(b"PONG".to_vec()));
+    assert_eq!(fresh.call_words(&["PING"]), Reply::Status(b"PONG".to_vec()));
 }
 
 #[test]
@@ -197,12 +145,12 @@ fn a_client_trickling_bytes_does_not_hold_up_the_others() {
     let (first, rest) = request.split_at(request.len() / 2);
     slow.stream.write_all(first).unwrap();
     // Half a request is pending; another client is served meanwhile.
-    assert_eq!(quick.call(&["SET", "quick", "1"]), Reply::ok());
-    assert_eq!(quick.call(&["GET", "slow"]), Reply::Nil);
+    assert_eq!(quick.call_words(&["SET", "quick", "1"]), Reply::ok());
+    assert_eq!(quick.call_words(&["GET", "slow"]), Reply::Nil);
     for byte in rest {
         slow.stream.write_all(&[*byte]).unwrap();
         slow.stream.flush().unwrap();
     }
     assert_eq!(slow.read(), Some(Reply::ok()));
-    assert_eq!(quick.call(&["GET", "slow"]), Reply::bulk("done"));
+    assert_eq!(quick.call_words(&["GET", "slow"]), Reply::bulk("done"));
 }

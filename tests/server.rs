@@ -1,76 +1,16 @@
 //! `redstep serve` over real TCP: pipelining, blocking commands, pub/sub,
 //! and clients that send garbage.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{start, Client};
 use redstep::engine::{Engine, Reply};
 use redstep::host::Host;
-use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::protocol::resp::encode_request;
 use redstep::script::ScriptConfig;
 use redstep::server::{ServeOptions, Server};
-
-fn start() -> SocketAddr {
-    let host = Host::start(Engine::default, ScriptConfig::default());
-    let options = ServeOptions {
-        bind: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        max_bulk: 512 * 1024 * 1024,
-    };
-    let server = Server::bind(&options, host).unwrap();
-    let addr = server.local_addr();
-    std::thread::spawn(move || server.run());
-    addr
-}
-
-struct Client {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        Client {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-    }
-
-    fn send(&mut self, line: &str) {
-        let argv: Vec<Vec<u8>> = line.split(' ').map(|a| a.as_bytes().to_vec()).collect();
-        self.send_raw(&encode_request(&argv));
-    }
-
-    /// The next reply, or None when the server closed the connection.
-    fn read(&mut self) -> Option<Reply> {
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return Some(reply);
-            }
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) => panic!("read failed: {e}"),
-            }
-        }
-    }
-
-    fn call(&mut self, line: &str) -> Reply {
-        self.send(line);
-        self.read().expect("a reply")
-    }
-}
 
 fn bulk(s: &str) -> Reply {
     Reply::bulk(s)

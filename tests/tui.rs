@@ -64,6 +64,23 @@ impl Harness {
     }
 }
 
+/// An opening with one script and an empty keyspace.
+fn script(name: &str, text: &str) -> Opening {
+    Opening {
+        id: "t".into(),
+        title: "t".into(),
+        buffers: vec![BufferSpec {
+            name: name.into(),
+            path: None,
+            text: text.into(),
+            args: String::new(),
+        }],
+        active: 0,
+        setup: vec![],
+        intro: String::new(),
+    }
+}
+
 fn find<'a>(screen: &'a [String], needle: &str) -> Option<&'a String> {
     screen.iter().find(|l| l.contains(needle))
 }
@@ -270,20 +287,7 @@ fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
 
 #[test]
 fn a_syntax_error_is_shown_and_the_edit_kept() {
-    let spec = BufferSpec {
-        name: "bad.lua".into(),
-        path: None,
-        text: "return (".into(),
-        args: String::new(),
-    };
-    let opening = Opening {
-        id: "t".into(),
-        title: "t".into(),
-        buffers: vec![spec],
-        active: 0,
-        setup: vec![],
-        intro: String::new(),
-    };
+    let opening = script("bad.lua", "return (");
     let mut h = Harness::new(opening, 100, 30);
     h.key(KeyCode::F(5));
     let s = h.screen();
@@ -293,20 +297,10 @@ fn a_syntax_error_is_shown_and_the_edit_kept() {
 
 #[test]
 fn keys_and_argv_reach_the_script() {
-    let spec = BufferSpec {
-        name: "k.lua".into(),
-        path: None,
-        text: "redis.call('SET', KEYS[1], ARGV[1])\nreturn {KEYS[1], ARGV[1], ARGV[2]}".into(),
-        args: String::new(),
-    };
-    let opening = Opening {
-        id: "t".into(),
-        title: "t".into(),
-        buffers: vec![spec],
-        active: 0,
-        setup: vec![],
-        intro: String::new(),
-    };
+    let opening = script(
+        "k.lua",
+        "redis.call('SET', KEYS[1], ARGV[1])\nreturn {KEYS[1], ARGV[1], ARGV[2]}",
+    );
     let mut h = Harness::new(opening, 120, 40);
     h.key(KeyCode::F(2));
     h.type_text("user:1 , \"a b\" 2");
@@ -346,23 +340,12 @@ fn a_small_terminal_gets_a_clear_message_and_loses_nothing() {
 
 #[test]
 fn a_hundred_thousand_keys_are_paged_not_drawn() {
-    let opening = Opening {
-        id: "t".into(),
-        title: "t".into(),
-        buffers: vec![BufferSpec {
-            name: "x.lua".into(),
-            path: None,
-            text: "return 1".into(),
-            args: String::new(),
-        }],
-        active: 0,
-        setup: vec![vec![
-            b"EVAL".to_vec(),
-            b"for i = 1, 100000 do redis.call('SET', 'key:' .. i, i) end".to_vec(),
-            b"0".to_vec(),
-        ]],
-        intro: String::new(),
-    };
+    let mut opening = script("x.lua", "return 1");
+    opening.setup = vec![vec![
+        b"EVAL".to_vec(),
+        b"for i = 1, 100000 do redis.call('SET', 'key:' .. i, i) end".to_vec(),
+        b"0".to_vec(),
+    ]];
     let mut h = Harness::new(opening, 120, 40);
     let s = h.screen();
     assert_shows(&s, "100000 keys");
@@ -403,20 +386,10 @@ fn a_hundred_thousand_keys_are_paged_not_drawn() {
 
 #[test]
 fn esc_stops_a_runaway_script_while_the_screen_keeps_drawing() {
-    let spec = BufferSpec {
-        name: "loop.lua".into(),
-        path: None,
-        text: "redis.call('SET', 'before', 1)\nwhile true do end".into(),
-        args: String::new(),
-    };
-    let opening = Opening {
-        id: "t".into(),
-        title: "t".into(),
-        buffers: vec![spec],
-        active: 0,
-        setup: vec![],
-        intro: String::new(),
-    };
+    let opening = script(
+        "loop.lua",
+        "redis.call('SET', 'before', 1)\nwhile true do end",
+    );
     let mut h = Harness::new(opening, 120, 40);
     let effects = h
         .app

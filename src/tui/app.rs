@@ -353,26 +353,32 @@ pub fn trace_limits() -> Limits {
     }
 }
 
+/// The buffers to open: the saved ones if any, else the opening's.
+fn buffers_of(opening: &Opening, saved: Option<Saved>) -> (Vec<Buffer>, usize) {
+    match saved {
+        Some(saved) => (
+            saved
+                .buffers
+                .into_iter()
+                .map(|(spec, bps)| Buffer::new(spec, bps))
+                .collect(),
+            saved.active,
+        ),
+        None => (
+            opening
+                .buffers
+                .iter()
+                .cloned()
+                .map(|spec| Buffer::new(spec, Vec::new()))
+                .collect(),
+            opening.active,
+        ),
+    }
+}
+
 impl App {
     pub fn new(opening: Opening, saved: Option<Saved>, theme: Theme, size: Rect) -> App {
-        let (buffers, active) = match saved {
-            Some(saved) => (
-                saved
-                    .buffers
-                    .into_iter()
-                    .map(|(spec, bps)| Buffer::new(spec, bps))
-                    .collect(),
-                saved.active,
-            ),
-            None => (
-                opening
-                    .buffers
-                    .into_iter()
-                    .map(|spec| Buffer::new(spec, Vec::new()))
-                    .collect(),
-                opening.active,
-            ),
-        };
+        let (buffers, active) = buffers_of(&opening, saved);
         App {
             theme,
             title: opening.title,
@@ -781,24 +787,7 @@ impl App {
         l.results = None;
         l.scroll = 0;
         let opening = lesson::opening(l.lesson(), l.current + 1, l.lessons.len());
-        let (buffers, active) = match saved {
-            Some(saved) => (
-                saved
-                    .buffers
-                    .into_iter()
-                    .map(|(spec, bps)| Buffer::new(spec, bps))
-                    .collect(),
-                saved.active,
-            ),
-            None => (
-                opening
-                    .buffers
-                    .into_iter()
-                    .map(|spec| Buffer::new(spec, Vec::new()))
-                    .collect(),
-                opening.active,
-            ),
-        };
+        let (buffers, active) = buffers_of(&opening, saved);
         self.buffers = buffers;
         self.active = active.min(self.buffers.len() - 1);
         self.title = opening.title;

@@ -139,12 +139,7 @@ fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
         .height
         .saturating_sub(2)
         .min(l.lessons.len() as u16 + 2);
-    let area = Rect {
-        x: (size.width - width) / 2,
-        y: (size.height - height) / 2,
-        width,
-        height,
-    };
+    let area = centered(size, width, height);
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -178,6 +173,16 @@ fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A `width`×`height` box in the middle of `size`.
+fn centered(size: Rect, width: u16, height: u16) -> Rect {
+    Rect {
+        x: size.x + (size.width - width) / 2,
+        y: size.y + (size.height - height) / 2,
+        width,
+        height,
+    }
 }
 
 fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {
@@ -777,12 +782,7 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect) {
     let half = lines.len().div_ceil(2);
     let width = size.width.saturating_sub(2).min(112);
     let height = size.height.saturating_sub(2).min(half as u16 + 2);
-    let area = Rect {
-        x: (size.width - width) / 2,
-        y: (size.height - height) / 2,
-        width,
-        height,
-    };
+    let area = centered(size, width, height);
     frame.render_widget(Clear, area);
     let more = if half as u16 + 2 > height {
         " (enlarge the terminal to see all)"

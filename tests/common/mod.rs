@@ -1,0 +1,85 @@
+//! What the TCP tests share: a server on a free port and a RESP client.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use redstep::engine::{Engine, Reply};
+use redstep::host::Host;
+use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::script::ScriptConfig;
+use redstep::server::{ServeOptions, Server};
+
+/// `redstep serve` on a free port of 127.0.0.1, in this process.
+pub fn start() -> SocketAddr {
+    let host = Host::start(Engine::default, ScriptConfig::default());
+    let options = ServeOptions {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        max_bulk: 512 * 1024 * 1024,
+    };
+    let server = Server::bind(&options, host).unwrap();
+    let addr = server.local_addr();
+    std::thread::spawn(move || server.run());
+    addr
+}
+
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends a command given as words separated by single spaces.
+    pub fn send(&mut self, line: &str) {
+        let argv: Vec<&str> = line.split(' ').collect();
+        self.send_words(&argv);
+    }
+
+    pub fn send_words(&mut self, words: &[&str]) {
+        let argv: Vec<Vec<u8>> = words.iter().map(|a| a.as_bytes().to_vec()).collect();
+        self.send_raw(&encode_request(&argv));
+    }
+
+    /// The next reply, or None when the server closed the connection.
+    pub fn read(&mut self) -> Option<Reply> {
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return Some(reply);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    pub fn call(&mut self, line: &str) -> Reply {
+        self.send(line);
+        self.read().expect("a reply")
+    }
+
+    pub fn call_words(&mut self, words: &[&str]) -> Reply {
+        self.send_words(words);
+        self.read().expect("a reply")
+    }
+}

@@ -652,6 +652,19 @@ impl App {
             Command::PageDown => self.select_key(self.key_rows() as isize),
             Command::Detail => self.detail_of_selected(),
             Command::CheckScript => self.check_script(),
+            Command::CliRun => self.cli_submit(),
+            Command::HistoryBack | Command::HistoryForward => {
+                self.cli_history_move(command == Command::HistoryBack);
+                Vec::new()
+            }
+            Command::ClearLine => {
+                self.cli_input.clear();
+                Vec::new()
+            }
+            Command::ClearScreen => {
+                self.cli_output.clear();
+                Vec::new()
+            }
             Command::SelectAll => {
                 self.buffers[self.active].area.select_all();
                 Vec::new()
@@ -938,34 +951,35 @@ impl App {
         self.sync_breakpoints();
     }
 
+    /// Typing in the redis-cli pane (its other keys are in the key map).
     fn cli_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Enter => return self.cli_submit(),
             KeyCode::Backspace => {
                 self.cli_input.pop();
             }
-            KeyCode::Char('u') if ctrl => self.cli_input.clear(),
-            KeyCode::Char('l') if ctrl => self.cli_output.clear(),
-            KeyCode::Char(c) if !ctrl => self.cli_input.push(c),
-            KeyCode::Up | KeyCode::Down => {
-                if self.cli_history.is_empty() {
-                    return Vec::new();
-                }
-                let last = self.cli_history.len() - 1;
-                let pos = match (self.cli_history_pos, key.code) {
-                    (None, KeyCode::Up) => Some(last),
-                    (None, _) => None,
-                    (Some(p), KeyCode::Up) => Some(p.saturating_sub(1)),
-                    (Some(p), _) if p < last => Some(p + 1),
-                    (Some(_), _) => None,
-                };
-                self.cli_history_pos = pos;
-                self.cli_input = pos.map(|p| self.cli_history[p].clone()).unwrap_or_default();
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.cli_input.push(c)
             }
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Up (`back`) or Down through the redis-cli history.
+    fn cli_history_move(&mut self, back: bool) {
+        if self.cli_history.is_empty() {
+            return;
+        }
+        let last = self.cli_history.len() - 1;
+        let pos = match (self.cli_history_pos, back) {
+            (None, true) => Some(last),
+            (None, false) => None,
+            (Some(p), true) => Some(p.saturating_sub(1)),
+            (Some(p), false) if p < last => Some(p + 1),
+            (Some(_), false) => None,
+        };
+        self.cli_history_pos = pos;
+        self.cli_input = pos.map(|p| self.cli_history[p].clone()).unwrap_or_default();
     }
 
     fn cli_print(&mut self, text: &str) {

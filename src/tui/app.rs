@@ -329,6 +329,7 @@ pub struct App {
     pub cli_output: Vec<String>,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    pub help_scroll: usize,
     pub message: Option<(String, bool)>,
     pub size: Rect,
     expect: VecDeque<Expect>,
@@ -402,6 +403,7 @@ impl App {
             ],
             prompt: None,
             help: false,
+            help_scroll: 0,
             message: Some((opening.intro, false)),
             size,
             expect: VecDeque::new(),
@@ -501,7 +503,13 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.help {
-            self.help = false;
+            match key.code {
+                KeyCode::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                KeyCode::Down => self.help_scroll += 1,
+                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                KeyCode::PageDown => self.help_scroll += 10,
+                _ => self.help = false,
+            }
             return Vec::new();
         }
         if self.prompt.is_some() {
@@ -618,6 +626,7 @@ impl App {
             }
             Command::Help => {
                 self.help = true;
+                self.help_scroll = 0;
                 Vec::new()
             }
             Command::Undo | Command::Redo => {

@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         lesson_list(frame, app, size);
     }
     if app.help {
-        help(frame, &app.theme, size);
+        app.help_scroll = help(frame, &app.theme, size, app.help_scroll);
     }
 }
 
@@ -753,7 +753,8 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn help(frame: &mut Frame, theme: &Theme, size: Rect) {
+/// Draws the key list; returns the scroll position it could honour.
+fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
     // Grouped by where the keys work, in two columns.
     let mut lines: Vec<Line> = Vec::new();
     for context in [
@@ -779,25 +780,31 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect) {
             ]));
         }
     }
-    let half = lines.len().div_ceil(2);
+    // Two columns when there is room, else one; Up/Down scroll what does not fit.
     let width = size.width.saturating_sub(2).min(112);
-    let height = size.height.saturating_sub(2).min(half as u16 + 2);
+    let columns = if width >= 100 { 2 } else { 1 };
+    let rows = lines.len().div_ceil(columns);
+    let height = size.height.saturating_sub(2).min(rows as u16 + 2);
     let area = centered(size, width, height);
     frame.render_widget(Clear, area);
-    let more = if half as u16 + 2 > height {
-        " (enlarge the terminal to see all)"
+    let visible = height.saturating_sub(2) as usize;
+    let scroll = scroll.min(rows.saturating_sub(visible));
+    let more = if rows > visible {
+        " — Up/Down scroll"
     } else {
         ""
     };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focused_border())
-        .title(format!(" Keys — any key closes{more} "));
+        .title(format!(" Keys — any other key closes{more} "));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [a, b] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    let (left, right) = lines.split_at(half);
-    frame.render_widget(Paragraph::new(left.to_vec()), a);
-    frame.render_widget(Paragraph::new(right.to_vec()), b);
+    let areas =
+        Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (column, chunk) in lines.chunks(rows).enumerate() {
+        let shown: Vec<Line> = chunk.iter().skip(scroll).cloned().collect();
+        frame.render_widget(Paragraph::new(shown), areas[column]);
+    }
+    scroll
 }

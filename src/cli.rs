@@ -96,5 +96,8 @@ pub enum Command {
         /// Address to listen on; anything but loopback exposes the engine to the network.
         #[arg(long, default_value = "127.0.0.1")]
         bind: IpAddr,
+        /// Require clients to AUTH with this password first, as Redis's requirepass.
+        #[arg(long, value_name = "PASSWORD")]
+        requirepass: Option<String>,
     },
 }

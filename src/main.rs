@@ -103,8 +103,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }
         Some(Command::Lessons { action }) => lessons(action),
-        Some(Command::Serve { port, bind }) => {
-            if !bind.is_loopback() {
+        Some(Command::Serve {
+            port,
+            bind,
+            requirepass,
+        }) => {
+            if !bind.is_loopback() && requirepass.is_none() {
                 eprintln!(
                     "WARNING: redstep is listening on {bind}, which is not a loopback address."
                 );
@@ -120,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let mut engine = Engine::default();
                     engine.config.port = port;
                     engine.config.bind = bind.to_string();
+                    engine.config.requirepass = requirepass.map(String::into_bytes);
                     engine
                 },
                 ScriptConfig::default(),

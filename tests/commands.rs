@@ -22,6 +22,7 @@ const CHECKED: &[(u32, &str)] = &[
     (flags::BLOCKING, "blocking"),
     (flags::PUBSUB, "pubsub"),
     (flags::ALLOW_BUSY, "allow_busy"),
+    (flags::NO_AUTH, "no_auth"),
 ];
 
 fn all_specs(engine: &Engine) -> Vec<CommandSpec> {

@@ -154,3 +154,54 @@ fn a_client_trickling_bytes_does_not_hold_up_the_others() {
     assert_eq!(slow.read(), Some(Reply::ok()));
     assert_eq!(quick.call_words(&["GET", "slow"]), Reply::bulk("done"));
 }
+
+/// `--requirepass`: replies recorded from Redis 7.0.15 started with
+/// `--requirepass s3cret`.
+#[test]
+fn requirepass_holds_back_clients_until_auth_as_redis_does() {
+    let addr = common::start_with_password("s3cret");
+    let mut c = Client::connect(addr);
+    let noauth = Reply::error("NOAUTH Authentication required.");
+    let wrongpass = Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+    assert_eq!(c.call("PING"), noauth);
+    assert_eq!(c.call("EVAL return 1 0"), noauth);
+    assert_eq!(c.call("AUTH wrong"), wrongpass);
+    assert_eq!(c.call("AUTH default wrong"), wrongpass);
+    assert_eq!(c.call("AUTH someone s3cret"), wrongpass);
+    assert_eq!(c.call("AUTH a b c"), Reply::error("ERR syntax error"));
+    assert_eq!(
+        c.call("HELLO"),
+        Reply::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+    );
+    assert_eq!(c.call("HELLO 2 AUTH default wrong"), wrongpass);
+    assert_eq!(c.call("PING"), noauth);
+    assert_eq!(c.call("AUTH s3cret"), Reply::ok());
+    assert_eq!(c.call("PING"), Reply::Status(b"PONG".to_vec()));
+    assert_eq!(c.call("SET k v"), Reply::ok());
+    // RESET forgets the authentication; HELLO with AUTH restores it.
+    assert_eq!(c.call("RESET"), Reply::Status(b"RESET".to_vec()));
+    assert_eq!(c.call("GET k"), noauth);
+    let Reply::Array(hello) = c.call("HELLO 2 AUTH default s3cret") else {
+        panic!()
+    };
+    assert_eq!(hello[0], Reply::bulk("server"));
+    assert_eq!(c.call("GET k"), Reply::bulk("v"));
+    // Another connection starts unauthenticated; QUIT needs no password.
+    let mut other = Client::connect(addr);
+    assert_eq!(other.call("GET k"), noauth);
+    assert_eq!(other.call("QUIT"), Reply::ok());
+}
+
+#[test]
+fn without_requirepass_auth_says_no_password_is_configured() {
+    let mut c = Client::connect(start());
+    assert_eq!(
+        c.call("AUTH x"),
+        Reply::error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+    );
+    assert_eq!(c.call("AUTH default anything"), Reply::ok());
+    assert_eq!(
+        c.call("AUTH x y"),
+        Reply::error("WRONGPASS invalid username-password pair or user is disabled.")
+    );
+}

@@ -134,6 +134,8 @@ pub struct Client {
     /// Commands a script may not run, and write refusals, are checked by the
     /// scripting layer; this marks the client a script runs as.
     pub is_script: bool,
+    /// Passed AUTH (only checked when `requirepass` is set).
+    pub authenticated: bool,
     /// The protocol this client speaks (2, or 3 for a script after
     /// `redis.setresp(3)`).
     pub resp: u8,
@@ -160,6 +162,7 @@ impl Client {
             no_block: false,
             closing: false,
             is_script: false,
+            authenticated: false,
             resp: 2,
         }
     }
@@ -172,6 +175,8 @@ impl Client {
 /// Settings a user can read or change with CONFIG.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The default user's password (`redstep serve --requirepass`).
+    pub requirepass: Option<Bytes>,
     pub busy_reply_threshold_ms: i64,
     pub proto_max_bulk_len: i64,
     pub port: u16,
@@ -181,6 +186,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            requirepass: None,
             busy_reply_threshold_ms: 5000,
             proto_max_bulk_len: 512 * 1024 * 1024,
             port: 6379,
@@ -400,6 +406,12 @@ impl Engine {
             }
         };
         client.last_command = spec.full_name.to_string();
+        if spec.flags & flags::NO_AUTH == 0 && commands::server::needs_auth(self, client) {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            return Some(Reply::error("NOAUTH Authentication required."));
+        }
         if client.subscriptions() > 0 && spec.flags & flags::SUBSCRIBED_OK == 0 {
             return Some(Reply::error(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",

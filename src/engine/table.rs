@@ -28,6 +28,8 @@ pub mod flags {
     pub const NOT_QUEUED: u32 = 1 << 12;
     /// Answered even while a script is busy.
     pub const ALLOW_BUSY: u32 = 1 << 13;
+    /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET).
+    pub const NO_AUTH: u32 = 1 << 14;
 
     /// Names as COMMAND lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -43,6 +45,7 @@ pub mod flags {
         (FAST, "fast"),
         (MAY_REPLICATE, "may_replicate"),
         (ALLOW_BUSY, "allow_busy"),
+        (NO_AUTH, "no_auth"),
     ];
 }
 

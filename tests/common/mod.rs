@@ -83,3 +83,25 @@ impl Client {
         self.read().expect("a reply")
     }
 }
+
+/// `redstep serve --requirepass PASS` on a free port, in this process.
+pub fn start_with_password(password: &str) -> SocketAddr {
+    let password = password.as_bytes().to_vec();
+    let host = Host::start(
+        move || {
+            let mut engine = Engine::default();
+            engine.config.requirepass = Some(password);
+            engine
+        },
+        ScriptConfig::default(),
+    );
+    let options = ServeOptions {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        max_bulk: 512 * 1024 * 1024,
+    };
+    let server = Server::bind(&options, host).unwrap();
+    let addr = server.local_addr();
+    std::thread::spawn(move || server.run());
+    addr
+}

@@ -25,28 +25,28 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "quit",
         -1,
-        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY | NO_AUTH,
         NOKEYS,
         quit,
     ),
     CommandSpec::new(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | SUBSCRIBED_OK | NOT_QUEUED | ALLOW_BUSY | NO_AUTH,
         NOKEYS,
         reset,
     ),
     CommandSpec::new(
         "hello",
         -1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NO_AUTH,
         NOKEYS,
         hello,
     ),
     CommandSpec::new(
         "auth",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NO_AUTH,
         NOKEYS,
         auth,
     ),
@@ -225,6 +225,7 @@ fn reset(ctx: &mut Ctx) -> CommandResult {
     ctx.engine.unsubscribe_all(ctx.client, false, false);
     ctx.engine.unsubscribe_all(ctx.client, true, false);
     super::transactions::unwatch_client(ctx);
+    ctx.client.authenticated = false;
     Ok(Reply::status("RESET"))
 }
 
@@ -239,9 +240,12 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
         }
         i = 2;
     }
+    // Options are checked first, then AUTH is applied, as Redis does.
+    let mut credentials = None;
     while i < ctx.argv.len() {
         let more = ctx.argv.len() - i - 1;
         if eq(ctx.arg(i), "auth") && more >= 2 {
+            credentials = Some((ctx.arg(i + 1).to_vec(), ctx.arg(i + 2).to_vec()));
             i += 3;
         } else if eq(ctx.arg(i), "setname") && more >= 1 {
             let name = ctx.arg(i + 1).to_vec();
@@ -258,6 +262,11 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
                 .concat(),
             )));
         }
+    }
+    match credentials {
+        Some((user, pass)) => authenticate(ctx, Some(&user), &pass)?,
+        None if needs_auth(ctx.engine, ctx.client) => return Err(err(NOAUTH_HELLO)),
+        None => {}
     }
     Ok(Reply::Array(vec![
         Reply::bulk("server"),
@@ -277,10 +286,48 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
     ]))
 }
 
-fn auth(_ctx: &mut Ctx) -> CommandResult {
-    Err(err(
-        "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-    ))
+const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+
+/// Whether `requirepass` holds this client back.
+pub fn needs_auth(engine: &crate::engine::Engine, client: &crate::engine::Client) -> bool {
+    engine.config.requirepass.is_some() && !client.authenticated && !client.is_script
+}
+
+/// Checks a password for `user` (only `default` exists, with `requirepass`
+/// as its password, or no password at all).
+fn authenticate(ctx: &mut Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Reply> {
+    let default = user.is_none_or(|u| u == b"default");
+    let ok = default
+        && ctx
+            .engine
+            .config
+            .requirepass
+            .as_deref()
+            .is_none_or(|p| p == pass);
+    if !ok {
+        return Err(err(
+            "WRONGPASS invalid username-password pair or user is disabled.",
+        ));
+    }
+    ctx.client.authenticated = true;
+    Ok(())
+}
+
+fn auth(ctx: &mut Ctx) -> CommandResult {
+    match ctx.argv.len() {
+        2 if ctx.engine.config.requirepass.is_none() => Err(err(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        )),
+        2 => {
+            let pass = ctx.arg(1).to_vec();
+            authenticate(ctx, None, &pass).map(|()| Reply::ok())
+        }
+        3 => {
+            let (user, pass) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+            authenticate(ctx, Some(&user), &pass).map(|()| Reply::ok())
+        }
+        _ => Err(err("ERR syntax error")),
+    }
 }
 
 fn time(ctx: &mut Ctx) -> CommandResult {

@@ -1304,8 +1304,10 @@ impl App {
                 None => Vec::new(),
             },
             Outgoing::Close => {
-                self.warn("the engine closed the connection");
-                Vec::new()
+                // Only if the engine thread died: a bug. Nothing more will run.
+                self.running = None;
+                self.warn("the engine stopped (a redstep bug — please report it); your scripts are saved, Ctrl+Q quits");
+                vec![Effect::SaveWorkspace]
             }
             Outgoing::Response(response) => self.response(*response),
         }

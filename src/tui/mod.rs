@@ -79,9 +79,11 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
         thread::spawn(move || {
             for out in replies {
                 if tx.send(Msg::Engine(out)).is_err() {
-                    break;
+                    return;
                 }
             }
+            // The engine thread is gone: say so rather than wait forever.
+            let _ = tx.send(Msg::Engine(crate::host::Outgoing::Close));
         });
     }
 

@@ -421,3 +421,22 @@ fn a_kill_9_while_typing_never_leaves_a_broken_workspace() {
     }
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn quitting_while_a_script_runs_stops_it_and_exits() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("quitrun");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = data.join("spin.lua");
+    std::fs::write(&script, "while true do end\n").unwrap();
+    let t = Tmux::start("quitrun", &data, &[script.to_str().unwrap()], 100, 30);
+    t.wait_for("No run yet.");
+    t.keys(&["F5"]);
+    t.wait_for("Esc stops it");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -128,6 +128,8 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
     // Whatever happened, the buffers are kept and the terminal restored.
     let _ = shell.save_workspace(&app);
     restore_terminal();
+    // A script still running would keep the engine thread (and the exit) waiting.
+    shell.interrupt.request(InterruptKind::Stop);
     drop(host);
     match result {
         Ok(result) => result,

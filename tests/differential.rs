@@ -100,7 +100,7 @@ impl Gen {
         let k = self.key().to_string();
         let v = self.value().to_string();
         let f = self.pick(FIELDS).to_string();
-        let words: Vec<String> = match self.0.usize(..58) {
+        let words: Vec<String> = match self.0.usize(..76) {
             0 => vec!["SET".into(), k, v],
             1 => vec![
                 "SET".into(),
@@ -203,7 +203,56 @@ impl Gen {
             54 => vec!["RENAME".into(), k, self.key().into()],
             55 => vec!["EXPIRE".into(), k, "100".into()],
             56 => vec!["TTL".into(), k],
-            _ => vec!["PERSIST".into(), k],
+            57 => vec!["PERSIST".into(), k],
+            58 => vec![
+                "SETEX".into(),
+                k,
+                self.pick(&["10", "0", "-1", "x"]).into(),
+                v,
+            ],
+            // Numeric SORT is left out: Redis 7.0.15 checks errno after strtod
+            // without clearing it, and was seen to refuse a set holding only
+            // "42" after unrelated commands (seed 101537).
+            59 => vec!["SORT".into(), k, "ALPHA".into()],
+            60 => vec![
+                "SORT".into(),
+                k,
+                "ALPHA".into(),
+                self.pick(&["ASC", "DESC"]).into(),
+                "LIMIT".into(),
+                "0".into(),
+                "2".into(),
+            ],
+            61 => vec!["ZRANGEBYLEX".into(), k, "-".into(), "+".into()],
+            62 => vec!["LPOS".into(), k, v],
+            63 => vec!["SMOVE".into(), k, self.key().into(), v],
+            64 => vec![
+                "ZUNIONSTORE".into(),
+                k,
+                "2".into(),
+                self.key().into(),
+                self.key().into(),
+            ],
+            65 => vec!["COPY".into(), k, self.key().into(), "REPLACE".into()],
+            66 => vec!["RENAMENX".into(), k, self.key().into()],
+            67 => vec!["GETSET".into(), k, v],
+            68 => vec!["HMGET".into(), k, f, self.pick(FIELDS).into()],
+            69 => vec![
+                "ZCOUNT".into(),
+                k,
+                self.pick(&["-inf", "0", "(1"]).into(),
+                self.pick(&["+inf", "5", "(2"]).into(),
+            ],
+            70 => vec!["LINSERT".into(), k, "BEFORE".into(), v.clone(), v],
+            71 => vec![
+                "EVALSHA".into(),
+                "e0e1f9fabfc9d4800c877a703b823ac0578ff8db".into(),
+                "0".into(),
+            ],
+            72 => vec!["SCRIPT".into(), "LOAD".into(), "return 1".into()],
+            73 => vec!["OBJECT".into(), "ENCODING".into(), k],
+            74 => vec!["SINTERCARD".into(), "2".into(), k, self.key().into()],
+            _ => vec!["ZMSCORE".into(), k, f, "nope".into()],
         };
         words
     }
@@ -423,6 +472,13 @@ fn canonical(words: &[String], reply: Reply) -> Reply {
             two.sort_by_key(|p| format!("{p:?}"));
             Reply::Array(two.into_iter().flatten().collect())
         }
+        // A string's encoding is compared as "a string": redstep derives it from the
+        // content, Redis also from how it was written (README, known difference).
+        Reply::Bulk(e)
+            if is(&["OBJECT"]) && matches!(e.as_slice(), b"int" | b"embstr" | b"raw") =>
+        {
+            Reply::bulk("(a string encoding)")
+        }
         other => other,
     }
 }
@@ -531,7 +587,10 @@ fn replies(side: &mut dyn Side, seq: &[Vec<String>]) -> Vec<Reply> {
 
 /// Runs a sequence on both sides from empty keyspaces; the first difference, if any.
 fn difference(real: &mut Real, seq: &[Vec<String>]) -> Option<String> {
+    // A fresh start: keys, the script cache and functions (FLUSHALL keeps those two).
     real.call(&vec![b"FLUSHALL".to_vec()]);
+    real.call(&vec![b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
+    real.call(&vec![b"FUNCTION".to_vec(), b"FLUSH".to_vec()]);
     let mut ours = Ours::new();
     let (a, b) = (replies(real, seq), replies(&mut ours, seq));
     if let Some(i) = (0..seq.len()).find(|&i| a[i] != b[i]) {
@@ -647,6 +706,7 @@ fn record_regressions() {
     for line in cases.lines().filter(|l| !l.trim().is_empty()) {
         let mut case: Value = serde_json::from_str(line).unwrap();
         real.call(&vec![b"FLUSHALL".to_vec()]);
+        real.call(&vec![b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
         let cmds: Vec<Vec<String>> = serde_json::from_value(case["cmds"].clone()).unwrap();
         let replies: Vec<Value> = replies(&mut real, &cmds)
             .iter()

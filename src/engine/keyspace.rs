@@ -557,6 +557,20 @@ impl Keyspace {
 
     // ---- sorted sets ------------------------------------------------------
 
+    /// Moves a small sorted set to the skiplist encoding (SORT does: it
+    /// reads the zset through its dict).
+    pub fn zset_to_skiplist(&mut self, db: usize, key: &[u8]) {
+        if let Some(Value::ZSet(zset)) = self.value_mut(db, key) {
+            if zset.listpack {
+                zset.listpack = false;
+                self.changed(db, key, || Delta::Encoding {
+                    key: key.to_vec(),
+                    small: true,
+                });
+            }
+        }
+    }
+
     /// Sets a member's score; returns the previous score.
     pub fn zset_add(&mut self, db: usize, key: &[u8], member: &[u8], score: f64) -> Option<f64> {
         self.create_if_absent(db, key, || Value::ZSet(ZSet::default()));

@@ -465,6 +465,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
         Some(Value::ZSet(z)) => z.iter().map(|(m, _)| m.clone()).collect(),
         Some(_) => return Err(err(errors::WRONGTYPE)),
     };
+    if let Some(Value::ZSet(_)) = ctx.value(&key) {
+        let db = ctx.db();
+        ctx.ks().zset_to_skiplist(db, &key);
+    }
     let mut items: Vec<(Bytes, Option<Bytes>, f64)> = Vec::with_capacity(elements.len());
     for element in elements {
         let weight = match &by {

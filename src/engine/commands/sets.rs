@@ -324,11 +324,10 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
         ctx.arg(2).to_vec(),
         ctx.arg(3).to_vec(),
     );
+    // A missing source answers 0 before the destination's type is checked
+    // (smoveCommand's order).
     let src_has = match ctx.set(&src)? {
-        None => {
-            ctx.set(&dst)?;
-            return Ok(Reply::Int(0));
-        }
+        None => return Ok(Reply::Int(0)),
         Some(s) => s.members.contains(&member),
     };
     ctx.set(&dst)?;

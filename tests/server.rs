@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{start, Client};
 use redstep::engine::{Engine, Reply};
-use redstep::host::Host;
 use redstep::protocol::resp::encode_request;
 use redstep::script::ScriptConfig;
-use redstep::server::{ServeOptions, Server};
 
 fn bulk(s: &str) -> Reply {
     Reply::bulk(s)
@@ -211,23 +209,14 @@ fn exec_runs_queued_commands_and_keeps_partial_writes() {
 }
 
 fn start_with(script: ScriptConfig, busy_threshold_ms: i64) -> SocketAddr {
-    let host = Host::start(
+    common::start_engine(
         move || {
             let mut engine = Engine::default();
             engine.config.busy_reply_threshold_ms = busy_threshold_ms;
             engine
         },
         script,
-    );
-    let options = ServeOptions {
-        bind: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        max_bulk: 512 * 1024 * 1024,
-    };
-    let server = Server::bind(&options, host).unwrap();
-    let addr = server.local_addr();
-    std::thread::spawn(move || server.run());
-    addr
+    )
 }
 
 /// Sends PING until the server answers BUSY (the script passed the threshold).

@@ -13,7 +13,15 @@ use redstep::server::{ServeOptions, Server};
 
 /// `redstep serve` on a free port of 127.0.0.1, in this process.
 pub fn start() -> SocketAddr {
-    let host = Host::start(Engine::default, ScriptConfig::default());
+    start_engine(Engine::default, ScriptConfig::default())
+}
+
+/// The same, with an engine made by `make` and these script settings.
+pub fn start_engine(
+    make: impl FnOnce() -> Engine + Send + 'static,
+    script: ScriptConfig,
+) -> SocketAddr {
+    let host = Host::start(make, script);
     let options = ServeOptions {
         bind: "127.0.0.1".parse().unwrap(),
         port: 0,
@@ -87,21 +95,12 @@ impl Client {
 /// `redstep serve --requirepass PASS` on a free port, in this process.
 pub fn start_with_password(password: &str) -> SocketAddr {
     let password = password.as_bytes().to_vec();
-    let host = Host::start(
+    start_engine(
         move || {
             let mut engine = Engine::default();
             engine.config.requirepass = Some(password);
             engine
         },
         ScriptConfig::default(),
-    );
-    let options = ServeOptions {
-        bind: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        max_bulk: 512 * 1024 * 1024,
-    };
-    let server = Server::bind(&options, host).unwrap();
-    let addr = server.local_addr();
-    std::thread::spawn(move || server.run());
-    addr
+    )
 }

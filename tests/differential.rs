@@ -472,13 +472,6 @@ fn canonical(words: &[String], reply: Reply) -> Reply {
             two.sort_by_key(|p| format!("{p:?}"));
             Reply::Array(two.into_iter().flatten().collect())
         }
-        // A string's encoding is compared as "a string": redstep derives it from the
-        // content, Redis also from how it was written (README, known difference).
-        Reply::Bulk(e)
-            if is(&["OBJECT"]) && matches!(e.as_slice(), b"int" | b"embstr" | b"raw") =>
-        {
-            Reply::bulk("(a string encoding)")
-        }
         other => other,
     }
 }

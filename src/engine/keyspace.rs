@@ -19,6 +19,32 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in unix milliseconds.
     pub expire_at: Option<i64>,
+    /// How a string was written, which Redis's encoding remembers.
+    pub str_enc: StrEnc,
+}
+
+/// What OBJECT ENCODING of a string depends on besides its content.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StrEnc {
+    /// Stored as SET stores it: `int` when it reads as one, else by length.
+    #[default]
+    Auto,
+    /// Made from a float (INCRBYFLOAT): `embstr` or `raw`, never `int`.
+    NoInt,
+    /// Edited in place (APPEND to an existing string, SETRANGE): `raw`.
+    Raw,
+}
+
+impl Entry {
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match (&self.value, self.str_enc) {
+            (Value::String(_), StrEnc::Raw) => "raw",
+            (Value::String(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
+            (Value::String(_), StrEnc::NoInt) => "raw",
+            (value, _) => value.encoding(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,7 +298,23 @@ impl Keyspace {
 
     /// Stores a value, replacing whatever the key held, with this expiry.
     pub fn put(&mut self, db: usize, key: &[u8], value: Value, expire_at: Option<i64>) {
-        let entry = Entry { value, expire_at };
+        self.put_string_as(db, key, value, expire_at, StrEnc::Auto);
+    }
+
+    /// `put`, saying how a string was written (OBJECT ENCODING shows it).
+    pub fn put_string_as(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<i64>,
+        str_enc: StrEnc,
+    ) {
+        let entry = Entry {
+            value,
+            expire_at,
+            str_enc,
+        };
         self.dbs[db].track_expiry(key, expire_at);
         match self.dbs[db].entries.get_mut(key) {
             Some(slot) => {

@@ -212,7 +212,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CommandResult {
         ctx.ks().remove(db, &dst);
     }
     ctx.ks().remove(db, &src);
-    ctx.ks().put(db, &dst, entry.value, entry.expire_at);
+    ctx.ks()
+        .put_string_as(db, &dst, entry.value, entry.expire_at, entry.str_enc);
     Ok(if nx { Reply::Int(1) } else { Reply::ok() })
 }
 
@@ -260,7 +261,8 @@ fn copy(ctx: &mut Ctx) -> CommandResult {
         }
         ctx.ks().remove(target, &dst);
     }
-    ctx.ks().put(target, &dst, entry.value, entry.expire_at);
+    ctx.ks()
+        .put_string_as(target, &dst, entry.value, entry.expire_at, entry.str_enc);
     Ok(Reply::Int(1))
 }
 

@@ -422,7 +422,8 @@ fn move_key(ctx: &mut Ctx) -> CommandResult {
         return Ok(Reply::Int(0));
     }
     ctx.ks().remove(src, &key);
-    ctx.ks().put(target, &key, entry.value, entry.expire_at);
+    ctx.ks()
+        .put_string_as(target, &key, entry.value, entry.expire_at, entry.str_enc);
     Ok(Reply::Int(1))
 }
 
@@ -632,8 +633,8 @@ fn config_resetstat(ctx: &mut Ctx) -> CommandResult {
 
 fn object_encoding(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
-    Ok(match ctx.value(&key) {
-        Some(v) => Reply::bulk(v.encoding()),
+    Ok(match ctx.lookup(&key) {
+        Some(entry) => Reply::bulk(entry.encoding()),
         None => Reply::Nil,
     })
 }

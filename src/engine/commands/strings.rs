@@ -1,6 +1,7 @@
 //! String commands.
 
 use crate::engine::errors::{self, err};
+use crate::engine::keyspace::StrEnc;
 use crate::engine::numbers::{self, parse_i64, IncrFloatError};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value};
@@ -262,10 +263,11 @@ fn msetnx(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// Replaces a string's value keeping its TTL (INCR, APPEND, SETRANGE...).
-fn store_keep_ttl(ctx: &mut Ctx, key: &[u8], value: Bytes) {
+fn store_keep_ttl(ctx: &mut Ctx, key: &[u8], value: Bytes, how: StrEnc) {
     let db = ctx.db();
     let expire = ctx.lookup(key).and_then(|e| e.expire_at);
-    ctx.ks().put(db, key, Value::String(value), expire);
+    ctx.ks()
+        .put_string_as(db, key, Value::String(value), expire, how);
 }
 
 fn incr_generic(ctx: &mut Ctx, by: i64) -> CommandResult {
@@ -277,7 +279,7 @@ fn incr_generic(ctx: &mut Ctx, by: i64) -> CommandResult {
     let value = current
         .checked_add(by)
         .ok_or_else(|| err(errors::OVERFLOW))?;
-    store_keep_ttl(ctx, &key, value.to_string().into_bytes());
+    store_keep_ttl(ctx, &key, value.to_string().into_bytes(), StrEnc::Auto);
     Ok(Reply::Int(value))
 }
 
@@ -310,7 +312,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CommandResult {
         IncrFloatError::NanOrInfinity => err(errors::NAN_OR_INFINITY),
         _ => err(errors::NOT_FLOAT),
     })?;
-    store_keep_ttl(ctx, &key, value.clone());
+    store_keep_ttl(ctx, &key, value.clone(), StrEnc::NoInt);
     Ok(Reply::Bulk(value))
 }
 
@@ -323,11 +325,18 @@ fn check_size(ctx: &Ctx, size: u64) -> Result<(), Reply> {
 
 fn append(ctx: &mut Ctx) -> CommandResult {
     let (key, suffix) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
-    let mut value = ctx.string(&key)?.cloned().unwrap_or_default();
+    let current = ctx.string(&key)?.cloned();
+    // A new key is stored as SET stores it; an existing string is edited in place (raw).
+    let how = if current.is_some() {
+        StrEnc::Raw
+    } else {
+        StrEnc::Auto
+    };
+    let mut value = current.unwrap_or_default();
     check_size(ctx, (value.len() + suffix.len()) as u64)?;
     value.extend_from_slice(&suffix);
     let len = value.len();
-    store_keep_ttl(ctx, &key, value);
+    store_keep_ttl(ctx, &key, value, how);
     Ok(Reply::Int(len as i64))
 }
 
@@ -382,7 +391,8 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
         value.extend_from_slice(&patch);
         let len = value.len();
         let db = ctx.db();
-        ctx.ks().put(db, &key, Value::String(value), None);
+        ctx.ks()
+            .put_string_as(db, &key, Value::String(value), None, StrEnc::Raw);
         return Ok(Reply::Int(len as i64));
     };
     if patch.is_empty() {
@@ -395,7 +405,7 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
     }
     value[offset as usize..end].copy_from_slice(&patch);
     let len = value.len();
-    store_keep_ttl(ctx, &key, value);
+    store_keep_ttl(ctx, &key, value, StrEnc::Raw);
     Ok(Reply::Int(len as i64))
 }
 

@@ -100,7 +100,7 @@ impl Gen {
         let k = self.key().to_string();
         let v = self.value().to_string();
         let f = self.pick(FIELDS).to_string();
-        let words: Vec<String> = match self.0.usize(..76) {
+        let words: Vec<String> = match self.0.usize(..92) {
             0 => vec!["SET".into(), k, v],
             1 => vec![
                 "SET".into(),
@@ -252,7 +252,78 @@ impl Gen {
             72 => vec!["SCRIPT".into(), "LOAD".into(), "return 1".into()],
             73 => vec!["OBJECT".into(), "ENCODING".into(), k],
             74 => vec!["SINTERCARD".into(), "2".into(), k, self.key().into()],
-            _ => vec!["ZMSCORE".into(), k, f, "nope".into()],
+            75 => vec!["ZMSCORE".into(), k, f, "nope".into()],
+            76 => vec![
+                "EXPIRE".into(),
+                k,
+                self.pick(&["50", "200", "-1"]).into(),
+                self.pick(&["NX", "XX", "GT", "LT"]).into(),
+            ],
+            77 => vec![
+                "GETEX".into(),
+                k,
+                self.pick(&["PERSIST", "EX", "PX"]).into(),
+                "100000".into(),
+            ],
+            78 => vec![
+                "LMPOP".into(),
+                "2".into(),
+                k,
+                self.key().into(),
+                self.pick(&["LEFT", "RIGHT"]).into(),
+                "COUNT".into(),
+                "2".into(),
+            ],
+            79 => vec![
+                "ZRANGESTORE".into(),
+                k,
+                self.key().into(),
+                "0".into(),
+                "-1".into(),
+            ],
+            80 => vec![
+                "ZREMRANGEBYSCORE".into(),
+                k,
+                self.pick(&["-inf", "0", "(1"]).into(),
+                self.pick(&["+inf", "2"]).into(),
+            ],
+            81 => vec![
+                "ZREVRANGE".into(),
+                k,
+                "0".into(),
+                "-1".into(),
+                "WITHSCORES".into(),
+            ],
+            82 => vec!["HSTRLEN".into(), k, f],
+            83 => vec!["SMISMEMBER".into(), k, v, "abc".into()],
+            84 => vec!["SETNX".into(), k, v],
+            85 => vec![
+                "MSETNX".into(),
+                k,
+                v,
+                self.key().into(),
+                self.value().into(),
+            ],
+            86 => vec![
+                "ZDIFF".into(),
+                "2".into(),
+                k,
+                self.key().into(),
+                "WITHSCORES".into(),
+            ],
+            87 => vec![
+                "ZINTERSTORE".into(),
+                k,
+                "2".into(),
+                self.key().into(),
+                self.key().into(),
+                "AGGREGATE".into(),
+                self.pick(&["SUM", "MIN", "MAX"]).into(),
+            ],
+            88 => vec!["LPUSHX".into(), k, v],
+            89 => vec!["RPOPLPUSH".into(), k, self.key().into()],
+            90 => vec!["ZLEXCOUNT".into(), k, "-".into(), "+".into()],
+            _ => vec!["UNLINK".into(), k, self.key().into()],
         };
         words
     }

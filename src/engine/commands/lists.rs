@@ -354,6 +354,19 @@ fn move_one(
     }
     ctx.expect_kind(dst, Kind::List)?;
     let db = ctx.db();
+    if src == dst {
+        // Rotating one list: push the element first, then pop it, so the
+        // list never empties on the way (Redis keeps the key and its TTL).
+        let list = ctx.list(src)?.expect("checked above");
+        let item = match from {
+            Side::Left => list.front().cloned(),
+            Side::Right => list.back().cloned(),
+        };
+        let Some(item) = item else { return Ok(None) };
+        ctx.ks().list_push(db, dst, to, vec![item.clone()]);
+        ctx.ks().list_pop(db, src, from, 1);
+        return Ok(Some(item));
+    }
     let Some(item) = ctx.ks().list_pop(db, src, from, 1).pop() else {
         return Ok(None);
     };

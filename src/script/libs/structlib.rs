@@ -118,8 +118,30 @@ fn to_align(len: usize, header: &Header, opt: u8, size: usize) -> usize {
     (size - (len & (size - 1))) & (size - 1)
 }
 
+/// `(long)n` for n < 0, else `(long)(unsigned long)n`, with the bits
+/// x86-64 gives where C leaves the conversion undefined (out of range,
+/// infinite, NaN): `cvttsd2si` answers 0x8000000000000000, and the
+/// unsigned conversion GCC emits subtracts 2^63 first and flips that bit
+/// back — so `struct.pack('>i4', math.huge)` is four zero bytes in Redis.
+fn c_integer_bits(n: f64) -> u64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let cvttsd2si = |x: f64| {
+        if (-TWO_63..TWO_63).contains(&x) {
+            x as i64
+        } else {
+            i64::MIN
+        }
+    };
+    // NaN compares unordered, which GCC's branch treats as "below 2^63".
+    if n >= TWO_63 {
+        (cvttsd2si(n - TWO_63) as u64) ^ (1 << 63)
+    } else {
+        cvttsd2si(n) as u64
+    }
+}
+
 fn put_integer(out: &mut Vec<u8>, n: f64, endian: Endian, size: usize) {
-    let mut value: u64 = if n < 0.0 { (n as i64) as u64 } else { n as u64 };
+    let mut value: u64 = c_integer_bits(n);
     let mut bytes = vec![0u8; size];
     for byte in bytes.iter_mut() {
         *byte = (value & 0xff) as u8;

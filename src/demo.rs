@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::engine::Engine;
 use crate::lessons::{Kind, Lesson, LessonBuffer};
 use crate::protocol::cli::format_tty;
+use crate::run::eval_argv;
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, Limits};
 
@@ -51,7 +52,7 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
                 scripting: &mut Scripting,
                 client: &mut crate::engine::Client,
                 body: &str| {
-        let argv = vec![b"EVAL".to_vec(), body.as_bytes().to_vec(), b"0".to_vec()];
+        let argv = eval_argv(body.as_bytes().to_vec(), (Vec::new(), Vec::new()));
         engine.call(client, &argv, scripting)
     };
 
@@ -80,7 +81,7 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     writeln!(out, "$ redis-cli --eval inc.lua")?;
     // The run that matters, recorded step by step.
-    let argv = vec![b"EVAL".to_vec(), INC.as_bytes().to_vec(), b"0".to_vec()];
+    let argv = eval_argv(INC.as_bytes().to_vec(), (Vec::new(), Vec::new()));
     let timeline = trace::record(
         &mut engine,
         &mut scripting,

@@ -66,7 +66,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ))),
                 None => None,
             };
-            let (keys, args) = redstep::run::split_keys_args(&words);
+            let (keys, args) =
+                redstep::run::split_keys_args(words.into_iter().map(String::into_bytes).collect());
             let trace = trace.map(|t| match t.as_str() {
                 "json" => TraceFormat::Json,
                 "md" => TraceFormat::Markdown,

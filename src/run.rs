@@ -23,24 +23,35 @@ pub enum TraceFormat {
 /// SCRIPT KILL; Redis itself would keep running them).
 pub const RUN_BUDGET: Duration = Duration::from_secs(5);
 
+/// KEYS and ARGV of a run.
+pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// Splits redis-cli `--eval` arguments at the first lone ",".
-pub fn split_keys_args(words: &[String]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    match words.iter().position(|w| w == ",") {
-        Some(comma) => (
-            words[..comma]
-                .iter()
-                .map(|w| w.clone().into_bytes())
-                .collect(),
-            words[comma + 1..]
-                .iter()
-                .map(|w| w.clone().into_bytes())
-                .collect(),
-        ),
-        None => (
-            words.iter().map(|w| w.clone().into_bytes()).collect(),
-            Vec::new(),
-        ),
+pub fn split_keys_args(mut words: Vec<Vec<u8>>) -> KeysAndArgs {
+    match words.iter().position(|w| w == b",") {
+        Some(comma) => {
+            let args = words.split_off(comma + 1);
+            words.pop();
+            (words, args)
+        }
+        None => (words, Vec::new()),
     }
+}
+
+/// `k1 k2 , a1 a2` typed as one line in redis-cli quoting (the TUI's F2,
+/// lesson files) into KEYS and ARGV.
+pub fn parse_keys_args(line: &str) -> Result<KeysAndArgs, String> {
+    let words = split_args(line.as_bytes())
+        .map_err(|_| format!("KEYS/ARGV {line:?}: unbalanced quotes"))?;
+    Ok(split_keys_args(words))
+}
+
+/// `EVAL body numkeys key ... arg ...`
+pub fn eval_argv(body: Vec<u8>, (keys, args): KeysAndArgs) -> Vec<Vec<u8>> {
+    let mut argv = vec![b"EVAL".to_vec(), body, keys.len().to_string().into_bytes()];
+    argv.extend(keys);
+    argv.extend(args);
+    argv
 }
 
 pub struct RunInput<'a> {
@@ -78,13 +89,7 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
             }
         }
     }
-    let mut argv = vec![
-        b"EVAL".to_vec(),
-        input.body,
-        input.keys.len().to_string().into_bytes(),
-    ];
-    argv.extend(input.keys);
-    argv.extend(input.args);
+    let argv = eval_argv(input.body, (input.keys, input.args));
     let timeline = trace::record(
         &mut engine,
         &mut scripting,
@@ -172,4 +177,36 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod keys_args_tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_args_split_at_the_first_lone_comma_and_keep_their_bytes() {
+        let (keys, args) = parse_keys_args("k1 \"a b\" , \"\\xff\" , x").unwrap();
+        assert_eq!(keys, vec![b"k1".to_vec(), b"a b".to_vec()]);
+        assert_eq!(args, vec![vec![0xff], b",".to_vec(), b"x".to_vec()]);
+        assert_eq!(
+            parse_keys_args("k1").unwrap(),
+            (vec![b"k1".to_vec()], vec![])
+        );
+        assert!(parse_keys_args("\"open")
+            .unwrap_err()
+            .contains("unbalanced quotes"));
+        assert_eq!(
+            eval_argv(
+                b"return 1".to_vec(),
+                (vec![b"k".to_vec()], vec![b"a".to_vec()])
+            ),
+            vec![
+                b"EVAL".to_vec(),
+                b"return 1".to_vec(),
+                b"1".to_vec(),
+                b"k".to_vec(),
+                b"a".to_vec()
+            ]
+        );
+    }
 }

@@ -68,7 +68,6 @@ impl Harness {
 fn script(name: &str, text: &str) -> Opening {
     Opening {
         id: "t".into(),
-        title: "t".into(),
         buffers: vec![BufferSpec {
             name: name.into(),
             path: None,

@@ -87,26 +87,11 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let (reply, writes) = match kind {
         Kind::Lua => {
             let words = check.args.as_deref().unwrap_or(&lesson.args);
-            let (keys, args) = match split_args(words.as_bytes()) {
-                Ok(words) => {
-                    let words: Vec<String> = words
-                        .into_iter()
-                        .map(|w| String::from_utf8_lossy(&w).into_owned())
-                        .collect();
-                    crate::run::split_keys_args(&words)
-                }
-                Err(_) => {
-                    failures.push(format!("KEYS/ARGV {words:?}: unbalanced quotes"));
-                    (Vec::new(), Vec::new())
-                }
-            };
-            let mut argv = vec![
-                b"EVAL".to_vec(),
-                script.as_bytes().to_vec(),
-                keys.len().to_string().into_bytes(),
-            ];
-            argv.extend(keys);
-            argv.extend(args);
+            let keys_args = crate::run::parse_keys_args(words).unwrap_or_else(|e| {
+                failures.push(e);
+                (Vec::new(), Vec::new())
+            });
+            let argv = crate::run::eval_argv(script.as_bytes().to_vec(), keys_args);
             let timeline = trace::record(
                 &mut engine,
                 &mut scripting,

@@ -19,6 +19,7 @@ use crate::engine::table::Table;
 use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
 use crate::protocol::cli::{format_tty, split_args};
+use crate::run::{eval_argv, parse_keys_args};
 use crate::trace::{export, Debugger, KeyChange, Limits, Move, StepKind};
 
 use super::keymap::{self, Command, Context};
@@ -309,7 +310,6 @@ pub struct KeyLine {
 
 pub struct App {
     pub theme: Theme,
-    pub title: String,
     pub workspace_id: String,
     pub buffers: Vec<Buffer>,
     pub active: usize,
@@ -382,7 +382,6 @@ impl App {
         let (buffers, active) = buffers_of(&opening, saved);
         App {
             theme,
-            title: opening.title,
             workspace_id: opening.id,
             buffers,
             active,
@@ -812,7 +811,6 @@ impl App {
         let (buffers, active) = buffers_of(&opening, saved);
         self.buffers = buffers;
         self.active = active.min(self.buffers.len() - 1);
-        self.title = opening.title;
         self.workspace_id = opening.id;
         self.session = None;
         self.detail = None;
@@ -896,20 +894,14 @@ impl App {
 
     fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
         self.lesson_started();
-        let (keys, args) = match parse_args(&self.buffers[buffer].args) {
+        let keys_args = match parse_keys_args(&self.buffers[buffer].args) {
             Ok(v) => v,
             Err(e) => {
                 self.warn(e);
                 return Vec::new();
             }
         };
-        let mut argv = vec![
-            b"EVAL".to_vec(),
-            self.buffers[buffer].file_text().into_bytes(),
-            keys.len().to_string().into_bytes(),
-        ];
-        argv.extend(keys);
-        argv.extend(args);
+        let argv = eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args);
         self.active = buffer;
         self.session = None;
         self.detail = None;
@@ -1086,7 +1078,7 @@ impl App {
     fn prompt_done(&mut self, kind: PromptKind, input: String) -> Vec<Effect> {
         match kind {
             PromptKind::Args => {
-                if let Err(e) = parse_args(&input) {
+                if let Err(e) = parse_keys_args(&input) {
                     self.warn(e);
                     self.prompt = Some(Prompt { kind, input });
                     return Vec::new();
@@ -1496,18 +1488,4 @@ fn key_line(
 
 pub fn display_key(key: &[u8]) -> String {
     export::word(key)
-}
-
-/// KEYS and ARGV for a run.
-pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
-
-/// `k1 k2 , a1 a2` (redis-cli quoting) into KEYS and ARGV.
-pub fn parse_args(text: &str) -> Result<KeysAndArgs, String> {
-    let words =
-        split_args(text.as_bytes()).map_err(|_| "KEYS/ARGV: unbalanced quotes".to_string())?;
-    let words: Vec<String> = words
-        .into_iter()
-        .map(|w| String::from_utf8_lossy(&w).into_owned())
-        .collect();
-    Ok(crate::run::split_keys_args(&words))
 }

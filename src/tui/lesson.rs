@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde_json::{Map, Value as Json};
 
 use crate::lessons::check::CheckResult;
@@ -12,7 +11,7 @@ use crate::lessons::Lesson;
 use crate::protocol::cli::split_args;
 
 use super::opening::{BufferSpec, Opening};
-use super::workspace::write_atomically;
+use super::workspace::{read_or_set_aside, write_atomically};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
@@ -68,7 +67,6 @@ impl LessonState {
 pub fn opening(lesson: &Lesson, number: usize, total: usize) -> Opening {
     Opening {
         id: format!("lesson-{}", lesson.id),
-        title: lesson.title.clone(),
         buffers: lesson
             .buffers
             .iter()
@@ -123,12 +121,8 @@ pub fn save_progress(path: &Path, progress: &Progress) -> anyhow::Result<()> {
 /// Reads progress; a file that cannot be understood is moved aside and
 /// reported (the learner starts afresh rather than not at all).
 pub fn load_progress(path: &Path) -> anyhow::Result<Progress> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Progress::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let parsed = serde_json::from_slice::<Json>(&bytes).ok().and_then(|doc| {
+    let parse = |bytes: &[u8]| {
+        let doc = serde_json::from_slice::<Json>(bytes).ok()?;
         doc.as_object()?
             .iter()
             .map(|(id, v)| match v.as_str()? {
@@ -137,19 +131,8 @@ pub fn load_progress(path: &Path) -> anyhow::Result<Progress> {
                 _ => None,
             })
             .collect::<Option<Progress>>()
-    });
-    match parsed {
-        Some(progress) => Ok(progress),
-        None => {
-            let aside = path.with_extension("json.corrupt");
-            let _ = std::fs::rename(path, &aside);
-            anyhow::bail!(
-                "lesson progress in {} could not be read; it was moved to {} and starts afresh",
-                path.display(),
-                aside.display()
-            )
-        }
-    }
+    };
+    Ok(read_or_set_aside(path, "lesson progress", parse)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ pub struct BufferSpec {
 pub struct Opening {
     /// Names the workspace file that keeps this opening's buffers.
     pub id: String,
-    pub title: String,
     pub buffers: Vec<BufferSpec>,
     pub active: usize,
     /// Commands run on the engine before anything else (redis-cli words).
@@ -50,7 +49,6 @@ fn script(name: &str, text: &str) -> BufferSpec {
 pub fn post() -> Opening {
     Opening {
         id: "lesson-post".into(),
-        title: "the post: a script dies half way".into(),
         buffers: vec![
             script("init.lua", INIT),
             script("inc.lua", INC),
@@ -81,7 +79,6 @@ pub fn file(path: &Path) -> anyhow::Result<Opening> {
         .unwrap_or_else(|| "script.lua".into());
     Ok(Opening {
         id: format!("file-{:016x}", fnv(absolute.to_string_lossy().as_bytes())),
-        title: absolute.display().to_string(),
         buffers: vec![BufferSpec {
             name,
             path: Some(absolute),

@@ -58,21 +58,30 @@ pub fn save(path: &Path, saved: &Saved) -> anyhow::Result<()> {
     write_atomically(path, serde_json::to_string_pretty(&doc)?.as_bytes())
 }
 
-/// Reads a workspace. A file that cannot be understood is moved aside
-/// (`.corrupt`) and reported, never fatal.
+/// Reads a workspace (None if there is none yet).
 pub fn load(path: &Path) -> anyhow::Result<Option<Saved>> {
+    read_or_set_aside(path, "the workspace", parse)
+}
+
+/// Reads a file this module wrote. A file that `parse` cannot understand
+/// is moved aside (`.corrupt`) and reported, never fatal; a missing one is None.
+pub fn read_or_set_aside<T>(
+    path: &Path,
+    what: &str,
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     match parse(&bytes) {
-        Some(saved) => Ok(Some(saved)),
+        Some(value) => Ok(Some(value)),
         None => {
             let aside = path.with_extension("json.corrupt");
             let _ = std::fs::rename(path, &aside);
             anyhow::bail!(
-                "the workspace {} could not be read; it was moved to {}",
+                "{what} {} could not be read; it was moved to {}",
                 path.display(),
                 aside.display()
             )

@@ -165,6 +165,15 @@ fn requirepass_holds_back_clients_until_auth_as_redis_does() {
     let wrongpass = Reply::error("WRONGPASS invalid username-password pair or user is disabled.");
     assert_eq!(c.call("PING"), noauth);
     assert_eq!(c.call("EVAL return 1 0"), noauth);
+    // Unknown commands and arity come first; a refused EXEC aborts.
+    assert_eq!(
+        c.call("GET"),
+        Reply::error("ERR wrong number of arguments for 'get' command")
+    );
+    assert_eq!(
+        c.call("EXEC"),
+        Reply::error("EXECABORT Transaction discarded because of: NOAUTH Authentication required.")
+    );
     assert_eq!(c.call("AUTH wrong"), wrongpass);
     assert_eq!(c.call("AUTH default wrong"), wrongpass);
     assert_eq!(c.call("AUTH someone s3cret"), wrongpass);

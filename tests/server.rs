@@ -142,6 +142,10 @@ fn publish_reaches_subscribers() {
     assert_eq!(publisher.call("PUBLISH news hello"), Reply::Int(1));
     assert_eq!(sub.read(), Some(Reply::bulks(["message", "news", "hello"])));
     assert_eq!(
+        sub.call("EXEC"),
+        Reply::error("EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+    );
+    assert_eq!(
         sub.call("GET x"),
         Reply::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
     );

@@ -410,10 +410,10 @@ impl Engine {
             if client.multi.is_some() {
                 client.multi_error = true;
             }
-            return Some(Reply::error("NOAUTH Authentication required."));
+            return Some(reject(&spec, "NOAUTH Authentication required."));
         }
         if client.subscriptions() > 0 && spec.flags & flags::SUBSCRIBED_OK == 0 {
-            return Some(Reply::error(format!(
+            return Some(reject(&spec, &format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.full_name
             )));
@@ -772,5 +772,17 @@ impl Ctx<'_> {
     /// Whether this command may wait (not inside MULTI/EXEC or a script).
     pub fn may_block(&self) -> bool {
         !self.client.no_block
+    }
+}
+
+/// A command processCommand refuses before running it. A refused EXEC
+/// answers as an aborted transaction, quoting the refusal (Redis's
+/// `execCommandAbort`; formatted refusals lose their `ERR ` there).
+fn reject(spec: &CommandSpec, error: &str) -> Reply {
+    if spec.name == "exec" {
+        let why = error.strip_prefix("ERR ").unwrap_or(error);
+        Reply::error(format!("EXECABORT Transaction discarded because of: {why}"))
+    } else {
+        Reply::error(error)
     }
 }

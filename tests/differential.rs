@@ -15,8 +15,9 @@
 //!   `REDSTEP_DIFF_SEQUENCES=100000 cargo test --release --test differential`.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redstep::engine::{ClientId, Engine, Reply};
@@ -433,23 +434,29 @@ trait Side {
 
 struct Real {
     child: Child,
-    stream: TcpStream,
+    socket: std::path::PathBuf,
+    stream: UnixStream,
     buf: Vec<u8>,
 }
 
 impl Real {
+    /// A redis-server of its own on a Unix socket: tests running side by
+    /// side cannot end up talking to each other's server (as a TCP port
+    /// picked by one and taken by another could).
     fn start() -> Option<Real> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let socket = std::env::temp_dir().join(format!(
+            "redstep-diff-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_file(&socket);
         let child = Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
             .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
+                "--unixsocketperm",
+                "700",
                 "--save",
                 "",
                 "--appendonly",
@@ -461,7 +468,7 @@ impl Real {
             .ok()?;
         let deadline = Instant::now() + Duration::from_secs(10);
         let stream = loop {
-            if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+            if let Ok(s) = UnixStream::connect(&socket) {
                 break s;
             }
             if Instant::now() > deadline {
@@ -471,6 +478,7 @@ impl Real {
         };
         Some(Real {
             child,
+            socket,
             stream,
             buf: Vec::new(),
         })
@@ -481,6 +489,7 @@ impl Drop for Real {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 

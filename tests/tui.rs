@@ -245,7 +245,12 @@ fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
         "stopped at the breakpoint: {}",
         editor_line(&s, 2)
     );
+    // F6 asks first; only y undoes.
     h.key(KeyCode::F(6));
+    let s = h.screen();
+    assert_shows(&s, "Undo the run: put the 1 key(s) it changed back");
+    assert!(key_row(&s, "a").contains("\"43\""), "{}", key_row(&s, "a"));
+    h.key(KeyCode::Char('y'));
     let s = h.screen();
     assert_shows(&s, "the run was undone");
     assert!(key_row(&s, "a").contains("\"42\""), "{}", key_row(&s, "a"));
@@ -254,7 +259,7 @@ fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
 #[test]
 fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
     let mut h = Harness::new(opening::post(), 120, 40);
-    h.key(KeyCode::BackTab);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Cli);
     h.type_text("SET greeting \"hello world\"");
     h.key(KeyCode::Enter);
@@ -263,7 +268,7 @@ fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
     h.type_text("HGET a");
     h.key(KeyCode::Enter);
     let s = h.screen();
-    assert_shows(&s, "redstep> SET greeting \"hello world\"");
+    assert_shows(&s, "127.0.0.1:6379> SET greeting \"hello world\"");
     assert_shows(&s, "OK");
     assert_shows(&s, "(integer) 2");
     assert_shows(&s, "(error) ERR wrong number of arguments");
@@ -354,7 +359,7 @@ fn a_hundred_thousand_keys_are_paged_not_drawn() {
         h.app.keys.rows.len()
     );
     assert!(key_row(&s, "key:1").contains("\"1\""));
-    h.key(KeyCode::Tab);
+    h.key_with(KeyCode::Char('2'), KeyModifiers::ALT);
     for _ in 0..10 {
         h.key(KeyCode::PageDown);
     }
@@ -401,7 +406,7 @@ fn esc_stops_a_runaway_script_while_the_screen_keeps_drawing() {
     }
     // The model answers and draws while the engine is busy.
     assert_shows(&h.screen(), "running…");
-    h.key(KeyCode::Tab);
+    h.key_with(KeyCode::Char('2'), KeyModifiers::ALT);
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Keyspace);
     // Esc until the run comes back (the flag is read every 100,000 Lua
     // instructions; an Esc before the script starts does not count).
@@ -462,12 +467,36 @@ fn edits_undo_redo_and_save_requests() {
 
 #[test]
 fn the_help_overlay_lists_every_binding() {
-    let mut h = Harness::new(opening::post(), 120, 40);
+    // One column at 80×24: a wrapped text reads on when the lines are joined.
+    let mut h = Harness::new(opening::post(), 80, 24);
     h.key(KeyCode::F(1));
-    let s = h.screen().join("\n");
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // What does not fit scrolls with Down, a line at a time.
+    let mut s = String::new();
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        let screen = h.screen();
+        // The box: its title on row 1, its inside rows 2 to 21.
+        let inside: Vec<String> = screen[2..screen.len() - 2]
+            .iter()
+            .map(|l| l.replace('│', " "))
+            .collect();
+        if last.is_empty() {
+            s += &inside.join(" ");
+        } else {
+            s += " ";
+            s += inside.last().unwrap();
+        }
+        last = inside;
+        h.key(KeyCode::Down);
+    }
+    let s = words(&s);
+    for (mark, meaning) in ui::LEGEND {
+        assert!(s.contains(&words(meaning)), "help lacks the mark {mark}");
+    }
     for binding in keymap::BINDINGS {
         assert!(
-            s.contains(binding.description),
+            s.contains(&words(binding.description)),
             "help lacks {:?}",
             binding.description
         );
@@ -609,8 +638,10 @@ fn a_lesson_is_checked_hinted_passed_and_left_for_the_next() {
         Some(&Mark::Done)
     );
     assert!(h.outside.iter().any(|e| e == "SaveProgress"));
-    // n: the next lesson, its buffers and its keys.
+    // n: the next lesson (after a y), its buffers and its keys.
     h.key(KeyCode::Char('n'));
+    assert_shows(&h.screen(), "Go to lesson 2");
+    h.key(KeyCode::Char('y'));
     let s = h.screen();
     assert_shows(&s, "Lesson 2/13");
     assert_eq!(h.app.buffer().name, "exists.lua");
@@ -635,10 +666,23 @@ fn a_lesson_is_checked_hinted_passed_and_left_for_the_next() {
     let s = h.screen();
     assert_shows(&s, "Lesson 7/13");
     assert_eq!(h.app.buffer().name, "transfer.lua");
-    // r: the lesson back to its start.
+    // r: the lesson back to its start, after a question; n or Esc keep the work.
     set_text(&mut h, "return 'edited'");
     h.app.focus = redstep::tui::app::Focus::Lesson;
+    for refuse in [KeyCode::Char('n'), KeyCode::Esc] {
+        h.key(KeyCode::Char('r'));
+        assert_shows(
+            &h.screen(),
+            "Reset lesson 7: transfer.lua back to how the lesson starts",
+        );
+        h.key(KeyCode::Char('x')); // not an answer: still asking
+        assert_eq!(h.app.asks.len(), 1);
+        h.key(refuse);
+        assert_eq!(h.app.buffer().text(), "return 'edited'");
+        assert!(h.app.asks.is_empty());
+    }
     h.key(KeyCode::Char('r'));
+    h.key(KeyCode::Char('y'));
     assert!(
         h.app.buffer().text().contains("DECRBY"),
         "{}",
@@ -650,16 +694,15 @@ fn a_lesson_is_checked_hinted_passed_and_left_for_the_next() {
 fn tab_moves_between_the_lesson_and_the_redis_cli() {
     let mut h = lesson_harness("the-post");
     assert!(h.app.lesson_shown());
+    // Tab indents in the editor: Esc, then Tab, leaves it.
+    h.key(KeyCode::Esc);
     for _ in 0..4 {
         h.key(KeyCode::Tab);
     }
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Cli);
     let s = h.screen();
     assert_shows(&s, "127.0.0.1:6379>");
-    h.key(KeyCode::Tab);
-    h.key(KeyCode::Tab);
-    h.key(KeyCode::Tab);
-    h.key(KeyCode::Tab);
+    h.key(KeyCode::BackTab);
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Lesson);
     assert_shows(&h.screen(), "A script dies half way");
 }

@@ -279,8 +279,8 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
     let data = data_dir("lessons");
     let t = Tmux::start("lessons", &data, &[], 120, 40);
     t.wait_for("Lesson 4/13");
-    // Tab to the lesson pane, open the list, pick lesson 1.
-    t.keys(&["Tab", "Tab", "Tab", "l"]);
+    // Alt+4 to the lesson pane (Tab indents in the editor), open the list, pick lesson 1.
+    t.keys(&["M-4", "l"]);
     t.wait_for("Lessons — Enter opens");
     t.keys(&["Up", "Up", "Up", "Enter"]);
     t.wait_for("Lesson 1/13");
@@ -345,7 +345,7 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
         s.contains("-- local result = result + 1"),
         "the edit was kept:\n{s}"
     );
-    t.keys(&["Tab", "Tab", "Tab", "l"]);
+    t.keys(&["Escape", "Tab", "Tab", "Tab", "l"]);
     let s = t.wait_for("Lessons — Enter opens");
     // The list's rows read "▸✓  4  title".
     assert!(

@@ -27,7 +27,7 @@ use super::layout::{self, Areas};
 use super::lesson::{self, LessonState, Mark};
 use super::opening::{BufferSpec, Opening};
 use super::theme::Theme;
-use super::workspace::Saved;
+use super::workspace::{disk_hash, Saved, SavedBuffer};
 use crate::lessons::check::CheckResult;
 use crate::lessons::Lesson;
 
@@ -80,6 +80,26 @@ pub enum Msg {
     Checked(Vec<CheckResult>),
     /// Time passed (only asked for while something is pending).
     Tick,
+    /// Text pasted into the terminal (bracketed paste): one edit.
+    Paste(String),
+    /// The terminal got the focus back: files may have changed meanwhile.
+    FocusGained,
+    /// The files of these buffers as they are on disk now (None: missing),
+    /// read for the reason given.
+    FilesRead(Vec<(usize, Option<String>)>, AfterRead),
+}
+
+/// Why buffers' files were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterRead {
+    /// At start: the workspace may hold edits the disk does not have.
+    Open,
+    /// Back from elsewhere: was a file changed by another program?
+    Look,
+    /// Ctrl+S: write unless the file changed on disk since it was read.
+    Save,
+    /// Quitting, the edits discarded: take the files' text back.
+    Discard,
 }
 
 /// Something the model wants done outside it.
@@ -99,6 +119,10 @@ pub enum Effect {
     OpenLesson(usize),
     /// Save the lesson progress.
     SaveProgress,
+    /// Read these buffers' files; answer with `Msg::FilesRead`.
+    ReadFiles(Vec<(usize, PathBuf)>, AfterRead),
+    /// Put text on the system clipboard (OSC 52, where the terminal allows).
+    Clipboard(String),
     Quit,
 }
 
@@ -120,6 +144,8 @@ pub struct Buffer {
     pub name: String,
     pub path: Option<PathBuf>,
     pub area: TextArea<'static>,
+    /// The text area a reload replaced (see [`Buffer::replace_text`]).
+    previous: Option<Box<TextArea<'static>>>,
     pub args: String,
     pub breakpoints: BTreeSet<u32>,
     /// First visible line and column.
@@ -127,26 +153,45 @@ pub struct Buffer {
     pub left: usize,
     /// Changed since it was last written to its file.
     pub modified: bool,
+    /// A hash of the file's content when it was last read or written (None:
+    /// no file yet, or not known), to notice changes made by other programs.
+    pub disk: Option<String>,
 }
 
 impl Buffer {
-    fn new(spec: BufferSpec, breakpoints: Vec<u32>) -> Buffer {
-        let lines: Vec<String> = spec.text.lines().map(str::to_string).collect();
-        let mut area = TextArea::new(if lines.is_empty() {
-            vec![String::new()]
-        } else {
-            lines
-        });
-        area.set_max_histories(1000);
+    fn new(spec: BufferSpec, breakpoints: Vec<u32>, disk: Option<String>) -> Buffer {
         Buffer {
+            area: text_area(&spec.text),
+            previous: None,
             name: spec.name,
             path: spec.path,
-            area,
             args: spec.args,
             breakpoints: breakpoints.into_iter().collect(),
             top: 0,
             left: 0,
             modified: false,
+            disk,
+        }
+    }
+
+    /// Replaces the whole text; Ctrl+Z, once nothing newer is left to
+    /// undo, brings the old text back with its own undo history.
+    fn replace_text(&mut self, text: &str) {
+        let old = std::mem::replace(&mut self.area, text_area(text));
+        self.previous = Some(Box::new(old));
+    }
+
+    /// Ctrl+Z: the last edit, or else the text a reload replaced.
+    fn undo(&mut self) -> bool {
+        if self.area.undo() {
+            return true;
+        }
+        match self.previous.take() {
+            Some(old) => {
+                self.area = *old;
+                true
+            }
+            None => false,
         }
     }
 
@@ -252,6 +297,8 @@ pub enum PromptKind {
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: String,
+    /// Why Enter did not take the input (shown after it until it changes).
+    pub error: Option<String>,
 }
 
 impl PromptKind {
@@ -263,6 +310,28 @@ impl PromptKind {
             PromptKind::SaveAs => "save as: ",
         }
     }
+}
+
+/// A question answered with one key, asked before anything is lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ask {
+    pub question: Question,
+    pub text: String,
+    /// The keys that answer, with what each does (Esc always cancels).
+    pub choices: Vec<(char, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Question {
+    ResetLesson,
+    GotoLesson(usize),
+    UndoRun,
+    /// Quitting with edits not written to their files.
+    Quit,
+    /// Buffer N and its file disagree (the file's text given).
+    KeepOrReload(usize, String),
+    /// Ctrl+S on buffer N, but its file changed on disk since it was read.
+    Overwrite(usize, String),
 }
 
 /// A run on the engine: since when, where to put the cursor when it
@@ -341,9 +410,19 @@ pub struct App {
     pub lesson: Option<LessonState>,
     /// The lesson and the redis-cli share a pane: the one last focused shows.
     pub cli_shown: bool,
+    /// Questions waiting for an answer; the first is shown.
+    pub asks: VecDeque<Ask>,
+    /// Esc was pressed in the editor: a Tab now leaves it.
+    pub escaped: bool,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
+    /// What Ctrl+C or Ctrl+X took, for Ctrl+V in any tab.
+    clipboard: String,
 }
 
 const CLI_SCROLLBACK: usize = 2000;
+/// The redis-cli pane's prompt, as redis-cli shows it.
+pub const CLI_PROMPT: &str = "127.0.0.1:6379> ";
 /// The TUI records up to this much of a run (past the step cap the script
 /// runs on unrecorded until it ends or Esc stops it).
 pub fn trace_limits() -> Limits {
@@ -354,14 +433,27 @@ pub fn trace_limits() -> Limits {
     }
 }
 
-/// The buffers to open: the saved ones if any, else the opening's.
+/// A text area holding `text`, with redstep's settings.
+fn text_area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut area = TextArea::new(if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    });
+    area.set_max_histories(1000);
+    area
+}
+
+/// The buffers to open: the saved ones if any, else the opening's (a file
+/// just read is known to be on disk as it is).
 fn buffers_of(opening: &Opening, saved: Option<Saved>) -> (Vec<Buffer>, usize) {
     match saved {
         Some(saved) => (
             saved
                 .buffers
                 .into_iter()
-                .map(|(spec, bps)| Buffer::new(spec, bps))
+                .map(|b| Buffer::new(b.spec, b.breakpoints, b.disk))
                 .collect(),
             saved.active,
         ),
@@ -370,7 +462,10 @@ fn buffers_of(opening: &Opening, saved: Option<Saved>) -> (Vec<Buffer>, usize) {
                 .buffers
                 .iter()
                 .cloned()
-                .map(|spec| Buffer::new(spec, Vec::new()))
+                .map(|spec| {
+                    let disk = spec.path.as_ref().map(|_| disk_hash(&spec.text));
+                    Buffer::new(spec, Vec::new(), disk)
+                })
                 .collect(),
             opening.active,
         ),
@@ -411,10 +506,15 @@ impl App {
             table: Table::new(),
             lesson: None,
             cli_shown: false,
+            asks: VecDeque::new(),
+            escaped: false,
+            zoom: false,
+            clipboard: String::new(),
         }
     }
 
-    /// What to do first: the opening's setup, then a first page of keys.
+    /// What to do first: the opening's setup, then a first page of keys,
+    /// and a look at the files on disk (they are the truth).
     pub fn start(&mut self, setup: &[Vec<Vec<u8>>]) -> Vec<Effect> {
         let mut effects = Vec::new();
         for argv in setup {
@@ -422,7 +522,19 @@ impl App {
             effects.push(Effect::Send(argv.clone()));
         }
         effects.push(self.refresh_keys());
+        effects.extend(self.read_files(AfterRead::Open));
         effects
+    }
+
+    /// Reads the files behind the buffers that have one.
+    fn read_files(&self, why: AfterRead) -> Option<Effect> {
+        let files: Vec<(usize, PathBuf)> = self
+            .buffers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Some((i, b.path.clone()?)))
+            .collect();
+        (!files.is_empty()).then_some(Effect::ReadFiles(files, why))
     }
 
     /// Whether the shared pane shows the lesson (else the redis-cli).
@@ -448,14 +560,22 @@ impl App {
             buffers: self
                 .buffers
                 .iter()
-                .map(|b| (b.spec(), b.breakpoints.iter().copied().collect()))
+                .map(|b| SavedBuffer {
+                    spec: b.spec(),
+                    breakpoints: b.breakpoints.iter().copied().collect(),
+                    disk: b.disk.clone(),
+                })
                 .collect(),
             active: self.active,
         }
     }
 
     pub fn areas(&self) -> Option<Areas> {
-        layout::areas(self.size)
+        layout::areas(
+            self.size,
+            self.lesson.is_some(),
+            self.zoom.then_some(self.focus),
+        )
     }
 
     /// Whether the loop should wake up by itself (a run to time, edits to save).
@@ -487,6 +607,9 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Msg::Paste(text) => self.paste(text),
+            Msg::FocusGained => self.read_files(AfterRead::Look).into_iter().collect(),
+            Msg::FilesRead(files, why) => self.files_read(files, why),
         }
     }
 
@@ -511,8 +634,22 @@ impl App {
             }
             return Vec::new();
         }
+        if !self.asks.is_empty() {
+            return self.ask_key(key);
+        }
         if self.prompt.is_some() {
             return self.prompt_key(key);
+        }
+        if std::mem::take(&mut self.escaped)
+            && self.focus == Focus::Editor
+            && matches!(key.code, KeyCode::Tab | KeyCode::BackTab)
+        {
+            let by = if key.code == KeyCode::Tab { 1 } else { -1 };
+            return self.command(if by == 1 {
+                Command::FocusNext
+            } else {
+                Command::FocusPrevious
+            });
         }
         if self.detail.is_some()
             && matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q'))
@@ -529,8 +666,231 @@ impl App {
         match self.focus {
             Focus::Editor => self.editor_key(key),
             Focus::Cli => self.cli_key(key),
-            Focus::Keyspace | Focus::Debugger | Focus::Lesson => Vec::new(),
+            Focus::Keyspace | Focus::Debugger | Focus::Lesson => {
+                if matches!(key.code, KeyCode::Char(_))
+                    && !key.modifiers.contains(KeyModifiers::CONTROL)
+                {
+                    self.not_a_text_field();
+                }
+                Vec::new()
+            }
         }
+    }
+
+    /// Letters typed where they cannot go: say where typing goes.
+    fn not_a_text_field(&mut self) {
+        let pane = self.focus.context().name();
+        let cli = if self.lesson.is_some() {
+            "Alt+5 (or Tab) the redis-cli"
+        } else {
+            "Tab the redis-cli"
+        };
+        self.warn(format!(
+            "the {pane} is not a text field: Alt+1 goes to the editor, {cli}; ? lists its keys"
+        ));
+    }
+
+    fn ask(&mut self, question: Question, text: String, choices: &[(char, &str)]) {
+        self.asks.push_back(Ask {
+            question,
+            text,
+            choices: choices
+                .iter()
+                .map(|(c, what)| (*c, what.to_string()))
+                .collect(),
+        });
+    }
+
+    fn ask_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ask = self.asks.front().expect("a question");
+        let quit_again = ask.question == Question::Quit
+            && keymap::lookup(Context::Global, &key) == Some(Command::Quit);
+        let answer = match key.code {
+            _ if quit_again => Some('k'),
+            KeyCode::Esc => None,
+            KeyCode::Char(c) => {
+                let c = c.to_ascii_lowercase();
+                if !ask.choices.iter().any(|(k, _)| *k == c) {
+                    let keys: Vec<String> =
+                        ask.choices.iter().map(|(k, _)| k.to_string()).collect();
+                    self.warn(format!(
+                        "answer with {} (Esc: leave it as it is)",
+                        keys.join(" or ")
+                    ));
+                    return Vec::new();
+                }
+                Some(c)
+            }
+            _ => return Vec::new(),
+        };
+        let ask = self.asks.pop_front().expect("a question");
+        match answer {
+            Some(c) => self.answer(ask.question, c),
+            None => {
+                self.say("nothing changed");
+                Vec::new()
+            }
+        }
+    }
+
+    fn answer(&mut self, question: Question, answer: char) -> Vec<Effect> {
+        match (question, answer) {
+            (Question::ResetLesson, 'y') => self.reset_lesson(),
+            (Question::GotoLesson(target), 'y') => {
+                vec![Effect::SaveWorkspace, Effect::OpenLesson(target)]
+            }
+            (Question::UndoRun, 'y') => match &self.session {
+                Some(_) if self.running.is_none() => vec![Effect::Request(RequestKind::Undo)],
+                _ => Vec::new(),
+            },
+            (Question::Quit, 's') => {
+                let mut effects = Vec::new();
+                for i in 0..self.buffers.len() {
+                    if self.buffers[i].modified && self.buffers[i].path.is_some() {
+                        effects.extend(self.write(i));
+                    }
+                }
+                self.quit = true;
+                effects.extend([Effect::SaveWorkspace, Effect::Quit]);
+                effects
+            }
+            (Question::Quit, 'k') => {
+                self.quit = true;
+                vec![Effect::SaveWorkspace, Effect::Quit]
+            }
+            (Question::Quit, 'd') => {
+                let files: Vec<(usize, PathBuf)> = self
+                    .buffers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.modified)
+                    .filter_map(|(i, b)| Some((i, b.path.clone()?)))
+                    .collect();
+                self.quit = true;
+                vec![
+                    Effect::ReadFiles(files, AfterRead::Discard),
+                    Effect::SaveWorkspace,
+                    Effect::Quit,
+                ]
+            }
+            (Question::KeepOrReload(i, text), 'k') => {
+                let buffer = &mut self.buffers[i];
+                // The edits are knowingly newer than the file: ask no more.
+                buffer.disk = Some(disk_hash(&text));
+                buffer.modified = true;
+                let name = buffer.name.clone();
+                self.say(format!("kept the edits to {name}: Ctrl+S writes them"));
+                vec![Effect::SaveWorkspace]
+            }
+            (Question::KeepOrReload(i, text) | Question::Overwrite(i, text), 'r') => {
+                self.reload(i, &text);
+                vec![Effect::SaveWorkspace]
+            }
+            (Question::Overwrite(i, _), 'o') => self.write(i),
+            _ => {
+                self.say("nothing changed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Buffer `i` takes its file's text, as one edit Ctrl+Z can undo.
+    fn reload(&mut self, i: usize, text: &str) {
+        let buffer = &mut self.buffers[i];
+        buffer.replace_text(text);
+        buffer.modified = false;
+        buffer.disk = Some(disk_hash(text));
+        let name = buffer.name.clone();
+        if self.session.as_ref().is_some_and(|s| s.buffer == i) {
+            if let Some(session) = &mut self.session {
+                session.edited = true;
+            }
+        }
+        self.touch();
+        self.say(format!(
+            "{name} now holds the file's text (Ctrl+Z brings yours back)"
+        ));
+    }
+
+    /// What the files hold now, for the reason they were read.
+    fn files_read(&mut self, files: Vec<(usize, Option<String>)>, why: AfterRead) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for (i, disk) in files {
+            let Some(buffer) = self.buffers.get_mut(i) else {
+                continue;
+            };
+            let name = buffer.name.clone();
+            let here = disk_hash(&buffer.text());
+            match (why, disk) {
+                (AfterRead::Discard, Some(text)) => {
+                    buffer.replace_text(&text);
+                    buffer.modified = false;
+                    buffer.disk = Some(disk_hash(&text));
+                }
+                (AfterRead::Discard, None) => {}
+                (AfterRead::Save, disk) => {
+                    let unchanged = match &disk {
+                        None => true,
+                        Some(text) => {
+                            let hash = disk_hash(text);
+                            buffer.disk.as_deref() == Some(hash.as_str()) || hash == here
+                        }
+                    };
+                    if unchanged {
+                        effects.extend(self.write(i));
+                    } else {
+                        self.ask(
+                            Question::Overwrite(i, disk.unwrap_or_default()),
+                            format!("{name} changed on disk since redstep read it (another editor?). Write yours over it?"),
+                            &[('o', "overwrite the file with this text"), ('r', "reload the file's text here (Ctrl+Z brings yours back)")],
+                        );
+                    }
+                }
+                (AfterRead::Open | AfterRead::Look, None) => {
+                    if buffer.disk.take().is_some() {
+                        buffer.modified = true;
+                        self.warn(format!(
+                            "{name} is no longer on disk: Ctrl+S writes it again"
+                        ));
+                    }
+                }
+                (AfterRead::Open | AfterRead::Look, Some(text)) => {
+                    let hash = disk_hash(&text);
+                    if hash == here {
+                        buffer.modified = false;
+                        buffer.disk = Some(hash);
+                        continue;
+                    }
+                    let base = buffer.disk.clone();
+                    let disk_moved = base.as_deref() != Some(hash.as_str());
+                    let edited_here = base.as_deref() != Some(here.as_str());
+                    if !disk_moved {
+                        // Edits made here and not written yet.
+                        buffer.modified = true;
+                        if why == AfterRead::Open {
+                            self.ask(
+                                Question::KeepOrReload(i, text),
+                                format!("{name}: the workspace keeps edits from last time that are not in the file. Keep them?"),
+                                &[('k', "keep the edits (Ctrl+S writes them to the file)"), ('r', "reload the file's text (Ctrl+Z brings the edits back)")],
+                            );
+                        }
+                    } else if !edited_here {
+                        self.reload(i, &text);
+                        self.say(format!(
+                            "{name} changed on disk: redstep shows the new text (Ctrl+Z undoes)"
+                        ));
+                    } else {
+                        self.buffers[i].modified = true;
+                        self.ask(
+                            Question::KeepOrReload(i, text),
+                            format!("{name} changed on disk, and has edits here that are not in the file. Which one?"),
+                            &[('k', "keep the edits here (Ctrl+S would overwrite the file)"), ('r', "reload the file's text (Ctrl+Z brings the edits back)")],
+                        );
+                    }
+                }
+            }
+        }
+        effects
     }
 
     fn command(&mut self, command: Command) -> Vec<Effect> {
@@ -564,7 +924,15 @@ impl App {
                     return Vec::new();
                 }
                 match &self.session {
-                    Some(_) => vec![Effect::Request(RequestKind::Undo)],
+                    Some(session) => {
+                        let keys = session.debugger.timeline().outcome.keys_changed.len();
+                        self.ask(
+                            Question::UndoRun,
+                            format!("Undo the run: put the {keys} key(s) it changed back as they were before it (Redis never does this)?"),
+                            &[('y', "undo the run's writes"), ('n', "keep them")],
+                        );
+                        Vec::new()
+                    }
                     None => {
                         self.warn("no run to undo: F5 runs the script first");
                         Vec::new()
@@ -583,6 +951,7 @@ impl App {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Args,
                     input: self.buffer().args.clone(),
+                    error: None,
                 });
                 Vec::new()
             }
@@ -590,6 +959,7 @@ impl App {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Filter,
                     input: self.filter.clone(),
+                    error: None,
                 });
                 Vec::new()
             }
@@ -597,6 +967,7 @@ impl App {
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Open,
                     input: String::new(),
+                    error: None,
                 });
                 Vec::new()
             }
@@ -618,8 +989,109 @@ impl App {
                 self.set_focus(self.focus.next(-1, self.lesson.is_some()));
                 Vec::new()
             }
+            Command::FocusEditor => self.focus_pane(Focus::Editor),
+            Command::FocusKeyspace => self.focus_pane(Focus::Keyspace),
+            Command::FocusDebugger => self.focus_pane(Focus::Debugger),
+            Command::FocusLesson if self.lesson.is_none() => {
+                self.warn("no lesson is open: `redstep --lesson ID` opens one");
+                Vec::new()
+            }
+            Command::FocusLesson => self.focus_pane(Focus::Lesson),
+            Command::FocusCli => self.focus_pane(Focus::Cli),
+            Command::Zoom => {
+                self.zoom = !self.zoom;
+                vec![self.refresh_keys()]
+            }
+            Command::LeaveEditor => {
+                if self.running.is_some() {
+                    return self.command(Command::Stop);
+                }
+                self.buffers[self.active].area.cancel_selection();
+                self.escaped = true;
+                self.say("Tab now leaves the editor (Shift+Tab: back a pane); any other key keeps editing");
+                Vec::new()
+            }
+            Command::Indent | Command::Dedent => {
+                self.indent(command == Command::Indent);
+                Vec::new()
+            }
+            Command::FileStart | Command::FileEnd => {
+                let area = &mut self.buffers[self.active].area;
+                area.cancel_selection();
+                if command == Command::FileStart {
+                    area.move_cursor(CursorMove::Top);
+                    area.move_cursor(CursorMove::Head);
+                } else {
+                    area.move_cursor(CursorMove::Bottom);
+                    area.move_cursor(CursorMove::End);
+                }
+                Vec::new()
+            }
+            Command::Copy | Command::Cut => {
+                if self.running.is_some() {
+                    return self.command(Command::Stop);
+                }
+                let area = &mut self.buffers[self.active].area;
+                if area.selection_range().is_none() {
+                    self.say("select text first (Shift+arrows, Ctrl+A)");
+                    return Vec::new();
+                }
+                if command == Command::Copy {
+                    area.copy();
+                } else if area.cut() {
+                    self.edited();
+                }
+                self.clipboard = self.buffers[self.active].area.yank_text();
+                let lines = self.clipboard.lines().count().max(1);
+                self.say(format!(
+                    "{} {lines} line(s): Ctrl+V pastes them",
+                    if command == Command::Copy {
+                        "copied"
+                    } else {
+                        "cut"
+                    }
+                ));
+                vec![Effect::Clipboard(self.clipboard.clone())]
+            }
+            Command::Paste => {
+                if self.clipboard.is_empty() {
+                    self.say("nothing copied yet (Ctrl+C copies a selection; the terminal's paste works too)");
+                    return Vec::new();
+                }
+                let text = self.clipboard.clone();
+                self.paste(text)
+            }
             Command::Save => self.save(),
             Command::Quit => {
+                let unsaved: Vec<String> = self
+                    .buffers
+                    .iter()
+                    .filter(|b| b.modified && b.path.is_some())
+                    .map(|b| b.name.clone())
+                    .collect();
+                if !unsaved.is_empty() {
+                    self.ask(
+                        Question::Quit,
+                        format!(
+                            "{} not written to disk. Quit and…",
+                            unsaved.join(", ")
+                                + if unsaved.len() == 1 {
+                                    " has edits"
+                                } else {
+                                    " have edits"
+                                }
+                        ),
+                        &[
+                            ('s', "save them to their files"),
+                            (
+                                'k',
+                                "keep them in redstep's workspace only (back next time)",
+                            ),
+                            ('d', "discard them"),
+                        ],
+                    );
+                    return Vec::new();
+                }
                 self.quit = true;
                 vec![Effect::SaveWorkspace, Effect::Quit]
             }
@@ -629,11 +1101,11 @@ impl App {
                 Vec::new()
             }
             Command::Undo | Command::Redo => {
-                let area = &mut self.buffers[self.active].area;
+                let buffer = &mut self.buffers[self.active];
                 let changed = if command == Command::Undo {
-                    area.undo()
+                    buffer.undo()
                 } else {
-                    area.redo()
+                    buffer.area.redo()
                 };
                 if changed {
                     self.edited();
@@ -679,7 +1151,10 @@ impl App {
             }
             Command::NextHint => {
                 match &mut self.lesson {
-                    Some(l) if l.hints_shown < l.lesson().hints.len() => l.hints_shown += 1,
+                    Some(l) if l.hints_shown < l.lesson().hints.len() => {
+                        l.hints_shown += 1;
+                        l.scroll = u16::MAX; // the new hint is at the end
+                    }
                     Some(l) if l.lesson().hints.is_empty() => {
                         self.message = Some(("this lesson has no hints".into(), false))
                     }
@@ -705,18 +1180,36 @@ impl App {
                     });
                     return Vec::new();
                 }
-                vec![Effect::SaveWorkspace, Effect::OpenLesson(target)]
+                // A letter typed into the wrong pane must not move a room on.
+                let text = format!(
+                    "Go to lesson {}, {}? Your scripts here are kept; the keys are set up for that lesson.",
+                    target + 1,
+                    l.lessons[target].title
+                );
+                self.ask(
+                    Question::GotoLesson(target),
+                    text,
+                    &[('y', "go to that lesson"), ('n', "stay here")],
+                );
+                Vec::new()
             }
-            Command::ResetLesson => match &self.lesson {
-                Some(l) => {
-                    let current = l.current;
-                    let mut effects = self.open_lesson(current, None);
-                    self.say("the lesson is back to its start: scripts and keys");
-                    effects.push(Effect::SaveWorkspace);
-                    effects
-                }
-                None => Vec::new(),
-            },
+            Command::ResetLesson => {
+                let Some(l) = &self.lesson else {
+                    return Vec::new();
+                };
+                let names: Vec<&str> = l.lesson().buffers.iter().map(|b| b.name.as_str()).collect();
+                let text = format!(
+                    "Reset lesson {}: {} back to how the lesson starts (your edits are lost), and the keys to its setup?",
+                    l.current + 1,
+                    names.join(", ")
+                );
+                self.ask(
+                    Question::ResetLesson,
+                    text,
+                    &[('y', "reset the lesson"), ('n', "keep your work")],
+                );
+                Vec::new()
+            }
             Command::LessonList => {
                 if let Some(l) = &mut self.lesson {
                     l.list = Some(l.current);
@@ -724,6 +1217,132 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    fn reset_lesson(&mut self) -> Vec<Effect> {
+        let Some(l) = &self.lesson else {
+            return Vec::new();
+        };
+        let current = l.current;
+        let mut effects = self.open_lesson(current, None);
+        self.say("the lesson is back to its start: scripts and keys");
+        effects.push(Effect::SaveWorkspace);
+        effects
+    }
+
+    fn focus_pane(&mut self, pane: Focus) -> Vec<Effect> {
+        self.set_focus(pane);
+        Vec::new()
+    }
+
+    /// Tab / Shift+Tab in the editor: indent or dedent the cursor's line, or
+    /// every line the selection touches (a Tab without a selection across
+    /// lines inserts spaces to the next tab stop, as editors do).
+    fn indent(&mut self, more: bool) {
+        let area = &mut self.buffers[self.active].area;
+        let selection = area.selection_range();
+        let (first, last) = match selection {
+            Some(((r0, _), (r1, c1))) => (r0, if c1 == 0 && r1 > r0 { r1 - 1 } else { r1 }),
+            None => (area.cursor().0, area.cursor().0),
+        };
+        if more && selection.is_none() {
+            if area.insert_tab() {
+                self.edited();
+            }
+            return;
+        }
+        let unit = area.indent().to_string();
+        let (row, col) = (area.cursor().0, area.cursor().1);
+        area.cancel_selection();
+        let mut changed = false;
+        let mut shift_cursor: isize = 0;
+        for r in first..=last {
+            area.move_cursor(CursorMove::Jump(r as u16, 0));
+            if more {
+                if !area.lines()[r].is_empty() {
+                    changed |= area.insert_str(&unit);
+                    if r == row {
+                        shift_cursor = unit.chars().count() as isize;
+                    }
+                }
+            } else {
+                let line = &area.lines()[r];
+                let n = if line.starts_with('\t') {
+                    1
+                } else {
+                    line.chars()
+                        .take(unit.chars().count().max(1))
+                        .take_while(|c| *c == ' ')
+                        .count()
+                };
+                if n > 0 && area.delete_str(n) {
+                    changed = true;
+                    if r == row {
+                        shift_cursor = -(n as isize);
+                    }
+                }
+            }
+        }
+        let col = (col as isize + shift_cursor).max(0) as usize;
+        if selection.is_some() {
+            // Keep the lines selected, so Tab again indents them again.
+            area.move_cursor(CursorMove::Jump(first as u16, 0));
+            area.start_selection();
+            let end = area.lines()[last].chars().count();
+            area.move_cursor(CursorMove::Jump(last as u16, end as u16));
+        } else {
+            area.move_cursor(CursorMove::Jump(row as u16, col as u16));
+        }
+        if changed {
+            self.edited();
+        }
+    }
+
+    /// Pasted text: one edit in a text field, never keys.
+    fn paste(&mut self, text: String) -> Vec<Effect> {
+        // Terminals send Enter as \r in a paste.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if let Some(prompt) = &mut self.prompt {
+            prompt.input.push_str(&text.replace('\n', " "));
+            return Vec::new();
+        }
+        if !self.asks.is_empty() || self.help {
+            self.warn("nothing pasted: answer the question first");
+            return Vec::new();
+        }
+        match self.focus {
+            Focus::Editor => {
+                let buffer = &mut self.buffers[self.active];
+                let before = buffer.area.lines().len();
+                let start = buffer.area.cursor().0 as u32 + 1;
+                if buffer.area.insert_str(&text) {
+                    // Breakpoints below the pasted lines move with their lines.
+                    let delta = buffer.area.lines().len() as i64 - before as i64;
+                    buffer.breakpoints = buffer
+                        .breakpoints
+                        .iter()
+                        .map(|&l| {
+                            if l > start {
+                                (l as i64 + delta) as u32
+                            } else {
+                                l
+                            }
+                        })
+                        .collect();
+                    self.sync_breakpoints();
+                    self.edited();
+                }
+            }
+            Focus::Cli => self.cli_input.push_str(&text.replace('\n', " ")),
+            _ => {
+                self.not_a_text_field();
+                self.warn(format!(
+                    "nothing pasted: the {} is not a text field (Alt+1: the editor)",
+                    self.focus.context().name()
+                ));
+            }
+        }
+        Vec::new()
     }
 
     /// F4: run the lesson's checks on the checked buffer (off the UI thread).
@@ -1000,7 +1619,7 @@ impl App {
         if self.cli_history.last() != Some(&line) {
             self.cli_history.push(line.clone());
         }
-        self.cli_print(&format!("redstep> {line}"));
+        self.cli_print(&format!("{CLI_PROMPT}{line}"));
         let argv = match split_args(line.as_bytes()) {
             Ok(argv) => argv,
             Err(_) => {
@@ -1016,7 +1635,7 @@ impl App {
             return Vec::new();
         }
         if self.running.is_some() {
-            self.cli_print("(the engine is running a script; this command waits for it, as a Redis client would)");
+            self.cli_print("(a script is running. A Redis client sending this now waits; once the script has run 5 s it gets BUSY instead. Here it runs when the script ends: Esc stops the script)");
         }
         let writes = self
             .table
@@ -1062,12 +1681,14 @@ impl App {
             KeyCode::Esc => self.prompt = None,
             KeyCode::Backspace => {
                 prompt.input.pop();
+                prompt.error = None;
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.input.push(c)
+                prompt.input.push(c);
+                prompt.error = None;
             }
             KeyCode::Enter => {
-                let Prompt { kind, input } = self.prompt.take().expect("prompt");
+                let Prompt { kind, input, .. } = self.prompt.take().expect("prompt");
                 return self.prompt_done(kind, input);
             }
             _ => {}
@@ -1079,8 +1700,12 @@ impl App {
         match kind {
             PromptKind::Args => {
                 if let Err(e) = parse_keys_args(&input) {
-                    self.warn(e);
-                    self.prompt = Some(Prompt { kind, input });
+                    // Said in the prompt itself, which stays open to be mended.
+                    self.prompt = Some(Prompt {
+                        kind,
+                        input,
+                        error: Some(e.to_string()),
+                    });
                     return Vec::new();
                 }
                 self.buffers[self.active].args = input;
@@ -1105,7 +1730,8 @@ impl App {
                         if let Some(i) = self.buffers.iter().position(|b| b.path == spec.path) {
                             self.active = i;
                         } else {
-                            self.buffers.push(Buffer::new(spec, Vec::new()));
+                            let disk = Some(disk_hash(&spec.text));
+                            self.buffers.push(Buffer::new(spec, Vec::new(), disk));
                             self.active = self.buffers.len() - 1;
                         }
                         self.focus = Focus::Editor;
@@ -1124,25 +1750,38 @@ impl App {
         }
     }
 
+    /// Ctrl+S: first a look at the file, so another program's changes are
+    /// not overwritten unasked (see [`AfterRead::Save`]).
     fn save(&mut self) -> Vec<Effect> {
-        let buffer = &mut self.buffers[self.active];
+        let buffer = &self.buffers[self.active];
         match &buffer.path {
-            Some(path) => {
-                let path = path.clone();
-                buffer.modified = false;
-                let text = buffer.file_text();
-                self.say(format!("saved {}", path.display()));
-                vec![Effect::Write(path, text), Effect::SaveWorkspace]
-            }
+            Some(path) => vec![Effect::ReadFiles(
+                vec![(self.active, path.clone())],
+                AfterRead::Save,
+            )],
             None => {
                 let name = buffer.name.clone();
                 self.prompt = Some(Prompt {
                     kind: PromptKind::SaveAs,
                     input: name,
+                    error: None,
                 });
                 Vec::new()
             }
         }
+    }
+
+    /// Writes buffer `i` to its file.
+    fn write(&mut self, i: usize) -> Vec<Effect> {
+        let buffer = &mut self.buffers[i];
+        let Some(path) = buffer.path.clone() else {
+            return Vec::new();
+        };
+        buffer.modified = false;
+        let text = buffer.file_text();
+        buffer.disk = Some(disk_hash(&text));
+        self.say(format!("saved {}", path.display()));
+        vec![Effect::Write(path, text), Effect::SaveWorkspace]
     }
 
     // ---- keyspace ----
@@ -1395,9 +2034,22 @@ impl App {
             self.focus = Focus::Editor;
             let buffer = &mut self.buffers[self.active];
             let row = buffer.top + inner_row(areas.editor);
-            let col = (mouse.column as i32 - areas.editor.x as i32 - 1 - layout::GUTTER as i32)
-                .max(0) as usize
-                + buffer.left;
+            let screen_col =
+                (mouse.column as i32 - areas.editor.x as i32 - 1 - layout::GUTTER as i32).max(0)
+                    as usize
+                    + buffer.left;
+            // The character under the click (a tab spans several columns).
+            let line = buffer
+                .area
+                .lines()
+                .get(row)
+                .or(buffer.area.lines().last())
+                .cloned()
+                .unwrap_or_default();
+            let col = (0..=line.chars().count())
+                .take_while(|&i| super::ui::display_column(&line, i) <= screen_col)
+                .last()
+                .unwrap_or(0);
             buffer.area.move_cursor(CursorMove::Jump(
                 row.min(u16::MAX as usize) as u16,
                 col.min(u16::MAX as usize) as u16,
@@ -1437,8 +2089,10 @@ impl App {
                     }
                 }
             }
+        } else if !areas.shared() && areas.lesson.contains(at) {
+            self.set_focus(Focus::Lesson);
         } else if areas.cli.contains(at) {
-            self.set_focus(if self.lesson_shown() {
+            self.set_focus(if areas.shared() && self.lesson_shown() {
                 Focus::Lesson
             } else {
                 Focus::Cli

@@ -16,6 +16,7 @@ use super::app::{App, Effect, Msg};
 use super::lesson::{LessonState, Progress};
 use super::opening::Opening;
 use super::theme::Theme;
+use super::workspace::Saved;
 use crate::lessons::Lesson;
 
 pub struct Driver {
@@ -30,12 +31,17 @@ pub struct Driver {
 impl Driver {
     /// A fresh engine, the opening's setup run, the first page of keys in.
     pub fn new(opening: Opening, width: u16, height: u16) -> Driver {
+        Driver::with_saved(opening, None, width, height)
+    }
+
+    /// The same, with the buffers a workspace kept (as `redstep` reopens them).
+    pub fn with_saved(opening: Opening, saved: Option<Saved>, width: u16, height: u16) -> Driver {
         let host = Host::start(Engine::default, ScriptConfig::default());
         let conn = host.connect("127.0.0.1:0".into(), "driver".into());
         let setup = opening.setup.clone();
         let app = App::new(
             opening,
-            None,
+            saved,
             Theme { color: false },
             Rect::new(0, 0, width, height),
         );
@@ -82,6 +88,11 @@ impl Driver {
                     let more = self.app.open_lesson(index, None);
                     self.perform(more);
                 }
+                Effect::ReadFiles(files, why) => {
+                    let read = super::workspace::read_files(&files);
+                    let more = self.app.update(Msg::FilesRead(read, why));
+                    self.perform(more);
+                }
                 other => self.outside.push(format!("{other:?}")),
             }
         }
@@ -103,6 +114,17 @@ impl Driver {
 
     pub fn key(&mut self, code: KeyCode) {
         self.key_with(code, KeyModifiers::NONE);
+    }
+
+    /// Text pasted into the terminal (a bracketed paste).
+    pub fn paste(&mut self, text: &str) {
+        let effects = self.app.update(Msg::Paste(text.to_string()));
+        self.perform(effects);
+    }
+
+    pub fn update(&mut self, msg: Msg) {
+        let effects = self.app.update(msg);
+        self.perform(effects);
     }
 
     pub fn type_text(&mut self, text: &str) {

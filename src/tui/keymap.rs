@@ -72,6 +72,20 @@ pub enum Command {
     HistoryForward,
     ClearLine,
     ClearScreen,
+    Indent,
+    Dedent,
+    LeaveEditor,
+    FocusEditor,
+    FocusKeyspace,
+    FocusDebugger,
+    FocusLesson,
+    FocusCli,
+    Zoom,
+    FileStart,
+    FileEnd,
+    Copy,
+    Cut,
+    Paste,
 }
 
 pub struct Binding {
@@ -112,6 +126,7 @@ use Context::*;
 const NONE: KeyModifiers = KeyModifiers::NONE;
 const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
 const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+const ALT: KeyModifiers = KeyModifiers::ALT;
 
 pub const BINDINGS: &[Binding] = &[
     bind(
@@ -246,7 +261,7 @@ pub const BINDINGS: &[Binding] = &[
         NONE,
         "Tab",
         FocusNext,
-        "focus the next pane",
+        "focus the next pane (in the editor: Esc, then Tab)",
         "focus",
     ),
     bind(
@@ -256,6 +271,141 @@ pub const BINDINGS: &[Binding] = &[
         "Shift+Tab",
         FocusPrevious,
         "focus the previous pane",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Tab,
+        ALT,
+        "Alt+Tab",
+        FocusNext,
+        "focus the next pane (Esc then Tab, typed quickly, arrives as this)",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('1'),
+        ALT,
+        "Alt+1",
+        FocusEditor,
+        "focus the editor",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('2'),
+        ALT,
+        "Alt+2",
+        FocusKeyspace,
+        "focus the keyspace",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('3'),
+        ALT,
+        "Alt+3",
+        FocusDebugger,
+        "focus the debugger",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('4'),
+        ALT,
+        "Alt+4",
+        FocusLesson,
+        "focus the lesson",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('5'),
+        ALT,
+        "Alt+5",
+        FocusCli,
+        "focus the redis-cli",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::F(12),
+        NONE,
+        "F12",
+        Zoom,
+        "zoom the focused pane to the whole screen (again: back)",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Tab,
+        NONE,
+        "Tab",
+        Indent,
+        "indent (the selected lines too)",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::BackTab,
+        SHIFT,
+        "Shift+Tab",
+        Dedent,
+        "dedent (the selected lines too)",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Esc,
+        NONE,
+        "Esc Tab",
+        LeaveEditor,
+        "leave the editor: Esc, then Tab (Esc also stops a running script)",
+        "focus",
+    ),
+    bind(
+        Editor,
+        KeyCode::Home,
+        CTRL,
+        "Ctrl+Home",
+        FileStart,
+        "go to the start of the script",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::End,
+        CTRL,
+        "Ctrl+End",
+        FileEnd,
+        "go to the end of the script",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('c'),
+        CTRL,
+        "Ctrl+C",
+        Copy,
+        "copy the selection (stops a running script)",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('x'),
+        CTRL,
+        "Ctrl+X",
+        Cut,
+        "cut the selection",
+        "",
+    ),
+    bind(
+        Editor,
+        KeyCode::Char('v'),
+        CTRL,
+        "Ctrl+V",
+        Paste,
+        "paste what was copied or cut",
         "",
     ),
     bind(
@@ -647,20 +797,34 @@ fn matches(binding: &Binding, key: &KeyEvent) -> bool {
     }
 }
 
-/// The command a key means where `context` has focus.
+/// The command a key means where `context` has focus: the pane's own
+/// binding first (Tab indents in the editor), then the global one.
 pub fn lookup(context: Context, key: &KeyEvent) -> Option<Command> {
-    BINDINGS
-        .iter()
-        .filter(|b| b.context == Context::Global || b.context == context)
-        .find(|b| matches(b, key))
-        .map(|b| b.command)
+    let find = |c: Context| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.context == c)
+            .find(|b| matches(b, key))
+            .map(|b| b.command)
+    };
+    find(context).or_else(|| find(Context::Global))
 }
+
+/// Keys the status line always shows, at the right, whatever the width.
+pub const PINNED: [Command; 2] = [Command::Help, Command::Quit];
 
 /// The status line's hints for a context: (keys, word, command).
 pub fn hints(context: Context) -> Vec<(&'static str, &'static str, Command)> {
+    let own = |b: &Binding| {
+        b.context == context
+            || (b.context == Context::Global
+                && !BINDINGS.iter().any(|o| {
+                    o.context == context && o.code == b.code && o.modifiers == b.modifiers
+                }))
+    };
     BINDINGS
         .iter()
-        .filter(|b| !b.hint.is_empty() && (b.context == Context::Global || b.context == context))
+        .filter(|b| !b.hint.is_empty() && own(b))
         .map(|b| (b.keys, b.hint, b.command))
         .collect()
 }

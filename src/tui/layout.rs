@@ -3,6 +3,8 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
+use super::app::Focus;
+
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// Breakpoint, mark, four digits and a space.
@@ -14,11 +16,18 @@ pub struct Areas {
     pub keyspace: Rect,
     pub debugger: Rect,
     pub cli: Rect,
+    /// Where the lesson goes: the redis-cli's place (the two share it, as
+    /// tabs) unless the screen is wide enough for both side by side.
+    pub lesson: Rect,
     pub status: Rect,
 }
 
-/// The panes for a screen of this size; None below 80×24.
-pub fn areas(size: Rect) -> Option<Areas> {
+/// From this width on, the lesson and the redis-cli sit side by side.
+pub const SIDE_BY_SIDE: u16 = 150;
+
+/// The panes for a screen of this size; None below 80×24. With `zoom`, that
+/// pane fills the screen above the status line and the others get no room.
+pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>) -> Option<Areas> {
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
         return None;
     }
@@ -28,17 +37,56 @@ pub fn areas(size: Rect) -> Option<Areas> {
         Constraint::Length(1),
     ])
     .areas(size);
+    if let Some(pane) = zoom {
+        let body = top.union(bottom);
+        let mut areas = Areas {
+            editor: Rect::default(),
+            keyspace: Rect::default(),
+            debugger: Rect::default(),
+            cli: Rect::default(),
+            lesson: Rect::default(),
+            status,
+        };
+        match pane {
+            Focus::Editor => areas.editor = body,
+            Focus::Keyspace => areas.keyspace = body,
+            Focus::Debugger => areas.debugger = body,
+            Focus::Lesson => areas.lesson = body,
+            Focus::Cli => areas.cli = body,
+        }
+        return Some(areas);
+    }
     let [editor, keyspace] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
-    let [debugger, cli] =
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(bottom);
+    let (debugger, lesson, cli) = if with_lesson && size.width >= SIDE_BY_SIDE {
+        let [debugger, lesson, cli] = Layout::horizontal([
+            Constraint::Percentage(44),
+            Constraint::Percentage(30),
+            Constraint::Percentage(26),
+        ])
+        .areas(bottom);
+        (debugger, lesson, cli)
+    } else {
+        let [debugger, cli] =
+            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+                .areas(bottom);
+        (debugger, cli, cli)
+    };
     Some(Areas {
         editor,
         keyspace,
         debugger,
         cli,
+        lesson,
         status,
     })
+}
+
+impl Areas {
+    /// Whether the lesson and the redis-cli share one place (as tabs).
+    pub fn shared(&self) -> bool {
+        self.lesson == self.cli
+    }
 }
 
 /// The debugger pane's inside: a header line, the timeline, then the

@@ -7,6 +7,9 @@ use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
 
+/// Styled runs of text: a paragraph's, or a table cell's.
+type Runs = Vec<(String, Style)>;
+
 /// Words with their style, gathered for one paragraph, then wrapped.
 struct Builder<'t> {
     theme: &'t Theme,
@@ -21,9 +24,57 @@ struct Builder<'t> {
     /// Per open list: the next item's number (None: bullets).
     numbers: Vec<Option<u64>>,
     in_code_block: bool,
+    /// A table being read: rows of cells, each cell its styled runs.
+    table: Option<Vec<Vec<Runs>>>,
 }
 
 impl Builder<'_> {
+    /// Draws the table read: columns aligned when they fit the width, else
+    /// each row wrapped as one paragraph with cells separated by │.
+    fn table(&mut self, rows: Vec<Vec<Runs>>) {
+        let cell_width = |cell: &Vec<(String, Style)>| {
+            cell.iter().map(|(t, _)| t.chars().count()).sum::<usize>()
+        };
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let mut widths = vec![0; columns];
+        for row in &rows {
+            for (i, cell) in row.iter().enumerate() {
+                widths[i] = widths[i].max(cell_width(cell));
+            }
+        }
+        let total = widths.iter().sum::<usize>() + 3 * columns.saturating_sub(1);
+        let sep = self.theme.dim();
+        for (r, row) in rows.into_iter().enumerate() {
+            if total <= self.width {
+                let mut line = Vec::new();
+                for (i, cell) in row.into_iter().enumerate() {
+                    if i > 0 {
+                        line.push(Span::styled(" │ ", sep));
+                    }
+                    let pad = widths[i] - cell_width(&cell);
+                    line.extend(cell.into_iter().map(|(t, st)| Span::styled(t, st)));
+                    if pad > 0 && i + 1 < columns {
+                        line.push(Span::raw(" ".repeat(pad)));
+                    }
+                }
+                self.lines.push(Line::from(line));
+                if r == 0 {
+                    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+                    self.lines.push(Line::styled(rule.join("─┼─"), sep));
+                }
+            } else {
+                for (i, cell) in row.into_iter().enumerate() {
+                    if i > 0 {
+                        self.runs.push((" │ ".into(), sep));
+                    }
+                    self.runs.extend(cell);
+                }
+                self.flush();
+            }
+        }
+        self.lines.push(Line::raw(""));
+    }
+
     fn style(&self) -> Style {
         self.styles
             .iter()
@@ -77,6 +128,33 @@ impl Builder<'_> {
                 line.push(Span::raw(" "));
                 used += 1;
             }
+            // A word longer than a line is cut where the line ends, not lost.
+            let mut pieces = pieces;
+            let mut len = len;
+            while used + len > width {
+                let room = width - used;
+                let mut head = Vec::new();
+                let mut taken = 0;
+                while taken < room {
+                    let (text, style) = pieces.remove(0);
+                    let n = text.chars().count();
+                    if taken + n <= room {
+                        taken += n;
+                        head.push((text, style));
+                    } else {
+                        let cut: String = text.chars().take(room - taken).collect();
+                        let rest: String = text.chars().skip(room - taken).collect();
+                        head.push((cut, style));
+                        pieces.insert(0, (rest, style));
+                        taken = room;
+                    }
+                }
+                line.extend(head.into_iter().map(|(t, st)| Span::styled(t, st)));
+                self.lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw(continuation.clone()));
+                used = 0;
+                len -= room;
+            }
             used += len;
             line.extend(pieces.into_iter().map(|(t, st)| Span::styled(t, st)));
         }
@@ -104,6 +182,7 @@ pub fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Lin
         list_depth: 0,
         numbers: Vec::new(),
         in_code_block: false,
+        table: None,
     };
     b.flush();
     b.lines
@@ -120,6 +199,7 @@ pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         list_depth: 0,
         numbers: Vec::new(),
         in_code_block: false,
+        table: None,
     };
     let options = pulldown_cmark::Options::ENABLE_TABLES;
     for event in Parser::new_ext(markdown, options) {
@@ -195,13 +275,25 @@ pub fn render(markdown: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
             Event::Text(text) => b.text(&text),
             Event::SoftBreak => b.text(" "),
             Event::HardBreak => b.flush(),
-            // Tables: one line per row, cells separated by │.
-            Event::Start(Tag::Table(_)) => b.flush(),
-            Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => b.flush(),
-            Event::Start(Tag::TableCell) if !b.runs.is_empty() => {
-                b.runs.push((" │ ".into(), b.theme.dim()));
+            Event::Start(Tag::Table(_)) => {
+                b.flush();
+                b.table = Some(Vec::new());
             }
-            Event::End(TagEnd::Table) => b.lines.push(Line::raw("")),
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                if let Some(rows) = &mut b.table {
+                    rows.push(Vec::new());
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                let cell = std::mem::take(&mut b.runs);
+                if let Some(row) = b.table.as_mut().and_then(|rows| rows.last_mut()) {
+                    row.push(cell);
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                let rows = b.table.take().unwrap_or_default();
+                b.table(rows);
+            }
             _ => {}
         }
     }
@@ -246,5 +338,27 @@ mod tests {
             .spans
             .iter()
             .any(|s| s.content == "bold" && s.style == theme.bold()));
+    }
+
+    #[test]
+    fn tables_are_aligned_and_long_words_are_not_cut_off() {
+        let theme = Theme { color: false };
+        let md = "| command | reply |\n|---|---|\n| `INCR a` | 43 |\n| GET | \"x\" |\n";
+        assert_eq!(
+            text(&render(md, 40, &theme)),
+            vec![
+                "command │ reply",
+                "────────┼──────",
+                "INCR a  │ 43",
+                "GET     │ \"x\"",
+            ]
+        );
+        let lines = text(&wrap_plain(
+            "see abcdefghijklmnopqrstuvwxyz now",
+            12,
+            Style::default(),
+            "",
+        ));
+        assert_eq!(lines, vec!["see", "abcdefghijkl", "mnopqrstuvwx", "yz now"]);
     }
 }

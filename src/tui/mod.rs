@@ -23,7 +23,10 @@ use std::thread;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableFocusChange, EnableMouseCapture, Event,
+};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
@@ -94,6 +97,8 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
                 Event::Key(key) => Msg::Key(key),
                 Event::Mouse(mouse) => Msg::Mouse(mouse),
                 Event::Resize(w, h) => Msg::Resize(w, h),
+                Event::Paste(text) => Msg::Paste(text),
+                Event::FocusGained => Msg::FocusGained,
                 _ => continue,
             };
             if tx.send(msg).is_err() {
@@ -149,7 +154,13 @@ fn enter_terminal() -> anyhow::Result<DefaultTerminal> {
     }));
     RESTORED.store(false, Ordering::SeqCst);
     terminal::enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste,
+        EnableFocusChange
+    )?;
     Ok(Terminal::new(CrosstermBackend::new(stdout()))?)
 }
 
@@ -163,6 +174,8 @@ fn restore_terminal() {
     let _ = execute!(
         stdout(),
         DisableMouseCapture,
+        DisableBracketedPaste,
+        DisableFocusChange,
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -237,6 +250,22 @@ impl Shell {
                     if let Err(e) = self.save_progress(app) {
                         app.message = Some((format!("progress not saved: {e:#}"), true));
                     }
+                }
+                Effect::ReadFiles(files, why) => {
+                    let read = workspace::read_files(&files);
+                    let more = app.update(Msg::FilesRead(read, why));
+                    if !self.perform(app, more) {
+                        return false;
+                    }
+                }
+                Effect::Clipboard(text) => {
+                    // OSC 52: terminals that allow it put this on the system clipboard.
+                    use base64::Engine as _;
+                    use std::io::Write as _;
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                    let mut out = stdout();
+                    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                    let _ = out.flush();
                 }
                 Effect::Quit => return false,
             }

@@ -20,19 +20,25 @@ use super::theme::Theme;
 pub fn draw(frame: &mut Frame, app: &mut App) {
     let size = frame.area();
     app.size = size;
-    let Some(areas) = layout::areas(size) else {
+    let Some(areas) = app.areas() else {
         too_small(frame, size, &app.theme);
         return;
     };
     editor(frame, app, &areas);
     keyspace(frame, app, areas.keyspace);
     debugger(frame, app, areas.debugger);
-    if app.lesson_shown() {
-        lesson_pane(frame, app, areas.cli);
+    if !areas.shared() {
+        lesson_pane(frame, app, areas.lesson, false);
+        cli(frame, app, areas.cli, false);
+    } else if app.lesson_shown() {
+        lesson_pane(frame, app, areas.lesson, true);
     } else {
-        cli(frame, app, areas.cli);
+        cli(frame, app, areas.cli, true);
     }
     status(frame, app, areas.status);
+    if let Some(ask) = app.asks.front() {
+        question(frame, &app.theme, size, ask);
+    }
     if app.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
         lesson_list(frame, app, size);
     }
@@ -41,12 +47,21 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
 }
 
-/// The title of the pane the lesson and the redis-cli share: two tabs.
-fn shared_title(app: &App, lesson_shown: bool) -> Line<'static> {
+/// The title of the lesson's or the redis-cli's pane: when they share one
+/// place, two tabs, the hidden one dimmed with the key that shows it.
+fn shared_title(app: &App, lesson_shown: bool, shared: bool) -> Line<'static> {
     let theme = app.theme;
-    let Some(l) = &app.lesson else {
-        return Line::from(title("redis-cli", app.focus == Focus::Cli, &theme));
+    let lesson = match &app.lesson {
+        Some(l) => format!("Lesson {}/{}", l.current + 1, l.lessons.len()),
+        None => String::new(),
     };
+    if app.lesson.is_none() || !shared {
+        return Line::from(if lesson_shown {
+            title(&lesson, app.focus == Focus::Lesson, &theme)
+        } else {
+            title("redis-cli", app.focus == Focus::Cli, &theme)
+        });
+    }
     let focused = matches!(app.focus, Focus::Lesson | Focus::Cli);
     let tab = |text: String, on: bool| {
         if on {
@@ -55,19 +70,20 @@ fn shared_title(app: &App, lesson_shown: bool) -> Line<'static> {
             Span::styled(format!(" {text} "), theme.dim())
         }
     };
-    Line::from(vec![
-        tab(
-            format!("Lesson {}/{}", l.current + 1, l.lessons.len()),
-            lesson_shown,
-        ),
-        tab("redis-cli".into(), !lesson_shown),
-    ])
+    Line::from(if lesson_shown {
+        vec![tab(lesson, true), tab("redis-cli: Alt+5".into(), false)]
+    } else {
+        vec![
+            tab(format!("{lesson}: Alt+4"), false),
+            tab("redis-cli".into(), true),
+        ]
+    })
 }
 
-fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect) {
+fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect, shared: bool) {
     let theme = app.theme;
     let focused = app.focus == Focus::Lesson;
-    let block = block(shared_title(app, true), focused, &theme);
+    let block = block(shared_title(app, true, shared), focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(l) = &mut app.lesson else { return };
@@ -122,8 +138,9 @@ fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect) {
     }
     let more = lesson.hints.len() - l.hints_shown.min(lesson.hints.len());
     lines.push(Line::raw(""));
-    let keys =
-        format!("h hint ({more} left) · n next · p previous · l list · r reset · Tab: redis-cli");
+    let keys = format!(
+        "h hint ({more} left) · n next · p previous · l list · r reset (asks first) · Alt+5: redis-cli · F12 zoom"
+    );
     lines.extend(markdown::wrap_plain(&keys, inner.width, theme.dim(), ""));
     // Every line is wrapped already: the count is the height.
     let total = lines.len() as u16;
@@ -173,6 +190,38 @@ fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A question before anything is lost: its text and the keys that answer.
+fn question(frame: &mut Frame, theme: &Theme, size: Rect, ask: &super::app::Ask) {
+    let width = size.width.saturating_sub(4).min(72);
+    let inner = width.saturating_sub(2);
+    let mut lines = markdown::wrap_plain(&ask.text, inner, theme.bold(), "");
+    lines.push(Line::raw(""));
+    for (key, what) in &ask.choices {
+        lines.extend(markdown::wrap_plain(
+            &format!("{key}  {what}"),
+            inner,
+            theme.plain(),
+            "   ",
+        ));
+    }
+    lines.extend(markdown::wrap_plain(
+        "Esc  leave everything as it is",
+        inner,
+        theme.dim(),
+        "   ",
+    ));
+    let height = (lines.len() as u16 + 2).min(size.height);
+    let area = centered(size, width, height);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" A question ");
+    let text_area = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), text_area);
 }
 
 /// A `width`×`height` box in the middle of `size`.
@@ -267,7 +316,9 @@ fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
         .filter(|s| s.buffer == app.active && !s.edited);
     let view = session.map(|s| s.debugger.view());
     let buffer = &mut app.buffers[app.active];
-    let (row, col) = (buffer.area.cursor().0, buffer.area.cursor().1);
+    let row = buffer.area.cursor().0;
+    // Columns on screen: a tab reaches the next tab stop.
+    let col = display_column(&buffer.area.lines()[row], buffer.area.cursor().1);
     let height = inner.height as usize;
     let width = inner.width.saturating_sub(GUTTER) as usize;
     // Follow the text cursor; with a run shown, follow the run's line.
@@ -349,18 +400,40 @@ fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
     }
 }
 
-/// The characters of `text[start..stop]` that fall in columns `left..left+width`.
+/// Tab stops in the editor, as the text area's own Tab key uses.
+pub const TAB_WIDTH: usize = 4;
+
+/// The screen column of character `index` of `line` (tabs expanded).
+pub fn display_column(line: &str, index: usize) -> usize {
+    line.chars().take(index).fold(0, next_column)
+}
+
+fn next_column(col: usize, ch: char) -> usize {
+    if ch == '\t' {
+        (col / TAB_WIDTH + 1) * TAB_WIDTH
+    } else {
+        col + 1
+    }
+}
+
+/// The characters of `text[start..stop]` (bytes) that fall in screen columns
+/// `left..left+width`, tabs expanded to spaces.
 fn visible(text: &str, start: usize, stop: usize, left: usize, width: usize) -> String {
-    let first_col = text[..start].chars().count();
-    text[start..stop]
-        .chars()
-        .enumerate()
-        .filter(|(i, _)| {
-            let c = first_col + i;
-            c >= left && c < left + width
-        })
-        .map(|(_, ch)| if ch == '\t' { ' ' } else { ch })
-        .collect()
+    let mut col = display_column(&text[..start], usize::MAX);
+    let mut out = String::new();
+    for ch in text[start..stop].chars() {
+        let next = next_column(col, ch);
+        for c in col..next {
+            if c >= left && c < left + width {
+                out.push(if ch == '\t' { ' ' } else { ch });
+                if ch != '\t' {
+                    break;
+                }
+            }
+        }
+        col = next;
+    }
+    out
 }
 
 fn ttl_text(ttl: Option<i64>) -> String {
@@ -666,10 +739,10 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
 }
 
-fn cli(frame: &mut Frame, app: &App, area: Rect) {
+fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     let theme = app.theme;
     let focused = app.focus == Focus::Cli;
-    let block = block(shared_title(app, false), focused, &theme);
+    let block = block(shared_title(app, false, shared), focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
@@ -693,7 +766,7 @@ fn cli(frame: &mut Frame, app: &App, area: Rect) {
     while lines.len() < height {
         lines.insert(0, Line::raw(""));
     }
-    let prompt = "127.0.0.1:6379> ";
+    let prompt = super::app::CLI_PROMPT;
     let input: String = {
         let room = width.saturating_sub(prompt.len() + 1);
         let n = app.cli_input.chars().count();
@@ -715,12 +788,33 @@ fn cli(frame: &mut Frame, app: &App, area: Rect) {
 fn status(frame: &mut Frame, app: &App, area: Rect) {
     let theme = app.theme;
     if let Some(prompt) = &app.prompt {
-        let text = format!("{}{}", prompt.kind.label(), prompt.input);
-        let x = area.x + text.chars().count() as u16;
-        frame.render_widget(Paragraph::new(Line::styled(text, theme.bold())), area);
+        let mut spans = vec![Span::styled(
+            format!("{}{}", prompt.kind.label(), prompt.input),
+            theme.bold(),
+        )];
+        let x = area.x + spans[0].content.chars().count() as u16;
+        if let Some(error) = &prompt.error {
+            spans.push(Span::styled(format!("  ✗ {error}"), theme.error()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
         frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         return;
     }
+    // F1 and quit stay in sight at any width: the rest gives way first.
+    let pinned: Vec<Span> = keymap::PINNED
+        .iter()
+        .flat_map(|command| {
+            let binding = BINDINGS
+                .iter()
+                .find(|b| b.command == *command)
+                .expect("pinned keys are bound");
+            [
+                Span::styled(format!(" {}", binding.keys), theme.status()),
+                Span::raw(format!(" {} ", binding.hint)),
+            ]
+        })
+        .collect();
+    let pinned_width: usize = pinned.iter().map(|s| s.content.chars().count()).sum();
     let mut spans = Vec::new();
     if let Some(running) = &app.running {
         let name = app
@@ -744,19 +838,82 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
     }
     let context: Context = app.focus.context();
     for (keys, what, command) in keymap::hints(context) {
-        if command == keymap::Command::CheckScript && app.lesson.is_none() {
+        if (command == keymap::Command::CheckScript && app.lesson.is_none())
+            || keymap::PINNED.contains(&command)
+        {
             continue;
         }
         spans.push(Span::styled(format!(" {keys}"), theme.status()));
         spans.push(Span::raw(format!(" {what} ")));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    // Cut what does not fit before the pinned keys.
+    let room = (area.width as usize).saturating_sub(pinned_width);
+    let mut used = 0;
+    let mut left = Vec::new();
+    for span in spans {
+        let n = span.content.chars().count();
+        if used + n <= room {
+            used += n;
+            left.push(span);
+        } else {
+            let rest = room.saturating_sub(used);
+            if rest > 1 {
+                let cut: String = span.content.chars().take(rest - 1).collect();
+                left.push(Span::styled(cut + "…", span.style));
+                used += rest;
+            }
+            break;
+        }
+    }
+    left.push(Span::raw(" ".repeat(room.saturating_sub(used))));
+    left.extend(pinned);
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
 }
+
+/// What each mark on the screen means (the help shows it under the keys).
+/// Every mark is a character, so nothing is lost without colour.
+pub const LEGEND: &[(&str, &str)] = &[
+    ("●", "editor: a breakpoint (F9)"),
+    ("✓", "editor: a line the run has run"),
+    ("▶", "editor: the debugger's line"),
+    ("✗", "editor: where it died or did not compile"),
+    ("dim", "editor: a line the failure left unrun"),
+    ("▶", "keys: changed by this step: before → after"),
+    ("•", "keys: changed earlier in the run (yellow)"),
+    ("·", "keys: the run changes it later"),
+    ("!", "keys: ← stayed: written before the failure"),
+    ("gone", "keys: the script deleted it"),
+    ("*", "tab: edits not written to its file yet"),
+    ("▸", "title of the focused pane (cyan border)"),
+];
 
 /// Draws the key list; returns the scroll position it could honour.
 fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
-    // Grouped by where the keys work, in two columns.
+    // Two columns when there is room, else one; Up/Down scroll what does not fit.
+    let width = size.width.saturating_sub(2).min(130);
+    let columns: usize = if width >= 100 { 2 } else { 1 };
+    let column_width = (width.saturating_sub(2) as usize / columns).saturating_sub(1);
+    // Grouped by where the keys work, then the marks; long texts wrap
+    // under themselves.
     let mut lines: Vec<Line> = Vec::new();
+    let entry = |lines: &mut Vec<Line<'static>>, keys: &str, what: &str| {
+        let wrapped = markdown::wrap_plain(
+            what,
+            column_width.saturating_sub(11) as u16,
+            theme.plain(),
+            "",
+        );
+        for (i, line) in wrapped.into_iter().enumerate() {
+            let head = if i == 0 {
+                format!(" {keys:<10}")
+            } else {
+                " ".repeat(11)
+            };
+            let mut spans = vec![Span::styled(head, theme.bold())];
+            spans.extend(line.spans);
+            lines.push(Line::from(spans));
+        }
+    };
     for context in [
         Context::Global,
         Context::Editor,
@@ -774,15 +931,13 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
             theme.focused_border(),
         ));
         for b in group {
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {:<10}", b.keys), theme.bold()),
-                Span::raw(b.description),
-            ]));
+            entry(&mut lines, b.keys, b.description);
         }
     }
-    // Two columns when there is room, else one; Up/Down scroll what does not fit.
-    let width = size.width.saturating_sub(2).min(112);
-    let columns = if width >= 100 { 2 } else { 1 };
+    lines.push(Line::styled("marks", theme.focused_border()));
+    for (mark, meaning) in LEGEND {
+        entry(&mut lines, mark, meaning);
+    }
     let rows = lines.len().div_ceil(columns);
     let height = size.height.saturating_sub(2).min(rows as u16 + 2);
     let area = centered(size, width, height);
@@ -797,7 +952,7 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focused_border())
-        .title(format!(" Keys — any other key closes{more} "));
+        .title(format!(" Keys and marks — any other key closes{more} "));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let areas =

@@ -19,8 +19,43 @@ pub fn data_dir() -> Option<PathBuf> {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Saved {
-    pub buffers: Vec<(BufferSpec, Vec<u32>)>,
+    pub buffers: Vec<SavedBuffer>,
     pub active: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedBuffer {
+    pub spec: BufferSpec,
+    pub breakpoints: Vec<u32>,
+    /// A hash of what its file held when last read or written (see
+    /// [`disk_hash`]): tells unsaved edits from changes made on disk.
+    pub disk: Option<String>,
+}
+
+/// What identifies a file's text in the workspace: its lines, so a final
+/// newline or CRLF line ends do not count as a change.
+pub fn disk_hash(text: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            hasher.update(b"\n");
+        }
+        hasher.update(line.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The files' text now (None: missing or unreadable), for `Effect::ReadFiles`.
+pub fn read_files(files: &[(usize, PathBuf)]) -> Vec<(usize, Option<String>)> {
+    files
+        .iter()
+        .map(|(i, path)| (*i, std::fs::read_to_string(path).ok()))
+        .collect()
 }
 
 pub fn path_for(dir: &Path, id: &str) -> PathBuf {
@@ -44,13 +79,15 @@ pub fn save(path: &Path, saved: &Saved) -> anyhow::Result<()> {
     let buffers: Vec<Json> = saved
         .buffers
         .iter()
-        .map(|(b, breakpoints)| {
+        .map(|saved| {
+            let b = &saved.spec;
             json!({
                 "name": b.name,
                 "path": b.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
                 "text": b.text,
                 "args": b.args,
-                "breakpoints": breakpoints,
+                "breakpoints": saved.breakpoints,
+                "disk": saved.disk,
             })
         })
         .collect();
@@ -112,7 +149,12 @@ fn parse(bytes: &[u8]) -> Option<Saved> {
                     .collect()
             })
             .unwrap_or_default();
-        buffers.push((spec, breakpoints));
+        let disk = b.get("disk").and_then(Json::as_str).map(str::to_string);
+        buffers.push(SavedBuffer {
+            spec,
+            breakpoints,
+            disk,
+        });
     }
     if buffers.is_empty() {
         return None;
@@ -133,15 +175,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("redstep-ws-{}", std::process::id()));
         let path = path_for(&dir, "t");
         let saved = Saved {
-            buffers: vec![(
-                BufferSpec {
+            buffers: vec![SavedBuffer {
+                spec: BufferSpec {
                     name: "a.lua".into(),
-                    path: None,
+                    path: Some("/tmp/a.lua".into()),
                     text: "return 1\n-- é".into(),
                     args: "k , 1".into(),
                 },
-                vec![1, 3],
-            )],
+                breakpoints: vec![1, 3],
+                disk: Some(disk_hash("return 1\n")),
+            }],
             active: 0,
         };
         save(&path, &saved).unwrap();

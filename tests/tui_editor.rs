@@ -1,0 +1,341 @@
+//! The editor edits and nothing a learner types loses work: Tab indents,
+//! a paste is one edit, letters in other panes do nothing destructive,
+//! the file on disk is the truth. Driven through the model against a real
+//! engine thread, as tests/tui.rs does.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+
+use redstep::tui::app::{Focus, Msg};
+use redstep::tui::driver::Driver;
+use redstep::tui::opening::{self, BufferSpec, Opening};
+use redstep::tui::workspace::{disk_hash, Saved, SavedBuffer};
+
+fn script(text: &str) -> Opening {
+    Opening {
+        id: "t".into(),
+        buffers: vec![BufferSpec {
+            name: "s.lua".into(),
+            path: None,
+            text: text.into(),
+            args: String::new(),
+        }],
+        active: 0,
+        setup: vec![],
+        intro: String::new(),
+    }
+}
+
+fn lesson(id: &str) -> Driver {
+    let lessons = redstep::lessons::builtin();
+    let index = lessons.iter().position(|l| l.id == id).unwrap();
+    Driver::lesson(lessons, index, 120, 40)
+}
+
+fn lines(d: &Driver) -> Vec<String> {
+    d.app.buffer().area.lines().to_vec()
+}
+
+fn ctrl(d: &mut Driver, c: char) {
+    d.key_with(KeyCode::Char(c), KeyModifiers::CONTROL);
+}
+
+fn alt(d: &mut Driver, c: char) {
+    d.key_with(KeyCode::Char(c), KeyModifiers::ALT);
+}
+
+fn message(d: &Driver) -> String {
+    d.app.message.clone().map(|m| m.0).unwrap_or_default()
+}
+
+#[test]
+fn tab_indents_and_shift_tab_dedents_in_the_editor_and_keeps_the_focus() {
+    let mut d = Driver::new(script("if x then\nreturn 1\nend"), 120, 40);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Tab);
+    assert_eq!(d.app.focus, Focus::Editor);
+    assert_eq!(lines(&d), ["if x then", "    return 1", "end"]);
+    // The cursor moved with the text: typing goes where it was.
+    d.type_text("x");
+    assert_eq!(lines(&d)[1], "    xreturn 1");
+    ctrl(&mut d, 'z');
+    d.key(KeyCode::BackTab);
+    assert_eq!(lines(&d), ["if x then", "return 1", "end"]);
+    assert_eq!(d.app.focus, Focus::Editor);
+    // A selection across lines: every line it touches, twice, then back.
+    ctrl(&mut d, 'a');
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Tab);
+    assert_eq!(
+        lines(&d),
+        ["        if x then", "        return 1", "        end"]
+    );
+    d.key(KeyCode::BackTab);
+    assert_eq!(lines(&d), ["    if x then", "    return 1", "    end"]);
+    // A tab character dedents too.
+    let mut d = Driver::new(script("\treturn 1"), 120, 40);
+    d.key(KeyCode::BackTab);
+    assert_eq!(lines(&d), ["return 1"]);
+}
+
+#[test]
+fn esc_then_tab_or_alt_digits_leave_the_editor() {
+    let mut d = lesson("the-post");
+    d.key(KeyCode::Esc);
+    assert!(
+        message(&d).contains("Tab now leaves the editor"),
+        "{}",
+        message(&d)
+    );
+    d.key(KeyCode::Tab);
+    assert_eq!(d.app.focus, Focus::Keyspace);
+    // Esc then another key: still editing, and the Tab after indents.
+    alt(&mut d, '1');
+    assert_eq!(d.app.focus, Focus::Editor);
+    d.key(KeyCode::Esc);
+    d.key(KeyCode::Right);
+    d.key(KeyCode::Tab);
+    assert_eq!(d.app.focus, Focus::Editor);
+    // A quick Esc Tab arrives as Alt+Tab.
+    d.key_with(KeyCode::Tab, KeyModifiers::ALT);
+    assert_eq!(d.app.focus, Focus::Keyspace);
+    alt(&mut d, '4');
+    assert_eq!(d.app.focus, Focus::Lesson);
+    alt(&mut d, '5');
+    assert_eq!(d.app.focus, Focus::Cli);
+    alt(&mut d, '3');
+    assert_eq!(d.app.focus, Focus::Debugger);
+}
+
+#[test]
+fn a_bracketed_paste_of_tab_indented_code_lands_verbatim_as_one_edit() {
+    let mut d = lesson("the-post");
+    let before = lines(&d);
+    let lesson_before = d.app.lesson.as_ref().unwrap().current;
+    // Terminals send the paste's line ends as \r.
+    d.paste("if x then\r\t\t\treturn 1\rend\r");
+    assert_eq!(d.app.focus, Focus::Editor, "a paste never moves the focus");
+    assert_eq!(d.app.lesson.as_ref().unwrap().current, lesson_before);
+    assert!(d.app.asks.is_empty(), "no question was raised by the paste");
+    let after = lines(&d);
+    assert_eq!(&after[..3], ["if x then", "\t\t\treturn 1", "end"]);
+    assert_eq!(&after[3..], &before[..], "the old text follows the paste");
+    assert!(d.app.buffer().modified);
+    // One Ctrl+Z takes the whole paste back.
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), before);
+}
+
+#[test]
+fn a_paste_or_letters_in_a_pane_that_is_not_a_text_field_change_nothing() {
+    let mut d = lesson("the-post");
+    let before = lines(&d);
+    alt(&mut d, '4');
+    d.paste("if x then\n\treturn 1\nend");
+    assert!(message(&d).contains("nothing pasted"), "{}", message(&d));
+    // `incr a` typed into the lesson pane, meant for the redis-cli: the
+    // letters that are lesson keys ask first, the question takes no other letter.
+    d.type_text("incr a");
+    assert_eq!(d.app.lesson.as_ref().unwrap().current, 3, "still lesson 4");
+    assert_eq!(d.app.focus, Focus::Lesson);
+    assert_eq!(lines(&d), before);
+    assert_eq!(d.app.asks.len(), 1, "n asked before moving to lesson 5");
+    d.key(KeyCode::Esc);
+    assert!(d.app.asks.is_empty());
+    assert_eq!(d.app.lesson.as_ref().unwrap().current, 3);
+    // In the keyspace, a letter says where typing goes.
+    alt(&mut d, '2');
+    d.type_text("x");
+    assert!(
+        message(&d).contains("not a text field: Alt+1 goes to the editor"),
+        "{}",
+        message(&d)
+    );
+}
+
+#[test]
+fn copy_cut_and_paste_within_redstep_and_to_the_terminal() {
+    let mut d = Driver::new(script("return 1"), 120, 40);
+    ctrl(&mut d, 'a');
+    ctrl(&mut d, 'c');
+    assert!(
+        d.outside.iter().any(|e| e == "Clipboard(\"return 1\")"),
+        "{:?}",
+        d.outside
+    );
+    d.key_with(KeyCode::End, KeyModifiers::CONTROL);
+    d.key(KeyCode::Enter);
+    ctrl(&mut d, 'v');
+    assert_eq!(lines(&d), ["return 1", "return 1"]);
+    d.key_with(KeyCode::Home, KeyModifiers::CONTROL);
+    assert_eq!(d.app.buffer().area.cursor(), (0, 0));
+    d.key_with(KeyCode::End, KeyModifiers::CONTROL);
+    assert_eq!(d.app.buffer().area.cursor(), (1, 8));
+}
+
+#[test]
+fn f2_with_unbalanced_quotes_says_so_in_the_prompt_at_once() {
+    let mut d = Driver::new(script("return KEYS[1]"), 120, 40);
+    d.key(KeyCode::F(2));
+    d.type_text("\"k1 , a");
+    d.key(KeyCode::Enter);
+    let prompt = d.app.prompt.as_ref().expect("the prompt stays open");
+    assert!(prompt.error.is_some(), "the error is in the prompt");
+    d.key(KeyCode::Backspace);
+    assert!(d.app.prompt.as_ref().unwrap().error.is_none());
+    d.key(KeyCode::Esc);
+    assert!(d.app.prompt.is_none());
+}
+
+// ---- the disk is the truth ----
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("redstep-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `redstep FILE` with a workspace that kept `text` for it, knowing the
+/// file held `known` when it was last read or written.
+fn reopen(path: &std::path::Path, text: &str, known: Option<&str>) -> Driver {
+    let opening = opening::file(path).unwrap();
+    let mut spec = opening.buffers[0].clone();
+    spec.text = text.into();
+    let saved = Saved {
+        buffers: vec![SavedBuffer {
+            spec,
+            breakpoints: vec![],
+            disk: known.map(disk_hash),
+        }],
+        active: 0,
+    };
+    Driver::with_saved(opening, Some(saved), 120, 40)
+}
+
+#[test]
+fn the_file_opens_as_on_disk_and_unsaved_edits_from_last_time_are_offered() {
+    let dir = Dir::new("stale");
+    let path = dir.0.join("f.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    // Nothing kept: the disk's text, not modified.
+    let d = reopen(&path, "return 1", Some("return 1\n"));
+    assert_eq!(lines(&d), ["return 1"]);
+    assert!(!d.app.buffer().modified && d.app.asks.is_empty());
+    // Edits kept from last time: asked; r reloads the disk, Ctrl+Z brings them back.
+    let mut d = reopen(&path, "return 2", Some("return 1\n"));
+    assert!(d.app.asks[0].text.contains("keeps edits from last time"));
+    assert!(d.app.buffer().modified, "the tab shows *");
+    d.key(KeyCode::Char('r'));
+    assert_eq!(lines(&d), ["return 1"]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["return 2"]);
+    // k keeps them: Ctrl+S then writes without asking again.
+    let mut d = reopen(&path, "return 2", Some("return 1\n"));
+    d.key(KeyCode::Char('k'));
+    assert_eq!(lines(&d), ["return 2"]);
+    ctrl(&mut d, 's');
+    assert!(d.app.asks.is_empty());
+    assert!(d
+        .outside
+        .iter()
+        .any(|e| e.starts_with("Write(") && e.contains("return 2\\n")));
+    // The file changed on disk since the workspace last saw it, no edits
+    // kept here: the disk's new text, said.
+    let d = reopen(&path, "return 0", Some("return 0\n"));
+    assert_eq!(lines(&d), ["return 1"]);
+    assert!(message(&d).contains("changed on disk"), "{}", message(&d));
+}
+
+#[test]
+fn a_file_changed_on_disk_while_open_is_noticed() {
+    let dir = Dir::new("changed");
+    let path = dir.0.join("f.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    // Another editor writes; redstep has no edits: it takes the new text
+    // when the terminal gets the focus back.
+    std::fs::write(&path, "return 10\n").unwrap();
+    d.update(Msg::FocusGained);
+    assert_eq!(lines(&d), ["return 10"]);
+    // Both changed: asked, and k keeps redstep's text.
+    d.type_text("0");
+    std::fs::write(&path, "return 11\n").unwrap();
+    d.update(Msg::FocusGained);
+    assert!(d.app.asks[0]
+        .text
+        .contains("changed on disk, and has edits here"));
+    d.key(KeyCode::Char('k'));
+    assert_eq!(lines(&d), ["0return 10"]);
+    // Ctrl+S after yet another change on disk: asked before overwriting;
+    // Esc writes nothing.
+    std::fs::write(&path, "return 12\n").unwrap();
+    ctrl(&mut d, 's');
+    assert!(d.app.asks[0]
+        .text
+        .contains("changed on disk since redstep read it"));
+    d.key(KeyCode::Esc);
+    assert!(!d.outside.iter().any(|e| e.starts_with("Write(")));
+    // o overwrites.
+    ctrl(&mut d, 's');
+    d.key(KeyCode::Char('o'));
+    assert!(d
+        .outside
+        .iter()
+        .any(|e| e.starts_with("Write(") && e.contains("0return 10")));
+}
+
+#[test]
+fn quitting_with_edits_not_written_asks_save_keep_or_discard() {
+    let dir = Dir::new("quit");
+    let path = dir.0.join("f.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    d.type_text("x");
+    ctrl(&mut d, 'q');
+    assert!(!d.app.quit, "asked first");
+    assert!(d.app.asks[0]
+        .text
+        .contains("f.lua has edits not written to disk"));
+    d.key(KeyCode::Esc);
+    assert!(!d.app.quit);
+    // d: the file's text comes back, nothing is written, and it quits.
+    ctrl(&mut d, 'q');
+    d.key(KeyCode::Char('d'));
+    assert!(d.app.quit);
+    assert_eq!(lines(&d), ["return 1"]);
+    assert!(!d.outside.iter().any(|e| e.starts_with("Write(")));
+    // s: written, then quit.
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    d.type_text("y");
+    ctrl(&mut d, 'q');
+    d.key(KeyCode::Char('s'));
+    assert!(d.app.quit);
+    assert!(d
+        .outside
+        .iter()
+        .any(|e| e.starts_with("Write(") && e.contains("yreturn 1")));
+    // Ctrl+Q twice: kept in the workspace, quit.
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    d.type_text("z");
+    ctrl(&mut d, 'q');
+    ctrl(&mut d, 'q');
+    assert!(d.app.quit);
+    assert_eq!(lines(&d), ["zreturn 1"]);
+    // A lesson's scripts have no file: quitting asks nothing.
+    let mut d = lesson("the-post");
+    d.type_text("x");
+    ctrl(&mut d, 'q');
+    assert!(d.app.quit);
+}

@@ -850,7 +850,15 @@ mod tests {
     #[test]
     fn esc_twice_quickly_still_stops() {
         let alt_esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::ALT);
-        assert_eq!(lookup(Context::Editor, &alt_esc), Some(Command::Stop));
+        assert_eq!(lookup(Context::Keyspace, &alt_esc), Some(Command::Stop));
+        // In the editor Esc leaves it, or stops a running script first.
+        assert_eq!(
+            lookup(Context::Editor, &alt_esc),
+            Some(Command::LeaveEditor)
+        );
+        let tab = KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Editor, &tab), Some(Command::Indent));
+        assert_eq!(lookup(Context::Lesson, &tab), Some(Command::FocusNext));
         let f7 = KeyEvent::new(KeyCode::F(7), KeyModifiers::SHIFT);
         assert_eq!(lookup(Context::Editor, &f7), Some(Command::PreviousCall));
         let n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);

@@ -2,7 +2,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 
 use anyhow::Context;
-use clap::Parser;
 
 use redstep::cli::{Cli, Command, LessonsCommand};
 use redstep::engine::Engine;
@@ -13,7 +12,11 @@ use redstep::server::{ServeOptions, Server};
 use redstep::trace::Limits;
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
+    let (cli, warnings) = redstep::cli::parse();
+    for warning in warnings {
+        eprintln!("redstep: warning: {warning}");
+    }
+    match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // The message and its causes, without a backtrace: these are
@@ -52,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run {
             file,
             setup,
+            commands,
             raw,
             trace,
             trace_steps,
@@ -60,12 +64,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let setup: Option<Box<dyn BufRead>> = match setup {
-                Some(path) => Some(Box::new(BufReader::new(
-                    File::open(&path).with_context(|| format!("cannot read {}", path.display()))?,
-                ))),
-                None => None,
+            let mut setup = match setup {
+                Some(path) => redstep::run::setup_file(
+                    &path.display().to_string(),
+                    BufReader::new(
+                        File::open(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    ),
+                )
+                .with_context(|| format!("cannot read {}", path.display()))?,
+                None => Vec::new(),
             };
+            setup.extend(redstep::run::setup_commands(&commands));
             let (keys, args) =
                 redstep::run::split_keys_args(words.into_iter().map(String::into_bytes).collect());
             let trace = trace.map(|t| match t.as_str() {

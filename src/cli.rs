@@ -96,11 +96,17 @@ pub enum Command {
         words: Vec<String>,
     },
     /// The post "Lua Scripts Are Not Atomic in Redis": its three scripts in
-    /// the TUI, or the whole story printed with --print.
+    /// the TUI, the whole story printed with --print, or its files written
+    /// with --write DIR to replay it with `redstep run` or redis-cli.
     Demo {
         /// Print the story (replies, the error with its SHA1, the trace) instead of opening the TUI.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "write")]
         print: bool,
+        /// Write the post's scripts (init.lua, get.lua, inc.lua) and its
+        /// setup (setup.txt, for `run --setup`) into DIR (created if
+        /// missing; a different file already there is not overwritten).
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
     },
     /// Check or list lessons (for instructors writing their own).
     Lessons {

@@ -103,8 +103,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut std::io::stderr().lock(),
             )
         }
-        Some(Command::Demo { print: true }) => redstep::demo::print(&mut std::io::stdout().lock()),
-        Some(Command::Demo { print: false }) => {
+        Some(Command::Demo {
+            write: Some(dir), ..
+        }) => redstep::demo::write(&dir, &mut std::io::stdout().lock()),
+        Some(Command::Demo { print: true, .. }) => {
+            redstep::demo::print(&mut std::io::stdout().lock())
+        }
+        Some(Command::Demo { print: false, .. }) => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
             }

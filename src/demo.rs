@@ -104,12 +104,15 @@ pub fn walk() -> Lesson {
         text: text.into(),
         solution: None,
         line: 0,
+        text_at: Default::default(),
+        solution_at: Default::default(),
     };
     Lesson {
         id: "demo".into(),
         title: "The post, step by step".into(),
         order: 0,
         setup: Vec::new(),
+        setup_lines: Vec::new(),
         args: String::new(),
         hints: Vec::new(),
         buffers: vec![

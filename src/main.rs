@@ -159,13 +159,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
     use redstep::lessons::{builtin, load_dir, validate::validate};
+    // A folder without a single lesson file is an error, not "all is well".
     let load = |dir: Option<std::path::PathBuf>| match dir {
-        Some(dir) => load_dir(&dir),
-        None => (builtin(), Vec::new()),
+        Some(dir) => {
+            let (lessons, problems) = load_dir(&dir);
+            if lessons.is_empty() && problems.is_empty() {
+                anyhow::bail!(
+                    "no lessons found in {}: a lesson is a .md file (other than README.md) that starts with a +++ front matter (see lessons/README.md)",
+                    dir.display()
+                );
+            }
+            Ok((lessons, problems))
+        }
+        None => Ok((builtin(), Vec::new())),
     };
     match action {
         LessonsCommand::List { dir } => {
-            let (lessons, problems) = load(dir);
+            let (lessons, problems) = load(dir)?;
             for l in &lessons {
                 println!("{:>3}  {:<24} {}", l.order, l.id, l.title);
             }
@@ -178,7 +188,7 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LessonsCommand::Check { dir } => {
-            let (lessons, mut problems) = load(dir);
+            let (lessons, mut problems) = load(dir)?;
             problems.extend(validate(&lessons));
             for p in &problems {
                 println!("{p}");

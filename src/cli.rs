@@ -231,7 +231,7 @@ pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
                     joined.push(&value);
                     moved = vec![joined];
                     if !words.is_empty() {
-                        let shown = format!("{text} {}", value.to_string_lossy());
+                        let shown = format!("{text} {}", shell_word(&value.to_string_lossy()));
                         warnings.push(misplaced(&shown));
                     }
                 } else if !words.is_empty() {
@@ -368,6 +368,19 @@ mod tests {
         assert_eq!(words, ["k", ",", "-5", "-inf"]);
         assert_eq!(trace, None);
         assert_eq!(commands, ["SET a 42", "-x", "SET b 1"]);
+    }
+
+    #[test]
+    fn a_command_among_the_words_is_shown_quoted() {
+        let (out, warnings) = reorder(&["run", "f.lua", "k1", "-c", "SET a 1"]);
+        assert_eq!(out, ["run", "--command=SET a 1", "--", "f.lua", "k1"]);
+        assert_eq!(
+            warnings,
+            [
+                "-c 'SET a 1' among the script's words is taken as redstep's option, not as a key or argument",
+                "to pass such words to the script, write them after a lone --: redstep run f.lua k1 -- -c 'SET a 1'",
+            ]
+        );
     }
 
     #[test]

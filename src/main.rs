@@ -164,10 +164,7 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
         Some(dir) => {
             let (lessons, problems) = load_dir(&dir);
             if lessons.is_empty() && problems.is_empty() {
-                anyhow::bail!(
-                    "no lessons found in {}: a lesson is a .md file (other than README.md) that starts with a +++ front matter (see lessons/README.md)",
-                    dir.display()
-                );
+                return Err(no_lessons(&dir));
             }
             Ok((lessons, problems))
         }
@@ -205,6 +202,13 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
     }
 }
 
+fn no_lessons(dir: &std::path::Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no lessons found in {}: a lesson is a .md file (other than README.md) that starts with a +++ front matter (see lessons/README.md)",
+        dir.display()
+    )
+}
+
 /// The lessons (shipped, or an instructor's folder) and the one to open:
 /// `id`, or the post's lesson, or the first.
 fn pick_lesson(
@@ -227,7 +231,10 @@ fn pick_lesson(
         None => redstep::lessons::builtin(),
     };
     if lessons.is_empty() {
-        anyhow::bail!("no lessons found");
+        return Err(match dir {
+            Some(dir) => no_lessons(dir),
+            None => anyhow::anyhow!("no lessons found"),
+        });
     }
     let wanted = id.unwrap_or(redstep::tui::opening::DEFAULT_LESSON);
     let index = lessons

@@ -4,7 +4,20 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use std::ffi::{OsStr, OsString};
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+const RUN_HELP: &str = "\
+Options may stand before or after the script's words: `redstep run f.lua k1 , a1 --trace md`
+traces. A word that is one of these options is taken as the option, with a warning on stderr.
+Everything after a lone `--` goes to the script as it is: `redstep run f.lua k1 , -- --trace`
+passes \"--trace\" as ARGV[1]. Other words starting with `-` (`-5`, `-inf`) are keys or arguments.
+
+Examples:
+  redstep run inc.lua -c 'SET a 42' -c 'SET b 42' --trace
+  redstep run inc.lua --setup setup.txt
+  redstep run script.lua key1 key2 , arg1 arg2";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,12 +67,17 @@ pub enum Command {
     },
     /// Run a Lua script as `redis-cli --eval FILE KEY ... , ARG ...` would,
     /// then print every key it touched.
+    #[command(after_help = RUN_HELP)]
     Run {
         /// The script.
         file: PathBuf,
         /// Redis commands to run first, one per line (redis-cli quoting).
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         setup: Option<PathBuf>,
+        /// A Redis command to run first, e.g. -c 'SET a 42' (redis-cli
+        /// quoting; repeat for more; run after the --setup file's lines).
+        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+        commands: Vec<String>,
         /// Print the reply as `redis-cli --raw` does.
         #[arg(long)]
         raw: bool,
@@ -78,11 +96,17 @@ pub enum Command {
         words: Vec<String>,
     },
     /// The post "Lua Scripts Are Not Atomic in Redis": its three scripts in
-    /// the TUI, or the whole story printed with --print.
+    /// the TUI, the whole story printed with --print, or its files written
+    /// with --write DIR to replay it with `redstep run` or redis-cli.
     Demo {
         /// Print the story (replies, the error with its SHA1, the trace) instead of opening the TUI.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "write")]
         print: bool,
+        /// Write the post's scripts (init.lua, get.lua, inc.lua) and its
+        /// setup (setup.txt, for `run --setup`) into DIR (created if
+        /// missing; a different file already there is not overwritten).
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
     },
     /// Check or list lessons (for instructors writing their own).
     Lessons {
@@ -100,4 +124,277 @@ pub enum Command {
         #[arg(long, value_name = "PASSWORD")]
         requirepass: Option<String>,
     },
+}
+
+/// Parses the process's arguments; the warnings are for stderr.
+pub fn parse() -> (Cli, Vec<String>) {
+    let (args, warnings) = reorder_run_args(std::env::args_os().collect());
+    (Cli::parse_from(args), warnings)
+}
+
+/// `redstep run` takes its options anywhere: before the script, between it
+/// and its words, or among the words. This moves every option of `run` found
+/// before a lone `--` ahead of the script, and puts the script and its words
+/// after a `--`, so clap reads the words as they are (`-5`, `-inf`, `--x`).
+/// Each option that stood among the script's words, and each unknown
+/// `--word` there, gets a warning. Other argument lists are returned as they are.
+pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
+    if args.get(1).map(OsString::as_os_str) != Some(OsStr::new("run")) {
+        return (args, Vec::new());
+    }
+    let mut cli = Cli::command();
+    cli.build();
+    let run = cli.find_subcommand("run").expect("the run subcommand");
+    let options: Vec<&clap::Arg> = run.get_arguments().filter(|a| !a.is_positional()).collect();
+    let find = |token: &str| -> Option<&clap::Arg> {
+        if let Some(long) = token.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(n, _)| n);
+            options.iter().copied().find(|a| a.get_long() == Some(name))
+        } else {
+            let mut chars = token.chars();
+            match (chars.next(), chars.next(), chars.next()) {
+                (Some('-'), Some(c), None) => {
+                    options.iter().copied().find(|a| a.get_short() == Some(c))
+                }
+                _ => None,
+            }
+        }
+    };
+    let mut head: Vec<OsString> = args[..2].to_vec();
+    let mut file: Option<OsString> = None;
+    let mut words: Vec<OsString> = Vec::new();
+    let mut warnings = Vec::new();
+    // The words after the script as typed, and where the first option
+    // among them stood, for the hint.
+    let mut typed: Vec<OsString> = Vec::new();
+    let mut first_misplaced: Option<usize> = None;
+    let mut rest = args[2..].iter().peekable();
+    while let Some(token) = rest.next() {
+        let text = token.to_str().unwrap_or("");
+        let at = typed.len();
+        if file.is_some() {
+            typed.push(token.clone());
+        }
+        if text == "--" {
+            if file.is_none() {
+                file = rest.next().cloned();
+            }
+            words.extend(rest.by_ref().cloned());
+            break;
+        }
+        let option = if file.is_none() && text.starts_with('-') && text.len() > 1 {
+            // Before the script, clap reads every dash word (e.g. `-cSET`).
+            Some(find(text))
+        } else {
+            find(text).map(Some)
+        };
+        let Some(option) = option else {
+            if file.is_none() {
+                file = Some(token.clone());
+            } else {
+                if text.starts_with("--") && text.len() > 2 {
+                    warnings.push(format!(
+                        "{text} is not an option of `redstep run`: it goes to the script as a key or argument (after a lone -- it would go without this warning)"
+                    ));
+                }
+                words.push(token.clone());
+            }
+            continue;
+        };
+        let mut moved = vec![token.clone()];
+        if let Some(arg) = option {
+            let takes = arg.get_action().takes_values() && !text.contains('=') && {
+                let short_attached = !text.starts_with("--") && text.len() > 2;
+                !short_attached
+            };
+            if takes {
+                let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
+                let next = rest.peek().map(|t| t.to_str().unwrap_or(""));
+                let value_fits = match next {
+                    None | Some("--") => false,
+                    Some(v) if optional => arg
+                        .get_possible_values()
+                        .iter()
+                        .any(|p| p.matches(v, false)),
+                    Some(_) => true,
+                };
+                if value_fits {
+                    let value = rest.next().expect("peeked").clone();
+                    if file.is_some() {
+                        typed.push(value.clone());
+                    }
+                    // `--name=value`, so a value starting with `-` stays a value.
+                    let mut joined = OsString::from(format!(
+                        "--{}=",
+                        arg.get_long().expect("run's options have long names")
+                    ));
+                    joined.push(&value);
+                    moved = vec![joined];
+                    if !words.is_empty() {
+                        let shown = format!("{text} {}", shell_word(&value.to_string_lossy()));
+                        warnings.push(misplaced(&shown));
+                    }
+                } else if !words.is_empty() {
+                    warnings.push(misplaced(text));
+                }
+            } else if !words.is_empty() {
+                warnings.push(misplaced(text));
+            }
+        }
+        if !words.is_empty() && first_misplaced.is_none() {
+            first_misplaced = Some(at);
+        }
+        head.extend(moved);
+    }
+    if let Some(at) = first_misplaced {
+        let mut shown: Vec<String> = vec!["redstep run".into()];
+        shown.extend(file.iter().map(|f| shell_word(&f.to_string_lossy())));
+        shown.extend(typed[..at].iter().map(|w| shell_word(&w.to_string_lossy())));
+        shown.push("--".into());
+        shown.extend(typed[at..].iter().map(|w| shell_word(&w.to_string_lossy())));
+        warnings.push(format!(
+            "to pass such words to the script, write them after a lone --: {}",
+            shown.join(" ")
+        ));
+    }
+    head.push("--".into());
+    head.extend(file);
+    head.extend(words);
+    (head, warnings)
+}
+
+fn misplaced(option: &str) -> String {
+    format!(
+        "{option} among the script's words is taken as redstep's option, not as a key or argument"
+    )
+}
+
+/// A word as a POSIX shell would need it typed.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reorder(args: &[&str]) -> (Vec<String>, Vec<String>) {
+        let mut all = vec!["redstep".to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let (out, warnings) = reorder_run_args(all.into_iter().map(OsString::from).collect());
+        (
+            out.into_iter()
+                .skip(1)
+                .map(|s| s.into_string().unwrap())
+                .collect(),
+            warnings,
+        )
+    }
+
+    fn words_of(args: &[&str]) -> (Vec<String>, Option<String>, Vec<String>) {
+        let mut all = vec!["redstep"];
+        all.extend(args);
+        let (out, _) = reorder_run_args(all.into_iter().map(OsString::from).collect());
+        match Cli::try_parse_from(out).unwrap().command {
+            Some(Command::Run {
+                words,
+                trace,
+                commands,
+                ..
+            }) => (words, trace, commands),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_after_the_words_are_options_with_a_warning() {
+        let (out, warnings) = reorder(&["run", "f.lua", "k1", ",", "a1", "--trace", "md"]);
+        assert_eq!(out, ["run", "--trace=md", "--", "f.lua", "k1", ",", "a1"]);
+        assert_eq!(
+            warnings,
+            [
+                "--trace md among the script's words is taken as redstep's option, not as a key or argument",
+                "to pass such words to the script, write them after a lone --: redstep run f.lua k1 , a1 -- --trace md",
+            ]
+        );
+        assert_eq!(
+            words_of(&["run", "f.lua", "k1", ",", "a1", "--trace", "md"]),
+            (
+                vec!["k1".into(), ",".into(), "a1".into()],
+                Some("md".into()),
+                vec![]
+            )
+        );
+    }
+
+    #[test]
+    fn a_lone_double_dash_passes_the_rest_as_it_is() {
+        let (words, trace, _) = words_of(&["run", "f.lua", "k1", ",", "--", "--trace", "--"]);
+        assert_eq!(words, ["k1", ",", "--trace", "--"]);
+        assert_eq!(trace, None);
+        let (words, _, _) = words_of(&["run", "f.lua", "--", "--raw"]);
+        assert_eq!(words, ["--raw"]);
+        let (out, warnings) = reorder(&["run", "--", "-odd.lua", "--raw"]);
+        assert_eq!(out, ["run", "--", "-odd.lua", "--raw"]);
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn options_before_the_script_read_as_before_and_trace_takes_only_its_formats() {
+        let (out, warnings) = reorder(&["run", "--raw", "f.lua", "--trace", "k1"]);
+        assert_eq!(out, ["run", "--raw", "--trace", "--", "f.lua", "k1"]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (words, trace, commands) = words_of(&[
+            "run",
+            "-c",
+            "SET a 42",
+            "f.lua",
+            "-c",
+            "-x",
+            "--command=SET b 1",
+            "k",
+            ",",
+            "-5",
+            "-inf",
+        ]);
+        assert_eq!(words, ["k", ",", "-5", "-inf"]);
+        assert_eq!(trace, None);
+        assert_eq!(commands, ["SET a 42", "-x", "SET b 1"]);
+    }
+
+    #[test]
+    fn a_command_among_the_words_is_shown_quoted() {
+        let (out, warnings) = reorder(&["run", "f.lua", "k1", "-c", "SET a 1"]);
+        assert_eq!(out, ["run", "--command=SET a 1", "--", "f.lua", "k1"]);
+        assert_eq!(
+            warnings,
+            [
+                "-c 'SET a 1' among the script's words is taken as redstep's option, not as a key or argument",
+                "to pass such words to the script, write them after a lone --: redstep run f.lua k1 -- -c 'SET a 1'",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_double_dash_word_is_an_argument_with_a_warning() {
+        let (out, warnings) = reorder(&["run", "f.lua", "k", ",", "--trce", "-1"]);
+        assert_eq!(out, ["run", "--", "f.lua", "k", ",", "--trce", "-1"]);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("--trce is not an option of `redstep run`"));
+    }
+
+    #[test]
+    fn other_commands_are_left_alone() {
+        let (out, warnings) = reorder(&["exec", "SET", "--trace", "1"]);
+        assert_eq!(out, ["exec", "SET", "--trace", "1"]);
+        assert!(warnings.is_empty());
+    }
 }

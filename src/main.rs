@@ -2,7 +2,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 
 use anyhow::Context;
-use clap::Parser;
 
 use redstep::cli::{Cli, Command, LessonsCommand};
 use redstep::engine::Engine;
@@ -13,7 +12,11 @@ use redstep::server::{ServeOptions, Server};
 use redstep::trace::Limits;
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
+    let (cli, warnings) = redstep::cli::parse();
+    for warning in warnings {
+        eprintln!("redstep: warning: {warning}");
+    }
+    match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // The message and its causes, without a backtrace: these are
@@ -52,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Run {
             file,
             setup,
+            commands,
             raw,
             trace,
             trace_steps,
@@ -60,12 +64,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let setup: Option<Box<dyn BufRead>> = match setup {
-                Some(path) => Some(Box::new(BufReader::new(
-                    File::open(&path).with_context(|| format!("cannot read {}", path.display()))?,
-                ))),
-                None => None,
+            let mut setup = match setup {
+                Some(path) => redstep::run::setup_file(
+                    &path.display().to_string(),
+                    BufReader::new(
+                        File::open(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    ),
+                )
+                .with_context(|| format!("cannot read {}", path.display()))?,
+                None => Vec::new(),
             };
+            setup.extend(redstep::run::setup_commands(&commands));
             let (keys, args) =
                 redstep::run::split_keys_args(words.into_iter().map(String::into_bytes).collect());
             let trace = trace.map(|t| match t.as_str() {
@@ -93,8 +103,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut std::io::stderr().lock(),
             )
         }
-        Some(Command::Demo { print: true }) => redstep::demo::print(&mut std::io::stdout().lock()),
-        Some(Command::Demo { print: false }) => {
+        Some(Command::Demo {
+            write: Some(dir), ..
+        }) => redstep::demo::write(&dir, &mut std::io::stdout().lock()),
+        Some(Command::Demo { print: true, .. }) => {
+            redstep::demo::print(&mut std::io::stdout().lock())
+        }
+        Some(Command::Demo { print: false, .. }) => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
             }
@@ -144,13 +159,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
     use redstep::lessons::{builtin, load_dir, validate::validate};
+    // A folder without a single lesson file is an error, not "all is well".
     let load = |dir: Option<std::path::PathBuf>| match dir {
-        Some(dir) => load_dir(&dir),
-        None => (builtin(), Vec::new()),
+        Some(dir) => {
+            let (lessons, problems) = load_dir(&dir);
+            if lessons.is_empty() && problems.is_empty() {
+                return Err(no_lessons(&dir));
+            }
+            Ok((lessons, problems))
+        }
+        None => Ok((builtin(), Vec::new())),
     };
     match action {
         LessonsCommand::List { dir } => {
-            let (lessons, problems) = load(dir);
+            let (lessons, problems) = load(dir)?;
             for l in &lessons {
                 println!("{:>3}  {:<24} {}", l.order, l.id, l.title);
             }
@@ -163,7 +185,7 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LessonsCommand::Check { dir } => {
-            let (lessons, mut problems) = load(dir);
+            let (lessons, mut problems) = load(dir)?;
             problems.extend(validate(&lessons));
             for p in &problems {
                 println!("{p}");
@@ -178,6 +200,13 @@ fn lessons(action: LessonsCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn no_lessons(dir: &std::path::Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no lessons found in {}: a lesson is a .md file (other than README.md) that starts with a +++ front matter (see lessons/README.md)",
+        dir.display()
+    )
 }
 
 /// The lessons (shipped, or an instructor's folder) and the one to open:
@@ -202,7 +231,10 @@ fn pick_lesson(
         None => redstep::lessons::builtin(),
     };
     if lessons.is_empty() {
-        anyhow::bail!("no lessons found");
+        return Err(match dir {
+            Some(dir) => no_lessons(dir),
+            None => anyhow::anyhow!("no lessons found"),
+        });
     }
     let wanted = id.unwrap_or(redstep::tui::opening::DEFAULT_LESSON);
     let index = lessons

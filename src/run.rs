@@ -1,4 +1,4 @@
-//! `redstep run FILE.lua [KEY ...] [, ARG ...] [--setup FILE]`: runs a
+//! `redstep run FILE.lua [KEY ...] [, ARG ...] [--setup FILE] [-c CMD]...`: runs a
 //! script as `redis-cli --eval` would, then shows every key it touched.
 
 use std::io::{BufRead, Write};
@@ -54,11 +54,46 @@ pub fn eval_argv(body: Vec<u8>, (keys, args): KeysAndArgs) -> Vec<Vec<u8>> {
     argv
 }
 
-pub struct RunInput<'a> {
+/// One line of setup: where it comes from (`setup.txt:2`, `-c 'SET a 42'`)
+/// and the command in redis-cli quoting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupLine {
+    pub place: String,
+    pub line: Vec<u8>,
+}
+
+/// The lines of a `--setup` file, each named `FILE:N`.
+pub fn setup_file(name: &str, input: impl BufRead) -> std::io::Result<Vec<SetupLine>> {
+    input
+        .split(b'\n')
+        .enumerate()
+        .map(|(n, line)| {
+            Ok(SetupLine {
+                place: format!("{name}:{}", n + 1),
+                line: line?,
+            })
+        })
+        .collect()
+}
+
+/// `-c COMMAND` setup lines, each named by its option.
+pub fn setup_commands(commands: &[String]) -> Vec<SetupLine> {
+    commands
+        .iter()
+        .map(|c| SetupLine {
+            place: format!("-c {}", crate::cli::shell_word(c)),
+            line: c.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
+pub struct RunInput {
     pub body: Vec<u8>,
     pub keys: Vec<Vec<u8>>,
     pub args: Vec<Vec<u8>>,
-    pub setup: Option<Box<dyn BufRead + 'a>>,
+    /// Commands run before the script, in order; an error is reported on
+    /// `err` and the run goes on.
+    pub setup: Vec<SetupLine>,
     pub raw: bool,
     pub trace: Option<TraceFormat>,
     pub limits: Limits,
@@ -74,19 +109,16 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         },
     );
     let mut client = engine.new_client();
-    if let Some(setup) = input.setup {
-        for (n, line) in setup.split(b'\n').enumerate() {
-            let line = line?;
-            match split_args(&line) {
-                Ok(argv) if argv.is_empty() => {}
-                Ok(argv) => {
-                    let reply = engine.call(&mut client, &argv, &mut scripting);
-                    if reply.is_error() {
-                        write!(err, "setup line {}: {}", n + 1, format_tty(&reply))?;
-                    }
+    for SetupLine { place, line } in input.setup {
+        match split_args(&line) {
+            Ok(argv) if argv.is_empty() => {}
+            Ok(argv) => {
+                let reply = engine.call(&mut client, &argv, &mut scripting);
+                if reply.is_error() {
+                    write!(err, "setup {place}: {}", format_tty(&reply))?;
                 }
-                Err(_) => writeln!(err, "setup line {}: Invalid argument(s)", n + 1)?,
             }
+            Err(_) => writeln!(err, "setup {place}: Invalid argument(s)")?,
         }
     }
     let argv = eval_argv(input.body, (input.keys, input.args));

@@ -20,10 +20,166 @@ pub struct CheckResult {
     pub passed: bool,
     /// What did not hold, one sentence each.
     pub failures: Vec<String>,
+    /// When the script did not compile (the only result then): the line of
+    /// the script where Lua stopped.
+    pub line: Option<usize>,
+}
+
+/// A Lua script that Redis refuses to compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// The script's line Lua names (the last line for an error at the end).
+    pub line: usize,
+    /// Redis's error, e.g. `ERR Error compiling script (new function):
+    /// user_script:2: unexpected symbol near '='`.
+    pub message: String,
+}
+
+/// Compiles `script` as EVAL would (SCRIPT LOAD on a fresh engine).
+pub fn compile_error(script: &str) -> Option<CompileError> {
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let mut client = engine.new_client();
+    let argv = vec![
+        b"SCRIPT".to_vec(),
+        b"LOAD".to_vec(),
+        script.as_bytes().to_vec(),
+    ];
+    let Reply::Error(e) = engine.call(&mut client, &argv, &mut scripting) else {
+        return None;
+    };
+    let message = String::from_utf8_lossy(&e).into_owned();
+    let named = message
+        .split_once("user_script:")
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .unwrap_or(1);
+    let last = script.lines().count().max(1);
+    Some(CompileError {
+        line: named.clamp(1, last),
+        message,
+    })
+}
+
+/// A setup line that fails: the instructor's mistake, not the learner's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupError {
+    /// The check whose own setup fails (None: the lesson's setup).
+    pub check: Option<usize>,
+    /// Which line of that setup (0-based).
+    pub index: usize,
+    pub command: String,
+    pub error: String,
+}
+
+impl SetupError {
+    /// The file line it is written on (0 when not known).
+    pub fn file_line(&self, lesson: &Lesson) -> usize {
+        let lines = match self.check {
+            None => &lesson.setup_lines,
+            Some(c) => &lesson.checks[c].setup_lines,
+        };
+        lines.get(self.index).copied().unwrap_or(0)
+    }
+
+    fn sentence(&self) -> String {
+        format!("setup {:?} fails: {}", self.command, self.error)
+    }
+}
+
+/// Runs setup lines in order on `engine`: the failing ones, with the error.
+fn run_setup(
+    engine: &mut Engine,
+    scripting: &mut Scripting,
+    client: &mut crate::engine::Client,
+    setup: &[String],
+) -> Vec<(usize, String)> {
+    let mut errors = Vec::new();
+    for (n, line) in setup.iter().enumerate() {
+        match split_args(line.as_bytes()) {
+            Ok(argv) if argv.is_empty() => {}
+            Ok(argv) => {
+                if let Reply::Error(e) = engine.call(client, &argv, scripting) {
+                    errors.push((n, String::from_utf8_lossy(&e).into_owned()));
+                }
+            }
+            Err(_) => errors.push((n, "unbalanced quotes".to_string())),
+        }
+    }
+    errors
+}
+
+/// Every failing line of the lesson's setup and of its checks' own setups,
+/// each once (each setup runs on a fresh engine).
+pub fn setup_errors(lesson: &Lesson) -> Vec<SetupError> {
+    let setups = std::iter::once((None, &lesson.setup)).chain(
+        lesson
+            .checks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.setup.as_ref().map(|s| (Some(i), s))),
+    );
+    let mut errors = Vec::new();
+    for (check, setup) in setups {
+        let mut engine = Engine::default();
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        for (index, error) in run_setup(&mut engine, &mut scripting, &mut client, setup) {
+            errors.push(SetupError {
+                check,
+                index,
+                command: setup[index].clone(),
+                error,
+            });
+        }
+    }
+    errors
 }
 
 /// Runs every check of `lesson` on `script` (the text of its checked buffer).
+///
+/// When the checks cannot run, one result says why instead of one per
+/// check: a setup line fails (the lesson's fault: one result per setup), or
+/// the Lua script does not compile (Redis ran nothing; the result has the line).
 pub fn run_all(lesson: &Lesson, script: &str) -> Vec<CheckResult> {
+    let setup = setup_errors(lesson);
+    if !setup.is_empty() {
+        let mut results: Vec<CheckResult> = Vec::new();
+        for e in setup {
+            let name = match e.check {
+                None => "the lesson's setup".to_string(),
+                Some(c) => format!("the setup of check {:?}", lesson.checks[c].name),
+            };
+            match results.iter_mut().find(|r| r.name == name) {
+                Some(r) => r.failures.push(e.sentence()),
+                None => results.push(CheckResult {
+                    name,
+                    passed: false,
+                    failures: vec![e.sentence()],
+                    line: None,
+                }),
+            }
+        }
+        for r in &mut results {
+            r.failures
+                .push("the lesson is broken: no check ran (tell its author)".into());
+        }
+        return results;
+    }
+    let buffer = &lesson.buffers[lesson.checked];
+    if buffer.kind == Kind::Lua {
+        if let Some(e) = compile_error(script) {
+            return vec![CheckResult {
+                name: format!("{} does not compile (line {})", buffer.name, e.line),
+                passed: false,
+                failures: vec![format!(
+                    "Redis compiled nothing and ran nothing, so no check ran: {}",
+                    e.message
+                )],
+                line: Some(e.line),
+            }];
+        }
+    }
     lesson
         .checks
         .iter()
@@ -48,7 +204,7 @@ fn snapshot(engine: &Engine) -> Vec<String> {
         .collect()
 }
 
-/// Runs one check.
+/// Runs one check (setup errors, if any, are among its failures).
 pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let mut failures = Vec::new();
     let mut engine = Engine::default();
@@ -60,27 +216,9 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
         },
     );
     let mut client = engine.new_client();
-    for (n, line) in check
-        .setup
-        .as_ref()
-        .unwrap_or(&lesson.setup)
-        .iter()
-        .enumerate()
-    {
-        match split_args(line.as_bytes()) {
-            Ok(argv) if argv.is_empty() => {}
-            Ok(argv) => {
-                let reply = engine.call(&mut client, &argv, &mut scripting);
-                if let Reply::Error(e) = reply {
-                    failures.push(format!(
-                        "setup line {} ({line}) failed: {}",
-                        n + 1,
-                        String::from_utf8_lossy(&e)
-                    ));
-                }
-            }
-            Err(_) => failures.push(format!("setup line {} ({line}): unbalanced quotes", n + 1)),
-        }
+    let setup = check.setup.as_ref().unwrap_or(&lesson.setup);
+    for (n, error) in run_setup(&mut engine, &mut scripting, &mut client, setup) {
+        failures.push(format!("setup {:?} fails: {error}", setup[n]));
     }
     let before = snapshot(&engine);
     let kind = lesson.buffers[lesson.checked].kind;
@@ -195,5 +333,6 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
         name: check.name.clone(),
         passed: failures.is_empty(),
         failures,
+        line: None,
     }
 }

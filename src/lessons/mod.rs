@@ -27,6 +27,31 @@ pub struct LessonBuffer {
     pub solution: Option<String>,
     /// Line of the file where the buffer's table starts.
     pub line: usize,
+    /// Where `text` and `solution` stand in the file.
+    pub text_at: ValueAt,
+    pub solution_at: ValueAt,
+}
+
+/// Where a string value stands in a lesson file, to turn a line of the
+/// string (a compile error's) into a line of the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValueAt {
+    /// The file line of the string's first line (0: not from a file).
+    pub line: usize,
+    /// A multi-line string (`'''` or `"""`): its lines are the file's.
+    pub multiline: bool,
+}
+
+impl ValueAt {
+    /// The file line of line `n` (1-based) of `text`, this value's string.
+    /// Past the end (Lua's errors "near '<eof>'"), the string's last line.
+    pub fn file_line(&self, n: usize, text: &str) -> usize {
+        if !self.multiline {
+            return self.line;
+        }
+        let last = text.lines().count().max(1);
+        self.line + n.clamp(1, last) - 1
+    }
 }
 
 /// What a check expects of a run.
@@ -54,6 +79,8 @@ pub struct Check {
     pub name: String,
     /// Setup lines for this check (default: the lesson's).
     pub setup: Option<Vec<String>>,
+    /// The file line of each of this check's setup lines.
+    pub setup_lines: Vec<usize>,
     /// KEYS and ARGV for this check (default: the lesson's).
     pub args: Option<String>,
     pub expect: Vec<Expect>,
@@ -67,6 +94,8 @@ pub struct Lesson {
     pub order: i64,
     /// redis-cli lines run on a fresh engine before the learner's script.
     pub setup: Vec<String>,
+    /// The file line of each setup line (empty when not from a file).
+    pub setup_lines: Vec<usize>,
     /// KEYS and ARGV as `redis-cli --eval` takes them: `k1 k2 , a1 a2`.
     pub args: String,
     pub hints: Vec<String>,
@@ -128,6 +157,77 @@ impl Front<'_> {
             offset += l.len();
         }
         self.first_line
+    }
+
+    /// The line where `key = ` is written in the table whose header is on
+    /// `from_line` (1: the top level), before the next table header.
+    fn key_line(&self, key: &str, from_line: usize) -> Option<usize> {
+        let skip = from_line.saturating_sub(self.first_line);
+        for (i, l) in self.text.lines().enumerate().skip(skip) {
+            let l = l.trim_start();
+            if i > skip && l.starts_with('[') {
+                return None;
+            }
+            if i == skip && from_line > 1 && l.starts_with('[') {
+                continue;
+            }
+            if let Some(rest) = l.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(self.first_line + i);
+                }
+            }
+        }
+        None
+    }
+
+    /// Where the string value of `key` starts (see [`ValueAt`]).
+    fn value_at(&self, key: &str, from_line: usize) -> ValueAt {
+        let Some(line) = self.key_line(key, from_line) else {
+            return ValueAt::default();
+        };
+        let text = self.text.lines().nth(line - self.first_line).unwrap_or("");
+        let value = text.split_once('=').map_or("", |(_, v)| v).trim_start();
+        for quotes in ["\"\"\"", "'''"] {
+            if let Some(rest) = value.strip_prefix(quotes) {
+                // TOML drops a newline right after the opening quotes.
+                let next = if rest.trim_end().is_empty() { 1 } else { 0 };
+                return ValueAt {
+                    line: line + next,
+                    multiline: true,
+                };
+            }
+        }
+        ValueAt {
+            line,
+            multiline: false,
+        }
+    }
+
+    /// The file line of each string of the list `key`: the line holding its
+    /// text, or the key's line.
+    fn list_lines(&self, key: &str, from_line: usize, items: &[String]) -> Vec<usize> {
+        let Some(start) = self.key_line(key, from_line) else {
+            return vec![from_line; items.len()];
+        };
+        let lines: Vec<&str> = self.text.lines().collect();
+        let mut at = start;
+        items
+            .iter()
+            .map(|item| {
+                let found = (at..self.first_line + lines.len())
+                    .take_while(|&n| {
+                        n == start || !lines[n - self.first_line].trim_start().starts_with('[')
+                    })
+                    .find(|&n| lines[n - self.first_line].contains(item.as_str()));
+                match found {
+                    Some(n) => {
+                        at = n;
+                        n
+                    }
+                    None => start,
+                }
+            })
+            .collect()
     }
 
     fn string(&self, table: &Table, key: &str, line: usize) -> Result<Option<String>, Problem> {
@@ -272,6 +372,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         }
     };
     let setup = front.strings(&table, "setup", 1)?.unwrap_or_default();
+    let setup_lines = front.list_lines("setup", 1, &setup);
     let args = front.string(&table, "args", 1)?.unwrap_or_default();
     let hints = front.strings(&table, "hints", 1)?.unwrap_or_default();
 
@@ -300,6 +401,8 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
             text,
             solution,
             line,
+            text_at: front.value_at("text", line),
+            solution_at: front.value_at("solution", line),
         });
     }
     if buffers.is_empty() {
@@ -403,10 +506,15 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
             return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged or writes")));
         }
         let setup = front.strings(c, "setup", line)?;
+        let setup_lines = setup
+            .as_ref()
+            .map(|s| front.list_lines("setup", line, s))
+            .unwrap_or_default();
         let args = front.string(c, "args", line)?;
         checks.push(Check {
             name,
             setup,
+            setup_lines,
             args,
             expect,
             line,
@@ -417,6 +525,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         title,
         order,
         setup,
+        setup_lines,
         args,
         hints,
         buffers,
@@ -536,6 +645,29 @@ reply = '"1"'
         assert_eq!(l.checks[0].line, 13);
         assert_eq!(l.buffers[0].line, 8);
         assert_eq!(l.body, "# Hello\n");
+        // A one-line string: every line of it is the key's line.
+        let at = l.buffers[0].solution_at;
+        assert_eq!((at.line, at.multiline), (11, false));
+        assert_eq!(at.file_line(3, "a\nb\nc"), 11);
+        assert_eq!(l.setup_lines, vec![5]);
+    }
+
+    #[test]
+    fn multi_line_strings_map_their_lines_to_the_file() {
+        let text = GOOD
+            .replace("text = \"return 1\"", "text = '''\nreturn 1\n'''")
+            .replace(
+                "solution = \"return redis.call('GET', 'a')\"",
+                "solution = \"\"\"local a = 1\nreturn redis.call('GET', 'a')\"\"\"",
+            );
+        let l = parse("t.md", &text).unwrap();
+        let b = &l.buffers[0];
+        assert_eq!((b.text_at.line, b.text_at.multiline), (11, true));
+        assert_eq!((b.solution_at.line, b.solution_at.multiline), (13, true));
+        let solution = b.solution.as_deref().unwrap();
+        assert_eq!(b.solution_at.file_line(2, solution), 14);
+        // Past the end (an error near '<eof>'): the last line.
+        assert_eq!(b.solution_at.file_line(9, solution), 14);
     }
 
     #[test]

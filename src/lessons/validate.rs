@@ -1,27 +1,10 @@
 //! `redstep lessons check`: every lesson parses, its scripts compile, its
-//! reference solution passes every check, and its starting script fails at
-//! least one (or the exercise teaches nothing).
+//! setup runs, its reference solution passes every check, and its starting
+//! script fails at least one (or the exercise teaches nothing). Each problem
+//! is reported once, at the file line it is written on.
 
-use crate::engine::{Engine, Reply};
-use crate::script::{ScriptConfig, Scripting};
-
-use super::check::run_all;
+use super::check::{compile_error, run_all, setup_errors};
 use super::{Kind, Lesson, Problem};
-
-fn compiles(text: &str) -> Result<(), String> {
-    let mut engine = Engine::default();
-    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
-    let mut client = engine.new_client();
-    let argv = vec![
-        b"SCRIPT".to_vec(),
-        b"LOAD".to_vec(),
-        text.as_bytes().to_vec(),
-    ];
-    match engine.call(&mut client, &argv, &mut scripting) {
-        Reply::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
-        _ => Ok(()),
-    }
-}
 
 /// The problems of already parsed lessons.
 pub fn validate(lessons: &[Lesson]) -> Vec<Problem> {
@@ -38,17 +21,39 @@ pub fn validate(lessons: &[Lesson]) -> Vec<Problem> {
                 format!("id {:?} is already used by {}", lesson.id, first.source),
             ));
         }
+        let mut solution_compiles = true;
         for b in lesson.buffers.iter().filter(|b| b.kind == Kind::Lua) {
-            for (what, text) in [("text", Some(&b.text)), ("solution", b.solution.as_ref())] {
-                if let Some(text) = text {
-                    if let Err(e) = compiles(text) {
-                        problems.push(problem(
-                            b.line,
-                            format!("the {what} of {} does not compile: {e}", b.name),
-                        ));
+            for (what, text, at) in [
+                ("text", Some(&b.text), b.text_at),
+                ("solution", b.solution.as_ref(), b.solution_at),
+            ] {
+                let Some(text) = text else { continue };
+                if let Some(e) = compile_error(text) {
+                    if what == "solution" {
+                        solution_compiles = false;
                     }
+                    let line = if at.line == 0 {
+                        b.line
+                    } else {
+                        at.file_line(e.line, text)
+                    };
+                    problems.push(problem(
+                        line,
+                        format!("the {what} of {} does not compile: {}", b.name, e.message),
+                    ));
                 }
             }
+        }
+        let setup = setup_errors(lesson);
+        for e in &setup {
+            let whose = match e.check {
+                None => String::new(),
+                Some(c) => format!(" of check {:?}", lesson.checks[c].name),
+            };
+            problems.push(problem(
+                e.file_line(lesson),
+                format!("the setup{whose} fails: {:?}: {}", e.command, e.error),
+            ));
         }
         if lesson.checks.is_empty() {
             problems.push(problem(
@@ -68,6 +73,10 @@ pub fn validate(lessons: &[Lesson]) -> Vec<Problem> {
             ));
             continue;
         };
+        if !solution_compiles || !setup.is_empty() {
+            // Reported above; running the checks would repeat it per check.
+            continue;
+        }
         for (check, result) in lesson.checks.iter().zip(run_all(lesson, solution)) {
             for failure in result.failures {
                 problems.push(problem(

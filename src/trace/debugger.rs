@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::engine::keyspace::{Entry, Keyspace};
+use crate::engine::keyspace::{Entry, Keyspace, DATABASES};
 use crate::engine::{Bytes, Delta};
 
 use super::{Status, Step, StepKind, Timeline};
@@ -72,7 +72,6 @@ pub struct Debugger {
     timeline: Timeline,
     /// The changed keys, as they are after `applied` steps.
     view: Keyspace,
-    touched: HashSet<(usize, Bytes)>,
     /// Databases a SWAPDB of the run swapped (the view holds them whole).
     swapped: BTreeSet<usize>,
     /// For each step, the deltas that move `view` across it: forwards if
@@ -80,8 +79,10 @@ pub struct Debugger {
     moves: Vec<Vec<(usize, Delta)>>,
     applied: usize,
     cursor: usize,
-    /// Each changed key's place in `outcome.keys_changed`.
-    order: HashMap<(usize, Bytes), usize>,
+    /// Each changed key's place in `outcome.keys_changed`, by database.
+    order: Vec<HashMap<Bytes, usize>>,
+    /// The first step changing each key of `outcome.keys_changed`.
+    first_change: Vec<usize>,
     /// Each changed key as it was before the run and after it.
     net: Vec<KeyChange>,
     /// Steps that are calls (for the last call at or before the cursor).
@@ -99,12 +100,17 @@ impl Debugger {
     /// it, with the cursor on the first step. Linear in steps and deltas.
     pub fn new(mut timeline: Timeline, live: &Keyspace) -> Debugger {
         let mut view = Keyspace::default();
-        let mut touched = HashSet::new();
         let mut swapped = BTreeSet::new();
         let mut moves = Vec::with_capacity(timeline.steps.len());
         let mut calls = Vec::new();
         let mut line_steps = Vec::new();
         let mut by_line: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        let keys = &timeline.outcome.keys_changed;
+        let mut order: Vec<HashMap<Bytes, usize>> = vec![HashMap::new(); DATABASES];
+        for (i, (db, key)) in keys.iter().enumerate() {
+            order[*db].insert(key.clone(), i);
+        }
+        let mut first_change = vec![usize::MAX; keys.len()];
         for (i, step) in timeline.steps.iter_mut().enumerate() {
             match step.kind {
                 StepKind::Line { .. } => {
@@ -120,18 +126,18 @@ impl Debugger {
                         for d in [*db, *other] {
                             if swapped.insert(d) {
                                 view.copy_db_from(live, d);
-                                for (key, _) in live.db(d).iter() {
-                                    touched.insert((d, key.clone()));
-                                }
                             }
                         }
                     }
                     other => {
-                        let key = other.key().expect("keyed delta").to_vec();
-                        if !swapped.contains(db) && !touched.contains(&(*db, key.clone())) {
-                            view.copy_entry_from(live, *db, &key);
+                        let key = other.key().expect("keyed delta");
+                        let Some(&k) = order[*db].get(key) else {
+                            continue;
+                        };
+                        if first_change[k] == usize::MAX && !swapped.contains(db) {
+                            view.copy_entry_from(live, *db, key);
                         }
-                        touched.insert((*db, key));
+                        first_change[k] = first_change[k].min(i);
                     }
                 }
             }
@@ -140,25 +146,18 @@ impl Debugger {
             backwards.reverse();
             moves.push(backwards);
         }
-        let order = timeline
-            .outcome
-            .keys_changed
-            .iter()
-            .enumerate()
-            .map(|(i, (db, k))| ((*db, k.clone()), i))
-            .collect();
         let never_reached = timeline.lines_never_reached();
         let failure = timeline.failure_step();
         let applied = timeline.steps.len();
         let mut debugger = Debugger {
             timeline,
             view,
-            touched,
             swapped,
             moves,
             applied,
             cursor: 0,
             order,
+            first_change,
             net: Vec::new(),
             calls,
             line_steps,
@@ -398,9 +397,18 @@ impl Debugger {
         self.view.db(db).entry(key)
     }
 
-    /// Whether the run changes this key at some step.
+    /// Whether the run changes this key at some step (with a SWAPDB, every
+    /// key of the swapped databases).
     pub fn is_touched(&self, db: usize, key: &[u8]) -> bool {
-        self.touched.contains(&(db, key.to_vec()))
+        self.swapped.contains(&db) || self.order.get(db).is_some_and(|o| o.contains_key(key))
+    }
+
+    /// The first step that changes the `i`-th key of `outcome.keys_changed`.
+    pub fn first_change(&self, i: usize) -> Option<usize> {
+        self.first_change
+            .get(i)
+            .copied()
+            .filter(|&s| s != usize::MAX)
     }
 
     /// The keys step `index` changed, before and after it, in the order
@@ -459,6 +467,53 @@ impl Debugger {
         }
     }
 
+    /// Puts the cursor on step `index` and returns what that step changed
+    /// (cheaper than [`Debugger::changes_at`] when walking a run in order:
+    /// it costs the step's deltas twice, and no scratch keyspace).
+    pub fn goto_changes(&mut self, index: usize) -> Vec<KeyChange> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let index = index.min(self.len() - 1);
+        let keys: Vec<(usize, Bytes)> = self
+            .keys_changed_by(index)
+            .into_iter()
+            .map(|(db, k)| (db, k.to_vec()))
+            .collect();
+        if keys.is_empty() {
+            self.goto(index);
+            return Vec::new();
+        }
+        let grab = |view: &Keyspace| -> Vec<Option<Entry>> {
+            keys.iter()
+                .map(|(db, k)| view.db(*db).entry(k).cloned())
+                .collect()
+        };
+        // To just before the step, then across it.
+        while self.applied < index {
+            self.cross(self.applied);
+            self.applied += 1;
+        }
+        while self.applied > index {
+            self.applied -= 1;
+            self.cross(self.applied);
+        }
+        let before = grab(&self.view);
+        self.cross(index);
+        self.applied = index + 1;
+        self.cursor = index;
+        let after = grab(&self.view);
+        keys.into_iter()
+            .zip(before.into_iter().zip(after))
+            .map(|((db, key), (before, after))| KeyChange {
+                db,
+                key,
+                before,
+                after,
+            })
+            .collect()
+    }
+
     /// The changes of the step at the cursor (see [`Debugger::changes_at`]).
     pub fn changes(&self) -> Vec<KeyChange> {
         self.changes_at(self.cursor)
@@ -513,7 +568,8 @@ impl Debugger {
     /// Order of first appearance of a key in the run (for stable listings).
     pub fn first_seen(&self, db: usize, key: &[u8]) -> usize {
         self.order
-            .get(&(db, key.to_vec()))
+            .get(db)
+            .and_then(|o| o.get(key))
             .copied()
             .unwrap_or(usize::MAX)
     }

@@ -269,8 +269,7 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
             StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
                 let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
-                debugger.goto(i);
-                for change in debugger.changes() {
+                for change in debugger.goto_changes(i) {
                     row += &format!("\n{:>15}{}", "", change_text(&change));
                 }
                 row
@@ -337,9 +336,8 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
             }),
             StepKind::Call(call) => {
                 let (argv, reply, write) = (&call.argv, &call.reply, call.write);
-                debugger.goto(i);
                 let changes: Vec<Json> = debugger
-                    .changes()
+                    .goto_changes(i)
                     .iter()
                     .map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())}))
                     .collect();
@@ -391,8 +389,8 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
         let (command, reply, change) = match &step.kind {
             StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
-                debugger.goto(i);
-                let changes: Vec<String> = debugger.changes().iter().map(change_text).collect();
+                let changes: Vec<String> =
+                    debugger.goto_changes(i).iter().map(change_text).collect();
                 (
                     format!("`{}`", command_text(argv)),
                     format!("`{}`", reply_text(reply)),

@@ -117,13 +117,36 @@ pub struct Outcome {
     pub final_state: u64,
 }
 
-/// A fingerprint of the entries of these keys.
+/// A fingerprint of the entries of these keys (linear in their sizes).
 fn fingerprint(keyspace: &crate::engine::keyspace::Keyspace, keys: &[(usize, Vec<u8>)]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for (db, key) in keys {
         (db, key).hash(&mut hasher);
-        format!("{:?}", keyspace.db(*db).entry(key)).hash(&mut hasher);
+        match keyspace.db(*db).entry(key) {
+            None => 0u8.hash(&mut hasher),
+            Some(entry) => {
+                entry.expire_at.hash(&mut hasher);
+                std::mem::discriminant(&entry.str_enc).hash(&mut hasher);
+                match &entry.value {
+                    Value::String(s) => (1u8, s).hash(&mut hasher),
+                    Value::List(l) => (2u8, l).hash(&mut hasher),
+                    Value::Hash(h) => {
+                        3u8.hash(&mut hasher);
+                        h.map.iter().for_each(|pair| pair.hash(&mut hasher));
+                    }
+                    Value::Set(set) => {
+                        4u8.hash(&mut hasher);
+                        set.members.iter().for_each(|m| m.hash(&mut hasher));
+                    }
+                    Value::ZSet(z) => {
+                        5u8.hash(&mut hasher);
+                        z.iter()
+                            .for_each(|(m, score)| (m, score.to_bits()).hash(&mut hasher));
+                    }
+                }
+            }
+        }
     }
     hasher.finish()
 }

@@ -96,8 +96,6 @@ pub struct Session {
     debugger: Debugger,
     /// Steps that are calls, errors or returns (the timeline's rows).
     rows: Vec<usize>,
-    /// The first step changing each key, by the key's place in `keys_changed`.
-    first_change: Vec<usize>,
     summary: Vec<String>,
     /// The keys the step at the cursor changed, before and after it.
     changes: Vec<KeyChange>,
@@ -111,26 +109,17 @@ impl Session {
     /// by Continue stops at the first breakpoint, line 1's included.
     pub fn new(debugger: Debugger, start: &Start) -> Session {
         let timeline = debugger.timeline();
-        let mut rows = Vec::new();
-        let mut first_change = vec![usize::MAX; timeline.outcome.keys_changed.len()];
-        for (i, step) in timeline.steps.iter().enumerate() {
-            if !matches!(step.kind, StepKind::Line { .. }) {
-                rows.push(i);
-            }
-        }
-        for (i, _) in timeline.steps.iter().enumerate() {
-            for (db, key) in debugger.keys_changed_by(i) {
-                let at = debugger.first_seen(db, key);
-                if let Some(first) = first_change.get_mut(at) {
-                    *first = (*first).min(i);
-                }
-            }
-        }
+        let rows = timeline
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| !matches!(step.kind, StepKind::Line { .. }))
+            .map(|(i, _)| i)
+            .collect();
         let summary = export::summary(timeline, debugger.net_changes());
         let mut session = Session {
             debugger,
             rows,
-            first_change,
             summary,
             changes: Vec::new(),
             now: HashMap::new(),
@@ -147,7 +136,8 @@ impl Session {
     }
 
     fn moved(&mut self) {
-        self.changes = self.debugger.changes();
+        let cursor = self.debugger.cursor();
+        self.changes = self.debugger.goto_changes(cursor);
         self.now = self
             .changes
             .iter()
@@ -240,9 +230,8 @@ impl Session {
 
     /// The first step that changes this key, if the run changes it.
     pub fn first_change(&self, db: usize, key: &[u8]) -> Option<usize> {
-        self.first_change
-            .get(self.debugger.first_seen(db, key))
-            .copied()
+        self.debugger
+            .first_change(self.debugger.first_seen(db, key))
     }
 
     /// How many keys the run changes.
@@ -257,7 +246,7 @@ impl Session {
         let (db, key) = (*db, key.as_slice());
         let entry = self.debugger.changed_entry(db, key);
         let now = self.now.get(&(db, key.to_vec())).map(|&c| &self.changes[c]);
-        let first = self.first_change.get(i).copied().unwrap_or(usize::MAX);
+        let first = self.debugger.first_change(i).unwrap_or(usize::MAX);
         let mark = if now.is_some() {
             KeyMark::Now
         } else if first <= self.debugger.cursor() {

@@ -831,6 +831,17 @@ impl App {
         }
     }
 
+    /// Closes the run's session. A big run's model is freed on a thread of
+    /// its own: freeing it takes time proportional to the run, which the
+    /// UI thread never spends.
+    fn close_session(&mut self) {
+        if let Some(old) = self.session.take() {
+            if old.debugger().len() > 10_000 {
+                std::thread::spawn(move || drop(old));
+            }
+        }
+    }
+
     fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
         self.lesson_started();
         let keys_args = match parse_keys_args(&self.buffers[buffer].args) {
@@ -842,7 +853,7 @@ impl App {
         };
         let argv = eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args);
         self.active = buffer;
-        self.session = None;
+        self.close_session();
         self.detail = None;
         self.running = Some(Running {
             since: Instant::now(),
@@ -1268,7 +1279,7 @@ impl App {
             Response::Undone(result) => {
                 match result {
                     Ok(()) => {
-                        self.session = None;
+                        self.close_session();
                         self.say("the run was undone — Redis itself never does this");
                     }
                     Err(e) => self.warn(format!("cannot undo: {e}")),

@@ -323,56 +323,115 @@ pub fn reply_json(reply: &Reply) -> Json {
 
 /// The timeline as JSON (see `docs/trace-json.md`).
 pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
+    // Objects are built by moving values in: `json!` would copy each
+    // nested value again (it serializes its arguments).
+    fn obj(pairs: Vec<(&str, Json)>) -> Json {
+        Json::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
     let mut debugger = Debugger::new(timeline.clone(), live);
-    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let s = |b: &[u8]| Json::String(String::from_utf8_lossy(b).into_owned());
+    let change = |c: &KeyChange| {
+        obj(vec![
+            ("db", Json::from(c.db)),
+            ("key", s(&c.key)),
+            ("before", entry_json(c.before.as_ref())),
+            ("after", entry_json(c.after.as_ref())),
+        ])
+    };
     let steps: Vec<Json> = timeline
         .steps
         .iter()
         .enumerate()
-        .map(|(i, step)| match &step.kind {
-            StepKind::Line { depth, locals } => json!({
-                "index": i + 1, "line": step.line, "kind": "line", "depth": depth,
-                "locals": locals.as_ref().map(|l| l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
-            }),
-            StepKind::Call(call) => {
-                let (argv, reply, write) = (&call.argv, &call.reply, call.write);
-                let changes: Vec<Json> = debugger
-                    .goto_changes(i)
-                    .iter()
-                    .map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())}))
-                    .collect();
-                json!({
-                    "index": i + 1, "line": step.line, "kind": "call",
-                    "argv": argv.iter().map(|a| s(a)).collect::<Vec<_>>(),
-                    "write": write, "reply": reply_json(reply), "lua": lua_view(reply), "changes": changes,
-                })
+        .map(|(i, step)| {
+            let head = |kind: &str| {
+                vec![
+                    ("index", Json::from(i + 1)),
+                    ("line", Json::from(step.line)),
+                    ("kind", Json::from(kind)),
+                ]
+            };
+            match &step.kind {
+                StepKind::Line { depth, locals } => {
+                    let mut o = head("line");
+                    o.push(("depth", Json::from(*depth)));
+                    o.push((
+                        "locals",
+                        locals.as_ref().map_or(Json::Null, |l| {
+                            Json::Array(l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>())
+                        }),
+                    ));
+                    obj(o)
+                }
+                StepKind::Call(call) => {
+                    let changes: Vec<Json> = debugger.goto_changes(i).iter().map(change).collect();
+                    let mut o = head("call");
+                    o.push((
+                        "argv",
+                        Json::Array(call.argv.iter().map(|a| s(a)).collect()),
+                    ));
+                    o.push(("write", Json::from(call.write)));
+                    o.push(("reply", reply_json(&call.reply)));
+                    o.push(("lua", Json::from(lua_view(&call.reply))));
+                    o.push(("changes", Json::Array(changes)));
+                    obj(o)
+                }
+                StepKind::Error {
+                    message,
+                    interrupted,
+                } => {
+                    let mut o = head(if *interrupted { "interrupted" } else { "error" });
+                    o.push(("message", s(message)));
+                    obj(o)
+                }
+                StepKind::Return { reply } => {
+                    let mut o = head("return");
+                    o.push(("reply", reply_json(reply)));
+                    obj(o)
+                }
             }
-            StepKind::Error { message, interrupted } => json!({
-                "index": i + 1, "line": step.line, "kind": if *interrupted { "interrupted" } else { "error" }, "message": s(message),
-            }),
-            StepKind::Return { reply } => json!({"index": i + 1, "line": step.line, "kind": "return", "reply": reply_json(reply)}),
         })
         .collect();
     let changes = debugger.net_changes();
     let outcome = &timeline.outcome;
-    json!({
-        "sha": timeline.name,
-        "command": timeline.command.iter().map(|a| s(a)).collect::<Vec<_>>(),
-        "source": timeline.source,
-        "steps": steps,
-        "outcome": {
-            "status": outcome.status.name(),
-            "reply": reply_json(&outcome.reply),
-            "error": match &outcome.reply { Reply::Error(e) => Json::String(s(e)), _ => Json::Null },
-            "error_line": outcome.error_line,
-            "writes_applied": outcome.writes_applied,
-            "rolled_back": false,
-            "keys_changed": changes.iter().map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())})).collect::<Vec<_>>(),
-            "never_ran": never_ran(timeline).iter().map(|(l, t)| json!({"line": l, "code": t})).collect::<Vec<_>>(),
-            "truncated": outcome.truncated,
-            "summary": summary(timeline, changes),
-        }
-    })
+    let outcome_json = obj(vec![
+        ("status", Json::from(outcome.status.name())),
+        ("reply", reply_json(&outcome.reply)),
+        (
+            "error",
+            match &outcome.reply {
+                Reply::Error(e) => s(e),
+                _ => Json::Null,
+            },
+        ),
+        ("error_line", json!(outcome.error_line)),
+        ("writes_applied", Json::from(outcome.writes_applied)),
+        ("rolled_back", Json::from(false)),
+        (
+            "keys_changed",
+            Json::Array(changes.iter().map(change).collect()),
+        ),
+        (
+            "never_ran",
+            Json::Array(
+                never_ran(timeline)
+                    .iter()
+                    .map(|(l, t)| json!({"line": l, "code": t}))
+                    .collect(),
+            ),
+        ),
+        ("truncated", json!(outcome.truncated)),
+        ("summary", json!(summary(timeline, changes))),
+    ]);
+    obj(vec![
+        ("sha", Json::from(timeline.name.as_str())),
+        (
+            "command",
+            Json::Array(timeline.command.iter().map(|a| s(a)).collect()),
+        ),
+        ("source", json!(timeline.source)),
+        ("steps", Json::Array(steps)),
+        ("outcome", outcome_json),
+    ])
 }
 
 fn md_cell(text: &str) -> String {

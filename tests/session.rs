@@ -425,3 +425,26 @@ fn the_tui_stops_f5_at_a_breakpoint_on_line_1() {
     d.key_with(KeyCode::Char('q'), KeyModifiers::CONTROL);
     assert!(d.app.quit);
 }
+
+#[test]
+fn a_session_undoes_its_run_where_it_was_recorded_unless_its_keys_moved_on() {
+    let mut env = Env::new();
+    env.run("SET a 42");
+    let mut session = env.session(
+        "redis.call('INCR', 'a')\nredis.call('SET', 'b', 'x')\nredis.call('DEL', 'a')",
+        Start::new(Move::NextCall, no_breakpoints()),
+    );
+    let cursor = session.debugger().cursor();
+    session.undo_in(&mut env.engine.keyspace).unwrap();
+    assert_eq!(env.run("GET a"), Reply::bulk("42"));
+    assert_eq!(env.run("EXISTS b"), Reply::Int(0));
+    assert_eq!(session.debugger().cursor(), cursor, "the cursor stays");
+
+    let mut session = env.session(
+        "redis.call('INCR', 'a')",
+        Start::new(Move::End, no_breakpoints()),
+    );
+    env.run("SET a 7");
+    assert!(session.undo_in(&mut env.engine.keyspace).is_err());
+    assert_eq!(env.run("GET a"), Reply::bulk("7"), "newer data is kept");
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
 use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
-use crate::trace::{self, Debugger, Limits, Session, Start, Timeline};
+use crate::trace::{self, Debugger, Limits, Session, Start};
 
 /// What the engine thread sends to a connection.
 pub enum Outgoing {
@@ -42,8 +42,9 @@ pub enum Request {
     },
     /// One key's whole entry (the keyspace pane's detail view).
     Key { db: usize, key: Vec<u8> },
-    /// Undo a traced run (what Redis never does).
-    Undo(Box<Timeline>),
+    /// Undo a traced run (what Redis never does); the session comes back
+    /// with the answer (the undo walks its deltas here, not on the UI thread).
+    Undo(Box<Session>),
 }
 
 pub enum Response {
@@ -52,7 +53,7 @@ pub enum Response {
     Traced(Box<Session>),
     Keys(KeyPage),
     Key(Vec<u8>, Option<Entry>),
-    Undone(Result<(), String>),
+    Undone(Result<(), String>, Box<Session>),
 }
 
 /// One key as the keyspace pane lists it.
@@ -107,7 +108,10 @@ pub fn serve_request(
                 .cloned();
             Response::Key(key, entry)
         }
-        Request::Undo(timeline) => Response::Undone(timeline.undo_in(&mut engine.keyspace)),
+        Request::Undo(mut session) => {
+            let result = session.undo_in(&mut engine.keyspace);
+            Response::Undone(result, session)
+        }
     }
 }
 

@@ -382,6 +382,25 @@ impl Debugger {
         timeline
     }
 
+    /// Undoes the whole run in `keyspace` (as [`Timeline::undo_in`], with
+    /// the deltas the debugger keeps: no copy of the run). The cursor stays.
+    pub fn undo_in(&mut self, keyspace: &mut Keyspace) -> Result<(), String> {
+        if !self.timeline.unchanged_since(keyspace) {
+            return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
+        }
+        let cursor = self.cursor;
+        self.goto(self.len().saturating_sub(1));
+        // Every step is applied: each list moves the view (and the live
+        // keyspace, which is where the view's end state came from) back.
+        for backwards in self.moves.iter().rev() {
+            for (db, delta) in backwards {
+                keyspace.apply(*db, delta.clone());
+            }
+        }
+        self.goto(cursor);
+        Ok(())
+    }
+
     /// A key as it is at the cursor: from the view if the run changed it,
     /// otherwise from the live keyspace.
     pub fn entry<'a>(&'a self, live: &'a Keyspace, db: usize, key: &[u8]) -> Option<&'a Entry> {

@@ -187,11 +187,16 @@ impl Timeline {
             .collect()
     }
 
+    /// Whether the keys the run changed still hold what it left in them.
+    pub fn unchanged_since(&self, keyspace: &crate::engine::keyspace::Keyspace) -> bool {
+        fingerprint(keyspace, &self.outcome.keys_changed) == self.outcome.final_state
+    }
+
     /// Undoes the whole run in `keyspace` — what Redis never does. Refused
     /// when the keys the run changed no longer hold what it left in them
     /// (something ran since), because undoing would then destroy newer data.
     pub fn undo_in(&self, keyspace: &mut crate::engine::keyspace::Keyspace) -> Result<(), String> {
-        if fingerprint(keyspace, &self.outcome.keys_changed) != self.outcome.final_state {
+        if !self.unchanged_since(keyspace) {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
         for step in self.steps.iter().rev() {

@@ -184,9 +184,13 @@ impl Session {
         self.moved();
     }
 
-    /// The run with its deltas, for undoing it; the cursor stays.
-    pub fn undoable(&mut self) -> super::Timeline {
-        self.debugger.undoable()
+    /// Undoes the run in the live keyspace (refused if its keys changed
+    /// since); the cursor stays.
+    pub fn undo_in(
+        &mut self,
+        keyspace: &mut crate::engine::keyspace::Keyspace,
+    ) -> Result<(), String> {
+        self.debugger.undo_in(keyspace)
     }
 
     /// Whether the cursor is on the run's last step.

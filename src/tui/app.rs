@@ -290,6 +290,8 @@ pub struct App {
     pub lesson: Option<LessonState>,
     /// The lesson and the redis-cli share a pane: the one last focused shows.
     pub cli_shown: bool,
+    /// The run being undone on the engine thread (its buffer, edited since).
+    undoing: Option<(usize, bool)>,
 }
 
 const CLI_SCROLLBACK: usize = 2000;
@@ -360,6 +362,7 @@ impl App {
             table: Table::new(),
             lesson: None,
             cli_shown: false,
+            undoing: None,
         }
     }
 
@@ -1276,7 +1279,13 @@ impl App {
                 self.detail = Some((display_key(&key), export::entry_text(entry.as_ref())));
                 Vec::new()
             }
-            Response::Undone(result) => {
+            Response::Undone(result, run) => {
+                let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
+                self.session = Some(Session {
+                    run,
+                    buffer,
+                    edited,
+                });
                 match result {
                     Ok(()) => {
                         self.close_session();
@@ -1308,7 +1317,11 @@ impl App {
                 count,
             },
             RequestKind::Key(key) => Request::Key { db: 0, key },
-            RequestKind::Undo => Request::Undo(Box::new(self.session.as_mut()?.undoable())),
+            RequestKind::Undo => {
+                let session = self.session.take()?;
+                self.undoing = Some((session.buffer, session.edited));
+                Request::Undo(session.run)
+            }
         })
     }
 

@@ -96,6 +96,10 @@ fn press(driver: &mut Driver, code: KeyCode) {
 
 struct BigRun {
     first_frame: Duration,
+    /// Ctrl+Home then Ctrl+End in the debugger: across the whole run.
+    jumps: (Duration, Duration),
+    /// F7 then F10 at the end: one step back and forward.
+    step: Duration,
     worst_key: Duration,
     esc_answered: Duration,
     esc_to_frame: Duration,
@@ -147,6 +151,38 @@ fn big_run(n: usize, esc_after: Duration) -> BigRun {
     assert_eq!(session.debugger().timeline().outcome.status, Status::Ok);
     let screen = format!("{:?}", terminal.backend().buffer());
     assert!(screen.contains("returned"), "the outcome is on screen");
+    driver.app.focus = Focus::Debugger;
+    let timed = |driver: &mut Driver, terminal: &mut Terminal<TestBackend>, code, modifiers| {
+        let start = Instant::now();
+        driver.key_with(code, modifiers);
+        draw(driver, terminal);
+        start.elapsed()
+    };
+    let home = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::Home,
+        KeyModifiers::CONTROL,
+    );
+    let end = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::End,
+        KeyModifiers::CONTROL,
+    );
+    let back = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::F(7),
+        KeyModifiers::NONE,
+    );
+    let on = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::F(10),
+        KeyModifiers::NONE,
+    );
+    assert!(driver.app.session.as_ref().unwrap().at_end());
 
     // Again, with Esc pressed while the run is on the engine thread.
     let mut driver = Driver::new(opening, 120, 40);
@@ -182,6 +218,8 @@ fn big_run(n: usize, esc_after: Duration) -> BigRun {
         .is_some_and(|s| s.debugger().timeline().outcome.status == Status::Interrupted);
     BigRun {
         first_frame,
+        jumps: (home, end),
+        step: back.max(on),
         worst_key,
         esc_answered,
         esc_to_frame,
@@ -206,6 +244,13 @@ fn big_runs() {
             if run.esc_answered < Duration::from_millis(100) && probe.worst_key < Duration::from_millis(100) { "met" } else { "MISSED" },
             if run.stopped { "the stopped run" } else { "the finished run" },
             ms(run.esc_to_frame),
+        );
+        println!(
+            "{:>7} keys: Ctrl+Home {:>9}, Ctrl+End {:>9} (across the whole run: its deltas are applied), F7/F10 at the end {:>8}",
+            n,
+            ms(probe.jumps.0),
+            ms(probe.jumps.1),
+            ms(probe.step),
         );
     }
 }

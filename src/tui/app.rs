@@ -765,7 +765,7 @@ impl App {
         self.buffers = buffers;
         self.active = active.min(self.buffers.len() - 1);
         self.workspace_id = opening.id;
-        self.session = None;
+        self.close_session();
         self.detail = None;
         self.key_offset = 0;
         self.key_selected = 0;
@@ -977,7 +977,7 @@ impl App {
             .is_some_and(|spec| spec.is_write())
             || argv[0].eq_ignore_ascii_case(b"EVAL");
         if writes && self.session.is_some() {
-            self.session = None;
+            self.close_session();
             self.say("the keyspace changed after the run: the trace is closed");
         }
         self.expect.push_back(Expect::Cli);

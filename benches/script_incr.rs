@@ -1,6 +1,8 @@
 //! 1,000,000 `redis.call('INCR', KEYS[1])` in one script: redstep's embedded
 //! engine against a real `redis-server` measured in the same run (when one
-//! is installed), reported as a ratio. Run with `cargo bench`.
+//! is installed), reported as a ratio. Then `redstep run` of 40,000 writes
+//! with and without `--trace` (text, JSON, Markdown), as ratios measured in
+//! the same run (target: at most 5x). Run with `cargo bench`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -163,7 +165,58 @@ fn real_redis() -> Option<Duration> {
 const RPUSH_SCRIPT: &str =
     "for i = 1, 100000 do redis.call('RPUSH', KEYS[1], i) end return redis.call('LLEN', KEYS[1])";
 
+const WRITES_40K: &str = "for i = 1, 40000 do redis.call('SET', 'k'..i, i) end return 1";
+
+/// `redstep run` in process (what the command does after parsing its
+/// arguments), with `trace` as its `--trace` option; returns the time and
+/// the bytes it printed.
+fn run_command(trace: Option<redstep::run::TraceFormat>) -> (Duration, usize) {
+    let mut printed = 0;
+    let time = best_of(|| {
+        let input = redstep::run::RunInput {
+            body: WRITES_40K.as_bytes().to_vec(),
+            keys: Vec::new(),
+            args: Vec::new(),
+            setup: Vec::new(),
+            raw: false,
+            trace,
+            limits: Limits::default(),
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let start = Instant::now();
+        redstep::run::run(input, &mut out, &mut err).unwrap();
+        let elapsed = start.elapsed();
+        printed = out.len();
+        elapsed
+    });
+    (time, printed)
+}
+
+fn run_trace_ratios() {
+    use redstep::run::TraceFormat;
+    let (plain, _) = run_command(None);
+    println!(
+        "run, 40k SET       : {:>8.1} ms  untraced (best of {ROUNDS})",
+        plain.as_secs_f64() * 1e3
+    );
+    for (name, format) in [
+        ("--trace (text)", TraceFormat::Text),
+        ("--trace json", TraceFormat::Json),
+        ("--trace md", TraceFormat::Markdown),
+    ] {
+        let (time, bytes) = run_command(Some(format));
+        let ratio = time.as_secs_f64() / plain.as_secs_f64();
+        println!(
+            "run {name:<15}: {:>8.1} ms  {ratio:.2}x the untraced run (target: <= 5x: {}), {:.1} MB printed",
+            time.as_secs_f64() * 1e3,
+            if ratio <= 5.0 { "met" } else { "MISSED" },
+            bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+}
+
 fn main() {
+    run_trace_ratios();
     let ours = embedded();
     println!("redstep (embedded) : {:>8.1} ms  for 1,000,000 redis.call('INCR') in one EVAL (best of {ROUNDS})", ours.as_secs_f64() * 1e3);
     match real_redis() {

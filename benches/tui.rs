@@ -2,6 +2,11 @@
 //! handle one key and draw again with 100,000 keys — against the same with
 //! 10 keys measured in the same run (the ratio shows what the keyspace's
 //! size costs). Targets: first frame under 100 ms, a key under 16 ms.
+//! Then a run writing 10,000 and 100,000 keys: the time from the run's
+//! request (F5) to the first frame drawn after it (target < 1 s), the
+//! worst key handled and drawn while it was prepared, and Esc pressed
+//! during it: how long the key took, and how long until the stopped run
+//! was on screen (target: Esc answered within 100 ms).
 //! Run with `cargo bench --bench tui`.
 
 use std::time::{Duration, Instant};
@@ -10,7 +15,12 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use redstep::tui::app::Focus;
+use crossterm::event::{KeyEvent, KeyModifiers};
+
+use redstep::host::Outgoing;
+use redstep::script::InterruptKind;
+use redstep::trace::Status;
+use redstep::tui::app::{Effect, Focus, Msg};
 use redstep::tui::driver::Driver;
 use redstep::tui::opening::{self, BufferSpec, Opening};
 use redstep::tui::ui;
@@ -65,7 +75,188 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Presses `code` without waiting for the engine: a run's request goes out
+/// and the key returns at once, as in the terminal.
+fn press(driver: &mut Driver, code: KeyCode) {
+    let effects = driver
+        .app
+        .update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    for effect in effects {
+        match effect {
+            Effect::Request(kind) => {
+                if let Some(request) = driver.app.request(kind) {
+                    driver.conn.request(request);
+                }
+            }
+            Effect::Interrupt => driver.interrupt.request(InterruptKind::Stop),
+            _ => {}
+        }
+    }
+}
+
+struct BigRun {
+    first_frame: Duration,
+    /// Ctrl+Home then Ctrl+End in the debugger: across the whole run.
+    jumps: (Duration, Duration),
+    /// F7 then F10 at the end: one step back and forward.
+    step: Duration,
+    worst_key: Duration,
+    esc_answered: Duration,
+    esc_to_frame: Duration,
+    stopped: bool,
+}
+
+/// F5 on `for i = 1, n do redis.call('SET', 'k'..i, i) end`: the time to
+/// the first frame after the run (Tab pressed and drawn every 10 ms
+/// meanwhile); then the same run again with Esc pressed `esc_after` in.
+fn big_run(n: usize, esc_after: Duration) -> BigRun {
+    let script = format!("for i = 1, {n} do redis.call('SET', 'k'..i, i) end");
+    let opening = Opening {
+        id: "bench".into(),
+        buffers: vec![BufferSpec {
+            name: "big.lua".into(),
+            path: None,
+            text: script,
+            args: String::new(),
+        }],
+        active: 0,
+        setup: Vec::new(),
+        intro: String::new(),
+    };
+    let mut driver = Driver::new(opening.clone(), 120, 40);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    draw(&mut driver, &mut terminal);
+    let start = Instant::now();
+    press(&mut driver, KeyCode::F(5));
+    let mut worst_key = Duration::ZERO;
+    let first_frame = loop {
+        match driver.conn.recv_timeout(Duration::from_millis(10)) {
+            Some(out) => {
+                let effects = driver.app.update(Msg::Engine(out));
+                draw(&mut driver, &mut terminal);
+                let first = start.elapsed();
+                driver.perform(effects);
+                break first;
+            }
+            None => {
+                let key = Instant::now();
+                press(&mut driver, KeyCode::Tab);
+                draw(&mut driver, &mut terminal);
+                worst_key = worst_key.max(key.elapsed());
+            }
+        }
+    };
+    let session = driver.app.session.as_ref().expect("the run's session");
+    assert_eq!(session.key_count(), n);
+    assert_eq!(session.debugger().timeline().outcome.status, Status::Ok);
+    let screen = format!("{:?}", terminal.backend().buffer());
+    assert!(screen.contains("returned"), "the outcome is on screen");
+    driver.app.focus = Focus::Debugger;
+    let timed = |driver: &mut Driver, terminal: &mut Terminal<TestBackend>, code, modifiers| {
+        let start = Instant::now();
+        driver.key_with(code, modifiers);
+        draw(driver, terminal);
+        start.elapsed()
+    };
+    let home = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::Home,
+        KeyModifiers::CONTROL,
+    );
+    let end = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::End,
+        KeyModifiers::CONTROL,
+    );
+    let back = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::F(7),
+        KeyModifiers::NONE,
+    );
+    let on = timed(
+        &mut driver,
+        &mut terminal,
+        KeyCode::F(10),
+        KeyModifiers::NONE,
+    );
+    assert!(driver.app.session.as_ref().unwrap().at_end());
+
+    // Again, with Esc pressed while the run is on the engine thread.
+    let mut driver = Driver::new(opening, 120, 40);
+    draw(&mut driver, &mut terminal);
+    driver.app.focus = Focus::Debugger;
+    press(&mut driver, KeyCode::F(5));
+    let mut esc_answered = Duration::ZERO;
+    let mut esc_at = None;
+    let start = Instant::now();
+    let esc_to_frame = loop {
+        if esc_at.is_none() && start.elapsed() >= esc_after {
+            let key = Instant::now();
+            press(&mut driver, KeyCode::Esc);
+            draw(&mut driver, &mut terminal);
+            esc_answered = key.elapsed();
+            esc_at = Some(key);
+        }
+        if let Some(out) = driver.conn.recv_timeout(Duration::from_millis(5)) {
+            let traced = matches!(out, Outgoing::Response(_));
+            let effects = driver.app.update(Msg::Engine(out));
+            draw(&mut driver, &mut terminal);
+            let at = esc_at.map(|t| t.elapsed()).unwrap_or_default();
+            driver.perform(effects);
+            if traced {
+                break at;
+            }
+        }
+    };
+    let stopped = driver
+        .app
+        .session
+        .as_ref()
+        .is_some_and(|s| s.debugger().timeline().outcome.status == Status::Interrupted);
+    BigRun {
+        first_frame,
+        jumps: (home, end),
+        step: back.max(on),
+        worst_key,
+        esc_answered,
+        esc_to_frame,
+        stopped,
+    }
+}
+
+fn big_runs() {
+    println!(
+        "a run writing many keys (F5 → first frame after it), Tab pressed every 10 ms meanwhile:"
+    );
+    for n in [10_000usize, 100_000] {
+        let probe = big_run(n, Duration::from_secs(3600));
+        let run = big_run(n, probe.first_frame / 5);
+        println!(
+            "{:>7} keys: first frame {:>10} (target < 1 s: {})  worst key while waiting {:>9}  Esc at 1/5 answered in {:>8} (target < 100 ms: {}), {} on screen {:>9} later",
+            n,
+            ms(probe.first_frame),
+            if probe.first_frame < Duration::from_secs(1) { "met" } else { "MISSED" },
+            ms(probe.worst_key),
+            ms(run.esc_answered),
+            if run.esc_answered < Duration::from_millis(100) && probe.worst_key < Duration::from_millis(100) { "met" } else { "MISSED" },
+            if run.stopped { "the stopped run" } else { "the finished run" },
+            ms(run.esc_to_frame),
+        );
+        println!(
+            "{:>7} keys: Ctrl+Home {:>9}, Ctrl+End {:>9} (across the whole run: its deltas are applied), F7/F10 at the end {:>8}",
+            n,
+            ms(probe.jumps.0),
+            ms(probe.jumps.1),
+            ms(probe.step),
+        );
+    }
+}
+
 fn main() {
+    big_runs();
     // Cold: nothing loaded yet in this process (syntect's syntaxes come from
     // the dump bundled in the binary, not parsed from grammar files).
     let start = Instant::now();

@@ -125,7 +125,7 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
             .collect::<Vec<_>>(),
         vec![3]
     );
-    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    let debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
     let changes = debugger.changes_at(1);
     assert_eq!(changes.len(), 1);
     let value = |e: &Option<Entry>| match e.as_ref().map(|e| &e.value) {
@@ -207,23 +207,24 @@ fn stepping_back_from_the_end_rebuilds_the_keyspace_before_the_script() {
     let after = env.snapshot();
     let keys = all_keys(&[&before, &after], &timeline);
     let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
-    debugger.apply(Move::End);
+    let breakpoints = std::collections::BTreeSet::new();
+    debugger.apply(Move::End, &breakpoints);
     assert_eq!(
         shown(&debugger, &env, &keys),
         after,
         "at the end the view is the live keyspace"
     );
     // Walk back one step at a time, then forward again, then jump.
-    while debugger.apply(Move::BackInto) {}
+    while debugger.apply(Move::BackInto, &breakpoints) {}
     debugger.goto(0);
     assert_eq!(
         shown(&debugger, &env, &keys),
         before,
         "at the start the view is the keyspace before the script"
     );
-    while debugger.apply(Move::StepInto) {}
+    while debugger.apply(Move::StepInto, &breakpoints) {}
     assert_eq!(shown(&debugger, &env, &keys), after);
-    debugger.apply(Move::Start);
+    debugger.apply(Move::Start, &breakpoints);
     assert_eq!(shown(&debugger, &env, &keys), before);
 }
 
@@ -246,28 +247,29 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
         .collect();
     assert_eq!(calls, vec![2, 2, 2, 7]);
     let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
+    let mut breakpoints = std::collections::BTreeSet::new();
     // From line 5 (in the loop), stepping over skips the body of bump.
     while debugger.step().line != 5 {
-        debugger.apply(Move::StepInto);
+        debugger.apply(Move::StepInto, &breakpoints);
     }
-    debugger.apply(Move::StepOver);
+    debugger.apply(Move::StepOver, &breakpoints);
     assert_eq!(debugger.step().line, 4, "step over stays in the main chunk");
     while debugger.step().line != 5 {
-        debugger.apply(Move::StepInto);
+        debugger.apply(Move::StepInto, &breakpoints);
     }
-    debugger.apply(Move::StepInto);
+    debugger.apply(Move::StepInto, &breakpoints);
     assert_eq!(debugger.step().line, 2, "step into enters bump");
-    debugger.apply(Move::StepOut);
+    debugger.apply(Move::StepOut, &breakpoints);
     assert!(
         matches!(debugger.step().line, 4 | 5),
         "step out returns to the caller, got {}",
         debugger.step().line
     );
-    debugger.breakpoints.insert(7);
-    debugger.apply(Move::Start);
-    debugger.apply(Move::Continue);
+    breakpoints.insert(7);
+    debugger.apply(Move::Start, &breakpoints);
+    debugger.apply(Move::Continue, &breakpoints);
     assert_eq!(debugger.step().line, 7);
-    debugger.apply(Move::NextCall);
+    debugger.apply(Move::NextCall, &breakpoints);
     let Some(StepKind::Call(call)) = debugger.last_call().map(|s| &s.kind) else {
         panic!()
     };
@@ -275,7 +277,7 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
         call.reply.is_error(),
         "the pcall's error is recorded as its reply"
     );
-    debugger.apply(Move::PreviousCall);
+    debugger.apply(Move::PreviousCall, &breakpoints);
     assert_eq!(debugger.step().line, 2);
 }
 

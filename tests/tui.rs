@@ -216,7 +216,7 @@ fn the_post_scenario_forwards_and_back() {
     );
     // F5 continues to the end; the live engine holds what Redis would: 43 and 42.
     h.key(KeyCode::F(5));
-    assert!(h.app.session.as_ref().unwrap().debugger.at_failure());
+    assert!(h.app.session.as_ref().unwrap().debugger().at_failure());
     assert_eq!(
         h.conn
             .call(vec![b"MGET".to_vec(), b"a".to_vec(), b"b".to_vec()]),
@@ -333,7 +333,7 @@ fn a_small_terminal_gets_a_clear_message_and_loses_nothing() {
     assert!(find(&s, "terminal too small").is_none());
     assert_shows(&s, "Debugger");
     assert_eq!(
-        h.app.session.as_ref().unwrap().debugger.cursor(),
+        h.app.session.as_ref().unwrap().debugger().cursor(),
         1,
         "the run and its cursor survive"
     );
@@ -430,7 +430,7 @@ fn esc_stops_a_runaway_script_while_the_screen_keeps_drawing() {
     );
     let session = h.app.session.as_ref().unwrap();
     assert_eq!(
-        session.debugger.timeline().outcome.status,
+        session.debugger().timeline().outcome.status,
         Status::Interrupted
     );
     let s = h.screen();

@@ -205,7 +205,7 @@ fn esc_stops_a_runaway_script_in_tmux() {
     t.wait_for("running loop.lua");
     // Still drawing and answering keys while the engine is busy.
     t.keys(&["F1"]);
-    t.wait_for("Keys — any other key closes");
+    t.wait_for("Keys and marks — any other key closes");
     t.keys(&["Escape"]);
     t.wait_for("running loop.lua");
     t.keys(&["Escape"]);

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
 use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
-use crate::trace::{self, Debugger, Limits, Timeline};
+use crate::trace::{self, Debugger, Limits, Session, Start};
 
 /// What the engine thread sends to a connection.
 pub enum Outgoing {
@@ -26,8 +26,13 @@ pub enum Outgoing {
 /// What an interactive front end (the TUI) asks the engine thread, besides
 /// plain commands.
 pub enum Request {
-    /// Run EVAL/EVALSHA/FCALL with the trace recorder.
-    Trace { argv: Vec<Vec<u8>>, limits: Limits },
+    /// Run EVAL/EVALSHA/FCALL with the trace recorder; the answer is the
+    /// run's [`Session`], built here, its cursor placed as `start` says.
+    Trace {
+        argv: Vec<Vec<u8>>,
+        limits: Limits,
+        start: Start,
+    },
     /// A page of keys with their type, TTL and a short rendering.
     Keys {
         db: usize,
@@ -37,16 +42,18 @@ pub enum Request {
     },
     /// One key's whole entry (the keyspace pane's detail view).
     Key { db: usize, key: Vec<u8> },
-    /// Undo a traced run (what Redis never does).
-    Undo(Box<Timeline>),
+    /// Undo a traced run (what Redis never does); the session comes back
+    /// with the answer (the undo walks its deltas here, not on the UI thread).
+    Undo(Box<Session>),
 }
 
 pub enum Response {
-    /// The run and a debugger on it, its cursor on the first step.
-    Traced(Box<Debugger>),
+    /// The run's view model, ready to draw (built on the engine thread:
+    /// the front end does nothing proportional to the run to show it).
+    Traced(Box<Session>),
     Keys(KeyPage),
     Key(Vec<u8>, Option<Entry>),
-    Undone(Result<(), String>),
+    Undone(Result<(), String>, Box<Session>),
 }
 
 /// One key as the keyspace pane lists it.
@@ -76,9 +83,14 @@ pub fn serve_request(
     request: Request,
 ) -> Response {
     match request {
-        Request::Trace { argv, limits } => engine.with_client(client, |engine, c| {
+        Request::Trace {
+            argv,
+            limits,
+            start,
+        } => engine.with_client(client, |engine, c| {
             let timeline = trace::record(engine, scripting, c, &argv, limits);
-            Response::Traced(Box::new(Debugger::new(timeline, &engine.keyspace)))
+            let debugger = Debugger::new(timeline, &engine.keyspace);
+            Response::Traced(Box::new(Session::new(debugger, &start)))
         }),
         Request::Keys {
             db,
@@ -96,7 +108,10 @@ pub fn serve_request(
                 .cloned();
             Response::Key(key, entry)
         }
-        Request::Undo(timeline) => Response::Undone(timeline.undo_in(&mut engine.keyspace)),
+        Request::Undo(mut session) => {
+            let result = session.undo_in(&mut engine.keyspace);
+            Response::Undone(result, session)
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use crate::protocol::cli::{format_tty, quote};
 
 use super::{Debugger, KeyChange, Status, StepKind, Timeline};
 
-/// An argument as redis-cli would echo it: bare when it is plain, quoted otherwise.
 /// An argument as redis-cli would echo it: bare when plain, quoted otherwise.
 pub fn word(arg: &[u8]) -> String {
     let plain = !arg.is_empty()
@@ -159,7 +158,11 @@ fn never_ran(timeline: &Timeline) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// The plain-words summary a learner should remember.
+/// How many keys the summary names one by one (the rest are counted).
+const SUMMARY_KEYS: usize = 20;
+
+/// The plain-words summary a learner should remember. `changes` are the
+/// run's net changes ([`Debugger::net_changes`]).
 pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     let outcome = &timeline.outcome;
     let mut lines = Vec::new();
@@ -167,6 +170,33 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
         1 => "1 write".to_string(),
         n => format!("{n} writes"),
     };
+    if outcome.compile_error {
+        let line = outcome.error_line.unwrap_or(1);
+        let why = match &outcome.reply {
+            Reply::Error(e) => {
+                let text = String::from_utf8_lossy(e);
+                let after = text
+                    .find("user_script:")
+                    .and_then(|at| text[at..].splitn(3, ':').nth(2))
+                    .map(|why| why.trim().to_string());
+                after.unwrap_or_else(|| text.into_owned())
+            }
+            _ => String::new(),
+        };
+        let at_end = if why.contains("near '<eof>'") {
+            " (the script ended before the statement did)"
+        } else {
+            ""
+        };
+        lines.push(format!(
+            "The script did not compile: line {line}{at_end}: {why}."
+        ));
+        lines.push(
+            "Redis ran none of it: no command ran and no key changed. Fix the line and run again."
+                .into(),
+        );
+        return lines;
+    }
     match outcome.status {
         Status::Ok => lines.push(format!("The script returned after {writes}.")),
         Status::Error | Status::Interrupted => {
@@ -180,12 +210,18 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
                 .map(|l| format!(" at line {l}"))
                 .unwrap_or_default();
             lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
-            for c in changes {
+            for c in changes.iter().take(SUMMARY_KEYS) {
                 lines.push(format!(
                     "  {} went from {} to {} and stayed that way.",
                     word(&c.key),
                     entry_text(c.before.as_ref()),
                     entry_text(c.after.as_ref())
+                ));
+            }
+            if changes.len() > SUMMARY_KEYS {
+                lines.push(format!(
+                    "  … and {} more keys stayed changed too.",
+                    changes.len() - SUMMARY_KEYS
                 ));
             }
             for (line, text) in never_ran(timeline) {
@@ -197,42 +233,6 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
         lines.push(format!("The trace was cut: {reason}."));
     }
     lines
-}
-
-/// Each key's value before the run and after it (the cursor ends on the last step).
-pub fn net_changes(debugger: &mut Debugger) -> Vec<KeyChange> {
-    let keys = debugger.timeline().outcome.keys_changed.clone();
-    let at_start: Vec<Option<Entry>> = {
-        debugger.goto(0);
-        // Step 0 is a line step: nothing applied yet.
-        keys.iter()
-            .map(|(db, k)| {
-                debugger
-                    .changed_keys()
-                    .into_iter()
-                    .find(|(d, key, _)| d == db && key == k)
-                    .and_then(|(_, _, e)| e)
-            })
-            .collect()
-    };
-    debugger.goto(debugger.len().saturating_sub(1));
-    let at_end = debugger.changed_keys();
-    keys.into_iter()
-        .zip(at_start)
-        .map(|((db, key), before)| {
-            let after = at_end
-                .iter()
-                .find(|(d, k, _)| *d == db && *k == key)
-                .and_then(|(_, _, e)| e.clone());
-            KeyChange {
-                db,
-                key,
-                before,
-                after,
-            }
-        })
-        .filter(|c| c.before != c.after)
-        .collect()
 }
 
 /// The timeline as text: one row per step, then the outcome in words.
@@ -269,7 +269,7 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
             StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
                 let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
-                for change in debugger.changes_at(i) {
+                for change in debugger.goto_changes(i) {
                     row += &format!("\n{:>15}{}", "", change_text(&change));
                 }
                 row
@@ -279,9 +279,8 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
         };
         let _ = writeln!(out, "{:>5}  {:>4}  {row}", i + 1, step.line);
     }
-    let changes = net_changes(&mut debugger);
     out.push('\n');
-    for line in summary(timeline, &changes) {
+    for line in summary(timeline, debugger.net_changes()) {
         let _ = writeln!(out, "{line}");
     }
     out
@@ -324,56 +323,115 @@ pub fn reply_json(reply: &Reply) -> Json {
 
 /// The timeline as JSON (see `docs/trace-json.md`).
 pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
+    // Objects are built by moving values in: `json!` would copy each
+    // nested value again (it serializes its arguments).
+    fn obj(pairs: Vec<(&str, Json)>) -> Json {
+        Json::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
     let mut debugger = Debugger::new(timeline.clone(), live);
-    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let s = |b: &[u8]| Json::String(String::from_utf8_lossy(b).into_owned());
+    let change = |c: &KeyChange| {
+        obj(vec![
+            ("db", Json::from(c.db)),
+            ("key", s(&c.key)),
+            ("before", entry_json(c.before.as_ref())),
+            ("after", entry_json(c.after.as_ref())),
+        ])
+    };
     let steps: Vec<Json> = timeline
         .steps
         .iter()
         .enumerate()
-        .map(|(i, step)| match &step.kind {
-            StepKind::Line { depth, locals } => json!({
-                "index": i + 1, "line": step.line, "kind": "line", "depth": depth,
-                "locals": locals.as_ref().map(|l| l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()),
-            }),
-            StepKind::Call(call) => {
-                let (argv, reply, write) = (&call.argv, &call.reply, call.write);
-                let changes: Vec<Json> = debugger
-                    .changes_at(i)
-                    .iter()
-                    .map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())}))
-                    .collect();
-                json!({
-                    "index": i + 1, "line": step.line, "kind": "call",
-                    "argv": argv.iter().map(|a| s(a)).collect::<Vec<_>>(),
-                    "write": write, "reply": reply_json(reply), "lua": lua_view(reply), "changes": changes,
-                })
+        .map(|(i, step)| {
+            let head = |kind: &str| {
+                vec![
+                    ("index", Json::from(i + 1)),
+                    ("line", Json::from(step.line)),
+                    ("kind", Json::from(kind)),
+                ]
+            };
+            match &step.kind {
+                StepKind::Line { depth, locals } => {
+                    let mut o = head("line");
+                    o.push(("depth", Json::from(*depth)));
+                    o.push((
+                        "locals",
+                        locals.as_ref().map_or(Json::Null, |l| {
+                            Json::Array(l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>())
+                        }),
+                    ));
+                    obj(o)
+                }
+                StepKind::Call(call) => {
+                    let changes: Vec<Json> = debugger.goto_changes(i).iter().map(change).collect();
+                    let mut o = head("call");
+                    o.push((
+                        "argv",
+                        Json::Array(call.argv.iter().map(|a| s(a)).collect()),
+                    ));
+                    o.push(("write", Json::from(call.write)));
+                    o.push(("reply", reply_json(&call.reply)));
+                    o.push(("lua", Json::from(lua_view(&call.reply))));
+                    o.push(("changes", Json::Array(changes)));
+                    obj(o)
+                }
+                StepKind::Error {
+                    message,
+                    interrupted,
+                } => {
+                    let mut o = head(if *interrupted { "interrupted" } else { "error" });
+                    o.push(("message", s(message)));
+                    obj(o)
+                }
+                StepKind::Return { reply } => {
+                    let mut o = head("return");
+                    o.push(("reply", reply_json(reply)));
+                    obj(o)
+                }
             }
-            StepKind::Error { message, interrupted } => json!({
-                "index": i + 1, "line": step.line, "kind": if *interrupted { "interrupted" } else { "error" }, "message": s(message),
-            }),
-            StepKind::Return { reply } => json!({"index": i + 1, "line": step.line, "kind": "return", "reply": reply_json(reply)}),
         })
         .collect();
-    let changes = net_changes(&mut debugger);
+    let changes = debugger.net_changes();
     let outcome = &timeline.outcome;
-    json!({
-        "sha": timeline.name,
-        "command": timeline.command.iter().map(|a| s(a)).collect::<Vec<_>>(),
-        "source": timeline.source,
-        "steps": steps,
-        "outcome": {
-            "status": outcome.status.name(),
-            "reply": reply_json(&outcome.reply),
-            "error": match &outcome.reply { Reply::Error(e) => Json::String(s(e)), _ => Json::Null },
-            "error_line": outcome.error_line,
-            "writes_applied": outcome.writes_applied,
-            "rolled_back": false,
-            "keys_changed": changes.iter().map(|c| json!({"db": c.db, "key": s(&c.key), "before": entry_json(c.before.as_ref()), "after": entry_json(c.after.as_ref())})).collect::<Vec<_>>(),
-            "never_ran": never_ran(timeline).iter().map(|(l, t)| json!({"line": l, "code": t})).collect::<Vec<_>>(),
-            "truncated": outcome.truncated,
-            "summary": summary(timeline, &changes),
-        }
-    })
+    let outcome_json = obj(vec![
+        ("status", Json::from(outcome.status.name())),
+        ("reply", reply_json(&outcome.reply)),
+        (
+            "error",
+            match &outcome.reply {
+                Reply::Error(e) => s(e),
+                _ => Json::Null,
+            },
+        ),
+        ("error_line", json!(outcome.error_line)),
+        ("writes_applied", Json::from(outcome.writes_applied)),
+        ("rolled_back", Json::from(false)),
+        (
+            "keys_changed",
+            Json::Array(changes.iter().map(change).collect()),
+        ),
+        (
+            "never_ran",
+            Json::Array(
+                never_ran(timeline)
+                    .iter()
+                    .map(|(l, t)| json!({"line": l, "code": t}))
+                    .collect(),
+            ),
+        ),
+        ("truncated", json!(outcome.truncated)),
+        ("summary", json!(summary(timeline, changes))),
+    ]);
+    obj(vec![
+        ("sha", Json::from(timeline.name.as_str())),
+        (
+            "command",
+            Json::Array(timeline.command.iter().map(|a| s(a)).collect()),
+        ),
+        ("source", json!(timeline.source)),
+        ("steps", Json::Array(steps)),
+        ("outcome", outcome_json),
+    ])
 }
 
 fn md_cell(text: &str) -> String {
@@ -390,7 +448,8 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
         let (command, reply, change) = match &step.kind {
             StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
-                let changes: Vec<String> = debugger.changes_at(i).iter().map(change_text).collect();
+                let changes: Vec<String> =
+                    debugger.goto_changes(i).iter().map(change_text).collect();
                 (
                     format!("`{}`", command_text(argv)),
                     format!("`{}`", reply_text(reply)),
@@ -419,9 +478,8 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
             md_cell(&change)
         );
     }
-    let changes = net_changes(&mut debugger);
     out.push('\n');
-    for line in summary(timeline, &changes) {
+    for line in summary(timeline, debugger.net_changes()) {
         let _ = writeln!(out, "{}", line.trim_start());
     }
     out

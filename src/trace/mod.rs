@@ -9,8 +9,9 @@
 
 mod debugger;
 pub mod export;
+pub mod session;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::keyspace::Entry;
@@ -19,6 +20,7 @@ use crate::engine::{Client, Delta, Engine, Observer, Reply};
 use crate::script::{Control, Frame, Probe, Scripting};
 
 pub use debugger::{DebugView, Debugger, KeyChange, Move};
+pub use session::{Answer, KeyMark, KeyState, Session, Start, Why};
 
 /// How much a trace may hold. Past a cap the script is stopped with an
 /// error that says so (its writes so far stay, as in Redis), and the
@@ -100,6 +102,9 @@ pub struct Outcome {
     /// What the client received.
     pub reply: Reply,
     pub error_line: Option<u32>,
+    /// The script did not compile: Redis ran none of it (`error_line` is
+    /// where the compiler stopped, the last line when it hit the end).
+    pub compile_error: bool,
     /// Write commands that changed the keyspace (all of them stay: Redis
     /// does not roll back).
     pub writes_applied: usize,
@@ -112,13 +117,36 @@ pub struct Outcome {
     pub final_state: u64,
 }
 
-/// A fingerprint of the entries of these keys.
+/// A fingerprint of the entries of these keys (linear in their sizes).
 fn fingerprint(keyspace: &crate::engine::keyspace::Keyspace, keys: &[(usize, Vec<u8>)]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for (db, key) in keys {
         (db, key).hash(&mut hasher);
-        format!("{:?}", keyspace.db(*db).entry(key)).hash(&mut hasher);
+        match keyspace.db(*db).entry(key) {
+            None => 0u8.hash(&mut hasher),
+            Some(entry) => {
+                entry.expire_at.hash(&mut hasher);
+                std::mem::discriminant(&entry.str_enc).hash(&mut hasher);
+                match &entry.value {
+                    Value::String(s) => (1u8, s).hash(&mut hasher),
+                    Value::List(l) => (2u8, l).hash(&mut hasher),
+                    Value::Hash(h) => {
+                        3u8.hash(&mut hasher);
+                        h.map.iter().for_each(|pair| pair.hash(&mut hasher));
+                    }
+                    Value::Set(set) => {
+                        4u8.hash(&mut hasher);
+                        set.members.iter().for_each(|m| m.hash(&mut hasher));
+                    }
+                    Value::ZSet(z) => {
+                        5u8.hash(&mut hasher);
+                        z.iter()
+                            .for_each(|(m, score)| (m, score.to_bits()).hash(&mut hasher));
+                    }
+                }
+            }
+        }
     }
     hasher.finish()
 }
@@ -145,7 +173,7 @@ impl Timeline {
 
     /// Lines with code that never ran (an empty set unless the run failed).
     pub fn lines_never_reached(&self) -> BTreeSet<u32> {
-        if self.outcome.status == Status::Ok {
+        if self.outcome.status == Status::Ok || self.outcome.compile_error {
             return BTreeSet::new();
         }
         let run = self.lines_run();
@@ -159,11 +187,16 @@ impl Timeline {
             .collect()
     }
 
+    /// Whether the keys the run changed still hold what it left in them.
+    pub fn unchanged_since(&self, keyspace: &crate::engine::keyspace::Keyspace) -> bool {
+        fingerprint(keyspace, &self.outcome.keys_changed) == self.outcome.final_state
+    }
+
     /// Undoes the whole run in `keyspace` — what Redis never does. Refused
     /// when the keys the run changed no longer hold what it left in them
     /// (something ran since), because undoing would then destroy newer data.
     pub fn undo_in(&self, keyspace: &mut crate::engine::keyspace::Keyspace) -> Result<(), String> {
-        if fingerprint(keyspace, &self.outcome.keys_changed) != self.outcome.final_state {
+        if !self.unchanged_since(keyspace) {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
         for step in self.steps.iter().rev() {
@@ -346,6 +379,21 @@ fn error_line(text: &str) -> Option<u32> {
         .or_else(|| after("user_function:", ':'))
 }
 
+/// The last line of the script's body that is not blank (where a compile
+/// error "near '<eof>'" is shown: Lua counts the lines after it too).
+fn last_code_line(argv: &[Vec<u8>], scripting: &Scripting) -> u32 {
+    let Some(source) = scripting.source_of(argv) else {
+        return 1;
+    };
+    String::from_utf8_lossy(&source)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i as u32 + 1)
+        .last()
+        .unwrap_or(1)
+}
+
 /// Runs `argv` (EVAL, EVALSHA, FCALL or their _RO forms) for `client`,
 /// recording everything, and returns the timeline. The engine keeps the
 /// script's writes, exactly as an untraced run would.
@@ -396,13 +444,19 @@ pub fn record(
         .find(|s| matches!(s.kind, StepKind::Line { .. }))
         .map(|s| s.line)
         .unwrap_or(0);
+    let mut compiled = true;
     let (status, error_line) = match &reply {
         Reply::Error(e) => {
             let text = String::from_utf8_lossy(e).into_owned();
             let interrupted = recorder.stopped
                 || text.contains("Script killed by user with SCRIPT KILL")
                 || text.contains("Script stopped by");
-            let line = error_line(&text).unwrap_or(last_line);
+            let compile_error = text.starts_with("ERR Error compiling script");
+            compiled = !compile_error;
+            let mut line = error_line(&text).unwrap_or(last_line);
+            if compile_error && text.contains("near '<eof>'") {
+                line = line.min(last_code_line(argv, scripting).max(1));
+            }
             steps.push(Step {
                 line,
                 kind: StepKind::Error {
@@ -436,18 +490,20 @@ pub fn record(
     }
     let mut writes_applied = recorder.elided_writes;
     let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
-    for step in steps.iter_mut() {
+    let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
+    for step in steps.iter() {
         if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
             writes_applied += 1;
         }
         for (db, delta) in &step.deltas {
             if let Some(key) = delta.key() {
-                if !keys_changed.iter().any(|(d, k)| d == db && k == key) {
+                if seen.insert((*db, key)) {
                     keys_changed.push((*db, key.to_vec()));
                 }
             }
         }
     }
+    drop(seen);
     let source = scripting
         .source_of(argv)
         .map(|s| {
@@ -467,6 +523,7 @@ pub fn record(
             status,
             reply,
             error_line,
+            compile_error: !compiled,
             writes_applied,
             keys_changed,
             truncated: recorder.truncated,

@@ -4,7 +4,8 @@
 //! script, write a file — comes back as [`Effect`]s, so tests drive the
 //! whole TUI without a terminal or an engine thread.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,8 @@ use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
 use crate::protocol::cli::{format_tty, split_args};
 use crate::run::{eval_argv, parse_keys_args};
-use crate::trace::{export, Debugger, KeyChange, Limits, Move, StepKind};
+pub use crate::trace::KeyMark;
+use crate::trace::{self, export, Answer, Limits, Move, Start, Why};
 
 use super::keymap::{self, Command, Context};
 use super::layout::{self, Areas};
@@ -130,7 +132,10 @@ pub enum Effect {
 /// engine types; this keeps effects easy to inspect in tests).
 #[derive(Debug)]
 pub enum RequestKind {
-    Trace(Vec<Vec<u8>>),
+    Trace {
+        argv: Vec<Vec<u8>>,
+        start: Start,
+    },
     Keys {
         pattern: Vec<u8>,
         offset: usize,
@@ -216,71 +221,26 @@ impl Buffer {
     }
 }
 
-/// A traced run being looked at.
+/// A traced run being looked at: the run's view model (`trace::Session`,
+/// built on the engine thread) and which buffer it ran.
 pub struct Session {
-    pub debugger: Box<Debugger>,
+    pub run: Box<trace::Session>,
     /// The buffer it ran (its gutter shows the run).
     pub buffer: usize,
-    /// Steps that are calls, errors or returns (the timeline's rows).
-    pub rows: Vec<usize>,
-    /// Keys the step at the cursor changed, before and after.
-    pub changes: Vec<KeyChange>,
-    /// The first step changing each key.
-    pub first_change: HashMap<(usize, Vec<u8>), usize>,
-    /// The outcome in plain words.
-    pub summary: Vec<String>,
     /// The buffer was edited since the run.
     pub edited: bool,
 }
 
-impl Session {
-    fn new(mut debugger: Box<Debugger>, buffer: usize) -> Session {
-        let net = export::net_changes(&mut debugger);
-        let summary = export::summary(debugger.timeline(), &net);
-        let mut rows = Vec::new();
-        let mut first_change = HashMap::new();
-        for (i, step) in debugger.timeline().steps.iter().enumerate() {
-            if !matches!(step.kind, StepKind::Line { .. }) {
-                rows.push(i);
-            }
-            for (db, key) in debugger.keys_changed_by(i) {
-                first_change.entry((db, key.to_vec())).or_insert(i);
-            }
-        }
-        debugger.goto(0);
-        let mut session = Session {
-            debugger,
-            buffer,
-            rows,
-            changes: Vec::new(),
-            first_change,
-            summary,
-            edited: false,
-        };
-        session.moved();
-        session
+impl Deref for Session {
+    type Target = trace::Session;
+    fn deref(&self) -> &trace::Session {
+        &self.run
     }
+}
 
-    fn moved(&mut self) {
-        let cursor = self.debugger.cursor();
-        self.changes = self.debugger.changes_at(cursor);
-    }
-
-    fn apply(&mut self, movement: Move) -> bool {
-        let moved = self.debugger.apply(movement);
-        if moved {
-            self.moved();
-        }
-        moved
-    }
-
-    fn goto(&mut self, index: usize) {
-        self.debugger.goto(index);
-        self.moved();
-    }
-
-    pub fn at_end(&self) -> bool {
-        self.debugger.cursor() + 1 >= self.debugger.len()
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut trace::Session {
+        &mut self.run
     }
 }
 
@@ -351,19 +311,6 @@ enum Expect {
     Setup,
 }
 
-/// One row of the keyspace pane.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KeyMark {
-    /// Changed by the step at the cursor.
-    Now,
-    /// Changed earlier in the run.
-    Before,
-    /// The run changes it later (shown as it still is).
-    Later,
-    /// Not touched by the run.
-    Untouched,
-}
-
 #[derive(Clone, Debug)]
 pub struct KeyLine {
     pub db: usize,
@@ -375,6 +322,8 @@ pub struct KeyLine {
     pub before: Option<String>,
     pub mark: KeyMark,
     pub gone: bool,
+    /// Changed before a failure: it keeps what the run wrote.
+    pub stayed: bool,
 }
 
 pub struct App {
@@ -418,6 +367,8 @@ pub struct App {
     pub zoom: bool,
     /// What Ctrl+C or Ctrl+X took, for Ctrl+V in any tab.
     clipboard: String,
+    /// The run being undone on the engine thread (its buffer, edited since).
+    undoing: Option<(usize, bool)>,
 }
 
 const CLI_SCROLLBACK: usize = 2000;
@@ -510,6 +461,7 @@ impl App {
             escaped: false,
             zoom: false,
             clipboard: String::new(),
+            undoing: None,
         }
     }
 
@@ -794,17 +746,15 @@ impl App {
         }
     }
 
-    /// Buffer `i` takes its file's text, as one edit Ctrl+Z can undo.
+    /// Buffer `i` takes its file's text (Ctrl+Z brings the old one back).
     fn reload(&mut self, i: usize, text: &str) {
         let buffer = &mut self.buffers[i];
         buffer.replace_text(text);
         buffer.modified = false;
         buffer.disk = Some(disk_hash(text));
         let name = buffer.name.clone();
-        if self.session.as_ref().is_some_and(|s| s.buffer == i) {
-            if let Some(session) = &mut self.session {
-                session.edited = true;
-            }
+        if let Some(session) = self.session.as_mut().filter(|s| s.buffer == i) {
+            session.edited = true;
         }
         self.touch();
         self.say(format!(
@@ -908,14 +858,15 @@ impl App {
             Command::GotoFailure => self.debug(Move::Failure),
             Command::ToggleBreakpoint => {
                 let line = match (&self.session, self.focus) {
-                    (Some(s), Focus::Debugger) if s.buffer == self.active => s.debugger.step().line,
+                    (Some(s), Focus::Debugger) if s.buffer == self.active => {
+                        s.debugger().step().line
+                    }
                     _ => self.buffer().area.cursor().0 as u32 + 1,
                 };
                 let buffer = &mut self.buffers[self.active];
                 if !buffer.breakpoints.remove(&line) {
                     buffer.breakpoints.insert(line);
                 }
-                self.sync_breakpoints();
                 self.touch();
                 Vec::new()
             }
@@ -925,7 +876,7 @@ impl App {
                 }
                 match &self.session {
                     Some(session) => {
-                        let keys = session.debugger.timeline().outcome.keys_changed.len();
+                        let keys = session.debugger().timeline().outcome.keys_changed.len();
                         self.ask(
                             Question::UndoRun,
                             format!("Undo the run: put the {keys} key(s) it changed back as they were before it (Redis never does this)?"),
@@ -1329,7 +1280,6 @@ impl App {
                             }
                         })
                         .collect();
-                    self.sync_breakpoints();
                     self.edited();
                 }
             }
@@ -1387,7 +1337,16 @@ impl App {
         l.results = Some(results);
         l.scroll = u16::MAX; // the results are at the end
         let id = l.lesson().id.clone();
-        if all {
+        let compile_error = l
+            .results
+            .as_ref()
+            .and_then(|r| r.iter().find_map(|r| r.line.filter(|_| !r.passed)));
+        if let Some(line) = compile_error {
+            self.warn(format!(
+                "the script does not compile (line {line}): Redis would run none of it, so no check ran"
+            ));
+            Vec::new()
+        } else if all {
             l.progress.insert(id, Mark::Done);
             self.say(format!(
                 "all {total} checks pass — lesson done. n: next lesson"
@@ -1431,7 +1390,7 @@ impl App {
         self.buffers = buffers;
         self.active = active.min(self.buffers.len() - 1);
         self.workspace_id = opening.id;
-        self.session = None;
+        self.close_session();
         self.detail = None;
         self.key_offset = 0;
         self.key_selected = 0;
@@ -1443,14 +1402,6 @@ impl App {
         }
         effects.push(self.refresh_keys());
         effects
-    }
-
-    fn sync_breakpoints(&mut self) {
-        if let Some(session) = &mut self.session {
-            if session.buffer == self.active {
-                session.debugger.breakpoints = self.buffers[self.active].breakpoints.clone();
-            }
-        }
     }
 
     /// The buffers changed: save them to the workspace soon.
@@ -1469,37 +1420,34 @@ impl App {
         self.touch();
     }
 
-    /// A debugger key: moves the cursor of the current run, or starts a run
-    /// of the active buffer when there is none (or it is over).
+    /// A debugger key: the run's session decides (move, say why not, or
+    /// run the script again); with no usable run, a forward move starts one.
     fn debug(&mut self, movement: Move) -> Vec<Effect> {
         if self.running.is_some() {
             return Vec::new();
         }
-        let fresh = matches!(
-            movement,
-            Move::Continue | Move::StepInto | Move::StepOver | Move::NextCall
-        );
-        let session_usable = self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.buffer == self.active && !s.edited && !(fresh && s.at_end()));
-        if !session_usable {
-            if !fresh {
-                self.warn("no run to step back through: F10 or F5 runs the script");
-                return Vec::new();
+        let active = self.active;
+        let breakpoints = &self.buffers[active].breakpoints;
+        let answer = match &mut self.session {
+            Some(s) if s.buffer == active && !s.edited => s.command(movement, breakpoints),
+            _ => trace::Session::without_run(movement),
+        };
+        match answer {
+            Answer::Moved => Vec::new(),
+            Answer::Run(movement) => self.start_run(active, movement),
+            Answer::Stayed(Why::RunOver) => {
+                self.say("the run is over. F5 runs the script again — its writes happen again; F6 undoes this run first");
+                Vec::new()
             }
-            return self.start_run(self.active, movement);
+            Answer::Stayed(Why::AlreadyThere) => {
+                self.say("already there");
+                Vec::new()
+            }
+            Answer::Stayed(Why::NoRun) => {
+                self.warn("no run to step back through: F10 or F5 runs the script");
+                Vec::new()
+            }
         }
-        let session = self.session.as_mut().expect("usable session");
-        if !session.apply(movement) {
-            let why = if session.at_end() {
-                "the run is over: F5 runs it again"
-            } else {
-                "already there"
-            };
-            self.say(why);
-        }
-        Vec::new()
     }
 
     /// Marks the lesson started (saved with the workspace's next save).
@@ -1507,6 +1455,17 @@ impl App {
         if let Some(l) = &mut self.lesson {
             if l.started() {
                 self.touch();
+            }
+        }
+    }
+
+    /// Closes the run's session. A big run's model is freed on a thread of
+    /// its own: freeing it takes time proportional to the run, which the
+    /// UI thread never spends.
+    fn close_session(&mut self) {
+        if let Some(old) = self.session.take() {
+            if old.debugger().len() > 10_000 {
+                std::thread::spawn(move || drop(old));
             }
         }
     }
@@ -1522,15 +1481,16 @@ impl App {
         };
         let argv = eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args);
         self.active = buffer;
-        self.session = None;
+        self.close_session();
         self.detail = None;
         self.running = Some(Running {
             since: Instant::now(),
             then,
             from_cli: self.focus == Focus::Cli,
         });
+        let start = Start::new(then, self.buffers[buffer].breakpoints.clone());
         vec![
-            Effect::Request(RequestKind::Trace(argv)),
+            Effect::Request(RequestKind::Trace { argv, start }),
             Effect::SaveWorkspace,
         ]
     }
@@ -1568,7 +1528,6 @@ impl App {
                 }
             })
             .collect();
-        self.sync_breakpoints();
     }
 
     /// Typing in the redis-cli pane (its other keys are in the key map).
@@ -1643,7 +1602,7 @@ impl App {
             .is_some_and(|spec| spec.is_write())
             || argv[0].eq_ignore_ascii_case(b"EVAL");
         if writes && self.session.is_some() {
-            self.session = None;
+            self.close_session();
             self.say("the keyspace changed after the run: the trace is closed");
         }
         self.expect.push_back(Expect::Cli);
@@ -1795,50 +1754,45 @@ impl App {
     }
 
     pub fn refresh_keys(&self) -> Effect {
-        let changed = self
-            .session
-            .as_ref()
-            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        // The run's keys are left out of the live rows: fetch enough for a
+        // screen whatever the run's size.
+        let changed = self.session.as_ref().map_or(0, |s| s.key_count());
         Effect::Request(RequestKind::Keys {
             pattern: self.filter.clone().into_bytes(),
             offset: self.key_offset,
-            count: self.key_rows() + changed,
+            count: self.key_rows() + changed.min(self.key_rows()),
         })
     }
 
     /// The rows the keyspace pane shows: the run's keys as they are at the
-    /// cursor, then the live page (without the run's keys).
+    /// cursor (as many as the pane has rows), then the live page (without
+    /// the run's keys). Costs a screen of keys, whatever the run's size.
     pub fn key_lines(&self) -> Vec<KeyLine> {
         let mut lines = Vec::new();
-        let mut shown: BTreeSet<(usize, Vec<u8>)> = BTreeSet::new();
         if let Some(session) = &self.session {
-            let cursor = session.debugger.cursor();
-            for (db, key, entry) in session.debugger.changed_keys() {
-                let now = session.changes.iter().find(|c| c.db == db && c.key == key);
-                let first = session
-                    .first_change
-                    .get(&(db, key.clone()))
-                    .copied()
-                    .unwrap_or(usize::MAX);
-                let mark = if now.is_some() {
-                    KeyMark::Now
-                } else if first <= cursor {
-                    KeyMark::Before
-                } else {
-                    KeyMark::Later
-                };
-                shown.insert((db, key.clone()));
-                lines.push(key_line(
-                    db,
-                    key,
-                    entry.as_ref(),
-                    now.map(|c| entry_value(c.before.as_ref())),
-                    mark,
-                ));
+            for k in session.keys(0, self.key_rows()) {
+                lines.push(KeyLine {
+                    db: k.db,
+                    key: k.key.to_vec(),
+                    kind: k
+                        .entry
+                        .map(|e| e.value.kind().name().to_string())
+                        .unwrap_or_else(|| "none".into()),
+                    ttl_ms: None,
+                    value: entry_value(k.entry),
+                    before: k.before.map(entry_value),
+                    mark: k.mark,
+                    gone: k.gone,
+                    stayed: k.stayed,
+                });
             }
         }
         for row in &self.keys.rows {
-            if shown.contains(&(self.keys.db, row.key.clone())) {
+            if self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.is_touched(self.keys.db, &row.key))
+            {
                 continue;
             }
             lines.push(KeyLine {
@@ -1850,16 +1804,14 @@ impl App {
                 before: None,
                 mark: KeyMark::Untouched,
                 gone: false,
+                stayed: false,
             });
         }
         lines
     }
 
     fn select_key(&mut self, by: isize) -> Vec<Effect> {
-        let run_keys = self
-            .session
-            .as_ref()
-            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
         let total = run_keys + self.keys.total;
         if total == 0 {
             return Vec::new();
@@ -1886,10 +1838,7 @@ impl App {
 
     /// The selected row's index among [`App::key_lines`].
     pub fn selected_line(&self) -> usize {
-        let run_keys = self
-            .session
-            .as_ref()
-            .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+        let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
         if self.key_selected < run_keys {
             self.key_selected
         } else {
@@ -1898,23 +1847,15 @@ impl App {
     }
 
     fn detail_of_selected(&mut self) -> Vec<Effect> {
+        if let Some(k) = self.session.as_ref().and_then(|s| s.key(self.key_selected)) {
+            self.detail = Some((display_key(k.key), export::entry_text(k.entry)));
+            return Vec::new();
+        }
         let lines = self.key_lines();
         let Some(line) = lines.get(self.selected_line()) else {
             return Vec::new();
         };
-        if line.mark != KeyMark::Untouched {
-            let session = self.session.as_ref().expect("run keys come from a session");
-            let entry = session
-                .debugger
-                .changed_keys()
-                .into_iter()
-                .find(|(d, k, _)| *d == line.db && *k == line.key)
-                .and_then(|(_, _, e)| e);
-            self.detail = Some((display_key(&line.key), export::entry_text(entry.as_ref())));
-            Vec::new()
-        } else {
-            vec![Effect::Request(RequestKind::Key(line.key.clone()))]
-        }
+        vec![Effect::Request(RequestKind::Key(line.key.clone()))]
     }
 
     // ---- engine ----
@@ -1946,21 +1887,25 @@ impl App {
 
     fn response(&mut self, response: Response) -> Vec<Effect> {
         match response {
-            Response::Traced(debugger) => {
+            Response::Traced(run) => {
+                // Built and placed on the engine thread: nothing here is
+                // proportional to the run.
                 let running = self.running.take();
-                let then = running.map_or(Move::Start, |r| r.then);
-                let mut session = Session::new(debugger, self.active);
-                session.debugger.breakpoints = self.buffers[self.active].breakpoints.clone();
-                match then {
-                    Move::StepInto | Move::StepOver => {} // the first line, not run yet
-                    other => {
-                        session.apply(other);
-                    }
-                }
-                let outcome = &session.debugger.timeline().outcome;
+                let session = Session {
+                    run,
+                    buffer: self.active,
+                    edited: false,
+                };
+                let outcome = &session.debugger().timeline().outcome;
                 let reply = export::reply_text(&outcome.reply);
-                self.message = Some(match outcome.status {
-                    crate::trace::Status::Ok => (format!("the script returned {reply}"), false),
+                self.message = Some(match (outcome.status, session.compile_error_line()) {
+                    (crate::trace::Status::Ok, _) => {
+                        (format!("the script returned {reply}"), false)
+                    }
+                    (_, Some(line)) => (
+                        format!("the script did not compile (line {line}): Redis ran none of it — {reply}"),
+                        true,
+                    ),
                     _ => (reply, true),
                 });
                 if running.is_some_and(|r| r.from_cli) {
@@ -1979,10 +1924,16 @@ impl App {
                 self.detail = Some((display_key(&key), export::entry_text(entry.as_ref())));
                 Vec::new()
             }
-            Response::Undone(result) => {
+            Response::Undone(result, run) => {
+                let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
+                self.session = Some(Session {
+                    run,
+                    buffer,
+                    edited,
+                });
                 match result {
                     Ok(()) => {
-                        self.session = None;
+                        self.close_session();
                         self.say("the run was undone — Redis itself never does this");
                     }
                     Err(e) => self.warn(format!("cannot undo: {e}")),
@@ -1995,9 +1946,10 @@ impl App {
     /// The request an effect stands for (the undo needs the session).
     pub fn request(&mut self, kind: RequestKind) -> Option<Request> {
         Some(match kind {
-            RequestKind::Trace(argv) => Request::Trace {
+            RequestKind::Trace { argv, start } => Request::Trace {
                 argv,
                 limits: trace_limits(),
+                start,
             },
             RequestKind::Keys {
                 pattern,
@@ -2011,7 +1963,9 @@ impl App {
             },
             RequestKind::Key(key) => Request::Key { db: 0, key },
             RequestKind::Undo => {
-                Request::Undo(Box::new(self.session.as_mut()?.debugger.undoable()))
+                let session = self.session.take()?;
+                self.undoing = Some((session.buffer, session.edited));
+                Request::Undo(session.run)
             }
         })
     }
@@ -2059,10 +2013,7 @@ impl App {
             // Row 0 of the pane's inside is the column header.
             let row = inner_row(areas.keyspace);
             if row >= 1 {
-                let run_keys = self
-                    .session
-                    .as_ref()
-                    .map_or(0, |s| s.debugger.timeline().outcome.keys_changed.len());
+                let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
                 let line = row - 1;
                 let index = if line < run_keys {
                     line
@@ -2077,14 +2028,15 @@ impl App {
             self.focus = Focus::Debugger;
             let row = inner_row(areas.debugger);
             if let Some(session) = &mut self.session {
+                let rows = session.rows().len();
                 let first = layout::timeline_window(
-                    session.rows.len(),
-                    current_row(session),
-                    layout::timeline_height(areas.debugger, session.rows.len()),
+                    rows,
+                    session.current_row(),
+                    layout::timeline_height(areas.debugger, rows),
                 )
                 .0;
                 if row >= 1 {
-                    if let Some(&step) = session.rows.get(first + row - 1) {
+                    if let Some(&step) = session.rows().get(first + row - 1) {
                         session.goto(step);
                     }
                 }
@@ -2104,39 +2056,13 @@ impl App {
 
 /// The timeline row of the cursor: the last call/error/return at or before it.
 pub fn current_row(session: &Session) -> Option<usize> {
-    let cursor = session.debugger.cursor();
-    match session.rows.binary_search(&cursor) {
-        Ok(i) => Some(i),
-        Err(0) => None,
-        Err(i) => Some(i - 1),
-    }
+    session.current_row()
 }
 
 fn entry_value(entry: Option<&Entry>) -> String {
     match entry {
         Some(e) => export::short_value(e, 200),
         None => "(absent)".into(),
-    }
-}
-
-fn key_line(
-    db: usize,
-    key: Vec<u8>,
-    entry: Option<&Entry>,
-    before: Option<String>,
-    mark: KeyMark,
-) -> KeyLine {
-    KeyLine {
-        db,
-        key,
-        kind: entry
-            .map(|e| e.value.kind().name().to_string())
-            .unwrap_or_else(|| "none".into()),
-        ttl_ms: None,
-        value: entry_value(entry),
-        before,
-        gone: entry.is_none() && matches!(mark, KeyMark::Now | KeyMark::Before),
-        mark,
     }
 }
 

@@ -314,7 +314,7 @@ fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
         .session
         .as_ref()
         .filter(|s| s.buffer == app.active && !s.edited);
-    let view = session.map(|s| s.debugger.view());
+    let view = session.map(|s| s.debugger().view());
     let buffer = &mut app.buffers[app.active];
     let row = buffer.area.cursor().0;
     // Columns on screen: a tab reaches the next tab stop.
@@ -448,7 +448,11 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     let theme = app.theme;
     let focused = app.focus == Focus::Keyspace;
     let at = match &app.session {
-        Some(s) => format!("at step {}/{}", s.debugger.cursor() + 1, s.debugger.len()),
+        Some(s) => format!(
+            "at step {}/{}",
+            s.debugger().cursor() + 1,
+            s.debugger().len()
+        ),
         None => "live".into(),
     };
     let filter = if app.filter == "*" {
@@ -486,7 +490,7 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     {
         let (mark, style) = match (&k.mark, k.gone) {
             (KeyMark::Now, _) => ("▶", theme.changed_now()),
-            (KeyMark::Before, _) if at_failure(app) => ("!", theme.stayed()),
+            (KeyMark::Before, _) if k.stayed => ("!", theme.stayed()),
             (KeyMark::Before, _) => ("•", theme.changed_before()),
             (KeyMark::Later, _) => ("·", theme.plain()),
             (KeyMark::Untouched, _) => (" ", theme.plain()),
@@ -498,7 +502,7 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
             (None, true) => "(deleted by the run)".into(),
             (None, false) => k.value.clone(),
         };
-        let value = if k.mark == KeyMark::Before && at_failure(app) {
+        let value = if k.stayed {
             format!("{value}  ← stayed")
         } else {
             value
@@ -555,12 +559,6 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn at_failure(app: &App) -> bool {
-    app.session
-        .as_ref()
-        .is_some_and(|s| s.debugger.at_failure())
-}
-
 fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
@@ -607,7 +605,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         return;
     };
-    let d = &session.debugger;
+    let d = session.debugger();
     let view = d.view();
     let name = &app
         .buffers
@@ -617,6 +615,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     let where_ = match &view.step.kind {
         StepKind::Line { .. } => format!("line {} (about to run)", view.line),
         StepKind::Call(_) => format!("line {} (redis.call done)", view.line),
+        StepKind::Error { .. } if session.compile_error_line().is_some() => {
+            format!("line {} ✗ the script did not compile", view.line)
+        }
         StepKind::Error { .. } => format!("line {} ✗ the script died here", view.line),
         StepKind::Return { .. } => "returned".to_string(),
     };
@@ -625,7 +626,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         ""
     };
-    let [header, left, right] = layout::debugger_parts(area, session.rows.len());
+    let [header, left, right] = layout::debugger_parts(area, session.rows().len());
     let head = format!(
         "{name} · step {}/{} · {where_}{edited}",
         view.index + 1,
@@ -634,8 +635,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::styled(head, theme.bold())), header);
     let mut rows = Vec::new();
     let current = current_row(session);
-    let (first, last) = layout::timeline_window(session.rows.len(), current, left.height as usize);
-    for (r, &i) in session.rows.iter().enumerate().take(last).skip(first) {
+    let (first, last) =
+        layout::timeline_window(session.rows().len(), current, left.height as usize);
+    for (r, &i) in session.rows().iter().enumerate().take(last).skip(first) {
         let step = &d.timeline().steps[i];
         let here = i == d.cursor();
         let passed = i <= d.cursor();
@@ -687,7 +689,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         }
         rows.push(Line::styled(format!("{marker}{text}"), style));
     }
-    if session.rows.is_empty() {
+    if session.rows().is_empty() {
         rows.push(Line::styled("  (no redis.call in this run)", theme.dim()));
     }
     frame.render_widget(Paragraph::new(rows), left);
@@ -695,7 +697,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     let mut side = Vec::new();
     if d.at_failure() || session.at_end() {
         // The sentence to remember first; the exact error text after it.
-        for (i, s) in session.summary.iter().enumerate() {
+        for (i, s) in session.summary().iter().enumerate() {
             let style = if i == 0 && d.timeline().outcome.status != Status::Ok {
                 theme.stayed()
             } else {
@@ -709,9 +711,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 theme.error(),
             ));
         }
-    } else if !session.changes.is_empty() {
+    } else if !session.changes().is_empty() {
         side.push(Line::styled("This step changed:", theme.bold()));
-        for c in &session.changes {
+        for c in session.changes() {
             side.push(Line::styled(
                 format!(
                     "{}: {} → {}",

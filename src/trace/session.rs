@@ -1,0 +1,281 @@
+//! The debugger's view model: one traced run as the panes show it. A
+//! [`Session`] owns the [`Debugger`] and everything derived from the run —
+//! the timeline's rows, each key's first change, the net changes and the
+//! outcome in words, the changes at the cursor, each key's mark — and the
+//! policy of what a debugger key does (move, say why not, or run again).
+//!
+//! It is built where the run happens (the engine thread), in time linear in
+//! the steps and keys, so a front end receives it ready; its queries take
+//! `&self` and cost what they return (a page of keys, a step's changes),
+//! never the length of the run. Breakpoints are not kept here: the one
+//! copy belongs to the script's editor and is passed to each move.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::engine::keyspace::Entry;
+
+use super::debugger::{Debugger, KeyChange, Move};
+use super::{export, StepKind};
+
+/// Where a new run's cursor goes once it is recorded: the move that asked
+/// for the run, with the script's breakpoints at the time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Start {
+    pub movement: Option<Move>,
+    pub breakpoints: BTreeSet<u32>,
+}
+
+impl Start {
+    pub fn new(movement: Move, breakpoints: BTreeSet<u32>) -> Start {
+        Start {
+            movement: Some(movement),
+            breakpoints,
+        }
+    }
+}
+
+/// How a key the run changed stands at the cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyMark {
+    /// Changed by the step at the cursor.
+    Now,
+    /// Changed earlier in the run.
+    Before,
+    /// The run changes it later (shown as it still is).
+    Later,
+    /// Not touched by the run.
+    Untouched,
+}
+
+/// One changed key at the cursor, for the keyspace pane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyState<'a> {
+    pub db: usize,
+    pub key: &'a [u8],
+    /// The key at the cursor (None: absent).
+    pub entry: Option<&'a Entry>,
+    /// For a key the step at the cursor changed: what it held before.
+    pub before: Option<Option<&'a Entry>>,
+    pub mark: KeyMark,
+    /// The run deleted it (by the cursor).
+    pub gone: bool,
+    /// The run failed and this key keeps what the run wrote: Redis does not roll back.
+    pub stayed: bool,
+}
+
+/// Why a debugger key did not move the cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// The cursor is on the run's last step: moving on would mean running
+    /// the script again, which writes again. Only Continue does that.
+    RunOver,
+    /// The cursor is already where the move goes.
+    AlreadyThere,
+    /// There is no run (or it is stale) to move back through.
+    NoRun,
+}
+
+/// What a debugger key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Moved,
+    Stayed(Why),
+    /// Run the script (again), then make this move in the new run.
+    Run(Move),
+}
+
+/// Moves that go forwards, and so may start a run when there is none.
+fn fresh(movement: Move) -> bool {
+    matches!(
+        movement,
+        Move::Continue | Move::StepInto | Move::StepOver | Move::NextCall
+    )
+}
+
+pub struct Session {
+    debugger: Debugger,
+    /// Steps that are calls, errors or returns (the timeline's rows).
+    rows: Vec<usize>,
+    summary: Vec<String>,
+    /// The keys the step at the cursor changed, before and after it.
+    changes: Vec<KeyChange>,
+    /// Index into `changes` of each key changed at the cursor.
+    now: HashMap<(usize, Vec<u8>), usize>,
+}
+
+impl Session {
+    /// The view model of a run, its cursor placed as `start` asks: a run
+    /// started by a step stays on its first line (not run yet); one started
+    /// by Continue stops at the first breakpoint, line 1's included.
+    pub fn new(debugger: Debugger, start: &Start) -> Session {
+        let timeline = debugger.timeline();
+        let rows = timeline
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| !matches!(step.kind, StepKind::Line { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let summary = export::summary(timeline, debugger.net_changes());
+        let mut session = Session {
+            debugger,
+            rows,
+            summary,
+            changes: Vec::new(),
+            now: HashMap::new(),
+        };
+        match start.movement {
+            None | Some(Move::StepInto) | Some(Move::StepOver) | Some(Move::Start) => {}
+            Some(Move::Continue) if session.debugger.on_breakpoint(0, &start.breakpoints) => {}
+            Some(other) => {
+                session.debugger.apply(other, &start.breakpoints);
+            }
+        }
+        session.moved();
+        session
+    }
+
+    fn moved(&mut self) {
+        let cursor = self.debugger.cursor();
+        self.changes = self.debugger.goto_changes(cursor);
+        self.now = self
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.db, c.key.clone()), i))
+            .collect();
+    }
+
+    pub fn debugger(&self) -> &Debugger {
+        &self.debugger
+    }
+
+    /// What a debugger key does when there is no usable run (none yet, or
+    /// the script was edited since): a forward move runs the script.
+    pub fn without_run(movement: Move) -> Answer {
+        if fresh(movement) {
+            Answer::Run(movement)
+        } else {
+            Answer::Stayed(Why::NoRun)
+        }
+    }
+
+    /// What a debugger key does with this run: move the cursor, or say why
+    /// not. Continue on a finished run runs the script again; the other
+    /// forward moves stop there ("the run is over"): running again writes
+    /// again, which must be asked for.
+    pub fn command(&mut self, movement: Move, breakpoints: &BTreeSet<u32>) -> Answer {
+        if self.at_end() && movement == Move::Continue {
+            return Answer::Run(movement);
+        }
+        if self.debugger.apply(movement, breakpoints) {
+            self.moved();
+            Answer::Moved
+        } else if self.at_end() {
+            Answer::Stayed(Why::RunOver)
+        } else {
+            Answer::Stayed(Why::AlreadyThere)
+        }
+    }
+
+    /// Puts the cursor on step `index` (a click on a timeline row).
+    pub fn goto(&mut self, index: usize) {
+        self.debugger.goto(index);
+        self.moved();
+    }
+
+    /// Undoes the run in the live keyspace (refused if its keys changed
+    /// since); the cursor stays.
+    pub fn undo_in(
+        &mut self,
+        keyspace: &mut crate::engine::keyspace::Keyspace,
+    ) -> Result<(), String> {
+        self.debugger.undo_in(keyspace)
+    }
+
+    /// Whether the cursor is on the run's last step.
+    pub fn at_end(&self) -> bool {
+        self.debugger.at_end()
+    }
+
+    /// Steps that are calls, errors or returns: the timeline's rows.
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
+    /// The timeline row of the cursor: the last call/error/return at or before it.
+    pub fn current_row(&self) -> Option<usize> {
+        let cursor = self.debugger.cursor();
+        match self.rows.binary_search(&cursor) {
+            Ok(i) => Some(i),
+            Err(0) => None,
+            Err(i) => Some(i - 1),
+        }
+    }
+
+    /// The outcome in plain words (the first sentence is the one to remember).
+    pub fn summary(&self) -> &[String] {
+        &self.summary
+    }
+
+    /// The keys the step at the cursor changed, before and after it.
+    pub fn changes(&self) -> &[KeyChange] {
+        &self.changes
+    }
+
+    /// The line a compile error points at (the script ran nothing).
+    pub fn compile_error_line(&self) -> Option<u32> {
+        let outcome = &self.debugger.timeline().outcome;
+        outcome
+            .compile_error
+            .then_some(outcome.error_line)
+            .flatten()
+    }
+
+    /// The first step that changes this key, if the run changes it.
+    pub fn first_change(&self, db: usize, key: &[u8]) -> Option<usize> {
+        self.debugger
+            .first_change(self.debugger.first_seen(db, key))
+    }
+
+    /// How many keys the run changes.
+    pub fn key_count(&self) -> usize {
+        self.debugger.timeline().outcome.keys_changed.len()
+    }
+
+    /// The `i`-th key the run changes (in the order it first changed them),
+    /// as it stands at the cursor.
+    pub fn key(&self, i: usize) -> Option<KeyState<'_>> {
+        let (db, key) = self.debugger.timeline().outcome.keys_changed.get(i)?;
+        let (db, key) = (*db, key.as_slice());
+        let entry = self.debugger.changed_entry(db, key);
+        let now = self.now.get(&(db, key.to_vec())).map(|&c| &self.changes[c]);
+        let first = self.debugger.first_change(i).unwrap_or(usize::MAX);
+        let mark = if now.is_some() {
+            KeyMark::Now
+        } else if first <= self.debugger.cursor() {
+            KeyMark::Before
+        } else {
+            KeyMark::Later
+        };
+        Some(KeyState {
+            db,
+            key,
+            entry,
+            before: now.map(|c| c.before.as_ref()),
+            gone: entry.is_none() && matches!(mark, KeyMark::Now | KeyMark::Before),
+            stayed: mark == KeyMark::Before && self.debugger.at_failure(),
+            mark,
+        })
+    }
+
+    /// Keys `from..from + count` of [`Session::key`].
+    pub fn keys(&self, from: usize, count: usize) -> impl Iterator<Item = KeyState<'_>> {
+        (from..from.saturating_add(count).min(self.key_count())).filter_map(|i| self.key(i))
+    }
+
+    /// Whether the run changes this key at some step.
+    pub fn is_touched(&self, db: usize, key: &[u8]) -> bool {
+        self.debugger.is_touched(db, key)
+    }
+}

@@ -388,8 +388,8 @@ fn the_tui_says_the_run_is_over_and_writes_again_only_on_f5() {
     assert_eq!(get(&d, "a"), Reply::bulk("43"));
     d.key(KeyCode::F(10));
     let (message, _) = d.app.message.clone().unwrap();
-    assert!(message.contains("the run is over"), "{message}");
-    assert!(message.contains("F5 runs the script again"), "{message}");
+    assert!(message.contains("run over: F5 runs it again"), "{message}");
+    assert!(message.contains("(writing again)"), "{message}");
     assert!(message.contains("F6"), "{message}");
     assert_eq!(get(&d, "a"), Reply::bulk("43"), "no second run");
     d.key(KeyCode::F(8));

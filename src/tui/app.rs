@@ -1436,7 +1436,7 @@ impl App {
             Answer::Moved => Vec::new(),
             Answer::Run(movement) => self.start_run(active, movement),
             Answer::Stayed(Why::RunOver) => {
-                self.say("the run is over. F5 runs the script again — its writes happen again; F6 undoes this run first");
+                self.say("run over: F5 runs it again (writing again); F6 undoes this run");
                 Vec::new()
             }
             Answer::Stayed(Why::AlreadyThere) => {

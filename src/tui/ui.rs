@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 
 /// The title of the lesson's or the redis-cli's pane: when they share one
 /// place, two tabs, the hidden one dimmed with the key that shows it.
-fn shared_title(app: &App, lesson_shown: bool, shared: bool) -> Line<'static> {
+fn shared_title(app: &App, lesson_shown: bool, shared: bool, width: u16) -> Line<'static> {
     let theme = app.theme;
     let lesson = match &app.lesson {
         Some(l) => format!("Lesson {}/{}", l.current + 1, l.lessons.len()),
@@ -70,20 +70,31 @@ fn shared_title(app: &App, lesson_shown: bool, shared: bool) -> Line<'static> {
             Span::styled(format!(" {text} "), theme.dim())
         }
     };
-    Line::from(if lesson_shown {
-        vec![tab(lesson, true), tab("redis-cli: Alt+5".into(), false)]
+    // The hidden tab names its key; on a narrow pane, only the key.
+    let (shown, hidden) = if lesson_shown {
+        (lesson, "redis-cli".to_string())
     } else {
-        vec![
-            tab(format!("{lesson}: Alt+4"), false),
-            tab("redis-cli".into(), true),
-        ]
+        ("redis-cli".to_string(), lesson)
+    };
+    let key = if lesson_shown { "Alt+5" } else { "Alt+4" };
+    let long = format!("{hidden}: {key}");
+    let room = (width as usize).saturating_sub(shown.chars().count() + 8);
+    let hidden = if long.chars().count() <= room {
+        long
+    } else {
+        key.to_string()
+    };
+    Line::from(if lesson_shown {
+        vec![tab(shown, true), tab(hidden, false)]
+    } else {
+        vec![tab(hidden, false), tab(shown, true)]
     })
 }
 
 fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect, shared: bool) {
     let theme = app.theme;
     let focused = app.focus == Focus::Lesson;
-    let block = block(shared_title(app, true, shared), focused, &theme);
+    let block = block(shared_title(app, true, shared, area.width), focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(l) = &mut app.lesson else { return };
@@ -744,7 +755,11 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
 fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     let theme = app.theme;
     let focused = app.focus == Focus::Cli;
-    let block = block(shared_title(app, false, shared), focused, &theme);
+    let block = block(
+        shared_title(app, false, shared, area.width),
+        focused,
+        &theme,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;

@@ -506,6 +506,18 @@ fn the_help_overlay_lists_every_binding() {
 }
 
 #[test]
+fn the_readme_lists_every_mark_of_the_legend() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (mark, meaning) in ui::LEGEND {
+        assert!(
+            readme.contains(&format!("| `{mark}` | {meaning} |")),
+            "README lacks the mark {mark}: {meaning}"
+        );
+    }
+}
+
+#[test]
 fn the_readme_key_table_is_the_keymap() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();

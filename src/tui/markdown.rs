@@ -361,4 +361,42 @@ mod tests {
         ));
         assert_eq!(lines, vec!["see", "abcdefghijkl", "mnopqrstuvwx", "yz now"]);
     }
+
+    #[test]
+    fn no_character_of_a_lesson_is_lost_at_any_width() {
+        let theme = Theme { color: false };
+        for lesson in crate::lessons::builtin() {
+            // What the Markdown says, without its spacing.
+            let mut said = String::new();
+            for event in Parser::new_ext(&lesson.body, pulldown_cmark::Options::ENABLE_TABLES) {
+                if let Event::Text(t) | Event::Code(t) = event {
+                    said.extend(t.chars().filter(|c| !c.is_whitespace()));
+                }
+            }
+            for width in 20..=60 {
+                let shown: String = text(&render(&lesson.body, width, &theme))
+                    .concat()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                // Every character said is shown, in order (bullets and
+                // table rules come in between).
+                let mut rest = shown.chars();
+                for c in said.chars() {
+                    assert!(
+                        rest.any(|s| s == c),
+                        "lesson {} at width {width} lost {c:?}",
+                        lesson.id
+                    );
+                }
+                for line in render(&lesson.body, width, &theme) {
+                    assert!(
+                        line.width() <= width as usize,
+                        "lesson {} at width {width}: {line:?}",
+                        lesson.id
+                    );
+                }
+            }
+        }
+    }
 }

@@ -339,3 +339,42 @@ fn quitting_with_edits_not_written_asks_save_keep_or_discard() {
     ctrl(&mut d, 'q');
     assert!(d.app.quit);
 }
+
+#[test]
+fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
+    let mut d = Driver::new(opening::post(), 120, 40);
+    let sha = {
+        d.key(KeyCode::F(5));
+        assert!(d.app.session.is_some());
+        alt(&mut d, '5');
+        d.type_text("GET a");
+        d.key(KeyCode::Enter);
+        assert!(d.app.session.is_some(), "a read keeps the run's view");
+        d.type_text("SCRIPT LOAD \"return redis.call('INCR', 'a')\"");
+        d.key(KeyCode::Enter);
+        assert!(d.app.session.is_some(), "loading a script writes no key");
+        let line = d.app.cli_output.last().unwrap().clone();
+        line.trim_matches('"').to_string()
+    };
+    // EVALSHA that writes: the view of the old run is closed.
+    d.type_text(&format!("EVALSHA {sha} 0"));
+    d.key(KeyCode::Enter);
+    assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
+    assert!(message(&d).contains("the keyspace changed after the run"));
+    // FCALL that writes, after a new run.
+    d.type_text("FUNCTION LOAD \"#!lua name=lib\\nredis.register_function('f', function() return redis.call('INCR', 'b') end)\"");
+    d.key(KeyCode::Enter);
+    alt(&mut d, '1');
+    d.key(KeyCode::F(5));
+    assert!(d.app.session.is_some());
+    alt(&mut d, '5');
+    d.type_text("FCALL_RO f 0");
+    d.key(KeyCode::Enter);
+    assert!(
+        d.app.session.is_some(),
+        "FCALL_RO of a writing function is refused: nothing changed"
+    );
+    d.type_text("FCALL f 0");
+    d.key(KeyCode::Enter);
+    assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
+}

@@ -73,6 +73,9 @@ pub struct KeyPage {
     pub total: usize,
     pub offset: usize,
     pub rows: Vec<KeyRow>,
+    /// The keyspace's change count when the page was read: a run's view is
+    /// stale once this differs from the count its run ended with.
+    pub version: u64,
 }
 
 /// Answers a request for `client` (on the engine thread, or inline in tests).
@@ -90,7 +93,9 @@ pub fn serve_request(
         } => engine.with_client(client, |engine, c| {
             let timeline = trace::record(engine, scripting, c, &argv, limits);
             let debugger = Debugger::new(timeline, &engine.keyspace);
-            Response::Traced(Box::new(Session::new(debugger, &start)))
+            let mut session = Session::new(debugger, &start);
+            session.keyspace_version = engine.keyspace.changes;
+            Response::Traced(Box::new(session))
         }),
         Request::Keys {
             db,
@@ -149,6 +154,7 @@ pub fn key_page(
         total,
         offset,
         rows,
+        version: engine.keyspace.changes,
     }
 }
 

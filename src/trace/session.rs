@@ -101,6 +101,9 @@ pub struct Session {
     changes: Vec<KeyChange>,
     /// Index into `changes` of each key changed at the cursor.
     now: HashMap<(usize, Vec<u8>), usize>,
+    /// The keyspace's change count when the run ended (see
+    /// `Keyspace::changes`): any later write makes this view stale.
+    pub keyspace_version: u64,
 }
 
 impl Session {
@@ -123,6 +126,7 @@ impl Session {
             summary,
             changes: Vec::new(),
             now: HashMap::new(),
+            keyspace_version: 0,
         };
         match start.movement {
             None | Some(Move::StepInto) | Some(Move::StepOver) | Some(Move::Start) => {}

@@ -16,7 +16,6 @@ use ratatui::layout::{Position, Rect};
 use ratatui_textarea::{CursorMove, TextArea};
 
 use crate::engine::keyspace::Entry;
-use crate::engine::table::Table;
 use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
 use crate::protocol::cli::{format_tty, split_args};
@@ -354,7 +353,6 @@ pub struct App {
     /// Unsaved-to-workspace edits, since when.
     pub dirty_since: Option<Instant>,
     pub quit: bool,
-    table: Table,
     /// The lesson being followed, if any.
     pub lesson: Option<LessonState>,
     /// The lesson and the redis-cli share a pane: the one last focused shows.
@@ -454,7 +452,6 @@ impl App {
             expect: VecDeque::new(),
             dirty_since: None,
             quit: false,
-            table: Table::new(),
             lesson: None,
             cli_shown: false,
             asks: VecDeque::new(),
@@ -1596,15 +1593,7 @@ impl App {
         if self.running.is_some() {
             self.cli_print("(a script is running. A Redis client sending this now waits; once the script has run 5 s it gets BUSY instead. Here it runs when the script ends: Esc stops the script)");
         }
-        let writes = self
-            .table
-            .resolve(&argv)
-            .is_some_and(|spec| spec.is_write())
-            || argv[0].eq_ignore_ascii_case(b"EVAL");
-        if writes && self.session.is_some() {
-            self.close_session();
-            self.say("the keyspace changed after the run: the trace is closed");
-        }
+        // Whether it wrote shows in the next page of keys (see `Response::Keys`).
         self.expect.push_back(Expect::Cli);
         vec![Effect::Send(argv)]
     }
@@ -1917,7 +1906,18 @@ impl App {
                 vec![self.refresh_keys()]
             }
             Response::Keys(page) => {
+                let stale = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| page.version > s.keyspace_version && self.undoing.is_none());
                 self.keys = page;
+                if stale && self.running.is_none() {
+                    // Something wrote after the run (a command in the
+                    // redis-cli pane, an expiry): its view would lie.
+                    self.close_session();
+                    self.say("the keyspace changed after the run: the trace is closed");
+                    return vec![self.refresh_keys()];
+                }
                 Vec::new()
             }
             Response::Key(key, entry) => {

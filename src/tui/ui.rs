@@ -736,6 +736,11 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             ));
         }
     }
+    if session.compile_error_line().is_some() {
+        // Nothing ran: there are no locals to speak of.
+        frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
+        return;
+    }
     side.push(Line::styled("Locals", theme.bold()));
     match view.locals {
         Some(locals) if !locals.is_empty() => {

@@ -440,3 +440,66 @@ fn quitting_while_a_script_runs_stops_it_and_exits() {
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("paste");
+    let t = Tmux::start("paste", &data, &[], 80, 24);
+    let s = t.wait_for("Lesson 4/13");
+    let status = s.lines().last().unwrap_or("");
+    assert!(
+        status.contains("F1 help") && status.contains("Ctrl+Q quit"),
+        "80×24 status line: {status}"
+    );
+    // A bracketed paste of tab-indented code (tmux sends it as the terminal would).
+    let buffer = format!("redstep-{}", std::process::id());
+    let ok = Command::new("tmux")
+        .args([
+            "set-buffer",
+            "-b",
+            &buffer,
+            "if x then\n\t\t\treturn 1\nend\n",
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let ok = Command::new("tmux")
+        .args(["paste-buffer", "-p", "-d", "-b", &buffer, "-t", &t.session])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let s = t.wait_for("            return 1");
+    assert!(s.contains("Lesson 4/13"), "the lesson did not move:\n{s}");
+    assert!(
+        s.contains("▸ Editor"),
+        "the focus stayed in the editor:\n{s}"
+    );
+    // Tab indents the line the cursor is on (the old first line, after the paste).
+    t.keys(&["Tab"]);
+    let s = t.wait_for("    redis.call('INCR', 'a')");
+    assert!(s.contains("▸ Editor"), "{s}");
+    // r in the lesson pane asks; n keeps the work.
+    t.keys(&["M-4", "r"]);
+    t.wait_for("Reset lesson 4");
+    t.keys(&["n"]);
+    let s = t.wait_for("nothing changed");
+    assert!(s.contains("if x then"), "the edit is still there:\n{s}");
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.session, "-x", "120", "-y", "40"])
+        .status()
+        .unwrap();
+    // The keyspace shows its TTL column only when wide.
+    let s = t.wait_for("ttl  value");
+    let status = s.lines().last().unwrap_or("");
+    assert!(
+        status.contains("F1 help") && status.contains("Ctrl+Q quit"),
+        "120×40 status line: {status}"
+    );
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -279,7 +279,8 @@ impl Scripting {
         }
         let (flags, shebang_len) = shebang::parse(body).map_err(|e| err(&format!("ERR {e}")))?;
         let state = self.vm.state;
-        // SAFETY: compile() is protected (luaL_loadbuffer); luaL_ref only allocates.
+        // SAFETY: outside any Lua call, disarmed (see `lua`): compile() runs
+        // the parser protected, and luaL_ref only allocates, which cannot raise.
         let function = unsafe {
             vm::compile(state, &body[shebang_len..], c"@user_script").map_err(|msg| {
                 let mut text = b"ERR Error compiling script (new function): ".to_vec();
@@ -569,11 +570,20 @@ impl Scripting {
             stopped: None,
             log: &mut self.log,
         };
-        // SAFETY: everything below runs on the state's thread; the script runs
-        // under lua_pcall with Redis's error handler, and the context pointer
-        // lives exactly as long as the run.
+        // SAFETY: everything below runs on the state's thread, outside any
+        // Lua call and disarmed (see `lua`), so nothing here can raise: the
+        // pushes only allocate, and the limit is armed only for the
+        // lua_pcall that runs the script (with Redis's error handler). The
+        // context pointer lives exactly as long as the run.
         let (status, reply) = unsafe {
             let base = ffi::lua_gettop(state);
+            let allocator = lua::allocator(state);
+            let limit = (*allocator).limit;
+            if limit > 0 && (*allocator).used > limit / 2 {
+                // Left over from earlier runs (their arguments, a caught
+                // memory bomb): free it before this run counts.
+                lua::collect_garbage(state);
+            }
             ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, vm::ERROR_HANDLER.as_ptr());
             let handler = ffi::lua_gettop(state);
             ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, target.function);
@@ -585,19 +595,45 @@ impl Scripting {
                 vm::set_keys_argv(state, keys, args);
                 0
             };
+            // The arguments do not count against the limit: a run may use
+            // the limit on top of them.
+            let allowance = arguments_allowance(keys, args);
+            if limit > 0 {
+                (*allocator).limit = limit.saturating_add(allowance);
+            }
             let guard = api::enter(&mut ctx);
             api::set_hook(state, every_line);
+            lua::arm(state, true);
             let status = ffi::lua_pcall(state, nargs, 1, handler);
+            lua::arm(state, false);
             api::clear_hook(state);
             drop(guard);
             let reply = if status == 0 {
-                api::pop_reply(state, ctx.resp3)
+                let mut budget = if limit > 0 {
+                    (*allocator).limit
+                } else {
+                    usize::MAX
+                };
+                api::pop_reply(state, ctx.resp3, &mut budget).unwrap_or_else(|| {
+                    Reply::error(format!(
+                        "ERR redstep refused the script's reply: it needs more memory than the Lua memory limit ({} bytes) allows. Real Redis has no such limit. script: {name}",
+                        (*allocator).limit
+                    ))
+                })
             } else {
                 let reply = self::error_reply(state, status, name);
                 ffi::lua_pop(state, 1);
                 reply
             };
             ffi::lua_settop(state, base);
+            (*allocator).limit = limit;
+            if allowance > BIG_ARGUMENTS && !target.is_function {
+                // Let big arguments go now rather than at the next run.
+                vm::set_keys_argv(state, &[], &[]);
+            }
+            if status == ffi::LUA_ERRMEM || allowance > BIG_ARGUMENTS {
+                lua::collect_garbage(state);
+            }
             (status, reply)
         };
         ctx.engine.freeze_time(None);
@@ -652,7 +688,22 @@ impl Scripting {
     }
 }
 
+/// Arguments past this size are dropped from the Lua state right after the run.
+const BIG_ARGUMENTS: usize = 1 << 20;
+
+/// What KEYS and ARGV take in the Lua state, roughly: each string's bytes
+/// plus its header and its slot in the table.
+fn arguments_allowance(keys: &[Vec<u8>], args: &[Vec<u8>]) -> usize {
+    const PER_ITEM: usize = 64;
+    keys.iter()
+        .chain(args)
+        .map(|a| a.len() + PER_ITEM)
+        .fold(2 * PER_ITEM, usize::saturating_add)
+}
+
 fn new_vm(memory_limit: usize) -> vm::Vm {
+    // SAFETY: `register` runs on the fresh state during setup, disarmed
+    // (see `lua`): its calls only allocate and cannot raise.
     vm::Vm::new(memory_limit, true, |state| unsafe {
         api::register_redis_table(state);
         libs::register(state);
@@ -660,11 +711,13 @@ fn new_vm(memory_limit: usize) -> vm::Vm {
 }
 
 fn new_functions_vm(memory_limit: usize) -> vm::Vm {
+    // SAFETY: as in new_vm: setup of a fresh state, disarmed.
     let vm = vm::Vm::new(memory_limit, false, |state| unsafe {
         api::register_redis_table(state);
         libs::register(state);
     });
-    // SAFETY: setup of a fresh state; only allocates.
+    // SAFETY: setup of a fresh state outside any Lua call, disarmed (see
+    // `lua`): it only allocates, which cannot raise.
     unsafe { vm::build_load_api(vm.state, functions::register_function) };
     vm
 }

@@ -103,8 +103,10 @@ struct CachedScript {
 /// Settings of the scripting layer.
 #[derive(Clone, Debug)]
 pub struct ScriptConfig {
-    /// Bytes the Lua state may use (0: no limit). Redis has no such limit;
-    /// redstep stops a memory bomb before it takes the machine down.
+    /// Bytes the Lua state may use (0: no limit), on top of what a run's
+    /// KEYS and ARGV take. Redis has no such limit; redstep stops a memory
+    /// bomb before it takes the machine down. A script's reply (built in
+    /// Rust) gets the same budget.
     pub memory_limit: usize,
     /// Stop scripts that run longer than this (None: never, as Redis).
     pub budget: Option<Duration>,

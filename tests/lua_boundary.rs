@@ -387,3 +387,26 @@ fn a_panic_in_a_hook_or_callback_is_a_script_error_and_the_engine_goes_on() {
         Reply::bulk("traced")
     );
 }
+
+/// Errors raised from Rust callbacks (caught by pcall, or inside a
+/// coroutine) leave the memory limit in force for the rest of the run.
+#[test]
+fn the_limit_stays_armed_after_errors_raised_from_callbacks() {
+    let mut env = Env::new();
+    let caught = Reply::bulk("not enough memory");
+    for setup in [
+        "pcall(cmsgpack.unpack, string.char(0x81, 0xc0, 1))",
+        "pcall(redis.call, 'NOSUCHCOMMAND')",
+        "pcall(cjson.decode, '{')",
+        "pcall(struct.pack, 'i')",
+        "coroutine.resume(coroutine.create(function() redis.call('GET') end))",
+    ] {
+        let script =
+            format!("{setup} local ok, e = pcall(string.rep, 'x', 2^30) return tostring(e)");
+        assert_eq!(env.eval(&script), caught, "{setup}");
+    }
+    assert_eq!(
+        error_text(env.eval("return cmsgpack.unpack(string.char(0x81, 0xc0, 1))")),
+        "ERR table index is nil script: 42c1be7e22c37cab41e4a64d862c08f9a363e23e, on @user_script:1."
+    );
+}

@@ -308,10 +308,10 @@ pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Resul
             lua::check_room(state, pairs.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, pairs.len() as c_int);
-            for (k, v) in pairs {
+            for (count, (k, v)) in pairs.iter().enumerate() {
                 push_reply(state, k, resp3)?;
                 push_reply(state, v, resp3)?;
-                ffi::lua_rawset(state, -3);
+                lua::rawset_checked(state, -3, count)?;
             }
             raw_set_field(state, -2, c"map");
         }
@@ -319,10 +319,10 @@ pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Resul
             lua::check_room(state, items.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, items.len() as c_int);
-            for item in items {
+            for (count, item) in items.iter().enumerate() {
                 push_reply(state, item, resp3)?;
                 ffi::lua_pushboolean(state, 1);
-                ffi::lua_rawset(state, -3);
+                lua::rawset_checked(state, -3, count)?;
             }
             raw_set_field(state, -2, c"set");
         }

@@ -253,6 +253,29 @@ pub unsafe fn throw(state: State, raise: Raise) -> ! {
     ffi::lua_error(state)
 }
 
+/// Lua 5.1's largest hash part (2^MAXBITS nodes); one more key raises
+/// "table overflow".
+const MAX_HASH_KEYS: usize = 1 << 26;
+
+/// `lua_rawset(state, idx)` for the key and value on top, as a value
+/// instead of a raise: Rust code that owns something calls this, so the
+/// errors `lua_rawset` can raise (a nil or NaN key, a hash part past Lua's
+/// maximum) come back before anything jumps. `count` is how many keys this
+/// table got so far.
+pub unsafe fn rawset_checked(state: State, idx: c_int, count: usize) -> Result<()> {
+    if ffi::lua_type(state, -2) == ffi::LUA_TNIL {
+        return Err(Raise::Plain(b"table index is nil".to_vec()));
+    }
+    if ffi::lua_type(state, -2) == ffi::LUA_TNUMBER && ffi::lua_tonumber(state, -2).is_nan() {
+        return Err(Raise::Plain(b"table index is NaN".to_vec()));
+    }
+    if count >= MAX_HASH_KEYS {
+        return Err(Raise::Plain(b"table overflow".to_vec()));
+    }
+    ffi::lua_rawset(state, idx);
+    Ok(())
+}
+
 pub unsafe fn push_bytes(state: State, bytes: &[u8]) {
     ffi::lua_pushlstring_(state, bytes.as_ptr().cast(), bytes.len());
 }

@@ -551,6 +551,7 @@ impl Parser<'_> {
             self.depth -= 1;
             return Ok(());
         }
+        let mut count = 0;
         loop {
             if token.kind != TokenKind::String {
                 return Err(self.parse_error("object key string", &token));
@@ -562,7 +563,8 @@ impl Parser<'_> {
             }
             let value = self.next_token();
             self.value(state, value)?;
-            ffi::lua_rawset(state, -3);
+            lua::rawset_checked(state, -3, count)?;
+            count += 1;
             token = self.next_token();
             if token.kind == TokenKind::ObjEnd {
                 self.depth -= 1;

@@ -190,7 +190,6 @@ unsafe fn pack(s: State) -> lua::Result<c_int> {
     Ok(1)
 }
 
-#[derive(PartialEq)]
 enum DecodeError {
     Eof,
     BadFormat,
@@ -198,6 +197,8 @@ enum DecodeError {
     Stack(&'static str),
     /// The decoded values reached the memory limit.
     Memory,
+    /// What Lua would have raised (a nil or NaN key).
+    Raise(Raise),
 }
 
 struct Cursor<'a> {
@@ -363,12 +364,11 @@ unsafe fn decode_array(state: State, c: &mut Cursor, len: usize) -> Result<(), D
 
 unsafe fn decode_map(state: State, c: &mut Cursor, len: usize) -> Result<(), DecodeError> {
     ffi::lua_createtable(state, 0, 0);
-    for _ in 0..len {
+    for count in 0..len {
         decode_value(state, c)?;
         decode_value(state, c)?;
-        // A nil key raises "table index is nil", as lua_settable does in Redis
-        // (nothing of Rust's needs dropping here).
-        ffi::lua_rawset(state, -3);
+        // A nil key is "table index is nil", as lua_settable raises in Redis.
+        lua::rawset_checked(state, -3, count).map_err(DecodeError::Raise)?;
     }
     Ok(())
 }
@@ -407,6 +407,7 @@ unsafe fn unpack_full(s: State, limit: i64, offset: i64) -> lua::Result<c_int> {
                 return Err(Raise::Located(b"Bad data format in input.".to_vec()))
             }
             Err(DecodeError::Memory) => return Err(Raise::Memory),
+            Err(DecodeError::Raise(raise)) => return Err(raise),
             Err(DecodeError::Stack(what)) => {
                 return Err(Raise::Located(
                     format!("stack overflow ({what})").into_bytes(),

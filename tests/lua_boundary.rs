@@ -262,6 +262,14 @@ fn pcall_memory_bombs_are_caught_and_memory_stays_bounded() {
         ),
         other => panic!("{other:?}"),
     }
+    // redis.log keeps its lines in redstep's memory: each is cut, so
+    // logging a 50 MB string 40 times costs nothing.
+    assert_eq!(
+        server.eval(
+            "local s = string.rep('x', 50 * 2^20) for i = 1, 40 do redis.log(redis.LOG_WARNING, s) end return 1"
+        ),
+        Reply::Int(1)
+    );
     let end = server.rss_mb();
     eprintln!("RSS: start {start} MB, end {end} MB; per bomb, after each of 3 pcall rounds and the raw run (MB):");
     for line in &report {
@@ -408,5 +416,26 @@ fn the_limit_stays_armed_after_errors_raised_from_callbacks() {
     assert_eq!(
         error_text(env.eval("return cmsgpack.unpack(string.char(0x81, 0xc0, 1))")),
         "ERR table index is nil script: 42c1be7e22c37cab41e4a64d862c08f9a363e23e, on @user_script:1."
+    );
+}
+
+#[test]
+fn redis_log_lines_are_cut_in_redsteps_memory() {
+    let mut env = Env::new();
+    assert_eq!(
+        env.eval("redis.log(redis.LOG_WARNING, 'short', 'line') redis.log(redis.LOG_NOTICE, string.rep('y', 2^20)) return 1"),
+        Reply::Int(1)
+    );
+    assert_eq!(env.scripting.log[0], "# short line");
+    let long = &env.scripting.log[1];
+    assert!(long.starts_with("* yyyy"), "{}", &long[..20]);
+    assert!(
+        long.ends_with("… (cut by redstep: 1048576 bytes)"),
+        "{}",
+        &long[long.len() - 60..]
+    );
+    assert_eq!(
+        long.len(),
+        "* ".len() + 8192 + "… (cut by redstep: 1048576 bytes)".len()
     );
 }

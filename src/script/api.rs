@@ -524,19 +524,29 @@ unsafe extern "C-unwind" fn redis_log(state: State) -> c_int {
         if level < 2 {
             return Ok(0);
         }
+        // Redis writes the whole line to its log file; redstep keeps the
+        // last lines in memory, so each is cut (a script logging a 50 MB
+        // string in a loop would otherwise grow the process past the limit).
         let mut line = Vec::new();
+        let mut total = 0usize;
         for j in 2..=argc {
             if let Some(text) = lua::to_bytes(s, j) {
                 if j != 2 {
                     line.push(b' ');
+                    total += 1;
                 }
-                line.extend_from_slice(text);
+                total += text.len();
+                let room = LOG_LINE_MAX.saturating_sub(line.len());
+                line.extend_from_slice(&text[..text.len().min(room)]);
             }
         }
         if let Some(ctx) = current() {
             let mark = if level == 3 { '#' } else { '*' };
-            ctx.log
-                .push(format!("{mark} {}", String::from_utf8_lossy(&line)));
+            let mut entry = format!("{mark} {}", String::from_utf8_lossy(&line));
+            if total > line.len() {
+                entry.push_str(&format!("… (cut by redstep: {total} bytes)"));
+            }
+            ctx.log.push(entry);
             if ctx.log.len() > 1000 {
                 ctx.log.remove(0);
             }
@@ -544,6 +554,9 @@ unsafe extern "C-unwind" fn redis_log(state: State) -> c_int {
         Ok(0)
     })
 }
+
+/// The longest `redis.log` line redstep keeps, in bytes.
+const LOG_LINE_MAX: usize = 8 * 1024;
 
 unsafe extern "C-unwind" fn redis_setresp(state: State) -> c_int {
     guard(state, |s| {

@@ -295,8 +295,12 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
+        Env::with(ScriptConfig::default())
+    }
+
+    fn with(config: ScriptConfig) -> Env {
         let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
-        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let scripting = Scripting::new(&mut engine, config);
         let client = engine.connect();
         Env {
             engine,
@@ -438,4 +442,41 @@ fn redis_log_lines_are_cut_in_redsteps_memory() {
         long.len(),
         "* ".len() + 8192 + "… (cut by redstep: 1048576 bytes)".len()
     );
+}
+
+/// Redis reads the fields of a script's error table with lua_getfield,
+/// outside any protected call: metamethods run, and one that raises
+/// crashes Redis 7.0.15 (checked live). redstep reads them protected,
+/// under the hook.
+#[test]
+fn error_tables_with_metamethods_are_read_safely() {
+    let mut env = Env::with(ScriptConfig {
+        budget: Some(std::time::Duration::from_millis(200)),
+        ..ScriptConfig::default()
+    });
+    // As Redis 7.0.15 answers (checked live).
+    assert_eq!(
+        error_text(env.eval("error(setmetatable({}, {__index = {err = 'custom'}}))")),
+        "custom script: 4d63c7bd3af04f1c43c87f1f1935a62292f575d2, on @user_script:1."
+    );
+    assert_eq!(
+        error_text(
+            env.eval("error(setmetatable({}, {__index = function(t, k) return 'via ' .. k end}))")
+        ),
+        "via err script: 2c1dfea30631c37e9b5517004a2d7ae46ac960de, on @user_script:1."
+    );
+    // Where Redis crashes, a clean error.
+    assert_eq!(
+        error_text(env.eval("error(setmetatable({}, {__index = function() error('boom') end}))")),
+        "ERR redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the script's error table raised: user_script:1: boom. script: 76cccd968520d8e9438d7629c7c312dee61ac3b8"
+    );
+    // A metamethod that never returns is stopped like the script itself.
+    let error = error_text(
+        env.eval("error(setmetatable({}, {__index = function() while true do end end}))"),
+    );
+    assert!(
+        error.contains("raised: ERR Script stopped by redstep after 200 ms"),
+        "{error}"
+    );
+    assert_eq!(env.eval("return 'ok'"), Reply::bulk("ok"));
 }

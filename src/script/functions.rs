@@ -341,31 +341,34 @@ fn run_library(state: State, body: &[u8]) -> Result<IndexMap<String, Function>, 
         lua::arm(state, true);
         let status = ffi::lua_pcall(state, 0, 0, 0);
         lua::arm(state, false);
-        ffi::lua_sethook(state, None, 0, 0);
-        LOADING.with(|l| l.set(previous));
-        vm::use_load_api(state, false);
+        // The load hook stays while the error is read: an error table's
+        // metamethods are the library's code.
         let result = if status == 0 {
             Ok(())
         } else {
             let msg = if ffi::lua_isstring(state, -1) != 0 {
                 let mut m = b"ERR ".to_vec();
                 m.extend_from_slice(lua::to_bytes(state, -1).unwrap_or(b""));
-                m
+                Ok(m)
             } else if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
-                ffi::lua_getfield_(state, -1, c"err".as_ptr());
-                let m = lua::to_bytes(state, -1)
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default();
-                ffi::lua_pop(state, 1);
-                m
+                vm::error_fields(state).map(|[err, _, _]| err.unwrap_or_default())
             } else {
-                Vec::new()
+                Ok(Vec::new())
             };
-            Err(format!(
-                "Error registering functions: {}",
-                String::from_utf8_lossy(&msg)
-            ))
+            Err(match msg {
+                Ok(msg) => format!(
+                    "Error registering functions: {}",
+                    String::from_utf8_lossy(&msg)
+                ),
+                Err(raised) => format!(
+                    "redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the library's error table raised: {}",
+                    String::from_utf8_lossy(&raised)
+                ),
+            })
         };
+        ffi::lua_sethook(state, None, 0, 0);
+        LOADING.with(|l| l.set(previous));
+        vm::use_load_api(state, false);
         ffi::lua_settop(state, base);
         if let Err(e) = result {
             for f in context.functions.values() {

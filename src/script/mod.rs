@@ -608,8 +608,8 @@ impl Scripting {
             lua::arm(state, true);
             let status = ffi::lua_pcall(state, nargs, 1, handler);
             lua::arm(state, false);
-            api::clear_hook(state);
-            drop(guard);
+            // The hook stays until the reply is built: reading an error
+            // table may run its metamethods (script code).
             let reply = if status == 0 {
                 let mut budget = if limit > 0 {
                     (*allocator).limit
@@ -627,6 +627,8 @@ impl Scripting {
                 ffi::lua_pop(state, 1);
                 reply
             };
+            api::clear_hook(state);
+            drop(guard);
             ffi::lua_settop(state, base);
             (*allocator).limit = limit;
             if allowance > BIG_ARGUMENTS && !target.is_function {
@@ -740,22 +742,21 @@ unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
             format!("ERR Error running script {name}, {msg}").into_bytes(),
         ));
     }
-    let field = |f: &std::ffi::CStr| -> Option<Vec<u8>> {
-        ffi::lua_getfield_(state, -1, f.as_ptr());
-        let value = if ffi::lua_isstring(state, -1) != 0 {
-            lua::to_bytes(state, -1).map(|b| b.to_vec())
-        } else {
-            None
-        };
-        ffi::lua_pop(state, 1);
-        value
+    let [err, source, line] = match vm::error_fields(state) {
+        Ok(fields) => fields,
+        Err(raised) => {
+            let mut text = b"ERR redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the script's error table raised: ".to_vec();
+            text.extend_from_slice(&raised);
+            text.extend_from_slice(format!(". script: {name}").as_bytes());
+            return Reply::Error(errors::sanitize(text));
+        }
     };
-    let Some(mut text) = field(c"err") else {
+    let Some(mut text) = err else {
         return Reply::error(format!(
             "ERR redstep: real Redis 7.0.15 crashes here (SIGSEGV): the script raised a table without an 'err' field. script: {name}"
         ));
     };
-    if let (Some(source), Some(line)) = (field(c"source"), field(c"line")) {
+    if let (Some(source), Some(line)) = (source, line) {
         text.extend_from_slice(format!(" script: {name}, on ").as_bytes());
         text.extend_from_slice(&source);
         text.push(b':');

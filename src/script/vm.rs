@@ -673,3 +673,56 @@ pub unsafe fn set_keys_argv(state: State, keys: &[Vec<u8>], args: &[Vec<u8>]) {
     }
     ffi::lua_pop(state, 1);
 }
+
+/// `t.err`, `t.source` and `t.line` for the table `t` in slot 1, read with
+/// `lua_getfield` as Redis's `luaExtractErrorInformation` does (so
+/// metamethods run).
+unsafe extern "C-unwind" fn read_error_fields(state: State) -> c_int {
+    ffi::lua_getfield_(state, 1, c"err".as_ptr());
+    ffi::lua_getfield_(state, 1, c"source".as_ptr());
+    ffi::lua_getfield_(state, 1, c"line".as_ptr());
+    3
+}
+
+/// The `err`, `source` and `line` fields of an error table, each when it is
+/// a string or a number.
+pub type ErrorFields = [Option<Vec<u8>>; 3];
+
+/// Reads the fields of the error table on top (which stays there). Its
+/// metamethods are script code, so they run inside a protected call,
+/// armed, under whatever hook is installed. Redis reads them unprotected
+/// and crashes when one raises; here the raise comes back as `Err` with
+/// its message.
+///
+/// # Safety
+/// Outside any Lua call on `state`'s thread, disarmed, with a table on top.
+pub unsafe fn error_fields(state: State) -> Result<ErrorFields, Vec<u8>> {
+    ffi::lua_pushcclosure(state, read_error_fields, 0);
+    ffi::lua_pushvalue(state, -2);
+    let armed = lua::arm(state, true);
+    let status = ffi::lua_pcall(state, 1, 3, 0);
+    lua::arm(state, armed);
+    if status != 0 {
+        let msg = if status == ffi::LUA_ERRMEM {
+            b"not enough memory".to_vec()
+        } else if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
+            // A stop raised by the hook ({err = ...}), read raw this time.
+            raw_get_field(state, -1, c"err");
+            let msg = lua::to_bytes(state, -1).unwrap_or(b"?").to_vec();
+            ffi::lua_pop(state, 1);
+            msg
+        } else {
+            lua::to_bytes(state, -1).unwrap_or(b"?").to_vec()
+        };
+        ffi::lua_pop(state, 1);
+        return Err(msg);
+    }
+    let mut fields = ErrorFields::default();
+    for (slot, idx) in fields.iter_mut().zip(-3..) {
+        if ffi::lua_isstring(state, idx) != 0 {
+            *slot = lua::to_bytes(state, idx).map(|b| b.to_vec());
+        }
+    }
+    ffi::lua_pop(state, 3);
+    Ok(fields)
+}

@@ -575,8 +575,9 @@ impl Scripting {
         // SAFETY: everything below runs on the state's thread, outside any
         // Lua call and disarmed (see `lua`), so nothing here can raise: the
         // pushes only allocate, and the limit is armed only for the
-        // lua_pcall that runs the script (with Redis's error handler). The
-        // context pointer lives exactly as long as the run.
+        // protected calls that run script code: the script (with Redis's
+        // error handler) and an error table's metamethods. The context
+        // pointer lives exactly as long as the run.
         let (status, reply) = unsafe {
             let base = ffi::lua_gettop(state);
             let allocator = lua::allocator(state);

@@ -253,7 +253,7 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         }
         Ok((reply, _)) => {
             ffi::lua_settop(state, 0);
-            push_reply(state, &reply, ctx.client.resp == 3);
+            push_reply(state, &reply, ctx.client.resp == 3)?;
             reply.is_error()
         }
     };
@@ -280,11 +280,23 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
 /// Redis reply -> Lua value: integers become numbers, nil becomes false
 /// (nil under RESP3), status and error become `{ok=}` / `{err=}` tables,
 /// and RESP3's map, set and double become `{map=}`, `{set=}`, `{double=}`.
-pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) {
-    ffi::luaL_checkstack_(state, 4, c"reply nested too deeply".as_ptr());
+///
+/// Runs disarmed (inside [`guard`]): what it pushes is charged against the
+/// limit by hand, and a reply that does not fit is [`Raise::Memory`].
+pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
+    /// Lua's cost of one value in a table, roughly (TValue + node).
+    const SLOT: usize = 40;
+    if ffi::lua_checkstack(state, 4) == 0 {
+        return Err(Raise::Located(
+            b"stack overflow (reply nested too deeply)".to_vec(),
+        ));
+    }
     match reply {
         Reply::Int(n) => ffi::lua_pushnumber(state, *n as f64),
-        Reply::Bulk(b) => push_bytes(state, b),
+        Reply::Bulk(b) => {
+            lua::check_room(state, b.len() + SLOT)?;
+            push_bytes(state, b)
+        }
         Reply::Nil | Reply::NilArray if resp3 => ffi::lua_pushnil(state),
         Reply::Nil | Reply::NilArray => ffi::lua_pushboolean(state, 0),
         Reply::Double(d) => {
@@ -293,91 +305,115 @@ pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) {
             raw_set_field(state, -2, c"double");
         }
         Reply::Map(pairs) => {
+            lua::check_room(state, pairs.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, pairs.len() as c_int);
-            for (k, v) in pairs {
-                push_reply(state, k, resp3);
-                push_reply(state, v, resp3);
-                ffi::lua_rawset(state, -3);
+            for (count, (k, v)) in pairs.iter().enumerate() {
+                push_reply(state, k, resp3)?;
+                push_reply(state, v, resp3)?;
+                lua::rawset_checked(state, -3, count)?;
             }
             raw_set_field(state, -2, c"map");
         }
         Reply::Set(items) => {
+            lua::check_room(state, items.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, items.len() as c_int);
-            for item in items {
-                push_reply(state, item, resp3);
+            for (count, item) in items.iter().enumerate() {
+                push_reply(state, item, resp3)?;
                 ffi::lua_pushboolean(state, 1);
-                ffi::lua_rawset(state, -3);
+                lua::rawset_checked(state, -3, count)?;
             }
             raw_set_field(state, -2, c"set");
         }
         Reply::Status(s) => {
+            lua::check_room(state, s.len() + SLOT)?;
             ffi::lua_createtable(state, 0, 1);
             push_bytes(state, s);
             raw_set_field(state, -2, c"ok");
         }
         Reply::Error(e) => {
+            lua::check_room(state, e.len() + SLOT)?;
             let mut raw = b"-".to_vec();
             raw.extend_from_slice(e);
             push_error_table(state, &raw);
             mark_ignore_stats(state);
         }
         Reply::Array(items) => {
+            lua::check_room(state, items.len().saturating_mul(SLOT))?;
             ffi::lua_createtable(state, items.len() as c_int, 0);
             for (i, item) in items.iter().enumerate() {
-                push_reply(state, item, resp3);
+                push_reply(state, item, resp3)?;
                 ffi::lua_rawseti_(state, -2, i as c_int + 1);
             }
         }
     }
+    Ok(())
+}
+
+/// What converting one value into a [`Reply`] is charged against a
+/// reply's budget: the value's bytes plus the `Reply` holding them.
+fn charge(budget: &mut usize, bytes: usize) -> Option<()> {
+    let cost = bytes.saturating_add(std::mem::size_of::<Reply>());
+    *budget = budget.checked_sub(cost)?;
+    Some(())
 }
 
 /// Lua value at the top -> reply for a RESP2 caller (Redis's
-/// `luaReplyToRedisReply`); pops the value.
-pub unsafe fn pop_reply(state: State, resp3: bool) -> Reply {
+/// `luaReplyToRedisReply`); pops the value. None when the reply would take
+/// more than `budget` bytes (the stack is then left for the caller to reset).
+/// Called disarmed, outside any Lua call: it cannot raise.
+pub unsafe fn pop_reply(state: State, resp3: bool, budget: &mut usize) -> Option<Reply> {
     if ffi::lua_checkstack(state, 4) == 0 {
         ffi::lua_pop(state, 1);
-        return Reply::error("ERR reached lua stack limit");
+        return Some(Reply::error("ERR reached lua stack limit"));
     }
     let reply = match ffi::lua_type(state, -1) {
-        ffi::LUA_TSTRING => Reply::Bulk(lua::to_bytes(state, -1).unwrap_or(b"").to_vec()),
+        ffi::LUA_TSTRING => {
+            let bytes = lua::to_bytes(state, -1).unwrap_or(b"");
+            charge(budget, bytes.len())?;
+            Reply::Bulk(bytes.to_vec())
+        }
         ffi::LUA_TBOOLEAN => match (ffi::lua_toboolean(state, -1) != 0, resp3) {
             (true, _) => Reply::Int(1),
             (false, false) => Reply::Nil,
             (false, true) => Reply::Int(0),
         },
         ffi::LUA_TNUMBER => Reply::Int(c_cast_i64(ffi::lua_tonumber(state, -1))),
-        ffi::LUA_TTABLE => table_reply(state, resp3),
+        ffi::LUA_TTABLE => table_reply(state, resp3, budget)?,
         _ => Reply::Nil,
     };
+    charge(budget, 0)?;
     ffi::lua_pop(state, 1);
-    reply
+    Some(reply)
 }
 
-unsafe fn table_reply(state: State, resp3: bool) -> Reply {
+unsafe fn table_reply(state: State, resp3: bool, budget: &mut usize) -> Option<Reply> {
     if raw_get_field(state, -1, c"err") == ffi::LUA_TSTRING {
         let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
         ffi::lua_pop(state, 1);
-        return Reply::Error(crate::engine::errors::sanitize(text));
+        charge(budget, text.len())?;
+        return Some(Reply::Error(crate::engine::errors::sanitize(text)));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"ok") == ffi::LUA_TSTRING {
         let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
         ffi::lua_pop(state, 1);
-        return Reply::Status(crate::engine::errors::sanitize(text));
+        charge(budget, text.len())?;
+        return Some(Reply::Status(crate::engine::errors::sanitize(text)));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"double") == ffi::LUA_TNUMBER {
         let value = ffi::lua_tonumber(state, -1);
         ffi::lua_pop(state, 1);
-        return Reply::bulk(format_double(value));
+        return Some(Reply::bulk(format_double(value)));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"big_number") == ffi::LUA_TSTRING {
         let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
         ffi::lua_pop(state, 1);
-        return Reply::Bulk(text);
+        charge(budget, text.len())?;
+        return Some(Reply::Bulk(text));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"verbatim_string") == ffi::LUA_TTABLE {
@@ -386,7 +422,8 @@ unsafe fn table_reply(state: State, resp3: bool) -> Reply {
         if has_format && raw_get_field(state, -1, c"string") == ffi::LUA_TSTRING {
             let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
             ffi::lua_pop(state, 2);
-            return Reply::Bulk(text);
+            charge(budget, text.len())?;
+            return Some(Reply::Bulk(text));
         }
         ffi::lua_pop(state, if has_format { 1 } else { 0 });
     }
@@ -397,15 +434,15 @@ unsafe fn table_reply(state: State, resp3: bool) -> Reply {
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, -2) != 0 {
                 ffi::lua_pushvalue(state, -2);
-                items.push(pop_reply(state, resp3));
+                items.push(pop_reply(state, resp3, budget)?);
                 if with_values {
-                    items.push(pop_reply(state, resp3));
+                    items.push(pop_reply(state, resp3, budget)?);
                 } else {
                     ffi::lua_pop(state, 1);
                 }
             }
             ffi::lua_pop(state, 1);
-            return Reply::Array(items);
+            return Some(Reply::Array(items));
         }
         ffi::lua_pop(state, 1);
     }
@@ -417,10 +454,10 @@ unsafe fn table_reply(state: State, resp3: bool) -> Reply {
             ffi::lua_pop(state, 1);
             break;
         }
-        items.push(pop_reply(state, resp3));
+        items.push(pop_reply(state, resp3, budget)?);
         j += 1;
     }
-    Reply::Array(items)
+    Some(Reply::Array(items))
 }
 
 // ---- the rest of the redis table -------------------------------------------------------
@@ -487,19 +524,29 @@ unsafe extern "C-unwind" fn redis_log(state: State) -> c_int {
         if level < 2 {
             return Ok(0);
         }
+        // Redis writes the whole line to its log file; redstep keeps the
+        // last lines in memory, so each is cut (a script logging a 50 MB
+        // string in a loop would otherwise grow the process past the limit).
         let mut line = Vec::new();
+        let mut total = 0usize;
         for j in 2..=argc {
             if let Some(text) = lua::to_bytes(s, j) {
                 if j != 2 {
                     line.push(b' ');
+                    total += 1;
                 }
-                line.extend_from_slice(text);
+                total += text.len();
+                let room = LOG_LINE_MAX.saturating_sub(line.len());
+                line.extend_from_slice(&text[..text.len().min(room)]);
             }
         }
         if let Some(ctx) = current() {
             let mark = if level == 3 { '#' } else { '*' };
-            ctx.log
-                .push(format!("{mark} {}", String::from_utf8_lossy(&line)));
+            let mut entry = format!("{mark} {}", String::from_utf8_lossy(&line));
+            if total > line.len() {
+                entry.push_str(&format!("… (cut by redstep: {total} bytes)"));
+            }
+            ctx.log.push(entry);
             if ctx.log.len() > 1000 {
                 ctx.log.remove(0);
             }
@@ -507,6 +554,9 @@ unsafe extern "C-unwind" fn redis_log(state: State) -> c_int {
         Ok(0)
     })
 }
+
+/// The longest `redis.log` line redstep keeps, in bytes.
+const LOG_LINE_MAX: usize = 8 * 1024;
 
 unsafe extern "C-unwind" fn redis_setresp(state: State) -> c_int {
     guard(state, |s| {
@@ -591,8 +641,38 @@ pub unsafe fn clear_hook(state: State) {
     ffi::lua_sethook(state, None, 0, 0);
 }
 
+/// The stop reason when a hook's Rust code panicked.
+pub const HOOK_PANIC: &str =
+    "redstep internal error (a bug): a Rust panic in the line or count hook";
+
 unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
-    let Some(ctx) = current() else { return };
+    // Disarmed, like every Rust function Lua calls (see `lua`), and no
+    // panic may unwind into Lua's C frames.
+    let armed = lua::arm(state, false);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook_body(state, ar)));
+    let message = match outcome {
+        Ok(message) => message,
+        Err(payload) => {
+            std::mem::forget(payload);
+            let stop = Stop::Probe(HOOK_PANIC.into());
+            let message = stop.message().into_bytes();
+            if let Some(ctx) = current() {
+                ctx.stopped.get_or_insert(stop);
+            }
+            Some(message)
+        }
+    };
+    lua::arm(state, armed);
+    if let Some(message) = message {
+        // From now on fire on every line, so pcall cannot swallow the stop.
+        set_hook(state, true);
+        lua::throw(state, Raise::ErrorTable(message));
+    }
+}
+
+/// The hook's work; returns the message to stop the script with.
+unsafe fn hook_body(state: State, ar: *mut ffi::lua_Debug) -> Option<Vec<u8>> {
+    let ctx = current()?;
     if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKLINE {
         if let Some(probe) = ctx.probe.as_deref_mut() {
             let frame = Frame {
@@ -606,14 +686,14 @@ unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
         }
     }
     if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKCOUNT {
+        if (*lua::allocator(state)).refused {
+            // A memory error was caught by the script; Lua 5.1 has no
+            // emergency collection, so collect what it left behind.
+            lua::collect_garbage(state);
+        }
         ctx.stopped = check_stop(ctx);
     }
-    if let Some(stop) = &ctx.stopped {
-        // From now on fire on every line, so pcall cannot swallow the stop.
-        let message = stop.message().into_bytes();
-        set_hook(state, true);
-        lua::throw(state, Raise::ErrorTable(message));
-    }
+    ctx.stopped.as_ref().map(|stop| stop.message().into_bytes())
 }
 
 /// The Lua function running when a line event fires, for a probe.
@@ -626,9 +706,11 @@ pub struct Frame {
 impl Frame {
     /// How many functions are active (the main chunk is 1).
     pub fn depth(&self) -> u32 {
+        // SAFETY: lua_Debug is plain C data; all zeroes is a valid value.
         let mut ar: ffi::lua_Debug = unsafe { std::mem::zeroed() };
         let mut level = 0;
-        // SAFETY: the state is valid during the hook that made this frame.
+        // SAFETY: the state is valid during the hook that made this frame;
+        // lua_getstack neither allocates nor raises.
         while unsafe { ffi::lua_getstack(self.state, level, &mut ar) } != 0 {
             level += 1;
         }
@@ -640,7 +722,9 @@ impl Frame {
     pub fn locals(&self, max_len: usize) -> Vec<(String, String)> {
         let mut out = Vec::new();
         // SAFETY: `ar` is the hook's activation record; lua_getlocal pushes
-        // one value per local, popped below.
+        // one value per local, popped below. A frame exists only inside the
+        // hook, which runs disarmed (see `lua`): these calls may allocate
+        // (stack room) but cannot raise over the Strings built here.
         unsafe {
             let mut n = 1;
             loop {

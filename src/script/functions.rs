@@ -132,7 +132,8 @@ impl Libraries {
 
     fn unref_library(state: State, library: &Library) {
         for f in library.functions.values() {
-            // SAFETY: the reference was made in this state.
+            // SAFETY: the reference was made in this state; called outside any
+            // Lua call, disarmed (see `lua`), so luaL_unref cannot raise.
             unsafe { ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, f.callback) };
         }
     }
@@ -322,8 +323,10 @@ fn run_library(state: State, body: &[u8]) -> Result<IndexMap<String, Function>, 
         functions: IndexMap::new(),
         started: Instant::now(),
     };
-    // SAFETY: all Lua calls below are protected (luaL_loadbuffer, lua_pcall);
-    // the load context pointer is valid for exactly the duration of the run.
+    // SAFETY: outside any Lua call and disarmed (see `lua`), so the
+    // unprotected calls below only allocate and cannot raise; the library
+    // code runs under lua_pcall, armed. The load context pointer is valid
+    // for exactly the duration of the run.
     unsafe {
         let base = ffi::lua_gettop(state);
         vm::compile(state, body, c"@user_function").map_err(|msg| {
@@ -335,32 +338,37 @@ fn run_library(state: State, body: &[u8]) -> Result<IndexMap<String, Function>, 
         vm::use_load_api(state, true);
         let previous = LOADING.with(|l| l.replace(&mut context));
         ffi::lua_sethook(state, Some(load_hook), ffi::LUA_MASKCOUNT, 100_000);
+        lua::arm(state, true);
         let status = ffi::lua_pcall(state, 0, 0, 0);
-        ffi::lua_sethook(state, None, 0, 0);
-        LOADING.with(|l| l.set(previous));
-        vm::use_load_api(state, false);
+        lua::arm(state, false);
+        // The load hook stays while the error is read: an error table's
+        // metamethods are the library's code.
         let result = if status == 0 {
             Ok(())
         } else {
             let msg = if ffi::lua_isstring(state, -1) != 0 {
                 let mut m = b"ERR ".to_vec();
                 m.extend_from_slice(lua::to_bytes(state, -1).unwrap_or(b""));
-                m
+                Ok(m)
             } else if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
-                ffi::lua_getfield_(state, -1, c"err".as_ptr());
-                let m = lua::to_bytes(state, -1)
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default();
-                ffi::lua_pop(state, 1);
-                m
+                vm::error_fields(state).map(|[err, _, _]| err.unwrap_or_default())
             } else {
-                Vec::new()
+                Ok(Vec::new())
             };
-            Err(format!(
-                "Error registering functions: {}",
-                String::from_utf8_lossy(&msg)
-            ))
+            Err(match msg {
+                Ok(msg) => format!(
+                    "Error registering functions: {}",
+                    String::from_utf8_lossy(&msg)
+                ),
+                Err(raised) => format!(
+                    "redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the library's error table raised: {}",
+                    String::from_utf8_lossy(&raised)
+                ),
+            })
         };
+        ffi::lua_sethook(state, None, 0, 0);
+        LOADING.with(|l| l.set(previous));
+        vm::use_load_api(state, false);
         ffi::lua_settop(state, base);
         if let Err(e) = result {
             for f in context.functions.values() {
@@ -373,12 +381,26 @@ fn run_library(state: State, body: &[u8]) -> Result<IndexMap<String, Function>, 
 }
 
 unsafe extern "C-unwind" fn load_hook(state: State, _ar: *mut ffi::lua_Debug) {
-    let Some(context) = LOADING.with(|l| l.get().as_mut()) else {
-        return;
-    };
-    if context.started.elapsed() > LOAD_TIMEOUT {
-        ffi::lua_sethook(state, Some(load_hook), ffi::LUA_MASKLINE, 0);
-        lua::throw(state, Raise::ErrorTable(b"FUNCTION LOAD timeout".to_vec()));
+    let timed_out = std::panic::catch_unwind(|| {
+        LOADING.with(|l| {
+            l.get()
+                .as_ref()
+                .is_some_and(|context| context.started.elapsed() > LOAD_TIMEOUT)
+        })
+    });
+    match timed_out {
+        Ok(false) => {}
+        Ok(true) => {
+            ffi::lua_sethook(state, Some(load_hook), ffi::LUA_MASKLINE, 0);
+            lua::throw(state, Raise::ErrorTable(b"FUNCTION LOAD timeout".to_vec()));
+        }
+        Err(payload) => {
+            std::mem::forget(payload);
+            lua::throw(
+                state,
+                Raise::ErrorTable(super::api::HOOK_PANIC.as_bytes().to_vec()),
+            );
+        }
     }
 }
 

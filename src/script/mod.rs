@@ -103,8 +103,10 @@ struct CachedScript {
 /// Settings of the scripting layer.
 #[derive(Clone, Debug)]
 pub struct ScriptConfig {
-    /// Bytes the Lua state may use (0: no limit). Redis has no such limit;
-    /// redstep stops a memory bomb before it takes the machine down.
+    /// Bytes the Lua state may use (0: no limit), on top of what a run's
+    /// KEYS and ARGV take. Redis has no such limit; redstep stops a memory
+    /// bomb before it takes the machine down. A script's reply (built in
+    /// Rust) gets the same budget.
     pub memory_limit: usize,
     /// Stop scripts that run longer than this (None: never, as Redis).
     pub budget: Option<Duration>,
@@ -279,7 +281,8 @@ impl Scripting {
         }
         let (flags, shebang_len) = shebang::parse(body).map_err(|e| err(&format!("ERR {e}")))?;
         let state = self.vm.state;
-        // SAFETY: compile() is protected (luaL_loadbuffer); luaL_ref only allocates.
+        // SAFETY: outside any Lua call, disarmed (see `lua`): compile() runs
+        // the parser protected, and luaL_ref only allocates, which cannot raise.
         let function = unsafe {
             vm::compile(state, &body[shebang_len..], c"@user_script").map_err(|msg| {
                 let mut text = b"ERR Error compiling script (new function): ".to_vec();
@@ -569,11 +572,21 @@ impl Scripting {
             stopped: None,
             log: &mut self.log,
         };
-        // SAFETY: everything below runs on the state's thread; the script runs
-        // under lua_pcall with Redis's error handler, and the context pointer
-        // lives exactly as long as the run.
+        // SAFETY: everything below runs on the state's thread, outside any
+        // Lua call and disarmed (see `lua`), so nothing here can raise: the
+        // pushes only allocate, and the limit is armed only for the
+        // protected calls that run script code: the script (with Redis's
+        // error handler) and an error table's metamethods. The context
+        // pointer lives exactly as long as the run.
         let (status, reply) = unsafe {
             let base = ffi::lua_gettop(state);
+            let allocator = lua::allocator(state);
+            let limit = (*allocator).limit;
+            if limit > 0 && (*allocator).used > limit / 2 {
+                // Left over from earlier runs (their arguments, a caught
+                // memory bomb): free it before this run counts.
+                lua::collect_garbage(state);
+            }
             ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, vm::ERROR_HANDLER.as_ptr());
             let handler = ffi::lua_gettop(state);
             ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, target.function);
@@ -585,19 +598,47 @@ impl Scripting {
                 vm::set_keys_argv(state, keys, args);
                 0
             };
+            // The arguments do not count against the limit: a run may use
+            // the limit on top of them.
+            let allowance = arguments_allowance(keys, args);
+            if limit > 0 {
+                (*allocator).limit = limit.saturating_add(allowance);
+            }
             let guard = api::enter(&mut ctx);
             api::set_hook(state, every_line);
+            lua::arm(state, true);
             let status = ffi::lua_pcall(state, nargs, 1, handler);
-            api::clear_hook(state);
-            drop(guard);
+            lua::arm(state, false);
+            // The hook stays until the reply is built: reading an error
+            // table may run its metamethods (script code).
             let reply = if status == 0 {
-                api::pop_reply(state, ctx.resp3)
+                let mut budget = if limit > 0 {
+                    (*allocator).limit
+                } else {
+                    usize::MAX
+                };
+                api::pop_reply(state, ctx.resp3, &mut budget).unwrap_or_else(|| {
+                    Reply::error(format!(
+                        "ERR redstep refused the script's reply: it needs more memory than the Lua memory limit ({} bytes) allows. Real Redis has no such limit. script: {name}",
+                        (*allocator).limit
+                    ))
+                })
             } else {
                 let reply = self::error_reply(state, status, name);
                 ffi::lua_pop(state, 1);
                 reply
             };
+            api::clear_hook(state);
+            drop(guard);
             ffi::lua_settop(state, base);
+            (*allocator).limit = limit;
+            if allowance > BIG_ARGUMENTS && !target.is_function {
+                // Let big arguments go now rather than at the next run.
+                vm::set_keys_argv(state, &[], &[]);
+            }
+            if status == ffi::LUA_ERRMEM || allowance > BIG_ARGUMENTS {
+                lua::collect_garbage(state);
+            }
             (status, reply)
         };
         ctx.engine.freeze_time(None);
@@ -652,7 +693,22 @@ impl Scripting {
     }
 }
 
+/// Arguments past this size are dropped from the Lua state right after the run.
+const BIG_ARGUMENTS: usize = 1 << 20;
+
+/// What KEYS and ARGV take in the Lua state, roughly: each string's bytes
+/// plus its header and its slot in the table.
+fn arguments_allowance(keys: &[Vec<u8>], args: &[Vec<u8>]) -> usize {
+    const PER_ITEM: usize = 64;
+    keys.iter()
+        .chain(args)
+        .map(|a| a.len() + PER_ITEM)
+        .fold(2 * PER_ITEM, usize::saturating_add)
+}
+
 fn new_vm(memory_limit: usize) -> vm::Vm {
+    // SAFETY: `register` runs on the fresh state during setup, disarmed
+    // (see `lua`): its calls only allocate and cannot raise.
     vm::Vm::new(memory_limit, true, |state| unsafe {
         api::register_redis_table(state);
         libs::register(state);
@@ -660,11 +716,13 @@ fn new_vm(memory_limit: usize) -> vm::Vm {
 }
 
 fn new_functions_vm(memory_limit: usize) -> vm::Vm {
+    // SAFETY: as in new_vm: setup of a fresh state, disarmed.
     let vm = vm::Vm::new(memory_limit, false, |state| unsafe {
         api::register_redis_table(state);
         libs::register(state);
     });
-    // SAFETY: setup of a fresh state; only allocates.
+    // SAFETY: setup of a fresh state outside any Lua call, disarmed (see
+    // `lua`): it only allocates, which cannot raise.
     unsafe { vm::build_load_api(vm.state, functions::register_function) };
     vm
 }
@@ -685,22 +743,21 @@ unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
             format!("ERR Error running script {name}, {msg}").into_bytes(),
         ));
     }
-    let field = |f: &std::ffi::CStr| -> Option<Vec<u8>> {
-        ffi::lua_getfield_(state, -1, f.as_ptr());
-        let value = if ffi::lua_isstring(state, -1) != 0 {
-            lua::to_bytes(state, -1).map(|b| b.to_vec())
-        } else {
-            None
-        };
-        ffi::lua_pop(state, 1);
-        value
+    let [err, source, line] = match vm::error_fields(state) {
+        Ok(fields) => fields,
+        Err(raised) => {
+            let mut text = b"ERR redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the script's error table raised: ".to_vec();
+            text.extend_from_slice(&raised);
+            text.extend_from_slice(format!(". script: {name}").as_bytes());
+            return Reply::Error(errors::sanitize(text));
+        }
     };
-    let Some(mut text) = field(c"err") else {
+    let Some(mut text) = err else {
         return Reply::error(format!(
             "ERR redstep: real Redis 7.0.15 crashes here (SIGSEGV): the script raised a table without an 'err' field. script: {name}"
         ));
     };
-    if let (Some(source), Some(line)) = (field(c"source"), field(c"line")) {
+    if let (Some(source), Some(line)) = (source, line) {
         text.extend_from_slice(format!(" script: {name}, on ").as_bytes());
         text.extend_from_slice(&source);
         text.push(b':');

@@ -32,43 +32,10 @@ const LOAD_API: &CStr = c"redstep.load_api";
 
 pub const READONLY_ERROR: &[u8] = b"Attempt to modify a readonly table";
 
-/// Memory accounting for the state; allocations past the limit fail, and
-/// Lua turns that into a "not enough memory" error.
-pub struct Allocator {
-    pub used: usize,
-    pub limit: usize,
-}
-
-unsafe extern "C" fn allocate(
-    ud: *mut c_void,
-    ptr: *mut c_void,
-    osize: usize,
-    nsize: usize,
-) -> *mut c_void {
-    let accounting = &mut *(ud as *mut Allocator);
-    if nsize == 0 {
-        libc::free(ptr);
-        accounting.used = accounting.used.saturating_sub(osize);
-        return std::ptr::null_mut();
-    }
-    let grows = nsize > osize;
-    if grows
-        && accounting.limit > 0
-        && accounting.used.saturating_sub(osize) + nsize > accounting.limit
-    {
-        return std::ptr::null_mut();
-    }
-    let new = libc::realloc(ptr, nsize);
-    if !new.is_null() {
-        accounting.used = accounting.used.saturating_sub(osize) + nsize;
-    }
-    new
-}
-
 /// A Lua state configured like Redis's scripting VM.
 pub struct Vm {
     pub state: State,
-    allocator: Box<Allocator>,
+    allocator: Box<lua::Allocator>,
 }
 
 impl Drop for Vm {
@@ -83,13 +50,21 @@ impl Vm {
     /// libraries to the real globals before they are locked. The EVAL state
     /// has the `__redis__err__handler` global; the functions state does not.
     pub fn new(memory_limit: usize, eval: bool, register: impl FnOnce(State)) -> Vm {
-        let mut allocator = Box::new(Allocator { used: 0, limit: 0 });
-        // SAFETY: allocate() follows lua_Alloc's contract; the box outlives the state.
-        let state =
-            unsafe { ffi::lua_newstate(allocate, (&mut *allocator as *mut Allocator).cast()) };
+        let mut allocator = Box::<lua::Allocator>::default();
+        // SAFETY: allocate() follows lua_Alloc's contract; the box outlives
+        // the state (Drop closes the state first).
+        let state = unsafe {
+            ffi::lua_newstate(
+                lua::allocate,
+                (&mut *allocator as *mut lua::Allocator).cast(),
+            )
+        };
         assert!(!state.is_null(), "cannot create a Lua state");
-        // SAFETY: a fresh state; setup raises nothing but out-of-memory, impossible without a limit.
+        // SAFETY: a fresh state, disarmed (no limit yet): an allocation
+        // either succeeds or aborts, and nothing else here raises, so no
+        // error can reach the panic function.
         unsafe {
+            ffi::lua_atpanic(state, lua::on_panic);
             open_libraries(state);
             ffi::lua_pushcclosure(state, error_handler, 0);
             ffi::lua_pushvalue(state, -1);
@@ -112,10 +87,9 @@ impl Vm {
 
     /// Runs a full garbage collection (after a memory error).
     pub fn collect_garbage(&self) {
-        // SAFETY: state is valid; LUA_GCCOLLECT raises nothing.
-        unsafe {
-            ffi::lua_gc(self.state, ffi::LUA_GCCOLLECT, 0);
-        }
+        // SAFETY: the state is valid and outside any Lua call; collected
+        // disarmed, so it cannot raise (no userdata has a __gc).
+        unsafe { lua::collect_garbage(self.state) }
     }
 }
 
@@ -393,7 +367,13 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
     let argc = ffi::lua_gettop(state);
     ffi::lua_pushboolean(state, 1);
     ffi::lua_insert(state, 1);
-    if ffi::lua_pcall(state, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
+    let status = ffi::lua_pcall(state, argc - 1, ffi::LUA_MULTRET, 0);
+    if status == ffi::LUA_ERRMEM {
+        // What did not fit is garbage now; collect it, so a script that
+        // caught the error can go on (Lua 5.1 has no emergency collection).
+        lua::collect_garbage(state);
+    }
+    if status != 0 {
         ffi::lua_remove(state, 1);
         if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
             ffi::lua_getfield_(state, -1, c"err".as_ptr());
@@ -654,9 +634,18 @@ unsafe extern "C-unwind" fn math_randomseed(state: State) -> c_int {
 }
 
 /// Compiles `code` with this chunk name, leaving the function on the stack;
-/// on failure returns Lua's message.
+/// on failure returns Lua's message. The parser runs protected, armed with
+/// room for the code's own size on top of the limit.
 pub unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(), Vec<u8>> {
+    let a = lua::allocator(state);
+    let limit = (*a).limit;
+    if limit > 0 {
+        (*a).limit = limit.saturating_add(code.len().saturating_mul(2));
+    }
+    let armed = lua::arm(state, true);
     let status = ffi::luaL_loadbuffer(state, code.as_ptr().cast(), code.len(), chunkname.as_ptr());
+    lua::arm(state, armed);
+    (*a).limit = limit;
     if status == 0 {
         Ok(())
     } else {
@@ -683,4 +672,57 @@ pub unsafe fn set_keys_argv(state: State, keys: &[Vec<u8>], args: &[Vec<u8>]) {
         raw_set_field(state, -2, name);
     }
     ffi::lua_pop(state, 1);
+}
+
+/// `t.err`, `t.source` and `t.line` for the table `t` in slot 1, read with
+/// `lua_getfield` as Redis's `luaExtractErrorInformation` does (so
+/// metamethods run).
+unsafe extern "C-unwind" fn read_error_fields(state: State) -> c_int {
+    ffi::lua_getfield_(state, 1, c"err".as_ptr());
+    ffi::lua_getfield_(state, 1, c"source".as_ptr());
+    ffi::lua_getfield_(state, 1, c"line".as_ptr());
+    3
+}
+
+/// The `err`, `source` and `line` fields of an error table, each when it is
+/// a string or a number.
+pub type ErrorFields = [Option<Vec<u8>>; 3];
+
+/// Reads the fields of the error table on top (which stays there). Its
+/// metamethods are script code, so they run inside a protected call,
+/// armed, under whatever hook is installed. Redis reads them unprotected
+/// and crashes when one raises; here the raise comes back as `Err` with
+/// its message.
+///
+/// # Safety
+/// Outside any Lua call on `state`'s thread, disarmed, with a table on top.
+pub unsafe fn error_fields(state: State) -> Result<ErrorFields, Vec<u8>> {
+    ffi::lua_pushcclosure(state, read_error_fields, 0);
+    ffi::lua_pushvalue(state, -2);
+    let armed = lua::arm(state, true);
+    let status = ffi::lua_pcall(state, 1, 3, 0);
+    lua::arm(state, armed);
+    if status != 0 {
+        let msg = if status == ffi::LUA_ERRMEM {
+            b"not enough memory".to_vec()
+        } else if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
+            // A stop raised by the hook ({err = ...}), read raw this time.
+            raw_get_field(state, -1, c"err");
+            let msg = lua::to_bytes(state, -1).unwrap_or(b"?").to_vec();
+            ffi::lua_pop(state, 1);
+            msg
+        } else {
+            lua::to_bytes(state, -1).unwrap_or(b"?").to_vec()
+        };
+        ffi::lua_pop(state, 1);
+        return Err(msg);
+    }
+    let mut fields = ErrorFields::default();
+    for (slot, idx) in fields.iter_mut().zip(-3..) {
+        if ffi::lua_isstring(state, idx) != 0 {
+            *slot = lua::to_bytes(state, idx).map(|b| b.to_vec());
+        }
+    }
+    ffi::lua_pop(state, 3);
+    Ok(fields)
 }

@@ -126,8 +126,15 @@ unsafe fn append_value(
     depth: i64,
     cfg: &Config,
 ) -> lua::Result<()> {
+    // The output is Rust's, not Lua's: it is charged against the limit by
+    // hand (this runs disarmed, see `lua`).
+    lua::check_room(state, out.len())?;
     match ffi::lua_type(state, -1) {
-        ffi::LUA_TSTRING => append_string(out, lua::to_bytes(state, -1).unwrap_or(b"")),
+        ffi::LUA_TSTRING => {
+            let s = lua::to_bytes(state, -1).unwrap_or(b"");
+            lua::check_room(state, out.len().saturating_add(s.len()))?;
+            append_string(out, s)
+        }
         ffi::LUA_TNUMBER => append_number(state, out, -1, cfg)?,
         ffi::LUA_TBOOLEAN => out.extend_from_slice(if ffi::lua_toboolean(state, -1) != 0 {
             b"true"
@@ -206,6 +213,8 @@ unsafe fn encode(s: State) -> lua::Result<c_int> {
     let cfg = config();
     let mut out = Vec::new();
     append_value(s, &mut out, 0, &cfg)?;
+    // The Lua copy needs the same room again.
+    lua::check_room(s, out.len().saturating_mul(2))?;
     push_bytes(s, &out);
     Ok(1)
 }
@@ -520,6 +529,8 @@ impl Parser<'_> {
     }
 
     unsafe fn value(&mut self, state: State, token: Token) -> lua::Result<()> {
+        // Decoding runs disarmed (see `lua`): stop at the limit by hand.
+        lua::check_room(state, token.string.len())?;
         match token.kind {
             TokenKind::String => push_bytes(state, &token.string),
             TokenKind::Number => ffi::lua_pushnumber(state, token.number),
@@ -540,6 +551,7 @@ impl Parser<'_> {
             self.depth -= 1;
             return Ok(());
         }
+        let mut count = 0;
         loop {
             if token.kind != TokenKind::String {
                 return Err(self.parse_error("object key string", &token));
@@ -551,7 +563,8 @@ impl Parser<'_> {
             }
             let value = self.next_token();
             self.value(state, value)?;
-            ffi::lua_rawset(state, -3);
+            lua::rawset_checked(state, -3, count)?;
+            count += 1;
             token = self.next_token();
             if token.kind == TokenKind::ObjEnd {
                 self.depth -= 1;

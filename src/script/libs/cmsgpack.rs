@@ -108,8 +108,15 @@ unsafe fn encode_value(state: State, out: &mut Vec<u8>, level: usize) -> lua::Re
     if t == ffi::LUA_TTABLE && level == MAX_NESTING {
         t = ffi::LUA_TNIL;
     }
+    // The output is Rust's, not Lua's: it is charged against the limit by
+    // hand (this runs disarmed, see `lua`).
+    lua::check_room(state, out.len())?;
     match t {
-        ffi::LUA_TSTRING => encode_bytes(out, lua::to_bytes(state, -1).unwrap_or(b"")),
+        ffi::LUA_TSTRING => {
+            let s = lua::to_bytes(state, -1).unwrap_or(b"");
+            lua::check_room(state, out.len().saturating_add(s.len()))?;
+            encode_bytes(out, s)
+        }
         ffi::LUA_TBOOLEAN => out.push(if ffi::lua_toboolean(state, -1) != 0 {
             0xc3
         } else {
@@ -177,16 +184,21 @@ unsafe fn pack(s: State) -> lua::Result<c_int> {
         ffi::lua_pushvalue(s, i);
         encode_value(s, &mut out, 0)?;
     }
+    // The Lua copy needs the same room again.
+    lua::check_room(s, out.len().saturating_mul(2))?;
     push_bytes(s, &out);
     Ok(1)
 }
 
-#[derive(PartialEq)]
 enum DecodeError {
     Eof,
     BadFormat,
     /// `luaL_checkstack` failed with this message.
     Stack(&'static str),
+    /// The decoded values reached the memory limit.
+    Memory,
+    /// What Lua would have raised (a nil or NaN key).
+    Raise(Raise),
 }
 
 struct Cursor<'a> {
@@ -217,6 +229,10 @@ impl Cursor<'_> {
 /// Decodes one value onto the stack.
 unsafe fn decode_value(state: State, c: &mut Cursor) -> Result<(), DecodeError> {
     c.need(1)?;
+    // Decoding runs disarmed (see `lua`): stop at the limit by hand.
+    if lua::check_room(state, 0).is_err() {
+        return Err(DecodeError::Memory);
+    }
     if ffi::lua_checkstack(state, 1) == 0 {
         return Err(DecodeError::Stack(
             "too many return values at once; use unpack_one or unpack_limit instead.",
@@ -348,12 +364,11 @@ unsafe fn decode_array(state: State, c: &mut Cursor, len: usize) -> Result<(), D
 
 unsafe fn decode_map(state: State, c: &mut Cursor, len: usize) -> Result<(), DecodeError> {
     ffi::lua_createtable(state, 0, 0);
-    for _ in 0..len {
+    for count in 0..len {
         decode_value(state, c)?;
         decode_value(state, c)?;
-        // A nil key raises "table index is nil", as lua_settable does in Redis
-        // (nothing of Rust's needs dropping here).
-        ffi::lua_rawset(state, -3);
+        // A nil key is "table index is nil", as lua_settable raises in Redis.
+        lua::rawset_checked(state, -3, count).map_err(DecodeError::Raise)?;
     }
     Ok(())
 }
@@ -391,6 +406,8 @@ unsafe fn unpack_full(s: State, limit: i64, offset: i64) -> lua::Result<c_int> {
             Err(DecodeError::BadFormat) => {
                 return Err(Raise::Located(b"Bad data format in input.".to_vec()))
             }
+            Err(DecodeError::Memory) => return Err(Raise::Memory),
+            Err(DecodeError::Raise(raise)) => return Err(raise),
             Err(DecodeError::Stack(what)) => {
                 return Err(Raise::Located(
                     format!("stack overflow ({what})").into_bytes(),

@@ -224,6 +224,9 @@ unsafe fn pack(s: State) -> lua::Result<c_int> {
                 if data.len() < size {
                     return Err(Raise::Argument(arg, b"string too short".to_vec()));
                 }
+                // Rust's buffer, charged against the limit by hand (this
+                // runs disarmed, see `lua`).
+                lua::check_room(s, out.len().saturating_add(size))?;
                 out.extend_from_slice(&data[..size]);
                 if opt == b's' {
                     out.push(0);
@@ -234,6 +237,7 @@ unsafe fn pack(s: State) -> lua::Result<c_int> {
         }
         total += size;
     }
+    lua::check_room(s, out.len().saturating_mul(2))?;
     lua::push_bytes(s, &out);
     Ok(1)
 }

@@ -3,7 +3,7 @@
 //! buffers are kept. In-process through `tui::driver::Driver`, against a
 //! real engine thread.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -42,7 +42,7 @@ fn screen(driver: &mut Driver) -> String {
 #[test]
 fn huge_values_in_the_cli_pane_keep_the_session_and_the_buffers() {
     let mut driver = Driver::new(opening::post(), 120, 40);
-    driver.key(KeyCode::BackTab);
+    driver.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
     assert_eq!(driver.app.focus, Focus::Cli);
     let buffers: Vec<String> = driver.app.buffers.iter().map(|b| b.text()).collect();
     assert!(!buffers.is_empty());

@@ -150,7 +150,9 @@ fn the_post_scenario_in_tmux() {
     }
     let data = data_dir("post");
     let t = Tmux::start("post", &data, &[], 120, 40);
-    let s = t.wait_for("No run yet.");
+    t.wait_for("No run yet.");
+    // The first frame comes before the setup's keys do: wait for them.
+    let s = t.wait_for("Keyspace 2 keys");
     assert!(line_with(&s, "│  a ").contains("\"42\""), "{s}");
     assert_idle(&t);
 

@@ -113,6 +113,17 @@ pub enum Command {
         #[command(subcommand)]
         action: LessonsCommand,
     },
+    /// The TUI's settings file ($XDG_CONFIG_HOME/redstep/config.toml):
+    /// key remapping per action and colours per role.
+    Config {
+        /// Print a config file with every action's default keys and every
+        /// colour (commented out: uncomment what you change).
+        #[arg(long)]
+        print: bool,
+        /// Check the config file in force (or FILE) and say what is wrong in it.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        check: Option<PathBuf>,
+    },
     /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
     Serve {
         #[arg(long, default_value_t = 6379)]

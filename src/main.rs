@@ -119,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }
         Some(Command::Lessons { action }) => lessons(action),
+        Some(Command::Config { print, check }) => config(print, check),
         Some(Command::Serve {
             port,
             bind,
@@ -248,4 +249,37 @@ fn pick_lesson(
             anyhow::bail!("no lesson {id:?}; lessons: {}", ids.join(", "))
         }
     }
+}
+
+/// `redstep config`: the defaults, or a check of a config file.
+fn config(print: bool, check: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    use redstep::tui::config;
+    let path = match check {
+        Some(p) if !p.as_os_str().is_empty() => Some(p),
+        _ => config::path(),
+    };
+    if print {
+        print!("{}", config::defaults());
+        return Ok(());
+    }
+    let Some(path) = path else {
+        anyhow::bail!("no config folder on this system (set XDG_CONFIG_HOME)");
+    };
+    if !path.exists() {
+        println!(
+            "{}: no config file (the defaults are in force; `redstep config --print > {}` writes them)",
+            path.display(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let settings = config::load(&path);
+    for problem in &settings.problems {
+        eprintln!("{problem}");
+    }
+    if !settings.problems.is_empty() {
+        std::process::exit(1);
+    }
+    println!("{}: ok", path.display());
+    Ok(())
 }

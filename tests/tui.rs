@@ -544,7 +544,7 @@ fn without_colour_the_marks_still_read() {
     };
     assert_eq!(colours(&h), 0, "NO_COLOR: no cell is coloured");
     assert!(editor_line(&s, 2).contains('✗') && key_row(&s, "a").contains("← stayed"));
-    h.app.theme = redstep::tui::theme::Theme { color: true };
+    h.app.theme = redstep::tui::theme::Theme::new(true);
     h.screen();
     assert!(colours(&h) > 0, "with colour, the marks are coloured too");
 }

@@ -505,3 +505,48 @@ fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn a_config_file_remaps_f10_and_a_malformed_one_is_told_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("config");
+    let config = data.join("config");
+    std::fs::create_dir_all(config.join("redstep")).unwrap();
+    std::fs::write(
+        config.join("redstep/config.toml"),
+        "[keys]\nstep_over = \"F6\"\nundo_run = \"Ctrl+U\"\n",
+    )
+    .unwrap();
+    let env = format!("XDG_CONFIG_HOME={}", config.display());
+    let t = Tmux::start_with("config", &data, &env, &[], 120, 40);
+    let s = t.wait_for("No run yet.");
+    let status = s.lines().rfind(|l| l.contains("F1 help")).unwrap_or("");
+    assert!(
+        status.contains("F6 s") && !status.contains("F10"),
+        "the status line says the new key:\n{s}"
+    );
+    t.keys(&["F10"]);
+    t.keys(&["F6"]);
+    t.wait_for("step 1/4 · line 1 (about to run)");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    drop(t);
+
+    std::fs::write(
+        config.join("redstep/config.toml"),
+        "[keys]\nstep_over = \"F99\"\n",
+    )
+    .unwrap();
+    let t = Tmux::start_with("config2", &data, &env, &[], 120, 40);
+    let s = t.wait_for("config.toml:2:");
+    assert!(s.contains("\"F99\" is not a key"), "{s}");
+    // The defaults stand in: F10 steps.
+    t.keys(&["F10"]);
+    t.wait_for("step 1/4 · line 1 (about to run)");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -365,6 +365,8 @@ pub struct App {
     pub zoom: bool,
     /// What Ctrl+C or Ctrl+X took, for Ctrl+V in any tab.
     clipboard: String,
+    /// The key bindings in force (defaults, remapped by the config file).
+    pub keymap: keymap::Keymap,
     /// The run being undone on the engine thread (its buffer, edited since).
     undoing: Option<(usize, bool)>,
 }
@@ -458,6 +460,7 @@ impl App {
             escaped: false,
             zoom: false,
             clipboard: String::new(),
+            keymap: keymap::Keymap::default(),
             undoing: None,
         }
     }
@@ -609,7 +612,7 @@ impl App {
         if self.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
             return self.lesson_list_key(key);
         }
-        if let Some(command) = keymap::lookup(self.focus.context(), &key) {
+        if let Some(command) = self.keymap.lookup(self.focus.context(), &key) {
             return self.command(command);
         }
         match self.focus {
@@ -653,7 +656,7 @@ impl App {
     fn ask_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ask = self.asks.front().expect("a question");
         let quit_again = ask.question == Question::Quit
-            && keymap::lookup(Context::Global, &key) == Some(Command::Quit);
+            && self.keymap.lookup(Context::Global, &key) == Some(Command::Quit);
         let answer = match key.code {
             _ if quit_again => Some('k'),
             KeyCode::Esc => None,

@@ -42,7 +42,7 @@ impl Driver {
         let app = App::new(
             opening,
             saved,
-            Theme { color: false },
+            Theme::new(false),
             Rect::new(0, 0, width, height),
         );
         let mut driver = Driver {

@@ -88,6 +88,7 @@ pub enum Command {
     Paste,
 }
 
+#[derive(Clone, Debug)]
 pub struct Binding {
     pub context: Context,
     pub code: KeyCode,
@@ -797,39 +798,149 @@ fn matches(binding: &Binding, key: &KeyEvent) -> bool {
     }
 }
 
-/// The command a key means where `context` has focus: the pane's own
-/// binding first (Tab indents in the editor), then the global one.
-pub fn lookup(context: Context, key: &KeyEvent) -> Option<Command> {
-    let find = |c: Context| {
-        BINDINGS
+/// The bindings in force: the defaults above, with the user's remapping
+/// (`config.toml`, see [`super::config`]) applied.
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        Keymap {
+            bindings: BINDINGS.to_vec(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The command a key means where `context` has focus: the pane's own
+    /// binding first (Tab indents in the editor), then the global one.
+    pub fn lookup(&self, context: Context, key: &KeyEvent) -> Option<Command> {
+        let find = |c: Context| {
+            self.bindings
+                .iter()
+                .filter(|b| b.context == c)
+                .find(|b| matches(b, key))
+                .map(|b| b.command)
+        };
+        find(context).or_else(|| find(Context::Global))
+    }
+
+    /// The status line's hints for a context: (keys, word, command).
+    pub fn hints(&self, context: Context) -> Vec<(&'static str, &'static str, Command)> {
+        let own = |b: &Binding| {
+            b.context == context
+                || (b.context == Context::Global
+                    && !self.bindings.iter().any(|o| {
+                        o.context == context && o.code == b.code && o.modifiers == b.modifiers
+                    }))
+        };
+        self.bindings
             .iter()
-            .filter(|b| b.context == c)
-            .find(|b| matches(b, key))
-            .map(|b| b.command)
-    };
-    find(context).or_else(|| find(Context::Global))
+            .filter(|b| !b.hint.is_empty() && own(b))
+            .map(|b| (b.keys, b.hint, b.command))
+            .collect()
+    }
+
+    /// The first key written for `command` (for the status line's pinned keys).
+    pub fn keys_of(&self, command: Command) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.command == command)
+    }
+
+    /// Binds `command` to `keys` instead of its default keys. A key with
+    /// Ctrl, Alt or no letter goes to the panes where such a key of the
+    /// command worked (anywhere, for most); a plain letter only to the
+    /// command's panes that are not text fields. A key taken from another command is that command's no more.
+    pub fn remap(
+        &mut self,
+        command: Command,
+        keys: &[(KeyCode, KeyModifiers, &'static str)],
+    ) -> Result<(), String> {
+        let template: Vec<Binding> = self
+            .bindings
+            .iter()
+            .filter(|b| b.command == command)
+            .cloned()
+            .collect();
+        let Some(first) = template.first() else {
+            return Err("that action has no key to replace".into());
+        };
+        let mut new = Vec::new();
+        for (i, (code, modifiers, text)) in keys.iter().enumerate() {
+            let letter = matches!(code, KeyCode::Char(_))
+                && modifiers.difference(KeyModifiers::SHIFT).is_empty();
+            let contexts: Vec<Context> = if letter {
+                let mut panes: Vec<Context> = template
+                    .iter()
+                    .map(|b| b.context)
+                    .filter(|c| {
+                        matches!(c, Context::Debugger | Context::Keyspace | Context::Lesson)
+                    })
+                    .collect();
+                panes.dedup();
+                if panes.is_empty() {
+                    return Err(format!(
+                        "{text:?} would be typed as text in the editor or the redis-cli: use Ctrl, Alt or an F-key"
+                    ));
+                }
+                panes
+            } else {
+                // Where the command had keys that are not plain letters.
+                let mut panes: Vec<Context> = template
+                    .iter()
+                    .filter(|b| {
+                        !matches!(b.code, KeyCode::Char(_))
+                            || !b.modifiers.difference(KeyModifiers::SHIFT).is_empty()
+                    })
+                    .map(|b| b.context)
+                    .collect();
+                panes.dedup();
+                if panes.is_empty() {
+                    panes.push(first.context);
+                }
+                panes
+            };
+            for context in contexts {
+                let model = template
+                    .iter()
+                    .find(|b| b.context == context)
+                    .unwrap_or(first);
+                new.push(Binding {
+                    context,
+                    code: *code,
+                    modifiers: *modifiers,
+                    keys: text,
+                    command,
+                    description: model.description,
+                    hint: if i == 0 { first.hint } else { "" },
+                });
+            }
+        }
+        let taken = |b: &Binding| {
+            b.command == command
+                || new.iter().any(|n: &Binding| {
+                    n.context == b.context && n.code == b.code && n.modifiers == b.modifiers
+                })
+        };
+        // The new keys take the old ones' place in the table (and the status line).
+        let at = self
+            .bindings
+            .iter()
+            .position(|b| b.command == command)
+            .map_or(self.bindings.len(), |i| {
+                self.bindings[..i].iter().filter(|b| !taken(b)).count()
+            });
+        self.bindings.retain(|b| !taken(b));
+        self.bindings.splice(at..at, new);
+        Ok(())
+    }
 }
 
 /// Keys the status line always shows, at the right, whatever the width.
 pub const PINNED: [Command; 2] = [Command::Help, Command::Quit];
 
-/// The status line's hints for a context: (keys, word, command).
-pub fn hints(context: Context) -> Vec<(&'static str, &'static str, Command)> {
-    let own = |b: &Binding| {
-        b.context == context
-            || (b.context == Context::Global
-                && !BINDINGS.iter().any(|o| {
-                    o.context == context && o.code == b.code && o.modifiers == b.modifiers
-                }))
-    };
-    BINDINGS
-        .iter()
-        .filter(|b| !b.hint.is_empty() && own(b))
-        .map(|b| (b.keys, b.hint, b.command))
-        .collect()
-}
-
-/// The key table as Markdown (the README's copy is checked against it).
+/// The default key table as Markdown (the README's copy is checked against it).
 pub fn markdown_table() -> String {
     let mut out = String::from("| keys | where | what |\n|---|---|---|\n");
     for b in BINDINGS {
@@ -846,6 +957,10 @@ pub fn markdown_table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lookup(context: Context, key: &KeyEvent) -> Option<Command> {
+        Keymap::default().lookup(context, key)
+    }
 
     #[test]
     fn esc_twice_quickly_still_stops() {

@@ -171,7 +171,7 @@ impl Builder<'_> {
 /// Plain text wrapped at word boundaries to `width`, continuation lines
 /// indented like the first.
 pub fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Line<'static>> {
-    let theme = Theme { color: false };
+    let theme = Theme::new(false);
     let mut b = Builder {
         theme: &theme,
         width: width as usize,
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn markdown_is_wrapped_and_styled() {
-        let theme = Theme { color: false };
+        let theme = Theme::new(false);
         let md = "# Title\n\nA **bold** word and `code` in a long sentence that must wrap.\n\n- one\n- two\n\n```\nlet x\n```\n";
         let lines = render(md, 30, &theme);
         assert_eq!(
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn tables_are_aligned_and_long_words_are_not_cut_off() {
-        let theme = Theme { color: false };
+        let theme = Theme::new(false);
         let md = "| command | reply |\n|---|---|\n| `INCR a` | 43 |\n| GET | \"x\" |\n";
         assert_eq!(
             text(&render(md, 40, &theme)),
@@ -364,7 +364,7 @@ mod tests {
 
     #[test]
     fn no_character_of_a_lesson_is_lost_at_any_width() {
-        let theme = Theme { color: false };
+        let theme = Theme::new(false);
         for lesson in crate::lessons::builtin() {
             // What the Markdown says, without its spacing.
             let mut said = String::new();

@@ -4,6 +4,7 @@
 //! thread; Esc sets the engine's interrupt flag from here.
 
 pub mod app;
+pub mod config;
 pub mod driver;
 pub mod highlight;
 pub mod keymap;
@@ -117,6 +118,20 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
     );
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
+    }
+    // The user's keys and colours; a bad file is told, the defaults stand in.
+    if let Some(path) = config::path() {
+        let settings = config::load(&path);
+        app.keymap = settings.keymap;
+        app.theme.palette = settings.palette;
+        if let Some(first) = settings.problems.first() {
+            let more = settings.problems.len() - 1;
+            warnings.push(if more > 0 {
+                format!("{first} (and {more} more: `redstep config --check`)")
+            } else {
+                first.clone()
+            });
+        }
     }
     if let Some(warning) = warnings.pop() {
         app.message = Some((warning, true));

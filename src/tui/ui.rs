@@ -11,7 +11,7 @@ use crate::trace::{export, Status, StepKind};
 
 use super::app::{current_row, display_key, App, Focus, KeyMark};
 use super::highlight::{self, Class};
-use super::keymap::{self, Context, BINDINGS};
+use super::keymap::{self, Context};
 use super::layout::{self, Areas, GUTTER};
 use super::lesson::Mark;
 use super::markdown;
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         lesson_list(frame, app, size);
     }
     if app.help {
-        app.help_scroll = help(frame, &app.theme, size, app.help_scroll);
+        app.help_scroll = help(frame, &app.theme, &app.keymap, size, app.help_scroll);
     }
 }
 
@@ -826,10 +826,7 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
     let pinned: Vec<Span> = keymap::PINNED
         .iter()
         .flat_map(|command| {
-            let binding = BINDINGS
-                .iter()
-                .find(|b| b.command == *command)
-                .expect("pinned keys are bound");
+            let binding = app.keymap.keys_of(*command).expect("pinned keys are bound");
             [
                 Span::styled(format!(" {}", binding.keys), theme.status()),
                 Span::raw(format!(" {} ", binding.hint)),
@@ -859,7 +856,7 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     let context: Context = app.focus.context();
-    for (keys, what, command) in keymap::hints(context) {
+    for (keys, what, command) in app.keymap.hints(context) {
         if (command == keymap::Command::CheckScript && app.lesson.is_none())
             || keymap::PINNED.contains(&command)
         {
@@ -910,7 +907,13 @@ pub const LEGEND: &[(&str, &str)] = &[
 ];
 
 /// Draws the key list; returns the scroll position it could honour.
-fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
+fn help(
+    frame: &mut Frame,
+    theme: &Theme,
+    keymap: &keymap::Keymap,
+    size: Rect,
+    scroll: usize,
+) -> usize {
     // Two columns when there is room, else one; Up/Down scroll what does not fit.
     let width = size.width.saturating_sub(2).min(130);
     let columns: usize = if width >= 100 { 2 } else { 1 };
@@ -944,7 +947,11 @@ fn help(frame: &mut Frame, theme: &Theme, size: Rect, scroll: usize) -> usize {
         Context::Lesson,
         Context::Cli,
     ] {
-        let group: Vec<_> = BINDINGS.iter().filter(|b| b.context == context).collect();
+        let group: Vec<_> = keymap
+            .bindings
+            .iter()
+            .filter(|b| b.context == context)
+            .collect();
         if group.is_empty() {
             continue;
         }

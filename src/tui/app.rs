@@ -577,11 +577,11 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.help {
-            match key.code {
-                KeyCode::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-                KeyCode::Down => self.help_scroll += 1,
-                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
-                KeyCode::PageDown => self.help_scroll += 10,
+            match self.keymap.lookup(Context::HelpOverlay, &key) {
+                Some(Command::ScrollUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Command::ScrollDown) => self.help_scroll += 1,
+                Some(Command::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Some(Command::PageDown) => self.help_scroll += 10,
                 _ => self.help = false,
             }
             return Vec::new();
@@ -604,7 +604,7 @@ impl App {
             });
         }
         if self.detail.is_some()
-            && matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q'))
+            && self.keymap.lookup(Context::ValueDetail, &key) == Some(Command::Close)
         {
             self.detail = None;
             return Vec::new();
@@ -657,9 +657,10 @@ impl App {
         let ask = self.asks.front().expect("a question");
         let quit_again = ask.question == Question::Quit
             && self.keymap.lookup(Context::Global, &key) == Some(Command::Quit);
+        let close = self.keymap.lookup(Context::Question, &key) == Some(Command::Close);
         let answer = match key.code {
             _ if quit_again => Some('k'),
-            KeyCode::Esc => None,
+            _ if close => None,
             KeyCode::Char(c) => {
                 let c = c.to_ascii_lowercase();
                 if !ask.choices.iter().any(|(k, _)| *k == c) {
@@ -1167,6 +1168,8 @@ impl App {
                 }
                 Vec::new()
             }
+            // Overlays' own keys, handled where each overlay reads its keys.
+            Command::Close | Command::Accept | Command::DeleteBack => Vec::new(),
         }
     }
 
@@ -1359,12 +1362,13 @@ impl App {
     }
 
     fn lesson_list_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let command = self.keymap.lookup(Context::ListOverlay, &key);
         let l = self.lesson.as_mut().expect("a lesson list");
         let selected = l.list.unwrap_or(0);
-        match key.code {
-            KeyCode::Up => l.list = Some(selected.saturating_sub(1)),
-            KeyCode::Down => l.list = Some((selected + 1).min(l.lessons.len() - 1)),
-            KeyCode::Enter => {
+        match command {
+            Some(Command::ScrollUp) => l.list = Some(selected.saturating_sub(1)),
+            Some(Command::ScrollDown) => l.list = Some((selected + 1).min(l.lessons.len() - 1)),
+            Some(Command::Accept) => {
                 l.list = None;
                 if selected != l.current {
                     return vec![Effect::SaveWorkspace, Effect::OpenLesson(selected)];
@@ -1627,20 +1631,21 @@ impl App {
     }
 
     fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let command = self.keymap.lookup(Context::Prompt, &key);
         let prompt = self.prompt.as_mut().expect("prompt");
-        match key.code {
-            KeyCode::Esc => self.prompt = None,
-            KeyCode::Backspace => {
+        match (command, key.code) {
+            (Some(Command::Close), _) => self.prompt = None,
+            (Some(Command::DeleteBack), _) => {
                 prompt.input.pop();
                 prompt.error = None;
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.input.push(c);
-                prompt.error = None;
-            }
-            KeyCode::Enter => {
+            (Some(Command::Accept), _) => {
                 let Prompt { kind, input, .. } = self.prompt.take().expect("prompt");
                 return self.prompt_done(kind, input);
+            }
+            (_, KeyCode::Char(c)) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.input.push(c);
+                prompt.error = None;
             }
             _ => {}
         }

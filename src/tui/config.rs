@@ -77,6 +77,9 @@ pub const ACTIONS: &[(&str, Command)] = &[
     ("copy", Command::Copy),
     ("cut", Command::Cut),
     ("paste", Command::Paste),
+    ("close", Command::Close),
+    ("accept", Command::Accept),
+    ("delete_back", Command::DeleteBack),
 ];
 
 /// Where the config file is: `$XDG_CONFIG_HOME/redstep/config.toml`.

@@ -3,7 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Where a binding applies. Global bindings work whatever has focus.
+/// Where a binding applies. Global bindings work whatever pane has focus,
+/// but not in an overlay (the help, a prompt, a question...), which has
+/// only its own keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
     Global,
@@ -12,6 +14,11 @@ pub enum Context {
     Keyspace,
     Lesson,
     Cli,
+    HelpOverlay,
+    Prompt,
+    ListOverlay,
+    ValueDetail,
+    Question,
 }
 
 impl Context {
@@ -23,7 +30,32 @@ impl Context {
             Context::Keyspace => "keyspace pane",
             Context::Lesson => "lesson pane",
             Context::Cli => "redis-cli pane",
+            Context::HelpOverlay => "help",
+            Context::Prompt => "prompt",
+            Context::ListOverlay => "lesson list",
+            Context::ValueDetail => "value shown whole",
+            Context::Question => "a question",
         }
+    }
+
+    /// Whether a plain letter can be a key here (not where text is typed).
+    pub fn takes_letters_as_keys(self) -> bool {
+        !matches!(
+            self,
+            Context::Global | Context::Editor | Context::Cli | Context::Prompt
+        )
+    }
+
+    /// The help, a prompt, the list, a value, a question: over the panes.
+    pub fn is_overlay(self) -> bool {
+        matches!(
+            self,
+            Context::HelpOverlay
+                | Context::Prompt
+                | Context::ListOverlay
+                | Context::ValueDetail
+                | Context::Question
+        )
     }
 }
 
@@ -86,6 +118,11 @@ pub enum Command {
     Copy,
     Cut,
     Paste,
+    /// Close an overlay without a change.
+    Close,
+    /// Take what an overlay offers (a prompt's input, the chosen lesson).
+    Accept,
+    DeleteBack,
 }
 
 #[derive(Clone, Debug)]
@@ -780,6 +817,150 @@ pub const BINDINGS: &[Binding] = &[
         "show all keys",
         "",
     ),
+    bind(
+        HelpOverlay,
+        KeyCode::Up,
+        NONE,
+        "Up",
+        ScrollUp,
+        "scroll up",
+        "",
+    ),
+    bind(
+        HelpOverlay,
+        KeyCode::Down,
+        NONE,
+        "Down",
+        ScrollDown,
+        "scroll down",
+        "",
+    ),
+    bind(
+        HelpOverlay,
+        KeyCode::PageUp,
+        NONE,
+        "PgUp",
+        PageUp,
+        "page up",
+        "",
+    ),
+    bind(
+        HelpOverlay,
+        KeyCode::PageDown,
+        NONE,
+        "PgDn",
+        PageDown,
+        "page down",
+        "",
+    ),
+    bind(
+        HelpOverlay,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Close,
+        "close the help (any other key does too)",
+        "",
+    ),
+    bind(
+        Prompt,
+        KeyCode::Enter,
+        NONE,
+        "Enter",
+        Accept,
+        "take the input",
+        "",
+    ),
+    bind(
+        Prompt,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Close,
+        "close the prompt, changing nothing",
+        "",
+    ),
+    bind(
+        Prompt,
+        KeyCode::Backspace,
+        NONE,
+        "Backspace",
+        DeleteBack,
+        "delete the last character",
+        "",
+    ),
+    bind(
+        ListOverlay,
+        KeyCode::Up,
+        NONE,
+        "Up",
+        ScrollUp,
+        "previous lesson",
+        "",
+    ),
+    bind(
+        ListOverlay,
+        KeyCode::Down,
+        NONE,
+        "Down",
+        ScrollDown,
+        "next lesson",
+        "",
+    ),
+    bind(
+        ListOverlay,
+        KeyCode::Enter,
+        NONE,
+        "Enter",
+        Accept,
+        "open the chosen lesson",
+        "",
+    ),
+    bind(
+        ListOverlay,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Close,
+        "close the list (any other key does too)",
+        "",
+    ),
+    bind(
+        ValueDetail,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Close,
+        "close the value",
+        "",
+    ),
+    bind(
+        ValueDetail,
+        KeyCode::Enter,
+        NONE,
+        "Enter",
+        Close,
+        "close the value",
+        "",
+    ),
+    bind(
+        ValueDetail,
+        KeyCode::Char('q'),
+        NONE,
+        "q",
+        Close,
+        "close the value",
+        "",
+    ),
+    bind(
+        Question,
+        KeyCode::Esc,
+        NONE,
+        "Esc",
+        Close,
+        "leave everything as it is (the question's letters answer it)",
+        "",
+    ),
 ];
 
 fn matches(binding: &Binding, key: &KeyEvent) -> bool {
@@ -824,7 +1005,13 @@ impl Keymap {
                 .find(|b| matches(b, key))
                 .map(|b| b.command)
         };
-        find(context).or_else(|| find(Context::Global))
+        find(context).or_else(|| {
+            if context.is_overlay() {
+                None
+            } else {
+                find(Context::Global)
+            }
+        })
     }
 
     /// The status line's hints for a context: (keys, word, command).
@@ -848,10 +1035,11 @@ impl Keymap {
         self.bindings.iter().find(|b| b.command == command)
     }
 
-    /// Binds `command` to `keys` instead of its default keys. A key with
-    /// Ctrl, Alt or no letter goes to the panes where such a key of the
-    /// command worked (anywhere, for most); a plain letter only to the
-    /// command's panes that are not text fields. A key taken from another command is that command's no more.
+    /// Binds `command` to `keys` instead of its default keys. A key the
+    /// command had keeps its panes; another key with Ctrl, Alt or no letter
+    /// goes to the panes where such a key of the command worked (anywhere,
+    /// for most); a plain letter only to the command's panes that are not
+    /// text fields. A key taken from another command is that command's no more.
     pub fn remap(
         &mut self,
         command: Command,
@@ -874,9 +1062,7 @@ impl Keymap {
                 let mut panes: Vec<Context> = template
                     .iter()
                     .map(|b| b.context)
-                    .filter(|c| {
-                        matches!(c, Context::Debugger | Context::Keyspace | Context::Lesson)
-                    })
+                    .filter(|c| c.takes_letters_as_keys())
                     .collect();
                 panes.dedup();
                 if panes.is_empty() {
@@ -886,15 +1072,25 @@ impl Keymap {
                 }
                 panes
             } else {
-                // Where the command had keys that are not plain letters.
-                let mut panes: Vec<Context> = template
+                // Where the command had this very key; else where it had
+                // keys that are not plain letters.
+                let same: Vec<Context> = template
                     .iter()
-                    .filter(|b| {
-                        !matches!(b.code, KeyCode::Char(_))
-                            || !b.modifiers.difference(KeyModifiers::SHIFT).is_empty()
-                    })
+                    .filter(|b| b.code == *code && b.modifiers == *modifiers)
                     .map(|b| b.context)
                     .collect();
+                let mut panes: Vec<Context> = if same.is_empty() {
+                    template
+                        .iter()
+                        .filter(|b| {
+                            !matches!(b.code, KeyCode::Char(_))
+                                || !b.modifiers.difference(KeyModifiers::SHIFT).is_empty()
+                        })
+                        .map(|b| b.context)
+                        .collect()
+                } else {
+                    same
+                };
                 panes.dedup();
                 if panes.is_empty() {
                     panes.push(first.context);

@@ -946,6 +946,11 @@ fn help(
         Context::Keyspace,
         Context::Lesson,
         Context::Cli,
+        Context::HelpOverlay,
+        Context::Prompt,
+        Context::ListOverlay,
+        Context::ValueDetail,
+        Context::Question,
     ] {
         let group: Vec<_> = keymap
             .bindings

@@ -1,0 +1,126 @@
+//! The engine thread's answers, and the requests effects stand for.
+
+use super::*;
+
+impl App {
+    pub(super) fn engine(&mut self, out: Outgoing) -> Vec<Effect> {
+        match out {
+            Outgoing::Reply(reply) => match self.expect.pop_front() {
+                Some(Expect::Cli) => {
+                    self.cli_print(&format_tty(&reply));
+                    vec![self.refresh_keys()]
+                }
+                Some(Expect::Setup) => {
+                    if let Reply::Error(e) = &reply {
+                        self.warn(format!("setup failed: {}", String::from_utf8_lossy(e)));
+                    }
+                    vec![self.refresh_keys()]
+                }
+                None => Vec::new(),
+            },
+            Outgoing::Close => {
+                // Only if the engine thread died: a bug. Nothing more will run.
+                self.running = None;
+                self.warn("the engine stopped (a redstep bug — please report it); your scripts are saved, Ctrl+Q quits");
+                vec![Effect::SaveWorkspace]
+            }
+            Outgoing::Response(response) => self.response(*response),
+        }
+    }
+
+    pub(super) fn response(&mut self, response: Response) -> Vec<Effect> {
+        match response {
+            Response::Traced(run) => {
+                // Built and placed on the engine thread: nothing here is
+                // proportional to the run.
+                let running = self.running.take();
+                let session = Session {
+                    run,
+                    buffer: self.active,
+                    edited: false,
+                };
+                let outcome = &session.debugger().timeline().outcome;
+                let reply = export::reply_text(&outcome.reply);
+                self.message = Some(match (outcome.status, session.compile_error_line()) {
+                    (crate::trace::Status::Ok, _) => {
+                        (format!("the script returned {reply}"), false)
+                    }
+                    (_, Some(line)) => (
+                        format!("the script did not compile (line {line}): Redis ran none of it — {reply}"),
+                        true,
+                    ),
+                    _ => (reply, true),
+                });
+                if running.is_some_and(|r| r.from_cli) {
+                    let text = format_tty(&outcome.reply);
+                    self.cli_print(&text);
+                }
+                self.session = Some(session);
+                self.key_selected = 0;
+                vec![self.refresh_keys()]
+            }
+            Response::Keys(page) => {
+                let stale = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| page.version > s.keyspace_version && self.undoing.is_none());
+                self.keys = page;
+                if stale && self.running.is_none() {
+                    // Something wrote after the run (a command in the
+                    // redis-cli pane, an expiry): its view would lie.
+                    self.close_session();
+                    self.say("the keyspace changed after the run: the trace is closed");
+                    return vec![self.refresh_keys()];
+                }
+                Vec::new()
+            }
+            Response::Key(key, entry) => {
+                self.detail = Some((display_key(&key), export::entry_text(entry.as_ref())));
+                Vec::new()
+            }
+            Response::Undone(result, run) => {
+                let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
+                self.session = Some(Session {
+                    run,
+                    buffer,
+                    edited,
+                });
+                match result {
+                    Ok(()) => {
+                        self.close_session();
+                        self.say("the run was undone — Redis itself never does this");
+                    }
+                    Err(e) => self.warn(format!("cannot undo: {e}")),
+                }
+                vec![self.refresh_keys()]
+            }
+        }
+    }
+
+    /// The request an effect stands for (the undo needs the session).
+    pub fn request(&mut self, kind: RequestKind) -> Option<Request> {
+        Some(match kind {
+            RequestKind::Trace { argv, start } => Request::Trace {
+                argv,
+                limits: trace_limits(),
+                start,
+            },
+            RequestKind::Keys {
+                pattern,
+                offset,
+                count,
+            } => Request::Keys {
+                db: 0,
+                pattern: Some(pattern),
+                offset,
+                count,
+            },
+            RequestKind::Key(key) => Request::Key { db: 0, key },
+            RequestKind::Undo => {
+                let session = self.session.take()?;
+                self.undoing = Some((session.buffer, session.edited));
+                Request::Undo(session.run)
+            }
+        })
+    }
+}

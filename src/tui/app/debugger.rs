@@ -1,0 +1,99 @@
+//! The debugger pane: moving through a run, or starting one.
+
+use super::*;
+
+/// A traced run being looked at: the run's view model (`trace::Session`,
+/// built on the engine thread) and which buffer it ran.
+pub struct Session {
+    pub run: Box<trace::Session>,
+    /// The buffer it ran (its gutter shows the run).
+    pub buffer: usize,
+    /// The buffer was edited since the run.
+    pub edited: bool,
+}
+
+impl Deref for Session {
+    type Target = trace::Session;
+    fn deref(&self) -> &trace::Session {
+        &self.run
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut trace::Session {
+        &mut self.run
+    }
+}
+
+/// The timeline row of the cursor: the last call/error/return at or before it.
+pub fn current_row(session: &Session) -> Option<usize> {
+    session.current_row()
+}
+
+impl App {
+    /// A debugger key: the run's session decides (move, say why not, or
+    /// run the script again); with no usable run, a forward move starts one.
+    pub(super) fn debug(&mut self, movement: Move) -> Vec<Effect> {
+        if self.running.is_some() {
+            return Vec::new();
+        }
+        let active = self.active;
+        let breakpoints = &self.buffers[active].breakpoints;
+        let answer = match &mut self.session {
+            Some(s) if s.buffer == active && !s.edited => s.command(movement, breakpoints),
+            _ => trace::Session::without_run(movement),
+        };
+        match answer {
+            Answer::Moved => Vec::new(),
+            Answer::Run(movement) => self.start_run(active, movement),
+            Answer::Stayed(Why::RunOver) => {
+                self.say("run over: F5 runs it again (writing again); F6 undoes this run");
+                Vec::new()
+            }
+            Answer::Stayed(Why::AlreadyThere) => {
+                self.say("already there");
+                Vec::new()
+            }
+            Answer::Stayed(Why::NoRun) => {
+                self.warn("no run to step back through: F10 or F5 runs the script");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Closes the run's session. A big run's model is freed on a thread of
+    /// its own: freeing it takes time proportional to the run, which the
+    /// UI thread never spends.
+    pub(super) fn close_session(&mut self) {
+        if let Some(old) = self.session.take() {
+            if old.debugger().len() > 10_000 {
+                std::thread::spawn(move || drop(old));
+            }
+        }
+    }
+
+    pub(super) fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
+        self.lesson_started();
+        let keys_args = match parse_keys_args(&self.buffers[buffer].args) {
+            Ok(v) => v,
+            Err(e) => {
+                self.warn(e);
+                return Vec::new();
+            }
+        };
+        let argv = eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args);
+        self.active = buffer;
+        self.close_session();
+        self.detail = None;
+        self.running = Some(Running {
+            since: Instant::now(),
+            then,
+            from_cli: self.focus == Focus::Cli,
+        });
+        let start = Start::new(then, self.buffers[buffer].breakpoints.clone());
+        vec![
+            Effect::Request(RequestKind::Trace { argv, start }),
+            Effect::SaveWorkspace,
+        ]
+    }
+}

@@ -1,0 +1,286 @@
+//! The editor pane: text edits, indent and dedent, pastes, and what an edit
+//! changes elsewhere (breakpoints, the run's view, the workspace).
+
+use super::*;
+
+pub struct Buffer {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub area: TextArea<'static>,
+    /// The text area a reload replaced (see [`Buffer::replace_text`]).
+    previous: Option<Box<TextArea<'static>>>,
+    pub args: String,
+    pub breakpoints: BTreeSet<u32>,
+    /// First visible line and column.
+    pub top: usize,
+    pub left: usize,
+    /// Changed since it was last written to its file.
+    pub modified: bool,
+    /// A hash of the file's content when it was last read or written (None:
+    /// no file yet, or not known), to notice changes made by other programs.
+    pub disk: Option<String>,
+}
+
+impl Buffer {
+    pub(super) fn new(spec: BufferSpec, breakpoints: Vec<u32>, disk: Option<String>) -> Buffer {
+        Buffer {
+            area: text_area(&spec.text),
+            previous: None,
+            name: spec.name,
+            path: spec.path,
+            args: spec.args,
+            breakpoints: breakpoints.into_iter().collect(),
+            top: 0,
+            left: 0,
+            modified: false,
+            disk,
+        }
+    }
+
+    /// Replaces the whole text; Ctrl+Z, once nothing newer is left to
+    /// undo, brings the old text back with its own undo history.
+    pub(super) fn replace_text(&mut self, text: &str) {
+        let old = std::mem::replace(&mut self.area, text_area(text));
+        self.previous = Some(Box::new(old));
+    }
+
+    /// Ctrl+Z: the last edit, or else the text a reload replaced.
+    pub(super) fn undo(&mut self) -> bool {
+        if self.area.undo() {
+            return true;
+        }
+        match self.previous.take() {
+            Some(old) => {
+                self.area = *old;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// What a run sends and a save writes: the text with a final newline,
+    /// as editors save files (so the SHA1 is the one `redis-cli --eval
+    /// FILE` gives for the saved file).
+    pub fn file_text(&self) -> String {
+        self.text() + "\n"
+    }
+
+    pub(super) fn spec(&self) -> BufferSpec {
+        BufferSpec {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            text: self.text(),
+            args: self.args.clone(),
+        }
+    }
+}
+
+/// A text area holding `text`, with redstep's settings.
+pub(super) fn text_area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut area = TextArea::new(if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    });
+    area.set_max_histories(1000);
+    area
+}
+
+/// The buffers to open: the saved ones if any, else the opening's (a file
+/// just read is known to be on disk as it is).
+pub(super) fn buffers_of(opening: &Opening, saved: Option<Saved>) -> (Vec<Buffer>, usize) {
+    match saved {
+        Some(saved) => (
+            saved
+                .buffers
+                .into_iter()
+                .map(|b| Buffer::new(b.spec, b.breakpoints, b.disk))
+                .collect(),
+            saved.active,
+        ),
+        None => (
+            opening
+                .buffers
+                .iter()
+                .cloned()
+                .map(|spec| {
+                    let disk = spec.path.as_ref().map(|_| disk_hash(&spec.text));
+                    Buffer::new(spec, Vec::new(), disk)
+                })
+                .collect(),
+            opening.active,
+        ),
+    }
+}
+
+impl App {
+    pub(super) fn focus_pane(&mut self, pane: Focus) -> Vec<Effect> {
+        self.set_focus(pane);
+        Vec::new()
+    }
+
+    /// Tab / Shift+Tab in the editor: indent or dedent the cursor's line, or
+    /// every line the selection touches (a Tab without a selection across
+    /// lines inserts spaces to the next tab stop, as editors do).
+    pub(super) fn indent(&mut self, more: bool) {
+        let area = &mut self.buffers[self.active].area;
+        let selection = area.selection_range();
+        let (first, last) = match selection {
+            Some(((r0, _), (r1, c1))) => (r0, if c1 == 0 && r1 > r0 { r1 - 1 } else { r1 }),
+            None => (area.cursor().0, area.cursor().0),
+        };
+        if more && selection.is_none() {
+            if area.insert_tab() {
+                self.edited();
+            }
+            return;
+        }
+        let unit = area.indent().to_string();
+        let (row, col) = (area.cursor().0, area.cursor().1);
+        area.cancel_selection();
+        let mut changed = false;
+        let mut shift_cursor: isize = 0;
+        for r in first..=last {
+            area.move_cursor(CursorMove::Jump(r as u16, 0));
+            if more {
+                if !area.lines()[r].is_empty() {
+                    changed |= area.insert_str(&unit);
+                    if r == row {
+                        shift_cursor = unit.chars().count() as isize;
+                    }
+                }
+            } else {
+                let line = &area.lines()[r];
+                let n = if line.starts_with('\t') {
+                    1
+                } else {
+                    line.chars()
+                        .take(unit.chars().count().max(1))
+                        .take_while(|c| *c == ' ')
+                        .count()
+                };
+                if n > 0 && area.delete_str(n) {
+                    changed = true;
+                    if r == row {
+                        shift_cursor = -(n as isize);
+                    }
+                }
+            }
+        }
+        let col = (col as isize + shift_cursor).max(0) as usize;
+        if selection.is_some() {
+            // Keep the lines selected, so Tab again indents them again.
+            area.move_cursor(CursorMove::Jump(first as u16, 0));
+            area.start_selection();
+            let end = area.lines()[last].chars().count();
+            area.move_cursor(CursorMove::Jump(last as u16, end as u16));
+        } else {
+            area.move_cursor(CursorMove::Jump(row as u16, col as u16));
+        }
+        if changed {
+            self.edited();
+        }
+    }
+
+    /// Pasted text: one edit in a text field, never keys.
+    pub(super) fn paste(&mut self, text: String) -> Vec<Effect> {
+        // Terminals send Enter as \r in a paste.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if let Some(prompt) = &mut self.prompt {
+            prompt.input.push_str(&text.replace('\n', " "));
+            return Vec::new();
+        }
+        if !self.asks.is_empty() || self.help {
+            self.warn("nothing pasted: answer the question first");
+            return Vec::new();
+        }
+        match self.focus {
+            Focus::Editor => {
+                let buffer = &mut self.buffers[self.active];
+                let before = buffer.area.lines().len();
+                let start = buffer.area.cursor().0 as u32 + 1;
+                if buffer.area.insert_str(&text) {
+                    // Breakpoints below the pasted lines move with their lines.
+                    let delta = buffer.area.lines().len() as i64 - before as i64;
+                    buffer.breakpoints = buffer
+                        .breakpoints
+                        .iter()
+                        .map(|&l| {
+                            if l > start {
+                                (l as i64 + delta) as u32
+                            } else {
+                                l
+                            }
+                        })
+                        .collect();
+                    self.edited();
+                }
+            }
+            Focus::Cli => self.cli_input.push_str(&text.replace('\n', " ")),
+            _ => {
+                self.not_a_text_field();
+                self.warn(format!(
+                    "nothing pasted: the {} is not a text field (Alt+1: the editor)",
+                    self.focus.context().name()
+                ));
+            }
+        }
+        Vec::new()
+    }
+
+    /// The buffers changed: save them to the workspace soon.
+    pub(super) fn touch(&mut self) {
+        self.dirty_since.get_or_insert_with(Instant::now);
+    }
+
+    pub(super) fn edited(&mut self) {
+        self.buffers[self.active].modified = true;
+        self.lesson_started();
+        if let Some(session) = &mut self.session {
+            if session.buffer == self.active {
+                session.edited = true;
+            }
+        }
+        self.touch();
+    }
+
+    pub(super) fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Keys the text area would take for its own shortcuts but that a
+        // beginner expects elsewhere are already bound in the key map.
+        let area = &mut self.buffers[self.active].area;
+        let before = area.lines().len();
+        let changed = area.input(key);
+        if changed {
+            let after = self.buffers[self.active].area.lines().len();
+            if before != after {
+                self.shift_breakpoints(before, after);
+            }
+            self.edited();
+        }
+        Vec::new()
+    }
+
+    /// Lines inserted or deleted above a breakpoint move it with its line.
+    pub(super) fn shift_breakpoints(&mut self, before: usize, after: usize) {
+        let buffer = &mut self.buffers[self.active];
+        let row = buffer.area.cursor().0 as u32 + 1;
+        let delta = after as i64 - before as i64;
+        buffer.breakpoints = buffer
+            .breakpoints
+            .iter()
+            .filter_map(|&l| {
+                if l < row || (delta > 0 && l == row && buffer.area.cursor().1 > 0) {
+                    Some(l)
+                } else {
+                    let moved = l as i64 + delta;
+                    (moved >= 1 && moved <= after as i64).then_some(moved as u32)
+                }
+            })
+            .collect();
+    }
+}

@@ -1,0 +1,762 @@
+//! The TUI's model: everything the screen shows, changed only by
+//! [`App::update`] from a [`Msg`] (a key, a mouse click, the engine's
+//! answer). What the model wants done outside — send a command, stop the
+//! script, write a file — comes back as [`Effect`]s, so tests drive the
+//! whole TUI without a terminal or an engine thread.
+
+// One file per pane below (`editor.rs`, `keyspace.rs`, ...), each an
+// `impl App` block that reads these imports through `use super::*`.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+use ratatui_textarea::{CursorMove, TextArea};
+
+use crate::engine::keyspace::Entry;
+use crate::engine::Reply;
+use crate::host::{KeyPage, Outgoing, Request, Response};
+use crate::protocol::cli::{format_tty, split_args};
+use crate::run::{eval_argv, parse_keys_args};
+pub use crate::trace::KeyMark;
+use crate::trace::{self, export, Answer, Limits, Move, Start, Why};
+
+use super::keymap::{self, Command, Context};
+use super::layout::{self, Areas};
+use super::lesson::{self, LessonState, Mark};
+use super::opening::{BufferSpec, Opening};
+use super::theme::Theme;
+use super::workspace::{disk_hash, Saved, SavedBuffer};
+use crate::lessons::check::CheckResult;
+use crate::lessons::Lesson;
+
+mod answers;
+mod cli;
+mod debugger;
+mod editor;
+mod files;
+mod keyspace;
+mod lessons;
+mod mouse;
+mod questions;
+
+pub use cli::CLI_PROMPT;
+pub use debugger::{current_row, Session};
+use editor::buffers_of;
+pub use editor::Buffer;
+pub use files::{Prompt, PromptKind};
+pub use keyspace::{display_key, KeyLine};
+pub use questions::{Ask, Question};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Editor,
+    Keyspace,
+    Debugger,
+    Lesson,
+    Cli,
+}
+
+impl Focus {
+    const ORDER: [Focus; 5] = [
+        Focus::Editor,
+        Focus::Keyspace,
+        Focus::Debugger,
+        Focus::Lesson,
+        Focus::Cli,
+    ];
+
+    pub fn context(self) -> Context {
+        match self {
+            Focus::Editor => Context::Editor,
+            Focus::Keyspace => Context::Keyspace,
+            Focus::Debugger => Context::Debugger,
+            Focus::Lesson => Context::Lesson,
+            Focus::Cli => Context::Cli,
+        }
+    }
+
+    /// The next pane `by` steps away (the lesson pane only with a lesson).
+    fn next(self, by: isize, with_lesson: bool) -> Focus {
+        let order: Vec<Focus> = Focus::ORDER
+            .into_iter()
+            .filter(|f| with_lesson || *f != Focus::Lesson)
+            .collect();
+        let i = order.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        order[(i + by).rem_euclid(order.len() as isize) as usize]
+    }
+}
+
+/// Something for the model to react to.
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Engine(Outgoing),
+    /// A lesson's checks ran (off the UI thread).
+    Checked(Vec<CheckResult>),
+    /// Time passed (only asked for while something is pending).
+    Tick,
+    /// Text pasted into the terminal (bracketed paste): one edit.
+    Paste(String),
+    /// The terminal got the focus back: files may have changed meanwhile.
+    FocusGained,
+    /// The files of these buffers as they are on disk now (None: missing),
+    /// read for the reason given.
+    FilesRead(Vec<(usize, Option<String>)>, AfterRead),
+}
+
+/// Why buffers' files were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterRead {
+    /// At start: the workspace may hold edits the disk does not have.
+    Open,
+    /// Back from elsewhere: was a file changed by another program?
+    Look,
+    /// Ctrl+S: write unless the file changed on disk since it was read.
+    Save,
+    /// Quitting, the edits discarded: take the files' text back.
+    Discard,
+}
+
+/// Something the model wants done outside it.
+#[derive(Debug)]
+pub enum Effect {
+    Send(Vec<Vec<u8>>),
+    Request(RequestKind),
+    /// Stop the running script.
+    Interrupt,
+    /// Write a file (atomically).
+    Write(PathBuf, String),
+    /// Save the buffers to the workspace.
+    SaveWorkspace,
+    /// Run the current lesson's checks on this script; answer with `Msg::Checked`.
+    RunChecks(Box<Lesson>, String),
+    /// Open lesson N of the list with its saved buffers: call [`App::open_lesson`].
+    OpenLesson(usize),
+    /// Save the lesson progress.
+    SaveProgress,
+    /// Read these buffers' files; answer with `Msg::FilesRead`.
+    ReadFiles(Vec<(usize, PathBuf)>, AfterRead),
+    /// Put text on the system clipboard (OSC 52, where the terminal allows).
+    Clipboard(String),
+    Quit,
+}
+
+/// A [`Request`] with what is needed to build it (requests carry boxed
+/// engine types; this keeps effects easy to inspect in tests).
+#[derive(Debug)]
+pub enum RequestKind {
+    Trace {
+        argv: Vec<Vec<u8>>,
+        start: Start,
+    },
+    Keys {
+        pattern: Vec<u8>,
+        offset: usize,
+        count: usize,
+    },
+    Key(Vec<u8>),
+    Undo,
+}
+
+/// A run on the engine: since when, where to put the cursor when it
+/// returns, and whether the redis-cli pane asked for it (it prints the reply).
+#[derive(Clone, Copy, Debug)]
+pub struct Running {
+    pub since: Instant,
+    pub then: Move,
+    pub from_cli: bool,
+}
+
+/// What a pending reply is for.
+enum Expect {
+    /// A line typed in the redis-cli pane.
+    Cli,
+    /// A setup command: only errors are shown.
+    Setup,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub workspace_id: String,
+    pub buffers: Vec<Buffer>,
+    pub active: usize,
+    pub focus: Focus,
+    pub session: Option<Session>,
+    /// A run is on the engine.
+    pub running: Option<Running>,
+    pub keys: KeyPage,
+    pub key_offset: usize,
+    /// Selected row in the keyspace pane (changed keys first, then live ones).
+    pub key_selected: usize,
+    pub filter: String,
+    pub detail: Option<(String, String)>,
+    pub cli_input: String,
+    pub cli_history: Vec<String>,
+    cli_history_pos: Option<usize>,
+    pub cli_output: Vec<String>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    pub help_scroll: usize,
+    pub message: Option<(String, bool)>,
+    pub size: Rect,
+    expect: VecDeque<Expect>,
+    /// Unsaved-to-workspace edits, since when.
+    pub dirty_since: Option<Instant>,
+    pub quit: bool,
+    /// The lesson being followed, if any.
+    pub lesson: Option<LessonState>,
+    /// The lesson and the redis-cli share a pane: the one last focused shows.
+    pub cli_shown: bool,
+    /// Questions waiting for an answer; the first is shown.
+    pub asks: VecDeque<Ask>,
+    /// Esc was pressed in the editor: a Tab now leaves it.
+    pub escaped: bool,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
+    /// What Ctrl+C or Ctrl+X took, for Ctrl+V in any tab.
+    clipboard: String,
+    /// The key bindings in force (defaults, remapped by the config file).
+    pub keymap: keymap::Keymap,
+    /// The run being undone on the engine thread (its buffer, edited since).
+    undoing: Option<(usize, bool)>,
+}
+
+/// The TUI records up to this much of a run (past the step cap the script
+/// runs on unrecorded until it ends or Esc stops it).
+pub fn trace_limits() -> Limits {
+    Limits {
+        max_steps: 500_000,
+        max_bytes: 256 * 1024 * 1024,
+        ..Limits::default()
+    }
+}
+
+impl App {
+    pub fn new(opening: Opening, saved: Option<Saved>, theme: Theme, size: Rect) -> App {
+        let (buffers, active) = buffers_of(&opening, saved);
+        App {
+            theme,
+            workspace_id: opening.id,
+            buffers,
+            active,
+            focus: Focus::Editor,
+            session: None,
+            running: None,
+            keys: KeyPage::default(),
+            key_offset: 0,
+            key_selected: 0,
+            filter: "*".into(),
+            detail: None,
+            cli_input: String::new(),
+            cli_history: Vec::new(),
+            cli_history_pos: None,
+            cli_output: vec![
+                "Commands here run on the same engine as the scripts.".into(),
+                "--eval NAME k1 , a1 runs a tab.".into(),
+            ],
+            prompt: None,
+            help: false,
+            help_scroll: 0,
+            message: Some((opening.intro, false)),
+            size,
+            expect: VecDeque::new(),
+            dirty_since: None,
+            quit: false,
+            lesson: None,
+            cli_shown: false,
+            asks: VecDeque::new(),
+            escaped: false,
+            zoom: false,
+            clipboard: String::new(),
+            keymap: keymap::Keymap::default(),
+            undoing: None,
+        }
+    }
+
+    /// What to do first: the opening's setup, then a first page of keys,
+    /// and a look at the files on disk (they are the truth).
+    pub fn start(&mut self, setup: &[Vec<Vec<u8>>]) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for argv in setup {
+            self.expect.push_back(Expect::Setup);
+            effects.push(Effect::Send(argv.clone()));
+        }
+        effects.push(self.refresh_keys());
+        effects.extend(self.read_files(AfterRead::Open));
+        effects
+    }
+
+    /// Whether the shared pane shows the lesson (else the redis-cli).
+    pub fn lesson_shown(&self) -> bool {
+        self.lesson.is_some() && !self.cli_shown
+    }
+
+    fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        match focus {
+            Focus::Cli => self.cli_shown = true,
+            Focus::Lesson => self.cli_shown = false,
+            _ => {}
+        }
+    }
+
+    pub fn buffer(&self) -> &Buffer {
+        &self.buffers[self.active]
+    }
+
+    pub fn saved(&self) -> Saved {
+        Saved {
+            buffers: self
+                .buffers
+                .iter()
+                .map(|b| SavedBuffer {
+                    spec: b.spec(),
+                    breakpoints: b.breakpoints.iter().copied().collect(),
+                    disk: b.disk.clone(),
+                })
+                .collect(),
+            active: self.active,
+        }
+    }
+
+    pub fn areas(&self) -> Option<Areas> {
+        layout::areas(
+            self.size,
+            self.lesson.is_some(),
+            self.zoom.then_some(self.focus),
+        )
+    }
+
+    /// Whether the loop should wake up by itself (a run to time, edits to save).
+    pub fn wants_tick(&self) -> Option<Duration> {
+        if self.running.is_some() {
+            Some(Duration::from_millis(100))
+        } else if self.dirty_since.is_some() {
+            Some(Duration::from_millis(500))
+        } else {
+            None
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
+            Msg::Key(_) => Vec::new(),
+            Msg::Mouse(mouse) => self.mouse(mouse),
+            Msg::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                vec![self.refresh_keys()]
+            }
+            Msg::Engine(out) => self.engine(out),
+            Msg::Checked(results) => self.checked(results),
+            Msg::Tick => match self.dirty_since {
+                Some(t) if t.elapsed() >= Duration::from_secs(1) => {
+                    self.dirty_since = None;
+                    vec![Effect::SaveWorkspace]
+                }
+                _ => Vec::new(),
+            },
+            Msg::Paste(text) => self.paste(text),
+            Msg::FocusGained => self.read_files(AfterRead::Look).into_iter().collect(),
+            Msg::FilesRead(files, why) => self.files_read(files, why),
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.help {
+            match self.keymap.lookup(Context::HelpOverlay, &key) {
+                Some(Command::ScrollUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Command::ScrollDown) => self.help_scroll += 1,
+                Some(Command::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Some(Command::PageDown) => self.help_scroll += 10,
+                _ => self.help = false,
+            }
+            return Vec::new();
+        }
+        if !self.asks.is_empty() {
+            return self.ask_key(key);
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
+        if std::mem::take(&mut self.escaped)
+            && self.focus == Focus::Editor
+            && matches!(key.code, KeyCode::Tab | KeyCode::BackTab)
+        {
+            let by = if key.code == KeyCode::Tab { 1 } else { -1 };
+            return self.command(if by == 1 {
+                Command::FocusNext
+            } else {
+                Command::FocusPrevious
+            });
+        }
+        if self.detail.is_some()
+            && self.keymap.lookup(Context::ValueDetail, &key) == Some(Command::Close)
+        {
+            self.detail = None;
+            return Vec::new();
+        }
+        if self.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
+            return self.lesson_list_key(key);
+        }
+        if let Some(command) = self.keymap.lookup(self.focus.context(), &key) {
+            return self.command(command);
+        }
+        match self.focus {
+            Focus::Editor => self.editor_key(key),
+            Focus::Cli => self.cli_key(key),
+            Focus::Keyspace | Focus::Debugger | Focus::Lesson => {
+                if matches!(key.code, KeyCode::Char(_))
+                    && !key.modifiers.contains(KeyModifiers::CONTROL)
+                {
+                    self.not_a_text_field();
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Effect> {
+        self.message = None;
+        match command {
+            Command::Run => self.debug(Move::Continue),
+            Command::StepOver => self.debug(Move::StepOver),
+            Command::StepInto => self.debug(Move::StepInto),
+            Command::StepOut => self.debug(Move::StepOut),
+            Command::NextCall => self.debug(Move::NextCall),
+            Command::StepBack => self.debug(Move::BackInto),
+            Command::PreviousCall => self.debug(Move::PreviousCall),
+            Command::DebugStart => self.debug(Move::Start),
+            Command::DebugEnd => self.debug(Move::End),
+            Command::GotoFailure => self.debug(Move::Failure),
+            Command::ToggleBreakpoint => {
+                let line = match (&self.session, self.focus) {
+                    (Some(s), Focus::Debugger) if s.buffer == self.active => {
+                        s.debugger().step().line
+                    }
+                    _ => self.buffer().area.cursor().0 as u32 + 1,
+                };
+                let buffer = &mut self.buffers[self.active];
+                if !buffer.breakpoints.remove(&line) {
+                    buffer.breakpoints.insert(line);
+                }
+                self.touch();
+                Vec::new()
+            }
+            Command::UndoRun => {
+                if self.running.is_some() {
+                    return Vec::new();
+                }
+                match &self.session {
+                    Some(session) => {
+                        let keys = session.debugger().timeline().outcome.keys_changed.len();
+                        self.ask(
+                            Question::UndoRun,
+                            format!("Undo the run: put the {keys} key(s) it changed back as they were before it (Redis never does this)?"),
+                            &[('y', "undo the run's writes"), ('n', "keep them")],
+                        );
+                        Vec::new()
+                    }
+                    None => {
+                        self.warn("no run to undo: F5 runs the script first");
+                        Vec::new()
+                    }
+                }
+            }
+            Command::Stop => {
+                if self.running.is_some() {
+                    self.say("stopping the script…");
+                    vec![Effect::Interrupt]
+                } else {
+                    Vec::new()
+                }
+            }
+            Command::EditArgs => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Args,
+                    input: self.buffer().args.clone(),
+                    error: None,
+                });
+                Vec::new()
+            }
+            Command::Filter => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Filter,
+                    input: self.filter.clone(),
+                    error: None,
+                });
+                Vec::new()
+            }
+            Command::Open => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Open,
+                    input: String::new(),
+                    error: None,
+                });
+                Vec::new()
+            }
+            Command::NextBuffer | Command::PreviousBuffer => {
+                let n = self.buffers.len();
+                self.active = if command == Command::NextBuffer {
+                    (self.active + 1) % n
+                } else {
+                    (self.active + n - 1) % n
+                };
+                self.touch();
+                Vec::new()
+            }
+            Command::FocusNext => {
+                self.set_focus(self.focus.next(1, self.lesson.is_some()));
+                Vec::new()
+            }
+            Command::FocusPrevious => {
+                self.set_focus(self.focus.next(-1, self.lesson.is_some()));
+                Vec::new()
+            }
+            Command::FocusEditor => self.focus_pane(Focus::Editor),
+            Command::FocusKeyspace => self.focus_pane(Focus::Keyspace),
+            Command::FocusDebugger => self.focus_pane(Focus::Debugger),
+            Command::FocusLesson if self.lesson.is_none() => {
+                self.warn("no lesson is open: `redstep --lesson ID` opens one");
+                Vec::new()
+            }
+            Command::FocusLesson => self.focus_pane(Focus::Lesson),
+            Command::FocusCli => self.focus_pane(Focus::Cli),
+            Command::Zoom => {
+                self.zoom = !self.zoom;
+                vec![self.refresh_keys()]
+            }
+            Command::LeaveEditor => {
+                if self.running.is_some() {
+                    return self.command(Command::Stop);
+                }
+                self.buffers[self.active].area.cancel_selection();
+                self.escaped = true;
+                self.say("Tab now leaves the editor (Shift+Tab: back a pane); any other key keeps editing");
+                Vec::new()
+            }
+            Command::Indent | Command::Dedent => {
+                self.indent(command == Command::Indent);
+                Vec::new()
+            }
+            Command::FileStart | Command::FileEnd => {
+                let area = &mut self.buffers[self.active].area;
+                area.cancel_selection();
+                if command == Command::FileStart {
+                    area.move_cursor(CursorMove::Top);
+                    area.move_cursor(CursorMove::Head);
+                } else {
+                    area.move_cursor(CursorMove::Bottom);
+                    area.move_cursor(CursorMove::End);
+                }
+                Vec::new()
+            }
+            Command::Copy | Command::Cut => {
+                if self.running.is_some() {
+                    return self.command(Command::Stop);
+                }
+                let area = &mut self.buffers[self.active].area;
+                if area.selection_range().is_none() {
+                    self.say("select text first (Shift+arrows, Ctrl+A)");
+                    return Vec::new();
+                }
+                if command == Command::Copy {
+                    area.copy();
+                } else if area.cut() {
+                    self.edited();
+                }
+                self.clipboard = self.buffers[self.active].area.yank_text();
+                let lines = self.clipboard.lines().count().max(1);
+                self.say(format!(
+                    "{} {lines} line(s): Ctrl+V pastes them",
+                    if command == Command::Copy {
+                        "copied"
+                    } else {
+                        "cut"
+                    }
+                ));
+                vec![Effect::Clipboard(self.clipboard.clone())]
+            }
+            Command::Paste => {
+                if self.clipboard.is_empty() {
+                    self.say("nothing copied yet (Ctrl+C copies a selection; the terminal's paste works too)");
+                    return Vec::new();
+                }
+                let text = self.clipboard.clone();
+                self.paste(text)
+            }
+            Command::Save => self.save(),
+            Command::Quit => {
+                let unsaved: Vec<String> = self
+                    .buffers
+                    .iter()
+                    .filter(|b| b.modified && b.path.is_some())
+                    .map(|b| b.name.clone())
+                    .collect();
+                if !unsaved.is_empty() {
+                    self.ask(
+                        Question::Quit,
+                        format!(
+                            "{} not written to disk. Quit and…",
+                            unsaved.join(", ")
+                                + if unsaved.len() == 1 {
+                                    " has edits"
+                                } else {
+                                    " have edits"
+                                }
+                        ),
+                        &[
+                            ('s', "save them to their files"),
+                            (
+                                'k',
+                                "keep them in redstep's workspace only (back next time)",
+                            ),
+                            ('d', "discard them"),
+                        ],
+                    );
+                    return Vec::new();
+                }
+                self.quit = true;
+                vec![Effect::SaveWorkspace, Effect::Quit]
+            }
+            Command::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+                Vec::new()
+            }
+            Command::Undo | Command::Redo => {
+                let buffer = &mut self.buffers[self.active];
+                let changed = if command == Command::Undo {
+                    buffer.undo()
+                } else {
+                    buffer.area.redo()
+                };
+                if changed {
+                    self.edited();
+                }
+                Vec::new()
+            }
+            Command::ScrollUp | Command::ScrollDown | Command::PageUp | Command::PageDown
+                if self.focus == Focus::Lesson =>
+            {
+                let by: i32 = match command {
+                    Command::ScrollUp => -1,
+                    Command::ScrollDown => 1,
+                    Command::PageUp => -10,
+                    _ => 10,
+                };
+                if let Some(l) = &mut self.lesson {
+                    l.scroll = (l.scroll as i32 + by).max(0) as u16;
+                }
+                Vec::new()
+            }
+            Command::ScrollUp => self.select_key(-1),
+            Command::ScrollDown => self.select_key(1),
+            Command::PageUp => self.select_key(-(self.key_rows() as isize)),
+            Command::PageDown => self.select_key(self.key_rows() as isize),
+            Command::Detail => self.detail_of_selected(),
+            Command::CheckScript => self.check_script(),
+            Command::CliRun => self.cli_submit(),
+            Command::HistoryBack | Command::HistoryForward => {
+                self.cli_history_move(command == Command::HistoryBack);
+                Vec::new()
+            }
+            Command::ClearLine => {
+                self.cli_input.clear();
+                Vec::new()
+            }
+            Command::ClearScreen => {
+                self.cli_output.clear();
+                Vec::new()
+            }
+            Command::SelectAll => {
+                self.buffers[self.active].area.select_all();
+                Vec::new()
+            }
+            Command::NextHint => {
+                match &mut self.lesson {
+                    Some(l) if l.hints_shown < l.lesson().hints.len() => {
+                        l.hints_shown += 1;
+                        l.scroll = u16::MAX; // the new hint is at the end
+                    }
+                    Some(l) if l.lesson().hints.is_empty() => {
+                        self.message = Some(("this lesson has no hints".into(), false))
+                    }
+                    Some(_) => self.message = Some(("that was the last hint".into(), false)),
+                    None => {}
+                }
+                Vec::new()
+            }
+            Command::NextLesson | Command::PreviousLesson => {
+                let Some(l) = &self.lesson else {
+                    return Vec::new();
+                };
+                let target = if command == Command::NextLesson {
+                    l.current + 1
+                } else {
+                    l.current.wrapping_sub(1)
+                };
+                if target >= l.lessons.len() {
+                    self.say(if command == Command::NextLesson {
+                        "this is the last lesson"
+                    } else {
+                        "this is the first lesson"
+                    });
+                    return Vec::new();
+                }
+                // A letter typed into the wrong pane must not move a room on.
+                let text = format!(
+                    "Go to lesson {}, {}? Your scripts here are kept; the keys are set up for that lesson.",
+                    target + 1,
+                    l.lessons[target].title
+                );
+                self.ask(
+                    Question::GotoLesson(target),
+                    text,
+                    &[('y', "go to that lesson"), ('n', "stay here")],
+                );
+                Vec::new()
+            }
+            Command::ResetLesson => {
+                let Some(l) = &self.lesson else {
+                    return Vec::new();
+                };
+                let names: Vec<&str> = l.lesson().buffers.iter().map(|b| b.name.as_str()).collect();
+                let text = format!(
+                    "Reset lesson {}: {} back to how the lesson starts (your edits are lost), and the keys to its setup?",
+                    l.current + 1,
+                    names.join(", ")
+                );
+                self.ask(
+                    Question::ResetLesson,
+                    text,
+                    &[('y', "reset the lesson"), ('n', "keep your work")],
+                );
+                Vec::new()
+            }
+            Command::LessonList => {
+                if let Some(l) = &mut self.lesson {
+                    l.list = Some(l.current);
+                }
+                Vec::new()
+            }
+            // Overlays' own keys, handled where each overlay reads its keys.
+            Command::Close | Command::Accept | Command::DeleteBack => Vec::new(),
+        }
+    }
+}

@@ -45,7 +45,7 @@ fn with_keys(n: usize) -> Opening {
 
 fn draw(driver: &mut Driver, terminal: &mut Terminal<TestBackend>) {
     terminal
-        .draw(|frame| ui::draw(frame, &mut driver.app))
+        .draw(|frame| ui::draw(frame, &driver.app))
         .unwrap();
 }
 

@@ -336,7 +336,7 @@ fn screen(driver: &mut Driver) -> String {
     let (w, h) = (driver.app.size.width, driver.app.size.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
-        .draw(|frame| ui::draw(frame, &mut driver.app))
+        .draw(|frame| ui::draw(frame, &driver.app))
         .unwrap();
     let buffer = terminal.backend().buffer();
     (0..h)

@@ -17,9 +17,8 @@ use super::lesson::Mark;
 use super::markdown;
 use super::theme::Theme;
 
-pub fn draw(frame: &mut Frame, app: &mut App) {
+pub fn draw(frame: &mut Frame, app: &App) {
     let size = frame.area();
-    app.size = size;
     let Some(areas) = app.areas() else {
         too_small(frame, size, &app.theme);
         return;
@@ -43,7 +42,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         lesson_list(frame, app, size);
     }
     if app.help {
-        app.help_scroll = help(frame, &app.theme, &app.keymap, size, app.help_scroll);
+        help(frame, &app.theme, &app.keymap, size, app.help_scroll);
     }
 }
 
@@ -91,13 +90,29 @@ fn shared_title(app: &App, lesson_shown: bool, shared: bool, width: u16) -> Line
     })
 }
 
-fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect, shared: bool) {
+fn lesson_pane(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     let theme = app.theme;
     let focused = app.focus == Focus::Lesson;
     let block = block(shared_title(app, true, shared, area.width), focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(l) = &mut app.lesson else { return };
+    let Some(l) = &app.lesson else { return };
+    let lines = lesson_lines(app, inner.width);
+    // Every line is wrapped already: the count is the height.
+    let scroll = l
+        .scroll
+        .min((lines.len() as u16).saturating_sub(inner.height));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+/// The lesson pane's text at `width`: progress, the lesson, the checks'
+/// results, the hints shown, the keys (the model clamps its scroll with it).
+pub fn lesson_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let Some(l) = &app.lesson else {
+        return Vec::new();
+    };
+    let inner = Rect::new(0, 0, width, 0);
     let lesson = &l.lessons[l.current];
     let mark = match l.progress.get(&lesson.id) {
         Some(Mark::Done) => "✓ done",
@@ -153,10 +168,7 @@ fn lesson_pane(frame: &mut Frame, app: &mut App, area: Rect, shared: bool) {
         "h hint ({more} left) · n next · p previous · l list · r reset (asks first) · Alt+5: redis-cli · F12 zoom"
     );
     lines.extend(markdown::wrap_plain(&keys, inner.width, theme.dim(), ""));
-    // Every line is wrapped already: the count is the height.
-    let total = lines.len() as u16;
-    l.scroll = l.scroll.min(total.saturating_sub(inner.height));
-    frame.render_widget(Paragraph::new(lines).scroll((l.scroll, 0)), inner);
+    lines
 }
 
 fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
@@ -289,7 +301,7 @@ fn title(text: &str, focused: bool, theme: &Theme) -> Span<'static> {
     )
 }
 
-fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
+fn editor(frame: &mut Frame, app: &App, areas: &Areas) {
     let area = areas.editor;
     let theme = app.theme;
     let focused = app.focus == Focus::Editor;
@@ -326,27 +338,12 @@ fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
         .as_ref()
         .filter(|s| s.buffer == app.active && !s.edited);
     let view = session.map(|s| s.debugger().view());
-    let buffer = &mut app.buffers[app.active];
+    let buffer = &app.buffers[app.active];
     let row = buffer.area.cursor().0;
     // Columns on screen: a tab reaches the next tab stop.
     let col = display_column(&buffer.area.lines()[row], buffer.area.cursor().1);
     let height = inner.height as usize;
     let width = inner.width.saturating_sub(GUTTER) as usize;
-    // Follow the text cursor; with a run shown, follow the run's line.
-    let follow = match (&view, focused) {
-        (Some(v), false) => (v.line as usize).saturating_sub(1),
-        _ => row,
-    };
-    if follow < buffer.top {
-        buffer.top = follow;
-    } else if height > 0 && follow >= buffer.top + height {
-        buffer.top = follow + 1 - height;
-    }
-    if col < buffer.left {
-        buffer.left = col;
-    } else if width > 0 && col >= buffer.left + width {
-        buffer.left = col + 1 - width;
-    }
     let lines = buffer.area.lines();
     let end = (buffer.top + height).min(lines.len());
     let spans = highlight::highlight(&lines[..end]);
@@ -402,11 +399,13 @@ fn editor(frame: &mut Frame, app: &mut App, areas: &Areas) {
         out.push(Line::from(line));
     }
     frame.render_widget(Paragraph::new(out), inner);
-    if focused && app.prompt.is_none() && !app.help {
-        let x = inner.x + GUTTER + (col - buffer.left) as u16;
-        let y = inner.y + (row - buffer.top) as u16;
-        if x < inner.right() && y < inner.bottom() {
-            frame.set_cursor_position((x, y));
+    if focused && app.prompt.is_none() && !app.help && app.asks.is_empty() {
+        // The model keeps the cursor in view (`App::follow_cursor`).
+        if let (Some(dx), Some(dy)) = (col.checked_sub(buffer.left), row.checked_sub(buffer.top)) {
+            let (x, y) = (inner.x + GUTTER + dx as u16, inner.y + dy as u16);
+            if x < inner.right() && y < inner.bottom() {
+                frame.set_cursor_position((x, y));
+            }
         }
     }
 }
@@ -906,14 +905,13 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("▸", "title of the focused pane (cyan border)"),
 ];
 
-/// Draws the key list; returns the scroll position it could honour.
-fn help(
-    frame: &mut Frame,
+/// The help's lines for a screen of `size`, how many columns they fill and
+/// how many rows each column has.
+fn help_lines(
     theme: &Theme,
     keymap: &keymap::Keymap,
     size: Rect,
-    scroll: usize,
-) -> usize {
+) -> (Vec<Line<'static>>, usize, usize) {
     // Two columns when there is room, else one; Up/Down scroll what does not fit.
     let width = size.width.saturating_sub(2).min(130);
     let columns: usize = if width >= 100 { 2 } else { 1 };
@@ -973,6 +971,25 @@ fn help(
         entry(&mut lines, mark, meaning);
     }
     let rows = lines.len().div_ceil(columns);
+    (lines, columns, rows)
+}
+
+/// How far the help can scroll on a screen of `size` (the model keeps its
+/// scroll within it).
+pub fn help_scroll_max(theme: &Theme, keymap: &keymap::Keymap, size: Rect) -> usize {
+    let (_, _, rows) = help_lines(theme, keymap, size);
+    let visible = size
+        .height
+        .saturating_sub(2)
+        .min(rows as u16 + 2)
+        .saturating_sub(2);
+    rows.saturating_sub(visible as usize)
+}
+
+/// Draws the key list, scrolled.
+fn help(frame: &mut Frame, theme: &Theme, keymap: &keymap::Keymap, size: Rect, scroll: usize) {
+    let (lines, columns, rows) = help_lines(theme, keymap, size);
+    let width = size.width.saturating_sub(2).min(130);
     let height = size.height.saturating_sub(2).min(rows as u16 + 2);
     let area = centered(size, width, height);
     frame.render_widget(Clear, area);
@@ -995,5 +1012,4 @@ fn help(
         let shown: Vec<Line> = chunk.iter().skip(scroll).cloned().collect();
         frame.render_widget(Paragraph::new(shown), areas[column]);
     }
-    scroll
 }

@@ -283,4 +283,31 @@ impl App {
             })
             .collect();
     }
+
+    /// Scrolls the active buffer so the cursor is in view, or, with a run
+    /// shown and the focus elsewhere, the run's line.
+    pub(super) fn follow_cursor(&mut self) {
+        let Some(areas) = self.areas() else { return };
+        let height = areas.editor.height.saturating_sub(2) as usize;
+        let width = areas.editor.width.saturating_sub(2 + layout::GUTTER) as usize;
+        let run_line = self
+            .session
+            .as_ref()
+            .filter(|s| s.buffer == self.active && !s.edited && self.focus != Focus::Editor)
+            .map(|s| (s.debugger().view().line as usize).saturating_sub(1));
+        let buffer = &mut self.buffers[self.active];
+        let row = buffer.area.cursor().0;
+        let col = crate::tui::ui::display_column(&buffer.area.lines()[row], buffer.area.cursor().1);
+        let follow = run_line.unwrap_or(row);
+        if follow < buffer.top {
+            buffer.top = follow;
+        } else if height > 0 && follow >= buffer.top + height {
+            buffer.top = follow + 1 - height;
+        }
+        if col < buffer.left {
+            buffer.left = col;
+        } else if width > 0 && col >= buffer.left + width {
+            buffer.left = col + 1 - width;
+        }
+    }
 }

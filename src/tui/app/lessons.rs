@@ -132,4 +132,18 @@ impl App {
             }
         }
     }
+
+    /// Keeps the lesson pane's scroll within its text (`u16::MAX` asks for
+    /// the end).
+    pub(super) fn clamp_lesson_scroll(&mut self) {
+        let Some(area) = self.areas().map(|a| a.lesson) else {
+            return;
+        };
+        let lines = crate::tui::ui::lesson_lines(self, area.width.saturating_sub(2)).len() as u16;
+        if let Some(l) = &mut self.lesson {
+            l.scroll = l
+                .scroll
+                .min(lines.saturating_sub(area.height.saturating_sub(2)));
+        }
+    }
 }

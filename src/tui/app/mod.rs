@@ -346,6 +346,18 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let scroll = self.lesson.as_ref().map(|l| l.scroll);
+        let resized = matches!(msg, Msg::Resize(..));
+        let effects = self.handle(msg);
+        // What the views need kept in range, kept here (the views only read).
+        if resized || self.lesson.as_ref().map(|l| l.scroll) != scroll {
+            self.clamp_lesson_scroll();
+        }
+        self.follow_cursor();
+        effects
+    }
+
+    fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
             Msg::Key(_) => Vec::new(),
@@ -379,11 +391,12 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.help {
+            let max = super::ui::help_scroll_max(&self.theme, &self.keymap, self.size);
             match self.keymap.lookup(Context::HelpOverlay, &key) {
                 Some(Command::ScrollUp) => self.help_scroll = self.help_scroll.saturating_sub(1),
-                Some(Command::ScrollDown) => self.help_scroll += 1,
+                Some(Command::ScrollDown) => self.help_scroll = (self.help_scroll + 1).min(max),
                 Some(Command::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
-                Some(Command::PageDown) => self.help_scroll += 10,
+                Some(Command::PageDown) => self.help_scroll = (self.help_scroll + 10).min(max),
                 _ => self.help = false,
             }
             return Vec::new();

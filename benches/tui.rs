@@ -44,9 +44,7 @@ fn with_keys(n: usize) -> Opening {
 }
 
 fn draw(driver: &mut Driver, terminal: &mut Terminal<TestBackend>) {
-    terminal
-        .draw(|frame| ui::draw(frame, &driver.app))
-        .unwrap();
+    terminal.draw(|frame| ui::draw(frame, &driver.app)).unwrap();
 }
 
 /// Median, 99th percentile and worst of one key handled and drawn.

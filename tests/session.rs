@@ -335,9 +335,7 @@ fn opening(text: &str, setup: &[&str]) -> Opening {
 fn screen(driver: &mut Driver) -> String {
     let (w, h) = (driver.app.size.width, driver.app.size.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|frame| ui::draw(frame, &driver.app))
-        .unwrap();
+    terminal.draw(|frame| ui::draw(frame, &driver.app)).unwrap();
     let buffer = terminal.backend().buffer();
     (0..h)
         .map(|y| {

@@ -25,9 +25,7 @@ fn cli(driver: &mut Driver, line: &str) -> Vec<String> {
 
 fn screen(driver: &mut Driver) -> String {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal
-        .draw(|frame| ui::draw(frame, &driver.app))
-        .unwrap();
+    terminal.draw(|frame| ui::draw(frame, &driver.app)).unwrap();
     let buffer = terminal.backend().buffer();
     (0..buffer.area.height)
         .map(|y| {

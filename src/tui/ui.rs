@@ -594,7 +594,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             vec![Line::styled(
                 format!(
                     "running… {:.1}s — Esc stops it",
-                    r.since.elapsed().as_secs_f64()
+                    app.now().saturating_duration_since(r.since).as_secs_f64()
                 ),
                 theme.changed_now(),
             )]
@@ -843,7 +843,9 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(
             format!(
                 " running {name} {:.1}s — Esc stops it ",
-                running.since.elapsed().as_secs_f64()
+                app.now()
+                    .saturating_duration_since(running.since)
+                    .as_secs_f64()
             ),
             theme.changed_now().patch(theme.status()),
         ));

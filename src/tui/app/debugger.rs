@@ -86,7 +86,7 @@ impl App {
         self.close_session();
         self.detail = None;
         self.running = Some(Running {
-            since: Instant::now(),
+            since: self.now(),
             then,
             from_cli: self.focus == Focus::Cli,
         });

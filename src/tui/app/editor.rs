@@ -235,7 +235,8 @@ impl App {
 
     /// The buffers changed: save them to the workspace soon.
     pub(super) fn touch(&mut self) {
-        self.dirty_since.get_or_insert_with(Instant::now);
+        let now = self.now();
+        self.dirty_since.get_or_insert(now);
     }
 
     pub(super) fn edited(&mut self) {

@@ -224,6 +224,8 @@ pub struct App {
     clipboard: String,
     /// The key bindings in force (defaults, remapped by the config file).
     pub keymap: keymap::Keymap,
+    /// Where the model reads the time (tests can put their own clock here).
+    pub clock: fn() -> Instant,
     /// The run being undone on the engine thread (its buffer, edited since).
     undoing: Option<(usize, bool)>,
 }
@@ -276,6 +278,7 @@ impl App {
             zoom: false,
             clipboard: String::new(),
             keymap: keymap::Keymap::default(),
+            clock: Instant::now,
             undoing: None,
         }
     }
@@ -369,7 +372,7 @@ impl App {
             Msg::Engine(out) => self.engine(out),
             Msg::Checked(results) => self.checked(results),
             Msg::Tick => match self.dirty_since {
-                Some(t) if t.elapsed() >= Duration::from_secs(1) => {
+                Some(t) if self.now().saturating_duration_since(t) >= Duration::from_secs(1) => {
                     self.dirty_since = None;
                     vec![Effect::SaveWorkspace]
                 }
@@ -379,6 +382,11 @@ impl App {
             Msg::FocusGained => self.read_files(AfterRead::Look).into_iter().collect(),
             Msg::FilesRead(files, why) => self.files_read(files, why),
         }
+    }
+
+    /// The time now, from the model's clock.
+    pub fn now(&self) -> Instant {
+        (self.clock)()
     }
 
     fn say(&mut self, text: impl Into<String>) {

@@ -62,16 +62,28 @@ pub fn path_for(dir: &Path, id: &str) -> PathBuf {
     dir.join("workspaces").join(format!("{id}.json"))
 }
 
-/// Writes the file next to its final name, then renames it over: a crash
-/// mid-write leaves the previous version whole.
+/// Writes a temporary file next to `path`, flushes it to the disk, then
+/// renames it over: a crash or a power cut mid-write leaves the previous
+/// version whole.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+    use std::io::Write as _;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", file.path().display()))?;
+    // Keep the file's permissions when it is a user's script.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(file.path(), meta.permissions());
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 

@@ -3,12 +3,16 @@
 //!
 //! Layers, each using only the ones below it (see `docs/ARCHITECTURE.md`):
 //!
-//! - `server`   — `redstep serve`: RESP2 over TCP, a reader and a writer
-//!   thread per connection.
+//! - apps: `tui` (the screens: editor, keyspace, debugger, redis-cli,
+//!   lesson), `server` (`redstep serve`: RESP2 over TCP), `run` and `exec`
+//!   (headless), `demo` (the post); `cli` parses their arguments.
+//! - `lessons`  — lesson files, their checks on a fresh engine, validation
+//!   for instructors (used by the TUI and `redstep lessons`).
 //! - `host`     — the one engine thread that owns the engine; every front
 //!   end sends it commands over a channel.
 //! - `trace`    — the recorder (a script run as a timeline of steps with
-//!   inverse deltas), the debugger model, text/JSON/Markdown exports.
+//!   inverse deltas), the debugger's view model (`trace::Session`),
+//!   text/JSON/Markdown exports.
 //! - `script`   — Lua 5.1 (through mlua's ffi): sandbox, `redis.*` API,
 //!   conversions, EVAL and the script cache.
 //! - `engine`   — Redis 7.0 semantics: keyspace, values, commands, replies.

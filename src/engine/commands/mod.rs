@@ -1,6 +1,7 @@
 //! Command handlers, one file per family, each exporting its slice of the
 //! command table.
 
+pub mod bits;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
@@ -26,6 +27,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zsets::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
+    bits::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

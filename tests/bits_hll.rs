@@ -149,3 +149,43 @@ fn setbit_on_a_big_string_records_one_byte() {
         ]
     );
 }
+
+#[test]
+fn pfadd_to_a_dense_hll_records_the_changed_bytes_only() {
+    let mut engine = Engine::new(Box::new(ManualClock::new(0)));
+    let client = engine.connect();
+    let mut add = cmd("PFADD h");
+    add.extend((0..5000).map(|i| format!("e{i}").into_bytes()));
+    engine.execute(client, &add);
+    assert_eq!(
+        engine.execute(client, &cmd("PFDEBUG ENCODING h")),
+        Some(redstep::engine::Reply::Status(b"dense".to_vec()))
+    );
+    engine.execute(client, &cmd("PFCOUNT h"));
+    let recorder = Recorder::default();
+    engine
+        .keyspace
+        .set_observer(Some(Box::new(recorder.clone())));
+    // An element that raises one register (found by trying).
+    let mut raised = None;
+    for i in 0..1000 {
+        let line = format!("PFADD h new{i}");
+        if engine.execute(client, &cmd(&line)) == Some(redstep::engine::Reply::Int(1)) {
+            raised = Some(line);
+            break;
+        }
+    }
+    assert!(raised.is_some());
+    let deltas = recorder.0.lock().unwrap().clone();
+    let sizes: Vec<(usize, usize)> = deltas
+        .iter()
+        .map(|(_, d)| match d {
+            Delta::StringRange { offset, old, .. } => (*offset, old.len()),
+            other => panic!("not a string range: {other:?}"),
+        })
+        .collect();
+    // The cache-invalid bit in the header, then one or two register bytes.
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert_eq!(sizes[0], (15, 1));
+    assert!(sizes[1].0 >= 16 && sizes[1].1 <= 2, "{sizes:?}");
+}

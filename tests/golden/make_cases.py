@@ -162,6 +162,30 @@ CASES.update({
     "s-bit-multi": ["MULTI", "SETBIT k 3 1", "SETBIT k x 1", "GETBIT k 3", "BITCOUNT k", "BITOP NOT k2 k", "BITFIELD k GET u4 0", "EXEC", "GET k2", "MULTI", "SETBIT k 1 1", "BITPOS k", "EXEC", "GET k"],
 })
 
+CASES.update({
+    "s-hll-pfadd-basic": ["PFADD h a b c", "PFADD h a", "PFADD h", "PFCOUNT h", "GET h", "PFADD h d", "GET h", "PFCOUNT h", "GET h", "PFADD new", "GET new", "PFCOUNT new", "STRLEN h", "TYPE h", "OBJECT ENCODING h", "PFADD h2 x y z", "PFCOUNT h h2", "PFCOUNT h h2 nokey", "PFCOUNT nokey", "PFCOUNT nokey nokey2"],
+    "s-hll-errors": ["SET s hello", "PFADD s a", "PFCOUNT s", "PFCOUNT h s", "PFMERGE s", "PFMERGE d s", "EXISTS d", "SET i 12345678901234567890", "PFADD i a", "RPUSH l a", "PFADD l a", "PFCOUNT l", "PFMERGE l", "PFMERGE d l", "PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG ENCODING", "PFSELFTEST x",
+                     ["SET", "bad", {"hex": "48594c4c01000000000000000000000000"}], "PFCOUNT bad", "PFADD bad x", "PFMERGE d2 bad", "PFCOUNT bad bad",
+                     ["SET", "dshort", {"hex": "48594c4c000000000000000000000000"}], "PFCOUNT dshort", "PFADD dshort a",
+                     ["SET", "enc2", {"hex": "48594c4c020000000000000000000000"}], "PFCOUNT enc2", "SET tiny HYLL", "PFCOUNT tiny"],
+    "s-hll-pfmerge": ["PFADD a 1 2 3 4 5", "PFADD b 4 5 6 7", "PFMERGE c a b", "GET c", "PFCOUNT c", "GET c", "PFMERGE c", "GET c", "PFMERGE a b", "GET a", "PFMERGE e", "GET e", "PFMERGE e nokey", "PFCOUNT e", "SET t x EX 100", "DEL t", "PFADD t q", "EXPIRE t 100", "PFMERGE t a", "TTL t", "PFADD t z", "TTL t"],
+    "s-hll-dense-merge": ["PFADD s 1 2 3", "PFADD d2 a", "PFDEBUG TODENSE d2", "PFMERGE s d2", "PFDEBUG ENCODING s", "GET s", "PFCOUNT s d2", "PFCOUNT s"],
+    "s-hll-pfdebug": ["PFADD h a b c d e f g h i j", "PFDEBUG ENCODING h", "PFDEBUG DECODE h", "PFDEBUG decode h", "PFDEBUG FOO h", "PFDEBUG ENCODING nokey", "SET s x", "PFDEBUG ENCODING s", "PFDEBUG TODENSE h", "PFDEBUG TODENSE h", "PFDEBUG ENCODING h", "PFDEBUG DECODE h", "PFCOUNT h", "STRLEN h", "PFADD g x", "PFDEBUG GETREG g", "PFDEBUG ENCODING g", "STRLEN g"],
+    "s-hll-selftest": ["PFSELFTEST"],
+    "s-hll-script": ["EVAL \"redis.call('PFADD', KEYS[1], 'a', 'b'); return {redis.call('PFCOUNT', KEYS[1]), redis.call('GET', KEYS[1])}\" 1 h",
+                     "EVAL \"return redis.pcall('PFADD', KEYS[1], 'x')\" 1 s0",
+                     "SET s hello",
+                     "EVAL \"return redis.pcall('PFADD', KEYS[1], 'x')\" 1 s",
+                     "EVAL \"redis.call('PFADD', KEYS[2], 'z'); return redis.call('PFCOUNT', KEYS[1], KEYS[2])\" 2 h h2",
+                     "EVAL \"redis.call('PFADD', KEYS[1], 'q'); return redis.call('PFMERGE', KEYS[1], 'nokey')\" 1 m",
+                     "EVAL_RO \"return redis.call('PFCOUNT', KEYS[1])\" 1 h",
+                     "EVAL_RO \"return redis.call('PFADD', KEYS[1], 'w')\" 1 h",
+                     "EVAL \"redis.call('PFADD', KEYS[1], 'before'); return redis.call('PFADD', KEYS[2], 'after')\" 2 h3 s",
+                     "PFCOUNT h3", "GET m"],
+    "s-hll-multi": ["MULTI", "PFADD h a b", "PFCOUNT h", "PFADD s", "SET s x", "PFADD s y", "PFMERGE h2 h", "GET h2", "EXEC", "MULTI", "PFADD h c", "PFCOUNT h", "PFCOUNT h x", "EXEC"],
+    "s-hll-copied-payload": [["SET", "h", {"hex": "48594c4c010000000000000000000000" + "7fff"}], "PFADD h a", "GET h", ["SET", "h2", {"hex": "48594c4c010000000000000000000000" + "8041807fff"}], "PFCOUNT h2", "GET h2", "PFADD h2 b", "GET h2"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic"}[name.split("-")[0]]

@@ -3,6 +3,7 @@
 
 pub mod bits;
 pub mod hashes;
+pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
@@ -28,6 +29,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     transactions::COMMANDS,
     pubsub::COMMANDS,
     bits::COMMANDS,
+    hll::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

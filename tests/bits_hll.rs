@@ -189,3 +189,37 @@ fn pfadd_to_a_dense_hll_records_the_changed_bytes_only() {
     assert_eq!(sizes[0], (15, 1));
     assert!(sizes[1].0 >= 16 && sizes[1].1 <= 2, "{sizes:?}");
 }
+
+#[test]
+fn the_keyspace_pane_shows_an_hll_as_its_count() {
+    use redstep::trace::export::short_value;
+    let mut engine = Engine::new(Box::new(ManualClock::new(0)));
+    let client = engine.connect();
+    let entry = |engine: &Engine, key: &str| engine.keyspace.db(0).entry(key.as_bytes()).cloned();
+    engine.execute(client, &cmd("PFADD h a b c"));
+    assert_eq!(
+        short_value(&entry(&engine, "h").unwrap(), 80),
+        "hll ~3 (sparse)"
+    );
+    let mut add = cmd("PFADD d");
+    add.extend((0..3000).map(|i| format!("e{i}").into_bytes()));
+    engine.execute(client, &add);
+    // The cache is invalid after PFADD: the count is estimated.
+    let shown = short_value(&entry(&engine, "d").unwrap(), 80);
+    let count = engine.execute(client, &cmd("PFCOUNT d"));
+    assert_eq!(
+        Some(redstep::engine::Reply::Int(
+            shown
+                .trim_start_matches("hll ~")
+                .trim_end_matches(" (dense)")
+                .parse()
+                .unwrap()
+        )),
+        count,
+        "{shown}"
+    );
+    engine.execute(client, &cmd("SET s HYLL"));
+    engine.execute(client, &cmd("SETBIT b 6 1"));
+    assert_eq!(short_value(&entry(&engine, "s").unwrap(), 80), "\"HYLL\"");
+    assert_eq!(short_value(&entry(&engine, "b").unwrap(), 80), "\"\\x02\"");
+}

@@ -699,6 +699,37 @@ impl Keyspace {
         });
     }
 
+    /// Marks a string `raw`, as Redis does when a command unshares a string
+    /// to edit it in place and then changes nothing (OBJECT ENCODING shows
+    /// it). Not a modification: WATCH does not see it; undo restores it.
+    pub fn string_make_raw(&mut self, db: usize, key: &[u8]) {
+        let Some(Entry {
+            value: Value::String(s),
+            str_enc,
+            ..
+        }) = self.dbs[db].entries.get_mut(key)
+        else {
+            return;
+        };
+        if *str_enc == StrEnc::Raw {
+            return;
+        }
+        let old = std::mem::replace(str_enc, StrEnc::Raw);
+        let len = s.len();
+        if let Some(observer) = self.observer.as_mut() {
+            observer.record(
+                db,
+                Delta::StringRange {
+                    key: key.to_vec(),
+                    offset: 0,
+                    old: Vec::new(),
+                    len,
+                    str_enc: old,
+                },
+            );
+        }
+    }
+
     // ---- undo and redo ------------------------------------------------------
 
     /// Applies one inverse delta. It is not reported to the observer.

@@ -186,6 +186,13 @@ CASES.update({
     "s-hll-copied-payload": [["SET", "h", {"hex": "48594c4c010000000000000000000000" + "7fff"}], "PFADD h a", "GET h", ["SET", "h2", {"hex": "48594c4c010000000000000000000000" + "8041807fff"}], "PFCOUNT h2", "GET h2", "PFADD h2 b", "GET h2"],
 })
 
+CASES.update({
+    "s-bit-hll-encoding": ["SET i 123", "SETBIT i 0 0", "OBJECT ENCODING i", "SET e abc", "BITFIELD e GET u8 0", "OBJECT ENCODING e", "BITFIELD e SET u8 0 97", "OBJECT ENCODING e", "GETBIT e 1", "OBJECT ENCODING e",
+                           ["SET", "h", {"hex": "48594c4c0100000000000000000000007fff"}], "OBJECT ENCODING h", "PFCOUNT h", "OBJECT ENCODING h", ["SET", "h2", {"hex": "48594c4c0100000000000000000000007fff"}], "PFADD h2", "OBJECT ENCODING h2", ["SET", "h3", {"hex": "48594c4c0100000000000000000000007fff"}], "PFMERGE h3", "OBJECT ENCODING h3", "GET h3"],
+    "s-bit-hll-watch": ["SET w 7", "WATCH w", ("SETBIT w 0 0", C2), "MULTI", "PING", "EXEC", "WATCH w", ("SETBIT w 0 1", C2), "MULTI", "PING", "EXEC",
+                        "PFADD p a", "PFCOUNT p", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC", "PFADD p b", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic"}[name.split("-")[0]]

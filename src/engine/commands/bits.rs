@@ -68,6 +68,7 @@ fn string_for_write(ctx: &mut Ctx, byte: usize) -> Result<(), Reply> {
             );
         }
         Some(len) => {
+            ctx.ks().string_make_raw(db, &key);
             if len <= byte {
                 // Grows the string: only the last byte is recorded.
                 ctx.ks().string_patch(db, &key, byte, &[0]);
@@ -109,6 +110,7 @@ fn setbit(ctx: &mut Ctx) -> CommandResult {
             .put_string_as(db, &key, Value::String(value), None, StrEnc::Raw);
         return Ok(Reply::Int(0));
     };
+    ctx.ks().string_make_raw(db, &key);
     let old = old.unwrap_or(0);
     let was = old & (1 << bit) != 0;
     if set(old) != old || len <= byte {

@@ -515,9 +515,16 @@ fn store(ctx: &mut Ctx, key: &[u8], old: Option<(&[u8], Option<i64>)>, new: Byte
     }
 }
 
+/// dbUnshareStringValue: an existing HLL about to be edited is `raw`.
+fn unshare(ctx: &mut Ctx, key: &[u8]) {
+    let db = ctx.db();
+    ctx.ks().string_make_raw(db, key);
+}
+
 fn pfadd(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let old = hll_value(ctx, &key)?;
+    unshare(ctx, &key);
     let mut updated = old.is_none();
     let mut s = old.as_ref().map(|(s, _)| s.clone()).unwrap_or_else(empty);
     let mut corrupt = false;
@@ -566,6 +573,7 @@ fn pfcount(ctx: &mut Ctx) -> CommandResult {
     let Some((s, expire)) = hll_value(ctx, &key)? else {
         return Ok(Reply::Int(0));
     };
+    unshare(ctx, &key);
     if s[15] & 0x80 == 0 {
         let card = u64::from_le_bytes(s[8..16].try_into().expect("8 bytes"));
         return Ok(Reply::Int(card as i64));
@@ -595,6 +603,7 @@ fn pfmerge(ctx: &mut Ctx) -> CommandResult {
     }
     let key = ctx.arg(1).to_vec();
     let old = hll_value(ctx, &key)?;
+    unshare(ctx, &key);
     let mut s = old.as_ref().map(|(s, _)| s.clone()).unwrap_or_else(empty);
     if use_dense && !sparse_to_dense(&mut s) {
         return Err(err(INVALID));
@@ -621,6 +630,7 @@ fn pfdebug(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
     let (s, expire) =
         hll_value(ctx, &key)?.ok_or_else(|| err("ERR The specified key does not exist"))?;
+    unshare(ctx, &key);
     let sub = ctx.arg(1).to_vec();
     if eq(&sub, "getreg") || eq(&sub, "todense") {
         let converted = s[4] == SPARSE;

@@ -139,11 +139,9 @@ fn popcount(bytes: &[u8]) -> i64 {
 fn bitcount(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let argc = ctx.argv.len();
-    let Some(p) = ctx.string(&key)? else {
+    let Some(strlen) = ctx.string(&key)?.map(|s| s.len() as i64) else {
         return Ok(Reply::Int(0));
     };
-    let p = p.clone();
-    let strlen = p.len() as i64;
     let (mut start, mut end);
     let (mut first_mask, mut last_mask) = (0u8, 0u8);
     if argc == 4 || argc == 5 {
@@ -190,6 +188,7 @@ fn bitcount(ctx: &mut Ctx) -> CommandResult {
     if start > end {
         return Ok(Reply::Int(0));
     }
+    let p = current_string(ctx, &key);
     let (s, e) = (start as usize, end as usize);
     let mut count = popcount(&p[s..=e]);
     if first_mask != 0 {
@@ -225,11 +224,9 @@ fn bitpos(ctx: &mut Ctx) -> CommandResult {
     let bit = bit == 1;
     let key = ctx.arg(1).to_vec();
     let argc = ctx.argv.len();
-    let Some(p) = ctx.string(&key)? else {
+    let Some(strlen) = ctx.string(&key)?.map(|s| s.len() as i64) else {
         return Ok(Reply::Int(if bit { -1 } else { 0 }));
     };
-    let p = p.clone();
-    let strlen = p.len() as i64;
     let (mut start, mut end);
     let mut end_given = false;
     let (mut first_mask, mut last_mask) = (0u8, 0u8);
@@ -281,6 +278,7 @@ fn bitpos(ctx: &mut Ctx) -> CommandResult {
     if start > end {
         return Ok(Reply::Int(-1));
     }
+    let p = current_string(ctx, &key);
     let mut bytes = end - start + 1;
     let pos = 'result: {
         if first_mask != 0 {

@@ -207,3 +207,53 @@ fn a_payload_from_redis_counts_the_same_here() {
         assert_eq!(ours.call(&words(line)), real.call(&words(line)), "{line}");
     }
 }
+
+#[test]
+fn corrupt_sparse_payloads_fail_as_in_redis() {
+    let Some(mut real) = Real::start("corrupt") else {
+        eprintln!("SKIPPED: redis-server is not installed; corrupt HLLs were not compared");
+        return;
+    };
+    let mut ours = Ours::new();
+    let mut rng = fastrand::Rng::with_seed(22);
+    for round in 0..400 {
+        // A sparse header, then a few opcodes: mostly valid runs that do not
+        // add up to 16384 registers, sometimes random bytes.
+        let mut payload = b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80".to_vec();
+        for _ in 0..rng.usize(0..6) {
+            match rng.usize(..4) {
+                0 => payload.push(rng.u8(..0x40)),
+                1 => payload.extend_from_slice(&[0x40 | rng.u8(..0x40), rng.u8(..)]),
+                2 => payload.push(0x80 | rng.u8(..0x80)),
+                _ => payload.extend_from_slice(&[0x7f, 0xff]),
+            }
+        }
+        let mut lines: Vec<Argv> = vec![vec![b"SET".to_vec(), b"k".to_vec(), payload.clone()]];
+        for line in [
+            "PFCOUNT k",
+            "PFCOUNT k nokey",
+            "PFDEBUG DECODE k",
+            "PFMERGE m k",
+            "PFADD k a b c d e f",
+            "GET k",
+            "PFCOUNT k",
+            "GET k",
+            "PFADD dd a",
+            "PFDEBUG TODENSE dd",
+            "PFMERGE dd k",
+            "PFDEBUG TODENSE k",
+            "PFCOUNT k",
+            "DEL m dd",
+        ] {
+            lines.push(words(line));
+        }
+        for argv in &lines {
+            assert_eq!(
+                ours.call(argv),
+                real.call(argv),
+                "round {round}, payload {payload:x?}, {:?}",
+                String::from_utf8_lossy(&argv.join(&b' '))
+            );
+        }
+    }
+}

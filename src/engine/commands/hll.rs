@@ -5,7 +5,10 @@
 //! the promotion to dense past `hll-sparse-max-bytes` (3000) and Ertl's
 //! estimator are Redis's, so a value here and one from a real Redis are
 //! interchangeable. Writes go through `string_patch` when the length does
-//! not change, so a dense PFADD records the bytes it changed.
+//! not change, so a dense PFADD records the bytes it changed. A sparse
+//! opcode running past register 16383 makes the value corrupt (INVALIDOBJ),
+//! as in the installed 7.0.15, which carries the CVE-2025-32023 fix that
+//! the 7.0.15 tag's source predates (tests/hll_redis.rs compares them).
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::StrEnc;
@@ -184,23 +187,27 @@ fn sparse_to_dense(s: &mut Bytes) -> bool {
     let (mut idx, mut p) = (0usize, HDR);
     while p < s.len() {
         let b = s[p];
-        if is_zero(b) {
-            idx += zero_len(b);
-            p += 1;
+        let run = if is_zero(b) {
+            zero_len(b)
         } else if is_xzero(b) {
-            idx += xzero_len(s, p);
-            p += 2;
+            xzero_len(s, p)
         } else {
-            let (run, val) = (val_len(b), val_value(b));
-            if run + idx > REGISTERS {
-                break;
-            }
+            val_len(b)
+        };
+        // An opcode past the last register makes the HLL corrupt
+        // (the CVE-2025-32023 fix the installed 7.0.15 carries).
+        if run + idx > REGISTERS {
+            return false;
+        }
+        if is_val(b) {
             for _ in 0..run {
-                dense_set_register(&mut dense[HDR..], idx, val);
+                dense_set_register(&mut dense[HDR..], idx, val_value(b));
                 idx += 1;
             }
-            p += 1;
+        } else {
+            idx += run;
         }
+        p += if is_xzero(b) { 2 } else { 1 };
     }
     if idx != REGISTERS {
         return false;
@@ -431,23 +438,23 @@ fn merge(max: &mut [u8], s: &[u8]) -> bool {
     let (mut i, mut p) = (0usize, HDR);
     while p < s.len() {
         let b = s[p];
-        if is_zero(b) {
-            i += zero_len(b);
-            p += 1;
+        let run = if is_zero(b) {
+            zero_len(b)
         } else if is_xzero(b) {
-            i += xzero_len(s, p);
-            p += 2;
+            xzero_len(s, p)
         } else {
-            let (run, val) = (val_len(b), val_value(b));
-            if run + i > REGISTERS {
-                break;
-            }
-            for m in &mut max[i..i + run] {
-                *m = (*m).max(val);
-            }
-            i += run;
-            p += 1;
+            val_len(b)
+        };
+        if run + i > REGISTERS {
+            return false;
         }
+        if is_val(b) {
+            for m in &mut max[i..i + run] {
+                *m = (*m).max(val_value(b));
+            }
+        }
+        i += run;
+        p += if is_xzero(b) { 2 } else { 1 };
     }
     i == REGISTERS
 }

@@ -8,7 +8,7 @@
 //! not change, so a dense PFADD records the bytes it changed. A sparse
 //! opcode running past register 16383 makes the value corrupt (INVALIDOBJ),
 //! as in the installed 7.0.15, which carries the CVE-2025-32023 fix that
-//! the 7.0.15 tag's source predates (tests/hll_redis.rs compares them).
+//! the 7.0.15 tag's source predates (tests/bits_hll_redis.rs compares them).
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::StrEnc;

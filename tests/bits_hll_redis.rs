@@ -1,5 +1,6 @@
-//! HyperLogLog byte for byte against a real redis-server 7.0 (started by
-//! the test on a Unix socket of its own; SKIPPED when it is missing): the
+//! Bitmaps and HyperLogLog against a real redis-server 7.0 (started by
+//! the test on a Unix socket of its own; SKIPPED when it is missing):
+//! random BITFIELD / BITPOS / BITCOUNT arguments answer the same; the
 //! same 100,000 elements added here and there give the same `GET` bytes at
 //! every stage (sparse, the promotion, dense) and the same PFCOUNT, and a
 //! payload taken from the real server and SET here counts the same.
@@ -254,6 +255,99 @@ fn corrupt_sparse_payloads_fail_as_in_redis() {
                 "round {round}, payload {payload:x?}, {:?}",
                 String::from_utf8_lossy(&argv.join(&b' '))
             );
+        }
+    }
+}
+
+#[test]
+fn random_bit_commands_answer_as_redis_does() {
+    let Some(mut real) = Real::start("bits") else {
+        eprintln!("SKIPPED: redis-server is not installed; bit commands were not compared");
+        return;
+    };
+    let mut ours = Ours::new();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let int = |rng: &mut fastrand::Rng| -> String {
+        match rng.usize(..6) {
+            0 => rng.i64(..).to_string(),
+            1 => ["9223372036854775807", "-9223372036854775808", "x", "#3"][rng.usize(..4)].into(),
+            _ => rng.i64(-70..70).to_string(),
+        }
+    };
+    for round in 0..3000 {
+        let key = ["k", "j"][rng.usize(..2)];
+        let line: Vec<String> = match rng.usize(..6) {
+            0 | 1 => {
+                let mut l = vec!["BITFIELD".to_string(), key.into()];
+                for _ in 0..rng.usize(1..4) {
+                    if rng.usize(..4) == 0 {
+                        l.push("OVERFLOW".into());
+                        l.push(["WRAP", "SAT", "FAIL"][rng.usize(..3)].into());
+                    }
+                    let ty = format!(
+                        "{}{}",
+                        ["i", "u"][rng.usize(..2)],
+                        [1, 2, 7, 8, 9, 16, 31, 32, 33, 63, 64][rng.usize(..11)]
+                    );
+                    let offset = if rng.bool() {
+                        rng.usize(..80).to_string()
+                    } else {
+                        format!("#{}", rng.usize(..6))
+                    };
+                    match rng.usize(..3) {
+                        0 => l.extend(["GET".into(), ty, offset]),
+                        1 => l.extend(["SET".into(), ty, offset, int(&mut rng)]),
+                        _ => l.extend(["INCRBY".into(), ty, offset, int(&mut rng)]),
+                    }
+                }
+                l
+            }
+            2 => {
+                let mut l = vec!["BITPOS".to_string(), key.into(), rng.usize(..2).to_string()];
+                for _ in 0..rng.usize(0..3) {
+                    l.push(rng.i64(-30..30).to_string());
+                }
+                if l.len() == 5 && rng.bool() {
+                    l.push(["BIT", "BYTE"][rng.usize(..2)].into());
+                }
+                l
+            }
+            3 => {
+                let mut l = vec!["BITCOUNT".to_string(), key.into()];
+                if rng.bool() {
+                    l.push(rng.i64(-30..30).to_string());
+                    l.push(rng.i64(-30..30).to_string());
+                    if rng.bool() {
+                        l.push(["BIT", "BYTE"][rng.usize(..2)].into());
+                    }
+                }
+                l
+            }
+            4 => vec![
+                "SETBIT".into(),
+                key.into(),
+                rng.usize(..120).to_string(),
+                rng.usize(..2).to_string(),
+            ],
+            _ => vec![
+                "BITOP".into(),
+                ["AND", "OR", "XOR"][rng.usize(..3)].into(),
+                key.into(),
+                "k".into(),
+                "j".into(),
+            ],
+        };
+        let argv: Argv = line.iter().map(|w| w.as_bytes().to_vec()).collect();
+        assert_eq!(
+            ours.call(&argv),
+            real.call(&argv),
+            "round {round}: {line:?}"
+        );
+        if round % 50 == 0 {
+            for k in ["k", "j"] {
+                let get = words(&format!("GET {k}"));
+                assert_eq!(ours.call(&get), real.call(&get), "round {round}");
+            }
         }
     }
 }

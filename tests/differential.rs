@@ -98,6 +98,9 @@ impl Gen {
     }
 
     fn command(&mut self) -> Vec<String> {
+        if self.0.usize(..10) == 0 {
+            return self.bits_command();
+        }
         let k = self.key().to_string();
         let v = self.value().to_string();
         let f = self.pick(FIELDS).to_string();
@@ -331,6 +334,40 @@ impl Gen {
             _ => vec!["UNLINK".into(), k, self.key().into()],
         };
         words
+    }
+
+    /// Bitmaps and HyperLogLog (issue 22), on the same keys as the rest so
+    /// they meet other types and each other.
+    fn bits_command(&mut self) -> Vec<String> {
+        let k = self.key().to_string();
+        let bit = self.0.usize(..70).to_string();
+        let line: Vec<String> = match self.0.usize(..10) {
+            0 | 1 => vec!["SETBIT".into(), k, bit, self.pick(&["0", "1", "2"]).into()],
+            2 => vec!["GETBIT".into(), k, bit],
+            3 => vec!["BITCOUNT".into(), k, self.int(), self.int()],
+            4 => vec![
+                "BITCOUNT".into(),
+                k,
+                self.int(),
+                self.int(),
+                self.pick(&["BIT", "BYTE"]).into(),
+            ],
+            5 => vec![
+                "BITPOS".into(),
+                k,
+                self.pick(&["0", "1"]).into(),
+                self.int(),
+            ],
+            6 => vec![
+                "BITOP".into(),
+                self.pick(&["AND", "OR", "XOR", "NOT"]).into(),
+                k,
+                self.key().into(),
+            ],
+            7 | 8 => vec!["PFADD".into(), k, self.value().into(), self.value().into()],
+            _ => vec!["PFCOUNT".into(), k, self.key().into()],
+        };
+        line
     }
 
     /// A small random script: a few calls, maybe an error, a return.

@@ -107,6 +107,17 @@ pub enum Delta {
     },
     /// The value's encoding was small (listpack / intset) or not.
     Encoding { key: Bytes, small: bool },
+    /// The string was `len` bytes long, written as `str_enc`, and its bytes
+    /// from `offset` were `old` (past `len`, `old` is the zero padding an
+    /// extension added). Undoes an in-place edit (SETBIT, BITFIELD, HLL
+    /// registers) without copying the string.
+    StringRange {
+        key: Bytes,
+        offset: usize,
+        old: Bytes,
+        len: usize,
+        str_enc: StrEnc,
+    },
     /// The two databases were swapped (this delta is its own inverse).
     SwappedWith { other: usize },
 }
@@ -125,7 +136,8 @@ impl Delta {
             | Delta::ListPushed { key, .. }
             | Delta::ListPopped { key, .. }
             | Delta::ListItem { key, .. }
-            | Delta::Encoding { key, .. } => Some(key),
+            | Delta::Encoding { key, .. }
+            | Delta::StringRange { key, .. } => Some(key),
             Delta::SwappedWith { .. } => None,
         }
     }
@@ -654,6 +666,70 @@ impl Keyspace {
         true
     }
 
+    // ---- strings edited in place ------------------------------------------
+
+    /// Writes `bytes` at `offset` of the string at `key`, padding it with
+    /// zeros first if it is shorter; it is then `raw` (Redis edits it in
+    /// place). The key must hold a string. Records only the bytes it
+    /// replaced.
+    pub fn string_patch(&mut self, db: usize, key: &[u8], offset: usize, bytes: &[u8]) {
+        let Some(entry) = self.dbs[db].entries.get_mut(key) else {
+            return;
+        };
+        let Value::String(s) = &mut entry.value else {
+            return;
+        };
+        let (len, str_enc) = (s.len(), std::mem::replace(&mut entry.str_enc, StrEnc::Raw));
+        let end = offset + bytes.len();
+        if s.len() < end {
+            s.resize(end, 0);
+        }
+        let old = if self.observer.is_some() {
+            s[offset..end].to_vec()
+        } else {
+            Vec::new()
+        };
+        s[offset..end].copy_from_slice(bytes);
+        self.changed(db, key, || Delta::StringRange {
+            key: key.to_vec(),
+            offset,
+            old,
+            len,
+            str_enc,
+        });
+    }
+
+    /// Marks a string `raw`, as Redis does when a command unshares a string
+    /// to edit it in place and then changes nothing (OBJECT ENCODING shows
+    /// it). Not a modification: WATCH does not see it; undo restores it.
+    pub fn string_make_raw(&mut self, db: usize, key: &[u8]) {
+        let Some(Entry {
+            value: Value::String(s),
+            str_enc,
+            ..
+        }) = self.dbs[db].entries.get_mut(key)
+        else {
+            return;
+        };
+        if *str_enc == StrEnc::Raw {
+            return;
+        }
+        let old = std::mem::replace(str_enc, StrEnc::Raw);
+        let len = s.len();
+        if let Some(observer) = self.observer.as_mut() {
+            observer.record(
+                db,
+                Delta::StringRange {
+                    key: key.to_vec(),
+                    offset: 0,
+                    old: Vec::new(),
+                    len,
+                    str_enc: old,
+                },
+            );
+        }
+    }
+
     // ---- undo and redo ------------------------------------------------------
 
     /// Applies one inverse delta. It is not reported to the observer.
@@ -872,6 +948,42 @@ impl Keyspace {
                     small: previous,
                 }
             }
+            Delta::StringRange {
+                key,
+                offset,
+                old,
+                len,
+                str_enc,
+            } => match d.entries.get_mut(&key) {
+                Some(Entry {
+                    value: Value::String(s),
+                    str_enc: enc,
+                    ..
+                }) => {
+                    let current_len = s.len();
+                    let end = offset + old.len();
+                    if s.len() < end {
+                        s.resize(end, 0);
+                    }
+                    let current = s[offset..end].to_vec();
+                    s[offset..end].copy_from_slice(&old);
+                    s.resize(len, 0);
+                    Delta::StringRange {
+                        key,
+                        offset,
+                        old: current,
+                        len: current_len,
+                        str_enc: std::mem::replace(enc, str_enc),
+                    }
+                }
+                _ => Delta::StringRange {
+                    key,
+                    offset,
+                    old,
+                    len,
+                    str_enc,
+                },
+            },
             Delta::SwappedWith { .. } => unreachable!("handled above"),
         }
     }

@@ -60,6 +60,13 @@ pub fn lua_view(reply: &Reply) -> String {
 /// A key's value in one line, cut to about `max` characters (large
 /// collections are not walked past what fits).
 pub fn short_value(entry: &Entry, max: usize) -> String {
+    // A string with a valid HyperLogLog header reads as its count.
+    if let Value::String(s) = &entry.value {
+        if let Some((count, sparse)) = crate::engine::commands::hll::describe(s) {
+            let encoding = if sparse { "sparse" } else { "dense" };
+            return format!("hll ~{count} ({encoding})");
+        }
+    }
     value_text(&entry.value, max)
 }
 

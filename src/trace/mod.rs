@@ -242,7 +242,7 @@ fn delta_size(delta: &Delta) -> usize {
             }
             Delta::SetMember { member, .. } | Delta::ZSetMember { member, .. } => member.len(),
             Delta::ListPopped { items, .. } => items.iter().map(|i| i.len() + 16).sum(),
-            Delta::ListItem { old, .. } => old.len(),
+            Delta::ListItem { old, .. } | Delta::StringRange { old, .. } => old.len(),
             _ => 0,
         }
 }

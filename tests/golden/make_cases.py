@@ -141,6 +141,58 @@ CASES = {
     "g-quit-last": ["SET a 1", "QUIT"],
 }
 
+# ---- bitmaps and HyperLogLog (issue 22): strings, so tagged "string"
+CASES.update({
+    "s-bit-setbit-basic": ["SETBIT k 7 1", "GET k", "SETBIT k 7 1", "SETBIT k 7 0", "GET k", "SETBIT k 100 1", "STRLEN k", "GETBIT k 100", "GETBIT k 101", "GETBIT k 100000", "GETBIT nokey 3", "OBJECT ENCODING k"],
+    "s-bit-setbit-errors": ["SETBIT k -1 1", "SETBIT k x 1", "SETBIT k 4294967296 1", "SETBIT k 4294967295 2", "SETBIT k 0 2", "SETBIT k 0 -1", "SETBIT k 0 x", "SETBIT k '#1' 1", "GETBIT k -1", "GETBIT k 4294967296", "GETBIT k x", "EXISTS k", "RPUSH l a", "SETBIT l 0 1", "GETBIT l 0", "SETBIT l x 1"],
+    "s-bit-on-strings": ["SET k 123", "GETBIT k 2", "SETBIT k 2 0", "GET k", "SET n 5", "SETBIT n 0 0", "GET n", "SET k2 a EX 100", "SETBIT k2 1 0", "TTL k2", "GET k2", "SETBIT k2 20 1", "GET k2"],
+    "s-bit-bitcount": ["SET k foobar", "BITCOUNT k", "BITCOUNT k 0 0", "BITCOUNT k 1 1", "BITCOUNT k 1 1 BYTE", "BITCOUNT k 5 30 BIT", "BITCOUNT k -3 -1", "BITCOUNT k -1 -3", "BITCOUNT k -1 -3 BIT", "BITCOUNT k 0 -1 BIT", "BITCOUNT k 7 9 BIT", "BITCOUNT k 100 200", "BITCOUNT k -100 -50", "BITCOUNT k 0", "BITCOUNT k 0 1 FOO", "BITCOUNT k x 1", "BITCOUNT k 0 1 BIT x", "BITCOUNT nokey", "BITCOUNT nokey 0 x", "RPUSH l a", "BITCOUNT l", "SET e ''", "BITCOUNT e", "BITCOUNT e 0 -1 BIT"],
+    "s-bit-bitpos": [["SET", "k", {"hex": "fff000"}], "BITPOS k 0", "BITPOS k 1", "BITPOS k 0 1", "BITPOS k 1 2", "BITPOS k 0 2 -1", "BITPOS k 1 2 -1", "BITPOS k 0 0 -1 BIT", "BITPOS k 0 3 9 BIT", "BITPOS k 1 7 15 BIT", "BITPOS k 1 12 20 BIT", "BITPOS k 0 0 7 BIT", "BITPOS k 1 -5 -1 BIT", "BITPOS k 0 -1 -3", "BITPOS k 2", "BITPOS k x", "BITPOS k 1 0 1 FOO", "BITPOS k 1 0 1 BIT x", "BITPOS k 1 x", "BITPOS nokey 0", "BITPOS nokey 1", "BITPOS nokey 2", ["SET", "ones", {"hex": "ffff"}], "BITPOS ones 0", "BITPOS ones 0 0 -1", "BITPOS ones 0 0", "BITPOS ones 0 0 -1 BIT", "SET z ''", "BITPOS z 0", "BITPOS z 1", "RPUSH l a", "BITPOS l 1", "BITPOS l 3"],
+    "s-bit-bitop": [["SET", "a", {"hex": "0ff0616263"}], ["SET", "b", {"hex": "ff"}], "BITOP AND d a b", "GET d", "BITOP OR d a b nokey", "GET d", "BITOP XOR d a b", "GET d", "BITOP NOT d a", "GET d", "BITOP NOT d a b", "BITOP NAND d a b", "BITOP AND d nokey nokey2", "EXISTS d", "SET d x EX 100", "BITOP OR d a", "TTL d", "RPUSH l a", "BITOP OR d a l", "BITOP OR l a", "TYPE l", "OBJECT ENCODING d", "BITOP and d2 b", "GET d2", "BITOP"],
+    "s-bit-bitfield": ["BITFIELD k SET i8 0 100 GET i8 0 INCRBY i8 0 100", "BITFIELD k OVERFLOW SAT INCRBY i8 0 100 INCRBY u4 #3 20 OVERFLOW FAIL INCRBY i8 0 1 GET u8 0", "GET k", "BITFIELD k SET u63 5 123456789 GET u63 5 GET i64 0 SET i64 64 -1 GET u8 #8", "BITFIELD k OVERFLOW WRAP INCRBY i64 64 -9223372036854775807 INCRBY u2 100 7 SET i3 200 5 GET i3 200", "STRLEN k", "BITFIELD k OVERFLOW SAT SET i4 0 100 SET u4 4 -1 GET i4 0 GET u4 4", "BITFIELD nokey GET u8 0 GET i5 3", "EXISTS nokey", "BITFIELD k", "BITFIELD k GET u64 0", "BITFIELD k GET i65 0", "BITFIELD k GET u0 0", "BITFIELD k GET x8 0", "BITFIELD k GET u8 -1", "BITFIELD k GET u8 #-1", "BITFIELD k GET u8 x", "BITFIELD k SET u8 0 x", "BITFIELD k OVERFLOW FOO", "BITFIELD k FOO", "BITFIELD k GET u8", "BITFIELD k OVERFLOW", "BITFIELD k SET u8 0", "BITFIELD k GET u8 4294967296", "RPUSH l a", "BITFIELD l GET u8 0", "BITFIELD l SET u8 0 1"],
+    "s-bit-bitfield-ro": [["SET", "k", {"hex": "8001"}], "BITFIELD_RO k GET u8 0 GET i8 0 GET u16 0 GET i2 #0", "BITFIELD_RO k SET u8 0 1", "BITFIELD_RO k INCRBY u8 0 1", "BITFIELD_RO k OVERFLOW SAT GET u8 8", "BITFIELD_RO nokey GET u8 0", "BITFIELD_RO k", "GET k"],
+    "s-bit-bitfield-create": ["BITFIELD k OVERFLOW FAIL INCRBY u2 10 5", "GET k", "BITFIELD k2 SET u8 #2 0", "GET k2", "BITFIELD k3 GET u8 0 SET u1 0 1", "GET k3"],
+    "s-bit-script": ["EVAL \"redis.call('SETBIT', KEYS[1], 9, 1); return {redis.call('GETBIT', KEYS[1], 9), redis.call('BITCOUNT', KEYS[1]), redis.call('BITPOS', KEYS[1], 1), redis.call('GET', KEYS[1])}\" 1 k",
+                     "EVAL \"return redis.call('BITFIELD', KEYS[1], 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', 0, 9, 'GET', 'u8', 0)\" 1 k",
+                     "EVAL \"return redis.pcall('SETBIT', KEYS[1], -1, 1)\" 1 k",
+                     "EVAL \"redis.call('SETBIT', KEYS[1], 0, 1); return redis.call('SETBIT', KEYS[1], 0, 5)\" 1 k2", "GET k2",
+                     "EVAL \"return redis.call('BITOP', 'OR', KEYS[1], KEYS[2], KEYS[3])\" 3 d k k2",
+                     "EVAL_RO \"return redis.call('BITFIELD_RO', KEYS[1], 'GET', 'u8', 0)\" 1 k",
+                     "EVAL_RO \"return redis.call('SETBIT', KEYS[1], 0, 1)\" 1 k"],
+    "s-bit-multi": ["MULTI", "SETBIT k 3 1", "SETBIT k x 1", "GETBIT k 3", "BITCOUNT k", "BITOP NOT k2 k", "BITFIELD k GET u4 0", "EXEC", "GET k2", "MULTI", "SETBIT k 1 1", "BITPOS k", "EXEC", "GET k"],
+})
+
+CASES.update({
+    "s-hll-pfadd-basic": ["PFADD h a b c", "PFADD h a", "PFADD h", "PFCOUNT h", "GET h", "PFADD h d", "GET h", "PFCOUNT h", "GET h", "PFADD new", "GET new", "PFCOUNT new", "STRLEN h", "TYPE h", "OBJECT ENCODING h", "PFADD h2 x y z", "PFCOUNT h h2", "PFCOUNT h h2 nokey", "PFCOUNT nokey", "PFCOUNT nokey nokey2"],
+    "s-hll-errors": ["SET s hello", "PFADD s a", "PFCOUNT s", "PFCOUNT h s", "PFMERGE s", "PFMERGE d s", "EXISTS d", "SET i 12345678901234567890", "PFADD i a", "RPUSH l a", "PFADD l a", "PFCOUNT l", "PFMERGE l", "PFMERGE d l", "PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG ENCODING", "PFSELFTEST x",
+                     ["SET", "bad", {"hex": "48594c4c01000000000000000000000000"}], "PFCOUNT bad", "PFADD bad x", "PFMERGE d2 bad", "PFCOUNT bad bad",
+                     ["SET", "dshort", {"hex": "48594c4c000000000000000000000000"}], "PFCOUNT dshort", "PFADD dshort a",
+                     ["SET", "enc2", {"hex": "48594c4c020000000000000000000000"}], "PFCOUNT enc2", "SET tiny HYLL", "PFCOUNT tiny"],
+    "s-hll-pfmerge": ["PFADD a 1 2 3 4 5", "PFADD b 4 5 6 7", "PFMERGE c a b", "GET c", "PFCOUNT c", "GET c", "PFMERGE c", "GET c", "PFMERGE a b", "GET a", "PFMERGE e", "GET e", "PFMERGE e nokey", "PFCOUNT e", "SET t x EX 100", "DEL t", "PFADD t q", "EXPIRE t 100", "PFMERGE t a", "TTL t", "PFADD t z", "TTL t"],
+    "s-hll-dense-merge": ["PFADD s 1 2 3", "PFADD d2 a", "PFDEBUG TODENSE d2", "PFMERGE s d2", "PFDEBUG ENCODING s", "GET s", "PFCOUNT s d2", "PFCOUNT s"],
+    "s-hll-pfdebug": ["PFADD h a b c d e f g h i j", "PFDEBUG ENCODING h", "PFDEBUG DECODE h", "PFDEBUG decode h", "PFDEBUG FOO h", "PFDEBUG ENCODING nokey", "SET s x", "PFDEBUG ENCODING s", "PFDEBUG TODENSE h", "PFDEBUG TODENSE h", "PFDEBUG ENCODING h", "PFDEBUG DECODE h", "PFCOUNT h", "STRLEN h", "PFADD g x", "PFDEBUG GETREG g", "PFDEBUG ENCODING g", "STRLEN g"],
+    "s-hll-selftest": ["PFSELFTEST"],
+    "s-hll-script": ["EVAL \"redis.call('PFADD', KEYS[1], 'a', 'b'); return {redis.call('PFCOUNT', KEYS[1]), redis.call('GET', KEYS[1])}\" 1 h",
+                     "EVAL \"return redis.pcall('PFADD', KEYS[1], 'x')\" 1 s0",
+                     "SET s hello",
+                     "EVAL \"return redis.pcall('PFADD', KEYS[1], 'x')\" 1 s",
+                     "EVAL \"redis.call('PFADD', KEYS[2], 'z'); return redis.call('PFCOUNT', KEYS[1], KEYS[2])\" 2 h h2",
+                     "EVAL \"redis.call('PFADD', KEYS[1], 'q'); return redis.call('PFMERGE', KEYS[1], 'nokey')\" 1 m",
+                     "EVAL_RO \"return redis.call('PFCOUNT', KEYS[1])\" 1 h",
+                     "EVAL_RO \"return redis.call('PFADD', KEYS[1], 'w')\" 1 h",
+                     "EVAL \"redis.call('PFADD', KEYS[1], 'before'); return redis.call('PFADD', KEYS[2], 'after')\" 2 h3 s",
+                     "PFCOUNT h3", "GET m"],
+    "s-hll-multi": ["MULTI", "PFADD h a b", "PFCOUNT h", "PFADD s", "SET s x", "PFADD s y", "PFMERGE h2 h", "GET h2", "EXEC", "MULTI", "PFADD h c", "PFCOUNT h", "PFCOUNT h x", "EXEC"],
+    "s-hll-copied-payload": [["SET", "h", {"hex": "48594c4c010000000000000000000000" + "7fff"}], "PFADD h a", "GET h", ["SET", "h2", {"hex": "48594c4c010000000000000000000000" + "8041807fff"}], "PFCOUNT h2", "GET h2", "PFADD h2 b", "GET h2"],
+})
+
+CASES.update({
+    "s-bit-hll-encoding": ["SET i 123", "SETBIT i 0 0", "OBJECT ENCODING i", "SET e abc", "BITFIELD e GET u8 0", "OBJECT ENCODING e", "BITFIELD e SET u8 0 97", "OBJECT ENCODING e", "GETBIT e 1", "OBJECT ENCODING e",
+                           ["SET", "h", {"hex": "48594c4c0100000000000000000000007fff"}], "OBJECT ENCODING h", "PFCOUNT h", "OBJECT ENCODING h", ["SET", "h2", {"hex": "48594c4c0100000000000000000000007fff"}], "PFADD h2", "OBJECT ENCODING h2", ["SET", "h3", {"hex": "48594c4c0100000000000000000000007fff"}], "PFMERGE h3", "OBJECT ENCODING h3", "GET h3"],
+    "s-bit-hll-watch": ["SET w 7", "WATCH w", ("SETBIT w 0 0", C2), "MULTI", "PING", "EXEC", "WATCH w", ("SETBIT w 0 1", C2), "MULTI", "PING", "EXEC",
+                        "PFADD p a", "PFCOUNT p", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC", "PFADD p b", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic"}[name.split("-")[0]]

@@ -1,7 +1,9 @@
 //! Command handlers, one file per family, each exporting its slice of the
 //! command table.
 
+pub mod bits;
 pub mod hashes;
+pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
@@ -26,6 +28,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zsets::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
+    bits::COMMANDS,
+    hll::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

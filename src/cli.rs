@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -108,6 +108,33 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
     },
+    /// Find the partial writes before production does: run the script on a
+    /// fresh keyspace for many inputs and report each way it dies after
+    /// writing (Redis keeps those writes), shrunk to the smallest input,
+    /// with a `redstep run` command that shows it. Exit status 1 when one
+    /// is found.
+    #[command(after_help = PROBE_HELP)]
+    Probe {
+        /// The starting keyspace: Redis commands, one per line (redis-cli quoting).
+        #[arg(long, value_name = "FILE")]
+        setup: Option<PathBuf>,
+        /// A Redis command for the starting keyspace, e.g. -c 'SET a 42' (repeat for more).
+        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+        commands: Vec<String>,
+        /// How many inputs to try at most.
+        #[arg(long, default_value_t = 2000)]
+        budget: usize,
+        /// The seed of the random combinations (the same seed gives the same report).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the findings as JSON (see docs/probe-json.md).
+        #[arg(long)]
+        json: bool,
+        /// One or more scripts (*.lua), then their keys, a lone "," and the
+        /// arguments: `limit.lua rate:u1 , 10 60`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        words: Vec<String>,
+    },
     /// Check or list lessons (for instructors writing their own).
     Lessons {
         #[command(subcommand)]
@@ -138,6 +165,18 @@ pub enum Command {
 }
 
 /// Parses the process's arguments; the warnings are for stderr.
+const PROBE_HELP: &str = "\
+What probe tries, starting from the --setup/-c keyspace and the given KEYS/ARGV:
+  each key the script touches (its KEYS and the keys it builds): absent; holding an
+    integer, a float, text, an empty string, 9223372036854775807; a list, a hash, a
+    set, a sorted set; its starting value with a TTL;
+  each ARGV: empty, text, negative, zero, a float, very large, with spaces;
+  one KEYS or one ARGV fewer than given.
+First every single change, then random combinations (--seed) up to --budget inputs.
+A failure after a write is reported once per way it happens (the lines that wrote, the
+line that failed, the error), shrunk to the fewest changes, with a command that shows it.
+It finds failures within these inputs and this budget; it proves nothing about others.";
+
 pub fn parse() -> (Cli, Vec<String>) {
     let (args, warnings) = reorder_run_args(std::env::args_os().collect());
     (Cli::parse_from(args), warnings)
@@ -150,12 +189,13 @@ pub fn parse() -> (Cli, Vec<String>) {
 /// Each option that stood among the script's words, and each unknown
 /// `--word` there, gets a warning. Other argument lists are returned as they are.
 pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
-    if args.get(1).map(OsString::as_os_str) != Some(OsStr::new("run")) {
-        return (args, Vec::new());
-    }
+    let name = match args.get(1).and_then(|a| a.to_str()) {
+        Some(name @ ("run" | "probe")) => name.to_string(),
+        _ => return (args, Vec::new()),
+    };
     let mut cli = Cli::command();
     cli.build();
-    let run = cli.find_subcommand("run").expect("the run subcommand");
+    let run = cli.find_subcommand(&name).expect("the subcommand");
     let options: Vec<&clap::Arg> = run.get_arguments().filter(|a| !a.is_positional()).collect();
     let find = |token: &str| -> Option<&clap::Arg> {
         if let Some(long) = token.strip_prefix("--") {
@@ -205,7 +245,7 @@ pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
             } else {
                 if text.starts_with("--") && text.len() > 2 {
                     warnings.push(format!(
-                        "{text} is not an option of `redstep run`: it goes to the script as a key or argument (after a lone -- it would go without this warning)"
+                        "{text} is not an option of `redstep {name}`: it goes to the script as a key or argument (after a lone -- it would go without this warning)"
                     ));
                 }
                 words.push(token.clone());

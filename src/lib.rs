@@ -25,6 +25,7 @@ pub mod engine;
 pub mod exec;
 pub mod host;
 pub mod lessons;
+pub mod probe;
 pub mod protocol;
 pub mod run;
 pub mod script;

@@ -118,6 +118,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some((vec![redstep::demo::walk()], 0)),
             )
         }
+        Some(Command::Probe {
+            setup,
+            commands,
+            budget,
+            seed,
+            json,
+            words,
+        }) => {
+            let mut setup_lines = match setup {
+                Some(path) => redstep::run::setup_file(
+                    &path.display().to_string(),
+                    BufReader::new(
+                        File::open(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    ),
+                )
+                .with_context(|| format!("cannot read {}", path.display()))?,
+                None => Vec::new(),
+            };
+            setup_lines.extend(redstep::run::setup_commands(&commands));
+            probe(words, setup_lines, budget, seed, json)
+        }
         Some(Command::Lessons { action }) => lessons(action),
         Some(Command::Config { print, check }) => config(print, check),
         Some(Command::Serve {
@@ -281,5 +303,79 @@ fn config(print: bool, check: Option<std::path::PathBuf>) -> anyhow::Result<()> 
         std::process::exit(1);
     }
     println!("{}: ok", path.display());
+    Ok(())
+}
+
+/// `redstep probe FILE... [KEY ... , ARG ...]`: the leading words that are
+/// Lua files are the scripts; the rest are their keys and arguments.
+fn probe(
+    words: Vec<String>,
+    setup: Vec<redstep::run::SetupLine>,
+    budget: usize,
+    seed: u64,
+    json: bool,
+) -> anyhow::Result<()> {
+    use redstep::probe::{probe, Options, Target};
+    let files: Vec<String> = words
+        .iter()
+        .take_while(|w| w.ends_with(".lua") && std::path::Path::new(w).is_file())
+        .cloned()
+        .collect();
+    if files.is_empty() {
+        anyhow::bail!(
+            "{}: not a Lua file (probe takes one or more *.lua files, then keys , args)",
+            words.first().map_or("", String::as_str)
+        );
+    }
+    let (keys, args) = redstep::run::split_keys_args(
+        words[files.len()..]
+            .iter()
+            .map(|w| w.clone().into_bytes())
+            .collect(),
+    );
+    let options = Options { budget, seed };
+    let mut reports = Vec::new();
+    for file in &files {
+        let body = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+        let target = Target {
+            name: file.clone(),
+            body,
+            keys: keys.clone(),
+            args: args.clone(),
+            setup: setup.clone(),
+        };
+        reports.push(probe(&target, options));
+    }
+    if json {
+        let all: Vec<serde_json::Value> = reports.iter().map(|r| r.json()).collect();
+        let doc = if all.len() == 1 {
+            all.into_iter().next().expect("one report")
+        } else {
+            serde_json::Value::Array(all)
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        for (i, report) in reports.iter().enumerate() {
+            if i > 0 {
+                println!();
+            }
+            print!("{}", report.text());
+        }
+        if reports.len() > 1 {
+            println!("\n{:<40} {:>8} {:>14} {:>14}", "script", "inputs", "partial writes", "early errors");
+            for r in &reports {
+                println!(
+                    "{:<40} {:>8} {:>14} {:>14}",
+                    r.target.name,
+                    r.runs,
+                    r.partial.len(),
+                    r.early.len()
+                );
+            }
+        }
+    }
+    if reports.iter().any(|r| r.found()) {
+        std::process::exit(1);
+    }
     Ok(())
 }

@@ -8,8 +8,7 @@ use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::keys::{parse_cursor, scan_options};
 use super::lists::{block_or, mpop_args};
-use super::sets::intercard_args;
-use super::{eq, float_arg, int_arg, normalize_range, positive_arg, timeout_arg};
+use super::{eq, float_arg, int_arg, normalize_range, positive_arg, positive_or, timeout_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
@@ -153,10 +152,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_only: bool) -> CommandResult {
                 }
             }
             processed += 1;
-            last_score = ctx
-                .zset(&key)?
-                .and_then(|z| z.score(&member))
-                .unwrap_or(score);
+            // The reply is the computed score, before a listpack stores it
+            // (a new member at -0 answers "-0").
+            last_score = score;
         }
     }
     if incr {
@@ -637,8 +635,21 @@ fn aggregate(how: Aggregate, a: f64, b: f64) -> f64 {
                 s
             }
         }
-        Aggregate::Min => a.min(b),
-        Aggregate::Max => a.max(b),
+        // C's comparisons, so that -0 against 0 keeps the one Redis keeps.
+        Aggregate::Min => {
+            if b < a {
+                b
+            } else {
+                a
+            }
+        }
+        Aggregate::Max => {
+            if b > a {
+                b
+            } else {
+                a
+            }
+        }
     }
 }
 
@@ -761,7 +772,12 @@ fn zsetop(
     match dst {
         Some(dst) => store_zset(ctx, &dst, items),
         None => {
-            let z = build_zset(items);
+            // Replied from a skiplist, never a listpack: a -0 stays -0.
+            let mut z = ZSet::default();
+            z.listpack = false;
+            for (m, s) in items {
+                z.insert(m, s);
+            }
             Ok(with_scores(
                 z.iter().map(|(m, s)| (m.clone(), s)).collect(),
                 withscores,
@@ -799,10 +815,18 @@ fn zdiffstore(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn zintercard(ctx: &mut Ctx) -> CommandResult {
-    let (keys, limit) = intercard_args(
-        ctx,
-        "ERR at least 1 input key is needed for 'zintercard' command",
-    )?;
+    // zunionInterDiffGenericCommand's order: numkeys, the keys' types,
+    // then LIMIT.
+    let numkeys = int_arg(ctx, 1)?;
+    if numkeys < 1 {
+        return Err(err(
+            "ERR at least 1 input key is needed for 'zintercard' command",
+        ));
+    }
+    if numkeys as usize > ctx.argv.len() - 2 {
+        return Err(err(errors::SYNTAX));
+    }
+    let keys = ctx.argv[2..2 + numkeys as usize].to_vec();
     let mut sets: Vec<Option<Vec<Bytes>>> = Vec::new();
     for key in &keys {
         sets.push(match ctx.value(key) {
@@ -811,6 +835,16 @@ fn zintercard(ctx: &mut Ctx) -> CommandResult {
             Some(Value::Set(s)) => Some(s.members.iter().cloned().collect()),
             Some(_) => return Err(err(errors::WRONGTYPE)),
         });
+    }
+    let mut limit = 0usize;
+    let mut i = 2 + keys.len();
+    while i < ctx.argv.len() {
+        if eq(ctx.arg(i), "limit") && i + 1 < ctx.argv.len() {
+            limit = positive_or(ctx, i + 1, "ERR LIMIT can't be negative")? as usize;
+            i += 2;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
     }
     if sets.iter().any(|s| s.is_none()) {
         return Ok(Reply::Int(0));

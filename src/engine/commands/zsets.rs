@@ -343,6 +343,21 @@ impl LexRange {
             LexBound::Exclusive(v) => m < v.as_slice(),
         }
     }
+    /// zslIsInLexRange's first test: a range that is always empty (`min`
+    /// past `max` as sdscmplex orders them, or equal with an exclusive end;
+    /// `-` and `+` count as exclusive).
+    fn always_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        use LexBound::*;
+        let cmp = match (&self.min, &self.max) {
+            (Min, Min) | (Max, Max) => Equal,
+            (Min, _) | (_, Max) => Less,
+            (Max, _) | (_, Min) => Greater,
+            (Inclusive(a) | Exclusive(a), Inclusive(b) | Exclusive(b)) => a.cmp(b),
+        };
+        let exclusive = |b: &LexBound| !matches!(b, Inclusive(_));
+        cmp == Greater || (cmp == Equal && (exclusive(&self.min) || exclusive(&self.max)))
+    }
 }
 
 enum RangeKind {
@@ -352,8 +367,13 @@ enum RangeKind {
 }
 
 /// Members (with scores) selected by a range, in reply order. Score and lex
-/// ranges scan in score order from the first member in range and stop at the
-/// first member past it, as Redis's listpack code does.
+/// ranges follow Redis's listpack code, which assumes members sorted by
+/// both (true when all scores are equal, as lex commands require, and not
+/// otherwise): nothing when the range is always empty, the last member is
+/// below the min or the first above the max (zzlIsInLexRange); else from
+/// the first member past the min (the max, walking down), skip `offset`
+/// members unchecked, then take members while they are within the other
+/// bound.
 fn select(
     z: &ZSet,
     range: &RangeKind,
@@ -381,6 +401,12 @@ fn select(
             scan_range(&items, |(_, s)| enter(*s), |(_, s)| stay(*s), offset, limit)
         }
         RangeKind::Lex(r) => {
+            let in_range = !r.always_empty()
+                && z.iter().next_back().is_some_and(|(m, _)| r.gte_min(m))
+                && z.iter().next().is_some_and(|(m, _)| r.lte_max(m));
+            if !in_range {
+                return Vec::new();
+            }
             let enter = |m: &[u8]| if reverse { r.lte_max(m) } else { r.gte_min(m) };
             let stay = |m: &[u8]| if reverse { r.gte_min(m) } else { r.lte_max(m) };
             scan_range(&items, |(m, _)| enter(m), |(m, _)| stay(m), offset, limit)
@@ -398,16 +424,22 @@ fn scan_range(
     let Some(first) = items.iter().position(enter) else {
         return Vec::new();
     };
-    if offset < 0 {
+    // zzlFirstInLexRange: the first member past one bound must be within
+    // the other, or the range is empty.
+    if offset < 0 || !stay(&items[first]) {
         return Vec::new();
     }
-    let run = items[first..].iter().take_while(|i| stay(i));
     let limit = if limit < 0 {
         usize::MAX
     } else {
         limit as usize
     };
-    run.skip(offset as usize)
+    // The offset is skipped without looking at the members (Redis's
+    // `while (eptr && offset--) zzlNext(...)`), then the bound is checked.
+    items[first..]
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take_while(|i| stay(i))
         .take(limit)
         .map(|(m, s)| ((*m).clone(), *s))
         .collect()

@@ -677,8 +677,9 @@ unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
         ));
     }
     if ffi::lua_type(state, -1) != ffi::LUA_TTABLE {
+        // `%.100s` of a C string: cut at a NUL too.
         let msg = lua::to_bytes(state, -1)
-            .map(|m| m.to_vec())
+            .map(|m| errors::c_str(m).to_vec())
             .unwrap_or_else(|| b"execution failure".to_vec());
         let msg = String::from_utf8_lossy(&msg[..msg.len().min(100)]).into_owned();
         return Reply::Error(errors::sanitize(
@@ -688,7 +689,8 @@ unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
     let field = |f: &std::ffi::CStr| -> Option<Vec<u8>> {
         ffi::lua_getfield_(state, -1, f.as_ptr());
         let value = if ffi::lua_isstring(state, -1) != 0 {
-            lua::to_bytes(state, -1).map(|b| b.to_vec())
+            // Formatted with `%s`: a C string, cut at a NUL.
+            lua::to_bytes(state, -1).map(|b| errors::c_str(b).to_vec())
         } else {
             None
         };

@@ -740,6 +740,17 @@ fn zsetop(
             return Err(err(errors::SYNTAX));
         }
     }
+    // Redis sorts the inputs from the smallest to the largest (qsort by
+    // cardinality, weights travelling with their sets) before it
+    // aggregates: the order decides which of -0 and 0 MIN/MAX keep and how
+    // a SUM rounds.
+    let (inputs, weights): (Vec<_>, Vec<f64>) = if op == SetOp::Diff {
+        (inputs, weights)
+    } else {
+        let mut pairs: Vec<_> = inputs.into_iter().zip(weights).collect();
+        pairs.sort_by_key(|(input, _)| input.as_ref().map_or(0, |i| i.len()));
+        pairs.into_iter().unzip()
+    };
     let weighted = |s: f64, w: f64| {
         let v = s * w;
         if v.is_nan() {

@@ -362,7 +362,10 @@ fn probe(
             print!("{}", report.text());
         }
         if reports.len() > 1 {
-            println!("\n{:<40} {:>8} {:>14} {:>14}", "script", "inputs", "partial writes", "early errors");
+            println!(
+                "\n{:<40} {:>8} {:>14} {:>14}",
+                "script", "inputs", "partial writes", "early errors"
+            );
             for r in &reports {
                 println!(
                     "{:<40} {:>8} {:>14} {:>14}",

@@ -45,7 +45,85 @@ const VALUES: &[&str] = &[
     "-9223372036854775808",
     "1e400",
     "007",
+    "-0",
+    "-0.0",
 ];
+/// What replaces an argument of a command template (`templates.txt`).
+const BAD: &[&str] = &[
+    "abc",
+    "-1",
+    "0",
+    "1.5",
+    "-0",
+    "",
+    "nan",
+    "inf",
+    "-inf",
+    "+1",
+    " 1",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "99999999999999999999",
+    "0x10",
+    "FOO",
+    "(1",
+    "[a",
+    "-",
+    "+",
+];
+const LEX_BOUNDS: &[&str] = &[
+    "-", "+", "[f", "(f", "[g", "(g", "[1", "(1", "[x", "(x", "[", "(", "[a", "(z",
+];
+/// Lua values of every type, passed to redis.call / redis.pcall.
+const LUA_VALUES: &[&str] = &[
+    "nil",
+    "true",
+    "false",
+    "1.5",
+    "2.0",
+    "-0.0",
+    "0/0",
+    "1/0",
+    "-1/0",
+    "2^63",
+    "1e-7",
+    "{}",
+    "{1}",
+    "function() end",
+    "coroutine.create(function() end)",
+    "redis.error_reply('x')",
+    "ARGV[1]",
+    "tonumber(ARGV[1])",
+    "'a\\0b'",
+];
+
+/// The command templates of `templates.txt` the round can compare: not
+/// blocking commands (a missing key would block), random picks, SCAN/SSCAN
+/// (a nonzero cursor walks a hash table laid out by a seed Redis draws at
+/// start), numeric SORT (see below) or OBJECT REFCOUNT (in MULTI, Redis
+/// counts the queued command's reference to the value it just stored).
+fn templates() -> Vec<Vec<&'static str>> {
+    include_str!("differential/templates.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| {
+            let name = w[0];
+            !(name.starts_with('B')
+                || [
+                    "SCAN",
+                    "SSCAN",
+                    "SPOP",
+                    "SRANDMEMBER",
+                    "HRANDFIELD",
+                    "ZRANDMEMBER",
+                ]
+                .contains(&name)
+                || (name.starts_with("SORT") && !w.contains(&"<ALPHA>"))
+                || w.get(1) == Some(&"REFCOUNT"))
+        })
+        .collect()
+}
 const FIELDS: &[&str] = &["f", "g", "1", "x"];
 
 const SCRIPTS: &[&str] = &[
@@ -79,6 +157,18 @@ const SCRIPTS: &[&str] = &[
     "return string.format('%d', ARGV[1])",
     "return math.floor(tonumber(ARGV[1]) or 0)",
     "redis.setresp(3) return redis.call('HGETALL', KEYS[1])",
+    "error('a\\0b')",
+    "error('\\0' .. ARGV[1], 0)",
+    "error({err = 'x\\0y'})",
+    "return {err = 'x\\0y'}",
+    "return {err = '\\r\\n'}",
+    "return {err = ARGV[1] .. '\\n'}",
+    "return redis.error_reply('\\255\\0z')",
+    "return redis.status_reply('ok\\0k')",
+    "error('\\255\\254', 0)",
+    "error({err = '\\n'})",
+    "error('')",
+    "return redis.call('ZINCRBY', KEYS[1], -0.0, 'm')",
 ];
 
 struct Gen(fastrand::Rng);
@@ -97,9 +187,68 @@ impl Gen {
         self.0.i64(-4..6).to_string()
     }
 
+    /// A command template with its keys drawn from KEYS (missing or of any
+    /// type) and maybe one argument swapped for a bad value.
+    fn template(&mut self, templates: &[Vec<&str>]) -> Vec<String> {
+        let t = &templates[self.0.usize(..templates.len())];
+        let slots: Vec<usize> = (0..t.len())
+            .filter(|&i| t[i].starts_with('<') && t[i].ends_with('>'))
+            .collect();
+        let bad = if slots.is_empty() || self.0.usize(..4) == 0 {
+            None
+        } else {
+            Some(slots[self.0.usize(..slots.len())])
+        };
+        let (k, k2) = (self.key(), self.key());
+        (0..t.len())
+            .map(|i| match t[i] {
+                "K" => k.to_string(),
+                "K2" => k2.to_string(),
+                _ if Some(i) == bad => self.pick(BAD).to_string(),
+                w if slots.contains(&i) => w[1..w.len() - 1].to_string(),
+                w => w.to_string(),
+            })
+            .collect()
+    }
+
+    /// A lex-range command; the zsets it meets hold members with different scores.
+    fn lex(&mut self) -> Vec<String> {
+        let k = self.key().to_string();
+        let (lo, hi) = (self.pick(LEX_BOUNDS), self.pick(LEX_BOUNDS));
+        let mut words: Vec<String> = match self.0.usize(..6) {
+            0 => vec!["ZLEXCOUNT".into(), k, lo.into(), hi.into()],
+            1 => vec!["ZRANGEBYLEX".into(), k, lo.into(), hi.into()],
+            2 => vec!["ZREVRANGEBYLEX".into(), k, hi.into(), lo.into()],
+            3 => vec!["ZRANGE".into(), k, lo.into(), hi.into(), "BYLEX".into()],
+            4 => vec![
+                "ZRANGE".into(),
+                k,
+                hi.into(),
+                lo.into(),
+                "BYLEX".into(),
+                "REV".into(),
+            ],
+            _ => vec!["ZREMRANGEBYLEX".into(), k, lo.into(), hi.into()],
+        };
+        if words[0] != "ZLEXCOUNT" && words[0] != "ZREMRANGEBYLEX" && self.0.bool() {
+            words.extend([
+                "LIMIT".into(),
+                self.0.i64(-1..4).to_string(),
+                self.0.i64(-1..4).to_string(),
+            ]);
+        }
+        words
+    }
+
     fn command(&mut self) -> Vec<String> {
-        if self.0.usize(..10) == 0 {
-            return self.bits_command();
+        thread_local! {
+            static TEMPLATES: Vec<Vec<&'static str>> = templates();
+        }
+        match self.0.usize(..10) {
+            0 => return self.bits_command(),
+            1 => return TEMPLATES.with(|t| self.template(t)),
+            2 => return self.lex(),
+            _ => {}
         }
         let k = self.key().to_string();
         let v = self.value().to_string();
@@ -380,7 +529,20 @@ impl Gen {
                 "redis.pcall"
             };
             let key = format!("KEYS[{}]", self.0.usize(1..3));
-            let stmt = match self.0.usize(..13) {
+            let stmt = match self.0.usize(..14) {
+                13 => {
+                    let v = self.pick(LUA_VALUES);
+                    let args = match self.0.usize(..7) {
+                        0 => format!("'SET', {key}, {v}"),
+                        1 => format!("'RPUSH', {key}, {v}"),
+                        2 => format!("'ZADD', {key}, {v}, 'm'"),
+                        3 => format!("'INCRBY', {key}, {v}"),
+                        4 => format!("'ECHO', {v}"),
+                        5 => format!("{v}, {key}"),
+                        _ => format!("'HSET', {key}, {v}, 1"),
+                    };
+                    format!("x = {call}({args})")
+                }
                 0 => format!("x = {call}('INCR', {key})"),
                 1 => format!("x = {call}('GET', {key})"),
                 2 => format!("x = {call}('SET', {key}, ARGV[1])"),
@@ -592,6 +754,11 @@ fn canonical(words: &[String], reply: Reply) -> Reply {
     let is = |names: &[&str]| names.iter().any(|c| words[0].eq_ignore_ascii_case(c));
     let pairs = is(&["HGETALL"]) || (is(&["EVAL"]) && words[1].contains("HGETALL"));
     match reply {
+        // Times read the clock, which moves between the two sides: only
+        // "has one" (positive) against -1 / -2 is compared.
+        Reply::Int(t) if t > 0 && is(&["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"]) => {
+            Reply::Int(1)
+        }
         Reply::Array(mut items)
             if is(&["SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS"]) =>
         {

@@ -78,3 +78,24 @@ pub fn sanitize(mut text: Vec<u8>) -> Vec<u8> {
     }
     text
 }
+
+/// The bytes a C string holds: up to the first NUL (Redis formats script
+/// error and status texts with `%s`).
+pub fn c_str(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(nul) => &bytes[..nul],
+        None => bytes,
+    }
+}
+
+/// A script's `{err = msg}` reply as Redis builds it
+/// (`addReplyErrorFormat(c, "-%s", msg)`): cut at the first NUL, CR and
+/// LF trimmed from the end, the others made spaces.
+pub fn error_from_table(msg: &[u8]) -> Vec<u8> {
+    let msg = c_str(msg);
+    let end = msg
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |p| p + 1);
+    sanitize(msg[..end].to_vec())
+}

@@ -545,7 +545,10 @@ impl Report {
                     .into_iter()
                     .filter(|s| finding.singles.contains(&Change::Key(key.clone(), *s)))
                     .collect();
-                if states.len() > 1 && !states.contains(&KeyState::Absent) && !states.contains(&KeyState::Expiring) {
+                if states.len() > 1
+                    && !states.contains(&KeyState::Absent)
+                    && !states.contains(&KeyState::Expiring)
+                {
                     let nouns: Vec<&str> = states.iter().map(|s| s.noun()).collect();
                     let (last, rest) = nouns.split_last().expect("two or more");
                     return format!("when {} holds {} or {last}", key_name(key), rest.join(", "));
@@ -616,7 +619,12 @@ impl Report {
             );
         }
         for (n, (f, kept)) in self.partial.iter().enumerate() {
-            out += &format!("\n{}. {} ({} input(s) fail this way)\n", n + 1, self.sentence(&f.variation), f.hits);
+            out += &format!(
+                "\n{}. {} ({} input(s) fail this way)\n",
+                n + 1,
+                self.sentence(&f.variation),
+                f.hits
+            );
             for w in &f.writes {
                 out += &format!("   line {}: {} — written\n", w.line, w.command);
             }
@@ -672,8 +680,12 @@ impl Report {
 
 fn change_json(change: &Change) -> Json {
     match change {
-        Change::Key(key, state) => json!({"key": export::word(key), "state": format!("{state:?}").to_lowercase()}),
-        Change::Arg(i, state) => json!({"argv": i + 1, "state": format!("{state:?}").to_lowercase()}),
+        Change::Key(key, state) => {
+            json!({"key": export::word(key), "state": format!("{state:?}").to_lowercase()})
+        }
+        Change::Arg(i, state) => {
+            json!({"argv": i + 1, "state": format!("{state:?}").to_lowercase()})
+        }
         Change::FewerKeys => json!({"fewer": "keys"}),
         Change::FewerArgs => json!({"fewer": "args"}),
     }
@@ -682,4 +694,3 @@ fn change_json(change: &Change) -> Json {
 fn shell(word: &str) -> String {
     crate::cli::shell_word(word)
 }
-

@@ -390,14 +390,15 @@ pub unsafe fn pop_reply(state: State, resp3: bool, budget: &mut usize) -> Option
 
 unsafe fn table_reply(state: State, resp3: bool, budget: &mut usize) -> Option<Reply> {
     if raw_get_field(state, -1, c"err") == ffi::LUA_TSTRING {
-        let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+        let text = crate::engine::errors::error_from_table(lua::to_bytes(state, -1).unwrap_or(b""));
         ffi::lua_pop(state, 1);
         charge(budget, text.len())?;
-        return Some(Reply::Error(crate::engine::errors::sanitize(text)));
+        return Some(Reply::Error(text));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"ok") == ffi::LUA_TSTRING {
-        let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
+        // sdsnew(lua_tostring(...)): a C string, cut at a NUL.
+        let text = crate::engine::errors::c_str(lua::to_bytes(state, -1).unwrap_or(b"")).to_vec();
         ffi::lua_pop(state, 1);
         charge(budget, text.len())?;
         return Some(Reply::Status(crate::engine::errors::sanitize(text)));
@@ -479,7 +480,8 @@ unsafe extern "C-unwind" fn redis_error_reply(state: State) -> c_int {
             push_error_table(s, b"wrong number or type of arguments");
             return Ok(1);
         }
-        let text = lua::to_bytes(s, -1).unwrap_or(b"");
+        // Redis copies the message as a C string: a NUL ends it.
+        let text = crate::engine::errors::c_str(lua::to_bytes(s, -1).unwrap_or(b""));
         let raw = if text.first() == Some(&b'-') {
             text.to_vec()
         } else {

@@ -735,16 +735,18 @@ unsafe fn error_reply(state: lua::State, status: c_int, name: &str) -> Reply {
         ));
     }
     if ffi::lua_type(state, -1) != ffi::LUA_TTABLE {
+        // `%.100s` of a C string: cut at a NUL too.
         let msg = lua::to_bytes(state, -1)
-            .map(|m| m.to_vec())
+            .map(|m| errors::c_str(m).to_vec())
             .unwrap_or_else(|| b"execution failure".to_vec());
         let msg = String::from_utf8_lossy(&msg[..msg.len().min(100)]).into_owned();
         return Reply::Error(errors::sanitize(
             format!("ERR Error running script {name}, {msg}").into_bytes(),
         ));
     }
+    // Formatted with `%s` by Redis: each field is a C string, cut at a NUL.
     let [err, source, line] = match vm::error_fields(state) {
-        Ok(fields) => fields,
+        Ok(fields) => fields.map(|f| f.map(|b| errors::c_str(&b).to_vec())),
         Err(raised) => {
             let mut text = b"ERR redstep: real Redis 7.0.15 crashes here (a Lua error outside any protected call): reading the fields of the script's error table raised: ".to_vec();
             text.extend_from_slice(&raised);

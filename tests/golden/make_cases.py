@@ -193,9 +193,67 @@ CASES.update({
                         "PFADD p a", "PFCOUNT p", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC", "PFADD p b", "WATCH p", ("PFCOUNT p", C2), "MULTI", "PING", "EXEC"],
 })
 
+# ---- issue 10: the fidelity classes found by the differential round against Redis 7.0.15
+def ev(script, *args):
+    """EVAL of a Lua source written as Python text (\\0 stays a Lua escape)."""
+    return ["EVAL", script, str(len(args)), *args]
+
+CASES.update({
+    # 1. the key is looked up before arguments are checked (and the texts for garbage)
+    "s-getex-missing-bad-args": ["GETEX nokey EX 0", "GETEX nokey EX -1", "GETEX nokey EX abc", "GETEX nokey EXAT 0", "GETEX nokey PX abc", "GETEX nokey PXAT -5", "GETEX nokey FOO", "GETEX nokey EX 1 PX 1",
+                                 "RPUSH l a", "GETEX l EX abc", "GETEX l EX 0", "SET k v", "GETEX k EX abc", "GETEX k EX 0", "GET k", "EXISTS k"],
+    "s-lcs-setrange-order": ["RPUSH l a", "LCS l nokey FOO", "LCS nokey l MINMATCHLEN x", "LCS nokey other FOO", "SETRANGE l -1 x", "SETRANGE l x y", "SETRANGE nokey -1 x", "SETRANGE nokey 0 ''", "EXISTS nokey"],
+    "l-lindex-lset-missing": ["LINDEX nokey abc", "LINDEX nokey 1.5", "LSET nokey abc v", "LSET nokey 0 v", "SET s v", "LINDEX s abc", "LSET s abc v", "RPUSH l a", "LINDEX l abc", "LSET l abc v", "LSET l 5 v"],
+    "l-lpos-count-maxlen-garbage": ["LPOS nokey a COUNT x", "LPOS nokey a MAXLEN x", "LPOS nokey a COUNT -1", "LPOS nokey a RANK x", "LPOS nokey a RANK 0", "SET s v", "LPOS s a COUNT x", "LPOS s a",
+                                    "RPUSH l a b a c a", "LPOS l a RANK -9223372036854775808", "LPOS l a RANK -9223372036854775808 COUNT 1", "LPOS l a RANK -9223372036854775808 MAXLEN 2", "LPOS l a COUNT 1.5", "LPOS l a MAXLEN ''"],
+    "st-sintercard-limit-garbage": ["SINTERCARD 1 nokey LIMIT x", "SINTERCARD 1 nokey LIMIT ''", "SET s v", "SINTERCARD 1 s LIMIT x", "SINTERCARD 1 s LIMIT -1", "SINTERCARD 1 s", "SINTERCARD x s", "SINTERCARD 2 s"],
+    "z-zintercard-order": ["ZINTERCARD x a", "ZINTERCARD 3 a", "ZINTERCARD -1 a", "SET s v", "ZINTERCARD 1 s LIMIT x", "ZINTERCARD 1 s FOO", "ZINTERCARD 1 nokey LIMIT x", "ZINTERCARD 1 nokey LIMIT -1", "ZINTERCARD 1 nokey FOO", "ZADD z 1 a", "ZINTERCARD 1 z LIMIT 1.5"],
+    "k-scan-cursor-strtoul": ["SET a 1", "SCAN ''", "SCAN -0", "SCAN +0", "SCAN ' 1'", "SCAN 18446744073709551616", "SCAN 1x", "SCAN -", "SCAN 0x1",
+                              "HSET h f v", "HSCAN h -1", "HSCAN h +5", "HSCAN h 18446744073709551615", "ZADD z 1 m", "ZSCAN z -1", "SSCAN nokey -1", "SSCAN nokey x", "SET s v", "SSCAN s -1", "HSCAN s ' 1'"],
+    "k-db-index-range": ["SELECT 99999999999", "SELECT -9223372036854775808", "SELECT 9223372036854775808", "SELECT 2147483648", "SET a 1", "MOVE a 99999999999", "MOVE a -2147483649", "COPY a b DB 99999999999", "COPY a b DB x",
+                         "SWAPDB 0 99999999999", "SWAPDB 99999999999 0", "SWAPDB 0 9223372036854775808"],
+    "h-hrandfield-long-min": ["HRANDFIELD nokey -9223372036854775808", "SET s v", "HRANDFIELD s -9223372036854775808", "HSET h f v", "HRANDFIELD h -9223372036854775808 WITHVALUES", "HRANDFIELD h -9223372036854775807x"],
+    "k-object-refcount-shared": ["SET a 5", "OBJECT REFCOUNT a", "SET a 9999", "OBJECT REFCOUNT a", "SET a 10000", "OBJECT REFCOUNT a", "SET a -1", "OBJECT REFCOUNT a", "INCR n", "OBJECT REFCOUNT n",
+                                 "SET e 007", "OBJECT REFCOUNT e", "APPEND q 5", "OBJECT REFCOUNT q", "RPUSH l 1", "OBJECT REFCOUNT l", "OBJECT REFCOUNT nokey"],
+    # 2. -0 scores: replied as computed, stored as a listpack stores them
+    "z-negative-zero": ["ZINCRBY z -0 a", "ZADD z INCR -0 b", "ZSCORE z a", "ZINCRBY z -0 a", "ZADD z 0 c", "ZINCRBY z -0 c", "ZADD z INCR -0.0 new", "ZINCRBY z -0e5 new2", "ZADD z GT INCR -0 a",
+                        "ZADD z NX INCR -0 fresh", "ZADD z XX INCR -0 nope", "ZRANGE z 0 -1 WITHSCORES",
+                        "ZUNION 1 z WEIGHTS -0 WITHSCORES", "ZINTER 1 z WEIGHTS -0 AGGREGATE MIN WITHSCORES", "ZUNIONSTORE u 1 z WEIGHTS -0", "ZRANGE u 0 -1 WITHSCORES",
+                        "ZADD z2 -0 a", "ZUNION 2 z z2 AGGREGATE MIN WITHSCORES", "ZUNION 2 z z2 WEIGHTS -0 1 AGGREGATE MAX WITHSCORES", "ZUNION 2 z2 z WEIGHTS 1 -0 AGGREGATE MIN WITHSCORES",
+                        "SADD s x", "ZUNION 1 s WEIGHTS -0 WITHSCORES", "ZINTER 2 s z WEIGHTS -0 -0 WITHSCORES", "ZDIFF 1 z WITHSCORES",
+                        ev("return redis.call('ZINCRBY', KEYS[1], '-0', 'q')", "z3"), ev("return redis.call('ZINCRBY', KEYS[1], -0.0, 'q')", "z4")],
+    "z-negative-zero-skiplist": ["ZADD z 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "ZINCRBY z -0 b", "ZSCORE z b", "ZINCRBY z 0 b", "ZINCRBY z -0 b", "ZRANGE z 0 -1 WITHSCORES"],
+    # 3. script error texts: C strings (cut at a NUL), CR/LF
+    "sc-error-nul": [ev("error('a\\0b')"), ev("error('\\0x')"), ev("error('a\\0b', 0)"), ev("error('\\0', 0)"), ev("error('')"), ev("error('', 0)"), ev("error('a\\255b', 0)"),
+                     ev("error({err='a\\0b'})"), ev("error({err='\\0'})"), ev("error({err='\\0\\n'})"), ev("error({err='x', source='a\\0b', line='1\\0'})"),
+                     ev("local ok, e = pcall(error, 'a\\0b') return e")],
+    "sc-error-reply-nul": [ev("return redis.error_reply('a\\0b')"), ev("return redis.error_reply('\\0x')"), ev("return redis.error_reply('\\0\\n')"), ev("return redis.error_reply('')"),
+                           ev("local t = redis.error_reply('a\\0b') return t.err"), ev("return {err='a\\0b'}"), ev("return {err='\\0'}"), ev("return {err='\\0\\n'}"),
+                           ev("return {err='\\255\\0'}"), ev("return {err='\\255\\254'}"), ev("return redis.status_reply('a\\0b')"), ev("return {ok='a\\0b'}"), ev("return {ok=''}")],
+    "sc-error-newlines": [ev("return {err='\\r\\n'}"), ev("return {err='\\n'}"), ev("return {err=' \\n '}"), ev("return {err='\\na'}"), ev("return {err='a\\n\\r'}"), ev("return {err=''}"),
+                          ev("return redis.error_reply('\\n')"), ev("return redis.error_reply('a\\r\\nb')"), ev("return redis.status_reply('a\\r\\nb')"), ev("return {ok='\\n'}"),
+                          ev("error('\\r\\n', 0)"), ev("error({err='\\n'})"), ev("error({err='a\\nb'})"), ev("error('x\\ny', 0)")],
+    # 4. lex ranges over members with different scores (Redis's listpack walk)
+    "z-lex-mixed-scores": ["ZADD z 3 a 1 b 2 c 0 d", "ZLEXCOUNT z - +", "ZLEXCOUNT z [a [c", "ZLEXCOUNT z (a +", "ZLEXCOUNT z - (c", "ZRANGE z [b + BYLEX LIMIT 0 1", "ZRANGEBYLEX z [b [d",
+                           "ZRANGE z - + BYLEX LIMIT 1 2", "ZRANGE z + - BYLEX REV LIMIT 0 2", "ZREVRANGEBYLEX z [d [b", "ZRANGEBYLEX z - + LIMIT 1 1", "ZRANGEBYLEX z - -", "ZRANGEBYLEX z + +",
+                           "ZRANGEBYLEX z [c [b", "ZRANGEBYLEX z [c (c", "ZRANGEBYLEX z [c [c", "ZRANGESTORE d z [b + BYLEX", "ZRANGESTORE d z - (b BYLEX", "ZRANGE d 0 -1", "ZREMRANGEBYLEX z [b [c", "ZRANGE z 0 -1 WITHSCORES"],
+    "z-lex-mixed-offset": ["ZADD z 1 c 2 d -1 a 0 e", "ZRANGEBYLEX z (a [d LIMIT 2 -1", "ZRANGEBYLEX z (a [e LIMIT 1 -1", "ZRANGEBYLEX z - [c LIMIT 2 5", "ZREVRANGEBYLEX z [d - LIMIT 1 2",
+                           "ZREVRANGEBYLEX z + (a LIMIT 3 1", "ZLEXCOUNT z (a [e", "ZLEXCOUNT z - [c", "ZREMRANGEBYLEX z - [c", "ZRANGE z 0 -1 WITHSCORES"],
+    # 5. every Lua value type as a redis.call argument
+    "sc-call-arg-types": [ev("return redis.pcall('SET', 'k', nil)"), ev("return redis.pcall('SET', 'k', true)"), ev("return redis.pcall('SET', 'k', false)"), ev("return redis.pcall('SET', 'k', {})"),
+                          ev("return redis.pcall('SET', 'k', function() end)"), ev("return redis.pcall('SET', 'k', coroutine.create(function() end))"), ev("return redis.pcall('SET', 'k', redis.error_reply('x'))"),
+                          ev("return redis.pcall(nil, 'k')"), ev("return redis.pcall(true)"), ev("return redis.pcall({})"), ev("return redis.pcall('NOSUCH', {})"), ev("return redis.pcall('GET', 'k', nil)"),
+                          ev("local ok, e = pcall(redis.call, 'SET', 'k', {}) return e"), ev("return redis.call('SET', 'k', true)"), "EXISTS k"],
+    "sc-call-arg-numbers": [ev("return redis.call('ECHO', 1.5)"), ev("return redis.call('ECHO', 2.0)"), ev("return redis.call('ECHO', 0/0)"), ev("return redis.call('ECHO', -(0/0))"), ev("return redis.call('ECHO', 1/0)"),
+                            ev("return redis.call('ECHO', -1/0)"), ev("return redis.call('ECHO', -0.0)"), ev("return redis.call('ECHO', 0.1)"), ev("return redis.call('ECHO', 1e300)"), ev("return redis.call('ECHO', 2^53)"),
+                            ev("return redis.call('ECHO', 2^63)"), ev("return redis.call('ECHO', -2^63)"), ev("return redis.call('ECHO', 1e-7)"), ev("return redis.call('ECHO', 1/3)"), ev("return redis.call('ECHO', 123456789012)"),
+                            ev("return redis.pcall('INCRBY', 'n', 1.5)"), ev("return redis.pcall('INCRBY', 'n', 2.0)"), ev("return redis.pcall('EXPIRE', 'n', 0/0)"), ev("return redis.pcall('ZADD', 'z', 0/0, 'm')"),
+                            ev("return redis.pcall('ZADD', 'z', 1/0, 'm')"), ev("return redis.pcall('LINDEX', 'l', 0.5)"), "GET n", "ZRANGE z 0 -1 WITHSCORES"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
-        area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic"}[name.split("-")[0]]
+        area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting"}[name.split("-")[0]]
         cmds = [l if isinstance(l, list) else cmd(l) for l in lines]
         f.write(json.dumps({"id": name, "tags": ["engine", area], "cmds": cmds}, ensure_ascii=False) + "\n")
 print(f"wrote {len(CASES)} cases")

@@ -206,6 +206,9 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
         4 if eq(ctx.arg(3), "withvalues") => (Some(int_arg(ctx, 2)?), true),
         _ => return Err(err(errors::SYNTAX)),
     };
+    if count == Some(i64::MIN) {
+        return Err(err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+    }
     let Some(hash) = ctx.hash(&key)? else {
         return Ok(if count.is_some() {
             Reply::Array(vec![])

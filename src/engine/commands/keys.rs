@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::errors::{self, err};
-use crate::engine::numbers::{parse_i64, strtod};
+use crate::engine::numbers::strtod;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Kind, Value};
 use crate::engine::{glob, CommandResult, Ctx, Reply};
@@ -128,12 +128,40 @@ pub fn scan_options(ctx: &Ctx, from: usize, allow_type: bool) -> Result<ScanOpti
     Ok(options)
 }
 
-/// A SCAN cursor: an unsigned 64-bit decimal.
+/// A SCAN cursor as Redis's parseScanCursorOrReply reads it with C's
+/// `strtoul`: an optional sign then decimal digits, a `-` negating modulo
+/// 2^64 (`-1` is the largest cursor), the empty string as 0; a leading
+/// space, trailing garbage or a value past 2^64 - 1 are invalid.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
-    std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| err("ERR invalid cursor"))
+    let invalid = || err("ERR invalid cursor");
+    let (negative, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul consumed nothing: only the empty string ends there.
+        return if arg.is_empty() {
+            Ok(0)
+        } else {
+            Err(invalid())
+        };
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(invalid());
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 fn scan(ctx: &mut Ctx) -> CommandResult {
@@ -235,13 +263,7 @@ fn copy(ctx: &mut Ctx) -> CommandResult {
             replace = true;
             i += 1;
         } else if eq(ctx.arg(i), "db") && i + 1 < ctx.argv.len() {
-            let n = parse_i64(ctx.arg(i + 1))
-                .filter(|n| i32::try_from(*n).is_ok())
-                .ok_or_else(|| err(errors::NOT_INTEGER))?;
-            target = usize::try_from(n)
-                .ok()
-                .filter(|n| *n < crate::engine::keyspace::DATABASES)
-                .ok_or_else(|| err(errors::DB_INDEX))?;
+            target = super::server::db_index(ctx, i + 1, errors::NOT_INTEGER)?;
             i += 2;
         } else {
             return Err(err(errors::SYNTAX));

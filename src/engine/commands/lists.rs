@@ -8,7 +8,7 @@ use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Kind};
 use crate::engine::{Blocked, CommandResult, Ctx, Reply};
 
-use super::{eq, int_arg, normalize_range, positive_arg, timeout_arg};
+use super::{eq, int_arg, normalize_range, positive_arg, positive_or, timeout_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
@@ -142,8 +142,12 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
 }
 
 fn lindex(ctx: &mut Ctx) -> CommandResult {
-    let index = int_arg(ctx, 2)?;
+    // Redis looks the key up before it parses the index.
     let key = ctx.arg(1).to_vec();
+    if ctx.list(&key)?.is_none() {
+        return Ok(Reply::Nil);
+    }
+    let index = int_arg(ctx, 2)?;
     let Some(list) = ctx.list(&key)? else {
         return Ok(Reply::Nil);
     };
@@ -153,8 +157,12 @@ fn lindex(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn lset(ctx: &mut Ctx) -> CommandResult {
-    let index = int_arg(ctx, 2)?;
+    // Redis looks the key up before it parses the index.
     let (key, item) = (ctx.arg(1).to_vec(), ctx.arg(3).to_vec());
+    if ctx.list(&key)?.is_none() {
+        return Err(err(errors::NO_SUCH_KEY));
+    }
+    let index = int_arg(ctx, 2)?;
     let Some(list) = ctx.list(&key)? else {
         return Err(err(errors::NO_SUCH_KEY));
     };
@@ -272,16 +280,9 @@ fn lpos(ctx: &mut Ctx) -> CommandResult {
                 return Err(err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
             }
         } else if eq(ctx.arg(i), "count") && has_value {
-            let n = int_arg(ctx, i + 1)?;
-            if n < 0 {
-                return Err(err("ERR COUNT can't be negative"));
-            }
-            count = Some(n);
+            count = Some(positive_or(ctx, i + 1, "ERR COUNT can't be negative")?);
         } else if eq(ctx.arg(i), "maxlen") && has_value {
-            maxlen = int_arg(ctx, i + 1)?;
-            if maxlen < 0 {
-                return Err(err("ERR MAXLEN can't be negative"));
-            }
+            maxlen = positive_or(ctx, i + 1, "ERR MAXLEN can't be negative")?;
         } else {
             return Err(err(errors::SYNTAX));
         }
@@ -298,6 +299,9 @@ fn lpos(ctx: &mut Ctx) -> CommandResult {
     let len = list.len();
     let wanted = match count {
         Some(0) => usize::MAX,
+        // RANK -9223372036854775808 is negated in C with no effect: every
+        // match then counts, and `matches - rank + 1 >= count` never holds.
+        Some(_) if rank == i64::MIN => usize::MAX,
         Some(n) => n as usize,
         None => 1,
     };
@@ -306,7 +310,11 @@ fn lpos(ctx: &mut Ctx) -> CommandResult {
     } else {
         (maxlen as usize).min(len)
     };
-    let mut skip = rank.unsigned_abs().saturating_sub(1);
+    let mut skip = if rank == i64::MIN {
+        0
+    } else {
+        rank.unsigned_abs().saturating_sub(1)
+    };
     let mut found = Vec::new();
     let order: Box<dyn Iterator<Item = usize>> = if rank > 0 {
         Box::new(0..len)

@@ -50,6 +50,15 @@ pub fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
         .ok_or_else(|| err(errors::MUST_BE_POSITIVE))
 }
 
+/// getPositiveLongFromObjectOrReply with a message: argument `i` as a
+/// non-negative integer; `message` both for a negative number and for one
+/// that does not parse (LPOS COUNT, SINTERCARD LIMIT...).
+pub fn positive_or(ctx: &Ctx, i: usize, message: &'static str) -> Result<i64, Reply> {
+    parse_i64(ctx.arg(i))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| err(message))
+}
+
 pub fn eq(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }

@@ -172,10 +172,18 @@ fn echo(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// A database index argument; `what` names it in the not-an-integer error.
-fn db_index(ctx: &Ctx, i: usize, not_integer: &str) -> Result<usize, Reply> {
-    let n = parse_i64(ctx.arg(i))
-        .filter(|n| i32::try_from(*n).is_ok())
-        .ok_or_else(|| err(not_integer))?;
+/// A database index as getIntFromObjectOrReply reads it: with Redis's own
+/// messages (`not_integer` is NOT_INTEGER) a 64-bit integer out of the
+/// `int` range has its own error; a command's message covers both.
+pub fn db_index(ctx: &Ctx, i: usize, not_integer: &str) -> Result<usize, Reply> {
+    let n = parse_i64(ctx.arg(i)).ok_or_else(|| err(not_integer))?;
+    if i32::try_from(n).is_err() {
+        return Err(err(if not_integer == errors::NOT_INTEGER {
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        } else {
+            not_integer
+        }));
+    }
     usize::try_from(n)
         .ok()
         .filter(|n| *n < DATABASES)
@@ -641,10 +649,18 @@ fn object_encoding(ctx: &mut Ctx) -> CommandResult {
 
 fn object_refcount(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
-    Ok(if ctx.exists(&key) {
-        Reply::Int(1)
-    } else {
-        Reply::Nil
+    Ok(match ctx.lookup(&key) {
+        // Integers 0..9999 stored as `int` are Redis's shared objects,
+        // whose refcount is OBJ_SHARED_REFCOUNT (INT_MAX).
+        Some(entry)
+            if entry.encoding() == "int"
+                && matches!(&entry.value, crate::engine::value::Value::String(s)
+                    if parse_i64(s).is_some_and(|n| (0..10000).contains(&n))) =>
+        {
+            Reply::Int(i64::from(i32::MAX))
+        }
+        Some(_) => Reply::Int(1),
+        None => Reply::Nil,
     })
 }
 

@@ -6,7 +6,7 @@ use crate::engine::value::{Bytes, Set, Value};
 use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::keys::{parse_cursor, scan_options};
-use super::{eq, int_arg, positive_arg};
+use super::{eq, int_arg, positive_arg, positive_or};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
@@ -298,11 +298,7 @@ pub fn intercard_args(ctx: &Ctx, zero_error: &str) -> Result<(Vec<Bytes>, usize)
     let mut i = 2 + numkeys as usize;
     while i < ctx.argv.len() {
         if eq(ctx.arg(i), "limit") && i + 1 < ctx.argv.len() {
-            let n = int_arg(ctx, i + 1)?;
-            if n < 0 {
-                return Err(err("ERR LIMIT can't be negative"));
-            }
-            limit = n as usize;
+            limit = positive_or(ctx, i + 1, "ERR LIMIT can't be negative")? as usize;
             i += 2;
         } else {
             return Err(err(errors::SYNTAX));

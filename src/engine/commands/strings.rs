@@ -201,12 +201,14 @@ fn getdel(ctx: &mut Ctx) -> CommandResult {
 fn getex(ctx: &mut Ctx) -> CommandResult {
     let options = parse_set_options(ctx, 2, false)?;
     let key = ctx.arg(1).to_vec();
+    // Redis looks the key up before it reads the expire time: a missing
+    // key answers nil even with `EX abc`.
+    let Some(value) = ctx.string(&key)?.cloned() else {
+        return Ok(Reply::Nil);
+    };
     let expire = match &options.expire {
         Some((raw, unit, absolute)) => Some(expire_at(ctx.now, raw, *unit, *absolute, "getex")?),
         None => None,
-    };
-    let Some(value) = ctx.string(&key)?.cloned() else {
-        return Ok(Reply::Nil);
     };
     let db = ctx.db();
     match expire {
@@ -378,10 +380,11 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let offset = int_arg(ctx, 2)?;
     let patch = ctx.arg(3).to_vec();
-    let current = ctx.string(&key)?.cloned();
+    // Redis checks the offset's sign before the key's type.
     if offset < 0 {
         return Err(err(errors::OFFSET_RANGE));
     }
+    let current = ctx.string(&key)?.cloned();
     let Some(mut value) = current else {
         if patch.is_empty() {
             return Ok(Reply::Int(0));
@@ -411,6 +414,17 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
 
 fn lcs(ctx: &mut Ctx) -> CommandResult {
     let (ka, kb) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    // Redis checks both keys' types before it parses the options.
+    let a = match ctx.value(&ka) {
+        None => Vec::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(err("ERR The specified keys must contain string values")),
+    };
+    let b = match ctx.value(&kb) {
+        None => Vec::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(err("ERR The specified keys must contain string values")),
+    };
     let (mut get_len, mut get_idx, mut with_match_len) = (false, false, false);
     let mut min_match_len: i64 = 0;
     let mut j = 3;
@@ -428,16 +442,6 @@ fn lcs(ctx: &mut Ctx) -> CommandResult {
         }
         j += 1;
     }
-    let a = match ctx.value(&ka) {
-        None => Vec::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(err("ERR The specified keys must contain string values")),
-    };
-    let b = match ctx.value(&kb) {
-        None => Vec::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(err("ERR The specified keys must contain string values")),
-    };
     if get_idx && get_len {
         return Err(err(
             "ERR If you want both the length and indexes, please just use IDX.",

@@ -8,8 +8,7 @@ use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::keys::{parse_cursor, scan_options};
 use super::lists::{block_or, mpop_args};
-use super::sets::intercard_args;
-use super::{eq, float_arg, int_arg, normalize_range, positive_arg, timeout_arg};
+use super::{eq, float_arg, int_arg, normalize_range, positive_arg, positive_or, timeout_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
@@ -153,10 +152,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_only: bool) -> CommandResult {
                 }
             }
             processed += 1;
-            last_score = ctx
-                .zset(&key)?
-                .and_then(|z| z.score(&member))
-                .unwrap_or(score);
+            // The reply is the computed score, before a listpack stores it
+            // (a new member at -0 answers "-0").
+            last_score = score;
         }
     }
     if incr {
@@ -345,6 +343,21 @@ impl LexRange {
             LexBound::Exclusive(v) => m < v.as_slice(),
         }
     }
+    /// zslIsInLexRange's first test: a range that is always empty (`min`
+    /// past `max` as sdscmplex orders them, or equal with an exclusive end;
+    /// `-` and `+` count as exclusive).
+    fn always_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        use LexBound::*;
+        let cmp = match (&self.min, &self.max) {
+            (Min, Min) | (Max, Max) => Equal,
+            (Min, _) | (_, Max) => Less,
+            (Max, _) | (_, Min) => Greater,
+            (Inclusive(a) | Exclusive(a), Inclusive(b) | Exclusive(b)) => a.cmp(b),
+        };
+        let exclusive = |b: &LexBound| !matches!(b, Inclusive(_));
+        cmp == Greater || (cmp == Equal && (exclusive(&self.min) || exclusive(&self.max)))
+    }
 }
 
 enum RangeKind {
@@ -354,8 +367,13 @@ enum RangeKind {
 }
 
 /// Members (with scores) selected by a range, in reply order. Score and lex
-/// ranges scan in score order from the first member in range and stop at the
-/// first member past it, as Redis's listpack code does.
+/// ranges follow Redis's listpack code, which assumes members sorted by
+/// both (true when all scores are equal, as lex commands require, and not
+/// otherwise): nothing when the range is always empty, the last member is
+/// below the min or the first above the max (zzlIsInLexRange); else from
+/// the first member past the min (the max, walking down), skip `offset`
+/// members unchecked, then take members while they are within the other
+/// bound.
 fn select(
     z: &ZSet,
     range: &RangeKind,
@@ -383,6 +401,12 @@ fn select(
             scan_range(&items, |(_, s)| enter(*s), |(_, s)| stay(*s), offset, limit)
         }
         RangeKind::Lex(r) => {
+            let in_range = !r.always_empty()
+                && z.iter().next_back().is_some_and(|(m, _)| r.gte_min(m))
+                && z.iter().next().is_some_and(|(m, _)| r.lte_max(m));
+            if !in_range {
+                return Vec::new();
+            }
             let enter = |m: &[u8]| if reverse { r.lte_max(m) } else { r.gte_min(m) };
             let stay = |m: &[u8]| if reverse { r.gte_min(m) } else { r.lte_max(m) };
             scan_range(&items, |(m, _)| enter(m), |(m, _)| stay(m), offset, limit)
@@ -400,16 +424,22 @@ fn scan_range(
     let Some(first) = items.iter().position(enter) else {
         return Vec::new();
     };
-    if offset < 0 {
+    // zzlFirstInLexRange: the first member past one bound must be within
+    // the other, or the range is empty.
+    if offset < 0 || !stay(&items[first]) {
         return Vec::new();
     }
-    let run = items[first..].iter().take_while(|i| stay(i));
     let limit = if limit < 0 {
         usize::MAX
     } else {
         limit as usize
     };
-    run.skip(offset as usize)
+    // The offset is skipped without looking at the members (Redis's
+    // `while (eptr && offset--) zzlNext(...)`), then the bound is checked.
+    items[first..]
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take_while(|i| stay(i))
         .take(limit)
         .map(|(m, s)| ((*m).clone(), *s))
         .collect()
@@ -637,8 +667,21 @@ fn aggregate(how: Aggregate, a: f64, b: f64) -> f64 {
                 s
             }
         }
-        Aggregate::Min => a.min(b),
-        Aggregate::Max => a.max(b),
+        // C's comparisons, so that -0 against 0 keeps the one Redis keeps.
+        Aggregate::Min => {
+            if b < a {
+                b
+            } else {
+                a
+            }
+        }
+        Aggregate::Max => {
+            if b > a {
+                b
+            } else {
+                a
+            }
+        }
     }
 }
 
@@ -697,6 +740,17 @@ fn zsetop(
             return Err(err(errors::SYNTAX));
         }
     }
+    // Redis sorts the inputs from the smallest to the largest (qsort by
+    // cardinality, weights travelling with their sets) before it
+    // aggregates: the order decides which of -0 and 0 MIN/MAX keep and how
+    // a SUM rounds.
+    let (inputs, weights): (Vec<_>, Vec<f64>) = if op == SetOp::Diff {
+        (inputs, weights)
+    } else {
+        let mut pairs: Vec<_> = inputs.into_iter().zip(weights).collect();
+        pairs.sort_by_key(|(input, _)| input.as_ref().map_or(0, |i| i.len()));
+        pairs.into_iter().unzip()
+    };
     let weighted = |s: f64, w: f64| {
         let v = s * w;
         if v.is_nan() {
@@ -761,7 +815,12 @@ fn zsetop(
     match dst {
         Some(dst) => store_zset(ctx, &dst, items),
         None => {
-            let z = build_zset(items);
+            // Replied from a skiplist, never a listpack: a -0 stays -0.
+            let mut z = ZSet::default();
+            z.listpack = false;
+            for (m, s) in items {
+                z.insert(m, s);
+            }
             Ok(with_scores(
                 z.iter().map(|(m, s)| (m.clone(), s)).collect(),
                 withscores,
@@ -799,10 +858,18 @@ fn zdiffstore(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn zintercard(ctx: &mut Ctx) -> CommandResult {
-    let (keys, limit) = intercard_args(
-        ctx,
-        "ERR at least 1 input key is needed for 'zintercard' command",
-    )?;
+    // zunionInterDiffGenericCommand's order: numkeys, the keys' types,
+    // then LIMIT.
+    let numkeys = int_arg(ctx, 1)?;
+    if numkeys < 1 {
+        return Err(err(
+            "ERR at least 1 input key is needed for 'zintercard' command",
+        ));
+    }
+    if numkeys as usize > ctx.argv.len() - 2 {
+        return Err(err(errors::SYNTAX));
+    }
+    let keys = ctx.argv[2..2 + numkeys as usize].to_vec();
     let mut sets: Vec<Option<Vec<Bytes>>> = Vec::new();
     for key in &keys {
         sets.push(match ctx.value(key) {
@@ -811,6 +878,16 @@ fn zintercard(ctx: &mut Ctx) -> CommandResult {
             Some(Value::Set(s)) => Some(s.members.iter().cloned().collect()),
             Some(_) => return Err(err(errors::WRONGTYPE)),
         });
+    }
+    let mut limit = 0usize;
+    let mut i = 2 + keys.len();
+    while i < ctx.argv.len() {
+        if eq(ctx.arg(i), "limit") && i + 1 < ctx.argv.len() {
+            limit = positive_or(ctx, i + 1, "ERR LIMIT can't be negative")? as usize;
+            i += 2;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
     }
     if sets.iter().any(|s| s.is_none()) {
         return Ok(Reply::Int(0));

@@ -8,8 +8,10 @@ use crate::script::lua::{self, ffi, guard, push_bytes, raw_set_field, set_functi
 /// Tables nested deeper than this are packed as nil (cycles terminate).
 const MAX_NESTING: usize = 16;
 
+/// IS_INT64_EQUIVALENT: `(int64_t)n == n` with C's cast, which on x86-64
+/// gives INT64_MIN for 2^63 (so 2^63 packs as a float, as in Redis).
 fn is_int64(n: f64) -> bool {
-    !n.is_infinite() && (n as i64) as f64 == n && n.is_finite()
+    n.is_finite() && crate::engine::numbers::c_cast_i64(n) as f64 == n
 }
 
 fn encode_int(out: &mut Vec<u8>, n: i64) {

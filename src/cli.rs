@@ -298,7 +298,7 @@ pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
         head.extend(moved);
     }
     if let Some(at) = first_misplaced {
-        let mut shown: Vec<String> = vec!["redstep run".into()];
+        let mut shown: Vec<String> = vec![format!("redstep {name}")];
         shown.extend(file.iter().map(|f| shell_word(&f.to_string_lossy())));
         shown.extend(typed[..at].iter().map(|w| shell_word(&w.to_string_lossy())));
         shown.push("--".into());

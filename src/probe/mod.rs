@@ -231,7 +231,10 @@ pub struct KeptChange {
 pub struct Report {
     pub target: Target,
     pub seed: u64,
+    /// Inputs tried.
     pub runs: usize,
+    /// Script runs made, shrinking and the findings' final runs included.
+    pub executed: usize,
     pub partial: Vec<(Finding, Vec<KeptChange>)>,
     pub early: Vec<Finding>,
 }
@@ -241,6 +244,7 @@ struct Bench {
     engine: Engine,
     scripting: Scripting,
     client: Client,
+    runs: usize,
 }
 
 impl Bench {
@@ -258,6 +262,7 @@ impl Bench {
             engine,
             scripting,
             client,
+            runs: 0,
         }
     }
 
@@ -268,6 +273,7 @@ impl Bench {
 
     /// The keyspace the variation starts from; then the traced run.
     fn run(&mut self, target: &Target, variation: &Variation) -> Timeline {
+        self.runs += 1;
         self.call(&[b"FLUSHALL".to_vec()]);
         for line in &target.setup {
             if let Ok(argv) = split_args(&line.line) {
@@ -459,7 +465,10 @@ pub fn probe(target: &Target, options: Options) -> Report {
         let finding = Finding {
             hits,
             error_line: timeline.outcome.error_line,
-            error: export::reply_text(&timeline.outcome.reply),
+            error: match &timeline.outcome.reply {
+                Reply::Error(e) => String::from_utf8_lossy(e).into_owned(),
+                other => export::reply_text(other),
+            },
             writes: timeline
                 .steps
                 .iter()
@@ -494,6 +503,7 @@ pub fn probe(target: &Target, options: Options) -> Report {
         target: target.clone(),
         seed: options.seed,
         runs,
+        executed: bench.runs,
         partial,
         early,
     }
@@ -632,7 +642,7 @@ impl Report {
                 out += &format!("   {}: {} → {}  ← stayed\n", k.key, k.before, k.after);
             }
             out += &format!(
-                "   then line {}: {}\n",
+                "   then line {}: (error) {}\n",
                 f.error_line.map_or("?".into(), |l| l.to_string()),
                 f.error
             );
@@ -642,7 +652,7 @@ impl Report {
             out += "\nErrors before any write (harmless to the data):\n";
             for f in &self.early {
                 out += &format!(
-                    "- {}: line {}: {}\n",
+                    "- {}: line {}: (error) {}\n",
                     self.sentence(&f.variation),
                     f.error_line.map_or("?".into(), |l| l.to_string()),
                     f.error

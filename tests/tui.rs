@@ -150,7 +150,7 @@ fn the_post_scenario_forwards_and_back() {
     assert!(key_row(&s, "a").contains("\"42\""), "{}", key_row(&s, "a"));
     assert!(key_row(&s, "b").contains("\"42\""));
     assert!(editor_line(&s, 2).contains("local result = result + 1"));
-    assert_shows(&s, "No run yet.");
+    assert_shows(&s, "No run to show.");
     snapshot("post-1-before", &s);
 
     // F10 starts a run, on line 1 before it runs; F8 goes to INCR a.
@@ -248,7 +248,7 @@ fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
     // F6 asks first; only y undoes.
     h.key(KeyCode::F(6));
     let s = h.screen();
-    assert_shows(&s, "Undo the run: put the 1 key(s) it changed back");
+    assert_shows(&s, "Undo the run: put the 1 key it changed back");
     assert!(key_row(&s, "a").contains("\"43\""), "{}", key_row(&s, "a"));
     h.key(KeyCode::Char('y'));
     let s = h.screen();

@@ -121,7 +121,6 @@ fn a_bracketed_paste_of_tab_indented_code_lands_verbatim_as_one_edit() {
     let after = lines(&d);
     assert_eq!(&after[..3], ["if x then", "\t\t\treturn 1", "end"]);
     assert_eq!(&after[3..], &before[..], "the old text follows the paste");
-    assert!(d.app.buffer().modified);
     // One Ctrl+Z takes the whole paste back.
     ctrl(&mut d, 'z');
     assert_eq!(lines(&d), before);
@@ -232,11 +231,11 @@ fn the_file_opens_as_on_disk_and_unsaved_edits_from_last_time_are_offered() {
     // Nothing kept: the disk's text, not modified.
     let d = reopen(&path, "return 1", Some("return 1\n"));
     assert_eq!(lines(&d), ["return 1"]);
-    assert!(!d.app.buffer().modified && d.app.asks.is_empty());
+    assert!(!d.app.buffer().modified() && d.app.asks.is_empty());
     // Edits kept from last time: asked; r reloads the disk, Ctrl+Z brings them back.
     let mut d = reopen(&path, "return 2", Some("return 1\n"));
     assert!(d.app.asks[0].text.contains("keeps edits from last time"));
-    assert!(d.app.buffer().modified, "the tab shows *");
+    assert!(d.app.buffer().modified(), "the tab shows *");
     d.key(KeyCode::Char('r'));
     assert_eq!(lines(&d), ["return 1"]);
     ctrl(&mut d, 'z');
@@ -360,7 +359,7 @@ fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
     d.type_text(&format!("EVALSHA {sha} 0"));
     d.key(KeyCode::Enter);
     assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
-    assert!(message(&d).contains("the keyspace changed after the run"));
+    assert!(message(&d).contains("the keys changed after the run"));
     // FCALL that writes, after a new run.
     d.type_text("FUNCTION LOAD \"#!lua name=lib\\nredis.register_function('f', function() return redis.call('INCR', 'b') end)\"");
     d.key(KeyCode::Enter);
@@ -377,4 +376,175 @@ fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
     d.type_text("FCALL f 0");
     d.key(KeyCode::Enter);
     assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
+}
+
+#[test]
+fn letters_in_the_debugger_never_start_a_run() {
+    let mut d = Driver::new(opening::post(), 120, 40);
+    alt(&mut d, '3');
+    d.type_text("incr a");
+    assert!(
+        d.app.session.is_none() && d.app.running.is_none(),
+        "no run started"
+    );
+    d.type_text("n");
+    assert!(
+        message(&d).contains("to run the script (it writes keys) press F10 or F5"),
+        "{}",
+        message(&d)
+    );
+    // F10 runs; then the letters move through the run, and past its end `c`
+    // does not run it again.
+    d.key(KeyCode::F(10));
+    assert!(d.app.session.is_some());
+    for _ in 0..5 {
+        d.key(KeyCode::Char('n'));
+    }
+    let runs_before = d
+        .app
+        .session
+        .as_ref()
+        .unwrap()
+        .debugger()
+        .timeline()
+        .name
+        .clone();
+    d.key(KeyCode::Char('c'));
+    assert_eq!(
+        d.app.session.as_ref().unwrap().debugger().timeline().name,
+        runs_before
+    );
+    assert!(d.app.running.is_none());
+}
+
+#[test]
+fn a_run_belongs_to_the_tab_that_ran_and_edits_during_it_count() {
+    let mut d = Driver::new(opening::post(), 120, 40);
+    let effects = d.app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::F(5),
+        KeyModifiers::NONE,
+    )));
+    // While the run is on the engine: another tab, and an edit of the one that runs.
+    let running = d.app.running.expect("a run on the engine");
+    assert_eq!(running.buffer, 1, "inc.lua");
+    d.type_text("-- ");
+    d.key_with(KeyCode::F(3), KeyModifiers::NONE);
+    d.perform(effects);
+    let session = d.app.session.as_ref().expect("the run's view");
+    assert_eq!(session.buffer, 1, "credited to inc.lua, not get.lua");
+    assert!(session.edited, "inc.lua was edited during the run");
+}
+
+#[test]
+fn breakpoints_stay_with_their_lines() {
+    let mut d = Driver::new(script("a()\nb()\nc()\nd()"), 120, 40);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::F(9)); // line 2
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::F(9)); // line 4
+                          // Backspace at the start of line 3 joins it to line 2: 2 stays, 4 moves up.
+    d.key(KeyCode::Up);
+    d.key(KeyCode::Home);
+    d.key(KeyCode::Backspace);
+    assert_eq!(lines(&d), ["a()", "b()c()", "d()"]);
+    assert_eq!(
+        d.app
+            .buffer()
+            .breakpoints
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [2, 3]
+    );
+    // Enter at the start of line 2 pushes it (and its breakpoint) down.
+    d.key(KeyCode::Home);
+    d.key(KeyCode::Enter);
+    assert_eq!(
+        d.app
+            .buffer()
+            .breakpoints
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
+    // Enter in the middle of line 3 keeps its breakpoint there.
+    d.key(KeyCode::Right);
+    d.key(KeyCode::Enter);
+    assert_eq!(
+        d.app
+            .buffer()
+            .breakpoints
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [3, 5]
+    );
+    // A paste at the start of line 1 moves them all.
+    d.key_with(KeyCode::Home, KeyModifiers::CONTROL);
+    d.paste("x()\ny()\n");
+    assert_eq!(
+        d.app
+            .buffer()
+            .breakpoints
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [5, 7]
+    );
+}
+
+#[test]
+fn saving_at_quit_asks_before_writing_over_a_changed_file() {
+    let dir = Dir::new("quitsave");
+    let path = dir.0.join("f.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    d.type_text("-- mine\n");
+    std::fs::write(&path, "return 'theirs'\n").unwrap();
+    ctrl(&mut d, 'q');
+    d.key(KeyCode::Char('s'));
+    assert!(!d.app.quit, "asked first");
+    assert!(d.app.asks[0].text.contains("changed on disk"));
+    assert!(!d.outside.iter().any(|e| e.starts_with("Write(")));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "return 'theirs'\n");
+    // The same file read again does not ask twice.
+    d.update(Msg::FocusGained);
+    d.update(Msg::FocusGained);
+    assert_eq!(d.app.asks.len(), 1, "{:?}", d.app.asks);
+}
+
+#[test]
+fn ctrl_s_with_no_edits_here_takes_the_files_new_text() {
+    let dir = Dir::new("noedits");
+    let path = dir.0.join("f.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    std::fs::write(&path, "return 2\n").unwrap();
+    ctrl(&mut d, 's');
+    assert!(d.app.asks.is_empty());
+    assert_eq!(lines(&d), ["return 2"]);
+    assert!(!d.outside.iter().any(|e| e.starts_with("Write(")));
+    assert!(!d.app.buffer().modified());
+}
+
+#[test]
+fn wide_characters_keep_the_cursor_on_its_character() {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut d = Driver::new(
+        script("return \"日本語日本語日本語日本語日本語日本語日本語\""),
+        80,
+        24,
+    );
+    d.key(KeyCode::End);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| redstep::tui::ui::draw(frame, &d.app))
+        .unwrap();
+    let cursor = terminal.get_cursor_position().unwrap();
+    let buffer = terminal.backend().buffer();
+    // The cell left of the cursor holds the closing quote, not half a character.
+    assert_eq!(buffer[(cursor.x - 1, cursor.y)].symbol(), "\"");
 }

@@ -150,7 +150,7 @@ fn the_post_scenario_in_tmux() {
     }
     let data = data_dir("post");
     let t = Tmux::start("post", &data, &[], 120, 40);
-    t.wait_for("No run yet.");
+    t.wait_for("No run to show.");
     // The first frame comes before the setup's keys do: wait for them.
     let s = t.wait_for("Keyspace 2 keys");
     assert!(line_with(&s, "│  a ").contains("\"42\""), "{s}");
@@ -202,7 +202,7 @@ fn esc_stops_a_runaway_script_in_tmux() {
     )
     .unwrap();
     let t = Tmux::start("loop", &data, &[script.to_str().unwrap()], 100, 30);
-    t.wait_for("No run yet.");
+    t.wait_for("No run to show.");
     t.keys(&["F5"]);
     t.wait_for("running loop.lua");
     // Still drawing and answering keys while the engine is busy.
@@ -249,7 +249,7 @@ fn a_panic_restores_the_terminal_and_keeps_the_edits() {
         100,
         30,
     );
-    t.wait_for("No run yet.");
+    t.wait_for("No run to show.");
     t.keys(&["-l", "local kept = 1 -- must survive"]);
     t.wait_for("local kept = 1 -- must survive");
     t.keys(&["F12"]);
@@ -435,7 +435,7 @@ fn quitting_while_a_script_runs_stops_it_and_exits() {
     let script = data.join("spin.lua");
     std::fs::write(&script, "while true do end\n").unwrap();
     let t = Tmux::start("quitrun", &data, &[script.to_str().unwrap()], 100, 30);
-    t.wait_for("No run yet.");
+    t.wait_for("No run to show.");
     t.keys(&["F5"]);
     t.wait_for("Esc stops it");
     t.keys(&["C-q"]);
@@ -522,7 +522,7 @@ fn a_config_file_remaps_f10_and_a_malformed_one_is_told_in_tmux() {
     .unwrap();
     let env = format!("XDG_CONFIG_HOME={}", config.display());
     let t = Tmux::start_with("config", &data, &env, &[], 120, 40);
-    let s = t.wait_for("No run yet.");
+    let s = t.wait_for("No run to show.");
     let status = s.lines().rfind(|l| l.contains("F1 help")).unwrap_or("");
     assert!(
         status.contains("F6 s") && !status.contains("F10"),

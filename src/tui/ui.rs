@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use crate::trace::{export, Status, StepKind};
 
-use super::app::{current_row, display_key, App, Focus, KeyMark};
+use super::app::{display_key, App, Focus, KeyMark};
 use super::highlight::{self, Class};
 use super::keymap::{self, Context};
 use super::layout::{self, Areas, GUTTER};
@@ -307,7 +307,7 @@ fn editor(frame: &mut Frame, app: &App, areas: &Areas) {
     let focused = app.focus == Focus::Editor;
     let mut tabs = vec![title("Editor", focused, &theme)];
     for (i, b) in app.buffers.iter().enumerate() {
-        let name = format!(" {}{} ", b.name, if b.modified { "*" } else { "" });
+        let name = format!(" {}{} ", b.name, if b.modified() { "*" } else { "" });
         tabs.push(Span::styled(
             name,
             if i == app.active {
@@ -422,28 +422,42 @@ fn next_column(col: usize, ch: char) -> usize {
     if ch == '\t' {
         (col / TAB_WIDTH + 1) * TAB_WIDTH
     } else {
-        col + 1
+        // Wide characters (CJK, most emoji) take two columns.
+        col + unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
     }
 }
 
 /// The characters of `text[start..stop]` (bytes) that fall in screen columns
-/// `left..left+width`, tabs expanded to spaces.
+/// `left..left+width`, tabs expanded to spaces; a wide character cut by an
+/// edge shows as spaces.
 fn visible(text: &str, start: usize, stop: usize, left: usize, width: usize) -> String {
     let mut col = display_column(&text[..start], usize::MAX);
+    let inside = |c: usize| c >= left && c < left + width;
     let mut out = String::new();
     for ch in text[start..stop].chars() {
         let next = next_column(col, ch);
-        for c in col..next {
-            if c >= left && c < left + width {
-                out.push(if ch == '\t' { ' ' } else { ch });
-                if ch != '\t' {
-                    break;
-                }
+        if ch != '\t' && next > col && inside(col) && next <= left + width {
+            out.push(ch);
+        } else if next == col {
+            // A combining mark stays with the character before it.
+            if col > left && col <= left + width {
+                out.push(ch);
             }
+        } else {
+            out.extend((col..next).filter(|c| inside(*c)).map(|_| ' '));
         }
         col = next;
     }
     out
+}
+
+/// "1 key", "2 keys".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn ttl_text(ttl: Option<i64>) -> String {
@@ -473,7 +487,7 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     let head = Line::from(vec![
         title("Keyspace", focused, &theme),
         Span::styled(
-            format!("{} keys{filter} · {at} ", app.keys.total),
+            format!("{}{filter} · {at} ", plural(app.keys.total, "key")),
             theme.dim(),
         ),
     ]);
@@ -600,9 +614,16 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             )]
         } else {
             vec![
-                Line::raw("No run yet."),
-                Line::raw("F10 steps through the script a line at a time,"),
-                Line::raw("F8 jumps to each redis.call, F5 runs it all."),
+                Line::raw("No run to show."),
+                Line::raw(format!(
+                    "{} steps through the script a line at a time,",
+                    app.key_for(keymap::Command::StepOver)
+                )),
+                Line::raw(format!(
+                    "{} jumps to each redis.call, {} runs it all.",
+                    app.key_for(keymap::Command::NextCall),
+                    app.key_for(keymap::Command::Run)
+                )),
                 Line::raw("Every redis.call shows here with its reply."),
             ]
         };
@@ -644,7 +665,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     );
     frame.render_widget(Paragraph::new(Line::styled(head, theme.bold())), header);
     let mut rows = Vec::new();
-    let current = current_row(session);
+    let current = session.current_row();
     let (first, last) =
         layout::timeline_window(session.rows().len(), current, left.height as usize);
     for (r, &i) in session.rows().iter().enumerate().take(last).skip(first) {

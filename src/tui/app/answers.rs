@@ -34,10 +34,11 @@ impl App {
                 // Built and placed on the engine thread: nothing here is
                 // proportional to the run.
                 let running = self.running.take();
+                // The buffer that ran, even if another tab is shown now.
                 let session = Session {
                     run,
-                    buffer: self.active,
-                    edited: false,
+                    buffer: running.map_or(self.active, |r| r.buffer),
+                    edited: running.is_some_and(|r| r.edited),
                 };
                 let outcome = &session.debugger().timeline().outcome;
                 let reply = export::reply_text(&outcome.reply);
@@ -69,7 +70,7 @@ impl App {
                     // Something wrote after the run (a command in the
                     // redis-cli pane, an expiry): its view would lie.
                     self.close_session();
-                    self.say("the keyspace changed after the run: the trace is closed");
+                    self.say("the keys changed after the run (a command, an expiry): the debugger closed its view of the run");
                     return vec![self.refresh_keys()];
                 }
                 Vec::new()

@@ -101,6 +101,6 @@ impl App {
             .collect::<Vec<_>>()
             .join(" ");
         self.cli_print(&format!("(running {name} traced: the debugger shows it)"));
-        self.start_run(index, Move::End)
+        self.start_run(index, Move::End, true)
     }
 }

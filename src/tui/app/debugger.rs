@@ -25,15 +25,12 @@ impl DerefMut for Session {
     }
 }
 
-/// The timeline row of the cursor: the last call/error/return at or before it.
-pub fn current_row(session: &Session) -> Option<usize> {
-    session.current_row()
-}
-
 impl App {
     /// A debugger key: the run's session decides (move, say why not, or
-    /// run the script again); with no usable run, a forward move starts one.
-    pub(super) fn debug(&mut self, movement: Move) -> Vec<Effect> {
+    /// run the script again); with no usable run, a forward move starts one
+    /// — but not from a letter (`by_letter`): a word typed into the wrong
+    /// pane must not run a script that writes keys.
+    pub(super) fn debug(&mut self, movement: Move, by_letter: bool) -> Vec<Effect> {
         if self.running.is_some() {
             return Vec::new();
         }
@@ -45,9 +42,21 @@ impl App {
         };
         match answer {
             Answer::Moved => Vec::new(),
-            Answer::Run(movement) => self.start_run(active, movement),
+            Answer::Run(_) if by_letter => {
+                self.warn(format!(
+                    "letters here move through a run; to run the script (it writes keys) press {} or {}",
+                    self.key_for(Command::StepOver),
+                    self.key_for(Command::Run)
+                ));
+                Vec::new()
+            }
+            Answer::Run(movement) => self.start_run(active, movement, false),
             Answer::Stayed(Why::RunOver) => {
-                self.say("run over: F5 runs it again (writing again); F6 undoes this run");
+                self.say(format!(
+                    "run over: {} runs it again (writing again); {} undoes this run",
+                    self.key_for(Command::Run),
+                    self.key_for(Command::UndoRun)
+                ));
                 Vec::new()
             }
             Answer::Stayed(Why::AlreadyThere) => {
@@ -55,7 +64,11 @@ impl App {
                 Vec::new()
             }
             Answer::Stayed(Why::NoRun) => {
-                self.warn("no run to step back through: F10 or F5 runs the script");
+                self.warn(format!(
+                    "no run to step back through: {} or {} runs the script",
+                    self.key_for(Command::StepOver),
+                    self.key_for(Command::Run)
+                ));
                 Vec::new()
             }
         }
@@ -72,7 +85,7 @@ impl App {
         }
     }
 
-    pub(super) fn start_run(&mut self, buffer: usize, then: Move) -> Vec<Effect> {
+    pub(super) fn start_run(&mut self, buffer: usize, then: Move, from_cli: bool) -> Vec<Effect> {
         self.lesson_started();
         let keys_args = match parse_keys_args(&self.buffers[buffer].args) {
             Ok(v) => v,
@@ -87,8 +100,10 @@ impl App {
         self.detail = None;
         self.running = Some(Running {
             since: self.now(),
+            buffer,
             then,
-            from_cli: self.focus == Focus::Cli,
+            from_cli,
+            edited: false,
         });
         let start = Start::new(then, self.buffers[buffer].breakpoints.clone());
         vec![

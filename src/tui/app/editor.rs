@@ -14,8 +14,6 @@ pub struct Buffer {
     /// First visible line and column.
     pub top: usize,
     pub left: usize,
-    /// Changed since it was last written to its file.
-    pub modified: bool,
     /// A hash of the file's content when it was last read or written (None:
     /// no file yet, or not known), to notice changes made by other programs.
     pub disk: Option<String>,
@@ -32,7 +30,6 @@ impl Buffer {
             breakpoints: breakpoints.into_iter().collect(),
             top: 0,
             left: 0,
-            modified: false,
             disk,
         }
     }
@@ -56,6 +53,11 @@ impl Buffer {
             }
             None => false,
         }
+    }
+
+    /// Holds edits its file does not have (only a buffer with a file can).
+    pub fn modified(&self) -> bool {
+        self.path.is_some() && self.disk.as_deref() != Some(disk_hash(&self.text()).as_str())
     }
 
     pub fn text(&self) -> String {
@@ -195,38 +197,24 @@ impl App {
             prompt.input.push_str(&text.replace('\n', " "));
             return Vec::new();
         }
-        if !self.asks.is_empty() || self.help {
+        if !self.asks.is_empty() {
             self.warn("nothing pasted: answer the question first");
+            return Vec::new();
+        }
+        if self.help {
+            self.warn("nothing pasted: close the help first");
             return Vec::new();
         }
         match self.focus {
             Focus::Editor => {
-                let buffer = &mut self.buffers[self.active];
-                let before = buffer.area.lines().len();
-                let start = buffer.area.cursor().0 as u32 + 1;
-                if buffer.area.insert_str(&text) {
-                    // Breakpoints below the pasted lines move with their lines.
-                    let delta = buffer.area.lines().len() as i64 - before as i64;
-                    buffer.breakpoints = buffer
-                        .breakpoints
-                        .iter()
-                        .map(|&l| {
-                            if l > start {
-                                (l as i64 + delta) as u32
-                            } else {
-                                l
-                            }
-                        })
-                        .collect();
-                    self.edited();
-                }
+                self.edit_text(|area| area.insert_str(&text));
             }
             Focus::Cli => self.cli_input.push_str(&text.replace('\n', " ")),
             _ => {
-                self.not_a_text_field();
                 self.warn(format!(
-                    "nothing pasted: the {} is not a text field (Alt+1: the editor)",
-                    self.focus.context().name()
+                    "nothing pasted: the {} is not a text field ({}: the editor)",
+                    self.focus.context().name(),
+                    self.key_for(Command::FocusEditor)
                 ));
             }
         }
@@ -240,11 +228,15 @@ impl App {
     }
 
     pub(super) fn edited(&mut self) {
-        self.buffers[self.active].modified = true;
         self.lesson_started();
         if let Some(session) = &mut self.session {
             if session.buffer == self.active {
                 session.edited = true;
+            }
+        }
+        if let Some(running) = &mut self.running {
+            if running.buffer == self.active {
+                running.edited = true;
             }
         }
         self.touch();
@@ -253,36 +245,43 @@ impl App {
     pub(super) fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         // Keys the text area would take for its own shortcuts but that a
         // beginner expects elsewhere are already bound in the key map.
-        let area = &mut self.buffers[self.active].area;
-        let before = area.lines().len();
-        let changed = area.input(key);
-        if changed {
-            let after = self.buffers[self.active].area.lines().len();
-            if before != after {
-                self.shift_breakpoints(before, after);
-            }
-            self.edited();
-        }
+        self.edit_text(|area| area.input(key));
         Vec::new()
     }
 
-    /// Lines inserted or deleted above a breakpoint move it with its line.
-    pub(super) fn shift_breakpoints(&mut self, before: usize, after: usize) {
+    /// An edit of the active buffer's text; breakpoints below it move with
+    /// their lines, and one on a line the edit removed goes.
+    pub(super) fn edit_text(&mut self, edit: impl FnOnce(&mut TextArea<'static>) -> bool) -> bool {
+        let area = &mut self.buffers[self.active].area;
+        let (row, col) = (area.cursor().0, area.cursor().1);
+        let top = area.selection_range().map_or(row, |((r, _), _)| r.min(row));
+        let lines = area.lines().len();
+        if !edit(area) {
+            return false;
+        }
+        let after = area.lines().len();
+        let start = top.min(area.cursor().0) as i64 + 1; // the first line touched, from 1
+        let delta = after as i64 - lines as i64;
+        // Text inserted at the very start of a line pushes that line down.
+        let pushed = delta > 0 && row as i64 + 1 == start && col == 0;
         let buffer = &mut self.buffers[self.active];
-        let row = buffer.area.cursor().0 as u32 + 1;
-        let delta = after as i64 - before as i64;
         buffer.breakpoints = buffer
             .breakpoints
             .iter()
             .filter_map(|&l| {
-                if l < row || (delta > 0 && l == row && buffer.area.cursor().1 > 0) {
-                    Some(l)
+                let l = l as i64;
+                let moved = if l < start || (l == start && !pushed) {
+                    l
+                } else if delta < 0 && l <= start - delta {
+                    return None; // its line was removed or joined to the one above
                 } else {
-                    let moved = l as i64 + delta;
-                    (moved >= 1 && moved <= after as i64).then_some(moved as u32)
-                }
+                    l + delta
+                };
+                (moved >= 1 && moved <= after as i64).then_some(moved as u32)
             })
             .collect();
+        self.edited();
+        true
     }
 
     /// Scrolls the active buffer so the cursor is in view, or, with a run

@@ -47,7 +47,6 @@ impl App {
     pub(super) fn reload(&mut self, i: usize, text: &str) {
         let buffer = &mut self.buffers[i];
         buffer.replace_text(text);
-        buffer.modified = false;
         buffer.disk = Some(disk_hash(text));
         let name = buffer.name.clone();
         if let Some(session) = self.session.as_mut().filter(|s| s.buffer == i) {
@@ -66,6 +65,8 @@ impl App {
         why: AfterRead,
     ) -> Vec<Effect> {
         let mut effects = Vec::new();
+        // A question raised stops a save-and-quit: the user answers first.
+        let mut asked = false;
         for (i, disk) in files {
             let Some(buffer) = self.buffers.get_mut(i) else {
                 continue;
@@ -75,31 +76,37 @@ impl App {
             match (why, disk) {
                 (AfterRead::Discard, Some(text)) => {
                     buffer.replace_text(&text);
-                    buffer.modified = false;
                     buffer.disk = Some(disk_hash(&text));
                 }
                 (AfterRead::Discard, None) => {}
-                (AfterRead::Save, disk) => {
-                    let unchanged = match &disk {
-                        None => true,
+                (AfterRead::Save | AfterRead::SaveAndQuit, disk) => {
+                    let (unchanged, edited_here) = match &disk {
+                        None => (true, true),
                         Some(text) => {
                             let hash = disk_hash(text);
-                            buffer.disk.as_deref() == Some(hash.as_str()) || hash == here
+                            (
+                                buffer.disk.as_deref() == Some(hash.as_str()) || hash == here,
+                                buffer.disk.as_deref() != Some(here.as_str()),
+                            )
                         }
                     };
                     if unchanged {
                         effects.extend(self.write(i));
+                    } else if !edited_here {
+                        // Nothing to save here: the other program's text is newer.
+                        self.reload(i, disk.as_deref().unwrap_or_default());
+                        self.say(format!("{name} changed on disk and had no edits here: it shows the file's text now; nothing was written"));
                     } else {
+                        asked = true;
                         self.ask(
                             Question::Overwrite(i, disk.unwrap_or_default()),
-                            format!("{name} changed on disk since redstep read it (another editor?). Write yours over it?"),
+                            format!("{name} changed on disk since redstep read it (another editor?), and has edits here. Write yours over it?"),
                             &[('o', "overwrite the file with this text"), ('r', "reload the file's text here (Ctrl+Z brings yours back)")],
                         );
                     }
                 }
                 (AfterRead::Open | AfterRead::Look, None) => {
                     if buffer.disk.take().is_some() {
-                        buffer.modified = true;
                         self.warn(format!(
                             "{name} is no longer on disk: Ctrl+S writes it again"
                         ));
@@ -108,7 +115,6 @@ impl App {
                 (AfterRead::Open | AfterRead::Look, Some(text)) => {
                     let hash = disk_hash(&text);
                     if hash == here {
-                        buffer.modified = false;
                         buffer.disk = Some(hash);
                         continue;
                     }
@@ -117,7 +123,6 @@ impl App {
                     let edited_here = base.as_deref() != Some(here.as_str());
                     if !disk_moved {
                         // Edits made here and not written yet.
-                        buffer.modified = true;
                         if why == AfterRead::Open {
                             self.ask(
                                 Question::KeepOrReload(i, text),
@@ -131,7 +136,6 @@ impl App {
                             "{name} changed on disk: redstep shows the new text (Ctrl+Z undoes)"
                         ));
                     } else {
-                        self.buffers[i].modified = true;
                         self.ask(
                             Question::KeepOrReload(i, text),
                             format!("{name} changed on disk, and has edits here that are not in the file. Which one?"),
@@ -140,6 +144,10 @@ impl App {
                     }
                 }
             }
+        }
+        if why == AfterRead::SaveAndQuit && !asked {
+            self.quit = true;
+            effects.extend([Effect::SaveWorkspace, Effect::Quit]);
         }
         effects
     }
@@ -247,7 +255,6 @@ impl App {
         let Some(path) = buffer.path.clone() else {
             return Vec::new();
         };
-        buffer.modified = false;
         let text = buffer.file_text();
         buffer.disk = Some(disk_hash(&text));
         self.say(format!("saved {}", path.display()));

@@ -46,7 +46,7 @@ mod mouse;
 mod questions;
 
 pub use cli::CLI_PROMPT;
-pub use debugger::{current_row, Session};
+pub use debugger::Session;
 use editor::buffers_of;
 pub use editor::Buffer;
 pub use files::{Prompt, PromptKind};
@@ -122,6 +122,9 @@ pub enum AfterRead {
     Save,
     /// Quitting, the edits discarded: take the files' text back.
     Discard,
+    /// Quitting, the edits saved: as `Save` for each, then quit unless a
+    /// file changed on disk (that asks first).
+    SaveAndQuit,
 }
 
 /// Something the model wants done outside it.
@@ -165,13 +168,16 @@ pub enum RequestKind {
     Undo,
 }
 
-/// A run on the engine: since when, where to put the cursor when it
-/// returns, and whether the redis-cli pane asked for it (it prints the reply).
+/// A run on the engine: since when, of which buffer, where to put the
+/// cursor when it returns, whether the redis-cli pane asked for it (it
+/// prints the reply), and whether the buffer was edited meanwhile.
 #[derive(Clone, Copy, Debug)]
 pub struct Running {
     pub since: Instant,
+    pub buffer: usize,
     pub then: Move,
     pub from_cli: bool,
+    pub edited: bool,
 }
 
 /// What a pending reply is for.
@@ -226,6 +232,8 @@ pub struct App {
     pub keymap: keymap::Keymap,
     /// Where the model reads the time (tests can put their own clock here).
     pub clock: fn() -> Instant,
+    /// The command being carried out came from a plain letter.
+    letter_key: bool,
     /// The run being undone on the engine thread (its buffer, edited since).
     undoing: Option<(usize, bool)>,
 }
@@ -279,6 +287,7 @@ impl App {
             clipboard: String::new(),
             keymap: keymap::Keymap::default(),
             clock: Instant::now,
+            letter_key: false,
             undoing: None,
         }
     }
@@ -384,6 +393,11 @@ impl App {
         }
     }
 
+    /// How the key for `command` is written (as remapped), for messages.
+    pub fn key_for(&self, command: Command) -> &'static str {
+        self.keymap.keys_of(command).map_or("?", |b| b.keys)
+    }
+
     /// The time now, from the model's clock.
     pub fn now(&self) -> Instant {
         (self.clock)()
@@ -436,7 +450,11 @@ impl App {
             return self.lesson_list_key(key);
         }
         if let Some(command) = self.keymap.lookup(self.focus.context(), &key) {
-            return self.command(command);
+            self.letter_key = matches!(key.code, KeyCode::Char(_))
+                && key.modifiers.difference(KeyModifiers::SHIFT).is_empty();
+            let effects = self.command(command);
+            self.letter_key = false;
+            return effects;
         }
         match self.focus {
             Focus::Editor => self.editor_key(key),
@@ -455,16 +473,16 @@ impl App {
     fn command(&mut self, command: Command) -> Vec<Effect> {
         self.message = None;
         match command {
-            Command::Run => self.debug(Move::Continue),
-            Command::StepOver => self.debug(Move::StepOver),
-            Command::StepInto => self.debug(Move::StepInto),
-            Command::StepOut => self.debug(Move::StepOut),
-            Command::NextCall => self.debug(Move::NextCall),
-            Command::StepBack => self.debug(Move::BackInto),
-            Command::PreviousCall => self.debug(Move::PreviousCall),
-            Command::DebugStart => self.debug(Move::Start),
-            Command::DebugEnd => self.debug(Move::End),
-            Command::GotoFailure => self.debug(Move::Failure),
+            Command::Run => self.debug(Move::Continue, self.letter_key),
+            Command::StepOver => self.debug(Move::StepOver, self.letter_key),
+            Command::StepInto => self.debug(Move::StepInto, self.letter_key),
+            Command::StepOut => self.debug(Move::StepOut, self.letter_key),
+            Command::NextCall => self.debug(Move::NextCall, self.letter_key),
+            Command::StepBack => self.debug(Move::BackInto, self.letter_key),
+            Command::PreviousCall => self.debug(Move::PreviousCall, self.letter_key),
+            Command::DebugStart => self.debug(Move::Start, self.letter_key),
+            Command::DebugEnd => self.debug(Move::End, self.letter_key),
+            Command::GotoFailure => self.debug(Move::Failure, self.letter_key),
             Command::ToggleBreakpoint => {
                 let line = match (&self.session, self.focus) {
                     (Some(s), Focus::Debugger) if s.buffer == self.active => {
@@ -488,8 +506,8 @@ impl App {
                         let keys = session.debugger().timeline().outcome.keys_changed.len();
                         self.ask(
                             Question::UndoRun,
-                            format!("Undo the run: put the {keys} key(s) it changed back as they were before it (Redis never does this)?"),
-                            &[('y', "undo the run's writes"), ('n', "keep them")],
+                            format!("Undo the run: put the {} it changed back as they were before it (Redis never does this)?", super::ui::plural(keys, "key")),
+                            &[('y', "undo the run's writes"), ('n', "keep them (Esc too)")],
                         );
                         Vec::new()
                     }
@@ -598,18 +616,19 @@ impl App {
                 }
                 if command == Command::Copy {
                     area.copy();
-                } else if area.cut() {
-                    self.edited();
+                } else {
+                    self.edit_text(|area| area.cut());
                 }
                 self.clipboard = self.buffers[self.active].area.yank_text();
                 let lines = self.clipboard.lines().count().max(1);
                 self.say(format!(
-                    "{} {lines} line(s): Ctrl+V pastes them",
+                    "{} {}: Ctrl+V pastes them",
                     if command == Command::Copy {
                         "copied"
                     } else {
                         "cut"
-                    }
+                    },
+                    super::ui::plural(lines, "line")
                 ));
                 vec![Effect::Clipboard(self.clipboard.clone())]
             }
@@ -626,7 +645,7 @@ impl App {
                 let unsaved: Vec<String> = self
                     .buffers
                     .iter()
-                    .filter(|b| b.modified && b.path.is_some())
+                    .filter(|b| b.modified())
                     .map(|b| b.name.clone())
                     .collect();
                 if !unsaved.is_empty() {

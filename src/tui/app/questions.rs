@@ -29,17 +29,26 @@ impl App {
     /// Letters typed where they cannot go: say where typing goes.
     pub(super) fn not_a_text_field(&mut self) {
         let pane = self.focus.context().name();
-        let cli = if self.lesson.is_some() {
-            "Alt+5 (or Tab) the redis-cli"
-        } else {
-            "Tab the redis-cli"
-        };
         self.warn(format!(
-            "the {pane} is not a text field: Alt+1 goes to the editor, {cli}; ? lists its keys"
+            "the {pane} is not a text field: {} goes to the editor, {} to the redis-cli; {} lists the keys",
+            self.key_for(Command::FocusEditor),
+            self.key_for(Command::FocusCli),
+            self.key_for(Command::Help),
         ));
     }
 
     pub(super) fn ask(&mut self, question: Question, text: String, choices: &[(char, &str)]) {
+        // The same question about the same buffer is asked once: the newest
+        // text (a file read again) replaces the waiting one.
+        let same = |a: &Ask| match (&a.question, &question) {
+            // One question at a time about a buffer and its file.
+            (
+                Question::KeepOrReload(i, _) | Question::Overwrite(i, _),
+                Question::KeepOrReload(j, _) | Question::Overwrite(j, _),
+            ) => i == j,
+            (a, b) => a == b,
+        };
+        self.asks.retain(|a| !same(a));
         self.asks.push_back(Ask {
             question,
             text,
@@ -94,15 +103,14 @@ impl App {
                 _ => Vec::new(),
             },
             (Question::Quit, 's') => {
-                let mut effects = Vec::new();
-                for i in 0..self.buffers.len() {
-                    if self.buffers[i].modified && self.buffers[i].path.is_some() {
-                        effects.extend(self.write(i));
-                    }
-                }
-                self.quit = true;
-                effects.extend([Effect::SaveWorkspace, Effect::Quit]);
-                effects
+                let files: Vec<(usize, PathBuf)> = self
+                    .buffers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.modified())
+                    .filter_map(|(i, b)| Some((i, b.path.clone()?)))
+                    .collect();
+                vec![Effect::ReadFiles(files, AfterRead::SaveAndQuit)]
             }
             (Question::Quit, 'k') => {
                 self.quit = true;
@@ -113,7 +121,7 @@ impl App {
                     .buffers
                     .iter()
                     .enumerate()
-                    .filter(|(_, b)| b.modified)
+                    .filter(|(_, b)| b.modified())
                     .filter_map(|(i, b)| Some((i, b.path.clone()?)))
                     .collect();
                 self.quit = true;
@@ -127,7 +135,6 @@ impl App {
                 let buffer = &mut self.buffers[i];
                 // The edits are knowingly newer than the file: ask no more.
                 buffer.disk = Some(disk_hash(&text));
-                buffer.modified = true;
                 let name = buffer.name.clone();
                 self.say(format!("kept the edits to {name}: Ctrl+S writes them"));
                 vec![Effect::SaveWorkspace]

@@ -586,6 +586,10 @@ fn a_click_focuses_a_pane_and_picks_a_step_or_a_key() {
         h.app.detail.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
         Some(("b", "\"42\""))
     );
+    // A click under the value shown whole changes nothing; Esc closes it.
+    click(&mut h, 20, 3);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Keyspace);
+    h.key(KeyCode::Esc);
     // The editor: focus and the text cursor on the clicked line.
     click(&mut h, 20, 3);
     assert_eq!(h.app.focus, redstep::tui::app::Focus::Editor);

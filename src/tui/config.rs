@@ -242,6 +242,8 @@ pub fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers, &'static str), St
             // Ctrl and Alt letters arrive lower-case; Shift is the capital.
             if modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
                 KeyCode::Char(c.to_ascii_lowercase())
+            } else if modifiers.contains(KeyModifiers::SHIFT) {
+                KeyCode::Char(c.to_ascii_uppercase())
             } else {
                 KeyCode::Char(c)
             }

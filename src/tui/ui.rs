@@ -51,7 +51,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn shared_title(app: &App, lesson_shown: bool, shared: bool, width: u16) -> Line<'static> {
     let theme = app.theme;
     let lesson = match &app.lesson {
-        Some(l) => format!("Lesson {}/{}", l.current + 1, l.lessons.len()),
+        Some(l) => {
+            let mark = match l.progress.get(&l.lessons[l.current].id) {
+                Some(Mark::Done) => " ✓ done",
+                Some(Mark::Started) => " • started",
+                None => "",
+            };
+            format!("Lesson {}/{}{mark}", l.current + 1, l.lessons.len())
+        }
         None => String::new(),
     };
     if app.lesson.is_none() || !shared {
@@ -75,13 +82,18 @@ fn shared_title(app: &App, lesson_shown: bool, shared: bool, width: u16) -> Line
     } else {
         ("redis-cli".to_string(), lesson)
     };
-    let key = if lesson_shown { "Alt+5" } else { "Alt+4" };
+    let (command, short) = if lesson_shown {
+        (keymap::Command::FocusCli, "cli")
+    } else {
+        (keymap::Command::FocusLesson, "lesson")
+    };
+    let key = app.key_for(command);
     let long = format!("{hidden}: {key}");
     let room = (width as usize).saturating_sub(shown.chars().count() + 8);
     let hidden = if long.chars().count() <= room {
         long
     } else {
-        key.to_string()
+        format!("{short} {key}")
     };
     Line::from(if lesson_shown {
         vec![tab(shown, true), tab(hidden, false)]
@@ -114,16 +126,7 @@ pub fn lesson_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     };
     let inner = Rect::new(0, 0, width, 0);
     let lesson = &l.lessons[l.current];
-    let mark = match l.progress.get(&lesson.id) {
-        Some(Mark::Done) => "✓ done",
-        Some(Mark::Started) => "• started",
-        None => "",
-    };
-    // The body starts with its own heading; the progress mark goes first.
     let mut lines = Vec::new();
-    if !mark.is_empty() {
-        lines.push(Line::styled(mark, theme.ok()));
-    }
     lines.extend(markdown::render(&lesson.body, inner.width, &theme));
     lines.push(Line::raw(""));
     if l.checking {
@@ -449,6 +452,31 @@ fn visible(text: &str, start: usize, stop: usize, left: usize, width: usize) -> 
         col = next;
     }
     out
+}
+
+/// A line cut into rows of `width` columns at its last space before the
+/// edge where there is one (a reply keeps its own spacing otherwise).
+fn wrap_at_spaces(line: &str, width: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut rest: Vec<char> = line.chars().collect();
+    while rest.len() > width {
+        let cut = rest[1..=width]
+            .iter()
+            .rposition(|c| *c == ' ')
+            .map(|i| i + 1);
+        match cut {
+            Some(at) => {
+                rows.push(rest[..at].iter().collect());
+                rest.drain(..=at);
+            }
+            None => {
+                rows.push(rest[..width].iter().collect());
+                rest.drain(..width);
+            }
+        }
+    }
+    rows.push(rest.into_iter().collect());
+    rows
 }
 
 /// "1 key", "2 keys".
@@ -792,11 +820,7 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     // Long lines wrap; only the last `height` screen rows are built.
     let mut rows: Vec<String> = Vec::new();
     for line in app.cli_output.iter().rev() {
-        let chars: Vec<char> = line.chars().collect();
-        let mut pieces: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
-        if pieces.is_empty() {
-            pieces.push(String::new());
-        }
+        let pieces = wrap_at_spaces(line, width);
         rows.extend(pieces.into_iter().rev());
         if rows.len() >= height {
             break;
@@ -843,8 +867,12 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     // F1 and quit stay in sight at any width: the rest gives way first.
-    let pinned: Vec<Span> = keymap::PINNED
+    // With a lesson open, F4 (its check) is kept in sight too.
+    let check = [keymap::Command::CheckScript];
+    let lesson_keys: &[keymap::Command] = if app.lesson.is_some() { &check } else { &[] };
+    let pinned: Vec<Span> = lesson_keys
         .iter()
+        .chain(keymap::PINNED.iter())
         .flat_map(|command| {
             let binding = app.keymap.keys_of(*command).expect("pinned keys are bound");
             [
@@ -879,9 +907,7 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
     }
     let context: Context = app.focus.context();
     for (keys, what, command) in app.keymap.hints(context) {
-        if (command == keymap::Command::CheckScript && app.lesson.is_none())
-            || keymap::PINNED.contains(&command)
-        {
+        if command == keymap::Command::CheckScript || keymap::PINNED.contains(&command) {
             continue;
         }
         spans.push(Span::styled(format!(" {keys}"), theme.status()));
@@ -935,13 +961,15 @@ fn help_lines(
     keymap: &keymap::Keymap,
     size: Rect,
 ) -> (Vec<Line<'static>>, usize, usize) {
-    // Two columns when there is room, else one; Up/Down scroll what does not fit.
+    // Two columns when there is room, else one; Up/Down scroll what does not
+    // fit. A column breaks only between groups (each starts with its name).
     let width = size.width.saturating_sub(2).min(130);
     let columns: usize = if width >= 100 { 2 } else { 1 };
     let column_width = (width.saturating_sub(2) as usize / columns).saturating_sub(1);
     // Grouped by where the keys work, then the marks; long texts wrap
     // under themselves.
     let mut lines: Vec<Line> = Vec::new();
+    let mut starts = Vec::new();
     let entry = |lines: &mut Vec<Line<'static>>, keys: &str, what: &str| {
         let wrapped = markdown::wrap_plain(
             what,
@@ -981,6 +1009,7 @@ fn help_lines(
         if group.is_empty() {
             continue;
         }
+        starts.push(lines.len());
         lines.push(Line::styled(
             context.name().to_string(),
             theme.focused_border(),
@@ -989,12 +1018,30 @@ fn help_lines(
             entry(&mut lines, b.keys, b.description);
         }
     }
+    starts.push(lines.len());
     lines.push(Line::styled("marks", theme.focused_border()));
     for (mark, meaning) in LEGEND {
         entry(&mut lines, mark, meaning);
     }
-    let rows = lines.len().div_ceil(columns);
-    (lines, columns, rows)
+    if columns == 1 {
+        let rows = lines.len();
+        return (lines, 1, rows);
+    }
+    // The group start that splits the lines most evenly; the right column
+    // is padded so `chunks(rows)` puts it on the right.
+    let total = lines.len();
+    let split = starts
+        .iter()
+        .copied()
+        .min_by_key(|&b| b.max(total - b))
+        .unwrap_or(total);
+    let rows = split.max(total - split);
+    let mut padded = lines;
+    padded.splice(
+        split..split,
+        std::iter::repeat_n(Line::raw(""), rows - split),
+    );
+    (padded, 2, rows)
 }
 
 /// How far the help can scroll on a screen of `size` (the model keeps its

@@ -412,6 +412,14 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Below 80×24 the screen says so and only quitting works: keys
+        // would land in panes the user cannot see.
+        if self.areas().is_none() {
+            return match self.keymap.lookup(Context::Global, &key) {
+                Some(Command::Quit) => self.command(Command::Quit),
+                _ => Vec::new(),
+            };
+        }
         if self.help {
             let max = super::ui::help_scroll_max(&self.theme, &self.keymap, self.size);
             match self.keymap.lookup(Context::HelpOverlay, &key) {

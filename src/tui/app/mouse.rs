@@ -7,6 +7,15 @@ impl App {
         let Some(areas) = self.areas() else {
             return Vec::new();
         };
+        // An overlay has the keys: a click under it changes nothing.
+        let overlay = self.help
+            || !self.asks.is_empty()
+            || self.prompt.is_some()
+            || self.detail.is_some()
+            || self.lesson.as_ref().is_some_and(|l| l.list.is_some());
+        if overlay {
+            return Vec::new();
+        }
         let at = Position::new(mouse.column, mouse.row);
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {}

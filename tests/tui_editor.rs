@@ -548,3 +548,55 @@ fn wide_characters_keep_the_cursor_on_its_character() {
     // The cell left of the cursor holds the closing quote, not half a character.
     assert_eq!(buffer[(cursor.x - 1, cursor.y)].symbol(), "\"");
 }
+
+#[test]
+fn ctrl_p_probes_the_tab_and_enter_runs_a_finding_to_its_failure() {
+    use redstep::engine::Reply;
+    let mut d = Driver::new(opening::post(), 120, 40);
+    ctrl(&mut d, 'p');
+    let report = d
+        .app
+        .probe
+        .as_ref()
+        .and_then(|p| p.report.as_ref())
+        .expect("a report");
+    assert_eq!(report.partial.len(), 1, "{}", report.text());
+    assert!(
+        message(&d).contains("1 way to die after writing"),
+        "{}",
+        message(&d)
+    );
+    // The list on screen, then Enter: the run at its failure, a kept at 43.
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|frame| redstep::tui::ui::draw(frame, &d.app))
+        .unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("✗ with the inputs as given: L1 INCR a stayed"),
+        "{screen}"
+    );
+    d.key(KeyCode::Enter);
+    assert!(d.app.probe.is_none());
+    let session = d.app.session.as_ref().expect("the finding's run");
+    assert!(session.debugger().at_failure());
+    assert_eq!(
+        d.conn.call(vec![b"GET".to_vec(), b"a".to_vec()]),
+        Reply::bulk("43")
+    );
+    // F6 and y put the keys back as the probe's input had them.
+    d.key(KeyCode::F(6));
+    d.key(KeyCode::Char('y'));
+    assert_eq!(
+        d.conn.call(vec![b"GET".to_vec(), b"a".to_vec()]),
+        Reply::bulk("42")
+    );
+}

@@ -605,6 +605,16 @@ impl Report {
         words.join(" ")
     }
 
+    /// KEYS and ARGV of an input of this report.
+    pub fn arguments(&self, variation: &Variation) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        arguments(&self.target, variation)
+    }
+
+    /// The commands that turn the base keyspace into an input's.
+    pub fn setup_of(&self, variation: &Variation) -> Vec<Vec<Vec<u8>>> {
+        setup_of(variation)
+    }
+
     /// Whether a partial write was found (the exit status says so).
     pub fn found(&self) -> bool {
         !self.partial.is_empty()

@@ -77,6 +77,7 @@ pub const ACTIONS: &[(&str, Command)] = &[
     ("copy", Command::Copy),
     ("cut", Command::Cut),
     ("paste", Command::Paste),
+    ("probe", Command::Probe),
     ("close", Command::Close),
     ("accept", Command::Accept),
     ("delete_back", Command::DeleteBack),

@@ -79,6 +79,11 @@ impl Driver {
                     }
                 }
                 Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                Effect::Probe(target) => {
+                    let report = crate::probe::probe(&target, App::probe_options());
+                    let more = self.app.update(Msg::Probed(Box::new(report)));
+                    self.perform(more);
+                }
                 Effect::RunChecks(lesson, script) => {
                     let results = crate::lessons::check::run_all(&lesson, &script);
                     let more = self.app.update(Msg::Checked(results));

@@ -32,7 +32,7 @@ impl Context {
             Context::Cli => "redis-cli pane",
             Context::HelpOverlay => "help",
             Context::Prompt => "prompt",
-            Context::ListOverlay => "lesson list",
+            Context::ListOverlay => "a list (lessons, probe findings)",
             Context::ValueDetail => "value shown whole",
             Context::Question => "a question",
         }
@@ -118,6 +118,8 @@ pub enum Command {
     Copy,
     Cut,
     Paste,
+    /// Probe the script for partial writes (`redstep probe`).
+    Probe,
     /// Close an overlay without a change.
     Close,
     /// Take what an overlay offers (a prompt's input, the chosen lesson).
@@ -691,6 +693,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Global,
+        KeyCode::Char('p'),
+        CTRL,
+        "Ctrl+P",
+        Probe,
+        "probe: try many inputs, list each way the script dies after writing",
+        "",
+    ),
+    bind(
+        Global,
         KeyCode::F(4),
         NONE,
         "F4",
@@ -913,7 +924,7 @@ pub const BINDINGS: &[Binding] = &[
         NONE,
         "Enter",
         Accept,
-        "open the chosen lesson",
+        "open the chosen lesson, or run the chosen finding to its failure",
         "",
     ),
     bind(

@@ -243,6 +243,13 @@ impl Shell {
                         app.message = Some((format!("workspace not saved: {e:#}"), true));
                     }
                 }
+                Effect::Probe(target) => {
+                    let tx = self.tx.clone();
+                    thread::spawn(move || {
+                        let report = crate::probe::probe(&target, App::probe_options());
+                        let _ = tx.send(Msg::Probed(Box::new(report)));
+                    });
+                }
                 Effect::RunChecks(lesson, script) => {
                     let tx = self.tx.clone();
                     thread::spawn(move || {

@@ -41,6 +41,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if app.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
         lesson_list(frame, app, size);
     }
+    if let Some(list) = &app.probe {
+        probe_list(frame, app, list, size);
+    }
     if app.help {
         help(frame, &app.theme, &app.keymap, size, app.help_scroll);
     }
@@ -216,6 +219,82 @@ fn lesson_list(frame: &mut Frame, app: &App, size: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Ctrl+P's findings: each way the script dies after writing (then the
+/// errors before any write), one a row.
+fn probe_list(frame: &mut Frame, app: &App, list: &super::app::ProbeList, size: Rect) {
+    let theme = app.theme;
+    let width = size.width.saturating_sub(4).min(110);
+    let inner_width = width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    match &list.report {
+        None => lines.push(Line::styled(
+            "Probing: each input on a fresh keyspace… (Esc stops waiting)",
+            theme.changed_now(),
+        )),
+        Some(report) => {
+            lines.push(Line::styled(
+                fit(
+                    &format!(
+                        "{} after writing, {} before any write, in {} inputs (not found is not impossible):",
+                        plural(report.partial.len(), "way to die"),
+                        report.early.len(),
+                        report.runs
+                    ),
+                    inner_width,
+                ),
+                theme.bold(),
+            ));
+            let findings = report
+                .partial
+                .iter()
+                .map(|(f, _)| (f, true))
+                .chain(report.early.iter().map(|f| (f, false)));
+            for (i, (finding, wrote)) in findings.enumerate() {
+                let line = finding.error_line.map_or("?".into(), |l| l.to_string());
+                let text = if wrote {
+                    let writes: Vec<String> = finding
+                        .writes
+                        .iter()
+                        .map(|w| format!("L{} {}", w.line, w.command))
+                        .collect();
+                    format!(
+                        "✗ {}: {} stayed, then line {line} failed: {}",
+                        report.sentence(&finding.variation),
+                        writes.join(", "),
+                        finding.error
+                    )
+                } else {
+                    format!(
+                        "· {}: line {line}, before any write: {}",
+                        report.sentence(&finding.variation),
+                        finding.error
+                    )
+                };
+                let style = if i == list.selected {
+                    theme.selected()
+                } else if wrote {
+                    theme.error()
+                } else {
+                    theme.dim()
+                };
+                lines.push(Line::styled(fit(&text, inner_width), style));
+            }
+        }
+    }
+    let height = size.height.saturating_sub(2).min(lines.len() as u16 + 2);
+    let area = centered(size, width, height);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" Probe — Enter runs the chosen input to its failure, Esc closes ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Keep the selected row (after the header line) in view.
+    let first = (list.selected + 1).saturating_sub(inner.height.saturating_sub(1) as usize);
+    frame.render_widget(Paragraph::new(lines).scroll((first as u16, 0)), inner);
 }
 
 /// A question before anything is lost: its text and the keys that answer.

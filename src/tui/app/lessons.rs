@@ -116,6 +116,8 @@ impl App {
         self.key_selected = 0;
         self.message = Some((opening.intro, false));
         let mut effects = Vec::new();
+        self.setup = opening.setup.clone();
+        self.probe = None;
         for argv in std::iter::once(vec![b"FLUSHALL".to_vec()]).chain(opening.setup) {
             self.expect.push_back(Expect::Setup);
             effects.push(Effect::Send(argv));

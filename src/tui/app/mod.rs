@@ -43,6 +43,7 @@ mod files;
 mod keyspace;
 mod lessons;
 mod mouse;
+mod probe;
 mod questions;
 
 pub use cli::CLI_PROMPT;
@@ -51,6 +52,7 @@ use editor::buffers_of;
 pub use editor::Buffer;
 pub use files::{Prompt, PromptKind};
 pub use keyspace::{display_key, KeyLine};
+pub use probe::ProbeList;
 pub use questions::{Ask, Question};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +102,8 @@ pub enum Msg {
     Engine(Outgoing),
     /// A lesson's checks ran (off the UI thread).
     Checked(Vec<CheckResult>),
+    /// A probe finished (off the UI thread).
+    Probed(Box<crate::probe::Report>),
     /// Time passed (only asked for while something is pending).
     Tick,
     /// Text pasted into the terminal (bracketed paste): one edit.
@@ -140,6 +144,8 @@ pub enum Effect {
     SaveWorkspace,
     /// Run the current lesson's checks on this script; answer with `Msg::Checked`.
     RunChecks(Box<Lesson>, String),
+    /// Probe a script (off the UI thread); answer with `Msg::Probed`.
+    Probe(Box<crate::probe::Target>),
     /// Open lesson N of the list with its saved buffers: call [`App::open_lesson`].
     OpenLesson(usize),
     /// Save the lesson progress.
@@ -234,6 +240,11 @@ pub struct App {
     pub clock: fn() -> Instant,
     /// The command being carried out came from a plain letter.
     letter_key: bool,
+    /// The opening's setup (the keyspace a probe starts from).
+    setup: Vec<Vec<Vec<u8>>>,
+    /// A probe's findings, shown as a list, and the selected one; `Some`
+    /// with no report while the probe runs.
+    pub probe: Option<ProbeList>,
     /// The run being undone on the engine thread (its buffer, edited since).
     undoing: Option<(usize, bool)>,
 }
@@ -288,6 +299,8 @@ impl App {
             keymap: keymap::Keymap::default(),
             clock: Instant::now,
             letter_key: false,
+            setup: Vec::new(),
+            probe: None,
             undoing: None,
         }
     }
@@ -295,6 +308,7 @@ impl App {
     /// What to do first: the opening's setup, then a first page of keys,
     /// and a look at the files on disk (they are the truth).
     pub fn start(&mut self, setup: &[Vec<Vec<u8>>]) -> Vec<Effect> {
+        self.setup = setup.to_vec();
         let mut effects = Vec::new();
         for argv in setup {
             self.expect.push_back(Expect::Setup);
@@ -380,6 +394,7 @@ impl App {
             }
             Msg::Engine(out) => self.engine(out),
             Msg::Checked(results) => self.checked(results),
+            Msg::Probed(report) => self.probed(*report),
             Msg::Tick => match self.dirty_since {
                 Some(t) if self.now().saturating_duration_since(t) >= Duration::from_secs(1) => {
                     self.dirty_since = None;
@@ -456,6 +471,9 @@ impl App {
         }
         if self.lesson.as_ref().is_some_and(|l| l.list.is_some()) {
             return self.lesson_list_key(key);
+        }
+        if self.probe.is_some() {
+            return self.probe_key(key);
         }
         if let Some(command) = self.keymap.lookup(self.focus.context(), &key) {
             self.letter_key = matches!(key.code, KeyCode::Char(_))
@@ -805,6 +823,7 @@ impl App {
             }
             // Overlays' own keys, handled where each overlay reads its keys.
             Command::Close | Command::Accept | Command::DeleteBack => Vec::new(),
+            Command::Probe => self.start_probe(),
         }
     }
 }

@@ -12,7 +12,8 @@ impl App {
             || !self.asks.is_empty()
             || self.prompt.is_some()
             || self.detail.is_some()
-            || self.lesson.as_ref().is_some_and(|l| l.list.is_some());
+            || self.lesson.as_ref().is_some_and(|l| l.list.is_some())
+            || self.probe.is_some();
         if overlay {
             return Vec::new();
         }

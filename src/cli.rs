@@ -311,6 +311,10 @@ pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
     head.push("--".into());
     head.extend(file);
     head.extend(words);
+    // `probe` documents its options after the words: no warnings there.
+    if name == "probe" {
+        warnings.clear();
+    }
     (head, warnings)
 }
 
@@ -440,6 +444,33 @@ mod tests {
         assert_eq!(out, ["run", "--", "f.lua", "k", ",", "--trce", "-1"]);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].starts_with("--trce is not an option of `redstep run`"));
+    }
+
+    #[test]
+    fn probe_takes_its_options_after_the_words_without_warnings() {
+        let (out, warnings) = reorder(&[
+            "probe", "f.lua", "k", ",", "-1", "-c", "SET a 1", "--json", "--budget", "9",
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        match Cli::try_parse_from(
+            std::iter::once(OsString::from("redstep")).chain(out.into_iter().map(OsString::from)),
+        )
+        .unwrap()
+        .command
+        {
+            Some(Command::Probe {
+                words,
+                commands,
+                budget,
+                json,
+                ..
+            }) => {
+                assert_eq!(words, ["f.lua", "k", ",", "-1"]);
+                assert_eq!(commands, ["SET a 1"]);
+                assert_eq!((budget, json), (9, true));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

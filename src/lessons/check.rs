@@ -320,6 +320,35 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
                     );
                 }
             }
+            Expect::NoPartialWrite(budget) => {
+                let words = check.args.as_deref().unwrap_or(&lesson.args);
+                let (keys, args) = crate::run::parse_keys_args(words).unwrap_or_default();
+                let target = crate::probe::Target {
+                    name: lesson.buffers[lesson.checked].name.clone(),
+                    body: script.as_bytes().to_vec(),
+                    keys,
+                    args,
+                    setup: crate::run::setup_commands(setup),
+                };
+                let report = crate::probe::probe(
+                    &target,
+                    crate::probe::Options {
+                        budget: *budget,
+                        seed: 1,
+                    },
+                );
+                if let Some((finding, _)) = report.partial.first() {
+                    let writes: Vec<String> =
+                        finding.writes.iter().map(|w| w.command.clone()).collect();
+                    failures.push(format!(
+                        "probe found a partial write {}: {} stayed, then line {} failed ({}) — Ctrl+P shows it",
+                        report.sentence(&finding.variation),
+                        writes.join(", "),
+                        finding.error_line.map_or("?".into(), |l| l.to_string()),
+                        finding.error
+                    ));
+                }
+            }
             Expect::Writes(want) => match writes {
                 Some(got) if got == *want => {}
                 Some(got) => failures.push(format!(

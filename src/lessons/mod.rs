@@ -72,6 +72,9 @@ pub enum Expect {
     Unchanged,
     /// This many writes changed the keyspace.
     Writes(usize),
+    /// `redstep probe` finds no partial write in this many inputs, from the
+    /// check's setup and arguments.
+    NoPartialWrite(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -313,6 +316,7 @@ const CHECK_FIELDS: &[&str] = &[
     "absent",
     "unchanged",
     "writes",
+    "probe",
 ];
 
 /// Parses one lesson file's text; `source` names it in problems.
@@ -502,8 +506,18 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
                 ))
             }
         }
+        match c.get("probe") {
+            None => {}
+            Some(Value::Integer(n)) if *n > 0 => expect.push(Expect::NoPartialWrite(*n as usize)),
+            Some(other) => {
+                return Err(front.problem(
+                    front.line_of("probe", line),
+                    format!("`probe` must be a count of inputs (e.g. 500), not {other}"),
+                ))
+            }
+        }
         if expect.is_empty() {
-            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged or writes")));
+            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes or probe")));
         }
         let setup = front.strings(c, "setup", line)?;
         let setup_lines = setup

@@ -238,7 +238,7 @@ fn probe_list(frame: &mut Frame, app: &App, list: &super::app::ProbeList, size: 
                 fit(
                     &format!(
                         "{} after writing, {} before any write, in {} inputs (not found is not impossible):",
-                        plural(report.partial.len(), "way to die"),
+                        format!("{} to die", plural(report.partial.len(), "way")),
                         report.early.len(),
                         report.runs
                     ),

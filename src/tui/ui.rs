@@ -536,25 +536,25 @@ fn visible(text: &str, start: usize, stop: usize, left: usize, width: usize) -> 
 /// A line cut into rows of `width` columns at its last space before the
 /// edge where there is one (a reply keeps its own spacing otherwise).
 fn wrap_at_spaces(line: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
     let mut rows = Vec::new();
-    let mut rest: Vec<char> = line.chars().collect();
-    while rest.len() > width {
-        let cut = rest[1..=width]
-            .iter()
-            .rposition(|c| *c == ' ')
-            .map(|i| i + 1);
-        match cut {
-            Some(at) => {
-                rows.push(rest[..at].iter().collect());
-                rest.drain(..=at);
+    let mut start = 0;
+    // Linear in the line: a pasted 100 MB value must not stall the screen.
+    while chars.len() - start > width {
+        let window = &chars[start + 1..=start + width];
+        match window.iter().rposition(|c| *c == ' ') {
+            Some(i) => {
+                let at = start + 1 + i;
+                rows.push(chars[start..at].iter().collect());
+                start = at + 1;
             }
             None => {
-                rows.push(rest[..width].iter().collect());
-                rest.drain(..width);
+                rows.push(chars[start..start + width].iter().collect());
+                start += width;
             }
         }
     }
-    rows.push(rest.into_iter().collect());
+    rows.push(chars[start..].iter().collect());
     rows
 }
 
@@ -899,7 +899,12 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     // Long lines wrap; only the last `height` screen rows are built.
     let mut rows: Vec<String> = Vec::new();
     for line in app.cli_output.iter().rev() {
-        let pieces = wrap_at_spaces(line, width);
+        // Only the last rows of a huge line can show: wrap just its tail.
+        let tail = height * width + 1;
+        let pieces = match line.char_indices().rev().nth(tail) {
+            Some((at, _)) => wrap_at_spaces(&format!("…{}", &line[at..]), width),
+            None => wrap_at_spaces(line, width),
+        };
         rows.extend(pieces.into_iter().rev());
         if rows.len() >= height {
             break;

@@ -81,7 +81,10 @@ impl App {
         } else {
             self.warn(format!(
                 "{} in {runs} inputs: Enter runs the chosen one to its failure",
-                format!("{} to die after writing", crate::tui::ui::plural(found, "way"))
+                format!(
+                    "{} to die after writing",
+                    crate::tui::ui::plural(found, "way")
+                )
             ));
         }
         Vec::new()

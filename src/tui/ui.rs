@@ -237,8 +237,8 @@ fn probe_list(frame: &mut Frame, app: &App, list: &super::app::ProbeList, size: 
             lines.push(Line::styled(
                 fit(
                     &format!(
-                        "{} after writing, {} before any write, in {} inputs (not found is not impossible):",
-                        format!("{} to die", plural(report.partial.len(), "way")),
+                        "{} to die after writing, {} before any write, in {} inputs (not found is not impossible):",
+                        plural(report.partial.len(), "way"),
                         report.early.len(),
                         report.runs
                     ),

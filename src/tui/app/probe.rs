@@ -80,11 +80,8 @@ impl App {
             ));
         } else {
             self.warn(format!(
-                "{} in {runs} inputs: Enter runs the chosen one to its failure",
-                format!(
-                    "{} to die after writing",
-                    crate::tui::ui::plural(found, "way")
-                )
+                "{} to die after writing in {runs} inputs: Enter runs the chosen one to its failure",
+                crate::tui::ui::plural(found, "way")
             ));
         }
         Vec::new()

@@ -42,7 +42,17 @@ impl App {
                 };
                 let outcome = &session.debugger().timeline().outcome;
                 let reply = export::reply_text(&outcome.reply);
+                // Stepping from the start: the ending is not told before it is reached.
+                let stepping = !session.at_end() && session.compile_error_line().is_none();
                 self.message = Some(match (outcome.status, session.compile_error_line()) {
+                    _ if stepping => (
+                        format!(
+                            "the run is recorded: {} steps through it, {} jumps to each redis.call",
+                            self.key_for(Command::StepOver),
+                            self.key_for(Command::NextCall)
+                        ),
+                        false,
+                    ),
                     (crate::trace::Status::Ok, _) => {
                         (format!("the script returned {reply}"), false)
                     }

@@ -64,18 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let mut setup = match setup {
-                Some(path) => redstep::run::setup_file(
-                    &path.display().to_string(),
-                    BufReader::new(
-                        File::open(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?,
-                    ),
-                )
-                .with_context(|| format!("cannot read {}", path.display()))?,
-                None => Vec::new(),
-            };
-            setup.extend(redstep::run::setup_commands(&commands));
+            let setup = setup_lines(setup, &commands)?;
             let (keys, args) =
                 redstep::run::split_keys_args(words.into_iter().map(String::into_bytes).collect());
             let trace = trace.map(|t| match t.as_str() {
@@ -125,21 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             json,
             words,
-        }) => {
-            let mut setup_lines = match setup {
-                Some(path) => redstep::run::setup_file(
-                    &path.display().to_string(),
-                    BufReader::new(
-                        File::open(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?,
-                    ),
-                )
-                .with_context(|| format!("cannot read {}", path.display()))?,
-                None => Vec::new(),
-            };
-            setup_lines.extend(redstep::run::setup_commands(&commands));
-            probe(words, setup_lines, budget, seed, json)
-        }
+        }) => probe(words, setup_lines(setup, &commands)?, budget, seed, json),
         Some(Command::Lessons { action }) => lessons(action),
         Some(Command::Config { print, check }) => config(print, check),
         Some(Command::Serve {
@@ -381,4 +356,23 @@ fn probe(
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// `--setup FILE` lines, then each `-c COMMAND`, as `run` and `probe` take them.
+fn setup_lines(
+    file: Option<std::path::PathBuf>,
+    commands: &[String],
+) -> anyhow::Result<Vec<redstep::run::SetupLine>> {
+    let mut lines = match file {
+        Some(path) => redstep::run::setup_file(
+            &path.display().to_string(),
+            BufReader::new(
+                File::open(&path).with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+        )
+        .with_context(|| format!("cannot read {}", path.display()))?,
+        None => Vec::new(),
+    };
+    lines.extend(redstep::run::setup_commands(commands));
+    Ok(lines)
 }

@@ -2,70 +2,21 @@
 //! keyspace at every call step equals running the first calls directly
 //! (time travel), and undoing the run restores the keyspace.
 
-use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{Client, Engine, ManualClock, Reply};
-use redstep::script::{ScriptConfig, Scripting};
-use redstep::trace::{self, Debugger, Limits, StepKind, Timeline};
+mod env;
+use env::Env;
+use redstep::engine::keyspace::Entry;
+use redstep::trace::{Debugger, StepKind};
 
-struct Env {
-    engine: Engine,
-    scripting: Scripting,
-    client: Client,
-}
-
-impl Env {
-    fn new() -> Env {
-        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
-        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
-        let client = engine.new_client();
-        Env {
-            engine,
-            scripting,
-            client,
-        }
+/// Keys of each kind the script works on.
+fn fill(env: &mut Env) {
+    env.run("SET a 5");
+    env.run("SETBIT b 100 1");
+    let mut line = String::from("PFADD dense");
+    for i in 0..3000 {
+        line += &format!(" e{i}");
     }
-
-    fn run(&mut self, line: &str) -> Reply {
-        let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
-        self.engine
-            .call(&mut self.client, &argv, &mut self.scripting)
-    }
-
-    fn eval(&mut self, body: &str) -> Timeline {
-        let argv: Vec<Vec<u8>> = ["EVAL", body, "0"]
-            .iter()
-            .map(|a| a.as_bytes().to_vec())
-            .collect();
-        trace::record(
-            &mut self.engine,
-            &mut self.scripting,
-            &mut self.client,
-            &argv,
-            Limits::default(),
-        )
-    }
-
-    fn snapshot(&self) -> Vec<(usize, Vec<u8>, Entry)> {
-        let mut out = Vec::new();
-        for db in 0..DATABASES {
-            for (k, e) in self.engine.keyspace.db(db).iter() {
-                out.push((db, k.clone(), e.clone()));
-            }
-        }
-        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        out
-    }
-
-    fn setup(&mut self) {
-        self.run("SET a 5");
-        self.run("SETBIT b 100 1");
-        let mut line = String::from("PFADD dense");
-        for i in 0..3000 {
-            line += &format!(" e{i}");
-        }
-        self.run(&line);
-        self.run("PFADD sparse x y");
-    }
+    env.run(&line);
+    env.run("PFADD sparse x y");
 }
 
 fn random_call(rng: &mut fastrand::Rng) -> String {
@@ -102,7 +53,7 @@ fn time_travel_and_undo_over_bit_and_hll_writes() {
             .map(|c| format!("redis.pcall({c})\n"))
             .collect();
         let mut traced = Env::new();
-        traced.setup();
+        fill(&mut traced);
         let before = traced.snapshot();
         let timeline = traced.eval(&body);
         let after = traced.snapshot();
@@ -116,7 +67,7 @@ fn time_travel_and_undo_over_bit_and_hll_writes() {
         assert_eq!(call_steps.len(), calls.len(), "seed {seed}");
         let mut debugger = Debugger::new(timeline.clone(), &traced.engine.keyspace);
         let mut direct = Env::new();
-        direct.setup();
+        fill(&mut direct);
         let mut keys: Vec<(usize, Vec<u8>)> = ["a", "b", "c", "dense", "sparse"]
             .iter()
             .map(|k| (0, k.as_bytes().to_vec()))

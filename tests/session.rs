@@ -3,62 +3,19 @@
 //! half-done run); what a key does once the run is over; a breakpoint on
 //! line 1. Model first, then the same through the TUI (driver + TestBackend).
 
+mod env;
+use env::Env;
 use std::collections::BTreeSet;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use redstep::engine::{Client, Engine, ManualClock, Reply};
-use redstep::script::{ScriptConfig, Scripting};
-use redstep::trace::{
-    self, export, Answer, Debugger, KeyMark, Limits, Move, Session, Start, StepKind, Timeline, Why,
-};
+use redstep::engine::Reply;
+use redstep::trace::{export, Answer, KeyMark, Move, Session, Start, StepKind, Why};
 use redstep::tui::driver::Driver;
 use redstep::tui::opening::{BufferSpec, Opening};
 use redstep::tui::ui;
-
-struct Env {
-    engine: Engine,
-    scripting: Scripting,
-    client: Client,
-}
-
-impl Env {
-    fn new() -> Env {
-        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
-        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
-        let client = engine.new_client();
-        Env {
-            engine,
-            scripting,
-            client,
-        }
-    }
-
-    fn run(&mut self, line: &str) -> Reply {
-        let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
-        self.engine
-            .call(&mut self.client, &argv, &mut self.scripting)
-    }
-
-    fn eval(&mut self, body: &str) -> Timeline {
-        let argv = vec![b"EVAL".to_vec(), body.as_bytes().to_vec(), b"0".to_vec()];
-        trace::record(
-            &mut self.engine,
-            &mut self.scripting,
-            &mut self.client,
-            &argv,
-            Limits::default(),
-        )
-    }
-
-    /// The run's session, its cursor placed as a run started by `start` would be.
-    fn session(&mut self, body: &str, start: Start) -> Session {
-        let timeline = self.eval(body);
-        Session::new(Debugger::new(timeline, &self.engine.keyspace), &start)
-    }
-}
 
 fn no_breakpoints() -> BTreeSet<u32> {
     BTreeSet::new()

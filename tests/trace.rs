@@ -1,62 +1,11 @@
 //! The trace recorder and the debugger model: what a run records, and that
 //! moving the cursor rebuilds the keyspace of any step exactly.
 
-use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{Client, Engine, ManualClock, Reply};
-use redstep::script::{ScriptConfig, Scripting};
+mod env;
+use env::Env;
+use redstep::engine::keyspace::Entry;
+use redstep::engine::Reply;
 use redstep::trace::{self, Debugger, Limits, Move, Status, StepKind, Timeline};
-
-struct Env {
-    engine: Engine,
-    scripting: Scripting,
-    client: Client,
-}
-
-impl Env {
-    fn new() -> Env {
-        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
-        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
-        let client = engine.new_client();
-        Env {
-            engine,
-            scripting,
-            client,
-        }
-    }
-
-    fn run(&mut self, line: &str) -> Reply {
-        let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
-        self.engine
-            .call(&mut self.client, &argv, &mut self.scripting)
-    }
-
-    fn trace(&mut self, argv: &[&str]) -> Timeline {
-        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-        trace::record(
-            &mut self.engine,
-            &mut self.scripting,
-            &mut self.client,
-            &argv,
-            Limits::default(),
-        )
-    }
-
-    fn eval(&mut self, body: &str) -> Timeline {
-        self.trace(&["EVAL", body, "0"])
-    }
-
-    /// Every key of every database.
-    fn snapshot(&self) -> Vec<(usize, Vec<u8>, Entry)> {
-        let mut out = Vec::new();
-        for db in 0..DATABASES {
-            for (k, e) in self.engine.keyspace.db(db).iter() {
-                out.push((db, k.clone(), e.clone()));
-            }
-        }
-        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        out
-    }
-}
 
 /// The keyspace the debugger shows at its cursor, for the keys of `keys`.
 fn shown(

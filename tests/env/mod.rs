@@ -1,0 +1,68 @@
+//! An engine with Lua, on a clock that does not move, for the tests that
+//! record script runs (trace, session, bits).
+#![allow(dead_code)]
+
+use redstep::engine::keyspace::{Entry, DATABASES};
+use redstep::engine::{Client, Engine, ManualClock, Reply};
+use redstep::script::{ScriptConfig, Scripting};
+use redstep::trace::{self, Debugger, Limits, Session, Start, Timeline};
+
+pub struct Env {
+    pub engine: Engine,
+    pub scripting: Scripting,
+    pub client: Client,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+        let scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let client = engine.new_client();
+        Env {
+            engine,
+            scripting,
+            client,
+        }
+    }
+
+    /// One command in redis-cli quoting.
+    pub fn run(&mut self, line: &str) -> Reply {
+        let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
+        self.engine
+            .call(&mut self.client, &argv, &mut self.scripting)
+    }
+
+    pub fn trace(&mut self, argv: &[&str]) -> Timeline {
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+        trace::record(
+            &mut self.engine,
+            &mut self.scripting,
+            &mut self.client,
+            &argv,
+            Limits::default(),
+        )
+    }
+
+    /// `EVAL body 0`, recorded.
+    pub fn eval(&mut self, body: &str) -> Timeline {
+        self.trace(&["EVAL", body, "0"])
+    }
+
+    /// Every key of every database.
+    pub fn snapshot(&self) -> Vec<(usize, Vec<u8>, Entry)> {
+        let mut out = Vec::new();
+        for db in 0..DATABASES {
+            for (k, e) in self.engine.keyspace.db(db).iter() {
+                out.push((db, k.clone(), e.clone()));
+            }
+        }
+        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        out
+    }
+
+    /// The run's session, its cursor placed as a run started by `start` would be.
+    pub fn session(&mut self, body: &str, start: Start) -> Session {
+        let timeline = self.eval(body);
+        Session::new(Debugger::new(timeline, &self.engine.keyspace), &start)
+    }
+}

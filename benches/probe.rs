@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use redstep::engine::Engine;
 use redstep::probe::{probe, Options, Target};
-use redstep::run::setup_commands;
+use redstep::protocol::cli::setup_commands;
 use redstep::script::{ScriptConfig, Scripting};
 
 const INC: &str = include_str!("../assets/post/inc.lua");

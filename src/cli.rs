@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use std::ffi::OsString;
 
+use crate::protocol::cli::shell_word;
 use clap::{CommandFactory, Parser, Subcommand};
 
 const RUN_HELP: &str = "\
@@ -322,19 +323,6 @@ fn misplaced(option: &str) -> String {
     format!(
         "{option} among the script's words is taken as redstep's option, not as a key or argument"
     )
-}
-
-/// A word as a POSIX shell would need it typed.
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 #[cfg(test)]

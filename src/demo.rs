@@ -10,8 +10,8 @@ use anyhow::Context;
 
 use crate::engine::Engine;
 use crate::lessons::{Kind, Lesson, LessonBuffer};
+use crate::protocol::cli::eval_argv;
 use crate::protocol::cli::format_tty;
-use crate::run::eval_argv;
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, Limits};
 
@@ -35,10 +35,10 @@ const FOLDER: &str = "post";
 /// The command that prints the trace `demo --print` shows, once
 /// `redstep demo --write DIR` has written the files.
 pub fn trace_command(dir: &str) -> String {
-    let inc = crate::cli::shell_word(&format!("{dir}/inc.lua"));
+    let inc = crate::protocol::cli::shell_word(&format!("{dir}/inc.lua"));
     let mut command = format!("redstep run {inc}");
     for line in SETUP.lines() {
-        command.push_str(&format!(" -c {}", crate::cli::shell_word(line)));
+        command.push_str(&format!(" -c {}", crate::protocol::cli::shell_word(line)));
     }
     command + " --trace"
 }
@@ -80,13 +80,13 @@ pub fn write(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "  redstep run {} --setup {}",
-        crate::cli::shell_word(&format!("{shown}/inc.lua")),
-        crate::cli::shell_word(&format!("{shown}/setup.txt"))
+        crate::protocol::cli::shell_word(&format!("{shown}/inc.lua")),
+        crate::protocol::cli::shell_word(&format!("{shown}/setup.txt"))
     )?;
     writeln!(
         out,
         "The whole post on one server (Redis, or `redstep serve` on port 6379), in {}:",
-        crate::cli::shell_word(&shown)
+        crate::protocol::cli::shell_word(&shown)
     )?;
     writeln!(
         out,

@@ -19,7 +19,7 @@ pub fn run(
     // Nobody can send SCRIPT KILL to `exec`, so runaway scripts stop after
     // the same budget as `redstep run`.
     let config = ScriptConfig {
-        budget: Some(crate::run::RUN_BUDGET),
+        budget: Some(crate::script::HEADLESS_BUDGET),
         ..ScriptConfig::default()
     };
     let host = Host::start(Engine::default, config);

@@ -65,8 +65,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let setup = setup_lines(setup, &commands)?;
-            let (keys, args) =
-                redstep::run::split_keys_args(words.into_iter().map(String::into_bytes).collect());
+            let (keys, args) = redstep::protocol::cli::split_keys_args(
+                words.into_iter().map(String::into_bytes).collect(),
+            );
             let trace = trace.map(|t| match t.as_str() {
                 "json" => TraceFormat::Json,
                 "md" => TraceFormat::Markdown,
@@ -285,7 +286,7 @@ fn config(print: bool, check: Option<std::path::PathBuf>) -> anyhow::Result<()> 
 /// Lua files are the scripts; the rest are their keys and arguments.
 fn probe(
     words: Vec<String>,
-    setup: Vec<redstep::run::SetupLine>,
+    setup: Vec<redstep::protocol::cli::SetupLine>,
     budget: usize,
     seed: u64,
     json: bool,
@@ -302,7 +303,7 @@ fn probe(
             words.first().map_or("", String::as_str)
         );
     }
-    let (keys, args) = redstep::run::split_keys_args(
+    let (keys, args) = redstep::protocol::cli::split_keys_args(
         words[files.len()..]
             .iter()
             .map(|w| w.clone().into_bytes())
@@ -362,9 +363,9 @@ fn probe(
 fn setup_lines(
     file: Option<std::path::PathBuf>,
     commands: &[String],
-) -> anyhow::Result<Vec<redstep::run::SetupLine>> {
+) -> anyhow::Result<Vec<redstep::protocol::cli::SetupLine>> {
     let mut lines = match file {
-        Some(path) => redstep::run::setup_file(
+        Some(path) => redstep::protocol::cli::setup_file(
             &path.display().to_string(),
             BufReader::new(
                 File::open(&path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -373,6 +374,6 @@ fn setup_lines(
         .with_context(|| format!("cannot read {}", path.display()))?,
         None => Vec::new(),
     };
-    lines.extend(redstep::run::setup_commands(commands));
+    lines.extend(redstep::protocol::cli::setup_commands(commands));
     Ok(lines)
 }

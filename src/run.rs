@@ -1,13 +1,12 @@
 //! `redstep run FILE.lua [KEY ...] [, ARG ...] [--setup FILE] [-c CMD]...`: runs a
 //! script as `redis-cli --eval` would, then shows every key it touched.
 
-use std::io::{BufRead, Write};
-use std::time::Duration;
+use std::io::Write;
 
 use indexmap::IndexSet;
 
 use crate::engine::{Engine, Reply};
-use crate::protocol::cli::{format_raw, format_tty, quote, split_args};
+use crate::protocol::cli::{eval_argv, format_raw, format_tty, quote, split_args, SetupLine};
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, Limits, StepKind};
 
@@ -17,74 +16,6 @@ pub enum TraceFormat {
     Text,
     Json,
     Markdown,
-}
-
-/// Scripts run by `run` stop after this long (there is nobody to send
-/// SCRIPT KILL; Redis itself would keep running them).
-pub const RUN_BUDGET: Duration = Duration::from_secs(5);
-
-/// KEYS and ARGV of a run.
-pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
-
-/// Splits redis-cli `--eval` arguments at the first lone ",".
-pub fn split_keys_args(mut words: Vec<Vec<u8>>) -> KeysAndArgs {
-    match words.iter().position(|w| w == b",") {
-        Some(comma) => {
-            let args = words.split_off(comma + 1);
-            words.pop();
-            (words, args)
-        }
-        None => (words, Vec::new()),
-    }
-}
-
-/// `k1 k2 , a1 a2` typed as one line in redis-cli quoting (the TUI's F2,
-/// lesson files) into KEYS and ARGV.
-pub fn parse_keys_args(line: &str) -> Result<KeysAndArgs, String> {
-    let words = split_args(line.as_bytes())
-        .map_err(|_| format!("KEYS/ARGV {line:?}: unbalanced quotes"))?;
-    Ok(split_keys_args(words))
-}
-
-/// `EVAL body numkeys key ... arg ...`
-pub fn eval_argv(body: Vec<u8>, (keys, args): KeysAndArgs) -> Vec<Vec<u8>> {
-    let mut argv = vec![b"EVAL".to_vec(), body, keys.len().to_string().into_bytes()];
-    argv.extend(keys);
-    argv.extend(args);
-    argv
-}
-
-/// One line of setup: where it comes from (`setup.txt:2`, `-c 'SET a 42'`)
-/// and the command in redis-cli quoting.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SetupLine {
-    pub place: String,
-    pub line: Vec<u8>,
-}
-
-/// The lines of a `--setup` file, each named `FILE:N`.
-pub fn setup_file(name: &str, input: impl BufRead) -> std::io::Result<Vec<SetupLine>> {
-    input
-        .split(b'\n')
-        .enumerate()
-        .map(|(n, line)| {
-            Ok(SetupLine {
-                place: format!("{name}:{}", n + 1),
-                line: line?,
-            })
-        })
-        .collect()
-}
-
-/// `-c COMMAND` setup lines, each named by its option.
-pub fn setup_commands(commands: &[String]) -> Vec<SetupLine> {
-    commands
-        .iter()
-        .map(|c| SetupLine {
-            place: format!("-c {}", crate::cli::shell_word(c)),
-            line: c.as_bytes().to_vec(),
-        })
-        .collect()
 }
 
 pub struct RunInput {
@@ -104,7 +35,7 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
     let mut scripting = Scripting::new(
         &mut engine,
         ScriptConfig {
-            budget: Some(RUN_BUDGET),
+            budget: Some(crate::script::HEADLESS_BUDGET),
             ..ScriptConfig::default()
         },
     );
@@ -209,36 +140,4 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod keys_args_tests {
-    use super::*;
-
-    #[test]
-    fn keys_and_args_split_at_the_first_lone_comma_and_keep_their_bytes() {
-        let (keys, args) = parse_keys_args("k1 \"a b\" , \"\\xff\" , x").unwrap();
-        assert_eq!(keys, vec![b"k1".to_vec(), b"a b".to_vec()]);
-        assert_eq!(args, vec![vec![0xff], b",".to_vec(), b"x".to_vec()]);
-        assert_eq!(
-            parse_keys_args("k1").unwrap(),
-            (vec![b"k1".to_vec()], vec![])
-        );
-        assert!(parse_keys_args("\"open")
-            .unwrap_err()
-            .contains("unbalanced quotes"));
-        assert_eq!(
-            eval_argv(
-                b"return 1".to_vec(),
-                (vec![b"k".to_vec()], vec![b"a".to_vec()])
-            ),
-            vec![
-                b"EVAL".to_vec(),
-                b"return 1".to_vec(),
-                b"1".to_vec(),
-                b"k".to_vec(),
-                b"a".to_vec()
-            ]
-        );
-    }
 }

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use redstep::probe::{probe, Change, KeyState, Options, Report, Target};
-use redstep::run::setup_commands;
+use redstep::protocol::cli::setup_commands;
 
 const INC: &str = include_str!("../assets/post/inc.lua");
 const TWO: &str = "redis.call('INCR', KEYS[1])\nredis.call('HSET', KEYS[2], 'f', 'v')\nreturn 1\n";

@@ -1,6 +1,6 @@
 //! Every error text the engine sends, exactly as Redis 7.0 words it.
 
-use super::reply::Reply;
+use super::Reply;
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";

@@ -11,7 +11,6 @@ pub mod errors;
 pub mod glob;
 pub mod keyspace;
 pub mod numbers;
-pub mod reply;
 pub mod table;
 pub mod value;
 
@@ -21,8 +20,11 @@ use std::sync::Arc;
 
 use indexmap::IndexSet;
 
+pub use crate::protocol::Reply;
 pub use keyspace::{Delta, Keyspace, Observer, Side};
-pub use reply::{CommandResult, Reply};
+
+/// Commands return `Result<Reply, Reply>` so `?` can carry an error reply.
+pub type CommandResult = Result<Reply, Reply>;
 pub use table::{CommandSpec, Handler};
 pub use value::{Bytes, Kind, Value};
 

@@ -7,6 +7,9 @@
 
 use std::ffi::CString;
 
+// How replies write doubles lives with the replies (`protocol`).
+pub use crate::protocol::float::{format_double, format_g};
+
 extern "C" {
     fn redstep_incrbyfloat(
         current: *const libc::c_char,
@@ -16,12 +19,6 @@ extern "C" {
         out: *mut libc::c_char,
         outcap: usize,
         outlen: *mut usize,
-    ) -> libc::c_int;
-    fn redstep_fmt_g(
-        value: f64,
-        precision: libc::c_int,
-        out: *mut libc::c_char,
-        outcap: usize,
     ) -> libc::c_int;
 }
 
@@ -100,28 +97,6 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(value)
-}
-
-/// C `printf("%.*g", precision, value)`.
-pub fn format_g(value: f64, precision: i32) -> String {
-    let mut buf = [0u8; 64];
-    // SAFETY: buf is large enough for any %g output of a double with precision <= 17.
-    let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
-    String::from_utf8_lossy(&buf[..n.max(0) as usize]).into_owned()
-}
-
-/// A double as Redis replies it (`addReplyDouble` in RESP2): `inf`, `-inf`,
-/// otherwise `%.17g`.
-pub fn format_double(value: f64) -> String {
-    if value.is_infinite() {
-        if value > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
-    } else {
-        format_g(value, 17)
-    }
 }
 
 pub enum IncrFloatError {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use super::errors;
-use super::reply::CommandResult;
 use super::value::Bytes;
+use super::CommandResult;
 use super::{Ctx, Reply};
 
 pub mod flags {

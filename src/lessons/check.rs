@@ -225,11 +225,11 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let (reply, writes) = match kind {
         Kind::Lua => {
             let words = check.args.as_deref().unwrap_or(&lesson.args);
-            let keys_args = crate::run::parse_keys_args(words).unwrap_or_else(|e| {
+            let keys_args = crate::protocol::cli::parse_keys_args(words).unwrap_or_else(|e| {
                 failures.push(e);
                 (Vec::new(), Vec::new())
             });
-            let argv = crate::run::eval_argv(script.as_bytes().to_vec(), keys_args);
+            let argv = crate::protocol::cli::eval_argv(script.as_bytes().to_vec(), keys_args);
             let timeline = trace::record(
                 &mut engine,
                 &mut scripting,
@@ -322,13 +322,13 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
             }
             Expect::NoPartialWrite(budget) => {
                 let words = check.args.as_deref().unwrap_or(&lesson.args);
-                let (keys, args) = crate::run::parse_keys_args(words).unwrap_or_default();
+                let (keys, args) = crate::protocol::cli::parse_keys_args(words).unwrap_or_default();
                 let target = crate::probe::Target {
                     name: lesson.buffers[lesson.checked].name.clone(),
                     body: script.as_bytes().to_vec(),
                     keys,
                     args,
-                    setup: crate::run::setup_commands(setup),
+                    setup: crate::protocol::cli::setup_commands(setup),
                 };
                 let report = crate::probe::probe(
                     &target,

@@ -19,7 +19,7 @@ use serde_json::{json, Value as Json};
 
 use crate::engine::{Client, Engine, Reply};
 use crate::protocol::cli::split_args;
-use crate::run::{eval_argv, SetupLine};
+use crate::protocol::cli::{eval_argv, SetupLine};
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, export, Debugger, Limits, StepKind, Timeline};
 
@@ -715,5 +715,5 @@ fn change_json(change: &Change) -> Json {
 }
 
 fn shell(word: &str) -> String {
-    crate::cli::shell_word(word)
+    crate::protocol::cli::shell_word(word)
 }

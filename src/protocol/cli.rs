@@ -1,7 +1,8 @@
 //! redis-cli's console conventions: splitting a typed line into arguments
 //! (`sdssplitargs`) and printing replies (`cliFormatReplyTTY` / `--raw`).
 
-use crate::engine::Reply;
+use super::Reply;
+use std::io::BufRead;
 
 /// The line had an unterminated quote, or a closing quote not followed by a space.
 #[derive(Debug, PartialEq)]
@@ -177,6 +178,85 @@ fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
     }
 }
 
+// ---- redis-cli --eval's arguments, setup lines, shell words ----
+
+/// KEYS and ARGV of a run.
+pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// Splits redis-cli `--eval` arguments at the first lone ",".
+pub fn split_keys_args(mut words: Vec<Vec<u8>>) -> KeysAndArgs {
+    match words.iter().position(|w| w == b",") {
+        Some(comma) => {
+            let args = words.split_off(comma + 1);
+            words.pop();
+            (words, args)
+        }
+        None => (words, Vec::new()),
+    }
+}
+
+/// `k1 k2 , a1 a2` typed as one line in redis-cli quoting (the TUI's F2,
+/// lesson files) into KEYS and ARGV.
+pub fn parse_keys_args(line: &str) -> Result<KeysAndArgs, String> {
+    let words = split_args(line.as_bytes())
+        .map_err(|_| format!("KEYS/ARGV {line:?}: unbalanced quotes"))?;
+    Ok(split_keys_args(words))
+}
+
+/// `EVAL body numkeys key ... arg ...`
+pub fn eval_argv(body: Vec<u8>, (keys, args): KeysAndArgs) -> Vec<Vec<u8>> {
+    let mut argv = vec![b"EVAL".to_vec(), body, keys.len().to_string().into_bytes()];
+    argv.extend(keys);
+    argv.extend(args);
+    argv
+}
+
+/// One line of setup: where it comes from (`setup.txt:2`, `-c 'SET a 42'`)
+/// and the command in redis-cli quoting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupLine {
+    pub place: String,
+    pub line: Vec<u8>,
+}
+
+/// The lines of a `--setup` file, each named `FILE:N`.
+pub fn setup_file(name: &str, input: impl BufRead) -> std::io::Result<Vec<SetupLine>> {
+    input
+        .split(b'\n')
+        .enumerate()
+        .map(|(n, line)| {
+            Ok(SetupLine {
+                place: format!("{name}:{}", n + 1),
+                line: line?,
+            })
+        })
+        .collect()
+}
+
+/// `-c COMMAND` setup lines, each named by its option.
+pub fn setup_commands(commands: &[String]) -> Vec<SetupLine> {
+    commands
+        .iter()
+        .map(|c| SetupLine {
+            place: format!("-c {}", shell_word(c)),
+            line: c.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
+/// A word as a POSIX shell would need it typed.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +311,37 @@ mod tests {
         assert_eq!(format_raw(&Reply::error("ERR x")), b"ERR x\n\n");
         assert_eq!(format_raw(&Reply::Nil), b"\n");
         assert_eq!(format_raw(&Reply::bulks(["a", "b"])), b"a\nb\n");
+    }
+}
+
+#[cfg(test)]
+mod keys_args_tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_args_split_at_the_first_lone_comma_and_keep_their_bytes() {
+        let (keys, args) = parse_keys_args("k1 \"a b\" , \"\\xff\" , x").unwrap();
+        assert_eq!(keys, vec![b"k1".to_vec(), b"a b".to_vec()]);
+        assert_eq!(args, vec![vec![0xff], b",".to_vec(), b"x".to_vec()]);
+        assert_eq!(
+            parse_keys_args("k1").unwrap(),
+            (vec![b"k1".to_vec()], vec![])
+        );
+        assert!(parse_keys_args("\"open")
+            .unwrap_err()
+            .contains("unbalanced quotes"));
+        assert_eq!(
+            eval_argv(
+                b"return 1".to_vec(),
+                (vec![b"k".to_vec()], vec![b"a".to_vec()])
+            ),
+            vec![
+                b"EVAL".to_vec(),
+                b"return 1".to_vec(),
+                b"1".to_vec(),
+                b"k".to_vec(),
+                b"a".to_vec()
+            ]
+        );
     }
 }

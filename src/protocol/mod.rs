@@ -1,5 +1,10 @@
-//! Wire and console formats: RESP2 (`resp`), and redis-cli's argument
-//! splitting and reply printing (`cli`).
+//! Wire and console formats: a command's `Reply`, RESP2 (`resp`), how
+//! doubles are written (`float`), and redis-cli's argument splitting, reply
+//! printing and `--eval` arguments (`cli`). Nothing here knows the engine.
 
 pub mod cli;
+pub mod float;
+pub mod reply;
 pub mod resp;
+
+pub use reply::Reply;

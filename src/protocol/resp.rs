@@ -1,7 +1,7 @@
 //! RESP2: encoding replies and parsing requests (multibulk and inline) with
 //! Redis's limits and its protocol error texts.
 
-use crate::engine::Reply;
+use super::Reply;
 
 use super::cli::split_args;
 

@@ -100,6 +100,11 @@ struct CachedScript {
     function: c_int,
 }
 
+/// Scripts run by the headless commands (`run`, `exec`) stop after this
+/// long: there is nobody to send SCRIPT KILL (Redis itself would keep
+/// running them).
+pub const HEADLESS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Settings of the scripting layer.
 #[derive(Clone, Debug)]
 pub struct ScriptConfig {

@@ -14,11 +14,12 @@ pub mod session;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
-use crate::engine::keyspace::Entry;
 use crate::engine::value::Value;
 use crate::engine::{Client, Delta, Engine, Observer, Reply};
 use crate::script::{Control, Frame, Probe, Scripting};
 
+/// A key's value and expiry, as the debugger hands them to the views.
+pub use crate::engine::keyspace::Entry;
 pub use debugger::{DebugView, Debugger, KeyChange, Move};
 pub use session::{Answer, KeyMark, KeyState, Session, Start, Why};
 

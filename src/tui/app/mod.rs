@@ -18,11 +18,11 @@ use crossterm::event::{
 use ratatui::layout::{Position, Rect};
 use ratatui_textarea::{CursorMove, TextArea};
 
-use crate::engine::keyspace::Entry;
 use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
+use crate::protocol::cli::{eval_argv, parse_keys_args};
 use crate::protocol::cli::{format_tty, split_args};
-use crate::run::{eval_argv, parse_keys_args};
+use crate::trace::Entry;
 pub use crate::trace::KeyMark;
 use crate::trace::{self, export, Answer, Limits, Move, Start, Why};
 

@@ -6,7 +6,7 @@
 use super::*;
 
 use crate::probe::{Options, Report, Target};
-use crate::run::SetupLine;
+use crate::protocol::cli::SetupLine;
 
 /// The probe's list: its report (None while it runs) and the selected row.
 pub struct ProbeList {

@@ -64,7 +64,7 @@ impl Reply {
             Reply::Set(items) | Reply::Array(items) => {
                 Reply::Array(items.iter().map(Reply::to_resp2).collect())
             }
-            Reply::Double(d) => Reply::bulk(super::numbers::format_double(*d)),
+            Reply::Double(d) => Reply::bulk(super::float::format_double(*d)),
             other => other.clone(),
         }
     }
@@ -81,6 +81,3 @@ impl Reply {
         }
     }
 }
-
-/// Commands return `Result<Reply, Reply>` so `?` can carry an error reply.
-pub type CommandResult = Result<Reply, Reply>;

@@ -433,3 +433,27 @@ fn an_xadd_delta_names_one_entry_not_the_stream() {
         .collect();
     assert_eq!(shapes, vec![(1, 0, false), (0, 1, false)]);
 }
+
+#[test]
+fn a_stream_reads_as_its_entries_and_groups() {
+    let mut engine = Engine::new(Box::new(ManualClock::new(0)));
+    let client = engine.connect();
+    run(&mut engine, client, "XADD s 1-1 event added jobId 7");
+    run(&mut engine, client, "XADD s 2-0 event done");
+    run(&mut engine, client, "XGROUP CREATE s workers 0");
+    run(
+        &mut engine,
+        client,
+        "XREADGROUP GROUP workers w COUNT 1 STREAMS s >",
+    );
+    let entry = engine.keyspace.db(0).entry(b"s").unwrap();
+    assert_eq!(
+        redstep::trace::export::value_text(&entry.value, 200),
+        "2 entries, last id 2-0, group \"workers\" (1 pending) \
+         [1-1 \"event\" \"added\" \"jobId\" \"7\", 2-0 \"event\" \"done\"]"
+    );
+    assert_eq!(
+        redstep::trace::export::value_text(&entry.value, 40),
+        "2 entries, last id 2-0, group \"workers\"…"
+    );
+}

@@ -105,7 +105,10 @@ pub fn value_text(value: &Value, max: usize) -> String {
         ),
         Value::Stream(st) => {
             let last = String::from_utf8_lossy(&st.meta.last_id.text()).into_owned();
-            let head = format!("{} entries, last id {}", st.len(), last);
+            let mut head = format!("{} entries, last id {}", st.len(), last);
+            for (name, group) in &st.groups {
+                head += &format!(", group {} ({} pending)", q(name), group.pel.len());
+            }
             if st.is_empty() {
                 head
             } else {

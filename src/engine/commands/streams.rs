@@ -32,6 +32,28 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("xpending", -3, READONLY, KEY1, xpending),
     CommandSpec::new("xsetid", -3, WRITE | DENYOOM | FAST, KEY1, xsetid),
     CommandSpec::container_of("xgroup", 0, XGROUP_SUBCOMMANDS),
+    CommandSpec::container_of("xinfo", 0, XINFO_SUBCOMMANDS),
+];
+
+const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|consumers", "consumers", 4, READONLY, xinfo)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|groups", "groups", 3, READONLY, xinfo)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|stream", "stream", -3, READONLY, xinfo)
+    },
 ];
 
 const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
@@ -1039,5 +1061,123 @@ trait ClonedMeta {
 impl ClonedMeta for Option<&Stream> {
     fn cloned_meta(self) -> Option<(StreamMeta, crate::engine::value::Groups)> {
         self.map(|s| (s.meta, s.groups.clone()))
+    }
+}
+
+/// A map: RESP3's map, or RESP2's flat array.
+fn map_reply(ctx: &Ctx, pairs: Vec<(&str, Reply)>) -> Reply {
+    if ctx.resp3() {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk(k), v))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [Reply::bulk(k), v])
+                .collect(),
+        )
+    }
+}
+
+/// XINFO GROUPS / CONSUMERS / STREAM (not FULL). The radix-tree figures
+/// of XINFO STREAM are estimates: one key per node of 100 entries.
+fn xinfo(ctx: &mut Ctx) -> CommandResult {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let key = ctx.arg(2).to_vec();
+    let syntax_text = format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+        String::from_utf8_lossy(ctx.arg(1))
+    );
+    let syntax = || err(&syntax_text);
+    if sub == "stream" && ctx.argv.len() != 3 {
+        return Err(syntax());
+    }
+    let group_arg = ctx.argv.get(3).cloned();
+    let now = ctx.now;
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(err("ERR no such key"));
+    };
+    let s = s.clone();
+    let ctx = &*ctx;
+    match sub.as_str() {
+        "consumers" => {
+            let group_name = group_arg.expect("arity 4");
+            let Some(group) = s.groups.get(&group_name) else {
+                return Err(err(&format!(
+                    "NOGROUP No such consumer group '{}' for key name '{}'",
+                    String::from_utf8_lossy(&group_name),
+                    String::from_utf8_lossy(&key)
+                )));
+            };
+            Ok(Reply::Array(
+                group
+                    .consumers
+                    .iter()
+                    .map(|(name, c)| {
+                        map_reply(
+                            ctx,
+                            vec![
+                                ("name", Reply::bulk(name)),
+                                ("pending", Reply::Int(c.pending.len() as i64)),
+                                ("idle", Reply::Int((now - c.seen_time).max(0))),
+                            ],
+                        )
+                    })
+                    .collect(),
+            ))
+        }
+        "groups" => Ok(Reply::Array(
+            s.groups
+                .iter()
+                .map(|(name, g)| {
+                    map_reply(
+                        ctx,
+                        vec![
+                            ("name", Reply::bulk(name)),
+                            ("consumers", Reply::Int(g.consumers.len() as i64)),
+                            ("pending", Reply::Int(g.pel.len() as i64)),
+                            ("last-delivered-id", Reply::bulk(g.last_id.text())),
+                            (
+                                "entries-read",
+                                g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ),
+                            (
+                                "lag",
+                                s.group_lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ),
+                        ],
+                    )
+                })
+                .collect(),
+        )),
+        "stream" => {
+            let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+            let edge = |e: Option<(&StreamId, &StreamFields)>| {
+                e.map_or(Reply::Nil, |(id, f)| entry_reply(*id, f))
+            };
+            Ok(map_reply(
+                ctx,
+                vec![
+                    ("length", Reply::Int(s.len() as i64)),
+                    ("radix-tree-keys", Reply::Int(nodes as i64)),
+                    ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+                    ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
+                    (
+                        "max-deleted-entry-id",
+                        Reply::bulk(s.meta.max_deleted.text()),
+                    ),
+                    ("entries-added", Reply::Int(s.meta.entries_added as i64)),
+                    ("recorded-first-entry-id", Reply::bulk(s.first_id().text())),
+                    ("groups", Reply::Int(s.groups.len() as i64)),
+                    ("first-entry", edge(s.entries.iter().next())),
+                    ("last-entry", edge(s.entries.iter().next_back())),
+                ],
+            ))
+        }
+        _ => Err(syntax()),
     }
 }

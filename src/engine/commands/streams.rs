@@ -30,6 +30,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("xreadgroup", -7, WRITE | BLOCKING, NOKEYS, xreadgroup),
     CommandSpec::new("xack", -4, WRITE | FAST, KEY1, xack),
     CommandSpec::new("xpending", -3, READONLY, KEY1, xpending),
+    CommandSpec::new("xclaim", -6, WRITE | FAST, KEY1, xclaim),
+    CommandSpec::new("xautoclaim", -6, WRITE | FAST, KEY1, xautoclaim),
     CommandSpec::new("xsetid", -3, WRITE | DENYOOM | FAST, KEY1, xsetid),
     CommandSpec::container_of("xgroup", 0, XGROUP_SUBCOMMANDS),
     CommandSpec::container_of("xinfo", 0, XINFO_SUBCOMMANDS),
@@ -1180,4 +1182,237 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         }
         _ => Err(syntax()),
     }
+}
+
+fn nogroup_claim(key: &[u8], group: &[u8]) -> Reply {
+    err(&format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ))
+}
+
+/// Gives a pending entry to `consumer` (creating it), as XCLAIM and
+/// XAUTOCLAIM do.
+fn give(
+    group: &mut Group,
+    id: StreamId,
+    consumer: &[u8],
+    delivery_time: i64,
+    count: Option<u64>,
+    now: i64,
+) {
+    let c = group
+        .consumers
+        .entry(consumer.to_vec())
+        .or_insert_with(|| Consumer {
+            seen_time: now,
+            pending: Default::default(),
+        });
+    c.seen_time = now;
+    c.pending.insert(id);
+    let nack = group.pel.get_mut(&id).expect("pending");
+    let previous = std::mem::replace(&mut nack.consumer, consumer.to_vec());
+    nack.delivery_time = delivery_time;
+    if let Some(n) = count {
+        nack.delivery_count = n;
+    }
+    if previous != consumer {
+        if let Some(p) = group.consumers.get_mut(&previous) {
+            p.pending.remove(&id);
+        }
+    }
+}
+
+fn xclaim(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let consumer = ctx.arg(3).to_vec();
+    let now = ctx.now;
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(nogroup_claim(&key, &group_name));
+    };
+    if !s.groups.contains_key(&group_name) {
+        return Err(nogroup_claim(&key, &group_name));
+    }
+    let mut groups = s.groups.clone();
+    let min_idle = parse_i64(ctx.arg(4))
+        .ok_or_else(|| err("ERR Invalid min-idle-time argument for XCLAIM"))?
+        .max(0);
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while j < ctx.argv.len() {
+        match strict_id(ctx.arg(j), 0) {
+            Ok(id) => ids.push(id),
+            Err(_) => break,
+        }
+        j += 1;
+    }
+    let (mut force, mut justid) = (false, false);
+    let mut retry: Option<i64> = None;
+    let mut delivery: Option<i64> = None;
+    let mut last_id = StreamId::MIN;
+    while j < ctx.argv.len() {
+        let more = ctx.argv.len() - 1 - j;
+        let opt = ctx.arg(j);
+        let int_at = |j: usize, what: &str| {
+            parse_i64(ctx.arg(j))
+                .ok_or_else(|| err(&format!("ERR Invalid {what} option argument for XCLAIM")))
+        };
+        if eq(opt, "force") {
+            force = true;
+        } else if eq(opt, "justid") {
+            justid = true;
+        } else if eq(opt, "idle") && more > 0 {
+            j += 1;
+            delivery = Some(now - int_at(j, "IDLE")?);
+        } else if eq(opt, "time") && more > 0 {
+            j += 1;
+            delivery = Some(int_at(j, "TIME")?);
+        } else if eq(opt, "retrycount") && more > 0 {
+            j += 1;
+            retry = Some(int_at(j, "RETRYCOUNT")?);
+        } else if eq(opt, "lastid") && more > 0 {
+            j += 1;
+            last_id = strict_id(ctx.arg(j), 0)?;
+        } else {
+            return Err(err(&format!(
+                "ERR Unrecognized XCLAIM option '{}'",
+                String::from_utf8_lossy(opt)
+            )));
+        }
+        j += 1;
+    }
+    let s = stream(ctx, &key)?.expect("checked");
+    let group = groups.get_mut(&group_name).expect("checked");
+    if last_id > group.last_id {
+        group.last_id = last_id;
+    }
+    let delivery = match delivery {
+        Some(t) if t >= 0 && t <= now => t,
+        _ => now,
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let pending = group.pel.get(&id).cloned();
+        let Some(fields) = s.entries.get(&id) else {
+            if let Some(nack) = pending {
+                group.pel.remove(&id);
+                if let Some(c) = group.consumers.get_mut(&nack.consumer) {
+                    c.pending.remove(&id);
+                }
+            }
+            continue;
+        };
+        let nack = match pending {
+            Some(nack) => nack,
+            None if force => {
+                let nack = PendingEntry {
+                    consumer: Vec::new(),
+                    delivery_time: now,
+                    delivery_count: 1,
+                };
+                group.pel.insert(id, nack.clone());
+                nack
+            }
+            None => continue,
+        };
+        if !nack.consumer.is_empty() && min_idle > 0 && now - nack.delivery_time < min_idle {
+            continue;
+        }
+        let count = match retry {
+            Some(n) if n >= 0 => Some(n as u64),
+            _ if !justid => Some(nack.delivery_count + 1),
+            _ => None,
+        };
+        give(group, id, &consumer, delivery, count, now);
+        out.push(if justid {
+            Reply::bulk(id.text())
+        } else {
+            entry_reply(id, fields)
+        });
+    }
+    let db = ctx.db();
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(Reply::Array(out))
+}
+
+fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let consumer = ctx.arg(3).to_vec();
+    let now = ctx.now;
+    let min_idle = parse_i64(ctx.arg(4))
+        .ok_or_else(|| err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+        .max(0);
+    let start = parse_bound(ctx.arg(5), 0, true)?;
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < ctx.argv.len() {
+        let more = ctx.argv.len() - 1 - j;
+        if eq(ctx.arg(j), "count") && more > 0 {
+            count = parse_i64(ctx.arg(j + 1))
+                .filter(|n| (1..=i64::MAX / 16).contains(n))
+                .ok_or_else(|| err("ERR COUNT must be > 0"))?;
+            j += 1;
+        } else if eq(ctx.arg(j), "justid") {
+            justid = true;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(nogroup_claim(&key, &group_name));
+    };
+    if !s.groups.contains_key(&group_name) {
+        return Err(nogroup_claim(&key, &group_name));
+    }
+    let mut groups = s.groups.clone();
+    let group = groups.get_mut(&group_name).expect("checked");
+    let ids: Vec<StreamId> = group.pel.range(start..).map(|(id, _)| *id).collect();
+    let mut attempts = count.saturating_mul(10);
+    let mut idx = 0;
+    let mut claimed = Vec::new();
+    let mut deleted = Vec::new();
+    loop {
+        let go = attempts > 0;
+        attempts -= 1;
+        if !go || count == 0 || idx >= ids.len() {
+            break;
+        }
+        let id = ids[idx];
+        idx += 1;
+        let Some(fields) = s.entries.get(&id) else {
+            if let Some(nack) = group.pel.remove(&id) {
+                if let Some(c) = group.consumers.get_mut(&nack.consumer) {
+                    c.pending.remove(&id);
+                }
+            }
+            deleted.push(Reply::bulk(id.text()));
+            count -= 1;
+            continue;
+        };
+        let nack = group.pel.get(&id).expect("listed");
+        if min_idle > 0 && now - nack.delivery_time < min_idle {
+            continue;
+        }
+        let delivered = (!justid).then_some(nack.delivery_count + 1);
+        give(group, id, &consumer, now, delivered, now);
+        claimed.push(if justid {
+            Reply::bulk(id.text())
+        } else {
+            entry_reply(id, fields)
+        });
+        count -= 1;
+    }
+    let next = ids.get(idx).copied().unwrap_or(StreamId::MIN);
+    let db = ctx.db();
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(Reply::Array(vec![
+        Reply::bulk(next.text()),
+        Reply::Array(claimed),
+        Reply::Array(deleted),
+    ]))
 }

@@ -10,7 +10,9 @@ use std::collections::{HashMap, VecDeque};
 
 use indexmap::{IndexMap, IndexSet};
 
-use super::value::{Bytes, Hash, Set, Value, ZSet};
+use super::value::{
+    Bytes, Groups, Hash, Set, Stream, StreamFields, StreamId, StreamMeta, Value, ZSet,
+};
 
 pub const DATABASES: usize = 16;
 
@@ -118,6 +120,16 @@ pub enum Delta {
         len: usize,
         str_enc: StrEnc,
     },
+    /// A stream edit, undone by removing the entries `added`, putting back
+    /// the entries `removed`, restoring the counters and (when a group
+    /// changed) the groups. Only the touched entries are kept.
+    Stream {
+        key: Bytes,
+        added: Vec<StreamId>,
+        removed: Vec<(StreamId, StreamFields)>,
+        meta: StreamMeta,
+        groups: Option<Box<Groups>>,
+    },
     /// The two databases were swapped (this delta is its own inverse).
     SwappedWith { other: usize },
 }
@@ -137,7 +149,8 @@ impl Delta {
             | Delta::ListPopped { key, .. }
             | Delta::ListItem { key, .. }
             | Delta::Encoding { key, .. }
-            | Delta::StringRange { key, .. } => Some(key),
+            | Delta::StringRange { key, .. }
+            | Delta::Stream { key, .. } => Some(key),
             Delta::SwappedWith { .. } => None,
         }
     }
@@ -730,6 +743,102 @@ impl Keyspace {
         }
     }
 
+    // ---- streams ------------------------------------------------------------
+
+    fn stream_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Stream> {
+        match self.value_mut(db, key) {
+            Some(Value::Stream(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Creates an empty stream if the key is absent.
+    pub fn stream_create(&mut self, db: usize, key: &[u8]) {
+        self.create_if_absent(db, key, || Value::Stream(Box::default()));
+    }
+
+    /// Appends an entry (its id above the last one) and sets the counters.
+    pub fn stream_add(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        id: StreamId,
+        fields: StreamFields,
+        meta: StreamMeta,
+    ) {
+        self.stream_create(db, key);
+        let stream = self.stream_mut(db, key).expect("a stream");
+        stream.entries.insert(id, fields);
+        let old = std::mem::replace(&mut stream.meta, meta);
+        self.changed(db, key, || Delta::Stream {
+            key: key.to_vec(),
+            added: vec![id],
+            removed: Vec::new(),
+            meta: old,
+            groups: None,
+        });
+    }
+
+    /// Removes these entries (those present) and sets the counters; returns
+    /// how many were removed.
+    pub fn stream_remove(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        ids: &[StreamId],
+        meta: StreamMeta,
+    ) -> usize {
+        let observed = self.observer.is_some();
+        let Some(stream) = self.stream_mut(db, key) else {
+            return 0;
+        };
+        let mut removed = Vec::new();
+        let mut count = 0;
+        for id in ids {
+            if let Some(fields) = stream.entries.remove(id) {
+                count += 1;
+                if observed {
+                    removed.push((*id, fields));
+                }
+            }
+        }
+        let old = std::mem::replace(&mut stream.meta, meta);
+        if count > 0 || old != meta {
+            self.changed(db, key, || Delta::Stream {
+                key: key.to_vec(),
+                added: Vec::new(),
+                removed,
+                meta: old,
+                groups: None,
+            });
+        }
+        count
+    }
+
+    /// Sets the counters (XSETID).
+    pub fn stream_set_meta(&mut self, db: usize, key: &[u8], meta: StreamMeta) {
+        self.stream_remove(db, key, &[], meta);
+    }
+
+    /// Replaces the consumer groups (XGROUP, XREADGROUP, XACK, XCLAIM).
+    pub fn stream_set_groups(&mut self, db: usize, key: &[u8], groups: Groups) {
+        let Some(stream) = self.stream_mut(db, key) else {
+            return;
+        };
+        if stream.groups == groups {
+            return;
+        }
+        let old = std::mem::replace(&mut stream.groups, groups);
+        let meta = stream.meta;
+        self.changed(db, key, || Delta::Stream {
+            key: key.to_vec(),
+            added: Vec::new(),
+            removed: Vec::new(),
+            meta,
+            groups: Some(Box::new(old)),
+        });
+    }
+
     // ---- undo and redo ------------------------------------------------------
 
     /// Applies one inverse delta. It is not reported to the observer.
@@ -984,6 +1093,47 @@ impl Keyspace {
                     str_enc,
                 },
             },
+            Delta::Stream {
+                key,
+                added,
+                removed,
+                meta,
+                groups,
+            } => {
+                let Some(Entry {
+                    value: Value::Stream(st),
+                    ..
+                }) = d.entries.get_mut(&key)
+                else {
+                    return Delta::Stream {
+                        key,
+                        added,
+                        removed,
+                        meta,
+                        groups,
+                    };
+                };
+                let mut now_removed = Vec::with_capacity(added.len());
+                for id in added {
+                    if let Some(fields) = st.entries.remove(&id) {
+                        now_removed.push((id, fields));
+                    }
+                }
+                let mut now_added = Vec::with_capacity(removed.len());
+                for (id, fields) in removed {
+                    st.entries.insert(id, fields);
+                    now_added.push(id);
+                }
+                let meta = std::mem::replace(&mut st.meta, meta);
+                let groups = groups.map(|g| Box::new(std::mem::replace(&mut st.groups, *g)));
+                Delta::Stream {
+                    key,
+                    added: now_added,
+                    removed: now_removed,
+                    meta,
+                    groups,
+                }
+            }
             Delta::SwappedWith { .. } => unreachable!("handled above"),
         }
     }

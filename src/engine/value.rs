@@ -2,7 +2,7 @@
 //! clients see (hash field order, integer-set order, `-0` scores).
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use indexmap::{IndexMap, IndexSet};
 
@@ -24,6 +24,7 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +34,7 @@ pub enum Kind {
     Hash,
     Set,
     ZSet,
+    Stream,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::Set => "set",
             Kind::ZSet => "zset",
+            Kind::Stream => "stream",
         }
     }
 }
@@ -56,6 +59,7 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::Set(_) => Kind::Set,
             Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
@@ -93,6 +97,7 @@ impl Value {
                     "skiplist"
                 }
             }
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -265,5 +270,168 @@ impl ZSet {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;
         Some(self.order.range(..(Score(score), member.to_vec())).count())
+    }
+}
+
+/// Default of `stream-node-max-entries`: `~` trimming removes whole nodes of
+/// this many entries (Redis's radix-tree nodes of listpacks).
+pub const STREAM_NODE_MAX_ENTRIES: usize = 100;
+
+/// A stream entry id, `ms-seq`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    pub fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    pub fn text(self) -> Bytes {
+        format!("{}-{}", self.ms, self.seq).into_bytes()
+    }
+
+    /// The next id, None past the maximum.
+    pub fn incr(self) -> Option<StreamId> {
+        if self.seq == u64::MAX {
+            (self.ms != u64::MAX).then(|| StreamId::new(self.ms + 1, 0))
+        } else {
+            Some(StreamId::new(self.ms, self.seq + 1))
+        }
+    }
+
+    /// The previous id, None before 0-0.
+    pub fn decr(self) -> Option<StreamId> {
+        if self.seq == 0 {
+            (self.ms != 0).then(|| StreamId::new(self.ms - 1, u64::MAX))
+        } else {
+            Some(StreamId::new(self.ms, self.seq - 1))
+        }
+    }
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// An entry's field-value pairs, in the order given to XADD.
+pub type StreamFields = Vec<(Bytes, Bytes)>;
+
+/// The counters a stream keeps besides its entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamMeta {
+    pub last_id: StreamId,
+    pub entries_added: u64,
+    pub max_deleted: StreamId,
+}
+
+/// A pending (delivered, not acknowledged) entry of a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingEntry {
+    pub consumer: Bytes,
+    pub delivery_time: i64,
+    pub delivery_count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consumer {
+    pub seen_time: i64,
+    pub pending: BTreeSet<StreamId>,
+}
+
+/// A consumer group: its last delivered id, entries read (None is Redis's
+/// "invalid" counter), pending entries list and consumers (name order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    pub last_id: StreamId,
+    pub entries_read: Option<u64>,
+    pub pel: BTreeMap<StreamId, PendingEntry>,
+    pub consumers: BTreeMap<Bytes, Consumer>,
+}
+
+pub type Groups = BTreeMap<Bytes, Group>;
+
+/// A stream: entries by id, its counters and its consumer groups (kept in
+/// name order, as Redis's radix tree lists them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stream {
+    pub entries: BTreeMap<StreamId, StreamFields>,
+    pub meta: StreamMeta,
+    pub groups: Groups,
+}
+
+impl Stream {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn first_id(&self) -> StreamId {
+        self.entries.keys().next().copied().unwrap_or_default()
+    }
+
+    /// Redis's streamRangeHasTombstones(s, start, NULL).
+    fn has_tombstones(&self, start: StreamId) -> bool {
+        if self.entries.is_empty() || self.meta.max_deleted == StreamId::MIN {
+            return false;
+        }
+        if self.first_id() > self.meta.max_deleted {
+            return false;
+        }
+        start <= self.meta.max_deleted
+    }
+
+    /// Redis's streamEstimateDistanceFromFirstEverEntry: the logical read
+    /// counter of `id`, None when it cannot be known.
+    pub fn estimate_distance(&self, id: StreamId) -> Option<u64> {
+        let m = &self.meta;
+        if m.entries_added == 0 {
+            return Some(0);
+        }
+        if self.entries.is_empty() && id <= m.last_id {
+            return Some(m.entries_added);
+        }
+        match id.cmp(&m.last_id) {
+            Ordering::Equal => return Some(m.entries_added),
+            Ordering::Greater => return None,
+            Ordering::Less => {}
+        }
+        let first = self.first_id();
+        if m.max_deleted == StreamId::MIN || m.max_deleted < first {
+            match id.cmp(&first) {
+                Ordering::Less => return Some(m.entries_added - self.entries.len() as u64),
+                Ordering::Equal => return Some(m.entries_added - self.entries.len() as u64 + 1),
+                Ordering::Greater => {}
+            }
+        }
+        None
+    }
+
+    /// Redis's streamReplyWithCGLag: a group's lag, None when unknown.
+    pub fn group_lag(&self, group: &Group) -> Option<u64> {
+        if self.meta.entries_added == 0 {
+            return Some(0);
+        }
+        match group.entries_read {
+            Some(read) if !self.has_tombstones(group.last_id) => {
+                Some(self.meta.entries_added - read)
+            }
+            _ => self
+                .estimate_distance(group.last_id)
+                .map(|d| self.meta.entries_added - d),
+        }
     }
 }

@@ -110,6 +110,30 @@ pub fn value_text(value: &Value, max: usize) -> String {
                 .map(|(m, s)| format!("{} {}", q(m), crate::engine::numbers::format_double(s))),
             z.len(),
         ),
+        Value::Stream(st) => {
+            let last = String::from_utf8_lossy(&st.meta.last_id.text()).into_owned();
+            let mut head = format!("{} entries, last id {}", st.len(), last);
+            for (name, group) in &st.groups {
+                head += &format!(", group {} ({} pending)", q(name), group.pel.len());
+            }
+            if st.is_empty() {
+                head
+            } else {
+                let body = join(
+                    "[",
+                    "]",
+                    &mut st.entries.iter().map(|(id, fields)| {
+                        let mut e = id.to_string();
+                        for (f, v) in fields {
+                            e.push_str(&format!(" {} {}", q(f), q(v)));
+                        }
+                        e
+                    }),
+                    st.len(),
+                );
+                format!("{head} {body}")
+            }
+        }
     };
     if text.chars().count() > max {
         text.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
@@ -304,6 +328,15 @@ fn entry_json(entry: Option<&Entry>) -> Json {
         Value::Hash(h) => Json::Array(h.map.iter().map(|(f, v)| json!([s(f), s(v)])).collect()),
         Value::Set(set) => Json::Array(set.ordered().iter().map(|m| s(m)).collect()),
         Value::ZSet(z) => Json::Array(z.iter().map(|(m, sc)| json!([s(m), sc])).collect()),
+        Value::Stream(st) => Json::Array(
+            st.entries
+                .iter()
+                .map(|(id, fields)| {
+                    let flat: Vec<Json> = fields.iter().flat_map(|(f, v)| [s(f), s(v)]).collect();
+                    json!([id.to_string(), flat])
+                })
+                .collect(),
+        ),
     };
     json!({"type": entry.value.kind().name(), "value": value, "expire_at_ms": entry.expire_at})
 }

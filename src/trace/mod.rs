@@ -145,6 +145,11 @@ fn fingerprint(keyspace: &crate::engine::keyspace::Keyspace, keys: &[(usize, Vec
                         z.iter()
                             .for_each(|(m, score)| (m, score.to_bits()).hash(&mut hasher));
                     }
+                    Value::Stream(st) => {
+                        6u8.hash(&mut hasher);
+                        st.entries.iter().for_each(|e| e.hash(&mut hasher));
+                        format!("{:?}{:?}", st.meta, st.groups).hash(&mut hasher);
+                    }
                 }
             }
         }
@@ -232,6 +237,11 @@ fn delta_size(delta: &Delta) -> usize {
             Value::Hash(h) => h.map.iter().map(|(f, v)| f.len() + v.len() + 32).sum(),
             Value::Set(s) => s.members.iter().map(|m| m.len() + 16).sum(),
             Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 48).sum(),
+            Value::Stream(st) => st
+                .entries
+                .values()
+                .map(|f| 32 + f.iter().map(|(a, b)| a.len() + b.len() + 16).sum::<usize>())
+                .sum(),
         }
     }
     let entry = |e: &Entry| value_size(&e.value);
@@ -244,6 +254,23 @@ fn delta_size(delta: &Delta) -> usize {
             Delta::SetMember { member, .. } | Delta::ZSetMember { member, .. } => member.len(),
             Delta::ListPopped { items, .. } => items.iter().map(|i| i.len() + 16).sum(),
             Delta::ListItem { old, .. } | Delta::StringRange { old, .. } => old.len(),
+            Delta::Stream {
+                added,
+                removed,
+                groups,
+                ..
+            } => {
+                added.len() * 16
+                    + removed
+                        .iter()
+                        .map(|(_, f)| 32 + f.iter().map(|(a, b)| a.len() + b.len()).sum::<usize>())
+                        .sum::<usize>()
+                    + groups.as_ref().map_or(0, |g| {
+                        g.values()
+                            .map(|g| 64 + g.pel.len() * 64 + g.consumers.len() * 64)
+                            .sum()
+                    })
+            }
             _ => 0,
         }
 }

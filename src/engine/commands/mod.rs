@@ -9,6 +9,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -30,6 +31,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     pubsub::COMMANDS,
     bits::COMMANDS,
     hll::COMMANDS,
+    streams::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

@@ -1,0 +1,1418 @@
+//! Stream commands (Redis 7.0's t_stream.c): XADD, XLEN, XRANGE, XREVRANGE,
+//! XDEL, XTRIM, XREAD, XGROUP CREATE/CREATECONSUMER/DELCONSUMER/DESTROY/SETID,
+//! XREADGROUP, XACK, XPENDING, XSETID. Writes go through the keyspace's
+//! stream primitives, so each reports only what it changed.
+
+use crate::engine::errors::{self, err};
+use crate::engine::numbers::parse_i64;
+use crate::engine::table::{flags::*, CommandSpec};
+use crate::engine::value::{
+    Bytes, Consumer, Group, PendingEntry, Stream, StreamFields, StreamId, StreamMeta, Value,
+    STREAM_NODE_MAX_ENTRIES,
+};
+use crate::engine::{CommandResult, Ctx, Reply};
+
+use super::eq;
+
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+
+const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("xadd", -5, WRITE | DENYOOM | FAST, KEY1, xadd),
+    CommandSpec::new("xlen", 2, READONLY | FAST, KEY1, xlen),
+    CommandSpec::new("xrange", -4, READONLY, KEY1, xrange),
+    CommandSpec::new("xrevrange", -4, READONLY, KEY1, xrevrange),
+    CommandSpec::new("xdel", -3, WRITE | FAST, KEY1, xdel),
+    CommandSpec::new("xtrim", -4, WRITE, KEY1, xtrim),
+    CommandSpec::new("xread", -4, READONLY | BLOCKING, NOKEYS, xread),
+    CommandSpec::new("xreadgroup", -7, WRITE | BLOCKING, NOKEYS, xreadgroup),
+    CommandSpec::new("xack", -4, WRITE | FAST, KEY1, xack),
+    CommandSpec::new("xpending", -3, READONLY, KEY1, xpending),
+    CommandSpec::new("xclaim", -6, WRITE | FAST, KEY1, xclaim),
+    CommandSpec::new("xautoclaim", -6, WRITE | FAST, KEY1, xautoclaim),
+    CommandSpec::new("xsetid", -3, WRITE | DENYOOM | FAST, KEY1, xsetid),
+    CommandSpec::container_of("xgroup", 0, XGROUP_SUBCOMMANDS),
+    CommandSpec::container_of("xinfo", 0, XINFO_SUBCOMMANDS),
+];
+
+const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|consumers", "consumers", 4, READONLY, xinfo)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|groups", "groups", 3, READONLY, xinfo)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xinfo|stream", "stream", -3, READONLY, xinfo)
+    },
+];
+
+const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xgroup|create", "create", -5, WRITE | DENYOOM, xgroup)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub(
+            "xgroup|createconsumer",
+            "createconsumer",
+            5,
+            WRITE | DENYOOM,
+            xgroup,
+        )
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xgroup|delconsumer", "delconsumer", 5, WRITE, xgroup)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xgroup|destroy", "destroy", 4, WRITE, xgroup)
+    },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("xgroup|setid", "setid", -5, WRITE, xgroup)
+    },
+];
+
+// ---- ids --------------------------------------------------------------------
+
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Redis's streamGenericParseIDOrReply. `missing_seq` fills an absent
+/// sequence; `-`/`+` are allowed unless `strict`; with `seq_star`, `ms-*`
+/// gives (ms, None).
+fn parse_id(b: &[u8], missing_seq: u64, strict: bool) -> Result<(StreamId, bool), Reply> {
+    if b.len() > 127 {
+        return Err(err(INVALID_ID));
+    }
+    if !strict && b == b"-" {
+        return Ok((StreamId::MIN, true));
+    }
+    if !strict && b == b"+" {
+        return Ok((StreamId::MAX, true));
+    }
+    match b.iter().position(|c| *c == b'-') {
+        None => {
+            let ms = parse_u64(b).ok_or_else(|| err(INVALID_ID))?;
+            Ok((StreamId::new(ms, missing_seq), false))
+        }
+        Some(dash) => {
+            let ms = parse_u64(&b[..dash]).ok_or_else(|| err(INVALID_ID))?;
+            let seq = parse_u64(&b[dash + 1..]).ok_or_else(|| err(INVALID_ID))?;
+            Ok((StreamId::new(ms, seq), true))
+        }
+    }
+}
+
+fn strict_id(b: &[u8], missing_seq: u64) -> Result<StreamId, Reply> {
+    parse_id(b, missing_seq, true).map(|(id, _)| id)
+}
+
+/// XADD's id: None for `*`, (ms, None) for `ms-*`, else the full id.
+fn parse_add_id(b: &[u8]) -> Result<Option<(u64, Option<u64>)>, Reply> {
+    if b == b"*" {
+        return Ok(None);
+    }
+    if let Some(ms) = b.strip_suffix(b"-*") {
+        let ms = parse_u64(ms).ok_or_else(|| err(INVALID_ID))?;
+        return Ok(Some((ms, None)));
+    }
+    let (id, seq_given) = parse_id(b, 0, true)?;
+    Ok(Some((id.ms, seq_given.then_some(id.seq))))
+}
+
+/// An interval bound: `(id` is exclusive.
+fn parse_bound(b: &[u8], missing_seq: u64, start: bool) -> Result<StreamId, Reply> {
+    if b.len() > 1 && b[0] == b'(' {
+        let id = strict_id(&b[1..], missing_seq)?;
+        let next = if start { id.incr() } else { id.decr() };
+        return next.ok_or_else(|| {
+            err(if start {
+                "ERR invalid start ID for the interval"
+            } else {
+                "ERR invalid end ID for the interval"
+            })
+        });
+    }
+    parse_id(b, missing_seq, false).map(|(id, _)| id)
+}
+
+// ---- lookups ----------------------------------------------------------------
+
+fn stream<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Stream>, Reply> {
+    match ctx.value(key) {
+        None => Ok(None),
+        Some(Value::Stream(s)) => Ok(Some(s)),
+        Some(_) => Err(err(errors::WRONGTYPE)),
+    }
+}
+
+fn entry_reply(id: StreamId, fields: &StreamFields) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk(id.text()),
+        Reply::Array(
+            fields
+                .iter()
+                .flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)])
+                .collect(),
+        ),
+    ])
+}
+
+// ---- trimming ----------------------------------------------------------------
+
+enum Strategy {
+    None,
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+struct TrimArgs {
+    strategy: Strategy,
+    approx: bool,
+    limit: Option<i64>,
+    no_mkstream: bool,
+    /// Index of the id argument (XADD).
+    id_pos: usize,
+}
+
+/// Redis's streamParseAddOrTrimArgsOrReply.
+fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Reply> {
+    let mut args = TrimArgs {
+        strategy: Strategy::None,
+        approx: false,
+        limit: None,
+        no_mkstream: false,
+        id_pos: ctx.argv.len(),
+    };
+    let argc = ctx.argv.len();
+    let mut i = 2;
+    while i < argc {
+        let more = argc - 1 - i;
+        let opt = ctx.arg(i);
+        if xadd && opt == b"*" {
+            args.id_pos = i;
+            break;
+        } else if (eq(opt, "maxlen") || eq(opt, "minid")) && more > 0 {
+            if !matches!(args.strategy, Strategy::None) {
+                return Err(err("ERR syntax error, MAXLEN and MINID options at the same time are not compatible"));
+            }
+            let maxlen = eq(opt, "maxlen");
+            args.approx = false;
+            let next = ctx.arg(i + 1);
+            if more >= 2 && next == b"~" {
+                args.approx = true;
+                i += 1;
+            } else if more >= 2 && next == b"=" {
+                i += 1;
+            }
+            if maxlen {
+                let n = parse_i64(ctx.arg(i + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+                if n < 0 {
+                    return Err(err("ERR The MAXLEN argument must be >= 0."));
+                }
+                args.strategy = Strategy::MaxLen(n as u64);
+            } else {
+                args.strategy = Strategy::MinId(strict_id(ctx.arg(i + 1), 0)?);
+            }
+            i += 1;
+        } else if eq(opt, "limit") && more > 0 {
+            let n = parse_i64(ctx.arg(i + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            if n < 0 {
+                return Err(err("ERR The LIMIT argument must be >= 0."));
+            }
+            args.limit = Some(n);
+            i += 1;
+        } else if xadd && eq(opt, "nomkstream") {
+            args.no_mkstream = true;
+        } else if xadd {
+            parse_add_id(opt)?;
+            args.id_pos = i;
+            break;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        i += 1;
+    }
+    if args.limit.is_some_and(|l| l != 0) && matches!(args.strategy, Strategy::None) {
+        return Err(err(
+            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
+    }
+    if !xadd && matches!(args.strategy, Strategy::None) {
+        return Err(err(
+            "ERR syntax error, XTRIM must be called with a trimming strategy",
+        ));
+    }
+    if args.limit.is_some() && !args.approx {
+        return Err(err(
+            "ERR syntax error, LIMIT cannot be used without the special ~ option",
+        ));
+    }
+    Ok(args)
+}
+
+/// The ids `streamTrim` removes. Exact trimming removes entries one by one;
+/// with `~` only whole nodes go, oldest first, while the stream stays at
+/// least MAXLEN long (or the node ends below MINID) and the entries removed
+/// stay within LIMIT (default 100 nodes' worth, 0 for none). Nodes are
+/// modelled as runs of `stream-node-max-entries` (100) live entries from
+/// the head; Redis's also close at 4096 bytes and count deleted entries.
+fn trim_ids(s: &Stream, args: &TrimArgs) -> Vec<StreamId> {
+    let len = s.len();
+    if !args.approx {
+        let count = match args.strategy {
+            Strategy::None => 0,
+            Strategy::MaxLen(max) => len.saturating_sub(max.min(usize::MAX as u64) as usize),
+            Strategy::MinId(min) => s.entries.range(..min).count(),
+        };
+        return s.entries.keys().take(count).copied().collect();
+    }
+    let node = STREAM_NODE_MAX_ENTRIES;
+    let limit = match args.limit {
+        None => 100 * node,
+        Some(0) => usize::MAX,
+        Some(l) => l as usize,
+    };
+    let ids: Vec<StreamId> = s.entries.keys().copied().collect();
+    let mut removed = 0;
+    for chunk in ids.chunks(node) {
+        let fits = match args.strategy {
+            Strategy::None => false,
+            Strategy::MaxLen(max) => ((len - removed - chunk.len()) as u64) >= max,
+            Strategy::MinId(min) => chunk.last().is_some_and(|last| *last < min),
+        };
+        if !fits || removed + chunk.len() > limit {
+            break;
+        }
+        removed += chunk.len();
+    }
+    ids[..removed].to_vec()
+}
+
+fn trim(ctx: &mut Ctx, key: &[u8], args: &TrimArgs) -> i64 {
+    let Ok(Some(s)) = stream(ctx, key) else {
+        return 0;
+    };
+    let ids = trim_ids(s, args);
+    if ids.is_empty() {
+        return 0;
+    }
+    let meta = s.meta;
+    let db = ctx.db();
+    ctx.ks().stream_remove(db, key, &ids, meta) as i64
+}
+
+// ---- commands -----------------------------------------------------------------
+
+fn xadd(ctx: &mut Ctx) -> CommandResult {
+    let args = parse_trim_args(ctx, true)?;
+    let argc = ctx.argv.len();
+    let field_pos = args.id_pos + 1;
+    if field_pos > argc || argc - field_pos < 2 || (argc - field_pos) % 2 == 1 {
+        return Err(errors::arity("xadd"));
+    }
+    let wanted = parse_add_id(ctx.arg(args.id_pos))?;
+    if let Some((0, Some(0))) = wanted {
+        return Err(err("ERR The ID specified in XADD must be greater than 0-0"));
+    }
+    let key = ctx.arg(1).to_vec();
+    let meta = match stream(ctx, &key)? {
+        Some(s) => s.meta,
+        None if args.no_mkstream => return Ok(Reply::Nil),
+        None => StreamMeta::default(),
+    };
+    let last = meta.last_id;
+    if last == StreamId::MAX {
+        return Err(err(
+            "ERR The stream has exhausted the last possible ID, unable to add more items",
+        ));
+    }
+    let too_small =
+        || err("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    let id = match wanted {
+        None => {
+            let now = ctx.now.max(0) as u64;
+            if now > last.ms {
+                StreamId::new(now, 0)
+            } else {
+                last.incr().ok_or_else(too_small)?
+            }
+        }
+        Some((ms, None)) => {
+            if ms == last.ms {
+                if last.seq == u64::MAX {
+                    return Err(too_small());
+                }
+                StreamId::new(ms, last.seq + 1)
+            } else if ms > last.ms {
+                StreamId::new(ms, 0)
+            } else {
+                return Err(too_small());
+            }
+        }
+        Some((ms, Some(seq))) => {
+            let id = StreamId::new(ms, seq);
+            if id <= last {
+                return Err(too_small());
+            }
+            id
+        }
+    };
+    let fields: StreamFields = ctx.argv[field_pos..]
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
+    let new_meta = StreamMeta {
+        last_id: id,
+        entries_added: meta.entries_added + 1,
+        ..meta
+    };
+    let db = ctx.db();
+    ctx.ks().stream_add(db, &key, id, fields, new_meta);
+    if !matches!(args.strategy, Strategy::None) {
+        trim(ctx, &key, &args);
+    }
+    Ok(Reply::bulk(id.text()))
+}
+
+fn xlen(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    Ok(Reply::Int(stream(ctx, &key)?.map_or(0, |s| s.len() as i64)))
+}
+
+fn range_generic(ctx: &mut Ctx, rev: bool) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let (start_arg, end_arg) = if rev { (3, 2) } else { (2, 3) };
+    let start = parse_bound(ctx.arg(start_arg), 0, true)?;
+    let end = parse_bound(ctx.arg(end_arg), u64::MAX, false)?;
+    let mut count: Option<usize> = None;
+    let mut j = 4;
+    while j < ctx.argv.len() {
+        let more = ctx.argv.len() - j - 1;
+        if eq(ctx.arg(j), "count") && more > 0 {
+            let n = parse_i64(ctx.arg(j + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            count = Some(n.max(0) as usize);
+            j += 1;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    if count == Some(0) {
+        return Ok(Reply::NilArray);
+    }
+    if start > end {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let limit = count.unwrap_or(usize::MAX);
+    let range = s.entries.range(start..=end);
+    let items: Vec<Reply> = if rev {
+        range
+            .rev()
+            .take(limit)
+            .map(|(id, f)| entry_reply(*id, f))
+            .collect()
+    } else {
+        range
+            .take(limit)
+            .map(|(id, f)| entry_reply(*id, f))
+            .collect()
+    };
+    Ok(Reply::Array(items))
+}
+
+fn xrange(ctx: &mut Ctx) -> CommandResult {
+    range_generic(ctx, false)
+}
+
+fn xrevrange(ctx: &mut Ctx) -> CommandResult {
+    range_generic(ctx, true)
+}
+
+fn xdel(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let mut ids = Vec::new();
+    for i in 2..ctx.argv.len() {
+        ids.push(strict_id(ctx.arg(i), 0)?);
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Ok(Reply::Int(0));
+    };
+    let mut meta = s.meta;
+    let present: Vec<StreamId> = ids
+        .into_iter()
+        .filter(|id| s.entries.contains_key(id))
+        .collect();
+    if present.is_empty() {
+        return Ok(Reply::Int(0));
+    }
+    for id in &present {
+        meta.max_deleted = meta.max_deleted.max(*id);
+    }
+    let db = ctx.db();
+    Ok(Reply::Int(
+        ctx.ks().stream_remove(db, &key, &present, meta) as i64
+    ))
+}
+
+fn xtrim(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    stream(ctx, &key)?;
+    let args = parse_trim_args(ctx, false)?;
+    Ok(Reply::Int(trim(ctx, &key, &args)))
+}
+
+/// Parsed XREAD / XREADGROUP arguments.
+struct ReadArgs {
+    count: Option<usize>,
+    /// BLOCK was given: redstep answers at once when entries are there,
+    /// and refuses to wait otherwise (blocking reads are not implemented).
+    block: bool,
+    noack: bool,
+    group: Option<(Bytes, Bytes)>,
+    streams_arg: usize,
+    streams_count: usize,
+}
+
+fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, Reply> {
+    let argc = ctx.argv.len();
+    let mut args = ReadArgs {
+        count: None,
+        block: false,
+        noack: false,
+        group: None,
+        streams_arg: 0,
+        streams_count: 0,
+    };
+    let mut i = 1;
+    while i < argc {
+        let more = argc - i - 1;
+        let o = ctx.arg(i);
+        if eq(o, "block") && more > 0 {
+            if ctx.client.is_script {
+                return Err(err(&format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(ctx.arg(0))
+                )));
+            }
+            i += 1;
+            let ms = parse_i64(ctx.arg(i))
+                .ok_or_else(|| err("ERR timeout is not an integer or out of range"))?;
+            if ms < 0 {
+                return Err(err("ERR timeout is negative"));
+            }
+            args.block = true;
+        } else if eq(o, "count") && more > 0 {
+            i += 1;
+            let n = parse_i64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            args.count = Some(n.max(0) as usize);
+        } else if eq(o, "streams") && more > 0 {
+            args.streams_arg = i + 1;
+            let n = argc - args.streams_arg;
+            if !n.is_multiple_of(2) {
+                return Err(err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."));
+            }
+            args.streams_count = n / 2;
+            break;
+        } else if eq(o, "group") && more >= 2 {
+            if !group_cmd {
+                return Err(err(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            args.group = Some((ctx.arg(i + 1).to_vec(), ctx.arg(i + 2).to_vec()));
+            i += 2;
+        } else if eq(o, "noack") {
+            if !group_cmd {
+                return Err(err(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            args.noack = true;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        i += 1;
+    }
+    if args.streams_arg == 0 {
+        return Err(err(errors::SYNTAX));
+    }
+    if group_cmd && args.group.is_none() {
+        return Err(err("ERR Missing GROUP option for XREADGROUP"));
+    }
+    Ok(args)
+}
+
+fn xread(ctx: &mut Ctx) -> CommandResult {
+    let args = parse_read(ctx, false)?;
+    let mut wanted = Vec::new();
+    for k in 0..args.streams_count {
+        let key = ctx.arg(args.streams_arg + k).to_vec();
+        let raw = ctx.arg(args.streams_arg + args.streams_count + k).to_vec();
+        let s = stream(ctx, &key)?;
+        let id = if raw == b"$" {
+            s.map_or(StreamId::MIN, |s| s.meta.last_id)
+        } else if raw == b">" {
+            return Err(err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
+        } else {
+            strict_id(&raw, 0)?
+        };
+        wanted.push((key, id));
+    }
+    let limit = args.count.filter(|c| *c > 0).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    for (key, id) in wanted {
+        let Some(s) = stream(ctx, &key)? else {
+            continue;
+        };
+        let Some(start) = id.incr() else { continue };
+        let items: Vec<Reply> = s
+            .entries
+            .range(start..)
+            .take(limit)
+            .map(|(id, f)| entry_reply(*id, f))
+            .collect();
+        if !items.is_empty() {
+            out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+        }
+    }
+    read_reply(ctx, &args, out, "xread")
+}
+
+fn read_reply(ctx: &Ctx, args: &ReadArgs, out: Vec<Reply>, name: &str) -> CommandResult {
+    if !out.is_empty() {
+        return Ok(Reply::Array(out));
+    }
+    if args.block && !ctx.client.no_block {
+        return Err(err(&format!(
+            "ERR {name} with BLOCK waiting for new entries is not implemented by redstep"
+        )));
+    }
+    Ok(Reply::NilArray)
+}
+
+fn nogroup_read(key: &[u8], group: &[u8]) -> Reply {
+    err(&format!(
+        "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ))
+}
+
+fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
+    let args = parse_read(ctx, true)?;
+    let (group_name, consumer_name) = args.group.clone().expect("checked");
+    let mut wanted = Vec::new();
+    for k in 0..args.streams_count {
+        let key = ctx.arg(args.streams_arg + k).to_vec();
+        let raw = ctx.arg(args.streams_arg + args.streams_count + k).to_vec();
+        let has_group = stream(ctx, &key)?.is_some_and(|s| s.groups.contains_key(&group_name));
+        if !has_group {
+            return Err(nogroup_read(&key, &group_name));
+        }
+        let id = if raw == b"$" {
+            return Err(err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
+        } else if raw == b">" {
+            None
+        } else {
+            Some(strict_id(&raw, 0)?)
+        };
+        wanted.push((key, id));
+    }
+    let limit = args.count.filter(|c| *c > 0).unwrap_or(usize::MAX);
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut out = Vec::new();
+    for (key, id) in wanted {
+        let Some(s) = stream(ctx, &key)? else {
+            continue;
+        };
+        let mut groups = s.groups.clone();
+        let group = groups.get_mut(&group_name).expect("checked");
+        let consumer = group
+            .consumers
+            .entry(consumer_name.clone())
+            .or_insert_with(|| Consumer {
+                seen_time: now,
+                pending: Default::default(),
+            });
+        consumer.seen_time = now;
+        let items: Vec<Reply> = match id {
+            None => {
+                let fresh: Vec<(StreamId, &StreamFields)> = match group.last_id.incr() {
+                    Some(start) => s
+                        .entries
+                        .range(start..)
+                        .take(limit)
+                        .map(|(i, f)| (*i, f))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let mut items = Vec::with_capacity(fresh.len());
+                for (eid, fields) in fresh {
+                    // Redis's streamReplyWithRange group bookkeeping.
+                    match group.entries_read {
+                        Some(read) if !stream_has_tombstones_from(s, eid) => {
+                            group.entries_read = Some(read + 1);
+                        }
+                        _ if s.meta.entries_added > 0 => {
+                            group.entries_read = s.estimate_distance(eid);
+                        }
+                        _ => {}
+                    }
+                    group.last_id = eid;
+                    if !args.noack {
+                        if let Some(old) = group.pel.insert(
+                            eid,
+                            PendingEntry {
+                                consumer: consumer_name.clone(),
+                                delivery_time: now,
+                                delivery_count: 1,
+                            },
+                        ) {
+                            if let Some(c) = group.consumers.get_mut(&old.consumer) {
+                                c.pending.remove(&eid);
+                            }
+                        }
+                        group
+                            .consumers
+                            .get_mut(&consumer_name)
+                            .expect("created")
+                            .pending
+                            .insert(eid);
+                    }
+                    items.push(entry_reply(eid, fields));
+                }
+                items
+            }
+            Some(from) => {
+                let ids: Vec<StreamId> = consumer
+                    .pending
+                    .range(from.incr().unwrap_or(StreamId::MAX)..)
+                    .take(limit)
+                    .copied()
+                    .collect();
+                let mut items = Vec::with_capacity(ids.len());
+                for eid in ids {
+                    if let Some(nack) = group.pel.get_mut(&eid) {
+                        nack.delivery_time = now;
+                        nack.delivery_count += 1;
+                    }
+                    items.push(match s.entries.get(&eid) {
+                        Some(fields) => entry_reply(eid, fields),
+                        None => Reply::Array(vec![Reply::bulk(eid.text()), Reply::NilArray]),
+                    });
+                }
+                items
+            }
+        };
+        let history = id.is_some();
+        ctx.ks().stream_set_groups(db, &key, groups);
+        if history || !items.is_empty() {
+            out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+        }
+    }
+    read_reply(ctx, &args, out, "xreadgroup")
+}
+
+fn stream_has_tombstones_from(s: &Stream, id: StreamId) -> bool {
+    if s.is_empty() || s.meta.max_deleted == StreamId::MIN {
+        return false;
+    }
+    if s.first_id() > s.meta.max_deleted {
+        return false;
+    }
+    id <= s.meta.max_deleted
+}
+
+fn xack(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let mut ids = Vec::new();
+    for i in 3..ctx.argv.len() {
+        ids.push(strict_id(ctx.arg(i), 0)?);
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Ok(Reply::Int(0));
+    };
+    let mut groups = s.groups.clone();
+    let Some(group) = groups.get_mut(&group_name) else {
+        return Ok(Reply::Int(0));
+    };
+    let mut acked = 0;
+    for id in ids {
+        if let Some(nack) = group.pel.remove(&id) {
+            if let Some(c) = group.consumers.get_mut(&nack.consumer) {
+                c.pending.remove(&id);
+            }
+            acked += 1;
+        }
+    }
+    let db = ctx.db();
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(Reply::Int(acked))
+}
+
+fn xpending(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let argc = ctx.argv.len();
+    let justinfo = argc == 3;
+    if argc != 3 && !(6..=9).contains(&argc) {
+        return Err(err(errors::SYNTAX));
+    }
+    let mut min_idle: Option<i64> = None;
+    let mut start = StreamId::MIN;
+    let mut end = StreamId::MAX;
+    let mut count = 0i64;
+    let mut consumer: Option<Bytes> = None;
+    if !justinfo {
+        let mut i = 3;
+        if eq(ctx.arg(3), "idle") {
+            let n = parse_i64(ctx.arg(4)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            if argc < 8 {
+                return Err(err(errors::SYNTAX));
+            }
+            min_idle = Some(n.max(0));
+            i += 2;
+        }
+        if argc > i + 3 {
+            consumer = Some(ctx.arg(i + 3).to_vec());
+        }
+        count = parse_i64(ctx.arg(i + 2)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+        if count < 0 {
+            count = 0;
+        }
+        start = parse_bound(ctx.arg(i), 0, true)?;
+        end = parse_bound(ctx.arg(i + 1), u64::MAX, false)?;
+    }
+    let now = ctx.now;
+    let s = stream(ctx, &key)?;
+    let Some(group) = s.and_then(|s| s.groups.get(&group_name)) else {
+        return Err(err(&format!(
+            "NOGROUP No such key '{}' or consumer group '{}'",
+            String::from_utf8_lossy(&key),
+            String::from_utf8_lossy(&group_name)
+        )));
+    };
+    if justinfo {
+        if group.pel.is_empty() {
+            return Ok(Reply::Array(vec![
+                Reply::Int(0),
+                Reply::Nil,
+                Reply::Nil,
+                Reply::NilArray,
+            ]));
+        }
+        let first = *group.pel.keys().next().expect("non-empty");
+        let last = *group.pel.keys().next_back().expect("non-empty");
+        let consumers: Vec<Reply> = group
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.pending.is_empty())
+            .map(|(name, c)| {
+                Reply::Array(vec![
+                    Reply::bulk(name),
+                    Reply::bulk(c.pending.len().to_string()),
+                ])
+            })
+            .collect();
+        return Ok(Reply::Array(vec![
+            Reply::Int(group.pel.len() as i64),
+            Reply::bulk(first.text()),
+            Reply::bulk(last.text()),
+            Reply::Array(consumers),
+        ]));
+    }
+    let mut out = Vec::new();
+    if start <= end {
+        for (id, nack) in group.pel.range(start..=end) {
+            if out.len() as i64 >= count {
+                break;
+            }
+            if consumer.as_ref().is_some_and(|c| *c != nack.consumer) {
+                continue;
+            }
+            let idle = (now - nack.delivery_time).max(0);
+            if min_idle.is_some_and(|m| idle < m) {
+                continue;
+            }
+            out.push(Reply::Array(vec![
+                Reply::bulk(id.text()),
+                Reply::bulk(&nack.consumer),
+                Reply::Int(idle),
+                Reply::Int(nack.delivery_count as i64),
+            ]));
+        }
+    }
+    Ok(Reply::Array(out))
+}
+
+fn xsetid(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let id = strict_id(ctx.arg(2), 0)?;
+    let mut entries_added: Option<u64> = None;
+    let mut max_deleted: Option<StreamId> = None;
+    let mut i = 3;
+    while i < ctx.argv.len() {
+        let more = ctx.argv.len() - i - 1;
+        if eq(ctx.arg(i), "entriesadded") && more > 0 {
+            let n = parse_i64(ctx.arg(i + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            if n < 0 {
+                return Err(err("ERR entries_added must be positive"));
+            }
+            entries_added = Some(n as u64);
+            i += 2;
+        } else if eq(ctx.arg(i), "maxdeletedid") && more > 0 {
+            let m = strict_id(ctx.arg(i + 1), 0)?;
+            if id < m {
+                return Err(err(
+                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                ));
+            }
+            max_deleted = Some(m);
+            i += 2;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(err("ERR no such key"));
+    };
+    if id < s.meta.last_id {
+        return Err(err(
+            "ERR The ID specified in XSETID is smaller than the target stream top item",
+        ));
+    }
+    if let Some(n) = entries_added {
+        if (s.len() as u64) > n {
+            return Err(err(
+                "ERR The entries_added specified in XSETID is smaller than the target stream length",
+            ));
+        }
+    }
+    let mut meta = s.meta;
+    meta.last_id = id;
+    if let Some(n) = entries_added {
+        meta.entries_added = n;
+    }
+    if let Some(m) = max_deleted {
+        meta.max_deleted = m;
+    }
+    let db = ctx.db();
+    ctx.ks().stream_set_meta(db, &key, meta);
+    Ok(Reply::ok())
+}
+
+fn xgroup(ctx: &mut Ctx) -> CommandResult {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let key = ctx.arg(2).to_vec();
+    let group_name = ctx.arg(3).to_vec();
+    let argc = ctx.argv.len();
+    let mut mkstream = false;
+    let mut entries_read: Option<Option<u64>> = None;
+    let mut i = 5;
+    while i < argc {
+        if sub == "create" && eq(ctx.arg(i), "mkstream") {
+            mkstream = true;
+            i += 1;
+        } else if (sub == "create" || sub == "setid")
+            && eq(ctx.arg(i), "entriesread")
+            && i + 1 < argc
+        {
+            let n = parse_i64(ctx.arg(i + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            if n < 0 && n != -1 {
+                return Err(err("ERR value for ENTRIESREAD must be positive or -1"));
+            }
+            entries_read = Some((n >= 0).then_some(n as u64));
+            i += 2;
+        } else {
+            return Err(err(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
+                String::from_utf8_lossy(ctx.arg(1))
+            )));
+        }
+    }
+    let s = stream(ctx, &key)?.cloned_meta();
+    if s.is_none() && !(sub == "create" && mkstream) {
+        return Err(err("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."));
+    }
+    let (meta, mut groups) = s.unwrap_or_default();
+    let nogroup = |key: &[u8], group: &[u8]| {
+        err(&format!(
+            "NOGROUP No such consumer group '{}' for key name '{}'",
+            String::from_utf8_lossy(group),
+            String::from_utf8_lossy(key)
+        ))
+    };
+    if (sub == "setid" || sub == "createconsumer" || sub == "delconsumer")
+        && !groups.contains_key(&group_name)
+    {
+        return Err(nogroup(&key, &group_name));
+    }
+    let db = ctx.db();
+    let now = ctx.now;
+    let reply = match sub.as_str() {
+        "create" if argc <= 8 => {
+            let raw = ctx.arg(4);
+            let id = if raw == b"$" {
+                meta.last_id
+            } else {
+                strict_id(raw, 0)?
+            };
+            ctx.ks().stream_create(db, &key);
+            if groups.contains_key(&group_name) {
+                return Err(err("BUSYGROUP Consumer Group name already exists"));
+            }
+            groups.insert(
+                group_name.clone(),
+                Group {
+                    last_id: id,
+                    entries_read: entries_read.flatten(),
+                    ..Group::default()
+                },
+            );
+            Reply::ok()
+        }
+        "setid" if argc == 5 || argc == 7 => {
+            let raw = ctx.arg(4);
+            let id = if raw == b"$" {
+                meta.last_id
+            } else {
+                parse_id(raw, 0, false)?.0
+            };
+            let g = groups.get_mut(&group_name).expect("checked");
+            g.last_id = id;
+            g.entries_read = entries_read.flatten();
+            Reply::ok()
+        }
+        "destroy" if argc == 4 => Reply::Int(groups.remove(&group_name).is_some() as i64),
+        "createconsumer" if argc == 5 => {
+            let g = groups.get_mut(&group_name).expect("checked");
+            let name = ctx.arg(4).to_vec();
+            match g.consumers.entry(name) {
+                std::collections::btree_map::Entry::Occupied(_) => Reply::Int(0),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(Consumer {
+                        seen_time: now,
+                        pending: Default::default(),
+                    });
+                    Reply::Int(1)
+                }
+            }
+        }
+        "delconsumer" if argc == 5 => {
+            let g = groups.get_mut(&group_name).expect("checked");
+            match g.consumers.remove(ctx.arg(4)) {
+                None => Reply::Int(0),
+                Some(c) => {
+                    for id in &c.pending {
+                        g.pel.remove(id);
+                    }
+                    Reply::Int(c.pending.len() as i64)
+                }
+            }
+        }
+        _ => {
+            return Err(err(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
+                String::from_utf8_lossy(ctx.arg(1))
+            )))
+        }
+    };
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(reply)
+}
+
+trait ClonedMeta {
+    fn cloned_meta(self) -> Option<(StreamMeta, crate::engine::value::Groups)>;
+}
+
+impl ClonedMeta for Option<&Stream> {
+    fn cloned_meta(self) -> Option<(StreamMeta, crate::engine::value::Groups)> {
+        self.map(|s| (s.meta, s.groups.clone()))
+    }
+}
+
+/// A map: RESP3's map, or RESP2's flat array.
+fn map_reply(ctx: &Ctx, pairs: Vec<(&str, Reply)>) -> Reply {
+    if ctx.resp3() {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk(k), v))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [Reply::bulk(k), v])
+                .collect(),
+        )
+    }
+}
+
+/// XINFO GROUPS / CONSUMERS / STREAM (not FULL). The radix-tree figures
+/// of XINFO STREAM are estimates: one key per node of 100 entries.
+fn xinfo(ctx: &mut Ctx) -> CommandResult {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    let key = ctx.arg(2).to_vec();
+    let syntax_text = format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+        String::from_utf8_lossy(ctx.arg(1))
+    );
+    let syntax = || err(&syntax_text);
+    if sub == "stream" && ctx.argv.len() != 3 {
+        return Err(syntax());
+    }
+    let group_arg = ctx.argv.get(3).cloned();
+    let now = ctx.now;
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(err("ERR no such key"));
+    };
+    let s = s.clone();
+    let ctx = &*ctx;
+    match sub.as_str() {
+        "consumers" => {
+            let group_name = group_arg.expect("arity 4");
+            let Some(group) = s.groups.get(&group_name) else {
+                return Err(err(&format!(
+                    "NOGROUP No such consumer group '{}' for key name '{}'",
+                    String::from_utf8_lossy(&group_name),
+                    String::from_utf8_lossy(&key)
+                )));
+            };
+            Ok(Reply::Array(
+                group
+                    .consumers
+                    .iter()
+                    .map(|(name, c)| {
+                        map_reply(
+                            ctx,
+                            vec![
+                                ("name", Reply::bulk(name)),
+                                ("pending", Reply::Int(c.pending.len() as i64)),
+                                ("idle", Reply::Int((now - c.seen_time).max(0))),
+                            ],
+                        )
+                    })
+                    .collect(),
+            ))
+        }
+        "groups" => Ok(Reply::Array(
+            s.groups
+                .iter()
+                .map(|(name, g)| {
+                    map_reply(
+                        ctx,
+                        vec![
+                            ("name", Reply::bulk(name)),
+                            ("consumers", Reply::Int(g.consumers.len() as i64)),
+                            ("pending", Reply::Int(g.pel.len() as i64)),
+                            ("last-delivered-id", Reply::bulk(g.last_id.text())),
+                            (
+                                "entries-read",
+                                g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ),
+                            (
+                                "lag",
+                                s.group_lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                            ),
+                        ],
+                    )
+                })
+                .collect(),
+        )),
+        "stream" => {
+            let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+            let edge = |e: Option<(&StreamId, &StreamFields)>| {
+                e.map_or(Reply::Nil, |(id, f)| entry_reply(*id, f))
+            };
+            Ok(map_reply(
+                ctx,
+                vec![
+                    ("length", Reply::Int(s.len() as i64)),
+                    ("radix-tree-keys", Reply::Int(nodes as i64)),
+                    ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+                    ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
+                    (
+                        "max-deleted-entry-id",
+                        Reply::bulk(s.meta.max_deleted.text()),
+                    ),
+                    ("entries-added", Reply::Int(s.meta.entries_added as i64)),
+                    ("recorded-first-entry-id", Reply::bulk(s.first_id().text())),
+                    ("groups", Reply::Int(s.groups.len() as i64)),
+                    ("first-entry", edge(s.entries.iter().next())),
+                    ("last-entry", edge(s.entries.iter().next_back())),
+                ],
+            ))
+        }
+        _ => Err(syntax()),
+    }
+}
+
+fn nogroup_claim(key: &[u8], group: &[u8]) -> Reply {
+    err(&format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ))
+}
+
+/// Gives a pending entry to `consumer` (creating it), as XCLAIM and
+/// XAUTOCLAIM do.
+fn give(
+    group: &mut Group,
+    id: StreamId,
+    consumer: &[u8],
+    delivery_time: i64,
+    count: Option<u64>,
+    now: i64,
+) {
+    let c = group
+        .consumers
+        .entry(consumer.to_vec())
+        .or_insert_with(|| Consumer {
+            seen_time: now,
+            pending: Default::default(),
+        });
+    c.seen_time = now;
+    c.pending.insert(id);
+    let nack = group.pel.get_mut(&id).expect("pending");
+    let previous = std::mem::replace(&mut nack.consumer, consumer.to_vec());
+    nack.delivery_time = delivery_time;
+    if let Some(n) = count {
+        nack.delivery_count = n;
+    }
+    if previous != consumer {
+        if let Some(p) = group.consumers.get_mut(&previous) {
+            p.pending.remove(&id);
+        }
+    }
+}
+
+fn xclaim(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let consumer = ctx.arg(3).to_vec();
+    let now = ctx.now;
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(nogroup_claim(&key, &group_name));
+    };
+    if !s.groups.contains_key(&group_name) {
+        return Err(nogroup_claim(&key, &group_name));
+    }
+    let mut groups = s.groups.clone();
+    let min_idle = parse_i64(ctx.arg(4))
+        .ok_or_else(|| err("ERR Invalid min-idle-time argument for XCLAIM"))?
+        .max(0);
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while j < ctx.argv.len() {
+        match strict_id(ctx.arg(j), 0) {
+            Ok(id) => ids.push(id),
+            Err(_) => break,
+        }
+        j += 1;
+    }
+    let (mut force, mut justid) = (false, false);
+    let mut retry: Option<i64> = None;
+    let mut delivery: Option<i64> = None;
+    let mut last_id = StreamId::MIN;
+    while j < ctx.argv.len() {
+        let more = ctx.argv.len() - 1 - j;
+        let opt = ctx.arg(j);
+        let int_at = |j: usize, what: &str| {
+            parse_i64(ctx.arg(j))
+                .ok_or_else(|| err(&format!("ERR Invalid {what} option argument for XCLAIM")))
+        };
+        if eq(opt, "force") {
+            force = true;
+        } else if eq(opt, "justid") {
+            justid = true;
+        } else if eq(opt, "idle") && more > 0 {
+            j += 1;
+            delivery = Some(now - int_at(j, "IDLE")?);
+        } else if eq(opt, "time") && more > 0 {
+            j += 1;
+            delivery = Some(int_at(j, "TIME")?);
+        } else if eq(opt, "retrycount") && more > 0 {
+            j += 1;
+            retry = Some(int_at(j, "RETRYCOUNT")?);
+        } else if eq(opt, "lastid") && more > 0 {
+            j += 1;
+            last_id = strict_id(ctx.arg(j), 0)?;
+        } else {
+            return Err(err(&format!(
+                "ERR Unrecognized XCLAIM option '{}'",
+                String::from_utf8_lossy(opt)
+            )));
+        }
+        j += 1;
+    }
+    let s = stream(ctx, &key)?.expect("checked");
+    let group = groups.get_mut(&group_name).expect("checked");
+    if last_id > group.last_id {
+        group.last_id = last_id;
+    }
+    let delivery = match delivery {
+        Some(t) if t >= 0 && t <= now => t,
+        _ => now,
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let pending = group.pel.get(&id).cloned();
+        let Some(fields) = s.entries.get(&id) else {
+            if let Some(nack) = pending {
+                group.pel.remove(&id);
+                if let Some(c) = group.consumers.get_mut(&nack.consumer) {
+                    c.pending.remove(&id);
+                }
+            }
+            continue;
+        };
+        let nack = match pending {
+            Some(nack) => nack,
+            None if force => {
+                let nack = PendingEntry {
+                    consumer: Vec::new(),
+                    delivery_time: now,
+                    delivery_count: 1,
+                };
+                group.pel.insert(id, nack.clone());
+                nack
+            }
+            None => continue,
+        };
+        if !nack.consumer.is_empty() && min_idle > 0 && now - nack.delivery_time < min_idle {
+            continue;
+        }
+        let count = match retry {
+            Some(n) if n >= 0 => Some(n as u64),
+            _ if !justid => Some(nack.delivery_count + 1),
+            _ => None,
+        };
+        give(group, id, &consumer, delivery, count, now);
+        out.push(if justid {
+            Reply::bulk(id.text())
+        } else {
+            entry_reply(id, fields)
+        });
+    }
+    let db = ctx.db();
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(Reply::Array(out))
+}
+
+fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(1).to_vec();
+    let group_name = ctx.arg(2).to_vec();
+    let consumer = ctx.arg(3).to_vec();
+    let now = ctx.now;
+    let min_idle = parse_i64(ctx.arg(4))
+        .ok_or_else(|| err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+        .max(0);
+    let start = parse_bound(ctx.arg(5), 0, true)?;
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < ctx.argv.len() {
+        let more = ctx.argv.len() - 1 - j;
+        if eq(ctx.arg(j), "count") && more > 0 {
+            count = parse_i64(ctx.arg(j + 1))
+                .filter(|n| (1..=i64::MAX / 16).contains(n))
+                .ok_or_else(|| err("ERR COUNT must be > 0"))?;
+            j += 1;
+        } else if eq(ctx.arg(j), "justid") {
+            justid = true;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    let Some(s) = stream(ctx, &key)? else {
+        return Err(nogroup_claim(&key, &group_name));
+    };
+    if !s.groups.contains_key(&group_name) {
+        return Err(nogroup_claim(&key, &group_name));
+    }
+    let mut groups = s.groups.clone();
+    let group = groups.get_mut(&group_name).expect("checked");
+    let ids: Vec<StreamId> = group.pel.range(start..).map(|(id, _)| *id).collect();
+    let mut attempts = count.saturating_mul(10);
+    let mut idx = 0;
+    let mut claimed = Vec::new();
+    let mut deleted = Vec::new();
+    loop {
+        let go = attempts > 0;
+        attempts -= 1;
+        if !go || count == 0 || idx >= ids.len() {
+            break;
+        }
+        let id = ids[idx];
+        idx += 1;
+        let Some(fields) = s.entries.get(&id) else {
+            if let Some(nack) = group.pel.remove(&id) {
+                if let Some(c) = group.consumers.get_mut(&nack.consumer) {
+                    c.pending.remove(&id);
+                }
+            }
+            deleted.push(Reply::bulk(id.text()));
+            count -= 1;
+            continue;
+        };
+        let nack = group.pel.get(&id).expect("listed");
+        if min_idle > 0 && now - nack.delivery_time < min_idle {
+            continue;
+        }
+        let delivered = (!justid).then_some(nack.delivery_count + 1);
+        give(group, id, &consumer, now, delivered, now);
+        claimed.push(if justid {
+            Reply::bulk(id.text())
+        } else {
+            entry_reply(id, fields)
+        });
+        count -= 1;
+    }
+    let next = ids.get(idx).copied().unwrap_or(StreamId::MIN);
+    let db = ctx.db();
+    ctx.ks().stream_set_groups(db, &key, groups);
+    Ok(Reply::Array(vec![
+        Reply::bulk(next.text()),
+        Reply::Array(claimed),
+        Reply::Array(deleted),
+    ]))
+}

@@ -5,91 +5,12 @@
 //! every stage (sparse, the promotion, dense) and the same PFCOUNT, and a
 //! payload taken from the real server and SET here counts the same.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod real;
+use real::Real;
 
 use redstep::engine::{ClientId, Engine, Reply};
-use redstep::protocol::resp::{encode_request, parse_reply};
 
 type Argv = Vec<Vec<u8>>;
-
-struct Real {
-    child: Child,
-    socket: std::path::PathBuf,
-    stream: UnixStream,
-    buf: Vec<u8>,
-}
-
-impl Real {
-    fn start(tag: &str) -> Option<Real> {
-        let socket =
-            std::env::temp_dir().join(format!("redstep-hll-{}-{tag}.sock", std::process::id()));
-        let _ = std::fs::remove_file(&socket);
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
-            .arg(&socket)
-            .args([
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            if let Ok(s) = UnixStream::connect(&socket) {
-                break s;
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut real = Real {
-            child,
-            socket,
-            stream,
-            buf: Vec::new(),
-        };
-        let Reply::Bulk(info) = real.call(&[b"INFO".to_vec(), b"server".to_vec()]) else {
-            return None;
-        };
-        if !String::from_utf8_lossy(&info).contains("redis_version:7.0.") {
-            eprintln!("SKIPPED: the installed redis-server is not 7.0");
-            return None;
-        }
-        Some(real)
-    }
-
-    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
-        self.stream.write_all(&encode_request(argv)).unwrap();
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return reply;
-            }
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).unwrap();
-            assert!(n > 0, "redis-server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-}
-
-impl Drop for Real {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.socket);
-    }
-}
 
 struct Ours(Engine, ClientId);
 
@@ -117,7 +38,7 @@ fn get(reply: Reply) -> Vec<u8> {
 
 #[test]
 fn the_same_elements_give_the_same_bytes_and_counts_as_redis() {
-    let Some(mut real) = Real::start("bytes") else {
+    let Some(mut real) = Real::start() else {
         eprintln!("SKIPPED: redis-server is not installed; HLL bytes were not compared");
         return;
     };
@@ -176,7 +97,7 @@ fn the_same_elements_give_the_same_bytes_and_counts_as_redis() {
 
 #[test]
 fn a_payload_from_redis_counts_the_same_here() {
-    let Some(mut real) = Real::start("payload") else {
+    let Some(mut real) = Real::start() else {
         eprintln!("SKIPPED: redis-server is not installed; HLL payloads were not compared");
         return;
     };
@@ -211,7 +132,7 @@ fn a_payload_from_redis_counts_the_same_here() {
 
 #[test]
 fn corrupt_sparse_payloads_fail_as_in_redis() {
-    let Some(mut real) = Real::start("corrupt") else {
+    let Some(mut real) = Real::start() else {
         eprintln!("SKIPPED: redis-server is not installed; corrupt HLLs were not compared");
         return;
     };
@@ -261,7 +182,7 @@ fn corrupt_sparse_payloads_fail_as_in_redis() {
 
 #[test]
 fn random_bit_commands_answer_as_redis_does() {
-    let Some(mut real) = Real::start("bits") else {
+    let Some(mut real) = Real::start() else {
         eprintln!("SKIPPED: redis-server is not installed; bit commands were not compared");
         return;
     };

@@ -14,14 +14,12 @@
 //!   `.ci/run` installs it. A long round:
 //!   `REDSTEP_DIFF_SEQUENCES=100000 cargo test --release --test differential`.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+mod real;
+use real::Real;
+use std::time::Instant;
 
 use redstep::engine::{ClientId, Engine, Reply};
-use redstep::protocol::resp::{encode_request, parse_reply, to_bytes};
+use redstep::protocol::resp::{parse_reply, to_bytes};
 use redstep::script::{ScriptConfig, Scripting};
 use serde_json::{json, Value};
 
@@ -631,80 +629,9 @@ trait Side {
     fn call(&mut self, argv: &Argv) -> Reply;
 }
 
-struct Real {
-    child: Child,
-    socket: std::path::PathBuf,
-    stream: UnixStream,
-    buf: Vec<u8>,
-}
-
-impl Real {
-    /// A redis-server of its own on a Unix socket: tests running side by
-    /// side cannot end up talking to each other's server (as a TCP port
-    /// picked by one and taken by another could).
-    fn start() -> Option<Real> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let socket = std::env::temp_dir().join(format!(
-            "redstep-diff-{}-{}.sock",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_file(&socket);
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
-            .arg(&socket)
-            .args([
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            if let Ok(s) = UnixStream::connect(&socket) {
-                break s;
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Some(Real {
-            child,
-            socket,
-            stream,
-            buf: Vec::new(),
-        })
-    }
-}
-
-impl Drop for Real {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.socket);
-    }
-}
-
 impl Side for Real {
     fn call(&mut self, argv: &Argv) -> Reply {
-        self.stream.write_all(&encode_request(argv)).unwrap();
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return reply;
-            }
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).unwrap();
-            assert!(n > 0, "redis-server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
+        Real::call(self, argv)
     }
 }
 
@@ -879,9 +806,9 @@ fn replies(side: &mut dyn Side, seq: &[Vec<String>]) -> Vec<Reply> {
 /// Runs a sequence on both sides from empty keyspaces; the first difference, if any.
 fn difference(real: &mut Real, seq: &[Vec<String>]) -> Option<String> {
     // A fresh start: keys, the script cache and functions (FLUSHALL keeps those two).
-    real.call(&vec![b"FLUSHALL".to_vec()]);
-    real.call(&vec![b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
-    real.call(&vec![b"FUNCTION".to_vec(), b"FLUSH".to_vec()]);
+    real.call(&[b"FLUSHALL".to_vec()]);
+    real.call(&[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
+    real.call(&[b"FUNCTION".to_vec(), b"FLUSH".to_vec()]);
     let mut ours = Ours::new();
     let (a, b) = (replies(real, seq), replies(&mut ours, seq));
     if let Some(i) = (0..seq.len()).find(|&i| a[i] != b[i]) {
@@ -915,7 +842,7 @@ fn random_sequences_answer_as_redis_does() {
         eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server); the differential round did not run");
         return;
     };
-    let Reply::Bulk(info) = real.call(&vec![b"INFO".to_vec(), b"server".to_vec()]) else {
+    let Reply::Bulk(info) = real.call(&[b"INFO".to_vec(), b"server".to_vec()]) else {
         panic!()
     };
     let info = String::from_utf8_lossy(&info);
@@ -996,8 +923,8 @@ fn record_regressions() {
     let mut out = String::new();
     for line in cases.lines().filter(|l| !l.trim().is_empty()) {
         let mut case: Value = serde_json::from_str(line).unwrap();
-        real.call(&vec![b"FLUSHALL".to_vec()]);
-        real.call(&vec![b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
+        real.call(&[b"FLUSHALL".to_vec()]);
+        real.call(&[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
         let cmds: Vec<Vec<String>> = serde_json::from_value(case["cmds"].clone()).unwrap();
         let replies: Vec<Value> = replies(&mut real, &cmds)
             .iter()

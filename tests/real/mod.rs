@@ -1,0 +1,88 @@
+//! A real redis-server of its own, on a Unix socket, for the tests that
+//! compare redstep with it (they skip, saying so, where it is missing).
+//! Tests running side by side never share a server: a TCP port picked by
+//! one and taken by another could have them talk to each other's.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use redstep::engine::Reply;
+use redstep::protocol::resp::{encode_request, parse_reply};
+
+pub struct Real {
+    child: Child,
+    socket: std::path::PathBuf,
+    stream: UnixStream,
+    buf: Vec<u8>,
+}
+
+impl Real {
+    /// None when redis-server is not installed (or does not start).
+    pub fn start() -> Option<Real> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let socket = std::env::temp_dir().join(format!(
+            "redstep-real-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_file(&socket);
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
+            .args([
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
+            if let Ok(s) = UnixStream::connect(&socket) {
+                break s;
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Some(Real {
+            child,
+            socket,
+            stream,
+            buf: Vec::new(),
+        })
+    }
+
+    /// One command, its reply.
+    pub fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
+        self.stream.write_all(&encode_request(argv)).unwrap();
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return reply;
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "redis-server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+impl Drop for Real {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}

@@ -2,34 +2,10 @@
 //! (undo and redo restore the keyspace exactly), and a SETBIT on a big
 //! string does not copy it.
 
-use std::sync::{Arc, Mutex};
+mod env;
+use env::{snapshot, Recorder};
 
-use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{Delta, Engine, ManualClock, Observer};
-
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(usize, Delta)>>>);
-
-impl Observer for Recorder {
-    fn record(&mut self, db: usize, delta: Delta) {
-        self.0.lock().unwrap().push((db, delta));
-    }
-}
-
-type Snapshot = Vec<Vec<(Vec<u8>, Entry)>>;
-
-fn snapshot(engine: &Engine) -> Snapshot {
-    (0..DATABASES)
-        .map(|db| {
-            engine
-                .keyspace
-                .db(db)
-                .iter()
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect()
-        })
-        .collect()
-}
+use redstep::engine::{Delta, Engine, ManualClock};
 
 fn cmd(line: &str) -> Vec<Vec<u8>> {
     line.split(' ').map(|p| p.as_bytes().to_vec()).collect()

@@ -1,34 +1,10 @@
 //! Every write reports an inverse delta; undoing a run's deltas in reverse
 //! order must restore the keyspace exactly (values, TTLs, encodings, order).
 
-use std::sync::{Arc, Mutex};
+mod env;
+use env::{snapshot, Recorder};
 
-use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{Delta, Engine, ManualClock, Observer};
-
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(usize, Delta)>>>);
-
-impl Observer for Recorder {
-    fn record(&mut self, db: usize, delta: Delta) {
-        self.0.lock().unwrap().push((db, delta));
-    }
-}
-
-type Snapshot = Vec<Vec<(Vec<u8>, Entry)>>;
-
-fn snapshot(engine: &Engine) -> Snapshot {
-    (0..DATABASES)
-        .map(|db| {
-            engine
-                .keyspace
-                .db(db)
-                .iter()
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect()
-        })
-        .collect()
-}
+use redstep::engine::{Delta, Engine, ManualClock};
 
 /// A random command from a small domain of keys and values, so commands
 /// collide, change types, empty collections and hit errors. Most commands

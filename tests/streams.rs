@@ -4,12 +4,12 @@
 //! stream exactly (entries, counters, groups and their pending lists)
 //! without a step copying the whole stream.
 
+mod env;
 mod real;
+use env::{snapshot, Recorder};
 use real::Real;
-use std::sync::{Arc, Mutex};
 
-use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{ClientId, Delta, Engine, ManualClock, Observer, Reply};
+use redstep::engine::{ClientId, Delta, Engine, ManualClock, Reply};
 use redstep::protocol::resp::{parse_reply, to_bytes};
 use redstep::script::{ScriptConfig, Scripting};
 
@@ -19,7 +19,7 @@ fn words(line: &[&str]) -> Argv {
     line.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
 
-// ---------- a real redis-server of this test's own ----------
+// ---------- the engine's side ----------
 
 struct Ours {
     engine: Engine,
@@ -278,30 +278,6 @@ fn a_bullmq_style_script_answers_as_redis_does() {
 }
 
 // ---------- undo ----------
-
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(usize, Delta)>>>);
-
-impl Observer for Recorder {
-    fn record(&mut self, db: usize, delta: Delta) {
-        self.0.lock().unwrap().push((db, delta));
-    }
-}
-
-type Snapshot = Vec<Vec<(Vec<u8>, Entry)>>;
-
-fn snapshot(engine: &Engine) -> Snapshot {
-    (0..DATABASES)
-        .map(|db| {
-            engine
-                .keyspace
-                .db(db)
-                .iter()
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect()
-        })
-        .collect()
-}
 
 fn run(engine: &mut Engine, client: ClientId, line: &str) -> Reply {
     let argv: Argv = line.split(' ').map(|w| w.as_bytes().to_vec()).collect();

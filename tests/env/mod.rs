@@ -1,9 +1,12 @@
-//! An engine with Lua, on a clock that does not move, for the tests that
-//! record script runs (trace, session, bits).
+//! What the tests of recorded runs and undo share: an engine with Lua on a
+//! clock that does not move, an observer collecting inverse deltas, and
+//! snapshots of the whole keyspace.
 #![allow(dead_code)]
 
+use std::sync::{Arc, Mutex};
+
 use redstep::engine::keyspace::{Entry, DATABASES};
-use redstep::engine::{Client, Engine, ManualClock, Reply};
+use redstep::engine::{Client, Delta, Engine, ManualClock, Observer, Reply};
 use redstep::script::{ScriptConfig, Scripting};
 use redstep::trace::{self, Debugger, Limits, Session, Start, Timeline};
 
@@ -65,4 +68,30 @@ impl Env {
         let timeline = self.eval(body);
         Session::new(Debugger::new(timeline, &self.engine.keyspace), &start)
     }
+}
+
+/// Collects the inverse deltas the keyspace reports.
+#[derive(Clone, Default)]
+pub struct Recorder(pub Arc<Mutex<Vec<(usize, Delta)>>>);
+
+impl Observer for Recorder {
+    fn record(&mut self, db: usize, delta: Delta) {
+        self.0.lock().unwrap().push((db, delta));
+    }
+}
+
+/// Every database's keys and entries, in the keyspace's own order.
+pub type Snapshot = Vec<Vec<(Vec<u8>, Entry)>>;
+
+pub fn snapshot(engine: &Engine) -> Snapshot {
+    (0..DATABASES)
+        .map(|db| {
+            engine
+                .keyspace
+                .db(db)
+                .iter()
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect()
+        })
+        .collect()
 }

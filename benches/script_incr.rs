@@ -181,6 +181,7 @@ fn run_command(trace: Option<redstep::run::TraceFormat>) -> (Duration, usize) {
             raw: false,
             trace,
             limits: Limits::default(),
+            server: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let start = Instant::now();

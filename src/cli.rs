@@ -92,6 +92,23 @@ pub enum Command {
         /// Stop the script when its trace passes this many megabytes.
         #[arg(long, default_value_t = 512)]
         trace_mb: usize,
+        /// Step the script on a real server through its Lua debugger (LDB),
+        /// e.g. redis://127.0.0.1:6379, redis://user:pass@host:port/db.
+        #[arg(long, value_name = "URL", conflicts_with = "compare")]
+        redis: Option<String>,
+        /// With --redis: `forked` (Redis forks for the session; the server's
+        /// data is untouched afterwards) or `sync` (the writes stay; the
+        /// server is blocked while the script is stepped).
+        #[arg(long, value_name = "MODE", default_value = "forked", value_parser = ["forked", "sync"])]
+        ldb: String,
+        /// Allow --ldb sync on a server that is not on this machine.
+        #[arg(long)]
+        allow_blocking: bool,
+        /// Run the script on this server (forked: nothing changes there) and
+        /// on the embedded engine with the same keys, and print the first
+        /// step where the two differ; exit 1 on a difference.
+        #[arg(long, value_name = "URL")]
+        compare: Option<String>,
         /// Keys, then a lone "," and the arguments: `k1 k2 , a1 a2`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,

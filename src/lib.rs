@@ -27,6 +27,7 @@ pub mod host;
 pub mod lessons;
 pub mod probe;
 pub mod protocol;
+pub mod remote;
 pub mod run;
 pub mod script;
 pub mod server;

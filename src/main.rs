@@ -60,6 +60,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             trace,
             trace_steps,
             trace_mb,
+            redis,
+            ldb,
+            allow_blocking,
+            compare,
             words,
         }) => {
             let body =
@@ -86,12 +90,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 raw,
                 trace,
                 limits,
+                server: match (redis, compare) {
+                    (Some(url), _) => Some(redstep::run::ServerRun::Debug {
+                        url,
+                        mode: if ldb == "sync" {
+                            redstep::remote::ldb::Mode::Sync
+                        } else {
+                            redstep::remote::ldb::Mode::Forked
+                        },
+                        allow_blocking,
+                    }),
+                    (None, Some(url)) => Some(redstep::run::ServerRun::Compare { url }),
+                    (None, None) => None,
+                },
             };
-            redstep::run::run(
+            let code = redstep::run::run(
                 input,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
-            )
+            )?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
         }
         Some(Command::Demo {
             write: Some(dir), ..

@@ -5,10 +5,11 @@ use std::io::Write;
 
 use indexmap::IndexSet;
 
-use crate::engine::{Engine, Reply};
+use crate::engine::{Client, Engine, Extension, NoExtension, Reply};
 use crate::protocol::cli::{eval_argv, format_raw, format_tty, quote, split_args, SetupLine};
+use crate::remote::{self, ldb, Target};
 use crate::script::{ScriptConfig, Scripting};
-use crate::trace::{self, Limits, StepKind};
+use crate::trace::{self, Limits, StepKind, Timeline};
 
 /// How `run --trace` prints the timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,9 +29,114 @@ pub struct RunInput {
     pub raw: bool,
     pub trace: Option<TraceFormat>,
     pub limits: Limits,
+    /// Run on a real server instead of the embedded engine.
+    pub server: Option<ServerRun>,
 }
 
-pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
+/// `--redis URL [--ldb MODE] [--allow-blocking]` or `--compare URL`.
+pub enum ServerRun {
+    Debug {
+        url: String,
+        mode: ldb::Mode,
+        allow_blocking: bool,
+    },
+    Compare {
+        url: String,
+    },
+}
+
+/// Runs the setup lines on a real server, as on the engine.
+fn setup_on_server(
+    target: &Target,
+    setup: Vec<SetupLine>,
+    err: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if setup.is_empty() {
+        return Ok(());
+    }
+    let mut conn = remote::Conn::open(target)?;
+    for SetupLine { place, line } in setup {
+        match split_args(&line) {
+            Ok(argv) if argv.is_empty() => {}
+            Ok(argv) => {
+                let reply = conn.call(&argv)?;
+                if reply.is_error() {
+                    write!(err, "setup {place}: {}", format_tty(&reply))?;
+                }
+            }
+            Err(_) => writeln!(err, "setup {place}: Invalid argument(s)")?,
+        }
+    }
+    Ok(())
+}
+
+/// `run --redis` and `run --compare`; the exit code is 1 when --compare
+/// finds a difference.
+fn run_on_server(
+    input: RunInput,
+    server: ServerRun,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<i32> {
+    let (url, mode, allow_blocking, compare) = match server {
+        ServerRun::Debug {
+            url,
+            mode,
+            allow_blocking,
+        } => (url, mode, allow_blocking, false),
+        ServerRun::Compare { url } => (url, ldb::Mode::Forked, false, true),
+    };
+    let target = Target::parse(&url)?;
+    setup_on_server(&target, input.setup, err)?;
+    let options = ldb::Options {
+        mode,
+        limits: input.limits.clone(),
+        allow_blocking,
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let recorded = ldb::record(
+        &target,
+        &input.body,
+        input.keys.clone(),
+        input.args.clone(),
+        &options,
+        &stop,
+    )?;
+    if compare {
+        let report = remote::compare::against_engine(&recorded, input.limits);
+        out.write_all(report.text.as_bytes())?;
+        return Ok(if report.difference.is_some() { 1 } else { 0 });
+    }
+    let mut mirror = recorded.mirror;
+    let mut client = mirror.new_client();
+    client.db = target.db;
+    print_run(
+        &recorded.timeline,
+        &mut mirror,
+        &mut client,
+        &mut NoExtension,
+        input.raw,
+        input.trace,
+        out,
+    )?;
+    if input.trace.is_none() {
+        if let Some(server) = &recorded.timeline.server {
+            let mode = if server.forked {
+                "forked: the server's data is untouched; without the debugger these writes would stay"
+            } else {
+                "sync: the writes stayed on the server"
+            };
+            writeln!(out, "\n(stepped on {}, LDB {mode})", server.label)?;
+        }
+    }
+    Ok(0)
+}
+
+/// Runs the script and prints what `input` asks for; returns the exit code.
+pub fn run(mut input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<i32> {
+    if let Some(server) = input.server.take() {
+        return run_on_server(input, server, out, err);
+    }
     let mut engine = Engine::default();
     let mut scripting = Scripting::new(
         &mut engine,
@@ -60,23 +166,45 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
         &argv,
         input.limits,
     );
-    match input.trace {
+    print_run(
+        &timeline,
+        &mut engine,
+        &mut client,
+        &mut scripting,
+        input.raw,
+        input.trace,
+        out,
+    )?;
+    Ok(0)
+}
+
+/// Prints the trace, or the reply and the keys the script touched.
+fn print_run(
+    timeline: &Timeline,
+    engine: &mut Engine,
+    client: &mut Client,
+    ext: &mut dyn Extension,
+    raw: bool,
+    format: Option<TraceFormat>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match format {
         Some(TraceFormat::Text) => {
-            return Ok(out.write_all(trace::export::text(&timeline, &engine.keyspace).as_bytes())?)
+            return Ok(out.write_all(trace::export::text(timeline, &engine.keyspace).as_bytes())?)
         }
         Some(TraceFormat::Markdown) => {
             return Ok(
-                out.write_all(trace::export::markdown(&timeline, &engine.keyspace).as_bytes())?
+                out.write_all(trace::export::markdown(timeline, &engine.keyspace).as_bytes())?
             )
         }
         Some(TraceFormat::Json) => {
-            let json = trace::export::json(&timeline, &engine.keyspace);
+            let json = trace::export::json(timeline, &engine.keyspace);
             return Ok(writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?);
         }
         None => {}
     }
     let reply = timeline.outcome.reply.clone();
-    if input.raw {
+    if raw {
         out.write_all(&format_raw(&reply))?;
     } else {
         out.write_all(format_tty(&reply).as_bytes())?;
@@ -98,11 +226,7 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
     }
     writeln!(out, "\nkeys the script touched:")?;
     for key in touched {
-        let kind = engine.call(
-            &mut client,
-            &[b"TYPE".to_vec(), key.clone()],
-            &mut scripting,
-        );
+        let kind = engine.call(client, &[b"TYPE".to_vec(), key.clone()], ext);
         let kind = match kind {
             Reply::Status(k) => String::from_utf8_lossy(&k).into_owned(),
             _ => "?".into(),
@@ -125,9 +249,9 @@ pub fn run(input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> anyhow:
             read[1] = &key;
         }
         let value = engine.call(
-            &mut client,
+            client,
             &read.iter().map(|a| a.to_vec()).collect::<Vec<_>>(),
-            &mut scripting,
+            ext,
         );
         let text = format_tty(&value);
         if matches!(value, Reply::Array(ref items) if !items.is_empty()) {

@@ -8,33 +8,41 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "protocol",
         &[
-            "engine", "script", "trace", "host", "lessons", "probe", "tui", "server", "run",
-            "exec", "demo", "cli",
+            "remote", "engine", "script", "trace", "host", "lessons", "probe", "tui", "server",
+            "run", "exec", "demo", "cli",
         ],
     ),
     (
         "engine",
         &[
-            "script", "trace", "host", "lessons", "probe", "tui", "server", "run", "exec", "demo",
-            "cli",
+            "remote", "script", "trace", "host", "lessons", "probe", "tui", "server", "run",
+            "exec", "demo", "cli",
         ],
     ),
     (
         "script",
         &[
-            "trace", "host", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
+            "remote", "trace", "host", "lessons", "probe", "tui", "server", "run", "exec", "demo",
+            "cli",
         ],
     ),
     (
         "trace",
         &[
-            "host", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
+            "remote", "host", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
         ],
     ),
     (
         "host",
         &[
-            "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
+            "remote", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
+        ],
+    ),
+    // A real server as the debugger's backend, beside the engine thread.
+    (
+        "remote",
+        &[
+            "host", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
         ],
     ),
     // Libraries the apps share: lessons may use probe, never the reverse.

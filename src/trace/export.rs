@@ -263,6 +263,30 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     if let Some(reason) = &outcome.truncated {
         lines.push(format!("The trace was cut: {reason}."));
     }
+    lines.extend(server_lines(timeline));
+    lines
+}
+
+/// What a run on a real server adds to the outcome: where, in which mode,
+/// and what the recording could not see exactly.
+fn server_lines(timeline: &Timeline) -> Vec<String> {
+    let Some(server) = &timeline.server else {
+        return Vec::new();
+    };
+    let writes = timeline.outcome.writes_applied > 0;
+    let mut lines = vec![match (server.forked, writes) {
+        (true, true) => format!(
+            "Stepped on {} in a forked copy (LDB's default): the server's data is untouched. On a real server without the debugger these writes would stay.",
+            server.label
+        ),
+        (true, false) => format!(
+            "Stepped on {} in a forked copy (LDB's default): the server's data is untouched.",
+            server.label
+        ),
+        (false, true) => format!("Stepped on {} in sync mode: these writes stayed on the server.", server.label),
+        (false, false) => format!("Stepped on {} in sync mode.", server.label),
+    }];
+    lines.extend(server.notes.iter().map(|n| format!("  Note: {n}")));
     lines
 }
 
@@ -272,9 +296,17 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "trace of {} ({})",
+        "trace of {} ({}){}",
         command_text(&timeline.command[..1]),
-        timeline.name
+        timeline.name,
+        match &timeline.server {
+            Some(server) => format!(
+                " on {}, LDB {}",
+                server.label,
+                if server.forked { "forked" } else { "sync" }
+            ),
+            None => String::new(),
+        }
     );
     let _ = writeln!(out, "{:>5}  {:>4}  event", "step", "line");
     for (i, step) in timeline.steps.iter().enumerate() {
@@ -462,7 +494,7 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
         ("truncated", json!(outcome.truncated)),
         ("summary", json!(summary(timeline, changes))),
     ]);
-    obj(vec![
+    let mut fields = vec![
         ("sha", Json::from(timeline.name.as_str())),
         (
             "command",
@@ -471,7 +503,14 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
         ("source", json!(timeline.source)),
         ("steps", Json::Array(steps)),
         ("outcome", outcome_json),
-    ])
+    ];
+    if let Some(server) = &timeline.server {
+        fields.push((
+            "server",
+            json!({"label": server.label, "forked": server.forked, "notes": server.notes}),
+        ));
+    }
+    obj(fields)
 }
 
 fn md_cell(text: &str) -> String {

@@ -165,6 +165,20 @@ pub struct Timeline {
     pub source: Vec<String>,
     pub steps: Vec<Step>,
     pub outcome: Outcome,
+    /// Set when the run was stepped on a real server, not the embedded engine.
+    pub server: Option<Server>,
+}
+
+/// Where a run recorded on a real server ran, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    /// `redis 7.0.15 @ 127.0.0.1:6379`.
+    pub label: String,
+    /// The debugger ran the script in a forked copy of the server (LDB's
+    /// default): the server's data is untouched afterwards.
+    pub forked: bool,
+    /// What the recording could not see exactly (said, not hidden).
+    pub notes: Vec<String>,
 }
 
 impl Timeline {
@@ -344,13 +358,18 @@ impl Recorder {
     }
 }
 
-impl Probe for Recorder {
-    fn line(&mut self, frame: &Frame) -> Control {
+impl Recorder {
+    fn line(
+        &mut self,
+        line: u32,
+        depth: u32,
+        locals: impl FnOnce(usize) -> Vec<(String, String)>,
+    ) -> Control {
         if self.elided.is_some() {
             return Control::Continue;
         }
-        let locals = (self.line_steps < self.limits.locals_steps)
-            .then(|| frame.locals(self.limits.value_len));
+        let locals =
+            (self.line_steps < self.limits.locals_steps).then(|| locals(self.limits.value_len));
         self.line_steps += 1;
         self.bytes += 48
             + locals
@@ -358,11 +377,8 @@ impl Probe for Recorder {
                 .map(|l| l.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>())
                 .unwrap_or(0);
         self.steps.push(Step {
-            line: frame.line,
-            kind: StepKind::Line {
-                depth: frame.depth(),
-                locals,
-            },
+            line,
+            kind: StepKind::Line { depth, locals },
             deltas: Vec::new(),
         });
         self.check_caps()
@@ -394,6 +410,16 @@ impl Probe for Recorder {
     }
 }
 
+impl Probe for Recorder {
+    fn line(&mut self, frame: &Frame) -> Control {
+        Recorder::line(self, frame.line, frame.depth(), |len| frame.locals(len))
+    }
+
+    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
+        Recorder::command(self, line, argv, reply, write)
+    }
+}
+
 /// The line an error reply names: `on @user_script:N.`, or a compile
 /// error's `user_script:N:`.
 fn error_line(text: &str) -> Option<u32> {
@@ -409,16 +435,12 @@ fn error_line(text: &str) -> Option<u32> {
 
 /// The last line of the script's body that is not blank (where a compile
 /// error "near '<eof>'" is shown: Lua counts the lines after it too).
-fn last_code_line(argv: &[Vec<u8>], scripting: &Scripting) -> u32 {
-    let Some(source) = scripting.source_of(argv) else {
-        return 1;
-    };
-    String::from_utf8_lossy(&source)
-        .lines()
+fn last_code_line(source: &[String]) -> u32 {
+    source
+        .iter()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
+        .rfind(|(_, l)| !l.trim().is_empty())
         .map(|(i, _)| i as u32 + 1)
-        .last()
         .unwrap_or(1)
 }
 
@@ -432,106 +454,10 @@ pub fn record(
     argv: &[Vec<u8>],
     limits: Limits,
 ) -> Timeline {
-    let pending = Arc::new(Mutex::new(Pending::default()));
-    let previous = engine
-        .keyspace
-        .set_observer(Some(Box::new(DeltaSink(Arc::clone(&pending)))));
-    let mut recorder = Recorder {
-        pending: Arc::clone(&pending),
-        steps: Vec::new(),
-        limits,
-        bytes: 0,
-        line_steps: 0,
-        truncated: None,
-        elided: None,
-        elided_writes: 0,
-        stopped: false,
-    };
-    let reply = scripting.call_with_probe(engine, client, argv, &mut recorder);
+    let mut builder = Builder::new(limits);
+    let previous = engine.keyspace.set_observer(Some(builder.observer()));
+    let reply = scripting.call_with_probe(engine, client, argv, &mut builder.recorder);
     engine.keyspace.set_observer(previous);
-    let mut leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
-    let mut steps = recorder.steps;
-    // Changes made after recording stopped belong to the run's last step.
-    let at_end = recorder.elided.take().map(|mut elided| {
-        elided.append(&mut leftover);
-        elided
-    });
-    if !leftover.is_empty() {
-        match steps.last_mut() {
-            Some(step) => step.deltas.extend(leftover),
-            None => steps.push(Step {
-                line: 0,
-                kind: StepKind::Return { reply: Reply::Nil },
-                deltas: leftover,
-            }),
-        }
-    }
-    let last_line = steps
-        .iter()
-        .rev()
-        .find(|s| matches!(s.kind, StepKind::Line { .. }))
-        .map(|s| s.line)
-        .unwrap_or(0);
-    let mut compiled = true;
-    let (status, error_line) = match &reply {
-        Reply::Error(e) => {
-            let text = String::from_utf8_lossy(e).into_owned();
-            let interrupted = recorder.stopped
-                || text.contains("Script killed by user with SCRIPT KILL")
-                || text.contains("Script stopped by");
-            let compile_error = text.starts_with("ERR Error compiling script");
-            compiled = !compile_error;
-            let mut line = error_line(&text).unwrap_or(last_line);
-            if compile_error && text.contains("near '<eof>'") {
-                line = line.min(last_code_line(argv, scripting).max(1));
-            }
-            steps.push(Step {
-                line,
-                kind: StepKind::Error {
-                    message: e.clone(),
-                    interrupted,
-                },
-                deltas: Vec::new(),
-            });
-            (
-                if interrupted {
-                    Status::Interrupted
-                } else {
-                    Status::Error
-                },
-                Some(line),
-            )
-        }
-        other => {
-            steps.push(Step {
-                line: last_line,
-                kind: StepKind::Return {
-                    reply: other.clone(),
-                },
-                deltas: Vec::new(),
-            });
-            (Status::Ok, None)
-        }
-    };
-    if let Some(at_end) = at_end {
-        steps.last_mut().expect("a terminal step").deltas = at_end;
-    }
-    let mut writes_applied = recorder.elided_writes;
-    let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
-    for step in steps.iter() {
-        if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
-            writes_applied += 1;
-        }
-        for (db, delta) in &step.deltas {
-            if let Some(key) = delta.key() {
-                if seen.insert((*db, key)) {
-                    keys_changed.push((*db, key.to_vec()));
-                }
-            }
-        }
-    }
-    drop(seen);
     let source = scripting
         .source_of(argv)
         .map(|s| {
@@ -541,22 +467,207 @@ pub fn record(
                 .collect()
         })
         .unwrap_or_default();
-    let final_state = fingerprint(&engine.keyspace, &keys_changed);
-    Timeline {
-        name: scripting.run_name(argv),
-        command: argv.to_vec(),
+    builder.finish(
+        scripting.run_name(argv),
+        argv,
         source,
-        steps,
-        outcome: Outcome {
-            status,
-            reply,
-            error_line,
-            compile_error: !compiled,
-            writes_applied,
-            keys_changed,
-            truncated: recorder.truncated,
-            trace_bytes: recorder.bytes,
-            final_state,
-        },
+        reply,
+        &engine.keyspace,
+    )
+}
+
+/// Builds a [`Timeline`] from a run's events, whoever reports them: the
+/// embedded engine's Lua hook ([`record`]) or a real server's debugger
+/// (`remote`). The keyspace the run writes to reports its changes to
+/// [`Builder::observer`]; each change joins the step that made it.
+pub struct Builder {
+    recorder: Recorder,
+}
+
+impl Builder {
+    pub fn new(limits: Limits) -> Builder {
+        Builder {
+            recorder: Recorder {
+                pending: Arc::new(Mutex::new(Pending::default())),
+                steps: Vec::new(),
+                limits,
+                bytes: 0,
+                line_steps: 0,
+                truncated: None,
+                elided: None,
+                elided_writes: 0,
+                stopped: false,
+            },
+        }
+    }
+
+    /// The keyspace observer whose changes go into this timeline.
+    pub fn observer(&self) -> Box<dyn Observer> {
+        Box::new(DeltaSink(Arc::clone(&self.recorder.pending)))
+    }
+
+    /// A line is about to run; `locals` is asked only while locals are
+    /// recorded, with the longest rendering of one value.
+    pub fn line(
+        &mut self,
+        line: u32,
+        depth: u32,
+        locals: impl FnOnce(usize) -> Vec<(String, String)>,
+    ) -> Control {
+        self.recorder.line(line, depth, locals)
+    }
+
+    /// Steps recorded so far.
+    pub fn len(&self) -> usize {
+        self.recorder.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recorder.steps.is_empty()
+    }
+
+    /// The limits it records within.
+    pub fn limits(&self) -> &Limits {
+        &self.recorder.limits
+    }
+
+    /// Whether the next line's locals will be recorded.
+    pub fn wants_locals(&self) -> bool {
+        self.recorder.elided.is_none()
+            && self.recorder.line_steps < self.recorder.limits.locals_steps
+    }
+
+    /// A command ran, with this reply; the changes reported since the last
+    /// event are its own.
+    pub fn command(
+        &mut self,
+        line: u32,
+        argv: Vec<Vec<u8>>,
+        reply: &Reply,
+        write: bool,
+    ) -> Control {
+        self.recorder.command(line, argv, reply, write)
+    }
+
+    /// Stops recording with this reason (the driver stopped the script).
+    pub fn stop(&mut self, reason: String) {
+        self.recorder.truncated.get_or_insert(reason);
+        self.recorder.stopped = true;
+    }
+
+    /// The run ended with `reply`; `live` is the keyspace it wrote to, as
+    /// it is now.
+    pub fn finish(
+        self,
+        name: String,
+        argv: &[Vec<u8>],
+        source: Vec<String>,
+        reply: Reply,
+        live: &crate::engine::keyspace::Keyspace,
+    ) -> Timeline {
+        let mut recorder = self.recorder;
+        let pending = recorder.pending;
+        let mut leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
+        let mut steps = recorder.steps;
+        // Changes made after recording stopped belong to the run's last step.
+        let at_end = recorder.elided.take().map(|mut elided| {
+            elided.append(&mut leftover);
+            elided
+        });
+        if !leftover.is_empty() {
+            match steps.last_mut() {
+                Some(step) => step.deltas.extend(leftover),
+                None => steps.push(Step {
+                    line: 0,
+                    kind: StepKind::Return { reply: Reply::Nil },
+                    deltas: leftover,
+                }),
+            }
+        }
+        let last_line = steps
+            .iter()
+            .rev()
+            .find(|s| matches!(s.kind, StepKind::Line { .. }))
+            .map(|s| s.line)
+            .unwrap_or(0);
+        let mut compiled = true;
+        let (status, error_line) = match &reply {
+            Reply::Error(e) => {
+                let text = String::from_utf8_lossy(e).into_owned();
+                let interrupted = recorder.stopped
+                    || text.contains("Script killed by user with SCRIPT KILL")
+                    || text.contains("Script stopped by");
+                let compile_error = text.starts_with("ERR Error compiling script");
+                compiled = !compile_error;
+                let mut line = error_line(&text).unwrap_or(last_line);
+                if compile_error && text.contains("near '<eof>'") {
+                    line = line.min(last_code_line(&source).max(1));
+                }
+                steps.push(Step {
+                    line,
+                    kind: StepKind::Error {
+                        message: e.clone(),
+                        interrupted,
+                    },
+                    deltas: Vec::new(),
+                });
+                (
+                    if interrupted {
+                        Status::Interrupted
+                    } else {
+                        Status::Error
+                    },
+                    Some(line),
+                )
+            }
+            other => {
+                steps.push(Step {
+                    line: last_line,
+                    kind: StepKind::Return {
+                        reply: other.clone(),
+                    },
+                    deltas: Vec::new(),
+                });
+                (Status::Ok, None)
+            }
+        };
+        if let Some(at_end) = at_end {
+            steps.last_mut().expect("a terminal step").deltas = at_end;
+        }
+        let mut writes_applied = recorder.elided_writes;
+        let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
+        for step in steps.iter() {
+            if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
+                writes_applied += 1;
+            }
+            for (db, delta) in &step.deltas {
+                if let Some(key) = delta.key() {
+                    if seen.insert((*db, key)) {
+                        keys_changed.push((*db, key.to_vec()));
+                    }
+                }
+            }
+        }
+        drop(seen);
+        let final_state = fingerprint(live, &keys_changed);
+        Timeline {
+            name,
+            command: argv.to_vec(),
+            source,
+            steps,
+            outcome: Outcome {
+                status,
+                reply,
+                error_line,
+                compile_error: !compiled,
+                writes_applied,
+                keys_changed,
+                truncated: recorder.truncated,
+                trace_bytes: recorder.bytes,
+                final_state,
+            },
+            server: None,
+        }
     }
 }

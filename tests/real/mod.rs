@@ -23,6 +23,11 @@ pub struct Real {
 impl Real {
     /// None when redis-server is not installed (or does not start).
     pub fn start() -> Option<Real> {
+        Real::start_with(&[])
+    }
+
+    /// `start` with more configuration, e.g. `["--rename-command", "SCRIPT", ""]`.
+    pub fn start_with(extra: &[&str]) -> Option<Real> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let socket = std::env::temp_dir().join(format!(
             "redstep-real-{}-{}.sock",
@@ -41,6 +46,7 @@ impl Real {
                 "--appendonly",
                 "no",
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -61,6 +67,21 @@ impl Real {
             stream,
             buf: Vec::new(),
         })
+    }
+
+    /// The server as `redstep --redis` takes it.
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket.display())
+    }
+
+    /// `call` with string arguments.
+    pub fn cmd(&mut self, words: &[&str]) -> Reply {
+        self.call(
+            &words
+                .iter()
+                .map(|w| w.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// One command, its reply.

@@ -1,0 +1,440 @@
+//! The debugger on a real server: scripts stepped through Redis's own Lua
+//! debugger (LDB) against a redis-server 7.0.15 of the test's own, compared
+//! with the embedded engine's run of the same script on the same keys.
+
+mod real;
+
+use std::sync::atomic::AtomicBool;
+
+use real::Real;
+use redstep::engine::{Engine, Reply};
+use redstep::remote::compare;
+use redstep::remote::ldb::{self, Mode, Options, Recorded};
+use redstep::remote::Target;
+use redstep::trace::{export, Limits, Status, StepKind};
+
+const INC: &str = "redis.call('INCR', 'a')\nlocal result = result + 1\nredis.call('INCR', 'b')\n";
+
+fn server() -> Option<Real> {
+    let real = Real::start();
+    if real.is_none() {
+        eprintln!("skipped: redis-server is not installed");
+    }
+    real
+}
+
+fn record_on(
+    real: &Real,
+    body: &str,
+    keys: &[&str],
+    args: &[&str],
+    mode: Mode,
+) -> anyhow::Result<Recorded> {
+    let options = Options {
+        mode,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    record_with(real, body, keys, args, &options)
+}
+
+fn record_with(
+    real: &Real,
+    body: &str,
+    keys: &[&str],
+    args: &[&str],
+    options: &Options,
+) -> anyhow::Result<Recorded> {
+    let bytes = |w: &[&str]| w.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+    ldb::record(
+        &Target::parse(&real.url()).unwrap(),
+        body.as_bytes(),
+        bytes(keys),
+        bytes(args),
+        options,
+        &AtomicBool::new(false),
+    )
+}
+
+/// The text export without what only a server run says (the header's
+/// "on redis ..." and the mode lines).
+fn export_without_server_lines(recorded: &Recorded) -> String {
+    export::text(&recorded.timeline, &recorded.mirror.keyspace)
+        .lines()
+        .filter(|l| !l.starts_with("Stepped on ") && !l.starts_with("  Note: "))
+        .map(|l| match l.find(" on redis ") {
+            Some(at) if l.starts_with("trace of ") => &l[..at],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn embedded_export(body: &str, setup: &[&[&str]], keys: &[&str]) -> String {
+    let mut engine = Engine::default();
+    let mut scripting = redstep::script::Scripting::new(&mut engine, Default::default());
+    let mut client = engine.new_client();
+    for cmd in setup {
+        let argv: Vec<Vec<u8>> = cmd.iter().map(|s| s.as_bytes().to_vec()).collect();
+        engine.call(&mut client, &argv, &mut scripting);
+    }
+    let argv = redstep::protocol::cli::eval_argv(
+        body.as_bytes().to_vec(),
+        (
+            keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            Vec::new(),
+        ),
+    );
+    let timeline = redstep::trace::record(
+        &mut engine,
+        &mut scripting,
+        &mut client,
+        &argv,
+        Limits::default(),
+    );
+    export::text(&timeline, &engine.keyspace)
+}
+
+#[test]
+fn the_posts_script_steps_on_a_real_server_as_on_the_engine_in_both_modes() {
+    let Some(mut real) = server() else { return };
+    real.cmd(&["MSET", "a", "42", "b", "42"]);
+    let forked = record_on(&real, INC, &[], &[], Mode::Forked).unwrap();
+    let t = &forked.timeline;
+    assert_eq!(t.outcome.status, Status::Error);
+    assert_eq!(t.outcome.error_line, Some(2));
+    assert_eq!(t.outcome.writes_applied, 1);
+    let server = t.server.as_ref().unwrap();
+    assert!(
+        server.forked && server.label.starts_with("redis 7.0.15 @ "),
+        "{server:?}"
+    );
+    assert!(server.notes.is_empty(), "{:?}", server.notes);
+    // Step for step the embedded engine's trace (same text export).
+    let embedded = embedded_export(INC, &[&["MSET", "a", "42", "b", "42"]], &[]);
+    assert_eq!(export_without_server_lines(&forked), embedded.trim_end());
+    assert!(embedded.contains("a: \"42\" → \"43\""), "{embedded}");
+    let text = export::text(t, &forked.mirror.keyspace);
+    assert!(
+        text.contains("in a forked copy (LDB's default): the server's data is untouched. On a real server without the debugger these writes would stay."),
+        "{text}"
+    );
+    assert_eq!(
+        real.cmd(&["GET", "a"]),
+        Reply::bulk("42"),
+        "forked: the server is untouched"
+    );
+    assert!(compare::against_engine(&forked, Limits::default())
+        .difference
+        .is_none());
+
+    let sync = record_on(&real, INC, &[], &[], Mode::Sync).unwrap();
+    assert_eq!(export_without_server_lines(&sync), embedded.trim_end());
+    assert!(!sync.timeline.server.as_ref().unwrap().forked);
+    assert!(export::text(&sync.timeline, &sync.mirror.keyspace)
+        .contains("in sync mode: these writes stayed on the server."));
+    assert_eq!(
+        real.cmd(&["GET", "a"]),
+        Reply::bulk("43"),
+        "sync: the write stayed"
+    );
+    assert_eq!(real.cmd(&["GET", "b"]), Reply::bulk("42"));
+}
+
+const NESTED: &str = r#"local function bump(k, n)
+  local total = 0
+  for i = 1, n do
+    total = total + redis.call('INCRBY', k, i)
+  end
+  return total
+end
+local ok, err = pcall(function() return redis.call('LPUSH', KEYS[1], 'x') end)
+local e = redis.pcall('HSET', KEYS[1], 'f')
+redis.call('RPUSH', KEYS[2], 'a', 'b')
+redis.call('HSET', KEYS[3], 'f', 'v', 'g', '-1')
+redis.call('ZADD', KEYS[4], 1.5, 'm', 2, 'n')
+redis.call('EXPIRE', KEYS[2], 100)
+local t = redis.call('HGETALL', KEYS[3])
+return {bump(KEYS[1], 3), e.err, t, redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'), ok}
+"#;
+
+#[test]
+fn loops_pcall_and_nested_functions_step_as_on_the_engine() {
+    let Some(mut real) = server() else { return };
+    real.cmd(&["SET", "a", "5"]);
+    real.cmd(&["RPUSH", "l", "old"]);
+    let recorded = record_on(&real, NESTED, &["a", "l", "h", "z"], &[], Mode::Forked).unwrap();
+    let report = compare::against_engine(&recorded, Limits::default());
+    assert!(report.difference.is_none(), "{}", report.text);
+    assert!(report.text.starts_with("identical on "), "{}", report.text);
+    let t = &recorded.timeline;
+    assert_eq!(t.outcome.status, Status::Ok);
+    assert!(
+        t.server.as_ref().unwrap().notes.is_empty(),
+        "{:?}",
+        t.server
+    );
+    // Inside bump() the line steps are one function deeper.
+    let depth_of = |line: u32| {
+        t.steps.iter().find_map(|s| match s.kind {
+            StepKind::Line { depth, .. } if s.line == line => Some(depth),
+            _ => None,
+        })
+    };
+    assert_eq!(depth_of(4).unwrap(), depth_of(8).unwrap() + 1);
+    // Locals as LDB prints them.
+    let locals = t.steps.iter().rev().find_map(|s| match &s.kind {
+        StepKind::Line {
+            locals: Some(l), ..
+        } if s.line == 4 => Some(l.clone()),
+        _ => None,
+    });
+    assert!(locals
+        .unwrap()
+        .contains(&("k".to_string(), "\"a\"".to_string())));
+    // The keys it changed, before and after, as the debugger shows them.
+    let text = export::text(t, &recorded.mirror.keyspace);
+    assert!(
+        text.contains("l: [\"old\"] → [\"old\", \"a\", \"b\"]"),
+        "{text}"
+    );
+    assert!(text.contains("a: \"5\" → \"6\""), "{text}");
+    assert_eq!(real.cmd(&["LLEN", "l"]), Reply::Int(1));
+}
+
+#[test]
+fn an_argument_with_a_space_is_read_back_from_the_server_and_said() {
+    let Some(real) = server() else { return };
+    let body = "redis.call('RPUSH', KEYS[1], 'a b', 'c')\nreturn redis.call('LLEN', KEYS[1])";
+    let recorded = record_on(&real, body, &["l"], &[], Mode::Forked).unwrap();
+    let text = export::text(&recorded.timeline, &recorded.mirror.keyspace);
+    // LDB logs `RPUSH l a b c`; the list itself is read back from the server.
+    assert!(text.contains("l: (absent) → [\"a b\", \"c\"]"), "{text}");
+    assert!(text.contains("Note: line 1: RPUSH l a b c:"), "{text}");
+    assert_eq!(recorded.timeline.outcome.reply, Reply::Int(2));
+}
+
+#[test]
+fn a_runaway_loop_is_aborted_at_the_step_cap_and_the_server_goes_on() {
+    let Some(mut real) = server() else { return };
+    let options = Options {
+        mode: Mode::Forked,
+        limits: Limits {
+            max_steps: 300,
+            ..Limits::default()
+        },
+        allow_blocking: false,
+    };
+    let recorded = record_with(
+        &real,
+        "local n = 0\nwhile true do\n  n = n + 1\nend",
+        &[],
+        &[],
+        &options,
+    )
+    .unwrap();
+    let t = &recorded.timeline;
+    assert_eq!(t.outcome.status, Status::Interrupted);
+    let error = String::from_utf8_lossy(match &t.outcome.reply {
+        Reply::Error(e) => e,
+        other => panic!("{other:?}"),
+    })
+    .into_owned();
+    assert!(
+        error.starts_with("ERR script aborted for user request script: "),
+        "{error}"
+    );
+    assert!(t
+        .outcome
+        .truncated
+        .as_deref()
+        .unwrap()
+        .contains("cap of 300 steps"));
+    assert_eq!(real.cmd(&["PING"]), Reply::status("PONG"));
+}
+
+#[test]
+fn a_server_that_refuses_the_debugger_says_so() {
+    let Some(real) = Real::start_with(&["--rename-command", "SCRIPT", ""]) else {
+        return;
+    };
+    let error = match record_on(&real, INC, &[], &[], Mode::Forked) {
+        Ok(_) => panic!("SCRIPT is renamed away"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        error.contains("refused the Lua debugger (SCRIPT DEBUG): ERR unknown command 'SCRIPT'"),
+        "{error}"
+    );
+    assert!(error.contains("the embedded engine"), "{error}");
+}
+
+#[test]
+fn a_server_that_goes_away_mid_session_is_told_clearly() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    let path = std::env::temp_dir().join(format!("redstep-gone-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    // A server that answers INFO, then starts a session and closes it after
+    // its first stop.
+    let fake = std::thread::spawn(move || {
+        let mut info = listener.accept().unwrap().0;
+        let mut buf = [0u8; 4096];
+        let _ = info.read(&mut buf);
+        info.write_all(b"$20\r\nredis_version:7.0.15\r\n").unwrap();
+        let mut ldb = listener.accept().unwrap().0;
+        let _ = ldb.read(&mut buf);
+        ldb.write_all(b"+OK\r\n").unwrap();
+        let _ = ldb.read(&mut buf);
+        ldb.write_all(b"*2\r\n+* Stopped at 1, stop reason = step over\r\n+-> 1   x\r\n")
+            .unwrap();
+        let _ = ldb.read(&mut buf);
+        drop(ldb);
+        drop(info);
+    });
+    let target = Target::parse(&format!("redis+unix://{}", path.display())).unwrap();
+    let options = Options {
+        mode: Mode::Forked,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    let result = ldb::record(
+        &target,
+        b"x",
+        vec![],
+        vec![],
+        &options,
+        &AtomicBool::new(false),
+    );
+    fake.join().unwrap();
+    let error = format!("{:#}", result.err().expect("the server went away"));
+    assert!(error.contains("closed the connection"), "{error}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn compare_reports_a_planted_difference_at_its_step() {
+    let Some(mut real) = server() else { return };
+    real.cmd(&["MSET", "a", "42", "b", "42"]);
+    let recorded = record_on(&real, INC, &[], &[], Mode::Forked).unwrap();
+    // A test double of the engine whose INCR decrements.
+    let mut engine = Engine::default();
+    let mut incr = *engine.command_table().get(b"decr").unwrap();
+    incr.name = "incr";
+    incr.full_name = "incr";
+    engine.register(incr);
+    let report = compare::against(&recorded, engine, Limits::default());
+    let d = report.difference.expect("a difference");
+    assert_eq!((d.step, d.line), (2, 1));
+    assert_eq!(d.server, "line 1: INCR a → 43");
+    assert_eq!(d.engine, "line 1: INCR a → 41");
+    assert!(
+        report
+            .text
+            .starts_with("first difference at step 2, line 1:"),
+        "{}",
+        report.text
+    );
+}
+
+#[test]
+fn lessons_reference_solutions_step_the_same_on_a_real_server() {
+    let Some(mut real) = server() else { return };
+    let mut compared = 0;
+    for lesson in redstep::lessons::builtin() {
+        let buffer = &lesson.buffers[lesson.checked];
+        let Some(solution) = &buffer.solution else {
+            continue;
+        };
+        if buffer.kind != redstep::lessons::Kind::Lua {
+            continue;
+        }
+        for check in &lesson.checks {
+            real.cmd(&["FLUSHALL"]);
+            real.cmd(&["SCRIPT", "FLUSH"]);
+            real.cmd(&["FUNCTION", "FLUSH"]);
+            for line in check.setup.as_ref().unwrap_or(&lesson.setup) {
+                let argv = redstep::protocol::cli::split_args(line.as_bytes()).unwrap();
+                if !argv.is_empty() {
+                    real.call(&argv);
+                }
+            }
+            let args = check.args.as_deref().unwrap_or(&lesson.args);
+            let (keys, args) = redstep::protocol::cli::parse_keys_args(args).unwrap();
+            let recorded = ldb::record(
+                &Target::parse(&real.url()).unwrap(),
+                solution.as_bytes(),
+                keys,
+                args,
+                &Options {
+                    mode: Mode::Forked,
+                    limits: Limits::default(),
+                    allow_blocking: false,
+                },
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+            let report = compare::against_engine(&recorded, Limits::default());
+            assert!(
+                report.difference.is_none(),
+                "{} / {}: {}",
+                lesson.id,
+                check.name,
+                report.text
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} checks compared");
+}
+
+#[test]
+fn run_redis_and_compare_from_the_command_line() {
+    let Some(mut real) = server() else { return };
+    real.cmd(&["MSET", "a", "42", "b", "42"]);
+    let dir = tempfile::tempdir().unwrap();
+    let inc = dir.path().join("inc.lua");
+    std::fs::write(&inc, INC).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_redstep"))
+            .arg("run")
+            .arg(&inc)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let url = real.url();
+    let (code, out, _) = run(&["--redis", &url, "--trace"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with(
+            "trace of EVAL (d0e480e1285ebff8a062967eb0fa7d2ada562d97) on redis 7.0.15 @ "
+        ),
+        "{out}"
+    );
+    let (code, out, _) = run(&["--compare", &url]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("identical on 4 steps: redis 7.0.15 @ "),
+        "{out}"
+    );
+    let (code, _, err) = run(&["--redis", "redis://203.0.113.1:6379", "--ldb", "sync"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--ldb sync blocks 203.0.113.1:6379 for every client"),
+        "{err}"
+    );
+    let (code, out, _) = run(&["--redis", &url, "--ldb", "sync"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("LDB sync: the writes stayed on the server"),
+        "{out}"
+    );
+    assert_eq!(real.cmd(&["GET", "a"]), Reply::bulk("43"));
+}

@@ -38,6 +38,19 @@ pub struct Cli {
     /// Use the lessons of this folder instead of the shipped ones.
     #[arg(long, value_name = "DIR")]
     pub lessons: Option<PathBuf>,
+    /// Work on a real server: the keyspace pane and redis-cli pane use it,
+    /// and runs are stepped through its Lua debugger (LDB), e.g.
+    /// redis://127.0.0.1:6379 or redis://user:pass@host:port/db.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["lesson", "lessons"])]
+    pub redis: Option<String>,
+    /// With --redis: `forked` (default: Redis forks for each run; the
+    /// server's data is untouched afterwards) or `sync` (the writes stay;
+    /// the server is blocked while a run is recorded).
+    #[arg(long, value_name = "MODE", default_value = "forked", value_parser = ["forked", "sync"])]
+    pub ldb: String,
+    /// Allow --ldb sync on a server that is not on this machine.
+    #[arg(long)]
+    pub allow_blocking: bool,
 }
 
 #[derive(Subcommand, Debug)]

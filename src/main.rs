@@ -27,17 +27,44 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+fn ldb_mode(name: &str) -> redstep::remote::ldb::Mode {
+    if name == "sync" {
+        redstep::remote::ldb::Mode::Sync
+    } else {
+        redstep::remote::ldb::Mode::Forked
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the TUI needs a terminal; for scripts use `redstep run`, `redstep exec` or `redstep serve`");
             }
+            if let Some(url) = &cli.redis {
+                let target = redstep::remote::Target::parse(url)?;
+                let options = redstep::remote::ldb::Options {
+                    mode: ldb_mode(&cli.ldb),
+                    limits: Limits::default(),
+                    allow_blocking: cli.allow_blocking,
+                };
+                if options.mode == redstep::remote::ldb::Mode::Sync
+                    && !target.is_loopback()
+                    && !cli.allow_blocking
+                {
+                    anyhow::bail!("--ldb sync blocks {} for every client while a run is recorded; it is refused for a server that is not on this machine unless --allow-blocking is given", target.address());
+                }
+                let opening = match &cli.file {
+                    Some(path) => redstep::tui::opening::file(path)?,
+                    None => redstep::tui::opening::post(),
+                };
+                return redstep::tui::run(opening, None, Some((target, options)));
+            }
             match &cli.file {
-                Some(path) => redstep::tui::run(redstep::tui::opening::file(path)?, None),
+                Some(path) => redstep::tui::run(redstep::tui::opening::file(path)?, None, None),
                 None => {
                     let (list, index) = pick_lesson(cli.lessons.as_deref(), cli.lesson.as_deref())?;
-                    redstep::tui::run(redstep::tui::opening::post(), Some((list, index)))
+                    redstep::tui::run(redstep::tui::opening::post(), Some((list, index)), None)
                 }
             }
         }
@@ -93,11 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 server: match (redis, compare) {
                     (Some(url), _) => Some(redstep::run::ServerRun::Debug {
                         url,
-                        mode: if ldb == "sync" {
-                            redstep::remote::ldb::Mode::Sync
-                        } else {
-                            redstep::remote::ldb::Mode::Forked
-                        },
+                        mode: ldb_mode(&ldb),
                         allow_blocking,
                     }),
                     (None, Some(url)) => Some(redstep::run::ServerRun::Compare { url }),
@@ -127,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             redstep::tui::run(
                 redstep::tui::opening::post(),
                 Some((vec![redstep::demo::walk()], 0)),
+                None,
             )
         }
         Some(Command::Probe {

@@ -93,14 +93,13 @@ fn run_on_server(
         limits: input.limits.clone(),
         allow_blocking,
     };
-    let stop = std::sync::atomic::AtomicBool::new(false);
     let recorded = ldb::record(
         &target,
         &input.body,
         input.keys.clone(),
         input.args.clone(),
         &options,
-        &stop,
+        &|| false,
     )?;
     if compare {
         let report = remote::compare::against_engine(&recorded, input.limits);

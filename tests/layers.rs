@@ -35,7 +35,7 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "host",
         &[
-            "remote", "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
+            "lessons", "probe", "tui", "server", "run", "exec", "demo", "cli",
         ],
     ),
     // A real server as the debugger's backend, beside the engine thread.

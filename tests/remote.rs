@@ -4,8 +4,6 @@
 
 mod real;
 
-use std::sync::atomic::AtomicBool;
-
 use real::Real;
 use redstep::engine::{Engine, Reply};
 use redstep::remote::compare;
@@ -52,7 +50,7 @@ fn record_with(
         bytes(keys),
         bytes(args),
         options,
-        &AtomicBool::new(false),
+        &|| false,
     )
 }
 
@@ -299,14 +297,7 @@ fn a_server_that_goes_away_mid_session_is_told_clearly() {
         limits: Limits::default(),
         allow_blocking: false,
     };
-    let result = ldb::record(
-        &target,
-        b"x",
-        vec![],
-        vec![],
-        &options,
-        &AtomicBool::new(false),
-    );
+    let result = ldb::record(&target, b"x", vec![], vec![], &options, &|| false);
     fake.join().unwrap();
     let error = format!("{:#}", result.err().expect("the server went away"));
     assert!(error.contains("closed the connection"), "{error}");
@@ -372,7 +363,7 @@ fn lessons_reference_solutions_step_the_same_on_a_real_server() {
                     limits: Limits::default(),
                     allow_blocking: false,
                 },
-                &AtomicBool::new(false),
+                &|| false,
             )
             .unwrap();
             let report = compare::against_engine(&recorded, Limits::default());

@@ -551,3 +551,114 @@ fn a_config_file_remaps_f10_and_a_malformed_one_is_told_in_tmux() {
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+mod real;
+
+#[test]
+fn the_debugger_on_a_real_server_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let Some(mut server) = real::Real::start() else {
+        eprintln!("SKIPPED: redis-server is not installed; the real-server TUI test did not run");
+        return;
+    };
+    server.cmd(&["MSET", "a", "42", "b", "42"]);
+    let data = data_dir("server");
+    std::fs::create_dir_all(&data).unwrap();
+    let inc = data.join("inc.lua");
+    std::fs::write(
+        &inc,
+        "redis.call('INCR', 'a')\nlocal result = result + 1\nredis.call('INCR', 'b')\n",
+    )
+    .unwrap();
+    let url = server.url();
+    let t = Tmux::start(
+        "server",
+        &data,
+        &["--redis", &url, inc.to_str().unwrap()],
+        120,
+        40,
+    );
+    let s = t.wait_for("Keyspace 2 keys");
+    assert!(s.contains("Debugger — redis 7.0.15 @ "), "{s}");
+    assert!(s.contains("· LDB forked"), "{s}");
+    assert!(line_with(&s, "│  a ").contains("\"42\""), "{s}");
+
+    t.keys(&["F10"]);
+    t.wait_for("step 1/4 · line 1 (about to run)");
+    t.keys(&["F8"]);
+    let s = t.wait_for("\"42\" → \"43\"");
+    assert!(s.contains("▶ L1   INCR a → (integer) 43  wrote a"), "{s}");
+    t.keys(&["F7"]);
+    t.wait_for("step 1/4");
+    t.keys(&["F5"]);
+    let s = t.wait_for("the script died here");
+    assert!(
+        line_with(&s, "local result = result + 1").contains('✗'),
+        "{s}"
+    );
+    assert!(line_with(&s, "│! a ").contains("\"43\"  ← stayed"), "{s}");
+    assert!(s.contains("(LDB's default)"), "{s}");
+    t.keys(&["F6"]);
+    t.wait_for("undo is refused on a real server");
+    // Forked: the server itself still holds 42.
+    assert_eq!(
+        server.cmd(&["GET", "a"]),
+        redstep::engine::Reply::bulk("42")
+    );
+
+    // The redis-cli pane talks to the server.
+    t.keys(&["M-5"]);
+    t.keys(&["-l", "SET c 1"]);
+    t.keys(&["Enter"]);
+    t.wait_for("> SET c 1");
+    assert_eq!(server.cmd(&["GET", "c"]), redstep::engine::Reply::bulk("1"));
+
+    // The server goes away: said, and the buffers stay.
+    drop(server);
+    t.keys(&["M-1"]);
+    t.keys(&["F5"]);
+    t.wait_for("the run could not be recorded on the server");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn esc_stops_a_runaway_script_on_a_real_server_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let Some(server) = real::Real::start() else {
+        eprintln!("SKIPPED: redis-server is not installed; the real-server TUI test did not run");
+        return;
+    };
+    let data = data_dir("server-loop");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = data.join("loop.lua");
+    std::fs::write(
+        &script,
+        "redis.call('SET', 'before', 1)\nlocal n = 0\nwhile true do\n  n = n + 1\nend\n",
+    )
+    .unwrap();
+    let url = server.url();
+    let t = Tmux::start(
+        "server-loop",
+        &data,
+        &["--redis", &url, script.to_str().unwrap()],
+        100,
+        30,
+    );
+    t.wait_for("No run to show.");
+    t.keys(&["F5"]);
+    t.wait_for("running loop.lua");
+    t.keys(&["Escape"]);
+    let s = t.wait_for("ERR script aborted for user request");
+    assert!(s.contains("The trace was cut: stopped by the user."), "{s}");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -9,6 +9,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryR
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+mod remote;
+
+pub use remote::SERVER_MAX_STEPS;
+
 use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
 use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
@@ -54,6 +58,9 @@ pub enum Response {
     Keys(KeyPage),
     Key(Vec<u8>, Option<Entry>),
     Undone(Result<(), String>, Box<Session>),
+    /// The request could not be served (a real server refused it or went
+    /// away); the text says why, for the user.
+    Failed(String),
 }
 
 /// One key as the keyspace pane lists it.

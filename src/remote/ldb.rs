@@ -13,11 +13,10 @@
 //! server's reply is kept, the keys that command names are read back from
 //! the server (inside the session), and a note says so.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use anyhow::{anyhow, bail};
 
 use super::human;
+use super::keys::read_key;
 use super::{Conn, Target};
 use crate::engine::{Client, Engine, NoExtension};
 use crate::protocol::cli::eval_argv;
@@ -76,16 +75,32 @@ fn refused(label: &str, error: &[u8]) -> anyhow::Error {
 }
 
 /// Steps `body` with `keys` and `args` on the server at `target`, to the
-/// end, and records it. `stop` (set from another thread) aborts the script
-/// at its next line, as LDB's `abort` does.
+/// end, and records it. When `stop` answers true (asked before each step)
+/// the script is aborted at its next line, as LDB's `abort` does.
 pub fn record(
     target: &Target,
     body: &[u8],
     keys: Vec<Vec<u8>>,
     args: Vec<Vec<u8>>,
     options: &Options,
-    stop: &AtomicBool,
+    stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<Recorded> {
+    record_argv(
+        target,
+        &eval_argv(body.to_vec(), (keys, args)),
+        options,
+        stop,
+    )
+}
+
+/// `record` of an EVAL command line (`EVAL body numkeys key... arg...`).
+pub fn record_argv(
+    target: &Target,
+    argv: &[Vec<u8>],
+    options: &Options,
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<Recorded> {
+    let body = argv.get(1).map(Vec::as_slice).unwrap_or_default();
     if options.mode == Mode::Sync && !target.is_loopback() && !options.allow_blocking {
         bail!(
             "--ldb sync blocks {} for every client while you step; it is refused for a server \
@@ -108,7 +123,7 @@ pub fn record(
             },
             allow_blocking: false,
         };
-        let found = record(target, body, keys.clone(), args.clone(), &dry, stop)?;
+        let found = record_argv(target, argv, &dry, stop)?;
         for load in &found.loads {
             mirror.run_load(load);
         }
@@ -117,7 +132,6 @@ pub fn record(
         mirror.touched = found.touched;
         mirror.frozen = true;
     }
-    let argv = eval_argv(body.to_vec(), (keys, args));
     let mut session = Session {
         ldb: Conn::open(target)?,
         data: &mut data,
@@ -141,15 +155,15 @@ pub fn record(
         Reply::Status(_) => {}
         other => return Err(refused(&label, format!("{other:?}").as_bytes())),
     }
-    session.ldb.send(&argv)?;
+    session.ldb.send(argv)?;
     let reply = session.run(stop)?;
     let source = String::from_utf8_lossy(body)
         .lines()
         .map(str::to_string)
         .collect();
     let Session { builder, .. } = session;
-    let name = sha1_hex(body);
-    let mut timeline = builder.finish(name, &argv, source, reply, &mirror.engine.keyspace);
+    let name = crate::script::sha1_hex(body);
+    let mut timeline = builder.finish(name, argv, source, reply, &mirror.engine.keyspace);
     timeline.server = Some(Server {
         label,
         forked: options.mode == Mode::Forked,
@@ -161,14 +175,6 @@ pub fn record(
         touched: mirror.touched,
         mirror: mirror.engine,
     })
-}
-
-fn sha1_hex(body: &[u8]) -> String {
-    use sha1::{Digest, Sha1};
-    Sha1::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The embedded engine holding the keys the script touched.
@@ -205,113 +211,6 @@ impl Mirror {
     }
 }
 
-/// How to read a key of each type, and how to write it back.
-fn read_commands(kind: &[u8], key: &[u8]) -> Option<(Vec<Vec<u8>>, &'static [u8])> {
-    let k = key.to_vec();
-    let argv = |words: &[&[u8]]| -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = vec![words[0].to_vec(), k.clone()];
-        v.extend(words[1..].iter().map(|w| w.to_vec()));
-        v
-    };
-    Some(match kind {
-        b"string" => (argv(&[b"GET"]), b"SET"),
-        b"list" => (argv(&[b"LRANGE", b"0", b"-1"]), b"RPUSH"),
-        b"hash" => (argv(&[b"HGETALL"]), b"HSET"),
-        b"set" => (argv(&[b"SMEMBERS"]), b"SADD"),
-        b"zset" => (argv(&[b"ZRANGE", b"0", b"-1", b"WITHSCORES"]), b"ZADD"),
-        b"stream" => (argv(&[b"XRANGE", b"-", b"+"]), b"XADD"),
-        _ => return None,
-    })
-}
-
-/// The commands that recreate `key` from the replies of TYPE, its read
-/// command and PTTL; None for a type redstep cannot copy.
-fn write_commands(key: &[u8], kind: &[u8], value: Reply, pttl: i64) -> Option<Vec<Vec<Vec<u8>>>> {
-    let (_, write) = read_commands(kind, key)?;
-    let mut out = Vec::new();
-    let head = || vec![write.to_vec(), key.to_vec()];
-    let bytes = |r: &Reply| match r {
-        Reply::Bulk(b) | Reply::Status(b) => Some(b.clone()),
-        Reply::Int(n) => Some(n.to_string().into_bytes()),
-        _ => None,
-    };
-    match (kind, value) {
-        (b"string", Reply::Bulk(v)) => out.push(vec![write.to_vec(), key.to_vec(), v]),
-        (b"stream", Reply::Array(entries)) => {
-            for entry in entries {
-                let Reply::Array(parts) = entry else {
-                    return None;
-                };
-                let [id, Reply::Array(fields)] = parts.as_slice() else {
-                    return None;
-                };
-                let mut argv = head();
-                argv.push(bytes(id)?);
-                for f in fields {
-                    argv.push(bytes(f)?);
-                }
-                out.push(argv);
-            }
-        }
-        (b"zset", Reply::Array(items)) => {
-            for chunk in items.chunks(2 * 512) {
-                let mut argv = head();
-                for pair in chunk.chunks(2) {
-                    argv.push(bytes(pair.get(1)?)?);
-                    argv.push(bytes(&pair[0])?);
-                }
-                out.push(argv);
-            }
-        }
-        (_, Reply::Array(items)) => {
-            for chunk in items.chunks(1024) {
-                let mut argv = head();
-                for item in chunk {
-                    argv.push(bytes(item)?);
-                }
-                out.push(argv);
-            }
-        }
-        _ => return None,
-    }
-    if pttl > 0 {
-        out.push(vec![
-            b"PEXPIRE".to_vec(),
-            key.to_vec(),
-            pttl.to_string().into_bytes(),
-        ]);
-    }
-    Some(out)
-}
-
-/// Reads `key` with `ask` (a plain connection or LDB's `redis` command)
-/// and returns the commands that recreate it (empty: the key is absent).
-fn read_key(
-    key: &[u8],
-    mut ask: impl FnMut(&[Vec<u8>]) -> anyhow::Result<Reply>,
-) -> anyhow::Result<Result<Vec<Vec<Vec<u8>>>, String>> {
-    let kind = match ask(&[b"TYPE".to_vec(), key.to_vec()])? {
-        Reply::Status(k) => k,
-        other => return Ok(Err(format!("TYPE answered {}", human::render(&other)))),
-    };
-    if kind == b"none" {
-        return Ok(Ok(Vec::new()));
-    }
-    let Some((read, _)) = read_commands(&kind, key) else {
-        return Ok(Err(format!(
-            "redstep cannot copy a {}",
-            String::from_utf8_lossy(&kind)
-        )));
-    };
-    let value = ask(&read)?;
-    let pttl = match ask(&[b"PTTL".to_vec(), key.to_vec()])? {
-        Reply::Int(n) => n,
-        _ => -1,
-    };
-    Ok(write_commands(key, &kind, value, pttl)
-        .ok_or_else(|| format!("its {} could not be read", String::from_utf8_lossy(&kind))))
-}
-
 /// One LDB session being driven.
 struct Session<'a> {
     ldb: Conn,
@@ -336,7 +235,7 @@ struct PendingCall {
 
 impl Session<'_> {
     /// Drives the session to its end; returns the script's reply.
-    fn run(&mut self, stop: &AtomicBool) -> anyhow::Result<Reply> {
+    fn run(&mut self, stop: &dyn Fn() -> bool) -> anyhow::Result<Reply> {
         let mut reply = self.ldb.read()?;
         let mut first = true;
         loop {
@@ -403,7 +302,7 @@ impl Session<'_> {
                 };
                 control = self.builder.line(line, depth, |_| locals);
             }
-            if let (Control::Continue, true) = (&control, stop.load(Ordering::Relaxed)) {
+            if let (Control::Continue, true) = (&control, stop()) {
                 control = Control::Stop("stopped by the user".into());
             }
             let cap = self.builder.limits().max_steps;

@@ -15,6 +15,7 @@
 
 pub mod compare;
 pub mod human;
+pub mod keys;
 pub mod ldb;
 
 use std::io::{Read, Write};

@@ -77,6 +77,12 @@ impl Interrupt {
         );
     }
 
+    /// Takes a pending request, if any (for drivers other than the Lua
+    /// hook, e.g. a real server's debugger stepped from redstep).
+    pub fn take_request(&self) -> Option<InterruptKind> {
+        self.take()
+    }
+
     fn take(&self) -> Option<InterruptKind> {
         match self.0.swap(0, Ordering::SeqCst) {
             1 => Some(InterruptKind::Kill),

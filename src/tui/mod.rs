@@ -45,7 +45,13 @@ use theme::Theme;
 
 /// Opens the TUI until the user quits: on a lesson of a list (with the
 /// lesson pane), or on a plain opening (a file, the post's scripts).
-pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::Result<()> {
+/// Opens the TUI; with `server`, on a real server instead of the embedded
+/// engine (nothing of the opening's setup is sent to it).
+pub fn run(
+    opening: Opening,
+    lessons: Option<(Vec<Lesson>, usize)>,
+    server: Option<(crate::remote::Target, crate::remote::ldb::Options)>,
+) -> anyhow::Result<()> {
     let data = workspace::data_dir();
     let mut warnings = Vec::new();
     let opening = match &lessons {
@@ -71,7 +77,14 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
         _ => lesson::Progress::new(),
     };
 
-    let host = Host::start(Engine::default, ScriptConfig::default());
+    let (host, server) = match server {
+        Some((target, options)) => {
+            let mode = options.mode.name();
+            let (host, label) = Host::start_server(target, options)?;
+            (host, Some(format!("{label} · LDB {mode}")))
+        }
+        None => (Host::start(Engine::default, ScriptConfig::default()), None),
+    };
     let interrupt = host.interrupt();
     let (sender, replies) = host
         .connect("127.0.0.1:0".into(), "redstep-tui".into())
@@ -109,13 +122,21 @@ pub fn run(opening: Opening, lessons: Option<(Vec<Lesson>, usize)>) -> anyhow::R
     });
 
     let size = terminal.size().unwrap_or_default();
-    let setup = opening.setup.clone();
+    // A user's server is never written to by redstep's own setup.
+    let setup = if server.is_some() {
+        Vec::new()
+    } else {
+        opening.setup.clone()
+    };
     let mut app = App::new(
         opening,
         saved,
         Theme::from_env(),
         Rect::new(0, 0, size.width, size.height),
     );
+    if let Some(label) = server {
+        app.on_server(label);
+    }
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
     }

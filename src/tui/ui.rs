@@ -68,7 +68,14 @@ fn shared_title(app: &App, lesson_shown: bool, shared: bool, width: u16) -> Line
         return Line::from(if lesson_shown {
             title(&lesson, app.focus == Focus::Lesson, &theme)
         } else {
-            title("redis-cli", app.focus == Focus::Cli, &theme)
+            match &app.server {
+                Some(server) => title(
+                    &format!("redis-cli → {server}"),
+                    app.focus == Focus::Cli,
+                    &theme,
+                ),
+                None => title("redis-cli", app.focus == Focus::Cli, &theme),
+            }
         });
     }
     let focused = matches!(app.focus, Focus::Lesson | Focus::Cli);
@@ -591,13 +598,20 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         format!(" filter {}", app.filter)
     };
-    let head = Line::from(vec![
+    let mut head = vec![
         title("Keyspace", focused, &theme),
         Span::styled(
             format!("{}{filter} · {at} ", plural(app.keys.total, "key")),
             theme.dim(),
         ),
-    ]);
+    ];
+    if let Some(server) = &app.server {
+        // Nobody mistakes a real server for the embedded engine.
+        let at = server.split(" · ").next().unwrap_or(server);
+        let at = at.split_once(" @ ").map_or(at, |(_, a)| a);
+        head.push(Span::styled(format!(" @ {at} "), theme.bold()));
+    }
+    let head = Line::from(head);
     let block = block(head, focused, &theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -704,11 +718,11 @@ fn fit(text: &str, width: usize) -> String {
 fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     let theme = app.theme;
     let focused = app.focus == Focus::Debugger;
-    let block = block(
-        Line::from(title("Debugger", focused, &theme)),
-        focused,
-        &theme,
-    );
+    let name = match &app.server {
+        Some(server) => format!("Debugger — {server}"),
+        None => "Debugger".to_string(),
+    };
+    let block = block(Line::from(title(&name, focused, &theme)), focused, &theme);
     frame.render_widget(block, area);
     let Some(session) = &app.session else {
         let text = if let Some(r) = &app.running {
@@ -916,7 +930,8 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     while lines.len() < height {
         lines.insert(0, Line::raw(""));
     }
-    let prompt = super::app::CLI_PROMPT;
+    let prompt = app.cli_prompt();
+    let prompt = prompt.as_str();
     let input: String = {
         let room = width.saturating_sub(prompt.len() + 1);
         let n = app.cli_input.chars().count();

@@ -89,6 +89,11 @@ impl App {
                 self.detail = Some((display_key(&key), export::entry_text(entry.as_ref())));
                 Vec::new()
             }
+            Response::Failed(why) => {
+                self.running = None;
+                self.warn(why);
+                Vec::new()
+            }
             Response::Undone(result, run) => {
                 let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
                 self.session = Some(Session {

@@ -8,6 +8,22 @@ pub(super) const CLI_SCROLLBACK: usize = 2000;
 pub const CLI_PROMPT: &str = "127.0.0.1:6379> ";
 
 impl App {
+    /// The redis-cli prompt: the real server's address when working on one.
+    pub fn cli_prompt(&self) -> String {
+        match self.server.as_deref().and_then(|s| s.split_once(" @ ")) {
+            Some((_, at)) => format!("{}> ", at.split(" · ").next().unwrap_or(at)),
+            None => CLI_PROMPT.to_string(),
+        }
+    }
+
+    /// Says which server the panes show (called once, when opening on one).
+    pub fn on_server(&mut self, label: String) {
+        self.cli_output[0] = format!("Commands here go to {label}.");
+        self.server = Some(label);
+    }
+}
+
+impl App {
     /// Typing in the redis-cli pane (its other keys are in the key map).
     pub(super) fn cli_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match key.code {
@@ -56,7 +72,7 @@ impl App {
         if self.cli_history.last() != Some(&line) {
             self.cli_history.push(line.clone());
         }
-        self.cli_print(&format!("{CLI_PROMPT}{line}"));
+        self.cli_print(&format!("{}{line}", self.cli_prompt()));
         let argv = match split_args(line.as_bytes()) {
             Ok(argv) => argv,
             Err(_) => {

@@ -51,6 +51,13 @@ impl App {
                 Vec::new()
             }
             Answer::Run(movement) => self.start_run(active, movement, false),
+            Answer::Stayed(Why::RunOver) if self.server.is_some() => {
+                self.say(format!(
+                    "run over: {} runs it again on the server",
+                    self.key_for(Command::Run)
+                ));
+                Vec::new()
+            }
             Answer::Stayed(Why::RunOver) => {
                 self.say(format!(
                     "run over: {} runs it again (writing again); {} undoes this run",

@@ -204,6 +204,9 @@ pub struct App {
     /// A run is on the engine.
     pub running: Option<Running>,
     pub keys: KeyPage,
+    /// Working on a real server: `redis 7.0.15 @ host:port` (None: the
+    /// embedded engine).
+    pub server: Option<String>,
     pub key_offset: usize,
     /// Selected row in the keyspace pane (changed keys first, then live ones).
     pub key_selected: usize,
@@ -271,6 +274,7 @@ impl App {
             session: None,
             running: None,
             keys: KeyPage::default(),
+            server: None,
             key_offset: 0,
             key_selected: 0,
             filter: "*".into(),
@@ -525,6 +529,10 @@ impl App {
             }
             Command::UndoRun => {
                 if self.running.is_some() {
+                    return Vec::new();
+                }
+                if self.server.is_some() {
+                    self.warn("undo is refused on a real server: Redis never rolls back, and redstep does not write to your server what Redis never would");
                     return Vec::new();
                 }
                 match &self.session {

@@ -1,0 +1,318 @@
+//! The same front-end protocol answered by a real server: `redstep --redis
+//! URL`. A thread owns a connection to the server; the TUI's commands go
+//! to it as they are, key pages are read with SCAN, and a run is stepped
+//! through the server's Lua debugger (`remote::ldb`) into the same
+//! [`Session`] the engine thread builds. Undo is refused: it would write
+//! to someone's server what Redis itself never does.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use super::{Host, KeyPage, KeyRow, Message, Outgoing, Request, Response, QUEUE};
+use crate::engine::{glob, ClientId, Engine, Reply};
+use crate::remote::ldb::{self, Options};
+use crate::remote::{keys, Conn, Target};
+use crate::script::Interrupt;
+use crate::trace::{self, Debugger, Limits, Session};
+
+/// Steps of a run on a server: each is a round trip, so a runaway loop is
+/// stopped here rather than at the embedded engine's cap.
+pub const SERVER_MAX_STEPS: usize = 100_000;
+
+/// Keys a key page looks at, at most, when a pattern is given.
+const SCAN_LIMIT: usize = 100_000;
+
+impl Host {
+    /// Connects to the server at `target` and starts the thread that
+    /// answers the front end from it; the label is `redis 7.0.15 @ host:port`.
+    pub fn start_server(target: Target, options: Options) -> anyhow::Result<(Host, String)> {
+        let mut conn = Conn::open(&target)?;
+        let label = conn.label()?;
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let interrupt = Interrupt::default();
+        let stop = interrupt.clone();
+        let thread = std::thread::Builder::new()
+            .name("server".into())
+            .spawn(move || {
+                ServerLoop {
+                    target,
+                    options,
+                    conn: Some(conn),
+                    db: 0,
+                    version: 0,
+                    interrupt: stop,
+                    client: None,
+                    table: Engine::default(),
+                }
+                .run(rx)
+            })?;
+        Ok((
+            Host {
+                tx,
+                thread: Some(thread),
+                interrupt,
+            },
+            label,
+        ))
+    }
+}
+
+struct ServerLoop {
+    target: Target,
+    options: Options,
+    /// None after the server went away (reconnected on the next request).
+    conn: Option<Conn>,
+    /// The database `conn` has selected.
+    db: usize,
+    /// Bumped by every write sent from here: a run's view is stale after it.
+    version: u64,
+    interrupt: Interrupt,
+    client: Option<(ClientId, Sender<Outgoing>)>,
+    /// For the command table only (which commands write).
+    table: Engine,
+}
+
+impl ServerLoop {
+    fn run(mut self, rx: Receiver<Message>) {
+        while let Ok(message) = rx.recv() {
+            match message {
+                Message::Connect { sink, answer, .. } => {
+                    let id = 1;
+                    self.client = Some((id, sink));
+                    let _ = answer.send(id);
+                }
+                Message::Command { argv, .. } => {
+                    let reply = self.command(&argv);
+                    self.send(Outgoing::Reply(reply));
+                }
+                Message::Request { request, .. } => {
+                    let response = self.request(request);
+                    self.send(Outgoing::Response(Box::new(response)));
+                }
+                Message::Disconnect { .. } => self.client = None,
+                Message::Stop => return,
+                Message::Fatal { .. } | Message::Registered { .. } => {}
+            }
+        }
+    }
+
+    fn send(&self, out: Outgoing) {
+        if let Some((_, sink)) = &self.client {
+            let _ = sink.send(out);
+        }
+    }
+
+    /// The connection, opened again if the server went away.
+    fn conn(&mut self) -> anyhow::Result<&mut Conn> {
+        if self.conn.is_none() {
+            self.conn = Some(Conn::open(&self.target)?);
+            self.db = self.target.db;
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+
+    /// Runs `f` on the connection; an I/O failure drops it (the next call
+    /// reconnects) and is told as the server going away.
+    fn with_conn<R>(
+        &mut self,
+        f: impl FnOnce(&mut Conn) -> anyhow::Result<R>,
+    ) -> Result<R, String> {
+        let address = self.target.address();
+        let result = self.conn().and_then(f);
+        result.map_err(|e| {
+            self.conn = None;
+            format!("the server at {address} did not answer ({e:#}); your buffers are kept, and the next command tries again")
+        })
+    }
+
+    fn command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let write = self
+            .table
+            .command_table()
+            .resolve(argv)
+            .is_some_and(|spec| spec.is_write());
+        match self.with_conn(|conn| conn.call(argv)) {
+            Ok(reply) => {
+                if write {
+                    self.version += 1;
+                }
+                if argv
+                    .first()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(b"select"))
+                    && reply == Reply::ok()
+                {
+                    if let Some(db) = argv
+                        .get(1)
+                        .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok())
+                    {
+                        self.db = db;
+                    }
+                }
+                reply
+            }
+            Err(e) => Reply::error(format!("ERR redstep: {e}")),
+        }
+    }
+
+    fn request(&mut self, request: Request) -> Response {
+        match request {
+            Request::Trace { argv, limits, start } => match self.trace(&argv, limits) {
+                Ok(run) => {
+                    let debugger = Debugger::new(run.timeline, &run.mirror.keyspace);
+                    let mut session = Session::new(debugger, &start);
+                    session.keyspace_version = self.version;
+                    Response::Traced(Box::new(session))
+                }
+                Err(e) => Response::Failed(e),
+            },
+            Request::Keys {
+                pattern,
+                offset,
+                count,
+                ..
+            } => match self.key_page(pattern.as_deref(), offset, count) {
+                Ok(page) => Response::Keys(page),
+                Err(e) => Response::Failed(e),
+            },
+            Request::Key { key, .. } => {
+                let db = self.db;
+                match self.with_conn(|conn| keys::entry(conn, db, &key)) {
+                    Ok(Ok(entry)) => Response::Key(key, entry),
+                    Ok(Err(why)) => Response::Failed(format!("{}: {why}", String::from_utf8_lossy(&key))),
+                    Err(e) => Response::Failed(e),
+                }
+            }
+            Request::Undo(session) => Response::Undone(
+                Err("undo is refused on a real server: Redis never rolls back, and redstep does not write to your server what Redis never would".into()),
+                session,
+            ),
+        }
+    }
+
+    fn trace(&mut self, argv: &[Vec<u8>], limits: Limits) -> Result<ldb::Recorded, String> {
+        let name = argv
+            .first()
+            .map(|c| c.to_ascii_uppercase())
+            .unwrap_or_default();
+        match name.as_slice() {
+            b"EVAL" | b"EVAL_RO" => {}
+            b"FCALL" | b"FCALL_RO" => {
+                return Err("Redis's Lua debugger does not step functions (FCALL); without --redis, redstep steps them on its own engine".into())
+            }
+            _ => {
+                return Err("on a real server redstep steps scripts sent whole (EVAL); EVALSHA names a script the server keeps but cannot show".into())
+            }
+        }
+        let mut eval = argv.to_vec();
+        eval[0] = b"EVAL".to_vec();
+        let options = Options {
+            limits: Limits {
+                max_steps: limits.max_steps.min(SERVER_MAX_STEPS),
+                ..limits
+            },
+            ..self.options.clone()
+        };
+        // A request made before this run must not stop it.
+        let _ = self.interrupt.take_request();
+        let interrupt = self.interrupt.clone();
+        let stop = move || interrupt.take_request().is_some();
+        let recorded = ldb::record_argv(&self.target, &eval, &options, &stop)
+            .map_err(|e| format!("the run could not be recorded on the server: {e:#}"))?;
+        if !recorded.timeline.server.as_ref().is_some_and(|s| s.forked) {
+            self.version += 1;
+        }
+        Ok(recorded)
+    }
+
+    fn key_page(
+        &mut self,
+        pattern: Option<&[u8]>,
+        offset: usize,
+        count: usize,
+    ) -> Result<KeyPage, String> {
+        let db = self.db;
+        let pattern = pattern.filter(|p| *p != b"*");
+        let version = self.version;
+        self.with_conn(|conn| {
+            let mut found: Vec<Vec<u8>> = Vec::new();
+            let mut cursor = b"0".to_vec();
+            let mut complete = false;
+            // The whole keyspace up to SCAN_LIMIT keys, sorted, so pages
+            // follow one another in a stable order.
+            while found.len() < SCAN_LIMIT.max(offset + count) {
+                let mut argv = vec![
+                    b"SCAN".to_vec(),
+                    cursor.clone(),
+                    b"COUNT".to_vec(),
+                    b"1000".to_vec(),
+                ];
+                if let Some(p) = pattern {
+                    argv.extend([b"MATCH".to_vec(), p.to_vec()]);
+                }
+                let Reply::Array(parts) = conn.call(&argv)? else {
+                    break;
+                };
+                let [Reply::Bulk(next), Reply::Array(keys)] = parts.as_slice() else {
+                    break;
+                };
+                found.extend(keys.iter().filter_map(|k| match k {
+                    Reply::Bulk(k) if pattern.is_none_or(|p| glob::matches(p, k, false)) => {
+                        Some(k.clone())
+                    }
+                    _ => None,
+                }));
+                cursor = next.clone();
+                if cursor == b"0" {
+                    complete = true;
+                    break;
+                }
+            }
+            found.sort();
+            found.dedup();
+            let total = match (pattern, complete) {
+                (_, true) => found.len(),
+                (None, false) => match conn.cmd(&[b"DBSIZE"])? {
+                    Reply::Int(n) => n as usize,
+                    _ => found.len(),
+                },
+                (Some(_), false) => found.len() + 1,
+            };
+            let mut rows = Vec::new();
+            for key in found.iter().skip(offset).take(count) {
+                let Some(row) = keys::row(conn, db, key)? else {
+                    continue;
+                };
+                let summary = match &row.entry {
+                    Some(entry) => trace::export::short_value(entry, 120),
+                    None if row.kind == "string" => format!("({} bytes)", row.size),
+                    None => format!("({} items)", row.size),
+                };
+                rows.push(KeyRow {
+                    key: key.clone(),
+                    kind: kind_name(&row.kind),
+                    ttl_ms: row.ttl_ms,
+                    summary,
+                });
+            }
+            Ok(KeyPage {
+                db,
+                total,
+                offset,
+                rows,
+                version,
+            })
+        })
+    }
+}
+
+/// The type names the keyspace pane knows.
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "string" => "string",
+        "list" => "list",
+        "hash" => "hash",
+        "set" => "set",
+        "zset" => "zset",
+        "stream" => "stream",
+        _ => "other",
+    }
+}

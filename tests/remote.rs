@@ -429,3 +429,99 @@ fn run_redis_and_compare_from_the_command_line() {
     );
     assert_eq!(real.cmd(&["GET", "a"]), Reply::bulk("43"));
 }
+
+/// One command of the shared corpus: a list of strings, or `{"hex": ..}` /
+/// `{"b64": ..}` for raw bytes; None for a step on another connection.
+fn corpus_command(step: &serde_json::Value) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    let arg = |a: &serde_json::Value| -> Vec<u8> {
+        match a {
+            serde_json::Value::String(s) => s.as_bytes().to_vec(),
+            serde_json::Value::Object(o) => match (o.get("hex"), o.get("b64")) {
+                (Some(h), _) => {
+                    let h = h.as_str().unwrap();
+                    (0..h.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                        .collect()
+                }
+                (_, Some(b)) => base64::engine::general_purpose::STANDARD
+                    .decode(b.as_str().unwrap())
+                    .unwrap(),
+                _ => panic!("{a}"),
+            },
+            other => panic!("{other}"),
+        }
+    };
+    match step {
+        serde_json::Value::Array(args) => Some(args.iter().map(arg).collect()),
+        _ => None,
+    }
+}
+
+/// Corpus cases `--compare` cannot match, and why.
+const NOT_COMPARABLE: &[(&str, &str)] = &[
+    // LDB also stops at its count hook (every 100,000 Lua instructions)
+    // while stepping: a long loop gets a few line steps the engine's
+    // recorder has no reason to make.
+    ("lua-lang-big-loop", "LDB's count hook adds stops"),
+    ("lua-lang-recursion-fib", "LDB's count hook adds stops"),
+    // --compare copies the keys a script names; DBSIZE counts the others.
+    ("lua-script-dbsize", "reads the whole keyspace"),
+];
+
+#[test]
+fn the_conformance_corpus_lua_cases_step_the_same_on_a_real_server() {
+    let Some(mut real) = server() else { return };
+    let path = format!(
+        "{}/tests/golden/conformance-cases.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let target = Target::parse(&real.url()).unwrap();
+    let options = Options {
+        mode: Mode::Forked,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    let (mut compared, mut differences) = (0, Vec::new());
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let steps: Option<Vec<_>> = case["cmds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(corpus_command)
+            .collect();
+        let Some(steps) = steps else { continue };
+        if NOT_COMPARABLE.iter().any(|(id, _)| case["id"] == *id) {
+            continue;
+        }
+        if !steps.iter().any(|s| s[0].eq_ignore_ascii_case(b"eval")) {
+            continue;
+        }
+        for cmd in [
+            &["FLUSHALL"][..],
+            &["SCRIPT", "FLUSH"],
+            &["FUNCTION", "FLUSH"],
+        ] {
+            real.cmd(cmd);
+        }
+        for argv in &steps {
+            if argv[0].eq_ignore_ascii_case(b"eval") {
+                let recorded = ldb::record_argv(&target, argv, &options, &|| false).unwrap();
+                let report = compare::against_engine(&recorded, Limits::default());
+                compared += 1;
+                if report.difference.is_some() {
+                    differences.push(format!("{}: {}", case["id"], report.text));
+                }
+            }
+            real.call(argv);
+        }
+    }
+    eprintln!("compared {compared} EVALs; {} differ", differences.len());
+    for d in &differences {
+        eprintln!("{d}");
+    }
+    assert!(differences.is_empty());
+    assert!(compared >= 290, "only {compared} EVALs compared");
+}

@@ -173,14 +173,31 @@ unsafe fn args_to_argv(state: State) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     Ok(argv)
 }
 
-/// The line of the Lua code that called the current C function.
+/// The line of the Lua code that called the current C function: the
+/// nearest Lua frame, past C functions such as `pcall(redis.call, ...)`.
 unsafe fn caller_line(state: State) -> u32 {
     let mut ar: ffi::lua_Debug = std::mem::zeroed();
-    if ffi::lua_getstack(state, 1, &mut ar) != 0 {
+    let mut level = 1;
+    while ffi::lua_getstack(state, level, &mut ar) != 0 {
         ffi::lua_getinfo(state, c"l".as_ptr(), &mut ar);
-        return ar.currentline.max(0) as u32;
+        if ar.currentline > 0 {
+            return ar.currentline as u32;
+        }
+        level += 1;
     }
     0
+}
+
+/// Whether a line event is in the user's code (`@user_script`,
+/// `@user_function`), not in a chunk it built with `loadstring`: those
+/// lines are not the script's, and Redis's debugger skips them too.
+unsafe fn in_user_code(state: State, ar: *mut ffi::lua_Debug) -> bool {
+    ffi::lua_getinfo(state, c"S".as_ptr(), ar);
+    let source = (*ar).source;
+    !source.is_null()
+        && std::ffi::CStr::from_ptr(source)
+            .to_bytes()
+            .starts_with(b"@user_")
 }
 
 impl RunContext<'_> {
@@ -675,7 +692,7 @@ unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
 /// The hook's work; returns the message to stop the script with.
 unsafe fn hook_body(state: State, ar: *mut ffi::lua_Debug) -> Option<Vec<u8>> {
     let ctx = current()?;
-    if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKLINE {
+    if ctx.stopped.is_none() && (*ar).event == ffi::LUA_HOOKLINE && in_user_code(state, ar) {
         if let Some(probe) = ctx.probe.as_deref_mut() {
             let frame = Frame {
                 state,

@@ -182,6 +182,7 @@ fn run_command(trace: Option<redstep::run::TraceFormat>) -> (Duration, usize) {
             trace,
             limits: Limits::default(),
             server: None,
+            lane: Vec::new(),
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let start = Instant::now();

@@ -105,6 +105,12 @@ pub enum Command {
         /// Stop the script when its trace passes this many megabytes.
         #[arg(long, default_value_t = 512)]
         trace_mb: usize,
+        /// Another client's command, sent before the run, at a step of it,
+        /// when it reaches a line, or after it: `step 2: GET a`, `client 3
+        /// line 2: INCR b`, `before: SET a 42`, `after: GET a` (repeat for
+        /// more). Shows what it waits for and what it sees.
+        #[arg(long = "other", value_name = "WHEN: COMMAND")]
+        others: Vec<String>,
         /// Step the script on a real server through its Lua debugger (LDB),
         /// e.g. redis://127.0.0.1:6379, redis://user:pass@host:port/db.
         #[arg(long, value_name = "URL", conflicts_with = "compare")]

@@ -87,6 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             trace,
             trace_steps,
             trace_mb,
+            others,
             redis,
             ldb,
             allow_blocking,
@@ -109,7 +110,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 max_bytes: trace_mb * 1024 * 1024,
                 ..Limits::default()
             };
+            let lane = others
+                .iter()
+                .map(|o| redstep::trace::LaneCommand::parse(o))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!(e))?;
             let input = redstep::run::RunInput {
+                lane,
                 body,
                 keys,
                 args,

@@ -31,6 +31,8 @@ pub struct RunInput {
     pub limits: Limits,
     /// Run on a real server instead of the embedded engine.
     pub server: Option<ServerRun>,
+    /// Other clients' commands around the run.
+    pub lane: Vec<trace::LaneCommand>,
 }
 
 /// `--redis URL [--ldb MODE] [--allow-blocking]` or `--compare URL`.
@@ -78,6 +80,9 @@ fn run_on_server(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<i32> {
+    if !input.lane.is_empty() {
+        anyhow::bail!("--other runs on the embedded engine only (LDB blocks a real server's other clients while it steps)");
+    }
     let (url, mode, allow_blocking, compare) = match server {
         ServerRun::Debug {
             url,
@@ -158,12 +163,13 @@ pub fn run(mut input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> any
         }
     }
     let argv = eval_argv(input.body, (input.keys, input.args));
-    let timeline = trace::record(
+    let timeline = trace::record_with_lane(
         &mut engine,
         &mut scripting,
         &mut client,
         &argv,
         input.limits,
+        &input.lane,
     );
     print_run(
         &timeline,

@@ -54,6 +54,7 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
                 StepKind::Call(_) => "call",
                 StepKind::Error { .. } => "error",
                 StepKind::Return { .. } => "return",
+                StepKind::Other(_) => "other",
             };
             (s.line, k)
         })

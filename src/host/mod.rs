@@ -15,7 +15,7 @@ pub use remote::SERVER_MAX_STEPS;
 
 use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
-use crate::script::{BusyPoller, Interrupt, ScriptConfig, Scripting};
+use crate::script::{busy_answer, BusyAnswer, BusyPoller, Interrupt, ScriptConfig, Scripting};
 use crate::trace::{self, Debugger, Limits, Session, Start};
 
 /// What the engine thread sends to a connection.
@@ -36,6 +36,8 @@ pub enum Request {
         argv: Vec<Vec<u8>>,
         limits: Limits,
         start: Start,
+        /// Other clients' commands around the run.
+        lane: Vec<trace::LaneCommand>,
     },
     /// A page of keys with their type, TTL and a short rendering.
     Keys {
@@ -97,8 +99,9 @@ pub fn serve_request(
             argv,
             limits,
             start,
+            lane,
         } => engine.with_client(client, |engine, c| {
-            let timeline = trace::record(engine, scripting, c, &argv, limits);
+            let timeline = trace::record_with_lane(engine, scripting, c, &argv, limits, &lane);
             let debugger = Debugger::new(timeline, &engine.keyspace);
             let mut session = Session::new(debugger, &start);
             session.keyspace_version = engine.keyspace.changes;
@@ -414,37 +417,9 @@ impl Shared {
 /// Redis does between hook calls.
 struct HostPoller(Rc<RefCell<Shared>>);
 
-const BUSY_SCRIPT: &str =
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-const BUSY_FUNCTION: &str =
-    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
-const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
-
-/// Commands Redis still runs for other clients while a script is busy; they
-/// wait here until the script ends.
-fn allowed_while_busy(name: &[u8]) -> bool {
-    [
-        &b"auth"[..],
-        b"hello",
-        b"quit",
-        b"reset",
-        b"multi",
-        b"discard",
-        b"watch",
-        b"unwatch",
-    ]
-    .iter()
-    .any(|n| name.eq_ignore_ascii_case(n))
-}
-
 impl BusyPoller for HostPoller {
     fn poll(&mut self, _script: &str, is_function: bool, wrote: bool) -> bool {
         let mut shared = self.0.borrow_mut();
-        let busy = if is_function {
-            BUSY_FUNCTION
-        } else {
-            BUSY_SCRIPT
-        };
         let mut kill = false;
         loop {
             let message = match shared.rx.try_recv() {
@@ -467,33 +442,16 @@ impl BusyPoller for HostPoller {
                     shared.deferred.push_back(Message::Command { client, argv });
                 }
                 Message::Command { client, argv } => {
-                    let sub = argv
-                        .get(1)
-                        .map(|a| a.to_ascii_lowercase())
-                        .unwrap_or_default();
-                    let name = argv[0].to_ascii_lowercase();
-                    let reply = match (name.as_slice(), sub.as_slice(), argv.len()) {
-                        (b"script", b"kill", 2) if !is_function => {
-                            if wrote {
-                                Reply::error(UNKILLABLE)
-                            } else {
-                                kill = true;
-                                Reply::ok()
-                            }
+                    let reply = match busy_answer(&argv, is_function, wrote) {
+                        BusyAnswer::Reply(reply) => reply,
+                        BusyAnswer::Kill => {
+                            kill = true;
+                            Reply::ok()
                         }
-                        (b"function", b"kill", 2) if is_function => {
-                            if wrote {
-                                Reply::error(UNKILLABLE)
-                            } else {
-                                kill = true;
-                                Reply::ok()
-                            }
-                        }
-                        _ if allowed_while_busy(&name) => {
+                        BusyAnswer::Wait => {
                             shared.deferred.push_back(Message::Command { client, argv });
                             continue;
                         }
-                        _ => Reply::error(busy),
                     };
                     shared.send(client, Outgoing::Reply(reply));
                 }

@@ -155,7 +155,12 @@ impl ServerLoop {
 
     fn request(&mut self, request: Request) -> Response {
         match request {
-            Request::Trace { argv, limits, start } => match self.trace(&argv, limits) {
+            Request::Trace { lane, .. } if !lane.is_empty() => Response::Failed(
+                "other clients' commands run on the embedded engine only: on a real server, LDB blocks every other client while it steps (forked, they would not even see the run)".into(),
+            ),
+            Request::Trace {
+                argv, limits, start, ..
+            } => match self.trace(&argv, limits) {
                 Ok(run) => {
                     let debugger = Debugger::new(run.timeline, &run.mirror.keyspace);
                     let mut session = Session::new(debugger, &start);

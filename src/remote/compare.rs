@@ -73,6 +73,9 @@ fn describe(step: &Step) -> String {
             format!("error: {}", String::from_utf8_lossy(message))
         }
         StepKind::Return { reply } => format!("return {}", human::render(reply)),
+        StepKind::Other(other) => {
+            format!("client {}: {}", other.client, logged_command(&other.argv))
+        }
     }
 }
 

@@ -319,6 +319,10 @@ impl Session<'_> {
                     self.builder.stop(reason);
                     self.ldb.send(&[b"abort".to_vec()])?;
                 }
+                Control::Kill => {
+                    self.builder.stop("killed".into());
+                    self.ldb.send(&[b"abort".to_vec()])?;
+                }
             }
             reply = self.ldb.read()?;
         }

@@ -258,8 +258,14 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
                 false,
             ),
         };
-        if let super::Control::Stop(reason) = control {
-            ctx.stopped.get_or_insert(Stop::Probe(reason));
+        match control {
+            super::Control::Stop(reason) => {
+                ctx.stopped.get_or_insert(Stop::Probe(reason));
+            }
+            super::Control::Kill => {
+                ctx.stopped.get_or_insert(Stop::Killed);
+            }
+            super::Control::Continue => {}
         }
     }
     let failed = match outcome {
@@ -699,8 +705,10 @@ unsafe fn hook_body(state: State, ar: *mut ffi::lua_Debug) -> Option<Vec<u8>> {
                 ar,
                 line: (*ar).currentline.max(0) as u32,
             };
-            if let super::Control::Stop(reason) = probe.line(&frame) {
-                ctx.stopped = Some(Stop::Probe(reason));
+            match probe.line(&frame) {
+                super::Control::Stop(reason) => ctx.stopped = Some(Stop::Probe(reason)),
+                super::Control::Kill => ctx.stopped = Some(Stop::Killed),
+                super::Control::Continue => {}
             }
         }
     }

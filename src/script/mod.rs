@@ -49,6 +49,78 @@ pub enum Control {
     Continue,
     /// Stop the script with this reason (e.g. the trace is full).
     Stop(String),
+    /// Kill the script as SCRIPT KILL does (its error is Redis's).
+    Kill,
+}
+
+/// What Redis does with another client's command while a script is busy
+/// (running past `busy-reply-threshold`): the host's poller and the
+/// debugger's other-clients lane both answer from here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BusyAnswer {
+    /// Answered at once (BUSY, UNKILLABLE, NOTBUSY-like refusals).
+    Reply(Reply),
+    /// SCRIPT KILL / FUNCTION KILL accepted: OK, and the script dies.
+    Kill,
+    /// Served after the script ends (AUTH, MULTI, WATCH and the like).
+    Wait,
+}
+
+pub const BUSY_SCRIPT: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+
+/// Redis's rule for a command `argv` arriving while a script (or a
+/// function) is busy; `wrote` tells whether it has run a write command.
+pub fn busy_answer(argv: &[Vec<u8>], is_function: bool, wrote: bool) -> BusyAnswer {
+    let name = argv
+        .first()
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    let sub = argv
+        .get(1)
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    let kill = |ok: bool| {
+        if !ok {
+            None
+        } else if wrote {
+            Some(BusyAnswer::Reply(Reply::error(UNKILLABLE)))
+        } else {
+            Some(BusyAnswer::Kill)
+        }
+    };
+    let answer = match (name.as_slice(), sub.as_slice(), argv.len()) {
+        (b"script", b"kill", 2) => kill(!is_function),
+        (b"function", b"kill", 2) => kill(is_function),
+        _ => None,
+    };
+    if let Some(answer) = answer {
+        return answer;
+    }
+    let waits = [
+        &b"auth"[..],
+        b"hello",
+        b"quit",
+        b"reset",
+        b"multi",
+        b"discard",
+        b"watch",
+        b"unwatch",
+    ]
+    .iter()
+    .any(|n| name == *n);
+    if waits {
+        BusyAnswer::Wait
+    } else {
+        BusyAnswer::Reply(Reply::error(if is_function {
+            BUSY_FUNCTION
+        } else {
+            BUSY_SCRIPT
+        }))
+    }
 }
 
 pub use api::Frame;

@@ -165,14 +165,34 @@ impl Debugger {
             never_reached,
             failure,
         };
-        // The view is at the end now: note each key's last value, walk to
-        // the start, note the first, and stop on step 1.
-        let after = debugger.snapshot();
-        while debugger.applied > 0 {
+        // The view is at the end now: walk to the start, noting each key's
+        // value where the script ended and where it began (other clients'
+        // steps before and after it are not the script's changes), and
+        // stop on step 1.
+        let steps = &debugger.timeline.steps;
+        let is_other = |s: &Step| matches!(s.kind, StepKind::Other(_));
+        let script_end = steps
+            .iter()
+            .rposition(|s| matches!(s.kind, StepKind::Error { .. } | StepKind::Return { .. }))
+            .map_or(steps.len(), |i| i + 1);
+        let script_start = steps.iter().position(|s| !is_other(s)).unwrap_or(0);
+        let mut after = None;
+        let mut before = None;
+        loop {
+            if debugger.applied == script_end {
+                after = Some(debugger.snapshot());
+            }
+            if debugger.applied == script_start {
+                before = Some(debugger.snapshot());
+            }
+            if debugger.applied == 0 {
+                break;
+            }
             debugger.applied -= 1;
             debugger.cross(debugger.applied);
         }
-        let before = debugger.snapshot();
+        let after = after.unwrap_or_else(|| debugger.snapshot());
+        let before = before.unwrap_or_else(|| debugger.snapshot());
         debugger.net = debugger
             .timeline
             .outcome

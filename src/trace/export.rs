@@ -263,7 +263,41 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     if let Some(reason) = &outcome.truncated {
         lines.push(format!("The trace was cut: {reason}."));
     }
+    lines.extend(lane_lines(timeline));
     lines.extend(server_lines(timeline));
+    lines
+}
+
+/// What the other clients saw, in words: isolation is the other half.
+fn lane_lines(timeline: &Timeline) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut waited = false;
+    for step in &timeline.steps {
+        let StepKind::Other(other) = &step.kind else {
+            continue;
+        };
+        let command = command_text(&other.argv);
+        match (&other.reply, other.sent_at) {
+            (Some(reply), Some(at)) => {
+                waited = true;
+                lines.push(format!(
+                    "Client {} sent {command} at step {} and waited: it got {} only after the script ended.",
+                    other.client,
+                    at + 1,
+                    reply_text(reply)
+                ))
+            }
+            (Some(Reply::Error(e)), None) if e.starts_with(b"BUSY") || e.starts_with(b"UNKILLABLE") => lines.push(format!(
+                "Client {}'s {command} got {} at once: the script had run past busy-reply-threshold.",
+                other.client,
+                String::from_utf8_lossy(e).split_whitespace().next().unwrap_or("BUSY")
+            )),
+            _ => {}
+        }
+    }
+    if waited {
+        lines.push("A script is isolated (nothing else runs while it runs: no client sees it half way) but not atomic (what it wrote before failing stays).".into());
+    }
     lines
 }
 
@@ -288,6 +322,26 @@ fn server_lines(timeline: &Timeline) -> Vec<String> {
     }];
     lines.extend(server.notes.iter().map(|n| format!("  Note: {n}")));
     lines
+}
+
+/// Another client's command in words, for a timeline row.
+pub fn other_text(other: &super::Other) -> String {
+    let command = command_text(&other.argv);
+    match (&other.reply, other.sent_at) {
+        (None, _) => format!(
+            "client {} sends {command}: it waits, the script is running",
+            other.client
+        ),
+        (Some(reply), Some(at)) => format!(
+            "client {}: {command} → {} (sent at step {}, answered after the script)",
+            other.client,
+            reply_text(reply),
+            at + 1
+        ),
+        (Some(reply), None) => {
+            format!("client {}: {command} → {}", other.client, reply_text(reply))
+        }
+    }
 }
 
 /// The timeline as text: one row per step, then the outcome in words.
@@ -339,8 +393,19 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
             }
             StepKind::Error { message, .. } => format!("✗ {}", String::from_utf8_lossy(message)),
             StepKind::Return { reply } => format!("← {}", reply_text(reply)),
+            StepKind::Other(other) => {
+                let mut row = format!("⇄ {}", other_text(other));
+                for change in debugger.goto_changes(i) {
+                    row += &format!("\n{:>15}{}", "", change_text(&change));
+                }
+                row
+            }
         };
-        let _ = writeln!(out, "{:>5}  {:>4}  {row}", i + 1, step.line);
+        let line = match step.kind {
+            StepKind::Other(_) => "-".to_string(),
+            _ => step.line.to_string(),
+        };
+        let _ = writeln!(out, "{:>5}  {line:>4}  {row}", i + 1);
     }
     out.push('\n');
     for line in summary(timeline, debugger.net_changes()) {
@@ -460,6 +525,22 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
                     o.push(("reply", reply_json(reply)));
                     obj(o)
                 }
+                StepKind::Other(other) => {
+                    let changes: Vec<Json> = debugger.goto_changes(i).iter().map(change).collect();
+                    let mut o = head("other");
+                    o.push(("client", Json::from(other.client)));
+                    o.push((
+                        "argv",
+                        Json::Array(other.argv.iter().map(|a| s(a)).collect()),
+                    ));
+                    o.push(("reply", other.reply.as_ref().map_or(Json::Null, reply_json)));
+                    o.push((
+                        "sent_at",
+                        other.sent_at.map_or(Json::Null, |at| Json::from(at + 1)),
+                    ));
+                    o.push(("changes", Json::Array(changes)));
+                    obj(o)
+                }
             }
         })
         .collect();
@@ -545,6 +626,21 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
                 format!("`{}`", reply_text(reply)),
                 String::new(),
             ),
+            StepKind::Other(other) => {
+                let changes: Vec<String> =
+                    debugger.goto_changes(i).iter().map(change_text).collect();
+                (
+                    format!("client {}: `{}`", other.client, command_text(&other.argv)),
+                    match (&other.reply, other.sent_at) {
+                        (None, _) => "waits: the script is running".to_string(),
+                        (Some(r), Some(at)) => {
+                            format!("`{}` (sent at step {})", reply_text(r), at + 1)
+                        }
+                        (Some(r), None) => format!("`{}`", reply_text(r)),
+                    },
+                    changes.join("<br>"),
+                )
+            }
             StepKind::Line { .. } => continue,
         };
         let _ = writeln!(

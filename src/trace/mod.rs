@@ -9,6 +9,7 @@
 
 mod debugger;
 pub mod export;
+pub mod lane;
 pub mod session;
 
 use std::collections::{BTreeSet, HashSet};
@@ -16,7 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine::value::Value;
 use crate::engine::{Client, Delta, Engine, Observer, Reply};
-use crate::script::{Control, Frame, Probe, Scripting};
+use crate::script::{busy_answer, BusyAnswer, Control, Frame, Probe, Scripting};
+
+pub use lane::{LaneCommand, When};
 
 /// A key's value and expiry, as the debugger hands them to the views.
 pub use crate::engine::keyspace::Entry;
@@ -60,6 +63,22 @@ pub enum StepKind {
     Error { message: Vec<u8>, interrupted: bool },
     /// The script returned; the client receives `reply`.
     Return { reply: Reply },
+    /// Another client's command (`lane`): sent before, during or after
+    /// the run, answered when Redis would answer it.
+    Other(Box<Other>),
+}
+
+/// Another client's command in a run's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Other {
+    /// The client's number as the user wrote it (2, 3, ...).
+    pub client: u32,
+    pub argv: Vec<Vec<u8>>,
+    /// None: sent while the script runs, it waits (its answer is a later
+    /// step). Some: answered here.
+    pub reply: Option<Reply>,
+    /// The step (index) at which it was sent, when that is not this one.
+    pub sent_at: Option<usize>,
 }
 
 /// A command a script ran, with its reply.
@@ -410,6 +429,29 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    fn other(
+        &mut self,
+        client: u32,
+        argv: Vec<Vec<u8>>,
+        reply: Option<Reply>,
+        sent_at: Option<usize>,
+    ) {
+        let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
+        self.bytes += 64 + argv.iter().map(|a| a.len() + 24).sum::<usize>();
+        self.steps.push(Step {
+            line: self.steps.last().map_or(0, |s| s.line),
+            kind: StepKind::Other(Box::new(Other {
+                client,
+                argv,
+                reply,
+                sent_at,
+            })),
+            deltas,
+        });
+    }
+}
+
 impl Probe for Recorder {
     fn line(&mut self, frame: &Frame) -> Control {
         Recorder::line(self, frame.line, frame.depth(), |len| frame.locals(len))
@@ -454,9 +496,93 @@ pub fn record(
     argv: &[Vec<u8>],
     limits: Limits,
 ) -> Timeline {
+    record_with_lane(engine, scripting, client, argv, limits, &[])
+}
+
+/// `record`, with other clients' commands sent before, during or after
+/// the run (see [`lane`]); their steps join the timeline where Redis
+/// would serve them.
+pub fn record_with_lane(
+    engine: &mut Engine,
+    scripting: &mut Scripting,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    limits: Limits,
+    lane: &[LaneCommand],
+) -> Timeline {
     let mut builder = Builder::new(limits);
     let previous = engine.keyspace.set_observer(Some(builder.observer()));
-    let reply = scripting.call_with_probe(engine, client, argv, &mut builder.recorder);
+    let mut others: std::collections::BTreeMap<u32, Client> = Default::default();
+    let db = client.db;
+    let mut run_other = |engine: &mut Engine, scripting: &mut Scripting, command: &LaneCommand| {
+        let c = others.entry(command.client).or_insert_with(|| {
+            let mut c = engine.new_client();
+            c.db = db;
+            c
+        });
+        engine.call(c, &command.argv, scripting)
+    };
+    for command in lane.iter().filter(|c| c.when == When::Before) {
+        let reply = run_other(engine, scripting, command);
+        builder.other(command.client, command.argv.clone(), Some(reply), None);
+    }
+    let is_function = argv
+        .first()
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with(b"fcall"));
+    let mut probe = LaneProbe {
+        recorder: &mut builder.recorder,
+        lane,
+        started: std::time::Instant::now(),
+        threshold: std::time::Duration::from_millis(
+            engine.config.busy_reply_threshold_ms.max(0) as u64
+        ),
+        is_function,
+        wrote: false,
+        waiting: Vec::new(),
+        script_steps: 0,
+        lines_seen: HashSet::new(),
+    };
+    let reply = scripting.call_with_probe(engine, client, argv, &mut probe);
+    let mut waiting = std::mem::take(&mut probe.waiting);
+    let delivered = probe.script_steps;
+    // Sent at a step or line the run never reached: sent after it, then.
+    let lines_seen = std::mem::take(&mut probe.lines_seen);
+    waiting.extend(
+        lane.iter()
+            .enumerate()
+            .filter(|(_, c)| match c.when {
+                When::Step(k) => k > delivered,
+                When::Line(n) => !lines_seen.contains(&n),
+                _ => false,
+            })
+            .map(|(i, _)| (i, None)),
+    );
+    // Served after the script, in the order they arrived, then the ones
+    // sent after it: each with its own changes.
+    let mut after = Vec::new();
+    let sink = Arc::new(Mutex::new(Pending::default()));
+    engine
+        .keyspace
+        .set_observer(Some(Box::new(DeltaSink(Arc::clone(&sink)))));
+    let last = lane
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.when == When::After)
+        .map(|(i, _)| (i, None));
+    for (i, sent_at) in waiting.into_iter().chain(last) {
+        let command = &lane[i];
+        let reply = run_other(engine, scripting, command);
+        after.push(Step {
+            line: 0,
+            kind: StepKind::Other(Box::new(Other {
+                client: command.client,
+                argv: command.argv.clone(),
+                reply: Some(reply),
+                sent_at,
+            })),
+            deltas: std::mem::take(&mut sink.lock().expect("trace lock").deltas),
+        });
+    }
     engine.keyspace.set_observer(previous);
     let source = scripting
         .source_of(argv)
@@ -467,6 +593,8 @@ pub fn record(
                 .collect()
         })
         .unwrap_or_default();
+    let mut builder = builder;
+    builder.after = after;
     builder.finish(
         scripting.run_name(argv),
         argv,
@@ -476,12 +604,105 @@ pub fn record(
     )
 }
 
+/// The recorder, delivering other clients' commands at their steps.
+struct LaneProbe<'a> {
+    recorder: &'a mut Recorder,
+    lane: &'a [LaneCommand],
+    started: std::time::Instant,
+    threshold: std::time::Duration,
+    is_function: bool,
+    /// The script has run a write command (SCRIPT KILL is refused then).
+    wrote: bool,
+    /// Commands that wait for the script: lane index, step sent at.
+    waiting: Vec<(usize, Option<usize>)>,
+    /// The script's own steps so far (`step K` counts these).
+    script_steps: usize,
+    /// Lines reached so far (`line N` is due the first time only).
+    lines_seen: HashSet<u32>,
+}
+
+impl LaneProbe<'_> {
+    /// Sends the commands due at the step just recorded.
+    fn deliver(&mut self, control: Control) -> Control {
+        if self.lane.is_empty() {
+            return control;
+        }
+        if !matches!(control, Control::Continue) {
+            self.script_steps += 1;
+            return control;
+        }
+        self.script_steps += 1;
+        let step = self.script_steps;
+        // The index of the step just recorded, as the timeline shows it.
+        let here = self.recorder.steps.len().saturating_sub(1);
+        let mut control = control;
+        let line = match self.recorder.steps.last() {
+            Some(Step {
+                kind: StepKind::Line { .. },
+                line,
+                ..
+            }) if !self.lines_seen.contains(line) => Some(*line),
+            _ => None,
+        };
+        if let Some(line) = line {
+            self.lines_seen.insert(line);
+        }
+        for (i, command) in self.lane.iter().enumerate() {
+            let due = match command.when {
+                When::Step(k) => k == step,
+                When::Line(n) => line == Some(n),
+                _ => false,
+            };
+            if !due {
+                continue;
+            }
+            let busy = self.started.elapsed() >= self.threshold;
+            let answer = if busy {
+                busy_answer(&command.argv, self.is_function, self.wrote)
+            } else {
+                BusyAnswer::Wait
+            };
+            let reply = match answer {
+                BusyAnswer::Wait => {
+                    self.waiting.push((i, Some(here)));
+                    None
+                }
+                BusyAnswer::Reply(reply) => Some(reply),
+                BusyAnswer::Kill => {
+                    control = Control::Kill;
+                    Some(Reply::ok())
+                }
+            };
+            self.recorder
+                .other(command.client, command.argv.clone(), reply, None);
+        }
+        control
+    }
+}
+
+impl Probe for LaneProbe<'_> {
+    fn line(&mut self, frame: &Frame) -> Control {
+        let control = Recorder::line(self.recorder, frame.line, frame.depth(), |len| {
+            frame.locals(len)
+        });
+        self.deliver(control)
+    }
+
+    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
+        self.wrote |= write;
+        let control = self.recorder.command(line, argv, reply, write);
+        self.deliver(control)
+    }
+}
+
 /// Builds a [`Timeline`] from a run's events, whoever reports them: the
 /// embedded engine's Lua hook ([`record`]) or a real server's debugger
 /// (`remote`). The keyspace the run writes to reports its changes to
 /// [`Builder::observer`]; each change joins the step that made it.
 pub struct Builder {
     recorder: Recorder,
+    /// Steps that follow the script's end (other clients served after it).
+    after: Vec<Step>,
 }
 
 impl Builder {
@@ -498,7 +719,20 @@ impl Builder {
                 elided_writes: 0,
                 stopped: false,
             },
+            after: Vec::new(),
         }
+    }
+
+    /// Another client's command, with the changes reported since the last
+    /// event (see [`Other`]).
+    pub fn other(
+        &mut self,
+        client: u32,
+        argv: Vec<Vec<u8>>,
+        reply: Option<Reply>,
+        sent_at: Option<usize>,
+    ) {
+        self.recorder.other(client, argv, reply, sent_at);
     }
 
     /// The keyspace observer whose changes go into this timeline.
@@ -558,7 +792,7 @@ impl Builder {
     /// The run ended with `reply`; `live` is the keyspace it wrote to, as
     /// it is now.
     pub fn finish(
-        self,
+        mut self,
         name: String,
         argv: &[Vec<u8>],
         source: Vec<String>,
@@ -634,6 +868,7 @@ impl Builder {
         if let Some(at_end) = at_end {
             steps.last_mut().expect("a terminal step").deltas = at_end;
         }
+        steps.append(&mut self.after);
         let mut writes_applied = recorder.elided_writes;
         let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut seen: HashSet<(usize, &[u8])> = HashSet::new();

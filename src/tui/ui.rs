@@ -748,6 +748,19 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 Line::raw("Every redis.call shows here with its reply."),
             ]
         };
+        let mut text = text;
+        if !app.lane.is_empty() {
+            text.push(Line::raw(""));
+            text.push(Line::styled(
+                "Other clients, with the next run:",
+                theme.bold(),
+            ));
+            text.extend(
+                app.lane_lines()
+                    .into_iter()
+                    .map(|l| Line::raw(format!("  {l}"))),
+            );
+        }
         let inner = Rect {
             x: area.x + 1,
             y: area.y + 1,
@@ -772,6 +785,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         }
         StepKind::Error { .. } => format!("line {} ✗ the script died here", view.line),
         StepKind::Return { .. } => "returned".to_string(),
+        StepKind::Other(other) => format!("client {}", other.client),
     };
     let edited = if session.edited {
         " · edited since"
@@ -826,6 +840,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 format!("     ← returned {}", export::reply_text(reply)),
                 theme.ok(),
             ),
+            StepKind::Other(other) => {
+                (format!("  ⇄  {}", export::other_text(other)), theme.plain())
+            }
             StepKind::Line { .. } => continue,
         };
         let marker = if here {

@@ -120,6 +120,7 @@ impl App {
                 argv,
                 limits: trace_limits(),
                 start,
+                lane: self.lane.clone(),
             },
             RequestKind::Keys {
                 pattern,

@@ -87,12 +87,77 @@ impl App {
             self.cli_output.clear();
             return Vec::new();
         }
+        if let Some(effects) = self.cli_lane(&line, &argv) {
+            return effects;
+        }
         if self.running.is_some() {
             self.cli_print("(a script is running. A Redis client sending this now waits; once the script has run 5 s it gets BUSY instead. Here it runs when the script ends: Esc stops the script)");
         }
         // Whether it wrote shows in the next page of keys (see `Response::Keys`).
         self.expect.push_back(Expect::Cli);
         vec![Effect::Send(argv)]
+    }
+
+    /// Other clients' commands: `step 2: GET a`, `client 3 before: SET a 1`,
+    /// `after: GET a` add one to the next runs; `others` lists them,
+    /// `others clear` removes them. None: not such a line.
+    fn cli_lane(&mut self, line: &str, argv: &[Vec<u8>]) -> Option<Vec<Effect>> {
+        let first = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        if first == "others" {
+            if argv
+                .get(1)
+                .is_some_and(|a| a.eq_ignore_ascii_case(b"clear"))
+            {
+                self.lane.clear();
+                self.cli_print("no other clients now: runs are alone again");
+            } else if self.lane.is_empty() {
+                self.cli_print("no other clients; add one with e.g. `step 2: GET a` (client 2 sends GET a when the run reaches step 2), `client 3 after: GET b`, `before: SET a 1`");
+            } else {
+                for text in self.lane_lines() {
+                    self.cli_print(&text);
+                }
+            }
+            return Some(Vec::new());
+        }
+        let head = first.trim_end_matches(':');
+        let lane_like =
+            matches!(head, "client" | "step" | "line" | "before" | "after") && line.contains(':');
+        if !lane_like {
+            return None;
+        }
+        match crate::trace::LaneCommand::parse(line) {
+            Ok(command) => {
+                if self.server.is_some() {
+                    self.cli_print("(other clients run on the embedded engine only: on a real server, LDB blocks every other client while it steps)");
+                    return Some(Vec::new());
+                }
+                self.lane.push(command);
+                let last = self.lane_lines().pop().unwrap_or_default();
+                self.cli_print(&format!("{last} — with the next run (F5, F10); `others` lists them, `others clear` removes them"));
+            }
+            Err(e) => self.cli_print(&format!("(error) {e}")),
+        }
+        Some(Vec::new())
+    }
+
+    /// The other clients' commands in words, one a line.
+    pub fn lane_lines(&self) -> Vec<String> {
+        self.lane
+            .iter()
+            .map(|c| {
+                let when = match c.when {
+                    crate::trace::When::Before => "before the run".to_string(),
+                    crate::trace::When::After => "after the run".to_string(),
+                    crate::trace::When::Step(k) => format!("at step {k}"),
+                    crate::trace::When::Line(n) => format!("when the script reaches line {n}"),
+                };
+                format!(
+                    "client {} sends {} {when}",
+                    c.client,
+                    export::command_text(&c.argv)
+                )
+            })
+            .collect()
     }
 
     /// `--eval NAME k1 k2 , a1 a2`: run a tab as redis-cli --eval would.

@@ -207,6 +207,9 @@ pub struct App {
     /// Working on a real server: `redis 7.0.15 @ host:port` (None: the
     /// embedded engine).
     pub server: Option<String>,
+    /// Other clients' commands sent around each run (typed in the
+    /// redis-cli pane as `step 2: GET a`).
+    pub lane: Vec<crate::trace::LaneCommand>,
     pub key_offset: usize,
     /// Selected row in the keyspace pane (changed keys first, then live ones).
     pub key_selected: usize,
@@ -275,6 +278,7 @@ impl App {
             running: None,
             keys: KeyPage::default(),
             server: None,
+            lane: Vec::new(),
             key_offset: 0,
             key_selected: 0,
             filter: "*".into(),

@@ -87,6 +87,10 @@ impl ClientIds {
 /// Commands the engine does not implement itself (scripting).
 pub trait Extension {
     fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Bytes]) -> Reply;
+
+    /// EXEC ran one of its queued commands (`write`: a write command); a
+    /// recorder listening here can give each its own changes.
+    fn queued_ran(&mut self, _argv: &[Bytes], _reply: &Reply, _write: bool) {}
 }
 
 /// The extension used when no scripting layer is attached.
@@ -372,6 +376,26 @@ impl Engine {
         let result = f(self, &mut client);
         self.clients.insert(id, client);
         self.after_command(&mut NoExtension);
+        result
+    }
+
+    /// The reverse of `with_client`: puts a client the caller holds back in
+    /// the client table for `f` (so other clients' writes reach its WATCH,
+    /// through `execute_with`), never blocking, then hands it back.
+    pub fn lend_client<R>(&mut self, client: &mut Client, f: impl FnOnce(&mut Engine) -> R) -> R {
+        let id = client.id;
+        let now = self.clock.now_ms();
+        let mut lent = std::mem::replace(client, Client::new(id, now));
+        let saved = lent.no_block;
+        lent.no_block = true;
+        self.clients.insert(id, lent);
+        let result = f(self);
+        let mut back = self
+            .clients
+            .remove(&id)
+            .unwrap_or_else(|| Client::new(id, now));
+        back.no_block = saved;
+        *client = back;
         result
     }
 

@@ -101,7 +101,13 @@ pub fn serve_request(
             start,
             lane,
         } => engine.with_client(client, |engine, c| {
-            let timeline = trace::record_with_lane(engine, scripting, c, &argv, limits, &lane);
+            let timeline = if argv.first().map(Vec::as_slice) == Some(trace::commands::COMMANDS) {
+                let text = String::from_utf8_lossy(argv.get(1).map_or(&[][..], Vec::as_slice))
+                    .into_owned();
+                trace::record_commands(engine, scripting, c, &text, limits, &lane)
+            } else {
+                trace::record_with_lane(engine, scripting, c, &argv, limits, &lane)
+            };
             let debugger = Debugger::new(timeline, &engine.keyspace);
             let mut session = Session::new(debugger, &start);
             session.keyspace_version = engine.keyspace.changes;

@@ -200,6 +200,9 @@ impl ServerLoop {
             .unwrap_or_default();
         match name.as_slice() {
             b"EVAL" | b"EVAL_RO" => {}
+            b"(COMMANDS)" => {
+                return Err("on a real server redstep steps scripts; send these commands in the redis-cli pane".into())
+            }
             b"FCALL" | b"FCALL_RO" => {
                 return Err("Redis's Lua debugger does not step functions (FCALL); without --redis, redstep steps them on its own engine".into())
             }

@@ -10,7 +10,7 @@ use crate::engine::value::Value;
 use crate::engine::Reply;
 use crate::protocol::cli::{format_tty, quote};
 
-use super::{Debugger, KeyChange, Status, StepKind, Timeline};
+use super::{Call, Debugger, KeyChange, Status, StepKind, Timeline};
 
 /// An argument as redis-cli would echo it: bare when plain, quoted otherwise.
 pub fn word(arg: &[u8]) -> String {
@@ -195,6 +195,9 @@ const SUMMARY_KEYS: usize = 20;
 /// The plain-words summary a learner should remember. `changes` are the
 /// run's net changes ([`Debugger::net_changes`]).
 pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
+    if timeline.command.first().map(Vec::as_slice) == Some(super::commands::COMMANDS) {
+        return commands_summary(timeline, changes);
+    }
     let outcome = &timeline.outcome;
     let mut lines = Vec::new();
     let writes = match outcome.writes_applied {
@@ -265,6 +268,78 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     }
     lines.extend(lane_lines(timeline));
     lines.extend(server_lines(timeline));
+    lines
+}
+
+/// A commands run in words: what each EXEC did, what stayed.
+fn commands_summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
+    let writes = match timeline.outcome.writes_applied {
+        1 => "1 write".to_string(),
+        n => format!("{n} writes"),
+    };
+    let mut lines = vec![format!("The commands ran, with {writes}.")];
+    let steps = &timeline.steps;
+    for (e, step) in steps.iter().enumerate() {
+        let StepKind::Call(call) = &step.kind else {
+            continue;
+        };
+        if !call.argv[0].eq_ignore_ascii_case(b"exec") {
+            continue;
+        }
+        match &call.reply {
+            Reply::Array(items) => {
+                let queued: Vec<&Call> = steps[..e]
+                    .iter()
+                    .rev()
+                    .filter_map(|s| match &s.kind {
+                        StepKind::Call(c) => Some(c.as_ref()),
+                        _ => None,
+                    })
+                    .take(items.len())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let failed: Vec<String> = items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.is_error())
+                    .map(|(i, r)| {
+                        let what = queued.get(i).map(|c| command_text(&c.argv)).unwrap_or_default();
+                        format!("command {} ({what}) failed: {}", i + 1, reply_text(r))
+                    })
+                    .collect();
+                if failed.is_empty() {
+                    lines.push(format!("EXEC at line {} ran its {} commands.", step.line, items.len()));
+                } else {
+                    lines.push(format!(
+                        "EXEC at line {} ran {} commands; {}. The others ran and what they wrote stays: MULTI/EXEC does not roll back either.",
+                        step.line,
+                        items.len(),
+                        failed.join("; ")
+                    ));
+                }
+            }
+            Reply::Error(e) if e.starts_with(b"EXECABORT") => lines.push(format!(
+                "EXEC at line {} refused the whole transaction (EXECABORT): a command was refused while queueing, so none of it ran.",
+                step.line
+            )),
+            Reply::NilArray => lines.push(format!(
+                "EXEC at line {} answered (nil): a WATCHed key changed before EXEC, so none of the transaction ran.",
+                step.line
+            )),
+            _ => {}
+        }
+    }
+    for c in changes.iter().take(SUMMARY_KEYS) {
+        lines.push(format!(
+            "  {} went from {} to {}.",
+            word(&c.key),
+            entry_text(c.before.as_ref()),
+            entry_text(c.after.as_ref())
+        ));
+    }
+    lines.extend(lane_lines(timeline));
     lines
 }
 

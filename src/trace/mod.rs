@@ -7,6 +7,7 @@
 //! memory in proportion to what changed, not to the size of what was
 //! touched; the [`Debugger`] rebuilds any step's keyspace from them.
 
+pub mod commands;
 mod debugger;
 pub mod export;
 pub mod lane;
@@ -19,6 +20,7 @@ use crate::engine::value::Value;
 use crate::engine::{Client, Delta, Engine, Observer, Reply};
 use crate::script::{busy_answer, BusyAnswer, Control, Frame, Probe, Scripting};
 
+pub use commands::record_commands;
 pub use lane::{LaneCommand, When};
 
 /// A key's value and expiry, as the debugger hands them to the views.

@@ -76,15 +76,18 @@ fn exec(ctx: &mut Ctx) -> CommandResult {
     ctx.client.no_block = true;
     let mut replies = Vec::with_capacity(queued.len());
     for argv in &queued {
-        let reply = match ctx.engine.lookup_command(argv) {
+        let (reply, write) = match ctx.engine.lookup_command(argv) {
             Ok(spec) => {
                 let spec = *spec;
-                ctx.engine
+                let reply = ctx
+                    .engine
                     .run(ctx.client, &spec, argv, ctx.ext)
-                    .unwrap_or(Reply::NilArray)
+                    .unwrap_or(Reply::NilArray);
+                (reply, spec.is_write())
             }
-            Err(e) => e,
+            Err(e) => (e, false),
         };
+        ctx.ext.queued_ran(argv, &reply, write);
         replies.push(reply);
     }
     ctx.client.no_block = saved;

@@ -54,7 +54,13 @@ impl App {
                         false,
                     ),
                     (crate::trace::Status::Ok, _) => {
-                        (format!("the script returned {reply}"), false)
+                        let commands = session.debugger().timeline().command.first().map(Vec::as_slice)
+                            == Some(crate::trace::commands::COMMANDS);
+                        if commands {
+                            (format!("the commands ran; the last answered {reply}"), false)
+                        } else {
+                            (format!("the script returned {reply}"), false)
+                        }
                     }
                     (_, Some(line)) => (
                         format!("the script did not compile (line {line}): Redis ran none of it — {reply}"),

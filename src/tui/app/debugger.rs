@@ -101,7 +101,16 @@ impl App {
                 return Vec::new();
             }
         };
-        let argv = eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args);
+        // A buffer of redis-cli commands (`.redis`) is stepped command by
+        // command, MULTI/EXEC included.
+        let argv = if self.buffers[buffer].name.ends_with(".redis") {
+            vec![
+                crate::trace::commands::COMMANDS.to_vec(),
+                self.buffers[buffer].file_text().into_bytes(),
+            ]
+        } else {
+            eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args)
+        };
         self.active = buffer;
         self.close_session();
         self.detail = None;

@@ -77,3 +77,14 @@ int redstep_incrbyfloat(const char *current, size_t clen, const char *incr, size
 int redstep_fmt_g(double value, int precision, char *out, size_t outcap) {
     return snprintf(out, outcap, "%.*g", precision, value);
 }
+
+/* Redis's addReplyHumanLongDouble of a double (GEOPOS, WITHCOORD):
+ * ld2string in LD_STR_HUMAN mode of the value as a long double. */
+int redstep_fmt_human(double value, char *out, size_t outcap) {
+    return ld2string_human(out, outcap, (long double)value);
+}
+
+/* printf("%f") of a double (GEOADD's invalid-pair error). */
+int redstep_fmt_f(double value, char *out, size_t outcap) {
+    return snprintf(out, outcap, "%f", value);
+}

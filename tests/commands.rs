@@ -1,7 +1,8 @@
 //! The command table against Redis 7.0.15's own `COMMAND` output
 //! (tests/golden/commands.json, recorded by record_commands.py): every
-//! command redstep implements has Redis's arity and the flags that change
-//! behaviour (write, read-only, refused in scripts, blocking, ...).
+//! command redstep implements has Redis's arity, key positions (first, last,
+//! step) and the flags that change behaviour (write, read-only, refused in
+//! scripts, blocking, ...).
 
 use std::collections::BTreeSet;
 
@@ -52,6 +53,13 @@ fn arity_and_flags_match_redis() {
                 spec.full_name, spec.arity, expected["arity"]
             ));
         }
+        let keys = [spec.first_key, spec.last_key, spec.key_step];
+        if expected["keys"] != serde_json::json!(keys) {
+            problems.push(format!(
+                "{}: key positions {keys:?} but Redis has {}",
+                spec.full_name, expected["keys"]
+            ));
+        }
         let redis_flags: BTreeSet<&str> = expected["flags"]
             .as_array()
             .unwrap()
@@ -74,4 +82,25 @@ fn arity_and_flags_match_redis() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+/// Families redstep implements whole: every Redis 7.0 command of theirs is
+/// in the table (so `COMMAND` lists it, checked above against Redis).
+#[test]
+fn whole_families_are_all_there() {
+    let mut engine = Engine::new(Box::new(ManualClock::new(0)));
+    let _scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let path = format!("{}/tests/golden/commands.json", env!("CARGO_MANIFEST_DIR"));
+    let redis: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ours: BTreeSet<&str> = all_specs(&engine).iter().map(|s| s.full_name).collect();
+    let geo: Vec<&str> = redis
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("geo"))
+        .collect();
+    assert_eq!(geo.len(), 10, "Redis 7.0 has ten geo commands");
+    let missing: Vec<&&str> = geo.iter().filter(|k| !ours.contains(**k)).collect();
+    assert!(missing.is_empty(), "geo commands missing: {missing:?}");
 }

@@ -25,7 +25,7 @@ fn random_command(rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
     let (v1, v2, v3) = (v(), v(), v());
     let n = rng.i64(-3..5).to_string();
     let m = rng.i64(-3..5).to_string();
-    let line: Vec<String> = match rng.usize(..40) {
+    let line: Vec<String> = match rng.usize(..42) {
         0 => vec!["SET".into(), ka, v1],
         1 => vec!["SET".into(), ka, v1, "EX".into(), "100".into()],
         2 => vec!["INCR".into(), ka],
@@ -65,6 +65,17 @@ fn random_command(rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
         36 => vec!["GETDEL".into(), ka],
         37 => vec!["HSET".into(), kh, "f".repeat(rng.usize(60..70)), v1],
         38 => vec!["SELECT".into(), rng.usize(..2).to_string()],
+        39 => vec!["GEOADD".into(), kz, n, m, v1, "10".into(), "20".into(), v2],
+        40 => vec![
+            "GEORADIUS".into(),
+            kz,
+            "5".into(),
+            "5".into(),
+            "2000".into(),
+            "km".into(),
+            "STOREDIST".into(),
+            other,
+        ],
         _ => vec!["FLUSHDB".into()],
     };
     line.into_iter().map(String::into_bytes).collect()

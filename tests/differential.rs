@@ -167,6 +167,10 @@ const SCRIPTS: &[&str] = &[
     "error({err = '\\n'})",
     "error('')",
     "return redis.call('ZINCRBY', KEYS[1], -0.0, 'm')",
+    "redis.call('GEOADD', KEYS[1], 13.361389, 38.115556, ARGV[1]) return redis.call('GEOPOS', KEYS[1], ARGV[1], 'nope')",
+    "return redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', 15, 37, 'BYRADIUS', 300, 'km', 'WITHCOORD', 'WITHDIST', 'WITHHASH')",
+    "redis.setresp(3) return redis.call('GEORADIUS', KEYS[1], 15, 37, 5000, 'km', 'WITHCOORD', 'WITHDIST')",
+    "return redis.pcall('GEORADIUSBYMEMBER', KEYS[1], ARGV[1], 100, 'km', 'STORE', KEYS[2])",
 ];
 
 struct Gen(fastrand::Rng);
@@ -242,8 +246,9 @@ impl Gen {
         thread_local! {
             static TEMPLATES: Vec<Vec<&'static str>> = templates();
         }
-        match self.0.usize(..10) {
+        match self.0.usize(..11) {
             0 => return self.bits_command(),
+            10 => return self.geo_command(),
             1 => return TEMPLATES.with(|t| self.template(t)),
             2 => return self.lex(),
             _ => {}
@@ -515,6 +520,142 @@ impl Gen {
             _ => vec!["PFCOUNT".into(), k, self.key().into()],
         };
         line
+    }
+
+    /// Geo (issue 22): points drawn from a few places (Sicily, the
+    /// antimeridian, near the poles, repeated points for ties), searched
+    /// with every option, on the same keys as the rest.
+    fn geo_command(&mut self) -> Vec<String> {
+        const PLACES: &[(&str, &str)] = &[
+            ("13.361389", "38.115556"),
+            ("15.087269", "37.502669"),
+            ("12.758489", "38.788135"),
+            ("15", "37"),
+            ("179.9999", "0.5"),
+            ("-179.9999", "-0.5"),
+            ("180", "0"),
+            ("0", "85.05112878"),
+            ("-120", "-84.99"),
+            ("0", "0"),
+        ];
+        const MEMBERS: &[&str] = &["a", "b", "m", "1", "x y", "Palermo"];
+        let k = self.key().to_string();
+        let place = |g: &mut Self| {
+            let (lon, lat) = PLACES[g.0.usize(..PLACES.len())];
+            vec![lon.to_string(), lat.to_string()]
+        };
+        let member = |g: &mut Self| g.pick(MEMBERS).to_string();
+        let unit = |g: &mut Self| g.pick(&["m", "km", "mi", "ft", "KM"]).to_string();
+        let radius = |g: &mut Self| {
+            g.pick(&["0", "1", "150", "300", "5000", "20000"])
+                .to_string()
+        };
+        let mut words: Vec<String> = match self.0.usize(..12) {
+            0..=2 => {
+                let mut w = vec!["GEOADD".to_string(), k];
+                if self.0.usize(..3) == 0 {
+                    w.push(self.pick(&["NX", "XX", "CH"]).into());
+                }
+                for _ in 0..self.0.usize(1..4) {
+                    w.extend(place(self));
+                    w.push(member(self));
+                }
+                return w;
+            }
+            3 => {
+                let mut w = vec!["GEOPOS".to_string(), k];
+                w.extend((0..self.0.usize(1..4)).map(|_| member(self)));
+                return w;
+            }
+            4 => {
+                let mut w = vec!["GEOHASH".to_string(), k];
+                w.extend((0..self.0.usize(1..4)).map(|_| member(self)));
+                return w;
+            }
+            5 => {
+                let mut w = vec!["GEODIST".to_string(), k, member(self), member(self)];
+                if self.0.bool() {
+                    w.push(unit(self));
+                }
+                return w;
+            }
+            6 | 7 => {
+                let mut w = vec!["GEOSEARCH".to_string(), k];
+                self.geo_from_by(&mut w);
+                w
+            }
+            8 => {
+                let mut w = vec!["GEOSEARCHSTORE".to_string(), self.key().into(), k];
+                self.geo_from_by(&mut w);
+                if self.0.bool() {
+                    w.push("STOREDIST".into());
+                }
+                w
+            }
+            9 => {
+                let name = self.pick(&["GEORADIUS", "GEORADIUS_RO"]).to_string();
+                let mut w = vec![name, k];
+                w.extend(place(self));
+                w.extend([radius(self), unit(self)]);
+                w
+            }
+            _ => {
+                let name = self
+                    .pick(&["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"])
+                    .to_string();
+                vec![name, k, member(self), radius(self), unit(self)]
+            }
+        };
+        for option in ["WITHDIST", "WITHCOORD", "WITHHASH"] {
+            if self.0.usize(..3) == 0 {
+                words.push(option.into());
+            }
+        }
+        match self.0.usize(..4) {
+            0 => words.push("ASC".into()),
+            1 => words.push("DESC".into()),
+            _ => {}
+        }
+        if self.0.bool() {
+            words.extend(["COUNT".into(), self.0.usize(1..5).to_string()]);
+            if self.0.usize(..3) == 0 {
+                words.push("ANY".into());
+            }
+        }
+        if words[0].starts_with("GEORADIUS") && self.0.usize(..4) == 0 {
+            words.extend([self.pick(&["STORE", "STOREDIST"]).into(), self.key().into()]);
+        }
+        words
+    }
+
+    /// GEOSEARCH's FROMMEMBER/FROMLONLAT and BYRADIUS/BYBOX.
+    fn geo_from_by(&mut self, words: &mut Vec<String>) {
+        if self.0.bool() {
+            words.extend([
+                "FROMMEMBER".into(),
+                self.pick(&["a", "b", "m", "Palermo"]).into(),
+            ]);
+        } else {
+            words.extend([
+                "FROMLONLAT".into(),
+                self.pick(&["15", "179.99", "-180", "0"]).into(),
+                self.pick(&["37", "0", "84", "-85"]).into(),
+            ]);
+        }
+        if self.0.bool() {
+            words.extend([
+                "BYRADIUS".into(),
+                self.pick(&["0", "1", "200", "3000"]).into(),
+                self.pick(&["km", "m", "mi"]).into(),
+            ]);
+        } else {
+            words.extend([
+                "BYBOX".into(),
+                self.pick(&["0", "1", "400", "6000"]).into(),
+                self.pick(&["1", "300", "4000"]).into(),
+                self.pick(&["km", "ft"]).into(),
+            ]);
+        }
     }
 
     /// A small random script: a few calls, maybe an error, a return.

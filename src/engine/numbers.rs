@@ -20,6 +20,30 @@ extern "C" {
         outcap: usize,
         outlen: *mut usize,
     ) -> libc::c_int;
+    fn redstep_fmt_human(value: f64, out: *mut libc::c_char, outcap: usize) -> libc::c_int;
+    fn redstep_fmt_f(value: f64, out: *mut libc::c_char, outcap: usize) -> libc::c_int;
+}
+
+fn c_format(
+    value: f64,
+    f: unsafe extern "C" fn(f64, *mut libc::c_char, usize) -> libc::c_int,
+) -> String {
+    let mut out = vec![0u8; 5 * 1024 + 8];
+    // SAFETY: out has outcap writable bytes; the C side writes at most that.
+    let len = unsafe { f(value, out.as_mut_ptr().cast(), out.len()) };
+    out.truncate(len.max(0) as usize);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Redis's `addReplyHumanLongDouble` of a double: `%.17Lf` with trailing
+/// zeros (and a trailing dot) removed, as GEOPOS prints coordinates.
+pub fn format_human_long_double(value: f64) -> String {
+    c_format(value, redstep_fmt_human)
+}
+
+/// C's `%f` of a double.
+pub fn format_f(value: f64) -> String {
+    c_format(value, redstep_fmt_f)
 }
 
 /// Redis's `string2ll`: a strict signed 64-bit decimal.

@@ -266,6 +266,13 @@ impl ZSet {
         self.order.iter().map(|(s, m)| (m, s.0))
     }
 
+    /// Members with scores from `min` up, in ascending (score, member) order.
+    pub fn iter_from(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
+        self.order
+            .range((Score(min), Bytes::new())..)
+            .map(|(s, m)| (m, s.0))
+    }
+
     /// 0-based rank in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;

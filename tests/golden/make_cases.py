@@ -266,9 +266,67 @@ CASES.update({
                             ev("return redis.pcall('ZADD', 'z', 1/0, 'm')"), ev("return redis.pcall('LINDEX', 'l', 0.5)"), "GET n", "ZRANGE z 0 -1 WITHSCORES"],
 })
 
+# ---- geo (issue 22): sorted sets whose scores are 52-bit geohashes
+SICILY = "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 12.758489 38.788135 Trapani"
+CASES.update({
+    "geo-add-options": [SICILY, "ZRANGE g 0 -1 WITHSCORES", "GEOADD g NX 0 0 Palermo 1 1 new", "GEOADD g XX 2 2 new2 13.4 38.1 Palermo", "GEOADD g CH 13.5 38.2 Palermo 3 3 fresh", "GEOADD g XX CH 13.6 38.3 Palermo",
+                        "GEOADD g ch nx xx 1 1 a", "GEOADD g NX XX 1 1 a", "GEOADD g 1 1", "GEOADD g 1 1 a 2", "GEOADD g CH CH CH", "GEOADD g 200 100 a", "GEOADD g 1 85.05112879 a", "GEOADD g inf 0 a", "GEOADD g -inf 0 a", "GEOADD g 0 -90 a",
+                        "GEOADD g abc 1 a", "GEOADD g 1 abc a", "GEOADD g 1 1 ok 200 1 bad", "ZSCORE g ok", "GEOADD g GT 1 1 a", "ZRANGE g 0 -1 WITHSCORES", "TYPE g", "OBJECT ENCODING g", "SET s v", "GEOADD s 1 1 a", "GEOADD s 200 1 a", "GEOADD"],
+    "geo-pos-hash-dist": [SICILY, "GEOPOS g Palermo nope Catania", "GEOPOS g", "GEOPOS nokey a b", "GEOHASH g Palermo Catania nope", "GEOHASH g", "GEOHASH nokey a",
+                          "GEODIST g Palermo Catania", "GEODIST g Palermo Catania m", "GEODIST g Palermo Catania KM", "GEODIST g Palermo Catania ft", "GEODIST g Palermo Catania mi", "GEODIST g Palermo Palermo", "GEODIST g Palermo Catania yd",
+                          "GEODIST g Palermo Catania km x", "GEODIST g Palermo nope", "GEODIST nokey a b", "GEODIST nokey a b yd", "GEODIST g Palermo", "SET s v", "GEOPOS s a", "GEOHASH s a", "GEODIST s a b", "GEODIST s a b yd"],
+    "geo-edges": ["GEOADD e 180 0 east -180 0 west 179.9999 0.5 near-e -179.9999 -0.5 near-w 0 85.05112878 top 0 -85.05112878 bottom 0 0 origin -0.0000001 0.0000001 tiny 45 84.9 high -120 -84.99 low",
+                  "GEOPOS e east west near-e near-w top bottom origin tiny high low", "GEOHASH e east west near-e near-w top bottom origin tiny high low", "ZRANGE e 0 -1 WITHSCORES",
+                  "GEODIST e east west", "GEODIST e near-e near-w km", "GEODIST e top bottom km", "GEODIST e origin tiny m", "GEODIST e high low mi",
+                  "GEORADIUS e 180 0 200 km WITHDIST ASC", "GEORADIUS e -180 0 200 km WITHCOORD DESC", "GEOSEARCH e FROMLONLAT 179.99 0 BYBOX 100 300 km WITHDIST WITHCOORD ASC",
+                  "GEOSEARCH e FROMMEMBER top BYRADIUS 3000 km WITHDIST", "GEOSEARCH e FROMMEMBER high BYBOX 5000 2000 km WITHCOORD WITHHASH", "GEOSEARCH e FROMMEMBER low BYRADIUS 1000 km WITHDIST", "GEOSEARCH e FROMLONLAT 0 0 BYRADIUS 1 m WITHDIST WITHCOORD WITHHASH", "GEOSEARCH e FROMLONLAT 0 0 BYRADIUS 0 m"],
+    "geo-radius-options": [SICILY, "GEORADIUS g 15 37 200 km", "GEORADIUS g 15 37 200 km WITHDIST", "GEORADIUS g 15 37 200 km WITHCOORD", "GEORADIUS g 15 37 200 km WITHHASH", "GEORADIUS g 15 37 200 km WITHDIST WITHCOORD WITHHASH ASC",
+                           "GEORADIUS g 15 37 200 km withhash withdist DESC", "GEORADIUS g 15 37 200000 m COUNT 1", "GEORADIUS g 15 37 200 km COUNT 2 DESC", "GEORADIUS g 15 37 300 km COUNT 1 ANY", "GEORADIUS g 15 37 300 km COUNT 5 ANY WITHDIST",
+                           "GEORADIUS g 15 37 100 mi WITHDIST", "GEORADIUS g 15 37 500000 ft WITHDIST", "GEORADIUS g 15 37 1 m", "GEORADIUS nokey 15 37 1 m", "GEORADIUS g 15 37 -1 km", "GEORADIUS g 15 37 x km", "GEORADIUS g 15 37 1 yd", "GEORADIUS g 200 37 1 km",
+                           "GEORADIUS g 15 37 1 km COUNT 0", "GEORADIUS g 15 37 1 km COUNT -1", "GEORADIUS g 15 37 1 km COUNT x", "GEORADIUS g 15 37 1 km COUNT", "GEORADIUS g 15 37 1 km ANY", "GEORADIUS g 15 37 1 km FOO", "GEORADIUS g 15 37 1 km FROMMEMBER Palermo",
+                           "GEORADIUSBYMEMBER g Palermo 200 km WITHDIST", "GEORADIUSBYMEMBER g Palermo 200 km WITHCOORD COUNT 2 ASC", "GEORADIUSBYMEMBER g nope 200 km", "GEORADIUSBYMEMBER nokey nope x yd", "GEORADIUSBYMEMBER nokey nope 1 km STORE d WITHDIST", "GEORADIUSBYMEMBER g Palermo x km",
+                           "GEORADIUS_RO g 15 37 200 km WITHDIST", "GEORADIUS_RO g 15 37 200 km STORE d", "GEORADIUSBYMEMBER_RO g Palermo 100 km WITHDIST", "GEORADIUSBYMEMBER_RO g Palermo 100 km STOREDIST d", "SET s v", "GEORADIUS s 200 0 1 km", "GEORADIUSBYMEMBER s a x km"],
+    "geo-search-options": [SICILY, "GEOSEARCH g FROMMEMBER Palermo BYRADIUS 200 km ASC WITHDIST", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD WITHDIST", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 200 400 km DESC",
+                           "GEOSEARCH g FROMLONLAT 15 37 BYBOX 400 400 km COUNT 1 ANY", "GEOSEARCH g FROMMEMBER Palermo BYBOX 0 0 m WITHDIST", "GEOSEARCH g FROMMEMBER Palermo FROMMEMBER Catania BYRADIUS 1 km", "GEOSEARCH g FROMLONLAT 15 37 FROMMEMBER Catania BYRADIUS 1 km",
+                           "GEOSEARCH g FROMMEMBER Catania FROMLONLAT 15 37 BYRADIUS 1 km", "GEOSEARCH g FROMMEMBER Palermo BYRADIUS 1 km BYBOX 1 1 km", "GeoSearch g BYRADIUS 1 km", "geosearch g FROMMEMBER Palermo ASC WITHDIST", "GEOSEARCH g FROMMEMBER nope BYRADIUS 1 km",
+                           "GEOSEARCH nokey FROMMEMBER nope BYRADIUS 1 km", "GEOSEARCH nokey FROMMEMBER nope BYRADIUS x km", "GEOSEARCH g FROMLONLAT 15 37 BYBOX -1 1 km", "GEOSEARCH g FROMLONLAT 15 37 BYBOX x 1 km", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 1 x km", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 1 1 yd",
+                           "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km STORE d", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km STOREDIST", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km ANY", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km COUNT 0", "GEOSEARCH g FROMLONLAT 15 BYRADIUS 1 km",
+                           "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 1 1", "GEOSEARCH g FROMLONLAT 15 91 BYRADIUS 1 km", "SET s v", "GEOSEARCH s FROMLONLAT 15 37 BYRADIUS 1 km", "GEOSEARCH s FOO"],
+    "geo-store": [SICILY, "SET d v", "GEORADIUS g 15 37 200 km STORE d", "TYPE d", "ZRANGE d 0 -1 WITHSCORES", "GEORADIUS g 15 37 200 km STOREDIST d", "ZRANGE d 0 -1 WITHSCORES", "GEORADIUS g 15 37 200 km STOREDIST d COUNT 1 DESC", "ZRANGE d 0 -1 WITHSCORES",
+                  "EXPIRE d 100", "GEORADIUSBYMEMBER g Palermo 300 km STORE d STOREDIST d2", "TTL d", "ZRANGE d2 0 -1 WITHSCORES", "GEORADIUS g 15 37 1 m STORE d", "EXISTS d", "GEORADIUS g 15 37 1 km STORE d WITHDIST", "GEORADIUS nokey 15 37 1 km STORE d2", "EXISTS d2",
+                  "GEOSEARCHSTORE d g FROMMEMBER Palermo BYRADIUS 200 km", "ZRANGE d 0 -1 WITHSCORES", "GEOSEARCHSTORE d g FROMMEMBER Palermo BYRADIUS 200 km STOREDIST ASC", "ZRANGE d 0 -1 WITHSCORES", "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km COUNT 2 DESC STOREDIST", "ZRANGE d 0 -1 WITHSCORES",
+                  "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km WITHDIST", "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYBOX 400 400 km STORE x", "GEOSEARCHSTORE d nokey FROMMEMBER a BYRADIUS 1 km", "EXISTS d", "GEOSEARCHSTORE g g FROMMEMBER Palermo BYRADIUS 10 km", "ZRANGE g 0 -1",
+                  "SET s v", "GEOSEARCHSTORE d s FROMMEMBER a BYRADIUS 1 km", "GEOSEARCHSTORE s g FROMMEMBER Palermo BYRADIUS 1 km", "TYPE s"],
+    "geo-ties-and-many": ["GEOADD t 10 10 m00 10 10 m01 10 10 m02 10 10 m03 10 10 m04 10 10 m05 10 10 m06 10 10 m07 10 10 m08 10 10 m09 10 10 m10 10 10 m11 10.001 10 n1 10.001 10 n2 10.001 10 n3 9.999 10 n4 9.999 10 n5 10 10.001 n6 10 9.999 n7",
+                          "GEORADIUS t 10 10 1 km", "GEORADIUS t 10 10 1 km ASC", "GEORADIUS t 10 10 1 km DESC", "GEORADIUS t 10 10 1 km COUNT 3", "GEORADIUS t 10 10 1 km COUNT 7 ASC", "GEORADIUS t 10 10 1 km COUNT 9 DESC WITHDIST", "GEORADIUS t 10 10 1 km COUNT 14 DESC",
+                          "GEORADIUS t 10.001 10 1 km COUNT 4 WITHDIST", "GEORADIUS t 10 10 1 km COUNT 4 ANY", "GEORADIUS t 10 10 1 km COUNT 4 ANY ASC", "GEOSEARCH t FROMMEMBER n1 BYBOX 1 1 km COUNT 10 DESC WITHDIST"],
+    "geo-plain-zset": ["ZADD z 1.5 a -1 b 1e300 c 0 d 4503599627370496 e -inf f inf g 4503599627370495 h", "GEOPOS z a b c d e f g h", "GEOHASH z a b c d e f g h", "GEODIST z a h km", "GEODIST z f g", "GEORADIUS z -180 -85 1000 km WITHHASH WITHCOORD", "GEOSEARCH z FROMMEMBER h BYRADIUS 1 km WITHHASH"],
+    "geo-huge-radius": [SICILY, "GEOADD g -73.9 40.7 NewYork 139.7 35.7 Tokyo -43.2 -22.9 Rio 151.2 -33.9 Sydney", "GEORADIUS g 0 0 20000 km WITHDIST", "GEORADIUS g 15 37 5000 km", "GEORADIUS g 15 37 10000 km WITHDIST ASC", "GEORADIUS g 15 37 25000 km COUNT 3 DESC",
+                        "GEOSEARCH g FROMMEMBER Tokyo BYBOX 40000 40000 km WITHDIST", "GEOSEARCH g FROMMEMBER Sydney BYRADIUS 8000 mi WITHDIST DESC", "GEORADIUS g 15 37 inf km", "GEOSEARCH g FROMLONLAT 0 0 BYBOX inf 1 m"],
+    "geo-script": [SICILY,
+                   ev("return redis.call('GEOADD', KEYS[1], 13.583333, 37.316667, 'Agrigento')", "g"),
+                   ev("return redis.call('GEOPOS', KEYS[1], 'Palermo', 'nope')", "g"),
+                   ev("local p = redis.call('GEOPOS', KEYS[1], 'nope') return {type(p[1]), tostring(p[1])}", "g"),
+                   ev("return redis.call('GEODIST', KEYS[1], 'Palermo', 'Agrigento', 'km')", "g"),
+                   ev("return redis.call('GEOSEARCH', KEYS[1], 'FROMMEMBER', 'Agrigento', 'BYRADIUS', 150, 'km', 'WITHDIST', 'WITHCOORD', 'WITHHASH', 'ASC')", "g"),
+                   ev("return redis.call('GEOHASH', KEYS[1], 'Agrigento', 'nope')", "g"),
+                   ev("redis.setresp(3) return redis.call('GEOPOS', KEYS[1], 'Palermo', 'nope')", "g"),
+                   ev("redis.setresp(3) local p = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', 13, 38, 'BYRADIUS', 100, 'km', 'WITHCOORD', 'WITHDIST') return {p[1][1], p[1][2], tostring(p[1][3][1].double), type(p[1][3][2])}", "g"),
+                   ev("return redis.pcall('GEOADD', KEYS[1], 200, 0, 'x')", "g"),
+                   ev("return redis.pcall('GEOSEARCH', KEYS[1], 'BYRADIUS', 1, 'km')", "g"),
+                   ev("redis.call('GEOADD', KEYS[1], 1, 1, 'before') return redis.call('GEOADD', KEYS[1], 1, 100, 'after')", "g2"), "GEOPOS g2 before after",
+                   ev("return redis.call('GEORADIUS', KEYS[1], 15, 37, 200, 'km', 'STORE', KEYS[2])", "g", "dst"), "ZRANGE dst 0 -1",
+                   ["EVAL_RO", "return redis.call('GEORADIUS_RO', KEYS[1], 15, 37, 200, 'km')", "1", "g"],
+                   ["EVAL_RO", "return redis.call('GEORADIUS', KEYS[1], 15, 37, 200, 'km')", "1", "g"],
+                   ["EVAL_RO", "return redis.call('GEOADD', KEYS[1], 1, 1, 'x')", "1", "g"],
+                   ["EVAL_RO", "return redis.call('GEOSEARCH', KEYS[1], 'FROMMEMBER', 'Palermo', 'BYRADIUS', 1, 'm')", "1", "g"]],
+    "geo-multi": ["MULTI", SICILY, "GEOADD g 200 0 bad", "GEOPOS g Palermo", "GEODIST g Palermo Catania mi", "GEOSEARCHSTORE d g FROMMEMBER Catania BYRADIUS 300 km STOREDIST", "GEORADIUS g 15 37 200 km WITHDIST WITHHASH", "SET s v", "GEOADD s 1 1 x", "EXEC",
+                  "ZRANGE d 0 -1 WITHSCORES", "MULTI", "GEOADD g 1 1", "GEOHASH g Palermo", "EXEC", "MULTI", "GEORADIUSBYMEMBER g Palermo 1 km STORE d", "GEOSEARCH g FROMMEMBER Palermo BYBOX 1 1 km", "EXEC", "EXISTS d"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
-        area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream"}[name.split("-")[0]]
+        area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]
         cmds = [l if isinstance(l, list) else cmd(l) for l in lines]
         f.write(json.dumps({"id": name, "tags": ["engine", area], "cmds": cmds}, ensure_ascii=False) + "\n")
 print(f"wrote {len(CASES)} cases")

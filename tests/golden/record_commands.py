@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Records name, arity and flags of every command (and subcommand) from a
+"""Records name, arity, flags and key positions (first, last, step) of every command (and subcommand) from a
 real Redis: `python3 record_commands.py --port 6402 > commands.json`.
 tests/commands.rs checks redstep's command table against it."""
 import argparse, json, socket
@@ -28,7 +28,7 @@ def main():
     out = {}
     def add(entry):
         name, arity, flags = entry[0], entry[1], entry[2]
-        out[name] = {"arity": arity, "flags": sorted(flags)}
+        out[name] = {"arity": arity, "flags": sorted(flags), "keys": entry[3:6]}
         for sub in entry[9]:
             add(sub)
     for entry in read():

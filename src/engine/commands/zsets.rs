@@ -167,7 +167,7 @@ fn zadd_generic(ctx: &mut Ctx, incr_only: bool) -> CommandResult {
     Ok(Reply::Int(if ch { added + updated } else { added }))
 }
 
-fn zadd(ctx: &mut Ctx) -> CommandResult {
+pub(crate) fn zadd(ctx: &mut Ctx) -> CommandResult {
     zadd_generic(ctx, false)
 }
 
@@ -579,7 +579,7 @@ fn build_zset(items: impl IntoIterator<Item = (Bytes, f64)>) -> ZSet {
     z
 }
 
-fn store_zset(ctx: &mut Ctx, dst: &[u8], items: Vec<(Bytes, f64)>) -> CommandResult {
+pub(crate) fn store_zset(ctx: &mut Ctx, dst: &[u8], items: Vec<(Bytes, f64)>) -> CommandResult {
     let db = ctx.db();
     let z = build_zset(items);
     let len = z.len();

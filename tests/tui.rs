@@ -771,3 +771,37 @@ fn select_all_then_typing_replaces_the_script() {
         h.app.buffer().text()
     );
 }
+
+#[test]
+fn client_2_reading_during_the_posts_script_waits_and_sees_43() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    h.type_text("step 2: GET a");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "Other clients, with the next run:");
+    assert_shows(&s, "client 2 sends GET a at step 2");
+    h.key_with(KeyCode::Char('1'), KeyModifiers::ALT);
+    h.key(KeyCode::F(10));
+    h.key(KeyCode::F(8));
+    // At INCR a the marker is next: client 2 has sent GET a and waits.
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert_shows(
+        &s,
+        "⇄  client 2 sends GET a: it waits, the script is running",
+    );
+    assert!(key_row(&s, "a").contains("\"43\""), "{}", key_row(&s, "a"));
+    // To the end: the script died, then client 2 got "43" (never 42).
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert_shows(
+        &s,
+        "⇄  client 2: GET a → \"43\" (sent at step 2, answered after the",
+    );
+    assert_shows(
+        &s,
+        "Client 2 sent GET a at step 2 and waited: it got \"43\" only after the",
+    );
+    snapshot("post-4-client-2-waits", &s);
+}

@@ -662,3 +662,88 @@ fn esc_stops_a_runaway_script_on_a_real_server_in_tmux() {
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn other_clients_wait_for_the_script_and_a_transaction_steps_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    // Client 2 reads a during the post's script: it waits and sees 43.
+    let data = data_dir("lane");
+    let t = Tmux::start("lane", &data, &[], 120, 40);
+    t.wait_for("Keyspace 2 keys");
+    t.keys(&["M-5"]);
+    t.keys(&["-l", "step 2: GET a"]);
+    t.keys(&["Enter"]);
+    t.wait_for("client 2 sends GET a at step 2 — with the");
+    t.keys(&["M-1"]);
+    t.keys(&["F5"]);
+    let s = t.wait_for("(sent at step 2, answered after the");
+    assert!(
+        s.contains("⇄  client 2 sends GET a: it waits, the script is running"),
+        "{s}"
+    );
+    assert!(
+        line_with(&s, "⇄  client 2: GET a").contains("\"43\""),
+        "{s}"
+    );
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    drop(t);
+
+    // The MULTI/EXEC lesson: EXEC's commands one by one, 1 and 3 applied.
+    let t = Tmux::start("tx", &data, &["--lesson", "multi-exec"], 120, 40);
+    t.wait_for("tx.redis");
+    t.keys(&["F5"]);
+    let s = t.wait_for("command 2 (LPUSH a x) failed");
+    assert!(
+        line_with(&s, "L2   SET a 1 → OK").contains("wrote a"),
+        "{s}"
+    );
+    assert!(
+        line_with(&s, "L3   LPUSH a x → (error) WRONGTYPE").contains("WRONGTYPE"),
+        "{s}"
+    );
+    assert!(
+        line_with(&s, "L4   SET b 2 → OK").contains("wrote b"),
+        "{s}"
+    );
+    assert!(line_with(&s, "│• a ").contains("\"1\""), "{s}");
+    assert!(line_with(&s, "│• b ").contains("\"2\""), "{s}");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    drop(t);
+
+    // Past the busy threshold (scaled down to 100 ms here), client 2 gets BUSY.
+    std::fs::create_dir_all(&data).unwrap();
+    let spin = data.join("spin.lua");
+    std::fs::write(
+        &spin,
+        "redis.call('SET', KEYS[1], 'started')\nlocal t = redis.call('TIME')\nlocal start = t[1] * 1000000 + t[2]\nlocal now = start\nwhile now - start < 300000 do\n  t = redis.call('TIME')\n  now = t[1] * 1000000 + t[2]\nend\nreturn 'done'\n",
+    )
+    .unwrap();
+    let t = Tmux::start("busy", &data, &[spin.to_str().unwrap()], 120, 40);
+    t.wait_for("No run to show.");
+    t.keys(&["M-5"]);
+    for line in [
+        "CONFIG SET busy-reply-threshold 100",
+        "line 9: GET k",
+        "line 9: SCRIPT KILL",
+    ] {
+        t.keys(&["-l", line]);
+        t.keys(&["Enter"]);
+    }
+    t.wait_for("client 2 sends SCRIPT KILL when the");
+    t.keys(&["M-1"]);
+    t.keys(&["F2"]);
+    t.keys(&["-l", "k"]);
+    t.keys(&["Enter"]);
+    t.wait_for("KEYS , ARGV: k");
+    t.keys(&["F5"]);
+    let s = t.wait_for("got BUSY at once");
+    assert!(s.contains("got UNKILLABLE at once"), "{s}");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

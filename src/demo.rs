@@ -114,6 +114,7 @@ pub fn walk() -> Lesson {
         setup: Vec::new(),
         setup_lines: Vec::new(),
         args: String::new(),
+        others: Vec::new(),
         hints: Vec::new(),
         buffers: vec![
             buffer("init.lua", INIT),
@@ -192,6 +193,35 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "$ {}", trace_command(FOLDER))?;
     write!(out, "{}", trace::export::text(&timeline, &engine.keyspace))?;
     writeln!(out)?;
+    // The other half: another client, sending while the script runs.
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let mut client = engine.new_client();
+    for line in SETUP.lines() {
+        let argv = crate::protocol::cli::split_args(line.as_bytes()).unwrap_or_default();
+        engine.call(&mut client, &argv, &mut scripting);
+    }
+    let lane = [crate::trace::LaneCommand::parse(ISOLATION).expect("a lane command")];
+    let timeline = trace::record_with_lane(
+        &mut engine,
+        &mut scripting,
+        &mut client,
+        &argv,
+        Limits::default(),
+        &lane,
+    );
+    writeln!(
+        out,
+        "What another client sees: it reads a and b right after INCR a (step 2):"
+    )?;
+    writeln!(
+        out,
+        "$ {} --other {}",
+        trace_command(FOLDER),
+        crate::protocol::cli::shell_word(ISOLATION)
+    )?;
+    write!(out, "{}", trace::export::text(&timeline, &engine.keyspace))?;
+    writeln!(out)?;
     writeln!(
         out,
         "Redis runs a script without letting anything else run, but it does not roll back:"
@@ -202,3 +232,6 @@ pub fn print(out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     Ok(())
 }
+
+/// The demo's other client: it reads both keys right after `INCR a`.
+const ISOLATION: &str = "step 2: MGET a b";

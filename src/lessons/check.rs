@@ -222,7 +222,8 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     }
     let before = snapshot(&engine);
     let kind = lesson.buffers[lesson.checked].kind;
-    let (reply, writes) = match kind {
+    let lane = check.others.as_ref().unwrap_or(&lesson.others);
+    let timeline = match kind {
         Kind::Lua => {
             let words = check.args.as_deref().unwrap_or(&lesson.args);
             let keys_args = crate::protocol::cli::parse_keys_args(words).unwrap_or_else(|e| {
@@ -230,29 +231,35 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
                 (Vec::new(), Vec::new())
             });
             let argv = crate::protocol::cli::eval_argv(script.as_bytes().to_vec(), keys_args);
-            let timeline = trace::record(
+            trace::record_with_lane(
                 &mut engine,
                 &mut scripting,
                 &mut client,
                 &argv,
                 Limits::default(),
-            );
-            (
-                timeline.outcome.reply,
-                Some(timeline.outcome.writes_applied),
+                lane,
             )
         }
-        Kind::Commands => {
-            let mut last = Reply::Nil;
-            for line in script.lines().filter(|l| !l.trim().is_empty()) {
-                last = match split_args(line.as_bytes()) {
-                    Ok(argv) => engine.call(&mut client, &argv, &mut scripting),
-                    Err(_) => Reply::error("Invalid argument(s)"),
-                };
-            }
-            (last, None)
-        }
+        Kind::Commands => trace::record_commands(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            script,
+            Limits::default(),
+            lane,
+        ),
     };
+    let reply = timeline.outcome.reply.clone();
+    let writes = Some(timeline.outcome.writes_applied).filter(|_| kind == Kind::Lua);
+    let others_saw: Vec<String> = timeline
+        .steps
+        .iter()
+        .filter_map(|s| match &s.kind {
+            trace::StepKind::Other(o) => o.reply.as_ref(),
+            _ => None,
+        })
+        .map(|r| format_tty(r).trim_end().to_string())
+        .collect();
     let shown = || format_tty(&reply).trim_end().to_string();
     let now = engine.now();
     let value_of = |key: &str| {
@@ -268,6 +275,16 @@ pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     };
     for expect in &check.expect {
         match expect {
+            Expect::OthersSaw(want) => {
+                let want: Vec<String> = want.iter().map(|w| w.trim_end().to_string()).collect();
+                if others_saw != want {
+                    failures.push(format!(
+                        "the other clients should get {}, but they got {}",
+                        want.join(", "),
+                        others_saw.join(", ")
+                    ));
+                }
+            }
             Expect::Reply(want) => {
                 if shown() != want.trim_end() {
                     failures.push(format!("the reply should be {want}, but it is {}", shown()));

@@ -75,6 +75,8 @@ pub enum Expect {
     /// `redstep probe` finds no partial write in this many inputs, from the
     /// check's setup and arguments.
     NoPartialWrite(usize),
+    /// What the other clients got, in order, as redis-cli prints it.
+    OthersSaw(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +88,8 @@ pub struct Check {
     pub setup_lines: Vec<usize>,
     /// KEYS and ARGV for this check (default: the lesson's).
     pub args: Option<String>,
+    /// Other clients' commands for this check (default: the lesson's).
+    pub others: Option<Vec<crate::trace::LaneCommand>>,
     pub expect: Vec<Expect>,
     pub line: usize,
 }
@@ -101,6 +105,9 @@ pub struct Lesson {
     pub setup_lines: Vec<usize>,
     /// KEYS and ARGV as `redis-cli --eval` takes them: `k1 k2 , a1 a2`.
     pub args: String,
+    /// Other clients' commands around each run (`step 2: GET a`), set in
+    /// the TUI when the lesson opens and used by its checks.
+    pub others: Vec<crate::trace::LaneCommand>,
     pub hints: Vec<String>,
     pub buffers: Vec<LessonBuffer>,
     /// The buffer the checks run (the one with a solution).
@@ -302,7 +309,7 @@ impl Front<'_> {
 }
 
 const LESSON_FIELDS: &[&str] = &[
-    "id", "title", "order", "setup", "args", "hints", "buffers", "checks",
+    "id", "title", "order", "setup", "args", "others", "hints", "buffers", "checks",
 ];
 const BUFFER_FIELDS: &[&str] = &["name", "kind", "text", "solution"];
 const CHECK_FIELDS: &[&str] = &[
@@ -317,6 +324,8 @@ const CHECK_FIELDS: &[&str] = &[
     "unchanged",
     "writes",
     "probe",
+    "others",
+    "others_saw",
 ];
 
 /// Parses one lesson file's text; `source` names it in problems.
@@ -379,6 +388,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
     let setup_lines = front.list_lines("setup", 1, &setup);
     let args = front.string(&table, "args", 1)?.unwrap_or_default();
     let hints = front.strings(&table, "hints", 1)?.unwrap_or_default();
+    let others = lane(&front, &table, 1)?.unwrap_or_default();
 
     let mut buffers = Vec::new();
     let mut from = 1;
@@ -516,9 +526,13 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
                 ))
             }
         }
-        if expect.is_empty() {
-            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes or probe")));
+        if let Some(saw) = front.strings(c, "others_saw", line)? {
+            expect.push(Expect::OthersSaw(saw));
         }
+        if expect.is_empty() {
+            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes, probe or others_saw")));
+        }
+        let others = lane(&front, c, line)?;
         let setup = front.strings(c, "setup", line)?;
         let setup_lines = setup
             .as_ref()
@@ -530,6 +544,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
             setup,
             setup_lines,
             args,
+            others,
             expect,
             line,
         });
@@ -541,6 +556,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         setup,
         setup_lines,
         args,
+        others,
         hints,
         buffers,
         checked,
@@ -548,6 +564,25 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         body,
         source: source.to_string(),
     })
+}
+
+/// `others = ["step 2: GET a", ...]`, each read as another client's command.
+fn lane(
+    front: &Front<'_>,
+    table: &Table,
+    line: usize,
+) -> Result<Option<Vec<crate::trace::LaneCommand>>, Problem> {
+    let Some(texts) = front.strings(table, "others", line)? else {
+        return Ok(None);
+    };
+    texts
+        .iter()
+        .map(|t| {
+            crate::trace::LaneCommand::parse(t)
+                .map_err(|e| front.problem(front.line_of("others", line), format!("others: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn tables<'a>(front: &Front<'_>, table: &'a Table, key: &str) -> Result<Vec<&'a Table>, Problem> {

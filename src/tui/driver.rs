@@ -62,6 +62,12 @@ impl Driver {
         let opening = super::lesson::opening(&lessons[index], index + 1, lessons.len());
         let mut driver = Driver::new(opening, width, height);
         driver.app.lesson = Some(LessonState::new(lessons, index, Progress::new()));
+        driver.app.lane = driver
+            .app
+            .lesson
+            .as_ref()
+            .map(|l| l.lesson().others.clone())
+            .unwrap_or_default();
         driver
     }
 

@@ -139,6 +139,11 @@ pub fn run(
     }
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
+        app.lane = app
+            .lesson
+            .as_ref()
+            .map(|l| l.lesson().others.clone())
+            .unwrap_or_default();
     }
     // The user's keys and colours; a bad file is told, the defaults stand in.
     if let Some(path) = config::path() {

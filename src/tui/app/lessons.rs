@@ -106,6 +106,8 @@ impl App {
         l.results = None;
         l.scroll = 0;
         let opening = lesson::opening(l.lesson(), l.current + 1, l.lessons.len());
+        // The lesson's other clients replace whatever was typed before.
+        self.lane = l.lesson().others.clone();
         let (buffers, active) = buffers_of(&opening, saved);
         self.buffers = buffers;
         self.active = active.min(self.buffers.len() - 1);

@@ -342,6 +342,11 @@ fn lessons_reference_solutions_step_the_same_on_a_real_server() {
             continue;
         }
         for check in &lesson.checks {
+            // Other clients need the embedded engine (LDB blocks them), and
+            // their lessons read the clock (TIME) to run long.
+            if !lesson.others.is_empty() || check.others.is_some() {
+                continue;
+            }
             real.cmd(&["FLUSHALL"]);
             real.cmd(&["SCRIPT", "FLUSH"]);
             real.cmd(&["FUNCTION", "FLUSH"]);

@@ -99,3 +99,15 @@ pub fn error_from_table(msg: &[u8]) -> Vec<u8> {
         .map_or(0, |p| p + 1);
     sanitize(msg[..end].to_vec())
 }
+
+/// Most elements a reply of repeated random picks (a negative count to
+/// SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) may hold. Redis builds any number
+/// and runs out of memory on a large one; redstep refuses past this.
+pub const MOST_PICKS: u64 = 1_000_000;
+
+/// The refusal of a reply of `n` repeated picks.
+pub fn too_many_picks(n: u64) -> String {
+    format!(
+        "ERR redstep: this reply would hold {n} random picks; redstep stops at {MOST_PICKS} (Redis would try to build them all and can run out of memory)"
+    )
+}

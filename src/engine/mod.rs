@@ -473,7 +473,7 @@ impl Engine {
                     ext,
                     block: None,
                 };
-                let reply = handler(&mut ctx).unwrap_or_else(|e| e);
+                let reply = guarded(|| handler(&mut ctx), spec.full_name);
                 match ctx.block.take() {
                     Some(blocked) => {
                         self.block(client, blocked);
@@ -810,5 +810,37 @@ fn reject(spec: &CommandSpec, error: &str) -> Reply {
         Reply::error(format!("EXECABORT Transaction discarded because of: {why}"))
     } else {
         Reply::error(error)
+    }
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a panic now would be caught by a command's guard (a panic hook
+/// that restores a terminal leaves it alone then: the user gets an error
+/// reply, the program goes on).
+pub fn panic_is_guarded() -> bool {
+    GUARDED.with(|g| g.get())
+}
+
+/// Runs a command handler; a panic in it (a redstep bug) becomes an error
+/// reply instead of ending the engine thread and every client with it.
+fn guarded(handler: impl FnOnce() -> CommandResult, name: &str) -> Reply {
+    let outer = GUARDED.with(|g| g.replace(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(handler));
+    GUARDED.with(|g| g.set(outer));
+    match outcome {
+        Ok(result) => result.unwrap_or_else(|e| e),
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Reply::error(format!(
+                "ERR redstep bug: {name} panicked ({why}); what it changed before is kept — please report it"
+            ))
+        }
     }
 }

@@ -190,6 +190,11 @@ static RESTORED: AtomicBool = AtomicBool::new(false);
 fn enter_terminal() -> anyhow::Result<DefaultTerminal> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A command's panic is caught and answered as an error: the screen
+        // stays (printing here would scribble over it).
+        if crate::engine::panic_is_guarded() {
+            return;
+        }
         restore_terminal();
         previous(info);
     }));

@@ -184,6 +184,9 @@ fn srandmember(ctx: &mut Ctx) -> CommandResult {
             .map(|i| &set.members[i])
             .collect()
     } else {
+        if count.unsigned_abs() > errors::MOST_PICKS {
+            return Err(err(&errors::too_many_picks(count.unsigned_abs())));
+        }
         (0..count.unsigned_abs())
             .map(|_| &set.members[fastrand::usize(..len)])
             .collect()

@@ -1030,14 +1030,22 @@ fn bzmpop(ctx: &mut Ctx) -> CommandResult {
 
 fn zrandmember(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
-    let (count, withscores) = match ctx.argv.len() {
-        2 => (None, false),
-        3 => (Some(int_arg(ctx, 2)?), false),
-        4 if eq(ctx.arg(3), "withscores") => (Some(int_arg(ctx, 2)?), true),
-        _ => return Err(err(errors::SYNTAX)),
+    // Redis's order: the count's range, the syntax, then WITHSCORES's range.
+    let count = if ctx.argv.len() >= 3 {
+        let n = int_arg(ctx, 2)?;
+        if n == i64::MIN {
+            return Err(err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+        }
+        Some(n)
+    } else {
+        None
     };
-    if count == Some(i64::MIN) {
-        return Err(err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+    if ctx.argv.len() > 4 || (ctx.argv.len() == 4 && !eq(ctx.arg(3), "withscores")) {
+        return Err(err(errors::SYNTAX));
+    }
+    let withscores = ctx.argv.len() == 4;
+    if withscores && count.is_some_and(|n| !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n)) {
+        return Err(err("ERR value is out of range"));
     }
     let Some(z) = ctx.zset(&key)? else {
         return Ok(if count.is_some() {
@@ -1058,6 +1066,9 @@ fn zrandmember(ctx: &mut Ctx) -> CommandResult {
             .map(|i| items[i].clone())
             .collect()
     } else {
+        if count.unsigned_abs() > errors::MOST_PICKS {
+            return Err(err(&errors::too_many_picks(count.unsigned_abs())));
+        }
         (0..count.unsigned_abs())
             .map(|_| items[fastrand::usize(..items.len())].clone())
             .collect()

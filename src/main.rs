@@ -186,7 +186,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 port,
                 max_bulk: 512 * 1024 * 1024,
             };
-            let host = Host::start(
+            redstep::server::exit_on_sigterm();
+            let host = Host::start_server_engine(
                 move || {
                     let mut engine = Engine::default();
                     engine.config.port = port;

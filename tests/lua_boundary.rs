@@ -353,7 +353,7 @@ impl Probe for PanickingProbe {
 struct PanickingPoller;
 
 impl BusyPoller for PanickingPoller {
-    fn poll(&mut self, _: &str, _: bool, _: bool) -> bool {
+    fn poll(&mut self, _: &mut redstep::engine::Engine, _: &redstep::script::Busy<'_>) -> bool {
         panic!("injected panic in BusyPoller::poll");
     }
 }

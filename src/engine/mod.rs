@@ -219,6 +219,8 @@ pub struct Engine {
     patterns: HashMap<Bytes, IndexSet<ClientId>>,
     started_ms: i64,
     pub commands_processed: u64,
+    /// SHUTDOWN was accepted: the host ends the server (or says why not).
+    pub shutdown_requested: bool,
 }
 
 impl Default for Engine {
@@ -245,6 +247,7 @@ impl Engine {
             patterns: HashMap::new(),
             started_ms,
             commands_processed: 0,
+            shutdown_requested: false,
         }
     }
 
@@ -308,6 +311,10 @@ impl Engine {
             c.addr = addr;
             c.laddr = laddr;
         }
+    }
+
+    pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
+        self.clients.get_mut(&id)
     }
 
     pub fn client(&self, id: ClientId) -> Option<&Client> {

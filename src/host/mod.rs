@@ -15,7 +15,9 @@ pub use remote::SERVER_MAX_STEPS;
 
 use crate::engine::keyspace::{Entry, DATABASES};
 use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
-use crate::script::{busy_answer, BusyAnswer, BusyPoller, Interrupt, ScriptConfig, Scripting};
+use crate::script::{
+    busy_answer, Busy, BusyAnswer, BusyPoller, Interrupt, ScriptConfig, Scripting,
+};
 use crate::trace::{self, Debugger, Limits, Session, Start};
 
 /// What the engine thread sends to a connection.
@@ -222,6 +224,23 @@ impl Host {
     /// Starts the engine thread. The engine and its Lua state are built on
     /// that thread (a Lua state cannot move between threads).
     pub fn start(make: impl FnOnce() -> Engine + Send + 'static, script: ScriptConfig) -> Host {
+        Host::start_with(make, script, false)
+    }
+
+    /// `start` for `redstep serve`: SHUTDOWN (and SHUTDOWN NOSAVE while a
+    /// script is busy) ends the process, as it ends Redis.
+    pub fn start_server_engine(
+        make: impl FnOnce() -> Engine + Send + 'static,
+        script: ScriptConfig,
+    ) -> Host {
+        Host::start_with(make, script, true)
+    }
+
+    fn start_with(
+        make: impl FnOnce() -> Engine + Send + 'static,
+        script: ScriptConfig,
+        shutdown_exits: bool,
+    ) -> Host {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let interrupt = Interrupt::default();
         let engine_interrupt = interrupt.clone();
@@ -232,7 +251,7 @@ impl Host {
                 let mut engine = make();
                 let mut scripting = Scripting::new(&mut engine, script);
                 scripting.interrupt = engine_interrupt;
-                EngineLoop::new(engine, scripting, rx).run()
+                EngineLoop::new(engine, scripting, rx, shutdown_exits).run()
             })
             .expect("spawn engine thread");
         Host {
@@ -390,6 +409,8 @@ struct Shared {
     /// The client whose command is running (its input waits, as Redis
     /// protects a script's caller).
     running_for: Option<ClientId>,
+    /// SHUTDOWN ends the process (`redstep serve`), or is refused (the TUI).
+    shutdown_exits: bool,
 }
 
 impl Shared {
@@ -424,7 +445,7 @@ impl Shared {
 struct HostPoller(Rc<RefCell<Shared>>);
 
 impl BusyPoller for HostPoller {
-    fn poll(&mut self, _script: &str, is_function: bool, wrote: bool) -> bool {
+    fn poll(&mut self, engine: &mut Engine, busy: &Busy<'_>) -> bool {
         let mut shared = self.0.borrow_mut();
         let mut kill = false;
         loop {
@@ -439,8 +460,15 @@ impl BusyPoller for HostPoller {
                     sink,
                     answer,
                 } => {
-                    let registered = shared.accept(addr, laddr, sink, answer);
-                    shared.deferred.push_back(registered);
+                    if let Message::Registered {
+                        client,
+                        addr,
+                        laddr,
+                    } = shared.accept(addr, laddr, sink, answer)
+                    {
+                        engine.connect_as(client);
+                        engine.set_client_addr(client, addr, laddr);
+                    }
                 }
                 Message::Command { client, argv }
                     if Some(client) == shared.running_for || argv.is_empty() =>
@@ -448,18 +476,11 @@ impl BusyPoller for HostPoller {
                     shared.deferred.push_back(Message::Command { client, argv });
                 }
                 Message::Command { client, argv } => {
-                    let reply = match busy_answer(&argv, is_function, wrote) {
-                        BusyAnswer::Reply(reply) => reply,
-                        BusyAnswer::Kill => {
-                            kill = true;
-                            Reply::ok()
-                        }
-                        BusyAnswer::Wait => {
-                            shared.deferred.push_back(Message::Command { client, argv });
-                            continue;
-                        }
-                    };
+                    let reply = busy_reply(engine, &shared, client, &argv, busy, &mut kill);
                     shared.send(client, Outgoing::Reply(reply));
+                    if engine.client(client).is_some_and(|c| c.closing) {
+                        shared.send(client, Outgoing::Close);
+                    }
                 }
                 Message::Fatal { client, error } => {
                     shared.send(
@@ -474,6 +495,81 @@ impl BusyPoller for HostPoller {
     }
 }
 
+/// Another client's command while a script is busy, answered as Redis's
+/// `processCommand` does: lookup and arity errors first, then the busy
+/// rule; a refused command flags the client's transaction, and EXEC
+/// aborts it.
+fn busy_reply(
+    engine: &mut Engine,
+    shared: &Shared,
+    client: ClientId,
+    argv: &[Vec<u8>],
+    busy: &Busy<'_>,
+    kill: &mut bool,
+) -> Reply {
+    let refuse = |engine: &mut Engine, reply: Reply| -> Reply {
+        let Some(c) = engine.client_mut(client) else {
+            return reply;
+        };
+        if c.multi.is_none() {
+            return reply;
+        }
+        c.multi_error = true;
+        if argv[0].eq_ignore_ascii_case(b"exec") {
+            engine.execute(client, &[b"DISCARD".to_vec()]);
+            let text = reply.error_text().unwrap_or_default();
+            return Reply::error(format!(
+                "EXECABORT Transaction discarded because of: {text}"
+            ));
+        }
+        reply
+    };
+    let allow_busy = match engine.lookup_command(argv) {
+        Ok(spec) => spec.flags & crate::engine::table::flags::ALLOW_BUSY != 0,
+        Err(reply) => return refuse(engine, reply),
+    };
+    match busy_answer(argv, allow_busy, busy.is_function, busy.wrote) {
+        BusyAnswer::Reply(reply) => refuse(engine, reply),
+        BusyAnswer::Kill => {
+            *kill = true;
+            Reply::ok()
+        }
+        BusyAnswer::Shutdown if shared.shutdown_exits => std::process::exit(0),
+        BusyAnswer::Shutdown => Reply::error(TUI_SHUTDOWN),
+        BusyAnswer::Run if argv[0].eq_ignore_ascii_case(b"function") => function_stats(busy),
+        BusyAnswer::Run => engine.execute(client, argv).unwrap_or(Reply::NilArray),
+    }
+}
+
+/// FUNCTION STATS while a function is busy: the running script, then the
+/// engines, as Redis 7.0 replies (RESP2).
+fn function_stats(busy: &Busy<'_>) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk("running_script"),
+        Reply::Array(vec![
+            Reply::bulk("name"),
+            Reply::bulk(busy.name),
+            Reply::bulk("command"),
+            Reply::bulks(busy.command.iter()),
+            Reply::bulk("duration_ms"),
+            Reply::Int(busy.duration_ms),
+        ]),
+        Reply::bulk("engines"),
+        Reply::Array(vec![
+            Reply::bulk("LUA"),
+            Reply::Array(vec![
+                Reply::bulk("libraries_count"),
+                Reply::Int(busy.libraries as i64),
+                Reply::bulk("functions_count"),
+                Reply::Int(busy.functions as i64),
+            ]),
+        ]),
+    ])
+}
+
+/// SHUTDOWN where the engine belongs to the TUI, not to a server.
+const TUI_SHUTDOWN: &str = "ERR redstep: SHUTDOWN ends `redstep serve`; this engine belongs to the TUI, which keeps running (Ctrl+Q quits)";
+
 struct EngineLoop {
     engine: Engine,
     scripting: Scripting,
@@ -483,13 +579,19 @@ struct EngineLoop {
 }
 
 impl EngineLoop {
-    fn new(engine: Engine, mut scripting: Scripting, rx: Receiver<Message>) -> Self {
+    fn new(
+        engine: Engine,
+        mut scripting: Scripting,
+        rx: Receiver<Message>,
+        shutdown_exits: bool,
+    ) -> Self {
         let shared = Rc::new(RefCell::new(Shared {
             rx,
             sinks: HashMap::new(),
             ids: engine.client_ids(),
             deferred: VecDeque::new(),
             running_for: None,
+            shutdown_exits,
         }));
         scripting.poller = Some(Box::new(HostPoller(Rc::clone(&shared))));
         EngineLoop {
@@ -609,8 +711,15 @@ impl EngineLoop {
             return;
         }
         self.shared.borrow_mut().running_for = Some(client);
-        let reply = self.engine.execute_with(client, &argv, &mut self.scripting);
+        let mut reply = self.engine.execute_with(client, &argv, &mut self.scripting);
         self.shared.borrow_mut().running_for = None;
+        if std::mem::take(&mut self.engine.shutdown_requested) {
+            if self.shared.borrow().shutdown_exits {
+                // Redis exits without a reply; redstep keeps nothing on disk.
+                std::process::exit(0);
+            }
+            reply = Some(Reply::error(TUI_SHUTDOWN));
+        }
         if let Some(reply) = reply {
             self.send(client, Outgoing::Reply(reply));
         }

@@ -57,7 +57,21 @@ pub trait BusyPoller {
     /// Serves pending requests (BUSY for most); returns true when a
     /// SCRIPT KILL was accepted. `wrote` tells whether the script has
     /// executed a write command (then SCRIPT KILL must answer UNKILLABLE).
-    fn poll(&mut self, script: &str, is_function: bool, wrote: bool) -> bool;
+    fn poll(&mut self, engine: &mut Engine, busy: &Busy<'_>) -> bool;
+}
+
+/// The busy script, as the poller sees it (FUNCTION STATS shows it).
+pub struct Busy<'a> {
+    pub name: &'a str,
+    pub is_function: bool,
+    /// It has run a write command (SCRIPT KILL answers UNKILLABLE).
+    pub wrote: bool,
+    /// The command that runs it (FCALL name numkeys ...).
+    pub command: &'a [Vec<u8>],
+    pub duration_ms: i64,
+    /// Libraries and functions loaded (FUNCTION STATS's engines part).
+    pub libraries: usize,
+    pub functions: usize,
 }
 
 /// One script run's state, reachable from Lua callbacks.
@@ -65,6 +79,9 @@ pub struct RunContext<'a> {
     pub engine: &'a mut Engine,
     pub client: &'a mut Client,
     pub name: String,
+    /// The command that runs it, and the functions loaded (for the poller).
+    pub command: Vec<Vec<u8>>,
+    pub counts: (usize, usize),
     pub is_function: bool,
     pub read_only: bool,
     /// A write command was attempted (Redis's SCRIPT_WRITE_DIRTY).
@@ -851,9 +868,17 @@ fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {
         }
     }
     if elapsed >= ctx.busy_threshold {
-        let (name, wrote, is_function) = (ctx.name.clone(), ctx.wrote, ctx.is_function);
         if let Some(poller) = ctx.poller.as_deref_mut() {
-            if poller.poll(&name, is_function, wrote) {
+            let busy = Busy {
+                name: &ctx.name,
+                is_function: ctx.is_function,
+                wrote: ctx.wrote,
+                command: &ctx.command,
+                duration_ms: elapsed.as_millis() as i64,
+                libraries: ctx.counts.0,
+                functions: ctx.counts.1,
+            };
+            if poller.poll(ctx.engine, &busy) {
                 return Some(Stop::Killed);
             }
         }

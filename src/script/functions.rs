@@ -264,6 +264,11 @@ impl Libraries {
         Reply::Array(out)
     }
 
+    /// Libraries and functions loaded.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.libraries.len(), self.by_function.len())
+    }
+
     pub fn stats(&self) -> Reply {
         Reply::Array(vec![
             Reply::bulk("running_script"),

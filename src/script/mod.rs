@@ -29,7 +29,7 @@ use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::{Client, Engine, Extension, Reply};
 
-pub use api::{BusyPoller, Stop};
+pub use api::{Busy, BusyPoller, Stop};
 pub use shebang::ScriptFlags;
 
 use lua::ffi;
@@ -58,12 +58,16 @@ pub enum Control {
 /// debugger's other-clients lane both answer from here.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BusyAnswer {
-    /// Answered at once (BUSY, UNKILLABLE, NOTBUSY-like refusals).
+    /// Refused at once (BUSY, UNKILLABLE); a transaction the client is in
+    /// is flagged (EXEC will abort it).
     Reply(Reply),
     /// SCRIPT KILL / FUNCTION KILL accepted: OK, and the script dies.
     Kill,
-    /// Served after the script ends (AUTH, MULTI, WATCH and the like).
-    Wait,
+    /// Run now, beside the script (the `allow_busy` commands: MULTI, WATCH,
+    /// DISCARD, AUTH, HELLO, QUIT, RESET, FUNCTION STATS).
+    Run,
+    /// SHUTDOWN NOSAVE: the server ends.
+    Shutdown,
 }
 
 pub const BUSY_SCRIPT: &str =
@@ -72,9 +76,16 @@ pub const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 
-/// Redis's rule for a command `argv` arriving while a script (or a
-/// function) is busy; `wrote` tells whether it has run a write command.
-pub fn busy_answer(argv: &[Vec<u8>], is_function: bool, wrote: bool) -> BusyAnswer {
+/// Redis's rule (`processCommand`, `scriptKill`, `shutdownCommand`) for
+/// a command `argv` arriving while a script (or a function) is busy;
+/// `allow_busy` is the command's flag, `wrote` tells whether the script
+/// has run a write command.
+pub fn busy_answer(
+    argv: &[Vec<u8>],
+    allow_busy: bool,
+    is_function: bool,
+    wrote: bool,
+) -> BusyAnswer {
     let name = argv
         .first()
         .map(|a| a.to_ascii_lowercase())
@@ -83,43 +94,37 @@ pub fn busy_answer(argv: &[Vec<u8>], is_function: bool, wrote: bool) -> BusyAnsw
         .get(1)
         .map(|a| a.to_ascii_lowercase())
         .unwrap_or_default();
-    let kill = |ok: bool| {
-        if !ok {
-            None
-        } else if wrote {
-            Some(BusyAnswer::Reply(Reply::error(UNKILLABLE)))
-        } else {
-            Some(BusyAnswer::Kill)
-        }
-    };
-    let answer = match (name.as_slice(), sub.as_slice(), argv.len()) {
-        (b"script", b"kill", 2) => kill(!is_function),
-        (b"function", b"kill", 2) => kill(is_function),
-        _ => None,
-    };
-    if let Some(answer) = answer {
-        return answer;
-    }
-    let waits = [
-        &b"auth"[..],
-        b"hello",
-        b"quit",
-        b"reset",
-        b"multi",
-        b"discard",
-        b"watch",
-        b"unwatch",
-    ]
-    .iter()
-    .any(|n| name == *n);
-    if waits {
-        BusyAnswer::Wait
-    } else {
-        BusyAnswer::Reply(Reply::error(if is_function {
+    let busy = |function: bool| {
+        BusyAnswer::Reply(Reply::error(if function {
             BUSY_FUNCTION
         } else {
             BUSY_SCRIPT
         }))
+    };
+    if !allow_busy {
+        return busy(is_function);
+    }
+    match (name.as_slice(), sub.as_slice()) {
+        (b"script", b"kill") | (b"function", b"kill") => {
+            let by_script = name == b"script";
+            if wrote {
+                BusyAnswer::Reply(Reply::error(UNKILLABLE))
+            } else if by_script == is_function {
+                // SCRIPT KILL of a function, FUNCTION KILL of a script.
+                busy(is_function)
+            } else {
+                BusyAnswer::Kill
+            }
+        }
+        (b"function", b"stats") if !is_function => busy(false),
+        (b"shutdown", _) => {
+            if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+                BusyAnswer::Shutdown
+            } else {
+                busy(is_function)
+            }
+        }
+        _ => BusyAnswer::Run,
     }
 }
 
@@ -638,10 +643,29 @@ impl Scripting {
         let busy_threshold =
             Duration::from_millis(engine.config.busy_reply_threshold_ms.max(0) as u64);
         let every_line = probe.is_some();
+        let command = if target.is_function {
+            let mut c = vec![
+                if read_only {
+                    b"FCALL_RO".to_vec()
+                } else {
+                    b"FCALL".to_vec()
+                },
+                name.as_bytes().to_vec(),
+                keys.len().to_string().into_bytes(),
+            ];
+            c.extend(keys.iter().cloned());
+            c.extend(args.iter().cloned());
+            c
+        } else {
+            Vec::new()
+        };
+        let counts = self.libraries.counts();
         let mut ctx = api::RunContext {
             engine,
             client: &mut self.script_client,
             name: name.to_string(),
+            command,
+            counts,
             is_function: target.is_function,
             read_only,
             wrote: false,

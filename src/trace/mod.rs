@@ -531,6 +531,14 @@ pub fn record_with_lane(
     let is_function = argv
         .first()
         .is_some_and(|c| c.to_ascii_lowercase().starts_with(b"fcall"));
+    let lookups = lane
+        .iter()
+        .map(|c| {
+            engine
+                .lookup_command(&c.argv)
+                .map(|spec| spec.flags & crate::engine::table::flags::ALLOW_BUSY != 0)
+        })
+        .collect();
     let mut probe = LaneProbe {
         recorder: &mut builder.recorder,
         lane,
@@ -543,6 +551,7 @@ pub fn record_with_lane(
         waiting: Vec::new(),
         script_steps: 0,
         lines_seen: HashSet::new(),
+        lookups,
     };
     let reply = scripting.call_with_probe(engine, client, argv, &mut probe);
     let mut waiting = std::mem::take(&mut probe.waiting);
@@ -621,6 +630,9 @@ struct LaneProbe<'a> {
     script_steps: usize,
     /// Lines reached so far (`line N` is due the first time only).
     lines_seen: HashSet<u32>,
+    /// Each lane command's lookup: its `allow_busy` flag, or the error an
+    /// unknown command or a wrong arity gets.
+    lookups: Vec<Result<bool, Reply>>,
 }
 
 impl LaneProbe<'_> {
@@ -659,22 +671,30 @@ impl LaneProbe<'_> {
                 continue;
             }
             let busy = self.started.elapsed() >= self.threshold;
-            let answer = if busy {
-                busy_answer(&command.argv, self.is_function, self.wrote)
-            } else {
-                BusyAnswer::Wait
-            };
-            let reply = match answer {
-                BusyAnswer::Wait => {
-                    self.waiting.push((i, Some(here)));
-                    None
+            let reply = match (&self.lookups[i], busy) {
+                // Not busy yet: it waits for the script, as every command does.
+                (_, false) => None,
+                // An unknown command or a wrong arity is told at once.
+                (Err(refusal), true) => Some(refusal.clone()),
+                (Ok(allow_busy), true) => {
+                    match busy_answer(&command.argv, *allow_busy, self.is_function, self.wrote) {
+                        BusyAnswer::Reply(reply) => Some(reply),
+                        BusyAnswer::Kill => {
+                            control = Control::Kill;
+                            Some(Reply::ok())
+                        }
+                        // Redis runs these beside the script; here they are
+                        // served when it ends (same reply, same effect).
+                        BusyAnswer::Run => None,
+                        BusyAnswer::Shutdown => Some(Reply::error(
+                            "ERR redstep: SHUTDOWN NOSAVE would end the server here, and the script with it; the debugger does not",
+                        )),
+                    }
                 }
-                BusyAnswer::Reply(reply) => Some(reply),
-                BusyAnswer::Kill => {
-                    control = Control::Kill;
-                    Some(Reply::ok())
-                }
             };
+            if reply.is_none() {
+                self.waiting.push((i, Some(here)));
+            }
             self.recorder
                 .other(command.client, command.argv.clone(), reply, None);
         }

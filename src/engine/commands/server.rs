@@ -52,6 +52,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NOKEYS, time),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NOKEYS, lastsave),
+    CommandSpec::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY | NOT_QUEUED,
+        NOKEYS,
+        shutdown,
+    ),
     CommandSpec::new("info", -1, LOADING | STALE, NOKEYS, info),
     CommandSpec::new("swapdb", 3, WRITE | FAST, NOKEYS, swapdb),
     CommandSpec::new("move", 3, WRITE | FAST, KEY1, move_key),
@@ -346,6 +353,33 @@ fn time(ctx: &mut Ctx) -> CommandResult {
         .unwrap_or(0);
     let micros = (ms % 1000) * 1000 + i64::from(micros % 1000);
     Ok(Reply::bulks([(ms / 1000).to_string(), micros.to_string()]))
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: Redis's argument checks;
+/// accepted, it asks the host to end the server (redstep saves nothing).
+fn shutdown(ctx: &mut Ctx) -> CommandResult {
+    if ctx.client.multi.is_some() {
+        ctx.client.multi_error = true;
+        return Err(err("ERR Command not allowed inside a transaction"));
+    }
+    let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
+    for arg in &ctx.argv[1..] {
+        match arg.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" | b"force" => other = true,
+            b"abort" => abort = true,
+            _ => return Err(err(errors::SYNTAX)),
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(err(errors::SYNTAX));
+    }
+    if abort {
+        return Err(err("ERR No shutdown in progress."));
+    }
+    ctx.engine.shutdown_requested = true;
+    Ok(Reply::ok())
 }
 
 fn lastsave(ctx: &mut Ctx) -> CommandResult {

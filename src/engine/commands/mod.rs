@@ -2,6 +2,7 @@
 //! command table.
 
 pub mod bits;
+pub mod dump;
 pub mod hashes;
 pub mod hll;
 pub mod keys;
@@ -32,6 +33,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     bits::COMMANDS,
     hll::COMMANDS,
     streams::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

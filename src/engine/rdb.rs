@@ -845,9 +845,14 @@ const ROBJ: usize = 16;
 const DICT_ENTRY: usize = 24;
 const DICT: usize = 56;
 const QUICKLIST: usize = 40;
-const QUICKLIST_NODE: usize = 32;
+const QUICKLIST_NODE: usize = 40;
 const ZSET_STRUCT: usize = 16;
 const SKIPLIST: usize = 32;
+/// The skiplist's header node, of 32 levels.
+const SKIPLIST_HEADER: usize = 640;
+/// A skiplist node of the average height (levels grow with p = 1/4):
+/// jemalloc's 48, 64, 80... weighted by 3/4, 3/16, 3/64...
+const SKIPLIST_NODE: usize = 53;
 
 /// MEMORY USAGE's estimate for a key: Redis's objectComputeSize with
 /// jemalloc's size classes, sampling `samples` elements of big values.
@@ -920,11 +925,12 @@ pub fn memory_usage(key: &[u8], value: &Value, int_encoded: bool, samples: usize
             ROBJ + ZSET_STRUCT
                 + DICT
                 + 8 * dict_slots(n)
-                + jemalloc_size(SKIPLIST)
+                + SKIPLIST
+                + SKIPLIST_HEADER
                 + average(
                     &mut z
                         .iter()
-                        .map(|(m, _)| sds_size(m.len()) + jemalloc_size(40) + DICT_ENTRY),
+                        .map(|(m, _)| sds_size(m.len()) + SKIPLIST_NODE + DICT_ENTRY),
                     n,
                 )
         }

@@ -131,9 +131,13 @@ pub fn verify(payload: &[u8]) -> bool {
 }
 
 /// Decodes a verified payload's object; None is Redis's `Bad data format`.
+/// As Redis's rio over the whole payload, a truncated object reads on
+/// into the footer, and bytes left after the object are ignored.
 pub fn load(payload: &[u8]) -> Option<Value> {
-    let body = &payload[..payload.len().checked_sub(10)?];
-    let mut r = Reader { buf: body, pos: 0 };
+    let mut r = Reader {
+        buf: payload,
+        pos: 0,
+    };
     let kind = r.byte()?;
     let value = match kind {
         TYPE_STRING => Value::String(r.string()?),
@@ -165,9 +169,9 @@ pub fn load(payload: &[u8]) -> Option<Value> {
             for _ in 0..n {
                 members.push(r.string()?);
             }
-            make_set(members)
+            make_set(members)?
         }
-        TYPE_SET_INTSET => make_set(read_intset(&r.string()?)?),
+        TYPE_SET_INTSET => make_set(read_intset(&r.string()?)?)?,
         TYPE_HASH => {
             let n = r.len()?;
             let mut pairs = Vec::new();
@@ -219,9 +223,6 @@ pub fn load(payload: &[u8]) -> Option<Value> {
         }
         _ => return None,
     };
-    if r.pos != body.len() {
-        return None;
-    }
     let empty = match &value {
         Value::String(_) => false,
         Value::List(l) => l.is_empty(),
@@ -235,16 +236,18 @@ pub fn load(payload: &[u8]) -> Option<Value> {
 
 /// A set as rdbLoadObject leaves it: an intset while every member is an
 /// integer and there are at most `set-max-intset-entries`.
-fn make_set(members: Vec<Bytes>) -> Value {
+fn make_set(members: Vec<Bytes>) -> Option<Value> {
     let mut set = Set {
         intset: members.len() <= SET_INTSET_ENTRIES
             && members.iter().all(|m| parse_i64(m).is_some()),
         ..Set::default()
     };
     for m in members {
-        set.members.insert(m);
+        if !set.members.insert(m) {
+            return None; // duplicate member
+        }
     }
-    Value::Set(set)
+    Some(Value::Set(set))
 }
 
 fn make_hash(pairs: Vec<(Bytes, Bytes)>) -> Option<Value> {
@@ -856,7 +859,8 @@ const SKIPLIST_NODE: usize = 53;
 
 /// MEMORY USAGE's estimate for a key: Redis's objectComputeSize with
 /// jemalloc's size classes, sampling `samples` elements of big values.
-pub fn memory_usage(key: &[u8], value: &Value, int_encoded: bool, samples: usize) -> usize {
+/// `encoding` is OBJECT ENCODING's answer (a string's `int`, `embstr`, `raw`).
+pub fn memory_usage(key: &[u8], value: &Value, encoding: &str, samples: usize) -> usize {
     let samples = samples.max(1);
     let average = |sizes: &mut dyn Iterator<Item = usize>, n: usize| -> usize {
         let taken: Vec<usize> = sizes.take(samples).collect();
@@ -868,8 +872,8 @@ pub fn memory_usage(key: &[u8], value: &Value, int_encoded: bool, samples: usize
     };
     let dict_slots = |n: usize| n.max(4).next_power_of_two();
     let object = match value {
-        Value::String(_) if int_encoded => ROBJ,
-        Value::String(s) if s.len() <= 44 => jemalloc_size(ROBJ + 3 + s.len() + 1),
+        Value::String(_) if encoding == "int" => ROBJ,
+        Value::String(s) if encoding == "embstr" => jemalloc_size(ROBJ + 3 + s.len() + 1),
         Value::String(s) => ROBJ + sds_size(s.len()),
         Value::List(items) => {
             let nodes = quicklist_nodes(items);

@@ -124,8 +124,8 @@ fn memory_usage(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
     Ok(match ctx.lookup(&key) {
         Some(entry) => {
-            let int = entry.encoding() == "int";
-            Reply::Int(rdb::memory_usage(&key, &entry.value, int, samples) as i64)
+            let usage = rdb::memory_usage(&key, &entry.value, entry.encoding(), samples);
+            Reply::Int(usage as i64)
         }
         None => Reply::Nil,
     })

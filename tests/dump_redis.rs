@@ -259,6 +259,76 @@ fn cases() -> Vec<Case> {
             vec!["1".into(), "m".repeat(80)],
             true,
         ),
+        Case {
+            name: "small stream",
+            build: vec![
+                words("XADD k 1-1 f v"),
+                words("XADD k 1-2 f w g x"),
+                words("XADD k 2-0 f 12"),
+            ],
+            same_bytes: true,
+        },
+        Case {
+            name: "stream with a group and pending entries",
+            build: vec![
+                words("XADD k 1-1 f v"),
+                words("XADD k 1-2 f w g x"),
+                words("XADD k 2-0 f 12"),
+                words("XGROUP CREATE k g1 0"),
+                words("XGROUP CREATE k g2 $"),
+                words("XREADGROUP GROUP g1 alice COUNT 2 STREAMS k >"),
+                words("XREADGROUP GROUP g1 bob COUNT 1 STREAMS k >"),
+                words("XACK k g1 1-2"),
+            ],
+            // Delivery and seen times are each server's clock.
+            same_bytes: false,
+        },
+        Case {
+            name: "stream with a deleted entry",
+            build: vec![
+                words("XADD k 1-1 f v"),
+                words("XADD k 1-2 f w"),
+                words("XADD k 1-3 f x"),
+                words("XDEL k 1-2"),
+            ],
+            // Redis keeps the deleted entry in its node, flagged.
+            same_bytes: false,
+        },
+        Case {
+            name: "emptied stream with a group",
+            build: vec![
+                words("XADD k 5-5 f v"),
+                words("XDEL k 5-5"),
+                words("XGROUP CREATE k g 0"),
+            ],
+            same_bytes: true,
+        },
+        Case {
+            name: "stream made by MKSTREAM",
+            build: vec![words("XGROUP CREATE k g $ MKSTREAM")],
+            same_bytes: true,
+        },
+        Case {
+            name: "long stream",
+            build: (1..=250)
+                .map(|i| words(&format!("XADD k {i}-1 n {i} m x")))
+                .collect(),
+            same_bytes: true,
+        },
+        Case {
+            name: "stream of big entries",
+            build: (1..=40)
+                .map(|i| words(&format!("XADD k 7-{i} v {}", "z".repeat(300))))
+                .collect(),
+            same_bytes: true,
+        },
+        Case {
+            name: "stream of varying fields",
+            build: (0..30)
+                .map(|i| words(&format!("XADD k {}-0 a{} 1 b -{i}", i * 1000 + 3, i % 3)))
+                .collect(),
+            same_bytes: true,
+        },
     ]
 }
 
@@ -271,6 +341,7 @@ fn observe(server: &mut dyn Server, key: &str) -> Vec<Reply> {
         Reply::Status(t) if t == b"set" => format!("SORT {key} ALPHA"),
         Reply::Status(t) if t == b"hash" => format!("HGETALL {key}"),
         Reply::Status(t) if t == b"zset" => format!("ZRANGE {key} 0 -1 WITHSCORES"),
+        Reply::Status(t) if t == b"stream" => format!("XRANGE {key} - +"),
         other => panic!("TYPE {key} answered {other:?}"),
     };
     let mut value = server.run(&words(&read));
@@ -283,7 +354,35 @@ fn observe(server: &mut dyn Server, key: &str) -> Vec<Reply> {
         }
     }
     let encoding = server.run(&words(&format!("OBJECT ENCODING {key}")));
-    vec![kind, encoding, value]
+    let mut seen = vec![kind.clone(), encoding, value];
+    if kind == Reply::Status(b"stream".to_vec()) {
+        // The counters, the groups and who holds what (not the radix-tree
+        // figures, which are estimates here, nor idle times).
+        let Reply::Array(info) = server.run(&words(&format!("XINFO STREAM {key}"))) else {
+            panic!("XINFO STREAM {key}")
+        };
+        for pair in info.chunks(2) {
+            if !matches!(&pair[0], Reply::Bulk(n) if n.starts_with(b"radix-tree")) {
+                seen.extend(pair.iter().cloned());
+            }
+        }
+        let groups = server.run(&words(&format!("XINFO GROUPS {key}")));
+        if let Reply::Array(groups) = &groups {
+            for group in groups {
+                let Reply::Array(fields) = group else {
+                    panic!()
+                };
+                let name = String::from_utf8_lossy(match &fields[1] {
+                    Reply::Bulk(b) => b,
+                    _ => panic!(),
+                })
+                .into_owned();
+                seen.push(server.run(&words(&format!("XPENDING {key} {name}"))));
+            }
+        }
+        seen.push(groups);
+    }
+    seen
 }
 
 fn bulk(reply: Reply) -> Vec<u8> {
@@ -355,7 +454,8 @@ fn every_type_round_trips_both_ways() {
             );
         }
     }
-    assert!(identical >= 20, "{identical} cases compared byte for byte");
+    eprintln!("{identical} cases compared byte for byte");
+    assert!(identical >= 26, "{identical} cases compared byte for byte");
 }
 
 #[test]
@@ -435,6 +535,9 @@ fn memory_usage_estimates_what_redis_reports() {
             else {
                 panic!("{}: MEMORY USAGE is not an integer", case.name);
             };
+            if real.call(&words("OBJECT ENCODING k")) == Reply::bulk("stream") {
+                continue; // an estimate of Redis's radix tree: not compared
+            }
             if real.call(&words("OBJECT ENCODING k")) == Reply::bulk("skiplist") {
                 assert!(
                     (here - there).abs() * 10 <= there,

@@ -10,8 +10,9 @@ use crc::{Crc, CRC_64_REDIS};
 
 use super::numbers::{parse_f64, parse_i64};
 use super::value::{
-    Bytes, Hash, Set, Value, ZSet, HASH_LISTPACK_ENTRIES, HASH_LISTPACK_VALUE, SET_INTSET_ENTRIES,
-    ZSET_LISTPACK_ENTRIES, ZSET_LISTPACK_VALUE,
+    Bytes, Consumer, Group, Hash, PendingEntry, Set, Stream, StreamId, StreamMeta, Value, ZSet,
+    HASH_LISTPACK_ENTRIES, HASH_LISTPACK_VALUE, SET_INTSET_ENTRIES, ZSET_LISTPACK_ENTRIES,
+    ZSET_LISTPACK_VALUE,
 };
 use crate::protocol::float::format_g;
 
@@ -27,6 +28,8 @@ const TYPE_SET_INTSET: u8 = 11;
 const TYPE_HASH_LISTPACK: u8 = 16;
 const TYPE_ZSET_LISTPACK: u8 = 17;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
+const TYPE_STREAM_LISTPACKS: u8 = 15;
+const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 
 const ENC_INT8: u8 = 0;
 const ENC_INT16: u8 = 1;
@@ -46,9 +49,8 @@ pub fn crc64(bytes: &[u8]) -> u64 {
 
 // ---- payload --------------------------------------------------------------
 
-/// DUMP's payload for a value; None for a type this codec does not write
-/// (streams).
-pub fn dump(value: &Value) -> Option<Bytes> {
+/// DUMP's payload for a value.
+pub fn dump(value: &Value) -> Bytes {
     let mut out = Vec::new();
     match value {
         Value::String(s) => {
@@ -107,12 +109,15 @@ pub fn dump(value: &Value) -> Option<Bytes> {
                 out.extend_from_slice(&s.to_le_bytes());
             }
         }
-        Value::Stream(_) => return None,
+        Value::Stream(stream) => {
+            out.push(TYPE_STREAM_LISTPACKS_2);
+            save_stream(&mut out, stream);
+        }
     }
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    Some(out)
+    out
 }
 
 /// Redis's verifyDumpPayload: long enough, a version this server reads,
@@ -221,6 +226,10 @@ pub fn load(payload: &[u8]) -> Option<Value> {
             }
             make_zset(pairs)?
         }
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(load_stream(
+            &mut r,
+            kind == TYPE_STREAM_LISTPACKS_2,
+        )?)),
         _ => return None,
     };
     let empty = match &value {
@@ -939,19 +948,295 @@ pub fn memory_usage(key: &[u8], value: &Value, encoding: &str, samples: usize) -
                 )
         }
         Value::Stream(s) => {
-            let n = s.len();
-            ROBJ + 64
+            // sizeof(stream), streamRadixTreeMemoryUsage's figure for one
+            // key per node, the nodes' listpacks (sampled), and the groups
+            // with their pending entries and consumers, roughly.
+            let nodes = stream_nodes(s);
+            let n = nodes.len();
+            let groups: usize = s
+                .groups
+                .values()
+                .map(|g| 64 + g.pel.len() * 56 + g.consumers.len() * 64)
+                .sum();
+            ROBJ + 80
+                + n * 16
+                + (n + 1) * (4 + 8 * 30)
                 + average(
-                    &mut s.entries.values().map(|fields| {
-                        fields
-                            .iter()
-                            .map(|(f, v)| f.len() + v.len() + 4)
-                            .sum::<usize>()
-                            + 16
-                    }),
+                    &mut nodes
+                        .iter()
+                        .map(|node| jemalloc_size(node.listpack().len())),
                     n,
                 )
+                + groups
         }
     };
     object + sds_size(key.len()) + DICT_ENTRY
+}
+
+// ---- streams --------------------------------------------------------------
+
+/// `stream-node-max-bytes` and `stream-node-max-entries` defaults.
+const STREAM_NODE_BYTES: usize = 4096;
+const STREAM_NODE_ENTRIES: usize = 100;
+const STREAM_ITEM_DELETED: i64 = 1;
+const STREAM_ITEM_SAMEFIELDS: i64 = 2;
+
+fn stream_id_bytes(id: StreamId) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&id.ms.to_be_bytes());
+    key[8..].copy_from_slice(&id.seq.to_be_bytes());
+    key
+}
+
+fn int_text(v: i64) -> Bytes {
+    v.to_string().into_bytes()
+}
+
+/// One radix-tree node as streamAppendItem builds it: a master entry (the
+/// first entry's fields), then each entry as flags, id deltas from the
+/// master id, its values (and field names unless they are the master's),
+/// and its element count.
+struct StreamNode {
+    master: StreamId,
+    master_fields: Vec<Bytes>,
+    count: usize,
+    bytes: usize,
+    elements: Vec<Bytes>,
+}
+
+impl StreamNode {
+    fn listpack(&self) -> Bytes {
+        let mut items: Vec<Bytes> = vec![
+            int_text(self.count as i64),
+            int_text(0),
+            int_text(self.master_fields.len() as i64),
+        ];
+        items.extend(self.master_fields.iter().cloned());
+        items.push(int_text(0));
+        items.extend(self.elements.iter().cloned());
+        listpack(items.iter().map(|i| i.as_slice()))
+    }
+}
+
+fn stream_nodes(stream: &Stream) -> Vec<StreamNode> {
+    let mut nodes: Vec<StreamNode> = Vec::new();
+    for (id, fields) in &stream.entries {
+        let total: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
+        let full = nodes
+            .last()
+            .is_none_or(|n| n.bytes + total >= STREAM_NODE_BYTES || n.count >= STREAM_NODE_ENTRIES);
+        if full {
+            let master_fields: Vec<Bytes> = fields.iter().map(|(f, _)| f.clone()).collect();
+            let head = listpack(
+                [
+                    int_text(0),
+                    int_text(0),
+                    int_text(master_fields.len() as i64),
+                ]
+                .iter()
+                .chain(master_fields.iter())
+                .chain([int_text(0)].iter())
+                .map(|i| i.as_slice()),
+            );
+            nodes.push(StreamNode {
+                master: *id,
+                master_fields,
+                count: 0,
+                bytes: head.len(),
+                elements: Vec::new(),
+            });
+        }
+        let node = nodes.last_mut().expect("a node");
+        let same = node.master_fields.len() == fields.len()
+            && node
+                .master_fields
+                .iter()
+                .zip(fields)
+                .all(|(m, (f, _))| m == f);
+        let mut entry: Vec<Bytes> = vec![
+            int_text(if same { STREAM_ITEM_SAMEFIELDS } else { 0 }),
+            int_text(id.ms.wrapping_sub(node.master.ms) as i64),
+            int_text(id.seq.wrapping_sub(node.master.seq) as i64),
+        ];
+        if same {
+            entry.extend(fields.iter().map(|(_, v)| v.clone()));
+        } else {
+            entry.push(int_text(fields.len() as i64));
+            for (f, v) in fields {
+                entry.push(f.clone());
+                entry.push(v.clone());
+            }
+        }
+        let lp_count = fields.len() + if same { 0 } else { fields.len() + 1 } + 3;
+        entry.push(int_text(lp_count as i64));
+        node.bytes += entry.iter().map(|e| lp_element(e).len()).sum::<usize>();
+        node.elements.extend(entry);
+        node.count += 1;
+    }
+    nodes
+}
+
+fn save_time(out: &mut Vec<u8>, ms: i64) {
+    out.extend_from_slice(&ms.to_le_bytes());
+}
+
+fn save_stream(out: &mut Vec<u8>, stream: &Stream) {
+    let nodes = stream_nodes(stream);
+    save_len(out, nodes.len() as u64);
+    for node in &nodes {
+        save_string(out, &stream_id_bytes(node.master));
+        save_string(out, &node.listpack());
+    }
+    let m = &stream.meta;
+    save_len(out, stream.len() as u64);
+    save_len(out, m.last_id.ms);
+    save_len(out, m.last_id.seq);
+    let first = stream.first_id();
+    save_len(out, first.ms);
+    save_len(out, first.seq);
+    save_len(out, m.max_deleted.ms);
+    save_len(out, m.max_deleted.seq);
+    save_len(out, m.entries_added);
+    save_len(out, stream.groups.len() as u64);
+    for (name, group) in &stream.groups {
+        save_string(out, name);
+        save_len(out, group.last_id.ms);
+        save_len(out, group.last_id.seq);
+        save_len(out, group.entries_read.unwrap_or(u64::MAX));
+        save_len(out, group.pel.len() as u64);
+        for (id, pending) in &group.pel {
+            out.extend_from_slice(&stream_id_bytes(*id));
+            save_time(out, pending.delivery_time);
+            save_len(out, pending.delivery_count);
+        }
+        save_len(out, group.consumers.len() as u64);
+        for (name, consumer) in &group.consumers {
+            save_string(out, name);
+            save_time(out, consumer.seen_time);
+            save_len(out, consumer.pending.len() as u64);
+            for id in &consumer.pending {
+                out.extend_from_slice(&stream_id_bytes(*id));
+            }
+        }
+    }
+}
+
+fn read_id(bytes: &[u8]) -> Option<StreamId> {
+    if bytes.len() != 16 {
+        return None;
+    }
+    Some(StreamId::new(
+        u64::from_be_bytes(bytes[..8].try_into().ok()?),
+        u64::from_be_bytes(bytes[8..].try_into().ok()?),
+    ))
+}
+
+fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
+    let mut stream = Stream::default();
+    let nodes = r.len()?;
+    for _ in 0..nodes {
+        let master = read_id(&r.string()?)?;
+        let items = read_listpack(&r.string()?)?;
+        let mut it = items.into_iter();
+        let int = |it: &mut std::vec::IntoIter<Bytes>| parse_i64(&it.next()?);
+        let count = int(&mut it)?;
+        let deleted = int(&mut it)?;
+        let nfields = usize::try_from(int(&mut it)?).ok()?;
+        let mut master_fields = Vec::with_capacity(nfields);
+        for _ in 0..nfields {
+            master_fields.push(it.next()?);
+        }
+        int(&mut it)?; // the master entry's terminator
+        if count + deleted == 0 {
+            return None;
+        }
+        for _ in 0..count + deleted {
+            let flags = int(&mut it)?;
+            let ms = master.ms.wrapping_add(int(&mut it)? as u64);
+            let seq = master.seq.wrapping_add(int(&mut it)? as u64);
+            let mut fields = Vec::new();
+            if flags & STREAM_ITEM_SAMEFIELDS != 0 {
+                for f in &master_fields {
+                    fields.push((f.clone(), it.next()?));
+                }
+            } else {
+                let n = int(&mut it)?;
+                for _ in 0..n {
+                    fields.push((it.next()?, it.next()?));
+                }
+            }
+            int(&mut it)?; // lp-count
+            if flags & STREAM_ITEM_DELETED == 0 {
+                stream.entries.insert(StreamId::new(ms, seq), fields);
+            }
+        }
+        if it.next().is_some() {
+            return None;
+        }
+    }
+    let length = r.len()?;
+    if length != stream.len() as u64 {
+        return None;
+    }
+    let last_id = StreamId::new(r.len()?, r.len()?);
+    let mut meta = StreamMeta {
+        last_id,
+        entries_added: length,
+        max_deleted: StreamId::MIN,
+    };
+    if v2 {
+        let _first = StreamId::new(r.len()?, r.len()?);
+        meta.max_deleted = StreamId::new(r.len()?, r.len()?);
+        meta.entries_added = r.len()?;
+    }
+    stream.meta = meta;
+    let groups = r.len()?;
+    for _ in 0..groups {
+        let name = r.string()?;
+        let mut group = Group {
+            last_id: StreamId::new(r.len()?, r.len()?),
+            ..Group::default()
+        };
+        group.entries_read = if v2 {
+            Some(r.len()?).filter(|n| *n != u64::MAX)
+        } else {
+            stream.estimate_distance(group.last_id)
+        };
+        let pending = r.len()?;
+        for _ in 0..pending {
+            let id = read_id(r.take(16)?)?;
+            let delivery_time = i64::from_le_bytes(r.take(8)?.try_into().ok()?);
+            let delivery_count = r.len()?;
+            group.pel.insert(
+                id,
+                PendingEntry {
+                    consumer: Vec::new(),
+                    delivery_time,
+                    delivery_count,
+                },
+            );
+        }
+        let consumers = r.len()?;
+        for _ in 0..consumers {
+            let cname = r.string()?;
+            let mut consumer = Consumer {
+                seen_time: i64::from_le_bytes(r.take(8)?.try_into().ok()?),
+                ..Consumer::default()
+            };
+            let owned = r.len()?;
+            for _ in 0..owned {
+                let id = read_id(r.take(16)?)?;
+                group.pel.get_mut(&id)?.consumer = cname.clone();
+                consumer.pending.insert(id);
+            }
+            group.consumers.insert(cname, consumer);
+        }
+        if group.pel.values().any(|p| p.consumer.is_empty()) {
+            return None; // a pending entry no consumer owns
+        }
+        if stream.groups.insert(name, group).is_some() {
+            return None;
+        }
+    }
+    Some(stream)
 }

@@ -31,19 +31,13 @@ const BAD_FORMAT: &str = "ERR Bad data format";
 const BAD_TTL: &str = "ERR Invalid TTL value, must be >= 0";
 const BAD_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
 const BAD_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
-/// redstep does not serialize streams (yet): said plainly rather than
-/// writing a payload Redis would misread.
-const NO_STREAM_DUMP: &str = "ERR DUMP of a stream is not implemented in redstep";
 
 fn dump(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let Some(value) = ctx.value(&key) else {
         return Ok(Reply::Nil);
     };
-    match rdb::dump(value) {
-        Some(payload) => Ok(Reply::Bulk(payload)),
-        None => Err(err(NO_STREAM_DUMP)),
-    }
+    Ok(Reply::Bulk(rdb::dump(value)))
 }
 
 /// restoreCommand (cluster.c): options first, then the existing key, the

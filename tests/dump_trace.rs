@@ -15,12 +15,15 @@ fn a_restore_in_a_traced_run_is_undone() {
     env.run("RPUSH l x y z");
     env.run("SET s old");
     env.run("SET gone soon");
+    env.run("XADD x 1-1 f v");
+    env.run("XGROUP CREATE x g 0");
     let before = env.snapshot();
     let timeline = env.eval(
         "local h = redis.call('DUMP', 'h')\n\
          redis.call('RESTORE', 'copy', 0, h)\n\
          redis.call('RESTORE', 's', 100000, redis.call('DUMP', 'l'), 'REPLACE')\n\
          redis.call('RESTORE', 'gone', 1, h, 'REPLACE', 'ABSTTL')\n\
+         redis.call('RESTORE', 'x', 0, redis.call('DUMP', 'l'), 'REPLACE')\n\
          return redis.call('RESTORE', 'copy', 0, h)",
     );
     let after = env.snapshot();
@@ -41,7 +44,11 @@ fn a_restore_in_a_traced_run_is_undone() {
         .filter(|(_, s)| matches!(s.kind, StepKind::Call(_)))
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(calls.len(), 6, "DUMP, RESTORE, DUMP, RESTORE x3");
+    assert_eq!(
+        calls.len(),
+        8,
+        "DUMP, RESTORE, DUMP, RESTORE x2, DUMP, RESTORE x2"
+    );
     let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
     debugger.goto(calls[1]);
     assert!(debugger.entry(&env.engine.keyspace, 0, b"copy").is_some());

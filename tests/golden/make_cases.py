@@ -326,6 +326,10 @@ CASES.update({
                        "MEMORY USAGE s", "MEMORY USAGE i", "MEMORY USAGE r", "MEMORY USAGE si", "MEMORY USAGE h", "MEMORY USAGE z", "MEMORY USAGE l", "MEMORY USAGE b", "MEMORY USAGE s SAMPLES 0",
                        "MEMORY USAGE s SAMPLES 100", "MEMORY USAGE nokey", "MEMORY USAGE nokey SAMPLES x", "MEMORY USAGE s SAMPLES", "MEMORY USAGE s SAMPLES -1", "MEMORY USAGE s SAMPLES x",
                        "MEMORY USAGE s foo", "MEMORY USAGE s samples 5 samples 2", "MEMORY USAGE", "MEMORY", "MEMORY FOO", "memory usage s", ev("return redis.call('MEMORY', 'USAGE', KEYS[1])", "s")],
+    "x-dump-restore-stream": ["XADD x 1-1 f v", "XADD x 1-2 f w g x", "XADD x 2-0 f 12", "XGROUP CREATE x g 0", "XGROUP CREATE x g2 1-2", "DUMP x",
+                              ev("return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", "x", "y"), "TYPE y", "OBJECT ENCODING y", "XRANGE y - +", "XINFO GROUPS y",
+                              "XADD y 3-0 a b", "XREADGROUP GROUP g c STREAMS y >", "XPENDING y g", "XLEN y", "XGROUP CREATE e g $ MKSTREAM", "DUMP e",
+                              ev("return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", "e", "e2"), "XINFO GROUPS e2", "XLEN e2"],
     "k-object-encoding-new-types": ["XADD x 1-1 f v", "OBJECT ENCODING x", "SETBIT b 7 1", "OBJECT ENCODING b", "SETBIT b2 100 1", "OBJECT ENCODING b2", "PFADD p a b", "OBJECT ENCODING p",
                                     "SET s 1", "SETBIT s 0 1", "OBJECT ENCODING s", "SET n 12", "BITFIELD n GET u8 0", "OBJECT ENCODING n", "PFADD e", "OBJECT ENCODING e", "PFCOUNT e", "OBJECT ENCODING e"],
 })

@@ -534,7 +534,9 @@ impl Reader<'_> {
                 let clen = usize::try_from(self.len()?).ok()?;
                 let len = usize::try_from(self.len()?).ok()?;
                 let data = self.take(clen)?;
-                if len == 0 {
+                // A back reference of 2 or 3 bytes makes at most 264: a
+                // longer claim is corrupt (and must not size an allocation).
+                if len == 0 || len > clen.saturating_mul(132) {
                     return None;
                 }
                 let out = lzf::decompress(data, len).ok()?;
@@ -1142,15 +1144,13 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
         let count = int(&mut it)?;
         let deleted = int(&mut it)?;
         let nfields = usize::try_from(int(&mut it)?).ok()?;
-        let mut master_fields = Vec::with_capacity(nfields);
+        let mut master_fields = Vec::new();
         for _ in 0..nfields {
             master_fields.push(it.next()?);
         }
         int(&mut it)?; // the master entry's terminator
-        if count + deleted == 0 {
-            return None;
-        }
-        for _ in 0..count + deleted {
+        let total = count.checked_add(deleted).filter(|t| *t > 0)?;
+        for _ in 0..total {
             let flags = int(&mut it)?;
             let ms = master.ms.wrapping_add(int(&mut it)? as u64);
             let seq = master.seq.wrapping_add(int(&mut it)? as u64);

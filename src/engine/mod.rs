@@ -11,6 +11,7 @@ pub mod errors;
 pub mod glob;
 pub mod keyspace;
 pub mod numbers;
+pub mod rdb;
 pub mod table;
 pub mod value;
 

@@ -324,6 +324,74 @@ CASES.update({
                   "ZRANGE d 0 -1 WITHSCORES", "MULTI", "GEOADD g 1 1", "GEOHASH g Palermo", "EXEC", "MULTI", "GEORADIUSBYMEMBER g Palermo 1 km STORE d", "GEOSEARCH g FROMMEMBER Palermo BYBOX 1 1 km", "EXEC", "EXISTS d"],
 })
 
+# ==== DUMP / RESTORE / MEMORY USAGE (dump branch; keep this block last) ====
+def crc64_jones(data):
+    """Redis's crc64 (Jones polynomial, reflected), for payloads built here."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x95AC9329AC4BC9B5 if crc & 1 else 0)
+    return crc
+
+def payload(body_hex, version=10):
+    """A DUMP payload: the object, the RDB version, a correct CRC."""
+    body = bytes.fromhex(body_hex) + version.to_bytes(2, "little")
+    return {"hex": (body + crc64_jones(body).to_bytes(8, "little")).hex()}
+
+DUMP_TYPES = ["SET s hello", "SET i 12345", "SET n -9223372036854775808", "SET a aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "SET t 'the quick brown fox jumps over the lazy dog, the quick brown cat'",
+              "RPUSH l a b 1 -1 128 -4096 70000 9000000 3000000000 ''", "SADD si 3 1 2 -5", "SADD sw 1 70000 -5000000000", "SADD ss a", "HSET h f v n 5 neg -123456",
+              "HSET hl f vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv", "ZADD z 1 a 2.5 b -3 c inf d 0.1 e 123456789012 f",
+              "ZADD zl 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm 2 x", "SETBIT b 100 1", "PFADD p a b c"]
+DUMP_KEYS = ["s", "i", "n", "a", "t", "l", "si", "sw", "ss", "h", "hl", "z", "zl", "b", "p"]
+READ = {"s": "GET", "i": "GET", "n": "GET", "a": "GET", "t": "GET", "b": "GET", "p": "GET", "l": "LRANGE {} 0 -1", "si": "SMEMBERS", "sw": "SMEMBERS", "ss": "SMEMBERS",
+        "h": "HGETALL", "hl": "HGETALL", "z": "ZRANGE {} 0 -1 WITHSCORES", "zl": "ZRANGE {} 0 -1 WITHSCORES"}
+
+def read(key, as_key):
+    r = READ[key]
+    return r.format(as_key) if "{}" in r else f"{r} {as_key}"
+
+CASES.update({
+    "k-dump-types": DUMP_TYPES + [f"DUMP {k}" for k in DUMP_KEYS] + ["DUMP nokey", "DUMP", "DUMP a b"],
+    "k-dump-restore-each": DUMP_TYPES + [ev(f"return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", k, "r" + k) for k in DUMP_KEYS]
+                           + sum([[f"TYPE r{k}", f"OBJECT ENCODING r{k}", read(k, "r" + k)] for k in DUMP_KEYS], []),
+    "k-restore-errors": ["SET k v", ev("return redis.call('DUMP', KEYS[1])", "k"), ["RESTORE", "x", "0", "garbage"], "RESTORE x -1 foo", "RESTORE x abc foo", "RESTORE k 0 foo",
+                         "RESTORE k -1 foo REPLACE", "RESTORE x 0 foo REPLACE ABSTTL IDLETIME -1", "RESTORE x 0 foo IDLETIME 5 FREQ 3", "RESTORE x 0 foo FREQ 3 IDLETIME 5", "RESTORE x 0 foo FREQ 300",
+                         "RESTORE x 0 foo FREQ -1", "RESTORE x 0 foo IDLETIME abc", "RESTORE x 0 foo BOGUS", "RESTORE x 0 foo IDLETIME", "RESTORE x 0 foo FREQ", "RESTORE x 0", "RESTORE x 0 ''",
+                         ["RESTORE", "x", "0", payload("000568656c6c6f", version=11)], ["RESTORE", "x", "0", payload("000568656c6c6f", version=9)], "GET x",
+                         ["RESTORE", "y", "0", {"hex": "000568656c6c6f0a000000000000000000"}], ["RESTORE", "y1", "0", payload("630568656c6c6f")], ["RESTORE", "y2", "0", payload("000568656c6c")], "GET y2",
+                         ["RESTORE", "y3", "0", payload("000568656c6c6f00")], "GET y3", ["RESTORE", "y4", "0", payload("1200")], ["RESTORE", "y5", "0", payload("0b080200000000000000")],
+                         ["RESTORE", "y6", "0", payload("0200")], ["RESTORE", "y7", "0", payload("0202016101")], ["RESTORE", "y8", "0", payload("0203016101610162")], ["RESTORE", "y9", "0", payload("10070700000000ff")],
+                         ["RESTORE", "y10", "0", payload("0401016601")], ["RESTORE", "y11", "0", payload("00c3050301616161")], ["RESTORE", "y12", "0", payload("00c3020a0161")], ("KEYS y*", U)],
+    "k-restore-options": ["SET k v", "SET other o", ev("redis.call('SET', KEYS[2], redis.call('DUMP', KEYS[1])) return 1", "k", "p"),
+                          ev("return redis.call('RESTORE', KEYS[1], 0, redis.call('GET', KEYS[2]))", "r", "p"), "TTL r", "GET r",
+                          ev("return redis.call('RESTORE', KEYS[1], 100000, redis.call('GET', KEYS[2]), 'REPLACE')", "r", "p"), "TTL r",
+                          ev("return redis.call('RESTORE', KEYS[1], 4102444800000, redis.call('GET', KEYS[2]), 'REPLACE', 'ABSTTL')", "r", "p"), "PEXPIRETIME r",
+                          ev("return redis.call('RESTORE', KEYS[1], 1, redis.call('GET', KEYS[2]), 'ABSTTL', 'REPLACE')", "other", "p"), "EXISTS other",
+                          ev("return redis.call('RESTORE', KEYS[1], 1, redis.call('GET', KEYS[2]), 'ABSTTL')", "fresh", "p"), "EXISTS fresh",
+                          ev("return redis.call('RESTORE', KEYS[1], 0, redis.call('GET', KEYS[2]), 'REPLACE', 'IDLETIME', '10')", "r", "p"), "TTL r",
+                          ev("return redis.call('RESTORE', KEYS[1], 0, redis.call('GET', KEYS[2]), 'replace', 'freq', '5', 'absttl')", "r", "p"), "GET r",
+                          ev("return redis.pcall('RESTORE', KEYS[1], 0, redis.call('GET', KEYS[2]))", "r", "p"),
+                          "MULTI", "DUMP k", "RESTORE k2 0 x", "EXEC", "RPUSH l a",
+                          ev("redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1])) redis.call('RPUSH', KEYS[2], 'b') return redis.call('LRANGE', KEYS[2], 0, -1)", "l", "l2"),
+                          "SET s x", ev("redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1])) return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", "s", "s2"), "GET s2"],
+    "k-restore-old-encodings": [["RESTORE", "s", "0", payload("000568656c6c6f")], ["RESTORE", "i", "0", payload("00c13930")], ["RESTORE", "l1", "0", payload("0103016101620163")],
+                                ["RESTORE", "s1", "0", payload("020201610162")], ["RESTORE", "s2", "0", payload("0202c001c002")], ["RESTORE", "h1", "0", payload("040101660176")],
+                                ["RESTORE", "z1", "0", payload("05020161000000000000f03f01620000000000000040")], ["RESTORE", "z0", "0", payload("0302016103312e350162fe")],
+                                "GET s", "GET i", "OBJECT ENCODING i", "LRANGE l1 0 -1", "OBJECT ENCODING l1", ("SMEMBERS s1", U), "OBJECT ENCODING s1", "SMEMBERS s2", "OBJECT ENCODING s2",
+                                "HGETALL h1", "OBJECT ENCODING h1", "ZRANGE z1 0 -1 WITHSCORES", "OBJECT ENCODING z1", "ZRANGE z0 0 -1 WITHSCORES", "OBJECT ENCODING z0", "DBSIZE"],
+    "k-memory-usage": ["SET s hello", "SET i 12345", "SET r " + "x" * 100, "SADD si 1 2 3", "HSET h f v", "ZADD z 1 a", "RPUSH l a b c", "SETBIT b 100 1",
+                       "MEMORY USAGE s", "MEMORY USAGE i", "MEMORY USAGE r", "MEMORY USAGE si", "MEMORY USAGE h", "MEMORY USAGE z", "MEMORY USAGE l", "MEMORY USAGE b", "MEMORY USAGE s SAMPLES 0",
+                       "MEMORY USAGE s SAMPLES 100", "MEMORY USAGE nokey", "MEMORY USAGE nokey SAMPLES x", "MEMORY USAGE s SAMPLES", "MEMORY USAGE s SAMPLES -1", "MEMORY USAGE s SAMPLES x",
+                       "MEMORY USAGE s foo", "MEMORY USAGE s samples 5 samples 2", "MEMORY USAGE", "MEMORY", "MEMORY FOO", "memory usage s", ev("return redis.call('MEMORY', 'USAGE', KEYS[1])", "s")],
+    "x-dump-restore-stream": ["XADD x 1-1 f v", "XADD x 1-2 f w g x", "XADD x 2-0 f 12", "XGROUP CREATE x g 0", "XGROUP CREATE x g2 1-2", "DUMP x",
+                              ev("return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", "x", "y"), "TYPE y", "OBJECT ENCODING y", "XRANGE y - +", "XINFO GROUPS y",
+                              "XADD y 3-0 a b", "XREADGROUP GROUP g c STREAMS y >", "XPENDING y g", "XLEN y", "XGROUP CREATE e g $ MKSTREAM", "DUMP e",
+                              ev("return redis.call('RESTORE', KEYS[2], 0, redis.call('DUMP', KEYS[1]))", "e", "e2"), "XINFO GROUPS e2", "XLEN e2"],
+    "k-object-encoding-new-types": ["XADD x 1-1 f v", "OBJECT ENCODING x", "SETBIT b 7 1", "OBJECT ENCODING b", "SETBIT b2 100 1", "OBJECT ENCODING b2", "PFADD p a b", "OBJECT ENCODING p",
+                                    "SET s 1", "SETBIT s 0 1", "OBJECT ENCODING s", "SET n 12", "BITFIELD n GET u8 0", "OBJECT ENCODING n", "PFADD e", "OBJECT ENCODING e", "PFCOUNT e", "OBJECT ENCODING e"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

@@ -3,6 +3,7 @@
 
 pub mod bits;
 pub mod geo;
+pub mod dump;
 pub mod hashes;
 pub mod hll;
 pub mod keys;
@@ -34,6 +35,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     hll::COMMANDS,
     streams::COMMANDS,
     geo::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

@@ -614,7 +614,11 @@ fn the_debugger_on_a_real_server_in_tmux() {
     t.keys(&["-l", "SET c 1"]);
     t.keys(&["Enter"]);
     t.wait_for("> SET c 1");
-    assert_eq!(server.cmd(&["GET", "c"]), redstep::engine::Reply::bulk("1"));
+    // The echo comes before the server's reply: wait for the write itself.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.cmd(&["GET", "c"]) != redstep::engine::Reply::bulk("1") {
+        assert!(Instant::now() < deadline, "SET c 1 never reached the server");
+    }
 
     // The server goes away: said, and the buffers stay.
     drop(server);

@@ -15,7 +15,7 @@ pub mod rdb;
 pub mod table;
 pub mod value;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -687,10 +687,23 @@ impl Engine {
 
     pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
         let mut receivers = 0;
+        // A RESP3 subscriber gets its messages as pushes.
+        let resp3: HashSet<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.resp == 3)
+            .map(|(id, _)| *id)
+            .collect();
+        let wrap = |id: &ClientId, reply: Reply| match reply {
+            Reply::Array(items) if resp3.contains(id) => Reply::Push(items),
+            other => other,
+        };
         if let Some(subs) = self.channels.get(channel) {
             for id in subs {
-                self.outbox
-                    .push((*id, Reply::bulks([&b"message"[..], channel, message])));
+                self.outbox.push((
+                    *id,
+                    wrap(id, Reply::bulks([&b"message"[..], channel, message])),
+                ));
                 receivers += 1;
             }
         }
@@ -699,7 +712,10 @@ impl Engine {
                 for id in subs {
                     self.outbox.push((
                         *id,
-                        Reply::bulks([&b"pmessage"[..], pattern, channel, message]),
+                        wrap(
+                            id,
+                            Reply::bulks([&b"pmessage"[..], pattern, channel, message]),
+                        ),
                     ));
                     receivers += 1;
                 }

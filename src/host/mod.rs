@@ -23,6 +23,9 @@ use crate::trace::{self, Debugger, Limits, Session, Start};
 /// What the engine thread sends to a connection.
 pub enum Outgoing {
     Reply(Reply),
+    /// The client now speaks this RESP version (after HELLO, RESET): the
+    /// replies after this marker are encoded in it.
+    Protocol(u8),
     /// Close the connection after what was sent before (QUIT, protocol error).
     Close,
     /// The answer to a [`Request`] (interactive front ends only).
@@ -411,9 +414,26 @@ struct Shared {
     running_for: Option<ClientId>,
     /// SHUTDOWN ends the process (`redstep serve`), or is refused (the TUI).
     shutdown_exits: bool,
+    /// Clients speaking RESP3.
+    resp3: std::collections::HashSet<ClientId>,
 }
 
 impl Shared {
+    /// Tells the client's writer when its protocol changed (before the
+    /// reply that changed it: HELLO 3 answers in RESP3).
+    fn note_protocol(&mut self, client: ClientId, engine: &Engine) {
+        let now3 = engine.client(client).is_some_and(|c| c.resp == 3);
+        let was3 = self.resp3.contains(&client);
+        if now3 != was3 {
+            if now3 {
+                self.resp3.insert(client);
+            } else {
+                self.resp3.remove(&client);
+            }
+            self.send(client, Outgoing::Protocol(if now3 { 3 } else { 2 }));
+        }
+    }
+
     fn send(&self, client: ClientId, out: Outgoing) {
         if let Some(sink) = self.sinks.get(&client) {
             let _ = sink.send(out);
@@ -477,6 +497,7 @@ impl BusyPoller for HostPoller {
                 }
                 Message::Command { client, argv } => {
                     let reply = busy_reply(engine, &shared, client, &argv, busy, &mut kill);
+                    shared.note_protocol(client, engine);
                     shared.send(client, Outgoing::Reply(reply));
                     if engine.client(client).is_some_and(|c| c.closing) {
                         shared.send(client, Outgoing::Close);
@@ -592,6 +613,7 @@ impl EngineLoop {
             deferred: VecDeque::new(),
             running_for: None,
             shutdown_exits,
+            resp3: std::collections::HashSet::new(),
         }));
         scripting.poller = Some(Box::new(HostPoller(Rc::clone(&shared))));
         EngineLoop {
@@ -699,6 +721,7 @@ impl EngineLoop {
             }
             Message::Disconnect { client } => {
                 self.engine.disconnect(client);
+                self.shared.borrow_mut().resp3.remove(&client);
                 self.shared.borrow_mut().sinks.remove(&client);
                 self.pending.remove(&client);
             }
@@ -720,6 +743,7 @@ impl EngineLoop {
             }
             reply = Some(Reply::error(TUI_SHUTDOWN));
         }
+        self.shared.borrow_mut().note_protocol(client, &self.engine);
         if let Some(reply) = reply {
             self.send(client, Outgoing::Reply(reply));
         }

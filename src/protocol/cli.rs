@@ -118,7 +118,7 @@ pub fn format_tty(reply: &Reply) -> String {
 
 fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
     match reply {
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => {
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
             format_tty_into(&reply.to_resp2(), prefix, out)
         }
         Reply::Error(e) => {
@@ -159,7 +159,9 @@ pub fn format_raw(reply: &Reply) -> Vec<u8> {
 
 fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => format_raw_into(&reply.to_resp2(), out),
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
+            format_raw_into(&reply.to_resp2(), out)
+        }
         Reply::Nil | Reply::NilArray => {}
         Reply::Error(e) => {
             out.extend_from_slice(e);

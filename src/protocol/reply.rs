@@ -18,6 +18,8 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
+    /// Out-of-band data (pub/sub messages): a push in RESP3, an array in RESP2.
+    Push(Vec<Reply>),
 }
 
 impl Reply {
@@ -61,7 +63,7 @@ impl Reply {
                     .flat_map(|(k, v)| [k.to_resp2(), v.to_resp2()])
                     .collect(),
             ),
-            Reply::Set(items) | Reply::Array(items) => {
+            Reply::Set(items) | Reply::Array(items) | Reply::Push(items) => {
                 Reply::Array(items.iter().map(Reply::to_resp2).collect())
             }
             Reply::Double(d) => Reply::bulk(super::float::format_double(*d)),

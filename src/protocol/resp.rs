@@ -36,7 +36,52 @@ pub fn encode(reply: &Reply, out: &mut Vec<u8>) {
                 encode(item, out);
             }
         }
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => encode(&reply.to_resp2(), out),
+        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
+            encode(&reply.to_resp2(), out)
+        }
+    }
+}
+
+/// RESP3 (a client after `HELLO 3`): null, maps, sets, doubles and pushes
+/// as Redis 7.0 writes them.
+pub fn encode3(reply: &Reply, out: &mut Vec<u8>) {
+    let aggregate = |out: &mut Vec<u8>, prefix: u8, len: usize| {
+        out.push(prefix);
+        out.extend_from_slice(len.to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    };
+    match reply {
+        Reply::Nil | Reply::NilArray => out.extend_from_slice(b"_\r\n"),
+        Reply::Array(items) => {
+            aggregate(out, b'*', items.len());
+            items.iter().for_each(|i| encode3(i, out));
+        }
+        Reply::Set(items) => {
+            aggregate(out, b'~', items.len());
+            items.iter().for_each(|i| encode3(i, out));
+        }
+        Reply::Push(items) => {
+            aggregate(out, b'>', items.len());
+            items.iter().for_each(|i| encode3(i, out));
+        }
+        Reply::Map(pairs) => {
+            aggregate(out, b'%', pairs.len());
+            for (k, v) in pairs {
+                encode3(k, out);
+                encode3(v, out);
+            }
+        }
+        Reply::Double(d) => {
+            out.push(b',');
+            let text = if d.is_nan() {
+                "nan".to_string()
+            } else {
+                super::float::format_double(*d)
+            };
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        other => encode(other, out),
     }
 }
 
@@ -213,6 +258,46 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ProtocolError> 
             }
             Ok(Some((Reply::Array(items), pos)))
         }
+        b'~' | b'>' | b'%' => {
+            let count = parse_count(text).ok_or_else(bad)?.max(0) as usize;
+            let n = if buf[0] == b'%' { count * 2 } else { count };
+            let mut items = Vec::with_capacity(n.min(1024));
+            let mut pos = after;
+            for _ in 0..n {
+                match parse_reply(&buf[pos..])? {
+                    Some((item, used)) => {
+                        items.push(item);
+                        pos += used;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            let reply = match buf[0] {
+                b'~' => Reply::Set(items),
+                b'>' => Reply::Push(items),
+                _ => {
+                    let mut pairs = Vec::with_capacity(count);
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        pairs.push((k, v));
+                    }
+                    Reply::Map(pairs)
+                }
+            };
+            Ok(Some((reply, pos)))
+        }
+        b'_' => Ok(Some((Reply::Nil, after))),
+        b',' => {
+            let text = std::str::from_utf8(text).map_err(|_| bad())?;
+            let value = match text {
+                "inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                "nan" => f64::NAN,
+                t => t.parse().map_err(|_| bad())?,
+            };
+            Ok(Some((Reply::Double(value), after)))
+        }
+        b'#' => Ok(Some((Reply::Int(i64::from(text == b"t")), after))),
         _ => Err(bad()),
     }
 }

@@ -56,7 +56,7 @@ fn render_into(reply: &Reply, out: &mut String) {
         Reply::Nil | Reply::NilArray => out.push_str("NULL"),
         Reply::Status(s) => repr(&[b"+".as_slice(), s].concat(), out),
         Reply::Error(e) => repr(&[b"-".as_slice(), e].concat(), out),
-        Reply::Array(items) => list(items, "[", "]", out),
+        Reply::Array(items) | Reply::Push(items) => list(items, "[", "]", out),
         Reply::Set(items) => list(items, "~(", ")", out),
         Reply::Map(pairs) => {
             out.push('{');

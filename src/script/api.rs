@@ -379,7 +379,7 @@ pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Resul
             push_error_table(state, &raw);
             mark_ignore_stats(state);
         }
-        Reply::Array(items) => {
+        Reply::Array(items) | Reply::Push(items) => {
             lua::check_room(state, items.len().saturating_mul(SLOT))?;
             ffi::lua_createtable(state, items.len() as c_int, 0);
             for (i, item) in items.iter().enumerate() {

@@ -111,13 +111,19 @@ fn read_loop(mut stream: TcpStream, sender: &ClientSender, max_bulk: i64) {
 fn write_loop(stream: TcpStream, outgoing: Receiver<Outgoing>) {
     let mut out = BufWriter::with_capacity(64 * 1024, &stream);
     let mut scratch = Vec::new();
+    let mut resp3 = false;
     while let Ok(first) = outgoing.recv() {
         let mut next = Some(first);
         while let Some(item) = next {
             match item {
+                Outgoing::Protocol(version) => resp3 = version == 3,
                 Outgoing::Reply(reply) => {
                     scratch.clear();
-                    resp::encode(&reply, &mut scratch);
+                    if resp3 {
+                        resp::encode3(&reply, &mut scratch);
+                    } else {
+                        resp::encode(&reply, &mut scratch);
+                    }
                     if out.write_all(&scratch).is_err() {
                         return;
                     }

@@ -2,8 +2,8 @@
 //! command table.
 
 pub mod bits;
-pub mod geo;
 pub mod dump;
+pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod keys;

@@ -48,12 +48,18 @@ const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-fn confirmation(kind: &str, name: Option<&[u8]>, count: usize) -> Reply {
-    Reply::Array(vec![
+fn confirmation(kind: &str, name: Option<&[u8]>, count: usize, resp: u8) -> Reply {
+    let items = vec![
         Reply::bulk(kind),
         Reply::bulk_or_nil(name),
         Reply::Int(count as i64),
-    ])
+    ];
+    // RESP3 clients get pub/sub replies as pushes, as Redis 7.0 sends them.
+    if resp == 3 {
+        Reply::Push(items)
+    } else {
+        Reply::Array(items)
+    }
 }
 
 impl Engine {
@@ -81,7 +87,7 @@ impl Engine {
                     };
                     registry.entry(name.clone()).or_default().insert(client.id);
                 }
-                confirmation(kind, Some(name), client.subscriptions())
+                confirmation(kind, Some(name), client.subscriptions(), client.resp)
             })
             .collect()
     }
@@ -108,7 +114,7 @@ impl Engine {
                 if set.shift_remove(name) {
                     self.unsubscribe_registry(pattern, name, client.id);
                 }
-                confirmation(kind, Some(name), client.subscriptions())
+                confirmation(kind, Some(name), client.subscriptions(), client.resp)
             })
             .collect()
     }
@@ -177,7 +183,12 @@ fn unsubscribe_generic(ctx: &mut Ctx, pattern: bool) -> CommandResult {
             } else {
                 "unsubscribe"
             };
-            vec![confirmation(kind, None, ctx.client.subscriptions())]
+            vec![confirmation(
+                kind,
+                None,
+                ctx.client.subscriptions(),
+                ctx.client.resp,
+            )]
         } else {
             replies
         }

@@ -163,7 +163,9 @@ fn ping(ctx: &mut Ctx) -> CommandResult {
     if ctx.argv.len() > 2 {
         return Err(errors::arity("ping"));
     }
-    let subscribed = ctx.client.subscriptions() > 0;
+    // A subscribed RESP2 client gets ["pong", msg]; RESP3 keeps replies
+    // and pushes apart, so PING answers as usual there.
+    let subscribed = ctx.client.subscriptions() > 0 && !ctx.resp3();
     match (ctx.argv.get(1), subscribed) {
         (None, false) => Ok(Reply::status("PONG")),
         (Some(msg), false) => Ok(Reply::bulk(msg)),
@@ -241,18 +243,20 @@ fn reset(ctx: &mut Ctx) -> CommandResult {
     ctx.engine.unsubscribe_all(ctx.client, true, false);
     super::transactions::unwatch_client(ctx);
     ctx.client.authenticated = false;
+    ctx.client.resp = 2;
     Ok(Reply::status("RESET"))
 }
 
 fn hello(ctx: &mut Ctx) -> CommandResult {
+    let mut protocol: Option<u8> = None;
     let mut i = 1;
     if ctx.argv.len() >= 2 {
         let version = parse_i64(ctx.arg(1))
             .ok_or_else(|| err("ERR Protocol version is not an integer or out of range"))?;
-        if version != 2 {
-            // redstep speaks RESP2 only; clients fall back to it on NOPROTO.
+        if version != 2 && version != 3 {
             return Err(err("NOPROTO unsupported protocol version"));
         }
+        protocol = Some(version as u8);
         i = 2;
     }
     // Options are checked first, then AUTH is applied, as Redis does.
@@ -283,22 +287,19 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
         None if needs_auth(ctx.engine, ctx.client) => return Err(err(NOAUTH_HELLO)),
         None => {}
     }
-    Ok(Reply::Array(vec![
-        Reply::bulk("server"),
-        Reply::bulk("redis"),
-        Reply::bulk("version"),
-        Reply::bulk(REDIS_VERSION),
-        Reply::bulk("proto"),
-        Reply::Int(2),
-        Reply::bulk("id"),
-        Reply::Int(ctx.client.id as i64),
-        Reply::bulk("mode"),
-        Reply::bulk("standalone"),
-        Reply::bulk("role"),
-        Reply::bulk("master"),
-        Reply::bulk("modules"),
-        Reply::Array(vec![]),
-    ]))
+    if let Some(p) = protocol {
+        ctx.client.resp = p;
+    }
+    let map = Reply::Map(vec![
+        (Reply::bulk("server"), Reply::bulk("redis")),
+        (Reply::bulk("version"), Reply::bulk(REDIS_VERSION)),
+        (Reply::bulk("proto"), Reply::Int(i64::from(ctx.client.resp))),
+        (Reply::bulk("id"), Reply::Int(ctx.client.id as i64)),
+        (Reply::bulk("mode"), Reply::bulk("standalone")),
+        (Reply::bulk("role"), Reply::bulk("master")),
+        (Reply::bulk("modules"), Reply::Array(vec![])),
+    ]);
+    Ok(if ctx.resp3() { map } else { map.to_resp2() })
 }
 
 const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
@@ -637,6 +638,15 @@ fn config_get(ctx: &mut Ctx) -> CommandResult {
             out.push(Reply::bulk(name));
             out.push(Reply::bulk(value));
         }
+    }
+    if ctx.resp3() {
+        // A map in RESP3, as Redis replies.
+        let mut pairs = Vec::with_capacity(out.len() / 2);
+        let mut it = out.into_iter();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            pairs.push((k, v));
+        }
+        return Ok(Reply::Map(pairs));
     }
     Ok(Reply::Array(out))
 }

@@ -25,6 +25,8 @@ impl App {
                 vec![Effect::SaveWorkspace]
             }
             Outgoing::Response(response) => self.response(*response),
+            // The pane prints replies as redis-cli does in either protocol.
+            Outgoing::Protocol(_) => Vec::new(),
         }
     }
 

@@ -50,6 +50,7 @@ const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("xinfo|groups", "groups", 3, READONLY, xinfo)
     },
+    CommandSpec::sub("xinfo|help", "help", 2, LOADING | STALE, xinfo_help),
     CommandSpec {
         first_key: 2,
         last_key: 2,
@@ -89,6 +90,7 @@ const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("xgroup|destroy", "destroy", 4, WRITE, xgroup)
     },
+    CommandSpec::sub("xgroup|help", "help", 2, LOADING | STALE, xgroup_help),
     CommandSpec {
         first_key: 2,
         last_key: 2,
@@ -1261,15 +1263,28 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         String::from_utf8_lossy(ctx.arg(1))
     );
     let syntax = || err(&syntax_text);
-    if sub == "stream" && ctx.argv.len() != 3 {
-        return Err(syntax());
-    }
+    // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10, 0 (or
+    // less) shows everything. Checked once the key is found, as Redis does.
+    let full: Result<Option<usize>, Reply> = match (sub.as_str(), ctx.argv.len()) {
+        ("stream", 3) => Ok(None),
+        ("stream", 4) if eq(ctx.arg(3), "full") => Ok(Some(10)),
+        ("stream", 6) if eq(ctx.arg(3), "full") && eq(ctx.arg(4), "count") => {
+            match parse_i64(ctx.arg(5)) {
+                Some(n) if n <= 0 => Ok(Some(usize::MAX)),
+                Some(n) => Ok(Some(n as usize)),
+                None => Err(err(errors::NOT_INTEGER)),
+            }
+        }
+        ("stream", _) => Err(syntax()),
+        _ => Ok(None),
+    };
     let group_arg = ctx.argv.get(3).cloned();
     let now = ctx.now;
     let Some(s) = stream(ctx, &key)? else {
         return Err(err("ERR no such key"));
     };
     let s = s.clone();
+    let full = full?;
     let ctx = &*ctx;
     match sub.as_str() {
         "consumers" => {
@@ -1322,6 +1337,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
                 })
                 .collect(),
         )),
+        "stream" if full.is_some() => Ok(xinfo_full(ctx, &s, full.unwrap_or(10))),
         "stream" => {
             let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
             let edge = |e: Option<(&StreamId, &StreamFields)>| {
@@ -1348,6 +1364,142 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         }
         _ => Err(syntax()),
     }
+}
+
+/// XINFO STREAM key FULL: every field of the stream, up to `count`
+/// entries, and each group with up to `count` of its PEL and of each
+/// consumer's (Redis 7.0's xinfoReplyWithStreamInfo, full form).
+fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
+    let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+    let entries: Vec<Reply> = s
+        .entries
+        .iter()
+        .take(count)
+        .map(|(id, f)| entry_reply(*id, f))
+        .collect();
+    let groups: Vec<Reply> = s
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let pel: Vec<Reply> = g
+                .pel
+                .iter()
+                .take(count)
+                .map(|(id, nack)| {
+                    Reply::Array(vec![
+                        Reply::bulk(id.text()),
+                        Reply::bulk(&nack.consumer),
+                        Reply::Int(nack.delivery_time),
+                        Reply::Int(nack.delivery_count as i64),
+                    ])
+                })
+                .collect();
+            let consumers: Vec<Reply> = g
+                .consumers
+                .iter()
+                .map(|(cname, c)| {
+                    let pending: Vec<Reply> = c
+                        .pending
+                        .iter()
+                        .take(count)
+                        .map(|id| {
+                            let nack = g.pel.get(id);
+                            Reply::Array(vec![
+                                Reply::bulk(id.text()),
+                                Reply::Int(nack.map_or(0, |n| n.delivery_time)),
+                                Reply::Int(nack.map_or(0, |n| n.delivery_count as i64)),
+                            ])
+                        })
+                        .collect();
+                    map_reply(
+                        ctx,
+                        vec![
+                            ("name", Reply::bulk(cname)),
+                            ("seen-time", Reply::Int(c.seen_time)),
+                            ("pel-count", Reply::Int(c.pending.len() as i64)),
+                            ("pending", Reply::Array(pending)),
+                        ],
+                    )
+                })
+                .collect();
+            map_reply(
+                ctx,
+                vec![
+                    ("name", Reply::bulk(name)),
+                    ("last-delivered-id", Reply::bulk(g.last_id.text())),
+                    (
+                        "entries-read",
+                        g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                    ),
+                    (
+                        "lag",
+                        s.group_lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                    ),
+                    ("pel-count", Reply::Int(g.pel.len() as i64)),
+                    ("pending", Reply::Array(pel)),
+                    ("consumers", Reply::Array(consumers)),
+                ],
+            )
+        })
+        .collect();
+    map_reply(
+        ctx,
+        vec![
+            ("length", Reply::Int(s.len() as i64)),
+            ("radix-tree-keys", Reply::Int(nodes as i64)),
+            ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+            ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
+            (
+                "max-deleted-entry-id",
+                Reply::bulk(s.meta.max_deleted.text()),
+            ),
+            ("entries-added", Reply::Int(s.meta.entries_added as i64)),
+            ("recorded-first-entry-id", Reply::bulk(s.first_id().text())),
+            ("entries", Reply::Array(entries)),
+            ("groups", Reply::Array(groups)),
+        ],
+    )
+}
+
+/// Redis's help replies: one status line each.
+fn help(lines: &[&str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())
+}
+
+fn xinfo_help(_ctx: &mut Ctx) -> CommandResult {
+    Ok(help(&[
+        "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CONSUMERS <key> <groupname>",
+        "    Show consumers of <groupname>.",
+        "GROUPS <key>",
+        "    Show the stream consumer groups.",
+        "STREAM <key> [FULL [COUNT <count>]",
+        "    Show information about the stream.",
+        "HELP",
+        "    Prints this help.",
+    ]))
+}
+
+fn xgroup_help(_ctx: &mut Ctx) -> CommandResult {
+    Ok(help(&[
+        "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CREATE <key> <groupname> <id|$> [option]",
+        "    Create a new consumer group. Options are:",
+        "    * MKSTREAM",
+        "      Create the empty stream if it does not exist.",
+        "    * ENTRIESREAD entries_read",
+        "      Set the group's entries_read counter (internal use).",
+        "CREATECONSUMER <key> <groupname> <consumer>",
+        "    Create a new consumer in the specified group.",
+        "DELCONSUMER <key> <groupname> <consumer>",
+        "    Remove the specified consumer.",
+        "DESTROY <key> <groupname>",
+        "    Remove the specified group.",
+        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+        "    Set the current group ID and entries_read counter.",
+        "HELP",
+        "    Prints this help.",
+    ]))
 }
 
 fn nogroup_claim(key: &[u8], group: &[u8]) -> Reply {

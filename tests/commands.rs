@@ -103,4 +103,19 @@ fn whole_families_are_all_there() {
     assert_eq!(geo.len(), 10, "Redis 7.0 has ten geo commands");
     let missing: Vec<&&str> = geo.iter().filter(|k| !ours.contains(**k)).collect();
     assert!(missing.is_empty(), "geo commands missing: {missing:?}");
+    // Streams: every x command and every XGROUP / XINFO subcommand, HELP too.
+    let streams: Vec<&str> = redis
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with('x'))
+        .collect();
+    assert_eq!(
+        streams.len(),
+        25,
+        "Redis 7.0 has 25 stream commands and subcommands"
+    );
+    let missing: Vec<&&str> = streams.iter().filter(|k| !ours.contains(**k)).collect();
+    assert!(missing.is_empty(), "stream commands missing: {missing:?}");
 }

@@ -387,3 +387,95 @@ fn a_stream_reads_as_its_entries_and_groups() {
         "2 entries, last id 2-0, group \"workers\"…"
     );
 }
+
+/// XINFO STREAM FULL's times are the engine's clock: a consumer's
+/// seen-time, each pending entry's delivery time and count (a history read
+/// delivers again), with COUNT cutting the entries, the group's PEL and
+/// each consumer's PEL (the shape and every other figure are compared with
+/// Redis 7.0.15 in the golden cases).
+#[test]
+fn xinfo_stream_full_reports_times_from_the_clock() {
+    let clock = ManualClock::new(1_000);
+    let mut engine = Engine::new(Box::new(clock.clone()));
+    let c = engine.connect();
+    for line in [
+        "XADD s 1-0 a 1",
+        "XADD s 2-0 b 2",
+        "XADD s 3-0 c 3",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+    ] {
+        run(&mut engine, c, line);
+    }
+    clock.advance(500);
+    run(&mut engine, c, "XREADGROUP GROUP g bob STREAMS s >");
+    clock.advance(500);
+    run(&mut engine, c, "XREADGROUP GROUP g alice STREAMS s 0");
+    fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+    let entry = |id: &str, f: &str, v: &str| Reply::Array(vec![b(id), Reply::bulks([f, v])]);
+    let pel = |id: &str, who: &str, t: i64, n: i64| {
+        Reply::Array(vec![b(id), b(who), Reply::Int(t), Reply::Int(n)])
+    };
+    let mine = |id: &str, t: i64, n: i64| Reply::Array(vec![b(id), Reply::Int(t), Reply::Int(n)]);
+    let consumer = |name: &str, seen: i64, count: i64, pending: Vec<Reply>| {
+        Reply::Array(vec![
+            b("name"),
+            b(name),
+            b("seen-time"),
+            Reply::Int(seen),
+            b("pel-count"),
+            Reply::Int(count),
+            b("pending"),
+            Reply::Array(pending),
+        ])
+    };
+    let expected = Reply::Array(vec![
+        b("length"),
+        Reply::Int(3),
+        b("radix-tree-keys"),
+        Reply::Int(1),
+        b("radix-tree-nodes"),
+        Reply::Int(2),
+        b("last-generated-id"),
+        b("3-0"),
+        b("max-deleted-entry-id"),
+        b("0-0"),
+        b("entries-added"),
+        Reply::Int(3),
+        b("recorded-first-entry-id"),
+        b("1-0"),
+        b("entries"),
+        Reply::Array(vec![entry("1-0", "a", "1"), entry("2-0", "b", "2")]),
+        b("groups"),
+        Reply::Array(vec![Reply::Array(vec![
+            b("name"),
+            b("g"),
+            b("last-delivered-id"),
+            b("3-0"),
+            b("entries-read"),
+            Reply::Int(3),
+            b("lag"),
+            Reply::Int(0),
+            b("pel-count"),
+            Reply::Int(3),
+            b("pending"),
+            Reply::Array(vec![
+                pel("1-0", "alice", 2_000, 2),
+                pel("2-0", "alice", 2_000, 2),
+            ]),
+            b("consumers"),
+            Reply::Array(vec![
+                consumer(
+                    "alice",
+                    2_000,
+                    2,
+                    vec![mine("1-0", 2_000, 2), mine("2-0", 2_000, 2)],
+                ),
+                consumer("bob", 1_500, 1, vec![mine("3-0", 1_500, 1)]),
+            ]),
+        ])]),
+    ]);
+    assert_eq!(run(&mut engine, c, "XINFO STREAM s FULL COUNT 2"), expected);
+}

@@ -245,6 +245,9 @@ pub struct Keyspace {
     interest: HashMap<(usize, Bytes), usize>,
     /// Keys of `interest` that changed since the last drain.
     signaled: Vec<(usize, Bytes)>,
+    /// Keys of `interest` created, replaced or deleted whole since the
+    /// last drain (a subset of `signaled`).
+    replaced: Vec<(usize, Bytes)>,
     /// How many changes were made (Redis's `server.dirty`).
     pub changes: u64,
 }
@@ -256,6 +259,7 @@ impl Default for Keyspace {
             observer: None,
             interest: HashMap::new(),
             signaled: Vec::new(),
+            replaced: Vec::new(),
             changes: 0,
         }
     }
@@ -289,6 +293,18 @@ impl Keyspace {
 
     pub fn take_signaled(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.signaled)
+    }
+
+    pub fn take_replaced(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.replaced)
+    }
+
+    /// A whole key was created, replaced or deleted.
+    #[inline]
+    fn mark_replaced(&mut self, db: usize, key: &[u8]) {
+        if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
+            self.replaced.push((db, key.to_vec()));
+        }
     }
 
     #[inline]
@@ -344,6 +360,7 @@ impl Keyspace {
         match self.dbs[db].entries.get_mut(key) {
             Some(slot) => {
                 let old = std::mem::replace(slot, entry);
+                self.mark_replaced(db, key);
                 self.changed(db, key, || Delta::Overwritten {
                     key: key.to_vec(),
                     entry: old,
@@ -351,6 +368,7 @@ impl Keyspace {
             }
             None => {
                 self.dbs[db].entries.insert(key.to_vec(), entry);
+                self.mark_replaced(db, key);
                 self.changed(db, key, || Delta::Created { key: key.to_vec() });
             }
         }
@@ -359,6 +377,7 @@ impl Keyspace {
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Value> {
         let (position, entry) = self.dbs[db].remove(key)?;
         let recorded = self.observer.is_some().then(|| entry.clone());
+        self.mark_replaced(db, key);
         self.changed(db, key, || Delta::Removed {
             key: key.to_vec(),
             entry: recorded.expect("observer present"),
@@ -418,6 +437,7 @@ impl Keyspace {
                 })
                 .cloned()
                 .collect();
+            self.replaced.extend(keys.iter().cloned());
             self.signaled.extend(keys);
         }
     }

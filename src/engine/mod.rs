@@ -112,6 +112,9 @@ pub struct Blocked {
     pub deadline: Option<i64>,
     pub timeout_reply: Reply,
     pub argv: Vec<Bytes>,
+    /// XREAD / XREADGROUP: what is served when a key is ready (ids fixed
+    /// when the call blocked), instead of running `argv` again.
+    pub stream: Option<commands::streams::StreamWait>,
 }
 
 /// The state of one connection.
@@ -216,6 +219,9 @@ pub struct Engine {
     outbox: Vec<(ClientId, Reply)>,
     watchers: HashMap<(usize, Bytes), Vec<ClientId>>,
     blocked_on: HashMap<(usize, Bytes), VecDeque<ClientId>>,
+    /// Keys XADD or XGROUP DESTROY made ready for blocked stream readers
+    /// (Redis's `signalKeyAsReady` for streams).
+    stream_ready: Vec<(usize, Bytes)>,
     channels: HashMap<Bytes, IndexSet<ClientId>>,
     patterns: HashMap<Bytes, IndexSet<ClientId>>,
     started_ms: i64,
@@ -244,6 +250,7 @@ impl Engine {
             outbox: Vec::new(),
             watchers: HashMap::new(),
             blocked_on: HashMap::new(),
+            stream_ready: Vec::new(),
             channels: HashMap::new(),
             patterns: HashMap::new(),
             started_ms,
@@ -493,9 +500,23 @@ impl Engine {
         }
     }
 
+    /// A stream key got entries or lost a group: blocked XREAD /
+    /// XREADGROUP clients on it are looked at (other changes of the key,
+    /// such as XSETID, wake nobody, as in Redis).
+    pub fn signal_stream_ready(&mut self, db: usize, key: &[u8]) {
+        let id = (db, key.to_vec());
+        if self.blocked_on.contains_key(&id) && !self.stream_ready.contains(&id) {
+            self.stream_ready.push(id);
+        }
+    }
+
     fn after_command(&mut self, ext: &mut dyn Extension) {
         loop {
             let signaled = self.keyspace.take_signaled();
+            // Keys created, replaced or deleted are ready for stream
+            // readers too (Redis's dbAdd and signalDeletedKeyAsReady).
+            let mut stream_ready = std::mem::take(&mut self.stream_ready);
+            stream_ready.extend(self.keyspace.take_replaced());
             if signaled.is_empty() {
                 return;
             }
@@ -513,13 +534,14 @@ impl Engine {
                 }
             }
             for key in ready {
-                self.serve_blocked(&key, ext);
+                let stream_ready = stream_ready.contains(&key);
+                self.serve_blocked(&key, stream_ready, ext);
             }
         }
     }
 
     /// Retries the clients blocked on a key that changed, oldest first.
-    fn serve_blocked(&mut self, key: &(usize, Bytes), ext: &mut dyn Extension) {
+    fn serve_blocked(&mut self, key: &(usize, Bytes), stream_ready: bool, ext: &mut dyn Extension) {
         let waiting: Vec<ClientId> = self
             .blocked_on
             .get(key)
@@ -533,6 +555,26 @@ impl Engine {
                 self.clients.insert(id, client);
                 continue;
             };
+            if blocked.stream.is_some() {
+                // Stream readers stay in their place in the queue until served.
+                let saved_db = client.db;
+                client.db = blocked.db;
+                let reply = commands::streams::serve_blocked(
+                    self,
+                    &mut client,
+                    &blocked,
+                    &key.1,
+                    stream_ready,
+                    ext,
+                );
+                client.db = saved_db;
+                if let Some(reply) = reply {
+                    self.unblock(&mut client);
+                    self.outbox.push((id, reply));
+                }
+                self.clients.insert(id, client);
+                continue;
+            }
             self.unblock(&mut client);
             let saved_db = client.db;
             client.db = blocked.db;

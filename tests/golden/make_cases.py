@@ -392,6 +392,28 @@ CASES.update({
                                     "SET s 1", "SETBIT s 0 1", "OBJECT ENCODING s", "SET n 12", "BITFIELD n GET u8 0", "OBJECT ENCODING n", "PFADD e", "OBJECT ENCODING e", "PFCOUNT e", "OBJECT ENCODING e"],
 })
 
+# ---- issue 22, streams: XINFO STREAM FULL, XINFO HELP, XGROUP HELP, BLOCK timing out ----
+# (no consumers or pending entries under FULL here: their seen/delivery times are wall-clock ms;
+# tests/streams.rs checks those with a manual clock)
+CASES.update({
+    "x-info-full": ["XADD s 1-1 a 1", "XADD s 2-1 b 2 c 3", "XADD s 3-1 d 4", "XINFO STREAM s FULL", "XDEL s 2-1", "XGROUP CREATE s g 0", "XGROUP CREATE s h $ ENTRIESREAD 2",
+                    "XINFO STREAM s FULL", "XINFO STREAM s FULL COUNT 1", "XINFO STREAM s full count 0", "XINFO STREAM s FULL COUNT -1", "XINFO STREAM s FULL COUNT 2",
+                    "XINFO STREAM s FULL COUNT x", "XINFO STREAM s FULL COUNT 99999999999999999999", "XINFO STREAM s FULL COUNT", "XINFO STREAM s FULL x y", "XINFO STREAM s FULL COUNT 1 x", "XINFO STREAM s COUNT 1",
+                    "XINFO STREAM nokey FULL", "XINFO STREAM nokey FULL COUNT x", "XINFO STREAM nokey FOO", "SET str v", "XINFO STREAM str FULL COUNT x", "XINFO STREAM str FOO",
+                    "XGROUP CREATE e g $ MKSTREAM", "XINFO STREAM e FULL", "XADD e 5-5 x y", "XDEL e 5-5", "XINFO STREAM e FULL", "XSETID e 9-9 ENTRIESADDED 7 MAXDELETEDID 8-8", "XINFO STREAM e FULL"],
+    "x-info-full-script": ["XADD s 1-1 a 1", "XGROUP CREATE s g $",
+                           ev("return redis.call('XINFO', 'STREAM', KEYS[1], 'FULL')", "s"),
+                           ev("return redis.pcall('XINFO', 'STREAM', KEYS[1], 'FULL', 'COUNT', 'x')", "s"),
+                           ev("redis.setresp(3) local r = redis.call('XINFO', 'STREAM', KEYS[1], 'FULL') return {type(r.map), r.map['length'], r.map['last-generated-id'], r.map['groups'][1].map['name']}", "s"),
+                           "MULTI", "XINFO STREAM s FULL COUNT 1", "XINFO STREAM s FULL COUNT", "XINFO STREAM nokey FULL", "EXEC"],
+    "x-help": ["XINFO HELP", "XGROUP HELP", "xinfo help", "XGROUP Help", "XINFO HELP extra", "XGROUP HELP extra", "XINFO", "XGROUP", "XINFO FOO", "XGROUP FOO",
+               ev("return redis.call('XINFO', 'HELP')"), ev("return redis.call('XGROUP', 'HELP')"), ev("return redis.pcall('XGROUP', 'HELP', 'x')"),
+               "MULTI", "XINFO HELP", "XGROUP HELP", "EXEC"],
+    "x-block-timeout": ["XREAD BLOCK 10 STREAMS nokey $", "XGROUP CREATE s g $ MKSTREAM", "XREADGROUP GROUP g c BLOCK 10 STREAMS s >", "XINFO GROUPS s", "XREAD BLOCK 10 STREAMS s $",
+                        "XADD s 1-1 a 1", "XREAD BLOCK 10 STREAMS s 1-1", "XREAD COUNT 1 BLOCK 10 STREAMS nokey s $ 0", "XREADGROUP GROUP g c BLOCK 10 STREAMS s 0", "XINFO GROUPS s",
+                        "XREADGROUP GROUP g c BLOCK 10 STREAMS s >", "XREADGROUP GROUP g c2 BLOCK 10 STREAMS s >", "XINFO GROUPS s", "XREAD BLOCK 10 STREAMS s s $ 0"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

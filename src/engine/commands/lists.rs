@@ -473,6 +473,7 @@ pub fn block_or(
             deadline,
             timeout_reply: timeout_reply.clone(),
             argv: ctx.argv.to_vec(),
+            stream: None,
         });
     }
     Ok(timeout_reply)

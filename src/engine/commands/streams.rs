@@ -10,7 +10,7 @@ use crate::engine::value::{
     Bytes, Consumer, Group, PendingEntry, Stream, StreamFields, StreamId, StreamMeta, Value,
     STREAM_NODE_MAX_ENTRIES,
 };
-use crate::engine::{CommandResult, Ctx, Reply};
+use crate::engine::{Blocked, Client, CommandResult, Ctx, Engine, Extension, Reply};
 
 use super::eq;
 
@@ -50,6 +50,7 @@ const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("xinfo|groups", "groups", 3, READONLY, xinfo)
     },
+    CommandSpec::sub("xinfo|help", "help", 2, LOADING | STALE, xinfo_help),
     CommandSpec {
         first_key: 2,
         last_key: 2,
@@ -89,6 +90,7 @@ const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("xgroup|destroy", "destroy", 4, WRITE, xgroup)
     },
+    CommandSpec::sub("xgroup|help", "help", 2, LOADING | STALE, xgroup_help),
     CommandSpec {
         first_key: 2,
         last_key: 2,
@@ -398,6 +400,7 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
     };
     let db = ctx.db();
     ctx.ks().stream_add(db, &key, id, fields, new_meta);
+    ctx.engine.signal_stream_ready(db, &key);
     if !matches!(args.strategy, Strategy::None) {
         trim(ctx, &key, &args);
     }
@@ -497,9 +500,8 @@ fn xtrim(ctx: &mut Ctx) -> CommandResult {
 /// Parsed XREAD / XREADGROUP arguments.
 struct ReadArgs {
     count: Option<usize>,
-    /// BLOCK was given: redstep answers at once when entries are there,
-    /// and refuses to wait otherwise (blocking reads are not implemented).
-    block: bool,
+    /// BLOCK was given: Some(deadline in Unix ms, None for BLOCK 0).
+    block: Option<Option<i64>>,
     noack: bool,
     group: Option<(Bytes, Bytes)>,
     streams_arg: usize,
@@ -510,7 +512,7 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, Reply> {
     let argc = ctx.argv.len();
     let mut args = ReadArgs {
         count: None,
-        block: false,
+        block: None,
         noack: false,
         group: None,
         streams_arg: 0,
@@ -533,7 +535,9 @@ fn parse_read(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs, Reply> {
             if ms < 0 {
                 return Err(err("ERR timeout is negative"));
             }
-            args.block = true;
+            // Redis 7.0 waits forever when now + ms overflows.
+            let deadline = ctx.engine.wall_clock_ms().checked_add(ms);
+            args.block = Some(if ms == 0 { None } else { deadline });
         } else if eq(o, "count") && more > 0 {
             i += 1;
             let n = parse_i64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_INTEGER))?;
@@ -593,34 +597,235 @@ fn xread(ctx: &mut Ctx) -> CommandResult {
     }
     let limit = args.count.filter(|c| *c > 0).unwrap_or(usize::MAX);
     let mut out = Vec::new();
-    for (key, id) in wanted {
-        let Some(s) = stream(ctx, &key)? else {
+    for (key, id) in &wanted {
+        let Some(s) = stream(ctx, key)? else {
             continue;
         };
-        let Some(start) = id.incr() else { continue };
-        let items: Vec<Reply> = s
-            .entries
-            .range(start..)
-            .take(limit)
-            .map(|(id, f)| entry_reply(*id, f))
-            .collect();
+        let items = entries_after(s, *id, limit);
         if !items.is_empty() {
-            out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+            out.push(Reply::Array(vec![Reply::bulk(key), Reply::Array(items)]));
         }
     }
-    read_reply(ctx, &args, out, "xread")
+    read_reply(ctx, &args, out, wanted)
 }
 
-fn read_reply(ctx: &Ctx, args: &ReadArgs, out: Vec<Reply>, name: &str) -> CommandResult {
+/// The entries after `id`, at most `limit`.
+fn entries_after(s: &Stream, id: StreamId, limit: usize) -> Vec<Reply> {
+    let Some(start) = id.incr() else {
+        return Vec::new();
+    };
+    s.entries
+        .range(start..)
+        .take(limit)
+        .map(|(id, f)| entry_reply(*id, f))
+        .collect()
+}
+
+/// What a blocked XREAD / XREADGROUP waits for, fixed when it blocked:
+/// for XREAD the id each key's entries must be above (`$` resolved then),
+/// for XREADGROUP the group and consumer (`>` means the group's last id
+/// when served).
+#[derive(Clone, Debug)]
+pub struct StreamWait {
+    /// Aligned with `Blocked::keys`.
+    ids: Vec<StreamId>,
+    group: Option<(Bytes, Bytes)>,
+    noack: bool,
+    count: Option<usize>,
+}
+
+/// The reply when something was read; otherwise the client blocks (BLOCK
+/// given and the client may wait) or gets a nil array.
+fn read_reply(
+    ctx: &mut Ctx,
+    args: &ReadArgs,
+    out: Vec<Reply>,
+    wanted: Vec<(Bytes, StreamId)>,
+) -> CommandResult {
     if !out.is_empty() {
         return Ok(Reply::Array(out));
     }
-    if args.block && !ctx.client.no_block {
-        return Err(err(&format!(
-            "ERR {name} with BLOCK waiting for new entries is not implemented by redstep"
-        )));
+    if let Some(deadline) = args.block {
+        if ctx.may_block() {
+            // A key named twice waits once, with its first id (blockForKeys).
+            let mut keys: Vec<Bytes> = Vec::new();
+            let mut ids = Vec::new();
+            for (key, id) in wanted {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                    ids.push(id);
+                }
+            }
+            ctx.block = Some(Blocked {
+                keys,
+                db: ctx.db(),
+                deadline,
+                timeout_reply: Reply::NilArray,
+                argv: ctx.argv.to_vec(),
+                stream: Some(StreamWait {
+                    ids,
+                    group: args.group.clone(),
+                    noack: args.noack,
+                    count: args.count.filter(|c| *c > 0),
+                }),
+            });
+        }
     }
     Ok(Reply::NilArray)
+}
+
+/// Redis's serveClientsBlockedOnStreamKey and the unblocking of
+/// XREADGROUP readers of a deleted key, for one blocked client and one
+/// key that changed. `ready`: the key got entries (XADD), lost a group
+/// (XGROUP DESTROY), or was created, replaced or deleted whole. None
+/// leaves the client blocked.
+pub fn serve_blocked(
+    engine: &mut Engine,
+    client: &mut Client,
+    blocked: &Blocked,
+    key: &[u8],
+    ready: bool,
+    ext: &mut dyn Extension,
+) -> Option<Reply> {
+    let wait = blocked.stream.as_ref()?;
+    if !ready {
+        return None;
+    }
+    let db = blocked.db;
+    let now = engine.now();
+    engine.keyspace.expire_if_needed(db, key, now);
+    let (last_id, group_last) = match engine.keyspace.db(db).entry(key).map(|e| &e.value) {
+        Some(Value::Stream(s)) => (
+            s.meta.last_id,
+            wait.group
+                .as_ref()
+                .map(|(g, _)| s.groups.get(g).map(|g| g.last_id)),
+        ),
+        _ if wait.group.is_some() => {
+            return Some(err("UNBLOCKED the stream key no longer exists"));
+        }
+        _ => return None,
+    };
+    let gt = match group_last {
+        Some(None) => {
+            return Some(err(
+                "NOGROUP the consumer group this client was blocked on no longer exists",
+            ))
+        }
+        Some(Some(id)) => id,
+        None => {
+            let at = blocked.keys.iter().position(|k| k == key)?;
+            wait.ids[at]
+        }
+    };
+    if last_id <= gt {
+        return None;
+    }
+    let limit = wait.count.unwrap_or(usize::MAX);
+    let argv = blocked.argv.clone();
+    let mut ctx = Ctx {
+        engine,
+        client,
+        argv: &argv,
+        now,
+        ext,
+        block: None,
+    };
+    let items = match &wait.group {
+        Some((group, consumer)) => deliver_new(&mut ctx, key, group, consumer, limit, wait.noack),
+        None => {
+            let Ok(Some(s)) = stream(&mut ctx, key) else {
+                return None;
+            };
+            entries_after(s, gt, limit)
+        }
+    };
+    Some(Reply::Array(vec![Reply::Array(vec![
+        Reply::bulk(key),
+        Reply::Array(items),
+    ])]))
+}
+
+/// XREADGROUP's `>` on one stream whose group exists: the entries after
+/// the group's last id go to the consumer (created if new), into the PEL
+/// unless NOACK (Redis's streamReplyWithRange with a group).
+fn deliver_new(
+    ctx: &mut Ctx,
+    key: &[u8],
+    group_name: &[u8],
+    consumer_name: &[u8],
+    limit: usize,
+    noack: bool,
+) -> Vec<Reply> {
+    let now = ctx.now;
+    let db = ctx.db();
+    let Ok(Some(s)) = stream(ctx, key) else {
+        return Vec::new();
+    };
+    let mut groups = s.groups.clone();
+    let Some(group) = groups.get_mut(group_name) else {
+        return Vec::new();
+    };
+    touch_consumer(group, consumer_name, now);
+    let fresh: Vec<(StreamId, &StreamFields)> = match group.last_id.incr() {
+        Some(start) => s
+            .entries
+            .range(start..)
+            .take(limit)
+            .map(|(i, f)| (*i, f))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut items = Vec::with_capacity(fresh.len());
+    for (eid, fields) in fresh {
+        // Redis's streamReplyWithRange group bookkeeping.
+        match group.entries_read {
+            Some(read) if !stream_has_tombstones_from(s, eid) => {
+                group.entries_read = Some(read + 1);
+            }
+            _ if s.meta.entries_added > 0 => {
+                group.entries_read = s.estimate_distance(eid);
+            }
+            _ => {}
+        }
+        group.last_id = eid;
+        if !noack {
+            if let Some(old) = group.pel.insert(
+                eid,
+                PendingEntry {
+                    consumer: consumer_name.to_vec(),
+                    delivery_time: now,
+                    delivery_count: 1,
+                },
+            ) {
+                if let Some(c) = group.consumers.get_mut(&old.consumer) {
+                    c.pending.remove(&eid);
+                }
+            }
+            group
+                .consumers
+                .get_mut(consumer_name)
+                .expect("created")
+                .pending
+                .insert(eid);
+        }
+        items.push(entry_reply(eid, fields));
+    }
+    ctx.ks().stream_set_groups(db, key, groups);
+    items
+}
+
+/// The consumer, created if new, seen now.
+fn touch_consumer<'a>(group: &'a mut Group, name: &[u8], now: i64) -> &'a mut Consumer {
+    let consumer = group
+        .consumers
+        .entry(name.to_vec())
+        .or_insert_with(|| Consumer {
+            seen_time: now,
+            pending: Default::default(),
+        });
+    consumer.seen_time = now;
+    consumer
 }
 
 fn nogroup_read(key: &[u8], group: &[u8]) -> Reply {
@@ -655,96 +860,52 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
     let now = ctx.now;
     let db = ctx.db();
     let mut out = Vec::new();
+    let mut waits = Vec::new();
     for (key, id) in wanted {
         let Some(s) = stream(ctx, &key)? else {
             continue;
         };
+        let Some(from) = id else {
+            // `>`: served now only when an entry is above the group's last
+            // id; the consumer is created only then (as Redis 7.0 does).
+            let group_last = s.groups.get(&group_name).expect("checked").last_id;
+            if s.entries
+                .keys()
+                .next_back()
+                .is_some_and(|l| *l > group_last)
+            {
+                let items = deliver_new(ctx, &key, &group_name, &consumer_name, limit, args.noack);
+                out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+            } else {
+                waits.push((key, group_last));
+            }
+            continue;
+        };
+        // An id: the consumer's own history, always answered.
         let mut groups = s.groups.clone();
         let group = groups.get_mut(&group_name).expect("checked");
-        let consumer = group
-            .consumers
-            .entry(consumer_name.clone())
-            .or_insert_with(|| Consumer {
-                seen_time: now,
-                pending: Default::default(),
+        let consumer = touch_consumer(group, &consumer_name, now);
+        let ids: Vec<StreamId> = consumer
+            .pending
+            .range(from.incr().unwrap_or(StreamId::MAX)..)
+            .take(limit)
+            .copied()
+            .collect();
+        let mut items = Vec::with_capacity(ids.len());
+        for eid in ids {
+            if let Some(nack) = group.pel.get_mut(&eid) {
+                nack.delivery_time = now;
+                nack.delivery_count += 1;
+            }
+            items.push(match s.entries.get(&eid) {
+                Some(fields) => entry_reply(eid, fields),
+                None => Reply::Array(vec![Reply::bulk(eid.text()), Reply::NilArray]),
             });
-        consumer.seen_time = now;
-        let items: Vec<Reply> = match id {
-            None => {
-                let fresh: Vec<(StreamId, &StreamFields)> = match group.last_id.incr() {
-                    Some(start) => s
-                        .entries
-                        .range(start..)
-                        .take(limit)
-                        .map(|(i, f)| (*i, f))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                let mut items = Vec::with_capacity(fresh.len());
-                for (eid, fields) in fresh {
-                    // Redis's streamReplyWithRange group bookkeeping.
-                    match group.entries_read {
-                        Some(read) if !stream_has_tombstones_from(s, eid) => {
-                            group.entries_read = Some(read + 1);
-                        }
-                        _ if s.meta.entries_added > 0 => {
-                            group.entries_read = s.estimate_distance(eid);
-                        }
-                        _ => {}
-                    }
-                    group.last_id = eid;
-                    if !args.noack {
-                        if let Some(old) = group.pel.insert(
-                            eid,
-                            PendingEntry {
-                                consumer: consumer_name.clone(),
-                                delivery_time: now,
-                                delivery_count: 1,
-                            },
-                        ) {
-                            if let Some(c) = group.consumers.get_mut(&old.consumer) {
-                                c.pending.remove(&eid);
-                            }
-                        }
-                        group
-                            .consumers
-                            .get_mut(&consumer_name)
-                            .expect("created")
-                            .pending
-                            .insert(eid);
-                    }
-                    items.push(entry_reply(eid, fields));
-                }
-                items
-            }
-            Some(from) => {
-                let ids: Vec<StreamId> = consumer
-                    .pending
-                    .range(from.incr().unwrap_or(StreamId::MAX)..)
-                    .take(limit)
-                    .copied()
-                    .collect();
-                let mut items = Vec::with_capacity(ids.len());
-                for eid in ids {
-                    if let Some(nack) = group.pel.get_mut(&eid) {
-                        nack.delivery_time = now;
-                        nack.delivery_count += 1;
-                    }
-                    items.push(match s.entries.get(&eid) {
-                        Some(fields) => entry_reply(eid, fields),
-                        None => Reply::Array(vec![Reply::bulk(eid.text()), Reply::NilArray]),
-                    });
-                }
-                items
-            }
-        };
-        let history = id.is_some();
-        ctx.ks().stream_set_groups(db, &key, groups);
-        if history || !items.is_empty() {
-            out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
         }
+        ctx.ks().stream_set_groups(db, &key, groups);
+        out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
     }
-    read_reply(ctx, &args, out, "xreadgroup")
+    read_reply(ctx, &args, out, waits)
 }
 
 fn stream_has_tombstones_from(s: &Stream, id: StreamId) -> bool {
@@ -1018,7 +1179,14 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
             g.entries_read = entries_read.flatten();
             Reply::ok()
         }
-        "destroy" if argc == 4 => Reply::Int(groups.remove(&group_name).is_some() as i64),
+        "destroy" if argc == 4 => {
+            let destroyed = groups.remove(&group_name).is_some();
+            if destroyed {
+                // Readers blocked on the group get -NOGROUP.
+                ctx.engine.signal_stream_ready(db, &key);
+            }
+            Reply::Int(destroyed as i64)
+        }
         "createconsumer" if argc == 5 => {
             let g = groups.get_mut(&group_name).expect("checked");
             let name = ctx.arg(4).to_vec();
@@ -1095,15 +1263,28 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         String::from_utf8_lossy(ctx.arg(1))
     );
     let syntax = || err(&syntax_text);
-    if sub == "stream" && ctx.argv.len() != 3 {
-        return Err(syntax());
-    }
+    // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10, 0 (or
+    // less) shows everything. Checked once the key is found, as Redis does.
+    let full: Result<Option<usize>, Reply> = match (sub.as_str(), ctx.argv.len()) {
+        ("stream", 3) => Ok(None),
+        ("stream", 4) if eq(ctx.arg(3), "full") => Ok(Some(10)),
+        ("stream", 6) if eq(ctx.arg(3), "full") && eq(ctx.arg(4), "count") => {
+            match parse_i64(ctx.arg(5)) {
+                Some(n) if n <= 0 => Ok(Some(usize::MAX)),
+                Some(n) => Ok(Some(n as usize)),
+                None => Err(err(errors::NOT_INTEGER)),
+            }
+        }
+        ("stream", _) => Err(syntax()),
+        _ => Ok(None),
+    };
     let group_arg = ctx.argv.get(3).cloned();
     let now = ctx.now;
     let Some(s) = stream(ctx, &key)? else {
         return Err(err("ERR no such key"));
     };
     let s = s.clone();
+    let full = full?;
     let ctx = &*ctx;
     match sub.as_str() {
         "consumers" => {
@@ -1156,6 +1337,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
                 })
                 .collect(),
         )),
+        "stream" if full.is_some() => Ok(xinfo_full(ctx, &s, full.unwrap_or(10))),
         "stream" => {
             let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
             let edge = |e: Option<(&StreamId, &StreamFields)>| {
@@ -1182,6 +1364,142 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         }
         _ => Err(syntax()),
     }
+}
+
+/// XINFO STREAM key FULL: every field of the stream, up to `count`
+/// entries, and each group with up to `count` of its PEL and of each
+/// consumer's (Redis 7.0's xinfoReplyWithStreamInfo, full form).
+fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
+    let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+    let entries: Vec<Reply> = s
+        .entries
+        .iter()
+        .take(count)
+        .map(|(id, f)| entry_reply(*id, f))
+        .collect();
+    let groups: Vec<Reply> = s
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let pel: Vec<Reply> = g
+                .pel
+                .iter()
+                .take(count)
+                .map(|(id, nack)| {
+                    Reply::Array(vec![
+                        Reply::bulk(id.text()),
+                        Reply::bulk(&nack.consumer),
+                        Reply::Int(nack.delivery_time),
+                        Reply::Int(nack.delivery_count as i64),
+                    ])
+                })
+                .collect();
+            let consumers: Vec<Reply> = g
+                .consumers
+                .iter()
+                .map(|(cname, c)| {
+                    let pending: Vec<Reply> = c
+                        .pending
+                        .iter()
+                        .take(count)
+                        .map(|id| {
+                            let nack = g.pel.get(id);
+                            Reply::Array(vec![
+                                Reply::bulk(id.text()),
+                                Reply::Int(nack.map_or(0, |n| n.delivery_time)),
+                                Reply::Int(nack.map_or(0, |n| n.delivery_count as i64)),
+                            ])
+                        })
+                        .collect();
+                    map_reply(
+                        ctx,
+                        vec![
+                            ("name", Reply::bulk(cname)),
+                            ("seen-time", Reply::Int(c.seen_time)),
+                            ("pel-count", Reply::Int(c.pending.len() as i64)),
+                            ("pending", Reply::Array(pending)),
+                        ],
+                    )
+                })
+                .collect();
+            map_reply(
+                ctx,
+                vec![
+                    ("name", Reply::bulk(name)),
+                    ("last-delivered-id", Reply::bulk(g.last_id.text())),
+                    (
+                        "entries-read",
+                        g.entries_read.map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                    ),
+                    (
+                        "lag",
+                        s.group_lag(g).map_or(Reply::Nil, |n| Reply::Int(n as i64)),
+                    ),
+                    ("pel-count", Reply::Int(g.pel.len() as i64)),
+                    ("pending", Reply::Array(pel)),
+                    ("consumers", Reply::Array(consumers)),
+                ],
+            )
+        })
+        .collect();
+    map_reply(
+        ctx,
+        vec![
+            ("length", Reply::Int(s.len() as i64)),
+            ("radix-tree-keys", Reply::Int(nodes as i64)),
+            ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+            ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
+            (
+                "max-deleted-entry-id",
+                Reply::bulk(s.meta.max_deleted.text()),
+            ),
+            ("entries-added", Reply::Int(s.meta.entries_added as i64)),
+            ("recorded-first-entry-id", Reply::bulk(s.first_id().text())),
+            ("entries", Reply::Array(entries)),
+            ("groups", Reply::Array(groups)),
+        ],
+    )
+}
+
+/// Redis's help replies: one status line each.
+fn help(lines: &[&str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())
+}
+
+fn xinfo_help(_ctx: &mut Ctx) -> CommandResult {
+    Ok(help(&[
+        "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CONSUMERS <key> <groupname>",
+        "    Show consumers of <groupname>.",
+        "GROUPS <key>",
+        "    Show the stream consumer groups.",
+        "STREAM <key> [FULL [COUNT <count>]",
+        "    Show information about the stream.",
+        "HELP",
+        "    Prints this help.",
+    ]))
+}
+
+fn xgroup_help(_ctx: &mut Ctx) -> CommandResult {
+    Ok(help(&[
+        "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CREATE <key> <groupname> <id|$> [option]",
+        "    Create a new consumer group. Options are:",
+        "    * MKSTREAM",
+        "      Create the empty stream if it does not exist.",
+        "    * ENTRIESREAD entries_read",
+        "      Set the group's entries_read counter (internal use).",
+        "CREATECONSUMER <key> <groupname> <consumer>",
+        "    Create a new consumer in the specified group.",
+        "DELCONSUMER <key> <groupname> <consumer>",
+        "    Remove the specified consumer.",
+        "DESTROY <key> <groupname>",
+        "    Remove the specified group.",
+        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+        "    Set the current group ID and entries_read counter.",
+        "HELP",
+        "    Prints this help.",
+    ]))
 }
 
 fn nogroup_claim(key: &[u8], group: &[u8]) -> Reply {

@@ -280,12 +280,12 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
     }
     let data = data_dir("lessons");
     let t = Tmux::start("lessons", &data, &[], 120, 40);
-    t.wait_for("Lesson 4/14");
+    t.wait_for(&lesson_of(4));
     // Alt+4 to the lesson pane (Tab indents in the editor), open the list, pick lesson 1.
     t.keys(&["M-4", "l"]);
     t.wait_for("Lessons — Enter opens");
     t.keys(&["Up", "Up", "Up", "Enter"]);
-    t.wait_for("Lesson 1/14");
+    t.wait_for(&lesson_of(1));
     t.keys(&["F4"]);
     t.wait_for("0 of 2 checks pass");
     t.keys(&["h"]);
@@ -308,7 +308,7 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
     t.keys(&["l"]);
     t.wait_for("Lessons — Enter opens");
     t.keys(&["Down", "Down", "Down", "Enter"]);
-    t.wait_for("Lesson 4/14");
+    t.wait_for(&lesson_of(4));
     t.keys(&["Tab", "Tab", "Down", "Home"]);
     t.keys(&["-l", "--", "-- "]);
     t.wait_for("-- local result = result + 1");
@@ -318,7 +318,7 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
     t.keys(&["l"]);
     t.wait_for("Lessons — Enter opens");
     t.keys(&["Down", "Down", "Down", "Enter"]);
-    t.wait_for("Lesson 7/14");
+    t.wait_for(&lesson_of(7));
     t.keys(&["F4"]);
     t.wait_for("of 4 checks pass");
     t.keys(&["h"]);
@@ -342,7 +342,7 @@ fn lessons_1_4_and_7_from_the_list_with_hints_and_progress_kept_across_a_restart
 
     // Reopened: the post's lesson with the fixed script, and both lessons marked done.
     let t = Tmux::start("lessons2", &data, &[], 120, 40);
-    let s = t.wait_for("Lesson 4/14");
+    let s = t.wait_for(&lesson_of(4));
     assert!(
         s.contains("-- local result = result + 1"),
         "the edit was kept:\n{s}"
@@ -383,7 +383,7 @@ fn a_kill_9_while_typing_never_leaves_a_broken_workspace() {
     let workspace = data.join("workspaces/lesson-the-post.json");
     for round in 0..4 {
         let t = Tmux::start(&format!("kill9-{round}"), &data, &[], 100, 30);
-        t.wait_for("Lesson 4/14");
+        t.wait_for(&lesson_of(4));
         let typed = format!("-- round {round}");
         t.keys(&["-l", "--", &typed]);
         t.keys(&["Enter"]);
@@ -451,7 +451,7 @@ fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
     }
     let data = data_dir("paste");
     let t = Tmux::start("paste", &data, &[], 80, 24);
-    let s = t.wait_for("Lesson 4/14");
+    let s = t.wait_for(&lesson_of(4));
     let status = s.lines().last().unwrap_or("");
     assert!(
         status.contains("F1 help") && status.contains("Ctrl+Q quit"),
@@ -475,7 +475,7 @@ fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
         .unwrap();
     assert!(ok.success());
     let s = t.wait_for("            return 1");
-    assert!(s.contains("Lesson 4/14"), "the lesson did not move:\n{s}");
+    assert!(s.contains(&lesson_of(4)), "the lesson did not move:\n{s}");
     assert!(
         s.contains("▸ Editor"),
         "the focus stayed in the editor:\n{s}"
@@ -617,7 +617,10 @@ fn the_debugger_on_a_real_server_in_tmux() {
     // The echo comes before the server's reply: wait for the write itself.
     let deadline = Instant::now() + Duration::from_secs(15);
     while server.cmd(&["GET", "c"]) != redstep::engine::Reply::bulk("1") {
-        assert!(Instant::now() < deadline, "SET c 1 never reached the server");
+        assert!(
+            Instant::now() < deadline,
+            "SET c 1 never reached the server"
+        );
     }
 
     // The server goes away: said, and the buffers stay.
@@ -750,4 +753,9 @@ fn other_clients_wait_for_the_script_and_a_transaction_steps_in_tmux() {
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// "Lesson N/M" with M the shipped lessons' count.
+fn lesson_of(n: usize) -> String {
+    format!("Lesson {n}/{}", redstep::lessons::builtin().len())
 }

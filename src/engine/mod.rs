@@ -228,6 +228,26 @@ pub struct Engine {
     pub commands_processed: u64,
     /// SHUTDOWN was accepted: the host ends the server (or says why not).
     pub shutdown_requested: bool,
+    /// What INFO's commandstats, errorstats and stats sections report.
+    pub stats: Stats,
+}
+
+/// Counters INFO reports.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Per command (`get`, `client|list`): calls, microseconds, failures.
+    pub commands: HashMap<&'static str, CommandStat>,
+    /// Error replies by their code (the first word: `ERR`, `WRONGTYPE`).
+    pub errors: std::collections::BTreeMap<String, u64>,
+    pub connections_received: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
 }
 
 impl Default for Engine {
@@ -256,6 +276,7 @@ impl Engine {
             started_ms,
             commands_processed: 0,
             shutdown_requested: false,
+            stats: Stats::default(),
         }
     }
 
@@ -297,6 +318,7 @@ impl Engine {
 
     /// Registers a client whose id came from [`Engine::client_ids`].
     pub fn connect_as(&mut self, id: ClientId) {
+        self.stats.connections_received += 1;
         let now = self.clock.now_ms();
         self.clients
             .entry(id)
@@ -432,6 +454,24 @@ impl Engine {
         argv: &[Bytes],
         ext: &mut dyn Extension,
     ) -> Option<Reply> {
+        let reply = self.dispatch_counted(client, argv, ext);
+        if let Some(Reply::Error(e)) = &reply {
+            let code = e.split(|&b| b == b' ').next().unwrap_or(b"");
+            *self
+                .stats
+                .errors
+                .entry(String::from_utf8_lossy(code).into_owned())
+                .or_default() += 1;
+        }
+        reply
+    }
+
+    fn dispatch_counted(
+        &mut self,
+        client: &mut Client,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
         if argv.is_empty() {
             return Some(Reply::Nil);
         }
@@ -440,6 +480,14 @@ impl Engine {
         let spec = match self.table.lookup(argv) {
             Ok(spec) => *spec,
             Err(reply) => {
+                // A known command refused (arity) counts as rejected.
+                if let Some(spec) = self.table.resolve(argv) {
+                    self.stats
+                        .commands
+                        .entry(spec.full_name)
+                        .or_default()
+                        .rejected += 1;
+                }
                 if client.multi.is_some() {
                     client.multi_error = true;
                 }
@@ -488,8 +536,16 @@ impl Engine {
                     ext,
                     block: None,
                 };
+                let started = std::time::Instant::now();
                 let reply = guarded(|| handler(&mut ctx), spec.full_name);
-                match ctx.block.take() {
+                let blocked = ctx.block.take();
+                let stat = self.stats.commands.entry(spec.full_name).or_default();
+                stat.calls += 1;
+                stat.usec += started.elapsed().as_micros() as u64;
+                if reply.is_error() {
+                    stat.failed += 1;
+                }
+                match blocked {
                     Some(blocked) => {
                         self.block(client, blocked);
                         None

@@ -389,53 +389,148 @@ fn lastsave(ctx: &mut Ctx) -> CommandResult {
     ))
 }
 
-fn info(ctx: &mut Ctx) -> CommandResult {
-    let section = ctx
-        .argv
-        .get(1)
-        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
-        .unwrap_or_else(|| "default".into());
-    let all = matches!(section.as_str(), "default" | "all" | "everything");
-    let mut out = String::new();
-    let uptime = ctx.engine.uptime_ms() / 1000;
-    if all || section == "server" {
-        out += &format!(
-            "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nredstep_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n",
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS,
-            std::process::id(),
-            ctx.engine.config.port,
-            uptime / 86400
-        );
-    }
-    if all || section == "clients" {
-        let blocked = ctx.engine.clients().filter(|c| c.blocked.is_some()).count();
-        out += &format!(
-            "# Clients\r\nconnected_clients:{}\r\nblocked_clients:{blocked}\r\n\r\n",
-            ctx.engine.clients().count() + 1
-        );
-    }
-    if all || section == "stats" {
-        out += &format!(
-            "# Stats\r\ntotal_commands_processed:{}\r\n\r\n",
-            ctx.engine.commands_processed
-        );
-    }
-    if all || section == "keyspace" {
-        out += "# Keyspace\r\n";
-        for db in 0..DATABASES {
-            let d = ctx.engine.keyspace.db(db);
-            if !d.is_empty() {
-                out += &format!(
-                    "db{db}:keys={},expires={},avg_ttl=0\r\n",
-                    d.len(),
-                    d.expiring_len()
-                );
-            }
+/// INFO's sections in Redis 7.0's order; `default` leaves out the last
+/// two of `all` (commandstats, latencystats).
+const INFO_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
+
+/// This process's resident memory in bytes (Linux), else 0.
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn human_bytes(n: u64) -> String {
+    let units = [("G", 1u64 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    for (unit, size) in units {
+        if n >= size {
+            return format!("{:.2}{unit}", n as f64 / size as f64);
         }
     }
-    while out.ends_with("\r\n\r\n") {
-        out.truncate(out.len() - 2);
+    format!("{n}B")
+}
+
+/// INFO [section ...]: every section Redis 7.0 has, with the values
+/// redstep knows (what it does not keep is left out rather than made up).
+fn info(ctx: &mut Ctx) -> CommandResult {
+    let mut wanted: Vec<&str> = Vec::new();
+    let args: Vec<String> = ctx.argv[1..]
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
+        .collect();
+    if args.is_empty() {
+        wanted.extend(
+            INFO_SECTIONS
+                .iter()
+                .filter(|s| !matches!(**s, "commandstats" | "latencystats")),
+        );
+    }
+    for arg in &args {
+        match arg.as_str() {
+            "all" | "everything" => wanted.extend(INFO_SECTIONS),
+            "default" => wanted.extend(
+                INFO_SECTIONS
+                    .iter()
+                    .filter(|s| !matches!(**s, "commandstats" | "latencystats")),
+            ),
+            other => wanted.extend(INFO_SECTIONS.iter().filter(|s| **s == other)),
+        }
+    }
+    let engine = &*ctx.engine;
+    let uptime = engine.uptime_ms() / 1000;
+    let rss = resident_bytes();
+    let mut out = String::new();
+    for section in INFO_SECTIONS.iter().filter(|s| wanted.contains(s)) {
+        let body = match *section {
+            "server" => format!(
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nredstep_version:{}\r\nos:{} {}\r\narch_bits:64\r\nprocess_id:{}\r\nprocess_supervised:no\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                std::process::id(),
+                engine.config.port,
+                engine.wall_clock_ms() * 1000,
+                uptime / 86400,
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            ),
+            "clients" => format!(
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:0\r\n",
+                engine.clients().count() + 1,
+                engine.clients().filter(|c| c.blocked.is_some()).count()
+            ),
+            "memory" => format!(
+                "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                human_bytes(rss),
+                human_bytes(rss)
+            ),
+            "persistence" => "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\nrdb_saves:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n".to_string(),
+            "stats" => format!(
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\ntotal_error_replies:{}\r\n",
+                engine.stats.connections_received,
+                engine.commands_processed,
+                engine.channels.len(),
+                engine.patterns.len(),
+                engine.stats.errors.values().sum::<u64>()
+            ),
+            "replication" => "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n".to_string(),
+            "cpu" => "# CPU\r\n".to_string(),
+            "modules" => "# Modules\r\n".to_string(),
+            "commandstats" => {
+                let mut text = "# Commandstats\r\n".to_string();
+                let mut names: Vec<_> = engine.stats.commands.iter().collect();
+                names.sort_by_key(|(name, _)| **name);
+                for (name, c) in names {
+                    let per_call = if c.calls == 0 { 0.0 } else { c.usec as f64 / c.calls as f64 };
+                    text += &format!(
+                        "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                        c.calls, c.usec, c.rejected, c.failed
+                    );
+                }
+                text
+            }
+            "errorstats" => {
+                let mut text = "# Errorstats\r\n".to_string();
+                for (code, count) in &engine.stats.errors {
+                    text += &format!("errorstat_{code}:count={count}\r\n");
+                }
+                text
+            }
+            "latencystats" => "# Latencystats\r\n".to_string(),
+            "cluster" => "# Cluster\r\ncluster_enabled:0\r\n".to_string(),
+            _ => {
+                let mut text = "# Keyspace\r\n".to_string();
+                for db in 0..DATABASES {
+                    let d = engine.keyspace.db(db);
+                    if !d.is_empty() {
+                        text += &format!(
+                            "db{db}:keys={},expires={},avg_ttl=0\r\n",
+                            d.len(),
+                            d.expiring_len()
+                        );
+                    }
+                }
+                text
+            }
+        };
+        if !out.is_empty() {
+            out += "\r\n";
+        }
+        out += &body;
     }
     Ok(Reply::bulk(out))
 }

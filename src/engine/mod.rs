@@ -230,6 +230,8 @@ pub struct Engine {
     pub shutdown_requested: bool,
     /// What INFO's commandstats, errorstats and stats sections report.
     pub stats: Stats,
+    /// Clients in MONITOR mode: every command run is fed to them.
+    pub monitors: IndexSet<ClientId>,
 }
 
 /// Counters INFO reports.
@@ -277,6 +279,7 @@ impl Engine {
             commands_processed: 0,
             shutdown_requested: false,
             stats: Stats::default(),
+            monitors: IndexSet::new(),
         }
     }
 
@@ -356,6 +359,7 @@ impl Engine {
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
+        self.monitors.shift_remove(&id);
         let Some(mut client) = self.clients.remove(&id) else {
             return;
         };
@@ -513,6 +517,10 @@ impl Engine {
                 return Some(Reply::status("QUEUED"));
             }
         }
+        if !self.monitors.is_empty() {
+            let addr = client.addr.clone();
+            self.feed_monitors(&spec, client.db, &addr, argv);
+        }
         self.run(client, &spec, argv, ext)
     }
 
@@ -553,6 +561,32 @@ impl Engine {
                     None => Some(reply),
                 }
             }
+        }
+    }
+
+    /// Feeds a command to the MONITOR clients as Redis 7.0 shows it:
+    /// `1796434840.890767 [0 127.0.0.1:42412] "SET" "a" "1"` (`lua` for a
+    /// script's calls). Admin commands are not shown, as in Redis.
+    pub fn feed_monitors(&mut self, spec: &CommandSpec, db: usize, addr: &str, argv: &[Bytes]) {
+        if self.monitors.is_empty()
+            || spec.flags & table::flags::ADMIN != 0
+            || matches!(spec.name, "auth" | "hello" | "migrate")
+        {
+            return;
+        }
+        let micros = self.clock.now_ms() * 1000;
+        let mut line = format!(
+            "{}.{:06} [{db} {addr}]",
+            micros / 1_000_000,
+            micros % 1_000_000
+        );
+        for arg in argv {
+            line.push(' ');
+            line.push_str(&crate::protocol::cli::quote(arg));
+        }
+        for id in self.monitors.clone() {
+            self.outbox
+                .push((id, Reply::Status(line.clone().into_bytes())));
         }
     }
 

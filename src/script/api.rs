@@ -237,6 +237,8 @@ impl RunContext<'_> {
         if spec.flags & flags::WRITE != 0 {
             self.wrote = true;
         }
+        self.engine
+            .feed_monitors(&spec, self.client.db, "lua", argv);
         let reply = self
             .engine
             .run(self.client, &spec, argv, &mut NoExtension)

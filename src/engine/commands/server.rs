@@ -53,6 +53,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("time", 1, LOADING | STALE | FAST, NOKEYS, time),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, NOKEYS, lastsave),
     CommandSpec::new(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        monitor,
+    ),
+    CommandSpec::new(
         "shutdown",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY | NOT_QUEUED,
@@ -380,6 +387,16 @@ fn shutdown(ctx: &mut Ctx) -> CommandResult {
         return Err(err("ERR No shutdown in progress."));
     }
     ctx.engine.shutdown_requested = true;
+    Ok(Reply::ok())
+}
+
+/// MONITOR: from now on every command any client runs is fed to this one.
+fn monitor(ctx: &mut Ctx) -> CommandResult {
+    // Inside EXEC (queued, as Redis queues it) a client may not block.
+    if ctx.client.no_block {
+        return Err(err("ERR MONITOR isn't allowed for DENY BLOCKING client"));
+    }
+    ctx.engine.monitors.insert(ctx.client.id);
     Ok(Reply::ok())
 }
 

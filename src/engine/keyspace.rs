@@ -318,6 +318,14 @@ impl Keyspace {
         }
     }
 
+    /// Redis's `signalModifiedKey` for a write that changed nothing (a
+    /// no-op LTRIM): WATCHers of the key see it touched; nothing else.
+    pub fn touch(&mut self, db: usize, key: &[u8]) {
+        if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
+            self.signaled.push((db, key.to_vec()));
+        }
+    }
+
     /// The entry if it exists and has not expired at `now`.
     pub fn live(&self, db: usize, key: &[u8], now: i64) -> Option<&Entry> {
         self.dbs[db]

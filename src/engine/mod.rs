@@ -494,6 +494,17 @@ impl Engine {
                 }
                 if client.multi.is_some() {
                     client.multi_error = true;
+                    // A refused EXEC ends the transaction (execCommandAbort).
+                    if argv[0].eq_ignore_ascii_case(b"exec") {
+                        client.multi = None;
+                        client.multi_error = false;
+                        self.unwatch_all(client);
+                        let text = reply.error_text().unwrap_or_default();
+                        let why = text.strip_prefix("ERR ").unwrap_or(&text);
+                        return Some(Reply::error(format!(
+                            "EXECABORT Transaction discarded because of: {why}"
+                        )));
+                    }
                 }
                 return Some(reply);
             }

@@ -266,6 +266,10 @@ fn ltrim(ctx: &mut Ctx) -> CommandResult {
     if right > 0 {
         ctx.ks().list_pop(db, &key, Side::Right, right as usize);
     }
+    if left == 0 && right == 0 {
+        // Redis signals the key even when nothing was trimmed.
+        ctx.ks().touch(db, &key);
+    }
     Ok(Reply::ok())
 }
 

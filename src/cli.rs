@@ -95,8 +95,9 @@ pub enum Command {
         /// Print the reply as `redis-cli --raw` does.
         #[arg(long)]
         raw: bool,
-        /// Print the whole run step by step: text (default), json or md.
-        #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md"])]
+        /// Print the whole run step by step: text (default), json, md, or html (one
+        /// self-contained page readers step through in a browser).
+        #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md", "html"])]
         trace: Option<String>,
         /// Record at most this many steps (the script runs on; what it
         /// changes after that shows at its end).

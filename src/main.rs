@@ -103,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let trace = trace.map(|t| match t.as_str() {
                 "json" => TraceFormat::Json,
                 "md" => TraceFormat::Markdown,
+                "html" => TraceFormat::Html,
                 _ => TraceFormat::Text,
             });
             let limits = Limits {

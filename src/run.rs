@@ -17,6 +17,7 @@ pub enum TraceFormat {
     Text,
     Json,
     Markdown,
+    Html,
 }
 
 pub struct RunInput {
@@ -201,6 +202,9 @@ fn print_run(
             return Ok(
                 out.write_all(trace::export::markdown(timeline, &engine.keyspace).as_bytes())?
             )
+        }
+        Some(TraceFormat::Html) => {
+            return Ok(out.write_all(trace::export::html(timeline, &engine.keyspace).as_bytes())?)
         }
         Some(TraceFormat::Json) => {
             let json = trace::export::json(timeline, &engine.keyspace);

@@ -734,3 +734,21 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
     }
     out
 }
+
+/// The timeline as ONE self-contained HTML page (no network: CSS, script
+/// and the JSON trace inline) that readers step through in a browser:
+/// buttons and keys move the cursor, `#step=N` keeps it in the address.
+pub fn html(timeline: &Timeline, live: &Keyspace) -> String {
+    let json = serde_json::to_string(&json(timeline, live)).unwrap_or_default();
+    // Inside <script>, "</" would end the element early.
+    let json = json.replace("</", "<\\/");
+    let title = format!(
+        "redstep trace of {} ({})",
+        command_text(&timeline.command[..1]),
+        timeline.name
+    );
+    let title = title.replace('&', "&amp;").replace('<', "&lt;");
+    include_str!("../../assets/html/trace.html")
+        .replace("__TITLE__", &title)
+        .replace("__TRACE__", &json)
+}

@@ -95,14 +95,18 @@ pub enum Command {
         /// Print the reply as `redis-cli --raw` does.
         #[arg(long)]
         raw: bool,
-        /// Print the whole run step by step: text (default), json, md, or html (one
-        /// self-contained page readers step through in a browser).
-        #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md", "html"])]
+        /// Print the whole run step by step: text (default), json, md, html (one
+        /// self-contained page readers step through in a browser), or svg (a
+        /// picture of the debugger at the end, or at --frame N).
+        #[arg(long, num_args = 0..=1, default_missing_value = "text", value_parser = ["text", "json", "md", "html", "svg"])]
         trace: Option<String>,
         /// Record at most this many steps (the script runs on; what it
         /// changes after that shows at its end).
         #[arg(long, default_value_t = 5_000_000)]
         trace_steps: usize,
+        /// With --trace svg: the step to draw (from 1; default: the end).
+        #[arg(long, value_name = "N")]
+        frame: Option<usize>,
         /// Stop the script when its trace passes this many megabytes.
         #[arg(long, default_value_t = 512)]
         trace_mb: usize,

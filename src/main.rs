@@ -92,11 +92,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ldb,
             allow_blocking,
             compare,
+            frame,
             words,
         }) => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let setup = setup_lines(setup, &commands)?;
+            if trace.as_deref() == Some("svg") {
+                // A picture of the TUI's debugger: drawn by the TUI's views.
+                let mut opening = redstep::tui::opening::file(&file)?;
+                opening.setup = setup
+                    .iter()
+                    .filter_map(|s| redstep::protocol::cli::split_args(&s.line).ok())
+                    .filter(|argv| !argv.is_empty())
+                    .collect();
+                let args = words
+                    .iter()
+                    .map(|w| redstep::trace::export::word(w.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let lane = others
+                    .iter()
+                    .map(|o| redstep::trace::LaneCommand::parse(o))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                let svg = redstep::tui::picture::svg(opening, &args, lane, frame, 120, 40)?;
+                print!("{svg}");
+                return Ok(());
+            }
             let (keys, args) = redstep::protocol::cli::split_keys_args(
                 words.into_iter().map(String::into_bytes).collect(),
             );

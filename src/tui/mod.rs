@@ -12,6 +12,7 @@ pub mod layout;
 pub mod lesson;
 pub mod markdown;
 pub mod opening;
+pub mod picture;
 pub mod theme;
 pub mod ui;
 pub mod workspace;

@@ -1,0 +1,181 @@
+//! One picture of the debugger at a step of a run (default: where it
+//! ended, the failure if it failed), drawn by the same views as the TUI
+//! into an off-screen buffer and written as SVG: a post's cover image or a
+//! slide.
+
+use crossterm::event::KeyCode;
+
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+
+use super::driver::Driver;
+use super::opening::Opening;
+use super::theme::Theme;
+use crate::trace::LaneCommand;
+
+const CELL_W: f32 = 8.4;
+const CELL_H: f32 = 18.0;
+const BG: &str = "#1e1e1e";
+const FG: &str = "#d4d4d4";
+
+/// Runs the opening's active buffer (with `args` and other clients), goes
+/// to step `frame` (from 1; None: the end) and draws the screen.
+pub fn svg(
+    opening: Opening,
+    args: &str,
+    lane: Vec<LaneCommand>,
+    frame: Option<usize>,
+    width: u16,
+    height: u16,
+) -> anyhow::Result<String> {
+    let mut driver = Driver::new(opening, width, height);
+    driver.app.theme = Theme::new(true);
+    driver.app.lane = lane;
+    let active = driver.app.active;
+    driver.app.buffers[active].args = args.to_string();
+    driver.key(KeyCode::F(5));
+    let Some(session) = &driver.app.session else {
+        anyhow::bail!("the run did not finish: nothing to draw");
+    };
+    let total = session.debugger().len();
+    if let Some(frame) = frame {
+        if frame == 0 || frame > total {
+            anyhow::bail!("--frame {frame}: the run has steps 1 to {total}");
+        }
+        if let Some(session) = driver.app.session.as_mut() {
+            session.run.goto(frame - 1);
+        }
+    }
+    let mut terminal = Terminal::new(TestBackend::new(width, height))?;
+    terminal.draw(|f| super::ui::draw(f, &driver.app))?;
+    Ok(to_svg(terminal.backend().buffer()))
+}
+
+fn hex(color: Color, default: &str) -> String {
+    let named = |i: u8| -> (u8, u8, u8) {
+        [
+            (0, 0, 0),
+            (205, 49, 49),
+            (13, 188, 121),
+            (229, 229, 16),
+            (36, 114, 200),
+            (188, 63, 188),
+            (17, 168, 205),
+            (229, 229, 229),
+            (102, 102, 102),
+            (241, 76, 76),
+            (35, 209, 139),
+            (245, 245, 67),
+            (59, 142, 234),
+            (214, 112, 214),
+            (41, 184, 219),
+            (255, 255, 255),
+        ][i as usize]
+    };
+    let (r, g, b) = match color {
+        Color::Reset => return default.to_string(),
+        Color::Black => named(0),
+        Color::Red => named(1),
+        Color::Green => named(2),
+        Color::Yellow => named(3),
+        Color::Blue => named(4),
+        Color::Magenta => named(5),
+        Color::Cyan => named(6),
+        Color::Gray => named(7),
+        Color::DarkGray => named(8),
+        Color::LightRed => named(9),
+        Color::LightGreen => named(10),
+        Color::LightYellow => named(11),
+        Color::LightBlue => named(12),
+        Color::LightMagenta => named(13),
+        Color::LightCyan => named(14),
+        Color::White => named(15),
+        Color::Rgb(r, g, b) => (r, g, b),
+        Color::Indexed(i) if i < 16 => named(i),
+        Color::Indexed(i) if i >= 232 => {
+            let v = 8 + (i - 232) * 10;
+            (v, v, v)
+        }
+        Color::Indexed(i) => {
+            let i = i - 16;
+            let step = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
+            (step(i / 36), step((i / 6) % 6), step(i % 6))
+        }
+    };
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The buffer as SVG: a background, then per row runs of same-styled text.
+fn to_svg(buffer: &Buffer) -> String {
+    let (w, h) = (buffer.area.width, buffer.area.height);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BG}\"/>\n",
+        (f32::from(w) * CELL_W).ceil(),
+        (f32::from(h) * CELL_H).ceil(),
+        (f32::from(w) * CELL_W).ceil(),
+        (f32::from(h) * CELL_H).ceil()
+    );
+    for y in 0..h {
+        let mut x = 0;
+        while x < w {
+            let cell = &buffer[(x, y)];
+            let (mut fg, mut bg) = (cell.fg, cell.bg);
+            if cell.modifier.contains(Modifier::REVERSED) {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let style = (fg, bg, cell.modifier);
+            let start = x;
+            let mut text = String::new();
+            while x < w {
+                let c = &buffer[(x, y)];
+                let (mut f, mut b) = (c.fg, c.bg);
+                if c.modifier.contains(Modifier::REVERSED) {
+                    std::mem::swap(&mut f, &mut b);
+                }
+                if (f, b, c.modifier) != style {
+                    break;
+                }
+                text.push_str(c.symbol());
+                x += 1;
+            }
+            let (fx, fy) = (f32::from(start) * CELL_W, f32::from(y) * CELL_H);
+            if style.1 != Color::Reset {
+                out += &format!(
+                    "<rect x=\"{fx:.1}\" y=\"{fy:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{}\"/>\n",
+                    f32::from(x - start) * CELL_W,
+                    hex(style.1, BG)
+                );
+            }
+            if text.trim().is_empty() {
+                continue;
+            }
+            let weight = if style.2.contains(Modifier::BOLD) {
+                " font-weight=\"bold\""
+            } else {
+                ""
+            };
+            let opacity = if style.2.contains(Modifier::DIM) {
+                " opacity=\"0.6\""
+            } else {
+                ""
+            };
+            out += &format!(
+                "<text x=\"{fx:.1}\" y=\"{:.1}\" fill=\"{}\"{weight}{opacity} xml:space=\"preserve\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>\n",
+                fy + CELL_H * 0.75,
+                hex(style.0, FG),
+                f32::from(x - start) * CELL_W,
+                escape(&text)
+            );
+        }
+    }
+    out += "</svg>\n";
+    out
+}

@@ -120,6 +120,38 @@ pub fn dump(value: &Value) -> Bytes {
     out
 }
 
+/// RDB_OPCODE_FUNCTION2: one library's code follows.
+const OPCODE_FUNCTION2: u8 = 245;
+
+/// FUNCTION DUMP's payload: each library's code after its opcode, then
+/// the RDB version and the CRC-64, as Redis 7.0 writes it.
+pub fn function_dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Bytes {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OPCODE_FUNCTION2);
+        save_string(&mut out, code);
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The libraries' code in a verified FUNCTION DUMP payload; None: a
+/// payload redstep cannot read (Redis's "payload not valid").
+pub fn function_codes(payload: &[u8]) -> Option<Vec<Bytes>> {
+    let body = &payload[..payload.len().checked_sub(10)?];
+    let mut r = Reader { buf: body, pos: 0 };
+    let mut codes = Vec::new();
+    while r.pos < body.len() {
+        if r.byte()? != OPCODE_FUNCTION2 {
+            return None;
+        }
+        codes.push(r.string()?);
+    }
+    Some(codes)
+}
+
 /// Redis's verifyDumpPayload: long enough, a version this server reads,
 /// and the right checksum.
 pub fn verify(payload: &[u8]) -> bool {

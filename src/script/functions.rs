@@ -102,6 +102,11 @@ pub struct Libraries {
     by_function: HashMap<String, String>,
 }
 
+/// The library name a code's `#!lua name=...` line gives.
+pub fn library_name(code: &[u8]) -> Result<String, String> {
+    metadata(code).map(|(_, name, _)| name)
+}
+
 fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }

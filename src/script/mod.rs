@@ -296,6 +296,15 @@ const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
     )
     .external(),
     CommandSpec::sub("function|help", "help", 2, LOADING | STALE, unused).external(),
+    CommandSpec::sub("function|dump", "dump", 2, FUNCTION_FLAGS, unused).external(),
+    CommandSpec::sub(
+        "function|restore",
+        "restore",
+        -3,
+        FUNCTION_FLAGS | WRITE | DENYOOM,
+        unused,
+    )
+    .external(),
 ];
 
 const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
@@ -614,10 +623,71 @@ impl Scripting {
                 Reply::ok()
             }
             "list" => self.libraries.list(argv),
+            "dump" => Reply::Bulk(crate::engine::rdb::function_dump(
+                self.libraries.libraries.values().map(|l| l.code.as_slice()),
+            )),
+            "restore" => self.function_restore(argv),
             "kill" => err("NOTBUSY No scripts in execution right now."),
             "stats" => self.libraries.stats(),
             _ => Reply::bulks(functions::FUNCTION_HELP),
         }
+    }
+
+    /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE], as Redis 7.0: the
+    /// payload checked first, then the policy; APPEND refuses a library
+    /// that exists, and nothing changes on an error.
+    fn function_restore(&mut self, argv: &[Vec<u8>]) -> Reply {
+        if argv.len() > 4 {
+            return err("ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+        }
+        let policy = argv.get(3).map(|p| p.to_ascii_lowercase());
+        let policy = match policy.as_deref() {
+            None | Some(b"append") => "append",
+            Some(b"replace") => "replace",
+            Some(b"flush") => "flush",
+            Some(_) => return err(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ),
+        };
+        let payload = &argv[2];
+        if !crate::engine::rdb::verify(payload) {
+            return err("ERR DUMP payload version or checksum are wrong");
+        }
+        let Some(codes) = crate::engine::rdb::function_codes(payload) else {
+            return err("ERR payload not valid");
+        };
+        // Load into a fresh set of libraries first: an error changes nothing.
+        let state = self.functions_vm.state;
+        let mut names = Vec::new();
+        for code in &codes {
+            match functions::library_name(code) {
+                Ok(name) => names.push(name),
+                Err(e) => return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes())),
+            }
+        }
+        if policy == "append" {
+            if let Some(name) = names
+                .iter()
+                .find(|n| self.libraries.libraries.contains_key(*n))
+            {
+                return err(&format!("ERR Library {name} already exists"));
+            }
+        }
+        if policy == "flush" {
+            self.libraries.clear();
+            self.functions_vm = new_functions_vm(self.config.memory_limit);
+        }
+        let state = if policy == "flush" {
+            self.functions_vm.state
+        } else {
+            state
+        };
+        for code in &codes {
+            if let Err(e) = self.libraries.load(state, code, true) {
+                return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes()));
+            }
+        }
+        Reply::ok()
     }
 
     /// Runs a compiled script. Exposed (with a probe) for the trace recorder.

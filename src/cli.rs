@@ -51,6 +51,9 @@ pub struct Cli {
     /// Allow --ldb sync on a server that is not on this machine.
     #[arg(long)]
     pub allow_blocking: bool,
+    /// Record the session as an asciicast v2 file (asciinema play FILE).
+    #[arg(long, value_name = "FILE.cast")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

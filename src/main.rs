@@ -58,13 +58,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(path) => redstep::tui::opening::file(path)?,
                     None => redstep::tui::opening::post(),
                 };
-                return redstep::tui::run(opening, None, Some((target, options)));
+                return redstep::tui::run(
+                    opening,
+                    None,
+                    Some((target, options)),
+                    cli.record.clone(),
+                );
             }
             match &cli.file {
-                Some(path) => redstep::tui::run(redstep::tui::opening::file(path)?, None, None),
+                Some(path) => redstep::tui::run(
+                    redstep::tui::opening::file(path)?,
+                    None,
+                    None,
+                    cli.record.clone(),
+                ),
                 None => {
                     let (list, index) = pick_lesson(cli.lessons.as_deref(), cli.lesson.as_deref())?;
-                    redstep::tui::run(redstep::tui::opening::post(), Some((list, index)), None)
+                    redstep::tui::run(
+                        redstep::tui::opening::post(),
+                        Some((list, index)),
+                        None,
+                        cli.record.clone(),
+                    )
                 }
             }
         }
@@ -181,6 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             redstep::tui::run(
                 redstep::tui::opening::post(),
                 Some((vec![redstep::demo::walk()], 0)),
+                None,
                 None,
             )
         }

@@ -58,6 +58,18 @@ impl Tmux {
         Tmux { session }
     }
 
+    /// Any shell command in a tmux pane of its own (some tools want a terminal).
+    fn start_command(name: &str, command: &str) -> Tmux {
+        let session = format!("redstep-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
+            .arg(format!("{command}; sleep 60"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { session }
+    }
+
     fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["send-keys", "-t", &self.session])
@@ -758,4 +770,82 @@ fn other_clients_wait_for_the_script_and_a_transaction_steps_in_tmux() {
 /// "Lesson N/M" with M the shipped lessons' count.
 fn lesson_of(n: usize) -> String {
     format!("Lesson {n}/{}", redstep::lessons::builtin().len())
+}
+
+#[test]
+fn record_writes_an_asciicast_that_asciinema_reads() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("record");
+    std::fs::create_dir_all(&data).unwrap();
+    let cast = data.join("session.cast");
+    let t = Tmux::start(
+        "record",
+        &data,
+        &["--record", cast.to_str().unwrap()],
+        120,
+        40,
+    );
+    t.wait_for("Keyspace 2 keys");
+    t.keys(&["F5"]);
+    t.wait_for("the script died here");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let text = std::fs::read_to_string(&cast).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            header["version"].as_i64(),
+            header["width"].as_i64(),
+            header["height"].as_i64()
+        ),
+        (Some(2), Some(120), Some(40))
+    );
+    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0][0].as_f64() <= w[1][0].as_f64()),
+        "times go forward"
+    );
+    assert!(events.iter().all(|e| e[1] == "o"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e[2].as_str().unwrap().contains("the script died here")),
+        "the failure screen is recorded"
+    );
+    // asciinema's own parser reads it (it wants a terminal: run it in tmux).
+    if Command::new("asciinema").arg("--version").output().is_ok() {
+        let out = data.join("cat.txt");
+        let check = Tmux::start_command(
+            "cat",
+            &format!(
+                "asciinema cat {} > {} 2>&1; echo $? >> {}",
+                cast.display(),
+                out.display(),
+                out.display()
+            ),
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let printed = loop {
+            let printed = std::fs::read_to_string(&out).unwrap_or_default();
+            if printed.trim_end().ends_with('0') || printed.trim_end().ends_with('1') {
+                break printed;
+            }
+            assert!(Instant::now() < deadline, "asciinema cat did not finish");
+        };
+        drop(check);
+        assert!(
+            printed.trim_end().ends_with('0'),
+            "asciinema cat failed: {printed}"
+        );
+        assert!(printed.contains("the script died here"));
+    } else {
+        eprintln!("SKIPPED: asciinema is not installed; the cast's format was checked, not played");
+    }
+    let _ = std::fs::remove_dir_all(&data);
 }

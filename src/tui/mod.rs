@@ -13,6 +13,7 @@ pub mod lesson;
 pub mod markdown;
 pub mod opening;
 pub mod picture;
+pub mod record;
 pub mod theme;
 pub mod ui;
 pub mod workspace;
@@ -33,7 +34,10 @@ use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
-use ratatui::{DefaultTerminal, Terminal};
+use ratatui::Terminal;
+
+/// The terminal redstep draws on (its output recorded with `--record`).
+type Screen = Terminal<CrosstermBackend<record::Out>>;
 
 use crate::engine::Engine;
 use crate::host::{ClientSender, Host};
@@ -52,6 +56,7 @@ pub fn run(
     opening: Opening,
     lessons: Option<(Vec<Lesson>, usize)>,
     server: Option<(crate::remote::Target, crate::remote::ldb::Options)>,
+    record: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let data = workspace::data_dir();
     let mut warnings = Vec::new();
@@ -105,7 +110,7 @@ pub fn run(
         });
     }
 
-    let mut terminal = enter_terminal()?;
+    let mut terminal = enter_terminal(record.as_deref())?;
     thread::spawn(move || {
         while let Ok(event) = event::read() {
             let msg = match event {
@@ -188,7 +193,7 @@ static RESTORED: AtomicBool = AtomicBool::new(false);
 
 /// Raw mode, the alternate screen and mouse reports; a panic hook puts the
 /// terminal back before the panic message is printed.
-fn enter_terminal() -> anyhow::Result<DefaultTerminal> {
+fn enter_terminal(record: Option<&std::path::Path>) -> anyhow::Result<Screen> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // A command's panic is caught and answered as an error: the screen
@@ -208,7 +213,14 @@ fn enter_terminal() -> anyhow::Result<DefaultTerminal> {
         EnableBracketedPaste,
         EnableFocusChange
     )?;
-    Ok(Terminal::new(CrosstermBackend::new(stdout()))?)
+    let out = match record {
+        Some(path) => {
+            let (w, h) = terminal::size().unwrap_or((120, 40));
+            record::Out::recording(path, w, h)?
+        }
+        None => record::Out::plain(),
+    };
+    Ok(Terminal::new(CrosstermBackend::new(out))?)
 }
 
 /// Puts the terminal back, once (leaving the alternate screen twice would
@@ -329,7 +341,7 @@ impl Shell {
 }
 
 fn event_loop(
-    terminal: &mut DefaultTerminal,
+    terminal: &mut Screen,
     app: &mut App,
     shell: &mut Shell,
     rx: &Receiver<Msg>,

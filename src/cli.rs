@@ -54,6 +54,10 @@ pub struct Cli {
     /// Record the session as an asciicast v2 file (asciinema play FILE).
     #[arg(long, value_name = "FILE.cast")]
     pub record: Option<PathBuf>,
+    /// Presenter mode for a room: fewer, larger panes, the step and the
+    /// keys pressed on a top line (Alt+P toggles it).
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -27,6 +27,13 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+fn show(cli: &Cli) -> redstep::tui::Show {
+    redstep::tui::Show {
+        record: cli.record.clone(),
+        present: cli.present,
+    }
+}
+
 fn ldb_mode(name: &str) -> redstep::remote::ldb::Mode {
     if name == "sync" {
         redstep::remote::ldb::Mode::Sync
@@ -58,27 +65,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Some(path) => redstep::tui::opening::file(path)?,
                     None => redstep::tui::opening::post(),
                 };
-                return redstep::tui::run(
-                    opening,
-                    None,
-                    Some((target, options)),
-                    cli.record.clone(),
-                );
+                return redstep::tui::run(opening, None, Some((target, options)), show(&cli));
             }
             match &cli.file {
-                Some(path) => redstep::tui::run(
-                    redstep::tui::opening::file(path)?,
-                    None,
-                    None,
-                    cli.record.clone(),
-                ),
+                Some(path) => {
+                    redstep::tui::run(redstep::tui::opening::file(path)?, None, None, show(&cli))
+                }
                 None => {
                     let (list, index) = pick_lesson(cli.lessons.as_deref(), cli.lesson.as_deref())?;
                     redstep::tui::run(
                         redstep::tui::opening::post(),
                         Some((list, index)),
                         None,
-                        cli.record.clone(),
+                        show(&cli),
                     )
                 }
             }
@@ -197,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 redstep::tui::opening::post(),
                 Some((vec![redstep::demo::walk()], 0)),
                 None,
-                None,
+                redstep::tui::Show::default(),
             )
         }
         Some(Command::Probe {

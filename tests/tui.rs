@@ -810,3 +810,34 @@ fn client_2_reading_during_the_posts_script_waits_and_sees_43() {
 fn lesson_of(n: usize) -> String {
     format!("Lesson {n}/{}", redstep::lessons::builtin().len())
 }
+
+#[test]
+fn presenter_mode_at_80x24_shows_the_step_the_panes_and_the_keys() {
+    let mut h = Harness::new(opening::post(), 80, 24);
+    h.key_with(KeyCode::Char('p'), KeyModifiers::ALT);
+    let s = h.screen();
+    assert!(s[0].contains("NO RUN YET"), "{}", s.join("\n"));
+    h.key(KeyCode::F(10));
+    h.key(KeyCode::F(8));
+    let s = h.screen();
+    assert!(s[0].contains("STEP 2 / 4 · line 1"), "{}", s[0]);
+    assert!(s[0].contains("keys: F10 F8"), "{}", s[0]);
+    assert!(
+        key_row(&s, "a").contains("\"42\" → \"43\"")
+            || s.iter().any(|l| l.contains("\"42\" → \"43\"")),
+        "{}",
+        s.join("\n")
+    );
+    assert!(
+        !s.iter().any(|l| l.contains("redis-cli")),
+        "the redis-cli is hidden"
+    );
+    snapshot("present-80x24-step-2", &s);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(s[0].contains("STEP 4 / 4 · line 2 ✗ DIED HERE"), "{}", s[0]);
+    snapshot("present-80x24-failure", &s);
+    // Alt+P again: back to the usual panes.
+    h.key_with(KeyCode::Char('p'), KeyModifiers::ALT);
+    assert_shows(&h.screen(), "redis-cli");
+}

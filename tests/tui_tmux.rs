@@ -849,3 +849,24 @@ fn record_writes_an_asciicast_that_asciinema_reads() {
     }
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn presenter_mode_in_tmux_at_80x24() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("present");
+    let t = Tmux::start("present", &data, &["--present"], 80, 24);
+    t.wait_for("NO RUN YET");
+    t.wait_for("Lesson 4: ");
+    t.keys(&["F10"]);
+    t.wait_for("STEP 1 / 4");
+    t.keys(&["F5"]);
+    let s = t.wait_for("DIED HERE");
+    assert!(s.lines().next().unwrap().contains("keys: F10 F5"), "{s}");
+    assert!(line_with(&s, "│! a ").contains("stayed"), "{s}");
+    t.keys(&["C-q"]);
+    t.wait_for("EXITED 0");
+    let _ = std::fs::remove_dir_all(&data);
+}

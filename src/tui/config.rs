@@ -72,6 +72,7 @@ pub const ACTIONS: &[(&str, Command)] = &[
     ("focus_lesson", Command::FocusLesson),
     ("focus_cli", Command::FocusCli),
     ("zoom", Command::Zoom),
+    ("present", Command::Present),
     ("file_start", Command::FileStart),
     ("file_end", Command::FileEnd),
     ("copy", Command::Copy),

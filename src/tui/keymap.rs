@@ -113,6 +113,7 @@ pub enum Command {
     FocusLesson,
     FocusCli,
     Zoom,
+    Present,
     FileStart,
     FileEnd,
     Copy,
@@ -365,6 +366,15 @@ pub const BINDINGS: &[Binding] = &[
         "Alt+5",
         FocusCli,
         "focus the redis-cli",
+        "",
+    ),
+    bind(
+        Global,
+        KeyCode::Char('p'),
+        ALT,
+        "Alt+P",
+        Present,
+        "presenter mode: fewer, larger panes, the keys pressed shown (again: back)",
         "",
     ),
     bind(

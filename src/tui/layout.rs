@@ -20,6 +20,8 @@ pub struct Areas {
     /// tabs) unless the screen is wide enough for both side by side.
     pub lesson: Rect,
     pub status: Rect,
+    /// Presenter mode: the step counter and the keys pressed (one line on top).
+    pub banner: Rect,
 }
 
 /// From this width on, the lesson and the redis-cli sit side by side.
@@ -27,9 +29,31 @@ pub const SIDE_BY_SIDE: u16 = 150;
 
 /// The panes for a screen of this size; None below 80×24. With `zoom`, that
 /// pane fills the screen above the status line and the others get no room.
-pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>) -> Option<Areas> {
+pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>, present: bool) -> Option<Areas> {
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
         return None;
+    }
+    if present {
+        // For a room: the script and the keys large, the current call
+        // below, one line for the step and the keys pressed, the status.
+        let [banner, top, debugger, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(8),
+            Constraint::Length(8),
+            Constraint::Length(1),
+        ])
+        .areas(size);
+        let [editor, keyspace] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(top);
+        return Some(Areas {
+            editor,
+            keyspace,
+            debugger,
+            cli: Rect::default(),
+            lesson: Rect::default(),
+            status,
+            banner,
+        });
     }
     let [top, bottom, status] = Layout::vertical([
         Constraint::Percentage(50),
@@ -46,6 +70,7 @@ pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>) -> Option<Areas
             cli: Rect::default(),
             lesson: Rect::default(),
             status,
+            banner: Rect::default(),
         };
         match pane {
             Focus::Editor => areas.editor = body,
@@ -79,6 +104,7 @@ pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>) -> Option<Areas
         cli,
         lesson,
         status,
+        banner: Rect::default(),
     })
 }
 

@@ -50,14 +50,22 @@ use theme::Theme;
 
 /// Opens the TUI until the user quits: on a lesson of a list (with the
 /// lesson pane), or on a plain opening (a file, the post's scripts).
+/// How the TUI shows itself: recorded to a cast file, in presenter mode.
+#[derive(Clone, Debug, Default)]
+pub struct Show {
+    pub record: Option<PathBuf>,
+    pub present: bool,
+}
+
 /// Opens the TUI; with `server`, on a real server instead of the embedded
 /// engine (nothing of the opening's setup is sent to it).
 pub fn run(
     opening: Opening,
     lessons: Option<(Vec<Lesson>, usize)>,
     server: Option<(crate::remote::Target, crate::remote::ldb::Options)>,
-    record: Option<PathBuf>,
+    show: Show,
 ) -> anyhow::Result<()> {
+    let Show { record, present } = show;
     let data = workspace::data_dir();
     let mut warnings = Vec::new();
     let opening = match &lessons {
@@ -143,6 +151,7 @@ pub fn run(
     if let Some(label) = server {
         app.on_server(label);
     }
+    app.present = present;
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
         app.lane = app

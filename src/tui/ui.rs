@@ -35,6 +35,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         cli(frame, app, areas.cli, true);
     }
     status(frame, app, areas.status);
+    if areas.banner.height > 0 {
+        banner(frame, app, areas.banner);
+    }
     if let Some(ask) = app.asks.front() {
         question(frame, &app.theme, size, ask);
     }
@@ -344,6 +347,53 @@ fn centered(size: Rect, width: u16, height: u16) -> Rect {
         width,
         height,
     }
+}
+
+/// Presenter mode's top line: where the run is (large enough to read from
+/// the back of a room), the lesson, and the keys just pressed.
+fn banner(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = app.theme;
+    let step = match &app.session {
+        Some(s) => {
+            let d = s.debugger();
+            let view = d.view();
+            let what = match &view.step.kind {
+                StepKind::Error { .. } => format!("line {} ✗ DIED HERE", view.line),
+                StepKind::Return { .. } => "RETURNED".to_string(),
+                _ => format!("line {}", view.line),
+            };
+            format!(" STEP {} / {} · {what} ", view.index + 1, view.total)
+        }
+        None if app.running.is_some() => " RUNNING… ".to_string(),
+        None => " NO RUN YET ".to_string(),
+    };
+    let lesson = app
+        .lesson
+        .as_ref()
+        .map(|l| format!("  Lesson {}: {}", l.current + 1, l.lesson().title))
+        .unwrap_or_default();
+    let keys = if app.recent_keys.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " keys: {} ",
+            app.recent_keys
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let room = (area.width as usize).saturating_sub(step.chars().count() + keys.chars().count());
+    let lesson = fit(&lesson, room);
+    let pad = room.saturating_sub(lesson.chars().count());
+    let line = Line::from(vec![
+        Span::styled(step, theme.selected().patch(theme.bold())),
+        Span::styled(lesson, theme.bold()),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(keys, theme.selected()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {

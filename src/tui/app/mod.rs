@@ -238,6 +238,10 @@ pub struct App {
     pub escaped: bool,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// Presenter mode (`--present`, Alt+P).
+    pub present: bool,
+    /// The last keys pressed, shown to the room in presenter mode.
+    pub recent_keys: std::collections::VecDeque<String>,
     /// What Ctrl+C or Ctrl+X took, for Ctrl+V in any tab.
     clipboard: String,
     /// The key bindings in force (defaults, remapped by the config file).
@@ -303,6 +307,8 @@ impl App {
             asks: VecDeque::new(),
             escaped: false,
             zoom: false,
+            present: false,
+            recent_keys: std::collections::VecDeque::new(),
             clipboard: String::new(),
             keymap: keymap::Keymap::default(),
             clock: Instant::now,
@@ -365,6 +371,7 @@ impl App {
             self.size,
             self.lesson.is_some(),
             self.zoom.then_some(self.focus),
+            self.present,
         )
     }
 
@@ -393,7 +400,16 @@ impl App {
 
     fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
-            Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
+            Msg::Key(key) if key.kind != KeyEventKind::Release => {
+                if self.present {
+                    self.recent_keys
+                        .push_back(super::config::key_text(key.code, key.modifiers));
+                    if self.recent_keys.len() > 6 {
+                        self.recent_keys.pop_front();
+                    }
+                }
+                self.key(key)
+            }
             Msg::Key(_) => Vec::new(),
             Msg::Mouse(mouse) => self.mouse(mouse),
             Msg::Resize(w, h) => {
@@ -616,6 +632,11 @@ impl App {
             Command::FocusCli => self.focus_pane(Focus::Cli),
             Command::Zoom => {
                 self.zoom = !self.zoom;
+                vec![self.refresh_keys()]
+            }
+            Command::Present => {
+                self.present = !self.present;
+                self.recent_keys.clear();
                 vec![self.refresh_keys()]
             }
             Command::LeaveEditor => {

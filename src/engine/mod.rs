@@ -676,18 +676,35 @@ impl Engine {
                 self.clients.insert(id, client);
                 continue;
             }
+            // As Redis does, a client is served only if the key now holds the
+            // type its command pops from (a list pushed then deleted or
+            // overwritten inside one EXEC or script leaves it waiting), and
+            // from this key alone, whatever the command's other keys hold.
+            let now = self.now();
+            let holds = self
+                .keyspace
+                .live(key.0, &key.1, now)
+                .map(|e| e.value.kind());
+            let argv = match blocking_kind(&blocked.argv) {
+                Some(kind) if holds != Some(kind) => {
+                    self.clients.insert(id, client);
+                    continue;
+                }
+                Some(_) => served_argv(&blocked.argv, &key.1),
+                None => blocked.argv.clone(),
+            };
             self.unblock(&mut client);
             let saved_db = client.db;
             client.db = blocked.db;
-            let reply = self.dispatch(&mut client, &blocked.argv, ext);
+            let reply = self.dispatch(&mut client, &argv, ext);
             client.db = saved_db;
             match reply {
                 Some(reply) => self.outbox.push((id, reply)),
                 None => {
-                    // Still nothing to pop: keep waiting with the original deadline.
-                    if let Some(b) = client.blocked.as_mut() {
-                        b.deadline = blocked.deadline;
-                    }
+                    // Still nothing to pop: keep waiting on all the keys with
+                    // the original deadline.
+                    self.unblock(&mut client);
+                    self.block(&mut client, blocked);
                 }
             }
             self.clients.insert(id, client);
@@ -1009,5 +1026,45 @@ fn guarded(handler: impl FnOnce() -> CommandResult, name: &str) -> Reply {
                 "ERR redstep bug: {name} panicked ({why}); what it changed before is kept — please report it"
             ))
         }
+    }
+}
+
+/// The type a blocking command pops from (None for the stream readers,
+/// which are served as before).
+fn blocking_kind(argv: &[Bytes]) -> Option<Kind> {
+    let name = argv.first()?.to_ascii_uppercase();
+    match name.as_slice() {
+        b"BLPOP" | b"BRPOP" | b"BLMOVE" | b"BRPOPLPUSH" | b"BLMPOP" => Some(Kind::List),
+        b"BZPOPMIN" | b"BZPOPMAX" | b"BZMPOP" => Some(Kind::ZSet),
+        _ => None,
+    }
+}
+
+/// A blocked command's arguments narrowed to the one key being served.
+fn served_argv(argv: &[Bytes], key: &[u8]) -> Vec<Bytes> {
+    let name = argv[0].to_ascii_uppercase();
+    match name.as_slice() {
+        b"BLPOP" | b"BRPOP" | b"BZPOPMIN" | b"BZPOPMAX" if argv.len() > 3 => {
+            vec![argv[0].clone(), key.to_vec(), argv[argv.len() - 1].clone()]
+        }
+        b"BLMPOP" | b"BZMPOP" if argv.len() > 4 => {
+            let numkeys = std::str::from_utf8(&argv[2])
+                .ok()
+                .and_then(|n| n.parse::<usize>().ok());
+            match numkeys {
+                Some(n) if n > 1 && argv.len() > 3 + n => {
+                    let mut out = vec![
+                        argv[0].clone(),
+                        argv[1].clone(),
+                        b"1".to_vec(),
+                        key.to_vec(),
+                    ];
+                    out.extend(argv[3 + n..].iter().cloned());
+                    out
+                }
+                _ => argv.to_vec(),
+            }
+        }
+        _ => argv.to_vec(),
     }
 }

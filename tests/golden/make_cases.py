@@ -414,6 +414,23 @@ CASES.update({
                         "XREADGROUP GROUP g c BLOCK 10 STREAMS s >", "XREADGROUP GROUP g c2 BLOCK 10 STREAMS s >", "XINFO GROUPS s", "XREAD BLOCK 10 STREAMS s s $ 0"],
 })
 
+# ---- issue #11, engine fidelity (fidelity branch): SORT BY <constant> ----
+CASES.update({
+    "k-sort-nosort-desc-limit": ["ZADD z 1 a 2 b 3 c 4 d 5 e", "SORT z BY nosort", "SORT z BY nosort DESC", "SORT z BY nosort LIMIT 1 2", "SORT z BY nosort DESC LIMIT 1 2",
+                                 "SORT z BY nosort DESC LIMIT 3 10", "SORT z BY nosort DESC LIMIT 9 2", "SORT z BY nosort LIMIT -3 2", "SORT z BY nosort DESC LIMIT 0 -1", "SORT z BY const DESC LIMIT 0 3 GET #",
+                                 "RPUSH l c a e b d", "SORT l BY nosort DESC", "SORT l BY nosort DESC LIMIT 1 3", "SORT l BY nosort LIMIT 2 2", "SORT l BY nokey DESC LIMIT 4 5", "SORT l BY nosort DESC LIMIT 5 1",
+                                 "SORT l BY nosort DESC LIMIT 1 2 STORE dst", "LRANGE dst 0 -1", "SORT z BY nosort DESC LIMIT 0 2 STORE dst", "LRANGE dst 0 -1",
+                                 "SADD ints 30 10 20", "SORT ints BY nosort", "SORT ints BY nosort DESC LIMIT 0 2"],
+    "k-sort-constant-store-script": ["SADD s banana apple cherry 10 9", "SORT s BY nosort STORE dst", "LRANGE dst 0 -1", "SORT s BY constant DESC STORE dst", "LRANGE dst 0 -1",
+                                     "SORT s BY nosort LIMIT 1 2 STORE dst", "LRANGE dst 0 -1", "SORT s BY nosort GET # STORE dst", "LRANGE dst 0 -1",
+                                     ev("return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "s"),
+                                     ev("return redis.call('SORT', KEYS[1], 'BY', 'x', 'DESC', 'LIMIT', 1, 3)", "s"),
+                                     ev("return redis.call('SORT_RO', KEYS[1], 'BY', 'nosort', 'DESC')", "s"),
+                                     ev("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'ALPHA')", "s"),
+                                     "RPUSH l c a b", ev("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC')", "l"),
+                                     "ZADD z 3 a 1 c 2 b", ev("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', 0, 2)", "z")],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

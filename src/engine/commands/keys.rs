@@ -481,58 +481,27 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
         }
         i += 1;
     }
-    let dont_sort = by.as_ref().is_some_and(|p| !p.contains(&b'*'));
-    let elements: Vec<Bytes> = match ctx.value(&key) {
-        None => Vec::new(),
-        Some(Value::List(l)) => l.iter().cloned().collect(),
-        Some(Value::Set(s)) => s.ordered().into_iter().cloned().collect(),
-        Some(Value::ZSet(z)) => z.iter().map(|(m, _)| m.clone()).collect(),
+    let mut dont_sort = by.as_ref().is_some_and(|p| !p.contains(&b'*'));
+    // Redis keeps a list's or a sorted set's own order for BY <constant>
+    // (honouring DESC and LIMIT), but a set's order is not deterministic, so
+    // with STORE or inside a script it sorts the members ALPHA instead.
+    let (elements, native_order): (Vec<Bytes>, bool) = match ctx.value(&key) {
+        None => (Vec::new(), true),
+        Some(Value::List(l)) => (l.iter().cloned().collect(), true),
+        Some(Value::Set(s)) => (s.ordered().into_iter().cloned().collect(), false),
+        Some(Value::ZSet(z)) => (z.iter().map(|(m, _)| m.clone()).collect(), true),
         Some(_) => return Err(err(errors::WRONGTYPE)),
     };
+    if dont_sort && !native_order && (store.is_some() || ctx.client.is_script) {
+        dont_sort = false;
+        alpha = true;
+        by = None;
+    }
     if let Some(Value::ZSet(_)) = ctx.value(&key) {
         let db = ctx.db();
         ctx.ks().zset_to_skiplist(db, &key);
     }
-    let mut items: Vec<(Bytes, Option<Bytes>, f64)> = Vec::with_capacity(elements.len());
-    for element in elements {
-        let weight = match &by {
-            Some(p) if !dont_sort => sort_lookup(ctx, p, &element),
-            _ => Some(element.clone()),
-        };
-        let mut score = 0.0;
-        if !alpha && !dont_sort {
-            if let Some(w) = &weight {
-                let (value, consumed, erange) = strtod(w);
-                if consumed != w.len() || erange || value.is_nan() {
-                    return Err(err("ERR One or more scores can't be converted into double"));
-                }
-                score = value;
-            }
-        }
-        items.push((element, weight, score));
-    }
-    if !dont_sort {
-        items.sort_by(|a, b| {
-            let ord = if alpha {
-                match (&a.1, &b.1) {
-                    (Some(x), Some(y)) => x.cmp(y),
-                    (None, Some(_)) => std::cmp::Ordering::Less,
-                    (Some(_), None) => std::cmp::Ordering::Greater,
-                    (None, None) => std::cmp::Ordering::Equal,
-                }
-            } else {
-                a.2.partial_cmp(&b.2)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then_with(|| a.0.cmp(&b.0))
-            };
-            if desc {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-    }
-    let len = items.len() as i64;
+    let len = elements.len() as i64;
     let (mut start, mut end) = match limit {
         Some((offset, count)) => {
             let start = offset.max(0);
@@ -541,7 +510,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
                 if count < 0 {
                     len - 1
                 } else {
-                    start + count - 1
+                    start.saturating_add(count) - 1
                 },
             )
         }
@@ -554,13 +523,75 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
     if end >= len {
         end = len - 1;
     }
-    let selected: Vec<Bytes> = if end >= start && start >= 0 {
-        items[start as usize..=end as usize]
-            .iter()
-            .map(|i| i.0.clone())
-            .collect()
+    let selected: Vec<Bytes> = if dont_sort && native_order {
+        // The range is read straight from the head (or, with DESC, the tail).
+        if end >= start && start >= 0 {
+            let take = (end - start + 1) as usize;
+            if desc {
+                elements
+                    .into_iter()
+                    .rev()
+                    .skip(start as usize)
+                    .take(take)
+                    .collect()
+            } else {
+                elements
+                    .into_iter()
+                    .skip(start as usize)
+                    .take(take)
+                    .collect()
+            }
+        } else {
+            Vec::new()
+        }
     } else {
-        Vec::new()
+        let mut items: Vec<(Bytes, Option<Bytes>, f64)> = Vec::with_capacity(elements.len());
+        for element in elements {
+            let weight = match &by {
+                Some(p) if !dont_sort => sort_lookup(ctx, p, &element),
+                _ => Some(element.clone()),
+            };
+            let mut score = 0.0;
+            if !alpha && !dont_sort {
+                if let Some(w) = &weight {
+                    let (value, consumed, erange) = strtod(w);
+                    if consumed != w.len() || erange || value.is_nan() {
+                        return Err(err("ERR One or more scores can't be converted into double"));
+                    }
+                    score = value;
+                }
+            }
+            items.push((element, weight, score));
+        }
+        if !dont_sort {
+            items.sort_by(|a, b| {
+                let ord = if alpha {
+                    match (&a.1, &b.1) {
+                        (Some(x), Some(y)) => x.cmp(y),
+                        (None, Some(_)) => std::cmp::Ordering::Less,
+                        (Some(_), None) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    }
+                } else {
+                    a.2.partial_cmp(&b.2)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then_with(|| a.0.cmp(&b.0))
+                };
+                if desc {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            });
+        }
+        if end >= start && start >= 0 {
+            items[start as usize..=end as usize]
+                .iter()
+                .map(|i| i.0.clone())
+                .collect()
+        } else {
+            Vec::new()
+        }
     };
     let mut out: Vec<Option<Bytes>> = Vec::new();
     for element in selected {

@@ -160,8 +160,19 @@ impl CommandSpec {
         self.flags & flags::WRITE != 0
     }
 
-    /// The key arguments of this call, by the spec's positions.
+    /// Whether the command takes keys at all (COMMAND GETKEYS refuses those
+    /// that take none).
+    pub fn takes_keys(&self) -> bool {
+        self.first_key > 0 || MOVABLE.contains(&self.full_name)
+    }
+
+    /// The key arguments of this call: by the spec's positions, or, for a
+    /// command whose keys move (numkeys, STORE, STREAMS), where its
+    /// arguments put them, as Redis's COMMAND GETKEYS finds them.
     pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
+        if let Some(keys) = movable_keys(self.full_name, argv) {
+            return keys;
+        }
         if self.first_key <= 0 {
             return Vec::new();
         }
@@ -177,6 +188,85 @@ impl CommandSpec {
             .filter_map(|i| argv.get(i as usize).map(|k| k.as_slice()))
             .collect()
     }
+}
+
+/// Commands whose key positions depend on their arguments.
+const MOVABLE: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zunion",
+    "zinter",
+    "zdiff",
+    "zintercard",
+    "sintercard",
+    "lmpop",
+    "zmpop",
+    "blmpop",
+    "bzmpop",
+    "sort",
+    "sort_ro",
+    "georadius",
+    "georadiusbymember",
+    "xread",
+    "xreadgroup",
+];
+
+/// Keys of the commands whose key positions depend on their arguments.
+fn movable_keys<'a>(name: &str, argv: &'a [Bytes]) -> Option<Vec<&'a [u8]>> {
+    let arg = |i: usize| argv.get(i).map(|a| a.as_slice());
+    // `numkeys` at `at`, the keys after it, and first the fixed ones.
+    let counted = |at: usize, fixed: &[usize]| -> Vec<&'a [u8]> {
+        let mut keys: Vec<&[u8]> = fixed.iter().filter_map(|&i| arg(i)).collect();
+        let n = arg(at)
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok())
+            .unwrap_or(0);
+        keys.extend(argv.iter().skip(at + 1).take(n).map(|a| a.as_slice()));
+        keys
+    };
+    // The argument after each of these option words.
+    let after = |words: &[&str]| -> Vec<&'a [u8]> {
+        (2..argv.len().saturating_sub(1))
+            .filter(|&i| {
+                words
+                    .iter()
+                    .any(|w| argv[i].eq_ignore_ascii_case(w.as_bytes()))
+            })
+            .filter_map(|i| arg(i + 1))
+            .collect()
+    };
+    Some(match name {
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => counted(2, &[]),
+        "zunionstore" | "zinterstore" | "zdiffstore" => counted(2, &[1]),
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
+            counted(1, &[])
+        }
+        "blmpop" | "bzmpop" => counted(2, &[]),
+        "sort" | "sort_ro" | "georadius" | "georadiusbymember" => {
+            let mut keys: Vec<&[u8]> = arg(1).into_iter().collect();
+            if name != "sort_ro" {
+                keys.extend(after(&["store", "storedist"]));
+            }
+            keys
+        }
+        "xread" | "xreadgroup" => {
+            let Some(at) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"streams")) else {
+                return Some(Vec::new());
+            };
+            let rest = &argv[at + 1..];
+            rest[..rest.len() / 2]
+                .iter()
+                .map(|a| a.as_slice())
+                .collect()
+        }
+        _ => return None,
+    })
 }
 
 fn needs_subcommand(ctx: &mut Ctx) -> CommandResult {

@@ -611,6 +611,9 @@ impl Scripting {
                 }
             }
             "flush" => {
+                if argv.len() > 3 {
+                    return err("ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.");
+                }
                 let ok = argv.len() == 2
                     || (argv.len() == 3
                         && (argv[2].eq_ignore_ascii_case(b"sync")

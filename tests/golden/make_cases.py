@@ -431,6 +431,20 @@ CASES.update({
                                      "ZADD z 3 a 1 c 2 b", ev("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', 0, 2)", "z")],
 })
 
+# ---- issue #11: COMMAND GETKEYS / LIST, CLUSTER disabled, FUNCTION FLUSH arity (main) ----
+CASES.update({
+    "k-command-getkeys": ["COMMAND GETKEYS SET a b", "COMMAND GETKEYS MSET a 1 b 2", "COMMAND GETKEYS GET", "COMMAND GETKEYS GET a b",
+                          "COMMAND GETKEYS PING x", "COMMAND GETKEYS NOSUCH a", "COMMAND GETKEYS EVAL x 2 a b c", "COMMAND GETKEYS EVAL x 0",
+                          "COMMAND GETKEYS ZUNIONSTORE d 2 a b", "COMMAND GETKEYS SORT l BY w* STORE d", "COMMAND GETKEYS SORT_RO l",
+                          "COMMAND GETKEYS XREAD COUNT 2 STREAMS a b 0 0", "COMMAND GETKEYS XREADGROUP GROUP g c STREAMS a >",
+                          "COMMAND GETKEYS GEORADIUS g 0 0 1 km STORE d", "COMMAND GETKEYS LMPOP 2 a b LEFT", "COMMAND GETKEYS BZMPOP 1 2 a b MIN",
+                          "COMMAND GETKEYS RENAME a b", "COMMAND GETKEYS OBJECT ENCODING k", "COMMAND GETKEYS CLIENT ID",
+                          ("COMMAND LIST FILTERBY PATTERN xa*", U), "COMMAND LIST FILTERBY MODULE x", "COMMAND LIST FILTERBY FOO x", "COMMAND LIST EXTRA"],
+    "g-cluster-disabled": ["CLUSTER INFO", "CLUSTER KEYSLOT a", "CLUSTER KEYSLOT", "CLUSTER nosuch", "CLUSTER HELP",
+                           ev("return redis.pcall('CLUSTER', 'INFO')"), ev("return redis.pcall('CLUSTER', 'KEYSLOT', 'a')"),
+                           "FUNCTION FLUSH a b", "FUNCTION FLUSH x", "FUNCTION FLUSH SYNC"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

@@ -79,6 +79,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::container_of("client", 0, CLIENT_SUBCOMMANDS),
     CommandSpec::container_of("config", 0, CONFIG_SUBCOMMANDS),
     CommandSpec::container_of("object", 0, OBJECT_SUBCOMMANDS),
+    CommandSpec::container_of("cluster", 0, CLUSTER_SUBCOMMANDS),
 ];
 
 // No COMMAND DOCS: redstep has no docs table, and redis-cli falls back to its
@@ -87,6 +88,13 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::sub("command|count", "count", 2, LOADING | STALE, command_count),
     CommandSpec::sub("command|info", "info", -2, LOADING | STALE, command_info),
     CommandSpec::sub("command|list", "list", -2, LOADING | STALE, command_list),
+    CommandSpec::sub(
+        "command|getkeys",
+        "getkeys",
+        -4,
+        LOADING | STALE,
+        command_getkeys,
+    ),
 ];
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
@@ -144,6 +152,151 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         config_resetstat,
     ),
 ];
+
+/// CLUSTER's subcommands (Redis 7.0's arities and flags): redstep is one
+/// standalone server, so each answers as Redis does with cluster support
+/// disabled.
+const CLUSTER_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub(
+        "cluster|addslots",
+        "addslots",
+        -3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|addslotsrange",
+        "addslotsrange",
+        -4,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|bumpepoch",
+        "bumpepoch",
+        2,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|count-failure-reports",
+        "count-failure-reports",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|countkeysinslot",
+        "countkeysinslot",
+        3,
+        STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|delslots",
+        "delslots",
+        -3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|delslotsrange",
+        "delslotsrange",
+        -4,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|failover",
+        "failover",
+        -2,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|flushslots",
+        "flushslots",
+        2,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|forget",
+        "forget",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|getkeysinslot",
+        "getkeysinslot",
+        4,
+        STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub("cluster|help", "help", 2, LOADING | STALE, cluster_disabled),
+    CommandSpec::sub("cluster|info", "info", 2, STALE, cluster_disabled),
+    CommandSpec::sub("cluster|keyslot", "keyslot", 3, STALE, cluster_disabled),
+    CommandSpec::sub("cluster|links", "links", 2, STALE, cluster_disabled),
+    CommandSpec::sub("cluster|meet", "meet", -4, ADMIN | STALE, cluster_disabled),
+    CommandSpec::sub("cluster|myid", "myid", 2, STALE, cluster_disabled),
+    CommandSpec::sub("cluster|nodes", "nodes", 2, STALE, cluster_disabled),
+    CommandSpec::sub(
+        "cluster|replicas",
+        "replicas",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|replicate",
+        "replicate",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|reset",
+        "reset",
+        -2,
+        ADMIN | NOSCRIPT | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|saveconfig",
+        "saveconfig",
+        2,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|set-config-epoch",
+        "set-config-epoch",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub(
+        "cluster|setslot",
+        "setslot",
+        -4,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub("cluster|shards", "shards", 2, STALE, cluster_disabled),
+    CommandSpec::sub(
+        "cluster|slaves",
+        "slaves",
+        3,
+        ADMIN | STALE,
+        cluster_disabled,
+    ),
+    CommandSpec::sub("cluster|slots", "slots", 2, STALE, cluster_disabled),
+];
+
+fn cluster_disabled(_: &mut Ctx) -> CommandResult {
+    Err(err("ERR This instance has cluster support disabled"))
+}
 
 const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -640,8 +793,43 @@ fn command_info(ctx: &mut Ctx) -> CommandResult {
 
 fn command_list(ctx: &mut Ctx) -> CommandResult {
     let mut names: Vec<&str> = ctx.engine.command_table().iter().map(|s| s.name).collect();
+    match ctx.argv.len() {
+        2 => {}
+        5 if eq(ctx.arg(2), "filterby") => {
+            let value = ctx.arg(4).to_vec();
+            match ctx.arg(3).to_ascii_lowercase().as_slice() {
+                b"pattern" => {
+                    names.retain(|n| crate::engine::glob::matches(&value, n.as_bytes(), true))
+                }
+                b"module" => names.clear(),
+                b"aclcat" => {
+                    return Err(err(
+                        "ERR redstep keeps no ACL categories (COMMAND LIST FILTERBY ACLCAT)",
+                    ))
+                }
+                _ => return Err(err(errors::SYNTAX)),
+            }
+        }
+        _ => return Err(err(errors::SYNTAX)),
+    }
     names.sort_unstable();
     Ok(Reply::bulks(names))
+}
+
+/// COMMAND GETKEYS command arg...: the keys Redis would find in it.
+fn command_getkeys(ctx: &mut Ctx) -> CommandResult {
+    let argv = ctx.argv[2..].to_vec();
+    let table = ctx.engine.command_table();
+    let Some(spec) = table.resolve(&argv) else {
+        return Err(err("ERR Invalid command specified"));
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(err("ERR Invalid number of arguments specified for command"));
+    }
+    if !spec.takes_keys() {
+        return Err(err("ERR The command has no key arguments"));
+    }
+    Ok(Reply::bulks(spec.keys(&argv)))
 }
 
 // ---- CLIENT ----------------------------------------------------------------

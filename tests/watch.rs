@@ -85,3 +85,33 @@ fn no_op_writes_touch_watched_keys_and_a_refused_exec_discards_as_in_redis() {
     }
     assert_eq!(ours.len(), theirs.len());
 }
+
+/// CLIENT REPLY OFF / SKIP / ON: the replies that arrive, in order.
+fn replies_arriving(target: &Target) -> Vec<Reply> {
+    let mut c = Conn::open(target).unwrap();
+    for line in [
+        &["CLIENT", "REPLY", "SKIP"][..],
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["CLIENT", "REPLY", "OFF"],
+        &["SET", "b", "2"],
+        &["INCR", "b"],
+        &["CLIENT", "REPLY", "ON"],
+        &["GET", "b"],
+        &["CLIENT", "REPLY", "MAYBE"],
+        &["PING"],
+    ] {
+        c.send(&words(line)).unwrap();
+    }
+    (0..5).map(|_| c.read().unwrap()).collect()
+}
+
+#[test]
+fn client_reply_off_skip_and_on_as_in_redis() {
+    let Some(real) = Real::start() else { return };
+    let addr = common::start();
+    let ours = replies_arriving(&Target::parse(&format!("redis://{addr}")).unwrap());
+    let theirs = replies_arriving(&Target::parse(&real.url()).unwrap());
+    assert_eq!(ours, theirs);
+    assert_eq!(ours[0], Reply::bulk("1"));
+}

@@ -141,6 +141,8 @@ pub struct Client {
     pub no_block: bool,
     /// Set after QUIT: the connection closes once the reply is written.
     pub closing: bool,
+    /// CLIENT REPLY: `On`, `Off` (no replies), or `Skip` (not the next one).
+    pub reply_mode: ReplyMode,
     /// Commands a script may not run, and write refusals, are checked by the
     /// scripting layer; this marks the client a script runs as.
     pub is_script: bool,
@@ -171,6 +173,7 @@ impl Client {
             patterns: IndexSet::new(),
             no_block: false,
             closing: false,
+            reply_mode: ReplyMode::On,
             is_script: false,
             authenticated: false,
             resp: 2,
@@ -232,6 +235,16 @@ pub struct Engine {
     pub stats: Stats,
     /// Clients in MONITOR mode: every command run is fed to them.
     pub monitors: IndexSet<ClientId>,
+}
+
+/// What CLIENT REPLY set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// The next command's reply is not sent.
+    Skip,
 }
 
 /// Counters INFO reports.

@@ -734,7 +734,32 @@ impl EngineLoop {
             return;
         }
         self.shared.borrow_mut().running_for = Some(client);
+        let mode = |engine: &Engine| {
+            engine
+                .client(client)
+                .map_or(crate::engine::ReplyMode::On, |c| c.reply_mode)
+        };
+        let before = mode(&self.engine);
         let mut reply = self.engine.execute_with(client, &argv, &mut self.scripting);
+        // CLIENT REPLY: OFF keeps every reply back, SKIP the next command's
+        // (and its own), ON answers again (its own OK included).
+        let after = mode(&self.engine);
+        let silent = match (before, after) {
+            (_, crate::engine::ReplyMode::Off) => true,
+            (crate::engine::ReplyMode::Skip, _) => {
+                if after == crate::engine::ReplyMode::Skip {
+                    if let Some(c) = self.engine.client_mut(client) {
+                        c.reply_mode = crate::engine::ReplyMode::On;
+                    }
+                }
+                true
+            }
+            (_, crate::engine::ReplyMode::Skip) => true,
+            _ => false,
+        };
+        if silent {
+            reply = None;
+        }
         self.shared.borrow_mut().running_for = None;
         if std::mem::take(&mut self.engine.shutdown_requested) {
             if self.shared.borrow().shutdown_exits {

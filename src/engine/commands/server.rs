@@ -127,7 +127,26 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         NOSCRIPT | LOADING | STALE,
         client_info,
     ),
+    CommandSpec::sub(
+        "client|reply",
+        "reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        client_reply,
+    ),
 ];
+
+/// CLIENT REPLY ON|OFF|SKIP: the host leaves out the replies it turns off.
+fn client_reply(ctx: &mut Ctx) -> CommandResult {
+    use crate::engine::ReplyMode;
+    ctx.client.reply_mode = match ctx.arg(2).to_ascii_lowercase().as_slice() {
+        b"on" => ReplyMode::On,
+        b"off" => ReplyMode::Off,
+        b"skip" => ReplyMode::Skip,
+        _ => return Err(err(errors::SYNTAX)),
+    };
+    Ok(Reply::ok())
+}
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::sub(

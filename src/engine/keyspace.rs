@@ -250,6 +250,8 @@ pub struct Keyspace {
     replaced: Vec<(usize, Bytes)>,
     /// How many changes were made (Redis's `server.dirty`).
     pub changes: u64,
+    /// The small encodings' thresholds (CONFIG SET changes them).
+    pub limits: super::value::Limits,
 }
 
 impl Default for Keyspace {
@@ -259,6 +261,7 @@ impl Default for Keyspace {
             observer: None,
             interest: HashMap::new(),
             signaled: Vec::new(),
+            limits: Default::default(),
             replaced: Vec::new(),
             changes: 0,
         }
@@ -554,11 +557,12 @@ impl Keyspace {
 
     /// Sets a field; true if the field is new.
     pub fn hash_set(&mut self, db: usize, key: &[u8], field: &[u8], value: Bytes) -> bool {
+        let limits = self.limits;
         self.create_if_absent(db, key, || Value::Hash(Hash::default()));
         let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
             unreachable!("hash_set on a non-hash")
         };
-        let convert = hash.needs_conversion(field, &value);
+        let convert = hash.needs_conversion(field, &value, &limits);
         if convert {
             hash.listpack = false;
         }
@@ -608,6 +612,7 @@ impl Keyspace {
     // ---- sets -------------------------------------------------------------
 
     pub fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+        let limits = self.limits;
         self.create_if_absent(db, key, || Value::Set(Set::default()));
         let Some(Value::Set(set)) = self.value_mut(db, key) else {
             unreachable!("set_add on a non-set")
@@ -615,7 +620,7 @@ impl Keyspace {
         if set.members.contains(member) {
             return false;
         }
-        let convert = set.needs_conversion(member);
+        let convert = set.needs_conversion(member, &limits);
         if convert {
             set.intset = false;
         }
@@ -668,11 +673,12 @@ impl Keyspace {
 
     /// Sets a member's score; returns the previous score.
     pub fn zset_add(&mut self, db: usize, key: &[u8], member: &[u8], score: f64) -> Option<f64> {
+        let limits = self.limits;
         self.create_if_absent(db, key, || Value::ZSet(ZSet::default()));
         let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
             unreachable!("zset_add on a non-zset")
         };
-        let convert = zset.score(member).is_none() && zset.needs_conversion(member);
+        let convert = zset.score(member).is_none() && zset.needs_conversion(member, &limits);
         if convert {
             zset.listpack = false;
         }

@@ -194,6 +194,11 @@ pub struct Config {
     pub proto_max_bulk_len: i64,
     pub port: u16,
     pub bind: String,
+    /// Kept for CONFIG GET (redstep's lists have no node size to obey).
+    pub list_max_listpack_size: i64,
+    /// Kept for CONFIG GET: redstep saves nothing and evicts nothing.
+    pub save: String,
+    pub maxmemory: u64,
 }
 
 impl Default for Config {
@@ -202,6 +207,9 @@ impl Default for Config {
             requirepass: None,
             busy_reply_threshold_ms: 5000,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            list_max_listpack_size: -2,
+            save: String::new(),
+            maxmemory: 0,
             port: 6379,
             bind: "127.0.0.1".into(),
         }

@@ -17,6 +17,29 @@ pub const ZSET_LISTPACK_ENTRIES: usize = 128;
 pub const ZSET_LISTPACK_VALUE: usize = 64;
 pub const SET_INTSET_ENTRIES: usize = 512;
 
+/// The small-encoding thresholds CONFIG SET can change (Redis's
+/// `hash-max-listpack-*`, `zset-max-listpack-*`, `set-max-intset-entries`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub hash_entries: usize,
+    pub hash_value: usize,
+    pub zset_entries: usize,
+    pub zset_value: usize,
+    pub set_intset_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hash_entries: HASH_LISTPACK_ENTRIES,
+            hash_value: HASH_LISTPACK_VALUE,
+            zset_entries: ZSET_LISTPACK_ENTRIES,
+            zset_value: ZSET_LISTPACK_VALUE,
+            set_intset_entries: SET_INTSET_ENTRIES,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     String(Bytes),
@@ -126,11 +149,11 @@ impl PartialEq for Hash {
 }
 
 impl Hash {
-    pub fn needs_conversion(&self, field: &[u8], value: &[u8]) -> bool {
+    pub fn needs_conversion(&self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
         self.listpack
-            && (self.map.len() >= HASH_LISTPACK_ENTRIES
-                || field.len() > HASH_LISTPACK_VALUE
-                || value.len() > HASH_LISTPACK_VALUE)
+            && (self.map.len() >= limits.hash_entries
+                || field.len() > limits.hash_value
+                || value.len() > limits.hash_value)
     }
 }
 
@@ -158,8 +181,9 @@ impl PartialEq for Set {
 }
 
 impl Set {
-    pub fn needs_conversion(&self, member: &[u8]) -> bool {
-        self.intset && (self.members.len() >= SET_INTSET_ENTRIES || parse_i64(member).is_none())
+    pub fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
+        self.intset
+            && (self.members.len() >= limits.set_intset_entries || parse_i64(member).is_none())
     }
 
     /// Members in the order SMEMBERS gives them.
@@ -236,9 +260,9 @@ impl ZSet {
         self.scores.get(member).copied()
     }
 
-    pub fn needs_conversion(&self, member: &[u8]) -> bool {
+    pub fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
         self.listpack
-            && (self.scores.len() >= ZSET_LISTPACK_ENTRIES || member.len() > ZSET_LISTPACK_VALUE)
+            && (self.scores.len() >= limits.zset_entries || member.len() > limits.zset_value)
     }
 
     /// Inserts or updates; returns the previous score. A listpack stores

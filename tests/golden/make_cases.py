@@ -445,6 +445,25 @@ CASES.update({
                            "FUNCTION FLUSH a b", "FUNCTION FLUSH x", "FUNCTION FLUSH SYNC"],
 })
 
+# ---- issue #11: CONFIG SET of the small encodings (main); every case ends with the defaults ----
+RESET_ENC = "CONFIG SET hash-max-listpack-entries 512 hash-max-listpack-value 64 zset-max-listpack-entries 128 zset-max-listpack-value 64 set-max-intset-entries 512 list-max-listpack-size -2 maxmemory 0"
+CASES.update({
+    "g-config-encodings": ["CONFIG SET hash-max-listpack-entries 2", "HSET h a 1 b 2", "OBJECT ENCODING h", "HSET h c 3", "OBJECT ENCODING h",
+                           "CONFIG SET hash-max-ziplist-value 3", "HSET h2 f abcd", "OBJECT ENCODING h2", ("CONFIG GET hash-max-*", P),
+                           "CONFIG SET zset-max-listpack-entries 1", "ZADD z 1 a", "OBJECT ENCODING z", "ZADD z 2 b", "OBJECT ENCODING z",
+                           "CONFIG SET zset-max-ziplist-value 2", "ZADD z2 1 abc", "OBJECT ENCODING z2",
+                           "CONFIG SET set-max-intset-entries 2", "SADD s 1 2", "OBJECT ENCODING s", "SADD s 3", "OBJECT ENCODING s",
+                           "SADD u 1 2 3", "OBJECT ENCODING u", "SUNIONSTORE d s", "OBJECT ENCODING d",
+                           "CONFIG SET list-max-listpack-size 5", ("CONFIG GET list-max-*", P), "CONFIG SET list-max-ziplist-size -7",
+                           RESET_ENC, "OBJECT ENCODING h"],
+    "g-config-set-errors": ["CONFIG SET hash-max-listpack-entries -1", "CONFIG SET hash-max-listpack-entries abc", "CONFIG SET zset-max-listpack-value 99999999999999999999",
+                            "CONFIG SET set-max-intset-entries 1.5", "CONFIG SET save abc", "CONFIG SET save 100", "CONFIG SET save '100 10'", "CONFIG GET save",
+                            "CONFIG SET save ''", "CONFIG SET maxmemory -1", "CONFIG SET maxmemory 10mb", "CONFIG GET maxmemory", "CONFIG SET maxmemory 1GB", "CONFIG GET maxmemory",
+                            "CONFIG SET maxmemory 5k", "CONFIG GET maxmemory", "CONFIG SET hash-max-listpack-entries 10 hash-max-listpack-entries 11",
+                            "CONFIG SET hash-max-listpack-entries 10 hash-max-ziplist-entries 11", "CONFIG GET hash-max-ziplist-entries",
+                            "CONFIG SET foo 1", "CONFIG SET hash-max-listpack-entries 5 foo 1", "CONFIG GET hash-max-listpack-entries", RESET_ENC],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

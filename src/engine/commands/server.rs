@@ -925,6 +925,7 @@ fn client_info(ctx: &mut Ctx) -> CommandResult {
 
 fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
     let c = &ctx.engine.config;
+    let l = &ctx.engine.keyspace.limits;
     vec![
         (
             "busy-reply-threshold",
@@ -934,15 +935,27 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ("databases", DATABASES.to_string()),
         ("port", c.port.to_string()),
         ("bind", c.bind.clone()),
-        ("maxmemory", "0".into()),
+        ("maxmemory", c.maxmemory.to_string()),
         ("appendonly", "no".into()),
-        ("save", String::new()),
+        ("save", c.save.clone()),
         ("proto-max-bulk-len", c.proto_max_bulk_len.to_string()),
-        ("hash-max-listpack-entries", "512".into()),
-        ("hash-max-listpack-value", "64".into()),
-        ("zset-max-listpack-entries", "128".into()),
-        ("zset-max-listpack-value", "64".into()),
-        ("set-max-intset-entries", "512".into()),
+        ("hash-max-listpack-entries", l.hash_entries.to_string()),
+        ("hash-max-ziplist-entries", l.hash_entries.to_string()),
+        ("hash-max-listpack-value", l.hash_value.to_string()),
+        ("hash-max-ziplist-value", l.hash_value.to_string()),
+        ("zset-max-listpack-entries", l.zset_entries.to_string()),
+        ("zset-max-ziplist-entries", l.zset_entries.to_string()),
+        ("zset-max-listpack-value", l.zset_value.to_string()),
+        ("zset-max-ziplist-value", l.zset_value.to_string()),
+        ("set-max-intset-entries", l.set_intset_entries.to_string()),
+        (
+            "list-max-listpack-size",
+            c.list_max_listpack_size.to_string(),
+        ),
+        (
+            "list-max-ziplist-size",
+            c.list_max_listpack_size.to_string(),
+        ),
     ]
 }
 
@@ -970,26 +983,130 @@ fn config_get(ctx: &mut Ctx) -> CommandResult {
     Ok(Reply::Array(out))
 }
 
+/// One CONFIG SET change, checked before any is made.
+enum Setting {
+    BusyThreshold(i64),
+    Limit(fn(&mut crate::engine::value::Limits) -> &mut usize, usize),
+    ListSize(i64),
+    Save(String),
+    MaxMemory(u64),
+}
+
+/// Redis's `memtoull`: a number with an optional b, k, kb, m, mb, g, gb.
+fn memory_value(text: &str) -> Option<u64> {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let factor: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// CONFIG SET name value [name value ...]: every pair checked first (a
+/// name given twice is refused), then all applied, as Redis does.
 fn config_set(ctx: &mut Ctx) -> CommandResult {
+    use crate::engine::value::Limits;
     if !(ctx.argv.len() - 2).is_multiple_of(2) {
         return Err(errors::arity("config|set"));
     }
+    let failed = |name: &str, why: &str| {
+        Reply::error(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    let count = |name: &str, value: &[u8]| -> Result<usize, Reply> {
+        let text = String::from_utf8_lossy(value);
+        if !text.is_empty()
+            && text
+                .trim_start_matches('-')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        {
+            return match text.parse::<i64>() {
+                Ok(n) if n >= 0 => Ok(n as usize),
+                _ => Err(failed(
+                    name,
+                    "argument must be between 0 and 9223372036854775807 inclusive",
+                )),
+            };
+        }
+        Err(failed(name, "argument couldn't be parsed into an integer"))
+    };
+    let mut settings = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for pair in ctx.argv[2..].chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
-        match name.as_str() {
-            "busy-reply-threshold" | "lua-time-limit" => {
-                let ms = parse_i64(&pair[1]).filter(|v| *v >= 0).ok_or_else(|| {
-                    Reply::error(format!(
-                        "ERR CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"
-                    ))
-                })?;
-                ctx.engine.config.busy_reply_threshold_ms = ms;
+        let value = &pair[1];
+        let setting = match name.as_str() {
+            "busy-reply-threshold" | "lua-time-limit" => Setting::BusyThreshold(
+                parse_i64(value)
+                    .filter(|v| *v >= 0)
+                    .ok_or_else(|| failed(&name, "argument couldn't be parsed into an integer"))?,
+            ),
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
+                Setting::Limit(|l: &mut Limits| &mut l.hash_entries, count(&name, value)?)
             }
+            "hash-max-listpack-value" | "hash-max-ziplist-value" => {
+                Setting::Limit(|l: &mut Limits| &mut l.hash_value, count(&name, value)?)
+            }
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => {
+                Setting::Limit(|l: &mut Limits| &mut l.zset_entries, count(&name, value)?)
+            }
+            "zset-max-listpack-value" | "zset-max-ziplist-value" => {
+                Setting::Limit(|l: &mut Limits| &mut l.zset_value, count(&name, value)?)
+            }
+            "set-max-intset-entries" => Setting::Limit(
+                |l: &mut Limits| &mut l.set_intset_entries,
+                count(&name, value)?,
+            ),
+            "list-max-listpack-size" | "list-max-ziplist-size" => Setting::ListSize(
+                parse_i64(value)
+                    .ok_or_else(|| failed(&name, "argument couldn't be parsed into an integer"))?,
+            ),
+            "save" => {
+                let text = String::from_utf8_lossy(value).into_owned();
+                let words: Vec<&str> = text.split_whitespace().collect();
+                let ok = words.len() % 2 == 0
+                    && words.iter().all(|w| w.parse::<i64>().is_ok_and(|n| n >= 0));
+                if !ok {
+                    return Err(failed(&name, "Invalid save parameters"));
+                }
+                Setting::Save(words.join(" "))
+            }
+            "maxmemory" => Setting::MaxMemory(
+                memory_value(&String::from_utf8_lossy(value))
+                    .ok_or_else(|| failed(&name, "argument must be a memory value"))?,
+            ),
             _ => {
                 return Err(Reply::error(format!(
                     "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
                 )));
             }
+        };
+        if seen.contains(&name) {
+            return Err(failed(&name, "duplicate parameter"));
+        }
+        seen.push(name);
+        settings.push(setting);
+    }
+    for setting in settings {
+        match setting {
+            Setting::BusyThreshold(ms) => ctx.engine.config.busy_reply_threshold_ms = ms,
+            Setting::Limit(field, n) => *field(&mut ctx.engine.keyspace.limits) = n,
+            Setting::ListSize(n) => ctx.engine.config.list_max_listpack_size = n,
+            Setting::Save(s) => ctx.engine.config.save = s,
+            Setting::MaxMemory(n) => ctx.engine.config.maxmemory = n,
         }
     }
     Ok(Reply::ok())

@@ -7,6 +7,7 @@ use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::keys::{parse_cursor, scan_options};
 use super::{eq, int_arg, positive_arg, positive_or};
+use crate::engine::value::Limits;
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
@@ -32,11 +33,11 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// A set built the way SADD builds one (intset while it can be).
-pub fn make_set<'a>(members: impl IntoIterator<Item = &'a Bytes>) -> Set {
+pub fn make_set<'a>(members: impl IntoIterator<Item = &'a Bytes>, limits: &Limits) -> Set {
     let mut set = Set::default();
     for m in members {
         if !set.members.contains(m) {
-            if set.needs_conversion(m) {
+            if set.needs_conversion(m, limits) {
                 set.intset = false;
             }
             set.members.insert(m.clone());
@@ -218,11 +219,11 @@ fn intersection(sets: &[Option<Set>]) -> Vec<Bytes> {
         .collect()
 }
 
-fn union(sets: &[Option<Set>]) -> Set {
-    make_set(sets.iter().flatten().flat_map(|s| s.members.iter()))
+fn union(sets: &[Option<Set>], limits: &Limits) -> Set {
+    make_set(sets.iter().flatten().flat_map(|s| s.members.iter()), limits)
 }
 
-fn difference(sets: &[Option<Set>]) -> Set {
+fn difference(sets: &[Option<Set>], limits: &Limits) -> Set {
     let Some(Some(first)) = sets.first() else {
         return Set::default();
     };
@@ -231,6 +232,7 @@ fn difference(sets: &[Option<Set>]) -> Set {
             .members
             .iter()
             .filter(|m| sets[1..].iter().flatten().all(|s| !s.members.contains(*m))),
+        limits,
     )
 }
 
@@ -243,13 +245,19 @@ fn sinter(ctx: &mut Ctx) -> CommandResult {
 fn sunion(ctx: &mut Ctx) -> CommandResult {
     let keys = ctx.argv[1..].to_vec();
     let sets = load_sets(ctx, &keys)?;
-    Ok(set_reply(ctx, Reply::bulks(union(&sets).ordered())))
+    Ok(set_reply(
+        ctx,
+        Reply::bulks(union(&sets, &ctx.engine.keyspace.limits.clone()).ordered()),
+    ))
 }
 
 fn sdiff(ctx: &mut Ctx) -> CommandResult {
     let keys = ctx.argv[1..].to_vec();
     let sets = load_sets(ctx, &keys)?;
-    Ok(set_reply(ctx, Reply::bulks(difference(&sets).ordered())))
+    Ok(set_reply(
+        ctx,
+        Reply::bulks(difference(&sets, &ctx.engine.keyspace.limits.clone()).ordered()),
+    ))
 }
 
 /// Stores a computed set at `dst` (deleting it when empty).
@@ -270,19 +278,22 @@ fn sinterstore(ctx: &mut Ctx) -> CommandResult {
     let (dst, keys) = (ctx.arg(1).to_vec(), ctx.argv[2..].to_vec());
     let sets = load_sets(ctx, &keys)?;
     let result = intersection(&sets);
-    store_set(ctx, &dst, make_set(result.iter()))
+    let limits = ctx.engine.keyspace.limits;
+    store_set(ctx, &dst, make_set(result.iter(), &limits))
 }
 
 fn sunionstore(ctx: &mut Ctx) -> CommandResult {
     let (dst, keys) = (ctx.arg(1).to_vec(), ctx.argv[2..].to_vec());
     let sets = load_sets(ctx, &keys)?;
-    store_set(ctx, &dst, union(&sets))
+    let limits = ctx.engine.keyspace.limits;
+    store_set(ctx, &dst, union(&sets, &limits))
 }
 
 fn sdiffstore(ctx: &mut Ctx) -> CommandResult {
     let (dst, keys) = (ctx.arg(1).to_vec(), ctx.argv[2..].to_vec());
     let sets = load_sets(ctx, &keys)?;
-    store_set(ctx, &dst, difference(&sets))
+    let limits = ctx.engine.keyspace.limits;
+    store_set(ctx, &dst, difference(&sets, &limits))
 }
 
 /// numkeys and keys of SINTERCARD / ZINTERCARD, then an optional LIMIT.

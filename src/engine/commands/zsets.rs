@@ -568,10 +568,13 @@ fn zrangestore(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// A sorted set built member by member, as ZADD would build it.
-fn build_zset(items: impl IntoIterator<Item = (Bytes, f64)>) -> ZSet {
+fn build_zset(
+    items: impl IntoIterator<Item = (Bytes, f64)>,
+    limits: &crate::engine::value::Limits,
+) -> ZSet {
     let mut z = ZSet::default();
     for (m, s) in items {
-        if z.score(&m).is_none() && z.needs_conversion(&m) {
+        if z.score(&m).is_none() && z.needs_conversion(&m, limits) {
             z.listpack = false;
         }
         z.insert(m, s);
@@ -581,7 +584,8 @@ fn build_zset(items: impl IntoIterator<Item = (Bytes, f64)>) -> ZSet {
 
 pub(crate) fn store_zset(ctx: &mut Ctx, dst: &[u8], items: Vec<(Bytes, f64)>) -> CommandResult {
     let db = ctx.db();
-    let z = build_zset(items);
+    let limits = ctx.engine.keyspace.limits;
+    let z = build_zset(items, &limits);
     let len = z.len();
     if len == 0 {
         if ctx.exists(dst) {

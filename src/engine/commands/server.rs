@@ -1077,7 +1077,7 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             "save" => {
                 let text = String::from_utf8_lossy(value).into_owned();
                 let words: Vec<&str> = text.split_whitespace().collect();
-                let ok = words.len() % 2 == 0
+                let ok = words.len().is_multiple_of(2)
                     && words.iter().all(|w| w.parse::<i64>().is_ok_and(|n| n >= 0));
                 if !ok {
                     return Err(failed(&name, "Invalid save parameters"));

@@ -243,6 +243,8 @@ pub struct Engine {
     pub stats: Stats,
     /// Clients in MONITOR mode: every command run is fed to them.
     pub monitors: IndexSet<ClientId>,
+    /// Connections CLIENT KILL closed: the host drops them.
+    pub killed: Vec<ClientId>,
 }
 
 /// What CLIENT REPLY set.
@@ -301,6 +303,7 @@ impl Engine {
             shutdown_requested: false,
             stats: Stats::default(),
             monitors: IndexSet::new(),
+            killed: Vec::new(),
         }
     }
 
@@ -787,6 +790,27 @@ impl Engine {
             self.clients.insert(id, client);
         }
         next
+    }
+
+    /// CLIENT UNBLOCK: a blocked client answered now, with its timeout
+    /// reply or the UNBLOCKED error; false when it was not blocked.
+    pub fn unblock_client(&mut self, id: ClientId, error: bool) -> bool {
+        let Some(mut client) = self.clients.remove(&id) else {
+            return false;
+        };
+        let Some(blocked) = client.blocked.clone() else {
+            self.clients.insert(id, client);
+            return false;
+        };
+        self.unblock(&mut client);
+        let reply = if error {
+            Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        } else {
+            blocked.timeout_reply
+        };
+        self.outbox.push((id, reply));
+        self.clients.insert(id, client);
+        true
     }
 
     /// One round of active expiry, as Redis's cron does: sample keys with a

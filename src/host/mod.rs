@@ -784,6 +784,10 @@ impl EngineLoop {
     /// Sends queued replies, then runs commands that waited behind a
     /// blocked client that is now free.
     fn deliver(&mut self) {
+        // CLIENT KILL: close those connections after what they were sent.
+        for id in std::mem::take(&mut self.engine.killed) {
+            self.send(id, Outgoing::Close);
+        }
         loop {
             for (client, reply) in self.engine.take_outbox() {
                 self.send(client, Outgoing::Reply(reply));

@@ -134,7 +134,98 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         NOSCRIPT | LOADING | STALE,
         client_reply,
     ),
+    CommandSpec::sub(
+        "client|unblock",
+        "unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_unblock,
+    ),
+    CommandSpec::sub(
+        "client|kill",
+        "kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_kill,
+    ),
 ];
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR].
+fn client_unblock(ctx: &mut Ctx) -> CommandResult {
+    if ctx.argv.len() > 4 {
+        return Err(err(errors::SYNTAX));
+    }
+    let id = parse_i64(ctx.arg(2)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+    let error = match ctx.argv.get(3).map(|a| a.to_ascii_lowercase()) {
+        None => false,
+        Some(r) if r == b"timeout" => false,
+        Some(r) if r == b"error" => true,
+        Some(_) => return Err(err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let done = id >= 0 && ctx.engine.unblock_client(id as u64, error);
+    Ok(Reply::Int(i64::from(done)))
+}
+
+/// CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR a] [LADDR a] [USER u]
+/// [SKIPME yes|no] ...: closes the matching connections.
+fn client_kill(ctx: &mut Ctx) -> CommandResult {
+    let me = ctx.client.id;
+    let all: Vec<(u64, String, String)> = ctx
+        .engine
+        .clients()
+        .map(|c| (c.id, c.addr.clone(), c.laddr.clone()))
+        .chain(std::iter::once((
+            me,
+            ctx.client.addr.clone(),
+            ctx.client.laddr.clone(),
+        )))
+        .collect();
+    if ctx.argv.len() == 3 {
+        // The old form: one address, an error when nobody has it.
+        let addr = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+        let Some((id, ..)) = all.iter().find(|(_, a, _)| *a == addr) else {
+            return Err(err("ERR No such client"));
+        };
+        ctx.engine.killed.push(*id);
+        return Ok(Reply::ok());
+    }
+    if !(ctx.argv.len() - 2).is_multiple_of(2) {
+        return Err(err(errors::SYNTAX));
+    }
+    let (mut id, mut addr, mut laddr, mut user, mut skipme) = (None, None, None, None, true);
+    for pair in ctx.argv[2..].chunks(2) {
+        let value = String::from_utf8_lossy(&pair[1]).into_owned();
+        match pair[0].to_ascii_lowercase().as_slice() {
+            b"id" => match value.parse::<u64>() {
+                Ok(n) if n > 0 => id = Some(n),
+                _ => return Err(err("ERR client-id should be greater than 0")),
+            },
+            b"addr" => addr = Some(value),
+            b"laddr" => laddr = Some(value),
+            b"user" => user = Some(value),
+            b"skipme" => match value.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return Err(err(errors::SYNTAX)),
+            },
+            _ => return Err(err(errors::SYNTAX)),
+        }
+    }
+    if let Some(u) = user.as_deref().filter(|u| *u != "default") {
+        return Err(Reply::error(format!("ERR No such user '{u}'")));
+    }
+    let mut killed = 0;
+    for (cid, caddr, claddr) in all {
+        let matches = id.is_none_or(|i| i == cid)
+            && addr.as_ref().is_none_or(|a| *a == caddr)
+            && laddr.as_ref().is_none_or(|a| *a == claddr);
+        if matches && !(skipme && cid == me) {
+            ctx.engine.killed.push(cid);
+            killed += 1;
+        }
+    }
+    Ok(Reply::Int(killed))
+}
 
 /// CLIENT REPLY ON|OFF|SKIP: the host leaves out the replies it turns off.
 fn client_reply(ctx: &mut Ctx) -> CommandResult {
@@ -907,6 +998,34 @@ fn client_list(ctx: &mut Ctx) -> CommandResult {
     let now = ctx.engine.wall_clock_ms();
     let mut clients: Vec<&crate::engine::Client> = ctx.engine.clients().collect();
     clients.push(ctx.client);
+    // CLIENT LIST ID id ...: only those.
+    if ctx.argv.len() > 2 {
+        if !eq(ctx.arg(2), "id") || ctx.argv.len() < 4 {
+            return Err(err(errors::SYNTAX));
+        }
+        let mut ids = Vec::new();
+        for a in &ctx.argv[3..] {
+            match parse_i64(a) {
+                Some(n) if n > 0 => ids.push(n as u64),
+                _ => return Err(err("ERR Invalid client ID")),
+            }
+        }
+        clients.retain(|c| ids.contains(&c.id));
+    }
+    // CLIENT LIST ID id ...: only those.
+    if ctx.argv.len() > 2 {
+        if !eq(ctx.arg(2), "id") || ctx.argv.len() < 4 {
+            return Err(err(errors::SYNTAX));
+        }
+        let mut ids = Vec::new();
+        for a in &ctx.argv[3..] {
+            match parse_i64(a) {
+                Some(n) if n > 0 => ids.push(n as u64),
+                _ => return Err(err("ERR Invalid client ID")),
+            }
+        }
+        clients.retain(|c| ids.contains(&c.id));
+    }
     clients.sort_by_key(|c| c.id);
     Ok(Reply::bulk(
         clients

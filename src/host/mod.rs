@@ -588,8 +588,8 @@ fn function_stats(busy: &Busy<'_>) -> Reply {
     ])
 }
 
-/// SHUTDOWN where the engine belongs to the TUI, not to a server.
-const TUI_SHUTDOWN: &str = "ERR redstep: SHUTDOWN ends `redstep serve`; this engine belongs to the TUI, which keeps running (Ctrl+Q quits)";
+/// SHUTDOWN where the engine is not a server's (the TUI, `exec`).
+const TUI_SHUTDOWN: &str = "ERR redstep: SHUTDOWN ends `redstep serve`; this engine is not a server and keeps running (in the TUI, Ctrl+Q quits)";
 
 struct EngineLoop {
     engine: Engine,

@@ -841,3 +841,21 @@ fn presenter_mode_at_80x24_shows_the_step_the_panes_and_the_keys() {
     h.key_with(KeyCode::Char('p'), KeyModifiers::ALT);
     assert_shows(&h.screen(), "redis-cli");
 }
+
+#[test]
+fn client_kill_of_the_tuis_own_connection_does_not_end_the_session() {
+    let mut h = Harness::new(opening::post(), 120, 40);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    h.type_text("CLIENT KILL SKIPME no");
+    h.key(KeyCode::Enter);
+    h.type_text("GET a");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "(integer) 1");
+    assert_shows(&s, "\"42\"");
+    assert!(
+        !s.iter().any(|l| l.contains("the engine stopped")),
+        "{}",
+        s.join("\n")
+    );
+}

@@ -416,6 +416,9 @@ struct Shared {
     shutdown_exits: bool,
     /// Clients speaking RESP3.
     resp3: std::collections::HashSet<ClientId>,
+    /// Interactive front ends (they send `Request`s: the TUI): CLIENT KILL
+    /// does not close them, or the learner's session would end.
+    interactive: std::collections::HashSet<ClientId>,
 }
 
 impl Shared {
@@ -614,6 +617,7 @@ impl EngineLoop {
             running_for: None,
             shutdown_exits,
             resp3: std::collections::HashSet::new(),
+            interactive: std::collections::HashSet::new(),
         }));
         scripting.poller = Some(Box::new(HostPoller(Rc::clone(&shared))));
         EngineLoop {
@@ -713,6 +717,7 @@ impl EngineLoop {
                 self.send(client, Outgoing::Close);
             }
             Message::Request { client, request } => {
+                self.shared.borrow_mut().interactive.insert(client);
                 self.shared.borrow_mut().running_for = Some(client);
                 let response =
                     serve_request(&mut self.engine, &mut self.scripting, client, request);
@@ -786,7 +791,9 @@ impl EngineLoop {
     fn deliver(&mut self) {
         // CLIENT KILL: close those connections after what they were sent.
         for id in std::mem::take(&mut self.engine.killed) {
-            self.send(id, Outgoing::Close);
+            if !self.shared.borrow().interactive.contains(&id) {
+                self.send(id, Outgoing::Close);
+            }
         }
         loop {
             for (client, reply) in self.engine.take_outbox() {

@@ -870,3 +870,47 @@ fn presenter_mode_in_tmux_at_80x24() {
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn sigterm_restores_the_terminal_and_keeps_the_edits() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test did not run");
+        return;
+    }
+    let data = data_dir("sigterm");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = data.join("sigterm-me.lua");
+    std::fs::write(&script, "return 1\n").unwrap();
+    let t = Tmux::start("sigterm", &data, &[script.to_str().unwrap()], 100, 30);
+    t.wait_for("No run to show.");
+    t.keys(&["-l", "x = 'typed before SIGTERM'"]);
+    t.wait_for("typed before SIGTERM");
+    let pid = Command::new("pgrep")
+        .args(["-f", script.to_str().unwrap()])
+        .output()
+        .unwrap();
+    // The binary itself, not the shell tmux runs it from.
+    let pid = String::from_utf8_lossy(&pid.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "redstep")
+        })
+        .expect("the redstep process");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let s = t.wait_for("EXITED 0");
+    assert!(
+        s.contains("\nicanon") || s.lines().any(|l| l.trim() == "icanon"),
+        "the terminal is back in cooked mode:\n{s}"
+    );
+    let workspace = std::fs::read_dir(data.join("workspaces"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(workspace.contains("typed before SIGTERM"), "{workspace}");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -66,6 +66,10 @@ pub fn run(
     show: Show,
 ) -> anyhow::Result<()> {
     let Show { record, present } = show;
+    // SIGTERM and SIGHUP (a closed terminal window) are taken by one thread
+    // (blocked in all others, which inherit this mask) and become a quit
+    // that keeps every edit and restores the terminal.
+    let signals = block_termination();
     let data = workspace::data_dir();
     let mut warnings = Vec::new();
     let opening = match &lessons {
@@ -118,6 +122,14 @@ pub fn run(
         });
     }
 
+    {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            if wait_for(&signals) {
+                let _ = tx.send(Msg::Terminate);
+            }
+        });
+    }
     let mut terminal = enter_terminal(record.as_deref())?;
     thread::spawn(move || {
         while let Ok(event) = event::read() {
@@ -196,6 +208,26 @@ pub fn run(
         Ok(result) => result,
         Err(panic) => resume_unwind(panic),
     }
+}
+
+/// Blocks SIGTERM and SIGHUP in this thread (and the threads it starts).
+fn block_termination() -> libc::sigset_t {
+    // SAFETY: plain libc calls on a set owned here.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+/// Waits for one of the blocked signals; true when one came.
+fn wait_for(set: &libc::sigset_t) -> bool {
+    let mut signal = 0;
+    // SAFETY: the set was built by block_termination.
+    unsafe { libc::sigwait(set, &mut signal) == 0 }
 }
 
 static RESTORED: AtomicBool = AtomicBool::new(false);

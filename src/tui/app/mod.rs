@@ -113,6 +113,9 @@ pub enum Msg {
     /// The files of these buffers as they are on disk now (None: missing),
     /// read for the reason given.
     FilesRead(Vec<(usize, Option<String>)>, AfterRead),
+    /// SIGTERM or SIGHUP: quit at once, every edit kept in the workspace
+    /// (nothing written over the files), the terminal restored.
+    Terminate,
 }
 
 /// Why buffers' files were read.
@@ -428,6 +431,10 @@ impl App {
             },
             Msg::Paste(text) => self.paste(text),
             Msg::FocusGained => self.read_files(AfterRead::Look).into_iter().collect(),
+            Msg::Terminate => {
+                self.quit = true;
+                vec![Effect::SaveWorkspace, Effect::Quit]
+            }
             Msg::FilesRead(files, why) => self.files_read(files, why),
         }
     }

@@ -200,7 +200,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
         check: Option<PathBuf>,
     },
-    /// Serve the embedded engine over RESP2 (redis-cli and client libraries work).
+    /// Serve the embedded engine over RESP2 and RESP3 (redis-cli and client libraries work).
     Serve {
         #[arg(long, default_value_t = 6379)]
         port: u16,

@@ -114,3 +114,63 @@ fn pub_sub_messages_are_pushes_in_resp3_as_on_redis() {
     assert!(matches!(ours[3], Reply::Push(_)), "{:?}", ours[3]);
     assert_eq!(ours, theirs);
 }
+
+/// Sharded pub/sub, in RESP2 and in RESP3: every reply and message.
+fn sharded(target: &Target, resp3: bool) -> Vec<Reply> {
+    let mut sub = Conn::open(target).unwrap();
+    let mut publisher = Conn::open(target).unwrap();
+    let mut got = Vec::new();
+    if resp3 {
+        sub.call(&words(&["HELLO", "3"])).unwrap();
+    }
+    sub.send(&words(&["SSUBSCRIBE", "a", "b"])).unwrap();
+    got.push(sub.read().unwrap());
+    got.push(sub.read().unwrap());
+    got.push(sub.call(&words(&["SUBSCRIBE", "c"])).unwrap());
+    got.push(publisher.call(&words(&["SPUBLISH", "a", "hi"])).unwrap());
+    got.push(sub.read().unwrap());
+    got.push(publisher.call(&words(&["PUBLISH", "a", "x"])).unwrap());
+    // Redis lists channels in its hash order: compare them sorted.
+    let mut all = publisher
+        .call(&words(&["PUBSUB", "SHARDCHANNELS"]))
+        .unwrap();
+    if let Reply::Array(items) = &mut all {
+        items.sort_by_key(|r| format!("{r:?}"));
+    }
+    got.push(all);
+    got.push(
+        publisher
+            .call(&words(&["PUBSUB", "SHARDCHANNELS", "b*"]))
+            .unwrap(),
+    );
+    got.push(
+        publisher
+            .call(&words(&["PUBSUB", "SHARDNUMSUB", "a", "x"]))
+            .unwrap(),
+    );
+    got.push(
+        publisher
+            .call(&words(&["PUBSUB", "NUMSUB", "a", "c"]))
+            .unwrap(),
+    );
+    got.push(sub.call(&words(&["PING"])).unwrap());
+    got.push(sub.call(&words(&["SUNSUBSCRIBE", "a"])).unwrap());
+    sub.send(&words(&["SUNSUBSCRIBE"])).unwrap();
+    got.push(sub.read().unwrap());
+    got.push(sub.call(&words(&["SUNSUBSCRIBE"])).unwrap());
+    got.push(sub.call(&words(&["UNSUBSCRIBE"])).unwrap());
+    got.push(sub.call(&words(&["SUNSUBSCRIBE"])).unwrap());
+    got.push(sub.call(&words(&["GET", "k"])).unwrap());
+    got
+}
+
+#[test]
+fn sharded_pub_sub_as_on_redis() {
+    let Some(real) = Real::start() else { return };
+    let addr = common::start();
+    for resp3 in [false, true] {
+        let ours = sharded(&Target::parse(&format!("redis://{addr}")).unwrap(), resp3);
+        let theirs = sharded(&Target::parse(&real.url()).unwrap(), resp3);
+        assert_eq!(ours, theirs, "resp3: {resp3}");
+    }
+}

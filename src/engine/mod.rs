@@ -136,6 +136,8 @@ pub struct Client {
     pub blocked: Option<Blocked>,
     pub channels: IndexSet<Bytes>,
     pub patterns: IndexSet<Bytes>,
+    /// SSUBSCRIBE's channels (sharded pub/sub; counted apart).
+    pub shard_channels: IndexSet<Bytes>,
     /// Set while running commands for a script or inside EXEC: blocking
     /// commands must not block there.
     pub no_block: bool,
@@ -171,6 +173,7 @@ impl Client {
             blocked: None,
             channels: IndexSet::new(),
             patterns: IndexSet::new(),
+            shard_channels: IndexSet::new(),
             no_block: false,
             closing: false,
             reply_mode: ReplyMode::On,
@@ -182,6 +185,11 @@ impl Client {
 
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+
+    /// Whether the client is in subscribed mode (any kind of subscription).
+    pub fn subscribed(&self) -> bool {
+        self.subscriptions() + self.shard_channels.len() > 0
     }
 }
 
@@ -234,6 +242,8 @@ pub struct Engine {
     /// (Redis's `signalKeyAsReady` for streams).
     stream_ready: Vec<(usize, Bytes)>,
     channels: HashMap<Bytes, IndexSet<ClientId>>,
+    /// Sharded pub/sub (SSUBSCRIBE, SPUBLISH).
+    shard_channels: HashMap<Bytes, IndexSet<ClientId>>,
     patterns: HashMap<Bytes, IndexSet<ClientId>>,
     started_ms: i64,
     pub commands_processed: u64,
@@ -297,6 +307,7 @@ impl Engine {
             blocked_on: HashMap::new(),
             stream_ready: Vec::new(),
             channels: HashMap::new(),
+            shard_channels: HashMap::new(),
             patterns: HashMap::new(),
             started_ms,
             commands_processed: 0,
@@ -396,6 +407,9 @@ impl Engine {
         let patterns: Vec<Bytes> = client.patterns.drain(..).collect();
         for p in patterns {
             self.unsubscribe_registry(true, &p, id);
+        }
+        for ch in client.shard_channels.drain(..).collect::<Vec<_>>() {
+            self.shard_unsubscribe_registry(&ch, id);
         }
         self.outbox.retain(|(c, _)| *c != id);
     }
@@ -540,7 +554,7 @@ impl Engine {
             }
             return Some(reject(&spec, "NOAUTH Authentication required."));
         }
-        if client.subscriptions() > 0 && spec.flags & flags::SUBSCRIBED_OK == 0 {
+        if client.subscribed() && spec.flags & flags::SUBSCRIBED_OK == 0 {
             return Some(reject(&spec, &format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.full_name

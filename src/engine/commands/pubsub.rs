@@ -21,10 +21,33 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("unsubscribe", -1, PUBSUB_FLAGS, (0, 0, 0), unsubscribe),
     CommandSpec::new("psubscribe", -2, PUBSUB_FLAGS, (0, 0, 0), psubscribe),
     CommandSpec::new("punsubscribe", -1, PUBSUB_FLAGS, (0, 0, 0), punsubscribe),
+    CommandSpec::new("ssubscribe", -2, PUBSUB_FLAGS, (1, -1, 1), ssubscribe),
+    CommandSpec::new("sunsubscribe", -1, PUBSUB_FLAGS, (1, -1, 1), sunsubscribe),
+    CommandSpec::new(
+        "spublish",
+        3,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        (1, 1, 1),
+        spublish,
+    ),
     CommandSpec::container_of("pubsub", 0, PUBSUB_SUBCOMMANDS),
 ];
 
 const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub(
+        "pubsub|shardchannels",
+        "shardchannels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        pubsub_shardchannels,
+    ),
+    CommandSpec::sub(
+        "pubsub|shardnumsub",
+        "shardnumsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        pubsub_shardnumsub,
+    ),
     CommandSpec::sub(
         "pubsub|channels",
         "channels",
@@ -139,6 +162,129 @@ impl Engine {
             Vec::new()
         }
     }
+}
+
+impl Engine {
+    /// SSUBSCRIBE: one confirmation per channel, counting shard
+    /// subscriptions only.
+    fn shard_subscribe(&mut self, client: &mut Client, names: &[Bytes]) -> Vec<Reply> {
+        names
+            .iter()
+            .map(|name| {
+                if client.shard_channels.insert(name.clone()) {
+                    self.shard_channels
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(client.id);
+                }
+                confirmation(
+                    "ssubscribe",
+                    Some(name),
+                    client.shard_channels.len(),
+                    client.resp,
+                )
+            })
+            .collect()
+    }
+
+    /// SUNSUBSCRIBE: the named channels, or every one (none: one
+    /// confirmation with a nil name).
+    pub fn shard_unsubscribe(&mut self, client: &mut Client, names: &[Bytes]) -> Vec<Reply> {
+        let names: Vec<Bytes> = if names.is_empty() {
+            client.shard_channels.iter().cloned().collect()
+        } else {
+            names.to_vec()
+        };
+        if names.is_empty() {
+            return vec![confirmation("sunsubscribe", None, 0, client.resp)];
+        }
+        names
+            .iter()
+            .map(|name| {
+                if client.shard_channels.shift_remove(name) {
+                    self.shard_unsubscribe_registry(name, client.id);
+                }
+                confirmation(
+                    "sunsubscribe",
+                    Some(name),
+                    client.shard_channels.len(),
+                    client.resp,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) fn shard_unsubscribe_registry(&mut self, name: &[u8], id: crate::engine::ClientId) {
+        if let Some(set) = self.shard_channels.get_mut(name) {
+            set.shift_remove(&id);
+            if set.is_empty() {
+                self.shard_channels.remove(name);
+            }
+        }
+    }
+
+    /// SPUBLISH: `smessage` to the channel's shard subscribers.
+    pub fn spublish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+        let Some(subs) = self.shard_channels.get(channel) else {
+            return 0;
+        };
+        let subs: Vec<crate::engine::ClientId> = subs.iter().copied().collect();
+        for id in &subs {
+            let items = vec![
+                Reply::bulk("smessage"),
+                Reply::bulk(channel),
+                Reply::bulk(message),
+            ];
+            let resp3 = self.client(*id).is_some_and(|c| c.resp == 3);
+            self.outbox.push((
+                *id,
+                if resp3 {
+                    Reply::Push(items)
+                } else {
+                    Reply::Array(items)
+                },
+            ));
+        }
+        subs.len() as i64
+    }
+}
+
+fn ssubscribe(ctx: &mut Ctx) -> CommandResult {
+    let replies = ctx.engine.shard_subscribe(ctx.client, &ctx.argv[1..]);
+    first_and_queue(ctx, replies)
+}
+
+fn sunsubscribe(ctx: &mut Ctx) -> CommandResult {
+    let replies = ctx.engine.shard_unsubscribe(ctx.client, &ctx.argv[1..]);
+    first_and_queue(ctx, replies)
+}
+
+fn spublish(ctx: &mut Ctx) -> CommandResult {
+    let (channel, message) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    Ok(Reply::Int(ctx.engine.spublish(&channel, &message)))
+}
+
+fn pubsub_shardchannels(ctx: &mut Ctx) -> CommandResult {
+    let pattern = ctx.argv.get(2).cloned();
+    let mut names: Vec<&Bytes> = ctx
+        .engine
+        .shard_channels
+        .keys()
+        .filter(|ch| pattern.as_ref().is_none_or(|p| glob::matches(p, ch, false)))
+        .collect();
+    names.sort();
+    Ok(Reply::bulks(names))
+}
+
+fn pubsub_shardnumsub(ctx: &mut Ctx) -> CommandResult {
+    let mut out = Vec::new();
+    for ch in &ctx.argv[2..] {
+        out.push(Reply::bulk(ch));
+        out.push(Reply::Int(
+            ctx.engine.shard_channels.get(ch).map_or(0, |s| s.len()) as i64,
+        ));
+    }
+    Ok(Reply::Array(out))
 }
 
 /// The first reply is the command's; the rest queue behind it.

@@ -435,7 +435,7 @@ fn ping(ctx: &mut Ctx) -> CommandResult {
     }
     // A subscribed RESP2 client gets ["pong", msg]; RESP3 keeps replies
     // and pushes apart, so PING answers as usual there.
-    let subscribed = ctx.client.subscriptions() > 0 && !ctx.resp3();
+    let subscribed = ctx.client.subscribed() && !ctx.resp3();
     match (ctx.argv.get(1), subscribed) {
         (None, false) => Ok(Reply::status("PONG")),
         (Some(msg), false) => Ok(Reply::bulk(msg)),
@@ -511,6 +511,7 @@ fn reset(ctx: &mut Ctx) -> CommandResult {
     ctx.client.name = None;
     ctx.engine.unsubscribe_all(ctx.client, false, false);
     ctx.engine.unsubscribe_all(ctx.client, true, false);
+    ctx.engine.shard_unsubscribe(ctx.client, &[]);
     super::transactions::unwatch_client(ctx);
     ctx.client.authenticated = false;
     ctx.client.resp = 2;

@@ -81,6 +81,37 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// Redis's `string2ull`: `string2ll` when that parses (negative is out of
+/// range), else C's `strtoull(s, &end, 10)` over the whole string, which
+/// allows leading white space, a sign (`-n` wraps as in C) and leading zeros.
+/// The argument is a C string: it ends at the first NUL.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    let s = s.split(|c| *c == 0).next().unwrap_or_default();
+    if let Some(v) = parse_i64(s) {
+        return u64::try_from(v).ok();
+    }
+    let start = s
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let (negative, digits) = match s[start] {
+        b'-' => (true, &s[start + 1..]),
+        b'+' => (false, &s[start + 1..]),
+        _ => (false, &s[start..]),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &c in digits {
+        value = value.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 /// A C cast of a double to `long long` on x86-64: NaN, infinities and
 /// values outside the range become `i64::MIN` (Rust's `as` saturates).
 pub fn c_cast_i64(value: f64) -> i64 {

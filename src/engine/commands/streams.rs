@@ -4,7 +4,7 @@
 //! stream primitives, so each reports only what it changed.
 
 use crate::engine::errors::{self, err};
-use crate::engine::numbers::parse_i64;
+use crate::engine::numbers::{parse_i64, parse_u64};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{
     Bytes, Consumer, Group, PendingEntry, Stream, StreamFields, StreamId, StreamMeta, Value,
@@ -101,13 +101,6 @@ const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
 
 // ---- ids --------------------------------------------------------------------
 
-fn parse_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
 /// Redis's streamGenericParseIDOrReply. `missing_seq` fills an absent
 /// sequence; `-`/`+` are allowed unless `strict`; with `seq_star`, `ms-*`
 /// gives (ms, None).
@@ -115,6 +108,7 @@ fn parse_id(b: &[u8], missing_seq: u64, strict: bool) -> Result<(StreamId, bool)
     if b.len() > 127 {
         return Err(err(INVALID_ID));
     }
+    let b = c_str(b);
     if !strict && b == b"-" {
         return Ok((StreamId::MIN, true));
     }
@@ -138,8 +132,17 @@ fn strict_id(b: &[u8], missing_seq: u64) -> Result<StreamId, Reply> {
     parse_id(b, missing_seq, true).map(|(id, _)| id)
 }
 
+/// Redis copies an id into a C buffer: it ends at the first NUL.
+fn c_str(b: &[u8]) -> &[u8] {
+    b.split(|c| *c == 0).next().unwrap_or_default()
+}
+
 /// XADD's id: None for `*`, (ms, None) for `ms-*`, else the full id.
 fn parse_add_id(b: &[u8]) -> Result<Option<(u64, Option<u64>)>, Reply> {
+    if b.len() > 127 {
+        return Err(err(INVALID_ID));
+    }
+    let b = c_str(b);
     if b == b"*" {
         return Ok(None);
     }
@@ -147,8 +150,9 @@ fn parse_add_id(b: &[u8]) -> Result<Option<(u64, Option<u64>)>, Reply> {
         let ms = parse_u64(ms).ok_or_else(|| err(INVALID_ID))?;
         return Ok(Some((ms, None)));
     }
-    let (id, seq_given) = parse_id(b, 0, true)?;
-    Ok(Some((id.ms, seq_given.then_some(id.seq))))
+    // A bare `ms` means `ms-0`, an explicit id (Redis sets seq_given for it).
+    let id = strict_id(b, 0)?;
+    Ok(Some((id.ms, Some(id.seq))))
 }
 
 /// An interval bound: `(id` is exclusive.
@@ -466,6 +470,10 @@ fn xrevrange(ctx: &mut Ctx) -> CommandResult {
 
 fn xdel(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
+    // Redis looks the key up before it parses the ids: a missing key answers 0 whatever they are.
+    if stream(ctx, &key)?.is_none() {
+        return Ok(Reply::Int(0));
+    }
     let mut ids = Vec::new();
     for i in 2..ctx.argv.len() {
         ids.push(strict_id(ctx.arg(i), 0)?);
@@ -492,8 +500,9 @@ fn xdel(ctx: &mut Ctx) -> CommandResult {
 
 fn xtrim(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
-    stream(ctx, &key)?;
+    // Redis parses the arguments before it looks the key up.
     let args = parse_trim_args(ctx, false)?;
+    stream(ctx, &key)?;
     Ok(Reply::Int(trim(ctx, &key, &args)))
 }
 
@@ -921,10 +930,7 @@ fn stream_has_tombstones_from(s: &Stream, id: StreamId) -> bool {
 fn xack(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let group_name = ctx.arg(2).to_vec();
-    let mut ids = Vec::new();
-    for i in 3..ctx.argv.len() {
-        ids.push(strict_id(ctx.arg(i), 0)?);
-    }
+    // As in Redis: no key or no group acknowledges nothing, before the ids are parsed.
     let Some(s) = stream(ctx, &key)? else {
         return Ok(Reply::Int(0));
     };
@@ -932,6 +938,10 @@ fn xack(ctx: &mut Ctx) -> CommandResult {
     let Some(group) = groups.get_mut(&group_name) else {
         return Ok(Reply::Int(0));
     };
+    let mut ids = Vec::new();
+    for i in 3..ctx.argv.len() {
+        ids.push(strict_id(ctx.arg(i), 0)?);
+    }
     let mut acked = 0;
     for id in ids {
         if let Some(nack) = group.pel.remove(&id) {

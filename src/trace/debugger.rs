@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use crate::engine::keyspace::{Entry, Keyspace, DATABASES};
 use crate::engine::{Bytes, Delta};
 
+use super::words::Look;
 use super::{Status, Step, StepKind, Timeline};
 
 /// A cursor move; each has a backwards twin.
@@ -47,6 +48,8 @@ pub struct KeyChange {
     pub key: Bytes,
     pub before: Option<Entry>,
     pub after: Option<Entry>,
+    /// What the key is to the user (a bitmap, a geo set), from the run's commands.
+    pub look: Look,
 }
 
 /// Everything the panes show at the cursor, borrowed from the debugger.
@@ -93,6 +96,8 @@ pub struct Debugger {
     by_line: BTreeMap<u32, Vec<usize>>,
     never_reached: BTreeSet<u32>,
     failure: Option<usize>,
+    /// Keys a bit or geo command of the run wrote, and so how they read.
+    looks: HashMap<(usize, Bytes), Look>,
 }
 
 impl Debugger {
@@ -111,7 +116,18 @@ impl Debugger {
             order[*db].insert(key.clone(), i);
         }
         let mut first_change = vec![usize::MAX; keys.len()];
+        let mut looks = HashMap::new();
         for (i, step) in timeline.steps.iter_mut().enumerate() {
+            if let StepKind::Call(call) = &step.kind {
+                let look = Look::of_command(&call.argv);
+                if look != Look::Plain {
+                    for (db, delta) in &step.deltas {
+                        if let Some(key) = delta.key() {
+                            looks.insert((*db, key.to_vec()), look);
+                        }
+                    }
+                }
+            }
             match step.kind {
                 StepKind::Line { .. } => {
                     line_steps.push(i);
@@ -164,6 +180,7 @@ impl Debugger {
             by_line,
             never_reached,
             failure,
+            looks,
         };
         // The view is at the end now: walk to the start, noting each key's
         // value where the script ended and where it began (other clients'
@@ -202,6 +219,7 @@ impl Debugger {
             .zip(before.into_iter().zip(after))
             .filter(|(_, (before, after))| before != after)
             .map(|((db, key), (before, after))| KeyChange {
+                look: debugger.look(db, &key),
                 db,
                 key,
                 before,
@@ -472,7 +490,7 @@ impl Debugger {
                 scratch.apply(*db, d.clone());
             }
             let before = after_cursor(&scratch, &keys);
-            return Self::pair(&keys, before, after);
+            return self.pair(&keys, before, after);
         }
         // Walk a scratch copy of these keys to just after the step.
         let mut scratch = self.scratch(&keys);
@@ -494,7 +512,7 @@ impl Debugger {
             let before = after_cursor(&scratch, &keys);
             walk(&mut scratch, index);
             let after = after_cursor(&scratch, &keys);
-            Self::pair(&keys, before, after)
+            self.pair(&keys, before, after)
         } else {
             for i in (index + 1..self.applied).rev() {
                 walk(&mut scratch, i);
@@ -502,7 +520,7 @@ impl Debugger {
             let after = after_cursor(&scratch, &keys);
             walk(&mut scratch, index);
             let before = after_cursor(&scratch, &keys);
-            Self::pair(&keys, before, after)
+            self.pair(&keys, before, after)
         }
     }
 
@@ -545,6 +563,7 @@ impl Debugger {
         keys.into_iter()
             .zip(before.into_iter().zip(after))
             .map(|((db, key), (before, after))| KeyChange {
+                look: self.look(db, &key),
                 db,
                 key,
                 before,
@@ -573,6 +592,7 @@ impl Debugger {
     }
 
     fn pair(
+        &self,
         keys: &[(usize, &[u8])],
         before: Vec<Option<Entry>>,
         after: Vec<Option<Entry>>,
@@ -580,12 +600,22 @@ impl Debugger {
         keys.iter()
             .zip(before.into_iter().zip(after))
             .map(|((db, key), (before, after))| KeyChange {
+                look: self.look(*db, key),
                 db: *db,
                 key: key.to_vec(),
                 before,
                 after,
             })
             .collect()
+    }
+
+    /// How a key reads: a bitmap or a geo set when a bit or geo command of
+    /// the run wrote it (Redis stores those as a string and a sorted set).
+    pub fn look(&self, db: usize, key: &[u8]) -> Look {
+        self.looks
+            .get(&(db, key.to_vec()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The keys step `index` changed (without moving the cursor), in the

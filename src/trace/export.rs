@@ -58,16 +58,10 @@ pub fn lua_view(reply: &Reply) -> String {
 }
 
 /// A key's value in one line, cut to about `max` characters (large
-/// collections are not walked past what fits).
+/// collections are not walked past what fits), as the keyspace pane shows
+/// a key the run did not write with bit or geo commands.
 pub fn short_value(entry: &Entry, max: usize) -> String {
-    // A string with a valid HyperLogLog header reads as its count.
-    if let Value::String(s) = &entry.value {
-        if let Some((count, sparse)) = crate::engine::commands::hll::describe(s) {
-            let encoding = if sparse { "sparse" } else { "dense" };
-            return format!("hll ~{count} ({encoding})");
-        }
-    }
-    value_text(&entry.value, max)
+    super::words::short(entry, super::words::Look::Plain, max)
 }
 
 /// A value in one line: `"43"`, `["a", "b"]`, `{"f": "v"}`..., at most about `max` characters.
@@ -112,7 +106,12 @@ pub fn value_text(value: &Value, max: usize) -> String {
         ),
         Value::Stream(st) => {
             let last = String::from_utf8_lossy(&st.meta.last_id.text()).into_owned();
-            let mut head = format!("{} entries, last id {}", st.len(), last);
+            let mut head = format!(
+                "{} entr{}, last id {}",
+                st.len(),
+                if st.len() == 1 { "y" } else { "ies" },
+                last
+            );
             for (name, group) in &st.groups {
                 head += &format!(", group {} ({} pending)", q(name), group.pel.len());
             }
@@ -166,14 +165,31 @@ fn change_text(c: &KeyChange) -> String {
         format!("db{} ", c.db)
     };
     format!(
-        "{db}{}: {} → {}",
+        "{db}{}: {}",
         word(&c.key),
-        entry_text(c.before.as_ref()),
-        entry_text(c.after.as_ref())
+        super::words::change(c.before.as_ref(), c.after.as_ref(), c.look)
     ) + &if kind(&c.before) != kind(&c.after) && c.before.is_some() && c.after.is_some() {
         format!(" ({} → {})", kind(&c.before), kind(&c.after))
     } else {
         String::new()
+    }
+}
+
+/// A summary's line for one key: `a went from "42" to "43"`, or for a
+/// stream, bitmap, HyperLogLog or geo set, what happened to it.
+fn went(c: &KeyChange, then: &str) -> String {
+    match super::words::told(c.before.as_ref(), c.after.as_ref(), c.look) {
+        Some(change) => format!(
+            "  {}: {change}{}.",
+            word(&c.key),
+            then.replace(" and", ", and")
+        ),
+        None => format!(
+            "  {} went from {} to {}{then}.",
+            word(&c.key),
+            entry_text(c.before.as_ref()),
+            entry_text(c.after.as_ref())
+        ),
     }
 }
 
@@ -245,12 +261,7 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
                 .unwrap_or_default();
             lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
             for c in changes.iter().take(SUMMARY_KEYS) {
-                lines.push(format!(
-                    "  {} went from {} to {} and stayed that way.",
-                    word(&c.key),
-                    entry_text(c.before.as_ref()),
-                    entry_text(c.after.as_ref())
-                ));
+                lines.push(went(c, " and stayed that way"));
             }
             if changes.len() > SUMMARY_KEYS {
                 lines.push(format!(
@@ -332,12 +343,7 @@ fn commands_summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
         }
     }
     for c in changes.iter().take(SUMMARY_KEYS) {
-        lines.push(format!(
-            "  {} went from {} to {}.",
-            word(&c.key),
-            entry_text(c.before.as_ref()),
-            entry_text(c.after.as_ref())
-        ));
+        lines.push(went(c, ""));
     }
     lines.extend(lane_lines(timeline));
     lines

@@ -12,6 +12,7 @@ mod debugger;
 pub mod export;
 pub mod lane;
 pub mod session;
+pub mod words;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};

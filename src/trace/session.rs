@@ -61,6 +61,8 @@ pub struct KeyState<'a> {
     pub gone: bool,
     /// The run failed and this key keeps what the run wrote: Redis does not roll back.
     pub stayed: bool,
+    /// How it reads (a bitmap, a geo set), from the run's commands.
+    pub look: super::words::Look,
 }
 
 /// Why a debugger key did not move the cursor.
@@ -269,6 +271,7 @@ impl Session {
             before: now.map(|c| c.before.as_ref()),
             gone: entry.is_none() && matches!(mark, KeyMark::Now | KeyMark::Before),
             stayed: mark == KeyMark::Before && self.debugger.at_failure(),
+            look: self.debugger.look(db, key),
             mark,
         })
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::trace::{export, Status, StepKind};
+use crate::trace::{self, export, Status, StepKind};
 
 use super::app::{display_key, App, Focus, KeyMark};
 use super::highlight::{self, Class};
@@ -935,10 +935,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         for c in session.changes() {
             side.push(Line::styled(
                 format!(
-                    "{}: {} → {}",
+                    "{}: {}",
                     display_key(&c.key),
-                    export::entry_text(c.before.as_ref()),
-                    export::entry_text(c.after.as_ref())
+                    trace::words::change(c.before.as_ref(), c.after.as_ref(), c.look)
                 ),
                 theme.changed_now(),
             ));

@@ -203,7 +203,7 @@ fn c_cast_u64(value: f64) -> u64 {
 
 /// decodeGeohash: the coordinates a sorted-set score stands for. Any
 /// score decodes (a plain sorted set's too), as in Redis.
-fn decode_score(score: f64) -> [f64; 2] {
+pub(crate) fn decode_score(score: f64) -> [f64; 2] {
     let hash = HashBits {
         bits: c_cast_u64(score),
         step: STEP_MAX,

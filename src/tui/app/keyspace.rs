@@ -17,9 +17,9 @@ pub struct KeyLine {
     pub stayed: bool,
 }
 
-pub(super) fn entry_value(entry: Option<&Entry>) -> String {
+pub(super) fn entry_value(entry: Option<&Entry>, look: Look) -> String {
     match entry {
-        Some(e) => export::short_value(e, 200),
+        Some(e) => words::short(e, look, 200),
         None => "(absent)".into(),
     }
 }
@@ -63,8 +63,8 @@ impl App {
                         .map(|e| e.value.kind().name().to_string())
                         .unwrap_or_else(|| "none".into()),
                     ttl_ms: None,
-                    value: entry_value(k.entry),
-                    before: k.before.map(entry_value),
+                    value: entry_value(k.entry, k.look),
+                    before: k.before.map(|b| entry_value(b, k.look)),
                     mark: k.mark,
                     gone: k.gone,
                     stayed: k.stayed,

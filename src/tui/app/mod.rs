@@ -22,6 +22,7 @@ use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
 use crate::protocol::cli::{eval_argv, parse_keys_args};
 use crate::protocol::cli::{format_tty, split_args};
+use crate::trace::words::{self, Look};
 use crate::trace::Entry;
 pub use crate::trace::KeyMark;
 use crate::trace::{self, export, Answer, Limits, Move, Start, Why};

@@ -859,3 +859,46 @@ fn client_kill_of_the_tuis_own_connection_does_not_end_the_session() {
         s.join("\n")
     );
 }
+
+/// Lesson 18 (#22): the XADD before the failing line stays; stepping back to
+/// it, the debugger and the keyspace pane tell what the step added to the
+/// stream, not a dump of it; a worker reading the group gets the event of a
+/// job that does not exist.
+#[test]
+fn the_job_queue_lesson_shows_the_event_that_stays() {
+    let mut h = lesson_harness("the-event-stays");
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert_shows(&s, "The script failed at line 4 after 1 write.");
+    assert_shows(&s, "events: 0 entries → 1 entry: added");
+    assert_shows(&s, "client 2: XLEN events → (integer) 1");
+    assert_shows(&s, "client 2: EXISTS job:7 → (integer) 0");
+    assert!(key_row(&s, "events").contains("1 entry, last id"), "{s:#?}");
+    // Back to the start, then to the first call, the XADD: this step
+    // changed the stream by one entry.
+    for _ in 0..4 {
+        h.key(KeyCode::F(7));
+    }
+    h.key(KeyCode::F(8));
+    let s = h.screen();
+    assert_shows(&s, "step 3/7 · line 3 (redis.call done)");
+    assert_shows(&s, "This step changed:");
+    assert_shows(&s, "events: 0 entries → 1 entry: added");
+    assert!(
+        key_row(&s, "events").contains("0 entries → 1 entry: a"),
+        "{s:#?}"
+    );
+    // A worker in the redis-cli pane.
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    assert_eq!(h.app.focus, redstep::tui::app::Focus::Cli);
+    for line in [
+        "XREADGROUP GROUP workers w1 STREAMS events >",
+        "HGETALL job:7",
+    ] {
+        h.type_text(line);
+        h.key(KeyCode::Enter);
+    }
+    let s = h.screen();
+    assert_shows(&s, "2) \"added\"");
+    assert_shows(&s, "(empty array)");
+}

@@ -63,8 +63,17 @@ impl App {
                         .map(|e| e.value.kind().name().to_string())
                         .unwrap_or_else(|| "none".into()),
                     ttl_ms: None,
-                    value: entry_value(k.entry, k.look),
-                    before: k.before.map(|b| entry_value(b, k.look)),
+                    // A stream, bitmap, HyperLogLog or geo set changed now
+                    // reads as what the step did to it; other values as before → after.
+                    value: k
+                        .before
+                        .filter(|_| k.entry.is_some())
+                        .and_then(|b| words::told(b, k.entry, k.look))
+                        .unwrap_or_else(|| entry_value(k.entry, k.look)),
+                    before: k
+                        .before
+                        .filter(|b| k.entry.is_none() || words::told(*b, k.entry, k.look).is_none())
+                        .map(|b| entry_value(b, k.look)),
                     mark: k.mark,
                     gone: k.gone,
                     stayed: k.stayed,

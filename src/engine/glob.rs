@@ -2,7 +2,7 @@
 //! MATCH, PSUBSCRIBE), including its handling of malformed patterns.
 
 /// True if `string` matches `pattern`.
-pub fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+pub(crate) fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     let mut skip_longer = false;
     match_impl(pattern, string, nocase, &mut skip_longer, 0)
 }

@@ -39,7 +39,7 @@ pub enum StrEnc {
 
 impl Entry {
     /// OBJECT ENCODING's answer.
-    pub fn encoding(&self) -> &'static str {
+    pub(crate) fn encoding(&self) -> &'static str {
         match (&self.value, self.str_enc) {
             (Value::String(_), StrEnc::Raw) => "raw",
             (Value::String(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
@@ -136,7 +136,7 @@ pub enum Delta {
 
 impl Delta {
     /// The key this change is about, if it is about one key.
-    pub fn key(&self) -> Option<&[u8]> {
+    pub(crate) fn key(&self) -> Option<&[u8]> {
         match self {
             Delta::Created { key }
             | Delta::Removed { key, .. }
@@ -162,18 +162,6 @@ pub trait Observer: Send {
     fn record(&mut self, db: usize, delta: Delta);
 }
 
-/// Collects deltas in a vector; handy for tests and for undo.
-#[derive(Default)]
-pub struct DeltaLog {
-    pub deltas: Vec<(usize, Delta)>,
-}
-
-impl Observer for DeltaLog {
-    fn record(&mut self, db: usize, delta: Delta) {
-        self.deltas.push((db, delta));
-    }
-}
-
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Db {
     entries: IndexMap<Bytes, Entry>,
@@ -195,7 +183,7 @@ impl Db {
         self.entries.get(key)
     }
 
-    pub fn get_index(&self, index: usize) -> Option<(&Bytes, &Entry)> {
+    pub(crate) fn get_index(&self, index: usize) -> Option<(&Bytes, &Entry)> {
         self.entries.get_index(index)
     }
 
@@ -207,7 +195,7 @@ impl Db {
         self.expiring.len()
     }
 
-    pub fn expiring_key(&self, index: usize) -> Option<&Bytes> {
+    pub(crate) fn expiring_key(&self, index: usize) -> Option<&Bytes> {
         self.expiring.get_index(index)
     }
 
@@ -280,11 +268,11 @@ impl Keyspace {
         std::mem::replace(&mut self.observer, observer)
     }
 
-    pub fn add_interest(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn add_interest(&mut self, db: usize, key: &[u8]) {
         *self.interest.entry((db, key.to_vec())).or_insert(0) += 1;
     }
 
-    pub fn remove_interest(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn remove_interest(&mut self, db: usize, key: &[u8]) {
         let id = (db, key.to_vec());
         if let Some(n) = self.interest.get_mut(&id) {
             *n -= 1;
@@ -294,11 +282,11 @@ impl Keyspace {
         }
     }
 
-    pub fn take_signaled(&mut self) -> Vec<(usize, Bytes)> {
+    pub(crate) fn take_signaled(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.signaled)
     }
 
-    pub fn take_replaced(&mut self) -> Vec<(usize, Bytes)> {
+    pub(crate) fn take_replaced(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.replaced)
     }
 
@@ -323,14 +311,14 @@ impl Keyspace {
 
     /// Redis's `signalModifiedKey` for a write that changed nothing (a
     /// no-op LTRIM): WATCHers of the key see it touched; nothing else.
-    pub fn touch(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn touch(&mut self, db: usize, key: &[u8]) {
         if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
             self.signaled.push((db, key.to_vec()));
         }
     }
 
     /// The entry if it exists and has not expired at `now`.
-    pub fn live(&self, db: usize, key: &[u8], now: i64) -> Option<&Entry> {
+    pub(crate) fn live(&self, db: usize, key: &[u8], now: i64) -> Option<&Entry> {
         self.dbs[db]
             .entries
             .get(key)
@@ -338,7 +326,7 @@ impl Keyspace {
     }
 
     /// Deletes the key if it has expired at `now`; true if it did.
-    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
+    pub(crate) fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
         let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
         if expired {
             self.remove(db, key);
@@ -349,12 +337,12 @@ impl Keyspace {
     // ---- whole keys -------------------------------------------------------
 
     /// Stores a value, replacing whatever the key held, with this expiry.
-    pub fn put(&mut self, db: usize, key: &[u8], value: Value, expire_at: Option<i64>) {
+    pub(crate) fn put(&mut self, db: usize, key: &[u8], value: Value, expire_at: Option<i64>) {
         self.put_string_as(db, key, value, expire_at, StrEnc::Auto);
     }
 
     /// `put`, saying how a string was written (OBJECT ENCODING shows it).
-    pub fn put_string_as(
+    pub(crate) fn put_string_as(
         &mut self,
         db: usize,
         key: &[u8],
@@ -385,7 +373,7 @@ impl Keyspace {
         }
     }
 
-    pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Value> {
+    pub(crate) fn remove(&mut self, db: usize, key: &[u8]) -> Option<Value> {
         let (position, entry) = self.dbs[db].remove(key)?;
         let recorded = self.observer.is_some().then(|| entry.clone());
         self.mark_replaced(db, key);
@@ -397,7 +385,7 @@ impl Keyspace {
         Some(entry.value)
     }
 
-    pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at: Option<i64>) {
+    pub(crate) fn set_expire(&mut self, db: usize, key: &[u8], expire_at: Option<i64>) {
         let Some(entry) = self.dbs[db].entries.get_mut(key) else {
             return;
         };
@@ -413,7 +401,7 @@ impl Keyspace {
     }
 
     /// Removes every key of one database, or of all (`None`).
-    pub fn flush(&mut self, db: Option<usize>) {
+    pub(crate) fn flush(&mut self, db: Option<usize>) {
         let range = match db {
             Some(d) => d..d + 1,
             None => 0..DATABASES,
@@ -431,7 +419,7 @@ impl Keyspace {
         }
     }
 
-    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+    pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
         self.changes += 1;
         if let Some(observer) = self.observer.as_mut() {
@@ -478,7 +466,13 @@ impl Keyspace {
 
     // ---- lists ------------------------------------------------------------
 
-    pub fn list_push(&mut self, db: usize, key: &[u8], side: Side, items: Vec<Bytes>) -> usize {
+    pub(crate) fn list_push(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        side: Side,
+        items: Vec<Bytes>,
+    ) -> usize {
         self.create_if_absent(db, key, || Value::List(VecDeque::new()));
         let count = items.len();
         let Some(Value::List(list)) = self.value_mut(db, key) else {
@@ -499,7 +493,13 @@ impl Keyspace {
         len
     }
 
-    pub fn list_pop(&mut self, db: usize, key: &[u8], side: Side, count: usize) -> Vec<Bytes> {
+    pub(crate) fn list_pop(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        side: Side,
+        count: usize,
+    ) -> Vec<Bytes> {
         let Some(Value::List(list)) = self.value_mut(db, key) else {
             return Vec::new();
         };
@@ -530,7 +530,7 @@ impl Keyspace {
         items
     }
 
-    pub fn list_set(&mut self, db: usize, key: &[u8], index: usize, item: Bytes) {
+    pub(crate) fn list_set(&mut self, db: usize, key: &[u8], index: usize, item: Bytes) {
         let Some(Value::List(list)) = self.value_mut(db, key) else {
             return;
         };
@@ -544,7 +544,7 @@ impl Keyspace {
 
     /// Replaces a list as a whole (LREM, LINSERT, LTRIM, SORT STORE); an
     /// empty list deletes the key.
-    pub fn list_replace(&mut self, db: usize, key: &[u8], list: VecDeque<Bytes>) {
+    pub(crate) fn list_replace(&mut self, db: usize, key: &[u8], list: VecDeque<Bytes>) {
         if list.is_empty() {
             self.remove(db, key);
             return;
@@ -556,7 +556,7 @@ impl Keyspace {
     // ---- hashes -----------------------------------------------------------
 
     /// Sets a field; true if the field is new.
-    pub fn hash_set(&mut self, db: usize, key: &[u8], field: &[u8], value: Bytes) -> bool {
+    pub(crate) fn hash_set(&mut self, db: usize, key: &[u8], field: &[u8], value: Bytes) -> bool {
         let limits = self.limits;
         self.create_if_absent(db, key, || Value::Hash(Hash::default()));
         let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
@@ -588,7 +588,7 @@ impl Keyspace {
         created
     }
 
-    pub fn hash_delete(&mut self, db: usize, key: &[u8], field: &[u8]) -> bool {
+    pub(crate) fn hash_delete(&mut self, db: usize, key: &[u8], field: &[u8]) -> bool {
         let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
             return false;
         };
@@ -611,7 +611,7 @@ impl Keyspace {
 
     // ---- sets -------------------------------------------------------------
 
-    pub fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+    pub(crate) fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
         let limits = self.limits;
         self.create_if_absent(db, key, || Value::Set(Set::default()));
         let Some(Value::Set(set)) = self.value_mut(db, key) else {
@@ -639,7 +639,7 @@ impl Keyspace {
         true
     }
 
-    pub fn set_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+    pub(crate) fn set_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
         let Some(Value::Set(set)) = self.value_mut(db, key) else {
             return false;
         };
@@ -659,7 +659,7 @@ impl Keyspace {
 
     /// Moves a small sorted set to the skiplist encoding (SORT does: it
     /// reads the zset through its dict).
-    pub fn zset_to_skiplist(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn zset_to_skiplist(&mut self, db: usize, key: &[u8]) {
         if let Some(Value::ZSet(zset)) = self.value_mut(db, key) {
             if zset.listpack {
                 zset.listpack = false;
@@ -672,7 +672,13 @@ impl Keyspace {
     }
 
     /// Sets a member's score; returns the previous score.
-    pub fn zset_add(&mut self, db: usize, key: &[u8], member: &[u8], score: f64) -> Option<f64> {
+    pub(crate) fn zset_add(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        member: &[u8],
+        score: f64,
+    ) -> Option<f64> {
         let limits = self.limits;
         self.create_if_absent(db, key, || Value::ZSet(ZSet::default()));
         let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
@@ -697,7 +703,7 @@ impl Keyspace {
         old
     }
 
-    pub fn zset_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
+    pub(crate) fn zset_remove(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
         let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
             return false;
         };
@@ -719,7 +725,7 @@ impl Keyspace {
     /// zeros first if it is shorter; it is then `raw` (Redis edits it in
     /// place). The key must hold a string. Records only the bytes it
     /// replaced.
-    pub fn string_patch(&mut self, db: usize, key: &[u8], offset: usize, bytes: &[u8]) {
+    pub(crate) fn string_patch(&mut self, db: usize, key: &[u8], offset: usize, bytes: &[u8]) {
         let Some(entry) = self.dbs[db].entries.get_mut(key) else {
             return;
         };
@@ -749,7 +755,7 @@ impl Keyspace {
     /// Marks a string `raw`, as Redis does when a command unshares a string
     /// to edit it in place and then changes nothing (OBJECT ENCODING shows
     /// it). Not a modification: WATCH does not see it; undo restores it.
-    pub fn string_make_raw(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn string_make_raw(&mut self, db: usize, key: &[u8]) {
         let Some(Entry {
             value: Value::String(s),
             str_enc,
@@ -787,12 +793,12 @@ impl Keyspace {
     }
 
     /// Creates an empty stream if the key is absent.
-    pub fn stream_create(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn stream_create(&mut self, db: usize, key: &[u8]) {
         self.create_if_absent(db, key, || Value::Stream(Box::default()));
     }
 
     /// Appends an entry (its id above the last one) and sets the counters.
-    pub fn stream_add(
+    pub(crate) fn stream_add(
         &mut self,
         db: usize,
         key: &[u8],
@@ -815,7 +821,7 @@ impl Keyspace {
 
     /// Removes these entries (those present) and sets the counters; returns
     /// how many were removed.
-    pub fn stream_remove(
+    pub(crate) fn stream_remove(
         &mut self,
         db: usize,
         key: &[u8],
@@ -850,12 +856,12 @@ impl Keyspace {
     }
 
     /// Sets the counters (XSETID).
-    pub fn stream_set_meta(&mut self, db: usize, key: &[u8], meta: StreamMeta) {
+    pub(crate) fn stream_set_meta(&mut self, db: usize, key: &[u8], meta: StreamMeta) {
         self.stream_remove(db, key, &[], meta);
     }
 
     /// Replaces the consumer groups (XGROUP, XREADGROUP, XACK, XCLAIM).
-    pub fn stream_set_groups(&mut self, db: usize, key: &[u8], groups: Groups) {
+    pub(crate) fn stream_set_groups(&mut self, db: usize, key: &[u8], groups: Groups) {
         let Some(stream) = self.stream_mut(db, key) else {
             return;
         };
@@ -1174,7 +1180,7 @@ impl Keyspace {
 
     /// Copies one entry into this keyspace (the trace's view starts from the
     /// final values of the keys a run touched).
-    pub fn copy_entry_from(&mut self, source: &Keyspace, db: usize, key: &[u8]) {
+    pub(crate) fn copy_entry_from(&mut self, source: &Keyspace, db: usize, key: &[u8]) {
         if let Some((position, _, entry)) = source.dbs[db].entries.get_full(key) {
             let entry = entry.clone();
             let position = position.min(self.dbs[db].len());
@@ -1183,7 +1189,7 @@ impl Keyspace {
     }
 
     /// Copies a whole database (a SWAPDB inside a traced run).
-    pub fn copy_db_from(&mut self, source: &Keyspace, db: usize) {
+    pub(crate) fn copy_db_from(&mut self, source: &Keyspace, db: usize) {
         self.dbs[db] = source.dbs[db].clone();
     }
 }

@@ -6,14 +6,14 @@
 //! external commands and reached through the [`Extension`] it passes in, so
 //! they work inside MULTI/EXEC like any other command.
 
-pub mod commands;
-pub mod errors;
-pub mod glob;
+pub(crate) mod commands;
+pub(crate) mod errors;
+pub(crate) mod glob;
 pub mod keyspace;
-pub mod numbers;
+pub(crate) mod numbers;
 pub mod rdb;
 pub mod table;
-pub mod value;
+pub(crate) mod value;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -26,7 +26,7 @@ pub use keyspace::{Delta, Keyspace, Observer, Side};
 
 /// Commands return `Result<Reply, Reply>` so `?` can carry an error reply.
 pub type CommandResult = Result<Reply, Reply>;
-pub use table::{CommandSpec, Handler};
+pub(crate) use table::{CommandSpec, Handler};
 pub use value::{Bytes, Kind, Value};
 
 use table::flags;
@@ -39,7 +39,7 @@ pub trait Clock: Send {
     fn now_ms(&self) -> i64;
 }
 
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
@@ -71,7 +71,7 @@ impl Clock for ManualClock {
 
 /// Hands out client ids; clones share the counter.
 #[derive(Clone)]
-pub struct ClientIds(Arc<std::sync::atomic::AtomicU64>);
+pub(crate) struct ClientIds(Arc<std::sync::atomic::AtomicU64>);
 
 impl Default for ClientIds {
     fn default() -> Self {
@@ -80,7 +80,7 @@ impl Default for ClientIds {
 }
 
 impl ClientIds {
-    pub fn next(&self) -> ClientId {
+    pub(crate) fn next(&self) -> ClientId {
         self.0.fetch_add(1, Ordering::SeqCst)
     }
 }
@@ -95,7 +95,7 @@ pub trait Extension {
 }
 
 /// The extension used when no scripting layer is attached.
-pub struct NoExtension;
+pub(crate) struct NoExtension;
 
 impl Extension for NoExtension {
     fn call(&mut self, _engine: &mut Engine, _client: &mut Client, argv: &[Bytes]) -> Reply {
@@ -183,12 +183,12 @@ impl Client {
         }
     }
 
-    pub fn subscriptions(&self) -> usize {
+    pub(crate) fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
 
     /// Whether the client is in subscribed mode (any kind of subscription).
-    pub fn subscribed(&self) -> bool {
+    pub(crate) fn subscribed(&self) -> bool {
         self.subscriptions() + self.shard_channels.len() > 0
     }
 }
@@ -319,20 +319,20 @@ impl Engine {
     }
 
     /// The engine's notion of now (frozen while a script runs).
-    pub fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.frozen_now.unwrap_or_else(|| self.clock.now_ms())
     }
 
     /// The wall clock, even while a script runs (TIME uses it).
-    pub fn wall_clock_ms(&self) -> i64 {
+    pub(crate) fn wall_clock_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 
-    pub fn freeze_time(&mut self, frozen: Option<i64>) {
+    pub(crate) fn freeze_time(&mut self, frozen: Option<i64>) {
         self.frozen_now = frozen;
     }
 
-    pub fn uptime_ms(&self) -> i64 {
+    pub(crate) fn uptime_ms(&self) -> i64 {
         self.clock.now_ms() - self.started_ms
     }
 
@@ -344,7 +344,7 @@ impl Engine {
         &self.table
     }
 
-    pub fn lookup_command(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
+    pub(crate) fn lookup_command(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
         self.table.lookup(argv)
     }
 
@@ -355,7 +355,7 @@ impl Engine {
     }
 
     /// Registers a client whose id came from [`Engine::client_ids`].
-    pub fn connect_as(&mut self, id: ClientId) {
+    pub(crate) fn connect_as(&mut self, id: ClientId) {
         self.stats.connections_received += 1;
         let now = self.clock.now_ms();
         self.clients
@@ -365,7 +365,7 @@ impl Engine {
 
     /// The id source, shareable with a front end that must hand out ids
     /// while the engine is busy.
-    pub fn client_ids(&self) -> ClientIds {
+    pub(crate) fn client_ids(&self) -> ClientIds {
         self.client_ids.clone()
     }
 
@@ -374,26 +374,26 @@ impl Engine {
         Client::new(self.client_ids.next(), self.clock.now_ms())
     }
 
-    pub fn set_client_addr(&mut self, id: ClientId, addr: String, laddr: String) {
+    pub(crate) fn set_client_addr(&mut self, id: ClientId, addr: String, laddr: String) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.addr = addr;
             c.laddr = laddr;
         }
     }
 
-    pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
+    pub(crate) fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
         self.clients.get_mut(&id)
     }
 
-    pub fn client(&self, id: ClientId) -> Option<&Client> {
+    pub(crate) fn client(&self, id: ClientId) -> Option<&Client> {
         self.clients.get(&id)
     }
 
-    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+    pub(crate) fn clients(&self) -> impl Iterator<Item = &Client> {
         self.clients.values()
     }
 
-    pub fn disconnect(&mut self, id: ClientId) {
+    pub(crate) fn disconnect(&mut self, id: ClientId) {
         self.monitors.shift_remove(&id);
         let Some(mut client) = self.clients.remove(&id) else {
             return;
@@ -461,7 +461,11 @@ impl Engine {
     /// The reverse of `with_client`: puts a client the caller holds back in
     /// the client table for `f` (so other clients' writes reach its WATCH,
     /// through `execute_with`), never blocking, then hands it back.
-    pub fn lend_client<R>(&mut self, client: &mut Client, f: impl FnOnce(&mut Engine) -> R) -> R {
+    pub(crate) fn lend_client<R>(
+        &mut self,
+        client: &mut Client,
+        f: impl FnOnce(&mut Engine) -> R,
+    ) -> R {
         let id = client.id;
         let now = self.clock.now_ms();
         let mut lent = std::mem::replace(client, Client::new(id, now));
@@ -490,7 +494,7 @@ impl Engine {
 
     /// The command pipeline of Redis's `processCommand`: lookup, arity,
     /// subscribed-mode and MULTI queuing rules, then the handler.
-    pub fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         client: &mut Client,
         argv: &[Bytes],
@@ -574,7 +578,7 @@ impl Engine {
     }
 
     /// Runs a looked-up command right now (no queuing checks).
-    pub fn run(
+    pub(crate) fn run(
         &mut self,
         client: &mut Client,
         spec: &CommandSpec,
@@ -616,7 +620,13 @@ impl Engine {
     /// Feeds a command to the MONITOR clients as Redis 7.0 shows it:
     /// `1796434840.890767 [0 127.0.0.1:42412] "SET" "a" "1"` (`lua` for a
     /// script's calls). Admin commands are not shown, as in Redis.
-    pub fn feed_monitors(&mut self, spec: &CommandSpec, db: usize, addr: &str, argv: &[Bytes]) {
+    pub(crate) fn feed_monitors(
+        &mut self,
+        spec: &CommandSpec,
+        db: usize,
+        addr: &str,
+        argv: &[Bytes],
+    ) {
         if self.monitors.is_empty()
             || spec.flags & table::flags::ADMIN != 0
             || matches!(spec.name, "auth" | "hello" | "migrate")
@@ -642,7 +652,7 @@ impl Engine {
     /// A stream key got entries or lost a group: blocked XREAD /
     /// XREADGROUP clients on it are looked at (other changes of the key,
     /// such as XSETID, wake nobody, as in Redis).
-    pub fn signal_stream_ready(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn signal_stream_ready(&mut self, db: usize, key: &[u8]) {
         let id = (db, key.to_vec());
         if self.blocked_on.contains_key(&id) && !self.stream_ready.contains(&id) {
             self.stream_ready.push(id);
@@ -808,7 +818,7 @@ impl Engine {
 
     /// CLIENT UNBLOCK: a blocked client answered now, with its timeout
     /// reply or the UNBLOCKED error; false when it was not blocked.
-    pub fn unblock_client(&mut self, id: ClientId, error: bool) -> bool {
+    pub(crate) fn unblock_client(&mut self, id: ClientId, error: bool) -> bool {
         let Some(mut client) = self.clients.remove(&id) else {
             return false;
         };
@@ -904,7 +914,7 @@ impl Engine {
         }
     }
 
-    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+    pub(crate) fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
         let mut receivers = 0;
         // A RESP3 subscriber gets its messages as pushes.
         let resp3: HashSet<ClientId> = self
@@ -960,31 +970,31 @@ impl Ctx<'_> {
         self.client.db
     }
 
-    pub fn ks(&mut self) -> &mut Keyspace {
+    pub(crate) fn ks(&mut self) -> &mut Keyspace {
         &mut self.engine.keyspace
     }
 
-    pub fn arg(&self, i: usize) -> &[u8] {
+    pub(crate) fn arg(&self, i: usize) -> &[u8] {
         &self.argv[i]
     }
 
     /// The live entry of a key in the selected database, expiring it first
     /// if its time has passed.
-    pub fn lookup(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
+    pub(crate) fn lookup(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
         let (db, now) = (self.db(), self.now);
         self.engine.keyspace.expire_if_needed(db, key, now);
         self.engine.keyspace.db(db).entry(key)
     }
 
-    pub fn value(&mut self, key: &[u8]) -> Option<&Value> {
+    pub(crate) fn value(&mut self, key: &[u8]) -> Option<&Value> {
         self.lookup(key).map(|e| &e.value)
     }
 
-    pub fn exists(&mut self, key: &[u8]) -> bool {
+    pub(crate) fn exists(&mut self, key: &[u8]) -> bool {
         self.lookup(key).is_some()
     }
 
-    pub fn string(&mut self, key: &[u8]) -> Result<Option<&Bytes>, Reply> {
+    pub(crate) fn string(&mut self, key: &[u8]) -> Result<Option<&Bytes>, Reply> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -992,7 +1002,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn list(&mut self, key: &[u8]) -> Result<Option<&VecDeque<Bytes>>, Reply> {
+    pub(crate) fn list(&mut self, key: &[u8]) -> Result<Option<&VecDeque<Bytes>>, Reply> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::List(l)) => Ok(Some(l)),
@@ -1000,7 +1010,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn hash(&mut self, key: &[u8]) -> Result<Option<&value::Hash>, Reply> {
+    pub(crate) fn hash(&mut self, key: &[u8]) -> Result<Option<&value::Hash>, Reply> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Hash(h)) => Ok(Some(h)),
@@ -1008,7 +1018,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn set(&mut self, key: &[u8]) -> Result<Option<&value::Set>, Reply> {
+    pub(crate) fn set(&mut self, key: &[u8]) -> Result<Option<&value::Set>, Reply> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::Set(s)) => Ok(Some(s)),
@@ -1016,7 +1026,7 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn zset(&mut self, key: &[u8]) -> Result<Option<&value::ZSet>, Reply> {
+    pub(crate) fn zset(&mut self, key: &[u8]) -> Result<Option<&value::ZSet>, Reply> {
         match self.value(key) {
             None => Ok(None),
             Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -1025,7 +1035,7 @@ impl Ctx<'_> {
     }
 
     /// Errors unless the key is absent or of this kind.
-    pub fn expect_kind(&mut self, key: &[u8], kind: Kind) -> Result<bool, Reply> {
+    pub(crate) fn expect_kind(&mut self, key: &[u8], kind: Kind) -> Result<bool, Reply> {
         match self.value(key) {
             None => Ok(false),
             Some(v) if v.kind() == kind => Ok(true),
@@ -1034,12 +1044,12 @@ impl Ctx<'_> {
     }
 
     /// Whether the client speaks RESP3 (maps, sets and doubles in replies).
-    pub fn resp3(&self) -> bool {
+    pub(crate) fn resp3(&self) -> bool {
         self.client.resp == 3
     }
 
     /// Whether this command may wait (not inside MULTI/EXEC or a script).
-    pub fn may_block(&self) -> bool {
+    pub(crate) fn may_block(&self) -> bool {
         !self.client.no_block
     }
 }
@@ -1063,7 +1073,7 @@ thread_local! {
 /// Whether a panic now would be caught by a command's guard (a panic hook
 /// that restores a terminal leaves it alone then: the user gets an error
 /// reply, the program goes on).
-pub fn panic_is_guarded() -> bool {
+pub(crate) fn panic_is_guarded() -> bool {
     GUARDED.with(|g| g.get())
 }
 

@@ -8,7 +8,7 @@
 use std::ffi::CString;
 
 // How replies write doubles lives with the replies (`protocol`).
-pub use crate::protocol::float::{format_double, format_g};
+pub(crate) use crate::protocol::float::{format_double, format_g};
 
 extern "C" {
     fn redstep_incrbyfloat(
@@ -37,17 +37,17 @@ fn c_format(
 
 /// Redis's `addReplyHumanLongDouble` of a double: `%.17Lf` with trailing
 /// zeros (and a trailing dot) removed, as GEOPOS prints coordinates.
-pub fn format_human_long_double(value: f64) -> String {
+pub(crate) fn format_human_long_double(value: f64) -> String {
     c_format(value, redstep_fmt_human)
 }
 
 /// C's `%f` of a double.
-pub fn format_f(value: f64) -> String {
+pub(crate) fn format_f(value: f64) -> String {
     c_format(value, redstep_fmt_f)
 }
 
 /// Redis's `string2ll`: a strict signed 64-bit decimal.
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
+pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
@@ -85,7 +85,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 /// range), else C's `strtoull(s, &end, 10)` over the whole string, which
 /// allows leading white space, a sign (`-n` wraps as in C) and leading zeros.
 /// The argument is a C string: it ends at the first NUL.
-pub fn parse_u64(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
     let s = s.split(|c| *c == 0).next().unwrap_or_default();
     if let Some(v) = parse_i64(s) {
         return u64::try_from(v).ok();
@@ -114,7 +114,7 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
 
 /// A C cast of a double to `long long` on x86-64: NaN, infinities and
 /// values outside the range become `i64::MIN` (Rust's `as` saturates).
-pub fn c_cast_i64(value: f64) -> i64 {
+pub(crate) fn c_cast_i64(value: f64) -> i64 {
     const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
     if value.is_nan() || !(-LIMIT..LIMIT).contains(&value) {
         i64::MIN
@@ -124,7 +124,7 @@ pub fn c_cast_i64(value: f64) -> i64 {
 }
 
 /// C `strtod` on the bytes: the value and how many bytes it consumed.
-pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
+pub(crate) fn strtod(s: &[u8]) -> (f64, usize, bool) {
     let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
     let c = CString::new(&s[..end]).expect("no interior NUL");
     let mut eptr: *mut libc::c_char = std::ptr::null_mut();
@@ -140,7 +140,7 @@ pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
 
 /// Redis's `string2d` (used by `getDoubleFromObject`): the whole string must
 /// be a float, no leading space, no NaN, no overflow.
-pub fn parse_f64(s: &[u8]) -> Option<f64> {
+pub(crate) fn parse_f64(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s[0].is_ascii_whitespace() || s[0] == 0x0b {
         return None;
     }
@@ -154,7 +154,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(value)
 }
 
-pub enum IncrFloatError {
+pub(crate) enum IncrFloatError {
     CurrentNotFloat,
     IncrementNotFloat,
     NanOrInfinity,
@@ -162,7 +162,10 @@ pub enum IncrFloatError {
 
 /// INCRBYFLOAT's arithmetic: `long double` addition, printed with `%.17Lf`
 /// and trailing zeros removed.
-pub fn incr_by_float(current: Option<&[u8]>, increment: &[u8]) -> Result<Vec<u8>, IncrFloatError> {
+pub(crate) fn incr_by_float(
+    current: Option<&[u8]>,
+    increment: &[u8],
+) -> Result<Vec<u8>, IncrFloatError> {
     let mut out = vec![0u8; 5 * 1024 + 8];
     let mut len = 0usize;
     let (cptr, clen) = match current {

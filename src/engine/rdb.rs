@@ -16,7 +16,7 @@ use super::value::{
 };
 use crate::protocol::float::format_g;
 
-pub const RDB_VERSION: u16 = 10;
+pub(crate) const RDB_VERSION: u16 = 10;
 
 const TYPE_STRING: u8 = 0;
 const TYPE_LIST: u8 = 1;
@@ -50,7 +50,7 @@ pub fn crc64(bytes: &[u8]) -> u64 {
 // ---- payload --------------------------------------------------------------
 
 /// DUMP's payload for a value.
-pub fn dump(value: &Value) -> Bytes {
+pub(crate) fn dump(value: &Value) -> Bytes {
     let mut out = Vec::new();
     match value {
         Value::String(s) => {
@@ -125,7 +125,7 @@ const OPCODE_FUNCTION2: u8 = 245;
 
 /// FUNCTION DUMP's payload: each library's code after its opcode, then
 /// the RDB version and the CRC-64, as Redis 7.0 writes it.
-pub fn function_dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Bytes {
+pub(crate) fn function_dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Bytes {
     let mut out = Vec::new();
     for code in codes {
         out.push(OPCODE_FUNCTION2);
@@ -139,7 +139,7 @@ pub fn function_dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Bytes {
 
 /// The libraries' code in a verified FUNCTION DUMP payload; None: a
 /// payload redstep cannot read (Redis's "payload not valid").
-pub fn function_codes(payload: &[u8]) -> Option<Vec<Bytes>> {
+pub(crate) fn function_codes(payload: &[u8]) -> Option<Vec<Bytes>> {
     let body = &payload[..payload.len().checked_sub(10)?];
     let mut r = Reader { buf: body, pos: 0 };
     let mut codes = Vec::new();
@@ -154,7 +154,7 @@ pub fn function_codes(payload: &[u8]) -> Option<Vec<Bytes>> {
 
 /// Redis's verifyDumpPayload: long enough, a version this server reads,
 /// and the right checksum.
-pub fn verify(payload: &[u8]) -> bool {
+pub(crate) fn verify(payload: &[u8]) -> bool {
     if payload.len() < 10 {
         return false;
     }
@@ -170,7 +170,7 @@ pub fn verify(payload: &[u8]) -> bool {
 /// Decodes a verified payload's object; None is Redis's `Bad data format`.
 /// As Redis's rio over the whole payload, a truncated object reads on
 /// into the footer, and bytes left after the object are ignored.
-pub fn load(payload: &[u8]) -> Option<Value> {
+pub(crate) fn load(payload: &[u8]) -> Option<Value> {
     let mut r = Reader {
         buf: payload,
         pos: 0,
@@ -679,7 +679,7 @@ fn lp_finish(count: usize, body: &[u8]) -> Bytes {
     lp
 }
 
-pub fn listpack<'a>(items: impl Iterator<Item = &'a [u8]>) -> Bytes {
+pub(crate) fn listpack<'a>(items: impl Iterator<Item = &'a [u8]>) -> Bytes {
     let mut body = Vec::new();
     let mut count = 0;
     for s in items {
@@ -864,7 +864,7 @@ fn d2string(score: f64) -> Bytes {
 // ---- MEMORY USAGE ---------------------------------------------------------
 
 /// jemalloc's size class for an allocation of `n` bytes.
-pub fn jemalloc_size(n: usize) -> usize {
+pub(crate) fn jemalloc_size(n: usize) -> usize {
     if n <= 8 {
         return 8;
     }
@@ -903,7 +903,7 @@ const SKIPLIST_NODE: usize = 53;
 /// MEMORY USAGE's estimate for a key: Redis's objectComputeSize with
 /// jemalloc's size classes, sampling `samples` elements of big values.
 /// `encoding` is OBJECT ENCODING's answer (a string's `int`, `embstr`, `raw`).
-pub fn memory_usage(key: &[u8], value: &Value, encoding: &str, samples: usize) -> usize {
+pub(crate) fn memory_usage(key: &[u8], value: &Value, encoding: &str, samples: usize) -> usize {
     let samples = samples.max(1);
     let average = |sizes: &mut dyn Iterator<Item = usize>, n: usize| -> usize {
         let taken: Vec<usize> = sizes.take(samples).collect();

@@ -13,26 +13,26 @@ pub mod flags {
     pub const WRITE: u32 = 1 << 0;
     pub const READONLY: u32 = 1 << 1;
     pub const DENYOOM: u32 = 1 << 2;
-    pub const ADMIN: u32 = 1 << 3;
+    pub(crate) const ADMIN: u32 = 1 << 3;
     pub const PUBSUB: u32 = 1 << 4;
     /// Refused inside scripts.
     pub const NOSCRIPT: u32 = 1 << 5;
     pub const BLOCKING: u32 = 1 << 6;
-    pub const LOADING: u32 = 1 << 7;
-    pub const STALE: u32 = 1 << 8;
-    pub const FAST: u32 = 1 << 9;
-    pub const MAY_REPLICATE: u32 = 1 << 10;
+    pub(crate) const LOADING: u32 = 1 << 7;
+    pub(crate) const STALE: u32 = 1 << 8;
+    pub(crate) const FAST: u32 = 1 << 9;
+    pub(crate) const MAY_REPLICATE: u32 = 1 << 10;
     /// Allowed while the connection is subscribed (RESP2).
-    pub const SUBSCRIBED_OK: u32 = 1 << 11;
+    pub(crate) const SUBSCRIBED_OK: u32 = 1 << 11;
     /// Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
-    pub const NOT_QUEUED: u32 = 1 << 12;
+    pub(crate) const NOT_QUEUED: u32 = 1 << 12;
     /// Answered even while a script is busy.
     pub const ALLOW_BUSY: u32 = 1 << 13;
     /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET).
     pub const NO_AUTH: u32 = 1 << 14;
 
     /// Names as COMMAND lists them.
-    pub const NAMES: &[(u32, &str)] = &[
+    pub(crate) const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
@@ -49,7 +49,7 @@ pub mod flags {
     ];
 }
 
-pub type HandlerFn = fn(&mut Ctx) -> CommandResult;
+pub(crate) type HandlerFn = fn(&mut Ctx) -> CommandResult;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -95,7 +95,7 @@ impl CommandSpec {
         }
     }
 
-    pub const fn sub(
+    pub(crate) const fn sub(
         full_name: &'static str,
         name: &'static str,
         arity: i32,
@@ -117,7 +117,7 @@ impl CommandSpec {
 
     /// A command with subcommands; `handler` runs when it is called alone
     /// (only COMMAND allows that: arity -1).
-    pub const fn container(
+    pub(crate) const fn container(
         name: &'static str,
         arity: i32,
         flags: u32,
@@ -138,7 +138,7 @@ impl CommandSpec {
     }
 
     /// A container that needs a subcommand (arity -2).
-    pub const fn container_of(
+    pub(crate) const fn container_of(
         name: &'static str,
         flags: u32,
         subcommands: &'static [CommandSpec],
@@ -146,30 +146,30 @@ impl CommandSpec {
         CommandSpec::container(name, -2, flags, subcommands, needs_subcommand)
     }
 
-    pub const fn external(mut self) -> Self {
+    pub(crate) const fn external(mut self) -> Self {
         self.handler = Handler::External;
         self
     }
 
-    pub fn arity_ok(&self, argc: usize) -> bool {
+    pub(crate) fn arity_ok(&self, argc: usize) -> bool {
         let argc = argc as i32;
         !((self.arity > 0 && argc != self.arity) || argc < -self.arity)
     }
 
-    pub fn is_write(&self) -> bool {
+    pub(crate) fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
     }
 
     /// Whether the command takes keys at all (COMMAND GETKEYS refuses those
     /// that take none).
-    pub fn takes_keys(&self) -> bool {
+    pub(crate) fn takes_keys(&self) -> bool {
         self.first_key > 0 || MOVABLE.contains(&self.full_name)
     }
 
     /// The key arguments of this call: by the spec's positions, or, for a
     /// command whose keys move (numkeys, STORE, STREAMS), where its
     /// arguments put them, as Redis's COMMAND GETKEYS finds them.
-    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
+    pub(crate) fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
         if let Some(keys) = movable_keys(self.full_name, argv) {
             return keys;
         }
@@ -320,7 +320,7 @@ impl Table {
     /// The command or subcommand argv names (Redis's `lookupCommand`):
     /// None for an unknown command or an unknown subcommand of a container.
     /// A container called alone resolves to itself.
-    pub fn resolve(&self, argv: &[Bytes]) -> Option<&CommandSpec> {
+    pub(crate) fn resolve(&self, argv: &[Bytes]) -> Option<&CommandSpec> {
         let spec = self.get(argv.first()?)?;
         if spec.subcommands.is_empty() || argv.len() < 2 {
             return Some(spec);
@@ -332,7 +332,7 @@ impl Table {
 
     /// Finds the command (or subcommand) for argv and checks its arity,
     /// with Redis's error texts.
-    pub fn lookup(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
+    pub(crate) fn lookup(&self, argv: &[Bytes]) -> Result<&CommandSpec, Reply> {
         let Some(spec) = self.resolve(argv) else {
             return Err(match self.get(&argv[0]) {
                 Some(container) => errors::unknown_subcommand(&argv[1], container.name),

@@ -11,11 +11,11 @@ use super::numbers::parse_i64;
 pub type Bytes = Vec<u8>;
 
 /// Defaults of `hash-max-listpack-*`, `zset-max-listpack-*`, `set-max-intset-entries`.
-pub const HASH_LISTPACK_ENTRIES: usize = 512;
-pub const HASH_LISTPACK_VALUE: usize = 64;
-pub const ZSET_LISTPACK_ENTRIES: usize = 128;
-pub const ZSET_LISTPACK_VALUE: usize = 64;
-pub const SET_INTSET_ENTRIES: usize = 512;
+pub(crate) const HASH_LISTPACK_ENTRIES: usize = 512;
+pub(crate) const HASH_LISTPACK_VALUE: usize = 64;
+pub(crate) const ZSET_LISTPACK_ENTRIES: usize = 128;
+pub(crate) const ZSET_LISTPACK_VALUE: usize = 64;
+pub(crate) const SET_INTSET_ENTRIES: usize = 512;
 
 /// The small-encoding thresholds CONFIG SET can change (Redis's
 /// `hash-max-listpack-*`, `zset-max-listpack-*`, `set-max-intset-entries`).
@@ -87,7 +87,7 @@ impl Value {
     }
 
     /// OBJECT ENCODING's answer.
-    pub fn encoding(&self) -> &'static str {
+    pub(crate) fn encoding(&self) -> &'static str {
         match self {
             Value::String(s) => {
                 if s.len() <= 20 && parse_i64(s).is_some() {
@@ -149,7 +149,7 @@ impl PartialEq for Hash {
 }
 
 impl Hash {
-    pub fn needs_conversion(&self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
+    pub(crate) fn needs_conversion(&self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
         self.listpack
             && (self.map.len() >= limits.hash_entries
                 || field.len() > limits.hash_value
@@ -181,13 +181,13 @@ impl PartialEq for Set {
 }
 
 impl Set {
-    pub fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
+    pub(crate) fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
         self.intset
             && (self.members.len() >= limits.set_intset_entries || parse_i64(member).is_none())
     }
 
     /// Members in the order SMEMBERS gives them.
-    pub fn ordered(&self) -> Vec<&Bytes> {
+    pub(crate) fn ordered(&self) -> Vec<&Bytes> {
         let mut members: Vec<&Bytes> = self.members.iter().collect();
         if self.intset {
             members.sort_by_key(|m| parse_i64(m).unwrap_or(0));
@@ -198,7 +198,7 @@ impl Set {
 
 /// A score with the total order Redis uses (scores are never NaN).
 #[derive(Clone, Copy, Debug)]
-pub struct Score(pub f64);
+pub(crate) struct Score(pub f64);
 
 impl PartialEq for Score {
     fn eq(&self, other: &Self) -> bool {
@@ -252,22 +252,22 @@ impl ZSet {
         self.scores.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.scores.is_empty()
     }
 
-    pub fn score(&self, member: &[u8]) -> Option<f64> {
+    pub(crate) fn score(&self, member: &[u8]) -> Option<f64> {
         self.scores.get(member).copied()
     }
 
-    pub fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
+    pub(crate) fn needs_conversion(&self, member: &[u8], limits: &Limits) -> bool {
         self.listpack
             && (self.scores.len() >= limits.zset_entries || member.len() > limits.zset_value)
     }
 
     /// Inserts or updates; returns the previous score. A listpack stores
     /// scores as text, so `-0` comes back as `0`.
-    pub fn insert(&mut self, member: Bytes, mut score: f64) -> Option<f64> {
+    pub(crate) fn insert(&mut self, member: Bytes, mut score: f64) -> Option<f64> {
         if self.listpack && score == 0.0 {
             score = 0.0;
         }
@@ -279,7 +279,7 @@ impl ZSet {
         old
     }
 
-    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+    pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let old = self.scores.remove(member)?;
         self.order.remove(&(Score(old), member.to_vec()));
         Some(old)
@@ -291,14 +291,14 @@ impl ZSet {
     }
 
     /// Members with scores from `min` up, in ascending (score, member) order.
-    pub fn iter_from(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
+    pub(crate) fn iter_from(&self, min: f64) -> impl Iterator<Item = (&Bytes, f64)> {
         self.order
             .range((Score(min), Bytes::new())..)
             .map(|(s, m)| (m, s.0))
     }
 
     /// 0-based rank in ascending order.
-    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+    pub(crate) fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;
         Some(self.order.range(..(Score(score), member.to_vec())).count())
     }
@@ -306,7 +306,7 @@ impl ZSet {
 
 /// Default of `stream-node-max-entries`: `~` trimming removes whole nodes of
 /// this many entries (Redis's radix-tree nodes of listpacks).
-pub const STREAM_NODE_MAX_ENTRIES: usize = 100;
+pub(crate) const STREAM_NODE_MAX_ENTRIES: usize = 100;
 
 /// A stream entry id, `ms-seq`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -316,8 +316,8 @@ pub struct StreamId {
 }
 
 impl StreamId {
-    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
-    pub const MAX: StreamId = StreamId {
+    pub(crate) const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub(crate) const MAX: StreamId = StreamId {
         ms: u64::MAX,
         seq: u64::MAX,
     };
@@ -331,7 +331,7 @@ impl StreamId {
     }
 
     /// The next id, None past the maximum.
-    pub fn incr(self) -> Option<StreamId> {
+    pub(crate) fn incr(self) -> Option<StreamId> {
         if self.seq == u64::MAX {
             (self.ms != u64::MAX).then(|| StreamId::new(self.ms + 1, 0))
         } else {
@@ -340,7 +340,7 @@ impl StreamId {
     }
 
     /// The previous id, None before 0-0.
-    pub fn decr(self) -> Option<StreamId> {
+    pub(crate) fn decr(self) -> Option<StreamId> {
         if self.seq == 0 {
             (self.ms != 0).then(|| StreamId::new(self.ms - 1, u64::MAX))
         } else {
@@ -356,7 +356,7 @@ impl std::fmt::Display for StreamId {
 }
 
 /// An entry's field-value pairs, in the order given to XADD.
-pub type StreamFields = Vec<(Bytes, Bytes)>;
+pub(crate) type StreamFields = Vec<(Bytes, Bytes)>;
 
 /// The counters a stream keeps besides its entries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -390,7 +390,7 @@ pub struct Group {
     pub consumers: BTreeMap<Bytes, Consumer>,
 }
 
-pub type Groups = BTreeMap<Bytes, Group>;
+pub(crate) type Groups = BTreeMap<Bytes, Group>;
 
 /// A stream: entries by id, its counters and its consumer groups (kept in
 /// name order, as Redis's radix tree lists them).
@@ -406,11 +406,11 @@ impl Stream {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn first_id(&self) -> StreamId {
+    pub(crate) fn first_id(&self) -> StreamId {
         self.entries.keys().next().copied().unwrap_or_default()
     }
 
@@ -427,7 +427,7 @@ impl Stream {
 
     /// Redis's streamEstimateDistanceFromFirstEverEntry: the logical read
     /// counter of `id`, None when it cannot be known.
-    pub fn estimate_distance(&self, id: StreamId) -> Option<u64> {
+    pub(crate) fn estimate_distance(&self, id: StreamId) -> Option<u64> {
         let m = &self.meta;
         if m.entries_added == 0 {
             return Some(0);
@@ -452,7 +452,7 @@ impl Stream {
     }
 
     /// Redis's streamReplyWithCGLag: a group's lag, None when unknown.
-    pub fn group_lag(&self, group: &Group) -> Option<u64> {
+    pub(crate) fn group_lag(&self, group: &Group) -> Option<u64> {
         if self.meta.entries_added == 0 {
             return Some(0);
         }

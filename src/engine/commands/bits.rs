@@ -13,7 +13,7 @@ use super::eq;
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("setbit", 4, WRITE | DENYOOM, KEY1, setbit),
     CommandSpec::new("getbit", 3, READONLY | FAST, KEY1, getbit),
     CommandSpec::new("bitcount", -2, READONLY, KEY1, bitcount),

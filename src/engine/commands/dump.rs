@@ -12,7 +12,7 @@ use super::{eq, int_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("dump", 2, READONLY, KEY1, dump),
     CommandSpec::new("restore", -4, WRITE | DENYOOM, KEY1, restore),
     CommandSpec::container_of("memory", 0, MEMORY_SUBCOMMANDS),

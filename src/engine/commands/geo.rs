@@ -17,7 +17,7 @@ use crate::engine::{CommandResult, Ctx, Reply};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("geoadd", -5, WRITE | DENYOOM, KEY1, geoadd),
     CommandSpec::new("geopos", -2, READONLY, KEY1, geopos),
     CommandSpec::new("geodist", -4, READONLY, KEY1, geodist),

@@ -11,7 +11,7 @@ use super::{eq, int_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("hset", -4, WRITE | DENYOOM | FAST, KEY1, hset),
     CommandSpec::new("hmset", -4, WRITE | DENYOOM | FAST, KEY1, hmset),
     CommandSpec::new("hsetnx", 4, WRITE | DENYOOM | FAST, KEY1, hsetnx),

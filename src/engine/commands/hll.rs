@@ -18,7 +18,7 @@ use crate::engine::{CommandResult, Ctx, Reply};
 
 use super::eq;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("pfadd", -2, WRITE | DENYOOM | FAST, (1, 1, 1), pfadd),
     // MAY_REPLICATE: it rewrites the cached count, so read-only scripts refuse it.
     CommandSpec::new("pfcount", -2, READONLY | MAY_REPLICATE, (1, -1, 1), pfcount),
@@ -32,15 +32,15 @@ const INVALID: &str = "INVALIDOBJ Corrupted HLL object detected";
 
 const P: u32 = 14;
 const Q: usize = 64 - P as usize;
-pub const REGISTERS: usize = 1 << P;
+pub(crate) const REGISTERS: usize = 1 << P;
 const BITS: usize = 6;
 const REGISTER_MAX: u8 = (1 << BITS) - 1;
-pub const HDR: usize = 16;
-pub const DENSE_SIZE: usize = HDR + (REGISTERS * BITS).div_ceil(8);
+pub(crate) const HDR: usize = 16;
+pub(crate) const DENSE_SIZE: usize = HDR + (REGISTERS * BITS).div_ceil(8);
 const DENSE: u8 = 0;
 const SPARSE: u8 = 1;
 /// `hll-sparse-max-bytes`, Redis's default.
-pub const SPARSE_MAX_BYTES: usize = 3000;
+pub(crate) const SPARSE_MAX_BYTES: usize = 3000;
 
 const VAL_MAX_VALUE: u8 = 32;
 const VAL_MAX_LEN: usize = 4;
@@ -50,7 +50,7 @@ const XZERO_MAX_LEN: usize = 16384;
 // ---- hashing -----------------------------------------------------------------
 
 /// Austin Appleby's MurmurHash64A as Redis has it (little-endian reads).
-pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
+pub(crate) fn murmur64a(key: &[u8], seed: u64) -> u64 {
     const M: u64 = 0xc6a4a7935bd1e995;
     const R: u32 = 47;
     let mut h = seed ^ (key.len() as u64).wrapping_mul(M);
@@ -159,7 +159,7 @@ fn push_zeros(seq: &mut Vec<u8>, len: usize) {
 }
 
 /// createHLLObject: the empty sparse HLL (all registers in XZERO runs).
-pub fn empty() -> Bytes {
+pub(crate) fn empty() -> Bytes {
     let mut s = b"HYLL".to_vec();
     s.push(SPARSE);
     s.extend_from_slice(&[0; 11]);
@@ -460,7 +460,7 @@ fn merge(max: &mut [u8], s: &[u8]) -> bool {
 }
 
 /// isHLLObjectOrReply's test of a string's bytes.
-pub fn is_hll(s: &[u8]) -> bool {
+pub(crate) fn is_hll(s: &[u8]) -> bool {
     s.len() >= HDR
         && &s[..4] == b"HYLL"
         && s[4] <= SPARSE
@@ -469,7 +469,7 @@ pub fn is_hll(s: &[u8]) -> bool {
 
 /// For the keyspace pane: (estimated count, sparse?) of a string that is
 /// an HLL; the cached count when valid.
-pub fn describe(s: &[u8]) -> Option<(u64, bool)> {
+pub(crate) fn describe(s: &[u8]) -> Option<(u64, bool)> {
     if !is_hll(s) {
         return None;
     }

@@ -15,7 +15,7 @@ const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("del", -2, WRITE, ALLKEYS, del),
     CommandSpec::new("unlink", -2, WRITE | FAST, ALLKEYS, del),
     CommandSpec::new("exists", -2, READONLY | FAST, ALLKEYS, exists),
@@ -92,13 +92,13 @@ fn keys(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// MATCH / COUNT / TYPE options of the SCAN family, from argument `from`.
-pub struct ScanOptions {
+pub(crate) struct ScanOptions {
     pub pattern: Option<Bytes>,
     pub count: usize,
     pub kind: Option<Bytes>,
 }
 
-pub fn scan_options(ctx: &Ctx, from: usize, allow_type: bool) -> Result<ScanOptions, Reply> {
+pub(crate) fn scan_options(ctx: &Ctx, from: usize, allow_type: bool) -> Result<ScanOptions, Reply> {
     let mut options = ScanOptions {
         pattern: None,
         count: 10,
@@ -132,7 +132,7 @@ pub fn scan_options(ctx: &Ctx, from: usize, allow_type: bool) -> Result<ScanOpti
 /// `strtoul`: an optional sign then decimal digits, a `-` negating modulo
 /// 2^64 (`-1` is the largest cursor), the empty string as 0; a leading
 /// space, trailing garbage or a value past 2^64 - 1 are invalid.
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
     let invalid = || err("ERR invalid cursor");
     let (negative, digits) = match arg.first() {
         Some(b'-') => (true, &arg[1..]),
@@ -326,7 +326,7 @@ fn expire_flags(ctx: &Ctx) -> Result<ExpireFlags, Reply> {
     Ok(f)
 }
 
-pub fn invalid_expire(name: &str) -> Reply {
+pub(crate) fn invalid_expire(name: &str) -> Reply {
     Reply::error(format!("ERR invalid expire time in '{name}' command"))
 }
 

@@ -13,7 +13,7 @@ use super::{eq, int_arg, normalize_range, positive_arg, positive_or, timeout_arg
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("lpush", -3, WRITE | DENYOOM | FAST, KEY1, lpush),
     CommandSpec::new("rpush", -3, WRITE | DENYOOM | FAST, KEY1, rpush),
     CommandSpec::new("lpushx", -3, WRITE | DENYOOM | FAST, KEY1, lpushx),
@@ -405,7 +405,7 @@ fn lmove(ctx: &mut Ctx) -> CommandResult {
 
 /// numkeys, keys, side and COUNT of LMPOP / ZMPOP and their blocking forms,
 /// starting at argument `at`.
-pub fn mpop_args<T>(
+pub(crate) fn mpop_args<T>(
     ctx: &Ctx,
     at: usize,
     side: fn(&[u8]) -> Result<T, Reply>,
@@ -464,7 +464,7 @@ fn lmpop(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// Blocks the client on `keys` if it may wait; otherwise answers `timeout_reply`.
-pub fn block_or(
+pub(crate) fn block_or(
     ctx: &mut Ctx,
     keys: Vec<Bytes>,
     deadline: Option<i64>,

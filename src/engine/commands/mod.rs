@@ -1,27 +1,27 @@
 //! Command handlers, one file per family, each exporting its slice of the
 //! command table.
 
-pub mod bits;
-pub mod dump;
-pub mod geo;
-pub mod hashes;
-pub mod hll;
-pub mod keys;
-pub mod lists;
-pub mod pubsub;
-pub mod server;
-pub mod sets;
-pub mod streams;
-pub mod strings;
-pub mod transactions;
-pub mod zsets;
+pub(crate) mod bits;
+pub(crate) mod dump;
+pub(crate) mod geo;
+pub(crate) mod hashes;
+pub(crate) mod hll;
+pub(crate) mod keys;
+pub(crate) mod lists;
+pub(crate) mod pubsub;
+pub(crate) mod server;
+pub(crate) mod sets;
+pub(crate) mod streams;
+pub(crate) mod strings;
+pub(crate) mod transactions;
+pub(crate) mod zsets;
 
 use super::errors::{self, err};
 use super::numbers::{c_cast_i64, parse_f64, parse_i64};
 use super::table::CommandSpec;
 use super::{Ctx, Reply};
 
-pub const FAMILIES: &[&[CommandSpec]] = &[
+pub(crate) const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     keys::COMMANDS,
     strings::COMMANDS,
@@ -39,18 +39,18 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.
-pub fn int_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
+pub(crate) fn int_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
     parse_i64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_INTEGER))
 }
 
 /// Argument `i` as a float, or Redis's not-a-float error.
-pub fn float_arg(ctx: &Ctx, i: usize) -> Result<f64, Reply> {
+pub(crate) fn float_arg(ctx: &Ctx, i: usize) -> Result<f64, Reply> {
     parse_f64(ctx.arg(i)).ok_or_else(|| err(errors::NOT_FLOAT))
 }
 
 /// Argument `i` as a non-negative count; Redis answers `ERR value is out of
 /// range, must be positive` both for a negative number and for garbage.
-pub fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
+pub(crate) fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
     parse_i64(ctx.arg(i))
         .filter(|n| *n >= 0)
         .ok_or_else(|| err(errors::MUST_BE_POSITIVE))
@@ -59,19 +59,19 @@ pub fn positive_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
 /// getPositiveLongFromObjectOrReply with a message: argument `i` as a
 /// non-negative integer; `message` both for a negative number and for one
 /// that does not parse (LPOS COUNT, SINTERCARD LIMIT...).
-pub fn positive_or(ctx: &Ctx, i: usize, message: &'static str) -> Result<i64, Reply> {
+pub(crate) fn positive_or(ctx: &Ctx, i: usize, message: &'static str) -> Result<i64, Reply> {
     parse_i64(ctx.arg(i))
         .filter(|n| *n >= 0)
         .ok_or_else(|| err(message))
 }
 
-pub fn eq(arg: &[u8], word: &str) -> bool {
+pub(crate) fn eq(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
 /// Redis's start/end index normalisation (LRANGE, GETRANGE, ZRANGE):
 /// negative counts from the end; returns None for an empty range.
-pub fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+pub(crate) fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
     let mut start = if start < 0 { len + start } else { start };
     let mut end = if end < 0 { len + end } else { end };
@@ -92,7 +92,7 @@ pub fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize
 
 /// Parses a blocking timeout in seconds (float allowed), as Redis 7.0 does.
 /// Returns the deadline in unix ms, None for "forever".
-pub fn timeout_arg(ctx: &Ctx, i: usize) -> Result<Option<i64>, Reply> {
+pub(crate) fn timeout_arg(ctx: &Ctx, i: usize) -> Result<Option<i64>, Reply> {
     let raw = ctx.arg(i);
     let seconds = parse_f64(raw).ok_or_else(|| err(errors::TIMEOUT_NOT_FLOAT))?;
     let ms = c_cast_i64((seconds * 1000.0).ceil());

@@ -9,7 +9,7 @@ use crate::engine::{glob, Client, CommandResult, Ctx, Engine, Reply};
 
 const PUBSUB_FLAGS: u32 = PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "publish",
         3,
@@ -144,7 +144,7 @@ impl Engine {
 
     /// Drops every channel (or pattern) subscription; with `notify`, returns
     /// the confirmations Redis sends.
-    pub fn unsubscribe_all(
+    pub(crate) fn unsubscribe_all(
         &mut self,
         client: &mut Client,
         pattern: bool,
@@ -189,7 +189,7 @@ impl Engine {
 
     /// SUNSUBSCRIBE: the named channels, or every one (none: one
     /// confirmation with a nil name).
-    pub fn shard_unsubscribe(&mut self, client: &mut Client, names: &[Bytes]) -> Vec<Reply> {
+    pub(crate) fn shard_unsubscribe(&mut self, client: &mut Client, names: &[Bytes]) -> Vec<Reply> {
         let names: Vec<Bytes> = if names.is_empty() {
             client.shard_channels.iter().cloned().collect()
         } else {
@@ -224,7 +224,7 @@ impl Engine {
     }
 
     /// SPUBLISH: `smessage` to the channel's shard subscribers.
-    pub fn spublish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
+    pub(crate) fn spublish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
         let Some(subs) = self.shard_channels.get(channel) else {
             return 0;
         };

@@ -10,12 +10,12 @@ use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::eq;
 
-pub const REDIS_VERSION: &str = "7.0.15";
+pub(crate) const REDIS_VERSION: &str = "7.0.15";
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST | SUBSCRIBED_OK, NOKEYS, ping),
     CommandSpec::new("echo", 2, FAST, NOKEYS, echo),
     CommandSpec::new("select", 2, LOADING | STALE | FAST, NOKEYS, select),
@@ -454,7 +454,7 @@ fn echo(ctx: &mut Ctx) -> CommandResult {
 /// A database index as getIntFromObjectOrReply reads it: with Redis's own
 /// messages (`not_integer` is NOT_INTEGER) a 64-bit integer out of the
 /// `int` range has its own error; a command's message covers both.
-pub fn db_index(ctx: &Ctx, i: usize, not_integer: &str) -> Result<usize, Reply> {
+pub(crate) fn db_index(ctx: &Ctx, i: usize, not_integer: &str) -> Result<usize, Reply> {
     let n = parse_i64(ctx.arg(i)).ok_or_else(|| err(not_integer))?;
     if i32::try_from(n).is_err() {
         return Err(err(if not_integer == errors::NOT_INTEGER {
@@ -576,7 +576,7 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
 const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 
 /// Whether `requirepass` holds this client back.
-pub fn needs_auth(engine: &crate::engine::Engine, client: &crate::engine::Client) -> bool {
+pub(crate) fn needs_auth(engine: &crate::engine::Engine, client: &crate::engine::Client) -> bool {
     engine.config.requirepass.is_some() && !client.authenticated && !client.is_script
 }
 
@@ -869,7 +869,7 @@ fn describe(spec: &CommandSpec) -> Reply {
 }
 
 /// COMMAND with no subcommand: every command's description.
-pub fn command_all(ctx: &mut Ctx) -> CommandResult {
+pub(crate) fn command_all(ctx: &mut Ctx) -> CommandResult {
     let mut specs: Vec<&CommandSpec> = ctx.engine.command_table().iter().collect();
     specs.sort_by_key(|s| s.name);
     Ok(Reply::Array(specs.into_iter().map(describe).collect()))

@@ -12,7 +12,7 @@ use crate::engine::value::Limits;
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("sadd", -3, WRITE | DENYOOM | FAST, KEY1, sadd),
     CommandSpec::new("srem", -3, WRITE | FAST, KEY1, srem),
     CommandSpec::new("smembers", 2, READONLY, KEY1, smembers),
@@ -33,7 +33,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// A set built the way SADD builds one (intset while it can be).
-pub fn make_set<'a>(members: impl IntoIterator<Item = &'a Bytes>, limits: &Limits) -> Set {
+pub(crate) fn make_set<'a>(members: impl IntoIterator<Item = &'a Bytes>, limits: &Limits) -> Set {
     let mut set = Set::default();
     for m in members {
         if !set.members.contains(m) {
@@ -297,7 +297,7 @@ fn sdiffstore(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// numkeys and keys of SINTERCARD / ZINTERCARD, then an optional LIMIT.
-pub fn intercard_args(ctx: &Ctx, zero_error: &str) -> Result<(Vec<Bytes>, usize), Reply> {
+pub(crate) fn intercard_args(ctx: &Ctx, zero_error: &str) -> Result<(Vec<Bytes>, usize), Reply> {
     let numkeys = int_arg(ctx, 1)
         .ok()
         .filter(|n| *n > 0)

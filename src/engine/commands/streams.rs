@@ -19,7 +19,7 @@ const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("xadd", -5, WRITE | DENYOOM | FAST, KEY1, xadd),
     CommandSpec::new("xlen", 2, READONLY | FAST, KEY1, xlen),
     CommandSpec::new("xrange", -4, READONLY, KEY1, xrange),
@@ -688,7 +688,7 @@ fn read_reply(
 /// key that changed. `ready`: the key got entries (XADD), lost a group
 /// (XGROUP DESTROY), or was created, replaced or deleted whole. None
 /// leaves the client blocked.
-pub fn serve_blocked(
+pub(crate) fn serve_blocked(
     engine: &mut Engine,
     client: &mut Client,
     blocked: &Blocked,

@@ -12,7 +12,7 @@ use super::keys::invalid_expire;
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("get", 2, READONLY | FAST, KEY1, get),
     CommandSpec::new("set", -3, WRITE | DENYOOM, KEY1, set),
     CommandSpec::new("setnx", 3, WRITE | DENYOOM | FAST, KEY1, setnx),

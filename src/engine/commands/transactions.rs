@@ -8,7 +8,7 @@ use crate::engine::errors::{self, err};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::{CommandResult, Ctx, Reply};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "multi",
         1,
@@ -55,7 +55,7 @@ fn multi(ctx: &mut Ctx) -> CommandResult {
     Ok(Reply::ok())
 }
 
-pub fn unwatch_client(ctx: &mut Ctx) {
+pub(crate) fn unwatch_client(ctx: &mut Ctx) {
     ctx.engine.unwatch_all(ctx.client);
 }
 

@@ -14,7 +14,7 @@ const KEY1: (i32, i32, i32) = (1, 1, 1);
 const KEY12: (i32, i32, i32) = (1, 2, 1);
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("zadd", -4, WRITE | DENYOOM | FAST, KEY1, zadd),
     CommandSpec::new("zincrby", 4, WRITE | DENYOOM | FAST, KEY1, zincrby),
     CommandSpec::new("zscore", 3, READONLY | FAST, KEY1, zscore),

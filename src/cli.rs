@@ -237,7 +237,7 @@ pub fn parse() -> (Cli, Vec<String>) {
 /// after a `--`, so clap reads the words as they are (`-5`, `-inf`, `--x`).
 /// Each option that stood among the script's words, and each unknown
 /// `--word` there, gets a warning. Other argument lists are returned as they are.
-pub fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
+pub(crate) fn reorder_run_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
     let name = match args.get(1).and_then(|a| a.to_str()) {
         Some(name @ ("run" | "probe")) => name.to_string(),
         _ => return (args, Vec::new()),

@@ -15,14 +15,14 @@ use crate::protocol::cli::format_tty;
 use crate::script::{ScriptConfig, Scripting};
 use crate::trace::{self, Limits};
 
-pub const INIT: &str = include_str!("../assets/post/init.lua");
-pub const GET: &str = include_str!("../assets/post/get.lua");
-pub const INC: &str = include_str!("../assets/post/inc.lua");
+pub(crate) const INIT: &str = include_str!("../assets/post/init.lua");
+pub(crate) const GET: &str = include_str!("../assets/post/get.lua");
+pub(crate) const INC: &str = include_str!("../assets/post/inc.lua");
 /// What init.lua leaves, as `redstep run --setup` takes it.
-pub const SETUP: &str = "SET a 42\nSET b 42\n";
+pub(crate) const SETUP: &str = "SET a 42\nSET b 42\n";
 
 /// The files `demo --write` writes, in order.
-pub const FILES: [(&str, &str); 4] = [
+pub(crate) const FILES: [(&str, &str); 4] = [
     ("init.lua", INIT),
     ("get.lua", GET),
     ("inc.lua", INC),
@@ -34,7 +34,7 @@ const FOLDER: &str = "post";
 
 /// The command that prints the trace `demo --print` shows, once
 /// `redstep demo --write DIR` has written the files.
-pub fn trace_command(dir: &str) -> String {
+pub(crate) fn trace_command(dir: &str) -> String {
     let inc = crate::protocol::cli::shell_word(&format!("{dir}/inc.lua"));
     let mut command = format!("redstep run {inc}");
     for line in SETUP.lines() {

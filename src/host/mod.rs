@@ -93,7 +93,7 @@ pub struct KeyPage {
 }
 
 /// Answers a request for `client` (on the engine thread, or inline in tests).
-pub fn serve_request(
+pub(crate) fn serve_request(
     engine: &mut Engine,
     scripting: &mut Scripting,
     client: ClientId,
@@ -142,7 +142,7 @@ pub fn serve_request(
 }
 
 /// Live keys of `db` matching `pattern`, `count` of them from `offset`.
-pub fn key_page(
+pub(crate) fn key_page(
     engine: &Engine,
     db: usize,
     pattern: Option<&[u8]>,
@@ -265,11 +265,11 @@ impl Host {
     }
 
     /// Stops the running script from any thread (Esc in the TUI).
-    pub fn interrupt(&self) -> Interrupt {
+    pub(crate) fn interrupt(&self) -> Interrupt {
         self.interrupt.clone()
     }
 
-    pub fn connect(&self, addr: String, laddr: String) -> Connection {
+    pub(crate) fn connect(&self, addr: String, laddr: String) -> Connection {
         let (sink, outgoing) = mpsc::channel();
         let (answer, id) = mpsc::channel();
         self.tx
@@ -307,27 +307,19 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn id(&self) -> ClientId {
-        self.sender.id
-    }
-
     /// Sends a command without waiting for its reply.
     pub fn send(&self, argv: Vec<Vec<u8>>) {
         self.sender.send(argv);
     }
 
     /// The next thing the engine sends this connection (None: engine gone).
-    pub fn recv(&self) -> Option<Outgoing> {
+    pub(crate) fn recv(&self) -> Option<Outgoing> {
         self.outgoing.recv().ok()
     }
 
     /// The next thing the engine sends, if it comes within `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Outgoing> {
         self.outgoing.recv_timeout(timeout).ok()
-    }
-
-    pub fn try_recv(&self) -> Option<Outgoing> {
-        self.outgoing.try_recv().ok()
     }
 
     /// Sends a command and waits for its reply.
@@ -347,25 +339,14 @@ impl Connection {
         self.sender.request(request);
     }
 
-    /// Sends a request and waits for its answer.
-    pub fn ask(&self, request: Request) -> Option<Response> {
-        self.request(request);
-        loop {
-            match self.recv()? {
-                Outgoing::Response(r) => return Some(*r),
-                _ => continue,
-            }
-        }
-    }
-
     /// The sending and receiving halves, for a reader and a writer thread.
-    pub fn split(self) -> (ClientSender, Receiver<Outgoing>) {
+    pub(crate) fn split(self) -> (ClientSender, Receiver<Outgoing>) {
         (self.sender, self.outgoing)
     }
 }
 
 /// The sending half of a [`Connection`]; dropping it disconnects.
-pub struct ClientSender {
+pub(crate) struct ClientSender {
     pub id: ClientId,
     tx: SyncSender<Message>,
 }
@@ -387,7 +368,7 @@ impl ClientSender {
     }
 
     /// Reports a protocol error: the engine replies with it, then closes.
-    pub fn fatal(&self, error: String) {
+    pub(crate) fn fatal(&self, error: String) {
         let _ = self.tx.send(Message::Fatal {
             client: self.id,
             error,

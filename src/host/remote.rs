@@ -24,7 +24,7 @@ const SCAN_LIMIT: usize = 100_000;
 impl Host {
     /// Connects to the server at `target` and starts the thread that
     /// answers the front end from it; the label is `redis 7.0.15 @ host:port`.
-    pub fn start_server(target: Target, options: Options) -> anyhow::Result<(Host, String)> {
+    pub(crate) fn start_server(target: Target, options: Options) -> anyhow::Result<(Host, String)> {
         let mut conn = Conn::open(&target)?;
         let label = conn.label()?;
         let (tx, rx) = mpsc::sync_channel(QUEUE);

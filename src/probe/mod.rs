@@ -184,7 +184,7 @@ pub enum Change {
 }
 
 /// An input: the base with these changes (kept sorted, one per key or arg).
-pub type Variation = Vec<Change>;
+pub(crate) type Variation = Vec<Change>;
 
 /// How a run ended, as the grouping of findings sees it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -588,7 +588,7 @@ impl Report {
     }
 
     /// A `redstep run` command that shows the same run.
-    pub fn reproduce(&self, variation: &Variation) -> String {
+    pub(crate) fn reproduce(&self, variation: &Variation) -> String {
         let mut words = vec!["redstep".to_string(), "run".into(), "--trace".into()];
         for line in &self.target.setup {
             words.push("-c".into());
@@ -609,12 +609,12 @@ impl Report {
     }
 
     /// KEYS and ARGV of an input of this report.
-    pub fn arguments(&self, variation: &Variation) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    pub(crate) fn arguments(&self, variation: &Variation) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         arguments(&self.target, variation)
     }
 
     /// The commands that turn the base keyspace into an input's.
-    pub fn setup_of(&self, variation: &Variation) -> Vec<Vec<Vec<u8>>> {
+    pub(crate) fn setup_of(&self, variation: &Variation) -> Vec<Vec<Vec<u8>>> {
         setup_of(variation)
     }
 

@@ -89,7 +89,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, UnbalancedQuotes> {
 }
 
 /// Redis's `sdscatrepr`: a quoted string with C escapes.
-pub fn quote(bytes: &[u8]) -> String {
+pub(crate) fn quote(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for &b in bytes {
@@ -110,7 +110,7 @@ pub fn quote(bytes: &[u8]) -> String {
 }
 
 /// A reply as redis-cli prints it on a terminal, ending with a newline.
-pub fn format_tty(reply: &Reply) -> String {
+pub(crate) fn format_tty(reply: &Reply) -> String {
     let mut out = String::new();
     format_tty_into(reply, "", &mut out);
     out
@@ -150,7 +150,7 @@ fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
 }
 
 /// A reply as `redis-cli --raw` prints it, ending with a newline.
-pub fn format_raw(reply: &Reply) -> Vec<u8> {
+pub(crate) fn format_raw(reply: &Reply) -> Vec<u8> {
     let mut out = Vec::new();
     format_raw_into(reply, &mut out);
     out.push(b'\n');
@@ -183,7 +183,7 @@ fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
 // ---- redis-cli --eval's arguments, setup lines, shell words ----
 
 /// KEYS and ARGV of a run.
-pub type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+pub(crate) type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
 
 /// Splits redis-cli `--eval` arguments at the first lone ",".
 pub fn split_keys_args(mut words: Vec<Vec<u8>>) -> KeysAndArgs {
@@ -247,7 +247,7 @@ pub fn setup_commands(commands: &[String]) -> Vec<SetupLine> {
 }
 
 /// A word as a POSIX shell would need it typed.
-pub fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()

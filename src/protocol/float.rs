@@ -11,7 +11,7 @@ extern "C" {
 }
 
 /// C `printf("%.*g", precision, value)`.
-pub fn format_g(value: f64, precision: i32) -> String {
+pub(crate) fn format_g(value: f64, precision: i32) -> String {
     let mut buf = [0u8; 64];
     // SAFETY: buf is large enough for any %g output of a double with precision <= 17.
     let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
@@ -20,7 +20,7 @@ pub fn format_g(value: f64, precision: i32) -> String {
 
 /// A double as Redis replies it (`addReplyDouble` in RESP2): `inf`, `-inf`,
 /// otherwise `%.17g`.
-pub fn format_double(value: f64) -> String {
+pub(crate) fn format_double(value: f64) -> String {
     if value.is_infinite() {
         if value > 0.0 {
             "inf".into()

@@ -3,8 +3,8 @@
 //! printing and `--eval` arguments (`cli`). Nothing here knows the engine.
 
 pub mod cli;
-pub mod float;
-pub mod reply;
+pub(crate) mod float;
+pub(crate) mod reply;
 pub mod resp;
 
 pub use reply::Reply;

@@ -39,7 +39,7 @@ impl Reply {
         Reply::Bulk(bytes.as_ref().to_vec())
     }
 
-    pub fn bulk_or_nil(bytes: Option<impl AsRef<[u8]>>) -> Reply {
+    pub(crate) fn bulk_or_nil(bytes: Option<impl AsRef<[u8]>>) -> Reply {
         match bytes {
             Some(b) => Reply::bulk(b),
             None => Reply::Nil,

@@ -6,11 +6,11 @@ use super::Reply;
 use super::cli::split_args;
 
 /// Longest inline request or multibulk header line Redis accepts (64 KiB).
-pub const MAX_INLINE: usize = 64 * 1024;
+pub(crate) const MAX_INLINE: usize = 64 * 1024;
 /// Redis's cap on the element count of one multibulk request.
-pub const MAX_MULTIBULK: i64 = i32::MAX as i64;
+pub(crate) const MAX_MULTIBULK: i64 = i32::MAX as i64;
 
-pub fn encode(reply: &Reply, out: &mut Vec<u8>) {
+pub(crate) fn encode(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
         Reply::Status(s) => line(out, b'+', s),
         Reply::Error(e) => line(out, b'-', e),
@@ -44,7 +44,7 @@ pub fn encode(reply: &Reply, out: &mut Vec<u8>) {
 
 /// RESP3 (a client after `HELLO 3`): null, maps, sets, doubles and pushes
 /// as Redis 7.0 writes them.
-pub fn encode3(reply: &Reply, out: &mut Vec<u8>) {
+pub(crate) fn encode3(reply: &Reply, out: &mut Vec<u8>) {
     let aggregate = |out: &mut Vec<u8>, prefix: u8, len: usize| {
         out.push(prefix);
         out.extend_from_slice(len.to_string().as_bytes());
@@ -107,7 +107,7 @@ pub fn encode_request(argv: &[Vec<u8>]) -> Vec<u8> {
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// A whole request and how many bytes it used (argv may be empty:
     /// an empty line or `*0`, which Redis ignores).
     Request(Vec<Vec<u8>>, usize),
@@ -131,7 +131,7 @@ fn parse_count(bytes: &[u8]) -> Option<i64> {
 }
 
 /// Parses one request from the start of `buf`.
-pub fn parse_request(buf: &[u8], max_bulk: i64) -> Result<Parsed, ProtocolError> {
+pub(crate) fn parse_request(buf: &[u8], max_bulk: i64) -> Result<Parsed, ProtocolError> {
     if buf.is_empty() {
         return Ok(Parsed::Incomplete(1));
     }

@@ -14,7 +14,7 @@ use crate::protocol::Reply;
 
 /// `sdscatrepr`: quoted, `\\ \" \n \r \t \a \b` escaped, other
 /// unprintable bytes as `\xNN`.
-pub fn repr(bytes: &[u8], out: &mut String) {
+pub(crate) fn repr(bytes: &[u8], out: &mut String) {
     out.push('"');
     for &b in bytes {
         match b {

@@ -142,7 +142,7 @@ pub fn entry(
 }
 
 /// A key as the keyspace pane lists it.
-pub struct Row {
+pub(crate) struct Row {
     pub kind: String,
     /// Milliseconds left, when the key has a TTL.
     pub ttl_ms: Option<i64>,
@@ -153,7 +153,7 @@ pub struct Row {
 }
 
 /// One row of the keyspace pane (None: the key is gone).
-pub fn row(conn: &mut Conn, db: usize, key: &[u8]) -> anyhow::Result<Option<Row>> {
+pub(crate) fn row(conn: &mut Conn, db: usize, key: &[u8]) -> anyhow::Result<Option<Row>> {
     let kind = match conn.cmd(&[b"TYPE", key])? {
         Reply::Status(k) if k != b"none" => String::from_utf8_lossy(&k).into_owned(),
         _ => return Ok(None),

@@ -36,7 +36,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Forked => "forked",
             Mode::Sync => "sync",
@@ -572,7 +572,7 @@ impl Session<'_> {
 }
 
 /// A command as LDB logs it: arguments joined by spaces, at most ten.
-pub fn logged_command(argv: &[Vec<u8>]) -> String {
+pub(crate) fn logged_command(argv: &[Vec<u8>]) -> String {
     let mut out = String::new();
     for (i, arg) in argv.iter().enumerate() {
         if i == 10 {

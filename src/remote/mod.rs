@@ -287,7 +287,7 @@ impl Conn {
     }
 
     /// `redis 7.0.15 @ host:port` (`valkey ...` for Valkey).
-    pub fn label(&mut self) -> anyhow::Result<String> {
+    pub(crate) fn label(&mut self) -> anyhow::Result<String> {
         let info = match self.cmd(&[b"INFO", b"server"])? {
             Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
             other => bail!("{}: INFO server answered {other:?}", self.address),

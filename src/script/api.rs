@@ -20,10 +20,10 @@ use super::lua::{
 };
 use super::{Interrupt, Probe};
 
-pub const REDIS_VERSION: &str = "7.0.15";
-pub const REDIS_VERSION_NUM: f64 = 458767.0;
+pub(crate) const REDIS_VERSION: &str = "7.0.15";
+pub(crate) const REDIS_VERSION_NUM: f64 = 458767.0;
 /// Redis's count hook period.
-pub const HOOK_INSTRUCTIONS: c_int = 100_000;
+pub(crate) const HOOK_INSTRUCTIONS: c_int = 100_000;
 
 /// Why a run was stopped from outside the script.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +39,7 @@ pub enum Stop {
 }
 
 impl Stop {
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Stop::Killed => "Script killed by user with SCRIPT KILL...".into(),
             Stop::Interrupted => "Script stopped by the redstep user. Real Redis would answer SCRIPT KILL with UNKILLABLE once the script has written".into(),
@@ -75,7 +75,7 @@ pub struct Busy<'a> {
 }
 
 /// One script run's state, reachable from Lua callbacks.
-pub struct RunContext<'a> {
+pub(crate) struct RunContext<'a> {
     pub engine: &'a mut Engine,
     pub client: &'a mut Client,
     pub name: String,
@@ -104,7 +104,7 @@ thread_local! {
 }
 
 /// Restores the previous context when a run ends.
-pub struct Leave(*mut std::ffi::c_void);
+pub(crate) struct Leave(*mut std::ffi::c_void);
 
 impl Drop for Leave {
     fn drop(&mut self) {
@@ -113,7 +113,7 @@ impl Drop for Leave {
 }
 
 /// Makes `ctx` the current run for the life of the returned guard.
-pub fn enter(ctx: &mut RunContext<'_>) -> Leave {
+pub(crate) fn enter(ctx: &mut RunContext<'_>) -> Leave {
     let ptr = (ctx as *mut RunContext<'_>).cast::<std::ffi::c_void>();
     Leave(CURRENT.with(|c| c.replace(ptr)))
 }
@@ -128,7 +128,7 @@ unsafe fn current<'a>() -> Option<&'a mut RunContext<'a>> {
 
 // ---- registration --------------------------------------------------------------
 
-pub unsafe fn register_redis_table(state: State) {
+pub(crate) unsafe fn register_redis_table(state: State) {
     ffi::lua_createtable(state, 0, 32);
     let t = ffi::lua_gettop(state);
     let functions: &[(&std::ffi::CStr, ffi::lua_CFunction)] = &[
@@ -325,7 +325,7 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
 ///
 /// Runs disarmed (inside [`guard`]): what it pushes is charged against the
 /// limit by hand, and a reply that does not fit is [`Raise::Memory`].
-pub unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
+pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
     /// Lua's cost of one value in a table, roughly (TValue + node).
     const SLOT: usize = 40;
     if ffi::lua_checkstack(state, 4) == 0 {
@@ -405,7 +405,7 @@ fn charge(budget: &mut usize, bytes: usize) -> Option<()> {
 /// `luaReplyToRedisReply`); pops the value. None when the reply would take
 /// more than `budget` bytes (the stack is then left for the caller to reset).
 /// Called disarmed, outside any Lua call: it cannot raise.
-pub unsafe fn pop_reply(state: State, resp3: bool, budget: &mut usize) -> Option<Reply> {
+pub(crate) unsafe fn pop_reply(state: State, resp3: bool, budget: &mut usize) -> Option<Reply> {
     if ffi::lua_checkstack(state, 4) == 0 {
         ffi::lua_pop(state, 1);
         return Some(Reply::error("ERR reached lua stack limit"));
@@ -676,17 +676,17 @@ unsafe extern "C-unwind" fn redis_acl_check_cmd(state: State) -> c_int {
 
 /// Installs the hook: every 100,000 instructions as Redis, plus every line
 /// while a probe listens or once the script was stopped.
-pub unsafe fn set_hook(state: State, every_line: bool) {
+pub(crate) unsafe fn set_hook(state: State, every_line: bool) {
     let mask = ffi::LUA_MASKCOUNT | if every_line { ffi::LUA_MASKLINE } else { 0 };
     ffi::lua_sethook(state, Some(hook), mask, HOOK_INSTRUCTIONS);
 }
 
-pub unsafe fn clear_hook(state: State) {
+pub(crate) unsafe fn clear_hook(state: State) {
     ffi::lua_sethook(state, None, 0, 0);
 }
 
 /// The stop reason when a hook's Rust code panicked.
-pub const HOOK_PANIC: &str =
+pub(crate) const HOOK_PANIC: &str =
     "redstep internal error (a bug): a Rust panic in the line or count hook";
 
 unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
@@ -751,7 +751,7 @@ pub struct Frame {
 
 impl Frame {
     /// How many functions are active (the main chunk is 1).
-    pub fn depth(&self) -> u32 {
+    pub(crate) fn depth(&self) -> u32 {
         // SAFETY: lua_Debug is plain C data; all zeroes is a valid value.
         let mut ar: ffi::lua_Debug = unsafe { std::mem::zeroed() };
         let mut level = 0;
@@ -765,7 +765,7 @@ impl Frame {
 
     /// The current function's local variables that are in scope, rendered
     /// as short Lua-style strings (each at most `max_len` characters).
-    pub fn locals(&self, max_len: usize) -> Vec<(String, String)> {
+    pub(crate) fn locals(&self, max_len: usize) -> Vec<(String, String)> {
         let mut out = Vec::new();
         // SAFETY: `ar` is the hook's activation record; lua_getlocal pushes
         // one value per local, popped below. A frame exists only inside the

@@ -19,7 +19,7 @@ use super::vm;
 /// Library code may run this long at load time.
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 
-pub const FUNCTION_HELP: &[&str] = &[
+pub(crate) const FUNCTION_HELP: &[&str] = &[
     "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "LOAD [REPLACE] <FUNCTION CODE>",
     "    Create a new library with the given library name and code.",
@@ -66,7 +66,7 @@ const NAME_ERROR: &str =
     "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /// Function flags, in the order Redis lists them.
-pub const FLAG_NAMES: [&str; 5] = [
+pub(crate) const FLAG_NAMES: [&str; 5] = [
     "no-writes",
     "allow-oom",
     "allow-stale",
@@ -75,7 +75,7 @@ pub const FLAG_NAMES: [&str; 5] = [
 ];
 
 #[derive(Clone, Debug)]
-pub struct Function {
+pub(crate) struct Function {
     pub name: String,
     pub description: Option<Vec<u8>>,
     /// Bit i set: FLAG_NAMES[i].
@@ -85,25 +85,25 @@ pub struct Function {
 }
 
 impl Function {
-    pub fn no_writes(&self) -> bool {
+    pub(crate) fn no_writes(&self) -> bool {
         self.flags & 1 != 0
     }
 }
 
-pub struct Library {
+pub(crate) struct Library {
     pub code: Vec<u8>,
     pub functions: IndexMap<String, Function>,
 }
 
 /// All loaded libraries, and an index from lowercase function name to library.
 #[derive(Default)]
-pub struct Libraries {
+pub(crate) struct Libraries {
     pub libraries: IndexMap<String, Library>,
     by_function: HashMap<String, String>,
 }
 
 /// The library name a code's `#!lua name=...` line gives.
-pub fn library_name(code: &[u8]) -> Result<String, String> {
+pub(crate) fn library_name(code: &[u8]) -> Result<String, String> {
     metadata(code).map(|(_, name, _)| name)
 }
 
@@ -123,13 +123,13 @@ thread_local! {
 
 impl Libraries {
     /// The code of the library holding this function.
-    pub fn code_of(&self, function: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn code_of(&self, function: &[u8]) -> Option<Vec<u8>> {
         let key = String::from_utf8_lossy(function).to_ascii_lowercase();
         let library = self.by_function.get(&key)?;
         self.libraries.get(library).map(|l| l.code.clone())
     }
 
-    pub fn function(&self, name: &[u8]) -> Option<&Function> {
+    pub(crate) fn function(&self, name: &[u8]) -> Option<&Function> {
         let key = String::from_utf8_lossy(name).to_ascii_lowercase();
         let library = self.by_function.get(&key)?;
         self.libraries.get(library)?.functions.get(&key)
@@ -191,7 +191,7 @@ impl Libraries {
         Ok(name)
     }
 
-    pub fn delete(&mut self, state: State, name: &[u8]) -> bool {
+    pub(crate) fn delete(&mut self, state: State, name: &[u8]) -> bool {
         let name = String::from_utf8_lossy(name).into_owned();
         let Some(library) = self.libraries.shift_remove(&name) else {
             return false;
@@ -203,12 +203,12 @@ impl Libraries {
         true
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.libraries.clear();
         self.by_function.clear();
     }
 
-    pub fn list(&self, argv: &[Vec<u8>]) -> Reply {
+    pub(crate) fn list(&self, argv: &[Vec<u8>]) -> Reply {
         let (mut with_code, mut pattern): (bool, Option<&[u8]>) = (false, None);
         let mut i = 2;
         while i < argv.len() {
@@ -270,11 +270,11 @@ impl Libraries {
     }
 
     /// Libraries and functions loaded.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (self.libraries.len(), self.by_function.len())
     }
 
-    pub fn stats(&self) -> Reply {
+    pub(crate) fn stats(&self) -> Reply {
         Reply::Array(vec![
             Reply::bulk("running_script"),
             Reply::Nil,

@@ -34,10 +34,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub use mlua::ffi;
 pub use mlua::ffi::lua_State;
 
-pub type State = *mut lua_State;
+pub(crate) type State = *mut lua_State;
 
 /// A Lua error to raise once the Rust frame is gone.
-pub enum Raise {
+pub(crate) enum Raise {
     /// `{err = "<msg>"}` built as Redis's `luaPushError` does ("ERR " added
     /// unless the text starts with "-CODE").
     ErrorTable(Vec<u8>),
@@ -54,14 +54,14 @@ pub enum Raise {
     Memory,
 }
 
-pub type Result<T> = std::result::Result<T, Raise>;
+pub(crate) type Result<T> = std::result::Result<T, Raise>;
 
 // ---- memory accounting -------------------------------------------------------------
 
 /// Memory accounting for a state. Past `limit` (0: none) growth fails, but
 /// only while `armed`; see the module notes.
 #[derive(Default)]
-pub struct Allocator {
+pub(crate) struct Allocator {
     pub used: usize,
     /// The limit in force (the configured one, plus a run's arguments).
     pub limit: usize,
@@ -119,19 +119,19 @@ pub unsafe extern "C" fn allocate(
 
 /// The accounting of `state`'s allocator. Do not keep the pointer's target
 /// borrowed across a Lua call (the allocator writes to it).
-pub unsafe fn allocator(state: State) -> *mut Allocator {
+pub(crate) unsafe fn allocator(state: State) -> *mut Allocator {
     let mut ud: *mut c_void = std::ptr::null_mut();
     ffi::lua_getallocf(state, &mut ud);
     ud.cast()
 }
 
 /// Arms (or disarms) the memory limit; returns the previous setting.
-pub unsafe fn arm(state: State, armed: bool) -> bool {
+pub(crate) unsafe fn arm(state: State, armed: bool) -> bool {
     std::mem::replace(&mut (*allocator(state)).armed, armed)
 }
 
 /// Room for `extra` more bytes under the limit, or [`Raise::Memory`].
-pub unsafe fn check_room(state: State, extra: usize) -> Result<()> {
+pub(crate) unsafe fn check_room(state: State, extra: usize) -> Result<()> {
     let a = &*allocator(state);
     if a.limit > 0 && a.used.saturating_add(extra) > a.limit {
         Err(Raise::Memory)
@@ -146,14 +146,14 @@ pub unsafe fn check_room(state: State, extra: usize) -> Result<()> {
 /// # Safety
 /// As [`throw`]: no live Rust values with destructors in the frames it
 /// jumps over.
-pub unsafe fn raise_memory_error(state: State) -> ! {
+pub(crate) unsafe fn raise_memory_error(state: State) -> ! {
     (*allocator(state)).fail_next = true;
     ffi::lua_newuserdata(state, 1);
     unreachable!("an allocation succeeded after fail_next was set")
 }
 
 /// A full collection, disarmed (shrinking tables may allocate).
-pub unsafe fn collect_garbage(state: State) {
+pub(crate) unsafe fn collect_garbage(state: State) {
     let armed = arm(state, false);
     ffi::lua_gc(state, ffi::LUA_GCCOLLECT, 0);
     (*allocator(state)).refused = false;
@@ -179,7 +179,7 @@ const PANIC_TEXT: &[u8] = b"redstep internal error (a bug): a Rust panic inside 
 ///
 /// # Safety
 /// `state` must be the state Lua called the function with.
-pub unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> c_int {
+pub(crate) unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> c_int {
     let armed = arm(state, false);
     let outcome = catch_unwind(AssertUnwindSafe(|| body(state)));
     let raise = match outcome {
@@ -208,7 +208,7 @@ pub unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> 
 /// Must be called from a Lua C function (or hook) on `state`, with no live
 /// Rust values that need dropping in the frames it jumps over (`raise` is
 /// dropped here before the jump).
-pub unsafe fn throw(state: State, raise: Raise) -> ! {
+pub(crate) unsafe fn throw(state: State, raise: Raise) -> ! {
     if matches!(raise, Raise::Memory) {
         raise_memory_error(state);
     }
@@ -262,7 +262,7 @@ const MAX_HASH_KEYS: usize = 1 << 26;
 /// errors `lua_rawset` can raise (a nil or NaN key, a hash part past Lua's
 /// maximum) come back before anything jumps. `count` is how many keys this
 /// table got so far.
-pub unsafe fn rawset_checked(state: State, idx: c_int, count: usize) -> Result<()> {
+pub(crate) unsafe fn rawset_checked(state: State, idx: c_int, count: usize) -> Result<()> {
     if ffi::lua_type(state, -2) == ffi::LUA_TNIL {
         return Err(Raise::Plain(b"table index is nil".to_vec()));
     }
@@ -276,11 +276,11 @@ pub unsafe fn rawset_checked(state: State, idx: c_int, count: usize) -> Result<(
     Ok(())
 }
 
-pub unsafe fn push_bytes(state: State, bytes: &[u8]) {
+pub(crate) unsafe fn push_bytes(state: State, bytes: &[u8]) {
     ffi::lua_pushlstring_(state, bytes.as_ptr().cast(), bytes.len());
 }
 
-pub unsafe fn push_str(state: State, s: &str) {
+pub(crate) unsafe fn push_str(state: State, s: &str) {
     push_bytes(state, s.as_bytes());
 }
 
@@ -296,18 +296,18 @@ pub unsafe fn to_bytes<'a>(state: State, idx: c_int) -> Option<&'a [u8]> {
 }
 
 /// The error `luaL_checktype` and friends raise: "<expected> expected, got <type>".
-pub unsafe fn type_error(state: State, narg: c_int, expected: &str) -> Raise {
+pub(crate) unsafe fn type_error(state: State, narg: c_int, expected: &str) -> Raise {
     let got = lua_type_name(state, narg);
     Raise::Argument(narg, format!("{expected} expected, got {got}").into_bytes())
 }
 
-pub unsafe fn lua_type_name(state: State, idx: c_int) -> String {
+pub(crate) unsafe fn lua_type_name(state: State, idx: c_int) -> String {
     let t = ffi::lua_type(state, idx);
     String::from_utf8_lossy(cstr_bytes(ffi::lua_typename(state, t))).into_owned()
 }
 
 /// `luaL_checknumber` without jumping: numbers and numeric strings.
-pub unsafe fn check_number(state: State, narg: c_int) -> Result<f64> {
+pub(crate) unsafe fn check_number(state: State, narg: c_int) -> Result<f64> {
     let n = ffi::lua_tonumber(state, narg);
     if n == 0.0 && ffi::lua_isnumber(state, narg) == 0 {
         return Err(type_error(state, narg, "number"));
@@ -316,12 +316,12 @@ pub unsafe fn check_number(state: State, narg: c_int) -> Result<f64> {
 }
 
 /// `luaL_checkinteger` without jumping.
-pub unsafe fn check_integer(state: State, narg: c_int) -> Result<i64> {
+pub(crate) unsafe fn check_integer(state: State, narg: c_int) -> Result<i64> {
     check_number(state, narg).map(|n| n as i64)
 }
 
 /// `luaL_optinteger` without jumping.
-pub unsafe fn opt_integer(state: State, narg: c_int, default: i64) -> Result<i64> {
+pub(crate) unsafe fn opt_integer(state: State, narg: c_int, default: i64) -> Result<i64> {
     if ffi::lua_type(state, narg) <= ffi::LUA_TNIL {
         Ok(default)
     } else {
@@ -330,12 +330,12 @@ pub unsafe fn opt_integer(state: State, narg: c_int, default: i64) -> Result<i64
 }
 
 /// `luaL_checklstring` without jumping (numbers become strings in place).
-pub unsafe fn check_bytes<'a>(state: State, narg: c_int) -> Result<&'a [u8]> {
+pub(crate) unsafe fn check_bytes<'a>(state: State, narg: c_int) -> Result<&'a [u8]> {
     to_bytes(state, narg).ok_or_else(|| type_error(state, narg, "string"))
 }
 
 /// `t[name]` without metamethods, for the table at `idx`.
-pub unsafe fn raw_get_field(state: State, idx: c_int, name: &CStr) -> c_int {
+pub(crate) unsafe fn raw_get_field(state: State, idx: c_int, name: &CStr) -> c_int {
     let idx = absolute(state, idx);
     ffi::lua_pushstring_(state, name.as_ptr());
     ffi::lua_rawget_(state, idx);
@@ -343,14 +343,14 @@ pub unsafe fn raw_get_field(state: State, idx: c_int, name: &CStr) -> c_int {
 }
 
 /// `t[name] = <top>` without metamethods; pops the value.
-pub unsafe fn raw_set_field(state: State, idx: c_int, name: &CStr) {
+pub(crate) unsafe fn raw_set_field(state: State, idx: c_int, name: &CStr) {
     let idx = absolute(state, idx);
     ffi::lua_pushstring_(state, name.as_ptr());
     ffi::lua_insert(state, -2);
     ffi::lua_rawset(state, idx);
 }
 
-pub unsafe fn absolute(state: State, idx: c_int) -> c_int {
+pub(crate) unsafe fn absolute(state: State, idx: c_int) -> c_int {
     if idx < 0 && idx > ffi::LUA_REGISTRYINDEX {
         ffi::lua_gettop(state) + idx + 1
     } else {
@@ -358,7 +358,7 @@ pub unsafe fn absolute(state: State, idx: c_int) -> c_int {
     }
 }
 
-pub unsafe fn set_function(state: State, table: c_int, name: &CStr, f: ffi::lua_CFunction) {
+pub(crate) unsafe fn set_function(state: State, table: c_int, name: &CStr, f: ffi::lua_CFunction) {
     let table = absolute(state, table);
     ffi::lua_pushcclosure(state, f, 0);
     ffi::lua_setfield(state, table, name.as_ptr());
@@ -388,13 +388,13 @@ pub fn error_text(raw: &[u8]) -> Vec<u8> {
 }
 
 /// Pushes `{err = error_text(raw)}`.
-pub unsafe fn push_error_table(state: State, raw: &[u8]) {
+pub(crate) unsafe fn push_error_table(state: State, raw: &[u8]) {
     ffi::lua_createtable(state, 0, 2);
     push_bytes(state, &error_text(raw));
     raw_set_field(state, -2, c"err");
 }
 
-pub unsafe fn cstr_bytes<'a>(ptr: *const c_char) -> &'a [u8] {
+pub(crate) unsafe fn cstr_bytes<'a>(ptr: *const c_char) -> &'a [u8] {
     if ptr.is_null() {
         b""
     } else {

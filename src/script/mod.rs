@@ -57,7 +57,7 @@ pub enum Control {
 /// (running past `busy-reply-threshold`): the host's poller and the
 /// debugger's other-clients lane both answer from here.
 #[derive(Clone, Debug, PartialEq)]
-pub enum BusyAnswer {
+pub(crate) enum BusyAnswer {
     /// Refused at once (BUSY, UNKILLABLE); a transaction the client is in
     /// is flagged (EXEC will abort it).
     Reply(Reply),
@@ -70,17 +70,17 @@ pub enum BusyAnswer {
     Shutdown,
 }
 
-pub const BUSY_SCRIPT: &str =
+pub(crate) const BUSY_SCRIPT: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-pub const BUSY_FUNCTION: &str =
+pub(crate) const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
-pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+pub(crate) const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 
 /// Redis's rule (`processCommand`, `scriptKill`, `shutdownCommand`) for
 /// a command `argv` arriving while a script (or a function) is busy;
 /// `allow_busy` is the command's flag, `wrote` tells whether the script
 /// has run a write command.
-pub fn busy_answer(
+pub(crate) fn busy_answer(
     argv: &[Vec<u8>],
     allow_busy: bool,
     is_function: bool,
@@ -156,7 +156,7 @@ impl Interrupt {
 
     /// Takes a pending request, if any (for drivers other than the Lua
     /// hook, e.g. a real server's debugger stepped from redstep).
-    pub fn take_request(&self) -> Option<InterruptKind> {
+    pub(crate) fn take_request(&self) -> Option<InterruptKind> {
         self.take()
     }
 
@@ -169,7 +169,7 @@ impl Interrupt {
     }
 }
 
-pub fn sha1_hex(data: &[u8]) -> String {
+pub(crate) fn sha1_hex(data: &[u8]) -> String {
     Sha1::digest(data)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -186,7 +186,7 @@ struct CachedScript {
 /// Scripts run by the headless commands (`run`, `exec`) stop after this
 /// long: there is nobody to send SCRIPT KILL (Redis itself would keep
 /// running them).
-pub const HEADLESS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const HEADLESS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Settings of the scripting layer.
 #[derive(Clone, Debug)]
@@ -317,7 +317,7 @@ const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// The commands this layer adds to the engine's table.
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("eval", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
     CommandSpec::new("evalsha", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
     CommandSpec::new("eval_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
@@ -361,7 +361,7 @@ impl Scripting {
     }
 
     /// SCRIPT FLUSH: forget every script and start a fresh Lua state.
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         self.scripts.clear();
         self.vm = new_vm(self.config.memory_limit);
     }
@@ -436,7 +436,7 @@ impl Scripting {
 
     /// The source a traced call runs: the script body (EVAL, or EVALSHA of a
     /// cached script) or the library code of the function (FCALL).
-    pub fn source_of(&self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
+    pub(crate) fn source_of(&self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
         let name = argv.first()?.to_ascii_lowercase();
         match name.as_slice() {
             b"eval" | b"eval_ro" => argv.get(1).cloned(),
@@ -450,7 +450,7 @@ impl Scripting {
     }
 
     /// The name errors of this call carry: the SHA1 (EVAL*) or the function name (FCALL*).
-    pub fn run_name(&self, argv: &[Vec<u8>]) -> String {
+    pub(crate) fn run_name(&self, argv: &[Vec<u8>]) -> String {
         let name = argv
             .first()
             .map(|a| a.to_ascii_lowercase())

@@ -7,14 +7,14 @@ use std::cell::Cell;
 const MULTIPLIER: u64 = 0x5_DEEC_E66D;
 const INCREMENT: u64 = 0xB;
 const MASK: u64 = (1 << 48) - 1;
-pub const LRAND48_MAX: i32 = i32::MAX;
+pub(crate) const LRAND48_MAX: i32 = i32::MAX;
 
 thread_local! {
     static STATE: Cell<u64> = const { Cell::new(0x1234_ABCD_330E) };
 }
 
 /// The next 31-bit value.
-pub fn lrand48() -> i32 {
+pub(crate) fn lrand48() -> i32 {
     STATE.with(|s| {
         let x = s.get().wrapping_mul(MULTIPLIER).wrapping_add(INCREMENT) & MASK;
         s.set(x);
@@ -23,7 +23,7 @@ pub fn lrand48() -> i32 {
 }
 
 /// `redisSrand48`: the seed's 32 bits become the high bits of the state.
-pub fn srand48(seed: i32) {
+pub(crate) fn srand48(seed: i32) {
     STATE.with(|s| s.set(((seed as u32 as u64) << 16) | 0x330E));
 }
 

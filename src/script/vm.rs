@@ -26,14 +26,14 @@ const STRING_MT: &CStr = c"redstep.string_mt"; // read-only view of the string m
 const GLOBALS_MT: &CStr = c"redstep.globals_mt"; // read-only view of _G's metatable
 const ERROR_HANDLER_GLOBAL: &CStr = c"__redis__err__handler";
 /// Registry field holding the error handler (functions have no global for it).
-pub const ERROR_HANDLER: &CStr = c"redstep.error_handler";
+pub(crate) const ERROR_HANDLER: &CStr = c"redstep.error_handler";
 /// Registry field holding what FUNCTION LOAD code sees as its globals.
 const LOAD_API: &CStr = c"redstep.load_api";
 
-pub const READONLY_ERROR: &[u8] = b"Attempt to modify a readonly table";
+pub(crate) const READONLY_ERROR: &[u8] = b"Attempt to modify a readonly table";
 
 /// A Lua state configured like Redis's scripting VM.
-pub struct Vm {
+pub(crate) struct Vm {
     pub state: State,
     allocator: Box<lua::Allocator>,
 }
@@ -86,7 +86,7 @@ impl Vm {
     }
 
     /// Runs a full garbage collection (after a memory error).
-    pub fn collect_garbage(&self) {
+    pub(crate) fn collect_garbage(&self) {
         // SAFETY: the state is valid and outside any Lua call; collected
         // disarmed, so it cannot raise (no userdata has a __gc).
         unsafe { lua::collect_garbage(self.state) }
@@ -217,7 +217,7 @@ unsafe fn lock_globals(state: State) {
 /// Builds what FUNCTION LOAD code sees as globals: only `redis` with
 /// `register_function`, `log`, the log levels and the version; every other
 /// name raises. (Redis's "library API".)
-pub unsafe fn build_load_api(state: State, register_function: ffi::lua_CFunction) {
+pub(crate) unsafe fn build_load_api(state: State, register_function: ffi::lua_CFunction) {
     // The load-time `redis` table.
     ffi::lua_createtable(state, 0, 8);
     set_function(state, -1, c"register_function", register_function);
@@ -257,7 +257,7 @@ unsafe fn set_raising_metatable(state: State) {
 
 /// Points the globals of scripts at the load API (during FUNCTION LOAD) or
 /// back at the real globals.
-pub unsafe fn use_load_api(state: State, load: bool) {
+pub(crate) unsafe fn use_load_api(state: State, load: bool) {
     ffi::lua_getmetatable(state, ffi::LUA_GLOBALSINDEX);
     if load {
         ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, LOAD_API.as_ptr());
@@ -269,7 +269,7 @@ pub unsafe fn use_load_api(state: State, load: bool) {
 }
 
 /// Pushes the real globals table.
-pub unsafe fn push_real_globals(state: State) {
+pub(crate) unsafe fn push_real_globals(state: State) {
     ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, GLOBALS.as_ptr());
 }
 
@@ -292,7 +292,7 @@ unsafe fn push_real_of_proxy(state: State, idx: c_int) -> bool {
     }
 }
 
-pub unsafe fn is_proxy(state: State, idx: c_int) -> bool {
+pub(crate) unsafe fn is_proxy(state: State, idx: c_int) -> bool {
     let found = push_real_of_proxy(state, idx);
     if found {
         ffi::lua_pop(state, 1);
@@ -636,7 +636,7 @@ unsafe extern "C-unwind" fn math_randomseed(state: State) -> c_int {
 /// Compiles `code` with this chunk name, leaving the function on the stack;
 /// on failure returns Lua's message. The parser runs protected, armed with
 /// room for the code's own size on top of the limit.
-pub unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(), Vec<u8>> {
+pub(crate) unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(), Vec<u8>> {
     let a = lua::allocator(state);
     let limit = (*a).limit;
     if limit > 0 {
@@ -656,7 +656,7 @@ pub unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(),
 }
 
 /// Pushes a new array of strings.
-pub unsafe fn push_array(state: State, items: &[Vec<u8>]) {
+pub(crate) unsafe fn push_array(state: State, items: &[Vec<u8>]) {
     ffi::lua_createtable(state, items.len() as c_int, 0);
     for (i, item) in items.iter().enumerate() {
         push_bytes(state, item);
@@ -665,7 +665,7 @@ pub unsafe fn push_array(state: State, items: &[Vec<u8>]) {
 }
 
 /// Sets KEYS and ARGV in the real globals (scripts cannot rebind them).
-pub unsafe fn set_keys_argv(state: State, keys: &[Vec<u8>], args: &[Vec<u8>]) {
+pub(crate) unsafe fn set_keys_argv(state: State, keys: &[Vec<u8>], args: &[Vec<u8>]) {
     push_real_globals(state);
     for (name, items) in [(c"KEYS", keys), (c"ARGV", args)] {
         push_array(state, items);
@@ -686,7 +686,7 @@ unsafe extern "C-unwind" fn read_error_fields(state: State) -> c_int {
 
 /// The `err`, `source` and `line` fields of an error table, each when it is
 /// a string or a number.
-pub type ErrorFields = [Option<Vec<u8>>; 3];
+pub(crate) type ErrorFields = [Option<Vec<u8>>; 3];
 
 /// Reads the fields of the error table on top (which stays there). Its
 /// metamethods are script code, so they run inside a protected call,
@@ -696,7 +696,7 @@ pub type ErrorFields = [Option<Vec<u8>>; 3];
 ///
 /// # Safety
 /// Outside any Lua call on `state`'s thread, disarmed, with a table on top.
-pub unsafe fn error_fields(state: State) -> Result<ErrorFields, Vec<u8>> {
+pub(crate) unsafe fn error_fields(state: State) -> Result<ErrorFields, Vec<u8>> {
     ffi::lua_pushcclosure(state, read_error_fields, 0);
     ffi::lua_pushvalue(state, -2);
     let armed = lua::arm(state, true);

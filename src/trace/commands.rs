@@ -14,7 +14,7 @@ use crate::protocol::cli::split_args;
 use crate::script::Scripting;
 
 /// `Timeline::command` of a commands run.
-pub const COMMANDS: &[u8] = b"(commands)";
+pub(crate) const COMMANDS: &[u8] = b"(commands)";
 
 /// The scripting extension, with EXEC's queued commands recorded.
 struct Exec<'a> {

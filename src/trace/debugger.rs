@@ -332,7 +332,7 @@ impl Debugger {
     }
 
     /// The step a move would put the cursor on (None: it cannot move).
-    pub fn target(&self, movement: Move, breakpoints: &BTreeSet<u32>) -> Option<usize> {
+    pub(crate) fn target(&self, movement: Move, breakpoints: &BTreeSet<u32>) -> Option<usize> {
         let depth = self.current_depth();
         let line = |s: &Step| matches!(s.kind, StepKind::Line { .. });
         let line_at =
@@ -390,7 +390,7 @@ impl Debugger {
     }
 
     /// Whether step `index` is a line step on one of these breakpoints.
-    pub fn on_breakpoint(&self, index: usize, breakpoints: &BTreeSet<u32>) -> bool {
+    pub(crate) fn on_breakpoint(&self, index: usize, breakpoints: &BTreeSet<u32>) -> bool {
         self.timeline.steps.get(index).is_some_and(|s| {
             matches!(s.kind, StepKind::Line { .. }) && breakpoints.contains(&s.line)
         })
@@ -450,13 +450,13 @@ impl Debugger {
     }
 
     /// A key the run changed, as it is at the cursor.
-    pub fn changed_entry(&self, db: usize, key: &[u8]) -> Option<&Entry> {
+    pub(crate) fn changed_entry(&self, db: usize, key: &[u8]) -> Option<&Entry> {
         self.view.db(db).entry(key)
     }
 
     /// Whether the run changes this key at some step (with a SWAPDB, every
     /// key of the swapped databases).
-    pub fn is_touched(&self, db: usize, key: &[u8]) -> bool {
+    pub(crate) fn is_touched(&self, db: usize, key: &[u8]) -> bool {
         self.swapped.contains(&db) || self.order.get(db).is_some_and(|o| o.contains_key(key))
     }
 
@@ -527,7 +527,7 @@ impl Debugger {
     /// Puts the cursor on step `index` and returns what that step changed
     /// (cheaper than [`Debugger::changes_at`] when walking a run in order:
     /// it costs the step's deltas twice, and no scratch keyspace).
-    pub fn goto_changes(&mut self, index: usize) -> Vec<KeyChange> {
+    pub(crate) fn goto_changes(&mut self, index: usize) -> Vec<KeyChange> {
         if self.is_empty() {
             return Vec::new();
         }
@@ -611,7 +611,7 @@ impl Debugger {
 
     /// How a key reads: a bitmap or a geo set when a bit or geo command of
     /// the run wrote it (Redis stores those as a string and a sorted set).
-    pub fn look(&self, db: usize, key: &[u8]) -> Look {
+    pub(crate) fn look(&self, db: usize, key: &[u8]) -> Look {
         self.looks
             .get(&(db, key.to_vec()))
             .copied()
@@ -620,7 +620,7 @@ impl Debugger {
 
     /// The keys step `index` changed (without moving the cursor), in the
     /// order the run first changed them.
-    pub fn keys_changed_by(&self, index: usize) -> Vec<(usize, &[u8])> {
+    pub(crate) fn keys_changed_by(&self, index: usize) -> Vec<(usize, &[u8])> {
         let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
         let mut keys: Vec<(usize, &[u8])> = Vec::new();
         for (db, delta) in self.moves.get(index).into_iter().flatten() {
@@ -635,7 +635,7 @@ impl Debugger {
     }
 
     /// Order of first appearance of a key in the run (for stable listings).
-    pub fn first_seen(&self, db: usize, key: &[u8]) -> usize {
+    pub(crate) fn first_seen(&self, db: usize, key: &[u8]) -> usize {
         self.order
             .get(db)
             .and_then(|o| o.get(key))
@@ -671,7 +671,7 @@ impl Debugger {
     }
 
     /// Lines that had run by the cursor (costs the script's lines).
-    pub fn lines_run_so_far(&self) -> BTreeSet<u32> {
+    pub(crate) fn lines_run_so_far(&self) -> BTreeSet<u32> {
         self.by_line
             .iter()
             .filter(|(_, steps)| steps[0] <= self.cursor)
@@ -680,7 +680,7 @@ impl Debugger {
     }
 
     /// The locals at the cursor (from the nearest line step at or before it).
-    pub fn locals(&self) -> Option<&[(String, String)]> {
+    pub(crate) fn locals(&self) -> Option<&[(String, String)]> {
         match &self.timeline.steps[self.line_step()?].kind {
             StepKind::Line { locals, .. } => locals.as_deref(),
             _ => None,

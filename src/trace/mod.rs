@@ -7,11 +7,11 @@
 //! memory in proportion to what changed, not to the size of what was
 //! touched; the [`Debugger`] rebuilds any step's keyspace from them.
 
-pub mod commands;
+pub(crate) mod commands;
 mod debugger;
 pub mod export;
-pub mod lane;
-pub mod session;
+pub(crate) mod lane;
+pub(crate) mod session;
 pub mod words;
 
 use std::collections::{BTreeSet, HashSet};
@@ -110,7 +110,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Error => "error",
@@ -205,7 +205,7 @@ pub struct Server {
 
 impl Timeline {
     /// Lines that ran at least once.
-    pub fn lines_run(&self) -> BTreeSet<u32> {
+    pub(crate) fn lines_run(&self) -> BTreeSet<u32> {
         self.steps
             .iter()
             .filter(|s| matches!(s.kind, StepKind::Line { .. }))
@@ -230,7 +230,7 @@ impl Timeline {
     }
 
     /// Whether the keys the run changed still hold what it left in them.
-    pub fn unchanged_since(&self, keyspace: &crate::engine::keyspace::Keyspace) -> bool {
+    pub(crate) fn unchanged_since(&self, keyspace: &crate::engine::keyspace::Keyspace) -> bool {
         fingerprint(keyspace, &self.outcome.keys_changed) == self.outcome.final_state
     }
 
@@ -250,7 +250,7 @@ impl Timeline {
     }
 
     /// The step where the script died, if it did.
-    pub fn failure_step(&self) -> Option<usize> {
+    pub(crate) fn failure_step(&self) -> Option<usize> {
         self.steps
             .iter()
             .position(|s| matches!(s.kind, StepKind::Error { .. }))
@@ -722,7 +722,7 @@ impl Probe for LaneProbe<'_> {
 /// embedded engine's Lua hook ([`record`]) or a real server's debugger
 /// (`remote`). The keyspace the run writes to reports its changes to
 /// [`Builder::observer`]; each change joins the step that made it.
-pub struct Builder {
+pub(crate) struct Builder {
     recorder: Recorder,
     /// Steps that follow the script's end (other clients served after it).
     after: Vec<Step>,
@@ -748,7 +748,7 @@ impl Builder {
 
     /// Another client's command, with the changes reported since the last
     /// event (see [`Other`]).
-    pub fn other(
+    pub(crate) fn other(
         &mut self,
         client: u32,
         argv: Vec<Vec<u8>>,
@@ -759,13 +759,13 @@ impl Builder {
     }
 
     /// The keyspace observer whose changes go into this timeline.
-    pub fn observer(&self) -> Box<dyn Observer> {
+    pub(crate) fn observer(&self) -> Box<dyn Observer> {
         Box::new(DeltaSink(Arc::clone(&self.recorder.pending)))
     }
 
     /// A line is about to run; `locals` is asked only while locals are
     /// recorded, with the longest rendering of one value.
-    pub fn line(
+    pub(crate) fn line(
         &mut self,
         line: u32,
         depth: u32,
@@ -779,17 +779,13 @@ impl Builder {
         self.recorder.steps.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.recorder.steps.is_empty()
-    }
-
     /// The limits it records within.
-    pub fn limits(&self) -> &Limits {
+    pub(crate) fn limits(&self) -> &Limits {
         &self.recorder.limits
     }
 
     /// Whether the next line's locals will be recorded.
-    pub fn wants_locals(&self) -> bool {
+    pub(crate) fn wants_locals(&self) -> bool {
         self.recorder.elided.is_none()
             && self.recorder.line_steps < self.recorder.limits.locals_steps
     }
@@ -807,14 +803,14 @@ impl Builder {
     }
 
     /// Stops recording with this reason (the driver stopped the script).
-    pub fn stop(&mut self, reason: String) {
+    pub(crate) fn stop(&mut self, reason: String) {
         self.recorder.truncated.get_or_insert(reason);
         self.recorder.stopped = true;
     }
 
     /// The run ended with `reply`; `live` is the keyspace it wrote to, as
     /// it is now.
-    pub fn finish(
+    pub(crate) fn finish(
         mut self,
         name: String,
         argv: &[Vec<u8>],

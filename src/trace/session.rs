@@ -282,7 +282,7 @@ impl Session {
     }
 
     /// Whether the run changes this key at some step.
-    pub fn is_touched(&self, db: usize, key: &[u8]) -> bool {
+    pub(crate) fn is_touched(&self, db: usize, key: &[u8]) -> bool {
         self.debugger.is_touched(db, key)
     }
 }

@@ -27,7 +27,7 @@ pub enum Look {
 impl Look {
     /// The look a command gives the keys it writes (Plain: no opinion).
     /// A GEO…STORE with STOREDIST stores distances, not places.
-    pub fn of_command(argv: &[Vec<u8>]) -> Look {
+    pub(crate) fn of_command(argv: &[Vec<u8>]) -> Look {
         let Some(name) = argv.first() else {
             return Look::Plain;
         };
@@ -59,7 +59,7 @@ pub fn short(entry: &Entry, look: Look, max: usize) -> String {
 /// `before → after` for one key, in the words of its kind. Costs what the
 /// step changed for a stream (its new entries are found from the old last
 /// id), not the stream's length, unless entries went from its middle.
-pub fn change(before: Option<&Entry>, after: Option<&Entry>, look: Look) -> String {
+pub(crate) fn change(before: Option<&Entry>, after: Option<&Entry>, look: Look) -> String {
     told(before, after, look).unwrap_or_else(|| {
         format!(
             "{} → {}",
@@ -70,7 +70,7 @@ pub fn change(before: Option<&Entry>, after: Option<&Entry>, look: Look) -> Stri
 }
 
 /// [`change`] when the kind has words of its own (None: values as they are).
-pub fn told(before: Option<&Entry>, after: Option<&Entry>, look: Look) -> Option<String> {
+pub(crate) fn told(before: Option<&Entry>, after: Option<&Entry>, look: Look) -> Option<String> {
     let hll = |v: Option<&Value>| matches!(v, Some(Value::String(s)) if hll::describe(s).is_some());
     let (b, a) = (before.map(|e| &e.value), after.map(|e| &e.value));
     let text = match (b, a) {

@@ -20,7 +20,7 @@ use super::keymap::{Command, Keymap, BINDINGS};
 use super::theme::Palette;
 
 /// Every action a key can be bound to, by its name in `[keys]`.
-pub const ACTIONS: &[(&str, Command)] = &[
+pub(crate) const ACTIONS: &[(&str, Command)] = &[
     ("run", Command::Run),
     ("step_over", Command::StepOver),
     ("step_into", Command::StepInto),
@@ -201,7 +201,7 @@ pub fn parse(name: &str, text: &str) -> Settings {
 }
 
 /// A key as written in the help: `F6`, `Ctrl+N`, `Alt+Shift+Left`, `Esc`, `?`.
-pub fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers, &'static str), String> {
+pub(crate) fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers, &'static str), String> {
     let parts: Vec<&str> = text.split('+').collect();
     // `+` itself, or `Ctrl++`.
     let (mods, last) = if text.ends_with("++") || text == "+" {
@@ -298,7 +298,7 @@ pub fn defaults() -> String {
 }
 
 /// A key as [`parse_key`] reads it.
-pub fn key_text(code: KeyCode, modifiers: KeyModifiers) -> String {
+pub(crate) fn key_text(code: KeyCode, modifiers: KeyModifiers) -> String {
     let mut out = String::new();
     for (m, name) in [
         (KeyModifiers::CONTROL, "Ctrl+"),

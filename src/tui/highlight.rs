@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use syntect::parsing::{ParseState, ScopeStack, SyntaxSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
+pub(crate) enum Class {
     Plain,
     Keyword,
     String,
@@ -16,7 +16,7 @@ pub enum Class {
 }
 
 /// A run of one class in a line (byte offsets).
-pub type Span = (usize, usize, Class);
+pub(crate) type Span = (usize, usize, Class);
 
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
@@ -42,7 +42,7 @@ fn classify(stack: &ScopeStack) -> Class {
 }
 
 /// Spans for every line of the code.
-pub fn highlight(lines: &[String]) -> Vec<Vec<Span>> {
+pub(crate) fn highlight(lines: &[String]) -> Vec<Vec<Span>> {
     let set = syntaxes();
     let Some(lua) = set.find_syntax_by_extension("lua") else {
         return lines.iter().map(|_| Vec::new()).collect();

@@ -22,7 +22,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Context::Global => "anywhere",
             Context::Editor => "editor",
@@ -39,7 +39,7 @@ impl Context {
     }
 
     /// Whether a plain letter can be a key here (not where text is typed).
-    pub fn takes_letters_as_keys(self) -> bool {
+    pub(crate) fn takes_letters_as_keys(self) -> bool {
         !matches!(
             self,
             Context::Global | Context::Editor | Context::Cli | Context::Prompt
@@ -47,7 +47,7 @@ impl Context {
     }
 
     /// The help, a prompt, the list, a value, a question: over the panes.
-    pub fn is_overlay(self) -> bool {
+    pub(crate) fn is_overlay(self) -> bool {
         matches!(
             self,
             Context::HelpOverlay
@@ -1018,7 +1018,7 @@ impl Default for Keymap {
 impl Keymap {
     /// The command a key means where `context` has focus: the pane's own
     /// binding first (Tab indents in the editor), then the global one.
-    pub fn lookup(&self, context: Context, key: &KeyEvent) -> Option<Command> {
+    pub(crate) fn lookup(&self, context: Context, key: &KeyEvent) -> Option<Command> {
         let find = |c: Context| {
             self.bindings
                 .iter()
@@ -1036,7 +1036,7 @@ impl Keymap {
     }
 
     /// The status line's hints for a context: (keys, word, command).
-    pub fn hints(&self, context: Context) -> Vec<(&'static str, &'static str, Command)> {
+    pub(crate) fn hints(&self, context: Context) -> Vec<(&'static str, &'static str, Command)> {
         let own = |b: &Binding| {
             b.context == context
                 || (b.context == Context::Global
@@ -1052,7 +1052,7 @@ impl Keymap {
     }
 
     /// The first key written for `command` (for the status line's pinned keys).
-    pub fn keys_of(&self, command: Command) -> Option<&Binding> {
+    pub(crate) fn keys_of(&self, command: Command) -> Option<&Binding> {
         self.bindings.iter().find(|b| b.command == command)
     }
 
@@ -1061,7 +1061,7 @@ impl Keymap {
     /// goes to the panes where such a key of the command worked (anywhere,
     /// for most); a plain letter only to the command's panes that are not
     /// text fields. A key taken from another command is that command's no more.
-    pub fn remap(
+    pub(crate) fn remap(
         &mut self,
         command: Command,
         keys: &[(KeyCode, KeyModifiers, &'static str)],
@@ -1155,7 +1155,7 @@ impl Keymap {
 }
 
 /// Keys the status line always shows, at the right, whatever the width.
-pub const PINNED: [Command; 2] = [Command::Help, Command::Quit];
+pub(crate) const PINNED: [Command; 2] = [Command::Help, Command::Quit];
 
 /// The default key table as Markdown (the README's copy is checked against it).
 pub fn markdown_table() -> String {

@@ -5,13 +5,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::app::Focus;
 
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub(crate) const MIN_WIDTH: u16 = 80;
+pub(crate) const MIN_HEIGHT: u16 = 24;
 /// Breakpoint, mark, four digits and a space.
-pub const GUTTER: u16 = 7;
+pub(crate) const GUTTER: u16 = 7;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Areas {
+pub(crate) struct Areas {
     pub editor: Rect,
     pub keyspace: Rect,
     pub debugger: Rect,
@@ -25,11 +25,16 @@ pub struct Areas {
 }
 
 /// From this width on, the lesson and the redis-cli sit side by side.
-pub const SIDE_BY_SIDE: u16 = 150;
+pub(crate) const SIDE_BY_SIDE: u16 = 150;
 
 /// The panes for a screen of this size; None below 80×24. With `zoom`, that
 /// pane fills the screen above the status line and the others get no room.
-pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>, present: bool) -> Option<Areas> {
+pub(crate) fn areas(
+    size: Rect,
+    with_lesson: bool,
+    zoom: Option<Focus>,
+    present: bool,
+) -> Option<Areas> {
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
         return None;
     }
@@ -110,14 +115,14 @@ pub fn areas(size: Rect, with_lesson: bool, zoom: Option<Focus>, present: bool) 
 
 impl Areas {
     /// Whether the lesson and the redis-cli share one place (as tabs).
-    pub fn shared(&self) -> bool {
+    pub(crate) fn shared(&self) -> bool {
         self.lesson == self.cli
     }
 }
 
 /// The debugger pane's inside: a header line, the timeline, then the
 /// step's changes, the outcome and the locals.
-pub fn debugger_parts(debugger: Rect, rows: usize) -> [Rect; 3] {
+pub(crate) fn debugger_parts(debugger: Rect, rows: usize) -> [Rect; 3] {
     let inner = Rect {
         x: debugger.x + 1,
         y: debugger.y + 1,
@@ -134,14 +139,18 @@ pub fn debugger_parts(debugger: Rect, rows: usize) -> [Rect; 3] {
 }
 
 /// Rows for timeline entries: as many as there are, up to half the pane.
-pub fn timeline_height(debugger: Rect, rows: usize) -> usize {
+pub(crate) fn timeline_height(debugger: Rect, rows: usize) -> usize {
     let inside = debugger.height.saturating_sub(3) as usize;
     rows.max(1).min(inside.div_ceil(2))
 }
 
 /// The first and one-past-last timeline rows to show so that `current` is
 /// visible, a little above the middle.
-pub fn timeline_window(total: usize, current: Option<usize>, height: usize) -> (usize, usize) {
+pub(crate) fn timeline_window(
+    total: usize,
+    current: Option<usize>,
+    height: usize,
+) -> (usize, usize) {
     if height == 0 || total == 0 {
         return (0, 0);
     }

@@ -19,7 +19,7 @@ pub enum Mark {
     Done,
 }
 
-pub type Progress = BTreeMap<String, Mark>;
+pub(crate) type Progress = BTreeMap<String, Mark>;
 
 pub struct LessonState {
     pub lessons: Vec<Lesson>,
@@ -53,7 +53,7 @@ impl LessonState {
     }
 
     /// Marks the current lesson started (unless done); true if that changed.
-    pub fn started(&mut self) -> bool {
+    pub(crate) fn started(&mut self) -> bool {
         let id = self.lesson().id.clone();
         if self.progress.contains_key(&id) {
             return false;
@@ -95,7 +95,7 @@ pub fn opening(lesson: &Lesson, number: usize, total: usize) -> Opening {
     }
 }
 
-pub fn save_progress(path: &Path, progress: &Progress) -> anyhow::Result<()> {
+pub(crate) fn save_progress(path: &Path, progress: &Progress) -> anyhow::Result<()> {
     let map: Map<String, Json> = progress
         .iter()
         .map(|(id, mark)| {
@@ -120,7 +120,7 @@ pub fn save_progress(path: &Path, progress: &Progress) -> anyhow::Result<()> {
 
 /// Reads progress; a file that cannot be understood is moved aside and
 /// reported (the learner starts afresh rather than not at all).
-pub fn load_progress(path: &Path) -> anyhow::Result<Progress> {
+pub(crate) fn load_progress(path: &Path) -> anyhow::Result<Progress> {
     let parse = |bytes: &[u8]| {
         let doc = serde_json::from_slice::<Json>(bytes).ok()?;
         doc.as_object()?

@@ -170,7 +170,7 @@ impl Builder<'_> {
 
 /// Plain text wrapped at word boundaries to `width`, continuation lines
 /// indented like the first.
-pub fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Line<'static>> {
+pub(crate) fn wrap_plain(text: &str, width: u16, style: Style, indent: &str) -> Vec<Line<'static>> {
     let theme = Theme::new(false);
     let mut b = Builder {
         theme: &theme,

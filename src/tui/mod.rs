@@ -6,11 +6,11 @@
 pub mod app;
 pub mod config;
 pub mod driver;
-pub mod highlight;
+pub(crate) mod highlight;
 pub mod keymap;
-pub mod layout;
+pub(crate) mod layout;
 pub mod lesson;
-pub mod markdown;
+pub(crate) mod markdown;
 pub mod opening;
 pub mod picture;
 pub mod record;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 /// The terminal's output, copied to a cast file when recording. Writes
 /// are held until a flush (one frame), so a frame is one event.
-pub struct Out {
+pub(crate) struct Out {
     stdout: Stdout,
     cast: Option<Cast>,
     held: Vec<u8>,
@@ -23,7 +23,7 @@ struct Cast {
 }
 
 impl Out {
-    pub fn plain() -> Out {
+    pub(crate) fn plain() -> Out {
         Out {
             stdout: std::io::stdout(),
             cast: None,
@@ -32,7 +32,7 @@ impl Out {
     }
 
     /// Records into `path` (an asciicast v2 header for this terminal size).
-    pub fn recording(path: &Path, width: u16, height: u16) -> anyhow::Result<Out> {
+    pub(crate) fn recording(path: &Path, width: u16, height: u16) -> anyhow::Result<Out> {
         let mut file = BufWriter::new(
             File::create(path)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,

@@ -49,7 +49,7 @@ impl Default for Palette {
 
 impl Palette {
     /// Each role's name in `[theme]`, with the colour it holds.
-    pub fn roles(&mut self) -> [(&'static str, &mut Color); 13] {
+    pub(crate) fn roles(&mut self) -> [(&'static str, &mut Color); 13] {
         [
             ("focused", &mut self.focused),
             ("border", &mut self.border),
@@ -77,7 +77,7 @@ impl Theme {
         }
     }
 
-    pub fn from_env() -> Theme {
+    pub(crate) fn from_env() -> Theme {
         Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
     }
 
@@ -89,37 +89,37 @@ impl Theme {
         }
     }
 
-    pub fn plain(&self) -> Style {
+    pub(crate) fn plain(&self) -> Style {
         Style::default()
     }
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         Style::default().add_modifier(Modifier::DIM)
     }
-    pub fn bold(&self) -> Style {
+    pub(crate) fn bold(&self) -> Style {
         Style::default().add_modifier(Modifier::BOLD)
     }
-    pub fn focused_border(&self) -> Style {
+    pub(crate) fn focused_border(&self) -> Style {
         self.fg(self.palette.focused).add_modifier(Modifier::BOLD)
     }
-    pub fn border(&self) -> Style {
+    pub(crate) fn border(&self) -> Style {
         self.fg(self.palette.border)
     }
-    pub fn selected(&self) -> Style {
+    pub(crate) fn selected(&self) -> Style {
         Style::default().add_modifier(Modifier::REVERSED)
     }
-    pub fn keyword(&self) -> Style {
+    pub(crate) fn keyword(&self) -> Style {
         self.fg(self.palette.keyword)
     }
-    pub fn string(&self) -> Style {
+    pub(crate) fn string(&self) -> Style {
         self.fg(self.palette.string)
     }
-    pub fn number(&self) -> Style {
+    pub(crate) fn number(&self) -> Style {
         self.fg(self.palette.number)
     }
-    pub fn comment(&self) -> Style {
+    pub(crate) fn comment(&self) -> Style {
         self.fg(self.palette.comment).add_modifier(Modifier::ITALIC)
     }
-    pub fn builtin(&self) -> Style {
+    pub(crate) fn builtin(&self) -> Style {
         self.fg(self.palette.builtin)
     }
     pub fn error(&self) -> Style {
@@ -129,28 +129,28 @@ impl Theme {
         self.fg(self.palette.ok)
     }
     /// A key changed at the cursor's step.
-    pub fn changed_now(&self) -> Style {
+    pub(crate) fn changed_now(&self) -> Style {
         self.fg(self.palette.changed).add_modifier(Modifier::BOLD)
     }
     /// A key changed earlier in the run.
-    pub fn changed_before(&self) -> Style {
+    pub(crate) fn changed_before(&self) -> Style {
         self.fg(self.palette.changed)
     }
     /// A write that stayed after a failure.
-    pub fn stayed(&self) -> Style {
+    pub(crate) fn stayed(&self) -> Style {
         self.fg(self.palette.stayed).add_modifier(Modifier::BOLD)
     }
-    pub fn current_line(&self) -> Style {
+    pub(crate) fn current_line(&self) -> Style {
         Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
-    pub fn breakpoint(&self) -> Style {
+    pub(crate) fn breakpoint(&self) -> Style {
         self.fg(self.palette.breakpoint)
     }
-    pub fn emphasis(&self) -> Style {
+    pub(crate) fn emphasis(&self) -> Style {
         Style::default().add_modifier(Modifier::ITALIC)
     }
     /// Inline code and code blocks in lesson text.
-    pub fn code(&self) -> Style {
+    pub(crate) fn code(&self) -> Style {
         self.fg(self.palette.code)
     }
     pub fn status(&self) -> Style {

@@ -132,7 +132,7 @@ fn lesson_pane(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
 
 /// The lesson pane's text at `width`: progress, the lesson, the checks'
 /// results, the hints shown, the keys (the model clamps its scroll with it).
-pub fn lesson_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+pub(crate) fn lesson_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let theme = app.theme;
     let Some(l) = &app.lesson else {
         return Vec::new();
@@ -550,10 +550,10 @@ fn editor(frame: &mut Frame, app: &App, areas: &Areas) {
 }
 
 /// Tab stops in the editor, as the text area's own Tab key uses.
-pub const TAB_WIDTH: usize = 4;
+pub(crate) const TAB_WIDTH: usize = 4;
 
 /// The screen column of character `index` of `line` (tabs expanded).
-pub fn display_column(line: &str, index: usize) -> usize {
+pub(crate) fn display_column(line: &str, index: usize) -> usize {
     line.chars().take(index).fold(0, next_column)
 }
 
@@ -616,7 +616,7 @@ fn wrap_at_spaces(line: &str, width: usize) -> Vec<String> {
 }
 
 /// "1 key", "2 keys".
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -1211,7 +1211,7 @@ fn help_lines(
 
 /// How far the help can scroll on a screen of `size` (the model keeps its
 /// scroll within it).
-pub fn help_scroll_max(theme: &Theme, keymap: &keymap::Keymap, size: Rect) -> usize {
+pub(crate) fn help_scroll_max(theme: &Theme, keymap: &keymap::Keymap, size: Rect) -> usize {
     let (_, _, rows) = help_lines(theme, keymap, size);
     let visible = size
         .height

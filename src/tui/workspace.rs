@@ -10,7 +10,7 @@ use serde_json::{json, Value as Json};
 use super::opening::BufferSpec;
 
 /// The folder workspaces live in.
-pub fn data_dir() -> Option<PathBuf> {
+pub(crate) fn data_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("REDSTEP_DATA_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -51,21 +51,21 @@ pub fn disk_hash(text: &str) -> String {
 }
 
 /// The files' text now (None: missing or unreadable), for `Effect::ReadFiles`.
-pub fn read_files(files: &[(usize, PathBuf)]) -> Vec<(usize, Option<String>)> {
+pub(crate) fn read_files(files: &[(usize, PathBuf)]) -> Vec<(usize, Option<String>)> {
     files
         .iter()
         .map(|(i, path)| (*i, std::fs::read_to_string(path).ok()))
         .collect()
 }
 
-pub fn path_for(dir: &Path, id: &str) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, id: &str) -> PathBuf {
     dir.join("workspaces").join(format!("{id}.json"))
 }
 
 /// Writes a temporary file next to `path`, flushes it to the disk, then
 /// renames it over: a crash or a power cut mid-write leaves the previous
 /// version whole.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -87,7 +87,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn save(path: &Path, saved: &Saved) -> anyhow::Result<()> {
+pub(crate) fn save(path: &Path, saved: &Saved) -> anyhow::Result<()> {
     let buffers: Vec<Json> = saved
         .buffers
         .iter()
@@ -114,7 +114,7 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Saved>> {
 
 /// Reads a file this module wrote. A file that `parse` cannot understand
 /// is moved aside (`.corrupt`) and reported, never fatal; a missing one is None.
-pub fn read_or_set_aside<T>(
+pub(crate) fn read_or_set_aside<T>(
     path: &Path,
     what: &str,
     parse: impl FnOnce(&[u8]) -> Option<T>,

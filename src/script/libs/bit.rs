@@ -96,7 +96,7 @@ unsafe extern "C-unwind" fn tohex(state: State) -> c_int {
     })
 }
 
-pub unsafe fn register(state: State) {
+pub(crate) unsafe fn register(state: State) {
     ffi::lua_createtable(state, 0, 12);
     let functions: &[(&std::ffi::CStr, ffi::lua_CFunction)] = &[
         (c"tobit", tobit),

@@ -760,7 +760,7 @@ unsafe fn push_module(state: State) {
     raw_set_field(state, -2, c"_VERSION");
 }
 
-pub unsafe fn register(state: State) {
+pub(crate) unsafe fn register(state: State) {
     CONFIG.with(|c| c.set(DEFAULTS));
     push_module(state);
     ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, c"cjson".as_ptr());

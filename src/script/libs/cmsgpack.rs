@@ -456,7 +456,7 @@ unsafe extern "C-unwind" fn unpack_limit_fn(state: State) -> c_int {
     })
 }
 
-pub unsafe fn register(state: State) {
+pub(crate) unsafe fn register(state: State) {
     ffi::lua_createtable(state, 0, 8);
     set_function(state, -1, c"pack", pack_fn);
     set_function(state, -1, c"unpack", unpack_fn);

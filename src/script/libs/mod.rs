@@ -6,10 +6,10 @@
 //! after Rust values are dropped. (A Lua memory error raised inside a Lua
 //! API call can still jump over a buffer; that leaks it, nothing worse.)
 
-pub mod bit;
-pub mod cjson;
-pub mod cmsgpack;
-pub mod structlib;
+pub(crate) mod bit;
+pub(crate) mod cjson;
+pub(crate) mod cmsgpack;
+pub(crate) mod structlib;
 
 use super::lua::State;
 
@@ -17,7 +17,7 @@ use super::lua::State;
 ///
 /// # Safety
 /// `state` must be a valid Lua state during setup.
-pub unsafe fn register(state: State) {
+pub(crate) unsafe fn register(state: State) {
     bit::register(state);
     structlib::register(state);
     cjson::register(state);

@@ -362,7 +362,7 @@ unsafe extern "C-unwind" fn size_fn(state: State) -> c_int {
     guard(state, |s| size(s))
 }
 
-pub unsafe fn register(state: State) {
+pub(crate) unsafe fn register(state: State) {
     ffi::lua_createtable(state, 0, 3);
     set_function(state, -1, c"pack", pack_fn);
     set_function(state, -1, c"unpack", unpack_fn);

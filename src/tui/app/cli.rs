@@ -9,7 +9,7 @@ pub const CLI_PROMPT: &str = "127.0.0.1:6379> ";
 
 impl App {
     /// The redis-cli prompt: the real server's address when working on one.
-    pub fn cli_prompt(&self) -> String {
+    pub(crate) fn cli_prompt(&self) -> String {
         match self.server.as_deref().and_then(|s| s.split_once(" @ ")) {
             Some((_, at)) => format!("{}> ", at.split(" · ").next().unwrap_or(at)),
             None => CLI_PROMPT.to_string(),
@@ -17,7 +17,7 @@ impl App {
     }
 
     /// Says which server the panes show (called once, when opening on one).
-    pub fn on_server(&mut self, label: String) {
+    pub(crate) fn on_server(&mut self, label: String) {
         self.cli_output[0] = format!("Commands here go to {label}.");
         self.server = Some(label);
     }
@@ -141,7 +141,7 @@ impl App {
     }
 
     /// The other clients' commands in words, one a line.
-    pub fn lane_lines(&self) -> Vec<String> {
+    pub(crate) fn lane_lines(&self) -> Vec<String> {
         self.lane
             .iter()
             .map(|c| {

@@ -67,7 +67,7 @@ impl Buffer {
     /// What a run sends and a save writes: the text with a final newline,
     /// as editors save files (so the SHA1 is the one `redis-cli --eval
     /// FILE` gives for the saved file).
-    pub fn file_text(&self) -> String {
+    pub(crate) fn file_text(&self) -> String {
         self.text() + "\n"
     }
 

@@ -21,7 +21,7 @@ pub struct Prompt {
 }
 
 impl PromptKind {
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             PromptKind::Args => "KEYS , ARGV: ",
             PromptKind::Filter => "filter keys (glob): ",

@@ -30,14 +30,14 @@ pub fn display_key(key: &[u8]) -> String {
 
 impl App {
     /// Rows of the keyspace pane the screen has room for.
-    pub fn key_rows(&self) -> usize {
+    pub(crate) fn key_rows(&self) -> usize {
         self.areas()
             .map(|a| a.keyspace.height.saturating_sub(3) as usize)
             .unwrap_or(10)
             .max(1)
     }
 
-    pub fn refresh_keys(&self) -> Effect {
+    pub(crate) fn refresh_keys(&self) -> Effect {
         // The run's keys are left out of the live rows: fetch enough for a
         // screen whatever the run's size.
         let changed = self.session.as_ref().map_or(0, |s| s.key_count());
@@ -51,7 +51,7 @@ impl App {
     /// The rows the keyspace pane shows: the run's keys as they are at the
     /// cursor (as many as the pane has rows), then the live page (without
     /// the run's keys). Costs a screen of keys, whatever the run's size.
-    pub fn key_lines(&self) -> Vec<KeyLine> {
+    pub(crate) fn key_lines(&self) -> Vec<KeyLine> {
         let mut lines = Vec::new();
         if let Some(session) = &self.session {
             for k in session.keys(0, self.key_rows()) {
@@ -130,7 +130,7 @@ impl App {
     }
 
     /// The selected row's index among [`App::key_lines`].
-    pub fn selected_line(&self) -> usize {
+    pub(crate) fn selected_line(&self) -> usize {
         let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
         if self.key_selected < run_keys {
             self.key_selected

@@ -97,7 +97,7 @@ impl App {
 
     /// Opens lesson `index` of the list: its buffers (saved ones if given),
     /// a fresh keyspace with its setup, no run.
-    pub fn open_lesson(&mut self, index: usize, saved: Option<Saved>) -> Vec<Effect> {
+    pub(crate) fn open_lesson(&mut self, index: usize, saved: Option<Saved>) -> Vec<Effect> {
         let Some(l) = &mut self.lesson else {
             return Vec::new();
         };

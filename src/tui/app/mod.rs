@@ -74,7 +74,7 @@ impl Focus {
         Focus::Cli,
     ];
 
-    pub fn context(self) -> Context {
+    pub(crate) fn context(self) -> Context {
         match self {
             Focus::Editor => Context::Editor,
             Focus::Keyspace => Context::Keyspace,
@@ -265,7 +265,7 @@ pub struct App {
 
 /// The TUI records up to this much of a run (past the step cap the script
 /// runs on unrecorded until it ends or Esc stops it).
-pub fn trace_limits() -> Limits {
+pub(crate) fn trace_limits() -> Limits {
     Limits {
         max_steps: 500_000,
         max_bytes: 256 * 1024 * 1024,
@@ -355,7 +355,7 @@ impl App {
         &self.buffers[self.active]
     }
 
-    pub fn saved(&self) -> Saved {
+    pub(crate) fn saved(&self) -> Saved {
         Saved {
             buffers: self
                 .buffers
@@ -370,7 +370,7 @@ impl App {
         }
     }
 
-    pub fn areas(&self) -> Option<Areas> {
+    pub(crate) fn areas(&self) -> Option<Areas> {
         layout::areas(
             self.size,
             self.lesson.is_some(),
@@ -380,7 +380,7 @@ impl App {
     }
 
     /// Whether the loop should wake up by itself (a run to time, edits to save).
-    pub fn wants_tick(&self) -> Option<Duration> {
+    pub(crate) fn wants_tick(&self) -> Option<Duration> {
         if self.running.is_some() {
             Some(Duration::from_millis(100))
         } else if self.dirty_since.is_some() {
@@ -441,12 +441,12 @@ impl App {
     }
 
     /// How the key for `command` is written (as remapped), for messages.
-    pub fn key_for(&self, command: Command) -> &'static str {
+    pub(crate) fn key_for(&self, command: Command) -> &'static str {
         self.keymap.keys_of(command).map_or("?", |b| b.keys)
     }
 
     /// The time now, from the model's clock.
-    pub fn now(&self) -> Instant {
+    pub(crate) fn now(&self) -> Instant {
         (self.clock)()
     }
 

@@ -59,7 +59,7 @@ impl App {
     }
 
     /// The options the TUI probes with.
-    pub fn probe_options() -> Options {
+    pub(crate) fn probe_options() -> Options {
         Options {
             budget: BUDGET,
             seed: 1,

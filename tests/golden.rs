@@ -34,9 +34,7 @@ fn to_json(reply: &Reply) -> Value {
         Reply::Array(items) => {
             json!({"t": "array", "v": items.iter().map(to_json).collect::<Vec<_>>()})
         }
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
-            to_json(&reply.to_resp2())
-        }
+        resp3 => to_json(&resp3.to_resp2()),
     }
 }
 

@@ -174,3 +174,138 @@ fn sharded_pub_sub_as_on_redis() {
         assert_eq!(ours, theirs, "resp3: {resp3}");
     }
 }
+
+/// Every byte a RESP3 connection receives for `commands` (sent after HELLO 3,
+/// whose reply, holding the client id, is left out), up to a final PING.
+fn raw_resp3<S: std::io::Read + std::io::Write>(mut stream: S, commands: &[&[&str]]) -> Vec<u8> {
+    let hello_end: &[u8] = b"$7\r\nmodules\r\n*0\r\n";
+    stream
+        .write_all(&redstep::protocol::resp::encode_request(&words(&[
+            "HELLO", "3",
+        ])))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while !got.ends_with(hello_end) {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let mut out = Vec::new();
+    for c in commands.iter().chain([&["PING"][..]].iter()) {
+        out.extend(redstep::protocol::resp::encode_request(&words(c)));
+    }
+    stream.write_all(&out).unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"+PONG\r\n") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// A script's reply to a RESP3 caller keeps its RESP3 types ({map=},
+/// {set=}, {double=}, {big_number=}, {verbatim_string=}, booleans after
+/// redis.setresp(3)); GEOPOS and WITHCOORD send Redis's human long double
+/// digits; INFO is a verbatim string. Byte for byte as redis-server 7.0.15.
+#[test]
+fn script_replies_coordinates_and_info_in_resp3_are_byte_for_byte_redis() {
+    let Some(real) = Real::start() else { return };
+    let addr = common::start();
+    let commands: &[&[&str]] = &[
+        &["FLUSHALL"],
+        &["HSET", "h", "a", "1"],
+        &["SADD", "s", "x"],
+        &["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+        &["GEOPOS", "g", "Palermo", "nope"],
+        &["GEOSEARCH", "g", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km", "WITHCOORD", "WITHDIST", "WITHHASH"],
+        &["GEORADIUS", "g", "13", "38", "100", "km", "WITHCOORD"],
+        &["EVAL", "redis.setresp(3); return redis.call('HGETALL', KEYS[1])", "1", "h"],
+        &["EVAL", "return redis.call('HGETALL', KEYS[1])", "1", "h"],
+        &["EVAL", "return {map={a=1}}", "0"],
+        &["EVAL", "return {map={a={1,2}, b={map={c=true}}}}", "0"],
+        &["EVAL", "return {double=3.5}", "0"],
+        &["EVAL", "return {double=1/0}", "0"],
+        &["EVAL", "return {set={a=true}}", "0"],
+        &["EVAL", "return {big_number='123456789012345678901234567890'}", "0"],
+        &["EVAL", "return {big_number='1\\r\\n2'}", "0"],
+        &["EVAL", "return {verbatim_string={format='txt', string='hi'}}", "0"],
+        &["EVAL", "return {verbatim_string={format='markdown', string='# hi'}}", "0"],
+        &["EVAL", "return {verbatim_string={format='m', string='x'}}", "0"],
+        &["EVAL", "redis.setresp(3); return redis.call('ZSCORE', 'g', 'Palermo')", "0"],
+        &["EVAL", "redis.setresp(3); return redis.call('GEOPOS', 'g', 'Palermo')", "0"],
+        &["EVAL", "return redis.call('GEOPOS', 'g', 'Palermo')", "0"],
+        &["EVAL", "redis.setresp(3); return redis.call('SMEMBERS', 's')", "0"],
+        &["EVAL", "redis.setresp(3); return redis.call('EXISTS', 'h') == 1", "0"],
+        &["EVAL", "redis.setresp(3); return false", "0"],
+        &["EVAL", "return true", "0"],
+        &["EVAL", "return false", "0"],
+        &["EVAL", "redis.setresp(3); return redis.call('INFO', 'keyspace')", "0"],
+        &["EVAL", "redis.setresp(3); return type(redis.call('INFO', 'keyspace'))", "0"],
+        &["EVAL", "redis.setresp(3); local v = redis.call('INFO', 'keyspace'); return v.verbatim_string.format", "0"],
+        &["INFO", "keyspace"],
+        &["MULTI"],
+        &["EVAL", "return {map={k='v'}}", "0"],
+        &["EXEC"],
+    ];
+    let ours = raw_resp3(std::net::TcpStream::connect(addr).unwrap(), commands);
+    let socket = real.url().trim_start_matches("redis+unix://").to_string();
+    let theirs = raw_resp3(
+        std::os::unix::net::UnixStream::connect(socket).unwrap(),
+        commands,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
+    let text = String::from_utf8_lossy(&ours);
+    for typed in [
+        "%1\r\n$1\r\na\r\n:1\r\n",
+        ",3.5\r\n",
+        ",inf\r\n",
+        "~1\r\n$1\r\na\r\n",
+        "(123456789012345678901234567890\r\n",
+        "(1  2\r\n",
+        "=6\r\ntxt:hi\r\n",
+        "=8\r\nmar:# hi\r\n",
+        "=5\r\nm  :x\r\n",
+        ",13.36138933897018433\r\n",
+        "#t\r\n",
+        "#f\r\n",
+        "=48\r\ntxt:# Keyspace",
+    ] {
+        assert!(text.contains(typed), "{typed:?} not in {text:?}");
+    }
+    // RESP2 callers get the flat forms, as from Redis.
+    let ours2 = raw_resp3_after_hello2(std::net::TcpStream::connect(addr).unwrap(), commands);
+    let theirs2 = raw_resp3_after_hello2(
+        std::os::unix::net::UnixStream::connect(real.url().trim_start_matches("redis+unix://"))
+            .unwrap(),
+        commands,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ours2),
+        String::from_utf8_lossy(&theirs2)
+    );
+}
+
+/// The same commands over RESP2 (no HELLO), up to a final PING.
+fn raw_resp3_after_hello2<S: std::io::Read + std::io::Write>(
+    mut stream: S,
+    commands: &[&[&str]],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in commands.iter().chain([&["PING"][..]].iter()) {
+        out.extend(redstep::protocol::resp::encode_request(&words(c)));
+    }
+    stream.write_all(&out).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while !got.ends_with(b"+PONG\r\n") {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}

@@ -506,13 +506,19 @@ fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
         .args(["resize-window", "-t", &t.session, "-x", "120", "-y", "40"])
         .status()
         .unwrap();
-    // The keyspace shows its TTL column only when wide.
-    let s = t.wait_for("ttl  value");
-    let status = s.lines().last().unwrap_or("");
-    assert!(
-        status.contains("F1 help") && status.contains("Ctrl+Q quit"),
-        "120×40 status line: {status}"
-    );
+    // The keyspace shows its TTL column only when wide, and the status line
+    // its keys once the last message is gone (drawn on the binary's own time).
+    t.wait_for("ttl  value");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = t.capture();
+        let status = s.lines().last().unwrap_or("").to_string();
+        if status.contains("F1 help") && status.contains("Ctrl+Q quit") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "120×40 status line: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
     let _ = std::fs::remove_dir_all(&data);
@@ -902,9 +908,11 @@ fn sigterm_restores_the_terminal_and_keeps_the_edits() {
         .status()
         .unwrap()
         .success());
-    let s = t.wait_for("EXITED 0");
+    t.wait_for("EXITED 0");
+    // stty prints after the exit line: icanon (cooked) or -icanon (raw).
+    let s = t.wait_for("icanon");
     assert!(
-        s.contains("\nicanon") || s.lines().any(|l| l.trim() == "icanon"),
+        s.lines().any(|l| l.trim() == "icanon"),
         "the terminal is back in cooked mode:\n{s}"
     );
     let workspace = std::fs::read_dir(data.join("workspaces"))

@@ -118,9 +118,6 @@ pub(crate) fn format_tty(reply: &Reply) -> String {
 
 fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
     match reply {
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
-            format_tty_into(&reply.to_resp2(), prefix, out)
-        }
         Reply::Error(e) => {
             out.push_str("(error) ");
             out.push_str(&String::from_utf8_lossy(e));
@@ -146,6 +143,7 @@ fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
                 format_tty_into(item, &child_prefix, out);
             }
         }
+        resp3 => format_tty_into(&resp3.to_resp2(), prefix, out),
     }
 }
 
@@ -159,9 +157,6 @@ pub(crate) fn format_raw(reply: &Reply) -> Vec<u8> {
 
 fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
-            format_raw_into(&reply.to_resp2(), out)
-        }
         Reply::Nil | Reply::NilArray => {}
         Reply::Error(e) => {
             out.extend_from_slice(e);
@@ -177,6 +172,7 @@ fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
                 format_raw_into(item, out);
             }
         }
+        resp3 => format_raw_into(&resp3.to_resp2(), out),
     }
 }
 

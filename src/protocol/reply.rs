@@ -18,6 +18,19 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
+    /// A double sent as this text (addReplyHumanLongDouble: GEOPOS's
+    /// coordinates): `,text` in RESP3, a bulk string in RESP2.
+    DoubleText(Vec<u8>),
+    /// `#t`/`#f` in RESP3, `:1`/`:0` in RESP2 (a script's boolean after
+    /// `redis.setresp(3)`).
+    Bool(bool),
+    /// `(digits` in RESP3, a bulk string in RESP2 (`{big_number=...}`).
+    BigNumber(Vec<u8>),
+    /// `=len\r\nfmt:text` in RESP3, the text as a bulk string in RESP2.
+    Verbatim {
+        format: [u8; 3],
+        text: Vec<u8>,
+    },
     /// Out-of-band data (pub/sub messages): a push in RESP3, an array in RESP2.
     Push(Vec<Reply>),
 }
@@ -67,8 +80,27 @@ impl Reply {
                 Reply::Array(items.iter().map(Reply::to_resp2).collect())
             }
             Reply::Double(d) => Reply::bulk(super::float::format_double(*d)),
+            Reply::DoubleText(text) | Reply::BigNumber(text) | Reply::Verbatim { text, .. } => {
+                Reply::Bulk(text.clone())
+            }
+            Reply::Bool(b) => Reply::Int(i64::from(*b)),
             other => other.clone(),
         }
+    }
+
+    /// A type only RESP3 has (a RESP2 client gets [`Reply::to_resp2`] of it).
+    pub fn is_resp3(&self) -> bool {
+        matches!(
+            self,
+            Reply::Map(_)
+                | Reply::Set(_)
+                | Reply::Double(_)
+                | Reply::DoubleText(_)
+                | Reply::Bool(_)
+                | Reply::BigNumber(_)
+                | Reply::Verbatim { .. }
+                | Reply::Push(_)
+        )
     }
 
     pub fn is_error(&self) -> bool {

@@ -36,9 +36,7 @@ pub(crate) fn encode(reply: &Reply, out: &mut Vec<u8>) {
                 encode(item, out);
             }
         }
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Push(_) => {
-            encode(&reply.to_resp2(), out)
-        }
+        other => encode(&other.to_resp2(), out),
     }
 }
 
@@ -79,6 +77,26 @@ pub(crate) fn encode3(reply: &Reply, out: &mut Vec<u8>) {
                 super::float::format_double(*d)
             };
             out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::DoubleText(text) => {
+            out.push(b',');
+            out.extend_from_slice(text);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Bool(b) => out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
+        Reply::BigNumber(digits) => {
+            out.push(b'(');
+            out.extend_from_slice(digits);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Verbatim { format, text } => {
+            out.push(b'=');
+            out.extend_from_slice((text.len() + 4).to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(format);
+            out.push(b':');
+            out.extend_from_slice(text);
             out.extend_from_slice(b"\r\n");
         }
         other => encode(other, out),

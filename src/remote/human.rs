@@ -74,6 +74,13 @@ fn render_into(reply: &Reply, out: &mut String) {
             out.push_str("(double) ");
             out.push_str(&format_double(*d));
         }
+        Reply::DoubleText(text) => {
+            out.push_str("(double) ");
+            out.push_str(&String::from_utf8_lossy(text));
+        }
+        Reply::Bool(b) => out.push_str(if *b { "#true" } else { "#false" }),
+        // LDB writes nothing for these; their RESP2 form says more.
+        Reply::BigNumber(_) | Reply::Verbatim { .. } => render_into(&reply.to_resp2(), out),
     }
 }
 

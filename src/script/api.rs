@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
-use crate::engine::numbers::{c_cast_i64, format_double, format_g};
+use crate::engine::numbers::{c_cast_i64, format_g};
 use crate::engine::table::flags;
 use crate::engine::{Client, Engine, NoExtension, Reply};
 
@@ -346,6 +346,32 @@ pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua
             ffi::lua_pushnumber(state, *d);
             raw_set_field(state, -2, c"double");
         }
+        // A RESP3 double sent as text reaches Lua through strtod, as in Redis.
+        Reply::DoubleText(text) if resp3 => {
+            let value = std::str::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0.0);
+            push_reply(state, &Reply::Double(value), resp3)?;
+        }
+        Reply::DoubleText(text) => push_reply(state, &Reply::Bulk(text.clone()), resp3)?,
+        Reply::Bool(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
+        Reply::BigNumber(digits) => {
+            lua::check_room(state, digits.len() + SLOT)?;
+            ffi::lua_createtable(state, 0, 1);
+            push_bytes(state, digits);
+            raw_set_field(state, -2, c"big_number");
+        }
+        Reply::Verbatim { format, text } => {
+            lua::check_room(state, text.len() + 2 * SLOT)?;
+            ffi::lua_createtable(state, 0, 1);
+            ffi::lua_createtable(state, 0, 2);
+            push_bytes(state, format);
+            raw_set_field(state, -2, c"format");
+            push_bytes(state, text);
+            raw_set_field(state, -2, c"string");
+            raw_set_field(state, -2, c"verbatim_string");
+        }
         Reply::Map(pairs) => {
             lua::check_room(state, pairs.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
@@ -416,10 +442,12 @@ pub(crate) unsafe fn pop_reply(state: State, resp3: bool, budget: &mut usize) ->
             charge(budget, bytes.len())?;
             Reply::Bulk(bytes.to_vec())
         }
+        // After redis.setresp(3) a boolean is RESP3's (`:1`/`:0` for a RESP2
+        // caller); before it, true is 1 and false the caller's null.
         ffi::LUA_TBOOLEAN => match (ffi::lua_toboolean(state, -1) != 0, resp3) {
-            (true, _) => Reply::Int(1),
+            (b, true) => Reply::Bool(b),
+            (true, false) => Reply::Int(1),
             (false, false) => Reply::Nil,
-            (false, true) => Reply::Int(0),
         },
         ffi::LUA_TNUMBER => Reply::Int(c_cast_i64(ffi::lua_tonumber(state, -1))),
         ffi::LUA_TTABLE => table_reply(state, resp3, budget)?,
@@ -449,24 +477,32 @@ unsafe fn table_reply(state: State, resp3: bool, budget: &mut usize) -> Option<R
     if raw_get_field(state, -1, c"double") == ffi::LUA_TNUMBER {
         let value = ffi::lua_tonumber(state, -1);
         ffi::lua_pop(state, 1);
-        return Some(Reply::bulk(format_double(value)));
+        return Some(Reply::Double(value));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"big_number") == ffi::LUA_TSTRING {
         let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
         ffi::lua_pop(state, 1);
         charge(budget, text.len())?;
-        return Some(Reply::Bulk(text));
+        return Some(Reply::BigNumber(crate::engine::errors::sanitize(text)));
     }
     ffi::lua_pop(state, 1);
     if raw_get_field(state, -1, c"verbatim_string") == ffi::LUA_TTABLE {
         let has_format = raw_get_field(state, -1, c"format") == ffi::LUA_TSTRING;
+        // The format is a C string: its first three bytes, spaces after a NUL.
+        let mut format = [b' '; 3];
+        if has_format {
+            let ext = crate::engine::errors::c_str(lua::to_bytes(state, -1).unwrap_or(b""));
+            for (slot, b) in format.iter_mut().zip(ext) {
+                *slot = *b;
+            }
+        }
         ffi::lua_pop(state, 1);
         if has_format && raw_get_field(state, -1, c"string") == ffi::LUA_TSTRING {
             let text = lua::to_bytes(state, -1).unwrap_or(b"").to_vec();
             ffi::lua_pop(state, 2);
             charge(budget, text.len())?;
-            return Some(Reply::Bulk(text));
+            return Some(Reply::Verbatim { format, text });
         }
         ffi::lua_pop(state, if has_format { 1 } else { 0 });
     }
@@ -474,18 +510,24 @@ unsafe fn table_reply(state: State, resp3: bool, budget: &mut usize) -> Option<R
     for (field, with_values) in [(c"map", true), (c"set", false)] {
         if raw_get_field(state, -1, field) == ffi::LUA_TTABLE {
             let mut items = Vec::new();
+            let mut pairs = Vec::new();
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, -2) != 0 {
                 ffi::lua_pushvalue(state, -2);
-                items.push(pop_reply(state, resp3, budget)?);
                 if with_values {
-                    items.push(pop_reply(state, resp3, budget)?);
+                    let key = pop_reply(state, resp3, budget)?;
+                    pairs.push((key, pop_reply(state, resp3, budget)?));
                 } else {
+                    items.push(pop_reply(state, resp3, budget)?);
                     ffi::lua_pop(state, 1);
                 }
             }
             ffi::lua_pop(state, 1);
-            return Some(Reply::Array(items));
+            return Some(if with_values {
+                Reply::Map(pairs)
+            } else {
+                Reply::Set(items)
+            });
         }
         ffi::lua_pop(state, 1);
     }

@@ -826,7 +826,13 @@ impl Scripting {
             self.vm.collect_garbage();
             self.functions_vm.collect_garbage();
         }
-        reply
+        // The script's maps, sets, doubles and booleans reach a RESP3 caller
+        // as such; a RESP2 caller gets them as Redis writes them in RESP2.
+        if caller.resp == 3 {
+            reply
+        } else {
+            reply.to_resp2()
+        }
     }
 
     fn script_command(&mut self, argv: &[Vec<u8>]) -> Reply {

@@ -36,7 +36,7 @@ pub fn reply_text(reply: &Reply) -> String {
             "[{}]",
             items.iter().map(reply_text).collect::<Vec<_>>().join(", ")
         ),
-        Reply::Map(_) | Reply::Set(_) | Reply::Double(_) => reply_text(&reply.to_resp2()),
+        other if other.is_resp3() => reply_text(&other.to_resp2()),
         other => format_tty(other).trim_end().to_string(),
     }
 }

@@ -688,7 +688,7 @@ fn distance_text(d: f64) -> String {
 fn coord_reply(value: f64, resp3: bool) -> Reply {
     let text = format_human_long_double(value);
     if resp3 {
-        Reply::Double(parse_f64(text.as_bytes()).unwrap_or(value))
+        Reply::DoubleText(text.into_bytes())
     } else {
         Reply::bulk(text)
     }

@@ -813,7 +813,7 @@ fn info(ctx: &mut Ctx) -> CommandResult {
         }
         out += &body;
     }
-    Ok(Reply::bulk(out))
+    Ok(text_reply(ctx, out))
 }
 
 fn swapdb(ctx: &mut Ctx) -> CommandResult {
@@ -1028,7 +1028,8 @@ fn client_list(ctx: &mut Ctx) -> CommandResult {
         clients.retain(|c| ids.contains(&c.id));
     }
     clients.sort_by_key(|c| c.id);
-    Ok(Reply::bulk(
+    Ok(text_reply(
+        ctx,
         clients
             .into_iter()
             .map(|c| client_line(c, now))
@@ -1036,9 +1037,24 @@ fn client_list(ctx: &mut Ctx) -> CommandResult {
     ))
 }
 
+/// Text as Redis's addReplyVerbatim sends it: a `txt` verbatim string in
+/// RESP3 (INFO, CLIENT LIST, CLIENT INFO), a bulk string in RESP2.
+fn text_reply(ctx: &Ctx, text: impl Into<Vec<u8>>) -> Reply {
+    let text = text.into();
+    if ctx.resp3() {
+        Reply::Verbatim {
+            format: *b"txt",
+            text,
+        }
+    } else {
+        Reply::Bulk(text)
+    }
+}
+
 fn client_info(ctx: &mut Ctx) -> CommandResult {
     let now = ctx.engine.wall_clock_ms();
-    Ok(Reply::bulk(client_line(ctx.client, now)))
+    let line = client_line(ctx.client, now);
+    Ok(text_reply(ctx, line))
 }
 
 // ---- CONFIG ----------------------------------------------------------------

@@ -207,6 +207,10 @@ pub struct Config {
     /// Kept for CONFIG GET: redstep saves nothing and evicts nothing.
     pub save: String,
     pub maxmemory: u64,
+    /// Kept for CONFIG GET: `redstep serve` closes no idle client.
+    pub timeout: i64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
 }
 
 impl Default for Config {
@@ -220,6 +224,9 @@ impl Default for Config {
             maxmemory: 0,
             port: 6379,
             bind: "127.0.0.1".into(),
+            timeout: 0,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -255,6 +262,20 @@ pub struct Engine {
     pub monitors: IndexSet<ClientId>,
     /// Connections CLIENT KILL closed: the host drops them.
     pub killed: Vec<ClientId>,
+    /// SLOWLOG: the newest entry first, at most `slowlog-max-len`.
+    pub(crate) slowlog: VecDeque<SlowEntry>,
+    slowlog_next_id: i64,
+}
+
+/// One SLOWLOG entry, as Redis's slowlogCreateEntry keeps it.
+#[derive(Clone, Debug)]
+pub(crate) struct SlowEntry {
+    pub id: i64,
+    pub time_s: i64,
+    pub micros: i64,
+    pub argv: Vec<Bytes>,
+    pub peer: String,
+    pub name: Bytes,
 }
 
 /// What CLIENT REPLY set.
@@ -315,7 +336,53 @@ impl Engine {
             stats: Stats::default(),
             monitors: IndexSet::new(),
             killed: Vec::new(),
+            slowlog: VecDeque::new(),
+            slowlog_next_id: 0,
         }
+    }
+
+    /// Redis's slowlogPushEntryIfNeeded: a command that took at least
+    /// `slowlog-log-slower-than` microseconds (never when it is negative).
+    /// At most 32 arguments (the last says how many more) of at most 128
+    /// bytes each are kept; a script's own calls come from `?:0`.
+    fn slowlog_push(&mut self, client: &Client, argv: &[Bytes], micros: i64) {
+        const MAX_ARGC: usize = 32;
+        const MAX_STRING: usize = 128;
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold < 0 || micros < threshold {
+            return;
+        }
+        let kept = argv.len().min(MAX_ARGC);
+        let args = argv[..kept]
+            .iter()
+            .enumerate()
+            .map(|(j, arg)| {
+                if kept != argv.len() && j == kept - 1 {
+                    format!("... ({} more arguments)", argv.len() - kept + 1).into_bytes()
+                } else if arg.len() > MAX_STRING {
+                    let mut s = arg[..MAX_STRING].to_vec();
+                    s.extend(format!("... ({} more bytes)", arg.len() - MAX_STRING).into_bytes());
+                    s
+                } else {
+                    arg.clone()
+                }
+            })
+            .collect();
+        let entry = SlowEntry {
+            id: self.slowlog_next_id,
+            time_s: self.wall_clock_ms() / 1000,
+            micros,
+            argv: args,
+            peer: if client.addr.is_empty() {
+                "?:0".into()
+            } else {
+                client.addr.clone()
+            },
+            name: client.name.clone().unwrap_or_default(),
+        };
+        self.slowlog_next_id += 1;
+        self.slowlog.push_front(entry);
+        self.slowlog.truncate(self.config.slowlog_max_len);
     }
 
     /// The engine's notion of now (frozen while a script runs).
@@ -585,8 +652,17 @@ impl Engine {
         argv: &[Bytes],
         ext: &mut dyn Extension,
     ) -> Option<Reply> {
+        let logged = spec.flags & table::flags::SKIP_SLOWLOG == 0;
         match spec.handler {
-            Handler::External => Some(ext.call(self, client, argv)),
+            Handler::External => {
+                let started = std::time::Instant::now();
+                let reply = ext.call(self, client, argv);
+                if logged {
+                    let micros = started.elapsed().as_micros() as i64;
+                    self.slowlog_push(client, argv, micros);
+                }
+                Some(reply)
+            }
             Handler::Engine(handler) => {
                 let now = self.now();
                 let mut ctx = Ctx {
@@ -600,11 +676,15 @@ impl Engine {
                 let started = std::time::Instant::now();
                 let reply = guarded(|| handler(&mut ctx), spec.full_name);
                 let blocked = ctx.block.take();
+                let micros = started.elapsed().as_micros() as u64;
                 let stat = self.stats.commands.entry(spec.full_name).or_default();
                 stat.calls += 1;
-                stat.usec += started.elapsed().as_micros() as u64;
+                stat.usec += micros;
                 if reply.is_error() {
                     stat.failed += 1;
+                }
+                if logged && blocked.is_none() {
+                    self.slowlog_push(client, argv, micros as i64);
                 }
                 match blocked {
                     Some(blocked) => {

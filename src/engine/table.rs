@@ -30,6 +30,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 13;
     /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET).
     pub const NO_AUTH: u32 = 1 << 14;
+    /// Not written to the slow log (EXEC: its commands are, one by one).
+    pub(crate) const SKIP_SLOWLOG: u32 = 1 << 15;
 
     /// Names as COMMAND lists them.
     pub(crate) const NAMES: &[(u32, &str)] = &[
@@ -46,6 +48,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (ALLOW_BUSY, "allow_busy"),
         (NO_AUTH, "no_auth"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
     ];
 }
 

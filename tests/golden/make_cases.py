@@ -499,6 +499,17 @@ CASES.update({
          "DUMP b", "RESTORE b 0 x", "RESTORE b2 0 x", "MEMORY USAGE b", "OBJECT ENCODING b", "OBJECT ENCODING h"]),
 })
 
+# ---- issue 17: SLOWLOG and the common CONFIG parameters (timeout, requirepass, slowlog-*) ----
+CASES.update({
+    "g-slowlog-config": ["SLOWLOG GET -2", "SLOWLOG GET x", "SLOWLOG GET 0", "SLOWLOG FOO", "SLOWLOG LEN x", "SLOWLOG RESET x", "SLOWLOG GET 1 2", "SLOWLOG HELP", "SLOWLOG",
+                         "CONFIG SET timeout -1", "CONFIG SET timeout abc", "CONFIG SET timeout 3000000000", "CONFIG SET slowlog-log-slower-than -2",
+                         "CONFIG SET slowlog-log-slower-than x", "CONFIG SET slowlog-max-len -1", "CONFIG SET slowlog-max-len 99999999999999999999",
+                         "CONFIG GET timeout", "CONFIG SET timeout 30", "CONFIG GET timeout", "CONFIG SET timeout 0", "CONFIG GET slowlog-log-slower-than",
+                         "CONFIG GET slowlog-max-len", "CONFIG GET requirepass", "CONFIG SET slowlog-max-len 0", "SLOWLOG RESET", "SET a 1", "SLOWLOG LEN",
+                         "CONFIG SET slowlog-max-len 128", "SLOWLOG RESET", "SLOWLOG LEN", "SLOWLOG GET",
+                         ev("return redis.pcall('SLOWLOG', 'LEN')"), "MULTI", "SLOWLOG LEN", "CONFIG GET slowlog-max-len", "EXEC"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

@@ -78,6 +78,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     ),
     CommandSpec::container_of("client", 0, CLIENT_SUBCOMMANDS),
     CommandSpec::container_of("config", 0, CONFIG_SUBCOMMANDS),
+    CommandSpec::container_of("slowlog", 0, SLOWLOG_SUBCOMMANDS),
     CommandSpec::container_of("object", 0, OBJECT_SUBCOMMANDS),
     CommandSpec::container_of("cluster", 0, CLUSTER_SUBCOMMANDS),
 ];
@@ -237,6 +238,98 @@ fn client_reply(ctx: &mut Ctx) -> CommandResult {
         _ => return Err(err(errors::SYNTAX)),
     };
     Ok(Reply::ok())
+}
+
+const SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::sub(
+        "slowlog|get",
+        "get",
+        -2,
+        ADMIN | LOADING | STALE,
+        slowlog_get,
+    ),
+    CommandSpec::sub(
+        "slowlog|len",
+        "len",
+        2,
+        ADMIN | LOADING | STALE,
+        slowlog_len,
+    ),
+    CommandSpec::sub(
+        "slowlog|reset",
+        "reset",
+        2,
+        ADMIN | LOADING | STALE,
+        slowlog_reset,
+    ),
+    CommandSpec::sub("slowlog|help", "help", 2, LOADING | STALE, slowlog_help),
+];
+
+/// SLOWLOG GET [count]: the newest `count` entries (10; -1 for all), each
+/// `[id, unix time, microseconds, arguments, client address, client name]`.
+fn slowlog_get(ctx: &mut Ctx) -> CommandResult {
+    if ctx.argv.len() > 3 {
+        return Err(Reply::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            String::from_utf8_lossy(ctx.arg(1))
+        )));
+    }
+    let count = match ctx.argv.get(2) {
+        None => 10,
+        Some(arg) => match parse_i64(arg) {
+            Some(-1) => usize::MAX,
+            Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => return Err(err("ERR count should be greater than or equal to -1")),
+        },
+    };
+    Ok(Reply::Array(
+        ctx.engine
+            .slowlog
+            .iter()
+            .take(count)
+            .map(|e| {
+                Reply::Array(vec![
+                    Reply::Int(e.id),
+                    Reply::Int(e.time_s),
+                    Reply::Int(e.micros),
+                    Reply::bulks(&e.argv),
+                    Reply::bulk(&e.peer),
+                    Reply::bulk(&e.name),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+fn slowlog_len(ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Int(ctx.engine.slowlog.len() as i64))
+}
+
+fn slowlog_reset(ctx: &mut Ctx) -> CommandResult {
+    ctx.engine.slowlog.clear();
+    Ok(Reply::ok())
+}
+
+fn slowlog_help(_ctx: &mut Ctx) -> CommandResult {
+    Ok(Reply::Array(
+        [
+            "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+            "HELP",
+            "    Prints this help.",
+        ]
+        .iter()
+        .map(|l| Reply::status(l))
+        .collect(),
+    ))
 }
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
@@ -1072,6 +1165,16 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ("port", c.port.to_string()),
         ("bind", c.bind.clone()),
         ("maxmemory", c.maxmemory.to_string()),
+        ("timeout", c.timeout.to_string()),
+        (
+            "requirepass",
+            String::from_utf8_lossy(c.requirepass.as_deref().unwrap_or_default()).into_owned(),
+        ),
+        (
+            "slowlog-log-slower-than",
+            c.slowlog_log_slower_than.to_string(),
+        ),
+        ("slowlog-max-len", c.slowlog_max_len.to_string()),
         ("appendonly", "no".into()),
         ("save", c.save.clone()),
         ("proto-max-bulk-len", c.proto_max_bulk_len.to_string()),
@@ -1126,6 +1229,10 @@ enum Setting {
     ListSize(i64),
     Save(String),
     MaxMemory(u64),
+    Timeout(i64),
+    RequirePass(Vec<u8>),
+    SlowerThan(i64),
+    SlowlogLen(usize),
 }
 
 /// Redis's `memtoull`: a number with an optional b, k, kb, m, mb, g, gb.
@@ -1179,6 +1286,18 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
         }
         Err(failed(name, "argument couldn't be parsed into an integer"))
     };
+    // A numeric parameter within Redis's bounds (createIntConfig & co).
+    let ranged = |name: &str, value: &[u8], min: i64, max: i64| -> Result<i64, Reply> {
+        let n = parse_i64(value)
+            .ok_or_else(|| failed(name, "argument couldn't be parsed into an integer"))?;
+        if n < min || n > max {
+            return Err(failed(
+                name,
+                &format!("argument must be between {min} and {max} inclusive"),
+            ));
+        }
+        Ok(n)
+    };
     let mut settings = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for pair in ctx.argv[2..].chunks(2) {
@@ -1220,6 +1339,10 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                 }
                 Setting::Save(words.join(" "))
             }
+            "timeout" => Setting::Timeout(ranged(&name, value, 0, i64::from(i32::MAX))?),
+            "slowlog-log-slower-than" => Setting::SlowerThan(ranged(&name, value, -1, i64::MAX)?),
+            "slowlog-max-len" => Setting::SlowlogLen(ranged(&name, value, 0, i64::MAX)? as usize),
+            "requirepass" => Setting::RequirePass(value.to_vec()),
             "maxmemory" => Setting::MaxMemory(
                 memory_value(&String::from_utf8_lossy(value))
                     .ok_or_else(|| failed(&name, "argument must be a memory value"))?,
@@ -1243,6 +1366,24 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             Setting::ListSize(n) => ctx.engine.config.list_max_listpack_size = n,
             Setting::Save(s) => ctx.engine.config.save = s,
             Setting::MaxMemory(n) => ctx.engine.config.maxmemory = n,
+            Setting::Timeout(n) => ctx.engine.config.timeout = n,
+            Setting::SlowerThan(n) => ctx.engine.config.slowlog_log_slower_than = n,
+            Setting::SlowlogLen(n) => {
+                ctx.engine.config.slowlog_max_len = n;
+                ctx.engine.slowlog.truncate(n);
+            }
+            // An empty password turns AUTH off again (Redis's `nopass`).
+            Setting::RequirePass(p) => {
+                // Clients connected while there was no password stay
+                // authenticated, as in Redis; new ones must AUTH.
+                if ctx.engine.config.requirepass.is_none() {
+                    ctx.client.authenticated = true;
+                    for c in ctx.engine.clients.values_mut() {
+                        c.authenticated = true;
+                    }
+                }
+                ctx.engine.config.requirepass = (!p.is_empty()).then_some(p)
+            }
         }
     }
     Ok(Reply::ok())

@@ -19,7 +19,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "exec",
         1,
-        NOSCRIPT | LOADING | STALE | NOT_QUEUED,
+        NOSCRIPT | LOADING | STALE | NOT_QUEUED | SKIP_SLOWLOG,
         (0, 0, 0),
         exec,
     ),

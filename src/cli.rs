@@ -156,6 +156,11 @@ pub enum Command {
         /// missing; a different file already there is not overwritten).
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
+        /// Play the guided walk by itself (init, get, inc to the failure,
+        /// get again, another client) and record it as an asciicast v2 file
+        /// (`asciinema play FILE.cast`), without a terminal.
+        #[arg(long, value_name = "FILE.cast", conflicts_with_all = ["print", "write"])]
+        record: Option<PathBuf>,
     },
     /// Find the partial writes before production does: run the script on a
     /// fresh keyspace for many inputs and report each way it dies after

@@ -185,6 +185,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Demo {
             write: Some(dir), ..
         }) => redstep::demo::write(&dir, &mut std::io::stdout().lock()),
+        Some(Command::Demo {
+            record: Some(path), ..
+        }) => {
+            let frames = redstep::tui::record::play_to_cast(
+                redstep::demo::walk(),
+                &demo_strokes(),
+                &path,
+                (120, 40),
+                1.5,
+            )?;
+            println!(
+                "recorded the walk in {} ({frames} frames, 120×40): asciinema play {}",
+                path.display(),
+                path.display()
+            );
+            Ok(())
+        }
         Some(Command::Demo { print: true, .. }) => {
             redstep::demo::print(&mut std::io::stdout().lock())
         }
@@ -468,4 +485,37 @@ fn setup_lines(
     };
     lines.extend(redstep::protocol::cli::setup_commands(commands));
     Ok(lines)
+}
+
+/// The keys of the demo's guided walk (`assets/post/demo.md`), as a
+/// presenter presses them.
+fn demo_strokes() -> Vec<redstep::tui::record::Stroke> {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use redstep::tui::record::Stroke::{Key, Type};
+    let key = |code| Key(code, KeyModifiers::NONE);
+    let alt = |c| Key(KeyCode::Char(c), KeyModifiers::ALT);
+    vec![
+        // 1. init.lua: a and b appear.
+        key(KeyCode::F(5)),
+        // 2. get.lua: ["42", "42"].
+        key(KeyCode::F(3)),
+        key(KeyCode::F(5)),
+        // 3. inc.lua a line at a time, to the line it dies on.
+        key(KeyCode::F(3)),
+        key(KeyCode::F(10)),
+        key(KeyCode::F(10)),
+        key(KeyCode::F(10)),
+        key(KeyCode::F(10)),
+        // 4. get.lua again: ["43", "42"].
+        key(KeyCode::F(3)),
+        key(KeyCode::F(3)),
+        key(KeyCode::F(5)),
+        // 5. Another client reads while inc.lua runs.
+        alt('5'),
+        Type("step 2: MGET a b"),
+        key(KeyCode::Enter),
+        alt('1'),
+        key(KeyCode::F(3)),
+        key(KeyCode::F(5)),
+    ]
 }

@@ -96,3 +96,78 @@ impl Write for Out {
         self.stdout.flush()
     }
 }
+
+/// One thing a presenter does in a played walk.
+pub enum Stroke {
+    Key(crossterm::event::KeyCode, crossterm::event::KeyModifiers),
+    Type(&'static str),
+}
+
+/// A terminal's output collected in memory.
+#[derive(Clone, Default)]
+struct Collected(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for Collected {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `redstep demo --record FILE.cast`: the walk's strokes played on a
+/// lesson (one every `pace` seconds), each screen drawn off-screen by the
+/// TUI's own views into an asciicast v2 file. Returns the frames written.
+pub fn play_to_cast(
+    lesson: crate::lessons::Lesson,
+    strokes: &[Stroke],
+    path: &Path,
+    (width, height): (u16, u16),
+    pace: f64,
+) -> anyhow::Result<usize> {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+    let mut driver = super::driver::Driver::lesson(vec![lesson], 0, width, height);
+    let screen = Collected::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(screen.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(ratatui::layout::Rect::new(0, 0, width, height)),
+        },
+    )?;
+    let mut file = BufWriter::new(
+        File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+    );
+    let header = serde_json::json!({
+        "version": 2,
+        "width": width,
+        "height": height,
+        "title": "redstep demo: the post, step by step",
+    });
+    writeln!(file, "{header}")?;
+    let mut frames = 0;
+    let mut frame = |driver: &mut super::driver::Driver, at: f64| -> anyhow::Result<()> {
+        terminal.draw(|f| super::ui::draw(f, &driver.app))?;
+        let bytes = std::mem::take(&mut *screen.0.borrow_mut());
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if frames == 0 {
+            // Start from a clear screen, without a cursor.
+            text = format!("\x1b[?25l\x1b[2J\x1b[H{text}");
+        }
+        writeln!(file, "{}", serde_json::json!([at, "o", text]))?;
+        frames += 1;
+        Ok(())
+    };
+    frame(&mut driver, 0.0)?;
+    for (i, stroke) in strokes.iter().enumerate() {
+        match stroke {
+            Stroke::Key(code, modifiers) => driver.key_with(*code, *modifiers),
+            Stroke::Type(text) => driver.type_text(text),
+        }
+        frame(&mut driver, pace * (i + 1) as f64)?;
+    }
+    file.flush()?;
+    Ok(frames)
+}

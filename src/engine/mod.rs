@@ -292,7 +292,7 @@ pub enum ReplyMode {
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Per command (`get`, `client|list`): calls, microseconds, failures.
-    pub commands: HashMap<&'static str, CommandStat>,
+    pub commands: HashMap<&'static str, CommandStat, foldhash::fast::RandomState>,
     /// Error replies by their code (the first word: `ERR`, `WRONGTYPE`).
     pub errors: std::collections::BTreeMap<String, u64>,
     pub connections_received: u64,

@@ -280,13 +280,13 @@ fn needs_subcommand(ctx: &mut Ctx) -> CommandResult {
 }
 
 pub struct Table {
-    commands: HashMap<Vec<u8>, CommandSpec>,
+    commands: HashMap<Vec<u8>, CommandSpec, foldhash::fast::RandomState>,
 }
 
 impl Table {
     pub fn new() -> Table {
         let mut table = Table {
-            commands: HashMap::new(),
+            commands: HashMap::default(),
         };
         for family in super::commands::FAMILIES {
             for spec in *family {
@@ -297,6 +297,10 @@ impl Table {
     }
 
     pub fn register(&mut self, spec: CommandSpec) {
+        assert!(
+            spec.name.len() <= 32,
+            "`get` lowercases names of 32 bytes at most"
+        );
         self.commands.insert(spec.name.as_bytes().to_vec(), spec);
     }
 
@@ -313,10 +317,19 @@ impl Table {
     }
 
     pub fn get(&self, name: &[u8]) -> Option<&CommandSpec> {
-        if name.iter().any(|b| b.is_ascii_uppercase()) {
-            self.commands.get(&name.to_ascii_lowercase())
-        } else {
-            self.commands.get(name)
+        if !name.iter().any(|b| b.is_ascii_uppercase()) {
+            return self.commands.get(name);
+        }
+        // Every command name is short: lowercase it on the stack (this
+        // runs for every `redis.call('INCR', ...)`).
+        let mut short = [0u8; 32];
+        match short.get_mut(..name.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(name);
+                lower.make_ascii_lowercase();
+                self.commands.get(&lower[..])
+            }
+            None => None,
         }
     }
 

@@ -12,6 +12,16 @@ extern "C" {
 
 /// C `printf("%.*g", precision, value)`.
 pub(crate) fn format_g(value: f64, precision: i32) -> String {
+    // A whole number of at most `precision` digits prints as its digits in
+    // `%g` (no exponent, no fraction): the common case of a Lua loop
+    // counter passed to `redis.call`, without printf's long arithmetic.
+    if (1..=17).contains(&precision)
+        && value.fract() == 0.0
+        && value.abs() < 10f64.powi(precision)
+        && !(value == 0.0 && value.is_sign_negative())
+    {
+        return (value as i64).to_string();
+    }
     let mut buf = [0u8; 64];
     // SAFETY: buf is large enough for any %g output of a double with precision <= 17.
     let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
@@ -29,5 +39,56 @@ pub(crate) fn format_double(value: f64) -> String {
         }
     } else {
         format_g(value, 17)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// printf itself, for the values the whole-number shortcut answers.
+    fn printf_g(value: f64, precision: i32) -> String {
+        let mut buf = [0u8; 64];
+        let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
+        String::from_utf8_lossy(&buf[..n as usize]).into_owned()
+    }
+
+    #[test]
+    fn whole_numbers_print_as_printf_prints_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            42.0,
+            1e15,
+            9007199254740993.0,
+            2f64.powi(53),
+        ];
+        for p in 1..=17 {
+            let edge = 10f64.powi(p);
+            values.extend([
+                edge - 1.0,
+                edge,
+                edge + 1.0,
+                -(edge - 1.0),
+                -edge,
+                10f64.powi(p) * 1.5,
+            ]);
+        }
+        values.extend([
+            0.5,
+            -2.5,
+            1e17,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
+        for &v in &values {
+            for p in [1, 6, 14, 16, 17] {
+                assert_eq!(format_g(v, p), printf_g(v, p), "%.{p}g of {v:e}");
+            }
+        }
     }
 }

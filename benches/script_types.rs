@@ -1,0 +1,209 @@
+//! 1,000,000 `XADD`s and 1,000,000 `SETBIT`s, each in one script: redstep's
+//! embedded engine against a real `redis-server` measured in the same run
+//! (when one is installed), reported as ratios (target: at most 1.0). Then
+//! the same two scripts recorded by the trace recorder against their
+//! untraced runs, as ratios (target: under 3x). Run with `cargo bench`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redstep::engine::{Engine, Reply};
+use redstep::script::{ScriptConfig, Scripting};
+use redstep::trace::{self, Limits};
+
+const XADD_SCRIPT: &str = "for i = 1, 1000000 do redis.call('XADD', KEYS[1], '*', 'f', i) end return redis.call('XLEN', KEYS[1])";
+const SETBIT_SCRIPT: &str = "for i = 0, 999999 do redis.call('SETBIT', KEYS[1], i, 1) end return redis.call('BITCOUNT', KEYS[1])";
+const ROUNDS: usize = 3;
+
+/// The measured scripts: a label, the script, its key, and the integer it
+/// returns on both servers.
+const CASES: [(&str, &str, &str, i64); 2] = [
+    ("1M XADD  ", XADD_SCRIPT, "stream", 1_000_000),
+    ("1M SETBIT", SETBIT_SCRIPT, "bits", 1_000_000),
+];
+
+fn best_of(mut run: impl FnMut() -> Duration) -> Duration {
+    (0..ROUNDS).map(|_| run()).min().unwrap()
+}
+
+fn argv(script: &str, key: &str) -> Vec<Vec<u8>> {
+    ["EVAL", script, "1", key]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect()
+}
+
+fn embedded(script: &str, key: &str, expected: i64) -> Duration {
+    let mut engine = Engine::default();
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let client = engine.connect();
+    let argv = argv(script, key);
+    best_of(|| {
+        engine.execute_with(
+            client,
+            &[b"DEL".to_vec(), key.as_bytes().to_vec()],
+            &mut scripting,
+        );
+        let start = Instant::now();
+        let reply = engine.execute_with(client, &argv, &mut scripting);
+        let elapsed = start.elapsed();
+        assert_eq!(reply, Some(Reply::Int(expected)));
+        elapsed
+    })
+}
+
+/// The same script recorded by the trace recorder with the limits
+/// `redstep run --trace` uses by default (`Limits::default()`: 5,000,000
+/// steps, 512 MB): every line, call and keyspace delta is kept, locals for
+/// the first 100,000 line steps. The trace must not be cut, so what is
+/// measured is the whole script, recorded in full.
+fn traced(script: &str, key: &str, expected: i64) -> (Duration, trace::Timeline) {
+    let mut best: Option<(Duration, trace::Timeline)> = None;
+    for _ in 0..ROUNDS {
+        let mut engine = Engine::default();
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        let argv = argv(script, key);
+        let start = Instant::now();
+        let timeline = trace::record(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            &argv,
+            Limits::default(),
+        );
+        let elapsed = start.elapsed();
+        assert_eq!(timeline.outcome.truncated, None);
+        assert_eq!(timeline.outcome.reply, Reply::Int(expected));
+        if best.as_ref().is_none_or(|(d, _)| elapsed < *d) {
+            best = Some((elapsed, timeline));
+        }
+    }
+    best.unwrap()
+}
+
+struct RedisServer(Child);
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out += &format!("${}\r\n{a}\r\n", a.len());
+    }
+    stream.write_all(out.as_bytes()).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    if let Some(len) = line.strip_prefix('$') {
+        let len: usize = len.trim().parse().unwrap();
+        let mut body = vec![0u8; len + 2];
+        reader.read_exact(&mut body).unwrap();
+        return String::from_utf8_lossy(&body[..len]).into_owned();
+    }
+    line.trim().to_string()
+}
+
+/// Both scripts on one `redis-server`, best of `ROUNDS` each, in the order
+/// of `CASES`; `None` when no server could be started.
+fn real_redis() -> Option<Vec<Duration>> {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let _server = RedisServer(child);
+    let start = Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::yield_now(),
+            Err(_) => return None,
+        }
+    };
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    while call(&mut stream, &mut reader, &["PING"]) != "+PONG" {}
+    Some(
+        CASES
+            .iter()
+            .map(|&(_, script, key, expected)| {
+                best_of(|| {
+                    call(&mut stream, &mut reader, &["DEL", key]);
+                    let start = Instant::now();
+                    let reply = call(&mut stream, &mut reader, &["EVAL", script, "1", key]);
+                    let elapsed = start.elapsed();
+                    assert_eq!(reply, format!(":{expected}"));
+                    elapsed
+                })
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let ours: Vec<Duration> = CASES
+        .iter()
+        .map(|&(name, script, key, expected)| {
+            let time = embedded(script, key, expected);
+            println!(
+                "redstep (embedded) {name}: {:>8.1} ms  in one EVAL (best of {ROUNDS})",
+                time.as_secs_f64() * 1e3
+            );
+            time
+        })
+        .collect();
+    match real_redis() {
+        Some(theirs) => {
+            for ((&(name, ..), ours), theirs) in CASES.iter().zip(&ours).zip(&theirs) {
+                let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+                println!(
+                    "redis-server 7.0   {name}: {:>8.1} ms  (same script, same machine, same run)",
+                    theirs.as_secs_f64() * 1e3
+                );
+                println!(
+                    "ratio redstep/redis {name}: {ratio:>6.2}  (target: <= 1.0: {})",
+                    if ratio <= 1.0 { "met" } else { "MISSED" }
+                );
+            }
+        }
+        None => println!(
+            "redis-server not found: install it (apt-get install redis-server) to get the ratios (SKIPPED)"
+        ),
+    }
+    for (&(name, script, key, expected), plain) in CASES.iter().zip(&ours) {
+        let (with_trace, timeline) = traced(script, key, expected);
+        let ratio = with_trace.as_secs_f64() / plain.as_secs_f64();
+        println!(
+            "traced {name}     : {:>8.1} ms  {ratio:.2}x the untraced run (target: < 3x: {}), {} steps, trace ~{:.0} MB",
+            with_trace.as_secs_f64() * 1e3,
+            if ratio < 3.0 { "met" } else { "MISSED" },
+            timeline.steps.len(),
+            timeline.outcome.trace_bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+}

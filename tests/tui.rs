@@ -874,6 +874,10 @@ fn the_job_queue_lesson_shows_the_event_that_stays() {
     assert_shows(&s, "client 2: XLEN events → (integer) 1");
     assert_shows(&s, "client 2: EXISTS job:7 → (integer) 0");
     assert!(key_row(&s, "events").contains("1 entry, last id"), "{s:#?}");
+    // The cursor rests on client 2's last reply, after the failure: the
+    // gutter still marks line 4 as where the script died, not as run.
+    let hset = s.iter().find(|l| l.contains("redis.call('HSET'")).unwrap();
+    assert!(hset.contains("✗   4 redis.call('HSET'"), "{s:#?}");
     // Back to the start, then to the first call, the XADD: this step
     // changed the stream by one entry.
     for _ in 0..4 {

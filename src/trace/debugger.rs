@@ -62,6 +62,9 @@ pub struct DebugView<'a> {
     /// Lines that never ran in the whole run (only after a failure).
     pub lines_never_reached: &'a BTreeSet<u32>,
     pub at_failure: bool,
+    /// The line the script died on, once the cursor is at or past the
+    /// failure (steps after it, such as another client's reply, keep it).
+    pub died_line: Option<u32>,
     pub last_call: Option<&'a Step>,
     pub locals: Option<&'a [(String, String)]>,
 }
@@ -660,6 +663,10 @@ impl Debugger {
             lines_run: self.lines_run_so_far(),
             lines_never_reached: &self.never_reached,
             at_failure: self.at_failure(),
+            died_line: self
+                .failure
+                .filter(|_| self.at_failure())
+                .map(|f| self.timeline.steps[f].line),
             last_call: self.last_call(),
             locals: self.locals(),
         }

@@ -495,7 +495,7 @@ fn editor(frame: &mut Frame, app: &App, areas: &Areas) {
             Span::raw(" ")
         };
         let (mark, mark_style, dim) = match &view {
-            Some(v) if v.at_failure && v.line == n => ("✗", theme.error(), false),
+            Some(v) if v.died_line == Some(n) => ("✗", theme.error(), false),
             Some(v) if v.line == n => ("▶", theme.changed_now(), false),
             Some(v) if v.lines_never_reached.contains(&n) => (" ", theme.dim(), true),
             Some(v) if v.lines_run.contains(&n) => ("✓", theme.ok(), false),

@@ -71,6 +71,15 @@ pub(crate) fn unknown_subcommand(sub: &[u8], command: &str) -> Reply {
     Reply::Error(sanitize(text))
 }
 
+/// Redis's addReplySubcommandSyntaxError: the subcommand as typed (128
+/// bytes at most) and the command in capitals.
+pub(crate) fn subcommand_syntax(sub: &[u8], command: &str) -> Reply {
+    let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+    text.extend_from_slice(&sub[..sub.len().min(128)]);
+    text.extend_from_slice(format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes());
+    Reply::Error(sanitize(text))
+}
+
 /// Redis replaces CR and LF in formatted errors with spaces.
 pub(crate) fn sanitize(mut text: Vec<u8>) -> Vec<u8> {
     for b in text.iter_mut() {

@@ -89,6 +89,13 @@ impl ClientIds {
 pub trait Extension {
     fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Bytes]) -> Reply;
 
+    /// Whether this call declares it never writes (a script or function
+    /// with the `no-writes` flag): Redis's `getCommandFlags` then drops
+    /// EVAL's may-replicate, so CLIENT PAUSE WRITE lets it run.
+    fn declares_no_writes(&self, _argv: &[Bytes]) -> bool {
+        false
+    }
+
     /// EXEC ran one of its queued commands (`write`: a write command); a
     /// recorder listening here can give each its own changes.
     fn queued_ran(&mut self, _argv: &[Bytes], _reply: &Reply, _write: bool) {}
@@ -115,6 +122,17 @@ pub struct Blocked {
     /// XREAD / XREADGROUP: what is served when a key is ready (ids fixed
     /// when the call blocked), instead of running `argv` again.
     pub stream: Option<commands::streams::StreamWait>,
+    /// Held back by CLIENT PAUSE (Redis's BLOCKED_POSTPONE): `argv` runs
+    /// when the pause ends.
+    pub postponed: bool,
+}
+
+/// CLIENT PAUSE in force: until when (unix ms), and whether every command
+/// waits (ALL) or only those that may write (WRITE).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Pause {
+    pub end_ms: i64,
+    pub all: bool,
 }
 
 /// The state of one connection.
@@ -245,6 +263,12 @@ pub struct Engine {
     outbox: Vec<(ClientId, Reply)>,
     watchers: HashMap<(usize, Bytes), Vec<ClientId>>,
     blocked_on: HashMap<(usize, Bytes), VecDeque<ClientId>>,
+    pause: Option<Pause>,
+    /// Clients CLIENT PAUSE holds, in the order they arrived.
+    postponed: VecDeque<ClientId>,
+    /// Postponed commands released by the end of a pause, in order: the
+    /// host runs each (and what its client sent after it) again.
+    resumed: Vec<(ClientId, Vec<Bytes>)>,
     /// Keys XADD or XGROUP DESTROY made ready for blocked stream readers
     /// (Redis's `signalKeyAsReady` for streams).
     stream_ready: Vec<(usize, Bytes)>,
@@ -326,6 +350,9 @@ impl Engine {
             outbox: Vec::new(),
             watchers: HashMap::new(),
             blocked_on: HashMap::new(),
+            pause: None,
+            postponed: VecDeque::new(),
+            resumed: Vec::new(),
             stream_ready: Vec::new(),
             channels: HashMap::new(),
             shard_channels: HashMap::new(),
@@ -631,6 +658,19 @@ impl Engine {
                 spec.full_name
             )));
         }
+        if !client.no_block && self.pauses(&spec, client, argv, ext) {
+            client.blocked = Some(Blocked {
+                keys: Vec::new(),
+                db: client.db,
+                deadline: None,
+                timeout_reply: Reply::Nil,
+                argv: argv.to_vec(),
+                stream: None,
+                postponed: true,
+            });
+            self.postponed.push_back(client.id);
+            return None;
+        }
         if let Some(queue) = client.multi.as_mut() {
             if spec.flags & flags::NOT_QUEUED == 0 {
                 queue.push(argv.to_vec());
@@ -864,9 +904,97 @@ impl Engine {
         }
     }
 
+    /// Whether CLIENT PAUSE holds this command back (processCommand's
+    /// check, before MULTI queuing): every command under ALL; under WRITE
+    /// those that may write or replicate (EVAL, FCALL, PUBLISH, PFCOUNT,
+    /// an EXEC of such commands), not a script declared `no-writes`.
+    fn pauses(
+        &mut self,
+        spec: &CommandSpec,
+        client: &Client,
+        argv: &[Bytes],
+        ext: &dyn Extension,
+    ) -> bool {
+        self.end_pause_if_due();
+        let Some(pause) = self.pause else {
+            return false;
+        };
+        let may_write = |spec: &CommandSpec, argv: &[Bytes]| {
+            spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
+                && !(matches!(spec.handler, Handler::External) && ext.declares_no_writes(argv))
+        };
+        let exec_may_write = spec.name == "exec"
+            && client.multi.as_ref().is_some_and(|queue| {
+                queue.iter().any(|queued| {
+                    self.table
+                        .resolve(queued)
+                        .is_some_and(|queued_spec| may_write(queued_spec, queued))
+                })
+            });
+        pause.all || may_write(spec, argv) || exec_may_write
+    }
+
+    /// CLIENT PAUSE: a pause already in force keeps its later end and the
+    /// stricter mode (Redis's `pauseClients`).
+    pub(crate) fn pause_clients(&mut self, end_ms: i64, all: bool) {
+        let pause = match self.pause {
+            Some(p) => Pause {
+                end_ms: p.end_ms.max(end_ms),
+                all: p.all || all,
+            },
+            None => Pause { end_ms, all },
+        };
+        self.pause = Some(pause);
+        self.end_pause_if_due();
+    }
+
+    /// CLIENT UNPAUSE.
+    pub(crate) fn unpause_clients(&mut self) {
+        if self.pause.take().is_some() {
+            self.release_postponed();
+        }
+    }
+
+    /// When the pause ends (unix ms), if one is in force.
+    pub(crate) fn pause_end(&self) -> Option<i64> {
+        self.pause.map(|p| p.end_ms)
+    }
+
+    /// Whether keys may expire now: not while clients are paused (Redis
+    /// keeps expired keys, unseen, until the pause ends).
+    pub(crate) fn paused(&self) -> bool {
+        self.pause.is_some()
+    }
+
+    fn end_pause_if_due(&mut self) {
+        if self.pause.is_some_and(|p| p.end_ms < self.clock.now_ms()) {
+            self.pause = None;
+            self.release_postponed();
+        }
+    }
+
+    fn release_postponed(&mut self) {
+        for id in std::mem::take(&mut self.postponed) {
+            let Some(client) = self.clients.get_mut(&id) else {
+                continue;
+            };
+            if client.blocked.as_ref().is_some_and(|b| b.postponed) {
+                let blocked = client.blocked.take().expect("checked");
+                self.resumed.push((id, blocked.argv));
+            }
+        }
+    }
+
+    /// Commands a pause held back, now free to run, in arrival order (the
+    /// host runs each, then what its client sent after it).
+    pub fn take_resumed(&mut self) -> Vec<(ClientId, Vec<Bytes>)> {
+        std::mem::take(&mut self.resumed)
+    }
+
     /// Ends blocking commands whose timeout passed; their replies go to the
     /// outbox. Returns the earliest deadline still pending.
     pub fn expire_blocked(&mut self) -> Option<i64> {
+        self.end_pause_if_due();
         let now = self.clock.now_ms();
         let mut next: Option<i64> = None;
         let ids: Vec<ClientId> = self
@@ -902,7 +1030,10 @@ impl Engine {
         let Some(mut client) = self.clients.remove(&id) else {
             return false;
         };
-        let Some(blocked) = client.blocked.clone() else {
+        // A client CLIENT PAUSE holds is not unblocked (Redis 7.0.15 would
+        // crash on TIMEOUT here: replyToBlockedClientTimedOut has no case
+        // for BLOCKED_POSTPONE); it waits for the pause like the others.
+        let Some(blocked) = client.blocked.clone().filter(|b| !b.postponed) else {
             self.clients.insert(id, client);
             return false;
         };
@@ -920,6 +1051,9 @@ impl Engine {
     /// One round of active expiry, as Redis's cron does: sample keys with a
     /// TTL in each database and delete the expired ones.
     pub fn active_expire(&mut self) {
+        if self.paused() {
+            return;
+        }
         let now = self.now();
         for db in 0..keyspace::DATABASES {
             for _ in 0..16 {
@@ -1062,6 +1196,11 @@ impl Ctx<'_> {
     /// if its time has passed.
     pub(crate) fn lookup(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
         let (db, now) = (self.db(), self.now);
+        if self.engine.paused() {
+            // CLIENT PAUSE keeps the dataset still: an expired key reads
+            // as gone but stays until the pause ends (Redis's expireIfNeeded).
+            return self.engine.keyspace.live(db, key, now);
+        }
         self.engine.keyspace.expire_if_needed(db, key, now);
         self.engine.keyspace.db(db).entry(key)
     }

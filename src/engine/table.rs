@@ -33,7 +33,7 @@ pub mod flags {
     /// Not written to the slow log (EXEC: its commands are, one by one).
     pub(crate) const SKIP_SLOWLOG: u32 = 1 << 15;
 
-    /// Names as COMMAND lists them.
+    /// Names as COMMAND lists them (Redis 7.0 does not list may_replicate).
     pub(crate) const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -45,7 +45,6 @@ pub mod flags {
         (LOADING, "loading"),
         (STALE, "stale"),
         (FAST, "fast"),
-        (MAY_REPLICATE, "may_replicate"),
         (ALLOW_BUSY, "allow_busy"),
         (NO_AUTH, "no_auth"),
         (SKIP_SLOWLOG, "skip_slowlog"),

@@ -653,6 +653,11 @@ impl EngineLoop {
             .min();
         let expiring = (0..crate::engine::keyspace::DATABASES)
             .any(|db| self.engine.keyspace.db(db).expiring_len() > 0);
+        // A CLIENT PAUSE ends by itself too.
+        let blocked = match (blocked, self.engine.pause_end()) {
+            (Some(b), Some(p)) => Some(b.min(p + 1)),
+            (b, p) => b.or(p.map(|p| p + 1)),
+        };
         let mut wait: Option<i64> = blocked.map(|t| (t - now).max(0));
         if expiring {
             wait = Some(wait.map_or(100, |w| w.min(100)));
@@ -779,6 +784,17 @@ impl EngineLoop {
         loop {
             for (client, reply) in self.engine.take_outbox() {
                 self.send(client, Outgoing::Reply(reply));
+            }
+            // The end of a CLIENT PAUSE: each held command runs in the
+            // order it came, then what its client sent after it.
+            for (id, argv) in self.engine.take_resumed() {
+                self.execute(id, argv);
+                while self.engine.client(id).is_some_and(|c| c.blocked.is_none()) {
+                    let Some(argv) = self.pending.get_mut(&id).and_then(|q| q.pop_front()) else {
+                        break;
+                    };
+                    self.execute(id, argv);
+                }
             }
             let ready: Vec<ClientId> = self
                 .pending

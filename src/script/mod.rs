@@ -318,12 +318,12 @@ const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// The commands this layer adds to the engine's table.
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("eval", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
-    CommandSpec::new("evalsha", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
+    CommandSpec::new("eval", -3, EVAL_FLAGS | MAY_REPLICATE, (0, 0, 0), unused).external(),
+    CommandSpec::new("evalsha", -3, EVAL_FLAGS | MAY_REPLICATE, (0, 0, 0), unused).external(),
     CommandSpec::new("eval_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
     CommandSpec::new("evalsha_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
     CommandSpec::container_of("script", 0, SCRIPT_SUBCOMMANDS),
-    CommandSpec::new("fcall", -3, EVAL_FLAGS, (0, 0, 0), unused).external(),
+    CommandSpec::new("fcall", -3, EVAL_FLAGS | MAY_REPLICATE, (0, 0, 0), unused).external(),
     CommandSpec::new("fcall_ro", -3, EVAL_FLAGS | READONLY, (0, 0, 0), unused).external(),
     CommandSpec::container_of("function", 0, FUNCTION_SUBCOMMANDS),
 ];
@@ -612,7 +612,7 @@ impl Scripting {
             }
             "flush" => {
                 if argv.len() > 3 {
-                    return err("ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.");
+                    return errors::subcommand_syntax(&argv[1], "function");
                 }
                 let ok = argv.len() == 2
                     || (argv.len() == 3
@@ -641,7 +641,7 @@ impl Scripting {
     /// that exists, and nothing changes on an error.
     fn function_restore(&mut self, argv: &[Vec<u8>]) -> Reply {
         if argv.len() > 4 {
-            return err("ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.");
+            return errors::subcommand_syntax(&argv[1], "function");
         }
         let policy = argv.get(3).map(|p| p.to_ascii_lowercase());
         let policy = match policy.as_deref() {
@@ -968,6 +968,31 @@ impl Extension for Scripting {
             b"fcall_ro" => self.fcall(engine, client, argv, true),
             b"function" => self.function_command(argv),
             _ => errors::unknown_command(argv),
+        }
+    }
+
+    /// Redis's evalGetCommandFlags / fcallGetCommandFlags: a script with a
+    /// shebang (cached, or read from the body) or a function declares
+    /// whether it writes; a script without one may.
+    fn declares_no_writes(&self, argv: &[Vec<u8>]) -> bool {
+        let Some(body_or_name) = argv.get(1) else {
+            return false;
+        };
+        let declared = |flags: &shebang::ScriptFlags| !flags.compat && flags.no_writes;
+        match argv[0].to_ascii_lowercase().as_slice() {
+            b"eval" => match self.scripts.get(&sha1_hex(body_or_name)) {
+                Some(script) => declared(&script.flags),
+                None => shebang::parse(body_or_name).is_ok_and(|(flags, _)| declared(&flags)),
+            },
+            b"evalsha" => self
+                .scripts
+                .get(&String::from_utf8_lossy(body_or_name).to_ascii_lowercase())
+                .is_some_and(|script| declared(&script.flags)),
+            b"fcall" => self
+                .libraries
+                .function(body_or_name)
+                .is_some_and(|f| f.no_writes()),
+            _ => false,
         }
     }
 }

@@ -510,6 +510,14 @@ CASES.update({
                          ev("return redis.pcall('SLOWLOG', 'LEN')"), "MULTI", "SLOWLOG LEN", "CONFIG GET slowlog-max-len", "EXEC"],
 })
 
+# ---- issue 17: CLIENT PAUSE's refusals; subcommand syntax errors name the subcommand as typed ----
+CASES.update({
+    "g-client-pause-subcommand-errors": ["CLIENT PAUSE", "CLIENT PAUSE x", "CLIENT PAUSE -1", "CLIENT PAUSE 1 foo", "CLIENT PAUSE 1 Write x",
+                                         "CLIENT UNPAUSE x", "CLIENT PAUSE 0", "CLIENT UNPAUSE", "FUNCTION flush a b", "FUNCTION Flush a b",
+                                         "FUNCTION restore a b c d", "XINFO Foo k", "XGROUP Create k g $ x y", "SLOWLOG Get 1 2",
+                                         "XINFO stream", "XGROUP SETID k g $ ENTRIESREAD"],
+})
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]

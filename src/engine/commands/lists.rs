@@ -478,6 +478,7 @@ pub(crate) fn block_or(
             timeout_reply: timeout_reply.clone(),
             argv: ctx.argv.to_vec(),
             stream: None,
+            postponed: false,
         });
     }
     Ok(timeout_reply)

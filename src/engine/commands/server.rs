@@ -149,7 +149,55 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ADMIN | NOSCRIPT | LOADING | STALE,
         client_kill,
     ),
+    CommandSpec::sub(
+        "client|pause",
+        "pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_pause,
+    ),
+    CommandSpec::sub(
+        "client|unpause",
+        "unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_unpause,
+    ),
 ];
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: hold back every command (ALL, the
+/// default) or those that may write (WRITE) for `timeout` ms.
+fn client_pause(ctx: &mut Ctx) -> CommandResult {
+    if ctx.argv.len() > 4 {
+        return Err(errors::subcommand_syntax(ctx.arg(1), "client"));
+    }
+    let all = match ctx.argv.get(3) {
+        None => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"all") => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"write") => false,
+        Some(_) => return Err(err("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    // getTimeoutFromObjectOrReply: ms from now; 0 (or an end that wraps
+    // past i64, as in C) has already passed, so it pauses nothing.
+    let timeout = parse_i64(ctx.arg(2))
+        .ok_or_else(|| err("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(err("ERR timeout is negative"));
+    }
+    let end = if timeout > 0 {
+        timeout.wrapping_add(ctx.engine.wall_clock_ms())
+    } else {
+        0
+    };
+    ctx.engine.pause_clients(end, all);
+    Ok(Reply::ok())
+}
+
+/// CLIENT UNPAUSE: held commands run now, in the order they came.
+fn client_unpause(ctx: &mut Ctx) -> CommandResult {
+    ctx.engine.unpause_clients();
+    Ok(Reply::ok())
+}
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR].
 fn client_unblock(ctx: &mut Ctx) -> CommandResult {
@@ -269,10 +317,7 @@ const SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
 /// `[id, unix time, microseconds, arguments, client address, client name]`.
 fn slowlog_get(ctx: &mut Ctx) -> CommandResult {
     if ctx.argv.len() > 3 {
-        return Err(Reply::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
-            String::from_utf8_lossy(ctx.arg(1))
-        )));
+        return Err(errors::subcommand_syntax(ctx.arg(1), "slowlog"));
     }
     let count = match ctx.argv.get(2) {
         None => 10,

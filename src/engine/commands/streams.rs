@@ -677,6 +677,7 @@ fn read_reply(
                     noack: args.noack,
                     count: args.count.filter(|c| *c > 0),
                 }),
+                postponed: false,
             });
         }
     }
@@ -1130,10 +1131,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
             entries_read = Some((n >= 0).then_some(n as u64));
             i += 2;
         } else {
-            return Err(err(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-                String::from_utf8_lossy(ctx.arg(1))
-            )));
+            return Err(errors::subcommand_syntax(ctx.arg(1), "xgroup"));
         }
     }
     let s = stream(ctx, &key)?.cloned_meta();
@@ -1223,12 +1221,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
                 }
             }
         }
-        _ => {
-            return Err(err(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-                String::from_utf8_lossy(ctx.arg(1))
-            )))
-        }
+        _ => return Err(errors::subcommand_syntax(ctx.arg(1), "xgroup")),
     };
     ctx.ks().stream_set_groups(db, &key, groups);
     Ok(reply)
@@ -1268,11 +1261,8 @@ fn map_reply(ctx: &Ctx, pairs: Vec<(&str, Reply)>) -> Reply {
 fn xinfo(ctx: &mut Ctx) -> CommandResult {
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     let key = ctx.arg(2).to_vec();
-    let syntax_text = format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-        String::from_utf8_lossy(ctx.arg(1))
-    );
-    let syntax = || err(&syntax_text);
+    let syntax_reply = errors::subcommand_syntax(ctx.arg(1), "xinfo");
+    let syntax = || syntax_reply.clone();
     // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10, 0 (or
     // less) shows everything. Checked once the key is found, as Redis does.
     let full: Result<Option<usize>, Reply> = match (sub.as_str(), ctx.argv.len()) {

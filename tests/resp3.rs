@@ -309,3 +309,134 @@ fn raw_resp3_after_hello2<S: std::io::Read + std::io::Write>(
     }
     got
 }
+
+/// An interactive `redis-cli -3` in a tmux pane (a terminal, so it prints
+/// as a user sees it), its screen read with capture-pane.
+struct Pane(String);
+
+impl Pane {
+    fn start(name: &str, target: &[&str]) -> Pane {
+        let session = format!("redstep-cli3-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "50"])
+            .arg(format!("redis-cli -3 {}; sleep 60", target.join(" ")))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Pane(session)
+    }
+
+    fn type_line(&self, line: &str) {
+        for keys in [&["-l", line][..], &["Enter"]] {
+            let status = Command::new("tmux")
+                .args(["send-keys", "-t", &self.0])
+                .args(keys)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the pane never showed {needle:?}:\n{screen}"
+            );
+        }
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+/// What a user sees typing HELLO 3, a map reply and SUBSCRIBE into
+/// `redis-cli -3` at a terminal, then a message published to the channel;
+/// the prompt and the client id (which name the server) left out.
+fn interactive(name: &str, target: &[&str], publisher: &Target) -> Vec<String> {
+    let pane = Pane::start(name, target);
+    pane.wait_for(">");
+    pane.type_line("HELLO 3");
+    pane.wait_for("modules");
+    pane.type_line("HSET h f v");
+    pane.type_line("HGETALL h");
+    pane.wait_for("=> \"v\"");
+    pane.type_line("SUBSCRIBE news");
+    pane.wait_for("Reading messages");
+    let mut publisher = Conn::open(publisher).unwrap();
+    // The subscription is in place once PUBLISH reaches one subscriber.
+    while publisher
+        .call(&words(&["PUBLISH", "news", "hello"]))
+        .unwrap()
+        != Reply::Int(1)
+    {}
+    let screen = pane.wait_for("\"hello\"");
+    screen
+        .lines()
+        .map(|l| l.trim_end())
+        .filter(|l| !l.is_empty() && !l.contains("\"id\""))
+        .map(|l| match l.find("> ") {
+            Some(i) if l[..i].ends_with(|c: char| c.is_ascii_digit() || c == 'k') => {
+                format!("> {}", &l[i + 2..])
+            }
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn redis_cli_3_at_a_terminal_shows_hello_a_map_and_pushes_as_on_redis() {
+    let Some(real) = Real::start() else { return };
+    let tools = ["tmux", "redis-cli"]
+        .iter()
+        .all(|t| Command::new(t).arg("-V").output().is_ok());
+    if !tools {
+        eprintln!(
+            "SKIPPED: tmux or redis-cli is not installed; redis-cli -3 was not run at a terminal"
+        );
+        return;
+    }
+    let addr = common::start();
+    let port = addr.port().to_string();
+    let socket = real.url().trim_start_matches("redis+unix://").to_string();
+    let ours = interactive(
+        "ours",
+        &["-p", &port],
+        &Target::parse(&format!("redis://{addr}")).unwrap(),
+    );
+    let theirs = interactive(
+        "theirs",
+        &["-s", &socket],
+        &Target::parse(&real.url()).unwrap(),
+    );
+    assert_eq!(ours, theirs);
+    let screen = ours.join("\n");
+    for shown in [
+        "> HELLO 3",
+        "1# \"server\" => \"redis\"",
+        "3# \"proto\" => (integer) 3",
+        "1# \"f\" => \"v\"",
+        "3) \"hello\"",
+    ] {
+        assert!(screen.contains(shown), "{shown:?} not in:\n{screen}");
+    }
+}

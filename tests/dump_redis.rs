@@ -539,11 +539,17 @@ fn memory_usage_estimates_what_redis_reports() {
                 continue; // an estimate of Redis's radix tree: not compared
             }
             if real.call(&words("OBJECT ENCODING k")) == Reply::bulk("skiplist") {
-                assert!(
-                    (here - there).abs() * 10 <= there,
-                    "{}: {here} here, {there} there",
-                    case.name
-                );
+                // Skiplist nodes have random heights: Redis's estimate from
+                // 5 of them swings from run to run (18,840 to 24,600 bytes
+                // for this zset, measured), so only the full count
+                // (SAMPLES 0: 19,784 to 20,024) is compared.
+                if samples == "0" {
+                    assert!(
+                        (here - there).abs() * 20 <= there,
+                        "{}: {here} here, {there} there",
+                        case.name
+                    );
+                }
             } else {
                 assert_eq!(here, there, "{}: SAMPLES {samples}", case.name);
             }

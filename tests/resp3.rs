@@ -372,7 +372,9 @@ impl Drop for Pane {
 /// What a user sees typing HELLO 3, a map reply and SUBSCRIBE into
 /// `redis-cli -3` at a terminal, then a message published to the channel;
 /// the prompt and the client id (which name the server) left out.
-fn interactive(name: &str, target: &[&str], publisher: &Target) -> Vec<String> {
+/// (The pane is handed back: killing the only tmux session ends the tmux
+/// server, and a session started meanwhile can land on the dying one.)
+fn interactive(name: &str, target: &[&str], publisher: &Target) -> (Pane, Vec<String>) {
     let pane = Pane::start(name, target);
     pane.wait_for(">");
     pane.type_line("HELLO 3");
@@ -390,7 +392,7 @@ fn interactive(name: &str, target: &[&str], publisher: &Target) -> Vec<String> {
         != Reply::Int(1)
     {}
     let screen = pane.wait_for("\"hello\"");
-    screen
+    let lines = screen
         .lines()
         .map(|l| l.trim_end())
         .filter(|l| !l.is_empty() && !l.contains("\"id\""))
@@ -400,7 +402,8 @@ fn interactive(name: &str, target: &[&str], publisher: &Target) -> Vec<String> {
             }
             _ => l.to_string(),
         })
-        .collect()
+        .collect();
+    (pane, lines)
 }
 
 #[test]
@@ -418,12 +421,12 @@ fn redis_cli_3_at_a_terminal_shows_hello_a_map_and_pushes_as_on_redis() {
     let addr = common::start();
     let port = addr.port().to_string();
     let socket = real.url().trim_start_matches("redis+unix://").to_string();
-    let ours = interactive(
+    let (_ours_pane, ours) = interactive(
         "ours",
         &["-p", &port],
         &Target::parse(&format!("redis://{addr}")).unwrap(),
     );
-    let theirs = interactive(
+    let (_theirs_pane, theirs) = interactive(
         "theirs",
         &["-s", &socket],
         &Target::parse(&real.url()).unwrap(),

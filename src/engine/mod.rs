@@ -145,7 +145,7 @@ pub struct Client {
     pub laddr: String,
     pub created_ms: i64,
     pub last_ms: i64,
-    pub last_command: String,
+    pub last_command: &'static str,
     /// Queued commands while in MULTI, and whether a queuing error happened.
     pub multi: Option<Vec<Vec<Bytes>>>,
     pub multi_error: bool,
@@ -183,7 +183,7 @@ impl Client {
             laddr: String::new(),
             created_ms: now,
             last_ms: now,
-            last_command: "NULL".into(),
+            last_command: "NULL",
             multi: None,
             multi_error: false,
             watched: Vec::new(),
@@ -616,7 +616,11 @@ impl Engine {
             return Some(Reply::Nil);
         }
         self.commands_processed += 1;
-        client.last_ms = self.clock.now_ms();
+        if !client.no_block {
+            // A connection's last interaction (CLIENT LIST's idle); a
+            // script's or a transaction's commands are part of theirs.
+            client.last_ms = self.clock.now_ms();
+        }
         let spec = match self.table.lookup(argv) {
             Ok(spec) => *spec,
             Err(reply) => {
@@ -645,7 +649,7 @@ impl Engine {
                 return Some(reply);
             }
         };
-        client.last_command = spec.full_name.to_string();
+        client.last_command = spec.full_name;
         if spec.flags & flags::NO_AUTH == 0 && commands::server::needs_auth(self, client) {
             if client.multi.is_some() {
                 client.multi_error = true;

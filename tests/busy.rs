@@ -81,7 +81,9 @@ fn while_busy(
 #[test]
 fn other_clients_during_a_busy_script_are_answered_as_by_redis() {
     let Some(real) = Real::start() else { return };
-    let body = spinner(true, 800);
+    // Long enough for the sixteen commands below to be answered while it
+    // runs, even in a debug build under load (800 ms was not, once).
+    let body = spinner(true, 3000);
     let commands: &[&[&str]] = &[
         &["MULTI"],
         &["SET", "a", "1"],

@@ -4,9 +4,8 @@
 //! with and without `--trace` (text, JSON, Markdown), as ratios measured in
 //! the same run (target: at most 5x). Run with `cargo bench`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use redstep::engine::{Engine, Reply};
@@ -90,72 +89,12 @@ fn untraced(script: &str, key: &str) -> Duration {
     })
 }
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", args.len());
-    for a in args {
-        out += &format!("${}\r\n{a}\r\n", a.len());
-    }
-    stream.write_all(out.as_bytes()).unwrap();
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    if let Some(len) = line.strip_prefix('$') {
-        let len: usize = len.trim().parse().unwrap();
-        let mut body = vec![0u8; len + 2];
-        reader.read_exact(&mut body).unwrap();
-        return String::from_utf8_lossy(&body[..len]).into_owned();
-    }
-    line.trim().to_string()
-}
-
 fn real_redis() -> Option<Duration> {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let _server = RedisServer(child);
-    let start = Instant::now();
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::yield_now(),
-            Err(_) => return None,
-        }
-    };
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    while call(&mut stream, &mut reader, &["PING"]) != "+PONG" {}
+    let mut redis = common::Redis::start()?;
     Some(best_of(|| {
-        call(&mut stream, &mut reader, &["DEL", "counter"]);
+        redis.call(&["DEL", "counter"]);
         let start = Instant::now();
-        let reply = call(&mut stream, &mut reader, &["EVAL", SCRIPT, "1", "counter"]);
+        let reply = redis.call(&["EVAL", SCRIPT, "1", "counter"]);
         let elapsed = start.elapsed();
         assert_eq!(reply, "1000000");
         elapsed

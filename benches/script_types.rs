@@ -4,9 +4,8 @@
 //! the same two scripts recorded by the trace recorder against their
 //! untraced runs, as ratios (target: under 3x). Run with `cargo bench`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use redstep::engine::{Engine, Reply};
@@ -84,78 +83,16 @@ fn traced(script: &str, key: &str, expected: i64) -> (Duration, trace::Timeline)
     best.unwrap()
 }
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", args.len());
-    for a in args {
-        out += &format!("${}\r\n{a}\r\n", a.len());
-    }
-    stream.write_all(out.as_bytes()).unwrap();
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    if let Some(len) = line.strip_prefix('$') {
-        let len: usize = len.trim().parse().unwrap();
-        let mut body = vec![0u8; len + 2];
-        reader.read_exact(&mut body).unwrap();
-        return String::from_utf8_lossy(&body[..len]).into_owned();
-    }
-    line.trim().to_string()
-}
-
-/// Both scripts on one `redis-server`, best of `ROUNDS` each, in the order
-/// of `CASES`; `None` when no server could be started.
 fn real_redis() -> Option<Vec<Duration>> {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let _server = RedisServer(child);
-    let start = Instant::now();
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::yield_now(),
-            Err(_) => return None,
-        }
-    };
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    while call(&mut stream, &mut reader, &["PING"]) != "+PONG" {}
+    let mut redis = common::Redis::start()?;
     Some(
         CASES
             .iter()
             .map(|&(_, script, key, expected)| {
                 best_of(|| {
-                    call(&mut stream, &mut reader, &["DEL", key]);
+                    redis.call(&["DEL", key]);
                     let start = Instant::now();
-                    let reply = call(&mut stream, &mut reader, &["EVAL", script, "1", key]);
+                    let reply = redis.call(&["EVAL", script, "1", key]);
                     let elapsed = start.elapsed();
                     assert_eq!(reply, format!(":{expected}"));
                     elapsed

@@ -14,17 +14,6 @@ fn words(w: &[&str]) -> Vec<Vec<u8>> {
     w.iter().map(|s| s.as_bytes().to_vec()).collect()
 }
 
-fn wait_blocked(admin: &mut Conn, n: usize) {
-    let want = format!("blocked_clients:{n}");
-    loop {
-        if let Reply::Bulk(info) = admin.cmd(&[b"INFO", b"clients"]).unwrap() {
-            if String::from_utf8_lossy(&info).contains(&want) {
-                return;
-            }
-        }
-    }
-}
-
 fn story(target: &Target) -> Vec<String> {
     let (mut one, mut admin) = (Conn::open(target).unwrap(), Conn::open(target).unwrap());
     let Reply::Int(id) = one.cmd(&[b"CLIENT", b"ID"]).unwrap() else {
@@ -34,11 +23,11 @@ fn story(target: &Target) -> Vec<String> {
     let mut out = Vec::new();
     let mut note = |r: Reply| out.push(format!("{r:?}"));
     one.send(&words(&["BLPOP", "nothing", "0"])).unwrap();
-    wait_blocked(&mut admin, 1);
+    common::wait_blocked(&mut admin, 1);
     note(admin.call(&words(&["CLIENT", "UNBLOCK", &id])).unwrap());
     note(one.read().unwrap());
     one.send(&words(&["BZPOPMIN", "nothing", "0"])).unwrap();
-    wait_blocked(&mut admin, 1);
+    common::wait_blocked(&mut admin, 1);
     note(
         admin
             .call(&words(&["CLIENT", "UNBLOCK", &id, "ERROR"]))

@@ -32,18 +32,6 @@ fn show(r: &Reply) -> String {
     }
 }
 
-/// Polls INFO until `n` clients are blocked (a held command counts).
-fn wait_blocked(admin: &mut Conn, n: usize) {
-    let want = format!("blocked_clients:{n}\r");
-    loop {
-        if let Reply::Bulk(info) = admin.cmd(&[b"INFO", b"clients"]).unwrap() {
-            if String::from_utf8_lossy(&info).contains(&want) {
-                return;
-            }
-        }
-    }
-}
-
 fn story(target: &Target) -> Vec<String> {
     let open = || Conn::open(target).unwrap();
     let (mut admin, mut one, mut two, mut three) = (open(), open(), open(), open());
@@ -73,10 +61,10 @@ fn story(target: &Target) -> Vec<String> {
     );
     one.send(&words(&["SET", "k", "v"])).unwrap();
     one.send(&words(&["GET", "k"])).unwrap();
-    wait_blocked(&mut admin, 1);
+    common::wait_blocked(&mut admin, 1);
     two.send(&words(&["EVAL", "return redis.call('INCR', 'n')", "0"]))
         .unwrap();
-    wait_blocked(&mut admin, 2);
+    common::wait_blocked(&mut admin, 2);
     note(
         "read while paused",
         three.call(&words(&["GET", "k"])).unwrap(),
@@ -103,7 +91,7 @@ fn story(target: &Target) -> Vec<String> {
     // A transaction's write is held when it is queued.
     note("multi", three.call(&words(&["MULTI"])).unwrap());
     three.send(&words(&["SET", "k", "w"])).unwrap();
-    wait_blocked(&mut admin, 3);
+    common::wait_blocked(&mut admin, 3);
     note(
         "unpause",
         admin.call(&words(&["CLIENT", "UNPAUSE"])).unwrap(),

@@ -8,8 +8,6 @@
 mod common;
 mod real;
 
-use std::time::{Duration, Instant};
-
 use redstep::engine::Reply;
 use redstep::protocol::resp::to_bytes;
 use redstep::remote::{Conn, Target};
@@ -53,22 +51,11 @@ fn blocked_clients(c: &mut Conn) -> i64 {
         .unwrap()
 }
 
-fn wait_blocked(control: &mut Conn, n: i64) {
-    let start = Instant::now();
-    while blocked_clients(control) != n {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the server never showed {n} blocked clients"
-        );
-        std::thread::yield_now();
-    }
-}
-
 /// Runs a scenario on fresh connections; returns the transcript.
 fn run(url: &str, steps: &[Step]) -> Vec<String> {
     let target = Target::parse(url).unwrap();
     let mut control = Conn::open(&target).unwrap();
-    wait_blocked(&mut control, 0);
+    common::wait_blocked(&mut control, 0);
     control.call(&argv("FLUSHALL")).unwrap();
     let mut clients: Vec<Conn> = (0..3).map(|_| Conn::open(&target).unwrap()).collect();
     let mut out = Vec::new();
@@ -80,7 +67,7 @@ fn run(url: &str, steps: &[Step]) -> Vec<String> {
             }
             Block(c, line, n) => {
                 clients[*c].send(&argv(line)).unwrap();
-                wait_blocked(&mut control, *n);
+                common::wait_blocked(&mut control, *n as usize);
                 out.push(format!("{c} {line} -> blocked"));
             }
             Send(c, line) => {

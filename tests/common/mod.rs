@@ -104,3 +104,23 @@ pub fn start_with_password(password: &str) -> SocketAddr {
         ScriptConfig::default(),
     )
 }
+
+/// Polls INFO until the server counts `n` blocked clients (a command held
+/// by CLIENT PAUSE counts too), for tests that order clients without
+/// sleeping; fails after 10 s.
+pub fn wait_blocked(conn: &mut redstep::remote::Conn, n: usize) {
+    let want = format!("blocked_clients:{n}\r");
+    let start = std::time::Instant::now();
+    loop {
+        if let Reply::Bulk(info) = conn.cmd(&[b"INFO", b"clients"]).unwrap() {
+            if String::from_utf8_lossy(&info).contains(&want) {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server never showed {n} blocked clients"
+        );
+        std::thread::yield_now();
+    }
+}

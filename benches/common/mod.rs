@@ -1,0 +1,87 @@
+//! A real `redis-server` for the benches' side-by-side ratios: started on a
+//! free loopback port with nothing saved, stopped when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Redis {
+    child: Child,
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Redis {
+    /// None when redis-server is not installed or does not answer.
+    pub fn start() -> Option<Redis> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let port = port.to_string();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let start = Instant::now();
+        let stream = loop {
+            match TcpStream::connect(format!("127.0.0.1:{port}")) {
+                Ok(s) => break s,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => std::thread::yield_now(),
+                Err(_) => {
+                    let mut child = child;
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        };
+        let reader = BufReader::new(stream.try_clone().ok()?);
+        let mut redis = Redis {
+            child,
+            stream,
+            reader,
+        };
+        while redis.call(&["PING"]) != "+PONG" {}
+        Some(redis)
+    }
+
+    /// Sends a command; the reply as text (a bulk string's bytes, an
+    /// integer as `:n`, a status as `+OK`).
+    pub fn call(&mut self, args: &[&str]) -> String {
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out += &format!("${}\r\n{a}\r\n", a.len());
+        }
+        self.stream.write_all(out.as_bytes()).unwrap();
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        if let Some(len) = line.strip_prefix('$') {
+            let len: usize = len.trim().parse().unwrap();
+            let mut body = vec![0u8; len + 2];
+            self.reader.read_exact(&mut body).unwrap();
+            return String::from_utf8_lossy(&body[..len]).into_owned();
+        }
+        line.trim().to_string()
+    }
+}

@@ -177,6 +177,52 @@ fn items(url: &str, proto: &str) -> Vec<String> {
     // SCAN family: a small hash comes back whole with cursor 0.
     see("hset", call(&mut con, &["HSET", "h", "f1", "1", "f2", "2"]));
     see("HSCAN small", call(&mut con, &["HSCAN", "h", "0"]));
+    // A hash table pages with a real cursor; the crate's scan iterators
+    // walk it to the end and see every element once.
+    see(
+        "fill",
+        call(
+            &mut con,
+            &[
+                "EVAL",
+                "for i = 1, 1000 do redis.call('HSET', 'bigh', 'f'..i, i) redis.call('SADD', 'bigs', 'm'..i) redis.call('ZADD', 'bigz', i, 'm'..i) end return 1",
+                "0",
+            ],
+        ),
+    );
+    let first = query(&mut con, &["HSCAN", "bigh", "0"]);
+    let redis::Value::Array(parts) = &first else {
+        panic!("HSCAN: {first:?}")
+    };
+    see(
+        "HSCAN big: a cursor to go on",
+        format!("{}", text(&parts[0]) != "0"),
+    );
+    let fields: Vec<(String, String)> = redis::Commands::hscan(&mut con, "bigh")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let unique: std::collections::BTreeSet<_> = fields.iter().collect();
+    see(
+        "hscan iterator",
+        format!("{} pairs, {} different", fields.len(), unique.len()),
+    );
+    let members: Vec<String> = redis::Commands::sscan(&mut con, "bigs")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    see("sscan iterator", format!("{} members", members.len()));
+    let scored: Vec<(String, f64)> = redis::Commands::zscan(&mut con, "bigz")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    see("zscan iterator", format!("{} members", scored.len()));
+    let mut keys: Vec<String> = redis::Commands::scan_match(&mut con, "big*")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    keys.sort();
+    see("scan_match iterator", keys.join(" "));
     // CLIENT: LIST ID filters, KILL and UNBLOCK of nobody, REPLY ON,
     // PAUSE WRITE lets reads through, UNPAUSE.
     let redis::Value::Int(id) = query(&mut con, &["CLIENT", "ID"]) else {
@@ -367,6 +413,9 @@ fn each_item_of_issue_17_through_the_redis_crate_as_on_redis() {
                 "score: double(0.0)\nZUNIONSTORE"
             },
             "read while paused: bulk-string('\"1\"')",
+            "HSCAN big: a cursor to go on: true",
+            "hscan iterator: 1000 pairs, 1000 different",
+            "scan_match iterator: bigh bigs bigz",
             if proto == "2" {
                 "message: array([bulk-string('\"smessage\"')"
             } else {

@@ -6,7 +6,7 @@ use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::Bytes;
 use crate::engine::{glob, CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options};
+use super::keys::{parse_cursor, scan_options, scan_page};
 use super::{eq, int_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
@@ -257,21 +257,41 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn hscan(ctx: &mut Ctx) -> CommandResult {
-    parse_cursor(ctx.arg(2))?;
+    let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(hash) = ctx.hash(&key)?.cloned() else {
+    let Some(listpack) = ctx.hash(&key)?.map(|h| h.listpack) else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
     let options = scan_options(ctx, 3, false)?;
-    let items = hash
-        .map
-        .iter()
-        .filter(|(f, _)| {
+    let fields_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
+        Some(crate::engine::keyspace::Entry {
+            value: crate::engine::value::Value::Hash(h),
+            ..
+        }) => h.map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    // A listpack comes back whole; a hash table pages (see scan_page).
+    let (next, fields) = if listpack {
+        (0, fields_of(ctx))
+    } else {
+        scan_page(ctx, Some(&key), fields_of, cursor, options.count)
+    };
+    let hash = ctx.hash(&key)?.expect("checked above");
+    let items: Vec<Bytes> = fields
+        .into_iter()
+        .filter(|f| {
             options
                 .pattern
                 .as_ref()
                 .is_none_or(|p| glob::matches(p, f, false))
         })
-        .flat_map(|(f, v)| [f, v]);
-    Ok(Reply::Array(vec![Reply::bulk("0"), Reply::bulks(items)]))
+        .flat_map(|f| {
+            let v = hash.map[&f].clone();
+            [f, v]
+        })
+        .collect();
+    Ok(Reply::Array(vec![
+        Reply::bulk(next.to_string()),
+        Reply::bulks(items),
+    ]))
 }

@@ -5,7 +5,7 @@ use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Set, Value};
 use crate::engine::{glob, CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options};
+use super::keys::{parse_cursor, scan_options, scan_page};
 use super::{eq, int_arg, positive_arg, positive_or};
 use crate::engine::value::Limits;
 
@@ -354,17 +354,34 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn sscan(ctx: &mut Ctx) -> CommandResult {
-    parse_cursor(ctx.arg(2))?;
+    let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(set) = ctx.set(&key)?.cloned() else {
+    let Some(intset) = ctx.set(&key)?.map(|s| s.intset) else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
     let options = scan_options(ctx, 3, false)?;
-    let members = set.ordered().into_iter().filter(|m| {
+    let members_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
+        Some(crate::engine::keyspace::Entry {
+            value: crate::engine::value::Value::Set(s),
+            ..
+        }) => s.ordered().into_iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    // An intset comes back whole, in order; a hash table pages (see
+    // scan_page).
+    let (next, members) = if intset {
+        (0, members_of(ctx))
+    } else {
+        scan_page(ctx, Some(&key), members_of, cursor, options.count)
+    };
+    let members = members.into_iter().filter(|m| {
         options
             .pattern
             .as_ref()
             .is_none_or(|p| glob::matches(p, m, false))
     });
-    Ok(Reply::Array(vec![Reply::bulk("0"), Reply::bulks(members)]))
+    Ok(Reply::Array(vec![
+        Reply::bulk(next.to_string()),
+        Reply::bulks(members),
+    ]))
 }

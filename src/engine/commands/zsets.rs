@@ -6,7 +6,7 @@ use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value, ZSet};
 use crate::engine::{glob, CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options};
+use super::keys::{parse_cursor, scan_options, scan_page};
 use super::lists::{block_or, mpop_args};
 use super::{eq, float_arg, int_arg, normalize_range, positive_arg, positive_or, timeout_arg};
 
@@ -1081,24 +1081,42 @@ fn zrandmember(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn zscan(ctx: &mut Ctx) -> CommandResult {
-    parse_cursor(ctx.arg(2))?;
+    let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(z) = ctx.zset(&key)?.cloned() else {
+    let Some(listpack) = ctx.zset(&key)?.map(|z| z.listpack) else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
     let options = scan_options(ctx, 3, false)?;
-    let items: Vec<(Bytes, f64)> = z
-        .iter()
-        .filter(|(m, _)| {
+    let members_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
+        Some(crate::engine::keyspace::Entry {
+            value: crate::engine::value::Value::ZSet(z),
+            ..
+        }) => z.iter().map(|(m, _)| m.clone()).collect(),
+        _ => Vec::new(),
+    };
+    // A listpack comes back whole, in score order; a skiplist pages (see
+    // scan_page).
+    let (next, members) = if listpack {
+        (0, members_of(ctx))
+    } else {
+        scan_page(ctx, Some(&key), members_of, cursor, options.count)
+    };
+    let z = ctx.zset(&key)?.expect("checked above");
+    let items: Vec<(Bytes, f64)> = members
+        .into_iter()
+        .filter(|m| {
             options
                 .pattern
                 .as_ref()
                 .is_none_or(|p| glob::matches(p, m, false))
         })
-        .map(|(m, s)| (m.clone(), s))
+        .map(|m| {
+            let score = z.score(&m).expect("a member");
+            (m, score)
+        })
         .collect();
     Ok(Reply::Array(vec![
-        Reply::bulk("0"),
+        Reply::bulk(next.to_string()),
         with_scores(items, true, false),
     ]))
 }

@@ -215,6 +215,7 @@ pub(crate) fn scan_page(
     let order = &ctx.engine.scan_index.as_ref().expect("just made").order;
     let start = order.partition_point(|(p, _)| *p < cursor);
     if start >= order.len() {
+        ctx.engine.scan_index = None;
         return (0, Vec::new());
     }
     let mut end = (start + count.max(1)).min(order.len());
@@ -223,10 +224,12 @@ pub(crate) fn scan_page(
         end += 1;
     }
     let next = if end == order.len() { 0 } else { last + 1 };
-    (
-        next,
-        order[start..end].iter().map(|(_, e)| e.clone()).collect(),
-    )
+    let page = order[start..end].iter().map(|(_, e)| e.clone()).collect();
+    if next == 0 {
+        // The walk is over: its copy of the elements is not kept.
+        ctx.engine.scan_index = None;
+    }
+    (next, page)
 }
 
 fn scan(ctx: &mut Ctx) -> CommandResult {

@@ -778,6 +778,24 @@ fn lesson_of(n: usize) -> String {
     format!("Lesson {n}/{}", redstep::lessons::builtin().len())
 }
 
+/// An asciicast v2 file of 120×40: its text and its events, the header
+/// checked.
+fn read_cast(path: &Path) -> (String, Vec<serde_json::Value>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            header["version"].as_i64(),
+            header["width"].as_i64(),
+            header["height"].as_i64()
+        ),
+        (Some(2), Some(120), Some(40))
+    );
+    let events = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    (text, events)
+}
+
 #[test]
 fn record_writes_an_asciicast_that_asciinema_reads() {
     if !Tmux::available() {
@@ -799,18 +817,7 @@ fn record_writes_an_asciicast_that_asciinema_reads() {
     t.wait_for("the script died here");
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
-    let text = std::fs::read_to_string(&cast).unwrap();
-    let mut lines = text.lines();
-    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
-    assert_eq!(
-        (
-            header["version"].as_i64(),
-            header["width"].as_i64(),
-            header["height"].as_i64()
-        ),
-        (Some(2), Some(120), Some(40))
-    );
-    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (_, events) = read_cast(&cast);
     assert!(
         events
             .windows(2)
@@ -935,18 +942,7 @@ fn demo_record_writes_the_walk_that_asciinema_plays_to_the_failure() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("(18 frames, 120×40)"));
-    let text = std::fs::read_to_string(&cast).unwrap();
-    let mut lines = text.lines();
-    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
-    assert_eq!(
-        (
-            header["version"].as_i64(),
-            header["width"].as_i64(),
-            header["height"].as_i64()
-        ),
-        (Some(2), Some(120), Some(40))
-    );
-    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (text, events) = read_cast(&cast);
     assert_eq!(
         events.len(),
         18,

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use crate::engine::keyspace::{Entry, Keyspace};
@@ -539,140 +540,202 @@ pub fn reply_json(reply: &Reply) -> Json {
     }
 }
 
+/// One key's change in the JSON trace.
+#[derive(Serialize)]
+struct ChangeDoc {
+    db: usize,
+    key: String,
+    before: Json,
+    after: Json,
+}
+
+/// One step of the JSON trace: what every step has, then its kind's own.
+#[derive(Serialize)]
+struct StepDoc {
+    index: usize,
+    line: u32,
+    kind: &'static str,
+    #[serde(flatten)]
+    body: StepBody,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StepBody {
+    Line {
+        depth: u32,
+        /// `[name, value]` pairs; null where locals were not recorded.
+        locals: Option<Vec<(String, String)>>,
+    },
+    Call {
+        argv: Vec<String>,
+        write: bool,
+        reply: Json,
+        lua: String,
+        changes: Vec<ChangeDoc>,
+    },
+    Error {
+        message: String,
+    },
+    Return {
+        reply: Json,
+    },
+    Other {
+        client: u32,
+        argv: Vec<String>,
+        reply: Option<Json>,
+        /// The step (1-based) it was sent at.
+        sent_at: Option<usize>,
+        changes: Vec<ChangeDoc>,
+    },
+}
+
+#[derive(Serialize)]
+struct NeverRan {
+    line: u32,
+    code: String,
+}
+
+#[derive(Serialize)]
+struct OutcomeDoc {
+    status: &'static str,
+    reply: Json,
+    error: Option<String>,
+    error_line: Option<u32>,
+    writes_applied: usize,
+    rolled_back: bool,
+    keys_changed: Vec<ChangeDoc>,
+    never_ran: Vec<NeverRan>,
+    truncated: Option<String>,
+    summary: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ServerDoc<'a> {
+    label: &'a str,
+    forked: bool,
+    notes: &'a [String],
+}
+
+/// The JSON trace (`docs/trace-json.md`). serde_json's maps keep keys in
+/// sorted order, so the fields' order here does not show in the output.
+#[derive(Serialize)]
+struct TraceDoc<'a> {
+    sha: &'a str,
+    command: Vec<String>,
+    source: &'a [String],
+    steps: Vec<StepDoc>,
+    outcome: OutcomeDoc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<ServerDoc<'a>>,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn change_doc(c: &KeyChange) -> ChangeDoc {
+    ChangeDoc {
+        db: c.db,
+        key: lossy(&c.key),
+        before: entry_json(c.before.as_ref()),
+        after: entry_json(c.after.as_ref()),
+    }
+}
+
 /// The timeline as JSON (see `docs/trace-json.md`).
 pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
-    // Objects are built by moving values in: `json!` would copy each
-    // nested value again (it serializes its arguments).
-    fn obj(pairs: Vec<(&str, Json)>) -> Json {
-        Json::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
     let mut debugger = Debugger::new(timeline.clone(), live);
-    let s = |b: &[u8]| Json::String(String::from_utf8_lossy(b).into_owned());
-    let change = |c: &KeyChange| {
-        obj(vec![
-            ("db", Json::from(c.db)),
-            ("key", s(&c.key)),
-            ("before", entry_json(c.before.as_ref())),
-            ("after", entry_json(c.after.as_ref())),
-        ])
-    };
-    let steps: Vec<Json> = timeline
+    let words = |argv: &[Vec<u8>]| argv.iter().map(|a| lossy(a)).collect::<Vec<_>>();
+    let steps = timeline
         .steps
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let head = |kind: &str| {
-                vec![
-                    ("index", Json::from(i + 1)),
-                    ("line", Json::from(step.line)),
-                    ("kind", Json::from(kind)),
-                ]
-            };
-            match &step.kind {
-                StepKind::Line { depth, locals } => {
-                    let mut o = head("line");
-                    o.push(("depth", Json::from(*depth)));
-                    o.push((
-                        "locals",
-                        locals.as_ref().map_or(Json::Null, |l| {
-                            Json::Array(l.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>())
-                        }),
-                    ));
-                    obj(o)
-                }
-                StepKind::Call(call) => {
-                    let changes: Vec<Json> = debugger.goto_changes(i).iter().map(change).collect();
-                    let mut o = head("call");
-                    o.push((
-                        "argv",
-                        Json::Array(call.argv.iter().map(|a| s(a)).collect()),
-                    ));
-                    o.push(("write", Json::from(call.write)));
-                    o.push(("reply", reply_json(&call.reply)));
-                    o.push(("lua", Json::from(lua_view(&call.reply))));
-                    o.push(("changes", Json::Array(changes)));
-                    obj(o)
-                }
+            let (kind, body) = match &step.kind {
+                StepKind::Line { depth, locals } => (
+                    "line",
+                    StepBody::Line {
+                        depth: *depth,
+                        locals: locals.clone(),
+                    },
+                ),
+                StepKind::Call(call) => (
+                    "call",
+                    StepBody::Call {
+                        changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
+                        argv: words(&call.argv),
+                        write: call.write,
+                        reply: reply_json(&call.reply),
+                        lua: lua_view(&call.reply),
+                    },
+                ),
                 StepKind::Error {
                     message,
                     interrupted,
-                } => {
-                    let mut o = head(if *interrupted { "interrupted" } else { "error" });
-                    o.push(("message", s(message)));
-                    obj(o)
-                }
-                StepKind::Return { reply } => {
-                    let mut o = head("return");
-                    o.push(("reply", reply_json(reply)));
-                    obj(o)
-                }
-                StepKind::Other(other) => {
-                    let changes: Vec<Json> = debugger.goto_changes(i).iter().map(change).collect();
-                    let mut o = head("other");
-                    o.push(("client", Json::from(other.client)));
-                    o.push((
-                        "argv",
-                        Json::Array(other.argv.iter().map(|a| s(a)).collect()),
-                    ));
-                    o.push(("reply", other.reply.as_ref().map_or(Json::Null, reply_json)));
-                    o.push((
-                        "sent_at",
-                        other.sent_at.map_or(Json::Null, |at| Json::from(at + 1)),
-                    ));
-                    o.push(("changes", Json::Array(changes)));
-                    obj(o)
-                }
+                } => (
+                    if *interrupted { "interrupted" } else { "error" },
+                    StepBody::Error {
+                        message: lossy(message),
+                    },
+                ),
+                StepKind::Return { reply } => (
+                    "return",
+                    StepBody::Return {
+                        reply: reply_json(reply),
+                    },
+                ),
+                StepKind::Other(other) => (
+                    "other",
+                    StepBody::Other {
+                        changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
+                        client: other.client,
+                        argv: words(&other.argv),
+                        reply: other.reply.as_ref().map(reply_json),
+                        sent_at: other.sent_at.map(|at| at + 1),
+                    },
+                ),
+            };
+            StepDoc {
+                index: i + 1,
+                line: step.line,
+                kind,
+                body,
             }
         })
         .collect();
     let changes = debugger.net_changes();
     let outcome = &timeline.outcome;
-    let outcome_json = obj(vec![
-        ("status", Json::from(outcome.status.name())),
-        ("reply", reply_json(&outcome.reply)),
-        (
-            "error",
-            match &outcome.reply {
-                Reply::Error(e) => s(e),
-                _ => Json::Null,
+    let doc = TraceDoc {
+        sha: &timeline.name,
+        command: words(&timeline.command),
+        source: &timeline.source,
+        steps,
+        outcome: OutcomeDoc {
+            status: outcome.status.name(),
+            reply: reply_json(&outcome.reply),
+            error: match &outcome.reply {
+                Reply::Error(e) => Some(lossy(e)),
+                _ => None,
             },
-        ),
-        ("error_line", json!(outcome.error_line)),
-        ("writes_applied", Json::from(outcome.writes_applied)),
-        ("rolled_back", Json::from(false)),
-        (
-            "keys_changed",
-            Json::Array(changes.iter().map(change).collect()),
-        ),
-        (
-            "never_ran",
-            Json::Array(
-                never_ran(timeline)
-                    .iter()
-                    .map(|(l, t)| json!({"line": l, "code": t}))
-                    .collect(),
-            ),
-        ),
-        ("truncated", json!(outcome.truncated)),
-        ("summary", json!(summary(timeline, changes))),
-    ]);
-    let mut fields = vec![
-        ("sha", Json::from(timeline.name.as_str())),
-        (
-            "command",
-            Json::Array(timeline.command.iter().map(|a| s(a)).collect()),
-        ),
-        ("source", json!(timeline.source)),
-        ("steps", Json::Array(steps)),
-        ("outcome", outcome_json),
-    ];
-    if let Some(server) = &timeline.server {
-        fields.push((
-            "server",
-            json!({"label": server.label, "forked": server.forked, "notes": server.notes}),
-        ));
-    }
-    obj(fields)
+            error_line: outcome.error_line,
+            writes_applied: outcome.writes_applied,
+            rolled_back: false,
+            keys_changed: changes.iter().map(change_doc).collect(),
+            never_ran: never_ran(timeline)
+                .into_iter()
+                .map(|(line, code)| NeverRan { line, code })
+                .collect(),
+            truncated: outcome.truncated.clone(),
+            summary: summary(timeline, changes),
+        },
+        server: timeline.server.as_ref().map(|server| ServerDoc {
+            label: &server.label,
+            forked: server.forked,
+            notes: &server.notes,
+        }),
+    };
+    serde_json::to_value(doc).expect("a trace is plain data")
 }
 
 fn md_cell(text: &str) -> String {

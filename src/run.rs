@@ -207,8 +207,8 @@ fn print_run(
             return Ok(out.write_all(trace::export::html(timeline, &engine.keyspace).as_bytes())?)
         }
         Some(TraceFormat::Json) => {
-            let json = trace::export::json(timeline, &engine.keyspace);
-            return Ok(writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?);
+            let json = trace::export::json_text(timeline, &engine.keyspace, true);
+            return Ok(writeln!(out, "{json}")?);
         }
         None => {}
     }

@@ -96,6 +96,12 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
         "{text}"
     );
     let json = trace::export::json(&timeline, &env.engine.keyspace);
+    // The text written out keeps the document's keys in sorted order, as
+    // the value's maps do (a field declared out of order would show here).
+    assert_eq!(
+        trace::export::json_text(&timeline, &env.engine.keyspace, true),
+        serde_json::to_string_pretty(&json).unwrap()
+    );
     assert_eq!(json["outcome"]["rolled_back"], false);
     assert_eq!(json["outcome"]["writes_applied"], 1);
     assert_eq!(json["outcome"]["status"], "error");

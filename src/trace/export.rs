@@ -540,94 +540,103 @@ pub fn reply_json(reply: &Reply) -> Json {
     }
 }
 
-/// One key's change in the JSON trace.
+// The JSON trace (`docs/trace-json.md`) as plain Serialize types, written
+// straight out. Fields are declared in alphabetical order: that is the
+// order the document has always had (it was built as sorted maps), so the
+// output stays byte for byte what readers and pages already parse.
+
+/// One key's change.
 #[derive(Serialize)]
 struct ChangeDoc {
+    after: Json,
+    before: Json,
     db: usize,
     key: String,
-    before: Json,
-    after: Json,
 }
 
-/// One step of the JSON trace: what every step has, then its kind's own.
-#[derive(Serialize)]
-struct StepDoc {
-    index: usize,
-    line: u32,
-    kind: &'static str,
-    #[serde(flatten)]
-    body: StepBody,
-}
-
+/// One step, by kind (each with the step's index, kind and line).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum StepBody {
+enum StepDoc {
     Line {
         depth: u32,
+        index: usize,
+        kind: &'static str,
+        line: u32,
         /// `[name, value]` pairs; null where locals were not recorded.
         locals: Option<Vec<(String, String)>>,
     },
     Call {
         argv: Vec<String>,
-        write: bool,
-        reply: Json,
-        lua: String,
         changes: Vec<ChangeDoc>,
+        index: usize,
+        kind: &'static str,
+        line: u32,
+        lua: String,
+        reply: Json,
+        write: bool,
     },
     Error {
+        index: usize,
+        kind: &'static str,
+        line: u32,
         message: String,
     },
     Return {
+        index: usize,
+        kind: &'static str,
+        line: u32,
         reply: Json,
     },
     Other {
-        client: u32,
         argv: Vec<String>,
+        changes: Vec<ChangeDoc>,
+        client: u32,
+        index: usize,
+        kind: &'static str,
+        line: u32,
         reply: Option<Json>,
         /// The step (1-based) it was sent at.
         sent_at: Option<usize>,
-        changes: Vec<ChangeDoc>,
     },
 }
 
 #[derive(Serialize)]
 struct NeverRan {
-    line: u32,
     code: String,
+    line: u32,
 }
 
 #[derive(Serialize)]
 struct OutcomeDoc {
-    status: &'static str,
-    reply: Json,
     error: Option<String>,
     error_line: Option<u32>,
-    writes_applied: usize,
-    rolled_back: bool,
     keys_changed: Vec<ChangeDoc>,
     never_ran: Vec<NeverRan>,
-    truncated: Option<String>,
+    reply: Json,
+    rolled_back: bool,
+    status: &'static str,
     summary: Vec<String>,
+    truncated: Option<String>,
+    writes_applied: usize,
 }
 
 #[derive(Serialize)]
 struct ServerDoc<'a> {
-    label: &'a str,
     forked: bool,
+    label: &'a str,
     notes: &'a [String],
 }
 
-/// The JSON trace (`docs/trace-json.md`). serde_json's maps keep keys in
-/// sorted order, so the fields' order here does not show in the output.
 #[derive(Serialize)]
 struct TraceDoc<'a> {
-    sha: &'a str,
     command: Vec<String>,
-    source: &'a [String],
-    steps: Vec<StepDoc>,
     outcome: OutcomeDoc,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<ServerDoc<'a>>,
+    sha: &'a str,
+    source: &'a [String],
+    steps: Vec<StepDoc>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -643,8 +652,24 @@ fn change_doc(c: &KeyChange) -> ChangeDoc {
     }
 }
 
-/// The timeline as JSON (see `docs/trace-json.md`).
+/// The timeline as JSON text (see `docs/trace-json.md`), indented or on
+/// one line.
+pub fn json_text(timeline: &Timeline, live: &Keyspace, pretty: bool) -> String {
+    let doc = trace_doc(timeline, live);
+    let text = if pretty {
+        serde_json::to_string_pretty(&doc)
+    } else {
+        serde_json::to_string(&doc)
+    };
+    text.expect("a trace is plain data")
+}
+
+/// The timeline as a JSON value (for tests and tools that look inside).
 pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
+    serde_json::to_value(trace_doc(timeline, live)).expect("a trace is plain data")
+}
+
+fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
     let mut debugger = Debugger::new(timeline.clone(), live);
     let words = |argv: &[Vec<u8>]| argv.iter().map(|a| lossy(a)).collect::<Vec<_>>();
     let steps = timeline
@@ -652,90 +677,84 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let (kind, body) = match &step.kind {
-                StepKind::Line { depth, locals } => (
-                    "line",
-                    StepBody::Line {
-                        depth: *depth,
-                        locals: locals.clone(),
-                    },
-                ),
-                StepKind::Call(call) => (
-                    "call",
-                    StepBody::Call {
-                        changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
-                        argv: words(&call.argv),
-                        write: call.write,
-                        reply: reply_json(&call.reply),
-                        lua: lua_view(&call.reply),
-                    },
-                ),
+            let (index, line) = (i + 1, step.line);
+            match &step.kind {
+                StepKind::Line { depth, locals } => StepDoc::Line {
+                    depth: *depth,
+                    index,
+                    kind: "line",
+                    line,
+                    locals: locals.clone(),
+                },
+                StepKind::Call(call) => StepDoc::Call {
+                    argv: words(&call.argv),
+                    changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
+                    index,
+                    kind: "call",
+                    line,
+                    lua: lua_view(&call.reply),
+                    reply: reply_json(&call.reply),
+                    write: call.write,
+                },
                 StepKind::Error {
                     message,
                     interrupted,
-                } => (
-                    if *interrupted { "interrupted" } else { "error" },
-                    StepBody::Error {
-                        message: lossy(message),
-                    },
-                ),
-                StepKind::Return { reply } => (
-                    "return",
-                    StepBody::Return {
-                        reply: reply_json(reply),
-                    },
-                ),
-                StepKind::Other(other) => (
-                    "other",
-                    StepBody::Other {
-                        changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
-                        client: other.client,
-                        argv: words(&other.argv),
-                        reply: other.reply.as_ref().map(reply_json),
-                        sent_at: other.sent_at.map(|at| at + 1),
-                    },
-                ),
-            };
-            StepDoc {
-                index: i + 1,
-                line: step.line,
-                kind,
-                body,
+                } => StepDoc::Error {
+                    index,
+                    kind: if *interrupted { "interrupted" } else { "error" },
+                    line,
+                    message: lossy(message),
+                },
+                StepKind::Return { reply } => StepDoc::Return {
+                    index,
+                    kind: "return",
+                    line,
+                    reply: reply_json(reply),
+                },
+                StepKind::Other(other) => StepDoc::Other {
+                    argv: words(&other.argv),
+                    changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
+                    client: other.client,
+                    index,
+                    kind: "other",
+                    line,
+                    reply: other.reply.as_ref().map(reply_json),
+                    sent_at: other.sent_at.map(|at| at + 1),
+                },
             }
         })
         .collect();
     let changes = debugger.net_changes();
     let outcome = &timeline.outcome;
-    let doc = TraceDoc {
-        sha: &timeline.name,
+    TraceDoc {
         command: words(&timeline.command),
-        source: &timeline.source,
-        steps,
         outcome: OutcomeDoc {
-            status: outcome.status.name(),
-            reply: reply_json(&outcome.reply),
             error: match &outcome.reply {
                 Reply::Error(e) => Some(lossy(e)),
                 _ => None,
             },
             error_line: outcome.error_line,
-            writes_applied: outcome.writes_applied,
-            rolled_back: false,
             keys_changed: changes.iter().map(change_doc).collect(),
             never_ran: never_ran(timeline)
                 .into_iter()
-                .map(|(line, code)| NeverRan { line, code })
+                .map(|(line, code)| NeverRan { code, line })
                 .collect(),
-            truncated: outcome.truncated.clone(),
+            reply: reply_json(&outcome.reply),
+            rolled_back: false,
+            status: outcome.status.name(),
             summary: summary(timeline, changes),
+            truncated: outcome.truncated.clone(),
+            writes_applied: outcome.writes_applied,
         },
         server: timeline.server.as_ref().map(|server| ServerDoc {
-            label: &server.label,
             forked: server.forked,
+            label: &server.label,
             notes: &server.notes,
         }),
-    };
-    serde_json::to_value(doc).expect("a trace is plain data")
+        sha: &timeline.name,
+        source: &timeline.source,
+        steps,
+    }
 }
 
 fn md_cell(text: &str) -> String {
@@ -808,7 +827,7 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
 /// and the JSON trace inline) that readers step through in a browser:
 /// buttons and keys move the cursor, `#step=N` keeps it in the address.
 pub fn html(timeline: &Timeline, live: &Keyspace) -> String {
-    let json = serde_json::to_string(&json(timeline, live)).unwrap_or_default();
+    let json = json_text(timeline, live, false);
     // Inside <script>, "</" would end the element early.
     let json = json.replace("</", "<\\/");
     let title = format!(

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::engine::keyspace::{Entry, Keyspace};
 use crate::engine::value::Value;
@@ -496,47 +496,90 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
     out
 }
 
-fn entry_json(entry: Option<&Entry>) -> Json {
-    let Some(entry) = entry else {
-        return Json::Null;
-    };
-    let s = |b: &[u8]| Json::String(String::from_utf8_lossy(b).into_owned());
+/// A key's value in a change (`null` where the key is absent).
+#[derive(Serialize)]
+struct EntryDoc {
+    expire_at_ms: Option<i64>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    value: ValueDoc,
+}
+
+/// A value: a string, a list or set of strings, a hash's `[field, value]`
+/// pairs, a zset's `[member, score]` pairs, a stream's `[id, [field,
+/// value, ...]]` entries.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ValueDoc {
+    String(String),
+    Strings(Vec<String>),
+    Pairs(Vec<(String, String)>),
+    Scored(Vec<(String, f64)>),
+    Stream(Vec<(String, Vec<String>)>),
+}
+
+fn entry_doc(entry: Option<&Entry>) -> Option<EntryDoc> {
+    let entry = entry?;
     let value = match &entry.value {
-        Value::String(v) => s(v),
-        Value::List(l) => Json::Array(l.iter().map(|e| s(e)).collect()),
-        Value::Hash(h) => Json::Array(h.map.iter().map(|(f, v)| json!([s(f), s(v)])).collect()),
-        Value::Set(set) => Json::Array(set.ordered().iter().map(|m| s(m)).collect()),
-        Value::ZSet(z) => Json::Array(z.iter().map(|(m, sc)| json!([s(m), sc])).collect()),
-        Value::Stream(st) => Json::Array(
+        Value::String(v) => ValueDoc::String(lossy(v)),
+        Value::List(l) => ValueDoc::Strings(l.iter().map(|e| lossy(e)).collect()),
+        Value::Hash(h) => {
+            ValueDoc::Pairs(h.map.iter().map(|(f, v)| (lossy(f), lossy(v))).collect())
+        }
+        Value::Set(set) => ValueDoc::Strings(set.ordered().iter().map(|m| lossy(m)).collect()),
+        Value::ZSet(z) => ValueDoc::Scored(z.iter().map(|(m, sc)| (lossy(m), sc)).collect()),
+        Value::Stream(st) => ValueDoc::Stream(
             st.entries
                 .iter()
                 .map(|(id, fields)| {
-                    let flat: Vec<Json> = fields.iter().flat_map(|(f, v)| [s(f), s(v)]).collect();
-                    json!([id.to_string(), flat])
+                    let flat = fields.iter().flat_map(|(f, v)| [lossy(f), lossy(v)]);
+                    (id.to_string(), flat.collect())
                 })
                 .collect(),
         ),
     };
-    json!({"type": entry.value.kind().name(), "value": value, "expire_at_ms": entry.expire_at})
+    Some(EntryDoc {
+        expire_at_ms: entry.expire_at,
+        kind: entry.value.kind().name(),
+        value,
+    })
 }
 
-/// A reply in the conformance corpus's canonical form (`{"t":"int","v":43}`).
-pub fn reply_json(reply: &Reply) -> Json {
-    let bytes = |t: &str, b: &[u8]| match std::str::from_utf8(b) {
-        Ok(v) => json!({"t": t, "v": v}),
-        Err(_) => json!({"t": t, "hex": b.iter().map(|x| format!("{x:02x}")).collect::<String>()}),
+/// A reply in the conformance corpus's canonical form (`{"t":"int","v":43}`;
+/// bytes that are not UTF-8 as `{"hex":"ff","t":"bulk"}`).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ReplyDoc {
+    Text { t: &'static str, v: String },
+    Hex { hex: String, t: &'static str },
+    Int { t: &'static str, v: i64 },
+    Bare { t: &'static str },
+    Array { t: &'static str, v: Vec<ReplyDoc> },
+}
+
+fn reply_doc(reply: &Reply) -> ReplyDoc {
+    let bytes = |t: &'static str, b: &[u8]| match std::str::from_utf8(b) {
+        Ok(v) => ReplyDoc::Text {
+            t,
+            v: v.to_string(),
+        },
+        Err(_) => ReplyDoc::Hex {
+            hex: b.iter().map(|x| format!("{x:02x}")).collect(),
+            t,
+        },
     };
     match reply {
         Reply::Status(s) => bytes("status", s),
         Reply::Error(e) => bytes("error", e),
-        Reply::Int(n) => json!({"t": "int", "v": n}),
+        Reply::Int(n) => ReplyDoc::Int { t: "int", v: *n },
         Reply::Bulk(b) => bytes("bulk", b),
-        Reply::Nil => json!({"t": "nil"}),
-        Reply::NilArray => json!({"t": "nilarray"}),
-        Reply::Array(items) => {
-            json!({"t": "array", "v": items.iter().map(reply_json).collect::<Vec<_>>()})
-        }
-        other => reply_json(&other.to_resp2()),
+        Reply::Nil => ReplyDoc::Bare { t: "nil" },
+        Reply::NilArray => ReplyDoc::Bare { t: "nilarray" },
+        Reply::Array(items) => ReplyDoc::Array {
+            t: "array",
+            v: items.iter().map(reply_doc).collect(),
+        },
+        other => reply_doc(&other.to_resp2()),
     }
 }
 
@@ -548,8 +591,8 @@ pub fn reply_json(reply: &Reply) -> Json {
 /// One key's change.
 #[derive(Serialize)]
 struct ChangeDoc {
-    after: Json,
-    before: Json,
+    after: Option<EntryDoc>,
+    before: Option<EntryDoc>,
     db: usize,
     key: String,
 }
@@ -573,7 +616,7 @@ enum StepDoc {
         kind: &'static str,
         line: u32,
         lua: String,
-        reply: Json,
+        reply: ReplyDoc,
         write: bool,
     },
     Error {
@@ -586,7 +629,7 @@ enum StepDoc {
         index: usize,
         kind: &'static str,
         line: u32,
-        reply: Json,
+        reply: ReplyDoc,
     },
     Other {
         argv: Vec<String>,
@@ -595,7 +638,7 @@ enum StepDoc {
         index: usize,
         kind: &'static str,
         line: u32,
-        reply: Option<Json>,
+        reply: Option<ReplyDoc>,
         /// The step (1-based) it was sent at.
         sent_at: Option<usize>,
     },
@@ -613,7 +656,7 @@ struct OutcomeDoc {
     error_line: Option<u32>,
     keys_changed: Vec<ChangeDoc>,
     never_ran: Vec<NeverRan>,
-    reply: Json,
+    reply: ReplyDoc,
     rolled_back: bool,
     status: &'static str,
     summary: Vec<String>,
@@ -647,8 +690,8 @@ fn change_doc(c: &KeyChange) -> ChangeDoc {
     ChangeDoc {
         db: c.db,
         key: lossy(&c.key),
-        before: entry_json(c.before.as_ref()),
-        after: entry_json(c.after.as_ref()),
+        before: entry_doc(c.before.as_ref()),
+        after: entry_doc(c.after.as_ref()),
     }
 }
 
@@ -693,7 +736,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     kind: "call",
                     line,
                     lua: lua_view(&call.reply),
-                    reply: reply_json(&call.reply),
+                    reply: reply_doc(&call.reply),
                     write: call.write,
                 },
                 StepKind::Error {
@@ -709,7 +752,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "return",
                     line,
-                    reply: reply_json(reply),
+                    reply: reply_doc(reply),
                 },
                 StepKind::Other(other) => StepDoc::Other {
                     argv: words(&other.argv),
@@ -718,7 +761,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "other",
                     line,
-                    reply: other.reply.as_ref().map(reply_json),
+                    reply: other.reply.as_ref().map(reply_doc),
                     sent_at: other.sent_at.map(|at| at + 1),
                 },
             }
@@ -739,7 +782,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                 .into_iter()
                 .map(|(line, code)| NeverRan { code, line })
                 .collect(),
-            reply: reply_json(&outcome.reply),
+            reply: reply_doc(&outcome.reply),
             rolled_back: false,
             status: outcome.status.name(),
             summary: summary(timeline, changes),

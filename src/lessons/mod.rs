@@ -4,12 +4,15 @@
 //! [`validate`] is `redstep lessons check`.
 
 pub mod check;
+mod front;
 pub mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use toml::{Table, Value};
+use toml::{Spanned, Value};
+
+use front::{Doc, Field, Known, LessonDoc, List, Tables};
 
 /// What a buffer holds: a Lua script, or redis-cli lines run one by one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +143,11 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// One of `[[buffers]]` or `[[checks]]`: its keys, its fields and the line
+/// of its header.
+type OneTable<'t, T> = (&'t Known<T>, &'t T, usize);
+
+/// The front matter's text, to turn a value's place into a file line.
 struct Front<'a> {
     source: &'a str,
     /// The front matter's text and the file line it starts on.
@@ -156,56 +164,30 @@ impl Front<'_> {
         }
     }
 
-    /// The file line where `needle` first appears in the front matter after `from_line`.
-    fn line_of(&self, needle: &str, from_line: usize) -> usize {
-        let skip = from_line.saturating_sub(self.first_line);
-        let mut offset = 0;
-        for (i, l) in self.text.split_inclusive('\n').enumerate() {
-            if i >= skip && l.contains(needle) {
-                return self.first_line + line_of(self.text, offset) - 1;
-            }
-            offset += l.len();
-        }
-        self.first_line
+    /// The file line where a value (or a table's header, or a key) starts.
+    fn line<T>(&self, at: &Spanned<T>) -> usize {
+        self.first_line + line_of(self.text, at.span().start) - 1
     }
 
-    /// The line where `key = ` is written in the table whose header is on
-    /// `from_line` (1: the top level), before the next table header.
-    fn key_line(&self, key: &str, from_line: usize) -> Option<usize> {
-        let skip = from_line.saturating_sub(self.first_line);
-        for (i, l) in self.text.lines().enumerate().skip(skip) {
-            let l = l.trim_start();
-            if i > skip && l.starts_with('[') {
-                return None;
-            }
-            if i == skip && from_line > 1 && l.starts_with('[') {
-                continue;
-            }
-            if let Some(rest) = l.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(self.first_line + i);
-                }
-            }
+    /// Where a string value starts (see [`ValueAt`]).
+    fn value_at(&self, field: &Field) -> ValueAt {
+        match field {
+            Some(value) => self.string_at(value),
+            None => ValueAt::default(),
         }
-        None
     }
 
-    /// Where the string value of `key` starts (see [`ValueAt`]).
-    fn value_at(&self, key: &str, from_line: usize) -> ValueAt {
-        let Some(line) = self.key_line(key, from_line) else {
-            return ValueAt::default();
-        };
-        let text = self.text.lines().nth(line - self.first_line).unwrap_or("");
-        let value = text.split_once('=').map_or("", |(_, v)| v).trim_start();
-        for quotes in ["\"\"\"", "'''"] {
-            if let Some(rest) = value.strip_prefix(quotes) {
-                // TOML drops a newline right after the opening quotes.
-                let next = if rest.trim_end().is_empty() { 1 } else { 0 };
-                return ValueAt {
-                    line: line + next,
-                    multiline: true,
-                };
-            }
+    fn string_at(&self, value: &Spanned<Value>) -> ValueAt {
+        let line = self.line(value);
+        let written = &self.text[value.span()];
+        if written.starts_with("'''") || written.starts_with("\"\"\"") {
+            // TOML drops a newline right after the opening quotes.
+            let rest = &written[3..];
+            let next = usize::from(rest.starts_with('\n') || rest.starts_with("\r\n"));
+            return ValueAt {
+                line: line + next,
+                multiline: true,
+            };
         }
         ValueAt {
             line,
@@ -213,120 +195,135 @@ impl Front<'_> {
         }
     }
 
-    /// The file line of each string of the list `key`: the line holding its
-    /// text, or the key's line.
-    fn list_lines(&self, key: &str, from_line: usize, items: &[String]) -> Vec<usize> {
-        let Some(start) = self.key_line(key, from_line) else {
-            return vec![from_line; items.len()];
-        };
-        let lines: Vec<&str> = self.text.lines().collect();
-        let mut at = start;
-        items
-            .iter()
-            .map(|item| {
-                let found = (at..self.first_line + lines.len())
-                    .take_while(|&n| {
-                        n == start || !lines[n - self.first_line].trim_start().starts_with('[')
-                    })
-                    .find(|&n| lines[n - self.first_line].contains(item.as_str()));
-                match found {
-                    Some(n) => {
-                        at = n;
-                        n
-                    }
-                    None => start,
-                }
-            })
-            .collect()
-    }
-
-    fn string(&self, table: &Table, key: &str, line: usize) -> Result<Option<String>, Problem> {
-        match table.get(key) {
+    fn string(&self, field: &Field, key: &str) -> Result<Option<String>, Problem> {
+        match field {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.problem(
-                self.line_of(key, line),
-                format!("`{key}` must be a string, not {}", other.type_str()),
-            )),
+            Some(value) => match value.get_ref() {
+                Value::String(s) => Ok(Some(s.clone())),
+                other => Err(self.problem(
+                    self.line(value),
+                    format!("`{key}` must be a string, not {}", other.type_str()),
+                )),
+            },
         }
     }
 
     fn required(
         &self,
-        table: &Table,
+        field: &Field,
         key: &str,
         line: usize,
         what: &str,
     ) -> Result<String, Problem> {
-        self.string(table, key, line)?
+        self.string(field, key)?
             .ok_or_else(|| self.problem(line, format!("{what} needs `{key}`")))
     }
 
+    /// A list of strings, each with the file line it is written on.
     fn strings(
         &self,
-        table: &Table,
+        list: &Option<Spanned<List>>,
         key: &str,
-        line: usize,
-    ) -> Result<Option<Vec<String>>, Problem> {
-        match table.get(key) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
+    ) -> Result<Option<Vec<(String, usize)>>, Problem> {
+        let Some(list) = list else {
+            return Ok(None);
+        };
+        match list.get_ref() {
+            List::Items(items) => items
                 .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
+                .map(|item| match item.get_ref() {
+                    Value::String(s) => Ok((s.clone(), self.string_at(item).line)),
                     other => Err(self.problem(
-                        self.line_of(key, line),
+                        self.line(list),
                         format!("`{key}` must list strings, not {}", other.type_str()),
                     )),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => Err(self.problem(
-                self.line_of(key, line),
-                format!(
-                    "`{key}` must be a list of strings, not {}",
-                    other.type_str()
-                ),
+            List::Not(type_str) => Err(self.problem(
+                self.line(list),
+                format!("`{key}` must be a list of strings, not {type_str}"),
             )),
         }
     }
 
-    fn unknown(
-        &self,
-        table: &Table,
-        known: &[&str],
-        line: usize,
-        what: &str,
-    ) -> Result<(), Problem> {
-        match table.keys().find(|k| !known.contains(&k.as_str())) {
+    /// A flag: `true` or `false`.
+    fn flag(&self, field: &Field, key: &str) -> Result<bool, Problem> {
+        match field {
+            None => Ok(false),
+            Some(value) => match value.get_ref() {
+                Value::Boolean(b) => Ok(*b),
+                other => Err(self.problem(
+                    self.line(value),
+                    format!("`{key}` must be true or false, not {}", other.type_str()),
+                )),
+            },
+        }
+    }
+
+    /// A table's first unknown key, told with the keys it knows.
+    fn unknown<T: Doc>(&self, table: &Known<T>) -> Result<(), Problem> {
+        match &table.unknown {
             Some(k) => Err(self.problem(
-                self.line_of(k, line),
-                format!("{what}: unknown field `{k}` (known: {})", known.join(", ")),
+                self.line(k),
+                format!(
+                    "{}: unknown field `{}` (known: {})",
+                    T::WHAT,
+                    k.get_ref(),
+                    T::FIELDS.join(", ")
+                ),
             )),
             None => Ok(()),
         }
     }
-}
 
-const LESSON_FIELDS: &[&str] = &[
-    "id", "title", "order", "setup", "args", "others", "hints", "buffers", "checks",
-];
-const BUFFER_FIELDS: &[&str] = &["name", "kind", "text", "solution"];
-const CHECK_FIELDS: &[&str] = &[
-    "name",
-    "setup",
-    "args",
-    "reply",
-    "error",
-    "ok",
-    "keys",
-    "absent",
-    "unchanged",
-    "writes",
-    "probe",
-    "others",
-    "others_saw",
-];
+    /// `[[buffers]]` or `[[checks]]`: each table with its header's line.
+    fn tables<'t, T: Doc>(
+        &self,
+        tables: &'t Option<Spanned<Tables<T>>>,
+        key: &str,
+    ) -> Result<Vec<OneTable<'t, T>>, Problem> {
+        let Some(tables) = tables else {
+            return Ok(Vec::new());
+        };
+        let wrong = || {
+            self.problem(
+                self.line(tables),
+                format!("`{key}` must be [[{key}]] tables"),
+            )
+        };
+        match tables.get_ref() {
+            Tables::Tables(items) => items
+                .iter()
+                .map(|t| {
+                    let known = t.get_ref();
+                    let doc = known.doc.as_ref().ok_or_else(wrong)?;
+                    Ok((known, doc, self.line(t)))
+                })
+                .collect(),
+            Tables::Not => Err(wrong()),
+        }
+    }
+
+    /// `others = ["step 2: GET a", ...]`, each read as another client's command.
+    fn lane(
+        &self,
+        list: &Option<Spanned<List>>,
+    ) -> Result<Option<Vec<crate::trace::LaneCommand>>, Problem> {
+        let Some(texts) = self.strings(list, "others")? else {
+            return Ok(None);
+        };
+        let line = list.as_ref().map_or(1, |l| self.line(l));
+        texts
+            .iter()
+            .map(|(t, _)| {
+                crate::trace::LaneCommand::parse(t)
+                    .map_err(|e| self.problem(line, format!("others: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
 
 /// Parses one lesson file's text; `source` names it in problems.
 pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
@@ -353,7 +350,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         first_line: 2,
     };
     let body = rest[end + 4..].trim_start_matches(['\r', '\n']).to_string();
-    let table: Table = front.text.parse().map_err(|e: toml::de::Error| {
+    let top: Known<LessonDoc> = toml::from_str(front.text).map_err(|e| {
         let line = e
             .span()
             .map(|s| front.first_line + line_of(front.text, s.start) - 1)
@@ -361,62 +358,70 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         let message = e.message().trim().to_string();
         front.problem(line, format!("front matter: {message}"))
     })?;
-    front.unknown(&table, LESSON_FIELDS, 1, "lesson")?;
-    let id = front.required(&table, "id", 1, "a lesson")?;
+    front.unknown(&top)?;
+    let Some(doc) = &top.doc else {
+        return Err(front.problem(1, "the front matter is not a table"));
+    };
+    let id = front.required(&doc.id, "id", 1, "a lesson")?;
     if id.is_empty()
         || !id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(front.problem(
-            front.line_of("id", 1),
-            format!("id {id:?}: use letters, digits, - and _"),
-        ));
+        let line = doc.id.as_ref().map_or(1, |v| front.line(v));
+        return Err(front.problem(line, format!("id {id:?}: use letters, digits, - and _")));
     }
-    let title = front.required(&table, "title", 1, "a lesson")?;
-    let order = match table.get("order") {
+    let title = front.required(&doc.title, "title", 1, "a lesson")?;
+    let order = match &doc.order {
         None => 0,
-        Some(Value::Integer(n)) => *n,
-        Some(other) => {
-            return Err(front.problem(
-                front.line_of("order", 1),
-                format!("`order` must be an integer, not {}", other.type_str()),
-            ))
-        }
+        Some(value) => match value.get_ref() {
+            Value::Integer(n) => *n,
+            other => {
+                return Err(front.problem(
+                    front.line(value),
+                    format!("`order` must be an integer, not {}", other.type_str()),
+                ))
+            }
+        },
     };
-    let setup = front.strings(&table, "setup", 1)?.unwrap_or_default();
-    let setup_lines = front.list_lines("setup", 1, &setup);
-    let args = front.string(&table, "args", 1)?.unwrap_or_default();
-    let hints = front.strings(&table, "hints", 1)?.unwrap_or_default();
-    let others = lane(&front, &table, 1)?.unwrap_or_default();
+    let (setup, setup_lines) = front
+        .strings(&doc.setup, "setup")?
+        .unwrap_or_default()
+        .into_iter()
+        .unzip();
+    let args = front.string(&doc.args, "args")?.unwrap_or_default();
+    let hints = front
+        .strings(&doc.hints, "hints")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(hint, _)| hint)
+        .collect();
+    let others = front.lane(&doc.others)?.unwrap_or_default();
 
     let mut buffers = Vec::new();
-    let mut from = 1;
-    for b in tables(&front, &table, "buffers")? {
-        let line = front.line_of("[[buffers]]", from);
-        from = line + 1;
-        front.unknown(b, BUFFER_FIELDS, line, "a buffer")?;
-        let name = front.required(b, "name", line, "a buffer")?;
-        let kind = match front.string(b, "kind", line)?.as_deref() {
+    for (known, b, line) in front.tables(&doc.buffers, "buffers")? {
+        front.unknown(known)?;
+        let name = front.required(&b.name, "name", line, "a buffer")?;
+        let kind = match front.string(&b.kind, "kind")?.as_deref() {
             None | Some("lua") => Kind::Lua,
             Some("commands") => Kind::Commands,
             Some(other) => {
                 return Err(front.problem(
-                    front.line_of("kind", line),
+                    b.kind.as_ref().map_or(line, |v| front.line(v)),
                     format!("buffer kind {other:?}: use \"lua\" or \"commands\""),
                 ))
             }
         };
-        let text = front.string(b, "text", line)?.unwrap_or_default();
-        let solution = front.string(b, "solution", line)?;
+        let text = front.string(&b.text, "text")?.unwrap_or_default();
+        let solution = front.string(&b.solution, "solution")?;
         buffers.push(LessonBuffer {
             name,
             kind,
             text,
             solution,
             line,
-            text_at: front.value_at("text", line),
-            solution_at: front.value_at("solution", line),
+            text_at: front.value_at(&b.text),
+            solution_at: front.value_at(&b.solution),
         });
     }
     if buffers.is_empty() {
@@ -437,108 +442,94 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
     };
 
     let mut checks = Vec::new();
-    let mut from = 1;
-    for c in tables(&front, &table, "checks")? {
-        let line = front.line_of("[[checks]]", from);
-        from = line + 1;
-        front.unknown(c, CHECK_FIELDS, line, "a check")?;
-        let name = front.required(c, "name", line, "a check")?;
+    for (known, c, line) in front.tables(&doc.checks, "checks")? {
+        front.unknown(known)?;
+        let name = front.required(&c.name, "name", line, "a check")?;
         let mut expect = Vec::new();
-        if let Some(reply) = front.string(c, "reply", line)? {
+        if let Some(reply) = front.string(&c.reply, "reply")? {
             expect.push(Expect::Reply(reply));
         }
-        if let Some(error) = front.string(c, "error", line)? {
+        if let Some(error) = front.string(&c.error, "error")? {
             expect.push(Expect::Error(error));
         }
-        match c.get("ok") {
-            None | Some(Value::Boolean(false)) => {}
-            Some(Value::Boolean(true)) => expect.push(Expect::Ok),
-            Some(other) => {
-                return Err(front.problem(
-                    front.line_of("ok", line),
-                    format!("`ok` must be true or false, not {}", other.type_str()),
-                ))
-            }
+        if front.flag(&c.ok, "ok")? {
+            expect.push(Expect::Ok);
         }
-        match c.get("keys") {
-            None => {}
-            Some(Value::Table(keys)) => {
-                let mut pairs = Vec::new();
-                for (k, v) in keys {
-                    match v {
-                        Value::String(s) => pairs.push((k.clone(), s.clone())),
-                        other => {
-                            return Err(front.problem(
-                                front.line_of("keys", line),
-                                format!(
-                                    "keys.{k} must be a string (the value as text), not {}",
-                                    other.type_str()
-                                ),
-                            ))
+        if let Some(keys) = &c.keys {
+            let at = front.line(keys);
+            match keys.get_ref() {
+                Value::Table(keys) => {
+                    let mut pairs = Vec::new();
+                    for (k, v) in keys {
+                        match v {
+                            Value::String(s) => pairs.push((k.clone(), s.clone())),
+                            other => {
+                                return Err(front.problem(
+                                    at,
+                                    format!(
+                                        "keys.{k} must be a string (the value as text), not {}",
+                                        other.type_str()
+                                    ),
+                                ))
+                            }
                         }
                     }
+                    expect.push(Expect::Keys(pairs));
                 }
-                expect.push(Expect::Keys(pairs));
-            }
-            Some(other) => {
-                return Err(front.problem(
-                    front.line_of("keys", line),
-                    format!(
-                        "`keys` must be a table like {{ a = \"43\" }}, not {}",
-                        other.type_str()
-                    ),
-                ))
-            }
-        }
-        if let Some(absent) = front.strings(c, "absent", line)? {
-            expect.push(Expect::Absent(absent));
-        }
-        match c.get("unchanged") {
-            None | Some(Value::Boolean(false)) => {}
-            Some(Value::Boolean(true)) => expect.push(Expect::Unchanged),
-            Some(other) => {
-                return Err(front.problem(
-                    front.line_of("unchanged", line),
-                    format!(
-                        "`unchanged` must be true or false, not {}",
-                        other.type_str()
-                    ),
-                ))
+                other => {
+                    return Err(front.problem(
+                        at,
+                        format!(
+                            "`keys` must be a table like {{ a = \"43\" }}, not {}",
+                            other.type_str()
+                        ),
+                    ))
+                }
             }
         }
-        match c.get("writes") {
-            None => {}
-            Some(Value::Integer(n)) if *n >= 0 => expect.push(Expect::Writes(*n as usize)),
-            Some(other) => {
-                return Err(front.problem(
-                    front.line_of("writes", line),
-                    format!("`writes` must be a count, not {other}"),
-                ))
+        if let Some(absent) = front.strings(&c.absent, "absent")? {
+            expect.push(Expect::Absent(absent.into_iter().map(|(k, _)| k).collect()));
+        }
+        if front.flag(&c.unchanged, "unchanged")? {
+            expect.push(Expect::Unchanged);
+        }
+        if let Some(writes) = &c.writes {
+            match writes.get_ref() {
+                Value::Integer(n) if *n >= 0 => expect.push(Expect::Writes(*n as usize)),
+                other => {
+                    return Err(front.problem(
+                        front.line(writes),
+                        format!("`writes` must be a count, not {other}"),
+                    ))
+                }
             }
         }
-        match c.get("probe") {
-            None => {}
-            Some(Value::Integer(n)) if *n > 0 => expect.push(Expect::NoPartialWrite(*n as usize)),
-            Some(other) => {
-                return Err(front.problem(
-                    front.line_of("probe", line),
-                    format!("`probe` must be a count of inputs (e.g. 500), not {other}"),
-                ))
+        if let Some(probe) = &c.probe {
+            match probe.get_ref() {
+                Value::Integer(n) if *n > 0 => expect.push(Expect::NoPartialWrite(*n as usize)),
+                other => {
+                    return Err(front.problem(
+                        front.line(probe),
+                        format!("`probe` must be a count of inputs (e.g. 500), not {other}"),
+                    ))
+                }
             }
         }
-        if let Some(saw) = front.strings(c, "others_saw", line)? {
-            expect.push(Expect::OthersSaw(saw));
+        if let Some(saw) = front.strings(&c.others_saw, "others_saw")? {
+            expect.push(Expect::OthersSaw(saw.into_iter().map(|(s, _)| s).collect()));
         }
         if expect.is_empty() {
             return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes, probe or others_saw")));
         }
-        let others = lane(&front, c, line)?;
-        let setup = front.strings(c, "setup", line)?;
-        let setup_lines = setup
-            .as_ref()
-            .map(|s| front.list_lines("setup", line, s))
-            .unwrap_or_default();
-        let args = front.string(c, "args", line)?;
+        let others = front.lane(&c.others)?;
+        let (setup, setup_lines) = match front.strings(&c.setup, "setup")? {
+            Some(lines) => {
+                let (setup, at): (Vec<String>, Vec<usize>) = lines.into_iter().unzip();
+                (Some(setup), at)
+            }
+            None => (None, Vec::new()),
+        };
+        let args = front.string(&c.args, "args")?;
         checks.push(Check {
             name,
             setup,
@@ -564,46 +555,6 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         body,
         source: source.to_string(),
     })
-}
-
-/// `others = ["step 2: GET a", ...]`, each read as another client's command.
-fn lane(
-    front: &Front<'_>,
-    table: &Table,
-    line: usize,
-) -> Result<Option<Vec<crate::trace::LaneCommand>>, Problem> {
-    let Some(texts) = front.strings(table, "others", line)? else {
-        return Ok(None);
-    };
-    texts
-        .iter()
-        .map(|t| {
-            crate::trace::LaneCommand::parse(t)
-                .map_err(|e| front.problem(front.line_of("others", line), format!("others: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-fn tables<'a>(front: &Front<'_>, table: &'a Table, key: &str) -> Result<Vec<&'a Table>, Problem> {
-    match table.get(key) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_table().ok_or_else(|| {
-                    front.problem(
-                        front.line_of(key, 1),
-                        format!("`{key}` must be [[{key}]] tables"),
-                    )
-                })
-            })
-            .collect(),
-        Some(_) => Err(front.problem(
-            front.line_of(key, 1),
-            format!("`{key}` must be [[{key}]] tables"),
-        )),
-    }
 }
 
 /// The lessons shipped inside the binary (the repository's `lessons/*.md`).
@@ -741,5 +692,36 @@ reply = '"1"'
             parse("t.md", &bad).unwrap_err()
         );
         assert_eq!(parse("t.md", "# no front matter").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn lines_are_where_toml_read_each_value() {
+        // The key's name inside an earlier string does not move the line.
+        let bad = GOOD.replace("reply = '\"1\"'", "error = \"reply = no\"\nreply = 1");
+        assert_eq!(
+            parse("t.md", &bad).unwrap_err().to_string(),
+            "t.md:16: `reply` must be a string, not integer"
+        );
+        // A setup line with escapes is found where it is written.
+        let text = GOOD.replace(
+            r#"setup = ["SET a 1"]"#,
+            "setup = [\n  \"SET a 1\",\n  \"SET \\\"b\\\" 2\",\n]",
+        );
+        let l = parse("t.md", &text).unwrap();
+        assert_eq!(l.setup, vec!["SET a 1", "SET \"b\" 2"]);
+        assert_eq!(l.setup_lines, vec![6, 7]);
+        // TOML keeps what follows ''' on its line unless it is the newline:
+        // the string's line 1 is then the key's line.
+        let text = GOOD.replace("text = \"return 1\"", "text = '''  \nreturn 1\n'''");
+        let l = parse("t.md", &text).unwrap();
+        assert_eq!(l.buffers[0].text, "  \nreturn 1\n");
+        let at = l.buffers[0].text_at;
+        assert_eq!((at.line, at.multiline), (10, true));
+        // An unknown key is told at its own line.
+        let bad = GOOD.replace("solution = ", "x = 1\nsolution = ");
+        assert!(parse("t.md", &bad)
+            .unwrap_err()
+            .to_string()
+            .starts_with("t.md:11: a buffer: unknown field `x`"));
     }
 }

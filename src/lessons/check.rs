@@ -12,7 +12,7 @@ use crate::trace::{self, export, Limits};
 use super::{Check, Expect, Kind, Lesson};
 
 /// A learner's script is stopped after this long (the checks run headless).
-pub const CHECK_BUDGET: Duration = Duration::from_secs(2);
+pub(crate) const CHECK_BUDGET: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckResult {
@@ -63,18 +63,18 @@ pub fn compile_error(script: &str) -> Option<CompileError> {
 
 /// A setup line that fails: the instructor's mistake, not the learner's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SetupError {
+pub(crate) struct SetupError {
     /// The check whose own setup fails (None: the lesson's setup).
-    pub check: Option<usize>,
+    pub(crate) check: Option<usize>,
     /// Which line of that setup (0-based).
-    pub index: usize,
-    pub command: String,
-    pub error: String,
+    pub(crate) index: usize,
+    pub(crate) command: String,
+    pub(crate) error: String,
 }
 
 impl SetupError {
     /// The file line it is written on (0 when not known).
-    pub fn file_line(&self, lesson: &Lesson) -> usize {
+    pub(crate) fn file_line(&self, lesson: &Lesson) -> usize {
         let lines = match self.check {
             None => &lesson.setup_lines,
             Some(c) => &lesson.checks[c].setup_lines,
@@ -111,7 +111,7 @@ fn run_setup(
 
 /// Every failing line of the lesson's setup and of its checks' own setups,
 /// each once (each setup runs on a fresh engine).
-pub fn setup_errors(lesson: &Lesson) -> Vec<SetupError> {
+pub(crate) fn setup_errors(lesson: &Lesson) -> Vec<SetupError> {
     let setups = std::iter::once((None, &lesson.setup)).chain(
         lesson
             .checks
@@ -205,7 +205,7 @@ fn snapshot(engine: &Engine) -> Vec<String> {
 }
 
 /// Runs one check (setup errors, if any, are among its failures).
-pub fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
+pub(crate) fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let mut failures = Vec::new();
     let mut engine = Engine::default();
     let mut scripting = Scripting::new(

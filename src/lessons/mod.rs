@@ -31,24 +31,24 @@ pub struct LessonBuffer {
     /// Line of the file where the buffer's table starts.
     pub line: usize,
     /// Where `text` and `solution` stand in the file.
-    pub text_at: ValueAt,
-    pub solution_at: ValueAt,
+    pub(crate) text_at: ValueAt,
+    pub(crate) solution_at: ValueAt,
 }
 
 /// Where a string value stands in a lesson file, to turn a line of the
 /// string (a compile error's) into a line of the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ValueAt {
+pub(crate) struct ValueAt {
     /// The file line of the string's first line (0: not from a file).
-    pub line: usize,
+    pub(crate) line: usize,
     /// A multi-line string (`'''` or `"""`): its lines are the file's.
-    pub multiline: bool,
+    pub(crate) multiline: bool,
 }
 
 impl ValueAt {
     /// The file line of line `n` (1-based) of `text`, this value's string.
     /// Past the end (Lua's errors "near '<eof>'"), the string's last line.
-    pub fn file_line(&self, n: usize, text: &str) -> usize {
+    pub(crate) fn file_line(&self, n: usize, text: &str) -> usize {
         if !self.multiline {
             return self.line;
         }

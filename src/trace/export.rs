@@ -31,7 +31,7 @@ pub fn command_text(argv: &[Vec<u8>]) -> String {
 }
 
 /// A reply on one line, as redis-cli shows it (arrays inline).
-pub fn reply_text(reply: &Reply) -> String {
+pub(crate) fn reply_text(reply: &Reply) -> String {
     match reply {
         Reply::Array(items) if !items.is_empty() => format!(
             "[{}]",
@@ -43,7 +43,7 @@ pub fn reply_text(reply: &Reply) -> String {
 }
 
 /// What `redis.call` handed the script for this reply, in Lua notation.
-pub fn lua_view(reply: &Reply) -> String {
+fn lua_view(reply: &Reply) -> String {
     match reply {
         Reply::Int(n) => n.to_string(),
         Reply::Bulk(b) => format!("{:?}", String::from_utf8_lossy(b)),
@@ -407,7 +407,7 @@ fn server_lines(timeline: &Timeline) -> Vec<String> {
 }
 
 /// Another client's command in words, for a timeline row.
-pub fn other_text(other: &super::Other) -> String {
+pub(crate) fn other_text(other: &super::Other) -> String {
     let command = command_text(&other.argv);
     match (&other.reply, other.sent_at) {
         (None, _) => format!(
@@ -805,7 +805,7 @@ fn md_cell(text: &str) -> String {
 }
 
 /// The `redis.call` steps as a Markdown table, then the outcome.
-pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
+pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
     let mut debugger = Debugger::new(timeline.clone(), live);
     let mut out = String::from(
         "| step | line | command | reply | keyspace change |\n|---:|---:|---|---|---|\n",
@@ -869,7 +869,7 @@ pub fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
 /// The timeline as ONE self-contained HTML page (no network: CSS, script
 /// and the JSON trace inline) that readers step through in a browser:
 /// buttons and keys move the cursor, `#step=N` keeps it in the address.
-pub fn html(timeline: &Timeline, live: &Keyspace) -> String {
+pub(crate) fn html(timeline: &Timeline, live: &Keyspace) -> String {
     let json = json_text(timeline, live, false);
     // Inside <script>, "</" would end the element early.
     let json = json.replace("</", "<\\/");

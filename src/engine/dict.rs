@@ -35,6 +35,38 @@ use indexmap::{IndexMap, IndexSet};
 use super::value::Bytes;
 
 const NIL: u32 = u32::MAX;
+
+/// What the tables did on this thread, for tests to bound the cost of a
+/// call by counts rather than time.
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct Work {
+        /// Elements hashed (placed, moved, checked against a cursor).
+        pub hashed: u64,
+        /// Buckets visited by scans.
+        pub buckets: u64,
+    }
+
+    thread_local! {
+        static WORK: Cell<Work> = Cell::new(Work::default());
+    }
+
+    pub fn count(f: impl FnOnce(&mut Work)) {
+        WORK.with(|w| {
+            let mut work = w.get();
+            f(&mut work);
+            w.set(work);
+        });
+    }
+
+    /// The work since the last call.
+    pub fn take() -> Work {
+        WORK.with(|w| w.take())
+    }
+}
 /// `DICT_HT_INITIAL_EXP`: 4 buckets at least.
 const MIN_EXP: u32 = 2;
 /// `HASHTABLE_MIN_FILL`: a table under this percentage full shrinks.
@@ -42,6 +74,8 @@ const MIN_FILL: usize = 10;
 
 /// The 64-bit hash that places an element.
 fn position(element: &[u8]) -> u64 {
+    #[cfg(test)]
+    work::count(|w| w.hashed += 1);
     foldhash::fast::FixedState::with_seed(0x5ca9_c0de).hash_one(element)
 }
 
@@ -205,6 +239,8 @@ impl Table {
         let mut iterations = count.saturating_mul(10);
         let mut first = true;
         loop {
+            #[cfg(test)]
+            work::count(|w| w.buckets += 1);
             let mut at = self.heads[(v & mask) as usize];
             while at != NIL {
                 let i = at as usize;
@@ -622,6 +658,49 @@ mod tests {
         // COUNT 1: one call per non-empty bucket (Redis: 641).
         let (_, calls) = walk(&mut set, 1);
         assert!((600..=680).contains(&calls), "{calls} calls");
+    }
+
+    #[test]
+    fn a_call_costs_its_page_not_the_value_with_writes_between_calls() {
+        // A million members: after the first call (which places them all
+        // once), each call visits at most COUNT * 10 + 1 buckets and each
+        // write between calls hashes a member or two; nothing is placed
+        // again unless the table resizes.
+        let mut set = ScanSet::<std::hash::RandomState>::new();
+        for i in 0..1_000_000 {
+            set.insert(key(i));
+        }
+        work::take();
+        let mut seen = Vec::new();
+        let mut cursor = set.scan(0, 100, |m| seen.push(m.clone()));
+        let first = work::take();
+        assert!(
+            first.hashed == 1_000_000 && first.buckets <= 1001,
+            "{first:?}"
+        );
+        let (mut calls, mut added) = (1u64, 2_000_000);
+        let mut most = work::Work::default();
+        while cursor != 0 {
+            // One delete and one insert between calls, as a client
+            // deleting what it scanned while others write.
+            set.swap_remove(&seen[seen.len() / 2]);
+            set.insert(key(added));
+            added += 1;
+            cursor = set.scan(cursor, 100, |m| seen.push(m.clone()));
+            calls += 1;
+            let w = work::take();
+            most.hashed = most.hashed.max(w.hashed);
+            most.buckets = most.buckets.max(w.buckets);
+        }
+        assert!(most.buckets <= 1001, "{most:?}");
+        // A delete hashes the member and the one moved into its place, an
+        // insert its own: three a call.
+        assert!(most.hashed <= 3, "{most:?}");
+        // About 10,000 calls of about 100 (Redis: 1,048,576 buckets).
+        assert!((9_000..=11_000).contains(&calls), "{calls} calls");
+        let unique: BTreeSet<&Bytes> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "a member twice");
+        assert!(seen.len() >= 1_000_000 - calls as usize);
     }
 
     #[test]

@@ -440,3 +440,119 @@ fn expired_keys_are_deleted_and_left_out_as_redis_filters_them() {
     assert_eq!(keys, vec![b"live".to_vec()]);
     assert_eq!(dbsize(&mut ours), Reply::Int(1), "c deleted");
 }
+
+/// Where a value stops coming whole, against redis-server 7.0.15: each
+/// value on each side of its compact encoding's limits (entries, element
+/// length, a non-integer in a set), read with COUNT 1. Both servers must
+/// name the same encoding, and a compact one comes whole with cursor 0
+/// while a hash table's first page has a cursor to go on.
+#[test]
+fn compact_or_paged_at_the_same_limits_as_redis() {
+    let Some(mut real) = Real::start() else {
+        eprintln!("SKIPPED: redis-server is not installed; the limits were not compared");
+        return;
+    };
+    let mut ours = Ours::new();
+    let cases = [
+        ("HSCAN", "for i = 1, 512 do redis.call('HSET', 'v', 'f'..i, i) end", true),
+        ("HSCAN", "for i = 1, 513 do redis.call('HSET', 'v', 'f'..i, i) end", false),
+        ("HSCAN", "for i = 1, 30 do redis.call('HSET', 'v', 'f'..i, string.rep('x', 64)) end", true),
+        ("HSCAN", "for i = 1, 30 do redis.call('HSET', 'v', 'f'..i, i) end redis.call('HSET', 'v', 'f1', string.rep('x', 65))", false),
+        ("HSCAN", "for i = 1, 30 do redis.call('HSET', 'v', 'f'..i, i) end redis.call('HSET', 'v', string.rep('y', 65), 1)", false),
+        ("ZSCAN", "for i = 1, 128 do redis.call('ZADD', 'v', i, 'm'..i) end", true),
+        ("ZSCAN", "for i = 1, 129 do redis.call('ZADD', 'v', i, 'm'..i) end", false),
+        ("ZSCAN", "for i = 1, 30 do redis.call('ZADD', 'v', i, string.rep('m', 64)..i) end", false),
+        ("ZSCAN", "for i = 1, 30 do redis.call('ZADD', 'v', i, string.rep('m', 62)..i) end", true),
+        ("SSCAN", "for i = 1, 512 do redis.call('SADD', 'v', i) end", true),
+        ("SSCAN", "for i = 1, 513 do redis.call('SADD', 'v', i) end", false),
+        ("SSCAN", "for i = 1, 30 do redis.call('SADD', 'v', i) end redis.call('SADD', 'v', 'a')", false),
+        ("SSCAN", "for i = 1, 30 do redis.call('SADD', 'v', 'm'..i) end", false),
+        // A hash table stays one when its elements are deleted back under
+        // the limits.
+        ("SSCAN", "for i = 1, 513 do redis.call('SADD', 'v', i) end for i = 100, 513 do redis.call('SREM', 'v', i) end", false),
+    ];
+    for (command, fill, whole) in cases {
+        let mut shapes = Vec::new();
+        for server in [&mut ours as &mut dyn Server, &mut real] {
+            server.run(&words("DEL v"));
+            let script = format!("{fill} return 1");
+            server.run(&[b"EVAL".to_vec(), script.into_bytes(), b"0".to_vec()]);
+            let encoding = server.run(&words("OBJECT ENCODING v"));
+            let (next, first) = page(server, &format!("{command} v"), "0", " COUNT 1");
+            let (all, _) = walk(server, &format!("{command} v"), " COUNT 1", |_, _| {});
+            let unique: BTreeSet<_> = all.iter().collect();
+            assert_eq!(unique.len(), all.len(), "{fill}: one twice");
+            shapes.push((encoding, next == "0" && first.len() == all.len(), all.len()));
+        }
+        assert_eq!(shapes[0], shapes[1], "{fill}: ours, then Redis's");
+        assert_eq!(shapes[0].1, whole, "{fill}: {:?}", shapes[0]);
+    }
+}
+
+/// The same walks take about as many calls on both servers (the tables
+/// have the same number of buckets; only the hash seeds differ), for
+/// COUNT 1 (one call per non-empty bucket), the default 10 and 100, and
+/// MATCH returns the same elements; the errors are Redis's.
+#[test]
+fn walks_take_as_many_calls_as_on_redis() {
+    let Some(mut real) = Real::start() else {
+        eprintln!("SKIPPED: redis-server is not installed; the walks were not compared");
+        return;
+    };
+    let mut ours = Ours::new();
+    for server in [&mut ours as &mut dyn Server, &mut real] {
+        fill(server);
+    }
+    let mut report = Vec::new();
+    for command in ["SCAN", "HSCAN h", "SSCAN s", "ZSCAN z"] {
+        for count in [1, 10, 100] {
+            let extra = format!(" COUNT {count}");
+            let (_, theirs) = walk(&mut real, command, &extra, |_, _| {});
+            let (_, mine) = walk(&mut ours, command, &extra, |_, _| {});
+            report.push(format!(
+                "{command} COUNT {count}: {mine} calls, Redis {theirs}"
+            ));
+            let margin = theirs / 10 + 2;
+            assert!(
+                mine.abs_diff(theirs) <= margin,
+                "{command} COUNT {count}: {mine} calls, Redis {theirs}"
+            );
+        }
+        let (theirs, _) = walk(&mut real, command, " MATCH *1?", |_, _| {});
+        let (mine, _) = walk(&mut ours, command, " MATCH *1?", |_, _| {});
+        let (theirs, mine): (BTreeSet<_>, BTreeSet<_>) =
+            (theirs.into_iter().collect(), mine.into_iter().collect());
+        assert_eq!(mine, theirs, "{command} MATCH *1?");
+    }
+    eprintln!("{}", report.join("\n"));
+    for command in [
+        "SCAN 0 COUNT x",
+        "SCAN 0 COUNT -1",
+        "SCAN 0 COUNT 10 COUNT 0",
+        "SCAN 0 TYPE",
+        "SCAN 0 MATCH",
+        "SCAN 18446744073709551616",
+        "SCAN 1x",
+        "HSCAN h 0 TYPE string",
+        "SSCAN s 0 NOVALUES",
+        "ZSCAN k1 0",
+        "ZSCAN k1 x",
+        "SSCAN nokey 0 COUNT 0",
+    ] {
+        assert_eq!(
+            ours.run(&words(command)),
+            real.run(&words(command)),
+            "{command}"
+        );
+    }
+    // A cursor past the table is masked: -1 (2^64 - 1) is the last bucket.
+    for (command, cursor) in [
+        ("SCAN", "-1"),
+        ("SSCAN s", "-1"),
+        ("SCAN", "18446744073709551615"),
+    ] {
+        let (mine, _) = page(&mut ours, command, cursor, "");
+        let (theirs, _) = page(&mut real, command, cursor, "");
+        assert_eq!((mine.as_str(), theirs.as_str()), ("0", "0"), "{command}");
+    }
+}

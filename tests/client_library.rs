@@ -198,31 +198,91 @@ fn items(url: &str, proto: &str) -> Vec<String> {
         "HSCAN big: a cursor to go on",
         format!("{}", text(&parts[0]) != "0"),
     );
+    // What each iterator collected, sorted: the same on both servers.
+    fn sorted<T: std::fmt::Debug>(items: &[T]) -> String {
+        let mut shown: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+        shown.sort();
+        let distinct = shown.len() - {
+            shown.dedup();
+            shown.len()
+        };
+        // FNV-1a of the sorted items keeps the line short.
+        let digest = shown
+            .join("\n")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        format!(
+            "{} items, {distinct} repeated, sorted digest {digest:016x}",
+            shown.len()
+        )
+    }
     let fields: Vec<(String, String)> = redis::Commands::hscan(&mut con, "bigh")
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let unique: std::collections::BTreeSet<_> = fields.iter().collect();
-    see(
-        "hscan iterator",
-        format!("{} pairs, {} different", fields.len(), unique.len()),
-    );
+    see("hscan iterator", sorted(&fields));
     let members: Vec<String> = redis::Commands::sscan(&mut con, "bigs")
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    see("sscan iterator", format!("{} members", members.len()));
+    see("sscan iterator", sorted(&members));
     let scored: Vec<(String, f64)> = redis::Commands::zscan(&mut con, "bigz")
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    see("zscan iterator", format!("{} members", scored.len()));
+    see("zscan iterator", sorted(&scored));
     let mut keys: Vec<String> = redis::Commands::scan_match(&mut con, "big*")
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     keys.sort();
     see("scan_match iterator", keys.join(" "));
+    // scan_iter while another client deletes: every key the iterator has
+    // not reached yet and that stays comes once; nothing comes twice.
+    see(
+        "fill keys",
+        call(
+            &mut con,
+            &[
+                "EVAL",
+                "for i = 1, 1000 do redis.call('SET', 'key:'..i, i) end return 1",
+                "0",
+            ],
+        ),
+    );
+    let mut came = Vec::new();
+    let mut deleted = std::collections::BTreeSet::new();
+    {
+        let iter: redis::Iter<String> = redis::Commands::scan_match(&mut con, "key:*").unwrap();
+        for (n, key) in iter.enumerate() {
+            let key = key.unwrap();
+            // Each tenth key seen, delete ten keys further on.
+            if n % 10 == 0 {
+                let i: usize = key[4..].parse().unwrap();
+                for j in (i + 1..i + 11).filter(|j| *j <= 1000) {
+                    let gone: i64 = redis::Commands::del(&mut other, format!("key:{j}")).unwrap();
+                    if gone == 1 {
+                        deleted.insert(format!("key:{j}"));
+                    }
+                }
+            }
+            came.push(key);
+        }
+    }
+    let unique: std::collections::BTreeSet<&String> = came.iter().collect();
+    let stayed = (1..=1000)
+        .map(|i| format!("key:{i}"))
+        .filter(|k| !deleted.contains(k));
+    let missed = stayed.filter(|k| !unique.contains(k)).count();
+    see(
+        "scan_iter with deletes",
+        format!(
+            "repeated {}, kept and missed {missed}",
+            came.len() - unique.len()
+        ),
+    );
     // CLIENT: LIST ID filters, KILL and UNBLOCK of nobody, REPLY ON,
     // PAUSE WRITE lets reads through, UNPAUSE.
     let redis::Value::Int(id) = query(&mut con, &["CLIENT", "ID"]) else {
@@ -414,7 +474,10 @@ fn each_item_of_issue_17_through_the_redis_crate_as_on_redis() {
             },
             "read while paused: bulk-string('\"1\"')",
             "HSCAN big: a cursor to go on: true",
-            "hscan iterator: 1000 pairs, 1000 different",
+            "hscan iterator: 1000 items, 0 repeated",
+            "sscan iterator: 1000 items, 0 repeated",
+            "zscan iterator: 1000 items, 0 repeated",
+            "scan_iter with deletes: repeated 0, kept and missed 0",
             "scan_match iterator: bigh bigs bigz",
             if proto == "2" {
                 "message: array([bulk-string('\"smessage\"')"

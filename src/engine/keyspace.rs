@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
+
+use super::dict::ScanMap;
 
 use super::value::{
     Bytes, Groups, Hash, Set, Stream, StreamFields, StreamId, StreamMeta, Value, ZSet,
@@ -164,7 +166,7 @@ pub trait Observer: Send {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Db {
-    entries: IndexMap<Bytes, Entry, KeyHasher>,
+    entries: ScanMap<Entry, KeyHasher>,
     /// Keys that have an expiry, for the active sweep to sample.
     expiring: IndexSet<Bytes, KeyHasher>,
 }
@@ -557,6 +559,67 @@ impl Keyspace {
         }
         let expire_at = self.dbs[db].entries.get(key).and_then(|e| e.expire_at);
         self.put(db, key, Value::List(list), expire_at);
+    }
+
+    // ---- SCAN -------------------------------------------------------------
+
+    /// One SCAN call over a database's keys, expired ones included (the
+    /// command filters them as Redis does); the next cursor. Builds the
+    /// keyspace's buckets on first use: not a change.
+    pub(crate) fn scan_keys(&mut self, db: usize, cursor: u64, count: usize) -> (u64, Vec<Bytes>) {
+        let mut keys = Vec::new();
+        let next = self.dbs[db]
+            .entries
+            .scan(cursor, count, |k, _| keys.push(k.clone()));
+        (next, keys)
+    }
+
+    /// One HSCAN call of a hash-table hash: fields with values.
+    pub(crate) fn scan_hash(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        cursor: u64,
+        count: usize,
+    ) -> (u64, Vec<(Bytes, Bytes)>) {
+        let mut page = Vec::new();
+        let next = match self.value_mut(db, key) {
+            Some(Value::Hash(h)) => h
+                .map
+                .scan(cursor, count, |f, v| page.push((f.clone(), v.clone()))),
+            _ => 0,
+        };
+        (next, page)
+    }
+
+    /// One SSCAN call of a hash-table set.
+    pub(crate) fn scan_set(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        cursor: u64,
+        count: usize,
+    ) -> (u64, Vec<Bytes>) {
+        let mut page = Vec::new();
+        let next = match self.value_mut(db, key) {
+            Some(Value::Set(s)) => s.members.scan(cursor, count, |m| page.push(m.clone())),
+            _ => 0,
+        };
+        (next, page)
+    }
+
+    /// One ZSCAN call of a skiplist-encoded sorted set: members with scores.
+    pub(crate) fn scan_zset(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        cursor: u64,
+        count: usize,
+    ) -> (u64, Vec<(Bytes, f64)>) {
+        match self.value_mut(db, key) {
+            Some(Value::ZSet(z)) => z.scan(cursor, count),
+            _ => (0, Vec::new()),
+        }
     }
 
     // ---- hashes -----------------------------------------------------------

@@ -7,6 +7,7 @@
 //! they work inside MULTI/EXEC like any other command.
 
 pub(crate) mod commands;
+pub mod dict;
 pub(crate) mod errors;
 pub(crate) mod glob;
 pub mod keyspace;
@@ -272,9 +273,6 @@ pub struct Engine {
     /// Keys XADD or XGROUP DESTROY made ready for blocked stream readers
     /// (Redis's `signalKeyAsReady` for streams).
     stream_ready: Vec<(usize, Bytes)>,
-    /// The order the last SCAN-family walk pages through, while nothing
-    /// is written (see `commands::keys::scan_page`).
-    pub(crate) scan_index: Option<commands::keys::ScanIndex>,
     channels: HashMap<Bytes, IndexSet<ClientId>>,
     /// Sharded pub/sub (SSUBSCRIBE, SPUBLISH).
     shard_channels: HashMap<Bytes, IndexSet<ClientId>>,
@@ -357,7 +355,6 @@ impl Engine {
             postponed: VecDeque::new(),
             resumed: Vec::new(),
             stream_ready: Vec::new(),
-            scan_index: None,
             channels: HashMap::new(),
             shard_channels: HashMap::new(),
             patterns: HashMap::new(),

@@ -2,9 +2,9 @@
 //! clients see (hash field order, integer-set order, `-0` scores).
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use indexmap::{IndexMap, IndexSet};
+use super::dict::{ScanMap, ScanSet};
 
 use super::numbers::parse_i64;
 
@@ -129,14 +129,14 @@ impl Value {
 /// once converted, order is unspecified and removal may reorder.
 #[derive(Clone, Debug)]
 pub struct Hash {
-    pub map: IndexMap<Bytes, Bytes>,
+    pub map: ScanMap<Bytes>,
     pub listpack: bool,
 }
 
 impl Default for Hash {
     fn default() -> Self {
         Hash {
-            map: IndexMap::new(),
+            map: ScanMap::new(),
             listpack: true,
         }
     }
@@ -161,14 +161,14 @@ impl Hash {
 /// ascending numeric order, as Redis does.
 #[derive(Clone, Debug)]
 pub struct Set {
-    pub members: IndexSet<Bytes>,
+    pub members: ScanSet,
     pub intset: bool,
 }
 
 impl Default for Set {
     fn default() -> Self {
         Set {
-            members: IndexSet::new(),
+            members: ScanSet::new(),
             intset: true,
         }
     }
@@ -220,7 +220,7 @@ impl Ord for Score {
 /// A sorted set: members ordered by (score, member bytes).
 #[derive(Clone, Debug)]
 pub struct ZSet {
-    scores: HashMap<Bytes, f64>,
+    scores: ScanMap<f64>,
     order: BTreeSet<(Score, Bytes)>,
     pub listpack: bool,
 }
@@ -228,7 +228,7 @@ pub struct ZSet {
 impl Default for ZSet {
     fn default() -> Self {
         ZSet {
-            scores: HashMap::new(),
+            scores: ScanMap::new(),
             order: BTreeSet::new(),
             listpack: true,
         }
@@ -280,9 +280,19 @@ impl ZSet {
     }
 
     pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let old = self.scores.remove(member)?;
+        let old = self.scores.swap_remove(member)?;
         self.order.remove(&(Score(old), member.to_vec()));
         Some(old)
+    }
+
+    /// One ZSCAN call of a skiplist-encoded set (its dict): members with
+    /// scores from `cursor`, and the next cursor.
+    pub(crate) fn scan(&mut self, cursor: u64, count: usize) -> (u64, Vec<(Bytes, f64)>) {
+        let mut page = Vec::new();
+        let next = self
+            .scores
+            .scan(cursor, count, |m, s| page.push((m.clone(), *s)));
+        (next, page)
     }
 
     /// Members in ascending (score, member) order.

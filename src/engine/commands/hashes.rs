@@ -4,9 +4,9 @@ use crate::engine::errors::{self, err};
 use crate::engine::numbers::{self, parse_f64, parse_i64, IncrFloatError};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::Bytes;
-use crate::engine::{glob, CommandResult, Ctx, Reply};
+use crate::engine::{CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options, scan_page};
+use super::keys::{parse_cursor, scan_matches, scan_options};
 use super::{eq, int_arg};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
@@ -259,36 +259,29 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
 fn hscan(ctx: &mut Ctx) -> CommandResult {
     let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(listpack) = ctx.hash(&key)?.map(|h| h.listpack) else {
+    let Some(hash) = ctx.hash(&key)? else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
+    // A listpack comes back whole, in order, COUNT or not; a hash table
+    // pages through its buckets (see engine::dict).
+    let whole = hash.listpack.then(|| {
+        hash.map
+            .iter()
+            .map(|(f, v)| (f.clone(), v.clone()))
+            .collect()
+    });
     let options = scan_options(ctx, 3, false)?;
-    let fields_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
-        Some(crate::engine::keyspace::Entry {
-            value: crate::engine::value::Value::Hash(h),
-            ..
-        }) => h.map.keys().cloned().collect(),
-        _ => Vec::new(),
+    let (next, pairs) = match whole {
+        Some(pairs) => (0, pairs),
+        None => {
+            let db = ctx.db();
+            ctx.ks().scan_hash(db, &key, cursor, options.count)
+        }
     };
-    // A listpack comes back whole; a hash table pages (see scan_page).
-    let (next, fields) = if listpack {
-        (0, fields_of(ctx))
-    } else {
-        scan_page(ctx, Some(&key), fields_of, cursor, options.count)
-    };
-    let hash = ctx.hash(&key)?.expect("checked above");
-    let items: Vec<Bytes> = fields
+    let items: Vec<Bytes> = pairs
         .into_iter()
-        .filter(|f| {
-            options
-                .pattern
-                .as_ref()
-                .is_none_or(|p| glob::matches(p, f, false))
-        })
-        .flat_map(|f| {
-            let v = hash.map[&f].clone();
-            [f, v]
-        })
+        .filter(|(f, _)| scan_matches(&options, f))
+        .flat_map(|(f, v)| [f, v])
         .collect();
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),

@@ -164,113 +164,54 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
     })
 }
 
-/// The order a SCAN-family walk pages through: each element at a 64-bit
-/// position hashed with a fixed seed, sorted. A cursor is the position to
-/// go on from, so whatever is added or deleted between calls, an element
-/// is never returned twice and one present throughout is never missed
-/// (what Redis's reverse-binary cursor guarantees across rehashing).
-/// Kept between calls while the keyspace is unchanged, so walking a big
-/// value costs a sort once, then a binary search and a page per call.
-pub(crate) struct ScanIndex {
-    db: usize,
-    /// None for the keyspace itself.
-    key: Option<Bytes>,
-    changes: u64,
-    order: Vec<(u64, Bytes)>,
-}
-
-fn scan_position(element: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x5ca9_c0de).hash_one(element)
-}
-
-/// One page of the walk over `elements` (the value or the keyspace named
-/// by `db` and `key`) from `cursor`: about `count` elements, all those
-/// sharing the last one's position, and the next cursor (0 at the end).
-pub(crate) fn scan_page(
-    ctx: &mut Ctx,
-    key: Option<&[u8]>,
-    elements: impl FnOnce(&Ctx) -> Vec<Bytes>,
-    cursor: u64,
-    count: usize,
-) -> (u64, Vec<Bytes>) {
-    let db = ctx.db();
-    let changes = ctx.engine.keyspace.changes;
-    let fresh = ctx.engine.scan_index.as_ref().is_some_and(|index| {
-        index.db == db && index.key.as_deref() == key && index.changes == changes
-    });
-    if !fresh {
-        let mut order: Vec<(u64, Bytes)> = elements(ctx)
-            .into_iter()
-            .map(|e| (scan_position(&e), e))
-            .collect();
-        order.sort_unstable();
-        ctx.engine.scan_index = Some(ScanIndex {
-            db,
-            key: key.map(<[u8]>::to_vec),
-            changes,
-            order,
-        });
-    }
-    let order = &ctx.engine.scan_index.as_ref().expect("just made").order;
-    let start = order.partition_point(|(p, _)| *p < cursor);
-    if start >= order.len() {
-        ctx.engine.scan_index = None;
-        return (0, Vec::new());
-    }
-    let mut end = (start + count.max(1)).min(order.len());
-    let last = order[end - 1].0;
-    while end < order.len() && order[end].0 == last {
-        end += 1;
-    }
-    let next = if end == order.len() { 0 } else { last + 1 };
-    let page = order[start..end].iter().map(|(_, e)| e.clone()).collect();
-    if next == 0 {
-        // The walk is over: its copy of the elements is not kept.
-        ctx.engine.scan_index = None;
-    }
-    (next, page)
-}
-
+/// SCAN: one call of dictScan's walk over the database's buckets (see
+/// `engine::dict`), then scanGenericCommand's filters in its order: the
+/// pattern, then the type (read as `lookupKeyRead` does: an expired key is
+/// deleted and has type `none`), then expiry (a key found expired is
+/// deleted, unless clients are paused, and left out).
 fn scan(ctx: &mut Ctx) -> CommandResult {
     let cursor = parse_cursor(ctx.arg(1))?;
     let options = scan_options(ctx, 2, true)?;
     let db = ctx.db();
-    let (next, keys) = scan_page(
-        ctx,
-        None,
-        |ctx| {
-            let db = ctx.engine.keyspace.db(db);
-            (0..db.len())
-                .filter_map(|i| db.get_index(i).map(|(k, _)| k.clone()))
-                .collect()
-        },
-        cursor,
-        options.count,
-    );
-    let now = ctx.now;
-    let db = ctx.engine.keyspace.db(db);
-    let keys: Vec<Bytes> = keys
-        .into_iter()
-        .filter(|key| {
-            let Some(entry) = db.entry(key) else {
-                return false;
-            };
-            entry.expire_at.is_none_or(|t| t > now)
-                && options
-                    .pattern
-                    .as_ref()
-                    .is_none_or(|p| glob::matches(p, key, false))
-                && options
-                    .kind
-                    .as_ref()
-                    .is_none_or(|t| t.as_slice() == entry.value.kind().name().as_bytes())
-        })
-        .collect();
+    let (next, found) = ctx.engine.keyspace.scan_keys(db, cursor, options.count);
+    let mut keys = Vec::with_capacity(found.len());
+    for key in found {
+        if let Some(p) = &options.pattern {
+            if !glob::matches(p, &key, false) {
+                continue;
+            }
+        }
+        if let Some(kind) = &options.kind {
+            let name = ctx.lookup(&key).map_or("none", |e| e.value.kind().name());
+            if !kind.eq_ignore_ascii_case(name.as_bytes()) {
+                continue;
+            }
+        }
+        let now = ctx.now;
+        let expired = ctx
+            .engine
+            .keyspace
+            .db(db)
+            .entry(&key)
+            .is_some_and(|e| e.expire_at.is_some_and(|t| t <= now));
+        if expired {
+            ctx.lookup(&key);
+            continue;
+        }
+        keys.push(key);
+    }
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),
         Reply::bulks(keys),
     ]))
+}
+
+/// A SCAN-family element passes MATCH.
+pub(crate) fn scan_matches(options: &ScanOptions, element: &[u8]) -> bool {
+    options
+        .pattern
+        .as_ref()
+        .is_none_or(|p| glob::matches(p, element, false))
 }
 
 fn randomkey(ctx: &mut Ctx) -> CommandResult {

@@ -3,9 +3,9 @@
 use crate::engine::errors::{self, err};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Set, Value};
-use crate::engine::{glob, CommandResult, Ctx, Reply};
+use crate::engine::{CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options, scan_page};
+use super::keys::{parse_cursor, scan_matches, scan_options};
 use super::{eq, int_arg, positive_arg, positive_or};
 use crate::engine::value::Limits;
 
@@ -356,30 +356,23 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
 fn sscan(ctx: &mut Ctx) -> CommandResult {
     let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(intset) = ctx.set(&key)?.map(|s| s.intset) else {
+    let Some(set) = ctx.set(&key)? else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
+    // An intset comes back whole, in order, COUNT or not; a hash table
+    // pages through its buckets (see engine::dict).
+    let whole: Option<Vec<Bytes>> = set
+        .intset
+        .then(|| set.ordered().into_iter().cloned().collect());
     let options = scan_options(ctx, 3, false)?;
-    let members_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
-        Some(crate::engine::keyspace::Entry {
-            value: crate::engine::value::Value::Set(s),
-            ..
-        }) => s.ordered().into_iter().cloned().collect(),
-        _ => Vec::new(),
+    let (next, members) = match whole {
+        Some(members) => (0, members),
+        None => {
+            let db = ctx.db();
+            ctx.ks().scan_set(db, &key, cursor, options.count)
+        }
     };
-    // An intset comes back whole, in order; a hash table pages (see
-    // scan_page).
-    let (next, members) = if intset {
-        (0, members_of(ctx))
-    } else {
-        scan_page(ctx, Some(&key), members_of, cursor, options.count)
-    };
-    let members = members.into_iter().filter(|m| {
-        options
-            .pattern
-            .as_ref()
-            .is_none_or(|p| glob::matches(p, m, false))
-    });
+    let members = members.into_iter().filter(|m| scan_matches(&options, m));
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),
         Reply::bulks(members),

@@ -4,9 +4,9 @@ use crate::engine::errors::{self, err};
 use crate::engine::numbers::{format_double, parse_f64, strtod};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value, ZSet};
-use crate::engine::{glob, CommandResult, Ctx, Reply};
+use crate::engine::{CommandResult, Ctx, Reply};
 
-use super::keys::{parse_cursor, scan_options, scan_page};
+use super::keys::{parse_cursor, scan_matches, scan_options};
 use super::lists::{block_or, mpop_args};
 use super::{eq, float_arg, int_arg, normalize_range, positive_arg, positive_or, timeout_arg};
 
@@ -1083,37 +1083,25 @@ fn zrandmember(ctx: &mut Ctx) -> CommandResult {
 fn zscan(ctx: &mut Ctx) -> CommandResult {
     let cursor = parse_cursor(ctx.arg(2))?;
     let key = ctx.arg(1).to_vec();
-    let Some(listpack) = ctx.zset(&key)?.map(|z| z.listpack) else {
+    let Some(zset) = ctx.zset(&key)? else {
         return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])]));
     };
+    // A listpack comes back whole, in score order, COUNT or not; a
+    // skiplist pages through its dict's buckets (see engine::dict).
+    let whole: Option<Vec<(Bytes, f64)>> = zset
+        .listpack
+        .then(|| zset.iter().map(|(m, s)| (m.clone(), s)).collect());
     let options = scan_options(ctx, 3, false)?;
-    let members_of = |ctx: &Ctx| match ctx.engine.keyspace.db(ctx.db()).entry(&key) {
-        Some(crate::engine::keyspace::Entry {
-            value: crate::engine::value::Value::ZSet(z),
-            ..
-        }) => z.iter().map(|(m, _)| m.clone()).collect(),
-        _ => Vec::new(),
+    let (next, members) = match whole {
+        Some(members) => (0, members),
+        None => {
+            let db = ctx.db();
+            ctx.ks().scan_zset(db, &key, cursor, options.count)
+        }
     };
-    // A listpack comes back whole, in score order; a skiplist pages (see
-    // scan_page).
-    let (next, members) = if listpack {
-        (0, members_of(ctx))
-    } else {
-        scan_page(ctx, Some(&key), members_of, cursor, options.count)
-    };
-    let z = ctx.zset(&key)?.expect("checked above");
     let items: Vec<(Bytes, f64)> = members
         .into_iter()
-        .filter(|m| {
-            options
-                .pattern
-                .as_ref()
-                .is_none_or(|p| glob::matches(p, m, false))
-        })
-        .map(|m| {
-            let score = z.score(&m).expect("a member");
-            (m, score)
-        })
+        .filter(|(m, _)| scan_matches(&options, m))
         .collect();
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),

@@ -780,17 +780,93 @@ struct Ours {
     engine: Engine,
     scripting: Scripting,
     client: ClientId,
+    /// A client subscribed to every keyspace notification, and what it got.
+    subscriber: ClientId,
+    events: Vec<String>,
 }
+
+/// Every keyspace notification, `new` and keymiss included (A leaves them out).
+const NOTIFY_ALL: &str = "KEAnm";
+const NOTIFY_PATTERN: &str = "__key*__:*";
 
 impl Ours {
     fn new() -> Ours {
         let mut engine = Engine::default();
         let scripting = Scripting::new(&mut engine, ScriptConfig::default());
         let client = engine.connect();
-        Ours {
+        let subscriber = engine.connect();
+        let mut ours = Ours {
             engine,
             scripting,
             client,
+            subscriber,
+            events: Vec::new(),
+        };
+        ours.engine.execute(
+            subscriber,
+            &[b"PSUBSCRIBE".to_vec(), NOTIFY_PATTERN.as_bytes().to_vec()],
+        );
+        ours.call(&argv(&[
+            "CONFIG".into(),
+            "SET".into(),
+            "notify-keyspace-events".into(),
+            NOTIFY_ALL.into(),
+        ]));
+        ours.events.clear();
+        ours
+    }
+}
+
+/// A published message as the test compares it: `channel message`.
+fn event_text(reply: &Reply) -> Option<String> {
+    let (Reply::Array(items) | Reply::Push(items)) = reply else {
+        return None;
+    };
+    match items.as_slice() {
+        [Reply::Bulk(kind), _, Reply::Bulk(channel), Reply::Bulk(message)]
+            if kind.as_slice() == b"pmessage" =>
+        {
+            Some(format!(
+                "{} {}",
+                String::from_utf8_lossy(channel),
+                String::from_utf8_lossy(message)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Redis's side of the notifications: a connection subscribed to every
+/// keyspace channel; the events a sequence caused are read up to a marker
+/// published after it.
+struct Notifications(real::Conn);
+
+const MARKER: &str = "__keymarker__:end";
+
+impl Notifications {
+    fn start(real: &mut Real) -> Notifications {
+        let mut conn = real.connect();
+        conn.call(&[b"PSUBSCRIBE".to_vec(), NOTIFY_PATTERN.as_bytes().to_vec()]);
+        real.cmd(&["CONFIG", "SET", "notify-keyspace-events", NOTIFY_ALL]);
+        // Keys are expired when read, as in the engine here (the active
+        // cycle would expire them at moments of its own).
+        real.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        let mut n = Notifications(conn);
+        n.take(real);
+        n
+    }
+
+    /// What was published since the last call.
+    fn take(&mut self, real: &mut Real) -> Vec<String> {
+        real.cmd(&["PUBLISH", MARKER, "."]);
+        let mut out = Vec::new();
+        loop {
+            let reply = self.0.read();
+            match event_text(&reply) {
+                Some(text) if text.starts_with(MARKER) => return out,
+                Some(text) => out.push(text),
+                None => panic!("the subscriber got {reply:?}"),
+            }
         }
     }
 }
@@ -801,6 +877,11 @@ impl Side for Ours {
             .engine
             .execute_with(self.client, argv, &mut self.scripting)
             .expect("no blocking commands are generated");
+        for (id, message) in self.engine.take_outbox() {
+            if id == self.subscriber {
+                self.events.extend(event_text(&message));
+            }
+        }
         // As a RESP2 client reads it.
         parse_reply(&to_bytes(&reply.to_resp2()))
             .unwrap()
@@ -946,16 +1027,24 @@ fn replies(side: &mut dyn Side, seq: &[Vec<String>]) -> Vec<Reply> {
 
 /// Runs a sequence on both sides from empty keyspaces; the first difference, if any.
 fn difference(real: &mut Real, seq: &[Vec<String>]) -> Option<String> {
+    let mut notifications = Notifications::start(real);
     // A fresh start: keys, the script cache and functions (FLUSHALL keeps those two).
     real.call(&[b"FLUSHALL".to_vec()]);
     real.call(&[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
     real.call(&[b"FUNCTION".to_vec(), b"FLUSH".to_vec()]);
+    notifications.take(real);
     let mut ours = Ours::new();
     let (a, b) = (replies(real, seq), replies(&mut ours, seq));
     if let Some(i) = (0..seq.len()).find(|&i| a[i] != b[i]) {
         return Some(format!(
             "command {i} {:?}\n  redis:   {:?}\n  redstep: {:?}",
             seq[i], a[i], b[i]
+        ));
+    }
+    let (a, b) = (notifications.take(real), std::mem::take(&mut ours.events));
+    if a != b {
+        return Some(format!(
+            "keyspace notifications\n  redis:   {a:?}\n  redstep: {b:?}"
         ));
     }
     let (a, b) = (dump(real), dump(&mut ours));
@@ -979,7 +1068,7 @@ fn shrink(real: &mut Real, mut seq: Vec<Vec<String>>) -> Vec<Vec<String>> {
 
 #[test]
 fn random_sequences_answer_as_redis_does() {
-    let Some(mut real) = Real::start() else {
+    let Some(mut real) = Real::start_with(&["--enable-debug-command", "yes"]) else {
         eprintln!("SKIPPED: redis-server is not installed (apt-get install redis-server); the differential round did not run");
         return;
     };

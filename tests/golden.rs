@@ -155,6 +155,115 @@ fn pending(case: &Value) -> bool {
     PENDING.iter().any(|(p, _)| *p == id)
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The keyspace notifications a case publishes here, as
+/// `record_notify.py` writes them: `channel message`, in order.
+fn notifications_of(case: &Value) -> Vec<String> {
+    let clock = ManualClock::new(1_764_000_000_000);
+    let mut engine = Engine::new(Box::new(clock.clone()));
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let subscriber = engine.connect();
+    engine.execute(
+        subscriber,
+        &[b"PSUBSCRIBE".to_vec(), b"__key*__:*".to_vec()],
+    );
+    let mut clients: HashMap<u64, ClientId> = HashMap::new();
+    let first = engine.connect();
+    clients.insert(1, first);
+    let config = ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"];
+    engine.execute(first, &config.map(|w| w.as_bytes().to_vec()));
+    let mut events = Vec::new();
+    let mut take = |engine: &mut Engine| {
+        for (id, message) in engine.take_outbox() {
+            let (Reply::Array(items) | Reply::Push(items)) = message else {
+                continue;
+            };
+            if let (true, [_, _, Reply::Bulk(channel), Reply::Bulk(text)]) =
+                (id == subscriber, items.as_slice())
+            {
+                // As record_notify.py writes them: `hex:...` if not UTF-8.
+                let show = |b: &[u8]| match std::str::from_utf8(b) {
+                    Ok(s) => s.to_string(),
+                    Err(_) => format!("hex:{}", hex(b)),
+                };
+                events.push(format!("{} {}", show(channel), show(text)));
+            }
+        }
+    };
+    take(&mut engine);
+    for step in case["cmds"].as_array().unwrap() {
+        let (cmd, conn) = match step {
+            Value::Array(_) => (step, 1),
+            _ => (
+                &step["cmd"],
+                step.get("conn").and_then(|c| c.as_u64()).unwrap_or(1),
+            ),
+        };
+        let id = *clients.entry(conn).or_insert_with(|| engine.connect());
+        let argv: Vec<Vec<u8>> = cmd.as_array().unwrap().iter().map(arg_bytes).collect();
+        if engine.execute_with(id, &argv, &mut scripting).is_none() {
+            clock.advance(60_000);
+            engine.expire_blocked();
+        }
+        take(&mut engine);
+    }
+    events
+}
+
+/// Keyspace notifications (`notify-keyspace-events KEAnm`: every class,
+/// `new` and `keymiss` included) of every engine and conformance case, as
+/// Redis 7.0.15 published them (`record_notify.py`).
+#[test]
+fn keyspace_notifications_match_redis() {
+    let dir = format!("{}/tests/golden", env!("CARGO_MANIFEST_DIR"));
+    let mut expected: HashMap<String, Vec<String>> = HashMap::new();
+    for line in std::fs::read_to_string(format!("{dir}/notify.golden.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let events = serde_json::from_value(case["events"].clone()).unwrap();
+        expected.insert(case["id"].as_str().unwrap().to_string(), events);
+    }
+    let (mut ran, mut published, mut failures) = (0, 0, Vec::new());
+    for file in ["engine-cases.jsonl", "conformance-cases.jsonl"] {
+        for line in std::fs::read_to_string(format!("{dir}/{file}"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let case: Value = serde_json::from_str(line).unwrap();
+            let id = case["id"].as_str().unwrap();
+            let want = expected.remove(id).unwrap_or_default();
+            let got = notifications_of(&case);
+            ran += 1;
+            published += want.len();
+            if got != want {
+                failures.push(format!("{id}\n   redis:   {want:?}\n   redstep: {got:?}"));
+            }
+        }
+    }
+    assert!(
+        expected.is_empty(),
+        "recorded cases not found: {:?}",
+        expected.keys()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} cases publish differently:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        ran > 700 && published > 3000,
+        "{ran} cases, {published} messages"
+    );
+}
+
 #[test]
 fn engine_cases_match_redis() {
     let ran = replay("engine.golden.jsonl", |_| false);

@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use indexmap::IndexSet;
 
 use super::dict::ScanMap;
+use super::notify;
 
 use super::value::{
     Bytes, Groups, Hash, Set, Stream, StreamFields, StreamId, StreamMeta, Value, ZSet,
@@ -248,6 +249,10 @@ pub struct Keyspace {
     pub changes: u64,
     /// The small encodings' thresholds (CONFIG SET changes them).
     pub limits: super::value::Limits,
+    /// `notify-keyspace-events`: which classes of events are published.
+    pub(crate) notify: u32,
+    /// Events reported while a command runs, published when it ends.
+    pub(crate) events: Vec<notify::Event>,
 }
 
 impl Default for Keyspace {
@@ -260,6 +265,8 @@ impl Default for Keyspace {
             limits: Default::default(),
             replaced: Vec::new(),
             changes: 0,
+            notify: 0,
+            events: Vec::new(),
         }
     }
 }
@@ -287,6 +294,19 @@ impl Keyspace {
             if *n == 0 {
                 self.interest.remove(&id);
             }
+        }
+    }
+
+    /// Reports an event of this class (Redis's `notifyKeyspaceEvent`);
+    /// nothing happens when the class is off.
+    #[inline]
+    pub(crate) fn notify(&mut self, class: u32, name: &'static str, db: usize, key: &[u8]) {
+        if self.notify & class != 0 {
+            self.events.push(notify::Event {
+                name,
+                db,
+                key: key.to_vec(),
+            });
         }
     }
 
@@ -338,6 +358,7 @@ impl Keyspace {
         let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
         if expired {
             self.remove(db, key);
+            self.notify(notify::EXPIRED, "expired", db, key);
         }
         expired
     }
@@ -377,6 +398,7 @@ impl Keyspace {
                 self.dbs[db].entries.insert(key.to_vec(), entry);
                 self.mark_replaced(db, key);
                 self.changed(db, key, || Delta::Created { key: key.to_vec() });
+                self.notify(notify::NEW, "new", db, key);
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod dict;
 pub(crate) mod errors;
 pub(crate) mod glob;
 pub mod keyspace;
+pub(crate) mod notify;
 pub(crate) mod numbers;
 pub mod rdb;
 pub mod table;
@@ -290,6 +291,13 @@ pub struct Engine {
     /// SLOWLOG: the newest entry first, at most `slowlog-max-len`.
     pub(crate) slowlog: VecDeque<SlowEntry>,
     slowlog_next_id: i64,
+    /// The client whose command runs now (out of the client table
+    /// meanwhile), and whether it speaks RESP3 (then what it is published
+    /// is a push).
+    executing: Option<(ClientId, bool)>,
+    /// Messages published to the client whose command runs now: Redis
+    /// writes them before that command's reply.
+    published_to_caller: Vec<(ClientId, Reply)>,
 }
 
 /// One SLOWLOG entry, as Redis's slowlogCreateEntry keeps it.
@@ -364,6 +372,8 @@ impl Engine {
             stats: Stats::default(),
             monitors: IndexSet::new(),
             killed: Vec::new(),
+            executing: None,
+            published_to_caller: Vec::new(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
         }
@@ -507,11 +517,27 @@ impl Engine {
             self.shard_unsubscribe_registry(&ch, id);
         }
         self.outbox.retain(|(c, _)| *c != id);
+        self.published_to_caller.retain(|(c, _)| *c != id);
     }
 
     /// Replies owed to other clients; the caller delivers them in order.
     pub fn take_outbox(&mut self) -> Vec<(ClientId, Reply)> {
-        std::mem::take(&mut self.outbox)
+        let mut out = std::mem::take(&mut self.published_to_caller);
+        out.append(&mut self.outbox);
+        out
+    }
+
+    /// What a client's last command published to that client itself: it
+    /// goes out before the command's reply, as Redis writes it.
+    pub fn take_published_to(&mut self, id: ClientId) -> Vec<Reply> {
+        if self.published_to_caller.is_empty() {
+            return Vec::new();
+        }
+        let (own, rest) = std::mem::take(&mut self.published_to_caller)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(c, _)| *c == id);
+        self.published_to_caller = rest;
+        own.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Runs one command for a client without scripting. Returns None when
@@ -530,7 +556,9 @@ impl Engine {
             .clients
             .remove(&id)
             .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+        let outer = self.executing.replace((id, client.resp == 3));
         let reply = self.dispatch(&mut client, argv, ext);
+        self.executing = outer;
         self.clients.insert(id, client);
         self.after_command(ext);
         reply
@@ -547,7 +575,9 @@ impl Engine {
             .clients
             .remove(&id)
             .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+        let outer = self.executing.replace((id, client.resp == 3));
         let result = f(self, &mut client);
+        self.executing = outer;
         self.clients.insert(id, client);
         self.after_command(&mut NoExtension);
         result
@@ -657,7 +687,8 @@ impl Engine {
             }
             return Some(reject(&spec, "NOAUTH Authentication required."));
         }
-        if client.subscribed() && spec.flags & flags::SUBSCRIBED_OK == 0 {
+        // Only a RESP2 connection is limited once it subscribes.
+        if client.subscribed() && client.resp == 2 && spec.flags & flags::SUBSCRIBED_OK == 0 {
             return Some(reject(&spec, &format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.full_name
@@ -702,6 +733,7 @@ impl Engine {
             Handler::External => {
                 let started = std::time::Instant::now();
                 let reply = ext.call(self, client, argv);
+                self.publish_events(Some(client));
                 if logged {
                     let micros = started.elapsed().as_micros() as i64;
                     self.slowlog_push(client, argv, micros);
@@ -721,6 +753,7 @@ impl Engine {
                 let started = std::time::Instant::now();
                 let reply = guarded(|| handler(&mut ctx), spec.full_name);
                 let blocked = ctx.block.take();
+                self.publish_events(Some(client));
                 let micros = started.elapsed().as_micros() as u64;
                 let stat = self.stats.commands.entry(spec.full_name).or_default();
                 stat.calls += 1;
@@ -1088,6 +1121,7 @@ impl Engine {
                 }
             }
         }
+        self.publish_events(None);
         self.after_command(&mut NoExtension);
     }
 
@@ -1133,40 +1167,66 @@ impl Engine {
         }
     }
 
-    pub(crate) fn publish(&mut self, channel: &[u8], message: &[u8]) -> i64 {
-        let mut receivers = 0;
+    /// Publishes the keyspace events the last command reported; `current`
+    /// is the client that ran it (out of the client table meanwhile).
+    fn publish_events(&mut self, current: Option<&Client>) {
+        if self.keyspace.events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.keyspace.events);
+        if self.channels.is_empty() && self.patterns.is_empty() {
+            return;
+        }
+        let flags = self.keyspace.notify;
+        for event in &events {
+            for (channel, message) in notify::messages(flags, event) {
+                self.publish(&channel, &message, current);
+            }
+        }
+    }
+
+    /// Publishes a message; `current` is the client running the command,
+    /// which is out of the client table while it runs.
+    pub(crate) fn publish(
+        &mut self,
+        channel: &[u8],
+        message: &[u8],
+        current: Option<&Client>,
+    ) -> i64 {
         // A RESP3 subscriber gets its messages as pushes.
         let resp3: HashSet<ClientId> = self
             .clients
-            .iter()
-            .filter(|(_, c)| c.resp == 3)
-            .map(|(id, _)| *id)
+            .values()
+            .chain(current)
+            .filter(|c| c.resp == 3)
+            .map(|c| c.id)
+            .chain(self.executing.filter(|(_, resp3)| *resp3).map(|(id, _)| id))
             .collect();
-        let wrap = |id: &ClientId, reply: Reply| match reply {
-            Reply::Array(items) if resp3.contains(id) => Reply::Push(items),
-            other => other,
-        };
+        let caller = self.executing.map(|(id, _)| id);
+        let mut out = Vec::new();
         if let Some(subs) = self.channels.get(channel) {
             for id in subs {
-                self.outbox.push((
-                    *id,
-                    wrap(id, Reply::bulks([&b"message"[..], channel, message])),
-                ));
-                receivers += 1;
+                out.push((*id, Reply::bulks([&b"message"[..], channel, message])));
             }
         }
         for (pattern, subs) in &self.patterns {
             if glob::matches(pattern, channel, false) {
                 for id in subs {
-                    self.outbox.push((
-                        *id,
-                        wrap(
-                            id,
-                            Reply::bulks([&b"pmessage"[..], pattern, channel, message]),
-                        ),
-                    ));
-                    receivers += 1;
+                    let message = Reply::bulks([&b"pmessage"[..], pattern, channel, message]);
+                    out.push((*id, message));
                 }
+            }
+        }
+        let receivers = out.len() as i64;
+        for (id, message) in out {
+            let message = match message {
+                Reply::Array(items) if resp3.contains(&id) => Reply::Push(items),
+                other => other,
+            };
+            if Some(id) == caller {
+                self.published_to_caller.push((id, message));
+            } else {
+                self.outbox.push((id, message));
             }
         }
         receivers
@@ -1200,14 +1260,85 @@ impl Ctx<'_> {
     /// The live entry of a key in the selected database, expiring it first
     /// if its time has passed.
     pub(crate) fn lookup(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
+        let miss_event = self.engine.keyspace.notify & notify::KEY_MISS != 0 && self.reads();
+        self.lookup_as(key, miss_event)
+    }
+
+    /// `lookup` that never reports a `keymiss` (Redis's LOOKUP_NONOTIFY,
+    /// OBJECT's lookups).
+    pub(crate) fn lookup_quiet(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
+        self.lookup_as(key, false)
+    }
+
+    /// Redis's `lookupKeyRead` whatever the command: a miss is a
+    /// `keymiss` event (SORT's key and its BY/GET keys).
+    pub(crate) fn lookup_read(&mut self, key: &[u8]) -> Option<&keyspace::Entry> {
+        let miss_event = self.engine.keyspace.notify & notify::KEY_MISS != 0;
+        self.lookup_as(key, miss_event)
+    }
+
+    /// A write command's `lookupKeyRead` (SET ... GET, GETDEL, a STORE's
+    /// sources): reports `keymiss` when the key just looked up is absent.
+    pub(crate) fn keymiss(&mut self, key: &[u8]) {
         let (db, now) = (self.db(), self.now);
-        if self.engine.paused() {
-            // CLIENT PAUSE keeps the dataset still: an expired key reads
-            // as gone but stays until the pause ends (Redis's expireIfNeeded).
-            return self.engine.keyspace.live(db, key, now);
+        if self.engine.keyspace.notify & notify::KEY_MISS != 0
+            && self.engine.keyspace.live(db, key, now).is_none()
+        {
+            self.engine
+                .keyspace
+                .notify(notify::KEY_MISS, "keymiss", db, key);
         }
-        self.engine.keyspace.expire_if_needed(db, key, now);
-        self.engine.keyspace.db(db).entry(key)
+    }
+
+    fn lookup_as(&mut self, key: &[u8], miss_event: bool) -> Option<&keyspace::Entry> {
+        let (db, now) = (self.db(), self.now);
+        // CLIENT PAUSE keeps the dataset still: an expired key reads as
+        // gone but stays until the pause ends (Redis's expireIfNeeded).
+        if !self.engine.paused() {
+            self.engine.keyspace.expire_if_needed(db, key, now);
+        }
+        if miss_event && self.engine.keyspace.live(db, key, now).is_none() {
+            self.engine
+                .keyspace
+                .notify(notify::KEY_MISS, "keymiss", db, key);
+        }
+        self.engine.keyspace.live(db, key, now)
+    }
+
+    /// Whether this command's lookups are Redis's `lookupKeyRead` (a miss
+    /// is a `keymiss` event): those of commands that do not write.
+    fn reads(&self) -> bool {
+        self.engine
+            .table
+            .resolve(self.argv)
+            .is_some_and(|spec| spec.flags & flags::WRITE == 0)
+    }
+
+    /// Redis's `setKey`: the key looked up for writing (an expired one is
+    /// deleted, `expired`), then the value stored (`new` if it was absent).
+    pub(crate) fn set_key(&mut self, key: &[u8], value: Value) {
+        let db = self.db();
+        self.lookup_quiet(key);
+        self.engine.keyspace.put(db, key, value, None);
+    }
+
+    /// Redis's `dbDelete` of a STORE's empty result: the key goes whether
+    /// or not it had expired, with a `del` event if it was there.
+    pub(crate) fn delete_key(&mut self, key: &[u8]) -> bool {
+        let db = self.db();
+        let deleted = self.engine.keyspace.remove(db, key).is_some();
+        if deleted {
+            self.notify(notify::GENERIC, "del", key);
+        }
+        deleted
+    }
+
+    /// Reports a keyspace event of this class on a key of the selected
+    /// database (Redis's `notifyKeyspaceEvent`).
+    #[inline]
+    pub(crate) fn notify(&mut self, class: u32, name: &'static str, key: &[u8]) {
+        let db = self.client.db;
+        self.engine.keyspace.notify(class, name, db, key);
     }
 
     pub(crate) fn value(&mut self, key: &[u8]) -> Option<&Value> {

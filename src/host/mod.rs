@@ -760,6 +760,9 @@ impl EngineLoop {
             reply = Some(Reply::error(TUI_SHUTDOWN));
         }
         self.shared.borrow_mut().note_protocol(client, &self.engine);
+        for message in self.engine.take_published_to(client) {
+            self.send(client, Outgoing::Reply(message));
+        }
         if let Some(reply) = reply {
             self.send(client, Outgoing::Reply(reply));
         }

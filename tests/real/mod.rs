@@ -100,6 +100,59 @@ impl Real {
     }
 }
 
+/// Another connection to a [`Real`] server (a subscriber, a second client).
+pub struct Conn {
+    stream: UnixStream,
+    buf: Vec<u8>,
+}
+
+impl Real {
+    pub fn connect(&self) -> Conn {
+        (self.connect_fn())()
+    }
+
+    /// Connects anew each time it is called.
+    pub fn connect_fn(&self) -> impl Fn() -> Conn {
+        let socket = self.socket.clone();
+        move || {
+            let stream = UnixStream::connect(&socket).unwrap();
+            // A test waiting for what never comes fails instead of hanging.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            Conn {
+                stream,
+                buf: Vec::new(),
+            }
+        }
+    }
+}
+
+impl Conn {
+    pub fn send(&mut self, argv: &[Vec<u8>]) {
+        self.stream.write_all(&encode_request(argv)).unwrap();
+    }
+
+    /// The next reply or pushed message.
+    pub fn read(&mut self) -> Reply {
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return reply;
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "redis-server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    pub fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
+        self.send(argv);
+        self.read()
+    }
+}
+
 impl Drop for Real {
     fn drop(&mut self) {
         let _ = self.child.kill();

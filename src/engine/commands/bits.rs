@@ -4,6 +4,7 @@
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::StrEnc;
+use crate::engine::notify::STRING;
 use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::Value;
@@ -54,7 +55,8 @@ fn ll_arg(ctx: &Ctx, i: usize) -> Result<i64, Reply> {
 
 /// The string at key 1 made long enough to hold byte `byte` (created
 /// zero-filled if missing), as lookupStringForBitCommand, or WRONGTYPE.
-fn string_for_write(ctx: &mut Ctx, byte: usize) -> Result<(), Reply> {
+/// True when it was created or grown (Redis's `dirty`).
+fn string_for_write(ctx: &mut Ctx, byte: usize) -> Result<bool, Reply> {
     let key = ctx.arg(1).to_vec();
     let db = ctx.db();
     match ctx.string(&key)?.map(|s| s.len()) {
@@ -66,6 +68,7 @@ fn string_for_write(ctx: &mut Ctx, byte: usize) -> Result<(), Reply> {
                 None,
                 StrEnc::Raw,
             );
+            Ok(true)
         }
         Some(len) => {
             ctx.ks().string_make_raw(db, &key);
@@ -73,9 +76,9 @@ fn string_for_write(ctx: &mut Ctx, byte: usize) -> Result<(), Reply> {
                 // Grows the string: only the last byte is recorded.
                 ctx.ks().string_patch(db, &key, byte, &[0]);
             }
+            Ok(len <= byte)
         }
     }
-    Ok(())
 }
 
 fn current_string<'a>(ctx: &'a Ctx, key: &[u8]) -> &'a [u8] {
@@ -108,6 +111,7 @@ fn setbit(ctx: &mut Ctx) -> CommandResult {
         value[byte] = set(0);
         ctx.ks()
             .put_string_as(db, &key, Value::String(value), None, StrEnc::Raw);
+        ctx.notify(STRING, "setbit", &key);
         return Ok(Reply::Int(0));
     };
     ctx.ks().string_make_raw(db, &key);
@@ -115,6 +119,7 @@ fn setbit(ctx: &mut Ctx) -> CommandResult {
     let was = old & (1 << bit) != 0;
     if set(old) != old || len <= byte {
         ctx.ks().string_patch(db, &key, byte, &[set(old)]);
+        ctx.notify(STRING, "setbit", &key);
     }
     Ok(Reply::Int(was as i64))
 }
@@ -347,13 +352,18 @@ fn bitop(ctx: &mut Ctx) -> CommandResult {
     let mut sources = Vec::with_capacity(ctx.argv.len() - 3);
     for i in 3..ctx.argv.len() {
         let key = ctx.arg(i).to_vec();
-        sources.push(ctx.string(&key)?.cloned().unwrap_or_default());
+        // lookupKeyRead: a missing source is a keymiss.
+        sources.push(match ctx.lookup_read(&key).map(|e| &e.value) {
+            None => Vec::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(err(errors::WRONGTYPE)),
+        });
     }
     let maxlen = sources.iter().map(|s| s.len()).max().unwrap_or(0);
     let target = ctx.arg(2).to_vec();
     let db = ctx.db();
     if maxlen == 0 {
-        ctx.ks().remove(db, &target);
+        ctx.delete_key(&target);
         return Ok(Reply::Int(0));
     }
     let at = |s: &Vec<u8>, j: usize| s.get(j).copied().unwrap_or(0);
@@ -373,8 +383,10 @@ fn bitop(ctx: &mut Ctx) -> CommandResult {
         }
         *out = o;
     }
+    ctx.lookup(&target);
     ctx.ks()
         .put_string_as(db, &target, Value::String(res), None, StrEnc::Raw);
+    ctx.notify(STRING, "set", &target);
     Ok(Reply::Int(maxlen as i64))
 }
 
@@ -547,14 +559,21 @@ fn bitfield_generic(ctx: &mut Ctx, ro_command: bool) -> CommandResult {
     }
     let key = ctx.arg(1).to_vec();
     let db = ctx.db();
+    let mut dirty = false;
     if readonly {
-        ctx.string(&key)?;
+        // lookupKeyRead (BITFIELD with only GETs too).
+        if let Some(v) = ctx.lookup_read(&key).map(|e| &e.value) {
+            if !matches!(v, Value::String(_)) {
+                return Err(err(errors::WRONGTYPE));
+            }
+        }
     } else {
         if ro_command {
             return Err(err(BITFIELD_RO));
         }
-        string_for_write(ctx, (highest >> 3) as usize)?;
+        dirty = string_for_write(ctx, (highest >> 3) as usize)?;
     }
+    let mut changes = 0;
     let mut replies = Vec::with_capacity(ops.len());
     for f in &ops {
         let p = current_string(ctx, &key);
@@ -615,7 +634,13 @@ fn bitfield_generic(ctx: &mut Ctx, ro_command: bool) -> CommandResult {
             if patch != original {
                 ctx.ks().string_patch(db, &key, first, &patch);
             }
+            if dirty || patch != original {
+                changes += 1;
+            }
         }
+    }
+    if changes > 0 {
+        ctx.notify(STRING, "setbit", &key);
     }
     Ok(Reply::Array(replies))
 }

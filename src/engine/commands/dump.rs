@@ -3,6 +3,7 @@
 //! primitives, so a traced run records it and undo reverses it.
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::GENERIC;
 use crate::engine::numbers::parse_i64;
 use crate::engine::rdb;
 use crate::engine::table::{flags::*, CommandSpec};
@@ -88,15 +89,18 @@ fn restore(ctx: &mut Ctx) -> CommandResult {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(ctx.now);
     }
+    // REPLACE deletes the old key first (a new one is then created: `new`).
+    let deleted = replace && ctx.exists(&key) && ctx.ks().remove(db, &key).is_some();
     if ttl != 0 && ttl <= ctx.now {
         // Already expired: Redis deletes the old key (REPLACE) and stores nothing.
-        if replace && ctx.exists(&key) {
-            ctx.ks().remove(db, &key);
+        if deleted {
+            ctx.notify(GENERIC, "del", &key);
         }
         return Ok(Reply::ok());
     }
     let expire_at = (ttl != 0).then_some(ttl);
     ctx.ks().put(db, &key, value, expire_at);
+    ctx.notify(GENERIC, "restore", &key);
     Ok(Reply::ok())
 }
 
@@ -116,7 +120,9 @@ fn memory_usage(ctx: &mut Ctx) -> CommandResult {
         }
     }
     let key = ctx.arg(2).to_vec();
-    Ok(match ctx.lookup(&key) {
+    // A dictFind: an expired key still there is measured, no event.
+    let db = ctx.db();
+    Ok(match ctx.engine.keyspace.db(db).entry(&key) {
         Some(entry) => {
             let usage = rdb::memory_usage(&key, &entry.value, entry.encoding(), samples);
             Reply::Int(usage as i64)

@@ -902,7 +902,17 @@ fn georadius_generic(ctx: &mut Ctx, variant: Variant, nostore: bool) -> CommandR
     };
     let src = ctx.arg(src_index).to_vec();
     // The source's type is checked before any argument.
-    let exists = ctx.zset(&src)?.is_some();
+    // lookupKeyRead, for the STORE forms too (a missing one is a keymiss).
+    let exists = match ctx.lookup_read(&src).map(|e| e.value.kind()) {
+        None => false,
+        Some(crate::engine::Kind::ZSet) => true,
+        Some(_) => return Err(err(errors::WRONGTYPE)),
+    };
+    let event = if search {
+        "geosearchstore"
+    } else {
+        "georadiusstore"
+    };
     let mut store: Option<Bytes> = None;
     let mut storedist = false;
     let mut shape = Shape {
@@ -1018,13 +1028,10 @@ fn georadius_generic(ctx: &mut Ctx, variant: Variant, nostore: bool) -> CommandR
     if any && count == 0 {
         return Err(err(ANY_NEEDS_COUNT));
     }
-    let db = ctx.db();
     if !exists {
         return Ok(match store {
             Some(dst) => {
-                if ctx.exists(&dst) {
-                    ctx.ks().remove(db, &dst);
-                }
+                ctx.delete_key(&dst);
                 Reply::Int(0)
             }
             None => Reply::Array(vec![]),
@@ -1035,7 +1042,10 @@ fn georadius_generic(ctx: &mut Ctx, variant: Variant, nostore: bool) -> CommandR
         sort = Sort::Asc;
     }
     let limit = if any { count as usize } else { 0 };
-    let z = ctx.zset(&src)?.expect("checked above");
+    let z = match ctx.lookup_quiet(&src).map(|e| &e.value) {
+        Some(crate::engine::Value::ZSet(z)) => z,
+        _ => unreachable!("checked above"),
+    };
     let mut points = search_points(z, &shape, limit);
     if points.is_empty() && store.is_none() {
         return Ok(Reply::Array(vec![]));
@@ -1093,7 +1103,7 @@ fn georadius_generic(ctx: &mut Ctx, variant: Variant, nostore: bool) -> CommandR
                 .into_iter()
                 .map(|p| (p.member, if storedist { p.dist } else { p.score }))
                 .collect();
-            store_zset(ctx, &dst, items)
+            store_zset(ctx, &dst, items, event)
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Hash commands.
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::HASH;
 use crate::engine::numbers::{self, parse_f64, parse_i64, IncrFloatError};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::Bytes;
@@ -50,6 +51,7 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> Result<i64, Reply> {
             created += 1;
         }
     }
+    ctx.notify(HASH, "hset", &key);
     Ok(created)
 }
 
@@ -72,6 +74,7 @@ fn hsetnx(ctx: &mut Ctx) -> CommandResult {
     }
     let db = ctx.db();
     ctx.ks().hash_set(db, &key, &field, value);
+    ctx.notify(HASH, "hset", &key);
     Ok(Reply::Int(1))
 }
 
@@ -126,6 +129,10 @@ fn hdel(ctx: &mut Ctx) -> CommandResult {
             deleted += 1;
         }
     }
+    if deleted > 0 {
+        ctx.notify(HASH, "hdel", &key);
+        super::lists::deleted_if_gone(ctx, &key);
+    }
     Ok(Reply::Int(deleted))
 }
 
@@ -168,6 +175,7 @@ fn hincrby(ctx: &mut Ctx) -> CommandResult {
     let db = ctx.db();
     ctx.ks()
         .hash_set(db, &key, &field, value.to_string().into_bytes());
+    ctx.notify(HASH, "hincrby", &key);
     Ok(Reply::Int(value))
 }
 
@@ -188,6 +196,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CommandResult {
     })?;
     let db = ctx.db();
     ctx.ks().hash_set(db, &key, &field, value.clone());
+    ctx.notify(HASH, "hincrbyfloat", &key);
     Ok(Reply::Bulk(value))
 }
 

@@ -12,6 +12,7 @@
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::StrEnc;
+use crate::engine::notify::STRING;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value};
 use crate::engine::{CommandResult, Ctx, Reply};
@@ -555,6 +556,9 @@ fn pfadd(ctx: &mut Ctx) -> CommandResult {
     if corrupt {
         return Err(err(INVALID));
     }
+    if updated {
+        ctx.notify(STRING, "pfadd", &key);
+    }
     Ok(Reply::Int(updated as i64))
 }
 
@@ -601,6 +605,8 @@ fn pfmerge(ctx: &mut Ctx) -> CommandResult {
     for i in 1..ctx.argv.len() {
         let key = ctx.arg(i).to_vec();
         let Some((s, _)) = hll_value(ctx, &key)? else {
+            // lookupKeyRead, the destination included.
+            ctx.keymiss(&key);
             continue;
         };
         use_dense |= s[4] == DENSE;
@@ -630,6 +636,7 @@ fn pfmerge(ctx: &mut Ctx) -> CommandResult {
     if old_ref.is_none_or(|(o, _)| o != s.as_slice()) {
         store(ctx, &key, old_ref, s);
     }
+    ctx.notify(STRING, "pfadd", &key);
     Ok(Reply::ok())
 }
 

@@ -4,9 +4,10 @@
 use std::collections::VecDeque;
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::GENERIC;
 use crate::engine::numbers::strtod;
 use crate::engine::table::{flags::*, CommandSpec};
-use crate::engine::value::{Bytes, Kind, Value};
+use crate::engine::value::{Bytes, Value};
 use crate::engine::{glob, CommandResult, Ctx, Reply};
 
 use super::{eq, int_arg};
@@ -47,6 +48,7 @@ fn del(ctx: &mut Ctx) -> CommandResult {
         let key = ctx.argv[i].clone();
         if ctx.exists(&key) {
             ctx.ks().remove(db, &key);
+            ctx.notify(GENERIC, "del", &key);
             deleted += 1;
         }
     }
@@ -195,7 +197,7 @@ fn scan(ctx: &mut Ctx) -> CommandResult {
             .entry(&key)
             .is_some_and(|e| e.expire_at.is_some_and(|t| t <= now));
         if expired {
-            ctx.lookup(&key);
+            ctx.lookup_quiet(&key);
             continue;
         }
         keys.push(key);
@@ -249,6 +251,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CommandResult {
     ctx.ks().remove(db, &src);
     ctx.ks()
         .put_string_as(db, &dst, entry.value, entry.expire_at, entry.str_enc);
+    ctx.notify(GENERIC, "rename_from", &src);
+    ctx.notify(GENERIC, "rename_to", &dst);
     Ok(if nx { Reply::Int(1) } else { Reply::ok() })
 }
 
@@ -280,6 +284,7 @@ fn copy(ctx: &mut Ctx) -> CommandResult {
         return Err(err(errors::SAME_OBJECT));
     }
     let Some(entry) = ctx.lookup(&src).cloned() else {
+        ctx.keymiss(&src);
         return Ok(Reply::Int(0));
     };
     let now = ctx.now;
@@ -292,6 +297,7 @@ fn copy(ctx: &mut Ctx) -> CommandResult {
     }
     ctx.ks()
         .put_string_as(target, &dst, entry.value, entry.expire_at, entry.str_enc);
+    ctx.engine.keyspace.notify(GENERIC, "copy_to", target, &dst);
     Ok(Reply::Int(1))
 }
 
@@ -360,8 +366,10 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool, name: &str) -> Comman
     let db = ctx.db();
     if when <= ctx.now {
         ctx.ks().remove(db, &key);
+        ctx.notify(GENERIC, "del", &key);
     } else {
         ctx.ks().set_expire(db, &key, Some(when));
+        ctx.notify(GENERIC, "expire", &key);
     }
     Ok(Reply::Int(1))
 }
@@ -426,6 +434,7 @@ fn persist(ctx: &mut Ctx) -> CommandResult {
     match ctx.lookup(&key) {
         Some(e) if e.expire_at.is_some() => {
             ctx.ks().set_expire(db, &key, None);
+            ctx.notify(GENERIC, "persist", &key);
             Ok(Reply::Int(1))
         }
         _ => Ok(Reply::Int(0)),
@@ -447,7 +456,7 @@ fn sort_lookup(ctx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Bytes> {
         .filter(|p| *p > star && p + 2 < pattern.len());
     let key_end = arrow.unwrap_or(pattern.len());
     let key = [&pattern[..star], subst, &pattern[star + 1..key_end]].concat();
-    match (ctx.value(&key), arrow) {
+    match (ctx.lookup_read(&key).map(|e| &e.value), arrow) {
         (Some(Value::String(s)), None) => Some(s.clone()),
         (Some(Value::Hash(h)), Some(a)) => h.map.get(&pattern[a + 2..]).cloned(),
         _ => None,
@@ -492,7 +501,8 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
     // Redis keeps a list's or a sorted set's own order for BY <constant>
     // (honouring DESC and LIMIT), but a set's order is not deterministic, so
     // with STORE or inside a script it sorts the members ALPHA instead.
-    let (elements, native_order): (Vec<Bytes>, bool) = match ctx.value(&key) {
+    let (elements, native_order): (Vec<Bytes>, bool) = match ctx.lookup_read(&key).map(|e| &e.value)
+    {
         None => (Vec::new(), true),
         Some(Value::List(l)) => (l.iter().cloned().collect(), true),
         Some(Value::Set(s)) => (s.ordered().into_iter().cloned().collect(), false),
@@ -504,7 +514,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
         alpha = true;
         by = None;
     }
-    if let Some(Value::ZSet(_)) = ctx.value(&key) {
+    if let Some(Value::ZSet(_)) = ctx.lookup_quiet(&key).map(|e| &e.value) {
         let db = ctx.db();
         ctx.ks().zset_to_skiplist(db, &key);
     }
@@ -612,16 +622,13 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CommandResult {
     }
     match store {
         Some(dst) => {
-            let db = ctx.db();
             let count = out.len();
             let list: VecDeque<Bytes> = out.into_iter().map(|v| v.unwrap_or_default()).collect();
-            ctx.expect_kind(&dst, Kind::List).ok();
             if list.is_empty() {
-                if ctx.exists(&dst) {
-                    ctx.ks().remove(db, &dst);
-                }
+                ctx.delete_key(&dst);
             } else {
-                ctx.ks().put(db, &dst, Value::List(list), None);
+                ctx.set_key(&dst, Value::List(list));
+                ctx.notify(crate::engine::notify::LIST, "sortstore", &dst);
             }
             Ok(Reply::Int(count as i64))
         }

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::Side;
+use crate::engine::notify::{GENERIC, LIST};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Kind};
 use crate::engine::{Blocked, CommandResult, Ctx, Reply};
@@ -58,7 +59,37 @@ fn push_generic(ctx: &mut Ctx, side: Side, only_existing: bool) -> CommandResult
     }
     let items: Vec<Bytes> = ctx.argv[2..].to_vec();
     let db = ctx.db();
-    Ok(Reply::Int(ctx.ks().list_push(db, &key, side, items) as i64))
+    let len = ctx.ks().list_push(db, &key, side, items);
+    pushed(ctx, &key, side);
+    Ok(Reply::Int(len as i64))
+}
+
+/// The events of a push: `lpush` or `rpush`.
+fn pushed(ctx: &mut Ctx, key: &[u8], side: Side) {
+    let event = match side {
+        Side::Left => "lpush",
+        Side::Right => "rpush",
+    };
+    ctx.notify(LIST, event, key);
+}
+
+/// The events of a pop (Redis's listElementsRemoved): `lpop` or `rpop`,
+/// then `del` if that emptied the list.
+pub(crate) fn popped(ctx: &mut Ctx, key: &[u8], side: Side) {
+    let event = match side {
+        Side::Left => "lpop",
+        Side::Right => "rpop",
+    };
+    ctx.notify(LIST, event, key);
+    deleted_if_gone(ctx, key);
+}
+
+/// `del` when a command's removals deleted the key.
+pub(crate) fn deleted_if_gone(ctx: &mut Ctx, key: &[u8]) {
+    let db = ctx.db();
+    if ctx.engine.keyspace.db(db).entry(key).is_none() {
+        ctx.notify(GENERIC, "del", key);
+    }
 }
 
 fn lpush(ctx: &mut Ctx) -> CommandResult {
@@ -99,13 +130,13 @@ fn pop_generic(ctx: &mut Ctx, side: Side) -> CommandResult {
         });
     }
     let db = ctx.db();
-    match count {
-        None => Ok(Reply::bulk_or_nil(
-            ctx.ks().list_pop(db, &key, side, 1).pop(),
-        )),
-        Some(0) => Ok(Reply::Array(vec![])),
-        Some(n) => Ok(Reply::bulks(ctx.ks().list_pop(db, &key, side, n as usize))),
-    }
+    let reply = match count {
+        None => Reply::bulk_or_nil(ctx.ks().list_pop(db, &key, side, 1).pop()),
+        Some(0) => return Ok(Reply::Array(vec![])),
+        Some(n) => Reply::bulks(ctx.ks().list_pop(db, &key, side, n as usize)),
+    };
+    popped(ctx, &key, side);
+    Ok(reply)
 }
 
 fn lpop(ctx: &mut Ctx) -> CommandResult {
@@ -169,6 +200,7 @@ fn lset(ctx: &mut Ctx) -> CommandResult {
     let i = resolve_index(index, list.len()).ok_or_else(|| err(errors::INDEX_OUT_OF_RANGE))?;
     let db = ctx.db();
     ctx.ks().list_set(db, &key, i, item);
+    ctx.notify(LIST, "lset", &key);
     Ok(Reply::ok())
 }
 
@@ -205,6 +237,8 @@ fn lrem(ctx: &mut Ctx) -> CommandResult {
     if removed > 0 {
         let db = ctx.db();
         ctx.ks().list_replace(db, &key, kept);
+        ctx.notify(LIST, "lrem", &key);
+        deleted_if_gone(ctx, &key);
     }
     Ok(Reply::Int(removed as i64))
 }
@@ -233,6 +267,7 @@ fn linsert(ctx: &mut Ctx) -> CommandResult {
     let len = list.len();
     let db = ctx.db();
     ctx.ks().list_replace(db, &key, list);
+    ctx.notify(LIST, "linsert", &key);
     Ok(Reply::Int(len as i64))
 }
 
@@ -270,6 +305,8 @@ fn ltrim(ctx: &mut Ctx) -> CommandResult {
         // Redis signals the key even when nothing was trimmed.
         ctx.ks().touch(db, &key);
     }
+    ctx.notify(LIST, "ltrim", &key);
+    deleted_if_gone(ctx, &key);
     Ok(Reply::ok())
 }
 
@@ -377,12 +414,17 @@ fn move_one(
         let Some(item) = item else { return Ok(None) };
         ctx.ks().list_push(db, dst, to, vec![item.clone()]);
         ctx.ks().list_pop(db, src, from, 1);
+        pushed(ctx, dst, to);
+        popped(ctx, src, from);
         return Ok(Some(item));
     }
     let Some(item) = ctx.ks().list_pop(db, src, from, 1).pop() else {
         return Ok(None);
     };
     ctx.ks().list_push(db, dst, to, vec![item.clone()]);
+    // Redis pushes on the destination before it reports the pop.
+    pushed(ctx, dst, to);
+    popped(ctx, src, from);
     Ok(Some(item))
 }
 
@@ -449,6 +491,7 @@ fn mpop_lists(
     for key in keys {
         if ctx.list(key)?.is_some() {
             let items = ctx.ks().list_pop(db, key, side, count as usize);
+            popped(ctx, key, side);
             return Ok(Some(Reply::Array(vec![
                 Reply::bulk(key),
                 Reply::bulks(items),
@@ -496,6 +539,7 @@ fn bpop_generic(ctx: &mut Ctx, side: Side) -> CommandResult {
                 .list_pop(db, key, side, 1)
                 .pop()
                 .expect("non-empty list");
+            popped(ctx, key, side);
             return Ok(Reply::bulks([key.clone(), item]));
         }
     }

@@ -302,7 +302,11 @@ fn first_and_queue(ctx: &mut Ctx, mut replies: Vec<Reply>) -> CommandResult {
 
 fn publish(ctx: &mut Ctx) -> CommandResult {
     let (channel, message) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
-    Ok(Reply::Int(ctx.engine.publish(&channel, &message)))
+    Ok(Reply::Int(ctx.engine.publish(
+        &channel,
+        &message,
+        Some(ctx.client),
+    )))
 }
 
 fn subscribe(ctx: &mut Ctx) -> CommandResult {

@@ -6,7 +6,7 @@ use crate::engine::errors::{self, err};
 use crate::engine::keyspace::DATABASES;
 use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
-use crate::engine::{glob, CommandResult, Ctx, Reply};
+use crate::engine::{glob, notify, CommandResult, Ctx, Reply};
 
 use super::eq;
 
@@ -981,6 +981,8 @@ fn move_key(ctx: &mut Ctx) -> CommandResult {
     ctx.ks().remove(src, &key);
     ctx.ks()
         .put_string_as(target, &key, entry.value, entry.expire_at, entry.str_enc);
+    ctx.ks().notify(notify::GENERIC, "move_from", src, &key);
+    ctx.ks().notify(notify::GENERIC, "move_to", target, &key);
     Ok(Reply::Int(1))
 }
 
@@ -1220,6 +1222,10 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
             c.slowlog_log_slower_than.to_string(),
         ),
         ("slowlog-max-len", c.slowlog_max_len.to_string()),
+        (
+            "notify-keyspace-events",
+            notify::to_text(ctx.engine.keyspace.notify),
+        ),
         ("appendonly", "no".into()),
         ("save", c.save.clone()),
         ("proto-max-bulk-len", c.proto_max_bulk_len.to_string()),
@@ -1278,6 +1284,7 @@ enum Setting {
     RequirePass(Vec<u8>),
     SlowerThan(i64),
     SlowlogLen(usize),
+    Notify(u32),
 }
 
 /// Redis's `memtoull`: a number with an optional b, k, kb, m, mb, g, gb.
@@ -1306,7 +1313,8 @@ fn memory_value(text: &str) -> Option<u64> {
 fn config_set(ctx: &mut Ctx) -> CommandResult {
     use crate::engine::value::Limits;
     if !(ctx.argv.len() - 2).is_multiple_of(2) {
-        return Err(errors::arity("config|set"));
+        // A name without its value (CONFIG SET alone fails its arity first).
+        return Err(errors::err(errors::SYNTAX));
     }
     let failed = |name: &str, why: &str| {
         Reply::error(format!(
@@ -1388,6 +1396,12 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             "slowlog-log-slower-than" => Setting::SlowerThan(ranged(&name, value, -1, i64::MAX)?),
             "slowlog-max-len" => Setting::SlowlogLen(ranged(&name, value, 0, i64::MAX)? as usize),
             "requirepass" => Setting::RequirePass(value.to_vec()),
+            "notify-keyspace-events" => Setting::Notify(notify::parse(value).ok_or_else(|| {
+                failed(
+                    &name,
+                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
+                )
+            })?),
             "maxmemory" => Setting::MaxMemory(
                 memory_value(&String::from_utf8_lossy(value))
                     .ok_or_else(|| failed(&name, "argument must be a memory value"))?,
@@ -1413,6 +1427,7 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             Setting::MaxMemory(n) => ctx.engine.config.maxmemory = n,
             Setting::Timeout(n) => ctx.engine.config.timeout = n,
             Setting::SlowerThan(n) => ctx.engine.config.slowlog_log_slower_than = n,
+            Setting::Notify(flags) => ctx.engine.keyspace.notify = flags,
             Setting::SlowlogLen(n) => {
                 ctx.engine.config.slowlog_max_len = n;
                 ctx.engine.slowlog.truncate(n);
@@ -1443,7 +1458,7 @@ fn config_resetstat(ctx: &mut Ctx) -> CommandResult {
 
 fn object_encoding(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
-    Ok(match ctx.lookup(&key) {
+    Ok(match ctx.lookup_quiet(&key) {
         Some(entry) => Reply::bulk(entry.encoding()),
         None => Reply::Nil,
     })
@@ -1451,7 +1466,7 @@ fn object_encoding(ctx: &mut Ctx) -> CommandResult {
 
 fn object_refcount(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
-    Ok(match ctx.lookup(&key) {
+    Ok(match ctx.lookup_quiet(&key) {
         // Integers 0..9999 stored as `int` are Redis's shared objects,
         // whose refcount is OBJ_SHARED_REFCOUNT (INT_MAX).
         Some(entry)
@@ -1468,7 +1483,7 @@ fn object_refcount(ctx: &mut Ctx) -> CommandResult {
 
 fn object_idletime(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(2).to_vec();
-    Ok(if ctx.exists(&key) {
+    Ok(if ctx.lookup_quiet(&key).is_some() {
         Reply::Int(0)
     } else {
         Reply::Nil

@@ -1,6 +1,7 @@
 //! Set commands.
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::SET;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Set, Value};
 use crate::engine::{CommandResult, Ctx, Reply};
@@ -57,6 +58,9 @@ fn sadd(ctx: &mut Ctx) -> CommandResult {
             added += 1;
         }
     }
+    if added > 0 {
+        ctx.notify(SET, "sadd", &key);
+    }
     Ok(Reply::Int(added))
 }
 
@@ -72,6 +76,10 @@ fn srem(ctx: &mut Ctx) -> CommandResult {
         if ctx.ks().set_remove(db, &key, &member) {
             removed += 1;
         }
+    }
+    if removed > 0 {
+        ctx.notify(SET, "srem", &key);
+        super::lists::deleted_if_gone(ctx, &key);
     }
     Ok(Reply::Int(removed))
 }
@@ -141,10 +149,15 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     for i in indexes.into_iter().take(wanted) {
         picked.push(set.members[i].clone());
     }
+    if count == Some(0) {
+        return Ok(Reply::Array(vec![]));
+    }
     let db = ctx.db();
     for m in &picked {
         ctx.ks().set_remove(db, &key, m);
     }
+    ctx.notify(SET, "spop", &key);
+    super::lists::deleted_if_gone(ctx, &key);
     Ok(match count {
         None => Reply::bulk_or_nil(picked.pop()),
         Some(_) => Reply::bulks(picked),
@@ -199,7 +212,12 @@ fn srandmember(ctx: &mut Ctx) -> CommandResult {
 fn load_sets(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<Set>>, Reply> {
     let mut sets = Vec::with_capacity(keys.len());
     for key in keys {
-        sets.push(ctx.set(key)?.cloned());
+        // lookupKeyRead, for the STORE forms too (a missing one is a keymiss).
+        sets.push(match ctx.lookup_read(key).map(|e| &e.value) {
+            None => None,
+            Some(Value::Set(s)) => Some(s.clone()),
+            Some(_) => return Err(err(errors::WRONGTYPE)),
+        });
     }
     Ok(sets)
 }
@@ -261,15 +279,13 @@ fn sdiff(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// Stores a computed set at `dst` (deleting it when empty).
-fn store_set(ctx: &mut Ctx, dst: &[u8], set: Set) -> CommandResult {
-    let db = ctx.db();
+fn store_set(ctx: &mut Ctx, dst: &[u8], set: Set, event: &'static str) -> CommandResult {
     let len = set.members.len();
     if len == 0 {
-        if ctx.exists(dst) {
-            ctx.ks().remove(db, dst);
-        }
+        ctx.delete_key(dst);
     } else {
-        ctx.ks().put(db, dst, Value::Set(set), None);
+        ctx.set_key(dst, Value::Set(set));
+        ctx.notify(SET, event, dst);
     }
     Ok(Reply::Int(len as i64))
 }
@@ -279,21 +295,21 @@ fn sinterstore(ctx: &mut Ctx) -> CommandResult {
     let sets = load_sets(ctx, &keys)?;
     let result = intersection(&sets);
     let limits = ctx.engine.keyspace.limits;
-    store_set(ctx, &dst, make_set(result.iter(), &limits))
+    store_set(ctx, &dst, make_set(result.iter(), &limits), "sinterstore")
 }
 
 fn sunionstore(ctx: &mut Ctx) -> CommandResult {
     let (dst, keys) = (ctx.arg(1).to_vec(), ctx.argv[2..].to_vec());
     let sets = load_sets(ctx, &keys)?;
     let limits = ctx.engine.keyspace.limits;
-    store_set(ctx, &dst, union(&sets, &limits))
+    store_set(ctx, &dst, union(&sets, &limits), "sunionstore")
 }
 
 fn sdiffstore(ctx: &mut Ctx) -> CommandResult {
     let (dst, keys) = (ctx.arg(1).to_vec(), ctx.argv[2..].to_vec());
     let sets = load_sets(ctx, &keys)?;
     let limits = ctx.engine.keyspace.limits;
-    store_set(ctx, &dst, difference(&sets, &limits))
+    store_set(ctx, &dst, difference(&sets, &limits), "sdiffstore")
 }
 
 /// numkeys and keys of SINTERCARD / ZINTERCARD, then an optional LIMIT.
@@ -349,7 +365,11 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
     }
     let db = ctx.db();
     ctx.ks().set_remove(db, &src, &member);
-    ctx.ks().set_add(db, &dst, &member);
+    ctx.notify(SET, "srem", &src);
+    super::lists::deleted_if_gone(ctx, &src);
+    if ctx.ks().set_add(db, &dst, &member) {
+        ctx.notify(SET, "sadd", &dst);
+    }
     Ok(Reply::Int(1))
 }
 

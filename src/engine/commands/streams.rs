@@ -4,6 +4,7 @@
 //! stream primitives, so each reports only what it changed.
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::STREAM;
 use crate::engine::numbers::{parse_i64, parse_u64};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{
@@ -175,6 +176,16 @@ fn parse_bound(b: &[u8], missing_seq: u64, start: bool) -> Result<StreamId, Repl
 
 fn stream<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Stream>, Reply> {
     match ctx.value(key) {
+        None => Ok(None),
+        Some(Value::Stream(s)) => Ok(Some(s)),
+        Some(_) => Err(err(errors::WRONGTYPE)),
+    }
+}
+
+/// `stream` read as Redis's lookupKeyRead in a write command (XREADGROUP,
+/// XACK, XCLAIM, XAUTOCLAIM): a missing key is a keymiss.
+fn stream_read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Stream>, Reply> {
+    match ctx.lookup_read(key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Stream(s)) => Ok(Some(s)),
         Some(_) => Err(err(errors::WRONGTYPE)),
@@ -405,8 +416,9 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
     let db = ctx.db();
     ctx.ks().stream_add(db, &key, id, fields, new_meta);
     ctx.engine.signal_stream_ready(db, &key);
-    if !matches!(args.strategy, Strategy::None) {
-        trim(ctx, &key, &args);
+    ctx.notify(STREAM, "xadd", &key);
+    if !matches!(args.strategy, Strategy::None) && trim(ctx, &key, &args) > 0 {
+        ctx.notify(STREAM, "xtrim", &key);
     }
     Ok(Reply::bulk(id.text()))
 }
@@ -493,9 +505,11 @@ fn xdel(ctx: &mut Ctx) -> CommandResult {
         meta.max_deleted = meta.max_deleted.max(*id);
     }
     let db = ctx.db();
-    Ok(Reply::Int(
-        ctx.ks().stream_remove(db, &key, &present, meta) as i64
-    ))
+    let deleted = ctx.ks().stream_remove(db, &key, &present, meta) as i64;
+    if deleted > 0 {
+        ctx.notify(STREAM, "xdel", &key);
+    }
+    Ok(Reply::Int(deleted))
 }
 
 fn xtrim(ctx: &mut Ctx) -> CommandResult {
@@ -503,7 +517,11 @@ fn xtrim(ctx: &mut Ctx) -> CommandResult {
     // Redis parses the arguments before it looks the key up.
     let args = parse_trim_args(ctx, false)?;
     stream(ctx, &key)?;
-    Ok(Reply::Int(trim(ctx, &key, &args)))
+    let deleted = trim(ctx, &key, &args);
+    if deleted > 0 {
+        ctx.notify(STREAM, "xtrim", &key);
+    }
+    Ok(Reply::Int(deleted))
 }
 
 /// Parsed XREAD / XREADGROUP arguments.
@@ -776,6 +794,7 @@ fn deliver_new(
     let Some(group) = groups.get_mut(group_name) else {
         return Vec::new();
     };
+    let created = !group.consumers.contains_key(consumer_name);
     touch_consumer(group, consumer_name, now);
     let fresh: Vec<(StreamId, &StreamFields)> = match group.last_id.incr() {
         Some(start) => s
@@ -822,6 +841,9 @@ fn deliver_new(
         items.push(entry_reply(eid, fields));
     }
     ctx.ks().stream_set_groups(db, key, groups);
+    if created {
+        ctx.notify(STREAM, "xgroup-createconsumer", key);
+    }
     items
 }
 
@@ -853,7 +875,7 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
     for k in 0..args.streams_count {
         let key = ctx.arg(args.streams_arg + k).to_vec();
         let raw = ctx.arg(args.streams_arg + args.streams_count + k).to_vec();
-        let has_group = stream(ctx, &key)?.is_some_and(|s| s.groups.contains_key(&group_name));
+        let has_group = stream_read(ctx, &key)?.is_some_and(|s| s.groups.contains_key(&group_name));
         if !has_group {
             return Err(nogroup_read(&key, &group_name));
         }
@@ -894,6 +916,7 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
         // An id: the consumer's own history, always answered.
         let mut groups = s.groups.clone();
         let group = groups.get_mut(&group_name).expect("checked");
+        let created = !group.consumers.contains_key(&consumer_name);
         let consumer = touch_consumer(group, &consumer_name, now);
         let ids: Vec<StreamId> = consumer
             .pending
@@ -913,6 +936,9 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
             });
         }
         ctx.ks().stream_set_groups(db, &key, groups);
+        if created {
+            ctx.notify(STREAM, "xgroup-createconsumer", &key);
+        }
         out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
     }
     read_reply(ctx, &args, out, waits)
@@ -932,7 +958,7 @@ fn xack(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let group_name = ctx.arg(2).to_vec();
     // As in Redis: no key or no group acknowledges nothing, before the ids are parsed.
-    let Some(s) = stream(ctx, &key)? else {
+    let Some(s) = stream_read(ctx, &key)? else {
         return Ok(Reply::Int(0));
     };
     let mut groups = s.groups.clone();
@@ -1105,6 +1131,7 @@ fn xsetid(ctx: &mut Ctx) -> CommandResult {
     }
     let db = ctx.db();
     ctx.ks().stream_set_meta(db, &key, meta);
+    ctx.notify(STREAM, "xsetid", &key);
     Ok(Reply::ok())
 }
 
@@ -1153,6 +1180,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
     }
     let db = ctx.db();
     let now = ctx.now;
+    let mut event = None;
     let reply = match sub.as_str() {
         "create" if argc <= 8 => {
             let raw = ctx.arg(4);
@@ -1173,6 +1201,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
                     ..Group::default()
                 },
             );
+            event = Some("xgroup-create");
             Reply::ok()
         }
         "setid" if argc == 5 || argc == 7 => {
@@ -1185,6 +1214,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
             let g = groups.get_mut(&group_name).expect("checked");
             g.last_id = id;
             g.entries_read = entries_read.flatten();
+            event = Some("xgroup-setid");
             Reply::ok()
         }
         "destroy" if argc == 4 => {
@@ -1192,6 +1222,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
             if destroyed {
                 // Readers blocked on the group get -NOGROUP.
                 ctx.engine.signal_stream_ready(db, &key);
+                event = Some("xgroup-destroy");
             }
             Reply::Int(destroyed as i64)
         }
@@ -1205,6 +1236,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
                         seen_time: now,
                         pending: Default::default(),
                     });
+                    event = Some("xgroup-createconsumer");
                     Reply::Int(1)
                 }
             }
@@ -1217,6 +1249,7 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
                     for id in &c.pending {
                         g.pel.remove(id);
                     }
+                    event = Some("xgroup-delconsumer");
                     Reply::Int(c.pending.len() as i64)
                 }
             }
@@ -1224,6 +1257,9 @@ fn xgroup(ctx: &mut Ctx) -> CommandResult {
         _ => return Err(errors::subcommand_syntax(ctx.arg(1), "xgroup")),
     };
     ctx.ks().stream_set_groups(db, &key, groups);
+    if let Some(event) = event {
+        ctx.notify(STREAM, event, &key);
+    }
     Ok(reply)
 }
 
@@ -1547,7 +1583,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
     let group_name = ctx.arg(2).to_vec();
     let consumer = ctx.arg(3).to_vec();
     let now = ctx.now;
-    let Some(s) = stream(ctx, &key)? else {
+    let Some(s) = stream_read(ctx, &key)? else {
         return Err(nogroup_claim(&key, &group_name));
     };
     if !s.groups.contains_key(&group_name) {
@@ -1650,9 +1686,28 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
             entry_reply(id, fields)
         });
     }
+    let created = consumer_created(s, &groups, &group_name, &consumer);
     let db = ctx.db();
     ctx.ks().stream_set_groups(db, &key, groups);
+    if created {
+        ctx.notify(STREAM, "xgroup-createconsumer", &key);
+    }
     Ok(Reply::Array(out))
+}
+
+/// Whether claiming created the consumer (its `xgroup-createconsumer`).
+fn consumer_created(
+    before: &Stream,
+    after: &crate::engine::value::Groups,
+    group: &[u8],
+    consumer: &[u8],
+) -> bool {
+    let had = |groups: &crate::engine::value::Groups| {
+        groups
+            .get(group)
+            .is_some_and(|g| g.consumers.contains_key(consumer))
+    };
+    !had(&before.groups) && had(after)
 }
 
 fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
@@ -1681,7 +1736,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         }
         j += 1;
     }
-    let Some(s) = stream(ctx, &key)? else {
+    let Some(s) = stream_read(ctx, &key)? else {
         return Err(nogroup_claim(&key, &group_name));
     };
     if !s.groups.contains_key(&group_name) {
@@ -1726,8 +1781,12 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         count -= 1;
     }
     let next = ids.get(idx).copied().unwrap_or(StreamId::MIN);
+    let created = consumer_created(s, &groups, &group_name, &consumer);
     let db = ctx.db();
     ctx.ks().stream_set_groups(db, &key, groups);
+    if created {
+        ctx.notify(STREAM, "xgroup-createconsumer", &key);
+    }
     Ok(Reply::Array(vec![
         Reply::bulk(next.text()),
         Reply::Array(claimed),

@@ -2,6 +2,7 @@
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::StrEnc;
+use crate::engine::notify::{GENERIC, STRING};
 use crate::engine::numbers::{self, parse_i64, IncrFloatError};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value};
@@ -123,7 +124,9 @@ fn set_generic(
         None => None,
     };
     let old = if o.get {
-        ctx.string(key)?.cloned()
+        let old = ctx.string(key)?.cloned();
+        ctx.keymiss(key);
+        old
     } else {
         None
     };
@@ -140,6 +143,10 @@ fn set_generic(
     let expire = expire.or(if o.keep_ttl { current_expire } else { None });
     let db = ctx.db();
     ctx.ks().put(db, key, Value::String(value), expire);
+    ctx.notify(STRING, "set", key);
+    if o.expire.is_some() {
+        ctx.notify(GENERIC, "expire", key);
+    }
     Ok(if o.get {
         Reply::bulk_or_nil(old)
     } else {
@@ -160,6 +167,7 @@ fn setnx(ctx: &mut Ctx) -> CommandResult {
     }
     let db = ctx.db();
     ctx.ks().put(db, &key, Value::String(value), None);
+    ctx.notify(STRING, "set", &key);
     Ok(Reply::Int(1))
 }
 
@@ -183,17 +191,21 @@ fn psetex(ctx: &mut Ctx) -> CommandResult {
 fn getset(ctx: &mut Ctx) -> CommandResult {
     let (key, value) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
     let old = ctx.string(&key)?.cloned();
+    ctx.keymiss(&key);
     let db = ctx.db();
     ctx.ks().put(db, &key, Value::String(value), None);
+    ctx.notify(STRING, "set", &key);
     Ok(Reply::bulk_or_nil(old))
 }
 
 fn getdel(ctx: &mut Ctx) -> CommandResult {
     let key = ctx.arg(1).to_vec();
     let old = ctx.string(&key)?.cloned();
+    ctx.keymiss(&key);
     if old.is_some() {
         let db = ctx.db();
         ctx.ks().remove(db, &key);
+        ctx.notify(GENERIC, "del", &key);
     }
     Ok(Reply::bulk_or_nil(old))
 }
@@ -204,6 +216,7 @@ fn getex(ctx: &mut Ctx) -> CommandResult {
     // Redis looks the key up before it reads the expire time: a missing
     // key answers nil even with `EX abc`.
     let Some(value) = ctx.string(&key)?.cloned() else {
+        ctx.keymiss(&key);
         return Ok(Reply::Nil);
     };
     let expire = match &options.expire {
@@ -214,9 +227,16 @@ fn getex(ctx: &mut Ctx) -> CommandResult {
     match expire {
         Some(t) if t <= ctx.now => {
             ctx.ks().remove(db, &key);
+            ctx.notify(GENERIC, "del", &key);
         }
-        Some(t) => ctx.ks().set_expire(db, &key, Some(t)),
-        None if options.persist => ctx.ks().set_expire(db, &key, None),
+        Some(t) => {
+            ctx.ks().set_expire(db, &key, Some(t));
+            ctx.notify(GENERIC, "expire", &key);
+        }
+        None if options.persist && ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) => {
+            ctx.ks().set_expire(db, &key, None);
+            ctx.notify(GENERIC, "persist", &key);
+        }
         None => {}
     }
     Ok(Reply::bulk(value))
@@ -251,7 +271,9 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CommandResult {
     }
     let db = ctx.db();
     for (key, value) in pairs {
+        ctx.lookup(&key);
         ctx.ks().put(db, &key, Value::String(value), None);
+        ctx.notify(STRING, "set", &key);
     }
     Ok(if nx { Reply::Int(1) } else { Reply::ok() })
 }
@@ -282,6 +304,7 @@ fn incr_generic(ctx: &mut Ctx, by: i64) -> CommandResult {
         .checked_add(by)
         .ok_or_else(|| err(errors::OVERFLOW))?;
     store_keep_ttl(ctx, &key, value.to_string().into_bytes(), StrEnc::Auto);
+    ctx.notify(STRING, "incrby", &key);
     Ok(Reply::Int(value))
 }
 
@@ -315,6 +338,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CommandResult {
         _ => err(errors::NOT_FLOAT),
     })?;
     store_keep_ttl(ctx, &key, value.clone(), StrEnc::NoInt);
+    ctx.notify(STRING, "incrbyfloat", &key);
     Ok(Reply::Bulk(value))
 }
 
@@ -339,6 +363,7 @@ fn append(ctx: &mut Ctx) -> CommandResult {
     value.extend_from_slice(&suffix);
     let len = value.len();
     store_keep_ttl(ctx, &key, value, how);
+    ctx.notify(STRING, "append", &key);
     Ok(Reply::Int(len as i64))
 }
 
@@ -396,6 +421,7 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
         let db = ctx.db();
         ctx.ks()
             .put_string_as(db, &key, Value::String(value), None, StrEnc::Raw);
+        ctx.notify(STRING, "setrange", &key);
         return Ok(Reply::Int(len as i64));
     };
     if patch.is_empty() {
@@ -409,22 +435,22 @@ fn setrange(ctx: &mut Ctx) -> CommandResult {
     value[offset as usize..end].copy_from_slice(&patch);
     let len = value.len();
     store_keep_ttl(ctx, &key, value, StrEnc::Raw);
+    ctx.notify(STRING, "setrange", &key);
     Ok(Reply::Int(len as i64))
 }
 
 fn lcs(ctx: &mut Ctx) -> CommandResult {
     let (ka, kb) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
-    // Redis checks both keys' types before it parses the options.
-    let a = match ctx.value(&ka) {
-        None => Vec::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(err("ERR The specified keys must contain string values")),
+    // Redis looks both keys up, then checks their types, before it parses
+    // the options.
+    let a = ctx.value(&ka).cloned();
+    let b = ctx.value(&kb).cloned();
+    let text = |v: Option<Value>| match v {
+        None => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(err("ERR The specified keys must contain string values")),
     };
-    let b = match ctx.value(&kb) {
-        None => Vec::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(err("ERR The specified keys must contain string values")),
-    };
+    let (a, b) = (text(a)?, text(b)?);
     let (mut get_len, mut get_idx, mut with_match_len) = (false, false, false);
     let mut min_match_len: i64 = 0;
     let mut j = 3;

@@ -1,6 +1,7 @@
 //! Sorted-set commands, blocking forms included.
 
 use crate::engine::errors::{self, err};
+use crate::engine::notify::ZSET;
 use crate::engine::numbers::{format_double, parse_f64, strtod};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Value, ZSet};
@@ -157,6 +158,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_only: bool) -> CommandResult {
             last_score = score;
         }
     }
+    if added > 0 || updated > 0 {
+        ctx.notify(ZSET, if incr { "zincr" } else { "zadd" }, &key);
+    }
     if incr {
         return Ok(if processed > 0 {
             score_reply(last_score, ctx.resp3())
@@ -240,6 +244,10 @@ fn zrem(ctx: &mut Ctx) -> CommandResult {
         if ctx.ks().zset_remove(db, &key, &member) {
             removed += 1;
         }
+    }
+    if removed > 0 {
+        ctx.notify(ZSET, "zrem", &key);
+        super::lists::deleted_if_gone(ctx, &key);
     }
     Ok(Reply::Int(removed))
 }
@@ -528,12 +536,14 @@ fn zrange_generic(
         _ => RangeKind::Rank(int_arg(ctx, min_at)?, int_arg(ctx, max_at)?),
     };
     let key = ctx.arg(key_at).to_vec();
-    let items = match ctx.zset(&key)? {
-        Some(z) => select(z, &range, reverse, offset, limit),
+    // lookupKeyRead, ZRANGESTORE's source too.
+    let items = match ctx.lookup_read(&key).map(|e| &e.value) {
+        Some(Value::ZSet(z)) => select(z, &range, reverse, offset, limit),
+        Some(_) => return Err(err(errors::WRONGTYPE)),
         None => Vec::new(),
     };
     match store {
-        Some(dst) => store_zset(ctx, &dst, items),
+        Some(dst) => store_zset(ctx, &dst, items, "zrangestore"),
         None => Ok(with_scores(items, withscores, ctx.resp3())),
     }
 }
@@ -582,17 +592,22 @@ fn build_zset(
     z
 }
 
-pub(crate) fn store_zset(ctx: &mut Ctx, dst: &[u8], items: Vec<(Bytes, f64)>) -> CommandResult {
-    let db = ctx.db();
+/// Stores a computed sorted set at `dst` (deleting it when empty), with
+/// the command's event.
+pub(crate) fn store_zset(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    items: Vec<(Bytes, f64)>,
+    event: &'static str,
+) -> CommandResult {
     let limits = ctx.engine.keyspace.limits;
     let z = build_zset(items, &limits);
     let len = z.len();
     if len == 0 {
-        if ctx.exists(dst) {
-            ctx.ks().remove(db, dst);
-        }
+        ctx.delete_key(dst);
     } else {
-        ctx.ks().put(db, dst, Value::ZSet(z), None);
+        ctx.set_key(dst, Value::ZSet(z));
+        ctx.notify(ZSET, event, dst);
     }
     Ok(Reply::Int(len as i64))
 }
@@ -626,6 +641,15 @@ fn zremrange_generic(ctx: &mut Ctx, range: RangeKind) -> CommandResult {
     let db = ctx.db();
     for (m, _) in &doomed {
         ctx.ks().zset_remove(db, &key, m);
+    }
+    if !doomed.is_empty() {
+        let event = match range {
+            RangeKind::Rank(..) => "zremrangebyrank",
+            RangeKind::Score(_) => "zremrangebyscore",
+            RangeKind::Lex(_) => "zremrangebylex",
+        };
+        ctx.notify(ZSET, event, &key);
+        super::lists::deleted_if_gone(ctx, &key);
     }
     Ok(Reply::Int(doomed.len() as i64))
 }
@@ -710,7 +734,7 @@ fn zsetop(
     let keys: Vec<Bytes> = ctx.argv[first..first + setnum as usize].to_vec();
     let mut inputs: Vec<Option<Vec<(Bytes, f64)>>> = Vec::with_capacity(keys.len());
     for key in &keys {
-        inputs.push(match ctx.value(key) {
+        inputs.push(match ctx.lookup_read(key).map(|e| &e.value) {
             None => None,
             Some(Value::ZSet(z)) => Some(z.iter().map(|(m, s)| (m.clone(), s)).collect()),
             Some(Value::Set(s)) => Some(s.members.iter().map(|m| (m.clone(), 1.0)).collect()),
@@ -817,7 +841,14 @@ fn zsetop(
     }
     let items: Vec<(Bytes, f64)> = result.into_iter().collect();
     match dst {
-        Some(dst) => store_zset(ctx, &dst, items),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            store_zset(ctx, &dst, items, event)
+        }
         None => {
             // Replied from a skiplist, never a listpack: a -0 stays -0.
             let mut z = ZSet::default();
@@ -928,6 +959,10 @@ fn pop_members(
     let db = ctx.db();
     for (m, _) in &picked {
         ctx.ks().zset_remove(db, key, m);
+    }
+    if !picked.is_empty() {
+        ctx.notify(ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        super::lists::deleted_if_gone(ctx, key);
     }
     Ok(picked)
 }

@@ -6,6 +6,7 @@
 //! external commands and reached through the [`Extension`] it passes in, so
 //! they work inside MULTI/EXEC like any other command.
 
+pub mod cluster;
 pub(crate) mod commands;
 pub mod dict;
 pub(crate) mod errors;
@@ -172,6 +173,9 @@ pub struct Client {
     /// The protocol this client speaks (2, or 3 for a script after
     /// `redis.setresp(3)`).
     pub resp: u8,
+    /// Cluster mode: the hash slot of the command running (Redis's
+    /// `c->slot`), which its scripts must stay in.
+    pub cluster_slot: Option<u16>,
 }
 
 impl Client {
@@ -199,6 +203,7 @@ impl Client {
             is_script: false,
             authenticated: false,
             resp: 2,
+            cluster_slot: None,
         }
     }
 
@@ -290,6 +295,8 @@ pub struct Engine {
     /// SLOWLOG: the newest entry first, at most `slowlog-max-len`.
     pub(crate) slowlog: VecDeque<SlowEntry>,
     slowlog_next_id: i64,
+    /// Cluster mode (`enable_cluster`): the node this engine is.
+    cluster: Option<cluster::Cluster>,
 }
 
 /// One SLOWLOG entry, as Redis's slowlogCreateEntry keeps it.
@@ -366,6 +373,7 @@ impl Engine {
             killed: Vec::new(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
+            cluster: None,
         }
     }
 
@@ -656,6 +664,9 @@ impl Engine {
                 client.multi_error = true;
             }
             return Some(reject(&spec, "NOAUTH Authentication required."));
+        }
+        if let Some(reply) = cluster::process_command(self, client, &spec, argv) {
+            return Some(reply);
         }
         if client.subscribed() && spec.flags & flags::SUBSCRIBED_OK == 0 {
             return Some(reject(&spec, &format!(

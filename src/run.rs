@@ -244,6 +244,10 @@ fn print_run(
         let kind = engine.call(client, &[b"TYPE".to_vec(), key.clone()], ext);
         let kind = match kind {
             Reply::Status(k) => String::from_utf8_lossy(&k).into_owned(),
+            // --cluster: a key another node serves.
+            Reply::Error(e) if e.starts_with(b"MOVED ") => {
+                format!("on another node: {}", String::from_utf8_lossy(&e))
+            }
             _ => "?".into(),
         };
         let read: Option<Vec<&[u8]>> = match kind.as_str() {

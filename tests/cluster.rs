@@ -141,6 +141,10 @@ fn a_shebang_script_dies_after_its_write_at_the_call_that_left_the_slot() {
         out.contains("on @user_script:3.") && out.contains("failed at line 3 after 1 write"),
         "{out}"
     );
+    assert!(
+        out.contains("  The cluster refused step 4, set f 2: f (slot 3168) is outside slot 3300, the slot of its first declared key b."),
+        "the outcome names the step that broke the rule:\n{out}"
+    );
 }
 
 #[test]
@@ -229,4 +233,70 @@ fn cluster_topology_replies_agree() {
         panic!()
     };
     assert_eq!(shards.len(), 3);
+}
+
+/// `redstep --cluster` in the TUI: F5 runs the script to its
+/// failure at line 3, the keyspace pane gives each key its slot (and hash
+/// tag), and the debugger's outcome names the refused step.
+#[test]
+fn the_tui_shows_slots_and_the_step_that_left_the_slot() {
+    use crossterm::event::KeyCode;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use redstep::tui::opening::{BufferSpec, Opening};
+
+    let opening = Opening {
+        id: "cluster".into(),
+        buffers: vec![BufferSpec {
+            name: "cross.lua".into(),
+            path: None,
+            text: "#!lua\nredis.call('set',KEYS[1],'1')\nredis.call('set','f','2')\nreturn 1\n"
+                .into(),
+            args: "b".into(),
+        }],
+        active: 0,
+        setup: vec![
+            words(&json!(["SET", "{b}.n", "0"])),
+            words(&json!(["SET", "a", "1"])),
+        ],
+        intro: String::new(),
+    };
+    let mut driver = redstep::tui::driver::Driver::cluster(opening, 3, 120, 40);
+    driver.key(KeyCode::F(5));
+    let session = driver.app.session.as_ref().expect("a run");
+    assert!(session.debugger().at_failure());
+    let summary = session.summary().join("\n");
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|frame| redstep::tui::ui::draw(frame, &driver.app))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let screen: Vec<String> = (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect();
+    let text = screen.join("\n");
+    assert!(text.contains(" node 1/3 · 0-5460 "), "{text}");
+    // The setup's SET a was refused (a is node 3's): only node 1's keys.
+    let row = |key: &str| {
+        // The keyspace pane is the right half of the top.
+        screen[..20]
+            .iter()
+            .map(|l| l.chars().skip(66).collect::<String>())
+            .find(|l| {
+                l.split_whitespace()
+                    .any(|w| w.trim_start_matches('│') == key)
+            })
+            .unwrap_or_default()
+    };
+    assert!(row("{b}.n").contains("3300 {b}"), "{}", row("{b}.n"));
+    assert!(row("b").contains(" 3300 "), "{}", row("b"));
+    assert!(row("a").is_empty(), "{text}");
+    assert!(
+        summary.contains("The cluster refused step 4, set f 2: f (slot 3168) is outside slot 3300, the slot of its first declared key b."),
+        "{summary}"
+    );
 }

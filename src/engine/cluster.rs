@@ -209,6 +209,19 @@ impl Engine {
             spec.subcommands = Box::leak(subcommands.into_boxed_slice());
             self.table.register(spec);
         }
+        // What a cluster client sends to a master: nothing to do on one
+        // that has no replica role and no slot being imported.
+        use super::table::flags::{FAST, LOADING, STALE};
+        for (name, flags) in [
+            ("asking", FAST),
+            ("readonly", FAST | LOADING | STALE),
+            ("readwrite", FAST | LOADING | STALE),
+        ] {
+            self.table
+                .register(CommandSpec::new(name, 1, flags, (0, 0, 0), |_| {
+                    Ok(Reply::ok())
+                }));
+        }
         self.cluster = Some(cluster);
         Ok(())
     }

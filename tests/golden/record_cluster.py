@@ -66,7 +66,8 @@ CASES = [
         ["CLUSTER", "GETKEYSINSLOT", "3300", "x"], ["CLUSTER", "GETKEYSINSLOT", "-1", "1"],
         ["CLUSTER", "GETKEYSINSLOT", "3300", "-1"], ["CLUSTER", "GETKEYSINSLOT", "16384", "1"],
     ]),
-    ("cl-help-info", [["CLUSTER", "HELP"], ["INFO", "cluster"]]),
+    ("cl-help-info", [["CLUSTER", "HELP"], ["INFO", "cluster"], ["READONLY"], ["READWRITE"],
+                      ["ASKING"], ["READONLY", "x"], ["ASKING", "x"], ["GET", "b"]]),
     ("cl-plain-commands", [
         ["SET", "b", "1"], ["GET", "a"], ["SET", "a", "1"], ["SET", "c", "1"], ["MGET", "b", "f"],
         ["MGET", "b", "{b}x"], ["MSET", "b", "1", "{b}x", "2"], ["MSET", "b", "1", "a", "2"],

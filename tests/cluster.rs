@@ -300,3 +300,54 @@ fn the_tui_shows_slots_and_the_step_that_left_the_slot() {
         "{summary}"
     );
 }
+
+/// The debugger's runs (`trace::record`, what the TUI and `run` use) pass
+/// the same check as a client's EVAL: refused before any line runs.
+#[test]
+fn traced_runs_are_refused_before_they_run_as_a_client_eval_is() {
+    let (mut engine, mut scripting) = cluster_engine(7101);
+    let mut client = engine.new_client();
+    let eval = |script: &str, keys: &[&str]| {
+        let mut argv = vec![
+            b"EVAL".to_vec(),
+            script.as_bytes().to_vec(),
+            keys.len().to_string().into_bytes(),
+        ];
+        argv.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+        argv
+    };
+    for (argv, error) in [
+        (
+            eval("redis.call('set', KEYS[1], 1)", &["b", "f"]),
+            "CROSSSLOT Keys in request don't hash to the same slot",
+        ),
+        (
+            eval("redis.call('set', KEYS[1], 1)", &["a"]),
+            "MOVED 15495 127.0.0.1:7103",
+        ),
+        (
+            eval("#!lua flags=no-cluster\nredis.call('set', 'b', 1)", &[]),
+            "ERR Can not run script on cluster, 'no-cluster' flag is set.",
+        ),
+    ] {
+        let timeline = redstep::trace::record(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            &argv,
+            redstep::trace::Limits::default(),
+        );
+        assert_eq!(timeline.outcome.reply, Reply::error(error));
+        assert!(
+            !timeline
+                .steps
+                .iter()
+                .any(|s| matches!(s.kind, redstep::trace::StepKind::Line { .. })),
+            "no line ran: {:?}",
+            timeline.steps
+        );
+    }
+    let other = engine.connect();
+    let keys = engine.execute(other, &[b"DBSIZE".to_vec()]);
+    assert_eq!(keys, Some(Reply::Int(0)));
+}

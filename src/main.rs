@@ -137,7 +137,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|o| redstep::trace::LaneCommand::parse(o))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| anyhow::anyhow!(e))?;
-                let svg = redstep::tui::picture::svg(opening, &args, lane, frame, 120, 40)?;
+                let svg =
+                    redstep::tui::picture::svg_on(opening, &args, lane, frame, cluster, 120, 40)?;
                 print!("{svg}");
                 return Ok(());
             }

@@ -76,6 +76,16 @@ CASES = [
         ["SPUBLISH", "a", "x"], ["SPUBLISH", "b", "x"], ["PUBLISH", "a", "x"],
         ["ZUNIONSTORE", "b", "2", "f", "j"], ["LMPOP", "2", "b", "a", "LEFT"],
     ]),
+    ("cl-movable-and-blocking-keys", [
+        ["XADD", "b", "1-1", "f", "v"], ["XREAD", "STREAMS", "b", "f", "0", "0"],
+        ["XREAD", "STREAMS", "b", "{b}x", "0", "0"], ["XREAD", "STREAMS", "a", "0"],
+        ["BLPOP", "a", "0"], ["BLPOP", "b", "f", "0"], ["BZPOPMIN", "{b}z", "j", "1"],
+        ["SORT", "{b}l", "STORE", "f"], ["SORT", "{b}l", "STORE", "{b}s"],
+        ["PFCOUNT", "b", "f"], ["PFMERGE", "{b}h", "{b}g"], ["GEORADIUS", "{b}g", "0", "0", "1", "km", "STORE", "a"],
+        ["SSUBSCRIBE", "a"], ["SSUBSCRIBE", "b", "f"], ["SUNSUBSCRIBE", "a"],
+        ["EXISTS", "b", "{b}x", "f"], ["TOUCH", "a"], ["UNLINK", "{b}x", "b"], ["TYPE", "c"],
+        ["OBJECT", "ENCODING", "{b}h"], ["MEMORY", "USAGE", "a"], ["DUMP", "a"], ["RESTORE", "a", "0", "x"],
+    ]),
     ("cl-select-move-copy", [
         ["SET", "b", "1"], ["SELECT", "1"], ["SELECT", "0"], ["SELECT", "16"], ["SELECT", "-1"],
         ["SELECT", "x"], ["MOVE", "b", "1"], ["MOVE", "a", "1"], ["SWAPDB", "0", "1"], ["SWAPDB", "x", "1"],

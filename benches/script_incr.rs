@@ -122,6 +122,7 @@ fn run_command(trace: Option<redstep::run::TraceFormat>) -> (Duration, usize) {
             limits: Limits::default(),
             server: None,
             lane: Vec::new(),
+            cluster: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let start = Instant::now();

@@ -58,6 +58,11 @@ pub struct Cli {
     /// keys pressed on a top line (Alt+P toggles it).
     #[arg(long)]
     pub present: bool,
+    /// Answer as node 1 of an N-master Redis Cluster (default 3), slots split as
+    /// `redis-cli --cluster create` splits them: CROSSSLOT, MOVED, the script
+    /// cluster errors, CLUSTER SLOTS/NODES/... (`--cluster=N` for another N).
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "3", conflicts_with = "redis")]
+    pub cluster: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -82,6 +87,10 @@ pub enum Command {
         /// Read commands from this file, one per line.
         #[arg(short = 'f', long = "file")]
         file: Option<PathBuf>,
+        /// Answer as node 1 of an N-master Redis Cluster (default 3): CROSSSLOT,
+        /// MOVED, the script cluster errors, CLUSTER SLOTS/NODES/....
+        #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "3")]
+        cluster: Option<usize>,
         /// One command and its arguments, e.g. `SET a 42`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -140,6 +149,10 @@ pub enum Command {
         /// step where the two differ; exit 1 on a difference.
         #[arg(long, value_name = "URL")]
         compare: Option<String>,
+        /// Answer as node 1 of an N-master Redis Cluster (default 3): CROSSSLOT,
+        /// MOVED, the script cluster errors, CLUSTER SLOTS/NODES/....
+        #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "3", conflicts_with_all = ["redis", "compare"])]
+        cluster: Option<usize>,
         /// Keys, then a lone "," and the arguments: `k1 k2 , a1 a2`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
@@ -215,6 +228,10 @@ pub enum Command {
         /// Require clients to AUTH with this password first, as Redis's requirepass.
         #[arg(long, value_name = "PASSWORD")]
         requirepass: Option<String>,
+        /// Answer as node 1 of an N-master Redis Cluster (default 3); the other
+        /// nodes' addresses in MOVED and CLUSTER SLOTS are this port + 1, + 2, ...
+        #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "3")]
+        cluster: Option<usize>,
     },
 }
 

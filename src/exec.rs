@@ -16,13 +16,28 @@ pub fn run(
     raw: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    run_on(args, input, raw, None, out)
+}
+
+/// `run`, with the engine in cluster mode when `cluster` gives its shards.
+pub fn run_on(
+    args: Vec<Vec<u8>>,
+    input: Option<Box<dyn BufRead>>,
+    raw: bool,
+    cluster: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if let Some(shards) = cluster {
+        crate::engine::cluster::validate(shards, Engine::default().config.port)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
     // Nobody can send SCRIPT KILL to `exec`, so runaway scripts stop after
     // the same budget as `redstep run`.
     let config = ScriptConfig {
         budget: Some(crate::script::HEADLESS_BUDGET),
         ..ScriptConfig::default()
     };
-    let host = Host::start(Engine::default, config);
+    let host = Host::start(move || crate::engine::cluster::engine(cluster), config);
     let conn = host.connect("exec".into(), String::new());
     let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
         let reply = conn.call(argv);

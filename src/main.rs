@@ -31,6 +31,7 @@ fn show(cli: &Cli) -> redstep::tui::Show {
     redstep::tui::Show {
         record: cli.record.clone(),
         present: cli.present,
+        cluster: cli.cluster,
     }
 }
 
@@ -82,7 +83,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Some(Command::Exec { raw, file, args }) => {
+        Some(Command::Exec {
+            raw,
+            file,
+            cluster,
+            args,
+        }) => {
             let input: Option<Box<dyn BufRead>> = match (&file, args.is_empty()) {
                 (Some(path), _) => Some(Box::new(BufReader::new(
                     File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -91,7 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (None, false) => None,
             };
             let args = args.into_iter().map(String::into_bytes).collect();
-            redstep::exec::run(args, input, raw, &mut std::io::stdout().lock())
+            redstep::exec::run_on(args, input, raw, cluster, &mut std::io::stdout().lock())
         }
         Some(Command::Run {
             file,
@@ -107,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             allow_blocking,
             compare,
             frame,
+            cluster,
             words,
         }) => {
             let body =
@@ -130,7 +137,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|o| redstep::trace::LaneCommand::parse(o))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| anyhow::anyhow!(e))?;
-                let svg = redstep::tui::picture::svg(opening, &args, lane, frame, 120, 40)?;
+                let svg =
+                    redstep::tui::picture::svg_on(opening, &args, lane, frame, cluster, 120, 40)?;
                 print!("{svg}");
                 return Ok(());
             }
@@ -155,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e))?;
             let input = redstep::run::RunInput {
                 lane,
+                cluster,
                 body,
                 keys,
                 args,
@@ -230,7 +239,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             port,
             bind,
             requirepass,
+            cluster,
         }) => {
+            if let Some(shards) = cluster {
+                redstep::engine::cluster::validate(shards, port).map_err(|e| anyhow::anyhow!(e))?;
+            }
             if !bind.is_loopback() && requirepass.is_none() {
                 eprintln!(
                     "WARNING: redstep is listening on {bind}, which is not a loopback address."
@@ -249,6 +262,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     engine.config.port = port;
                     engine.config.bind = bind.to_string();
                     engine.config.requirepass = requirepass.map(String::into_bytes);
+                    if let Some(shards) = cluster {
+                        engine
+                            .enable_cluster(shards)
+                            .expect("--cluster is validated before the engine starts");
+                    }
                     engine
                 },
                 ScriptConfig::default(),

@@ -34,6 +34,8 @@ pub struct RunInput {
     pub server: Option<ServerRun>,
     /// Other clients' commands around the run.
     pub lane: Vec<trace::LaneCommand>,
+    /// Cluster mode: the engine is node 1 of this many shards.
+    pub cluster: Option<usize>,
 }
 
 /// `--redis URL [--ldb MODE] [--allow-blocking]` or `--compare URL`.
@@ -142,7 +144,11 @@ pub fn run(mut input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> any
     if let Some(server) = input.server.take() {
         return run_on_server(input, server, out, err);
     }
-    let mut engine = Engine::default();
+    if let Some(shards) = input.cluster {
+        crate::engine::cluster::validate(shards, Engine::default().config.port)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let mut engine = crate::engine::cluster::engine(input.cluster);
     let mut scripting = Scripting::new(
         &mut engine,
         ScriptConfig {
@@ -238,6 +244,10 @@ fn print_run(
         let kind = engine.call(client, &[b"TYPE".to_vec(), key.clone()], ext);
         let kind = match kind {
             Reply::Status(k) => String::from_utf8_lossy(&k).into_owned(),
+            // --cluster: a key another node serves.
+            Reply::Error(e) if e.starts_with(b"MOVED ") => {
+                format!("on another node: {}", String::from_utf8_lossy(&e))
+            }
             _ => "?".into(),
         };
         let read: Option<Vec<&[u8]>> = match kind.as_str() {

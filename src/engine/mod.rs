@@ -6,6 +6,7 @@
 //! external commands and reached through the [`Extension`] it passes in, so
 //! they work inside MULTI/EXEC like any other command.
 
+pub mod cluster;
 pub(crate) mod commands;
 pub mod dict;
 pub(crate) mod errors;
@@ -173,6 +174,9 @@ pub struct Client {
     /// The protocol this client speaks (2, or 3 for a script after
     /// `redis.setresp(3)`).
     pub resp: u8,
+    /// Cluster mode: the hash slot of the command running (Redis's
+    /// `c->slot`), which its scripts must stay in.
+    pub cluster_slot: Option<u16>,
 }
 
 impl Client {
@@ -200,6 +204,7 @@ impl Client {
             is_script: false,
             authenticated: false,
             resp: 2,
+            cluster_slot: None,
         }
     }
 
@@ -298,6 +303,8 @@ pub struct Engine {
     /// Messages published to the client whose command runs now: Redis
     /// writes them before that command's reply.
     published_to_caller: Vec<(ClientId, Reply)>,
+    /// Cluster mode (`enable_cluster`): the node this engine is.
+    cluster: Option<cluster::Cluster>,
 }
 
 /// One SLOWLOG entry, as Redis's slowlogCreateEntry keeps it.
@@ -376,6 +383,7 @@ impl Engine {
             published_to_caller: Vec::new(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
+            cluster: None,
         }
     }
 
@@ -686,6 +694,9 @@ impl Engine {
                 client.multi_error = true;
             }
             return Some(reject(&spec, "NOAUTH Authentication required."));
+        }
+        if let Some(reply) = cluster::process_command(self, client, &spec, argv) {
+            return Some(reply);
         }
         // Only a RESP2 connection is limited once it subscribes.
         if client.subscribed() && client.resp == 2 && spec.flags & flags::SUBSCRIBED_OK == 0 {

@@ -84,6 +84,11 @@ pub(crate) struct RunContext<'a> {
     pub counts: (usize, usize),
     pub is_function: bool,
     pub read_only: bool,
+    /// Cluster mode: the slot the run is bound to (the caller's command's,
+    /// or its first key's), and whether it may leave it (no shebang, or
+    /// `allow-cross-slot-keys`).
+    pub cluster_slot: Option<u16>,
+    pub cross_slot_ok: bool,
     /// A write command was attempted (Redis's SCRIPT_WRITE_DIRTY).
     pub wrote: bool,
     /// `redis.setresp(3)` was called.
@@ -237,6 +242,13 @@ impl RunContext<'_> {
         if spec.flags & flags::WRITE != 0 {
             self.wrote = true;
         }
+        crate::engine::cluster::script_call(
+            self.engine,
+            &spec,
+            argv,
+            &mut self.cluster_slot,
+            self.cross_slot_ok,
+        )?;
         self.engine
             .feed_monitors(&spec, self.client.db, "lua", argv);
         let reply = self

@@ -88,6 +88,14 @@ impl Function {
     pub(crate) fn no_writes(&self) -> bool {
         self.flags & 1 != 0
     }
+
+    pub(crate) fn no_cluster(&self) -> bool {
+        self.flags & (1 << 3) != 0
+    }
+
+    pub(crate) fn allow_cross_slot_keys(&self) -> bool {
+        self.flags & (1 << 4) != 0
+    }
 }
 
 pub(crate) struct Library {

@@ -419,11 +419,15 @@ impl Scripting {
         argv: &[Vec<u8>],
         probe: &mut dyn Probe,
     ) -> Reply {
-        let name = match engine.lookup_command(argv) {
-            Ok(spec) => spec.name,
+        let spec = match engine.lookup_command(argv) {
+            Ok(spec) => *spec,
             Err(reply) => return reply,
         };
-        match name {
+        // What `processCommand` checks before the script runs (cluster mode).
+        if let Some(reply) = crate::engine::cluster::process_command(engine, caller, &spec, argv) {
+            return reply;
+        }
+        match spec.name {
             "eval" => self.eval_probed(engine, caller, argv, false, false, Some(probe)),
             "evalsha" => self.eval_probed(engine, caller, argv, true, false, Some(probe)),
             "eval_ro" => self.eval_probed(engine, caller, argv, false, true, Some(probe)),
@@ -503,10 +507,14 @@ impl Scripting {
             }
         };
         let script = &self.scripts[&sha];
+        if engine.cluster().is_some() && script.flags.no_cluster {
+            return err(crate::engine::cluster::NO_CLUSTER_SCRIPT);
+        }
         if ro_command && !script.flags.compat && !script.flags.no_writes {
             return err("ERR Can not execute a script with write flag using *_ro command.");
         }
         let read_only = ro_command || script.flags.no_writes;
+        let cross_slot_ok = script.flags.compat || script.flags.allow_cross_slot_keys;
         let function = script.function;
         let split = 3 + numkeys as usize;
         let target = Target {
@@ -521,7 +529,7 @@ impl Scripting {
             &target,
             &argv[3..split],
             &argv[split..],
-            read_only,
+            (read_only, cross_slot_ok),
             probe,
         )
     }
@@ -556,10 +564,14 @@ impl Scripting {
         if numkeys < 0 {
             return err("ERR Number of keys can't be negative");
         }
+        if engine.cluster().is_some() && function.no_cluster() {
+            return err(crate::engine::cluster::NO_CLUSTER_SCRIPT);
+        }
         if ro_command && !function.no_writes() {
             return err("ERR Can not execute a script with write flag using *_ro command.");
         }
         let read_only = ro_command || function.no_writes();
+        let cross_slot_ok = function.allow_cross_slot_keys();
         let split = 3 + numkeys as usize;
         let target = Target {
             state: self.functions_vm.state,
@@ -573,7 +585,7 @@ impl Scripting {
             &target,
             &argv[3..split],
             &argv[split..],
-            read_only,
+            (read_only, cross_slot_ok),
             probe,
         )
     }
@@ -702,7 +714,7 @@ impl Scripting {
         target: &Target,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
-        read_only: bool,
+        (read_only, cross_slot_ok): (bool, bool),
         probe: Option<&mut dyn Probe>,
     ) -> Reply {
         let (state, name) = (target.state, target.name);
@@ -741,6 +753,8 @@ impl Scripting {
             counts,
             is_function: target.is_function,
             read_only,
+            cluster_slot: caller.cluster_slot,
+            cross_slot_ok,
             wrote: false,
             resp3: false,
             started: Instant::now(),
@@ -822,6 +836,7 @@ impl Scripting {
             (status, reply)
         };
         ctx.engine.freeze_time(None);
+        caller.cluster_slot = ctx.cluster_slot;
         if status == ffi::LUA_ERRMEM {
             self.vm.collect_garbage();
             self.functions_vm.collect_garbage();

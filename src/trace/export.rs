@@ -261,6 +261,7 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
                 .map(|l| format!(" at line {l}"))
                 .unwrap_or_default();
             lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
+            lines.extend(super::cluster::explain(timeline));
             for c in changes.iter().take(SUMMARY_KEYS) {
                 lines.push(went(c, " and stayed that way"));
             }

@@ -7,6 +7,7 @@
 //! memory in proportion to what changed, not to the size of what was
 //! touched; the [`Debugger`] rebuilds any step's keyspace from them.
 
+mod cluster;
 pub(crate) mod commands;
 mod debugger;
 pub mod export;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
-use crate::engine::Engine;
 use crate::host::{Connection, Host, Outgoing};
 use crate::script::{Interrupt, InterruptKind, ScriptConfig};
 
@@ -36,7 +35,25 @@ impl Driver {
 
     /// The same, with the buffers a workspace kept (as `redstep` reopens them).
     pub fn with_saved(opening: Opening, saved: Option<Saved>, width: u16, height: u16) -> Driver {
-        let host = Host::start(Engine::default, ScriptConfig::default());
+        Driver::on(opening, saved, None, width, height)
+    }
+
+    /// As `redstep --cluster=N` opens: the engine node 1 of `shards` masters.
+    pub fn cluster(opening: Opening, shards: usize, width: u16, height: u16) -> Driver {
+        Driver::on(opening, None, Some(shards), width, height)
+    }
+
+    fn on(
+        opening: Opening,
+        saved: Option<Saved>,
+        cluster: Option<usize>,
+        width: u16,
+        height: u16,
+    ) -> Driver {
+        let host = Host::start(
+            move || crate::engine::cluster::engine(cluster),
+            ScriptConfig::default(),
+        );
         let conn = host.connect("127.0.0.1:0".into(), "driver".into());
         let setup = opening.setup.clone();
         let app = App::new(
@@ -52,6 +69,7 @@ impl Driver {
             outside: Vec::new(),
             _host: host,
         };
+        driver.app.cluster = cluster;
         let effects = driver.app.start(&setup);
         driver.perform(effects);
         driver

@@ -55,6 +55,8 @@ use theme::Theme;
 pub struct Show {
     pub record: Option<PathBuf>,
     pub present: bool,
+    /// Cluster mode: the engine is node 1 of this many shards.
+    pub cluster: Option<usize>,
 }
 
 /// Opens the TUI; with `server`, on a real server instead of the embedded
@@ -65,7 +67,15 @@ pub fn run(
     server: Option<(crate::remote::Target, crate::remote::ldb::Options)>,
     show: Show,
 ) -> anyhow::Result<()> {
-    let Show { record, present } = show;
+    let Show {
+        record,
+        present,
+        cluster,
+    } = show;
+    if let Some(shards) = cluster {
+        crate::engine::cluster::validate(shards, Engine::default().config.port)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
     // SIGTERM and SIGHUP (a closed terminal window) are taken by one thread
     // (blocked in all others, which inherit this mask) and become a quit
     // that keeps every edit and restores the terminal.
@@ -101,7 +111,13 @@ pub fn run(
             let (host, label) = Host::start_server(target, options)?;
             (host, Some(format!("{label} · LDB {mode}")))
         }
-        None => (Host::start(Engine::default, ScriptConfig::default()), None),
+        None => (
+            Host::start(
+                move || crate::engine::cluster::engine(cluster),
+                ScriptConfig::default(),
+            ),
+            None,
+        ),
     };
     let interrupt = host.interrupt();
     let (sender, replies) = host
@@ -164,6 +180,7 @@ pub fn run(
         app.on_server(label);
     }
     app.present = present;
+    app.cluster = cluster;
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
         app.lane = app

@@ -30,7 +30,28 @@ pub fn svg(
     width: u16,
     height: u16,
 ) -> anyhow::Result<String> {
-    let mut driver = Driver::new(opening, width, height);
+    svg_on(opening, args, lane, frame, None, width, height)
+}
+
+/// `svg`, with the engine node 1 of `cluster` masters when given
+/// (`run --trace svg --cluster`).
+pub fn svg_on(
+    opening: Opening,
+    args: &str,
+    lane: Vec<LaneCommand>,
+    frame: Option<usize>,
+    cluster: Option<usize>,
+    width: u16,
+    height: u16,
+) -> anyhow::Result<String> {
+    let mut driver = match cluster {
+        Some(shards) => {
+            crate::engine::cluster::validate(shards, crate::engine::Engine::default().config.port)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            Driver::cluster(opening, shards, width, height)
+        }
+        None => Driver::new(opening, width, height),
+    };
     driver.app.theme = Theme::new(true);
     driver.app.lane = lane;
     let active = driver.app.active;

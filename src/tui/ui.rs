@@ -661,6 +661,14 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
         let at = at.split_once(" @ ").map_or(at, |(_, a)| a);
         head.push(Span::styled(format!(" @ {at} "), theme.bold()));
     }
+    if let Some(shards) = app.cluster {
+        let (first, last) = crate::engine::cluster::slot_ranges(shards)[0];
+        head.push(Span::styled(
+            // Node 1 of the emulated cluster and its slots.
+            format!(" node 1/{shards} · {first}-{last} "),
+            theme.bold(),
+        ));
+    }
     let head = Line::from(head);
     let block = block(head, focused, &theme);
     let inner = block.inner(area);
@@ -669,14 +677,35 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
     // shorten type names, so the value keeps room.
     let narrow = inner.width < 48;
     let key_w = if narrow { 8 } else { 12 };
+    // Cluster mode: each key's slot, and its hash tag when it has one.
+    let slot_of = |key: &[u8]| {
+        app.cluster.map(|_| {
+            let slot = crate::engine::cluster::key_slot(key);
+            match crate::engine::cluster::hash_tag(key) {
+                Some(tag) => format!("{slot} {{{}}}", String::from_utf8_lossy(tag)),
+                None => slot.to_string(),
+            }
+        })
+    };
+    let lines = app.key_lines();
+    let slot_w = lines
+        .iter()
+        .filter_map(|k| slot_of(&k.key))
+        .map(|s| s.chars().count().min(16))
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let header = if narrow {
         format!("  {:<key_w$} {:<4} value", "key", "type")
     } else {
         format!("  {:<key_w$} {:<6} {:>6}  value", "key", "type", "ttl")
     };
+    let header = match (app.cluster, narrow) {
+        (Some(_), false) => header.replacen("  value", &format!("  {:<slot_w$}  value", "slot"), 1),
+        _ => header,
+    };
     let mut out = vec![Line::styled(header, theme.dim())];
     let selected = app.selected_line();
-    let lines = app.key_lines();
     let empty = lines.is_empty();
     for (i, k) in lines
         .into_iter()
@@ -707,16 +736,21 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             k.kind.clone()
         };
+        let slot = slot_of(&k.key);
         let text = if narrow {
             let kind = if kind == "string" { "str" } else { &kind };
             let ttl = k
                 .ttl_ms
                 .map(|t| format!("  (ttl {})", ttl_text(Some(t))))
                 .unwrap_or_default();
-            format!("{mark} {key:<key_w$} {kind:<4} {value}{ttl}")
+            let slot = slot.map(|s| format!("  (slot {s})")).unwrap_or_default();
+            format!("{mark} {key:<key_w$} {kind:<4} {value}{ttl}{slot}")
         } else {
+            let slot = slot
+                .map(|s| format!("{:<slot_w$}  ", fit(&s, slot_w)))
+                .unwrap_or_default();
             format!(
-                "{mark} {key:<key_w$} {kind:<6} {:>6}  {value}",
+                "{mark} {key:<key_w$} {kind:<6} {:>6}  {slot}{value}",
                 ttl_text(k.ttl_ms)
             )
         };

@@ -704,7 +704,7 @@ fn hello(ctx: &mut Ctx) -> CommandResult {
         (Reply::bulk("version"), Reply::bulk(REDIS_VERSION)),
         (Reply::bulk("proto"), Reply::Int(i64::from(ctx.client.resp))),
         (Reply::bulk("id"), Reply::Int(ctx.client.id as i64)),
-        (Reply::bulk("mode"), Reply::bulk("standalone")),
+        (Reply::bulk("mode"), Reply::bulk(ctx.engine.mode())),
         (Reply::bulk("role"), Reply::bulk("master")),
         (Reply::bulk("modules"), Reply::Array(vec![])),
     ]);
@@ -873,11 +873,12 @@ fn info(ctx: &mut Ctx) -> CommandResult {
     let engine = &*ctx.engine;
     let uptime = engine.uptime_ms() / 1000;
     let rss = resident_bytes();
+    let redis_mode = ctx.engine.mode();
     let mut out = String::new();
     for section in INFO_SECTIONS.iter().filter(|s| wanted.contains(s)) {
         let body = match *section {
             "server" => format!(
-                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nredstep_version:{}\r\nos:{} {}\r\narch_bits:64\r\nprocess_id:{}\r\nprocess_supervised:no\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:{redis_mode}\r\nredstep_version:{}\r\nos:{} {}\r\narch_bits:64\r\nprocess_id:{}\r\nprocess_supervised:no\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
                 env!("CARGO_PKG_VERSION"),
                 std::env::consts::OS,
                 std::env::consts::ARCH,
@@ -930,7 +931,10 @@ fn info(ctx: &mut Ctx) -> CommandResult {
                 text
             }
             "latencystats" => "# Latencystats\r\n".to_string(),
-            "cluster" => "# Cluster\r\ncluster_enabled:0\r\n".to_string(),
+            "cluster" => format!(
+                "# Cluster\r\ncluster_enabled:{}\r\n",
+                u8::from(ctx.engine.cluster().is_some())
+            ),
             _ => {
                 let mut text = "# Keyspace\r\n".to_string();
                 for db in 0..DATABASES {

@@ -211,6 +211,9 @@ pub struct App {
     /// Working on a real server: `redis 7.0.15 @ host:port` (None: the
     /// embedded engine).
     pub server: Option<String>,
+    /// `--cluster`: the engine is node 1 of this many masters (the
+    /// keyspace pane shows each key's slot).
+    pub cluster: Option<usize>,
     /// Other clients' commands sent around each run (typed in the
     /// redis-cli pane as `step 2: GET a`).
     pub lane: Vec<crate::trace::LaneCommand>,
@@ -286,6 +289,7 @@ impl App {
             running: None,
             keys: KeyPage::default(),
             server: None,
+            cluster: None,
             lane: Vec::new(),
             key_offset: 0,
             key_selected: 0,

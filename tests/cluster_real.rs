@@ -1,0 +1,368 @@
+//! Cluster mode against a real cluster (issue #23): this test starts three
+//! `redis-server --cluster-enabled yes` on loopback, joins them with
+//! `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`, and
+//! runs every case of `tests/golden/cluster-cases.jsonl` on node 1 and on an
+//! engine in cluster mode (`--cluster 3`, node 1 at the same port): the
+//! replies, the errors and the keys left (name, type, DUMP payload) must be
+//! the same; so must the topology CLUSTER SLOTS/SHARDS/NODES/INFO describe,
+//! node ids aside. It skips, saying so, where redis-server is missing.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redstep::engine::{Engine, ManualClock, Reply};
+use redstep::protocol::resp::{encode_request, parse_reply};
+use redstep::script::{ScriptConfig, Scripting};
+use serde_json::Value;
+
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    fn connect(port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+        })
+    }
+
+    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
+        self.stream.write_all(&encode_request(argv)).unwrap();
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return reply;
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "redis-server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn cmd(&mut self, words: &[&str]) -> Reply {
+        self.call(&argv(words))
+    }
+}
+
+fn argv(words: &[&str]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+/// Three cluster nodes of our own; killed (and their folder removed) on drop.
+struct RealCluster {
+    children: Vec<Child>,
+    dir: std::path::PathBuf,
+    base: u16,
+}
+
+impl Drop for RealCluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Three free ports (and their bus ports, + 10000) in 7160-7198.
+fn free_base() -> Option<u16> {
+    (7160..=7196).step_by(3).find(|&base| {
+        (base..base + 3).all(|p| {
+            TcpListener::bind(("127.0.0.1", p)).is_ok()
+                && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
+        })
+    })
+}
+
+fn start_cluster() -> Option<RealCluster> {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return None;
+    }
+    let base = free_base().expect("three free ports in 7160-7198");
+    let dir = std::env::temp_dir().join(format!("redstep-cluster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cluster = RealCluster {
+        children: Vec::new(),
+        dir: dir.clone(),
+        base,
+    };
+    for port in base..base + 3 {
+        let node_dir = dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir).unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&node_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        cluster.children.push(child);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for port in base..base + 3 {
+        while Conn::connect(port).is_err() {
+            assert!(Instant::now() < deadline, "node {port} did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let status = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args((base..base + 3).map(|p| format!("127.0.0.1:{p}")))
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("redis-cli runs");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    // Every node must see the cluster up (and node 1 know the others'
+    // slots) before a MOVED can name them.
+    for port in base..base + 3 {
+        let mut conn = Conn::connect(port).unwrap();
+        loop {
+            let Reply::Bulk(info) = conn.cmd(&["CLUSTER", "INFO"]) else {
+                panic!("CLUSTER INFO is a bulk string")
+            };
+            if String::from_utf8_lossy(&info).contains("cluster_state:ok") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {port} never reached cluster_state:ok"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Some(cluster)
+}
+
+fn emulation(port: u16) -> (Engine, Scripting) {
+    let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+    engine.config.port = port;
+    engine.enable_cluster(3).unwrap();
+    let scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    (engine, scripting)
+}
+
+fn sorted(reply: Reply, unordered: bool) -> Reply {
+    match reply {
+        Reply::Array(mut items) if unordered => {
+            items.sort_by_key(|r| format!("{r:?}"));
+            Reply::Array(items)
+        }
+        other => other,
+    }
+}
+
+/// Each key with its type and DUMP payload, sorted by name.
+fn keys_of(call: &mut dyn FnMut(&[Vec<u8>]) -> Reply) -> Vec<(Vec<u8>, Reply, Reply)> {
+    let Reply::Array(keys) = call(&argv(&["KEYS", "*"])) else {
+        panic!("KEYS is an array")
+    };
+    let mut out: Vec<(Vec<u8>, Reply, Reply)> = keys
+        .into_iter()
+        .map(|k| {
+            let Reply::Bulk(key) = k else { panic!() };
+            let kind = call(&[b"TYPE".to_vec(), key.clone()]);
+            let dump = call(&[b"DUMP".to_vec(), key.clone()]);
+            (key, kind, dump)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// 40-hex node ids and the pong times of CLUSTER NODES vary by cluster.
+fn mask_ids(reply: &Reply) -> Reply {
+    match reply {
+        Reply::Bulk(b) if b.len() == 40 && b.iter().all(u8::is_ascii_hexdigit) => {
+            Reply::bulk("<id>")
+        }
+        Reply::Array(items) => Reply::Array(items.iter().map(mask_ids).collect()),
+        Reply::Map(pairs) => Reply::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (mask_ids(k), mask_ids(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn node_lines(reply: Reply) -> Vec<String> {
+    let Reply::Bulk(text) = reply else { panic!() };
+    let mut lines: Vec<String> = String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            // id addr flags master ping pong epoch link slots
+            let f: Vec<&str> = l.split(' ').collect();
+            format!(
+                "{} {} {} {} {} {}",
+                f[1],
+                f[2],
+                f[3],
+                f[6],
+                f[7],
+                f[8..].join(" ")
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_emulation_answers_as_a_real_cluster_node() {
+    let Some(cluster) = start_cluster() else {
+        eprintln!("SKIPPED: redis-server is not installed (.ci/run installs it)");
+        return;
+    };
+    let port = cluster.base;
+    let path = format!(
+        "{}/tests/golden/cluster-cases.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let id = case["id"].as_str().unwrap();
+        let mut real = Conn::connect(port).unwrap();
+        for reset in [
+            &["FLUSHALL"][..],
+            &["SCRIPT", "FLUSH"],
+            &["FUNCTION", "FLUSH"],
+        ] {
+            real.cmd(reset);
+        }
+        let mut real = Conn::connect(port).unwrap();
+        let (mut engine, mut scripting) = emulation(port);
+        let client = engine.connect();
+        for (i, step) in case["cmds"].as_array().unwrap().iter().enumerate() {
+            let (cmd, unordered) = match step {
+                Value::Array(_) => (step, false),
+                _ => (&step["cmd"], step["unordered"] == true),
+            };
+            let words: Vec<Vec<u8>> = cmd
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap().as_bytes().to_vec())
+                .collect();
+            let want = sorted(real.call(&words), unordered);
+            let got = sorted(
+                engine.execute_with(client, &words, &mut scripting).unwrap(),
+                unordered,
+            );
+            compared += 1;
+            if want != got {
+                failures.push(format!(
+                    "{id} cmd#{i} {cmd}\n   redis   {want:?}\n   redstep {got:?}"
+                ));
+            }
+        }
+        let want = keys_of(&mut |a| real.call(a));
+        let got = keys_of(&mut |a| engine.execute_with(client, a, &mut scripting).unwrap());
+        if want != got {
+            failures.push(format!(
+                "{id}: keys differ\n   redis   {want:?}\n   redstep {got:?}"
+            ));
+        }
+    }
+
+    // The topology, node ids aside.
+    let mut real = Conn::connect(port).unwrap();
+    let (mut engine, mut scripting) = emulation(port);
+    let client = engine.connect();
+    let mut emulated = |words: &[&str]| {
+        engine
+            .execute_with(client, &argv(words), &mut scripting)
+            .unwrap()
+    };
+    for sub in ["SLOTS", "SHARDS"] {
+        // SHARDS follows Redis's dict of nodes: its order is unspecified.
+        let unordered = sub == "SHARDS";
+        let want = sorted(mask_ids(&real.cmd(&["CLUSTER", sub])), unordered);
+        // As a RESP2 connection receives it.
+        let got = sorted(mask_ids(&emulated(&["CLUSTER", sub]).to_resp2()), unordered);
+        if want != got {
+            failures.push(format!(
+                "CLUSTER {sub}\n   redis   {want:?}\n   redstep {got:?}"
+            ));
+        }
+    }
+    let want = node_lines(real.cmd(&["CLUSTER", "NODES"]));
+    let got = node_lines(emulated(&["CLUSTER", "NODES"]));
+    if want != got {
+        failures.push(format!(
+            "CLUSTER NODES\n   redis   {want:?}\n   redstep {got:?}"
+        ));
+    }
+    let head = |reply: Reply| {
+        let Reply::Bulk(text) = reply else { panic!() };
+        String::from_utf8(text)
+            .unwrap()
+            .lines()
+            .take(9)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let want = head(real.cmd(&["CLUSTER", "INFO"]));
+    let got = head(emulated(&["CLUSTER", "INFO"]));
+    if want != got {
+        failures.push(format!(
+            "CLUSTER INFO\n   redis   {want:?}\n   redstep {got:?}"
+        ));
+    }
+    for words in [
+        &["CLUSTER", "MYID"][..],
+        &["INFO", "cluster"],
+        &["HELLO", "3"],
+    ] {
+        let (want, got) = (real.cmd(words), emulated(words));
+        let shape = |r: &Reply| match r {
+            Reply::Bulk(b) => format!("bulk of {}", b.len()),
+            Reply::Map(pairs) => format!(
+                "map {:?}",
+                pairs
+                    .iter()
+                    .filter(|(k, _)| *k != Reply::bulk("id"))
+                    .collect::<Vec<_>>()
+            ),
+            other => format!("{other:?}"),
+        };
+        if shape(&want) != shape(&got) {
+            failures.push(format!(
+                "{words:?}\n   redis   {want:?}\n   redstep {got:?}"
+            ));
+        }
+    }
+    assert!(compared >= 150, "only {compared} commands compared");
+    assert!(
+        failures.is_empty(),
+        "{} differences from a real Redis 7.0.15 cluster:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

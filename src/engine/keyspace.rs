@@ -245,14 +245,20 @@ pub struct Keyspace {
     /// Keys of `interest` created, replaced or deleted whole since the
     /// last drain (a subset of `signaled`).
     replaced: Vec<(usize, Bytes)>,
-    /// How many changes were made (Redis's `server.dirty`).
+    /// How many changes were made.
     pub changes: u64,
+    /// Redis's `server.dirty`: `changes` without encoding conversions and
+    /// expired keys' deletions (what decides whether a command is
+    /// propagated).
+    pub(crate) dirty: u64,
     /// The small encodings' thresholds (CONFIG SET changes them).
     pub limits: super::value::Limits,
     /// `notify-keyspace-events`: which classes of events are published.
     pub(crate) notify: u32,
     /// Events reported while a command runs, published when it ends.
     pub(crate) events: Vec<notify::Event>,
+    /// What replicas and the AOF receive (recorded only when asked).
+    pub propagation: super::propagate::Propagation,
 }
 
 impl Default for Keyspace {
@@ -265,8 +271,10 @@ impl Default for Keyspace {
             limits: Default::default(),
             replaced: Vec::new(),
             changes: 0,
+            dirty: 0,
             notify: 0,
             events: Vec::new(),
+            propagation: Default::default(),
         }
     }
 }
@@ -329,6 +337,7 @@ impl Keyspace {
     #[inline]
     fn changed(&mut self, db: usize, key: &[u8], delta: impl FnOnce() -> Delta) {
         self.changes += 1;
+        self.dirty += 1;
         if let Some(observer) = self.observer.as_mut() {
             observer.record(db, delta());
         }
@@ -358,7 +367,12 @@ impl Keyspace {
         let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
         if expired {
             self.remove(db, key);
+            // Not a change of the command's own (Redis does not count it).
+            self.dirty -= 1;
             self.notify(notify::EXPIRED, "expired", db, key);
+            // Redis's propagateDeletion (lazyfree-lazy-expire is off).
+            self.propagation
+                .also(db, vec![b"DEL".to_vec(), key.to_vec()]);
         }
         expired
     }
@@ -439,6 +453,7 @@ impl Keyspace {
         for d in range {
             if self.observer.is_none() && self.interest.is_empty() {
                 self.changes += self.dbs[d].len() as u64;
+                self.dirty += self.dbs[d].len() as u64;
                 self.dbs[d] = Db::default();
                 continue;
             }
@@ -452,6 +467,7 @@ impl Keyspace {
     pub(crate) fn swap_dbs(&mut self, a: usize, b: usize) {
         self.dbs.swap(a, b);
         self.changes += 1;
+        self.dirty += 1;
         if let Some(observer) = self.observer.as_mut() {
             observer.record(a, Delta::SwappedWith { other: b });
         }
@@ -670,6 +686,7 @@ impl Keyspace {
                 key: key.to_vec(),
                 small: true,
             });
+            self.dirty -= 1;
         }
         self.changed(db, key, || Delta::HashField {
             key: key.to_vec(),
@@ -721,6 +738,7 @@ impl Keyspace {
                 key: key.to_vec(),
                 small: true,
             });
+            self.dirty -= 1;
         }
         self.changed(db, key, || Delta::SetMember {
             key: key.to_vec(),
@@ -758,6 +776,7 @@ impl Keyspace {
                     key: key.to_vec(),
                     small: true,
                 });
+                self.dirty -= 1;
             }
         }
     }
@@ -785,6 +804,7 @@ impl Keyspace {
                 key: key.to_vec(),
                 small: true,
             });
+            self.dirty -= 1;
         }
         self.changed(db, key, || Delta::ZSetMember {
             key: key.to_vec(),

@@ -14,6 +14,7 @@ pub(crate) mod glob;
 pub mod keyspace;
 pub(crate) mod notify;
 pub(crate) mod numbers;
+pub mod propagate;
 pub mod rdb;
 pub mod table;
 pub(crate) mod value;
@@ -739,6 +740,31 @@ impl Engine {
         argv: &[Bytes],
         ext: &mut dyn Extension,
     ) -> Option<Reply> {
+        if !self.keyspace.propagation.on {
+            return self.run_handler(client, spec, argv, ext);
+        }
+        let saved = self.keyspace.propagation.enter(self.keyspace.dirty);
+        let reply = self.run_handler(client, spec, argv, ext);
+        // A script and EXEC propagate what their commands did, never
+        // themselves.
+        let itself = !matches!(
+            spec.name,
+            "exec" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+        );
+        let dirty = self.keyspace.dirty;
+        self.keyspace
+            .propagation
+            .leave(saved, dirty, client.db, argv, itself);
+        reply
+    }
+
+    fn run_handler(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
         let logged = spec.flags & table::flags::SKIP_SLOWLOG == 0;
         match spec.handler {
             Handler::External => {
@@ -1133,6 +1159,8 @@ impl Engine {
             }
         }
         self.publish_events(None);
+        // Each expired key goes out alone (active expiry never wraps).
+        self.keyspace.propagation.flush(false);
         self.after_command(&mut NoExtension);
     }
 
@@ -1342,6 +1370,20 @@ impl Ctx<'_> {
             self.notify(notify::GENERIC, "del", key);
         }
         deleted
+    }
+
+    /// This command goes to replicas and the AOF as `argv` instead (Redis's
+    /// rewriteClientCommandVector: EXPIRE as PEXPIREAT, ...).
+    pub(crate) fn propagate_as<A: AsRef<[u8]>>(&mut self, argv: impl IntoIterator<Item = A>) {
+        if self.engine.keyspace.propagation.on {
+            let argv = argv.into_iter().map(|a| a.as_ref().to_vec()).collect();
+            self.engine.keyspace.propagation.rewrite(argv);
+        }
+    }
+
+    /// This command goes to replicas even if it changed nothing (PUBLISH).
+    pub(crate) fn force_propagation(&mut self) {
+        self.engine.keyspace.propagation.force();
     }
 
     /// Reports a keyspace event of this class on a key of the selected

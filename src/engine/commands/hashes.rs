@@ -197,6 +197,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CommandResult {
     let db = ctx.db();
     ctx.ks().hash_set(db, &key, &field, value.clone());
     ctx.notify(HASH, "hincrbyfloat", &key);
+    ctx.propagate_as([&b"HSET"[..], &key, &field, &value]);
     Ok(Reply::Bulk(value))
 }
 

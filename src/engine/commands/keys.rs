@@ -367,9 +367,15 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool, name: &str) -> Comman
     if when <= ctx.now {
         ctx.ks().remove(db, &key);
         ctx.notify(GENERIC, "del", &key);
+        ctx.propagate_as([&b"DEL"[..], &key]);
     } else {
         ctx.ks().set_expire(db, &key, Some(when));
         ctx.notify(GENERIC, "expire", &key);
+        // Replicas get the absolute time: PEXPIREAT key ms [flags].
+        let mut argv = ctx.argv.to_vec();
+        argv[0] = b"PEXPIREAT".to_vec();
+        argv[2] = when.to_string().into_bytes();
+        ctx.propagate_as(argv);
     }
     Ok(Reply::Int(1))
 }

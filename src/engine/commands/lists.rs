@@ -64,6 +64,13 @@ fn push_generic(ctx: &mut Ctx, side: Side, only_existing: bool) -> CommandResult
     Ok(Reply::Int(len as i64))
 }
 
+fn side_name(side: Side, left: &'static str, right: &'static str) -> &'static str {
+    match side {
+        Side::Left => left,
+        Side::Right => right,
+    }
+}
+
 /// The events of a push: `lpush` or `rpush`.
 fn pushed(ctx: &mut Ctx, key: &[u8], side: Side) {
     let event = match side {
@@ -492,6 +499,9 @@ fn mpop_lists(
         if ctx.list(key)?.is_some() {
             let items = ctx.ks().list_pop(db, key, side, count as usize);
             popped(ctx, key, side);
+            // Replicas get LPOP/RPOP key n (n: what was popped).
+            let pop = side_name(side, "LPOP", "RPOP");
+            ctx.propagate_as([pop.as_bytes(), key, items.len().to_string().as_bytes()]);
             return Ok(Some(Reply::Array(vec![
                 Reply::bulk(key),
                 Reply::bulks(items),
@@ -540,6 +550,7 @@ fn bpop_generic(ctx: &mut Ctx, side: Side) -> CommandResult {
                 .pop()
                 .expect("non-empty list");
             popped(ctx, key, side);
+            ctx.propagate_as([side_name(side, "LPOP", "RPOP").as_bytes(), key]);
             return Ok(Reply::bulks([key.clone(), item]));
         }
     }
@@ -558,7 +569,19 @@ fn blmove_generic(ctx: &mut Ctx, from: Side, to: Side, timeout_at: usize) -> Com
     let deadline = timeout_arg(ctx, timeout_at)?;
     let (src, dst) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
     match move_one(ctx, &src, &dst, from, to)? {
-        Some(item) => Ok(Reply::Bulk(item)),
+        Some(item) => {
+            // Replicas get the command that does not block.
+            if timeout_at == 3 {
+                ctx.propagate_as([&b"RPOPLPUSH"[..], &src, &dst]);
+            } else {
+                let (a, b) = (
+                    side_name(from, "LEFT", "RIGHT"),
+                    side_name(to, "LEFT", "RIGHT"),
+                );
+                ctx.propagate_as([&b"LMOVE"[..], &src, &dst, a.as_bytes(), b.as_bytes()]);
+            }
+            Ok(Reply::Bulk(item))
+        }
         None => block_or(ctx, vec![src], deadline, Reply::Nil),
     }
 }

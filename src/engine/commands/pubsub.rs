@@ -302,6 +302,8 @@ fn first_and_queue(ctx: &mut Ctx, mut replies: Vec<Reply>) -> CommandResult {
 
 fn publish(ctx: &mut Ctx) -> CommandResult {
     let (channel, message) = (ctx.arg(1).to_vec(), ctx.arg(2).to_vec());
+    // Replicas get every PUBLISH (forceCommandPropagation).
+    ctx.force_propagation();
     Ok(Reply::Int(ctx.engine.publish(
         &channel,
         &message,

@@ -142,10 +142,25 @@ fn set_generic(
     }
     let expire = expire.or(if o.keep_ttl { current_expire } else { None });
     let db = ctx.db();
+    let propagated =
+        (ctx.engine.keyspace.propagation.on && o.expire.is_some()).then(|| value.clone());
     ctx.ks().put(db, key, Value::String(value), expire);
     ctx.notify(STRING, "set", key);
-    if o.expire.is_some() {
+    if let Some(t) = expire.filter(|_| o.expire.is_some()) {
         ctx.notify(GENERIC, "expire", key);
+        // Replicas get SET key value PXAT ms (SETEX, PSETEX, EX, PX, EXAT).
+        let value = propagated.unwrap_or_default();
+        ctx.propagate_as([&b"SET"[..], key, &value, b"PXAT", t.to_string().as_bytes()]);
+    } else if o.get {
+        // Without its GET argument.
+        let argv: Vec<Bytes> = ctx
+            .argv
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.propagate_as(argv);
     }
     Ok(if o.get {
         Reply::bulk_or_nil(old)
@@ -195,6 +210,9 @@ fn getset(ctx: &mut Ctx) -> CommandResult {
     let db = ctx.db();
     ctx.ks().put(db, &key, Value::String(value), None);
     ctx.notify(STRING, "set", &key);
+    let mut argv = ctx.argv.to_vec();
+    argv[0] = b"SET".to_vec();
+    ctx.propagate_as(argv);
     Ok(Reply::bulk_or_nil(old))
 }
 
@@ -206,6 +224,7 @@ fn getdel(ctx: &mut Ctx) -> CommandResult {
         let db = ctx.db();
         ctx.ks().remove(db, &key);
         ctx.notify(GENERIC, "del", &key);
+        ctx.propagate_as([&b"DEL"[..], &key]);
     }
     Ok(Reply::bulk_or_nil(old))
 }
@@ -228,14 +247,17 @@ fn getex(ctx: &mut Ctx) -> CommandResult {
         Some(t) if t <= ctx.now => {
             ctx.ks().remove(db, &key);
             ctx.notify(GENERIC, "del", &key);
+            ctx.propagate_as([&b"DEL"[..], &key]);
         }
         Some(t) => {
             ctx.ks().set_expire(db, &key, Some(t));
             ctx.notify(GENERIC, "expire", &key);
+            ctx.propagate_as([&b"PEXPIREAT"[..], &key, t.to_string().as_bytes()]);
         }
         None if options.persist && ctx.lookup(&key).is_some_and(|e| e.expire_at.is_some()) => {
             ctx.ks().set_expire(db, &key, None);
             ctx.notify(GENERIC, "persist", &key);
+            ctx.propagate_as([&b"PERSIST"[..], &key]);
         }
         None => {}
     }
@@ -339,6 +361,8 @@ fn incrbyfloat(ctx: &mut Ctx) -> CommandResult {
     })?;
     store_keep_ttl(ctx, &key, value.clone(), StrEnc::NoInt);
     ctx.notify(STRING, "incrbyfloat", &key);
+    // Replicas get the result, not the sum to redo.
+    ctx.propagate_as([&b"SET"[..], &key, &value, b"KEEPTTL"]);
     Ok(Reply::Bulk(value))
 }
 

@@ -1002,6 +1002,8 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CommandResult {
             let (m, s) = pop_members(ctx, key, max, 1)?
                 .pop()
                 .expect("non-empty zset");
+            let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+            ctx.propagate_as([pop.as_bytes(), key]);
             return Ok(Reply::Array(vec![
                 Reply::bulk(key),
                 Reply::Bulk(m),
@@ -1039,6 +1041,8 @@ fn mpop_zsets(
     for key in keys {
         if ctx.zset(key)?.is_some() {
             let popped = pop_members(ctx, key, max, count as usize)?;
+            let pop = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+            ctx.propagate_as([pop.as_bytes(), key, popped.len().to_string().as_bytes()]);
             let resp3 = ctx.resp3();
             let pairs = popped
                 .into_iter()

@@ -4,34 +4,12 @@
 //! an engine in cluster mode; the trace of a script that dies after its
 //! write; and a standalone engine left as it was.
 
-use base64::Engine as _;
 use redstep::engine::{Engine, ManualClock, Reply};
 use redstep::script::{ScriptConfig, Scripting};
 use serde_json::{json, Value};
 
-fn canon(kind: &str, bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => json!({"t": kind, "v": s}),
-        Err(_) => {
-            json!({"t": kind, "b64": base64::engine::general_purpose::STANDARD.encode(bytes)})
-        }
-    }
-}
-
-fn to_json(reply: &Reply) -> Value {
-    match reply {
-        Reply::Status(s) => canon("status", s),
-        Reply::Error(e) => canon("error", e),
-        Reply::Int(n) => json!({"t": "int", "v": n}),
-        Reply::Bulk(b) => canon("bulk", b),
-        Reply::Nil => json!({"t": "nil"}),
-        Reply::NilArray => json!({"t": "nilarray"}),
-        Reply::Array(items) => {
-            json!({"t": "array", "v": items.iter().map(to_json).collect::<Vec<_>>()})
-        }
-        resp3 => to_json(&resp3.to_resp2()),
-    }
-}
+mod canonical;
+use canonical::to_json;
 
 fn sorted(reply: Value, unordered: bool) -> Value {
     match reply.get("v").and_then(|v| v.as_array()) {

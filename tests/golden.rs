@@ -6,37 +6,17 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
+
 use redstep::engine::{ClientId, Engine, ManualClock, Reply};
 use redstep::script::{ScriptConfig, Scripting};
 use serde_json::{json, Value};
 
+mod canonical;
+use canonical::to_json;
+
 /// Corpus cases not passing yet, each with the reason. This list only
 /// shrinks: a listed case that starts passing must be removed from it.
 const PENDING: &[(&str, &str)] = &[];
-
-fn canon(kind: &str, bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => json!({"t": kind, "v": s}),
-        Err(_) => {
-            json!({"t": kind, "b64": base64::engine::general_purpose::STANDARD.encode(bytes)})
-        }
-    }
-}
-
-fn to_json(reply: &Reply) -> Value {
-    match reply {
-        Reply::Status(s) => canon("status", s),
-        Reply::Error(e) => canon("error", e),
-        Reply::Int(n) => json!({"t": "int", "v": n}),
-        Reply::Bulk(b) => canon("bulk", b),
-        Reply::Nil => json!({"t": "nil"}),
-        Reply::NilArray => json!({"t": "nilarray"}),
-        Reply::Array(items) => {
-            json!({"t": "array", "v": items.iter().map(to_json).collect::<Vec<_>>()})
-        }
-        resp3 => to_json(&resp3.to_resp2()),
-    }
-}
 
 /// Sorts an array reply whose order Redis leaves undefined (both sides get
 /// the same treatment, so the sort key only needs to be consistent).
@@ -159,41 +139,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The keyspace notifications a case publishes here, as
-/// `record_notify.py` writes them: `channel message`, in order.
-fn notifications_of(case: &Value) -> Vec<String> {
+/// A case's commands run on a fresh engine (time stands still; `conn`
+/// numbers become clients; a command that would block times out),
+/// `prepare` before the first, `after` after each.
+fn replay_steps(
+    case: &Value,
+    prepare: impl FnOnce(&mut Engine),
+    mut after: impl FnMut(&mut Engine),
+) -> Engine {
     let clock = ManualClock::new(1_764_000_000_000);
     let mut engine = Engine::new(Box::new(clock.clone()));
     let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
-    let subscriber = engine.connect();
-    engine.execute(
-        subscriber,
-        &[b"PSUBSCRIBE".to_vec(), b"__key*__:*".to_vec()],
-    );
+    prepare(&mut engine);
+    after(&mut engine);
     let mut clients: HashMap<u64, ClientId> = HashMap::new();
-    let first = engine.connect();
-    clients.insert(1, first);
-    let config = ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"];
-    engine.execute(first, &config.map(|w| w.as_bytes().to_vec()));
-    let mut events = Vec::new();
-    let mut take = |engine: &mut Engine| {
-        for (id, message) in engine.take_outbox() {
-            let (Reply::Array(items) | Reply::Push(items)) = message else {
-                continue;
-            };
-            if let (true, [_, _, Reply::Bulk(channel), Reply::Bulk(text)]) =
-                (id == subscriber, items.as_slice())
-            {
-                // As record_notify.py writes them: `hex:...` if not UTF-8.
-                let show = |b: &[u8]| match std::str::from_utf8(b) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => format!("hex:{}", hex(b)),
-                };
-                events.push(format!("{} {}", show(channel), show(text)));
-            }
-        }
-    };
-    take(&mut engine);
     for step in case["cmds"].as_array().unwrap() {
         let (cmd, conn) = match step {
             Value::Array(_) => (step, 1),
@@ -208,8 +167,80 @@ fn notifications_of(case: &Value) -> Vec<String> {
             clock.advance(60_000);
             engine.expire_blocked();
         }
-        take(&mut engine);
+        after(&mut engine);
     }
+    engine
+}
+
+/// Every engine and conformance case, in file order.
+fn all_cases() -> Vec<Value> {
+    let dir = format!("{}/tests/golden", env!("CARGO_MANIFEST_DIR"));
+    ["engine-cases.jsonl", "conformance-cases.jsonl"]
+        .iter()
+        .flat_map(|file| {
+            std::fs::read_to_string(format!("{dir}/{file}"))
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<Value>>()
+        })
+        .collect()
+}
+
+/// A golden file's `field` by case id.
+fn recorded(file: &str, field: &str) -> HashMap<String, Value> {
+    let path = format!("{}/tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let case: Value = serde_json::from_str(l).unwrap();
+            (
+                case["id"].as_str().unwrap().to_string(),
+                case[field].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Bytes as the recorders write them: the text, or `hex:...`.
+fn shown(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(_) => format!("hex:{}", hex(b)),
+    }
+}
+
+/// The keyspace notifications a case publishes here, as
+/// `record_notify.py` writes them: `channel message`, in order.
+fn notifications_of(case: &Value) -> Vec<String> {
+    let subscriber = std::cell::Cell::new(0);
+    let mut events = Vec::new();
+    replay_steps(
+        case,
+        |engine| {
+            subscriber.set(engine.connect());
+            let psubscribe = [b"PSUBSCRIBE".to_vec(), b"__key*__:*".to_vec()];
+            engine.execute(subscriber.get(), &psubscribe);
+            let config = ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"];
+            let admin = engine.connect();
+            engine.execute(admin, &config.map(|w| w.as_bytes().to_vec()));
+        },
+        |engine| {
+            for (id, message) in engine.take_outbox() {
+                let (Reply::Array(items) | Reply::Push(items)) = message else {
+                    continue;
+                };
+                if let (true, [_, _, Reply::Bulk(channel), Reply::Bulk(text)]) =
+                    (id == subscriber.get(), items.as_slice())
+                {
+                    events.push(format!("{} {}", shown(channel), shown(text)));
+                }
+            }
+        },
+    );
     events
 }
 
@@ -218,33 +249,19 @@ fn notifications_of(case: &Value) -> Vec<String> {
 /// Redis 7.0.15 published them (`record_notify.py`).
 #[test]
 fn keyspace_notifications_match_redis() {
-    let dir = format!("{}/tests/golden", env!("CARGO_MANIFEST_DIR"));
-    let mut expected: HashMap<String, Vec<String>> = HashMap::new();
-    for line in std::fs::read_to_string(format!("{dir}/notify.golden.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
-        let case: Value = serde_json::from_str(line).unwrap();
-        let events = serde_json::from_value(case["events"].clone()).unwrap();
-        expected.insert(case["id"].as_str().unwrap().to_string(), events);
-    }
+    let mut expected = recorded("notify.golden.jsonl", "events");
     let (mut ran, mut published, mut failures) = (0, 0, Vec::new());
-    for file in ["engine-cases.jsonl", "conformance-cases.jsonl"] {
-        for line in std::fs::read_to_string(format!("{dir}/{file}"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            let case: Value = serde_json::from_str(line).unwrap();
-            let id = case["id"].as_str().unwrap();
-            let want = expected.remove(id).unwrap_or_default();
-            let got = notifications_of(&case);
-            ran += 1;
-            published += want.len();
-            if got != want {
-                failures.push(format!("{id}\n   redis:   {want:?}\n   redstep: {got:?}"));
-            }
+    for case in all_cases() {
+        let id = case["id"].as_str().unwrap();
+        let want: Vec<String> = expected
+            .remove(id)
+            .map(|v| serde_json::from_value(v).unwrap())
+            .unwrap_or_default();
+        let got = notifications_of(&case);
+        ran += 1;
+        published += want.len();
+        if got != want {
+            failures.push(format!("{id}\n   redis:   {want:?}\n   redstep: {got:?}"));
         }
     }
     assert!(
@@ -267,28 +284,16 @@ fn keyspace_notifications_match_redis() {
 /// What a case propagates here (replicas and the AOF), as
 /// `record_repl.py` writes it, times masked.
 fn propagation_of(case: &Value) -> Vec<Vec<String>> {
-    let clock = ManualClock::new(1_764_000_000_000);
-    let mut engine = Engine::new(Box::new(clock.clone()));
-    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
-    engine.keyspace.propagation.on = true;
-    engine.keyspace.propagation.assume_selected(0);
-    let mut clients: HashMap<u64, ClientId> = HashMap::new();
-    for step in case["cmds"].as_array().unwrap() {
-        let (cmd, conn) = match step {
-            Value::Array(_) => (step, 1),
-            _ => (
-                &step["cmd"],
-                step.get("conn").and_then(|c| c.as_u64()).unwrap_or(1),
-            ),
-        };
-        let id = *clients.entry(conn).or_insert_with(|| engine.connect());
-        let argv: Vec<Vec<u8>> = cmd.as_array().unwrap().iter().map(arg_bytes).collect();
-        if engine.execute_with(id, &argv, &mut scripting).is_none() {
-            clock.advance(60_000);
-            engine.expire_blocked();
-        }
-        engine.take_outbox();
-    }
+    let mut engine = replay_steps(
+        case,
+        |engine| {
+            engine.keyspace.propagation.on = true;
+            engine.keyspace.propagation.assume_selected(0);
+        },
+        |engine| {
+            engine.take_outbox();
+        },
+    );
     engine
         .keyspace
         .propagation
@@ -301,10 +306,7 @@ fn propagation_of(case: &Value) -> Vec<Vec<String>> {
 /// An argument as the golden file shows it, with Unix times in ms (and
 /// stream ids made of them) masked: the two clocks differ.
 fn masked(arg: &[u8]) -> String {
-    let text = match std::str::from_utf8(arg) {
-        Ok(s) => s.to_string(),
-        Err(_) => return format!("hex:{}", hex(arg)),
-    };
+    let text = shown(arg);
     let (ms, rest) = text.split_once('-').unwrap_or((&text, ""));
     if ms.len() >= 13 && ms.bytes().all(|b| b.is_ascii_digit()) {
         if rest.is_empty() {
@@ -532,41 +534,26 @@ const REPL_PENDING: &[(&str, &str)] = &[
 /// case, as Redis 7.0.15 sent it to a replica (`record_repl.py`).
 #[test]
 fn propagation_matches_redis() {
-    let dir = format!("{}/tests/golden", env!("CARGO_MANIFEST_DIR"));
-    let mut expected: HashMap<String, Vec<Vec<String>>> = HashMap::new();
-    for line in std::fs::read_to_string(format!("{dir}/repl.golden.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
-        let case: Value = serde_json::from_str(line).unwrap();
-        let ops: Vec<Vec<String>> = serde_json::from_value(case["repl"].clone()).unwrap();
-        let ops = ops
+    let mut expected = recorded("repl.golden.jsonl", "repl");
+    let (mut ran, mut failures, mut still_pending) = (0, Vec::new(), Vec::new());
+    for case in all_cases() {
+        let id = case["id"].as_str().unwrap();
+        let want: Vec<Vec<String>> = expected
+            .remove(id)
+            .map(|v| serde_json::from_value::<Vec<Vec<String>>>(v).unwrap())
+            .unwrap_or_default()
             .iter()
             .map(|op| op.iter().map(|a| masked(a.as_bytes())).collect())
             .collect();
-        expected.insert(case["id"].as_str().unwrap().to_string(), ops);
-    }
-    let (mut ran, mut failures, mut still_pending) = (0, Vec::new(), Vec::new());
-    for file in ["engine-cases.jsonl", "conformance-cases.jsonl"] {
-        for line in std::fs::read_to_string(format!("{dir}/{file}"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            let case: Value = serde_json::from_str(line).unwrap();
-            let id = case["id"].as_str().unwrap();
-            let want = expected.remove(id).unwrap_or_default();
-            let got = propagation_of(&case);
-            ran += 1;
-            let pending = REPL_PENDING.iter().any(|(p, _)| *p == id);
-            match (got == want, pending) {
-                (true, true) => still_pending.push(id.to_string()),
-                (false, false) => {
-                    failures.push(format!("{id}\n   redis:   {want:?}\n   redstep: {got:?}"))
-                }
-                _ => {}
+        let got = propagation_of(&case);
+        ran += 1;
+        let pending = REPL_PENDING.iter().any(|(p, _)| *p == id);
+        match (got == want, pending) {
+            (true, true) => still_pending.push(id.to_string()),
+            (false, false) => {
+                failures.push(format!("{id}\n   redis:   {want:?}\n   redstep: {got:?}"))
             }
+            _ => {}
         }
     }
     assert!(
@@ -584,6 +571,7 @@ fn propagation_matches_redis() {
         failures.len(),
         failures.join("\n")
     );
+    assert!(ran > 700, "{ran} cases");
 }
 
 #[test]

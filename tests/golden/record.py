@@ -83,22 +83,35 @@ def main():
         if not line.strip():
             continue
         case = json.loads(line)
-        conns = {}
-        def conn(n):
-            if n not in conns:
-                conns[n] = Conn(a.port)
-            return conns[n]
-        for r in RESET:
-            conn(1).call(r)
-        replies = []
-        for step in case["cmds"]:
-            if isinstance(step, list):
-                step = {"cmd": step}
-            reply = conn(step.get("conn", 1)).call([arg_bytes(x) for x in step["cmd"]])
-            replies.append(unordered(reply, step.get("unordered")))
-        case["replies"] = replies
+        case["replies"] = play(case, a.port)
         print(json.dumps(case, ensure_ascii=False, separators=(",", ":")))
     return 0
+
+
+def play(case, port, after_reset=None):
+    """Runs a case from a fresh start: RESET on connection 1, then
+    `after_reset()` if given, then each step on its connection. Returns the
+    replies (sorted where the step says so); the connections are closed."""
+    conns = {}
+
+    def conn(n):
+        if n not in conns:
+            conns[n] = Conn(port)
+        return conns[n]
+
+    for r in RESET:
+        conn(1).call(r)
+    if after_reset:
+        after_reset(conn(1))
+    replies = []
+    for step in case["cmds"]:
+        if isinstance(step, list):
+            step = {"cmd": step}
+        reply = conn(step.get("conn", 1)).call([arg_bytes(x) for x in step["cmd"]])
+        replies.append(unordered(reply, step.get("unordered")))
+    for c in conns.values():
+        c.s.close()
+    return replies
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ Standard library only.
 """
 import argparse, base64, json, sys
 
-from record import RESET, Conn, arg_bytes
+from record import Conn, play
 
 MARKER = b"__keymarker__:end"
 
@@ -55,26 +55,14 @@ def main():
             if not line.strip():
                 continue
             case = json.loads(line)
-            conns = {}
 
-            def conn(n):
-                if n not in conns:
-                    conns[n] = Conn(a.port)
-                return conns[n]
+            def setup(c1):
+                c1.call([b"CONFIG", b"SET", b"notify-keyspace-events", b"KEAnm"])
+                c1.call([b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"])
+                collect(sub, c1)
 
-            for r in RESET:
-                conn(1).call(r)
-            conn(1).call([b"CONFIG", b"SET", b"notify-keyspace-events", b"KEAnm"])
-            conn(1).call([b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"])
-            collect(sub, conn(1))
-            for step in case["cmds"]:
-                if isinstance(step, list):
-                    step = {"cmd": step}
-                conn(step.get("conn", 1)).call([arg_bytes(x) for x in step["cmd"]])
-            # A new connection: conn 1 may be left subscribed or in MULTI.
+            play(case, a.port, setup)
             events = collect(sub, Conn(a.port))
-            for c in conns.values():
-                c.s.close()
             if events:
                 print(json.dumps({"id": case["id"], "events": events}, ensure_ascii=False,
                                  separators=(",", ":")))

@@ -17,7 +17,7 @@ Standard library only.
 """
 import argparse, json, sys
 
-from record import RESET, Conn, arg_bytes
+from record import Conn, play
 
 MARKER = [b"PUBLISH", b"__repl_marker__", b"end"]
 
@@ -77,23 +77,12 @@ def main():
             if not line.strip():
                 continue
             case = json.loads(line)
-            conns = {}
 
-            def conn(n):
-                if n not in conns:
-                    conns[n] = Conn(a.port)
-                return conns[n]
+            def setup(_c1):
+                Conn(a.port).call(MARKER)
+                replica.until_marker()
 
-            for r in RESET:
-                conn(1).call(r)
-            Conn(a.port).call(MARKER)
-            replica.until_marker()
-            for step in case["cmds"]:
-                if isinstance(step, list):
-                    step = {"cmd": step}
-                conn(step.get("conn", 1)).call([arg_bytes(x) for x in step["cmd"]])
-            for c in conns.values():
-                c.s.close()
+            play(case, a.port, setup)
             marker = Conn(a.port)
             marker.call(MARKER)
             ops = replica.until_marker()

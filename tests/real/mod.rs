@@ -16,8 +16,8 @@ use redstep::protocol::resp::{encode_request, parse_reply};
 pub struct Real {
     child: Child,
     socket: std::path::PathBuf,
-    stream: UnixStream,
-    buf: Vec<u8>,
+    /// The connection `call` and `cmd` use.
+    main: Conn,
 }
 
 impl Real {
@@ -64,8 +64,10 @@ impl Real {
         Some(Real {
             child,
             socket,
-            stream,
-            buf: Vec::new(),
+            main: Conn {
+                stream,
+                buf: Vec::new(),
+            },
         })
     }
 
@@ -86,17 +88,7 @@ impl Real {
 
     /// One command, its reply.
     pub fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
-        self.stream.write_all(&encode_request(argv)).unwrap();
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return reply;
-            }
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).unwrap();
-            assert!(n > 0, "redis-server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
+        self.main.call(argv)
     }
 }
 

@@ -373,50 +373,6 @@ const REPL_PENDING: &[(&str, &str)] = &[
     ("s-hll-pfmerge", "PFCOUNT/PFMERGE/PFDEBUG propagation rules"),
     ("s-hll-script", "PFCOUNT/PFMERGE/PFDEBUG propagation rules"),
     (
-        "geo-add-options",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-pos-hash-dist",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-edges",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-radius-options",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-search-options",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-store",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-ties-and-many",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-huge-radius",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-script",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "geo-multi",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "k-restore-options",
-        "RESTORE goes out with an absolute TTL (ABSTTL)",
-    ),
-    (
         "x-dump-restore-stream",
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
     ),
@@ -425,108 +381,8 @@ const REPL_PENDING: &[(&str, &str)] = &[
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
     ),
     (
-        "g-cluster-disabled",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
         "x-three-ways",
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "geo-three-ways",
-        "GEOADD goes out as ZADD with the computed scores",
-    ),
-    (
-        "func-load-returns-name",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-fcall-keys",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-load-exists",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-load-replace",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-list-one",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-list-withcode",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-list-flags",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-fcall-ro-no-writes",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-no-writes-attempt-write",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-fcall-numkeys-errors",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-runtime-error",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-global-access",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-partial-write-on-error",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-stats",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-eval-cannot-fcall",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-multiple-functions",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-description-flag-list",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-fcall-in-multi",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-script-flush-keeps-functions",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-delete-then-reload",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-fcall-ro-read",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-error-reply-return",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
-    ),
-    (
-        "func-library-sandbox-globals",
-        "FUNCTION LOAD/DELETE/FLUSH/RESTORE go out to replicas",
     ),
 ];
 

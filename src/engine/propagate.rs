@@ -90,7 +90,7 @@ impl Propagation {
     }
 
     /// The running command propagates even if it changed nothing.
-    pub(crate) fn force(&mut self) {
+    pub fn force(&mut self) {
         self.force = true;
     }
 

@@ -981,7 +981,19 @@ impl Extension for Scripting {
             b"script" => self.script_command(argv),
             b"fcall" => self.fcall(engine, client, argv, false),
             b"fcall_ro" => self.fcall(engine, client, argv, true),
-            b"function" => self.function_command(argv),
+            b"function" => {
+                let reply = self.function_command(argv);
+                // What changes the libraries goes to replicas as called.
+                let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
+                let writes = matches!(
+                    sub.as_deref(),
+                    Some(b"load" | b"delete" | b"flush" | b"restore")
+                );
+                if writes && !reply.is_error() {
+                    engine.keyspace.propagation.force();
+                }
+                reply
+            }
             _ => errors::unknown_command(argv),
         }
     }

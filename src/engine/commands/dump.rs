@@ -95,12 +95,20 @@ fn restore(ctx: &mut Ctx) -> CommandResult {
         // Already expired: Redis deletes the old key (REPLACE) and stores nothing.
         if deleted {
             ctx.notify(GENERIC, "del", &key);
+            ctx.propagate_as([&b"DEL"[..], &key]);
         }
         return Ok(Reply::ok());
     }
     let expire_at = (ttl != 0).then_some(ttl);
     ctx.ks().put(db, &key, value, expire_at);
     ctx.notify(GENERIC, "restore", &key);
+    if ttl != 0 && !absttl {
+        // Replicas get the TTL as a time (ABSTTL appended).
+        let mut argv = ctx.argv.to_vec();
+        argv[2] = ttl.to_string().into_bytes();
+        argv.push(b"ABSTTL".to_vec());
+        ctx.propagate_as(argv);
+    }
     Ok(Reply::ok())
 }
 

@@ -772,6 +772,8 @@ fn geoadd(ctx: &mut Ctx) -> CommandResult {
         argv.push(bits.to_string().into_bytes());
         argv.push(ctx.argv[i + 2].clone());
     }
+    // Replicas get the ZADD it turned into.
+    ctx.propagate_as(argv.iter());
     let mut zctx = Ctx {
         engine: &mut *ctx.engine,
         client: &mut *ctx.client,

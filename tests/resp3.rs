@@ -380,6 +380,8 @@ fn interactive(name: &str, target: &[&str], publisher: &Target) -> (Pane, Vec<St
     pane.type_line("HELLO 3");
     pane.wait_for("modules");
     pane.type_line("HSET h f v");
+    // redis-cli drops keys typed while it waits for a reply (under load).
+    pane.wait_for("HSET h f v\n(integer) 1");
     pane.type_line("HGETALL h");
     pane.wait_for("=> \"v\"");
     pane.type_line("SUBSCRIBE news");

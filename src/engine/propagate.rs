@@ -28,6 +28,11 @@ pub struct Propagation {
     stream: Vec<Vec<Bytes>>,
     /// The database the stream last selected.
     selected: Option<usize>,
+    /// At most this many commands are kept pending (a traced run of a
+    /// million writes keeps its memory bounded); the others are counted.
+    pub cap: Option<usize>,
+    /// Commands left out because of `cap` since the last take.
+    pub dropped: usize,
 }
 
 /// A running command's propagation state, put back when it ends.
@@ -64,7 +69,7 @@ impl Propagation {
         let dirty = changes != saved.dirty_before;
         if itself && !self.prevent && (dirty || self.force) {
             let argv = self.rewrite.take().unwrap_or_else(|| argv.to_vec());
-            self.pending.push((db, argv));
+            self.push(db, argv);
         }
         self.rewrite = saved.rewrite;
         self.prevent = saved.prevent;
@@ -78,6 +83,14 @@ impl Propagation {
     /// Redis's `alsoPropagate`: one more command after what is pending.
     pub(crate) fn also(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.on {
+            self.push(db, argv);
+        }
+    }
+
+    fn push(&mut self, db: usize, argv: Vec<Bytes>) {
+        if self.cap.is_some_and(|cap| self.pending.len() >= cap) {
+            self.dropped += 1;
+        } else {
             self.pending.push((db, argv));
         }
     }
@@ -101,7 +114,7 @@ impl Propagation {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let transaction = wrap && pending.len() > 1;
+        let transaction = wrap && pending.len() + self.dropped > 1;
         if transaction {
             self.emit(pending[0].0, vec![b"MULTI".to_vec()]);
         }

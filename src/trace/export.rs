@@ -274,6 +274,7 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
             for (line, text) in never_ran(timeline) {
                 lines.push(format!("  Line {line} never ran: {text}"));
             }
+            lines.extend(replica_line(timeline));
         }
     }
     if let Some(reason) = &outcome.truncated {
@@ -282,6 +283,33 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     lines.extend(lane_lines(timeline));
     lines.extend(server_lines(timeline));
     lines
+}
+
+/// What replicas and the AOF received of a failed run, when it wrote.
+fn replica_line(timeline: &Timeline) -> Option<String> {
+    const SHOWN: usize = 4;
+    let sent: Vec<String> = timeline
+        .replica
+        .iter()
+        .filter(|op| {
+            !matches!(
+                op.first().map(|c| c.to_ascii_uppercase()).as_deref(),
+                Some(b"SELECT" | b"MULTI" | b"EXEC")
+            )
+        })
+        .map(|op| command_text(op))
+        .collect();
+    if sent.is_empty() {
+        return None;
+    }
+    let more = match sent.len().saturating_sub(SHOWN) + timeline.replica_more {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Some(format!(
+        "Replicas and the AOF received it too: {}{more}.",
+        sent[..sent.len().min(SHOWN)].join(", ")
+    ))
 }
 
 /// A commands run in words: what each EXEC did, what stayed.
@@ -676,6 +704,9 @@ struct ServerDoc<'a> {
 struct TraceDoc<'a> {
     command: Vec<String>,
     outcome: OutcomeDoc,
+    /// What replicas and the AOF received (absent for a real server's run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replica: Vec<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<ServerDoc<'a>>,
     sha: &'a str,
@@ -790,6 +821,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
             truncated: outcome.truncated.clone(),
             writes_applied: outcome.writes_applied,
         },
+        replica: timeline.replica.iter().map(|op| words(op)).collect(),
         server: timeline.server.as_ref().map(|server| ServerDoc {
             forked: server.forked,
             label: &server.label,

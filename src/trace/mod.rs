@@ -190,7 +190,18 @@ pub struct Timeline {
     pub outcome: Outcome,
     /// Set when the run was stepped on a real server, not the embedded engine.
     pub server: Option<Server>,
+    /// What replicas and the AOF received for this run (Redis 7.0's
+    /// propagation: the script's effects, `MULTI`/`EXEC` around more than
+    /// one, `SELECT` when the database changes): recorded by the embedded
+    /// engine, empty for a run on a real server.
+    pub replica: Vec<Vec<Vec<u8>>>,
+    /// Commands replicas received that `replica` leaves out (it keeps the
+    /// first `REPLICA_KEPT`).
+    pub replica_more: usize,
 }
+
+/// How many propagated commands a timeline keeps.
+pub const REPLICA_KEPT: usize = 10_000;
 
 /// Where a run recorded on a real server ran, and how.
 #[derive(Clone, Debug, PartialEq)]
@@ -555,7 +566,23 @@ pub fn record_with_lane(
         lines_seen: HashSet::new(),
         lookups,
     };
+    // The run is one top-level command for propagation: what its calls
+    // changed goes out together, as Redis sends a script's effects.
+    let propagating = std::mem::replace(&mut engine.keyspace.propagation.on, true);
+    engine.keyspace.propagation.reset();
+    engine.keyspace.propagation.assume_selected(client.db);
+    let cap = engine.keyspace.propagation.cap.replace(REPLICA_KEPT);
+    let saved = engine.keyspace.propagation.enter(engine.keyspace.dirty);
     let reply = scripting.call_with_probe(engine, client, argv, &mut probe);
+    let dirty = engine.keyspace.dirty;
+    engine
+        .keyspace
+        .propagation
+        .leave(saved, dirty, client.db, argv, false);
+    let replica = engine.keyspace.propagation.take();
+    let replica_more = std::mem::take(&mut engine.keyspace.propagation.dropped);
+    engine.keyspace.propagation.cap = cap;
+    engine.keyspace.propagation.on = propagating;
     let mut waiting = std::mem::take(&mut probe.waiting);
     let delivered = probe.script_steps;
     // Sent at a step or line the run never reached: sent after it, then.
@@ -608,13 +635,16 @@ pub fn record_with_lane(
         .unwrap_or_default();
     let mut builder = builder;
     builder.after = after;
-    builder.finish(
+    let mut timeline = builder.finish(
         scripting.run_name(argv),
         argv,
         source,
         reply,
         &engine.keyspace,
-    )
+    );
+    timeline.replica = replica;
+    timeline.replica_more = replica_more;
+    timeline
 }
 
 /// The recorder, delivering other clients' commands at their steps.
@@ -923,6 +953,8 @@ impl Builder {
                 final_state,
             },
             server: None,
+            replica: Vec::new(),
+            replica_more: 0,
         }
     }
 }

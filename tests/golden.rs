@@ -323,10 +323,6 @@ fn masked(arg: &[u8]) -> String {
 /// list only shrinks.
 const REPL_PENDING: &[(&str, &str)] = &[
     (
-        "st-pop-rand-edges",
-        "SPOP with a count goes out as SREM or DEL",
-    ),
-    (
         "x-add-ids",
         "XADD goes out with its id filled in, `~` trimming as what it trimmed",
     ),
@@ -366,12 +362,6 @@ const REPL_PENDING: &[(&str, &str)] = &[
         "x-autoclaim",
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
     ),
-    (
-        "s-bit-bitfield-create",
-        "BITFIELD that changes nothing is not propagated",
-    ),
-    ("s-hll-pfmerge", "PFCOUNT/PFMERGE/PFDEBUG propagation rules"),
-    ("s-hll-script", "PFCOUNT/PFMERGE/PFDEBUG propagation rules"),
     (
         "x-dump-restore-stream",
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",

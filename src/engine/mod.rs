@@ -1381,6 +1381,19 @@ impl Ctx<'_> {
         }
     }
 
+    /// This command does not go to replicas itself (what it asked with
+    /// `also_propagate` still does).
+    pub(crate) fn prevent_propagation(&mut self) {
+        self.engine.keyspace.propagation.prevent();
+    }
+
+    /// Redis's alsoPropagate: one more command for replicas, after what is
+    /// pending.
+    pub(crate) fn also_propagate(&mut self, argv: Vec<Bytes>) {
+        let db = self.db();
+        self.engine.keyspace.propagation.also(db, argv);
+    }
+
     /// This command goes to replicas even if it changed nothing (PUBLISH).
     pub(crate) fn force_propagation(&mut self) {
         self.engine.keyspace.propagation.force();

@@ -102,6 +102,13 @@ impl Propagation {
         }
     }
 
+    /// The running command propagates nothing of its own (Redis's
+    /// preventCommandPropagation, or a write whose changes Redis does not
+    /// count as dirty).
+    pub(crate) fn prevent(&mut self) {
+        self.prevent = true;
+    }
+
     /// The running command propagates even if it changed nothing.
     pub fn force(&mut self) {
         self.force = true;

@@ -641,6 +641,9 @@ fn bitfield_generic(ctx: &mut Ctx, ro_command: bool) -> CommandResult {
     }
     if changes > 0 {
         ctx.notify(STRING, "setbit", &key);
+    } else {
+        // Creating the key is not a change Redis counts: nothing goes out.
+        ctx.prevent_propagation();
     }
     Ok(Reply::Array(replies))
 }

@@ -637,6 +637,8 @@ fn pfmerge(ctx: &mut Ctx) -> CommandResult {
         store(ctx, &key, old_ref, s);
     }
     ctx.notify(STRING, "pfadd", &key);
+    // Redis counts every merge as a change: it always goes out.
+    ctx.force_propagation();
     Ok(Reply::ok())
 }
 

@@ -156,6 +156,18 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     for m in &picked {
         ctx.ks().set_remove(db, &key, m);
     }
+    // Replicas get what was removed: SREM (in batches of 1024), or DEL
+    // when the whole set went.
+    if count.is_some() && picked.len() == len {
+        ctx.propagate_as([&b"DEL"[..], &key]);
+    } else {
+        ctx.prevent_propagation();
+        for batch in picked.chunks(1024) {
+            let mut argv = vec![b"SREM".to_vec(), key.clone()];
+            argv.extend(batch.iter().cloned());
+            ctx.also_propagate(argv);
+        }
+    }
     ctx.notify(SET, "spop", &key);
     super::lists::deleted_if_gone(ctx, &key);
     Ok(match count {

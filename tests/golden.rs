@@ -323,28 +323,8 @@ fn masked(arg: &[u8]) -> String {
 /// list only shrinks.
 const REPL_PENDING: &[(&str, &str)] = &[
     (
-        "x-add-ids",
-        "XADD goes out with its id filled in, `~` trimming as what it trimmed",
-    ),
-    (
-        "x-add-options",
-        "XADD goes out with its id filled in, `~` trimming as what it trimmed",
-    ),
-    (
-        "x-del-trim",
-        "XADD goes out with its id filled in, `~` trimming as what it trimmed",
-    ),
-    (
-        "x-trim-approx",
-        "XADD goes out with its id filled in, `~` trimming as what it trimmed",
-    ),
-    (
         "x-groups",
         "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-setid",
-        "XADD goes out with its id filled in, `~` trimming as what it trimmed",
     ),
     (
         "x-script",

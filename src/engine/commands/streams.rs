@@ -219,6 +219,8 @@ struct TrimArgs {
     no_mkstream: bool,
     /// Index of the id argument (XADD).
     id_pos: usize,
+    /// Index of the MAXLEN/MINID threshold argument.
+    threshold_pos: usize,
 }
 
 /// Redis's streamParseAddOrTrimArgsOrReply.
@@ -229,6 +231,7 @@ fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Reply> {
         limit: None,
         no_mkstream: false,
         id_pos: ctx.argv.len(),
+        threshold_pos: 0,
     };
     let argc = ctx.argv.len();
     let mut i = 2;
@@ -251,6 +254,7 @@ fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Reply> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
+            args.threshold_pos = i + 1;
             if maxlen {
                 let n = parse_i64(ctx.arg(i + 1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
                 if n < 0 {
@@ -295,6 +299,20 @@ fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Reply> {
         ));
     }
     Ok(args)
+}
+
+/// Redis's streamRewriteApproxSpecifier and streamRewriteTrimArgument: a
+/// `~` trim reaches replicas as `=` with what it left (the length, or the
+/// first id), so they trim exactly the same.
+fn exact_trim_argument(ctx: &mut Ctx, key: &[u8], args: &TrimArgs, argv: &mut [Bytes]) {
+    let Ok(Some(s)) = stream(ctx, key) else {
+        return;
+    };
+    argv[args.threshold_pos - 1] = b"=".to_vec();
+    argv[args.threshold_pos] = match args.strategy {
+        Strategy::MaxLen(_) => s.len().to_string().into_bytes(),
+        _ => s.first_id().text(),
+    };
 }
 
 /// The ids `streamTrim` removes. Exact trimming removes entries one by one;
@@ -417,9 +435,20 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
     ctx.ks().stream_add(db, &key, id, fields, new_meta);
     ctx.engine.signal_stream_ready(db, &key);
     ctx.notify(STREAM, "xadd", &key);
-    if !matches!(args.strategy, Strategy::None) && trim(ctx, &key, &args) > 0 {
-        ctx.notify(STREAM, "xtrim", &key);
+    let mut propagated = ctx.argv.to_vec();
+    if !matches!(args.strategy, Strategy::None) {
+        if trim(ctx, &key, &args) > 0 {
+            ctx.notify(STREAM, "xtrim", &key);
+        }
+        if args.approx {
+            exact_trim_argument(ctx, &key, &args, &mut propagated);
+        }
     }
+    if !matches!(wanted, Some((_, Some(_)))) {
+        // Replicas get the id the entry got, not `*` or `ms-*`.
+        propagated[args.id_pos] = id.text();
+    }
+    ctx.propagate_as(propagated);
     Ok(Reply::bulk(id.text()))
 }
 
@@ -520,6 +549,11 @@ fn xtrim(ctx: &mut Ctx) -> CommandResult {
     let deleted = trim(ctx, &key, &args);
     if deleted > 0 {
         ctx.notify(STREAM, "xtrim", &key);
+        if args.approx {
+            let mut propagated = ctx.argv.to_vec();
+            exact_trim_argument(ctx, &key, &args, &mut propagated);
+            ctx.propagate_as(propagated);
+        }
     }
     Ok(Reply::Int(deleted))
 }

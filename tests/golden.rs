@@ -321,40 +321,7 @@ fn masked(arg: &[u8]) -> String {
 
 /// Cases whose propagation does not match yet, each with the reason. This
 /// list only shrinks.
-const REPL_PENDING: &[(&str, &str)] = &[
-    (
-        "x-groups",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-script",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-info",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-claim",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-autoclaim",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-dump-restore-stream",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-block-timeout",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-    (
-        "x-three-ways",
-        "XREADGROUP and XAUTOCLAIM go out as XCLAIM (and XGROUP SETID)",
-    ),
-];
+const REPL_PENDING: &[(&str, &str)] = &[];
 
 /// What replicas and the AOF receive for every engine and conformance
 /// case, as Redis 7.0.15 sent it to a replica (`record_repl.py`).

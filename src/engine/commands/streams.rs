@@ -830,6 +830,17 @@ fn deliver_new(
     };
     let created = !group.consumers.contains_key(consumer_name);
     touch_consumer(group, consumer_name, now);
+    let mut propagate = Vec::new();
+    if created && noack {
+        // With NOACK no XCLAIM will create it on replicas.
+        propagate.push(vec![
+            b"XGROUP".to_vec(),
+            b"CREATECONSUMER".to_vec(),
+            key.to_vec(),
+            group_name.to_vec(),
+            consumer_name.to_vec(),
+        ]);
+    }
     let fresh: Vec<(StreamId, &StreamFields)> = match group.last_id.incr() {
         Some(start) => s
             .entries
@@ -871,14 +882,63 @@ fn deliver_new(
                 .expect("created")
                 .pending
                 .insert(eid);
+            let nack = group.pel.get(&eid).expect("just added");
+            propagate.push(xclaim_argv(key, group_name, eid, nack, group));
         }
         items.push(entry_reply(eid, fields));
+    }
+    if noack && !items.is_empty() {
+        propagate.push(setid_argv(key, group_name, group));
+    }
+    for argv in propagate {
+        ctx.also_propagate(argv);
     }
     ctx.ks().stream_set_groups(db, key, groups);
     if created {
         ctx.notify(STREAM, "xgroup-createconsumer", key);
     }
     items
+}
+
+/// Redis's streamPropagateXCLAIM: replicas learn a PEL entry's owner and
+/// counters (and the group's last id) as an XCLAIM.
+fn xclaim_argv(
+    key: &[u8],
+    group_name: &[u8],
+    id: StreamId,
+    nack: &PendingEntry,
+    group: &Group,
+) -> Vec<Bytes> {
+    vec![
+        b"XCLAIM".to_vec(),
+        key.to_vec(),
+        group_name.to_vec(),
+        nack.consumer.clone(),
+        b"0".to_vec(),
+        id.text(),
+        b"TIME".to_vec(),
+        nack.delivery_time.to_string().into_bytes(),
+        b"RETRYCOUNT".to_vec(),
+        nack.delivery_count.to_string().into_bytes(),
+        b"FORCE".to_vec(),
+        b"JUSTID".to_vec(),
+        b"LASTID".to_vec(),
+        group.last_id.text(),
+    ]
+}
+
+/// Redis's streamPropagateGroupID: XGROUP SETID with the read counter.
+fn setid_argv(key: &[u8], group_name: &[u8], group: &Group) -> Vec<Bytes> {
+    let read = group.entries_read.map_or(-1, |n| n as i64);
+    vec![
+        b"XGROUP".to_vec(),
+        b"SETID".to_vec(),
+        key.to_vec(),
+        group_name.to_vec(),
+        group.last_id.text(),
+        b"ENTRIESREAD".to_vec(),
+        read.to_string().into_bytes(),
+    ]
 }
 
 /// The consumer, created if new, seen now.
@@ -904,6 +964,8 @@ fn nogroup_read(key: &[u8], group: &[u8]) -> Reply {
 
 fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
     let args = parse_read(ctx, true)?;
+    // What it changed reaches replicas as XCLAIM / XGROUP commands.
+    ctx.prevent_propagation();
     let (group_name, consumer_name) = args.group.clone().expect("checked");
     let mut wanted = Vec::new();
     for k in 0..args.streams_count {
@@ -1673,8 +1735,11 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
     }
     let s = stream(ctx, &key)?.expect("checked");
     let group = groups.get_mut(&group_name).expect("checked");
+    let mut propagate = Vec::new();
+    let mut propagate_last_id = false;
     if last_id > group.last_id {
         group.last_id = last_id;
+        propagate_last_id = true;
     }
     let delivery = match delivery {
         Some(t) if t >= 0 && t <= now => t,
@@ -1685,6 +1750,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
         let pending = group.pel.get(&id).cloned();
         let Some(fields) = s.entries.get(&id) else {
             if let Some(nack) = pending {
+                propagate.push(xclaim_argv(&key, &group_name, id, &nack, group));
                 group.pel.remove(&id);
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
                     c.pending.remove(&id);
@@ -1714,13 +1780,22 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
             _ => None,
         };
         give(group, id, &consumer, delivery, count, now);
+        let nack = group.pel.get(&id).expect("given");
+        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
         out.push(if justid {
             Reply::bulk(id.text())
         } else {
             entry_reply(id, fields)
         });
     }
+    if propagate.is_empty() && propagate_last_id {
+        propagate.push(setid_argv(&key, &group_name, group));
+    }
     let created = consumer_created(s, &groups, &group_name, &consumer);
+    ctx.prevent_propagation();
+    for argv in propagate {
+        ctx.also_propagate(argv);
+    }
     let db = ctx.db();
     ctx.ks().stream_set_groups(db, &key, groups);
     if created {
@@ -1779,6 +1854,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
     let mut groups = s.groups.clone();
     let group = groups.get_mut(&group_name).expect("checked");
     let ids: Vec<StreamId> = group.pel.range(start..).map(|(id, _)| *id).collect();
+    let mut propagate = Vec::new();
     let mut attempts = count.saturating_mul(10);
     let mut idx = 0;
     let mut claimed = Vec::new();
@@ -1792,6 +1868,9 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         let id = ids[idx];
         idx += 1;
         let Some(fields) = s.entries.get(&id) else {
+            if let Some(nack) = group.pel.get(&id) {
+                propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+            }
             if let Some(nack) = group.pel.remove(&id) {
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
                     c.pending.remove(&id);
@@ -1807,6 +1886,8 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         }
         let delivered = (!justid).then_some(nack.delivery_count + 1);
         give(group, id, &consumer, now, delivered, now);
+        let nack = group.pel.get(&id).expect("given");
+        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
         claimed.push(if justid {
             Reply::bulk(id.text())
         } else {
@@ -1816,6 +1897,10 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
     }
     let next = ids.get(idx).copied().unwrap_or(StreamId::MIN);
     let created = consumer_created(s, &groups, &group_name, &consumer);
+    ctx.prevent_propagation();
+    for argv in propagate {
+        ctx.also_propagate(argv);
+    }
     let db = ctx.db();
     ctx.ks().stream_set_groups(db, &key, groups);
     if created {

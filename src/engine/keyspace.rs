@@ -346,6 +346,16 @@ impl Keyspace {
         }
     }
 
+    /// A small encoding (listpack, intset) became a big one: recorded for
+    /// undo and watchers, but not a change Redis counts as dirty.
+    fn converted(&mut self, db: usize, key: &[u8]) {
+        self.changed(db, key, || Delta::Encoding {
+            key: key.to_vec(),
+            small: true,
+        });
+        self.dirty -= 1;
+    }
+
     /// Redis's `signalModifiedKey` for a write that changed nothing (a
     /// no-op LTRIM): WATCHers of the key see it touched; nothing else.
     pub(crate) fn touch(&mut self, db: usize, key: &[u8]) {
@@ -682,11 +692,7 @@ impl Keyspace {
         };
         let created = old.is_none();
         if convert {
-            self.changed(db, key, || Delta::Encoding {
-                key: key.to_vec(),
-                small: true,
-            });
-            self.dirty -= 1;
+            self.converted(db, key);
         }
         self.changed(db, key, || Delta::HashField {
             key: key.to_vec(),
@@ -734,11 +740,7 @@ impl Keyspace {
         }
         set.members.insert(member.to_vec());
         if convert {
-            self.changed(db, key, || Delta::Encoding {
-                key: key.to_vec(),
-                small: true,
-            });
-            self.dirty -= 1;
+            self.converted(db, key);
         }
         self.changed(db, key, || Delta::SetMember {
             key: key.to_vec(),
@@ -772,11 +774,7 @@ impl Keyspace {
         if let Some(Value::ZSet(zset)) = self.value_mut(db, key) {
             if zset.listpack {
                 zset.listpack = false;
-                self.changed(db, key, || Delta::Encoding {
-                    key: key.to_vec(),
-                    small: true,
-                });
-                self.dirty -= 1;
+                self.converted(db, key);
             }
         }
     }
@@ -800,11 +798,7 @@ impl Keyspace {
         }
         let old = zset.insert(member.to_vec(), score);
         if convert {
-            self.changed(db, key, || Delta::Encoding {
-                key: key.to_vec(),
-                small: true,
-            });
-            self.dirty -= 1;
+            self.converted(db, key);
         }
         self.changed(db, key, || Delta::ZSetMember {
             key: key.to_vec(),

@@ -1361,6 +1361,15 @@ impl Ctx<'_> {
         self.engine.keyspace.put(db, key, value, None);
     }
 
+    /// `del` when a command's removals emptied the key and so deleted it
+    /// (the last element popped, removed or trimmed).
+    pub(crate) fn deleted_if_gone(&mut self, key: &[u8]) {
+        let db = self.db();
+        if self.engine.keyspace.db(db).entry(key).is_none() {
+            self.notify(notify::GENERIC, "del", key);
+        }
+    }
+
     /// Redis's `dbDelete` of a STORE's empty result: the key goes whether
     /// or not it had expired, with a `del` event if it was there.
     pub(crate) fn delete_key(&mut self, key: &[u8]) -> bool {

@@ -131,7 +131,7 @@ fn hdel(ctx: &mut Ctx) -> CommandResult {
     }
     if deleted > 0 {
         ctx.notify(HASH, "hdel", &key);
-        super::lists::deleted_if_gone(ctx, &key);
+        ctx.deleted_if_gone(&key);
     }
     Ok(Reply::Int(deleted))
 }

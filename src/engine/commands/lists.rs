@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::Side;
-use crate::engine::notify::{GENERIC, LIST};
+use crate::engine::notify::LIST;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{Bytes, Kind};
 use crate::engine::{Blocked, CommandResult, Ctx, Reply};
@@ -88,15 +88,7 @@ pub(crate) fn popped(ctx: &mut Ctx, key: &[u8], side: Side) {
         Side::Right => "rpop",
     };
     ctx.notify(LIST, event, key);
-    deleted_if_gone(ctx, key);
-}
-
-/// `del` when a command's removals deleted the key.
-pub(crate) fn deleted_if_gone(ctx: &mut Ctx, key: &[u8]) {
-    let db = ctx.db();
-    if ctx.engine.keyspace.db(db).entry(key).is_none() {
-        ctx.notify(GENERIC, "del", key);
-    }
+    ctx.deleted_if_gone(key);
 }
 
 fn lpush(ctx: &mut Ctx) -> CommandResult {
@@ -245,7 +237,7 @@ fn lrem(ctx: &mut Ctx) -> CommandResult {
         let db = ctx.db();
         ctx.ks().list_replace(db, &key, kept);
         ctx.notify(LIST, "lrem", &key);
-        deleted_if_gone(ctx, &key);
+        ctx.deleted_if_gone(&key);
     }
     Ok(Reply::Int(removed as i64))
 }
@@ -313,7 +305,7 @@ fn ltrim(ctx: &mut Ctx) -> CommandResult {
         ctx.ks().touch(db, &key);
     }
     ctx.notify(LIST, "ltrim", &key);
-    deleted_if_gone(ctx, &key);
+    ctx.deleted_if_gone(&key);
     Ok(Reply::ok())
 }
 

@@ -79,7 +79,7 @@ fn srem(ctx: &mut Ctx) -> CommandResult {
     }
     if removed > 0 {
         ctx.notify(SET, "srem", &key);
-        super::lists::deleted_if_gone(ctx, &key);
+        ctx.deleted_if_gone(&key);
     }
     Ok(Reply::Int(removed))
 }
@@ -169,7 +169,7 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
         }
     }
     ctx.notify(SET, "spop", &key);
-    super::lists::deleted_if_gone(ctx, &key);
+    ctx.deleted_if_gone(&key);
     Ok(match count {
         None => Reply::bulk_or_nil(picked.pop()),
         Some(_) => Reply::bulks(picked),
@@ -378,7 +378,7 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
     let db = ctx.db();
     ctx.ks().set_remove(db, &src, &member);
     ctx.notify(SET, "srem", &src);
-    super::lists::deleted_if_gone(ctx, &src);
+    ctx.deleted_if_gone(&src);
     if ctx.ks().set_add(db, &dst, &member) {
         ctx.notify(SET, "sadd", &dst);
     }

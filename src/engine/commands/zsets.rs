@@ -247,7 +247,7 @@ fn zrem(ctx: &mut Ctx) -> CommandResult {
     }
     if removed > 0 {
         ctx.notify(ZSET, "zrem", &key);
-        super::lists::deleted_if_gone(ctx, &key);
+        ctx.deleted_if_gone(&key);
     }
     Ok(Reply::Int(removed))
 }
@@ -649,7 +649,7 @@ fn zremrange_generic(ctx: &mut Ctx, range: RangeKind) -> CommandResult {
             RangeKind::Lex(_) => "zremrangebylex",
         };
         ctx.notify(ZSET, event, &key);
-        super::lists::deleted_if_gone(ctx, &key);
+        ctx.deleted_if_gone(&key);
     }
     Ok(Reply::Int(doomed.len() as i64))
 }
@@ -962,7 +962,7 @@ fn pop_members(
     }
     if !picked.is_empty() {
         ctx.notify(ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
-        super::lists::deleted_if_gone(ctx, key);
+        ctx.deleted_if_gone(key);
     }
     Ok(picked)
 }

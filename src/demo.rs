@@ -115,6 +115,7 @@ pub fn walk() -> Lesson {
         setup_lines: Vec::new(),
         args: String::new(),
         others: Vec::new(),
+        cluster: None,
         hints: Vec::new(),
         buffers: vec![
             buffer("init.lua", INIT),

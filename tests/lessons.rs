@@ -223,3 +223,32 @@ fn compile_errors_and_setup_typos_are_reported_once_at_the_file_line() {
         ]
     );
 }
+
+#[test]
+fn the_replica_and_cluster_lessons_fail_their_start_for_their_reason() {
+    let find = |id: &str| lessons::builtin().into_iter().find(|l| l.id == id).unwrap();
+    let lesson = find("the-replica-got-it-too");
+    let results = check::run_all(&lesson, &lesson.buffers[lesson.checked].text);
+    assert!(
+        results[0].failures.contains(
+            &"replicas and the AOF should receive nothing, but they received DECRBY stock:42 1"
+                .to_string()
+        ),
+        "{:?}",
+        results[0].failures
+    );
+    let lesson = find("one-slot");
+    assert_eq!(lesson.cluster, Some(3));
+    let results = check::run_all(&lesson, &lesson.buffers[lesson.checked].text);
+    assert!(
+        results[0].passed,
+        "both keys declared: CROSSSLOT either way"
+    );
+    assert!(
+        results[1].failures.iter().any(
+            |f| f.contains("Script attempted to access keys that do not hash to the same slot")
+        ),
+        "{:?}",
+        results[1].failures
+    );
+}

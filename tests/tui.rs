@@ -903,3 +903,45 @@ fn the_job_queue_lesson_shows_the_event_that_stays() {
     assert_shows(&s, "2) \"added\"");
     assert_shows(&s, "(empty array)");
 }
+
+#[test]
+fn the_replica_lesson_shows_what_replicas_received_and_one_slot_runs_as_a_cluster_node() {
+    let mut h = lesson_harness("the-replica-got-it-too");
+    assert_eq!(h.app.cluster, None);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    // The debugger's "replicas receive" view beside the timeline: the
+    // failed script's one write went out alone.
+    assert_shows(&s, "Replicas and the AOF received:");
+    assert_shows(&s, "  DECRBY stock:42 1");
+    assert_shows(
+        &s,
+        "Replicas and the AOF received it too: DECRBY stock:42 1.",
+    );
+    // Stepping back: what replicas will receive when the script ends.
+    h.key(KeyCode::F(7));
+    assert_shows(
+        &h.screen(),
+        "Replicas and the AOF receive, when the script ends:",
+    );
+    // The next lesson puts the engine in cluster mode (node 1 of 3) ...
+    h.app.focus = redstep::tui::app::Focus::Lesson;
+    h.key(KeyCode::Char('n'));
+    h.key(KeyCode::Char('y'));
+    assert_eq!(h.app.cluster, Some(3));
+    let s = h.screen();
+    assert_shows(&s, "node 1/3 · 0-5460");
+    assert!(key_row(&s, "user:7").contains("2780"), "{}", s.join("\n"));
+    // ... and its script dies at line 5 on a key of another slot.
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert_shows(&s, "line 5 ✗ the script died here");
+    assert_shows(&s, "do not hash to the same slot");
+    assert!(key_row(&s, "user:7").contains("\"15\""), "{}", s.join("\n"));
+    // Back to the previous lesson: a standalone server again.
+    h.app.focus = redstep::tui::app::Focus::Lesson;
+    h.key(KeyCode::Char('p'));
+    h.key(KeyCode::Char('y'));
+    assert_eq!(h.app.cluster, None);
+    assert!(!h.screen().join("\n").contains("node 1/3"));
+}

@@ -178,6 +178,7 @@ impl Engine {
     /// disabled").
     pub fn enable_cluster(&mut self, shards: usize) -> Result<(), String> {
         validate(shards, self.config.port)?;
+        self.disable_cluster();
         let mut cluster = Cluster::new(shards);
         let wrapped: [(&'static str, HandlerFn); 4] = [
             ("select", select),
@@ -204,9 +205,12 @@ impl Engine {
                     ..*sub
                 })
                 .collect();
-            // Once per engine put in cluster mode: the table keeps
-            // `&'static` subcommand lists.
-            spec.subcommands = Box::leak(subcommands.into_boxed_slice());
+            // The table keeps `&'static` subcommand lists: made once per
+            // process, however often an engine goes in and out of cluster mode.
+            static SUBCOMMANDS: std::sync::OnceLock<&'static [CommandSpec]> =
+                std::sync::OnceLock::new();
+            spec.subcommands =
+                SUBCOMMANDS.get_or_init(|| Box::leak(subcommands.into_boxed_slice()));
             self.table.register(spec);
         }
         // What a cluster client sends to a master: nothing to do on one
@@ -224,6 +228,42 @@ impl Engine {
         }
         self.cluster = Some(cluster);
         Ok(())
+    }
+
+    /// Makes this engine a standalone server again (a lesson in cluster
+    /// mode was left): the commands cluster mode changed answer as a fresh
+    /// engine's do. The keys stay.
+    pub fn disable_cluster(&mut self) {
+        if self.cluster.take().is_none() {
+            return;
+        }
+        let standalone = super::table::Table::new();
+        for name in [
+            "select",
+            "move",
+            "swapdb",
+            "copy",
+            "cluster",
+            "asking",
+            "readonly",
+            "readwrite",
+        ] {
+            match standalone.get(name.as_bytes()) {
+                Some(spec) => self.table.register(*spec),
+                None => self.table.remove(name.as_bytes()),
+            }
+        }
+    }
+
+    /// `enable_cluster(shards)`, or `disable_cluster()` for None.
+    pub fn set_cluster(&mut self, shards: Option<usize>) -> Result<(), String> {
+        match shards {
+            Some(shards) => self.enable_cluster(shards),
+            None => {
+                self.disable_cluster();
+                Ok(())
+            }
+        }
     }
 
     /// HELLO's `mode` and INFO's `redis_mode`.

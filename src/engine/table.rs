@@ -303,6 +303,10 @@ impl Table {
         self.commands.insert(spec.name.as_bytes().to_vec(), spec);
     }
 
+    pub fn remove(&mut self, name: &[u8]) {
+        self.commands.remove(name);
+    }
+
     pub fn len(&self) -> usize {
         self.commands.len()
     }

@@ -56,6 +56,10 @@ pub enum Request {
     /// Undo a traced run (what Redis never does); the session comes back
     /// with the answer (the undo walks its deltas here, not on the UI thread).
     Undo(Box<Session>),
+    /// Put the engine in cluster mode as node 1 of this many masters, or
+    /// back to a standalone server (a lesson with `cluster = N` opened or
+    /// was left). The keys stay.
+    Cluster(Option<usize>),
 }
 
 pub enum Response {
@@ -65,6 +69,8 @@ pub enum Response {
     Keys(KeyPage),
     Key(Vec<u8>, Option<Entry>),
     Undone(Result<(), String>, Box<Session>),
+    /// The engine's cluster mode now (`Request::Cluster`), or why not.
+    Cluster(Result<Option<usize>, String>),
     /// The request could not be served (a real server refused it or went
     /// away); the text says why, for the user.
     Failed(String),
@@ -138,6 +144,7 @@ pub(crate) fn serve_request(
             let result = session.undo_in(&mut engine.keyspace);
             Response::Undone(result, session)
         }
+        Request::Cluster(shards) => Response::Cluster(engine.set_cluster(shards).map(|()| shards)),
     }
 }
 

@@ -186,6 +186,9 @@ impl ServerLoop {
                     Err(e) => Response::Failed(e),
                 }
             }
+            Request::Cluster(_) => Response::Cluster(Err(
+                "a lesson in cluster mode runs on the embedded engine only: a real server is a cluster node or not, as it was started".into(),
+            )),
             Request::Undo(session) => Response::Undone(
                 Err("undo is refused on a real server: Redis never rolls back, and redstep does not write to your server what Redis never would".into()),
                 session,

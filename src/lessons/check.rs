@@ -121,7 +121,7 @@ pub(crate) fn setup_errors(lesson: &Lesson) -> Vec<SetupError> {
     );
     let mut errors = Vec::new();
     for (check, setup) in setups {
-        let mut engine = Engine::default();
+        let mut engine = crate::engine::cluster::engine(lesson.cluster);
         let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
         let mut client = engine.new_client();
         for (index, error) in run_setup(&mut engine, &mut scripting, &mut client, setup) {
@@ -207,7 +207,7 @@ fn snapshot(engine: &Engine) -> Vec<String> {
 /// Runs one check (setup errors, if any, are among its failures).
 pub(crate) fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let mut failures = Vec::new();
-    let mut engine = Engine::default();
+    let mut engine = crate::engine::cluster::engine(lesson.cluster);
     let mut scripting = Scripting::new(
         &mut engine,
         ScriptConfig {
@@ -282,6 +282,24 @@ pub(crate) fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
                         "the other clients should get {}, but they got {}",
                         want.join(", "),
                         others_saw.join(", ")
+                    ));
+                }
+            }
+            Expect::Replica(want) => {
+                let got: Vec<String> = timeline
+                    .replica
+                    .iter()
+                    .map(|argv| export::command_text(argv))
+                    .collect();
+                if got != *want {
+                    let list = |l: &[String]| match l {
+                        [] => "nothing".to_string(),
+                        l => l.join(", "),
+                    };
+                    failures.push(format!(
+                        "replicas and the AOF should receive {}, but they received {}",
+                        list(want),
+                        list(&got)
                     ));
                 }
             }

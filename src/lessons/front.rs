@@ -29,6 +29,7 @@ pub(crate) struct LessonDoc {
     pub args: Field,
     pub others: Option<Spanned<List>>,
     pub hints: Option<Spanned<List>>,
+    pub cluster: Field,
     pub buffers: Option<Spanned<Tables<BufferDoc>>>,
     pub checks: Option<Spanned<Tables<CheckDoc>>>,
 }
@@ -58,6 +59,7 @@ pub(crate) struct CheckDoc {
     pub probe: Field,
     pub others: Option<Spanned<List>>,
     pub others_saw: Option<Spanned<List>>,
+    pub replica: Option<Spanned<List>>,
 }
 
 /// What a table is called in problems, and the keys it knows (its
@@ -70,7 +72,7 @@ pub(crate) trait Doc {
 impl Doc for LessonDoc {
     const WHAT: &'static str = "lesson";
     const FIELDS: &'static [&'static str] = &[
-        "id", "title", "order", "setup", "args", "others", "hints", "buffers", "checks",
+        "id", "title", "order", "setup", "args", "others", "hints", "cluster", "buffers", "checks",
     ];
 }
 
@@ -95,6 +97,7 @@ impl Doc for CheckDoc {
         "probe",
         "others",
         "others_saw",
+        "replica",
     ];
 }
 

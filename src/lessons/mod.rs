@@ -80,6 +80,9 @@ pub enum Expect {
     NoPartialWrite(usize),
     /// What the other clients got, in order, as redis-cli prints it.
     OthersSaw(Vec<String>),
+    /// What replicas and the AOF received, a command a line as redis-cli
+    /// would type it (`SELECT`, `MULTI` and `EXEC` included).
+    Replica(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -111,6 +114,9 @@ pub struct Lesson {
     /// Other clients' commands around each run (`step 2: GET a`), set in
     /// the TUI when the lesson opens and used by its checks.
     pub others: Vec<crate::trace::LaneCommand>,
+    /// The engine answers as node 1 of this many cluster masters (as
+    /// `redstep --cluster=N`), in the TUI and in the checks.
+    pub cluster: Option<usize>,
     pub hints: Vec<String>,
     pub buffers: Vec<LessonBuffer>,
     /// The buffer the checks run (the one with a solution).
@@ -397,6 +403,32 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         .map(|(hint, _)| hint)
         .collect();
     let others = front.lane(&doc.others)?.unwrap_or_default();
+    let cluster = match &doc.cluster {
+        None => None,
+        Some(value) => match value.get_ref() {
+            Value::Integer(n) if *n > 0 => {
+                let shards = *n as usize;
+                crate::engine::cluster::validate(
+                    shards,
+                    crate::engine::Engine::default().config.port,
+                )
+                .map_err(|e| {
+                    let e = e.trim_start_matches("--cluster: ");
+                    front.problem(front.line(value), format!("`cluster`: {e}"))
+                })?;
+                Some(shards)
+            }
+            other => {
+                return Err(front.problem(
+                    front.line(value),
+                    format!(
+                        "`cluster` must be a count of masters (e.g. 3), not {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        },
+    };
 
     let mut buffers = Vec::new();
     for (known, b, line) in front.tables(&doc.buffers, "buffers")? {
@@ -518,8 +550,11 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         if let Some(saw) = front.strings(&c.others_saw, "others_saw")? {
             expect.push(Expect::OthersSaw(saw.into_iter().map(|(s, _)| s).collect()));
         }
+        if let Some(sent) = front.strings(&c.replica, "replica")? {
+            expect.push(Expect::Replica(sent.into_iter().map(|(s, _)| s).collect()));
+        }
         if expect.is_empty() {
-            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes, probe or others_saw")));
+            return Err(front.problem(line, format!("check {name:?} expects nothing: give reply, error, ok, keys, absent, unchanged, writes, probe, others_saw or replica")));
         }
         let others = front.lane(&c.others)?;
         let (setup, setup_lines) = match front.strings(&c.setup, "setup")? {
@@ -548,6 +583,7 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
         setup_lines,
         args,
         others,
+        cluster,
         hints,
         buffers,
         checked,

@@ -17,6 +17,23 @@ use crate::engine::keyspace::Entry;
 use super::debugger::{Debugger, KeyChange, Move};
 use super::{export, StepKind};
 
+/// How many propagated commands the debugger's view lists.
+const REPLICA_SHOWN: usize = 8;
+
+fn replica_lines(timeline: &super::Timeline) -> Vec<String> {
+    let sent = &timeline.replica;
+    let mut lines: Vec<String> = sent
+        .iter()
+        .take(REPLICA_SHOWN)
+        .map(|argv| export::command_text(argv))
+        .collect();
+    let more = sent.len().saturating_sub(REPLICA_SHOWN) + timeline.replica_more;
+    if more > 0 {
+        lines.push(format!("… and {more} more"));
+    }
+    lines
+}
+
 /// Where a new run's cursor goes once it is recorded: the move that asked
 /// for the run, with the script's breakpoints at the time.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,6 +116,9 @@ pub struct Session {
     /// Steps that are calls, errors or returns (the timeline's rows).
     rows: Vec<usize>,
     summary: Vec<String>,
+    /// What replicas and the AOF receive, a command a line (at most
+    /// `REPLICA_SHOWN`, then how many more).
+    replica: Vec<String>,
     /// The keys the step at the cursor changed, before and after it.
     changes: Vec<KeyChange>,
     /// Index into `changes` of each key changed at the cursor.
@@ -122,10 +142,12 @@ impl Session {
             .map(|(i, _)| i)
             .collect();
         let summary = export::summary(timeline, debugger.net_changes());
+        let replica = replica_lines(timeline);
         let mut session = Session {
             debugger,
             rows,
             summary,
+            replica,
             changes: Vec::new(),
             now: HashMap::new(),
             keyspace_version: 0,
@@ -222,6 +244,24 @@ impl Session {
     /// The outcome in plain words (the first sentence is the one to remember).
     pub fn summary(&self) -> &[String] {
         &self.summary
+    }
+
+    /// The "replicas receive" view: a heading, then what replicas and the
+    /// AOF receive of this run, a command a line, as they go out (`SELECT`,
+    /// `MULTI` and `EXEC` included). Redis sends a script's effects when it
+    /// ends, so before the end the heading says they are on their way.
+    /// None for a run on a real server (the engine did not predict it).
+    pub fn replica(&self) -> Option<(&'static str, &[String])> {
+        if self.debugger.timeline().server.is_some() {
+            return None;
+        }
+        let heading = match (self.at_end(), self.replica.is_empty()) {
+            (false, false) => "Replicas and the AOF receive, when the script ends:",
+            (false, true) => "Replicas and the AOF receive nothing until the script ends.",
+            (true, false) => "Replicas and the AOF received:",
+            (true, true) => "Replicas and the AOF received nothing: no data changed.",
+        };
+        Some((heading, &self.replica))
     }
 
     /// The keys the step at the cursor changed, before and after it.

@@ -35,18 +35,19 @@ impl Driver {
 
     /// The same, with the buffers a workspace kept (as `redstep` reopens them).
     pub fn with_saved(opening: Opening, saved: Option<Saved>, width: u16, height: u16) -> Driver {
-        Driver::on(opening, saved, None, width, height)
+        Driver::on(opening, saved, None, None, width, height)
     }
 
     /// As `redstep --cluster=N` opens: the engine node 1 of `shards` masters.
     pub fn cluster(opening: Opening, shards: usize, width: u16, height: u16) -> Driver {
-        Driver::on(opening, None, Some(shards), width, height)
+        Driver::on(opening, None, Some(shards), None, width, height)
     }
 
     fn on(
         opening: Opening,
         saved: Option<Saved>,
         cluster: Option<usize>,
+        lesson: Option<LessonState>,
         width: u16,
         height: u16,
     ) -> Driver {
@@ -69,7 +70,11 @@ impl Driver {
             outside: Vec::new(),
             _host: host,
         };
-        driver.app.cluster = cluster;
+        driver.app.started_in_cluster(cluster);
+        if let Some(lesson) = lesson {
+            driver.app.lane = lesson.lesson().others.clone();
+            driver.app.lesson = Some(lesson);
+        }
         let effects = driver.app.start(&setup);
         driver.perform(effects);
         driver
@@ -78,15 +83,8 @@ impl Driver {
     /// On lesson `index` of `lessons`, with the lesson pane, as `redstep --lesson` opens it.
     pub fn lesson(lessons: Vec<Lesson>, index: usize, width: u16, height: u16) -> Driver {
         let opening = super::lesson::opening(&lessons[index], index + 1, lessons.len());
-        let mut driver = Driver::new(opening, width, height);
-        driver.app.lesson = Some(LessonState::new(lessons, index, Progress::new()));
-        driver.app.lane = driver
-            .app
-            .lesson
-            .as_ref()
-            .map(|l| l.lesson().others.clone())
-            .unwrap_or_default();
-        driver
+        let lesson = LessonState::new(lessons, index, Progress::new());
+        Driver::on(opening, None, None, Some(lesson), width, height)
     }
 
     pub fn perform(&mut self, effects: Vec<Effect>) {

@@ -180,7 +180,7 @@ pub fn run(
         app.on_server(label);
     }
     app.present = present;
-    app.cluster = cluster;
+    app.started_in_cluster(cluster);
     if let Some((list, current)) = lessons {
         app.lesson = Some(lesson::LessonState::new(list, current, progress));
         app.lane = app

@@ -982,6 +982,17 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
         return;
     }
+    if let Some((heading, sent)) = session.replica() {
+        side.push(Line::styled(heading, theme.bold()));
+        let style = if session.at_end() {
+            theme.plain()
+        } else {
+            theme.dim()
+        };
+        for command in sent {
+            side.push(Line::styled(format!("  {command}"), style));
+        }
+    }
     side.push(Line::styled("Locals", theme.bold()));
     match view.locals {
         Some(locals) if !locals.is_empty() => {

@@ -102,6 +102,14 @@ impl App {
                 self.warn(why);
                 Vec::new()
             }
+            Response::Cluster(Ok(shards)) => {
+                self.cluster = shards;
+                vec![self.refresh_keys()]
+            }
+            Response::Cluster(Err(why)) => {
+                self.warn(why);
+                Vec::new()
+            }
             Response::Undone(result, run) => {
                 let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
                 self.session = Some(Session {
@@ -141,6 +149,7 @@ impl App {
                 count,
             },
             RequestKind::Key(key) => Request::Key { db: 0, key },
+            RequestKind::Cluster(shards) => Request::Cluster(shards),
             RequestKind::Undo => {
                 let session = self.session.take()?;
                 self.undoing = Some((session.buffer, session.edited));

@@ -117,7 +117,7 @@ impl App {
         self.key_offset = 0;
         self.key_selected = 0;
         self.message = Some((opening.intro, false));
-        let mut effects = Vec::new();
+        let mut effects: Vec<Effect> = self.cluster_mode().into_iter().collect();
         self.setup = opening.setup.clone();
         self.probe = None;
         for argv in std::iter::once(vec![b"FLUSHALL".to_vec()]).chain(opening.setup) {

@@ -176,6 +176,8 @@ pub enum RequestKind {
     },
     Key(Vec<u8>),
     Undo,
+    /// The engine as node 1 of N cluster masters, or standalone.
+    Cluster(Option<usize>),
 }
 
 /// A run on the engine: since when, of which buffer, where to put the
@@ -214,6 +216,9 @@ pub struct App {
     /// `--cluster`: the engine is node 1 of this many masters (the
     /// keyspace pane shows each key's slot).
     pub cluster: Option<usize>,
+    /// The cluster mode redstep was started with (`--cluster`): a lesson
+    /// with `cluster = N` changes it while it is open.
+    pub started_cluster: Option<usize>,
     /// Other clients' commands sent around each run (typed in the
     /// redis-cli pane as `step 2: GET a`).
     pub lane: Vec<crate::trace::LaneCommand>,
@@ -290,6 +295,7 @@ impl App {
             keys: KeyPage::default(),
             server: None,
             cluster: None,
+            started_cluster: None,
             lane: Vec::new(),
             key_offset: 0,
             key_selected: 0,
@@ -331,7 +337,7 @@ impl App {
     /// and a look at the files on disk (they are the truth).
     pub fn start(&mut self, setup: &[Vec<Vec<u8>>]) -> Vec<Effect> {
         self.setup = setup.to_vec();
-        let mut effects = Vec::new();
+        let mut effects: Vec<Effect> = self.cluster_mode().into_iter().collect();
         for argv in setup {
             self.expect.push_back(Expect::Setup);
             effects.push(Effect::Send(argv.clone()));
@@ -339,6 +345,24 @@ impl App {
         effects.push(self.refresh_keys());
         effects.extend(self.read_files(AfterRead::Open));
         effects
+    }
+
+    /// The engine is started in cluster mode (`--cluster`), or not.
+    pub fn started_in_cluster(&mut self, shards: Option<usize>) {
+        self.cluster = shards;
+        self.started_cluster = shards;
+    }
+
+    /// The request that puts the engine in the mode the open lesson asks
+    /// for (`cluster = N`, else the one redstep started with), if it is
+    /// not in it.
+    fn cluster_mode(&self) -> Option<Effect> {
+        let wanted = self
+            .lesson
+            .as_ref()
+            .and_then(|l| l.lesson().cluster)
+            .or(self.started_cluster);
+        (wanted != self.cluster).then_some(Effect::Request(RequestKind::Cluster(wanted)))
     }
 
     /// Whether the shared pane shows the lesson (else the redis-cli).

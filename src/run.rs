@@ -134,6 +134,9 @@ fn run_on_server(
                 "sync: the writes stayed on the server"
             };
             writeln!(out, "\n(stepped on {}, LDB {mode})", server.label)?;
+            for line in crate::trace::export::replica_reads(server) {
+                writeln!(out, "{line}")?;
+            }
         }
     }
     Ok(0)

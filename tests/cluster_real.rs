@@ -358,6 +358,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
             ));
         }
     }
+    debugger_on_the_real_cluster(&cluster, &mut failures);
     assert!(compared >= 150, "only {compared} commands compared");
     assert!(
         failures.is_empty(),
@@ -365,4 +366,114 @@ fn the_emulation_answers_as_a_real_cluster_node() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The scripts, stepped by `--redis` on the real cluster (given
+/// node 2, they go to node 1, which owns their first key) and by the
+/// debugger on the `--cluster 3` emulation: the same replies and errors,
+/// at the same line, and the same keys left. user:7 (slot 2780) and
+/// team:north (slot 955) are node 1's, team:red (slot 15637) node 3's.
+fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String>) {
+    use redstep::remote::ldb::{record_argv, Mode, Options};
+    use redstep::trace::{record, Limits};
+    let port = cluster.base;
+    let scripts: &[(&str, &str, &[&str])] = &[
+        (
+            "#!lua: a key of another slot after a write",
+            "#!lua\nredis.call('DECRBY', KEYS[1], 5)\nredis.call('INCRBY', 'team:north', 5)\nreturn 1",
+            &["user:7"],
+        ),
+        (
+            "no shebang: other slots of the node are allowed",
+            "redis.call('DECRBY', KEYS[1], 5)\nredis.call('INCRBY', 'team:north', 5)\nreturn 1",
+            &["user:7"],
+        ),
+        (
+            "allow-cross-slot-keys",
+            "#!lua flags=allow-cross-slot-keys\nredis.call('DECRBY', KEYS[1], 5)\nredis.call('INCRBY', 'team:north', 5)\nreturn 1",
+            &["user:7"],
+        ),
+        (
+            "a key of another node after a write",
+            "redis.call('DECRBY', KEYS[1], 5)\nredis.call('INCRBY', 'team:red', 5)\nreturn 1",
+            &["user:7"],
+        ),
+        (
+            "declared keys in two slots",
+            "redis.call('DECRBY', KEYS[1], 5)\nreturn redis.call('INCRBY', KEYS[2], 5)",
+            &["user:7", "team:north"],
+        ),
+        (
+            "one slot through a hash tag",
+            "redis.call('DECRBY', KEYS[1], 5)\nreturn redis.call('INCRBY', KEYS[2], 5)",
+            &["user:{north}:7", "team:{north}"],
+        ),
+    ];
+    let node2 = redstep::remote::Target::parse(&format!("redis://127.0.0.1:{}", port + 1)).unwrap();
+    for (name, body, keys) in scripts {
+        let mut eval = vec![
+            b"EVAL".to_vec(),
+            body.as_bytes().to_vec(),
+            keys.len().to_string().into_bytes(),
+        ];
+        eval.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+        let setup = [
+            argv(&["SET", "user:7", "20"]),
+            argv(&["SET", "user:{north}:7", "20"]),
+        ];
+        for p in port..port + 3 {
+            Conn::connect(p).unwrap().cmd(&["FLUSHALL"]);
+        }
+        let mut real = Conn::connect(port).unwrap();
+        for command in &setup {
+            real.call(command);
+        }
+        let options = Options {
+            mode: Mode::Sync,
+            limits: Limits::default(),
+            allow_blocking: false,
+        };
+        let stepped = record_argv(&node2, &eval, &options, &|| false).unwrap();
+        let (mut engine, mut scripting) = emulation(port);
+        let mut client = engine.new_client();
+        for command in &setup {
+            engine.call(&mut client, command, &mut scripting);
+        }
+        let emulated = record(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            &eval,
+            Limits::default(),
+        );
+        let (want, got) = (&stepped.timeline.outcome, &emulated.outcome);
+        if (&want.reply, want.error_line) != (&got.reply, got.error_line) {
+            failures.push(format!(
+                "{name}: --redis {:?} at line {:?}, --cluster {:?} at line {:?}",
+                want.reply, want.error_line, got.reply, got.error_line
+            ));
+        }
+        let notes = &stepped.timeline.server.as_ref().unwrap().notes;
+        let routed = format!(
+            "which 127.0.0.1:{port} serves (CLUSTER SLOTS on 127.0.0.1:{})",
+            port + 1
+        );
+        if !notes.iter().any(|n| n.contains(&routed)) {
+            failures.push(format!("{name}: not routed to node 1: {notes:?}"));
+        }
+        let mut left = Vec::new();
+        for p in port..port + 3 {
+            let mut node = Conn::connect(p).unwrap();
+            left.extend(keys_of(&mut |a| node.call(a)));
+        }
+        left.sort_by(|a, b| a.0.cmp(&b.0));
+        let client = engine.connect();
+        let emulated_keys =
+            keys_of(&mut |a| engine.execute_with(client, a, &mut scripting).unwrap());
+        if left != emulated_keys {
+            failures.push(format!(
+                "{name}: keys differ\n   redis   {left:?}\n   redstep {emulated_keys:?}"
+            ));
+        }
+    }
 }

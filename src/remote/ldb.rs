@@ -94,11 +94,59 @@ pub fn record(
 }
 
 /// `record` of an EVAL command line (`EVAL body numkeys key... arg...`).
+/// On a Redis Cluster it runs on the master that owns the slot of the
+/// first declared key, whichever node `target` is (`remote::cluster`).
 pub fn record_argv(
     target: &Target,
     argv: &[Vec<u8>],
     options: &Options,
     stop: &dyn Fn() -> bool,
+) -> anyhow::Result<Recorded> {
+    let mut route = super::cluster::route(target, argv)?;
+    let mut notes = Vec::new();
+    for _ in 0..3 {
+        let (at, asking) = match &route {
+            Some(r) => {
+                notes.push(r.why.clone());
+                (&r.target, r.asking)
+            }
+            None => (target, false),
+        };
+        let mut recorded = record_at(at, argv, options, stop, asking)?;
+        let timeline = &recorded.timeline;
+        // Refused before any line ran with MOVED or ASK: the slot lives
+        // elsewhere now; go there.
+        let redirect = match &timeline.outcome.reply {
+            Reply::Error(e)
+                if !timeline
+                    .steps
+                    .iter()
+                    .any(|s| matches!(s.kind, crate::trace::StepKind::Line { .. })) =>
+            {
+                super::cluster::redirect(at, e)
+            }
+            _ => None,
+        };
+        if redirect.is_none() {
+            if let Some(server) = &mut recorded.timeline.server {
+                server.notes.splice(0..0, notes);
+            }
+            return Ok(recorded);
+        }
+        route = redirect;
+    }
+    bail!(
+        "{}: the cluster redirected the script more than twice (MOVED/ASK); its topology is changing, try again",
+        target.address()
+    )
+}
+
+fn record_at(
+    target: &Target,
+    argv: &[Vec<u8>],
+    options: &Options,
+    stop: &dyn Fn() -> bool,
+    asking: bool,
 ) -> anyhow::Result<Recorded> {
     let body = argv.get(1).map(Vec::as_slice).unwrap_or_default();
     if options.mode == Mode::Sync && !target.is_loopback() && !options.allow_blocking {
@@ -109,6 +157,7 @@ pub fn record_argv(
         );
     }
     let mut data = Conn::open(target)?;
+    data.asking = asking;
     let label = data.label()?;
     let mut mirror = Mirror::new(target.db);
     let mut notes = Vec::new();
@@ -155,6 +204,9 @@ pub fn record_argv(
         Reply::Status(_) => {}
         other => return Err(refused(&label, format!("{other:?}").as_bytes())),
     }
+    if asking {
+        session.ldb.cmd(&[b"ASKING"])?;
+    }
     session.ldb.send(argv)?;
     let reply = session.run(stop)?;
     let source = String::from_utf8_lossy(body)
@@ -164,10 +216,41 @@ pub fn record_argv(
     let Session { builder, .. } = session;
     let name = crate::script::sha1_hex(body);
     let mut timeline = builder.finish(name, argv, source, reply, &mirror.engine.keyspace);
+    // A sync run's writes reached the replicas: read them back.
+    let replicas = match options.mode {
+        Mode::Forked => {
+            if let Ok(listed) = super::replicas::addresses(&mut data) {
+                if !listed.is_empty() {
+                    notes.push(format!(
+                        "its replicas ({}) received nothing: a forked session's writes vanish with the fork (--ldb sync runs the script on the server, and redstep reads the replicas after the run)",
+                        listed.join(", ")
+                    ));
+                }
+            }
+            Vec::new()
+        }
+        Mode::Sync => {
+            let now = mirror.engine.now();
+            let left = |db: usize, key: &[u8]| {
+                mirror
+                    .engine
+                    .keyspace
+                    .db(db)
+                    .entry(key)
+                    .filter(|e| e.expire_at.is_none_or(|t| t > now))
+                    .cloned()
+            };
+            super::replicas::read(target, &mut data, &mirror.touched, left).unwrap_or_else(|e| {
+                notes.push(format!("its replicas could not be listed: {e:#}"));
+                Vec::new()
+            })
+        }
+    };
     timeline.server = Some(Server {
         label,
         forked: options.mode == Mode::Forked,
         notes,
+        replicas,
     });
     Ok(Recorded {
         timeline,

@@ -13,10 +13,12 @@
 //! (that crate splits error texts into kinds), and an LDB session answers
 //! a step with a log array, ends with a second reply, then closes.
 
+pub mod cluster;
 pub mod compare;
 pub mod human;
 pub mod keys;
 pub mod ldb;
+pub mod replicas;
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -166,6 +168,9 @@ pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     address: String,
+    /// Every `call` is preceded by `ASKING` (a cluster node importing the
+    /// slot the keys are read from).
+    pub(crate) asking: bool,
 }
 
 impl Conn {
@@ -180,6 +185,7 @@ impl Conn {
                 stream: Stream::Unix(stream),
                 buf: Vec::new(),
                 address,
+                asking: false,
             };
             conn.login(target)?;
             return Ok(conn);
@@ -198,6 +204,7 @@ impl Conn {
                         stream: Stream::Tcp(stream),
                         buf: Vec::new(),
                         address: address.clone(),
+                        asking: false,
                     };
                     conn.login(target)?;
                     return Ok(conn);
@@ -277,6 +284,12 @@ impl Conn {
     }
 
     pub fn call(&mut self, argv: &[Vec<u8>]) -> anyhow::Result<Reply> {
+        if self.asking {
+            self.send(&[b"ASKING".to_vec()])?;
+            self.send(argv)?;
+            self.read()?;
+            return self.read();
+        }
         self.send(argv)?;
         self.read()
     }

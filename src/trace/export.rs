@@ -432,7 +432,66 @@ fn server_lines(timeline: &Timeline) -> Vec<String> {
         (false, false) => format!("Stepped on {} in sync mode.", server.label),
     }];
     lines.extend(server.notes.iter().map(|n| format!("  Note: {n}")));
+    lines.extend(replica_reads(server));
     lines
+}
+
+/// What each replica of the server held after a sync run, a sentence each.
+pub fn replica_reads(server: &super::Server) -> Vec<String> {
+    server.replicas.iter().map(replica_read_line).collect()
+}
+
+/// A replica read after a sync run, in one sentence.
+fn replica_read_line(replica: &super::ReplicaRead) -> String {
+    const SHOWN: usize = 4;
+    if let Some(error) = &replica.error {
+        return format!("Replica {} could not be read: {error}", replica.address);
+    }
+    let late = if replica.caught_up {
+        ""
+    } else {
+        " (it had not caught up with the primary after 5 s)"
+    };
+    let key = |k: &super::ReplicaKey| word(&k.key);
+    let differ: Vec<String> = replica
+        .keys
+        .iter()
+        .filter(|k| !k.same)
+        .map(|k| {
+            format!(
+                "{} is {} there, {} on the primary",
+                key(k),
+                k.held,
+                k.primary
+            )
+        })
+        .collect();
+    if differ.is_empty() {
+        let held: Vec<String> = replica
+            .keys
+            .iter()
+            .take(SHOWN)
+            .map(|k| format!("{} = {}", key(k), k.held))
+            .collect();
+        let more = match replica.keys.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        if held.is_empty() {
+            return format!("Replica {}: the script named no key.", replica.address);
+        }
+        format!(
+            "Replica {} holds what the run left on the primary{late}: {}{more}.",
+            replica.address,
+            held.join(", ")
+        )
+    } else {
+        format!(
+            "Replica {} differs from the primary{late}: {}.",
+            replica.address,
+            differ.join("; ")
+        )
+    }
 }
 
 /// Another client's command in words, for a timeline row.
@@ -698,6 +757,26 @@ struct ServerDoc<'a> {
     forked: bool,
     label: &'a str,
     notes: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replicas: Vec<ReplicaDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReplicaDoc<'a> {
+    address: &'a str,
+    caught_up: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    keys: Vec<ReplicaKeyDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReplicaKeyDoc<'a> {
+    db: usize,
+    key: String,
+    held: &'a str,
+    primary: &'a str,
+    same: bool,
 }
 
 #[derive(Serialize)]
@@ -826,6 +905,26 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
             forked: server.forked,
             label: &server.label,
             notes: &server.notes,
+            replicas: server
+                .replicas
+                .iter()
+                .map(|r| ReplicaDoc {
+                    address: &r.address,
+                    caught_up: r.caught_up,
+                    error: r.error.as_deref(),
+                    keys: r
+                        .keys
+                        .iter()
+                        .map(|k| ReplicaKeyDoc {
+                            db: k.db,
+                            key: String::from_utf8_lossy(&k.key).into_owned(),
+                            held: &k.held,
+                            primary: &k.primary,
+                            same: k.same,
+                        })
+                        .collect(),
+                })
+                .collect(),
         }),
         sha: &timeline.name,
         source: &timeline.source,

@@ -213,6 +213,35 @@ pub struct Server {
     pub forked: bool,
     /// What the recording could not see exactly (said, not hidden).
     pub notes: Vec<String>,
+    /// The server's replicas, read after a sync run (a forked run sends
+    /// them nothing).
+    pub replicas: Vec<ReplicaRead>,
+}
+
+/// One replica of the server a run was stepped on, read after the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaRead {
+    /// `127.0.0.1:6380`, as the primary lists it.
+    pub address: String,
+    /// It had processed all the primary had sent when its keys were read.
+    pub caught_up: bool,
+    /// The keys the script touched, in the order it first named them.
+    pub keys: Vec<ReplicaKey>,
+    /// Why it could not be read.
+    pub error: Option<String>,
+}
+
+/// A key as a replica holds it, beside what the run left on the primary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaKey {
+    pub db: usize,
+    pub key: Vec<u8>,
+    /// Its value on the replica, in words (`"2"`, `(absent)`).
+    pub held: String,
+    /// What the run left on the primary, in words.
+    pub primary: String,
+    /// The replica holds the same value.
+    pub same: bool,
 }
 
 impl Timeline {

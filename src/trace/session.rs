@@ -21,6 +21,37 @@ use super::{export, StepKind};
 const REPLICA_SHOWN: usize = 8;
 
 fn replica_lines(timeline: &super::Timeline) -> Vec<String> {
+    if let Some(server) = &timeline.server {
+        // What each replica holds, key by key, beside the primary.
+        let mut lines = Vec::new();
+        for replica in &server.replicas {
+            if let Some(error) = &replica.error {
+                lines.push(format!("{}: {error}", replica.address));
+                continue;
+            }
+            let late = if replica.caught_up {
+                ""
+            } else {
+                " (not caught up after 5 s)"
+            };
+            lines.push(format!("{}{late}", replica.address));
+            for k in replica.keys.iter().take(REPLICA_SHOWN) {
+                let mark = if k.same {
+                    "as on the primary".to_string()
+                } else {
+                    format!("≠ {} on the primary", k.primary)
+                };
+                lines.push(format!("  {} = {}  {mark}", export::word(&k.key), k.held));
+            }
+            if replica.keys.len() > REPLICA_SHOWN {
+                lines.push(format!(
+                    "  … and {} more keys",
+                    replica.keys.len() - REPLICA_SHOWN
+                ));
+            }
+        }
+        return lines;
+    }
     let sent = &timeline.replica;
     let mut lines: Vec<String> = sent
         .iter()
@@ -250,10 +281,20 @@ impl Session {
     /// AOF receive of this run, a command a line, as they go out (`SELECT`,
     /// `MULTI` and `EXEC` included). Redis sends a script's effects when it
     /// ends, so before the end the heading says they are on their way.
-    /// None for a run on a real server (the engine did not predict it).
+    /// For a run on a real server: its replicas as read after the run (a
+    /// sync run), at the end; None when it has none or the run was forked.
     pub fn replica(&self) -> Option<(&'static str, &[String])> {
-        if self.debugger.timeline().server.is_some() {
-            return None;
+        if let Some(server) = &self.debugger.timeline().server {
+            if server.replicas.is_empty() {
+                return None;
+            }
+            let heading = if self.at_end() {
+                "Replicas, read after the run:"
+            } else {
+                "Replicas are read after the run."
+            };
+            let lines: &[String] = if self.at_end() { &self.replica } else { &[] };
+            return Some((heading, lines));
         }
         let heading = match (self.at_end(), self.replica.is_empty()) {
             (false, false) => "Replicas and the AOF receive, when the script ends:",

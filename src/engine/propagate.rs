@@ -24,6 +24,9 @@ pub struct Propagation {
     force: bool,
     /// Nested calls (a script's commands, EXEC's) under the top level.
     depth: usize,
+    /// Set by a script under `redis.set_repl(redis.REPL_NONE)` while one
+    /// of its commands runs: the command does not propagate itself.
+    pub muted: bool,
     /// The stream replicas receive, SELECTs included, until taken.
     stream: Vec<Vec<Bytes>>,
     /// The database the stream last selected.
@@ -67,7 +70,7 @@ impl Propagation {
         itself: bool,
     ) {
         let dirty = changes != saved.dirty_before;
-        if itself && !self.prevent && (dirty || self.force) {
+        if itself && !self.prevent && !self.muted && (dirty || self.force) {
             let argv = self.rewrite.take().unwrap_or_else(|| argv.to_vec());
             self.push(db, argv);
         }

@@ -93,6 +93,8 @@ pub(crate) struct RunContext<'a> {
     pub wrote: bool,
     /// `redis.setresp(3)` was called.
     pub resp3: bool,
+    /// `redis.set_repl(...)`'s flags (REPL_ALL, 3, until it is called).
+    pub repl: u8,
     pub started: Instant,
     pub busy_threshold: Duration,
     pub budget: Option<Duration>,
@@ -251,10 +253,16 @@ impl RunContext<'_> {
         )?;
         self.engine
             .feed_monitors(&spec, self.client.db, "lua", argv);
+        // REPL_NONE: the command runs without propagating itself, as
+        // scriptCall's call() without CMD_CALL_PROPAGATE does. Replicas and
+        // the AOF are one stream here: REPL_AOF or REPL_REPLICA alone still
+        // reach one of them.
+        let muted = std::mem::replace(&mut self.engine.keyspace.propagation.muted, self.repl == 0);
         let reply = self
             .engine
             .run(self.client, &spec, argv, &mut NoExtension)
             .unwrap_or(Reply::NilArray);
+        self.engine.keyspace.propagation.muted = muted;
         Ok((reply, spec.is_write()))
     }
 }
@@ -688,6 +696,9 @@ unsafe extern "C-unwind" fn redis_set_repl(state: State) -> c_int {
                 b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."
                     .to_vec(),
             ));
+        }
+        if let Some(ctx) = current() {
+            ctx.repl = flags as u8;
         }
         Ok(0)
     })

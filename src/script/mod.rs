@@ -757,6 +757,7 @@ impl Scripting {
             cross_slot_ok,
             wrote: false,
             resp3: false,
+            repl: 3,
             started: Instant::now(),
             busy_threshold,
             budget: self.config.budget,

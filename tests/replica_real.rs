@@ -148,9 +148,9 @@ fn incr_file(dir: &Path) -> Option<PathBuf> {
     let manifest = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).ok()?;
     manifest
         .lines()
+        .rev()
         .filter(|l| l.ends_with("type i"))
-        .filter_map(|l| l.split(' ').nth(1))
-        .last()
+        .find_map(|l| l.split(' ').nth(1))
         .map(|name| aof.join(name))
 }
 

@@ -285,6 +285,10 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     lines
 }
 
+/// How the summary's sentence on what replicas received begins (the
+/// debugger's replica view says it in full instead).
+pub const REPLICA_SENTENCE: &str = "Replicas and the AOF received it too:";
+
 /// What replicas and the AOF received of a failed run, when it wrote.
 fn replica_line(timeline: &Timeline) -> Option<String> {
     const SHOWN: usize = 4;
@@ -307,7 +311,7 @@ fn replica_line(timeline: &Timeline) -> Option<String> {
         n => format!(" and {n} more"),
     };
     Some(format!(
-        "Replicas and the AOF received it too: {}{more}.",
+        "{REPLICA_SENTENCE} {}{more}.",
         sent[..sent.len().min(SHOWN)].join(", ")
     ))
 }

@@ -172,7 +172,9 @@ impl Session {
             .filter(|(_, step)| !matches!(step.kind, StepKind::Line { .. }))
             .map(|(i, _)| i)
             .collect();
-        let summary = export::summary(timeline, debugger.net_changes());
+        let mut summary = export::summary(timeline, debugger.net_changes());
+        // The replica view lists what the summary's sentence names.
+        summary.retain(|l| !l.starts_with(export::REPLICA_SENTENCE));
         let replica = replica_lines(timeline);
         let mut session = Session {
             debugger,

@@ -958,6 +958,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             };
             side.push(Line::styled(s.trim_start().to_string(), style));
         }
+        side.extend(replica_view(session, &theme));
         if let StepKind::Error { message, .. } = &view.step.kind {
             side.push(Line::styled(
                 format!("(error) {}", String::from_utf8_lossy(message)),
@@ -976,22 +977,14 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 theme.changed_now(),
             ));
         }
+        side.extend(replica_view(session, &theme));
+    } else {
+        side.extend(replica_view(session, &theme));
     }
     if session.compile_error_line().is_some() {
         // Nothing ran: there are no locals to speak of.
         frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
         return;
-    }
-    if let Some((heading, sent)) = session.replica() {
-        side.push(Line::styled(heading, theme.bold()));
-        let style = if session.at_end() {
-            theme.plain()
-        } else {
-            theme.dim()
-        };
-        for command in sent {
-            side.push(Line::styled(format!("  {command}"), style));
-        }
     }
     side.push(Line::styled("Locals", theme.bold()));
     match view.locals {
@@ -1007,6 +1000,25 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         )),
     }
     frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
+}
+
+/// The debugger's "replicas receive" view: what replicas and the AOF
+/// receive of the run (dim until the script ends, when Redis sends it).
+fn replica_view(session: &trace::Session, theme: &Theme) -> Vec<Line<'static>> {
+    let Some((heading, sent)) = session.replica() else {
+        return Vec::new();
+    };
+    let style = if session.at_end() {
+        theme.plain()
+    } else {
+        theme.dim()
+    };
+    std::iter::once(Line::styled(heading, theme.bold()))
+        .chain(
+            sent.iter()
+                .map(|command| Line::styled(format!("  {command}"), style)),
+        )
+        .collect()
 }
 
 fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {

@@ -282,6 +282,7 @@ fn a_primary_and_its_aof_replica() {
     };
     the_replicas_aof_holds_what_the_trace_recorded(&servers);
     a_sync_run_on_the_primary_reads_the_replica_back(&servers);
+    the_debugger_shows_the_replica(&servers);
 }
 
 fn the_replicas_aof_holds_what_the_trace_recorded(servers: &Servers) {
@@ -419,5 +420,39 @@ fn a_sync_run_on_the_primary_reads_the_replica_back(servers: &Servers) {
     assert_eq!(
         replica.call(&words(&["GET", "a"])).unwrap(),
         Reply::Bulk(b"43".to_vec())
+    );
+}
+
+/// The debugger's view of a sync run: the replica's keys in the replica
+/// view, not twice in the summary.
+fn the_debugger_shows_the_replica(servers: &Servers) {
+    use redstep::remote::ldb::{record_argv, Mode, Options};
+    use redstep::trace::{Debugger, Move, Session, Start};
+    let mut primary = Conn::open(&target(servers.primary)).unwrap();
+    primary
+        .call(&words(&["MSET", "a", "42", "b", "42"]))
+        .unwrap();
+    let options = Options {
+        mode: Mode::Sync,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    let argv = words(&["EVAL", include_str!("../assets/post/inc.lua"), "0"]);
+    let run = record_argv(&target(servers.primary), &argv, &options, &|| false).unwrap();
+    let debugger = Debugger::new(run.timeline, &run.mirror.keyspace);
+    let session = Session::new(debugger, &Start::new(Move::End, Default::default()));
+    let (heading, lines) = session.replica().unwrap();
+    assert_eq!(heading, "Replicas, read after the run:");
+    assert_eq!(
+        lines,
+        [
+            format!("127.0.0.1:{}", servers.replica),
+            "  a = \"43\"  as on the primary".to_string()
+        ]
+    );
+    assert!(
+        !session.summary().iter().any(|l| l.starts_with("Replica ")),
+        "{:?}",
+        session.summary()
     );
 }

@@ -173,8 +173,14 @@ impl Session {
             .map(|(i, _)| i)
             .collect();
         let mut summary = export::summary(timeline, debugger.net_changes());
-        // The replica view lists what the summary's sentence names.
-        summary.retain(|l| !l.starts_with(export::REPLICA_SENTENCE));
+        // The replica view lists what the summary's sentences on replicas
+        // name (what they received; what a real server's replicas hold).
+        let held = timeline
+            .server
+            .as_ref()
+            .map(export::replica_reads)
+            .unwrap_or_default();
+        summary.retain(|l| !l.starts_with(export::REPLICA_SENTENCE) && !held.contains(l));
         let replica = replica_lines(timeline);
         let mut session = Session {
             debugger,

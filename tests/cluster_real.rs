@@ -359,6 +359,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
         }
     }
     debugger_on_the_real_cluster(&cluster, &mut failures);
+    following_ask_during_a_migration(&cluster, &mut failures);
     assert!(compared >= 150, "only {compared} commands compared");
     assert!(
         failures.is_empty(),
@@ -475,5 +476,80 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
                 "{name}: keys differ\n   redis   {left:?}\n   redstep {emulated_keys:?}"
             ));
         }
+    }
+}
+
+/// Slot 2780 (user:7) half way from node 1 to node 2, user:7 already
+/// moved: node 1 answers ASK, and the run follows it to node 2 with ASKING
+/// (before the run and before each key it reads there).
+fn following_ask_during_a_migration(cluster: &RealCluster, failures: &mut Vec<String>) {
+    use redstep::remote::ldb::{record_argv, Mode, Options};
+    use redstep::trace::Limits;
+    let port = cluster.base;
+    let id = |p: u16| match Conn::connect(p).unwrap().cmd(&["CLUSTER", "MYID"]) {
+        Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+        other => panic!("CLUSTER MYID answered {other:?}"),
+    };
+    let (one, two) = (id(port), id(port + 1));
+    for p in port..port + 3 {
+        Conn::connect(p).unwrap().cmd(&["FLUSHALL"]);
+    }
+    let mut node1 = Conn::connect(port).unwrap();
+    let mut node2 = Conn::connect(port + 1).unwrap();
+    node1.cmd(&["SET", "user:7", "20"]);
+    assert_eq!(
+        node2.cmd(&["CLUSTER", "SETSLOT", "2780", "IMPORTING", &one]),
+        Reply::ok()
+    );
+    assert_eq!(
+        node1.cmd(&["CLUSTER", "SETSLOT", "2780", "MIGRATING", &two]),
+        Reply::ok()
+    );
+    let moved = node1.cmd(&[
+        "MIGRATE",
+        "127.0.0.1",
+        &(port + 1).to_string(),
+        "user:7",
+        "0",
+        "5000",
+    ]);
+    assert_eq!(moved, Reply::ok());
+    let options = Options {
+        mode: Mode::Sync,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    let eval = argv(&[
+        "EVAL",
+        "redis.call('DECRBY', KEYS[1], 5)\nreturn redis.call('GET', KEYS[1])",
+        "1",
+        "user:7",
+    ]);
+    let node = redstep::remote::Target::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let run = record_argv(&node, &eval, &options, &|| false).unwrap();
+    if run.timeline.outcome.reply != Reply::bulk("15") {
+        failures.push(format!(
+            "ASK: the run answered {:?}",
+            run.timeline.outcome.reply
+        ));
+    }
+    let notes = &run.timeline.server.as_ref().unwrap().notes;
+    let asked = format!("answered ASK 2780 127.0.0.1:{}", port + 1);
+    if !notes
+        .iter()
+        .any(|n| n.contains(&asked) && n.contains("after ASKING"))
+    {
+        failures.push(format!("ASK: not followed: {notes:?}"));
+    }
+    // The mirror read user:7 on node 2 (ASKING) before the run.
+    if run.loads.iter().all(|l| !l.iter().any(|w| w == b"user:7")) {
+        failures.push(format!(
+            "ASK: user:7 was not read on node 2: {:?}",
+            run.loads
+        ));
+    }
+    node2.cmd(&["ASKING"]);
+    if node2.cmd(&["GET", "user:7"]) != Reply::bulk("15") {
+        failures.push("ASK: user:7 on node 2 is not 15".into());
     }
 }

@@ -24,8 +24,9 @@ pub struct Propagation {
     force: bool,
     /// Nested calls (a script's commands, EXEC's) under the top level.
     depth: usize,
-    /// Set by a script under `redis.set_repl(redis.REPL_NONE)` while one
-    /// of its commands runs: the command does not propagate itself.
+    /// Set by a script under `redis.set_repl(redis.REPL_NONE)` (or
+    /// `REPL_AOF`, with no AOF on the primary) while one of its commands
+    /// runs: the command does not propagate itself.
     pub muted: bool,
     /// The stream replicas receive, SELECTs included, until taken.
     stream: Vec<Vec<Bytes>>,

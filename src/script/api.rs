@@ -253,11 +253,15 @@ impl RunContext<'_> {
         )?;
         self.engine
             .feed_monitors(&spec, self.client.db, "lua", argv);
-        // REPL_NONE: the command runs without propagating itself, as
-        // scriptCall's call() without CMD_CALL_PROPAGATE does. Replicas and
-        // the AOF are one stream here: REPL_AOF or REPL_REPLICA alone still
-        // reach one of them.
-        let muted = std::mem::replace(&mut self.engine.keyspace.propagation.muted, self.repl == 0);
+        // Without REPL_REPLICA (REPL_NONE, REPL_AOF) the command does not
+        // propagate itself to replicas, as scriptCall's call() without
+        // CMD_CALL_PROPAGATE_REPL; the stream is what a primary with
+        // Redis's default `appendonly no` sends (an AOF-only command is
+        // then not propagated at all, and not counted for MULTI/EXEC).
+        let muted = std::mem::replace(
+            &mut self.engine.keyspace.propagation.muted,
+            self.repl & 2 == 0,
+        );
         let reply = self
             .engine
             .run(self.client, &spec, argv, &mut NoExtension)

@@ -518,9 +518,22 @@ CASES.update({
                                          "XINFO stream", "XGROUP SETID k g $ ENTRIESREAD"],
 })
 
+
+# ---- cases with their own tags (notifications, replication; issues #11, #23) ----
+EXTRA = [
+    {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},
+    {"id": "repl-post-partial-write", "tags": ["engine", "scripting", "replication"], "cmds": [["SET", "b", "x"], ["EVAL", "redis.call('INCR', KEYS[1])\nredis.call('INCR', KEYS[2])\nreturn 'ok'", "2", "a", "b"], ["MGET", "a", "b"]]},
+    {"id": "repl-two-writes", "tags": ["engine", "scripting", "replication"], "cmds": [["EVAL", "redis.call('INCR', KEYS[1]) redis.call('INCR', KEYS[2]) return 1", "2", "a", "b"]]},
+    {"id": "repl-write-then-error-reply", "tags": ["engine", "scripting", "replication"], "cmds": [["EVAL", "redis.call('SET', KEYS[1], '1') return redis.error_reply('x')", "1", "c"]]},
+    {"id": "repl-read-only-script", "tags": ["engine", "scripting", "replication"], "cmds": [["SET", "a", "1"], ["EVAL", "return redis.call('GET', KEYS[1])", "1", "a"]]},
+    {"id": "repl-set-repl", "tags": ["engine", "scripting", "replication"], "cmds": [["EVAL", "redis.set_repl(redis.REPL_NONE)\nredis.call('SET', KEYS[1], '1')\nredis.set_repl(redis.REPL_ALL)\nredis.call('SET', KEYS[2], '1')\nreturn redis.call('MGET', KEYS[1], KEYS[2])", "2", "hidden", "shown"], ["EVAL", "redis.set_repl(redis.REPL_NONE)\nredis.call('INCR', KEYS[1])\nredis.call('INCR', KEYS[1])\nredis.set_repl(redis.REPL_AOF)\nredis.call('INCR', KEYS[1])\nredis.set_repl(redis.REPL_REPLICA)\nredis.call('INCR', KEYS[1])\nreturn redis.call('GET', KEYS[1])", "1", "n"]]},
+]
+
 with open("engine-cases.jsonl", "w") as f:
     for name, lines in CASES.items():
         area = {"k": "keys", "s": "string", "h": "hash", "l": "list", "st": "set", "z": "zset", "m": "multi", "p": "pubsub", "g": "generic", "sc": "scripting", "x": "stream", "geo": "geo"}[name.split("-")[0]]
         cmds = [l if isinstance(l, list) else cmd(l) for l in lines]
         f.write(json.dumps({"id": name, "tags": ["engine", area], "cmds": cmds}, ensure_ascii=False) + "\n")
-print(f"wrote {len(CASES)} cases")
+    for case in EXTRA:
+        f.write(json.dumps(case, ensure_ascii=False) + "\n")
+print(f"wrote {len(CASES) + len(EXTRA)} cases")

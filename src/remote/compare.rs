@@ -103,7 +103,7 @@ pub fn compare(server: &Timeline, engine: &Timeline) -> Report {
                 }),
             ) => {
                 x == y
-                    || (matches!((x, y), (Reply::Double(p), Reply::Double(q)) if p.to_bits() == q.to_bits()))
+                    || (matches!((&**x, &**y), (Reply::Double(p), Reply::Double(q)) if p.to_bits() == q.to_bits()))
             }
             _ => true,
         };

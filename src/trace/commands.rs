@@ -157,7 +157,8 @@ pub fn record_commands(
                     reply: Some(reply),
                     sent_at: None,
                 })),
-                deltas: std::mem::take(&mut pending.lock().expect("trace lock").deltas),
+                deltas: std::mem::take(&mut pending.lock().expect("trace lock").deltas)
+                    .into_boxed_slice(),
             });
         }
         for other in others.into_values() {

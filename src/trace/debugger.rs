@@ -82,7 +82,7 @@ pub struct Debugger {
     swapped: BTreeSet<usize>,
     /// For each step, the deltas that move `view` across it: forwards if
     /// the step is not applied yet, backwards if it is.
-    moves: Vec<Vec<(usize, Delta)>>,
+    moves: Vec<super::Deltas>,
     applied: usize,
     cursor: usize,
     /// Each changed key's place in `outcome.keys_changed`, by database.
@@ -271,7 +271,8 @@ impl Debugger {
     /// Moves the view across step `i` (forwards or backwards).
     fn cross(&mut self, i: usize) {
         let deltas = std::mem::take(&mut self.moves[i]);
-        let mut reverse: Vec<(usize, Delta)> = deltas
+        let mut reverse: super::Deltas = deltas
+            .into_vec()
             .into_iter()
             .map(|(db, d)| (db, self.view.apply(db, d)))
             .collect();

@@ -842,7 +842,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "line",
                     line,
-                    locals: locals.clone(),
+                    locals: locals.as_deref().map(<[_]>::to_vec),
                 },
                 StepKind::Call(call) => StepDoc::Call {
                     argv: words(&call.argv),

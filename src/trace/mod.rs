@@ -59,14 +59,18 @@ pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
         depth: u32,
-        locals: Option<Vec<(String, String)>>,
+        locals: Option<Box<[(String, String)]>>,
     },
     /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
     Call(Box<Call>),
     /// The script died; `message` is what the client receives.
-    Error { message: Vec<u8>, interrupted: bool },
-    /// The script returned; the client receives `reply`.
-    Return { reply: Reply },
+    Error {
+        message: Box<[u8]>,
+        interrupted: bool,
+    },
+    /// The script returned; the client receives `reply` (boxed, as the
+    /// other large kinds: a step is 48 bytes).
+    Return { reply: Box<Reply> },
     /// Another client's command (`lane`): sent before, during or after
     /// the run, answered when Redis would answer it.
     Other(Box<Other>),
@@ -94,12 +98,16 @@ pub struct Call {
     pub write: bool,
 }
 
+/// A step's inverse deltas: (database, delta).
+pub type Deltas = Box<[(usize, Delta)]>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub line: u32,
     pub kind: StepKind,
-    /// Inverse deltas of the changes this step made, in order.
-    pub deltas: Vec<(usize, Delta)>,
+    /// Inverse deltas of the changes this step made, in order (a boxed
+    /// slice: exactly as long as it needs, most steps hold none).
+    pub deltas: Deltas,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -441,8 +449,11 @@ impl Recorder {
                 .unwrap_or(0);
         self.steps.push(Step {
             line,
-            kind: StepKind::Line { depth, locals },
-            deltas: Vec::new(),
+            kind: StepKind::Line {
+                depth,
+                locals: locals.map(Vec::into_boxed_slice),
+            },
+            deltas: Deltas::default(),
         });
         self.check_caps()
     }
@@ -467,7 +478,7 @@ impl Recorder {
                 reply: reply.clone(),
                 write,
             })),
-            deltas,
+            deltas: deltas.into_boxed_slice(),
         });
         self.check_caps()
     }
@@ -491,7 +502,7 @@ impl Recorder {
                 reply,
                 sent_at,
             })),
-            deltas,
+            deltas: deltas.into_boxed_slice(),
         });
     }
 }
@@ -649,7 +660,7 @@ pub fn record_with_lane(
                 reply: Some(reply),
                 sent_at,
             })),
-            deltas: std::mem::take(&mut sink.lock().expect("trace lock").deltas),
+            deltas: std::mem::take(&mut sink.lock().expect("trace lock").deltas).into_boxed_slice(),
         });
     }
     engine.keyspace.set_observer(previous);
@@ -889,11 +900,17 @@ impl Builder {
         });
         if !leftover.is_empty() {
             match steps.last_mut() {
-                Some(step) => step.deltas.extend(leftover),
+                Some(step) => {
+                    let mut deltas = std::mem::take(&mut step.deltas).into_vec();
+                    deltas.extend(leftover);
+                    step.deltas = deltas.into_boxed_slice();
+                }
                 None => steps.push(Step {
                     line: 0,
-                    kind: StepKind::Return { reply: Reply::Nil },
-                    deltas: leftover,
+                    kind: StepKind::Return {
+                        reply: Box::new(Reply::Nil),
+                    },
+                    deltas: leftover.into_boxed_slice(),
                 }),
             }
         }
@@ -919,10 +936,10 @@ impl Builder {
                 steps.push(Step {
                     line,
                     kind: StepKind::Error {
-                        message: e.clone(),
+                        message: e.clone().into_boxed_slice(),
                         interrupted,
                     },
-                    deltas: Vec::new(),
+                    deltas: Deltas::default(),
                 });
                 (
                     if interrupted {
@@ -937,15 +954,15 @@ impl Builder {
                 steps.push(Step {
                     line: last_line,
                     kind: StepKind::Return {
-                        reply: other.clone(),
+                        reply: Box::new(other.clone()),
                     },
-                    deltas: Vec::new(),
+                    deltas: Deltas::default(),
                 });
                 (Status::Ok, None)
             }
         };
         if let Some(at_end) = at_end {
-            steps.last_mut().expect("a terminal step").deltas = at_end;
+            steps.last_mut().expect("a terminal step").deltas = at_end.into_boxed_slice();
         }
         steps.append(&mut self.after);
         let mut writes_applied = recorder.elided_writes;

@@ -330,7 +330,8 @@ fn delta_size(delta: &Delta) -> usize {
         }
     }
     let entry = |e: &Entry| value_size(&e.value);
-    48 + delta.key().map(|k| k.len()).unwrap_or(0)
+    std::mem::size_of::<(usize, Delta)>()
+        + delta.key().map(|k| k.len()).unwrap_or(0)
         + match delta {
             Delta::Removed { entry: e, .. } | Delta::Overwritten { entry: e, .. } => entry(e),
             Delta::HashField { field, old, .. } => {
@@ -360,18 +361,27 @@ fn delta_size(delta: &Delta) -> usize {
         }
 }
 
+/// The heap a reply holds beyond its own size.
 fn reply_size(reply: &Reply) -> usize {
+    let size = std::mem::size_of::<Reply>();
     match reply {
-        Reply::Bulk(b) | Reply::Status(b) | Reply::Error(b) => 32 + b.len(),
-        Reply::Array(items) | Reply::Set(items) => 32 + items.iter().map(reply_size).sum::<usize>(),
-        Reply::Map(pairs) => {
-            32 + pairs
-                .iter()
-                .map(|(k, v)| reply_size(k) + reply_size(v))
-                .sum::<usize>()
+        Reply::Bulk(b) | Reply::Status(b) | Reply::Error(b) => b.len(),
+        Reply::Array(items) | Reply::Set(items) => {
+            items.iter().map(|r| size + reply_size(r)).sum::<usize>()
         }
-        _ => 32,
+        Reply::Map(pairs) => pairs
+            .iter()
+            .map(|(k, v)| 2 * size + reply_size(k) + reply_size(v))
+            .sum::<usize>(),
+        _ => 0,
     }
+}
+
+/// What a command's arguments hold on the heap.
+fn argv_size(argv: &[Vec<u8>]) -> usize {
+    argv.iter()
+        .map(|a| std::mem::size_of::<Vec<u8>>() + a.len())
+        .sum()
 }
 
 /// Deltas reported by the keyspace, waiting to be attached to a step.
@@ -405,8 +415,14 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// The heap the recording holds: what its steps hold, and the steps
+    /// themselves (with the room their vector grew to).
+    fn held(&self) -> usize {
+        self.bytes + self.steps.capacity() * std::mem::size_of::<Step>()
+    }
+
     fn check_caps(&mut self) -> Control {
-        if self.bytes >= self.limits.max_bytes {
+        if self.held() >= self.limits.max_bytes {
             let cap = self.limits.max_bytes;
             let size = if cap >= 1024 * 1024 {
                 format!("{} MB", cap / (1024 * 1024))
@@ -442,11 +458,14 @@ impl Recorder {
         let locals =
             (self.line_steps < self.limits.locals_steps).then(|| locals(self.limits.value_len));
         self.line_steps += 1;
-        self.bytes += 48
-            + locals
-                .as_ref()
-                .map(|l| l.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>())
-                .unwrap_or(0);
+        self.bytes += locals
+            .as_ref()
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| k.len() + v.len() + std::mem::size_of::<(String, String)>())
+                    .sum::<usize>()
+            })
+            .unwrap_or(0);
         self.steps.push(Step {
             line,
             kind: StepKind::Line {
@@ -470,7 +489,7 @@ impl Recorder {
             return self.check_caps();
         }
         self.bytes +=
-            64 + argv.iter().map(|a| a.len() + 24).sum::<usize>() + reply_size(reply) + delta_bytes;
+            std::mem::size_of::<Call>() + argv_size(&argv) + reply_size(reply) + delta_bytes;
         self.steps.push(Step {
             line,
             kind: StepKind::Call(Box::new(Call {
@@ -493,7 +512,7 @@ impl Recorder {
         sent_at: Option<usize>,
     ) {
         let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
-        self.bytes += 64 + argv.iter().map(|a| a.len() + 24).sum::<usize>();
+        self.bytes += std::mem::size_of::<Other>() + argv_size(&argv);
         self.steps.push(Step {
             line: self.steps.last().map_or(0, |s| s.line),
             kind: StepKind::Other(Box::new(Other {
@@ -981,6 +1000,11 @@ impl Builder {
             }
         }
         drop(seen);
+        // The room the vector grew to is given back: a run's view may be
+        // kept for a long while.
+        let mut steps = steps;
+        steps.shrink_to_fit();
+        let trace_bytes = recorder.bytes + steps.len() * std::mem::size_of::<Step>();
         let final_state = fingerprint(live, &keys_changed);
         Timeline {
             name,
@@ -995,7 +1019,7 @@ impl Builder {
                 writes_applied,
                 keys_changed,
                 truncated: recorder.truncated,
-                trace_bytes: recorder.bytes,
+                trace_bytes,
                 final_state,
             },
             server: None,

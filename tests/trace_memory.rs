@@ -1,0 +1,83 @@
+//! The trace's byte count (`Outcome::trace_bytes`, what `--trace-mb` and
+//! the TUI's cap stop at) against the heap a timeline really holds,
+//! counted by this test binary's allocator: the cap is only a promise if the
+//! count is close to the truth (it once said ~128 bytes a step where a step
+//! held 513).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use redstep::engine::Engine;
+use redstep::script::{ScriptConfig, Scripting};
+use redstep::trace::{record, Limits};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.realloc(ptr, layout, new)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// One measurement at a time: the counter is the whole process's.
+static ONE: Mutex<()> = Mutex::new(());
+
+/// (counted heap of the timeline, the recorder's count, steps).
+fn measure(script: &str) -> (usize, usize, usize) {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let before = LIVE.load(Ordering::Relaxed);
+    let timeline = {
+        let mut engine = Engine::default();
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        let argv: Vec<Vec<u8>> = vec![b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()];
+        let limits = Limits {
+            max_steps: usize::MAX,
+            max_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        record(&mut engine, &mut scripting, &mut client, &argv, limits)
+    };
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    (held, timeline.outcome.trace_bytes, timeline.steps.len())
+}
+
+#[test]
+fn the_trace_byte_count_is_within_a_fifth_of_the_heap_it_holds() {
+    for script in [
+        "for i = 1, 200000 do redis.call('INCR', 'counter') end",
+        "for i = 1, 100000 do redis.call('SET', 'k'..i, i) end",
+        "for i = 1, 50000 do redis.call('HSET', 'h', 'f'..i, 'value '..i) end",
+        "for i = 1, 50000 do redis.call('RPUSH', 'l', i) end for i = 1, 20000 do redis.call('LPOP', 'l') end",
+        "local x = 0 for i = 1, 300000 do x = x + i end return x",
+    ] {
+        let (held, counted, steps) = measure(script);
+        let ratio = counted as f64 / held as f64;
+        eprintln!(
+            "{:.60}: {held} bytes held, {counted} counted ({ratio:.2}), {} a step",
+            script,
+            held / steps
+        );
+        assert!(
+            (0.8..=1.25).contains(&ratio),
+            "{script}: the recorder counted {counted} bytes, the timeline holds {held} ({steps} steps, {} bytes a step): ratio {ratio:.2}",
+            held / steps
+        );
+    }
+}

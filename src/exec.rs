@@ -28,7 +28,7 @@ pub fn run_on(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     if let Some(shards) = cluster {
-        crate::engine::cluster::validate(shards, Engine::default().config.port)
+        crate::engine::cluster::validate(shards, crate::engine::DEFAULT_PORT)
             .map_err(|e| anyhow::anyhow!(e))?;
     }
     // Nobody can send SCRIPT KILL to `exec`, so runaway scripts stop after

@@ -148,7 +148,7 @@ pub fn run(mut input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> any
         return run_on_server(input, server, out, err);
     }
     if let Some(shards) = input.cluster {
-        crate::engine::cluster::validate(shards, Engine::default().config.port)
+        crate::engine::cluster::validate(shards, crate::engine::DEFAULT_PORT)
             .map_err(|e| anyhow::anyhow!(e))?;
     }
     let mut engine = crate::engine::cluster::engine(input.cluster);

@@ -96,6 +96,11 @@ pub fn slot_ranges(shards: usize) -> Vec<(u16, u16)> {
 
 /// Whether `--cluster shards` can be emulated with node 1 on `port`.
 pub fn validate(shards: usize, port: u16) -> Result<(), String> {
+    if shards > SLOTS {
+        return Err(format!(
+            "--cluster: {shards} masters cannot share {SLOTS} slots (each needs one at least)"
+        ));
+    }
     if shards < MIN_SHARDS {
         return Err(format!(
             "--cluster: a Redis Cluster needs at least {MIN_SHARDS} masters (redis-cli --cluster create refuses {shards})"
@@ -172,6 +177,19 @@ impl Cluster {
     }
 }
 
+/// The commands cluster mode changes (wrapped, replaced or added), which a
+/// standalone engine answers as a fresh one does.
+const CHANGED: [&str; 8] = [
+    "select",
+    "move",
+    "swapdb",
+    "copy",
+    "cluster",
+    "asking",
+    "readonly",
+    "readwrite",
+];
+
 impl Engine {
     /// Makes this engine node 1 of a `shards`-master cluster. Without it
     /// the engine is a standalone server (CLUSTER answers "cluster support
@@ -197,20 +215,21 @@ impl Engine {
             }
         }
         if let Some(mut spec) = self.table.get(b"cluster").copied() {
-            let subcommands: Vec<CommandSpec> = spec
-                .subcommands
-                .iter()
-                .map(|sub| CommandSpec {
-                    handler: Handler::Engine(subcommand_handler(sub.name)),
-                    ..*sub
-                })
-                .collect();
             // The table keeps `&'static` subcommand lists: made once per
             // process, however often an engine goes in and out of cluster mode.
             static SUBCOMMANDS: std::sync::OnceLock<&'static [CommandSpec]> =
                 std::sync::OnceLock::new();
-            spec.subcommands =
-                SUBCOMMANDS.get_or_init(|| Box::leak(subcommands.into_boxed_slice()));
+            let standalone = spec.subcommands;
+            spec.subcommands = SUBCOMMANDS.get_or_init(|| {
+                let subcommands: Vec<CommandSpec> = standalone
+                    .iter()
+                    .map(|sub| CommandSpec {
+                        handler: Handler::Engine(subcommand_handler(sub.name)),
+                        ..*sub
+                    })
+                    .collect();
+                Box::leak(subcommands.into_boxed_slice())
+            });
             self.table.register(spec);
         }
         // What a cluster client sends to a master: nothing to do on one
@@ -227,6 +246,12 @@ impl Engine {
                 }));
         }
         self.cluster = Some(cluster);
+        // A cluster node has one database: clients that selected another
+        // (in a redis-cli pane, before a lesson put the engine in cluster
+        // mode) are back on 0, as they would be on a real node.
+        for client in self.clients.values_mut() {
+            client.db = 0;
+        }
         Ok(())
     }
 
@@ -238,16 +263,7 @@ impl Engine {
             return;
         }
         let standalone = super::table::Table::new();
-        for name in [
-            "select",
-            "move",
-            "swapdb",
-            "copy",
-            "cluster",
-            "asking",
-            "readonly",
-            "readwrite",
-        ] {
+        for name in CHANGED {
             match standalone.get(name.as_bytes()) {
                 Some(spec) => self.table.register(*spec),
                 None => self.table.remove(name.as_bytes()),

@@ -7,6 +7,9 @@
 //! they work inside MULTI/EXEC like any other command.
 
 pub mod cluster;
+
+/// The port a server listens on unless told otherwise (as redis-server).
+pub const DEFAULT_PORT: u16 = 6379;
 pub(crate) mod commands;
 pub mod dict;
 pub(crate) mod errors;
@@ -248,7 +251,7 @@ impl Default for Config {
             list_max_listpack_size: -2,
             save: String::new(),
             maxmemory: 0,
-            port: 6379,
+            port: DEFAULT_PORT,
             bind: "127.0.0.1".into(),
             timeout: 0,
             slowlog_log_slower_than: 10_000,

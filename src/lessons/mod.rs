@@ -406,16 +406,14 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
     let cluster = match &doc.cluster {
         None => None,
         Some(value) => match value.get_ref() {
-            Value::Integer(n) if *n > 0 => {
+            Value::Integer(n) if *n >= 0 => {
                 let shards = *n as usize;
-                crate::engine::cluster::validate(
-                    shards,
-                    crate::engine::Engine::default().config.port,
-                )
-                .map_err(|e| {
-                    let e = e.trim_start_matches("--cluster: ");
-                    front.problem(front.line(value), format!("`cluster`: {e}"))
-                })?;
+                crate::engine::cluster::validate(shards, crate::engine::DEFAULT_PORT).map_err(
+                    |e| {
+                        let e = e.trim_start_matches("--cluster: ");
+                        front.problem(front.line(value), format!("`cluster`: {e}"))
+                    },
+                )?;
                 Some(shards)
             }
             other => {
@@ -574,6 +572,21 @@ pub fn parse(source: &str, text: &str) -> Result<Lesson, Problem> {
             expect,
             line,
         });
+    }
+    // A probe runs its inputs on standalone engines: in a cluster lesson it
+    // would miss the writes the cluster's rules cut short.
+    if let (Some(_), Some(check)) = (
+        cluster,
+        checks.iter().find(|c| {
+            c.expect
+                .iter()
+                .any(|e| matches!(e, Expect::NoPartialWrite(_)))
+        }),
+    ) {
+        return Err(front.problem(
+            check.line,
+            "a lesson with `cluster` cannot use `probe` (the probe runs on a standalone engine)",
+        ));
     }
     Ok(Lesson {
         id,

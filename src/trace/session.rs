@@ -308,6 +308,9 @@ impl Session {
             (false, false) => "Replicas and the AOF receive, when the script ends:",
             (false, true) => "Replicas and the AOF receive nothing until the script ends.",
             (true, false) => "Replicas and the AOF received:",
+            (true, true) if self.debugger.timeline().outcome.writes_applied > 0 => {
+                "Replicas and the AOF received nothing: redis.set_repl kept the writes from them."
+            }
             (true, true) => "Replicas and the AOF received nothing: no data changed.",
         };
         Some((heading, &self.replica))

@@ -73,7 +73,7 @@ pub fn run(
         cluster,
     } = show;
     if let Some(shards) = cluster {
-        crate::engine::cluster::validate(shards, Engine::default().config.port)
+        crate::engine::cluster::validate(shards, crate::engine::DEFAULT_PORT)
             .map_err(|e| anyhow::anyhow!(e))?;
     }
     // SIGTERM and SIGHUP (a closed terminal window) are taken by one thread

@@ -46,7 +46,7 @@ pub fn svg_on(
 ) -> anyhow::Result<String> {
     let mut driver = match cluster {
         Some(shards) => {
-            crate::engine::cluster::validate(shards, crate::engine::Engine::default().config.port)
+            crate::engine::cluster::validate(shards, crate::engine::DEFAULT_PORT)
                 .map_err(|e| anyhow::anyhow!(e))?;
             Driver::cluster(opening, shards, width, height)
         }

@@ -219,6 +219,8 @@ pub struct App {
     /// The cluster mode redstep was started with (`--cluster`): a lesson
     /// with `cluster = N` changes it while it is open.
     pub started_cluster: Option<usize>,
+    /// The mode last asked of the engine (its answer sets `cluster`).
+    cluster_asked: Option<usize>,
     /// Other clients' commands sent around each run (typed in the
     /// redis-cli pane as `step 2: GET a`).
     pub lane: Vec<crate::trace::LaneCommand>,
@@ -296,6 +298,7 @@ impl App {
             server: None,
             cluster: None,
             started_cluster: None,
+            cluster_asked: None,
             lane: Vec::new(),
             key_offset: 0,
             key_selected: 0,
@@ -351,18 +354,26 @@ impl App {
     pub fn started_in_cluster(&mut self, shards: Option<usize>) {
         self.cluster = shards;
         self.started_cluster = shards;
+        self.cluster_asked = shards;
     }
 
     /// The request that puts the engine in the mode the open lesson asks
     /// for (`cluster = N`, else the one redstep started with), if it is
     /// not in it.
-    fn cluster_mode(&self) -> Option<Effect> {
+    /// Compared with the mode last asked for, not the one last answered:
+    /// a request waits while a run is on the engine, and lessons may be
+    /// switched meanwhile.
+    fn cluster_mode(&mut self) -> Option<Effect> {
         let wanted = self
             .lesson
             .as_ref()
             .and_then(|l| l.lesson().cluster)
             .or(self.started_cluster);
-        (wanted != self.cluster).then_some(Effect::Request(RequestKind::Cluster(wanted)))
+        if wanted == self.cluster_asked {
+            return None;
+        }
+        self.cluster_asked = wanted;
+        Some(Effect::Request(RequestKind::Cluster(wanted)))
     }
 
     /// Whether the shared pane shows the lesson (else the redis-cli).

@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, Write};
 
-use crate::engine::Engine;
 use crate::host::Host;
 use crate::protocol::cli::{format_raw, format_tty, split_args};
 use crate::script::ScriptConfig;

@@ -95,7 +95,14 @@ fn run_on_server(
         ServerRun::Compare { url } => (url, ldb::Mode::Forked, false, true),
     };
     let target = Target::parse(&url)?;
-    setup_on_server(&target, input.setup, err)?;
+    // On a cluster, the setup goes where the script will run.
+    let argv = crate::protocol::cli::eval_argv(
+        input.body.clone(),
+        (input.keys.clone(), input.args.clone()),
+    );
+    let setup_at =
+        remote::cluster::route(&target, &argv)?.map_or_else(|| target.clone(), |r| r.target);
+    setup_on_server(&setup_at, input.setup, err)?;
     let options = ldb::Options {
         mode,
         limits: input.limits.clone(),
@@ -134,6 +141,9 @@ fn run_on_server(
                 "sync: the writes stayed on the server"
             };
             writeln!(out, "\n(stepped on {}, LDB {mode})", server.label)?;
+            for note in &server.notes {
+                writeln!(out, "note: {note}")?;
+            }
             for line in crate::trace::export::replica_reads(server) {
                 writeln!(out, "{line}")?;
             }

@@ -441,12 +441,14 @@ fn the_debugger_shows_the_replica(servers: &Servers) {
     let run = record_argv(&target(servers.primary), &argv, &options, &|| false).unwrap();
     let debugger = Debugger::new(run.timeline, &run.mirror.keyspace);
     let session = Session::new(debugger, &Start::new(Move::End, Default::default()));
+    // What the run sent (the mirror's replay), then what the replica holds.
     let (heading, lines) = session.replica().unwrap();
-    assert_eq!(heading, "Replicas, read after the run:");
+    assert_eq!(heading, "Replicas and the AOF received:");
     assert_eq!(
         lines,
         [
-            format!("127.0.0.1:{}", servers.replica),
+            "INCR a".to_string(),
+            format!("127.0.0.1:{} holds:", servers.replica),
             "  a = \"43\"  as on the primary".to_string()
         ]
     );

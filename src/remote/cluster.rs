@@ -3,9 +3,10 @@
 //! Given any node, a run goes to the master that owns the slot of the
 //! script's first declared key, as a cluster client sends it: the slot is
 //! `CRC16(key) mod 16384` (hash tags honoured, `engine::cluster::key_slot`),
-//! its owner is read from `CLUSTER SLOTS`. A `MOVED` or `ASK` the node still
-//! answers (the topology changed, a slot is being migrated) is followed once
-//! more by the caller (`ldb::record_argv`).
+//! its owner is read from `CLUSTER SLOTS` (the node given owns it when its
+//! `CLUSTER MYID` is the owner's id). A `MOVED` or `ASK` a node still
+//! answers (the topology changed, a slot is being migrated) is followed by
+//! the caller (`ldb::record_argv`), twice at most.
 
 use anyhow::bail;
 
@@ -34,9 +35,6 @@ pub(crate) fn first_key(argv: &[Vec<u8>]) -> Option<&[u8]> {
 /// The node that owns the slot of `argv`'s first key, when the server at
 /// `target` is a cluster node that does not (None: it serves the run).
 pub fn route(target: &Target, argv: &[Vec<u8>]) -> anyhow::Result<Option<Route>> {
-    if target.socket.is_some() {
-        return Ok(None);
-    }
     let Some(key) = first_key(argv) else {
         return Ok(None);
     };
@@ -49,25 +47,25 @@ pub fn route(target: &Target, argv: &[Vec<u8>]) -> anyhow::Result<Option<Route>>
         return Ok(None);
     }
     let slot = key_slot(key);
+    let myself = match conn.cmd(&[b"CLUSTER", b"MYID"])? {
+        Reply::Bulk(id) => id,
+        _ => Vec::new(),
+    };
     let slots = conn.cmd(&[b"CLUSTER", b"SLOTS"])?;
-    let Some((host, port)) = owner(&slots, slot) else {
+    let Some((host, port, id)) = owner(&slots, slot) else {
         bail!(
             "{}: no node of the cluster serves slot {slot} (CLUSTER SLOTS)",
             target.address()
         );
     };
-    // A node that does not know its own address announces it as "".
-    let host = if host.is_empty() {
-        target.host.clone()
-    } else {
-        host
-    };
-    if port == target.port && (host == target.host || same_machine(&host, &target.host)) {
+    // The node given owns the slot (whatever name it was given by).
+    if id == myself {
         return Ok(None);
     }
     let to = Target {
-        host,
+        host: announced(target, host),
         port,
+        socket: None,
         ..target.clone()
     };
     Ok(Some(Route {
@@ -82,13 +80,20 @@ pub fn route(target: &Target, argv: &[Vec<u8>]) -> anyhow::Result<Option<Route>>
     }))
 }
 
-fn same_machine(a: &str, b: &str) -> bool {
-    let local = |h: &str| h == "localhost" || h == "127.0.0.1" || h == "::1";
-    local(a) && local(b)
+/// A node's address as the cluster announces it; one announced as "" (it
+/// does not know its own) is on the host of the node given, or this
+/// machine for a node given by its Unix socket.
+fn announced(target: &Target, host: String) -> String {
+    match (host.is_empty(), target.socket.is_some()) {
+        (false, _) => host,
+        (true, false) => target.host.clone(),
+        (true, true) => "127.0.0.1".to_string(),
+    }
 }
 
-/// The master serving `slot` in a `CLUSTER SLOTS` reply: (host, port).
-pub(crate) fn owner(slots: &Reply, slot: u16) -> Option<(String, u16)> {
+/// The master serving `slot` in a `CLUSTER SLOTS` reply: (host, port,
+/// node id).
+pub(crate) fn owner(slots: &Reply, slot: u16) -> Option<(String, u16, Vec<u8>)> {
     let Reply::Array(ranges) = slots else {
         return None;
     };
@@ -104,10 +109,11 @@ pub(crate) fn owner(slots: &Reply, slot: u16) -> Option<(String, u16)> {
         if !(*start..=*end).contains(&(slot as i64)) {
             return None;
         }
-        match (master.first(), master.get(1)) {
-            (Some(Reply::Bulk(host)), Some(Reply::Int(port))) => Some((
+        match (master.first(), master.get(1), master.get(2)) {
+            (Some(Reply::Bulk(host)), Some(Reply::Int(port)), Some(Reply::Bulk(id))) => Some((
                 String::from_utf8_lossy(host).into_owned(),
                 u16::try_from(*port).ok()?,
+                id.clone(),
             )),
             _ => None,
         }
@@ -125,13 +131,8 @@ pub(crate) fn redirect(target: &Target, error: &[u8]) -> Option<Route> {
     };
     let slot = words.next()?;
     let (host, port) = words.next()?.rsplit_once(':')?;
-    let host = if host.is_empty() {
-        target.host.clone()
-    } else {
-        host.to_string()
-    };
     let to = Target {
-        host,
+        host: announced(target, host.to_string()),
         port: port.parse().ok()?,
         socket: None,
         ..target.clone()
@@ -178,8 +179,11 @@ mod tests {
             range(5461, 10922, 7001),
             range(10923, 16383, 7002),
         ]);
-        assert_eq!(owner(&slots, 5461), Some(("127.0.0.1".into(), 7001)));
-        assert_eq!(owner(&slots, 16383), Some(("127.0.0.1".into(), 7002)));
+        assert_eq!(
+            owner(&slots, 5461),
+            Some(("127.0.0.1".into(), 7001, b"id".to_vec()))
+        );
+        assert_eq!(owner(&slots, 16383).map(|o| o.1), Some(7002));
         assert_eq!(owner(&Reply::Array(vec![]), 0), None);
     }
 

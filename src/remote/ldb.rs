@@ -172,7 +172,7 @@ fn record_at(
             },
             allow_blocking: false,
         };
-        let found = record_argv(target, argv, &dry, stop)?;
+        let found = record_at(target, argv, &dry, stop, asking)?;
         for load in &found.loads {
             mirror.run_load(load);
         }
@@ -181,6 +181,14 @@ fn record_at(
         mirror.touched = found.touched;
         mirror.frozen = true;
     }
+    // The mirror replays the run as one top-level command for
+    // propagation: what it sends replicas is what the server's run sent
+    // (effects, MULTI/EXEC around more than one), or would have, forked.
+    let propagation = &mut mirror.engine.keyspace.propagation;
+    propagation.reset();
+    propagation.assume_selected(target.db);
+    propagation.cap = Some(crate::trace::REPLICA_KEPT);
+    let propagating = propagation.enter(mirror.engine.keyspace.dirty);
     let mut session = Session {
         ldb: Conn::open(target)?,
         data: &mut data,
@@ -214,12 +222,20 @@ fn record_at(
         .map(str::to_string)
         .collect();
     let Session { builder, .. } = session;
+    let dirty = mirror.engine.keyspace.dirty;
+    let propagation = &mut mirror.engine.keyspace.propagation;
+    propagation.leave(propagating, dirty, target.db, argv, false);
+    let sent = propagation.take();
+    let more = std::mem::take(&mut propagation.dropped);
+    propagation.cap = None;
     let name = crate::script::sha1_hex(body);
     let mut timeline = builder.finish(name, argv, source, reply, &mirror.engine.keyspace);
+    timeline.replica = sent;
+    timeline.replica_more = more;
     // A sync run's writes reached the replicas: read them back.
     let replicas = match options.mode {
         Mode::Forked => {
-            if let Ok(listed) = super::replicas::addresses(&mut data) {
+            if let Ok(listed) = super::replicas::addresses(target, &mut data) {
                 if !listed.is_empty() {
                     notes.push(format!(
                         "its replicas ({}) received nothing: a forked session's writes vanish with the fork (--ldb sync runs the script on the server, and redstep reads the replicas after the run)",
@@ -240,10 +256,12 @@ fn record_at(
                     .filter(|e| e.expire_at.is_none_or(|t| t > now))
                     .cloned()
             };
-            super::replicas::read(target, &mut data, &mirror.touched, left).unwrap_or_else(|e| {
-                notes.push(format!("its replicas could not be listed: {e:#}"));
-                Vec::new()
-            })
+            super::replicas::read(target, &mut data, &mirror.touched, left, stop).unwrap_or_else(
+                |e| {
+                    notes.push(format!("its replicas could not be listed: {e:#}"));
+                    Vec::new()
+                },
+            )
         }
     };
     timeline.server = Some(Server {
@@ -504,11 +522,15 @@ impl Session<'_> {
         let ours = if cut || refused {
             None
         } else {
-            Some(
-                self.mirror
-                    .engine
-                    .call(&mut self.mirror.client, &argv, &mut NoExtension),
-            )
+            // Only the script's own commands are propagated, not the
+            // mirror's loads and read-backs.
+            self.mirror.engine.keyspace.propagation.on = true;
+            let reply = self
+                .mirror
+                .engine
+                .call(&mut self.mirror.client, &argv, &mut NoExtension);
+            self.mirror.engine.keyspace.propagation.on = false;
+            Some(reply)
         };
         let theirs = match reply_text {
             Some(text) => match &ours {

@@ -176,11 +176,18 @@ pub struct Conn {
 impl Conn {
     /// Connects, authenticates and selects the database.
     pub fn open(target: &Target) -> anyhow::Result<Conn> {
+        Conn::open_within(target, Duration::from_secs(60))
+    }
+
+    /// `open`, waiting at most `wait` to connect (5 s at most) and for
+    /// each reply.
+    pub fn open_within(target: &Target, wait: Duration) -> anyhow::Result<Conn> {
+        let connect = wait.min(Duration::from_secs(5));
         let address = target.address();
         if let Some(path) = &target.socket {
             let stream = UnixStream::connect(path)
                 .with_context(|| format!("cannot connect to {address}"))?;
-            stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
+            stream.set_read_timeout(Some(wait)).ok();
             let mut conn = Conn {
                 stream: Stream::Unix(stream),
                 buf: Vec::new(),
@@ -196,10 +203,10 @@ impl Conn {
             .collect();
         let mut last = None;
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            match TcpStream::connect_timeout(&addr, connect) {
                 Ok(stream) => {
                     stream.set_nodelay(true).ok();
-                    stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
+                    stream.set_read_timeout(Some(wait)).ok();
                     let mut conn = Conn {
                         stream: Stream::Tcp(stream),
                         buf: Vec::new(),

@@ -18,8 +18,17 @@ use crate::trace::{export, ReplicaKey, ReplicaRead};
 /// How long a replica may take to catch up before its keys are read anyway.
 const CATCH_UP: Duration = Duration::from_secs(5);
 
-/// The replicas `INFO replication` lists on the primary: (host, port).
-pub(crate) fn listed(info: &str) -> Vec<(String, u16)> {
+/// A replica as `INFO replication` lists it on the primary.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Listed {
+    pub host: String,
+    pub port: u16,
+    /// `online`, or where its sync stands (`wait_bgsave`, `send_bulk`, ...).
+    pub state: String,
+}
+
+/// The replicas `INFO replication` lists on the primary.
+pub(crate) fn listed(info: &str) -> Vec<Listed> {
     info.lines()
         .filter(|l| {
             l.strip_prefix("slave")
@@ -32,9 +41,33 @@ pub(crate) fn listed(info: &str) -> Vec<(String, u16)> {
                     .split(',')
                     .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
             };
-            Some((field("ip")?.to_string(), field("port")?.parse().ok()?))
+            Some(Listed {
+                host: field("ip")?.to_string(),
+                port: field("port")?.parse().ok()?,
+                state: field("state").unwrap_or("").to_string(),
+            })
         })
         .collect()
+}
+
+/// Where to reach a listed replica from here: the primary sees a replica
+/// on its own machine as loopback, which from here is the primary's host.
+fn reach(target: &Target, replica: &Listed) -> Target {
+    let loopback = replica
+        .host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback());
+    let host = if loopback && !target.is_loopback() {
+        target.host.clone()
+    } else {
+        replica.host.clone()
+    };
+    Target {
+        socket: None,
+        host,
+        port: replica.port,
+        ..target.clone()
+    }
 }
 
 /// A numeric field of an INFO section.
@@ -52,59 +85,54 @@ fn info(conn: &mut Conn) -> anyhow::Result<String> {
 }
 
 /// The addresses of the primary's replicas.
-pub(crate) fn addresses(data: &mut Conn) -> anyhow::Result<Vec<String>> {
+pub(crate) fn addresses(target: &Target, data: &mut Conn) -> anyhow::Result<Vec<String>> {
     Ok(listed(&info(data)?)
-        .into_iter()
-        .map(|(host, port)| {
-            Target {
-                socket: None,
-                host,
-                port,
-                user: None,
-                password: None,
-                db: 0,
-            }
-            .address()
-        })
+        .iter()
+        .map(|r| reach(target, r).address())
         .collect())
 }
 
 /// Reads `touched` on every replica of the primary `data` is connected to,
-/// each set beside `left`, what the run left on the primary.
+/// each set beside `left`, what the run left on the primary. All of them
+/// get `CATCH_UP` together to catch up, and `stop` (Esc) ends the wait.
 pub(crate) fn read(
     target: &Target,
     data: &mut Conn,
     touched: &[(usize, Vec<u8>)],
     left: impl Fn(usize, &[u8]) -> Option<Entry>,
+    stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<Vec<ReplicaRead>> {
     let primary = info(data)?;
     let listed = listed(&primary);
-    if listed.is_empty() {
-        return Ok(Vec::new());
-    }
     let offset = field(&primary, "master_repl_offset").unwrap_or(0);
+    let deadline = Instant::now() + CATCH_UP;
     Ok(listed
-        .into_iter()
-        .map(|(host, port)| {
-            let replica = Target {
-                socket: None,
-                host,
-                port,
-                ..target.clone()
+        .iter()
+        .map(|replica| {
+            let at = reach(target, replica);
+            let address = at.address();
+            let result = if replica.state != "online" {
+                Err(anyhow::anyhow!(
+                    "not read: it is not online yet (state={})",
+                    replica.state
+                ))
+            } else {
+                read_one(&at, offset, deadline, touched, &left, stop)
             };
-            let address = replica.address();
-            match read_one(&replica, offset, touched, &left) {
+            match result {
                 Ok((caught_up, keys)) => ReplicaRead {
                     address,
                     caught_up,
                     keys,
                     error: None,
+                    waited_s: CATCH_UP.as_secs(),
                 },
                 Err(e) => ReplicaRead {
                     address,
                     caught_up: false,
                     keys: Vec::new(),
                     error: Some(format!("{e:#}")),
+                    waited_s: CATCH_UP.as_secs(),
                 },
             }
         })
@@ -114,17 +142,21 @@ pub(crate) fn read(
 fn read_one(
     replica: &Target,
     offset: i64,
+    deadline: Instant,
     touched: &[(usize, Vec<u8>)],
     left: &impl Fn(usize, &[u8]) -> Option<Entry>,
+    stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<(bool, Vec<ReplicaKey>)> {
-    let mut conn = Conn::open(replica)?;
-    let deadline = Instant::now() + CATCH_UP;
+    let mut conn = Conn::open_within(replica, CATCH_UP)?;
+    // A cluster replica answers reads only after READONLY (a standalone
+    // one refuses the command: nothing to do there).
+    conn.cmd(&[b"READONLY"])?;
     let caught_up = loop {
         let processed = field(&info(&mut conn)?, "slave_repl_offset").unwrap_or(-1);
         if processed >= offset {
             break true;
         }
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || stop() {
             break false;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -162,11 +194,20 @@ mod tests {
                     slave0:ip=127.0.0.1,port=6641,state=online,offset=188,lag=0\r\n\
                     slave1:ip=::1,port=6642,state=wait_bgsave,offset=0,lag=0\r\n\
                     master_failover_state:no-failover\r\nmaster_repl_offset:188\r\n";
+        let listed = listed(info);
         assert_eq!(
-            listed(info),
-            vec![("127.0.0.1".to_string(), 6641), ("::1".to_string(), 6642)]
+            listed
+                .iter()
+                .map(|r| (r.host.as_str(), r.port, r.state.as_str()))
+                .collect::<Vec<_>>(),
+            [("127.0.0.1", 6641, "online"), ("::1", 6642, "wait_bgsave")]
         );
+        // Seen from elsewhere, a replica on the primary's machine is there.
+        let remote = Target::parse("redis://10.0.0.5:6379").unwrap();
+        assert_eq!(reach(&remote, &listed[0]).address(), "10.0.0.5:6641");
+        let local = Target::parse("redis://127.0.0.1:6379").unwrap();
+        assert_eq!(reach(&local, &listed[1]).address(), "[::1]:6642");
         assert_eq!(field(info, "master_repl_offset"), Some(188));
-        assert!(listed("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n").is_empty());
+        assert!(super::listed("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n").is_empty());
     }
 }

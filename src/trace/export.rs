@@ -212,6 +212,16 @@ const SUMMARY_KEYS: usize = 20;
 /// The plain-words summary a learner should remember. `changes` are the
 /// run's net changes ([`Debugger::net_changes`]).
 pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
+    summary_of(timeline, changes, true)
+}
+
+/// `summary` without its sentences on replicas (what they received, what
+/// a real server's replicas hold): the debugger's replica view says it.
+pub fn summary_without_replicas(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
+    summary_of(timeline, changes, false)
+}
+
+fn summary_of(timeline: &Timeline, changes: &[KeyChange], replicas: bool) -> Vec<String> {
     if timeline.command.first().map(Vec::as_slice) == Some(super::commands::COMMANDS) {
         return commands_summary(timeline, changes);
     }
@@ -274,20 +284,18 @@ pub fn summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
             for (line, text) in never_ran(timeline) {
                 lines.push(format!("  Line {line} never ran: {text}"));
             }
-            lines.extend(replica_line(timeline));
+            if replicas {
+                lines.extend(replica_line(timeline));
+            }
         }
     }
     if let Some(reason) = &outcome.truncated {
         lines.push(format!("The trace was cut: {reason}."));
     }
     lines.extend(lane_lines(timeline));
-    lines.extend(server_lines(timeline));
+    lines.extend(server_lines(timeline, replicas));
     lines
 }
-
-/// How the summary's sentence on what replicas received begins (the
-/// debugger's replica view says it in full instead).
-pub const REPLICA_SENTENCE: &str = "Replicas and the AOF received it too:";
 
 /// What replicas and the AOF received of a failed run, when it wrote.
 fn replica_line(timeline: &Timeline) -> Option<String> {
@@ -310,8 +318,16 @@ fn replica_line(timeline: &Timeline) -> Option<String> {
         0 => String::new(),
         n => format!(" and {n} more"),
     };
+    // A forked run on a real server sent nothing: the engine's replay
+    // says what the run would have sent.
+    let sentence = match &timeline.server {
+        Some(server) if server.forked => {
+            "Without the debugger's fork, replicas and the AOF would have received it too:"
+        }
+        _ => "Replicas and the AOF received it too:",
+    };
     Some(format!(
-        "{REPLICA_SENTENCE} {}{more}.",
+        "{sentence} {}{more}.",
         sent[..sent.len().min(SHOWN)].join(", ")
     ))
 }
@@ -418,7 +434,7 @@ fn lane_lines(timeline: &Timeline) -> Vec<String> {
 
 /// What a run on a real server adds to the outcome: where, in which mode,
 /// and what the recording could not see exactly.
-fn server_lines(timeline: &Timeline) -> Vec<String> {
+fn server_lines(timeline: &Timeline, replicas: bool) -> Vec<String> {
     let Some(server) = &timeline.server else {
         return Vec::new();
     };
@@ -436,7 +452,9 @@ fn server_lines(timeline: &Timeline) -> Vec<String> {
         (false, false) => format!("Stepped on {} in sync mode.", server.label),
     }];
     lines.extend(server.notes.iter().map(|n| format!("  Note: {n}")));
-    lines.extend(replica_reads(server));
+    if replicas {
+        lines.extend(replica_reads(server));
+    }
     lines
 }
 
@@ -451,11 +469,7 @@ fn replica_read_line(replica: &super::ReplicaRead) -> String {
     if let Some(error) = &replica.error {
         return format!("Replica {} could not be read: {error}", replica.address);
     }
-    let late = if replica.caught_up {
-        ""
-    } else {
-        " (it had not caught up with the primary after 5 s)"
-    };
+    let late = replica.lateness();
     let key = |k: &super::ReplicaKey| word(&k.key);
     let differ: Vec<String> = replica
         .keys

@@ -200,8 +200,9 @@ pub struct Timeline {
     pub server: Option<Server>,
     /// What replicas and the AOF received for this run (Redis 7.0's
     /// propagation: the script's effects, `MULTI`/`EXEC` around more than
-    /// one, `SELECT` when the database changes): recorded by the embedded
-    /// engine, empty for a run on a real server.
+    /// one, `SELECT` when the database changes): recorded by the engine
+    /// that ran it, or for a run on a real server by the mirror replaying
+    /// it (a forked run sent nothing: what it would have sent).
     pub replica: Vec<Vec<Vec<u8>>>,
     /// Commands replicas received that `replica` leaves out (it keeps the
     /// first `REPLICA_KEPT`).
@@ -237,6 +238,22 @@ pub struct ReplicaRead {
     pub keys: Vec<ReplicaKey>,
     /// Why it could not be read.
     pub error: Option<String>,
+    /// How long it was given to catch up, in seconds.
+    pub waited_s: u64,
+}
+
+impl ReplicaRead {
+    /// `` or ` (it had not caught up with the primary after 5 s)`.
+    pub fn lateness(&self) -> String {
+        if self.caught_up {
+            String::new()
+        } else {
+            format!(
+                " (it had not caught up with the primary after {} s)",
+                self.waited_s
+            )
+        }
+    }
 }
 
 /// A key as a replica holds it, beside what the run left on the primary.

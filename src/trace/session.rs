@@ -21,37 +21,6 @@ use super::{export, StepKind};
 const REPLICA_SHOWN: usize = 8;
 
 fn replica_lines(timeline: &super::Timeline) -> Vec<String> {
-    if let Some(server) = &timeline.server {
-        // What each replica holds, key by key, beside the primary.
-        let mut lines = Vec::new();
-        for replica in &server.replicas {
-            if let Some(error) = &replica.error {
-                lines.push(format!("{}: {error}", replica.address));
-                continue;
-            }
-            let late = if replica.caught_up {
-                ""
-            } else {
-                " (not caught up after 5 s)"
-            };
-            lines.push(format!("{}{late}", replica.address));
-            for k in replica.keys.iter().take(REPLICA_SHOWN) {
-                let mark = if k.same {
-                    "as on the primary".to_string()
-                } else {
-                    format!("≠ {} on the primary", k.primary)
-                };
-                lines.push(format!("  {} = {}  {mark}", export::word(&k.key), k.held));
-            }
-            if replica.keys.len() > REPLICA_SHOWN {
-                lines.push(format!(
-                    "  … and {} more keys",
-                    replica.keys.len() - REPLICA_SHOWN
-                ));
-            }
-        }
-        return lines;
-    }
     let sent = &timeline.replica;
     let mut lines: Vec<String> = sent
         .iter()
@@ -61,6 +30,29 @@ fn replica_lines(timeline: &super::Timeline) -> Vec<String> {
     let more = sent.len().saturating_sub(REPLICA_SHOWN) + timeline.replica_more;
     if more > 0 {
         lines.push(format!("… and {more} more"));
+    }
+    // A real server's replicas, read after the run: each key beside what
+    // the run left on the primary.
+    for replica in timeline.server.iter().flat_map(|s| &s.replicas) {
+        if let Some(error) = &replica.error {
+            lines.push(format!("{}: {error}", replica.address));
+            continue;
+        }
+        lines.push(format!("{} holds{}:", replica.address, replica.lateness()));
+        for k in replica.keys.iter().take(REPLICA_SHOWN) {
+            let mark = if k.same {
+                "as on the primary".to_string()
+            } else {
+                format!("≠ {} on the primary", k.primary)
+            };
+            lines.push(format!("  {} = {}  {mark}", export::word(&k.key), k.held));
+        }
+        if replica.keys.len() > REPLICA_SHOWN {
+            lines.push(format!(
+                "  … and {} more keys",
+                replica.keys.len() - REPLICA_SHOWN
+            ));
+        }
     }
     lines
 }
@@ -172,15 +164,9 @@ impl Session {
             .filter(|(_, step)| !matches!(step.kind, StepKind::Line { .. }))
             .map(|(i, _)| i)
             .collect();
-        let mut summary = export::summary(timeline, debugger.net_changes());
-        // The replica view lists what the summary's sentences on replicas
-        // name (what they received; what a real server's replicas hold).
-        let held = timeline
-            .server
-            .as_ref()
-            .map(export::replica_reads)
-            .unwrap_or_default();
-        summary.retain(|l| !l.starts_with(export::REPLICA_SENTENCE) && !held.contains(l));
+        // The replica view says what the summary's sentences on replicas
+        // would (what they received; what a real server's replicas hold).
+        let summary = export::summary_without_replicas(timeline, debugger.net_changes());
         let replica = replica_lines(timeline);
         let mut session = Session {
             debugger,
@@ -289,20 +275,23 @@ impl Session {
     /// AOF receive of this run, a command a line, as they go out (`SELECT`,
     /// `MULTI` and `EXEC` included). Redis sends a script's effects when it
     /// ends, so before the end the heading says they are on their way.
-    /// For a run on a real server: its replicas as read after the run (a
-    /// sync run), at the end; None when it has none or the run was forked.
+    /// For a run on a real server, the engine's replay of the run says
+    /// what was sent (a forked run sent nothing: it says what would have
+    /// been), then each replica read after a sync run.
     pub fn replica(&self) -> Option<(&'static str, &[String])> {
-        if let Some(server) = &self.debugger.timeline().server {
-            if server.replicas.is_empty() {
-                return None;
-            }
-            let heading = if self.at_end() {
-                "Replicas, read after the run:"
+        if self
+            .debugger
+            .timeline()
+            .server
+            .as_ref()
+            .is_some_and(|s| s.forked)
+        {
+            let heading = if self.replica.is_empty() {
+                "Replicas and the AOF: a forked run sends them nothing."
             } else {
-                "Replicas are read after the run."
+                "Without the fork, replicas and the AOF would receive:"
             };
-            let lines: &[String] = if self.at_end() { &self.replica } else { &[] };
-            return Some((heading, lines));
+            return Some((heading, &self.replica));
         }
         let heading = match (self.at_end(), self.replica.is_empty()) {
             (false, false) => "Replicas and the AOF receive, when the script ends:",

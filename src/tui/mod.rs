@@ -39,7 +39,6 @@ use ratatui::Terminal;
 /// The terminal redstep draws on (its output recorded with `--record`).
 type Screen = Terminal<CrosstermBackend<record::Out>>;
 
-use crate::engine::Engine;
 use crate::host::{ClientSender, Host};
 use crate::script::{Interrupt, InterruptKind, ScriptConfig};
 

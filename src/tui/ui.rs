@@ -977,8 +977,10 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 theme.changed_now(),
             ));
         }
-        side.extend(replica_view(session, &theme));
-    } else {
+    }
+    // At the end it stands above the error text (a short pane shows it);
+    // while stepping, after the step's changes.
+    if !(d.at_failure() || session.at_end()) {
         side.extend(replica_view(session, &theme));
     }
     if session.compile_error_line().is_some() {

@@ -46,6 +46,12 @@ impl Real {
                 "--appendonly",
                 "no",
             ])
+            // Its own file name in the temp folder: a dump.rdb lying in the
+            // working folder is not loaded into the test's server.
+            .arg("--dir")
+            .arg(std::env::temp_dir())
+            .arg("--dbfilename")
+            .arg(socket.with_extension("rdb").file_name().unwrap())
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

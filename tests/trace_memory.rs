@@ -4,36 +4,14 @@
 //! count is close to the truth (it once said ~128 bytes a step where a step
 //! held 513).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use redstep::engine::Engine;
 use redstep::script::{ScriptConfig, Scripting};
 use redstep::trace::{record, Limits};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        System.realloc(ptr, layout, new)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "../benches/common/heap.rs"]
+mod heap;
 
 /// One measurement at a time: the counter is the whole process's.
 static ONE: Mutex<()> = Mutex::new(());
@@ -41,7 +19,7 @@ static ONE: Mutex<()> = Mutex::new(());
 /// (counted heap of the timeline, the recorder's count, steps).
 fn measure(script: &str) -> (usize, usize, usize) {
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = heap::live();
     let timeline = {
         let mut engine = Engine::default();
         let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
@@ -54,7 +32,7 @@ fn measure(script: &str) -> (usize, usize, usize) {
         };
         record(&mut engine, &mut scripting, &mut client, &argv, limits)
     };
-    let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let held = heap::live().saturating_sub(before);
     (held, timeline.outcome.trace_bytes, timeline.steps.len())
 }
 

@@ -233,7 +233,7 @@ fn node_lines(reply: Reply) -> Vec<String> {
 
 #[test]
 fn the_emulation_answers_as_a_real_cluster_node() {
-    let Some(cluster) = start_cluster() else {
+    let Some(mut cluster) = start_cluster() else {
         eprintln!("SKIPPED: redis-server is not installed (.ci/run installs it)");
         return;
     };
@@ -359,6 +359,9 @@ fn the_emulation_answers_as_a_real_cluster_node() {
         }
     }
     debugger_on_the_real_cluster(&cluster, &mut failures);
+    // Before the migration: redis-cli adds no node to a cluster with an
+    // open slot.
+    a_replica_of_node_1_is_read_after_a_sync_run(&mut cluster, &mut failures);
     following_ask_during_a_migration(&cluster, &mut failures);
     assert!(compared >= 150, "only {compared} commands compared");
     assert!(
@@ -551,5 +554,105 @@ fn following_ask_during_a_migration(cluster: &RealCluster, failures: &mut Vec<St
     node2.cmd(&["ASKING"]);
     if node2.cmd(&["GET", "user:7"]) != Reply::bulk("15") {
         failures.push("ASK: user:7 on node 2 is not 15".into());
+    }
+}
+
+/// Node 1 gets a replica (`redis-cli --cluster add-node ... --cluster-slave`):
+/// a sync run through node 2 goes to node 1, and the replica, read with
+/// READONLY (a cluster replica answers MOVED without it), holds what the
+/// run left. After the topology was compared (it has no replica there).
+fn a_replica_of_node_1_is_read_after_a_sync_run(
+    cluster: &mut RealCluster,
+    failures: &mut Vec<String>,
+) {
+    use redstep::remote::ldb::{record_argv, Mode, Options};
+    use redstep::trace::Limits;
+    let port = cluster.base;
+    let free = |p: u16| {
+        TcpListener::bind(("127.0.0.1", p)).is_ok()
+            && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
+    };
+    let Some(replica) = (7199..7230).find(|&p| free(p)) else {
+        failures.push("no free port for a replica in 7199-7229".into());
+        return;
+    };
+    let dir = cluster.dir.join(replica.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("redis-server")
+        .args(["--port", &replica.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    cluster.children.push(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Conn::connect(replica).is_err() {
+        assert!(Instant::now() < deadline, "the replica did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let one = match Conn::connect(port).unwrap().cmd(&["CLUSTER", "MYID"]) {
+        Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+        other => panic!("CLUSTER MYID answered {other:?}"),
+    };
+    let status = Command::new("redis-cli")
+        .args(["--cluster", "add-node"])
+        .arg(format!("127.0.0.1:{replica}"))
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--cluster-slave", "--cluster-master-id", &one])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("redis-cli runs");
+    assert!(status.success(), "redis-cli --cluster add-node failed");
+    let mut node1 = Conn::connect(port).unwrap();
+    loop {
+        let Reply::Bulk(info) = node1.cmd(&["INFO", "replication"]) else {
+            panic!("INFO is a bulk string")
+        };
+        if String::from_utf8_lossy(&info).contains("state=online") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 1's replica never came online"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    node1.cmd(&["SET", "user:{north}:7", "20"]);
+    let options = Options {
+        mode: Mode::Sync,
+        limits: Limits::default(),
+        allow_blocking: false,
+    };
+    let eval = argv(&[
+        "EVAL",
+        "return redis.call('DECRBY', KEYS[1], 5)",
+        "1",
+        "user:{north}:7",
+    ]);
+    let node2 = redstep::remote::Target::parse(&format!("redis://127.0.0.1:{}", port + 1)).unwrap();
+    let run = record_argv(&node2, &eval, &options, &|| false).unwrap();
+    let server = run.timeline.server.as_ref().unwrap();
+    match server.replicas.as_slice() {
+        [read]
+            if read.error.is_none()
+                && read.caught_up
+                && read.address == format!("127.0.0.1:{replica}")
+                && read.keys.len() == 1
+                && read.keys[0].held == "\"15\""
+                && read.keys[0].same => {}
+        other => failures.push(format!("node 1's replica after a sync run: {other:?}")),
+    }
+    if run.timeline.replica != [argv(&["DECRBY", "user:{north}:7", "5"])] {
+        failures.push(format!("the run sent replicas {:?}", run.timeline.replica));
     }
 }

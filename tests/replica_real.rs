@@ -241,6 +241,12 @@ const CASES: &[Case] = &[
         body: "redis.set_repl(redis.REPL_NONE)\nredis.call('SET', 'hidden', '1')\nredis.set_repl(redis.REPL_ALL)\nredis.call('SET', 'shown', '1')\nreturn 1",
         keys: &[],
     },
+    Case {
+        name: "REPL_NONE: an SPOP that empties the set (its DEL rewrite is muted too)",
+        setup: &[&["SADD", "s", "a"]],
+        body: "redis.set_repl(redis.REPL_NONE)\nredis.call('SPOP', KEYS[1], 5)\nredis.set_repl(redis.REPL_ALL)\nredis.call('SET', KEYS[2], '1')\nreturn 1",
+        keys: &["s", "x"],
+    },
 ];
 
 fn eval(case: &Case) -> Vec<Vec<u8>> {

@@ -79,7 +79,12 @@ fn start() -> Option<Servers> {
     };
     let primary_port = primary.to_string();
     for (port, extra) in [
-        (primary, vec!["--appendonly", "no"]),
+        // The full sync starts at once (the default waits 5 s for more
+        // replicas to share a diskless transfer).
+        (
+            primary,
+            vec!["--appendonly", "no", "--repl-diskless-sync-delay", "0"],
+        ),
         (
             replica,
             vec![
@@ -124,15 +129,25 @@ fn start() -> Option<Servers> {
         std::thread::sleep(Duration::from_millis(20));
     };
     loop {
-        let repl = info(&mut conn, "replication");
-        let persistence = info(&mut conn, "persistence");
-        if repl.contains("master_link_status:up")
-            && persistence.contains("aof_rewrite_in_progress:0")
-            && persistence.contains("aof_rewrite_scheduled:0")
+        // One INFO, so its sections agree: linked, loaded, and the AOF
+        // rewrite the full sync starts has run (aof_rewrites counts it).
+        let all = info(&mut conn, "all");
+        let rewrites = all
+            .lines()
+            .find_map(|l| l.strip_prefix("aof_rewrites:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if all.contains("master_link_status:up")
+            && all.contains("master_sync_in_progress:0")
+            && all.contains("loading:0")
+            && all.contains("aof_rewrite_in_progress:0")
+            && all.contains("aof_rewrite_scheduled:0")
+            && rewrites >= 1
             && incr_file(&dir.join(replica.to_string())).is_some()
         {
             break;
         }
+        let repl = all;
         assert!(
             Instant::now() < deadline,
             "the replica never synced: {repl}"
@@ -312,9 +327,11 @@ fn the_replicas_aof_holds_what_the_trace_recorded(servers: &Servers) {
         primary.call(&words(&["WAIT", "1", "10000"])).unwrap(),
         Reply::Int(1)
     );
-    let file = incr_file(&servers.dir.join(servers.replica.to_string())).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let aof = loop {
+        // The manifest is read again each time: an AOF rewrite would name
+        // another incr file (none is due: they start at 64 MB).
+        let file = incr_file(&servers.dir.join(servers.replica.to_string())).unwrap();
         let aof = parse_aof(&std::fs::read(&file).unwrap());
         if aof
             .iter()

@@ -72,6 +72,31 @@ impl Drop for RealCluster {
     }
 }
 
+impl RealCluster {
+    /// One more `redis-server --cluster-enabled yes` on `port`, in its own
+    /// folder under the cluster's, killed with the others.
+    fn start_node(&mut self, port: u16) {
+        let node_dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir).unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&node_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.children.push(child);
+    }
+}
+
 /// Three free ports (and their bus ports, + 10000) in 7160-7198.
 fn free_base() -> Option<u16> {
     (7160..=7196).step_by(3).find(|&base| {
@@ -99,24 +124,7 @@ fn start_cluster() -> Option<RealCluster> {
         base,
     };
     for port in base..base + 3 {
-        let node_dir = dir.join(port.to_string());
-        std::fs::create_dir_all(&node_dir).unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-            ])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&node_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        cluster.children.push(child);
+        cluster.start_node(port);
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     for port in base..base + 3 {
@@ -138,21 +146,41 @@ fn start_cluster() -> Option<RealCluster> {
     // slots) before a MOVED can name them.
     for port in base..base + 3 {
         let mut conn = Conn::connect(port).unwrap();
-        loop {
-            let Reply::Bulk(info) = conn.cmd(&["CLUSTER", "INFO"]) else {
-                panic!("CLUSTER INFO is a bulk string")
-            };
-            if String::from_utf8_lossy(&info).contains("cluster_state:ok") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "node {port} never reached cluster_state:ok"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(
+            &mut conn,
+            &["CLUSTER", "INFO"],
+            "cluster_state:ok",
+            deadline,
+        );
     }
     Some(cluster)
+}
+
+/// Asks `words` until the answer contains `needle` (a panic at `deadline`).
+fn wait_for(conn: &mut Conn, words: &[&str], needle: &str, deadline: Instant) {
+    loop {
+        let Reply::Bulk(info) = conn.cmd(words) else {
+            panic!("{words:?} answers a bulk string")
+        };
+        if String::from_utf8_lossy(&info).contains(needle) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{words:?} never said {needle}: {}",
+            String::from_utf8_lossy(&info)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `--redis --ldb sync`: the server runs the script and keeps its writes.
+fn sync_options() -> redstep::remote::ldb::Options {
+    redstep::remote::ldb::Options {
+        mode: redstep::remote::ldb::Mode::Sync,
+        limits: redstep::trace::Limits::default(),
+        allow_blocking: false,
+    }
 }
 
 fn emulation(port: u16) -> (Engine, Scripting) {
@@ -378,7 +406,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
 /// at the same line, and the same keys left. user:7 (slot 2780) and
 /// team:north (slot 955) are node 1's, team:red (slot 15637) node 3's.
 fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String>) {
-    use redstep::remote::ldb::{record_argv, Mode, Options};
+    use redstep::remote::ldb::record_argv;
     use redstep::trace::{record, Limits};
     let port = cluster.base;
     let scripts: &[(&str, &str, &[&str])] = &[
@@ -432,11 +460,7 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
         for command in &setup {
             real.call(command);
         }
-        let options = Options {
-            mode: Mode::Sync,
-            limits: Limits::default(),
-            allow_blocking: false,
-        };
+        let options = sync_options();
         let stepped = record_argv(&node2, &eval, &options, &|| false).unwrap();
         let (mut engine, mut scripting) = emulation(port);
         let mut client = engine.new_client();
@@ -486,8 +510,7 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
 /// moved: node 1 answers ASK, and the run follows it to node 2 with ASKING
 /// (before the run and before each key it reads there).
 fn following_ask_during_a_migration(cluster: &RealCluster, failures: &mut Vec<String>) {
-    use redstep::remote::ldb::{record_argv, Mode, Options};
-    use redstep::trace::Limits;
+    use redstep::remote::ldb::record_argv;
     let port = cluster.base;
     let id = |p: u16| match Conn::connect(p).unwrap().cmd(&["CLUSTER", "MYID"]) {
         Reply::Bulk(b) => String::from_utf8(b).unwrap(),
@@ -517,11 +540,7 @@ fn following_ask_during_a_migration(cluster: &RealCluster, failures: &mut Vec<St
         "5000",
     ]);
     assert_eq!(moved, Reply::ok());
-    let options = Options {
-        mode: Mode::Sync,
-        limits: Limits::default(),
-        allow_blocking: false,
-    };
+    let options = sync_options();
     let eval = argv(&[
         "EVAL",
         "redis.call('DECRBY', KEYS[1], 5)\nreturn redis.call('GET', KEYS[1])",
@@ -565,8 +584,7 @@ fn a_replica_of_node_1_is_read_after_a_sync_run(
     cluster: &mut RealCluster,
     failures: &mut Vec<String>,
 ) {
-    use redstep::remote::ldb::{record_argv, Mode, Options};
-    use redstep::trace::Limits;
+    use redstep::remote::ldb::record_argv;
     let port = cluster.base;
     let free = |p: u16| {
         TcpListener::bind(("127.0.0.1", p)).is_ok()
@@ -576,24 +594,7 @@ fn a_replica_of_node_1_is_read_after_a_sync_run(
         failures.push("no free port for a replica in 7199-7229".into());
         return;
     };
-    let dir = cluster.dir.join(replica.to_string());
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new("redis-server")
-        .args(["--port", &replica.to_string(), "--bind", "127.0.0.1"])
-        .args([
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-        ])
-        .args(["--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    cluster.children.push(child);
+    cluster.start_node(replica);
     let deadline = Instant::now() + Duration::from_secs(30);
     while Conn::connect(replica).is_err() {
         assert!(Instant::now() < deadline, "the replica did not start");
@@ -614,25 +615,14 @@ fn a_replica_of_node_1_is_read_after_a_sync_run(
         .expect("redis-cli runs");
     assert!(status.success(), "redis-cli --cluster add-node failed");
     let mut node1 = Conn::connect(port).unwrap();
-    loop {
-        let Reply::Bulk(info) = node1.cmd(&["INFO", "replication"]) else {
-            panic!("INFO is a bulk string")
-        };
-        if String::from_utf8_lossy(&info).contains("state=online") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "node 1's replica never came online"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(
+        &mut node1,
+        &["INFO", "replication"],
+        "state=online",
+        deadline,
+    );
     node1.cmd(&["SET", "user:{north}:7", "20"]);
-    let options = Options {
-        mode: Mode::Sync,
-        limits: Limits::default(),
-        allow_blocking: false,
-    };
+    let options = sync_options();
     let eval = argv(&[
         "EVAL",
         "return redis.call('DECRBY', KEYS[1], 5)",

@@ -7,49 +7,16 @@
 //! the same; so must the topology CLUSTER SLOTS/SHARDS/NODES/INFO describe,
 //! node ids aside. It skips, saying so, where redis-server is missing.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use redstep::engine::{Engine, ManualClock, Reply};
-use redstep::protocol::resp::{encode_request, parse_reply};
 use redstep::script::{ScriptConfig, Scripting};
 use serde_json::Value;
 
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    fn connect(port: u16) -> std::io::Result<Conn> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-        Ok(Conn {
-            stream,
-            buf: Vec::new(),
-        })
-    }
-
-    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
-        self.stream.write_all(&encode_request(argv)).unwrap();
-        loop {
-            if let Some((reply, used)) = parse_reply(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return reply;
-            }
-            let mut chunk = [0u8; 65536];
-            let n = self.stream.read(&mut chunk).unwrap();
-            assert!(n > 0, "redis-server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    fn cmd(&mut self, words: &[&str]) -> Reply {
-        self.call(&argv(words))
-    }
-}
+mod real;
+use real::Conn;
 
 fn argv(words: &[&str]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
@@ -128,7 +95,7 @@ fn start_cluster() -> Option<RealCluster> {
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     for port in base..base + 3 {
-        while Conn::connect(port).is_err() {
+        while Conn::tcp(port).is_err() {
             assert!(Instant::now() < deadline, "node {port} did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -145,7 +112,7 @@ fn start_cluster() -> Option<RealCluster> {
     // Every node must see the cluster up (and node 1 know the others'
     // slots) before a MOVED can name them.
     for port in base..base + 3 {
-        let mut conn = Conn::connect(port).unwrap();
+        let mut conn = Conn::tcp(port).unwrap();
         wait_for(
             &mut conn,
             &["CLUSTER", "INFO"],
@@ -276,7 +243,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).unwrap();
         let id = case["id"].as_str().unwrap();
-        let mut real = Conn::connect(port).unwrap();
+        let mut real = Conn::tcp(port).unwrap();
         for reset in [
             &["FLUSHALL"][..],
             &["SCRIPT", "FLUSH"],
@@ -284,7 +251,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
         ] {
             real.cmd(reset);
         }
-        let mut real = Conn::connect(port).unwrap();
+        let mut real = Conn::tcp(port).unwrap();
         let (mut engine, mut scripting) = emulation(port);
         let client = engine.connect();
         for (i, step) in case["cmds"].as_array().unwrap().iter().enumerate() {
@@ -320,7 +287,7 @@ fn the_emulation_answers_as_a_real_cluster_node() {
     }
 
     // The topology, node ids aside.
-    let mut real = Conn::connect(port).unwrap();
+    let mut real = Conn::tcp(port).unwrap();
     let (mut engine, mut scripting) = emulation(port);
     let client = engine.connect();
     let mut emulated = |words: &[&str]| {
@@ -454,9 +421,9 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
             argv(&["SET", "user:{north}:7", "20"]),
         ];
         for p in port..port + 3 {
-            Conn::connect(p).unwrap().cmd(&["FLUSHALL"]);
+            Conn::tcp(p).unwrap().cmd(&["FLUSHALL"]);
         }
-        let mut real = Conn::connect(port).unwrap();
+        let mut real = Conn::tcp(port).unwrap();
         for command in &setup {
             real.call(command);
         }
@@ -491,7 +458,7 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
         }
         let mut left = Vec::new();
         for p in port..port + 3 {
-            let mut node = Conn::connect(p).unwrap();
+            let mut node = Conn::tcp(p).unwrap();
             left.extend(keys_of(&mut |a| node.call(a)));
         }
         left.sort_by(|a, b| a.0.cmp(&b.0));
@@ -512,16 +479,16 @@ fn debugger_on_the_real_cluster(cluster: &RealCluster, failures: &mut Vec<String
 fn following_ask_during_a_migration(cluster: &RealCluster, failures: &mut Vec<String>) {
     use redstep::remote::ldb::record_argv;
     let port = cluster.base;
-    let id = |p: u16| match Conn::connect(p).unwrap().cmd(&["CLUSTER", "MYID"]) {
+    let id = |p: u16| match Conn::tcp(p).unwrap().cmd(&["CLUSTER", "MYID"]) {
         Reply::Bulk(b) => String::from_utf8(b).unwrap(),
         other => panic!("CLUSTER MYID answered {other:?}"),
     };
     let (one, two) = (id(port), id(port + 1));
     for p in port..port + 3 {
-        Conn::connect(p).unwrap().cmd(&["FLUSHALL"]);
+        Conn::tcp(p).unwrap().cmd(&["FLUSHALL"]);
     }
-    let mut node1 = Conn::connect(port).unwrap();
-    let mut node2 = Conn::connect(port + 1).unwrap();
+    let mut node1 = Conn::tcp(port).unwrap();
+    let mut node2 = Conn::tcp(port + 1).unwrap();
     node1.cmd(&["SET", "user:7", "20"]);
     assert_eq!(
         node2.cmd(&["CLUSTER", "SETSLOT", "2780", "IMPORTING", &one]),
@@ -596,11 +563,11 @@ fn a_replica_of_node_1_is_read_after_a_sync_run(
     };
     cluster.start_node(replica);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while Conn::connect(replica).is_err() {
+    while Conn::tcp(replica).is_err() {
         assert!(Instant::now() < deadline, "the replica did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let one = match Conn::connect(port).unwrap().cmd(&["CLUSTER", "MYID"]) {
+    let one = match Conn::tcp(port).unwrap().cmd(&["CLUSTER", "MYID"]) {
         Reply::Bulk(b) => String::from_utf8(b).unwrap(),
         other => panic!("CLUSTER MYID answered {other:?}"),
     };
@@ -614,7 +581,7 @@ fn a_replica_of_node_1_is_read_after_a_sync_run(
         .status()
         .expect("redis-cli runs");
     assert!(status.success(), "redis-cli --cluster add-node failed");
-    let mut node1 = Conn::connect(port).unwrap();
+    let mut node1 = Conn::tcp(port).unwrap();
     wait_for(
         &mut node1,
         &["INFO", "replication"],

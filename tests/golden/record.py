@@ -79,13 +79,18 @@ def main():
     p.add_argument("cases")
     p.add_argument("--port", type=int, required=True)
     a = p.parse_args()
-    for line in open(a.cases, encoding="utf-8"):
-        if not line.strip():
-            continue
-        case = json.loads(line)
+    for case in cases([a.cases]):
         case["replies"] = play(case, a.port)
         print(json.dumps(case, ensure_ascii=False, separators=(",", ":")))
     return 0
+
+
+def cases(paths):
+    """Each case of these .jsonl files, in order."""
+    for path in paths:
+        for line in open(path, encoding="utf-8"):
+            if line.strip():
+                yield json.loads(line)
 
 
 def play(case, port, after_reset=None):

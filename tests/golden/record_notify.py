@@ -17,7 +17,7 @@ Standard library only.
 """
 import argparse, base64, json, sys
 
-from record import Conn, play
+from record import Conn, cases, play
 
 MARKER = b"__keymarker__:end"
 
@@ -50,22 +50,17 @@ def main():
     a = p.parse_args()
     sub = Conn(a.port)
     sub.call([b"PSUBSCRIBE", b"__key*__:*"])
-    for path in a.cases:
-        for line in open(path, encoding="utf-8"):
-            if not line.strip():
-                continue
-            case = json.loads(line)
+    def setup(c1):
+        c1.call([b"CONFIG", b"SET", b"notify-keyspace-events", b"KEAnm"])
+        c1.call([b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"])
+        collect(sub, c1)
 
-            def setup(c1):
-                c1.call([b"CONFIG", b"SET", b"notify-keyspace-events", b"KEAnm"])
-                c1.call([b"DEBUG", b"SET-ACTIVE-EXPIRE", b"0"])
-                collect(sub, c1)
-
-            play(case, a.port, setup)
-            events = collect(sub, Conn(a.port))
-            if events:
-                print(json.dumps({"id": case["id"], "events": events}, ensure_ascii=False,
-                                 separators=(",", ":")))
+    for case in cases(a.cases):
+        play(case, a.port, setup)
+        events = collect(sub, Conn(a.port))
+        if events:
+            print(json.dumps({"id": case["id"], "events": events}, ensure_ascii=False,
+                             separators=(",", ":")))
     return 0
 
 

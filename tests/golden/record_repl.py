@@ -17,7 +17,7 @@ Standard library only.
 """
 import argparse, json, sys
 
-from record import Conn, play
+from record import Conn, cases, play
 
 MARKER = [b"PUBLISH", b"__repl_marker__", b"end"]
 
@@ -72,24 +72,19 @@ def main():
     replica = Replica(a.port)
     Conn(a.port).call(MARKER)
     replica.until_marker()
-    for path in a.cases:
-        for line in open(path, encoding="utf-8"):
-            if not line.strip():
-                continue
-            case = json.loads(line)
+    def setup(_c1):
+        Conn(a.port).call(MARKER)
+        replica.until_marker()
 
-            def setup(_c1):
-                Conn(a.port).call(MARKER)
-                replica.until_marker()
-
-            play(case, a.port, setup)
-            marker = Conn(a.port)
-            marker.call(MARKER)
-            ops = replica.until_marker()
-            marker.s.close()
-            if ops:
-                print(json.dumps({"id": case["id"], "repl": [[text(x) for x in op] for op in ops]},
-                                 ensure_ascii=False, separators=(",", ":")))
+    for case in cases(a.cases):
+        play(case, a.port, setup)
+        marker = Conn(a.port)
+        marker.call(MARKER)
+        ops = replica.until_marker()
+        marker.s.close()
+        if ops:
+            print(json.dumps({"id": case["id"], "repl": [[text(x) for x in op] for op in ops]},
+                             ensure_ascii=False, separators=(",", ":")))
     return 0
 
 

@@ -71,7 +71,7 @@ impl Real {
             child,
             socket,
             main: Conn {
-                stream,
+                stream: Box::new(stream),
                 buf: Vec::new(),
             },
         })
@@ -84,12 +84,7 @@ impl Real {
 
     /// `call` with string arguments.
     pub fn cmd(&mut self, words: &[&str]) -> Reply {
-        self.call(
-            &words
-                .iter()
-                .map(|w| w.as_bytes().to_vec())
-                .collect::<Vec<_>>(),
-        )
+        self.main.cmd(words)
     }
 
     /// One command, its reply.
@@ -98,11 +93,15 @@ impl Real {
     }
 }
 
-/// Another connection to a [`Real`] server (a subscriber, a second client).
+/// Another connection to a [`Real`] server (a subscriber, a second client),
+/// or to a server a test started on a TCP port ([`Conn::tcp`]).
 pub struct Conn {
-    stream: UnixStream,
+    stream: Box<dyn Stream>,
     buf: Vec<u8>,
 }
+
+pub trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
 
 impl Real {
     pub fn connect(&self) -> Conn {
@@ -119,7 +118,7 @@ impl Real {
                 .set_read_timeout(Some(Duration::from_secs(20)))
                 .unwrap();
             Conn {
-                stream,
+                stream: Box::new(stream),
                 buf: Vec::new(),
             }
         }
@@ -127,6 +126,28 @@ impl Real {
 }
 
 impl Conn {
+    /// A connection to 127.0.0.1:`port` (the server may still be starting:
+    /// the error says so).
+    pub fn tcp(port: u16) -> std::io::Result<Conn> {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        // A test waiting for what never comes fails instead of hanging.
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        Ok(Conn {
+            stream: Box::new(stream),
+            buf: Vec::new(),
+        })
+    }
+
+    /// `call` with string arguments.
+    pub fn cmd(&mut self, words: &[&str]) -> Reply {
+        self.call(
+            &words
+                .iter()
+                .map(|w| w.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+        )
+    }
+
     pub fn send(&mut self, argv: &[Vec<u8>]) {
         self.stream.write_all(&encode_request(argv)).unwrap();
     }

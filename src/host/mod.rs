@@ -1,15 +1,23 @@
 //! The engine thread, like Redis's main thread: it owns the [`Engine`] and
-//! runs commands one at a time, in arrival order. Every front end (`exec`,
-//! `serve` connections, later the TUI) talks to it through a [`Connection`].
+//! runs commands one at a time, in arrival order. In-process front ends
+//! (`exec`, the TUI) talk to it through a [`Connection`] (a channel); the
+//! TCP clients of `serve` are served on the same thread by one event loop
+//! (`net`), as Redis's ae loop serves them.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use mio::{Events, Interest, Poll, Token, Waker};
+
+mod net;
 mod remote;
+
+use net::{NetClient, HOLD};
 
 pub use remote::SERVER_MAX_STEPS;
 
@@ -197,11 +205,6 @@ enum Message {
         client: ClientId,
         argv: Vec<Vec<u8>>,
     },
-    /// A protocol error found by the reader: reply, then close.
-    Fatal {
-        client: ClientId,
-        error: String,
-    },
     Disconnect {
         client: ClientId,
     },
@@ -215,6 +218,11 @@ enum Message {
         client: ClientId,
         request: Request,
     },
+    /// Serve TCP clients from this listener (`redstep serve`).
+    Listen {
+        listener: mio::net::TcpListener,
+        max_bulk: i64,
+    },
     Stop,
 }
 
@@ -222,6 +230,9 @@ enum Message {
 /// still open then see the engine as gone).
 pub struct Host {
     tx: SyncSender<Message>,
+    /// Wakes the engine thread's event loop after a message (None: the
+    /// thread waits on the channel alone).
+    waker: Option<Arc<Waker>>,
     thread: Option<JoinHandle<()>>,
     interrupt: Interrupt,
 }
@@ -254,6 +265,8 @@ impl Host {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let interrupt = Interrupt::default();
         let engine_interrupt = interrupt.clone();
+        let poll = Poll::new().expect("an epoll instance");
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).expect("an eventfd"));
         let thread = std::thread::Builder::new()
             .name("engine".into())
             .stack_size(64 * 1024 * 1024)
@@ -261,14 +274,30 @@ impl Host {
                 let mut engine = make();
                 let mut scripting = Scripting::new(&mut engine, script);
                 scripting.interrupt = engine_interrupt;
-                EngineLoop::new(engine, scripting, rx, shutdown_exits).run()
+                EngineLoop::new(engine, scripting, rx, poll, shutdown_exits).run()
             })
             .expect("spawn engine thread");
         Host {
             tx,
+            waker: Some(waker),
             thread: Some(thread),
             interrupt,
         }
+    }
+
+    /// Serves TCP clients from `listener` on the engine thread until the
+    /// process ends (`redstep serve`).
+    pub fn serve(mut self, listener: std::net::TcpListener, max_bulk: i64) -> anyhow::Result<()> {
+        listener.set_nonblocking(true)?;
+        let listener = mio::net::TcpListener::from_std(listener);
+        self.tx
+            .send(Message::Listen { listener, max_bulk })
+            .map_err(|_| anyhow::anyhow!("the engine thread stopped"))?;
+        wake(&self.waker);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        Ok(())
     }
 
     /// Stops the running script from any thread (Esc in the TUI).
@@ -287,20 +316,29 @@ impl Host {
                 answer,
             })
             .expect("engine thread alive");
+        wake(&self.waker);
         let id = id.recv().expect("engine thread answers");
         Connection {
             sender: ClientSender {
                 id,
                 tx: self.tx.clone(),
+                waker: self.waker.clone(),
             },
             outgoing,
         }
     }
 }
 
+fn wake(waker: &Option<Arc<Waker>>) {
+    if let Some(w) = waker {
+        let _ = w.wake();
+    }
+}
+
 impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.tx.send(Message::Stop);
+        wake(&self.waker);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -356,11 +394,12 @@ impl Connection {
 pub(crate) struct ClientSender {
     pub id: ClientId,
     tx: SyncSender<Message>,
+    waker: Option<Arc<Waker>>,
 }
 
 impl ClientSender {
     pub fn send(&self, argv: Vec<Vec<u8>>) {
-        let _ = self.tx.send(Message::Command {
+        self.message(Message::Command {
             client: self.id,
             argv,
         });
@@ -368,35 +407,54 @@ impl ClientSender {
 
     /// Sends a request; its answer arrives as `Outgoing::Response`.
     pub fn request(&self, request: Request) {
-        let _ = self.tx.send(Message::Request {
+        self.message(Message::Request {
             client: self.id,
             request,
         });
     }
 
-    /// Reports a protocol error: the engine replies with it, then closes.
-    pub(crate) fn fatal(&self, error: String) {
-        let _ = self.tx.send(Message::Fatal {
-            client: self.id,
-            error,
-        });
+    fn message(&self, message: Message) {
+        let _ = self.tx.send(message);
+        wake(&self.waker);
     }
 }
 
 impl Drop for ClientSender {
     fn drop(&mut self) {
-        let _ = self.tx.send(Message::Disconnect { client: self.id });
+        self.message(Message::Disconnect { client: self.id });
     }
+}
+
+/// The event loop's own tokens; a TCP client's token is its id.
+const WAKER: Token = Token(usize::MAX);
+const LISTENER: Token = Token(usize::MAX - 1);
+
+/// Where a client's replies go.
+enum Sink {
+    /// An in-process front end (the TUI, `exec`).
+    Channel(Sender<Outgoing>),
+    /// A TCP client, encoded into its output buffer.
+    Net(Box<NetClient>),
 }
 
 /// What the engine loop and the busy poller share (both on the engine
 /// thread; never borrowed across a command's execution).
 struct Shared {
     rx: Receiver<Message>,
-    sinks: HashMap<ClientId, Sender<Outgoing>>,
+    poll: Poll,
+    events: Events,
+    /// The listener of `serve` and the largest bulk length it accepts.
+    listener: Option<(mio::net::TcpListener, i64)>,
+    sinks: HashMap<ClientId, Sink>,
     ids: ClientIds,
     /// Messages that arrived while a script was busy and need the engine.
     deferred: VecDeque<Message>,
+    /// TCP clients whose socket may hold requests, in the order they came.
+    ready: VecDeque<ClientId>,
+    /// TCP clients with input that wait until they may run (blocked, paused).
+    held: Vec<ClientId>,
+    /// TCP clients with output to write (or to close).
+    dirty: Vec<ClientId>,
     /// The client whose command is running (its input waits, as Redis
     /// protects a script's caller).
     running_for: Option<ClientId>,
@@ -425,10 +483,29 @@ impl Shared {
         }
     }
 
-    fn send(&self, client: ClientId, out: Outgoing) {
-        if let Some(sink) = self.sinks.get(&client) {
-            let _ = sink.send(out);
+    fn send(&mut self, client: ClientId, out: Outgoing) {
+        match self.sinks.get_mut(&client) {
+            Some(Sink::Channel(sink)) => {
+                let _ = sink.send(out);
+            }
+            Some(Sink::Net(net)) => {
+                match out {
+                    Outgoing::Reply(reply) => net.push(&reply),
+                    Outgoing::Protocol(version) => net.resp3 = version == 3,
+                    Outgoing::Close => net.closing = true,
+                    Outgoing::Response(_) => return,
+                }
+                if !net.dirty {
+                    net.dirty = true;
+                    self.dirty.push(client);
+                }
+            }
+            None => {}
         }
+    }
+
+    fn is_net(&self, client: ClientId) -> bool {
+        matches!(self.sinks.get(&client), Some(Sink::Net(_)))
     }
 
     /// Registers a connection's sink and answers its id at once; the engine
@@ -441,13 +518,167 @@ impl Shared {
         answer: Sender<ClientId>,
     ) -> Message {
         let id = self.ids.next();
-        self.sinks.insert(id, sink);
+        self.sinks.insert(id, Sink::Channel(sink));
         let _ = answer.send(id);
         Message::Registered {
             client: id,
             addr,
             laddr,
         }
+    }
+
+    fn listen(&mut self, mut listener: mio::net::TcpListener, max_bulk: i64) {
+        if self
+            .poll
+            .registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .is_ok()
+        {
+            self.listener = Some((listener, max_bulk));
+        }
+    }
+
+    /// Waits up to `timeout` for sockets and messages, then accepts new
+    /// connections and queues the clients whose sockets have news.
+    fn poll(&mut self, engine: &mut Engine, timeout: Option<Duration>) {
+        if self.poll.poll(&mut self.events, timeout).is_err() {
+            return;
+        }
+        let mut accept = false;
+        for event in self.events.iter() {
+            match event.token() {
+                WAKER => {}
+                LISTENER => accept = true,
+                Token(id) => {
+                    let id = id as ClientId;
+                    let Some(Sink::Net(net)) = self.sinks.get_mut(&id) else {
+                        continue;
+                    };
+                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                        net.readable = true;
+                        if !net.queued {
+                            net.queued = true;
+                            self.ready.push_back(id);
+                        }
+                    }
+                    if event.is_writable() && !net.dirty {
+                        net.dirty = true;
+                        self.dirty.push(id);
+                    }
+                }
+            }
+        }
+        if accept {
+            self.accept_tcp(engine);
+        }
+    }
+
+    /// Takes every connection waiting on the listener.
+    fn accept_tcp(&mut self, engine: &mut Engine) {
+        let Some((listener, max_bulk)) = &self.listener else {
+            return;
+        };
+        loop {
+            let (mut stream, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            let _ = stream.set_nodelay(true);
+            let laddr = stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let id = self.ids.next();
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if self
+                .poll
+                .registry()
+                .register(&mut stream, Token(id as usize), interest)
+                .is_err()
+            {
+                continue;
+            }
+            let mut net = NetClient::new(stream, *max_bulk);
+            net.queued = true;
+            self.sinks.insert(id, Sink::Net(Box::new(net)));
+            self.ready.push_back(id);
+            engine.connect_as(id);
+            engine.set_client_addr(id, peer.to_string(), laddr);
+        }
+    }
+
+    /// The next request a TCP client sent, reading its socket while
+    /// `budget` lasts; None when nothing whole is there (the client is
+    /// queued again if its socket may hold more, and closes once written
+    /// out if its peer is gone or sent what is not RESP).
+    fn next_request(&mut self, client: ClientId, budget: &mut usize) -> Option<Vec<Vec<u8>>> {
+        let Some(Sink::Net(net)) = self.sinks.get_mut(&client) else {
+            return None;
+        };
+        net.queued = false;
+        if net.closing {
+            return None;
+        }
+        match net.next(budget) {
+            net::Input::Request(argv) => return Some(argv),
+            net::Input::Error(error) => {
+                net.push(&Reply::error(format!("ERR {error}")));
+                net.closing = true;
+            }
+            net::Input::Wait if net.gone => net.closing = true,
+            net::Input::Wait => {
+                if net.readable {
+                    net.queued = true;
+                    self.ready.push_back(client);
+                }
+                return None;
+            }
+        }
+        if !net.dirty {
+            net.dirty = true;
+            self.dirty.push(client);
+        }
+        None
+    }
+
+    /// A TCP client that cannot run now keeps what it sent; its socket is
+    /// read on up to a limit, so that a peer that went away is seen.
+    fn hold(&mut self, engine: &mut Engine, client: ClientId) {
+        let Some(Sink::Net(net)) = self.sinks.get_mut(&client) else {
+            return;
+        };
+        net.queued = false;
+        while net.held() < HOLD && net.fill() > 0 {}
+        if net.gone {
+            self.drop_net(engine, client);
+        } else if !self.held.contains(&client) {
+            self.held.push(client);
+        }
+    }
+
+    /// Writes out what TCP clients are owed; closes those done with.
+    fn flush(&mut self, engine: &mut Engine) {
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(Sink::Net(net)) = self.sinks.get_mut(&id) else {
+                continue;
+            };
+            net.dirty = false;
+            match net.flush() {
+                net::Flushed::Done if net.closing => self.drop_net(engine, id),
+                net::Flushed::Done | net::Flushed::Pending => {}
+                net::Flushed::Failed => self.drop_net(engine, id),
+            }
+        }
+    }
+
+    fn drop_net(&mut self, engine: &mut Engine, client: ClientId) {
+        if let Some(Sink::Net(mut net)) = self.sinks.remove(&client) {
+            let _ = self.poll.registry().deregister(net.stream());
+        }
+        self.resp3.remove(&client);
+        self.held.retain(|id| *id != client);
+        engine.disconnect(client);
     }
 }
 
@@ -458,11 +689,12 @@ struct HostPoller(Rc<RefCell<Shared>>);
 impl BusyPoller for HostPoller {
     fn poll(&mut self, engine: &mut Engine, busy: &Busy<'_>) -> bool {
         let mut shared = self.0.borrow_mut();
+        let shared = &mut *shared;
         let mut kill = false;
         loop {
             let message = match shared.rx.try_recv() {
                 Ok(m) => m,
-                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return kill,
+                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
             };
             match message {
                 Message::Connect {
@@ -487,23 +719,49 @@ impl BusyPoller for HostPoller {
                     shared.deferred.push_back(Message::Command { client, argv });
                 }
                 Message::Command { client, argv } => {
-                    let reply = busy_reply(engine, &shared, client, &argv, busy, &mut kill);
-                    shared.note_protocol(client, engine);
-                    shared.send(client, Outgoing::Reply(reply));
-                    if engine.client(client).is_some_and(|c| c.closing) {
-                        shared.send(client, Outgoing::Close);
-                    }
-                }
-                Message::Fatal { client, error } => {
-                    shared.send(
-                        client,
-                        Outgoing::Reply(Reply::error(format!("ERR {error}"))),
-                    );
-                    shared.send(client, Outgoing::Close);
+                    busy_answer_to(engine, shared, client, &argv, busy, &mut kill);
                 }
                 other => shared.deferred.push_back(other),
             }
         }
+        shared.poll(engine, Some(Duration::ZERO));
+        // The script's caller and blocked clients wait for the script's end.
+        let mut later = Vec::new();
+        for id in std::mem::take(&mut shared.ready) {
+            let runnable = engine.client(id).is_some_and(|c| c.blocked.is_none());
+            if Some(id) == shared.running_for || !runnable {
+                later.push(id);
+                continue;
+            }
+            let mut budget = net::TURN;
+            while let Some(argv) = shared.next_request(id, &mut budget) {
+                busy_answer_to(engine, shared, id, &argv, busy, &mut kill);
+            }
+        }
+        for id in later {
+            if let Some(Sink::Net(net)) = shared.sinks.get_mut(&id) {
+                net.queued = true;
+                shared.ready.push_back(id);
+            }
+        }
+        shared.flush(engine);
+        kill
+    }
+}
+
+fn busy_answer_to(
+    engine: &mut Engine,
+    shared: &mut Shared,
+    client: ClientId,
+    argv: &[Vec<u8>],
+    busy: &Busy<'_>,
+    kill: &mut bool,
+) {
+    let reply = busy_reply(engine, shared, client, argv, busy, kill);
+    shared.note_protocol(client, engine);
+    shared.send(client, Outgoing::Reply(reply));
+    if engine.client(client).is_some_and(|c| c.closing) {
+        shared.send(client, Outgoing::Close);
     }
 }
 
@@ -586,22 +844,33 @@ struct EngineLoop {
     engine: Engine,
     scripting: Scripting,
     shared: Rc<RefCell<Shared>>,
-    /// Commands that arrived while their client was blocked.
+    /// Commands of in-process clients that arrived while they were blocked
+    /// (a TCP client's wait in its input buffer).
     pending: HashMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
 }
+
+/// Messages handled in one turn of the loop, at most (then sockets get theirs).
+const MESSAGES_PER_TURN: usize = 1024;
 
 impl EngineLoop {
     fn new(
         engine: Engine,
         mut scripting: Scripting,
         rx: Receiver<Message>,
+        poll: Poll,
         shutdown_exits: bool,
     ) -> Self {
         let shared = Rc::new(RefCell::new(Shared {
             rx,
+            poll,
+            events: Events::with_capacity(1024),
+            listener: None,
             sinks: HashMap::new(),
             ids: engine.client_ids(),
             deferred: VecDeque::new(),
+            ready: VecDeque::new(),
+            held: Vec::new(),
+            dirty: Vec::new(),
             running_for: None,
             shutdown_exits,
             resp3: std::collections::HashSet::new(),
@@ -616,35 +885,52 @@ impl EngineLoop {
         }
     }
 
+    /// One turn: wait for sockets, messages or the next timer; handle the
+    /// messages, then each TCP client with input once; then timers,
+    /// what became free, and write out the replies.
     fn run(mut self) {
+        let mut more_messages = false;
         loop {
-            let deferred = self.shared.borrow_mut().deferred.pop_front();
-            let message = match deferred {
-                Some(m) => Some(m),
-                None => {
-                    let wait = self.next_wakeup();
-                    let shared = self.shared.borrow();
-                    match wait {
-                        Some(d) => match shared.rx.recv_timeout(d) {
-                            Ok(m) => Some(m),
-                            Err(RecvTimeoutError::Timeout) => None,
-                            Err(RecvTimeoutError::Disconnected) => return,
-                        },
-                        None => match shared.rx.recv() {
-                            Ok(m) => Some(m),
-                            Err(_) => return,
-                        },
-                    }
+            loop {
+                let deferred = self.shared.borrow_mut().deferred.pop_front();
+                match deferred {
+                    Some(Message::Stop) => return,
+                    Some(m) => self.handle(m),
+                    None => break,
                 }
+            }
+            let busy = more_messages || !self.shared.borrow().ready.is_empty();
+            let wait = if busy {
+                Some(Duration::ZERO)
+            } else {
+                self.next_wakeup()
             };
-            match message {
-                Some(Message::Stop) => return,
-                Some(m) => self.handle(m),
-                None => {}
+            self.shared.borrow_mut().poll(&mut self.engine, wait);
+            more_messages = false;
+            for _ in 0..MESSAGES_PER_TURN {
+                let message = self.shared.borrow().rx.try_recv();
+                match message {
+                    Ok(Message::Stop) | Err(TryRecvError::Disconnected) => return,
+                    Ok(m) => self.handle(m),
+                    Err(TryRecvError::Empty) => break,
+                }
+                more_messages = true;
+            }
+            // Each client queued now gets one turn (those queued again, or
+            // queued meanwhile, wait for the next; a busy script's poller
+            // serves the ones still in the queue).
+            let queued = self.shared.borrow().ready.len();
+            for _ in 0..queued {
+                let next = self.shared.borrow_mut().ready.pop_front();
+                match next {
+                    Some(id) => self.serve_net(id),
+                    None => break,
+                }
             }
             self.engine.active_expire();
             self.engine.expire_blocked();
             self.deliver();
+            self.shared.borrow_mut().flush(&mut self.engine);
         }
     }
 
@@ -692,22 +978,13 @@ impl EngineLoop {
                 self.engine.set_client_addr(client, addr, laddr);
             }
             Message::Command { client, argv } => {
-                let blocked = self
-                    .engine
-                    .client(client)
-                    .is_some_and(|c| c.blocked.is_some());
-                if blocked || self.pending.get(&client).is_some_and(|q| !q.is_empty()) {
+                if !self.runnable(client)
+                    || self.pending.get(&client).is_some_and(|q| !q.is_empty())
+                {
                     self.pending.entry(client).or_default().push_back(argv);
                 } else {
                     self.execute(client, argv);
                 }
-            }
-            Message::Fatal { client, error } => {
-                self.send(
-                    client,
-                    Outgoing::Reply(Reply::error(format!("ERR {error}"))),
-                );
-                self.send(client, Outgoing::Close);
             }
             Message::Request { client, request } => {
                 self.shared.borrow_mut().interactive.insert(client);
@@ -723,7 +1000,35 @@ impl EngineLoop {
                 self.shared.borrow_mut().sinks.remove(&client);
                 self.pending.remove(&client);
             }
+            Message::Listen { listener, max_bulk } => {
+                self.shared.borrow_mut().listen(listener, max_bulk)
+            }
             Message::Stop => {}
+        }
+    }
+
+    /// Whether a client's next command may run now (not blocked, not held
+    /// by a pause).
+    fn runnable(&self, client: ClientId) -> bool {
+        self.engine
+            .client(client)
+            .is_some_and(|c| c.blocked.is_none())
+    }
+
+    /// Runs what a TCP client sent, one request after another, for one
+    /// turn's worth of reading; a client that cannot run keeps the rest.
+    fn serve_net(&mut self, client: ClientId) {
+        let mut budget = net::TURN;
+        loop {
+            if !self.runnable(client) {
+                self.shared.borrow_mut().hold(&mut self.engine, client);
+                return;
+            }
+            let next = self.shared.borrow_mut().next_request(client, &mut budget);
+            match next {
+                Some(argv) => self.execute(client, argv),
+                None => return,
+            }
         }
     }
 
@@ -758,28 +1063,44 @@ impl EngineLoop {
         if silent {
             reply = None;
         }
-        self.shared.borrow_mut().running_for = None;
+        let mut shared = self.shared.borrow_mut();
+        shared.running_for = None;
         if std::mem::take(&mut self.engine.shutdown_requested) {
-            if self.shared.borrow().shutdown_exits {
+            if shared.shutdown_exits {
                 // Redis exits without a reply; redstep keeps nothing on disk.
                 std::process::exit(0);
             }
             reply = Some(Reply::error(TUI_SHUTDOWN));
         }
-        self.shared.borrow_mut().note_protocol(client, &self.engine);
+        shared.note_protocol(client, &self.engine);
         for message in self.engine.take_published_to(client) {
-            self.send(client, Outgoing::Reply(message));
+            shared.send(client, Outgoing::Reply(message));
         }
         if let Some(reply) = reply {
-            self.send(client, Outgoing::Reply(reply));
+            shared.send(client, Outgoing::Reply(reply));
         }
         if self.engine.client(client).is_some_and(|c| c.closing) {
-            self.send(client, Outgoing::Close);
+            shared.send(client, Outgoing::Close);
         }
     }
 
     fn send(&self, client: ClientId, out: Outgoing) {
-        self.shared.borrow().send(client, out);
+        self.shared.borrow_mut().send(client, out);
+    }
+
+    /// Runs what a client sent while it could not run, now that it can.
+    fn resume(&mut self, client: ClientId) {
+        if self.shared.borrow().is_net(client) {
+            self.shared.borrow_mut().held.retain(|id| *id != client);
+            self.serve_net(client);
+            return;
+        }
+        while self.runnable(client) {
+            let Some(argv) = self.pending.get_mut(&client).and_then(|q| q.pop_front()) else {
+                break;
+            };
+            self.execute(client, argv);
+        }
     }
 
     /// Sends queued replies, then runs commands that waited behind a
@@ -799,35 +1120,26 @@ impl EngineLoop {
             // order it came, then what its client sent after it.
             for (id, argv) in self.engine.take_resumed() {
                 self.execute(id, argv);
-                while self.engine.client(id).is_some_and(|c| c.blocked.is_none()) {
-                    let Some(argv) = self.pending.get_mut(&id).and_then(|q| q.pop_front()) else {
-                        break;
-                    };
-                    self.execute(id, argv);
-                }
+                self.resume(id);
             }
-            let ready: Vec<ClientId> = self
+            let mut free: Vec<ClientId> = self
                 .pending
                 .iter()
-                .filter(|(id, q)| {
-                    !q.is_empty()
-                        && self
-                            .engine
-                            .client(**id)
-                            .is_some_and(|c| c.blocked.is_none())
-                })
+                .filter(|(id, q)| !q.is_empty() && self.runnable(**id))
                 .map(|(id, _)| *id)
                 .collect();
-            if ready.is_empty() {
+            free.extend(
+                self.shared
+                    .borrow()
+                    .held
+                    .iter()
+                    .filter(|id| self.runnable(**id)),
+            );
+            if free.is_empty() {
                 return;
             }
-            for id in ready {
-                while let Some(argv) = self.pending.get_mut(&id).and_then(|q| q.pop_front()) {
-                    self.execute(id, argv);
-                    if self.engine.client(id).is_some_and(|c| c.blocked.is_some()) {
-                        break;
-                    }
-                }
+            for id in free {
+                self.resume(id);
             }
         }
     }

@@ -48,6 +48,7 @@ impl Host {
         Ok((
             Host {
                 tx,
+                waker: None,
                 thread: Some(thread),
                 interrupt,
             },
@@ -90,7 +91,7 @@ impl ServerLoop {
                 }
                 Message::Disconnect { .. } => self.client = None,
                 Message::Stop => return,
-                Message::Fatal { .. } | Message::Registered { .. } => {}
+                Message::Listen { .. } | Message::Registered { .. } => {}
             }
         }
     }

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 
 mod common;
+mod real;
 use common::{start, Client};
 use redstep::engine::Reply;
 use redstep::protocol::resp::encode_request;
@@ -153,6 +154,73 @@ fn a_client_trickling_bytes_does_not_hold_up_the_others() {
     }
     assert_eq!(slow.read(), Some(Reply::ok()));
     assert_eq!(quick.call_words(&["GET", "slow"]), Reply::bulk("done"));
+}
+
+/// Counts and lengths as Redis's `string2ll` reads them: no leading zero,
+/// no `+`, no `-0`, no space. The replies were recorded from Redis 7.0.15
+/// with these very requests (each on a fresh connection); when
+/// redis-server is installed the test asks it again.
+#[test]
+fn counts_and_lengths_are_read_as_redis_reads_them() {
+    let cases: &[(&[u8], &[u8])] = &[
+        (
+            b"*01\r\n$4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*+1\r\n$4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*-0\r\n*1\r\n$4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*00\r\n*1\r\n$4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$04\r\nPING\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$+4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$-0\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$ 4\r\nPING\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (b"*-1\r\n*0\r\n*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"),
+        (
+            b"*1\r\n$0\r\n\r\n",
+            b"-ERR unknown command '', with args beginning with: \r\n",
+        ),
+    ];
+    fn ask(mut stream: impl Read + Write, request: &[u8]) -> Vec<u8> {
+        stream.write_all(request).unwrap();
+        let mut reply = vec![0u8; 256];
+        let n = stream.read(&mut reply).unwrap();
+        reply.truncate(n);
+        reply
+    }
+    let ours = start();
+    let real = real::Real::start();
+    for (request, recorded) in cases {
+        let text = String::from_utf8_lossy(request);
+        let c = Client::connect(ours);
+        assert_eq!(ask(c.stream, request), *recorded, "redstep, {text:?}");
+        if let Some(real) = &real {
+            let url = real.url();
+            let path = url.trim_start_matches("redis+unix://");
+            let stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+            assert_eq!(ask(stream, request), *recorded, "redis-server, {text:?}");
+        }
+    }
 }
 
 /// `--requirepass`: replies recorded from Redis 7.0.15 started with

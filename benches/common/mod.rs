@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Redis {
+    pub port: u16,
     child: Child,
     stream: TcpStream,
     reader: BufReader<TcpStream>,
@@ -27,6 +28,7 @@ impl Redis {
             .local_addr()
             .ok()?
             .port();
+        let number = port;
         let port = port.to_string();
         let child = Command::new("redis-server")
             .args([
@@ -58,6 +60,7 @@ impl Redis {
         };
         let reader = BufReader::new(stream.try_clone().ok()?);
         let mut redis = Redis {
+            port: number,
             child,
             stream,
             reader,

@@ -40,6 +40,10 @@ use table::flags;
 
 pub type ClientId = u64;
 
+/// A hash map with foldhash (randomly seeded per map) instead of SipHash:
+/// for maps on the per-command path (clients, watched and blocking keys).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Where the engine's time comes from; tests inject a manual clock.
 pub trait Clock: Send {
     /// Unix time in milliseconds.
@@ -267,13 +271,13 @@ pub struct Engine {
     /// Time frozen for the length of a script, as Redis does.
     frozen_now: Option<i64>,
     table: table::Table,
-    clients: HashMap<ClientId, Client>,
+    clients: FastMap<ClientId, Box<Client>>,
     client_ids: ClientIds,
     /// Replies for clients other than the caller (pub/sub messages,
     /// unblocked clients), in order; the server delivers them.
     outbox: Vec<(ClientId, Reply)>,
-    watchers: HashMap<(usize, Bytes), Vec<ClientId>>,
-    blocked_on: HashMap<(usize, Bytes), VecDeque<ClientId>>,
+    watchers: FastMap<(usize, Bytes), Vec<ClientId>>,
+    blocked_on: FastMap<(usize, Bytes), VecDeque<ClientId>>,
     pause: Option<Pause>,
     /// Clients CLIENT PAUSE holds, in the order they arrived.
     postponed: VecDeque<ClientId>,
@@ -283,10 +287,10 @@ pub struct Engine {
     /// Keys XADD or XGROUP DESTROY made ready for blocked stream readers
     /// (Redis's `signalKeyAsReady` for streams).
     stream_ready: Vec<(usize, Bytes)>,
-    channels: HashMap<Bytes, IndexSet<ClientId>>,
+    channels: FastMap<Bytes, IndexSet<ClientId>>,
     /// Sharded pub/sub (SSUBSCRIBE, SPUBLISH).
-    shard_channels: HashMap<Bytes, IndexSet<ClientId>>,
-    patterns: HashMap<Bytes, IndexSet<ClientId>>,
+    shard_channels: FastMap<Bytes, IndexSet<ClientId>>,
+    patterns: FastMap<Bytes, IndexSet<ClientId>>,
     started_ms: i64,
     pub commands_processed: u64,
     /// SHUTDOWN was accepted: the host ends the server (or says why not).
@@ -365,18 +369,18 @@ impl Engine {
             clock,
             frozen_now: None,
             table: table::Table::new(),
-            clients: HashMap::new(),
+            clients: FastMap::default(),
             client_ids: ClientIds::default(),
             outbox: Vec::new(),
-            watchers: HashMap::new(),
-            blocked_on: HashMap::new(),
+            watchers: FastMap::default(),
+            blocked_on: FastMap::default(),
             pause: None,
             postponed: VecDeque::new(),
             resumed: Vec::new(),
             stream_ready: Vec::new(),
-            channels: HashMap::new(),
-            shard_channels: HashMap::new(),
-            patterns: HashMap::new(),
+            channels: FastMap::default(),
+            shard_channels: FastMap::default(),
+            patterns: FastMap::default(),
             started_ms,
             commands_processed: 0,
             shutdown_requested: false,
@@ -477,7 +481,7 @@ impl Engine {
         let now = self.clock.now_ms();
         self.clients
             .entry(id)
-            .or_insert_with(|| Client::new(id, now));
+            .or_insert_with(|| Box::new(Client::new(id, now)));
     }
 
     /// The id source, shareable with a front end that must hand out ids
@@ -499,15 +503,15 @@ impl Engine {
     }
 
     pub(crate) fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
-        self.clients.get_mut(&id)
+        self.clients.get_mut(&id).map(|c| &mut **c)
     }
 
     pub(crate) fn client(&self, id: ClientId) -> Option<&Client> {
-        self.clients.get(&id)
+        self.clients.get(&id).map(|c| &**c)
     }
 
     pub(crate) fn clients(&self) -> impl Iterator<Item = &Client> {
-        self.clients.values()
+        self.clients.values().map(|c| &**c)
     }
 
     pub(crate) fn disconnect(&mut self, id: ClientId) {
@@ -567,7 +571,7 @@ impl Engine {
         let mut client = self
             .clients
             .remove(&id)
-            .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+            .unwrap_or_else(|| Box::new(Client::new(id, self.clock.now_ms())));
         let outer = self.executing.replace((id, client.resp == 3));
         let reply = self.dispatch(&mut client, argv, ext);
         self.executing = outer;
@@ -586,7 +590,7 @@ impl Engine {
         let mut client = self
             .clients
             .remove(&id)
-            .unwrap_or_else(|| Client::new(id, self.clock.now_ms()));
+            .unwrap_or_else(|| Box::new(Client::new(id, self.clock.now_ms())));
         let outer = self.executing.replace((id, client.resp == 3));
         let result = f(self, &mut client);
         self.executing = outer;
@@ -608,14 +612,14 @@ impl Engine {
         let mut lent = std::mem::replace(client, Client::new(id, now));
         let saved = lent.no_block;
         lent.no_block = true;
-        self.clients.insert(id, lent);
+        self.clients.insert(id, Box::new(lent));
         let result = f(self);
         let mut back = self
             .clients
             .remove(&id)
-            .unwrap_or_else(|| Client::new(id, now));
+            .unwrap_or_else(|| Box::new(Client::new(id, now)));
         back.no_block = saved;
-        *client = back;
+        *client = *back;
         result
     }
 
@@ -781,7 +785,13 @@ impl Engine {
                 Some(reply)
             }
             Handler::Engine(handler) => {
-                let now = self.now();
+                // A connection's own command: the time `dispatch` read for
+                // its last interaction a moment ago (one clock read less).
+                let now = match self.frozen_now {
+                    Some(now) => now,
+                    None if !client.no_block => client.last_ms,
+                    None => self.clock.now_ms(),
+                };
                 let mut ctx = Ctx {
                     engine: self,
                     client,
@@ -1239,6 +1249,7 @@ impl Engine {
         let resp3: HashSet<ClientId> = self
             .clients
             .values()
+            .map(|c| &**c)
             .chain(current)
             .filter(|c| c.resp == 3)
             .map(|c| c.id)

@@ -5,7 +5,7 @@
 //! (`net`), as Redis's ae loop serves them.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::Arc;
@@ -22,7 +22,9 @@ use net::{NetClient, HOLD};
 pub use remote::SERVER_MAX_STEPS;
 
 use crate::engine::keyspace::{Entry, DATABASES};
-use crate::engine::{glob, ClientId, ClientIds, Engine, Reply};
+use crate::engine::{glob, ClientId, ClientIds, Engine, FastMap, Reply};
+
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use crate::script::{
     busy_answer, Busy, BusyAnswer, BusyPoller, Interrupt, ScriptConfig, Scripting,
 };
@@ -445,7 +447,7 @@ struct Shared {
     events: Events,
     /// The listener of `serve` and the largest bulk length it accepts.
     listener: Option<(mio::net::TcpListener, i64)>,
-    sinks: HashMap<ClientId, Sink>,
+    sinks: FastMap<ClientId, Sink>,
     ids: ClientIds,
     /// Messages that arrived while a script was busy and need the engine.
     deferred: VecDeque<Message>,
@@ -461,10 +463,10 @@ struct Shared {
     /// SHUTDOWN ends the process (`redstep serve`), or is refused (the TUI).
     shutdown_exits: bool,
     /// Clients speaking RESP3.
-    resp3: std::collections::HashSet<ClientId>,
+    resp3: FastSet<ClientId>,
     /// Interactive front ends (they send `Request`s: the TUI): CLIENT KILL
     /// does not close them, or the learner's session would end.
-    interactive: std::collections::HashSet<ClientId>,
+    interactive: FastSet<ClientId>,
 }
 
 impl Shared {
@@ -846,7 +848,7 @@ struct EngineLoop {
     shared: Rc<RefCell<Shared>>,
     /// Commands of in-process clients that arrived while they were blocked
     /// (a TCP client's wait in its input buffer).
-    pending: HashMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
+    pending: FastMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
 }
 
 /// Messages handled in one turn of the loop, at most (then sockets get theirs).
@@ -865,7 +867,7 @@ impl EngineLoop {
             poll,
             events: Events::with_capacity(1024),
             listener: None,
-            sinks: HashMap::new(),
+            sinks: FastMap::default(),
             ids: engine.client_ids(),
             deferred: VecDeque::new(),
             ready: VecDeque::new(),
@@ -873,15 +875,15 @@ impl EngineLoop {
             dirty: Vec::new(),
             running_for: None,
             shutdown_exits,
-            resp3: std::collections::HashSet::new(),
-            interactive: std::collections::HashSet::new(),
+            resp3: FastSet::default(),
+            interactive: FastSet::default(),
         }));
         scripting.poller = Some(Box::new(HostPoller(Rc::clone(&shared))));
         EngineLoop {
             engine,
             scripting,
             shared,
-            pending: HashMap::new(),
+            pending: FastMap::default(),
         }
     }
 

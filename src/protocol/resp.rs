@@ -138,14 +138,44 @@ pub(crate) enum Parsed {
 pub struct ProtocolError(pub String);
 
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    buf[from..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map(|p| p + from)
+    let mut at = from;
+    while let Some(p) = buf[at..].iter().position(|&b| b == b'\r') {
+        let p = at + p;
+        if buf.get(p + 1) == Some(&b'\n') {
+            return Some(p);
+        }
+        at = p + 1;
+    }
+    None
 }
 
+/// A count or length as Redis's `string2ll` reads it: an optional `-`,
+/// then digits without a leading zero (`0` alone is zero); no `+`, no
+/// spaces, no `-0`, nothing that overflows.
 fn parse_count(bytes: &[u8]) -> Option<i64> {
-    std::str::from_utf8(bytes).ok()?.parse::<i64>().ok()
+    if bytes == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (first, rest) = digits.split_first()?;
+    if !(b'1'..=b'9').contains(first) {
+        return None;
+    }
+    let mut value = u64::from(first - b'0');
+    for &d in rest {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if negative {
+        0i64.checked_sub_unsigned(value)
+    } else {
+        i64::try_from(value).ok()
+    }
 }
 
 /// Parses one request from the start of `buf`.

@@ -16,7 +16,6 @@ mod prng;
 mod shebang;
 mod vm;
 
-use std::collections::HashMap;
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -170,10 +169,13 @@ impl Interrupt {
 }
 
 pub(crate) fn sha1_hex(data: &[u8]) -> String {
-    Sha1::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(40);
+    for b in Sha1::digest(data) {
+        hex.push(HEX[usize::from(b >> 4)] as char);
+        hex.push(HEX[usize::from(b & 15)] as char);
+    }
+    hex
 }
 
 struct CachedScript {
@@ -214,7 +216,7 @@ pub struct Scripting {
     /// Functions run in a Lua state of their own, as in Redis.
     functions_vm: vm::Vm,
     libraries: functions::Libraries,
-    scripts: HashMap<String, CachedScript>,
+    scripts: crate::engine::FastMap<String, CachedScript>,
     /// The client scripts run their commands as.
     script_client: Client,
     pub config: ScriptConfig,
@@ -351,7 +353,7 @@ impl Scripting {
             vm: new_vm(config.memory_limit),
             functions_vm: new_functions_vm(config.memory_limit),
             libraries: functions::Libraries::default(),
-            scripts: HashMap::new(),
+            scripts: Default::default(),
             script_client,
             config,
             interrupt: Interrupt::default(),

@@ -255,8 +255,116 @@ fn big_runs() {
     }
 }
 
+/// 100,000 keys, then a run of about 1,000,000 steps (1,000,000 INCRs on one
+/// key) that dies at its end: keys in the debugger and in the keyspace
+/// pane, each handled and drawn, timed.
+fn long_trace() {
+    let mut opening = with_keys(100_000);
+    let buffer = opening.buffers.last_mut().expect("a buffer");
+    buffer.name = "long.lua".into();
+    buffer.text = "for i = 1, 1000000 do\n  redis.call('INCR', 'counter')\nend\nredis.call('SET', 'last', 'x')\nreturn nil + 1\n".into();
+    let mut driver = Driver::new(opening, 120, 40);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    driver.app.active = driver.app.buffers.len() - 1;
+    driver.app.focus = Focus::Editor;
+    draw(&mut driver, &mut terminal);
+    let start = Instant::now();
+    driver.key(KeyCode::F(5));
+    draw(&mut driver, &mut terminal);
+    let ran = start.elapsed();
+    let session = driver.app.session.as_ref().expect("the run's session");
+    let steps = session.debugger().timeline().steps.len();
+    assert_eq!(session.debugger().timeline().outcome.status, Status::Error);
+    println!(
+        "100k keys and a run of {steps} steps dying at its end: F5 to its first frame {}",
+        ms(ran)
+    );
+    driver.app.focus = Focus::Debugger;
+    let rounds: [(&str, [(KeyCode, KeyModifiers); 2]); 6] = [
+        (
+            "n/p: step over, step back",
+            [
+                (KeyCode::Char('n'), KeyModifiers::NONE),
+                (KeyCode::Char('p'), KeyModifiers::NONE),
+            ],
+        ),
+        (
+            "F8/F7",
+            [
+                (KeyCode::F(8), KeyModifiers::NONE),
+                (KeyCode::F(7), KeyModifiers::NONE),
+            ],
+        ),
+        (
+            "r/R: next, previous redis.call",
+            [
+                (KeyCode::Char('r'), KeyModifiers::NONE),
+                (KeyCode::Char('R'), KeyModifiers::SHIFT),
+            ],
+        ),
+        (
+            "Ctrl+Home/Ctrl+End",
+            [
+                (KeyCode::Home, KeyModifiers::CONTROL),
+                (KeyCode::End, KeyModifiers::CONTROL),
+            ],
+        ),
+        (
+            "f (the failure) / Ctrl+Home",
+            [
+                (KeyCode::Char('f'), KeyModifiers::NONE),
+                (KeyCode::Home, KeyModifiers::CONTROL),
+            ],
+        ),
+        (
+            "Down/Up in the keyspace",
+            [
+                (KeyCode::Down, KeyModifiers::NONE),
+                (KeyCode::Up, KeyModifiers::NONE),
+            ],
+        ),
+    ];
+    println!(
+        "{:<38} {:>12} {:>12} {:>12}  target p99 < 16 ms",
+        "", "median", "p99", "worst"
+    );
+    for (name, pair) in rounds {
+        if name.contains("keyspace") {
+            driver.app.focus = Focus::Keyspace;
+        }
+        let mut times: Vec<Duration> = (0..100)
+            .map(|i| {
+                let (code, modifiers) = pair[i % 2];
+                let start = Instant::now();
+                driver.key_with(code, modifiers);
+                draw(&mut driver, &mut terminal);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        let p99 = times[times.len() * 99 / 100];
+        println!(
+            "{:<38} {:>12} {:>12} {:>12}  {}",
+            name,
+            ms(times[times.len() / 2]),
+            ms(p99),
+            ms(times[times.len() - 1]),
+            if p99 < Duration::from_millis(16) {
+                "met"
+            } else {
+                "not met"
+            }
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "long") {
+        long_trace();
+        return;
+    }
     big_runs();
+    long_trace();
     // Cold: nothing loaded yet in this process (syntect's syntaxes come from
     // the dump bundled in the binary, not parsed from grammar files).
     let start = Instant::now();

@@ -351,6 +351,101 @@ fn past_the_step_cap_the_script_runs_on_and_recorded_steps_stay_right() {
     );
 }
 
+/// Past the step cap the changes are kept as few as undoing them needs: a
+/// key whose whole entry was kept needs nothing more while it exists. The
+/// run's first step still shows the keyspace as it was, its last the live
+/// one, and undo puts back every key, value, expiry and key order.
+#[test]
+fn past_the_step_cap_changes_are_kept_once_per_key_and_undo_stays_exact() {
+    let mut env = Env::new();
+    for setup in [
+        "SET a 1",
+        "SET b 2",
+        "HSET h f 1 g 2",
+        "SET gone x",
+        "RPUSH l 1 2 3",
+        "SET t v EX 100",
+    ] {
+        env.run(setup);
+    }
+    let before = env::snapshot(&env.engine);
+    let argv: Vec<Vec<u8>> = [
+        "EVAL",
+        "for i = 1, 3000 do redis.call('INCR', 'a') end\n\
+         for i = 1, 50 do redis.call('HSET', 'h', 'f', i) redis.call('HINCRBY', 'h', 'n', 1) end\n\
+         redis.call('DEL', 'gone') redis.call('SET', 'gone', 'back')\n\
+         redis.call('EXPIRE', 't', 500) redis.call('SET', 't', 'w', 'KEEPTTL')\n\
+         redis.call('RPOP', 'l') redis.call('LPUSH', 'l', 'z')\n\
+         for i = 1, 20 do redis.call('SET', 'new' .. i, i) end\n\
+         redis.call('DEL', 'b') redis.call('INCR', 'a')\n\
+         return 'done'",
+        "0",
+    ]
+    .iter()
+    .map(|a| a.as_bytes().to_vec())
+    .collect();
+    let limits = Limits {
+        max_steps: 100,
+        ..Limits::default()
+    };
+    let timeline = trace::record(
+        &mut env.engine,
+        &mut env.scripting,
+        &mut env.client,
+        &argv,
+        limits,
+    );
+    assert_eq!(timeline.outcome.reply, Reply::bulk("done"));
+    assert_eq!(env.run("GET a"), Reply::bulk("3002"));
+    let at_end = timeline.steps.last().unwrap().deltas.len();
+    // Unkept, the INCRs alone past the cap would be about 2950 deltas.
+    assert!(at_end < 250, "{at_end} deltas at the end");
+    let after = env::snapshot(&env.engine);
+    let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
+    let keys: Vec<(usize, Vec<u8>)> = before
+        .iter()
+        .chain(&after)
+        .flat_map(|db| db.iter().map(|(k, _)| (0, k.clone())))
+        .collect();
+    let entries = |d: &Debugger, env: &Env| -> Vec<Option<Entry>> {
+        keys.iter()
+            .map(|(db, k)| d.entry(&env.engine.keyspace, *db, k).cloned())
+            .collect()
+    };
+    let mut expected = Vec::new();
+    for (db, k) in &keys {
+        expected.push(
+            before[*db]
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, e)| e.clone()),
+        );
+    }
+    debugger.goto(0);
+    assert_eq!(
+        entries(&debugger, &env),
+        expected,
+        "step 1 shows the keyspace before the run"
+    );
+    debugger.goto(debugger.len() - 1);
+    let live: Vec<Option<Entry>> = keys
+        .iter()
+        .map(|(db, k)| env.engine.keyspace.db(*db).entry(k).cloned())
+        .collect();
+    assert_eq!(
+        entries(&debugger, &env),
+        live,
+        "the last step shows the run's end"
+    );
+    debugger.undo_in(&mut env.engine.keyspace).unwrap();
+    assert_ne!(after, before);
+    assert_eq!(
+        env::snapshot(&env.engine),
+        before,
+        "undo: every key, value, expiry and order"
+    );
+}
+
 #[test]
 fn past_the_byte_cap_the_script_is_stopped_and_says_so() {
     let mut env = Env::new();

@@ -213,7 +213,7 @@ impl Db {
             if !self.expiring.contains(key) {
                 self.expiring.insert(key.to_vec());
             }
-        } else {
+        } else if !self.expiring.is_empty() {
             self.expiring.swap_remove(key);
         }
     }

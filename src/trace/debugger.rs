@@ -270,14 +270,17 @@ impl Debugger {
 
     /// Moves the view across step `i` (forwards or backwards).
     fn cross(&mut self, i: usize) {
-        let deltas = std::mem::take(&mut self.moves[i]);
-        let mut reverse: super::Deltas = deltas
-            .into_vec()
-            .into_iter()
-            .map(|(db, d)| (db, self.view.apply(db, d)))
-            .collect();
-        reverse.reverse();
-        self.moves[i] = reverse;
+        let deltas = &mut self.moves[i];
+        if deltas.is_empty() {
+            return;
+        }
+        // Each delta is replaced by its inverse in place (a database swap
+        // of 0 with 0 holds the slot meanwhile: it owns nothing).
+        for slot in deltas.iter_mut() {
+            let (db, delta) = std::mem::replace(slot, (0, Delta::SwappedWith { other: 0 }));
+            *slot = (db, self.view.apply(db, delta));
+        }
+        deltas.reverse();
     }
 
     /// Puts the cursor on step `index`; the keyspace then shows the state

@@ -415,6 +415,67 @@ impl Observer for DeltaSink {
     }
 }
 
+/// The changes made past the step cap, as few as undoing them needs: a key
+/// whose change here replaced its whole entry (`Overwritten`) needs nothing
+/// after that while it keeps existing, since undoing restores that entry
+/// whole (value and expiry). A million INCRs past the cap keep one delta.
+#[derive(Default)]
+struct Elided {
+    deltas: Vec<(usize, Delta)>,
+    /// What is kept of each key's changes so far, by database.
+    keys: Vec<crate::engine::FastMap<Vec<u8>, Kept>>,
+    /// A change about no single key came (SWAPDB): all is kept after it.
+    all: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kept {
+    /// Changes inside the entry: each is needed.
+    Parts,
+    /// The entry as it was is kept: what follows inside it is not needed.
+    Whole,
+    /// The key was created or removed: every change is kept, in order.
+    All,
+}
+
+impl Elided {
+    /// Adds a change; returns the bytes it holds (0 when not needed).
+    fn push(&mut self, db: usize, delta: Delta) -> usize {
+        if !self.all {
+            let Some(key) = delta.key() else {
+                self.all = true;
+                return self.keep(db, delta);
+            };
+            if self.keys.len() <= db {
+                self.keys.resize_with(db + 1, Default::default);
+            }
+            let keys = &mut self.keys[db];
+            let now = match delta {
+                Delta::Created { .. } | Delta::Removed { .. } => Kept::All,
+                Delta::Overwritten { .. } => Kept::Whole,
+                _ => Kept::Parts,
+            };
+            match keys.get_mut(key) {
+                Some(Kept::All) => {}
+                Some(Kept::Whole) if now != Kept::All => return 0,
+                Some(kept) => *kept = now,
+                None => {
+                    let size = key.len() + 48;
+                    keys.insert(key.to_vec(), now);
+                    return size + self.keep(db, delta);
+                }
+            }
+        }
+        self.keep(db, delta)
+    }
+
+    fn keep(&mut self, db: usize, delta: Delta) -> usize {
+        let size = delta_size(&delta);
+        self.deltas.push((db, delta));
+        size
+    }
+}
+
 struct Recorder {
     pending: Arc<Mutex<Pending>>,
     steps: Vec<Step>,
@@ -425,7 +486,7 @@ struct Recorder {
     truncated: Option<String>,
     /// Past the step cap: steps are no longer recorded, but the changes
     /// still are (here), so every recorded step's keyspace stays right.
-    elided: Option<Vec<(usize, Delta)>>,
+    elided: Option<Elided>,
     elided_writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
@@ -456,7 +517,7 @@ impl Recorder {
                 "recording stopped at its cap of {} steps; the script ran on, and what it changed after that shows at its end",
                 self.limits.max_steps
             ));
-            self.elided = Some(Vec::new());
+            self.elided = Some(Elided::default());
         }
         Control::Continue
     }
@@ -496,15 +557,16 @@ impl Recorder {
 
     fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
         let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
-        let delta_bytes = deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
         if let Some(elided) = &mut self.elided {
             if write && !deltas.is_empty() {
                 self.elided_writes += 1;
             }
-            self.bytes += delta_bytes;
-            elided.extend(deltas);
+            for (db, delta) in deltas {
+                self.bytes += elided.push(db, delta);
+            }
             return self.check_caps();
         }
+        let delta_bytes = deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
         self.bytes +=
             std::mem::size_of::<Call>() + argv_size(&argv) + reply_size(reply) + delta_bytes;
         self.steps.push(Step {
@@ -930,7 +992,8 @@ impl Builder {
         let mut leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
         let mut steps = recorder.steps;
         // Changes made after recording stopped belong to the run's last step.
-        let at_end = recorder.elided.take().map(|mut elided| {
+        let at_end = recorder.elided.take().map(|elided| {
+            let mut elided = elided.deltas;
             elided.append(&mut leftover);
             elided
         });

@@ -103,6 +103,9 @@ pub(crate) struct RunContext<'a> {
     pub probe: Option<&'a mut dyn Probe>,
     pub stopped: Option<Stop>,
     pub log: &'a mut Vec<String>,
+    /// The arguments of the running `redis.call`, kept between calls so
+    /// their buffers are reused.
+    pub argv: Vec<Vec<u8>>,
 }
 
 thread_local! {
@@ -179,22 +182,31 @@ pub(crate) unsafe fn register_redis_table(state: State) {
 // ---- redis.call / redis.pcall ------------------------------------------------------
 
 /// Redis's `luaArgsToRedisArgv`: strings as they are, numbers with `%.17g`.
-unsafe fn args_to_argv(state: State) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+/// The call's arguments into `argv`, reusing its buffers.
+unsafe fn args_to_argv(state: State, argv: &mut Vec<Vec<u8>>) -> Result<(), Vec<u8>> {
     let argc = ffi::lua_gettop(state);
     if argc == 0 {
         return Err(b"Please specify at least one argument for this redis lib call".to_vec());
     }
-    let mut argv = Vec::with_capacity(argc as usize);
+    argv.truncate(argc as usize);
+    // Exactly as long as needed (a traced call keeps its arguments).
+    argv.reserve_exact((argc as usize).saturating_sub(argv.len()));
     for j in 1..=argc {
+        let i = j as usize - 1;
+        if argv.len() == i {
+            argv.push(Vec::new());
+        }
+        let slot = &mut argv[i];
+        slot.clear();
         if ffi::lua_type(state, j) == ffi::LUA_TNUMBER {
-            argv.push(format_g(ffi::lua_tonumber(state, j), 17).into_bytes());
+            slot.extend_from_slice(format_g(ffi::lua_tonumber(state, j), 17).as_bytes());
         } else if ffi::lua_type(state, j) == ffi::LUA_TSTRING {
-            argv.push(lua::to_bytes(state, j).unwrap_or(b"").to_vec());
+            slot.extend_from_slice(lua::to_bytes(state, j).unwrap_or(b""));
         } else {
             return Err(b"Lua redis lib command arguments must be strings or integers".to_vec());
         }
     }
-    Ok(argv)
+    Ok(())
 }
 
 /// The line of the Lua code that called the current C function: the
@@ -277,21 +289,24 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
             b"redis.call/pcall can only be called inside a script invocation".to_vec(),
         ));
     };
-    let argv = match args_to_argv(state) {
-        Ok(argv) => argv,
+    let mut argv = std::mem::take(&mut ctx.argv);
+    match args_to_argv(state, &mut argv) {
+        Ok(()) => {}
         Err(msg) if raise => return Err(Raise::ErrorTable(msg)),
         Err(msg) => {
             push_error_table(state, &msg);
             return Ok(1);
         }
-    };
+    }
     let line = if ctx.probe.is_some() {
         caller_line(state)
     } else {
         0
     };
     let outcome = ctx.call(&argv);
-    if let Some(probe) = ctx.probe.as_deref_mut() {
+    if ctx.probe.is_none() {
+        ctx.argv = argv;
+    } else if let Some(probe) = ctx.probe.as_deref_mut() {
         let control = match &outcome {
             Ok((reply, write)) => probe.command(line, argv, reply, *write),
             Err(e) => probe.command(
@@ -729,7 +744,8 @@ unsafe extern "C-unwind" fn redis_acl_check_cmd(state: State) -> c_int {
                 b"redis.acl_check_cmd can only be called inside a script invocation".to_vec(),
             ));
         };
-        let argv = args_to_argv(s).map_err(Raise::ErrorTable)?;
+        let mut argv = Vec::new();
+        args_to_argv(s, &mut argv).map_err(Raise::ErrorTable)?;
         if ctx.engine.command_table().resolve(&argv).is_none() {
             return Err(Raise::ErrorTable(
                 b"Invalid command passed to redis.acl_check_cmd()".to_vec(),

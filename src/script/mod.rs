@@ -768,6 +768,7 @@ impl Scripting {
             probe: probe.map(|p| p as &mut dyn Probe),
             stopped: None,
             log: &mut self.log,
+            argv: Vec::new(),
         };
         // SAFETY: everything below runs on the state's thread, outside any
         // Lua call and disarmed (see `lua`), so nothing here can raise: the

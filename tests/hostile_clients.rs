@@ -282,3 +282,189 @@ fn without_requirepass_auth_says_no_password_is_configured() {
         Reply::error("WRONGPASS invalid username-password pair or user is disabled.")
     );
 }
+
+/// The server's INFO or CLIENT LIST text, asked until `done` says yes
+/// (asked again while a script keeps it busy; fails after 20 s); no
+/// sleeping.
+fn until(c: &mut Client, words: &[&str], done: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let text = match c.call_words(words) {
+            Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            // A script is running: ask again after it.
+            Reply::Error(e) if e.starts_with(b"BUSY") => continue,
+            other => panic!("{other:?}"),
+        };
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "never came: {words:?}: {text}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// A script that keeps the server busy for `ms` of its clock (below the
+/// busy threshold: other clients' requests wait, then run in one turn).
+fn stall(ms: u32) -> Vec<Vec<u8>> {
+    let body = format!(
+        "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] local n = s \
+         while n - s < {} do t = redis.call('TIME') n = t[1] * 1000000 + t[2] end return 1",
+        ms * 1000
+    );
+    vec![b"EVAL_RO".to_vec(), body.into_bytes(), b"0".to_vec()]
+}
+
+/// An unblocked client's reply goes before the answers to what it sent
+/// after its blocking command, even when both come in one turn of the
+/// loop (Redis 7.0.15: the BLPOP reply, then PONG).
+#[test]
+fn an_unblocked_clients_reply_comes_before_its_next_answers() {
+    let addr = start();
+    let mut admin = Client::connect(addr);
+    let mut x = Client::connect(addr);
+    let mut b = Client::connect(addr);
+    let mut staller = Client::connect(addr);
+    x.send_words(&["BLPOP", "k", "0"]);
+    until(&mut admin, &["INFO", "clients"], |t| {
+        t.contains("blocked_clients:1\r")
+    });
+    staller.send_raw(&encode_request(&stall(300)));
+    b.send_words(&["LPUSH", "k", "v"]);
+    x.send_words(&["PING"]);
+    assert_eq!(
+        x.read(),
+        Some(Reply::Array(vec![Reply::bulk("k"), Reply::bulk("v")]))
+    );
+    assert_eq!(x.read(), Some(Reply::Status(b"PONG".to_vec())));
+    assert_eq!(b.read(), Some(Reply::Int(1)));
+    assert_eq!(staller.read(), Some(Reply::Int(1)));
+}
+
+/// Commands a pause held run before what their client sent later, even
+/// when the unpause and the later command come in one turn (Redis 7.0.15:
+/// k ends as "2").
+#[test]
+fn commands_a_pause_held_run_before_later_ones() {
+    let addr = start();
+    let mut admin = Client::connect(addr);
+    let mut x = Client::connect(addr);
+    let mut b = Client::connect(addr);
+    let mut staller = Client::connect(addr);
+    assert_eq!(
+        admin.call_words(&["CLIENT", "PAUSE", "10000", "WRITE"]),
+        Reply::ok()
+    );
+    x.send_words(&["SET", "k", "1"]);
+    until(&mut admin, &["INFO", "clients"], |t| {
+        t.contains("blocked_clients:1\r")
+    });
+    staller.send_raw(&encode_request(&stall(300)));
+    b.send_words(&["CLIENT", "UNPAUSE"]);
+    x.send_words(&["SET", "k", "2"]);
+    assert_eq!(x.read(), Some(Reply::ok()));
+    assert_eq!(x.read(), Some(Reply::ok()));
+    assert_eq!(b.read(), Some(Reply::ok()));
+    assert_eq!(admin.call_words(&["GET", "k"]), Reply::bulk("2"));
+    assert_eq!(staller.read(), Some(Reply::Int(1)));
+}
+
+/// A script's caller whose connection breaks while the script runs is
+/// gone once the script ends, as in Redis (it was kept as a client
+/// without a connection).
+#[test]
+fn a_scripts_caller_that_went_away_is_gone_after_the_script() {
+    let addr = start();
+    let mut admin = Client::connect(addr);
+    admin.call_words(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    let big = "x".repeat(1024 * 1024);
+    admin.call_words(&["SET", "big", &big]);
+    let mut caller = Client::connect(addr);
+    let mut requests =
+        encode_request(&[b"CLIENT".to_vec(), b"SETNAME".to_vec(), b"caller".to_vec()]);
+    for _ in 0..32 {
+        requests.extend(encode_request(&[b"GET".to_vec(), b"big".to_vec()]));
+    }
+    requests.extend(encode_request(&stall(1500)));
+    caller.send_raw(&requests);
+    // The script runs when another client is answered BUSY.
+    let mut other = Client::connect(addr);
+    loop {
+        match other.call_words(&["PING"]) {
+            Reply::Error(e) if e.starts_with(b"BUSY") => break,
+            _ => std::thread::yield_now(),
+        }
+    }
+    // Unread replies in its socket: closing it resets the connection.
+    drop(caller);
+    until(&mut other, &["CLIENT", "LIST"], |t| {
+        !t.contains("name=caller")
+    });
+}
+
+/// CLIENT KILL closes a client at once, even one that reads nothing of
+/// what it is owed (it stayed connected, its output growing).
+#[test]
+fn client_kill_closes_a_client_that_reads_nothing() {
+    let addr = start();
+    let mut admin = Client::connect(addr);
+    let big = "x".repeat(1024 * 1024);
+    admin.call_words(&["SET", "big", &big]);
+    let mut victim = Client::connect(addr);
+    let id = match victim.call_words(&["CLIENT", "ID"]) {
+        Reply::Int(id) => id.to_string(),
+        other => panic!("{other:?}"),
+    };
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        requests.extend(encode_request(&[b"GET".to_vec(), b"big".to_vec()]));
+    }
+    requests.extend(encode_request(&[
+        b"CLIENT".to_vec(),
+        b"SETNAME".to_vec(),
+        b"victim".to_vec(),
+    ]));
+    victim.send_raw(&requests);
+    until(&mut admin, &["CLIENT", "LIST"], |t| {
+        t.contains("name=victim")
+    });
+    assert_eq!(
+        admin.call_words(&["CLIENT", "KILL", "ID", &id]),
+        Reply::Int(1)
+    );
+    until(&mut admin, &["CLIENT", "LIST"], |t| {
+        !t.contains("name=victim")
+    });
+}
+
+/// A blocked client that sent more than a megabyte after its BLPOP and
+/// closed is seen gone: the next push stays in the list (it went to the
+/// dead client).
+#[test]
+fn a_blocked_client_that_sent_much_and_closed_gets_nothing() {
+    let addr = start();
+    let mut admin = Client::connect(addr);
+    let x = Client::connect(addr);
+    let mut requests = encode_request(&[b"BLPOP".to_vec(), b"k".to_vec(), b"0".to_vec()]);
+    let ping = encode_request(&[b"PING".to_vec()]);
+    while requests.len() < 2_400_000 {
+        requests.extend_from_slice(&ping);
+    }
+    let mut writer = x.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(&requests);
+    });
+    until(&mut admin, &["INFO", "clients"], |t| {
+        t.contains("blocked_clients:1\r")
+    });
+    sender.join().unwrap();
+    x.stream.shutdown(Shutdown::Both).unwrap();
+    drop(x);
+    until(&mut admin, &["INFO", "clients"], |t| {
+        t.contains("blocked_clients:0\r")
+    });
+    assert_eq!(admin.call_words(&["LPUSH", "k", "v"]), Reply::Int(1));
+    assert_eq!(admin.call_words(&["LLEN", "k"]), Reply::Int(1));
+}

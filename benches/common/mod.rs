@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Redis {
+    /// Its loopback port (the serve bench points redis-benchmark at it).
+    #[allow(dead_code)]
     pub port: u16,
     child: Child,
     stream: TcpStream,

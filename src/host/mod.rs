@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 mod net;
 mod remote;
 
-use net::{NetClient, HOLD};
+use net::{NetClient, QUERY_LIMIT};
 
 pub use remote::SERVER_MAX_STEPS;
 
@@ -457,6 +457,11 @@ struct Shared {
     held: Vec<ClientId>,
     /// TCP clients with output to write (or to close).
     dirty: Vec<ClientId>,
+    /// TCP clients whose connection went away while their command ran:
+    /// dropped once it has returned (Redis protects a script's caller).
+    dropped_later: Vec<ClientId>,
+    /// Accepting failed (out of file descriptors): try again soon.
+    accept_later: bool,
     /// The client whose command is running (its input waits, as Redis
     /// protects a script's caller).
     running_for: Option<ClientId>,
@@ -584,7 +589,13 @@ impl Shared {
             let (mut stream, peer) = match listener.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    // The backlog keeps its connections; no new event may
+                    // come for them, so the loop asks again shortly.
+                    self.accept_later = true;
+                    return;
+                }
             };
             let _ = stream.set_nodelay(true);
             let laddr = stream
@@ -645,16 +656,29 @@ impl Shared {
     }
 
     /// A TCP client that cannot run now keeps what it sent; its socket is
-    /// read on up to a limit, so that a peer that went away is seen.
+    /// read on (a turn's worth at a time), so that a peer that went away
+    /// is seen, as Redis reads a blocked client, up to its query buffer limit.
     fn hold(&mut self, engine: &mut Engine, client: ClientId) {
         let Some(Sink::Net(net)) = self.sinks.get_mut(&client) else {
             return;
         };
         net.queued = false;
-        while net.held() < HOLD && net.fill() > 0 {}
-        if net.gone {
+        let mut budget = net::TURN;
+        while budget > 0 {
+            match net.fill() {
+                0 => break,
+                n => budget = budget.saturating_sub(n),
+            }
+        }
+        if net.gone || net.held() > QUERY_LIMIT {
             self.drop_net(engine, client);
-        } else if !self.held.contains(&client) {
+            return;
+        }
+        if net.readable {
+            net.queued = true;
+            self.ready.push_back(client);
+        }
+        if !self.held.contains(&client) {
             self.held.push(client);
         }
     }
@@ -675,6 +699,18 @@ impl Shared {
     }
 
     fn drop_net(&mut self, engine: &mut Engine, client: ClientId) {
+        if Some(client) == self.running_for {
+            // Out of the client table while its command runs: dropped
+            // when it returns.
+            if let Some(Sink::Net(net)) = self.sinks.get_mut(&client) {
+                net.gone = true;
+                net.closing = true;
+            }
+            if !self.dropped_later.contains(&client) {
+                self.dropped_later.push(client);
+            }
+            return;
+        }
         if let Some(Sink::Net(mut net)) = self.sinks.remove(&client) {
             let _ = self.poll.registry().deregister(net.stream());
         }
@@ -873,6 +909,8 @@ impl EngineLoop {
             ready: VecDeque::new(),
             held: Vec::new(),
             dirty: Vec::new(),
+            dropped_later: Vec::new(),
+            accept_later: false,
             running_for: None,
             shutdown_exits,
             resp3: FastSet::default(),
@@ -902,11 +940,16 @@ impl EngineLoop {
                 }
             }
             let busy = more_messages || !self.shared.borrow().ready.is_empty();
-            let wait = if busy {
+            let mut wait = if busy {
                 Some(Duration::ZERO)
             } else {
                 self.next_wakeup()
             };
+            if std::mem::take(&mut self.shared.borrow_mut().accept_later) {
+                self.shared.borrow_mut().accept_tcp(&mut self.engine);
+                let retry = Duration::from_millis(100);
+                wait = Some(wait.map_or(retry, |w| w.min(retry)));
+            }
             self.shared.borrow_mut().poll(&mut self.engine, wait);
             more_messages = false;
             for _ in 0..MESSAGES_PER_TURN {
@@ -1084,6 +1127,32 @@ impl EngineLoop {
         if self.engine.client(client).is_some_and(|c| c.closing) {
             shared.send(client, Outgoing::Close);
         }
+        for id in std::mem::take(&mut shared.dropped_later) {
+            shared.drop_net(&mut self.engine, id);
+        }
+        drop(shared);
+        self.close_killed(Some(client));
+        // What the command released (an unblocked client's reply, commands
+        // a pause held) goes before anything its clients sent since.
+        self.deliver();
+    }
+
+    /// CLIENT KILL: a killed connection is closed at once, what it was
+    /// still owed thrown away, as Redis frees it; the client that killed
+    /// itself gets its reply first. The TUI's own connection stays.
+    fn close_killed(&mut self, current: Option<ClientId>) {
+        let killed = std::mem::take(&mut self.engine.killed);
+        let mut shared = self.shared.borrow_mut();
+        for id in killed {
+            if shared.interactive.contains(&id) {
+                continue;
+            }
+            if Some(id) != current && shared.is_net(id) {
+                shared.drop_net(&mut self.engine, id);
+            } else {
+                shared.send(id, Outgoing::Close);
+            }
+        }
     }
 
     fn send(&self, client: ClientId, out: Outgoing) {
@@ -1108,12 +1177,7 @@ impl EngineLoop {
     /// Sends queued replies, then runs commands that waited behind a
     /// blocked client that is now free.
     fn deliver(&mut self) {
-        // CLIENT KILL: close those connections after what they were sent.
-        for id in std::mem::take(&mut self.engine.killed) {
-            if !self.shared.borrow().interactive.contains(&id) {
-                self.send(id, Outgoing::Close);
-            }
-        }
+        self.close_killed(None);
         loop {
             for (client, reply) in self.engine.take_outbox() {
                 self.send(client, Outgoing::Reply(reply));

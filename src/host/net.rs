@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use mio::net::TcpStream;
 
 use crate::engine::Reply;
-use crate::protocol::resp::{self, Parsed};
+use crate::protocol::resp::{self, RequestParser};
 
 /// Bytes one read asks for; also how much a connection may read in one
 /// turn of the loop before the others get theirs (a larger request is
@@ -18,8 +18,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// What a connection may read in one turn of the loop.
 pub(super) const TURN: usize = READ_CHUNK;
 /// Input kept for a connection that cannot run now (a blocked or paused
-/// client, a script's caller): reading stops beyond this until it runs.
-pub(super) const HOLD: usize = 1024 * 1024;
+/// client): past this the client is closed, as Redis closes a client past
+/// its `client-query-buffer-limit` (1 GB by default).
+pub(super) const QUERY_LIMIT: usize = 1024 * 1024 * 1024;
 /// An output buffer larger than this is given back once written out.
 const KEEP_OUTPUT: usize = 1024 * 1024;
 
@@ -30,6 +31,7 @@ pub(super) struct NetClient {
     input: Vec<u8>,
     start: usize,
     end: usize,
+    parser: RequestParser,
     /// The parser needs at least this many unparsed bytes to try again.
     needed: usize,
     output: Vec<u8>,
@@ -75,6 +77,7 @@ impl NetClient {
             input: Vec::new(),
             start: 0,
             end: 0,
+            parser: RequestParser::default(),
             needed: 1,
             output: Vec::new(),
             written: 0,
@@ -98,26 +101,28 @@ impl NetClient {
     }
 
     /// The next whole request, reading the socket while `budget` lasts
-    /// (each read spends what it got).
+    /// (each read spends what it got). What a read brings is parsed once:
+    /// the parser keeps a long request's arguments as they come.
     pub fn next(&mut self, budget: &mut usize) -> Input {
         loop {
             if self.held() >= self.needed {
-                match resp::parse_request(&self.input[self.start..self.end], self.max_bulk) {
-                    Ok(Parsed::Request(argv, used)) => {
-                        self.start += used;
-                        self.needed = 1;
-                        if argv.is_empty() {
-                            continue;
+                match self
+                    .parser
+                    .feed(&self.input[self.start..self.end], self.max_bulk)
+                {
+                    Ok(fed) => {
+                        self.start += fed.used;
+                        self.needed = fed.needed.max(1);
+                        match fed.request {
+                            Some(argv) if argv.is_empty() => continue,
+                            Some(argv) => return Input::Request(argv),
+                            None => {}
                         }
-                        return Input::Request(argv);
                     }
-                    Ok(Parsed::Incomplete(n)) => self.needed = n,
                     Err(e) => return Input::Error(e.0),
                 }
             }
-            // A request larger than the budget is read whole.
-            let missing = self.needed.saturating_sub(self.held());
-            if *budget == 0 && missing <= READ_CHUNK {
+            if *budget == 0 {
                 return Input::Wait;
             }
             match self.fill() {
@@ -136,11 +141,19 @@ impl NetClient {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            if self.input.len() > 4 * READ_CHUNK {
-                self.input = Vec::new();
-            }
         }
-        let want = READ_CHUNK;
+        if self.input.len() > 4 * READ_CHUNK && self.held() < self.input.len() / 4 {
+            // A large request is done with: keep room for what is left.
+            let mut smaller = vec![0; (2 * self.held()).max(READ_CHUNK)];
+            smaller[..self.held()].copy_from_slice(&self.input[self.start..self.end]);
+            self.input = smaller;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // A long argument is read in larger pieces as its bytes come (not
+        // as its announced length says: that may be a lie).
+        let missing = self.needed.saturating_sub(self.held());
+        let want = READ_CHUNK.max(missing.min(self.held()));
         if self.input.len() - self.end < want {
             // Move the unparsed bytes to the front before growing.
             self.input.copy_within(self.start..self.end, 0);

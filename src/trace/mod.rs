@@ -92,7 +92,9 @@ pub struct Other {
 /// A command a script ran, with its reply.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
-    pub argv: Vec<Vec<u8>>,
+    /// Shared with the previous call of the same line when they are equal
+    /// (a loop's calls cost one copy of their arguments).
+    pub argv: Arc<[Vec<u8>]>,
     pub reply: Reply,
     /// A write command (it may still have changed nothing).
     pub write: bool,
@@ -490,6 +492,8 @@ struct Recorder {
     elided_writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
+    /// Each line's last call's arguments, shared by the next equal call.
+    last_argv: crate::engine::FastMap<u32, Arc<[Vec<u8>]>>,
 }
 
 impl Recorder {
@@ -567,8 +571,17 @@ impl Recorder {
             return self.check_caps();
         }
         let delta_bytes = deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
-        self.bytes +=
-            std::mem::size_of::<Call>() + argv_size(&argv) + reply_size(reply) + delta_bytes;
+        let argv = match self.last_argv.get(&line) {
+            Some(last) if **last == argv[..] => Arc::clone(last),
+            _ => {
+                // The shared copy: its count and weak count, then the arguments.
+                self.bytes += 16 + argv_size(&argv);
+                let shared: Arc<[Vec<u8>]> = argv.into();
+                self.last_argv.insert(line, Arc::clone(&shared));
+                shared
+            }
+        };
+        self.bytes += std::mem::size_of::<Call>() + reply_size(reply) + delta_bytes;
         self.steps.push(Step {
             line,
             kind: StepKind::Call(Box::new(Call {
@@ -909,6 +922,7 @@ impl Builder {
                 truncated: None,
                 elided: None,
                 elided_writes: 0,
+                last_argv: Default::default(),
                 stopped: false,
             },
             after: Vec::new(),

@@ -291,27 +291,29 @@ fn evalsha_and_fcall_are_traced_with_their_sources() {
     );
 }
 
-#[test]
-fn past_the_step_cap_the_script_runs_on_and_recorded_steps_stay_right() {
-    let mut env = Env::new();
-    let argv: Vec<Vec<u8>> = [
-        "EVAL",
-        "for i = 1, 10000 do redis.call('INCR', 'c') end return 'done'",
-        "0",
-    ]
-    .iter()
-    .map(|a| a.as_bytes().to_vec())
-    .collect();
+/// Runs `body` as an EVAL with no keys, recording at most `max_steps` steps.
+fn record_capped(env: &mut Env, body: &str, max_steps: usize) -> Timeline {
+    let argv = vec![b"EVAL".to_vec(), body.as_bytes().to_vec(), b"0".to_vec()];
     let limits = Limits {
-        max_steps: 1000,
+        max_steps,
         ..Limits::default()
     };
-    let timeline = trace::record(
+    trace::record(
         &mut env.engine,
         &mut env.scripting,
         &mut env.client,
         &argv,
         limits,
+    )
+}
+
+#[test]
+fn past_the_step_cap_the_script_runs_on_and_recorded_steps_stay_right() {
+    let mut env = Env::new();
+    let timeline = record_capped(
+        &mut env,
+        "for i = 1, 10000 do redis.call('INCR', 'c') end return 'done'",
+        1000,
     );
     assert_eq!(
         timeline.outcome.status,
@@ -369,31 +371,17 @@ fn past_the_step_cap_changes_are_kept_once_per_key_and_undo_stays_exact() {
         env.run(setup);
     }
     let before = env::snapshot(&env.engine);
-    let argv: Vec<Vec<u8>> = [
-        "EVAL",
+    let timeline = record_capped(
+        &mut env,
         "for i = 1, 3000 do redis.call('INCR', 'a') end\n\
-         for i = 1, 50 do redis.call('HSET', 'h', 'f', i) redis.call('HINCRBY', 'h', 'n', 1) end\n\
-         redis.call('DEL', 'gone') redis.call('SET', 'gone', 'back')\n\
-         redis.call('EXPIRE', 't', 500) redis.call('SET', 't', 'w', 'KEEPTTL')\n\
-         redis.call('RPOP', 'l') redis.call('LPUSH', 'l', 'z')\n\
-         for i = 1, 20 do redis.call('SET', 'new' .. i, i) end\n\
-         redis.call('DEL', 'b') redis.call('INCR', 'a')\n\
-         return 'done'",
-        "0",
-    ]
-    .iter()
-    .map(|a| a.as_bytes().to_vec())
-    .collect();
-    let limits = Limits {
-        max_steps: 100,
-        ..Limits::default()
-    };
-    let timeline = trace::record(
-        &mut env.engine,
-        &mut env.scripting,
-        &mut env.client,
-        &argv,
-        limits,
+             for i = 1, 50 do redis.call('HSET', 'h', 'f', i) redis.call('HINCRBY', 'h', 'n', 1) end\n\
+             redis.call('DEL', 'gone') redis.call('SET', 'gone', 'back')\n\
+             redis.call('EXPIRE', 't', 500) redis.call('SET', 't', 'w', 'KEEPTTL')\n\
+             redis.call('RPOP', 'l') redis.call('LPUSH', 'l', 'z')\n\
+             for i = 1, 20 do redis.call('SET', 'new' .. i, i) end\n\
+             redis.call('DEL', 'b') redis.call('INCR', 'a')\n\
+             return 'done'",
+        100,
     );
     assert_eq!(timeline.outcome.reply, Reply::bulk("done"));
     assert_eq!(env.run("GET a"), Reply::bulk("3002"));

@@ -11,9 +11,8 @@ use mio::net::TcpStream;
 use crate::engine::Reply;
 use crate::protocol::resp::{self, RequestParser};
 
-/// Bytes one read asks for; also how much a connection may read in one
-/// turn of the loop before the others get theirs (a larger request is
-/// read whole).
+/// Bytes one read asks for, at least (a long argument is read in larger
+/// pieces as its bytes come).
 const READ_CHUNK: usize = 64 * 1024;
 /// What a connection may read in one turn of the loop.
 pub(super) const TURN: usize = READ_CHUNK;

@@ -342,7 +342,7 @@ impl Probe for PanickingProbe {
         Control::Continue
     }
 
-    fn command(&mut self, _: u32, _: Vec<Vec<u8>>, _: &Reply, _: bool) -> Control {
+    fn command(&mut self, _: u32, _: &[Vec<u8>], _: &Reply, _: bool) -> Control {
         if self.on_line.is_none() {
             panic!("injected panic in Probe::command");
         }

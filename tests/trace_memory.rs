@@ -59,3 +59,14 @@ fn the_trace_byte_count_is_within_a_fifth_of_the_heap_it_holds() {
         );
     }
 }
+
+/// What every step and every kept change pays, whatever it holds: a
+/// field added here costs it millions of times over in a long run.
+#[test]
+fn steps_entries_and_changes_stay_small() {
+    use redstep::engine::Delta;
+    use redstep::trace::{Entry, Step};
+    assert_eq!(std::mem::size_of::<Step>(), 24);
+    assert_eq!(std::mem::size_of::<Entry>(), 56);
+    assert_eq!(std::mem::size_of::<(usize, Delta)>(), 104);
+}

@@ -13,9 +13,7 @@ use indexmap::IndexSet;
 use super::dict::ScanMap;
 use super::notify;
 
-use super::value::{
-    Bytes, Groups, Hash, Set, Stream, StreamFields, StreamId, StreamMeta, Value, ZSet,
-};
+use super::value::{Bytes, Groups, Stream, StreamFields, StreamId, StreamMeta, Value};
 
 pub const DATABASES: usize = 16;
 
@@ -130,7 +128,8 @@ pub enum Delta {
         key: Bytes,
         added: Vec<StreamId>,
         removed: Vec<(StreamId, StreamFields)>,
-        meta: StreamMeta,
+        /// Boxed, as the groups: a delta stays as small as a string's.
+        meta: Box<StreamMeta>,
         groups: Option<Box<Groups>>,
     },
     /// The two databases were swapped (this delta is its own inverse).
@@ -675,7 +674,7 @@ impl Keyspace {
     /// Sets a field; true if the field is new.
     pub(crate) fn hash_set(&mut self, db: usize, key: &[u8], field: &[u8], value: Bytes) -> bool {
         let limits = self.limits;
-        self.create_if_absent(db, key, || Value::Hash(Hash::default()));
+        self.create_if_absent(db, key, || Value::Hash(Box::default()));
         let Some(Value::Hash(hash)) = self.value_mut(db, key) else {
             unreachable!("hash_set on a non-hash")
         };
@@ -727,7 +726,7 @@ impl Keyspace {
 
     pub(crate) fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
         let limits = self.limits;
-        self.create_if_absent(db, key, || Value::Set(Set::default()));
+        self.create_if_absent(db, key, || Value::Set(Box::default()));
         let Some(Value::Set(set)) = self.value_mut(db, key) else {
             unreachable!("set_add on a non-set")
         };
@@ -788,7 +787,7 @@ impl Keyspace {
         score: f64,
     ) -> Option<f64> {
         let limits = self.limits;
-        self.create_if_absent(db, key, || Value::ZSet(ZSet::default()));
+        self.create_if_absent(db, key, || Value::ZSet(Box::default()));
         let Some(Value::ZSet(zset)) = self.value_mut(db, key) else {
             unreachable!("zset_add on a non-zset")
         };
@@ -919,7 +918,7 @@ impl Keyspace {
             key: key.to_vec(),
             added: vec![id],
             removed: Vec::new(),
-            meta: old,
+            meta: Box::new(old),
             groups: None,
         });
     }
@@ -953,7 +952,7 @@ impl Keyspace {
                 key: key.to_vec(),
                 added: Vec::new(),
                 removed,
-                meta: old,
+                meta: Box::new(old),
                 groups: None,
             });
         }
@@ -979,7 +978,7 @@ impl Keyspace {
             key: key.to_vec(),
             added: Vec::new(),
             removed: Vec::new(),
-            meta,
+            meta: Box::new(meta),
             groups: Some(Box::new(old)),
         });
     }
@@ -1269,7 +1268,8 @@ impl Keyspace {
                     st.entries.insert(id, fields);
                     now_added.push(id);
                 }
-                let meta = std::mem::replace(&mut st.meta, meta);
+                let mut meta = meta;
+                std::mem::swap(&mut st.meta, &mut meta);
                 let groups = groups.map(|g| Box::new(std::mem::replace(&mut st.groups, *g)));
                 Delta::Stream {
                     key,

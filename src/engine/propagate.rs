@@ -72,8 +72,13 @@ impl Propagation {
     ) {
         let dirty = changes != saved.dirty_before;
         if itself && !self.prevent && !self.muted && (dirty || self.force) {
-            let argv = self.rewrite.take().unwrap_or_else(|| argv.to_vec());
-            self.push(db, argv);
+            if self.full() {
+                // Counted, not copied: a long script's millionth write.
+                self.dropped += 1;
+            } else {
+                let argv = self.rewrite.take().unwrap_or_else(|| argv.to_vec());
+                self.push(db, argv);
+            }
         }
         self.rewrite = saved.rewrite;
         self.prevent = saved.prevent;
@@ -91,8 +96,13 @@ impl Propagation {
         }
     }
 
+    /// Whether the cap is reached (what comes now is only counted).
+    fn full(&self) -> bool {
+        self.cap.is_some_and(|cap| self.pending.len() >= cap)
+    }
+
     fn push(&mut self, db: usize, argv: Vec<Bytes>) {
-        if self.cap.is_some_and(|cap| self.pending.len() >= cap) {
+        if self.full() {
             self.dropped += 1;
         } else {
             self.pending.push((db, argv));

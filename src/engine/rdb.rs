@@ -288,7 +288,7 @@ fn make_set(members: Vec<Bytes>) -> Option<Value> {
             return None; // duplicate member
         }
     }
-    Some(Value::Set(set))
+    Some(Value::Set(Box::new(set)))
 }
 
 fn make_hash(pairs: Vec<(Bytes, Bytes)>) -> Option<Value> {
@@ -304,7 +304,7 @@ fn make_hash(pairs: Vec<(Bytes, Bytes)>) -> Option<Value> {
             return None; // duplicate field
         }
     }
-    Some(Value::Hash(h))
+    Some(Value::Hash(Box::new(h)))
 }
 
 fn make_zset(pairs: Vec<(Bytes, f64)>) -> Option<Value> {
@@ -316,7 +316,7 @@ fn make_zset(pairs: Vec<(Bytes, f64)>) -> Option<Value> {
             return None; // duplicate member
         }
     }
-    Some(Value::ZSet(z))
+    Some(Value::ZSet(Box::new(z)))
 }
 
 // ---- RDB primitives -------------------------------------------------------

@@ -44,9 +44,11 @@ impl Default for Limits {
 pub enum Value {
     String(Bytes),
     List(VecDeque<Bytes>),
-    Hash(Hash),
-    Set(Set),
-    ZSet(ZSet),
+    // The larger kinds are boxed: an entry stays 64 bytes (the keyspace
+    // and every trace delta hold entries inline).
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
     Stream(Box<Stream>),
 }
 

@@ -348,10 +348,11 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
         return None;
     }
     let write_lines: Vec<u32> = timeline
-        .steps
-        .iter()
-        .filter(|s| matches!(&s.kind, StepKind::Call(c) if c.write) && !s.deltas.is_empty())
-        .map(|s| s.line)
+        .steps_with_deltas()
+        .filter(|(s, changes)| {
+            matches!(&s.kind, StepKind::Call(c) if c.write) && !changes.is_empty()
+        })
+        .map(|(s, _)| s.line)
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
         .collect();
@@ -473,10 +474,9 @@ pub fn probe(target: &Target, options: Options) -> Report {
                 other => export::reply_text(other),
             },
             writes: timeline
-                .steps
-                .iter()
-                .filter_map(|s| match &s.kind {
-                    StepKind::Call(c) if c.write && !s.deltas.is_empty() => Some(Write {
+                .steps_with_deltas()
+                .filter_map(|(s, changes)| match &s.kind {
+                    StepKind::Call(c) if c.write && !changes.is_empty() => Some(Write {
                         line: s.line,
                         command: export::command_text(&c.argv),
                     }),

@@ -585,7 +585,7 @@ impl Session<'_> {
         }
         self.mirror.engine.keyspace.set_observer(previous);
         Ok(match control {
-            Control::Continue => self.builder.command(self.call_line(), argv, &reply, write),
+            Control::Continue => self.builder.command(self.call_line(), &argv, &reply, write),
             stop => stop,
         })
     }

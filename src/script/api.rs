@@ -304,14 +304,12 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         0
     };
     let outcome = ctx.call(&argv);
-    if ctx.probe.is_none() {
-        ctx.argv = argv;
-    } else if let Some(probe) = ctx.probe.as_deref_mut() {
+    if let Some(probe) = ctx.probe.as_deref_mut() {
         let control = match &outcome {
-            Ok((reply, write)) => probe.command(line, argv, reply, *write),
+            Ok((reply, write)) => probe.command(line, &argv, reply, *write),
             Err(e) => probe.command(
                 line,
-                argv,
+                &argv,
                 &Reply::Error(lua::error_text(e.as_bytes())),
                 false,
             ),
@@ -326,6 +324,8 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
             super::Control::Continue => {}
         }
     }
+    // The buffers serve the next call (a probe copied what it keeps).
+    ctx.argv = argv;
     let failed = match outcome {
         Err(msg) => {
             push_error_table(state, msg.as_bytes());

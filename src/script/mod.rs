@@ -39,7 +39,7 @@ pub trait Probe {
     fn line(&mut self, frame: &Frame) -> Control;
     /// `redis.call`/`redis.pcall` ran a command (or had it refused);
     /// `write` tells whether it is a write command.
-    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control;
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control;
 }
 
 /// What a probe wants after an event.

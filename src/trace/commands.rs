@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Builder, LaneCommand, Limits, Other, Recorder, Step, StepKind, Timeline, When};
+use super::{Builder, LaneCommand, Limits, Other, Recorder, StepKind, Timeline, When};
 use crate::engine::{Client, ClientId, Engine, Extension, Reply};
 use crate::protocol::cli::split_args;
 use crate::script::Scripting;
@@ -33,7 +33,7 @@ impl Extension for Exec<'_> {
     fn queued_ran(&mut self, argv: &[Vec<u8>], reply: &Reply, write: bool) {
         let line = self.lines.get(self.next).copied().unwrap_or(0);
         self.next += 1;
-        self.recorder.command(line, argv.to_vec(), reply, write);
+        self.recorder.command(line, argv, reply, write);
     }
 }
 
@@ -97,7 +97,7 @@ pub fn record_commands(
                 Err(_) => {
                     // redis-cli sends nothing for such a line.
                     last = Reply::error("Invalid argument(s)");
-                    builder.command(line, vec![trimmed.as_bytes().to_vec()], &last, false);
+                    builder.command(line, &[trimmed.as_bytes().to_vec()], &last, false);
                     steps += 1;
                     continue;
                 }
@@ -126,7 +126,7 @@ pub fn record_commands(
             } else if engine.client(id).is_none_or(|c| c.multi.is_none()) {
                 queued.clear();
             }
-            builder.command(line, argv, &last, write && !exec);
+            builder.command(line, &argv, &last, write && !exec);
             steps += 1;
             for command in lane.iter().filter(|c| c.when == When::Step(steps)) {
                 let reply = run_other(engine, scripting, command);
@@ -149,17 +149,15 @@ pub fn record_commands(
         let mut after = Vec::new();
         for command in late {
             let reply = run_other(engine, scripting, command);
-            after.push(Step {
-                line: 0,
-                kind: StepKind::Other(Box::new(Other {
+            after.push((
+                StepKind::Other(Box::new(Other {
                     client: command.client,
                     argv: command.argv.clone(),
                     reply: Some(reply),
                     sent_at: None,
                 })),
-                deltas: std::mem::take(&mut pending.lock().expect("trace lock").deltas)
-                    .into_boxed_slice(),
-            });
+                std::mem::take(&mut pending.lock().expect("trace lock").deltas),
+            ));
         }
         for other in others.into_values() {
             engine.disconnect(other);

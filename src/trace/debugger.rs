@@ -15,7 +15,7 @@ use crate::engine::keyspace::{Entry, Keyspace, DATABASES};
 use crate::engine::{Bytes, Delta};
 
 use super::words::Look;
-use super::{Status, Step, StepKind, Timeline};
+use super::{delta_range, Change, Status, Step, StepKind, Timeline};
 
 /// A cursor move; each has a backwards twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,9 +80,10 @@ pub struct Debugger {
     view: Keyspace,
     /// Databases a SWAPDB of the run swapped (the view holds them whole).
     swapped: BTreeSet<usize>,
-    /// For each step, the deltas that move `view` across it: forwards if
-    /// the step is not applied yet, backwards if it is.
-    moves: Vec<super::Deltas>,
+    /// Each step's deltas that move `view` across it, in the timeline's
+    /// places ([`delta_range`]): forwards if the step is not applied yet,
+    /// backwards if it is.
+    moves: Vec<Change>,
     applied: usize,
     cursor: usize,
     /// Each changed key's place in `outcome.keys_changed`, by database.
@@ -109,7 +110,7 @@ impl Debugger {
     pub fn new(mut timeline: Timeline, live: &Keyspace) -> Debugger {
         let mut view = Keyspace::default();
         let mut swapped = BTreeSet::new();
-        let mut moves = Vec::with_capacity(timeline.steps.len());
+        let mut moves = std::mem::take(&mut timeline.deltas);
         let mut calls = Vec::new();
         let mut line_steps = Vec::new();
         let mut by_line: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
@@ -120,11 +121,12 @@ impl Debugger {
         }
         let mut first_change = vec![usize::MAX; keys.len()];
         let mut looks = HashMap::new();
-        for (i, step) in timeline.steps.iter_mut().enumerate() {
+        for (i, step) in timeline.steps.iter().enumerate() {
+            let range = delta_range(&timeline.steps, i);
             if let StepKind::Call(call) = &step.kind {
                 let look = Look::of_command(&call.argv);
                 if look != Look::Plain {
-                    for (db, delta) in &step.deltas {
+                    for (db, delta) in &moves[range.clone()] {
                         if let Some(key) = delta.key() {
                             looks.insert((*db, key.to_vec()), look);
                         }
@@ -139,7 +141,7 @@ impl Debugger {
                 StepKind::Call(_) => calls.push(i),
                 _ => {}
             }
-            for (db, delta) in &step.deltas {
+            for (db, delta) in &moves[range.clone()] {
                 match delta {
                     Delta::SwappedWith { other } => {
                         for d in [*db, *other] {
@@ -161,9 +163,7 @@ impl Debugger {
                 }
             }
             // Recorded deltas undo the step when applied last-first.
-            let mut backwards = std::mem::take(&mut step.deltas);
-            backwards.reverse();
-            moves.push(backwards);
+            moves[range].reverse();
         }
         let never_reached = timeline.lines_never_reached();
         let failure = timeline.failure_step();
@@ -268,9 +268,15 @@ impl Debugger {
         self.cursor + 1 >= self.len()
     }
 
+    /// Where step `i`'s moves sit in `moves`.
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        delta_range(&self.timeline.steps, i)
+    }
+
     /// Moves the view across step `i` (forwards or backwards).
     fn cross(&mut self, i: usize) {
-        let deltas = &mut self.moves[i];
+        let range = self.range(i);
+        let deltas = &mut self.moves[range];
         if deltas.is_empty() {
             return;
         }
@@ -420,8 +426,9 @@ impl Debugger {
         let cursor = self.cursor;
         self.goto(self.len().saturating_sub(1));
         let mut timeline = self.timeline.clone();
-        for (step, backwards) in timeline.steps.iter_mut().zip(&self.moves) {
-            step.deltas = backwards.iter().rev().cloned().collect();
+        timeline.deltas = self.moves.clone();
+        for i in 0..timeline.steps.len() {
+            timeline.deltas[self.range(i)].reverse();
         }
         self.goto(cursor);
         timeline
@@ -437,8 +444,8 @@ impl Debugger {
         self.goto(self.len().saturating_sub(1));
         // Every step is applied: each list moves the view (and the live
         // keyspace, which is where the view's end state came from) back.
-        for backwards in self.moves.iter().rev() {
-            for (db, delta) in backwards {
+        for i in (0..self.len()).rev() {
+            for (db, delta) in &self.moves[self.range(i)] {
                 keyspace.apply(*db, delta.clone());
             }
         }
@@ -493,7 +500,7 @@ impl Debugger {
             // The view is after the step; its backward deltas give before.
             let after = after_cursor(&self.view, &keys);
             let mut scratch = self.scratch(&keys);
-            for (db, d) in &self.moves[index] {
+            for (db, d) in &self.moves[self.range(index)] {
                 scratch.apply(*db, d.clone());
             }
             let before = after_cursor(&scratch, &keys);
@@ -506,7 +513,7 @@ impl Debugger {
             self.swapped.contains(&db) || keyed(db, d).is_some_and(|k| wanted.contains(&k))
         };
         let walk = |scratch: &mut Keyspace, i: usize| {
-            for (db, d) in &self.moves[i] {
+            for (db, d) in &self.moves[self.range(i)] {
                 if matches!(d, Delta::SwappedWith { .. }) || relevant(*db, d) {
                     scratch.apply(*db, d.clone());
                 }
@@ -630,7 +637,8 @@ impl Debugger {
     pub(crate) fn keys_changed_by(&self, index: usize) -> Vec<(usize, &[u8])> {
         let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
         let mut keys: Vec<(usize, &[u8])> = Vec::new();
-        for (db, delta) in self.moves.get(index).into_iter().flatten() {
+        let moves = (index < self.len()).then(|| &self.moves[self.range(index)]);
+        for (db, delta) in moves.into_iter().flatten() {
             if let Some(key) = keyed(*db, delta) {
                 if seen.insert(key) {
                     keys.push(key);
@@ -693,7 +701,7 @@ impl Debugger {
     /// The locals at the cursor (from the nearest line step at or before it).
     pub(crate) fn locals(&self) -> Option<&[(String, String)]> {
         match &self.timeline.steps[self.line_step()?].kind {
-            StepKind::Line { locals, .. } => locals.as_deref(),
+            StepKind::Line { locals, .. } => locals.as_deref().map(Vec::as_slice),
             _ => None,
         }
     }

@@ -856,7 +856,7 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "line",
                     line,
-                    locals: locals.as_deref().map(<[_]>::to_vec),
+                    locals: locals.as_deref().cloned(),
                 },
                 StepKind::Call(call) => StepDoc::Call {
                     argv: words(&call.argv),

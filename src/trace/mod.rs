@@ -59,17 +59,17 @@ pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
         depth: u32,
-        locals: Option<Box<[(String, String)]>>,
+        locals: Option<Box<Locals>>,
     },
     /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
     Call(Box<Call>),
     /// The script died; `message` is what the client receives.
     Error {
-        message: Box<[u8]>,
+        message: Box<Vec<u8>>,
         interrupted: bool,
     },
     /// The script returned; the client receives `reply` (boxed, as the
-    /// other large kinds: a step is 48 bytes).
+    /// other large kinds: a kind is 16 bytes, a step 24).
     Return { reply: Box<Reply> },
     /// Another client's command (`lane`): sent before, during or after
     /// the run, answered when Redis would answer it.
@@ -100,16 +100,31 @@ pub struct Call {
     pub write: bool,
 }
 
-/// A step's inverse deltas: (database, delta).
-pub type Deltas = Box<[(usize, Delta)]>;
+/// A line step's locals: (name, value) pairs.
+pub type Locals = Vec<(String, String)>;
+
+/// An inverse delta of one change: (database, delta).
+pub type Change = (usize, Delta);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub line: u32,
+    /// Where this step's inverse deltas end in [`Timeline::deltas`]; they
+    /// start where the previous step's end. (All the steps' deltas sit in
+    /// one vector: a step holds no slice, and most hold no change.)
+    pub(crate) deltas_end: u32,
     pub kind: StepKind,
-    /// Inverse deltas of the changes this step made, in order (a boxed
-    /// slice: exactly as long as it needs, most steps hold none).
-    pub deltas: Deltas,
+}
+
+/// Where step `i`'s deltas sit in the vector of all of them.
+pub(crate) fn delta_range(steps: &[Step], i: usize) -> std::ops::Range<usize> {
+    let start = i.checked_sub(1).map_or(0, |p| steps[p].deltas_end as usize);
+    start..steps[i].deltas_end as usize
+}
+
+/// A count of deltas as a step stores it.
+fn delta_end(len: usize) -> u32 {
+    u32::try_from(len).expect("a trace holds fewer than 2^32 changes")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -197,6 +212,9 @@ pub struct Timeline {
     pub command: Vec<Vec<u8>>,
     pub source: Vec<String>,
     pub steps: Vec<Step>,
+    /// Every step's inverse deltas, step after step, each step's in the
+    /// order its changes were made (see [`Timeline::deltas_of`]).
+    pub deltas: Vec<Change>,
     pub outcome: Outcome,
     /// Set when the run was stepped on a real server, not the embedded engine.
     pub server: Option<Server>,
@@ -272,6 +290,22 @@ pub struct ReplicaKey {
 }
 
 impl Timeline {
+    /// The inverse deltas of the changes step `i` made, in order.
+    pub fn deltas_of(&self, i: usize) -> &[Change] {
+        &self.deltas[delta_range(&self.steps, i)]
+    }
+
+    /// Each step with the inverse deltas of the changes it made.
+    pub fn steps_with_deltas(&self) -> impl Iterator<Item = (&Step, &[Change])> {
+        let mut start = 0;
+        self.steps.iter().map(move |step| {
+            let end = step.deltas_end as usize;
+            let changes = &self.deltas[start..end];
+            start = end;
+            (step, changes)
+        })
+    }
+
     /// Lines that ran at least once.
     pub(crate) fn lines_run(&self) -> BTreeSet<u32> {
         self.steps
@@ -309,10 +343,9 @@ impl Timeline {
         if !self.unchanged_since(keyspace) {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
-        for step in self.steps.iter().rev() {
-            for (db, delta) in step.deltas.iter().rev() {
-                keyspace.apply(*db, delta.clone());
-            }
+        // Each change undone, last first.
+        for (db, delta) in self.deltas.iter().rev() {
+            keyspace.apply(*db, delta.clone());
         }
         Ok(())
     }
@@ -332,7 +365,7 @@ fn is_code(text: &str) -> bool {
         || matches!(text, "end" | "else" | "do" | "then" | "}" | ")"))
 }
 
-/// Approximate bytes a delta keeps alive.
+/// Approximate bytes a delta keeps alive beyond its own size.
 fn delta_size(delta: &Delta) -> usize {
     fn value_size(value: &Value) -> usize {
         match value {
@@ -349,8 +382,7 @@ fn delta_size(delta: &Delta) -> usize {
         }
     }
     let entry = |e: &Entry| value_size(&e.value);
-    std::mem::size_of::<(usize, Delta)>()
-        + delta.key().map(|k| k.len()).unwrap_or(0)
+    delta.key().map(|k| k.len()).unwrap_or(0)
         + match delta {
             Delta::Removed { entry: e, .. } | Delta::Overwritten { entry: e, .. } => entry(e),
             Delta::HashField { field, old, .. } => {
@@ -472,7 +504,7 @@ impl Elided {
     }
 
     fn keep(&mut self, db: usize, delta: Delta) -> usize {
-        let size = delta_size(&delta);
+        let size = std::mem::size_of::<Change>() + delta_size(&delta);
         self.deltas.push((db, delta));
         size
     }
@@ -481,6 +513,8 @@ impl Elided {
 struct Recorder {
     pending: Arc<Mutex<Pending>>,
     steps: Vec<Step>,
+    /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
+    deltas: Vec<Change>,
     limits: Limits,
     bytes: usize,
     line_steps: usize,
@@ -497,10 +531,22 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// The heap the recording holds: what its steps hold, and the steps
-    /// themselves (with the room their vector grew to).
+    /// The heap the recording holds: what its steps and deltas hold, and
+    /// the steps and deltas themselves (with the room their vectors grew to).
     fn held(&self) -> usize {
-        self.bytes + self.steps.capacity() * std::mem::size_of::<Step>()
+        self.bytes
+            + self.steps.capacity() * std::mem::size_of::<Step>()
+            + self.deltas.capacity() * std::mem::size_of::<Change>()
+    }
+
+    /// Adds a step that made these changes.
+    fn push(&mut self, line: u32, kind: StepKind, deltas: Vec<Change>) {
+        self.deltas.extend(deltas);
+        self.steps.push(Step {
+            line,
+            deltas_end: delta_end(self.deltas.len()),
+            kind,
+        });
     }
 
     fn check_caps(&mut self) -> Control {
@@ -537,60 +583,66 @@ impl Recorder {
         if self.elided.is_some() {
             return Control::Continue;
         }
-        let locals =
-            (self.line_steps < self.limits.locals_steps).then(|| locals(self.limits.value_len));
+        let locals = (self.line_steps < self.limits.locals_steps).then(|| {
+            let mut locals = locals(self.limits.value_len);
+            locals.shrink_to_fit();
+            Box::new(locals)
+        });
         self.line_steps += 1;
         self.bytes += locals
             .as_ref()
             .map(|l| {
-                l.iter()
-                    .map(|(k, v)| k.len() + v.len() + std::mem::size_of::<(String, String)>())
-                    .sum::<usize>()
+                std::mem::size_of::<Locals>()
+                    + l.iter()
+                        .map(|(k, v)| k.len() + v.len() + std::mem::size_of::<(String, String)>())
+                        .sum::<usize>()
             })
             .unwrap_or(0);
-        self.steps.push(Step {
-            line,
-            kind: StepKind::Line {
-                depth,
-                locals: locals.map(Vec::into_boxed_slice),
-            },
-            deltas: Deltas::default(),
-        });
+        self.push(line, StepKind::Line { depth, locals }, Vec::new());
         self.check_caps()
     }
 
-    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
-        let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
-        if let Some(elided) = &mut self.elided {
-            if write && !deltas.is_empty() {
-                self.elided_writes += 1;
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
+        {
+            let mut pending = self.pending.lock().expect("trace lock");
+            // Drained, not taken: the pending vector keeps its room for
+            // the next command's changes.
+            let deltas = pending.deltas.drain(..);
+            if let Some(elided) = &mut self.elided {
+                if write && deltas.len() > 0 {
+                    self.elided_writes += 1;
+                }
+                for (db, delta) in deltas {
+                    self.bytes += elided.push(db, delta);
+                }
+                drop(pending);
+                return self.check_caps();
             }
             for (db, delta) in deltas {
-                self.bytes += elided.push(db, delta);
+                self.bytes += delta_size(&delta);
+                self.deltas.push((db, delta));
             }
-            return self.check_caps();
         }
-        let delta_bytes = deltas.iter().map(|(_, d)| delta_size(d)).sum::<usize>();
         let argv = match self.last_argv.get(&line) {
-            Some(last) if **last == argv[..] => Arc::clone(last),
+            Some(last) if **last == *argv => Arc::clone(last),
             _ => {
                 // The shared copy: its count and weak count, then the arguments.
-                self.bytes += 16 + argv_size(&argv);
+                self.bytes += 16 + argv_size(argv);
                 let shared: Arc<[Vec<u8>]> = argv.into();
                 self.last_argv.insert(line, Arc::clone(&shared));
                 shared
             }
         };
-        self.bytes += std::mem::size_of::<Call>() + reply_size(reply) + delta_bytes;
-        self.steps.push(Step {
+        self.bytes += std::mem::size_of::<Call>() + reply_size(reply);
+        self.push(
             line,
-            kind: StepKind::Call(Box::new(Call {
+            StepKind::Call(Box::new(Call {
                 argv,
                 reply: reply.clone(),
                 write,
             })),
-            deltas: deltas.into_boxed_slice(),
-        });
+            Vec::new(),
+        );
         self.check_caps()
     }
 }
@@ -605,16 +657,14 @@ impl Recorder {
     ) {
         let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
         self.bytes += std::mem::size_of::<Other>() + argv_size(&argv);
-        self.steps.push(Step {
-            line: self.steps.last().map_or(0, |s| s.line),
-            kind: StepKind::Other(Box::new(Other {
-                client,
-                argv,
-                reply,
-                sent_at,
-            })),
-            deltas: deltas.into_boxed_slice(),
-        });
+        let line = self.steps.last().map_or(0, |s| s.line);
+        let other = StepKind::Other(Box::new(Other {
+            client,
+            argv,
+            reply,
+            sent_at,
+        }));
+        self.push(line, other, deltas);
     }
 }
 
@@ -623,7 +673,7 @@ impl Probe for Recorder {
         Recorder::line(self, frame.line, frame.depth(), |len| frame.locals(len))
     }
 
-    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
         Recorder::command(self, line, argv, reply, write)
     }
 }
@@ -763,16 +813,15 @@ pub fn record_with_lane(
     for (i, sent_at) in waiting.into_iter().chain(last) {
         let command = &lane[i];
         let reply = run_other(engine, scripting, command);
-        after.push(Step {
-            line: 0,
-            kind: StepKind::Other(Box::new(Other {
+        after.push((
+            StepKind::Other(Box::new(Other {
                 client: command.client,
                 argv: command.argv.clone(),
                 reply: Some(reply),
                 sent_at,
             })),
-            deltas: std::mem::take(&mut sink.lock().expect("trace lock").deltas).into_boxed_slice(),
-        });
+            std::mem::take(&mut sink.lock().expect("trace lock").deltas),
+        ));
     }
     engine.keyspace.set_observer(previous);
     let source = scripting
@@ -893,7 +942,7 @@ impl Probe for LaneProbe<'_> {
         self.deliver(control)
     }
 
-    fn command(&mut self, line: u32, argv: Vec<Vec<u8>>, reply: &Reply, write: bool) -> Control {
+    fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
         self.wrote |= write;
         let control = self.recorder.command(line, argv, reply, write);
         self.deliver(control)
@@ -906,8 +955,9 @@ impl Probe for LaneProbe<'_> {
 /// [`Builder::observer`]; each change joins the step that made it.
 pub(crate) struct Builder {
     recorder: Recorder,
-    /// Steps that follow the script's end (other clients served after it).
-    after: Vec<Step>,
+    /// Steps that follow the script's end (other clients served after it,
+    /// on line 0), with their changes.
+    after: Vec<(StepKind, Vec<Change>)>,
 }
 
 impl Builder {
@@ -916,6 +966,7 @@ impl Builder {
             recorder: Recorder {
                 pending: Arc::new(Mutex::new(Pending::default())),
                 steps: Vec::new(),
+                deltas: Vec::new(),
                 limits,
                 bytes: 0,
                 line_steps: 0,
@@ -975,13 +1026,7 @@ impl Builder {
 
     /// A command ran, with this reply; the changes reported since the last
     /// event are its own.
-    pub fn command(
-        &mut self,
-        line: u32,
-        argv: Vec<Vec<u8>>,
-        reply: &Reply,
-        write: bool,
-    ) -> Control {
+    pub fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
         self.recorder.command(line, argv, reply, write)
     }
 
@@ -1002,9 +1047,7 @@ impl Builder {
         live: &crate::engine::keyspace::Keyspace,
     ) -> Timeline {
         let mut recorder = self.recorder;
-        let pending = recorder.pending;
-        let mut leftover = std::mem::take(&mut pending.lock().expect("trace lock").deltas);
-        let mut steps = recorder.steps;
+        let mut leftover = std::mem::take(&mut recorder.pending.lock().expect("trace lock").deltas);
         // Changes made after recording stopped belong to the run's last step.
         let at_end = recorder.elided.take().map(|elided| {
             let mut elided = elided.deltas;
@@ -1012,22 +1055,22 @@ impl Builder {
             elided
         });
         if !leftover.is_empty() {
-            match steps.last_mut() {
-                Some(step) => {
-                    let mut deltas = std::mem::take(&mut step.deltas).into_vec();
-                    deltas.extend(leftover);
-                    step.deltas = deltas.into_boxed_slice();
-                }
-                None => steps.push(Step {
+            // The last step's deltas end the vector: these join them.
+            recorder.deltas.extend(leftover);
+            let end = delta_end(recorder.deltas.len());
+            match recorder.steps.last_mut() {
+                Some(step) => step.deltas_end = end,
+                None => recorder.steps.push(Step {
                     line: 0,
+                    deltas_end: end,
                     kind: StepKind::Return {
                         reply: Box::new(Reply::Nil),
                     },
-                    deltas: leftover.into_boxed_slice(),
                 }),
             }
         }
-        let last_line = steps
+        let last_line = recorder
+            .steps
             .iter()
             .rev()
             .find(|s| matches!(s.kind, StepKind::Line { .. }))
@@ -1046,14 +1089,14 @@ impl Builder {
                 if compile_error && text.contains("near '<eof>'") {
                     line = line.min(last_code_line(&source).max(1));
                 }
-                steps.push(Step {
+                recorder.push(
                     line,
-                    kind: StepKind::Error {
-                        message: e.clone().into_boxed_slice(),
+                    StepKind::Error {
+                        message: Box::new(e.clone()),
                         interrupted,
                     },
-                    deltas: Deltas::default(),
-                });
+                    at_end.unwrap_or_default(),
+                );
                 (
                     if interrupted {
                         Status::Interrupted
@@ -1064,28 +1107,29 @@ impl Builder {
                 )
             }
             other => {
-                steps.push(Step {
-                    line: last_line,
-                    kind: StepKind::Return {
+                recorder.push(
+                    last_line,
+                    StepKind::Return {
                         reply: Box::new(other.clone()),
                     },
-                    deltas: Deltas::default(),
-                });
+                    at_end.unwrap_or_default(),
+                );
                 (Status::Ok, None)
             }
         };
-        if let Some(at_end) = at_end {
-            steps.last_mut().expect("a terminal step").deltas = at_end.into_boxed_slice();
+        for (kind, deltas) in std::mem::take(&mut self.after) {
+            recorder.push(0, kind, deltas);
         }
-        steps.append(&mut self.after);
+        let (mut steps, mut deltas) = (recorder.steps, recorder.deltas);
         let mut writes_applied = recorder.elided_writes;
         let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
-        for step in steps.iter() {
-            if matches!(&step.kind, StepKind::Call(call) if call.write) && !step.deltas.is_empty() {
+        for (i, step) in steps.iter().enumerate() {
+            let changes = &deltas[delta_range(&steps, i)];
+            if matches!(&step.kind, StepKind::Call(call) if call.write) && !changes.is_empty() {
                 writes_applied += 1;
             }
-            for (db, delta) in &step.deltas {
+            for (db, delta) in changes {
                 if let Some(key) = delta.key() {
                     if seen.insert((*db, key)) {
                         keys_changed.push((*db, key.to_vec()));
@@ -1094,17 +1138,20 @@ impl Builder {
             }
         }
         drop(seen);
-        // The room the vector grew to is given back: a run's view may be
+        // The room the vectors grew to is given back: a run's view may be
         // kept for a long while.
-        let mut steps = steps;
         steps.shrink_to_fit();
-        let trace_bytes = recorder.bytes + steps.len() * std::mem::size_of::<Step>();
+        deltas.shrink_to_fit();
+        let trace_bytes = recorder.bytes
+            + steps.len() * std::mem::size_of::<Step>()
+            + deltas.len() * std::mem::size_of::<Change>();
         let final_state = fingerprint(live, &keys_changed);
         Timeline {
             name,
             command: argv.to_vec(),
             source,
             steps,
+            deltas,
             outcome: Outcome {
                 status,
                 reply,

@@ -227,7 +227,7 @@ fn load_sets(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<Set>>, Reply> {
         // lookupKeyRead, for the STORE forms too (a missing one is a keymiss).
         sets.push(match ctx.lookup_read(key).map(|e| &e.value) {
             None => None,
-            Some(Value::Set(s)) => Some(s.clone()),
+            Some(Value::Set(s)) => Some(Set::clone(s)),
             Some(_) => return Err(err(errors::WRONGTYPE)),
         });
     }
@@ -296,7 +296,7 @@ fn store_set(ctx: &mut Ctx, dst: &[u8], set: Set, event: &'static str) -> Comman
     if len == 0 {
         ctx.delete_key(dst);
     } else {
-        ctx.set_key(dst, Value::Set(set));
+        ctx.set_key(dst, Value::Set(Box::new(set)));
         ctx.notify(SET, event, dst);
     }
     Ok(Reply::Int(len as i64))

@@ -606,7 +606,7 @@ pub(crate) fn store_zset(
     if len == 0 {
         ctx.delete_key(dst);
     } else {
-        ctx.set_key(dst, Value::ZSet(z));
+        ctx.set_key(dst, Value::ZSet(Box::new(z)));
         ctx.notify(ZSET, event, dst);
     }
     Ok(Reply::Int(len as i64))

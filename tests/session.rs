@@ -102,7 +102,8 @@ fn a_hundred_thousand_keys_get_their_marks_summary_and_first_changes() {
     assert_eq!(session.changes()[0].key, b"k50000");
     // changes_at is a query: it leaves the cursor where it is.
     let cursor = session.debugger().cursor();
-    let other = session.debugger().changes_at(call_of(&session, 7));
+    let at = call_of(&session, 7);
+    let other = session.changes_at(at);
     assert_eq!(
         (
             text(other[0].before.as_ref()),

@@ -75,7 +75,7 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
             .collect::<Vec<_>>(),
         vec![3]
     );
-    let debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
     let changes = debugger.changes_at(1);
     assert_eq!(changes.len(), 1);
     let value = |e: &Option<Entry>| match e.as_ref().map(|e| &e.value) {

@@ -7,7 +7,9 @@
 //! Everything a query needs is indexed when the debugger is built (once,
 //! linear in steps and keys); queries take `&self` and cost what they
 //! answer, not the length of the run. Moving the cursor costs the deltas
-//! between the two steps.
+//! between the two steps, up to a segment's worth: a jump across whole
+//! segments of [`SEGMENT`] steps restores the keys each one changed, as
+//! they were at its end (or start), instead of applying its steps.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -69,6 +71,81 @@ pub struct DebugView<'a> {
     pub locals: Option<&'a [(String, String)]>,
 }
 
+/// Steps per segment (see [`Segment`]).
+const SEGMENT: usize = 4096;
+
+/// A run of [`SEGMENT`] steps, and what a jump across it needs.
+///
+/// Each step's moves are forwards or backwards; a segment's are all one
+/// way (`backwards`) except in the segment the view is inside, where the
+/// steps before `applied` are backwards. A jump across a checkpointed
+/// segment restores its keys and leaves its moves as they were: they are
+/// turned when the view next enters the segment ([`Debugger::settle`]),
+/// from the checkpoint at the side they are still facing.
+struct Segment {
+    /// The keys its steps change (their places in `outcome.keys_changed`).
+    keys: Vec<usize>,
+    /// Those keys before its first step and after its last (None: absent);
+    /// both None when it has no checkpoint (a SWAPDB in the run, or its
+    /// keys too large beside its deltas): it is then crossed step by step.
+    start: Option<Vec<Option<Entry>>>,
+    end: Option<Vec<Option<Entry>>>,
+    /// Its steps' moves are backwards (the steps applied).
+    backwards: bool,
+}
+
+impl Segment {
+    fn checkpointed(&self) -> bool {
+        self.start.is_some() && self.end.is_some()
+    }
+}
+
+/// Reverses each move against `keyspace`: forwards become backwards and
+/// back (a step's moves, applied in order, then reversed).
+fn flip(moves: &mut [Change], keyspace: &mut Keyspace) {
+    // Each delta is replaced by its inverse in place (a database swap of 0
+    // with 0 holds the slot meanwhile: it owns nothing).
+    for slot in moves.iter_mut() {
+        let (db, delta) = std::mem::replace(slot, (0, Delta::SwappedWith { other: 0 }));
+        *slot = (db, keyspace.apply(db, delta));
+    }
+    moves.reverse();
+}
+
+/// Puts these keys in `keyspace` as a checkpoint holds them.
+fn restore(
+    keyspace: &mut Keyspace,
+    keys: &[(usize, Bytes)],
+    which: &[usize],
+    states: &[Option<Entry>],
+) {
+    for (&k, state) in which.iter().zip(states) {
+        let (db, key) = &keys[k];
+        let delta = match state {
+            Some(entry) => Delta::Overwritten {
+                key: key.clone(),
+                entry: entry.clone(),
+            },
+            None => Delta::Created { key: key.clone() },
+        };
+        keyspace.apply(*db, delta);
+    }
+}
+
+/// Roughly what copying an entry costs, without walking it.
+fn entry_weight(entry: Option<&Entry>) -> usize {
+    use crate::engine::value::Value;
+    64 + match entry.map(|e| &e.value) {
+        None => 0,
+        Some(Value::String(s)) => s.len(),
+        Some(Value::List(l)) => l.len() * 32,
+        Some(Value::Hash(h)) => h.map.len() * 64,
+        Some(Value::Set(set)) => set.members.len() * 32,
+        Some(Value::ZSet(z)) => z.len() * 64,
+        Some(Value::Stream(st)) => st.entries.len() * 96,
+    }
+}
+
 /// What a keyed delta is about: its key, or None for a database swap.
 fn keyed(db: usize, delta: &Delta) -> Option<(usize, &[u8])> {
     delta.key().map(|k| (db, k))
@@ -81,9 +158,10 @@ pub struct Debugger {
     /// Databases a SWAPDB of the run swapped (the view holds them whole).
     swapped: BTreeSet<usize>,
     /// Each step's deltas that move `view` across it, in the timeline's
-    /// places ([`delta_range`]): forwards if the step is not applied yet,
-    /// backwards if it is.
+    /// places ([`delta_range`]): forwards or backwards, as its segment says.
     moves: Vec<Change>,
+    /// The steps in segments of [`SEGMENT`], with their checkpoints.
+    segments: Vec<Segment>,
     applied: usize,
     cursor: usize,
     /// Each changed key's place in `outcome.keys_changed`, by database.
@@ -121,8 +199,21 @@ impl Debugger {
         }
         let mut first_change = vec![usize::MAX; keys.len()];
         let mut looks = HashMap::new();
+        let segment_count = timeline.steps.len().div_ceil(SEGMENT);
+        let mut segments: Vec<Segment> = (0..segment_count)
+            .map(|_| Segment {
+                keys: Vec::new(),
+                start: None,
+                end: None,
+                backwards: true,
+            })
+            .collect();
+        // Each segment's deltas' weight (what its checkpoint may cost).
+        let mut weights = vec![0usize; segment_count];
+        let mut last_segment = vec![usize::MAX; keys.len()];
         for (i, step) in timeline.steps.iter().enumerate() {
             let range = delta_range(&timeline.steps, i);
+            let s = i / SEGMENT;
             if let StepKind::Call(call) = &step.kind {
                 let look = Look::of_command(&call.argv);
                 if look != Look::Plain {
@@ -152,9 +243,14 @@ impl Debugger {
                     }
                     other => {
                         let key = other.key().expect("keyed delta");
+                        weights[s] += std::mem::size_of::<Change>() + super::delta_size(other);
                         let Some(&k) = order[*db].get(key) else {
                             continue;
                         };
+                        if last_segment[k] != s {
+                            last_segment[k] = s;
+                            segments[s].keys.push(k);
+                        }
                         if first_change[k] == usize::MAX && !swapped.contains(db) {
                             view.copy_entry_from(live, *db, key);
                         }
@@ -173,6 +269,7 @@ impl Debugger {
             view,
             swapped,
             moves,
+            segments,
             applied,
             cursor: 0,
             order,
@@ -198,14 +295,35 @@ impl Debugger {
         let script_start = steps.iter().position(|s| !is_other(s)).unwrap_or(0);
         let mut after = None;
         let mut before = None;
+        // Checkpoints are taken on the way (none with a SWAPDB: those
+        // databases are held whole).
+        let checkpoints = debugger.swapped.is_empty();
+        let len = debugger.len();
         loop {
-            if debugger.applied == script_end {
+            let applied = debugger.applied;
+            if applied == script_end {
                 after = Some(debugger.snapshot());
             }
-            if debugger.applied == script_start {
+            if applied == script_start {
                 before = Some(debugger.snapshot());
             }
-            if debugger.applied == 0 {
+            if checkpoints && applied > 0 && (applied == len || applied.is_multiple_of(SEGMENT)) {
+                let s = (applied - 1) / SEGMENT;
+                debugger.segments[s].end = debugger.checkpoint(s, weights[s]);
+            }
+            if checkpoints && applied < len && applied.is_multiple_of(SEGMENT) {
+                let s = applied / SEGMENT;
+                let start = debugger.checkpoint(s, weights[s]);
+                let segment = &mut debugger.segments[s];
+                segment.start = start.filter(|_| segment.end.is_some());
+                if segment.start.is_none() {
+                    segment.end = None;
+                }
+            }
+            if applied.is_multiple_of(SEGMENT) && applied < len {
+                debugger.segments[applied / SEGMENT].backwards = false;
+            }
+            if applied == 0 {
                 break;
             }
             debugger.applied -= 1;
@@ -231,6 +349,20 @@ impl Debugger {
             .collect();
         debugger.goto(0);
         debugger
+    }
+
+    /// Segment `s`'s keys as the view holds them, unless copying them
+    /// would cost much more than its deltas (`weight`).
+    fn checkpoint(&self, s: usize, weight: usize) -> Option<Vec<Option<Entry>>> {
+        let keys = &self.timeline.outcome.keys_changed;
+        let states: Vec<Option<&Entry>> = self.segments[s]
+            .keys
+            .iter()
+            .map(|&k| self.view.db(keys[k].0).entry(&keys[k].1))
+            .collect();
+        let cost: usize = states.iter().map(|&e| entry_weight(e)).sum();
+        (cost <= 2 * weight + 4096)
+            .then(|| states.into_iter().map(Option::<&Entry>::cloned).collect())
     }
 
     /// Every changed key's entry in the view, in `keys_changed` order.
@@ -276,36 +408,120 @@ impl Debugger {
     /// Moves the view across step `i` (forwards or backwards).
     fn cross(&mut self, i: usize) {
         let range = self.range(i);
-        let deltas = &mut self.moves[range];
-        if deltas.is_empty() {
+        flip(&mut self.moves[range], &mut self.view);
+    }
+
+    /// Turns segment `s`'s moves to face this way, in a scratch keyspace
+    /// started from the checkpoint at the side they face now (only a
+    /// checkpointed segment is ever jumped over, and so left facing the
+    /// wrong way).
+    fn settle(&mut self, s: usize, backwards: bool) {
+        let segment = &self.segments[s];
+        if segment.backwards == backwards {
             return;
         }
-        // Each delta is replaced by its inverse in place (a database swap
-        // of 0 with 0 holds the slot meanwhile: it owns nothing).
-        for slot in deltas.iter_mut() {
-            let (db, delta) = std::mem::replace(slot, (0, Delta::SwappedWith { other: 0 }));
-            *slot = (db, self.view.apply(db, delta));
+        let from = if segment.backwards {
+            &segment.end
+        } else {
+            &segment.start
+        };
+        let from = from
+            .as_ref()
+            .expect("a segment jumped over has its checkpoint");
+        let mut scratch = Keyspace::default();
+        let keys = &self.timeline.outcome.keys_changed;
+        restore(&mut scratch, keys, &segment.keys, from);
+        let steps = s * SEGMENT..((s + 1) * SEGMENT).min(self.len());
+        // Backwards moves are undone last step first; forwards, in order.
+        let order: Vec<usize> = if segment.backwards {
+            steps.rev().collect()
+        } else {
+            steps.collect()
+        };
+        for i in order {
+            let range = self.range(i);
+            flip(&mut self.moves[range], &mut scratch);
         }
-        deltas.reverse();
+        self.segments[s].backwards = backwards;
+    }
+
+    /// Moves the view to just after step `target - 1` (0: before the
+    /// run): step by step inside a segment, a whole checkpointed segment
+    /// at once.
+    fn move_to(&mut self, target: usize) {
+        let len = self.len();
+        while self.applied < target {
+            let i = self.applied;
+            if i.is_multiple_of(SEGMENT) {
+                // Entering segment s at its start.
+                let s = i / SEGMENT;
+                let end = ((s + 1) * SEGMENT).min(len);
+                let segment = &self.segments[s];
+                if segment.checkpointed() && end <= target {
+                    let states = segment.end.as_deref().unwrap_or_default();
+                    let keys = &self.timeline.outcome.keys_changed;
+                    restore(&mut self.view, keys, &segment.keys, states);
+                    self.applied = end;
+                    continue;
+                }
+                self.settle(s, false);
+            }
+            self.cross(i);
+            self.applied += 1;
+            if self.applied.is_multiple_of(SEGMENT) || self.applied == len {
+                self.segments[i / SEGMENT].backwards = true;
+            }
+        }
+        while self.applied > target {
+            let i = self.applied;
+            if i.is_multiple_of(SEGMENT) || i == len {
+                // Entering segment s at its end.
+                let s = (i - 1) / SEGMENT;
+                let start = s * SEGMENT;
+                let segment = &self.segments[s];
+                if segment.checkpointed() && start >= target {
+                    let states = segment.start.as_deref().unwrap_or_default();
+                    let keys = &self.timeline.outcome.keys_changed;
+                    restore(&mut self.view, keys, &segment.keys, states);
+                    self.applied = start;
+                    continue;
+                }
+                self.settle(s, true);
+            }
+            self.applied -= 1;
+            self.cross(self.applied);
+            if self.applied.is_multiple_of(SEGMENT) {
+                self.segments[self.applied / SEGMENT].backwards = false;
+            }
+        }
+        // The step before the view reads its moves as backwards (what it
+        // changed, see `changes`): at a segment's end, that segment may
+        // have been jumped over.
+        let applied = self.applied;
+        if applied > 0 && (applied.is_multiple_of(SEGMENT) || applied == len) {
+            self.settle((applied - 1) / SEGMENT, true);
+        }
+    }
+
+    /// Turns every step's moves backwards (the view at the end of the
+    /// run), for what reads them all.
+    fn all_backwards(&mut self) {
+        self.move_to(self.len());
+        for s in 0..self.segments.len() {
+            self.settle(s, true);
+        }
     }
 
     /// Puts the cursor on step `index`; the keyspace then shows the state
     /// after that step (a line step: before the line runs). Costs the
-    /// deltas between the old cursor and the new one.
+    /// deltas between the old cursor and the new one, up to a segment's
+    /// worth at each end of a jump.
     pub fn goto(&mut self, index: usize) {
         if self.is_empty() {
             return;
         }
         let index = index.min(self.len() - 1);
-        let target = index + 1;
-        while self.applied < target {
-            self.cross(self.applied);
-            self.applied += 1;
-        }
-        while self.applied > target {
-            self.applied -= 1;
-            self.cross(self.applied);
-        }
+        self.move_to(index + 1);
         self.cursor = index;
     }
 
@@ -424,7 +640,7 @@ impl Debugger {
     /// debugger keeps them in its own form). The cursor stays where it is.
     pub fn undoable(&mut self) -> Timeline {
         let cursor = self.cursor;
-        self.goto(self.len().saturating_sub(1));
+        self.all_backwards();
         let mut timeline = self.timeline.clone();
         timeline.deltas = self.moves.clone();
         for i in 0..timeline.steps.len() {
@@ -441,7 +657,7 @@ impl Debugger {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
         let cursor = self.cursor;
-        self.goto(self.len().saturating_sub(1));
+        self.all_backwards();
         // Every step is applied: each list moves the view (and the live
         // keyspace, which is where the view's end state came from) back.
         for i in (0..self.len()).rev() {
@@ -483,64 +699,20 @@ impl Debugger {
     }
 
     /// The keys step `index` changed, before and after it, in the order
-    /// the run first changed them. A query: the cursor stays. Costs the
-    /// step's keys when `index` is the cursor, else also the deltas between.
-    pub fn changes_at(&self, index: usize) -> Vec<KeyChange> {
-        let keys = self.keys_changed_by(index);
-        if keys.is_empty() {
-            return Vec::new();
+    /// the run first changed them. The cursor stays; the view goes there
+    /// and back (see [`Debugger::goto`] for the cost).
+    pub fn changes_at(&mut self, index: usize) -> Vec<KeyChange> {
+        if index == self.cursor {
+            return self.changes();
         }
-        let after_cursor = |state: &Keyspace, keys: &[(usize, &[u8])]| -> Vec<Option<Entry>> {
-            keys.iter()
-                .map(|(db, k)| state.db(*db).entry(k).cloned())
-                .collect()
-        };
-        let keys: Vec<(usize, &[u8])> = keys;
-        if index + 1 == self.applied {
-            // The view is after the step; its backward deltas give before.
-            let after = after_cursor(&self.view, &keys);
-            let mut scratch = self.scratch(&keys);
-            for (db, d) in &self.moves[self.range(index)] {
-                scratch.apply(*db, d.clone());
-            }
-            let before = after_cursor(&scratch, &keys);
-            return self.pair(&keys, before, after);
-        }
-        // Walk a scratch copy of these keys to just after the step.
-        let mut scratch = self.scratch(&keys);
-        let wanted: HashSet<(usize, &[u8])> = keys.iter().copied().collect();
-        let relevant = |db: usize, d: &Delta| {
-            self.swapped.contains(&db) || keyed(db, d).is_some_and(|k| wanted.contains(&k))
-        };
-        let walk = |scratch: &mut Keyspace, i: usize| {
-            for (db, d) in &self.moves[self.range(i)] {
-                if matches!(d, Delta::SwappedWith { .. }) || relevant(*db, d) {
-                    scratch.apply(*db, d.clone());
-                }
-            }
-        };
-        if index >= self.applied {
-            for i in self.applied..index {
-                walk(&mut scratch, i);
-            }
-            let before = after_cursor(&scratch, &keys);
-            walk(&mut scratch, index);
-            let after = after_cursor(&scratch, &keys);
-            self.pair(&keys, before, after)
-        } else {
-            for i in (index + 1..self.applied).rev() {
-                walk(&mut scratch, i);
-            }
-            let after = after_cursor(&scratch, &keys);
-            walk(&mut scratch, index);
-            let before = after_cursor(&scratch, &keys);
-            self.pair(&keys, before, after)
-        }
+        let cursor = self.cursor;
+        let changes = self.goto_changes(index);
+        self.goto(cursor);
+        changes
     }
 
     /// Puts the cursor on step `index` and returns what that step changed
-    /// (cheaper than [`Debugger::changes_at`] when walking a run in order:
-    /// it costs the step's deltas twice, and no scratch keyspace).
+    /// (walking a run in order, this costs the step's deltas twice).
     pub(crate) fn goto_changes(&mut self, index: usize) -> Vec<KeyChange> {
         if self.is_empty() {
             return Vec::new();
@@ -561,17 +733,9 @@ impl Debugger {
                 .collect()
         };
         // To just before the step, then across it.
-        while self.applied < index {
-            self.cross(self.applied);
-            self.applied += 1;
-        }
-        while self.applied > index {
-            self.applied -= 1;
-            self.cross(self.applied);
-        }
+        self.move_to(index);
         let before = grab(&self.view);
-        self.cross(index);
-        self.applied = index + 1;
+        self.move_to(index + 1);
         self.cursor = index;
         let after = grab(&self.view);
         keys.into_iter()
@@ -586,9 +750,26 @@ impl Debugger {
             .collect()
     }
 
-    /// The changes of the step at the cursor (see [`Debugger::changes_at`]).
+    /// The changes of the step at the cursor: the view is just after it,
+    /// and its moves (backwards) give what it was before. Costs the step's keys.
     pub fn changes(&self) -> Vec<KeyChange> {
-        self.changes_at(self.cursor)
+        let keys = self.keys_changed_by(self.cursor);
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        debug_assert_eq!(self.applied, self.cursor + 1);
+        let grab = |state: &Keyspace| -> Vec<Option<Entry>> {
+            keys.iter()
+                .map(|(db, k)| state.db(*db).entry(k).cloned())
+                .collect()
+        };
+        let after = grab(&self.view);
+        let mut scratch = self.scratch(&keys);
+        for (db, d) in &self.moves[self.range(self.cursor)] {
+            scratch.apply(*db, d.clone());
+        }
+        let before = grab(&scratch);
+        self.pair(&keys, before, after)
     }
 
     /// A keyspace holding these keys (and any swapped database) as the view has them.
@@ -722,5 +903,191 @@ impl Debugger {
             .iter()
             .map(|(db, key)| (*db, key.clone(), self.view.db(*db).entry(key).cloned()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, ManualClock};
+    use crate::script::{ScriptConfig, Scripting};
+    use crate::trace::{fingerprint, record, Limits};
+
+    /// A keyspace holding these keys as `from` holds them.
+    fn copy(from: &Keyspace, keys: &[(usize, Bytes)]) -> Keyspace {
+        let mut copy = Keyspace::default();
+        for (db, key) in keys {
+            copy.copy_entry_from(from, *db, key);
+        }
+        copy
+    }
+
+    /// About 26,000 steps over every kind of change, one of them to a list
+    /// too large to copy at a checkpoint; the run dies at its end.
+    const SCRIPT: &str = "
+for i = 1, 1500 do
+  redis.call('INCR', 'counter')
+  redis.call('SET', 'k' .. (i % 50), i)
+  if i % 7 == 0 then redis.call('DEL', 'k' .. (i % 11)) end
+  redis.call('HSET', 'h', 'f' .. (i % 30), i)
+  redis.call('RPUSH', 'l', i)
+  redis.call('LTRIM', 'l', -20, -1)
+  if i % 13 == 0 then redis.call('PEXPIRE', 'counter', 100000 + i) end
+  redis.call('SADD', 's', i % 40)
+  if i % 5 == 0 then redis.call('SREM', 's', (i * 3) % 40) end
+  if i == 700 then redis.call('LPUSH', 'big', 'x') end
+end
+return nil + 1";
+
+    #[test]
+    fn jumps_across_segments_show_what_stepping_shows() {
+        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        let mut run = |engine: &mut Engine, client: &mut crate::engine::Client, argv: &[&str]| {
+            let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+            engine.call(client, &argv, &mut scripting)
+        };
+        let fill = "for i = 1, 50000 do redis.call('RPUSH', 'big', i) end";
+        run(&mut engine, &mut client, &["EVAL", fill, "0"]);
+        run(&mut engine, &mut client, &["SET", "k3", "before"]);
+        let before_run = copy(
+            &engine.keyspace,
+            &[(0, b"k3".to_vec()), (0, b"big".to_vec())],
+        );
+        let argv: Vec<Vec<u8>> = ["EVAL", SCRIPT, "0"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let timeline = record(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            &argv,
+            Limits::default(),
+        );
+        assert_eq!(timeline.outcome.status, Status::Error);
+        let len = timeline.steps.len();
+        assert!(len > 6 * SEGMENT, "{len} steps");
+        let keys = timeline.outcome.keys_changed.clone();
+
+        // Where to jump: segment edges, the ends, and steps in between.
+        let mut targets: Vec<usize> = vec![0, 1, len - 1, len - 2];
+        for s in 1..len / SEGMENT + 1 {
+            // A segment's end reached from far before it and from far after.
+            let edge = s * SEGMENT;
+            targets.extend([0, edge - 1, len - 1, edge - 1, edge, edge + 1]);
+        }
+        let mut x: u64 = 7;
+        for _ in 0..120 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            targets.push((x >> 33) as usize % len);
+        }
+        targets.retain(|&t| t < len);
+
+        // What each target shows, from the recorded deltas alone: the live
+        // keyspace undone step by step (the debugger plays no part).
+        let wanted: HashSet<usize> = targets
+            .iter()
+            .map(|t| t + 1)
+            .chain(targets.iter().copied())
+            .collect();
+        let mut expected: HashMap<usize, u64> = HashMap::new();
+        let mut undone = copy(&engine.keyspace, &keys);
+        for applied in (0..=len).rev() {
+            if wanted.contains(&applied) {
+                expected.insert(applied, fingerprint(&undone, &keys));
+            }
+            if applied > 0 {
+                for (db, delta) in timeline.deltas_of(applied - 1).iter().rev() {
+                    undone.apply(*db, delta.clone());
+                }
+            }
+        }
+        assert_eq!(fingerprint(&undone, &keys), fingerprint(&before_run, &keys));
+
+        let mut debugger = Debugger::new(timeline.clone(), &engine.keyspace);
+        let checkpointed = debugger
+            .segments
+            .iter()
+            .filter(|s| s.checkpointed())
+            .count();
+        assert!(
+            checkpointed >= 4,
+            "{checkpointed} of {} segments checkpointed",
+            debugger.segments.len()
+        );
+        assert!(
+            checkpointed < debugger.segments.len(),
+            "the one writing `big` has no checkpoint"
+        );
+
+        let mut previous = 0;
+        for &t in &targets {
+            debugger.goto(t);
+            assert_eq!(
+                fingerprint(&debugger.view, &keys),
+                expected[&(t + 1)],
+                "at step {t}, from {previous}"
+            );
+            // What the step changed, before and after it: the view holds
+            // each `after`; putting back each `before` gives the step before.
+            let mut before = copy(&debugger.view, &keys);
+            for change in debugger.changes() {
+                let view = debugger.view.db(change.db).entry(&change.key);
+                assert_eq!(view, change.after.as_ref(), "step {t}: after");
+                let key = change.key.clone();
+                let delta = match change.before {
+                    Some(entry) => Delta::Overwritten { key, entry },
+                    None => Delta::Created { key },
+                };
+                before.apply(change.db, delta);
+            }
+            assert_eq!(
+                fingerprint(&before, &keys),
+                expected[&t],
+                "step {t}: before"
+            );
+            // A query elsewhere leaves the view where it was.
+            let other = targets[(t * 31) % targets.len()];
+            debugger.changes_at(other);
+            assert_eq!(debugger.cursor(), t);
+            assert_eq!(
+                fingerprint(&debugger.view, &keys),
+                expected[&(t + 1)],
+                "back at {t} after a query at {other}"
+            );
+            previous = t;
+        }
+
+        // Every move turned back: the run undoes, and its deltas are the recorded ones.
+        // (A removed key's place among the database's keys is the view's,
+        // which holds only the run's keys: places are left out.)
+        let placeless = |deltas: Vec<Change>| -> Vec<Change> {
+            deltas
+                .into_iter()
+                .map(|(db, d)| match d {
+                    Delta::Removed { key, entry, .. } => (
+                        db,
+                        Delta::Removed {
+                            key,
+                            entry,
+                            position: 0,
+                        },
+                    ),
+                    d => (db, d),
+                })
+                .collect()
+        };
+        assert!(placeless(debugger.undoable().deltas) == placeless(timeline.deltas.clone()));
+        let mut live = copy(&engine.keyspace, &keys);
+        debugger.undo_in(&mut live).unwrap();
+        assert_eq!(fingerprint(&live, &keys), fingerprint(&before_run, &keys));
+        assert_eq!(
+            fingerprint(&debugger.view, &keys),
+            expected[&(previous + 1)]
+        );
     }
 }

@@ -167,7 +167,10 @@ pub struct Outcome {
 }
 
 /// A fingerprint of the entries of these keys (linear in their sizes).
-fn fingerprint(keyspace: &crate::engine::keyspace::Keyspace, keys: &[(usize, Vec<u8>)]) -> u64 {
+pub(crate) fn fingerprint(
+    keyspace: &crate::engine::keyspace::Keyspace,
+    keys: &[(usize, Vec<u8>)],
+) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for (db, key) in keys {

@@ -203,6 +203,11 @@ impl Session {
         &self.debugger
     }
 
+    /// What step `index` changed; the cursor stays (see [`Debugger::changes_at`]).
+    pub fn changes_at(&mut self, index: usize) -> Vec<super::KeyChange> {
+        self.debugger.changes_at(index)
+    }
+
     /// What a debugger key does when there is no usable run (none yet, or
     /// the script was edited since): a forward move runs the script.
     pub fn without_run(movement: Move) -> Answer {

@@ -277,8 +277,8 @@ pub struct App {
 /// runs on unrecorded until it ends or Esc stops it).
 pub(crate) fn trace_limits() -> Limits {
     Limits {
-        max_steps: 500_000,
-        max_bytes: 256 * 1024 * 1024,
+        max_steps: 2_500_000,
+        max_bytes: 512 * 1024 * 1024,
         ..Limits::default()
     }
 }

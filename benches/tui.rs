@@ -255,14 +255,14 @@ fn big_runs() {
     }
 }
 
-/// 100,000 keys, then a run of 1,000,000 INCRs on one key (3,000,004 steps:
-/// the TUI records the first 2,500,000) that dies at its end: keys in the
+/// 100,000 keys, then a run of 2,000,000 INCRs on one key (6,000,004 steps:
+/// the TUI records the first 5,000,000) that dies at its end: keys in the
 /// debugger and in the keyspace pane, each handled and drawn, timed.
 fn long_trace() {
     let mut opening = with_keys(100_000);
     let buffer = opening.buffers.last_mut().expect("a buffer");
     buffer.name = "long.lua".into();
-    buffer.text = "for i = 1, 1000000 do\n  redis.call('INCR', 'counter')\nend\nredis.call('SET', 'last', 'x')\nreturn nil + 1\n".into();
+    buffer.text = "for i = 1, 2000000 do\n  redis.call('INCR', 'counter')\nend\nredis.call('SET', 'last', 'x')\nreturn nil + 1\n".into();
     let mut driver = Driver::new(opening, 120, 40);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     driver.app.active = driver.app.buffers.len() - 1;

@@ -474,6 +474,73 @@ fn past_the_byte_cap_the_script_is_stopped_and_says_so() {
     );
 }
 
+/// The TUI's byte cap stops the recording, not the script: it runs to its
+/// end as on Redis, and what it changed after the cap shows at its end; a
+/// run whose kept changes reach twice the cap is stopped.
+#[test]
+fn at_the_byte_cap_a_run_on_trace_lets_the_script_finish() {
+    let limits = Limits {
+        max_bytes: 100_000,
+        run_on_at_max_bytes: true,
+        ..Limits::default()
+    };
+    let record = |env: &mut Env, body: &str| {
+        let argv: Vec<Vec<u8>> = ["EVAL", body, "0"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        trace::record(
+            &mut env.engine,
+            &mut env.scripting,
+            &mut env.client,
+            &argv,
+            limits.clone(),
+        )
+    };
+    let mut env = Env::new();
+    let timeline = record(
+        &mut env,
+        "for i = 1, 20000 do redis.call('INCR', 'c') end return redis.call('GET', 'c')",
+    );
+    assert_eq!(timeline.outcome.status, Status::Ok);
+    assert_eq!(timeline.outcome.reply, Reply::bulk("20000"));
+    assert_eq!(
+        timeline.outcome.truncated.as_deref(),
+        Some("recording stopped at its cap of 100000 bytes; the script ran on, and what it changed after that shows at its end")
+    );
+    assert!(
+        timeline.steps.len() < 2000,
+        "{} steps",
+        timeline.steps.len()
+    );
+    let mut debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    debugger.apply(Move::End, &Default::default());
+    let shown = |d: &Debugger, env: &Env| match d.entry(&env.engine.keyspace, 0, b"c") {
+        Some(Entry {
+            value: redstep::engine::Value::String(s),
+            ..
+        }) => String::from_utf8(s.clone()).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(shown(&debugger, &env), "20000");
+    debugger.apply(Move::Start, &Default::default());
+    debugger.apply(Move::NextCall, &Default::default());
+    assert_eq!(shown(&debugger, &env), "1");
+
+    // Each new key is a change kept past the cap: twice the cap stops it.
+    let mut env = Env::new();
+    let timeline = record(
+        &mut env,
+        "for i = 1, 1e6 do redis.call('SET', 'k' .. i, i) end",
+    );
+    assert_eq!(timeline.outcome.status, Status::Interrupted);
+    let Reply::Error(e) = &timeline.outcome.reply else {
+        panic!("{:?}", timeline.outcome.reply)
+    };
+    assert!(String::from_utf8_lossy(e)
+        .starts_with("ERR Script stopped by redstep: the trace reached its cap of 200000 bytes"));
+}
+
 /// A random command over a few keys of every type, valid or not.
 fn random_call(rng: &mut fastrand::Rng) -> String {
     let v = ["1", "2", "x", "-3", "7"][rng.usize(..5)];

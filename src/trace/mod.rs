@@ -30,13 +30,19 @@ pub use crate::engine::keyspace::Entry;
 pub use debugger::{DebugView, Debugger, KeyChange, Move};
 pub use session::{Answer, KeyMark, KeyState, Session, Start, Why};
 
-/// How much a trace may hold. Past a cap the script is stopped with an
-/// error that says so (its writes so far stay, as in Redis), and the
-/// outcome records that the trace was cut.
+/// How much a trace may hold. Past the step cap recording stops and the
+/// script runs on (what it changes after that shows at its end); past the
+/// byte cap the script is stopped with an error that says so (its writes
+/// so far stay, as in Redis), unless `run_on_at_max_bytes`. The outcome
+/// records that the trace was cut.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_steps: usize,
     pub max_bytes: usize,
+    /// At the byte cap, stop recording as at the step cap and let the
+    /// script run on (the TUI: a trace must not change what a run does);
+    /// it is stopped only at twice the cap.
+    pub run_on_at_max_bytes: bool,
     /// Locals are recorded for this many line steps (the first ones).
     pub locals_steps: usize,
     /// Longest rendering of one local's value.
@@ -48,6 +54,7 @@ impl Default for Limits {
         Limits {
             max_steps: 5_000_000,
             max_bytes: 512 * 1024 * 1024,
+            run_on_at_max_bytes: false,
             locals_steps: 100_000,
             value_len: 60,
         }
@@ -120,6 +127,16 @@ pub struct Step {
 pub(crate) fn delta_range(steps: &[Step], i: usize) -> std::ops::Range<usize> {
     let start = i.checked_sub(1).map_or(0, |p| steps[p].deltas_end as usize);
     start..steps[i].deltas_end as usize
+}
+
+/// Makes room for `more` elements. A large vector grows by an eighth, not
+/// by doubling: the room it holds counts against the trace's byte cap (and
+/// growing one that large moves pages, not bytes).
+fn room_for<T>(vector: &mut Vec<T>, more: usize) {
+    let free = vector.capacity() - vector.len();
+    if free < more && vector.capacity() >= 1 << 20 {
+        vector.reserve_exact(more.max(vector.capacity() / 8));
+    }
 }
 
 /// A count of deltas as a step stores it.
@@ -544,7 +561,9 @@ impl Recorder {
 
     /// Adds a step that made these changes.
     fn push(&mut self, line: u32, kind: StepKind, deltas: Vec<Change>) {
+        room_for(&mut self.deltas, deltas.len());
         self.deltas.extend(deltas);
+        room_for(&mut self.steps, 1);
         self.steps.push(Step {
             line,
             deltas_end: delta_end(self.deltas.len()),
@@ -553,26 +572,37 @@ impl Recorder {
     }
 
     fn check_caps(&mut self) -> Control {
-        if self.held() >= self.limits.max_bytes {
-            let cap = self.limits.max_bytes;
-            let size = if cap >= 1024 * 1024 {
+        let size = |cap: usize| {
+            if cap >= 1024 * 1024 {
                 format!("{} MB", cap / (1024 * 1024))
             } else {
                 format!("{cap} bytes")
-            };
-            let reason = format!("the trace reached its cap of {size}");
+            }
+        };
+        let held = self.held();
+        let cap = self.limits.max_bytes;
+        let run_on = self.limits.run_on_at_max_bytes;
+        if held >= cap && run_on && self.elided.is_none() {
+            self.elide(size(cap));
+        } else if held >= cap && (!run_on || held >= cap.saturating_mul(2)) {
+            let cap = if run_on { cap.saturating_mul(2) } else { cap };
+            let reason = format!("the trace reached its cap of {}", size(cap));
             self.truncated.get_or_insert(reason.clone());
             self.stopped = true;
             return Control::Stop(reason);
         }
         if self.elided.is_none() && self.steps.len() >= self.limits.max_steps {
-            self.truncated.get_or_insert(format!(
-                "recording stopped at its cap of {} steps; the script ran on, and what it changed after that shows at its end",
-                self.limits.max_steps
-            ));
-            self.elided = Some(Elided::default());
+            self.elide(format!("{} steps", self.limits.max_steps));
         }
         Control::Continue
+    }
+
+    /// Stops recording steps at this cap; the script runs on.
+    fn elide(&mut self, cap: String) {
+        self.truncated.get_or_insert(format!(
+            "recording stopped at its cap of {cap}; the script ran on, and what it changed after that shows at its end"
+        ));
+        self.elided = Some(Elided::default());
     }
 }
 
@@ -621,6 +651,7 @@ impl Recorder {
                 drop(pending);
                 return self.check_caps();
             }
+            room_for(&mut self.deltas, deltas.len());
             for (db, delta) in deltas {
                 self.bytes += delta_size(&delta);
                 self.deltas.push((db, delta));

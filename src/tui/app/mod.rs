@@ -277,8 +277,9 @@ pub struct App {
 /// runs on unrecorded until it ends or Esc stops it).
 pub(crate) fn trace_limits() -> Limits {
     Limits {
-        max_steps: 2_500_000,
+        max_steps: 5_000_000,
         max_bytes: 512 * 1024 * 1024,
+        run_on_at_max_bytes: true,
         ..Limits::default()
     }
 }

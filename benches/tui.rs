@@ -246,7 +246,7 @@ fn big_runs() {
             ms(run.esc_to_frame),
         );
         println!(
-            "{:>7} keys: Ctrl+Home {:>9}, Ctrl+End {:>9} (across the whole run: its deltas are applied), F7/F10 at the end {:>8}",
+            "{:>7} keys: Ctrl+Home {:>9}, Ctrl+End {:>9} (across the whole run), F7/F10 at the end {:>8}",
             n,
             ms(probe.jumps.0),
             ms(probe.jumps.1),

@@ -44,7 +44,7 @@ impl Default for Limits {
 pub enum Value {
     String(Bytes),
     List(VecDeque<Bytes>),
-    // The larger kinds are boxed: an entry stays 64 bytes (the keyspace
+    // The larger kinds are boxed: an entry stays 56 bytes (the keyspace
     // and every trace delta hold entries inline).
     Hash(Box<Hash>),
     Set(Box<Set>),

@@ -5,11 +5,12 @@
 //! so any step's keyspace can be shown without re-running Lua.
 //!
 //! Everything a query needs is indexed when the debugger is built (once,
-//! linear in steps and keys); queries take `&self` and cost what they
-//! answer, not the length of the run. Moving the cursor costs the deltas
-//! between the two steps, up to a segment's worth: a jump across whole
-//! segments of [`SEGMENT`] steps restores the keys each one changed, as
-//! they were at its end (or start), instead of applying its steps.
+//! linear in steps and keys); queries cost what they answer, not the
+//! length of the run (`changes_at` another step moves the view there and
+//! back). Moving the cursor costs the deltas between the two steps, but a
+//! jump across whole segments of [`SEGMENT`] steps restores the keys each
+//! one changed, as they were at its end (or start), instead of applying
+//! its steps (see [`Debugger::goto`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -132,18 +133,20 @@ fn restore(
     }
 }
 
-/// Roughly what copying an entry costs, without walking it.
+/// What a copy of an entry holds, roughly, without walking it: its slot,
+/// the boxed kinds' tables and each element with its own allocations.
 fn entry_weight(entry: Option<&Entry>) -> usize {
     use crate::engine::value::Value;
-    64 + match entry.map(|e| &e.value) {
-        None => 0,
-        Some(Value::String(s)) => s.len(),
-        Some(Value::List(l)) => l.len() * 32,
-        Some(Value::Hash(h)) => h.map.len() * 64,
-        Some(Value::Set(set)) => set.members.len() * 32,
-        Some(Value::ZSet(z)) => z.len() * 64,
-        Some(Value::Stream(st)) => st.entries.len() * 96,
-    }
+    std::mem::size_of::<Option<Entry>>()
+        + match entry.map(|e| &e.value) {
+            None => 0,
+            Some(Value::String(s)) => s.len(),
+            Some(Value::List(l)) => 32 + l.len() * 40,
+            Some(Value::Hash(h)) => 128 + h.map.len() * 96,
+            Some(Value::Set(set)) => 128 + set.members.len() * 64,
+            Some(Value::ZSet(z)) => 128 + z.len() * 96,
+            Some(Value::Stream(st)) => 256 + st.entries.len() * 128,
+        }
 }
 
 /// What a keyed delta is about: its key, or None for a database swap.
@@ -352,7 +355,8 @@ impl Debugger {
     }
 
     /// Segment `s`'s keys as the view holds them, unless copying them
-    /// would cost much more than its deltas (`weight`).
+    /// would cost more than a quarter of its deltas (`weight`): both
+    /// checkpoints of a segment stay within half of what its steps hold.
     fn checkpoint(&self, s: usize, weight: usize) -> Option<Vec<Option<Entry>>> {
         let keys = &self.timeline.outcome.keys_changed;
         let states: Vec<Option<&Entry>> = self.segments[s]
@@ -361,8 +365,7 @@ impl Debugger {
             .map(|&k| self.view.db(keys[k].0).entry(&keys[k].1))
             .collect();
         let cost: usize = states.iter().map(|&e| entry_weight(e)).sum();
-        (cost <= 2 * weight + 4096)
-            .then(|| states.into_iter().map(Option::<&Entry>::cloned).collect())
+        (cost <= weight / 4).then(|| states.into_iter().map(Option::<&Entry>::cloned).collect())
     }
 
     /// Every changed key's entry in the view, in `keys_changed` order.
@@ -375,6 +378,8 @@ impl Debugger {
             .collect()
     }
 
+    /// The run, without its deltas: the debugger holds them, turned (see
+    /// [`Debugger::undoable`] for a timeline with them).
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
     }
@@ -458,7 +463,7 @@ impl Debugger {
                 let end = ((s + 1) * SEGMENT).min(len);
                 let segment = &self.segments[s];
                 if segment.checkpointed() && end <= target {
-                    let states = segment.end.as_deref().unwrap_or_default();
+                    let states = segment.end.as_deref().expect("a checkpoint");
                     let keys = &self.timeline.outcome.keys_changed;
                     restore(&mut self.view, keys, &segment.keys, states);
                     self.applied = end;
@@ -480,7 +485,7 @@ impl Debugger {
                 let start = s * SEGMENT;
                 let segment = &self.segments[s];
                 if segment.checkpointed() && start >= target {
-                    let states = segment.start.as_deref().unwrap_or_default();
+                    let states = segment.start.as_deref().expect("a checkpoint");
                     let keys = &self.timeline.outcome.keys_changed;
                     restore(&mut self.view, keys, &segment.keys, states);
                     self.applied = start;
@@ -514,8 +519,10 @@ impl Debugger {
 
     /// Puts the cursor on step `index`; the keyspace then shows the state
     /// after that step (a line step: before the line runs). Costs the
-    /// deltas between the old cursor and the new one, up to a segment's
-    /// worth at each end of a jump.
+    /// deltas between the old cursor and the new one; a jump, the
+    /// checkpoints of the whole segments between, the steps at each end
+    /// and up to two segments turned (one it enters, one it stops at the
+    /// end of). Segments without a checkpoint cost all their steps.
     pub fn goto(&mut self, index: usize) {
         if self.is_empty() {
             return;
@@ -922,7 +929,7 @@ mod tests {
         copy
     }
 
-    /// About 26,000 steps over every kind of change, one of them to a list
+    /// About 26,000 steps over strings, hashes, lists, sets and expiries, one to a list
     /// too large to copy at a checkpoint; the run dies at its end.
     const SCRIPT: &str = "
 for i = 1, 1500 do
@@ -1089,5 +1096,555 @@ return nil + 1";
             fingerprint(&debugger.view, &keys),
             expected[&(previous + 1)]
         );
+    }
+}
+
+#[cfg(test)]
+/// Random sequences of moves, jumps and queries over runs of every shape
+/// (short, exact segments, elided changes, other clients, SWAPDB, every
+/// type), each checked against keyspaces rebuilt from the recorded deltas.
+mod stress {
+    use super::*;
+    use crate::engine::{Engine, ManualClock};
+    use crate::script::{ScriptConfig, Scripting};
+    use crate::trace::{record_with_lane, LaneCommand, Limits, When};
+
+    pub(super) fn snap(from: &Keyspace) -> Keyspace {
+        let mut copy = Keyspace::default();
+        for db in 0..DATABASES {
+            copy.copy_db_from(from, db);
+        }
+        copy
+    }
+
+    /// The keyspace after `applied` steps, from the recorded deltas alone.
+    pub(super) struct Reference {
+        snaps: Vec<(usize, Keyspace)>,
+    }
+
+    impl Reference {
+        pub(super) fn new(timeline: &Timeline, live: &Keyspace) -> Reference {
+            let len = timeline.steps.len();
+            let mut undone = snap(live);
+            let mut snaps = Vec::new();
+            for applied in (0..=len).rev() {
+                if applied == len || applied % 256 == 0 {
+                    snaps.push((applied, snap(&undone)));
+                }
+                if applied > 0 {
+                    for (db, delta) in timeline.deltas_of(applied - 1).iter().rev() {
+                        undone.apply(*db, delta.clone());
+                    }
+                }
+            }
+            snaps.reverse();
+            Reference { snaps }
+        }
+
+        pub(super) fn at(&self, timeline: &Timeline, applied: usize) -> Keyspace {
+            let (from, ks) = self.snaps.iter().find(|(a, _)| *a >= applied).unwrap();
+            let mut ks = snap(ks);
+            for a in (applied..*from).rev() {
+                for (db, delta) in timeline.deltas_of(a).iter().rev() {
+                    ks.apply(*db, delta.clone());
+                }
+            }
+            ks
+        }
+    }
+
+    fn check_view(d: &Debugger, tl: &Timeline, r: &Reference, keys: &[(usize, Bytes)], why: &str) {
+        let want = r.at(tl, d.cursor + 1);
+        assert_eq!(d.applied, d.cursor + 1, "{why}");
+        for (db, key) in keys {
+            assert_eq!(
+                d.view.db(*db).entry(key),
+                want.db(*db).entry(key),
+                "{why}: view at cursor {} key {db}/{}",
+                d.cursor,
+                String::from_utf8_lossy(key)
+            );
+        }
+    }
+
+    fn check_changes(tl: &Timeline, r: &Reference, i: usize, got: &[KeyChange], why: &str) {
+        let before = r.at(tl, i);
+        let after = r.at(tl, i + 1);
+        let mut want: Vec<(usize, Bytes)> = Vec::new();
+        for (db, delta) in tl.deltas_of(i) {
+            if let Some(k) = delta.key() {
+                if !want.contains(&(*db, k.to_vec())) {
+                    want.push((*db, k.to_vec()));
+                }
+            }
+        }
+        let mut have: Vec<(usize, Bytes)> = got.iter().map(|c| (c.db, c.key.clone())).collect();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want, "{why}: keys of step {i}");
+        for c in got {
+            assert_eq!(
+                c.before.as_ref(),
+                before.db(c.db).entry(&c.key),
+                "{why}: before, step {i}"
+            );
+            assert_eq!(
+                c.after.as_ref(),
+                after.db(c.db).entry(&c.key),
+                "{why}: after, step {i}"
+            );
+        }
+    }
+
+    fn placeless(deltas: Vec<Change>) -> Vec<Change> {
+        deltas
+            .into_iter()
+            .map(|(db, d)| match d {
+                Delta::Removed { key, entry, .. } => (
+                    db,
+                    Delta::Removed {
+                        key,
+                        entry,
+                        position: 0,
+                    },
+                ),
+                d => (db, d),
+            })
+            .collect()
+    }
+
+    fn run(
+        prep: &[&[&str]],
+        script: &str,
+        max_steps: usize,
+        lane: &[(When, &[&str])],
+        extra_keys: &[(usize, &str)],
+    ) -> (Timeline, Keyspace, Vec<(usize, Bytes)>) {
+        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        for argv in prep {
+            let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
+            engine.call(&mut client, &argv, &mut scripting);
+        }
+        let lane: Vec<LaneCommand> = lane
+            .iter()
+            .map(|(when, argv)| LaneCommand {
+                client: 2,
+                when: when.clone(),
+                argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+            })
+            .collect();
+        let argv: Vec<Vec<u8>> = ["EVAL", script, "0"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let limits = Limits {
+            max_steps,
+            max_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        let timeline = record_with_lane(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            &argv,
+            limits,
+            &lane,
+        );
+        let mut keys = timeline.outcome.keys_changed.clone();
+        for (db, k) in extra_keys {
+            keys.push((*db, k.as_bytes().to_vec()));
+        }
+        (timeline, snap(&engine.keyspace), keys)
+    }
+
+    fn stress(
+        name: &str,
+        timeline: Timeline,
+        live: Keyspace,
+        keys: Vec<(usize, Bytes)>,
+        rounds: usize,
+    ) {
+        let len = timeline.steps.len();
+        eprintln!(
+            "{name}: {len} steps, {} deltas, {} keys",
+            timeline.deltas.len(),
+            keys.len()
+        );
+        let r = Reference::new(&timeline, &live);
+        let mut d = Debugger::new(timeline.clone(), &live);
+        eprintln!(
+            "  segments {} checkpointed {}",
+            d.segments.len(),
+            d.segments.iter().filter(|s| s.checkpointed()).count()
+        );
+        if len == 0 {
+            return;
+        }
+        check_view(&d, &timeline, &r, &keys, &format!("{name}: new"));
+        let steps = &timeline.steps;
+        let script_end = steps
+            .iter()
+            .rposition(|s| matches!(s.kind, StepKind::Error { .. } | StepKind::Return { .. }))
+            .map_or(len, |i| i + 1);
+        let script_start = steps
+            .iter()
+            .position(|s| !matches!(s.kind, StepKind::Other(_)))
+            .unwrap_or(0);
+        let (b, a) = (r.at(&timeline, script_start), r.at(&timeline, script_end));
+        for c in d.net_changes() {
+            assert_eq!(
+                c.before.as_ref(),
+                b.db(c.db).entry(&c.key),
+                "{name}: net before"
+            );
+            assert_eq!(
+                c.after.as_ref(),
+                a.db(c.db).entry(&c.key),
+                "{name}: net after"
+            );
+        }
+        let mut x: u64 = 12345;
+        let mut rnd = |n: usize| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 33) as usize) % n.max(1)
+        };
+        let moves = [
+            Move::StepInto,
+            Move::StepOver,
+            Move::StepOut,
+            Move::NextCall,
+            Move::Continue,
+            Move::BackInto,
+            Move::BackOver,
+            Move::BackOut,
+            Move::PreviousCall,
+            Move::ReverseContinue,
+            Move::Start,
+            Move::End,
+            Move::Failure,
+        ];
+        let bps: BTreeSet<u32> = [2u32, 4].into_iter().collect();
+        let pick = |rnd: &mut dyn FnMut(usize) -> usize| -> usize {
+            match rnd(4) {
+                0 => rnd(len),
+                1 => {
+                    let edge = rnd(len / SEGMENT + 2) * SEGMENT;
+                    (edge + rnd(5)).saturating_sub(2).min(len - 1)
+                }
+                2 => len - 1 - rnd(3).min(len - 1),
+                _ => rnd(3).min(len - 1),
+            }
+        };
+        for round in 0..rounds {
+            let op = rnd(7);
+            let why = format!("{name}: round {round} op {op}");
+            match op {
+                0 => {
+                    let t = pick(&mut rnd);
+                    d.goto(t);
+                    assert_eq!(d.cursor, t);
+                }
+                1 => {
+                    let t = pick(&mut rnd);
+                    let got = d.goto_changes(t);
+                    check_changes(&timeline, &r, t, &got, &why);
+                }
+                2 => {
+                    let t = pick(&mut rnd);
+                    let c = d.cursor;
+                    let got = d.changes_at(t);
+                    check_changes(&timeline, &r, t, &got, &why);
+                    assert_eq!(d.cursor, c);
+                }
+                3 | 4 => {
+                    let m = moves[rnd(moves.len())];
+                    d.apply(m, &bps);
+                }
+                5 => {
+                    if rnd(8) == 0 {
+                        let u = d.undoable();
+                        assert!(
+                            placeless(u.deltas) == placeless(timeline.deltas.clone()),
+                            "{why}: undoable"
+                        );
+                    }
+                }
+                _ => {
+                    if rnd(8) == 0 {
+                        let mut l = snap(&live);
+                        d.undo_in(&mut l).unwrap();
+                        let want = r.at(&timeline, 0);
+                        for (db, key) in &keys {
+                            assert_eq!(
+                                l.db(*db).entry(key),
+                                want.db(*db).entry(key),
+                                "{why}: undo_in"
+                            );
+                        }
+                    }
+                }
+            }
+            check_view(&d, &timeline, &r, &keys, &why);
+            let got = d.changes();
+            check_changes(&timeline, &r, d.cursor, &got, &format!("{why} changes()"));
+        }
+    }
+
+    const MIX: &str = "
+for i = 1, ITER do
+  redis.call('INCR', 'counter')
+  redis.call('SET', 'k' .. (i % 50), i)
+  if i % 7 == 0 then redis.call('DEL', 'k' .. (i % 11)) end
+  redis.call('HSET', 'h', 'f' .. (i % 30), i)
+  redis.call('RPUSH', 'l', i)
+  redis.call('LTRIM', 'l', -20, -1)
+  if i % 13 == 0 then redis.call('PEXPIRE', 'counter', 100000 + i) end
+  redis.call('SADD', 's', i % 40)
+  if i % 5 == 0 then redis.call('SREM', 's', (i * 3) % 40) end
+end
+return 1";
+
+    fn mix(iter: usize) -> String {
+        MIX.replace("ITER", &iter.to_string())
+    }
+
+    #[test]
+    fn short_run() {
+        let (t, l, k) = run(&[], &mix(3), usize::MAX, &[], &[]);
+        stress("short", t, l, k, 100);
+    }
+
+    #[test]
+    fn last_segment_of_one_step_with_elided_deltas() {
+        let (t, l, k) = run(&[], &mix(3000), 2 * SEGMENT, &[], &[]);
+        assert_eq!(t.steps.len(), 2 * SEGMENT + 1);
+        stress("one-step last segment", t, l, k, 250);
+    }
+
+    #[test]
+    fn exact_segments() {
+        let (t, l, k) = run(&[], &mix(3000), 2 * SEGMENT - 1, &[], &[]);
+        assert_eq!(t.steps.len(), 2 * SEGMENT);
+        stress("exact", t, l, k, 250);
+    }
+
+    #[test]
+    fn only_the_last_step_changes() {
+        let script = "local x = 0\nfor i = 1, 20000 do\n x = x + 1\nend\nfor i = 1, 3000 do redis.call('SET', 'k' .. (i % 50), i) redis.call('INCR', 'c') end\nreturn 1";
+        let (t, l, k) = run(
+            &[&["SET", "k3", "before"]],
+            script,
+            2 * SEGMENT + 10,
+            &[],
+            &[],
+        );
+        assert_eq!(
+            t.steps
+                .iter()
+                .filter(|s| matches!(s.kind, StepKind::Call(_)))
+                .count(),
+            0
+        );
+        stress("only last", t, l, k, 250);
+    }
+
+    #[test]
+    fn others_before_and_after() {
+        let mut lane: Vec<(When, &[&str])> = Vec::new();
+        for _ in 0..5000 {
+            lane.push((When::Before, &["INCR", "other"]));
+        }
+        for _ in 0..5000 {
+            lane.push((When::After, &["INCR", "counter"]));
+        }
+        lane.push((When::After, &["DEL", "h"]));
+        let (t, l, k) = run(&[], &mix(700), usize::MAX, &lane, &[]);
+        stress("others", t, l, k, 300);
+    }
+
+    #[test]
+    fn others_after_a_capped_run() {
+        let mut lane: Vec<(When, &[&str])> = Vec::new();
+        for _ in 0..3000 {
+            lane.push((When::After, &["INCR", "counter"]));
+        }
+        lane.push((When::After, &["DEL", "h"]));
+        let (t, l, k) = run(&[], &mix(3000), 2 * SEGMENT - 3, &lane, &[]);
+        stress("others after cap", t, l, k, 300);
+    }
+
+    #[test]
+    fn swapdb_after() {
+        let lane: Vec<(When, &[&str])> = vec![
+            (When::After, &["SWAPDB", "0", "1"]),
+            (When::After, &["INCR", "counter"]),
+        ];
+        let (t, l, k) = run(
+            &[
+                &["SELECT", "1"],
+                &["SET", "in1", "x"],
+                &["SELECT", "0"],
+                &["SET", "in0", "y"],
+            ],
+            &mix(1500),
+            usize::MAX,
+            &lane,
+            &[
+                (0, "in0"),
+                (1, "in1"),
+                (0, "in1"),
+                (1, "in0"),
+                (1, "counter"),
+                (1, "h"),
+            ],
+        );
+        stress("swapdb", t, l, k, 150);
+    }
+
+    #[test]
+    fn swapdb_in_script() {
+        let script = "redis.call('SET', 'a', 1)\nfor i = 1, 2000 do redis.call('INCR', 'a') end\nredis.call('SWAPDB', 0, 1)\nfor i = 1, 2000 do redis.call('INCR', 'a') end\nreturn 1";
+        let (t, l, k) = run(
+            &[&["SELECT", "1"], &["SET", "in1", "x"], &["SELECT", "0"]],
+            script,
+            usize::MAX,
+            &[],
+            &[(0, "in1"), (1, "in1"), (1, "a")],
+        );
+        stress("swapdb in script", t, l, k, 150);
+    }
+
+    #[test]
+    fn mixed_checkpoints() {
+        let script = mix(1500).replace(
+            "end\nreturn 1",
+            "  if i == 700 then redis.call('LPUSH', 'big', 'x') end\nend\nreturn 1",
+        );
+        let (t, l, k) = run(
+            &[&[
+                "EVAL",
+                "for i = 1, 50000 do redis.call('RPUSH', 'big', i) end",
+                "0",
+            ]],
+            &script,
+            usize::MAX,
+            &[],
+            &[],
+        );
+        stress("mixed", t, l, k, 400);
+    }
+
+    #[test]
+    fn other_kinds() {
+        let script = "
+for i = 1, 1200 do
+  redis.call('ZADD', 'z', i % 37, 'm' .. (i % 23))
+  if i % 3 == 0 then redis.call('ZREM', 'z', 'm' .. (i % 7)) end
+  redis.call('XADD', 'st', 'MAXLEN', '5', '*', 'f', i)
+  redis.call('SETRANGE', 'sr', i % 17, 'ab')
+  redis.call('SETBIT', 'bits', i % 200, i % 2)
+  redis.call('LPUSH', 'q', i)
+  redis.call('LSET', 'q', 0, 'x' .. i)
+  if i % 9 == 0 then redis.call('RENAME', 'q', 'q2') redis.call('RENAME', 'q2', 'q') end
+  redis.call('HINCRBY', 'hh', 'c' .. (i % 3), 1)
+  if i % 11 == 0 then redis.call('EXPIRE', 'hh', 1000 + i) end
+  if i % 17 == 0 then redis.call('PERSIST', 'hh') end
+  if i % 50 == 0 then redis.call('DEL', 'z', 'sr') end
+end
+return 1";
+        let (t, l, k) = run(&[], script, usize::MAX, &[], &[]);
+        stress("other kinds", t, l, k, 400);
+    }
+
+    #[test]
+    fn empty_timeline() {
+        let t = Timeline {
+            name: String::new(),
+            command: Vec::new(),
+            source: Vec::new(),
+            steps: Vec::new(),
+            deltas: Vec::new(),
+            outcome: crate::trace::Outcome {
+                status: Status::Ok,
+                reply: crate::engine::Reply::Nil,
+                error_line: None,
+                compile_error: false,
+                writes_applied: 0,
+                keys_changed: Vec::new(),
+                truncated: None,
+                trace_bytes: 0,
+                final_state: crate::trace::fingerprint(&Keyspace::default(), &[]),
+            },
+            server: None,
+            replica: Vec::new(),
+            replica_more: 0,
+        };
+        let live = Keyspace::default();
+        let mut d = Debugger::new(t, &live);
+        d.goto(3);
+        assert!(d.changes_at(2).is_empty());
+        assert!(d.goto_changes(2).is_empty());
+        assert!(d.changes().is_empty());
+        let _ = d.undoable();
+        let mut l = Keyspace::default();
+        d.undo_in(&mut l).unwrap();
+        assert!(!d.apply(Move::End, &BTreeSet::new()));
+    }
+}
+
+#[cfg(test)]
+mod past_the_cap {
+    use super::stress::{snap, Reference};
+    use super::*;
+    use crate::engine::{Engine, ManualClock};
+    use crate::script::{ScriptConfig, Scripting};
+    use crate::trace::{record_commands, LaneCommand, Limits};
+
+    /// Past the step cap, another client's write (a lane command at a step)
+    /// still has its step, but its change joins the run's unrecorded ones
+    /// at the end, in order (it once kept its own, and stepping back undid
+    /// the changes out of order).
+    #[test]
+    fn an_other_step_past_the_cap_keeps_the_changes_in_order() {
+        let mut engine = Engine::new(Box::new(ManualClock::new(1_764_000_000_000)));
+        let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+        let mut client = engine.new_client();
+        let lane = vec![LaneCommand::parse("step 4: SET a 3").unwrap()];
+        let limits = Limits {
+            max_steps: 2,
+            max_bytes: usize::MAX,
+            ..Limits::default()
+        };
+        let timeline = record_commands(
+            &mut engine,
+            &mut scripting,
+            &mut client,
+            "SET a 1\nSET a 2\nSET a 4",
+            limits,
+            &lane,
+        );
+        let other = timeline
+            .steps
+            .iter()
+            .position(|s| matches!(s.kind, StepKind::Other(_)))
+            .unwrap();
+        let live = snap(&engine.keyspace);
+        let r = Reference::new(&timeline, &live);
+        let value = |ks: &Keyspace| match ks.db(0).entry(b"a").map(|e| &e.value) {
+            Some(crate::engine::value::Value::String(s)) => {
+                String::from_utf8_lossy(&s.to_vec()).into_owned()
+            }
+            other => format!("{other:?}"),
+        };
+        // Past the cap the keyspace shows what it held at the cap, then the
+        // end; undone, the run leaves `a` absent again.
+        assert!(timeline.deltas_of(other).is_empty());
+        assert_eq!(value(&r.at(&timeline, other + 1)), "1");
+        assert_eq!(value(&r.at(&timeline, timeline.steps.len())), "4");
+        assert_eq!(value(&r.at(&timeline, 0)), "None");
     }
 }

@@ -310,9 +310,12 @@ pub struct ReplicaKey {
 }
 
 impl Timeline {
-    /// The inverse deltas of the changes step `i` made, in order.
+    /// The inverse deltas of the changes step `i` made, in order (none
+    /// when a [`Debugger`] holds them: see [`Timeline::holds_deltas`]).
     pub fn deltas_of(&self, i: usize) -> &[Change] {
-        &self.deltas[delta_range(&self.steps, i)]
+        self.deltas
+            .get(delta_range(&self.steps, i))
+            .unwrap_or_default()
     }
 
     /// Each step with the inverse deltas of the changes it made.
@@ -320,10 +323,18 @@ impl Timeline {
         let mut start = 0;
         self.steps.iter().map(move |step| {
             let end = step.deltas_end as usize;
-            let changes = &self.deltas[start..end];
+            let changes = self.deltas.get(start..end).unwrap_or_default();
             start = end;
             (step, changes)
         })
+    }
+
+    /// Whether the deltas are here: a [`Debugger`] takes them (its own
+    /// `timeline()` has none; [`Debugger::undoable`] gives them back).
+    pub fn holds_deltas(&self) -> bool {
+        self.steps
+            .last()
+            .is_none_or(|s| s.deltas_end as usize == self.deltas.len())
     }
 
     /// Lines that ran at least once.
@@ -360,6 +371,9 @@ impl Timeline {
     /// when the keys the run changed no longer hold what it left in them
     /// (something ran since), because undoing would then destroy newer data.
     pub fn undo_in(&self, keyspace: &mut crate::engine::keyspace::Keyspace) -> Result<(), String> {
+        if !self.holds_deltas() {
+            return Err("this run's changes are held by its debugger, which undoes it".into());
+        }
         if !self.unchanged_since(keyspace) {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
@@ -656,6 +670,11 @@ impl Recorder {
                 self.bytes += delta_size(&delta);
                 self.deltas.push((db, delta));
             }
+            // The room a huge command's changes took (a FLUSHALL) is not
+            // kept for the next one: nothing counts it.
+            if pending.deltas.capacity() > 1024 {
+                pending.deltas.shrink_to(64);
+            }
         }
         let argv = match self.last_argv.get(&line) {
             Some(last) if **last == *argv => Arc::clone(last),
@@ -689,7 +708,14 @@ impl Recorder {
         reply: Option<Reply>,
         sent_at: Option<usize>,
     ) {
-        let deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
+        let mut deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
+        if let Some(elided) = &mut self.elided {
+            // Past the step cap its changes join the run's unrecorded ones,
+            // in order, at the end (its step still shows what it sent).
+            for (db, delta) in deltas.drain(..) {
+                self.bytes += elided.push(db, delta);
+            }
+        }
         self.bytes += std::mem::size_of::<Other>() + argv_size(&argv);
         let line = self.steps.last().map_or(0, |s| s.line);
         let other = StepKind::Other(Box::new(Other {
@@ -1085,6 +1111,9 @@ impl Builder {
         // Changes made after recording stopped belong to the run's last step.
         let at_end = recorder.elided.take().map(|elided| {
             let mut elided = elided.deltas;
+            // Counted whole when kept; their size is counted again below,
+            // with the vector they join.
+            recorder.bytes -= elided.len() * std::mem::size_of::<Change>();
             elided.append(&mut leftover);
             elided
         });

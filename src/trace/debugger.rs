@@ -929,22 +929,15 @@ mod tests {
         copy
     }
 
-    /// About 26,000 steps over strings, hashes, lists, sets and expiries, one to a list
-    /// too large to copy at a checkpoint; the run dies at its end.
-    const SCRIPT: &str = "
-for i = 1, 1500 do
-  redis.call('INCR', 'counter')
-  redis.call('SET', 'k' .. (i % 50), i)
-  if i % 7 == 0 then redis.call('DEL', 'k' .. (i % 11)) end
-  redis.call('HSET', 'h', 'f' .. (i % 30), i)
-  redis.call('RPUSH', 'l', i)
-  redis.call('LTRIM', 'l', -20, -1)
-  if i % 13 == 0 then redis.call('PEXPIRE', 'counter', 100000 + i) end
-  redis.call('SADD', 's', i % 40)
-  if i % 5 == 0 then redis.call('SREM', 's', (i * 3) % 40) end
-  if i == 700 then redis.call('LPUSH', 'big', 'x') end
-end
-return nil + 1";
+    /// About 26,000 steps over strings, hashes, lists, sets and expiries
+    /// (the stress tests' mix), one to a list too large to copy at a
+    /// checkpoint; the run dies at its end.
+    fn script() -> String {
+        super::stress::mix(1500).replace(
+            "end\nreturn 1",
+            "  if i == 700 then redis.call('LPUSH', 'big', 'x') end\nend\nreturn nil + 1",
+        )
+    }
 
     #[test]
     fn jumps_across_segments_show_what_stepping_shows() {
@@ -962,7 +955,9 @@ return nil + 1";
             &engine.keyspace,
             &[(0, b"k3".to_vec()), (0, b"big".to_vec())],
         );
-        let argv: Vec<Vec<u8>> = ["EVAL", SCRIPT, "0"]
+        let script = script();
+        assert!(script.contains("LPUSH") && script.ends_with("nil + 1"));
+        let argv: Vec<Vec<u8>> = ["EVAL", &script, "0"]
             .iter()
             .map(|a| a.as_bytes().to_vec())
             .collect();
@@ -1069,25 +1064,9 @@ return nil + 1";
             previous = t;
         }
 
-        // Every move turned back: the run undoes, and its deltas are the recorded ones.
-        // (A removed key's place among the database's keys is the view's,
-        // which holds only the run's keys: places are left out.)
-        let placeless = |deltas: Vec<Change>| -> Vec<Change> {
-            deltas
-                .into_iter()
-                .map(|(db, d)| match d {
-                    Delta::Removed { key, entry, .. } => (
-                        db,
-                        Delta::Removed {
-                            key,
-                            entry,
-                            position: 0,
-                        },
-                    ),
-                    d => (db, d),
-                })
-                .collect()
-        };
+        // Every move turned back: the run undoes, and its deltas are the
+        // recorded ones (but for a removed key's place, see `placeless`).
+        let placeless = super::stress::placeless;
         assert!(placeless(debugger.undoable().deltas) == placeless(timeline.deltas.clone()));
         let mut live = copy(&engine.keyspace, &keys);
         debugger.undo_in(&mut live).unwrap();
@@ -1183,20 +1162,20 @@ mod stress {
         have.sort();
         assert_eq!(have, want, "{why}: keys of step {i}");
         for c in got {
-            assert_eq!(
-                c.before.as_ref(),
-                before.db(c.db).entry(&c.key),
-                "{why}: before, step {i}"
-            );
-            assert_eq!(
-                c.after.as_ref(),
-                after.db(c.db).entry(&c.key),
-                "{why}: after, step {i}"
-            );
+            same_pair(c, &before, &after, &format!("{why}: step {i}"));
         }
     }
 
-    fn placeless(deltas: Vec<Change>) -> Vec<Change> {
+    /// A change's before and after are these keyspaces' entries.
+    fn same_pair(c: &KeyChange, before: &Keyspace, after: &Keyspace, why: &str) {
+        let (b, a) = (before.db(c.db).entry(&c.key), after.db(c.db).entry(&c.key));
+        assert_eq!(c.before.as_ref(), b, "{why}: before");
+        assert_eq!(c.after.as_ref(), a, "{why}: after");
+    }
+
+    /// The deltas without a removed key's place among its database's keys
+    /// (the view's, which holds only the run's keys).
+    pub(super) fn placeless(deltas: Vec<Change>) -> Vec<Change> {
         deltas
             .into_iter()
             .map(|(db, d)| match d {
@@ -1294,16 +1273,7 @@ mod stress {
             .unwrap_or(0);
         let (b, a) = (r.at(&timeline, script_start), r.at(&timeline, script_end));
         for c in d.net_changes() {
-            assert_eq!(
-                c.before.as_ref(),
-                b.db(c.db).entry(&c.key),
-                "{name}: net before"
-            );
-            assert_eq!(
-                c.after.as_ref(),
-                a.db(c.db).entry(&c.key),
-                "{name}: net after"
-            );
+            same_pair(c, &b, &a, &format!("{name}: net"));
         }
         let mut x: u64 = 12345;
         let mut rnd = |n: usize| {
@@ -1408,7 +1378,7 @@ for i = 1, ITER do
 end
 return 1";
 
-    fn mix(iter: usize) -> String {
+    pub(super) fn mix(iter: usize) -> String {
         MIX.replace("ITER", &iter.to_string())
     }
 

@@ -425,7 +425,7 @@ fn a_run_belongs_to_the_tab_that_ran_and_edits_during_it_count() {
         KeyModifiers::NONE,
     )));
     // While the run is on the engine: another tab, and an edit of the one that runs.
-    let running = d.app.running.expect("a run on the engine");
+    let running = d.app.running.clone().expect("a run on the engine");
     assert_eq!(running.buffer, 1, "inc.lua");
     d.type_text("-- ");
     d.key_with(KeyCode::F(3), KeyModifiers::NONE);
@@ -433,6 +433,31 @@ fn a_run_belongs_to_the_tab_that_ran_and_edits_during_it_count() {
     let session = d.app.session.as_ref().expect("the run's view");
     assert_eq!(session.buffer, 1, "credited to inc.lua, not get.lua");
     assert!(session.edited, "inc.lua was edited during the run");
+}
+
+/// A letter typed into the script by mistake, then Ctrl+Z: the buffer holds
+/// the text the run ran again, and the run is usable again.
+#[test]
+fn an_edit_undone_back_to_the_run_text_gives_the_run_back() {
+    let mut d = Driver::new(opening::post(), 120, 40);
+    d.app.focus = Focus::Editor;
+    d.key(KeyCode::F(5));
+    let steps = d.app.session.as_ref().expect("the run").debugger().len();
+    assert!(steps > 2);
+    d.type_text("x");
+    assert!(d.app.session.as_ref().unwrap().edited);
+    ctrl(&mut d, 'z');
+    assert!(
+        !d.app.session.as_ref().unwrap().edited,
+        "back to the text it ran"
+    );
+    d.app.focus = Focus::Debugger;
+    d.key_with(KeyCode::Home, KeyModifiers::CONTROL);
+    assert_eq!(d.app.session.as_ref().unwrap().debugger().cursor(), 0);
+    // Another edit that stays: the run is not this text's.
+    d.app.focus = Focus::Editor;
+    d.type_text("-- ");
+    assert!(d.app.session.as_ref().unwrap().edited);
 }
 
 #[test]

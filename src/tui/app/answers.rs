@@ -37,10 +37,16 @@ impl App {
                 // proportional to the run.
                 let running = self.running.take();
                 // The buffer that ran, even if another tab is shown now.
+                let from_cli = running.as_ref().is_some_and(|r| r.from_cli);
+                let (buffer, edited, ran) = match running {
+                    Some(r) => (r.buffer, r.edited, r.ran),
+                    None => (self.active, false, String::new()),
+                };
                 let session = Session {
                     run,
-                    buffer: running.map_or(self.active, |r| r.buffer),
-                    edited: running.is_some_and(|r| r.edited),
+                    buffer,
+                    edited,
+                    ran,
                 };
                 let outcome = &session.debugger().timeline().outcome;
                 let reply = export::reply_text(&outcome.reply);
@@ -70,7 +76,7 @@ impl App {
                     ),
                     _ => (reply, true),
                 });
-                if running.is_some_and(|r| r.from_cli) {
+                if from_cli {
                     let text = format_tty(&outcome.reply);
                     self.cli_print(&text);
                 }
@@ -111,11 +117,14 @@ impl App {
                 Vec::new()
             }
             Response::Undone(result, run) => {
-                let (buffer, edited) = self.undoing.take().unwrap_or((self.active, false));
+                let (buffer, ran) = self.undoing.take().unwrap_or((self.active, String::new()));
+                // Edits made meanwhile count (the buffer may hold the run's text again).
+                let edited = disk_hash(&self.buffers[buffer].text()) != ran;
                 self.session = Some(Session {
                     run,
                     buffer,
                     edited,
+                    ran,
                 });
                 match result {
                     Ok(()) => {
@@ -152,7 +161,7 @@ impl App {
             RequestKind::Cluster(shards) => Request::Cluster(shards),
             RequestKind::Undo => {
                 let session = self.session.take()?;
-                self.undoing = Some((session.buffer, session.edited));
+                self.undoing = Some((session.buffer, session.ran));
                 Request::Undo(session.run)
             }
         })

@@ -8,8 +8,11 @@ pub struct Session {
     pub run: Box<trace::Session>,
     /// The buffer it ran (its gutter shows the run).
     pub buffer: usize,
-    /// The buffer was edited since the run.
+    /// The buffer holds other text than the run ran (an edit undone back
+    /// to it makes the run usable again).
     pub edited: bool,
+    /// What the buffer held when the run started ([`disk_hash`]).
+    pub ran: String,
 }
 
 impl Deref for Session {
@@ -120,6 +123,7 @@ impl App {
             then,
             from_cli,
             edited: false,
+            ran: disk_hash(&self.buffers[buffer].text()),
         });
         let start = Start::new(then, self.buffers[buffer].breakpoints.clone());
         vec![

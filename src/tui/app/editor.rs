@@ -227,16 +227,20 @@ impl App {
         self.dirty_since.get_or_insert(now);
     }
 
+    /// The active buffer's text changed: a run of it is usable only while
+    /// the buffer holds the text it ran (Ctrl+Z back to it restores it).
     pub(super) fn edited(&mut self) {
         self.lesson_started();
-        if let Some(session) = &mut self.session {
-            if session.buffer == self.active {
-                session.edited = true;
+        let active = self.active;
+        let runs = self.session.as_ref().map(|s| s.buffer) == Some(active)
+            || self.running.as_ref().map(|r| r.buffer) == Some(active);
+        if runs {
+            let now = disk_hash(&self.buffers[active].text());
+            if let Some(session) = self.session.as_mut().filter(|s| s.buffer == active) {
+                session.edited = now != session.ran;
             }
-        }
-        if let Some(running) = &mut self.running {
-            if running.buffer == self.active {
-                running.edited = true;
+            if let Some(running) = self.running.as_mut().filter(|r| r.buffer == active) {
+                running.edited = now != running.ran;
             }
         }
         self.touch();

@@ -50,7 +50,7 @@ impl App {
         buffer.disk = Some(disk_hash(text));
         let name = buffer.name.clone();
         if let Some(session) = self.session.as_mut().filter(|s| s.buffer == i) {
-            session.edited = true;
+            session.edited = disk_hash(text) != session.ran;
         }
         self.touch();
         self.say(format!(

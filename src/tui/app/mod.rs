@@ -183,13 +183,15 @@ pub enum RequestKind {
 /// A run on the engine: since when, of which buffer, where to put the
 /// cursor when it returns, whether the redis-cli pane asked for it (it
 /// prints the reply), and whether the buffer was edited meanwhile.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Running {
     pub since: Instant,
     pub buffer: usize,
     pub then: Move,
     pub from_cli: bool,
     pub edited: bool,
+    /// What the buffer held when the run started ([`disk_hash`]).
+    pub ran: String,
 }
 
 /// What a pending reply is for.
@@ -270,7 +272,7 @@ pub struct App {
     /// with no report while the probe runs.
     pub probe: Option<ProbeList>,
     /// The run being undone on the engine thread (its buffer, edited since).
-    undoing: Option<(usize, bool)>,
+    undoing: Option<(usize, String)>,
 }
 
 /// The TUI records up to this much of a run (past the step cap the script

@@ -542,10 +542,13 @@ fn memory_usage_estimates_what_redis_reports() {
                 // Skiplist nodes have random heights: Redis's estimate from
                 // 5 of them swings from run to run (18,840 to 24,600 bytes
                 // for this zset, measured), so only the full count
-                // (SAMPLES 0: 19,784 to 20,024) is compared.
+                // (SAMPLES 0: 19,784 to 20,024) is compared, within 5% and
+                // 128 bytes: a one-node skiplist's figure moves with that
+                // node's height alone, 16 bytes a level (997 here and 1,056
+                // there was seen once in a CI run; 128 bytes is 8 levels).
                 if samples == "0" {
                     assert!(
-                        (here - there).abs() * 20 <= there,
+                        (here - there).abs() <= there / 20 + 128,
                         "{}: {here} here, {there} there",
                         case.name
                     );

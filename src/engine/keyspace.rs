@@ -373,6 +373,10 @@ impl Keyspace {
 
     /// Deletes the key if it has expired at `now`; true if it did.
     pub(crate) fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
+        // Every key with an expiry is in `expiring`: none there, none due.
+        if self.dbs[db].expiring.is_empty() {
+            return false;
+        }
         let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
         if expired {
             self.remove(db, key);
@@ -424,6 +428,44 @@ impl Keyspace {
                 self.notify(notify::NEW, "new", db, key);
             }
         }
+    }
+
+    /// Sets a string key that holds a string to `bytes`, keeping its
+    /// expiry (INCR and its kind): what `put_string_as` does when the key
+    /// exists, in one lookup, and without a new buffer when nobody keeps
+    /// the old value. False (nothing done) if the key is absent or holds
+    /// another type.
+    pub(crate) fn rewrite_string(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        bytes: &[u8],
+        str_enc: StrEnc,
+    ) -> bool {
+        let Some(entry) = self.dbs[db].entries.get_mut(key) else {
+            return false;
+        };
+        let Value::String(value) = &mut entry.value else {
+            return false;
+        };
+        let old_enc = std::mem::replace(&mut entry.str_enc, str_enc);
+        let old = if self.observer.is_some() {
+            Some(Entry {
+                value: Value::String(std::mem::replace(value, bytes.to_vec())),
+                expire_at: entry.expire_at,
+                str_enc: old_enc,
+            })
+        } else {
+            value.clear();
+            value.extend_from_slice(bytes);
+            None
+        };
+        self.mark_replaced(db, key);
+        self.changed(db, key, || Delta::Overwritten {
+            key: key.to_vec(),
+            entry: old.expect("observer present"),
+        });
+        true
     }
 
     pub(crate) fn remove(&mut self, db: usize, key: &[u8]) -> Option<Value> {

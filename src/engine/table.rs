@@ -278,8 +278,60 @@ fn needs_subcommand(ctx: &mut Ctx) -> CommandResult {
     ))
 }
 
+/// Hashes Redis's own command names (short, fixed, not chosen by a
+/// client, so no keyed hash is needed): a byte at a time in a register.
+#[derive(Default)]
+pub struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(7) ^ u64::from(*b);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mixed = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        mixed ^ (mixed >> 29)
+    }
+}
+
+/// Maps keyed by command names.
+pub type NameHash = std::hash::BuildHasherDefault<NameHasher>;
+
+/// A command name compared without regard to ASCII case, as Redis's
+/// command dictionary does (`dictSdsKeyCaseCompare`): `INCR` finds `incr`
+/// without lowercasing a copy first (this runs for every
+/// `redis.call('INCR', ...)`).
+#[derive(Eq)]
+#[repr(transparent)]
+struct Name([u8]);
+
+impl Name {
+    fn new(name: &[u8]) -> &Name {
+        // SAFETY: `Name` is a transparent wrapper of `[u8]`.
+        unsafe { &*(name as *const [u8] as *const Name) }
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // `| 0x20` lowercases a letter and keeps any two bytes that are
+        // equal without regard to case equal.
+        for b in &self.0 {
+            state.write_u8(b | 0x20);
+        }
+    }
+}
+
 pub struct Table {
-    commands: HashMap<Vec<u8>, CommandSpec, foldhash::fast::RandomState>,
+    commands: HashMap<&'static Name, CommandSpec, NameHash>,
 }
 
 impl Table {
@@ -296,15 +348,11 @@ impl Table {
     }
 
     pub fn register(&mut self, spec: CommandSpec) {
-        assert!(
-            spec.name.len() <= 32,
-            "`get` lowercases names of 32 bytes at most"
-        );
-        self.commands.insert(spec.name.as_bytes().to_vec(), spec);
+        self.commands.insert(Name::new(spec.name.as_bytes()), spec);
     }
 
     pub fn remove(&mut self, name: &[u8]) {
-        self.commands.remove(name);
+        self.commands.remove(Name::new(name));
     }
 
     pub fn len(&self) -> usize {
@@ -320,20 +368,7 @@ impl Table {
     }
 
     pub fn get(&self, name: &[u8]) -> Option<&CommandSpec> {
-        if !name.iter().any(|b| b.is_ascii_uppercase()) {
-            return self.commands.get(name);
-        }
-        // Every command name is short: lowercase it on the stack (this
-        // runs for every `redis.call('INCR', ...)`).
-        let mut short = [0u8; 32];
-        match short.get_mut(..name.len()) {
-            Some(lower) => {
-                lower.copy_from_slice(name);
-                lower.make_ascii_lowercase();
-                self.commands.get(&lower[..])
-            }
-            None => None,
-        }
+        self.commands.get(Name::new(name))
     }
 
     /// The command or subcommand argv names (Redis's `lookupCommand`):

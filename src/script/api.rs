@@ -11,7 +11,7 @@ use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
 use crate::engine::numbers::{c_cast_i64, format_g};
-use crate::engine::table::flags;
+use crate::engine::table::{flags, CommandSpec};
 use crate::engine::{Client, Engine, NoExtension, Reply};
 
 use super::lua::{
@@ -106,6 +106,10 @@ pub(crate) struct RunContext<'a> {
     /// The arguments of the running `redis.call`, kept between calls so
     /// their buffers are reused.
     pub argv: Vec<Vec<u8>>,
+    /// The last command called that has no subcommands: a loop calling
+    /// the same command finds it without the table (the table does not
+    /// change while a script runs).
+    pub last_command: Option<CommandSpec>,
 }
 
 thread_local! {
@@ -241,8 +245,17 @@ impl RunContext<'_> {
     /// script, in Redis's order, then the command itself.
     /// Returns the reply and whether the command is a write command.
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<(Reply, bool), &'static str> {
-        let Some(spec) = self.engine.command_table().resolve(argv).copied() else {
-            return Err("Unknown Redis command called from script");
+        let spec = match self.last_command {
+            Some(spec) if spec.name.as_bytes().eq_ignore_ascii_case(&argv[0]) => spec,
+            _ => {
+                let Some(spec) = self.engine.command_table().resolve(argv).copied() else {
+                    return Err("Unknown Redis command called from script");
+                };
+                if spec.subcommands.is_empty() && spec.full_name == spec.name {
+                    self.last_command = Some(spec);
+                }
+                spec
+            }
         };
         if !spec.arity_ok(argv.len()) {
             return Err("Wrong number of args calling Redis command from script");

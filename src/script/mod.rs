@@ -769,6 +769,7 @@ impl Scripting {
             stopped: None,
             log: &mut self.log,
             argv: Vec::new(),
+            last_command: None,
         };
         // SAFETY: everything below runs on the state's thread, outside any
         // Lua call and disarmed (see `lua`), so nothing here can raise: the

@@ -317,16 +317,25 @@ fn store_keep_ttl(ctx: &mut Ctx, key: &[u8], value: Bytes, how: StrEnc) {
 }
 
 fn incr_generic(ctx: &mut Ctx, by: i64) -> CommandResult {
-    let key = ctx.arg(1).to_vec();
-    let current = match ctx.string(&key)? {
-        Some(s) => parse_i64(s).ok_or_else(|| err(errors::NOT_INTEGER))?,
-        None => 0,
+    let argv = ctx.argv;
+    let key = &argv[1];
+    let current = match ctx.string(key)? {
+        Some(s) => Some(parse_i64(s).ok_or_else(|| err(errors::NOT_INTEGER))?),
+        None => None,
     };
     let value = current
+        .unwrap_or(0)
         .checked_add(by)
         .ok_or_else(|| err(errors::OVERFLOW))?;
-    store_keep_ttl(ctx, &key, value.to_string().into_bytes(), StrEnc::Auto);
-    ctx.notify(STRING, "incrby", &key);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value).as_bytes();
+    let db = ctx.db();
+    // The key was looked up (and expired if due) just now: an existing
+    // string is rewritten where it is.
+    if current.is_none() || !ctx.ks().rewrite_string(db, key, digits, StrEnc::Auto) {
+        store_keep_ttl(ctx, key, digits.to_vec(), StrEnc::Auto);
+    }
+    ctx.notify(STRING, "incrby", key);
     Ok(Reply::Int(value))
 }
 

@@ -378,6 +378,10 @@ fn main() {
         long_trace();
         return;
     }
+    if std::env::args().any(|a| a == "big") {
+        big_runs();
+        return;
+    }
     big_runs();
     long_trace();
     // Cold: nothing loaded yet in this process (syntect's syntaxes come from

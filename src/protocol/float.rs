@@ -20,7 +20,7 @@ pub(crate) fn format_g(value: f64, precision: i32) -> String {
         && value.abs() < 10f64.powi(precision)
         && !(value == 0.0 && value.is_sign_negative())
     {
-        return (value as i64).to_string();
+        return itoa::Buffer::new().format(value as i64).to_owned();
     }
     let mut buf = [0u8; 64];
     // SAFETY: buf is large enough for any %g output of a double with precision <= 17.

@@ -6,7 +6,7 @@
 //! thread-local pointer set for the length of one run, as Redis reaches
 //! its global run context.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
@@ -864,32 +864,43 @@ impl Frame {
     /// The current function's local variables that are in scope, rendered
     /// as short Lua-style strings (each at most `max_len` characters).
     pub(crate) fn locals(&self, max_len: usize) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        // SAFETY: `ar` is the hook's activation record; lua_getlocal pushes
-        // one value per local, popped below. A frame exists only inside the
-        // hook, which runs disarmed (see `lua`): these calls may allocate
-        // (stack room) but cannot raise over the Strings built here.
-        unsafe {
-            let mut n = 1;
-            loop {
-                let name = ffi::lua_getlocal(self.state, self.ar, n);
-                if name.is_null() {
-                    break;
-                }
-                let name = String::from_utf8_lossy(lua::cstr_bytes(name)).into_owned();
-                if !name.starts_with('(') {
-                    out.push((name, render_value(self.state, -1, max_len, 1)));
-                }
-                ffi::lua_pop(self.state, 1);
-                n += 1;
-            }
+        thread_local! {
+            /// Where the locals are gathered, so that the vector returned
+            /// is allocated once, at its size (a trace keeps one a line).
+            static FOUND: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
         }
-        out
+        FOUND.with_borrow_mut(|found| {
+            found.clear();
+            // SAFETY: `ar` is the hook's activation record; lua_getlocal
+            // pushes one value per local, popped below. A frame exists only
+            // inside the hook, which runs disarmed (see `lua`): these calls
+            // may allocate (stack room) but cannot raise over the Strings
+            // built here.
+            unsafe {
+                let mut n = 1;
+                loop {
+                    let name = ffi::lua_getlocal(self.state, self.ar, n);
+                    if name.is_null() {
+                        break;
+                    }
+                    // Lua's own slots (`(for index)`, `(*temporary)`) are not shown.
+                    let name = lua::cstr_bytes(name);
+                    if name.first() != Some(&b'(') {
+                        let name = String::from_utf8_lossy(name).into_owned();
+                        found.push((name, render_value(self.state, -1, max_len, 1)));
+                    }
+                    ffi::lua_pop(self.state, 1);
+                    n += 1;
+                }
+            }
+            found.drain(..).collect()
+        })
     }
 }
 
 fn clip(mut text: String, max_len: usize) -> String {
-    if text.chars().count() > max_len {
+    // No more bytes than `max_len`: no more characters either.
+    if text.len() > max_len && text.chars().count() > max_len {
         text = text
             .chars()
             .take(max_len.saturating_sub(1))

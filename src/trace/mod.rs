@@ -1186,17 +1186,22 @@ impl Builder {
         let (mut steps, mut deltas) = (recorder.steps, recorder.deltas);
         let mut writes_applied = recorder.elided_writes;
         let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
-        let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
+        let mut seen: HashSet<(usize, &[u8]), foldhash::fast::RandomState> = HashSet::default();
+        // A loop changes the same key step after step: one lookup per run.
+        let mut last: Option<(usize, &[u8])> = None;
         for (i, step) in steps.iter().enumerate() {
             let changes = &deltas[delta_range(&steps, i)];
             if matches!(&step.kind, StepKind::Call(call) if call.write) && !changes.is_empty() {
                 writes_applied += 1;
             }
             for (db, delta) in changes {
-                if let Some(key) = delta.key() {
-                    if seen.insert((*db, key)) {
-                        keys_changed.push((*db, key.to_vec()));
-                    }
+                let Some(key) = delta.key() else { continue };
+                if last == Some((*db, key)) {
+                    continue;
+                }
+                last = Some((*db, key));
+                if seen.insert((*db, key)) {
+                    keys_changed.push((*db, key.to_vec()));
                 }
             }
         }

@@ -1403,10 +1403,21 @@ impl Ctx<'_> {
     /// This command goes to replicas and the AOF as `argv` instead (Redis's
     /// rewriteClientCommandVector: EXPIRE as PEXPIREAT, ...).
     pub(crate) fn propagate_as<A: AsRef<[u8]>>(&mut self, argv: impl IntoIterator<Item = A>) {
-        if self.engine.keyspace.propagation.on {
+        if self.propagates() {
             let argv = argv.into_iter().map(|a| a.as_ref().to_vec()).collect();
             self.engine.keyspace.propagation.rewrite(argv);
         }
+    }
+
+    /// Whether a command's rewrite for replicas ([`Ctx::propagate_owned`])
+    /// would be used: one that costs something to build need not be, else.
+    pub(crate) fn propagates(&self) -> bool {
+        self.engine.keyspace.propagation.takes_rewrite()
+    }
+
+    /// [`Ctx::propagate_as`] with arguments already owned.
+    pub(crate) fn propagate_owned(&mut self, argv: Vec<Bytes>) {
+        self.engine.keyspace.propagation.rewrite(argv);
     }
 
     /// This command does not go to replicas itself (what it asked with

@@ -109,6 +109,13 @@ impl Propagation {
         }
     }
 
+    /// Whether a rewrite given now can go out: not when propagation is off,
+    /// muted or prevented, nor past the cap (a command is only counted
+    /// there), so a command need not build one.
+    pub(crate) fn takes_rewrite(&self) -> bool {
+        self.on && !self.muted && !self.prevent && !self.full()
+    }
+
     /// The running command is propagated as `argv` instead.
     pub(crate) fn rewrite(&mut self, argv: Vec<Bytes>) {
         if self.on {

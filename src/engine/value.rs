@@ -339,7 +339,16 @@ impl StreamId {
     }
 
     pub fn text(self) -> Bytes {
-        format!("{}-{}", self.ms, self.seq).into_bytes()
+        let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let (ms, seq) = (
+            ms.format(self.ms).as_bytes(),
+            seq.format(self.seq).as_bytes(),
+        );
+        let mut text = Vec::with_capacity(ms.len() + 1 + seq.len());
+        text.extend_from_slice(ms);
+        text.push(b'-');
+        text.extend_from_slice(seq);
+        text
     }
 
     /// The next id, None past the maximum.

@@ -435,21 +435,31 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
     ctx.ks().stream_add(db, &key, id, fields, new_meta);
     ctx.engine.signal_stream_ready(db, &key);
     ctx.notify(STREAM, "xadd", &key);
-    let mut propagated = ctx.argv.to_vec();
+    // What replicas get, built only when it goes out (a script's XADDs
+    // past the propagation cap are only counted).
+    let propagates = ctx.propagates();
+    let mut propagated = if propagates {
+        ctx.argv.to_vec()
+    } else {
+        Vec::new()
+    };
     if !matches!(args.strategy, Strategy::None) {
         if trim(ctx, &key, &args) > 0 {
             ctx.notify(STREAM, "xtrim", &key);
         }
-        if args.approx {
+        if args.approx && propagates {
             exact_trim_argument(ctx, &key, &args, &mut propagated);
         }
     }
-    if !matches!(wanted, Some((_, Some(_)))) {
-        // Replicas get the id the entry got, not `*` or `ms-*`.
-        propagated[args.id_pos] = id.text();
+    let text = id.text();
+    if propagates {
+        if !matches!(wanted, Some((_, Some(_)))) {
+            // Replicas get the id the entry got, not `*` or `ms-*`.
+            propagated[args.id_pos] = text.clone();
+        }
+        ctx.propagate_owned(propagated);
     }
-    ctx.propagate_as(propagated);
-    Ok(Reply::bulk(id.text()))
+    Ok(Reply::Bulk(text))
 }
 
 fn xlen(ctx: &mut Ctx) -> CommandResult {

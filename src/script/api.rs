@@ -893,7 +893,9 @@ impl Frame {
                     n += 1;
                 }
             }
-            found.drain(..).collect()
+            let mut locals = Vec::with_capacity(found.len());
+            locals.append(found);
+            locals
         })
     }
 }

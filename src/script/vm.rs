@@ -635,7 +635,9 @@ unsafe extern "C-unwind" fn math_randomseed(state: State) -> c_int {
 
 /// Compiles `code` with this chunk name, leaving the function on the stack;
 /// on failure returns Lua's message. The parser runs protected, armed with
-/// room for the code's own size on top of the limit.
+/// room for the code's own size on top of the limit. A precompiled chunk
+/// is parsed as text, and refused, as Redis's Lua does (loading bytecode
+/// would let a script past the sandbox).
 pub(crate) unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Result<(), Vec<u8>> {
     let a = lua::allocator(state);
     let limit = (*a).limit;
@@ -643,7 +645,7 @@ pub(crate) unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Res
         (*a).limit = limit.saturating_add(code.len().saturating_mul(2));
     }
     let armed = lua::arm(state, true);
-    let status = ffi::luaL_loadbuffer(state, code.as_ptr().cast(), code.len(), chunkname.as_ptr());
+    let status = load_text(state, code, chunkname.as_ptr());
     lua::arm(state, armed);
     (*a).limit = limit;
     if status == 0 {

@@ -519,6 +519,16 @@ CASES.update({
 })
 
 
+# ---- a precompiled chunk (luac5.1 of `return 42` on x86_64) is refused as source, as Redis's
+# patched f_parser always parses text: EVAL, SCRIPT LOAD, after a shebang, FUNCTION LOAD ----
+BYTECODE = "1b4c7561510001040804080008000000000000004062632e6c75610000000000000000000000020203000000010000001e0000011e0080000100000003000000000000454000000000030000000100000001000000010000000000000000000000"
+CASES.update({
+    "sc-bytecode-refused": [["EVAL", {"hex": BYTECODE}, "0"], ["SCRIPT", "LOAD", {"hex": BYTECODE}],
+                            ["EVAL", {"hex": b"#!lua\n".hex() + BYTECODE}, "0"],
+                            ["FUNCTION", "LOAD", {"hex": b"#!lua name=x\n".hex() + BYTECODE}],
+                            "EVAL \"return loadstring(ARGV[1])\" 0 x", "EVAL \"return 1\" 0"],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

@@ -71,12 +71,9 @@ pub(crate) fn encode3(reply: &Reply, out: &mut Vec<u8>) {
         }
         Reply::Double(d) => {
             out.push(b',');
-            let text = if d.is_nan() {
-                "nan".to_string()
-            } else {
-                super::float::format_double(*d)
-            };
-            out.extend_from_slice(text.as_bytes());
+            // Redis writes it with printf's `%.17g`: a NaN as `nan` or, with
+            // its sign bit set (Lua's 0/0 on x86), `-nan`.
+            out.extend_from_slice(super::float::format_double(*d).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
         Reply::DoubleText(text) => {
@@ -419,6 +416,23 @@ mod tests {
     use super::*;
 
     const MAX: i64 = 512 * 1024 * 1024;
+
+    /// A RESP3 double is printf's `%.17g`, NaN's sign included: Redis
+    /// 7.0.15 after HELLO 3 answered `EVAL "return {double=0/0}" 0` with
+    /// `,-nan` and `EVAL "return {double=-(0/0)}" 0` with `,nan`.
+    #[test]
+    fn a_nan_double_keeps_its_sign_as_redis_prints_it() {
+        let encoded = |d: f64| {
+            let mut out = Vec::new();
+            encode3(&Reply::Double(d), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(encoded(-f64::NAN), ",-nan\r\n");
+        assert_eq!(encoded(f64::NAN), ",nan\r\n");
+        assert_eq!(encoded(f64::INFINITY), ",inf\r\n");
+        assert_eq!(encoded(f64::NEG_INFINITY), ",-inf\r\n");
+        assert_eq!(encoded(1.5), ",1.5\r\n");
+    }
 
     /// A long request arriving in small pieces: each byte is parsed about
     /// once (the parser keeps the arguments read so far), and the request

@@ -142,25 +142,32 @@ unsafe fn current<'a>() -> Option<&'a mut RunContext<'a>> {
 
 // ---- registration --------------------------------------------------------------
 
-pub(crate) unsafe fn register_redis_table(state: State) {
+/// The `redis` table: the API scripts and functions share (Redis's
+/// `luaRegisterRedisAPI`), and for EVAL's state (`eval`) also
+/// `replicate_commands`, `breakpoint` and `debug`, which Redis's eval.c
+/// adds there only: a function finds them nil.
+pub(crate) unsafe fn register_redis_table(state: State, eval: bool) {
     ffi::lua_createtable(state, 0, 32);
     let t = ffi::lua_gettop(state);
-    let functions: &[(&std::ffi::CStr, ffi::lua_CFunction)] = &[
-        (c"call", redis_call),
-        (c"pcall", redis_pcall),
-        (c"log", redis_log),
-        (c"setresp", redis_setresp),
-        (c"sha1hex", redis_sha1hex),
-        (c"error_reply", redis_error_reply),
-        (c"status_reply", redis_status_reply),
-        (c"set_repl", redis_set_repl),
-        (c"replicate_commands", redis_replicate_commands),
-        (c"breakpoint", redis_breakpoint),
-        (c"debug", redis_debug),
-        (c"acl_check_cmd", redis_acl_check_cmd),
+    // (name, function, EVAL's only), in the order they are set.
+    let functions: &[(&std::ffi::CStr, ffi::lua_CFunction, bool)] = &[
+        (c"call", redis_call, false),
+        (c"pcall", redis_pcall, false),
+        (c"log", redis_log, false),
+        (c"setresp", redis_setresp, false),
+        (c"sha1hex", redis_sha1hex, false),
+        (c"error_reply", redis_error_reply, false),
+        (c"status_reply", redis_status_reply, false),
+        (c"set_repl", redis_set_repl, false),
+        (c"replicate_commands", redis_replicate_commands, true),
+        (c"breakpoint", redis_breakpoint, true),
+        (c"debug", redis_debug, true),
+        (c"acl_check_cmd", redis_acl_check_cmd, false),
     ];
-    for (name, f) in functions {
-        set_function(state, t, name, *f);
+    for (name, f, eval_only) in functions {
+        if eval || !eval_only {
+            set_function(state, t, name, *f);
+        }
     }
     let numbers: &[(&std::ffi::CStr, f64)] = &[
         (c"LOG_DEBUG", 0.0),

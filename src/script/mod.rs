@@ -916,7 +916,7 @@ fn new_vm(memory_limit: usize) -> vm::Vm {
     // SAFETY: `register` runs on the fresh state during setup, disarmed
     // (see `lua`): its calls only allocate and cannot raise.
     vm::Vm::new(memory_limit, true, |state| unsafe {
-        api::register_redis_table(state);
+        api::register_redis_table(state, true);
         libs::register(state);
     })
 }
@@ -924,7 +924,7 @@ fn new_vm(memory_limit: usize) -> vm::Vm {
 fn new_functions_vm(memory_limit: usize) -> vm::Vm {
     // SAFETY: as in new_vm: setup of a fresh state, disarmed.
     let vm = vm::Vm::new(memory_limit, false, |state| unsafe {
-        api::register_redis_table(state);
+        api::register_redis_table(state, false);
         libs::register(state);
     });
     // SAFETY: setup of a fresh state outside any Lua call, disarmed (see

@@ -529,6 +529,17 @@ CASES.update({
                             "EVAL \"return loadstring(ARGV[1])\" 0 x", "EVAL \"return 1\" 0"],
 })
 
+# ---- a function's `redis` table has no breakpoint, debug nor replicate_commands (eval.c adds them
+# to EVAL's only) ----
+FUNC_API = ("#!lua name=lib\n"
+            "redis.register_function('f', function(keys, args) local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t end)\n"
+            "redis.register_function('g', function(keys, args) return {tostring(redis.breakpoint), tostring(redis.debug), tostring(redis.replicate_commands)} end)\n"
+            "redis.register_function('h', function(keys, args) return redis.breakpoint() end)")
+CASES.update({
+    "sc-function-redis-api": [["FUNCTION", "LOAD", FUNC_API], "FCALL f 0", "FCALL g 0", "FCALL h 0",
+                              "EVAL \"local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t\" 0"],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

@@ -540,6 +540,22 @@ CASES.update({
                               "EVAL \"local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t\" 0"],
 })
 
+# ---- struct's missing arguments and offsets, cjson's option arguments, as Redis's C libraries
+# check them ----
+CASES.update({
+    "sc-struct-cjson-argument-errors": [
+        "EVAL \"return struct.pack('ii',1)\" 0", "EVAL \"return struct.pack('i')\" 0", "EVAL \"return struct.pack('s')\" 0",
+        "EVAL \"return struct.pack('c1')\" 0", "EVAL \"return struct.unpack('b','abc',-1)\" 0", "EVAL \"return struct.unpack('b','abc',5)\" 0",
+        "EVAL \"return struct.unpack('b','abc',0)\" 0", "EVAL \"return {struct.unpack('','abc',-1)}\" 0", "EVAL \"return {struct.unpack('','abc',9)}\" 0",
+        "EVAL \"return struct.unpack('<','abc',9)\" 0",
+        "EVAL \"return cjson.encode_sparse_array('x')\" 0", "EVAL \"return {cjson.encode_sparse_array(true)}\" 0",
+        "EVAL \"return {cjson.encode_sparse_array(false, 3)}\" 0", "EVAL \"return {cjson.encode_sparse_array('on', 2, 10)}\" 0",
+        "EVAL \"return cjson.encode_sparse_array(true, 1, 2, 3)\" 0", "EVAL \"return cjson.encode_keep_buffer(0)\" 0",
+        "EVAL \"return cjson.encode_keep_buffer({})\" 0", "EVAL \"return cjson.decode_invalid_numbers(1000)\" 0",
+        "EVAL \"return cjson.encode_max_depth(5, 6)\" 0", "EVAL \"return {cjson.encode_keep_buffer('off')}\" 0",
+    ],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

@@ -651,18 +651,38 @@ unsafe fn integer_option(
     Ok(())
 }
 
+/// cjson's `json_arg_init`: at most `args` arguments, the missing ones
+/// made nil (each option pushes its value after them).
+unsafe fn arg_init(s: State, args: c_int) -> lua::Result<()> {
+    if ffi::lua_gettop(s) > args {
+        return Err(Raise::Argument(
+            args + 1,
+            b"found too many arguments".to_vec(),
+        ));
+    }
+    while ffi::lua_gettop(s) < args {
+        ffi::lua_pushnil(s);
+    }
+    Ok(())
+}
+
+/// cjson's `json_enum_option` with the options "off" and "on": a boolean,
+/// or one of those names (Lua's `luaL_checkoption`: a number is taken as
+/// its text, anything else is not a string).
 unsafe fn bool_option(s: State, idx: c_int, value: &mut bool) -> lua::Result<()> {
     match ffi::lua_type(s, idx) {
         ffi::LUA_TNONE | ffi::LUA_TNIL => {}
         ffi::LUA_TBOOLEAN => *value = ffi::lua_toboolean(s, idx) != 0,
-        _ => {
-            let text = lua::to_bytes(s, idx).unwrap_or(b"");
-            match text {
-                b"on" => *value = true,
-                b"off" => *value = false,
-                _ => return Err(Raise::Argument(idx, b"invalid option".to_vec())),
+        _ => match lua::check_bytes(s, idx)? {
+            b"on" => *value = true,
+            b"off" => *value = false,
+            other => {
+                let mut msg = b"invalid option '".to_vec();
+                msg.extend_from_slice(other);
+                msg.push(b'\'');
+                return Err(Raise::Argument(idx, msg));
             }
-        }
+        },
     }
     ffi::lua_pushboolean(s, *value as c_int);
     Ok(())
@@ -686,6 +706,7 @@ unsafe extern "C-unwind" fn decode_fn(state: State) -> c_int {
 unsafe extern "C-unwind" fn encode_sparse_array(state: State) -> c_int {
     guard(state, |s| {
         update(|c| {
+            arg_init(s, 3)?;
             bool_option(s, 1, &mut c.sparse_convert)?;
             integer_option(s, 2, &mut c.sparse_ratio, 0, i32::MAX as i64)?;
             integer_option(s, 3, &mut c.sparse_safe, 0, i32::MAX as i64)?;
@@ -696,37 +717,55 @@ unsafe extern "C-unwind" fn encode_sparse_array(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_max_depth(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| integer_option(s, 1, &mut c.encode_max_depth, 1, i32::MAX as i64).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            integer_option(s, 1, &mut c.encode_max_depth, 1, i32::MAX as i64).map(|_| 1)
+        })
     })
 }
 
 unsafe extern "C-unwind" fn decode_max_depth(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| integer_option(s, 1, &mut c.decode_max_depth, 1, i32::MAX as i64).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            integer_option(s, 1, &mut c.decode_max_depth, 1, i32::MAX as i64).map(|_| 1)
+        })
     })
 }
 
 unsafe extern "C-unwind" fn encode_number_precision(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| integer_option(s, 1, &mut c.precision, 1, 14).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            integer_option(s, 1, &mut c.precision, 1, 14).map(|_| 1)
+        })
     })
 }
 
 unsafe extern "C-unwind" fn encode_keep_buffer(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| bool_option(s, 1, &mut c.keep_buffer).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            bool_option(s, 1, &mut c.keep_buffer).map(|_| 1)
+        })
     })
 }
 
 unsafe extern "C-unwind" fn encode_invalid_numbers(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| bool_option(s, 1, &mut c.encode_invalid_numbers).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            bool_option(s, 1, &mut c.encode_invalid_numbers).map(|_| 1)
+        })
     })
 }
 
 unsafe extern "C-unwind" fn decode_invalid_numbers(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| bool_option(s, 1, &mut c.decode_invalid_numbers).map(|_| 1))
+        update(|c| {
+            arg_init(s, 1)?;
+            bool_option(s, 1, &mut c.decode_invalid_numbers).map(|_| 1)
+        })
     })
 }
 

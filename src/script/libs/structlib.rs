@@ -178,6 +178,9 @@ fn get_integer(bytes: &[u8], endian: Endian, signed: bool) -> f64 {
 
 unsafe fn pack(s: State) -> lua::Result<c_int> {
     let fmt = lua::check_bytes(s, 1)?.to_vec();
+    // Redis's b_pack marks the end of the arguments with a nil: a missing
+    // one is "got nil", not "got no value".
+    ffi::lua_pushnil(s);
     let mut f = Format { fmt: &fmt, pos: 0 };
     let mut header = Header::default();
     let mut out = Vec::new();
@@ -246,17 +249,19 @@ unsafe fn unpack(s: State) -> lua::Result<c_int> {
     let fmt = lua::check_bytes(s, 1)?.to_vec();
     let data = lua::check_bytes(s, 2)?;
     let ld = data.len();
-    let start = lua::opt_integer(s, 3, 1)?;
-    let mut pos = (start - 1) as usize;
-    if start < 1 || pos > ld {
+    // Redis's lua_struct.c takes the offset as a size_t: only 0 is refused
+    // here; a negative one wraps and fails as "data string too short".
+    let start = lua::opt_integer(s, 3, 1)? as usize;
+    if start == 0 {
         return Err(Raise::Argument(3, b"offset must be 1 or greater".to_vec()));
     }
+    let mut pos = start - 1;
     let mut f = Format { fmt: &fmt, pos: 0 };
     let mut header = Header::default();
     ffi::lua_settop(s, 2);
     while let Some(opt) = f.next() {
         let mut size = f.option_size(opt)?;
-        pos += to_align(pos, &header, opt, size);
+        pos = pos.wrapping_add(to_align(pos, &header, opt, size));
         if !(size <= ld && pos <= ld - size) {
             return Err(Raise::Argument(2, b"data string too short".to_vec()));
         }
@@ -321,7 +326,8 @@ unsafe fn unpack(s: State) -> lua::Result<c_int> {
         }
         pos += size;
     }
-    ffi::lua_pushnumber(s, (pos + 1) as f64);
+    // The next position, as C's size_t taken as a Lua integer.
+    ffi::lua_pushnumber(s, pos.wrapping_add(1) as isize as f64);
     Ok(ffi::lua_gettop(s) - 2)
 }
 

@@ -480,3 +480,94 @@ fn error_tables_with_metamethods_are_read_safely() {
     );
     assert_eq!(env.eval("return 'ok'"), Reply::bulk("ok"));
 }
+
+/// Lua's pattern matcher is C: in Redis 7.0 no hook runs inside it, so a
+/// pattern that backtracks without end keeps the server busy for good, and
+/// one nested deeper than its 8 MB stack holds crashes it (at about 174,000
+/// `a?` items, checked live on 7.0.15). redstep's matcher calls the count
+/// hook as it goes and stops before its own stack runs out
+/// (vendor/lua-src/README.md).
+const BACKTRACKS: &str = "string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40)";
+
+#[test]
+fn a_pattern_that_backtracks_without_end_meets_the_budget() {
+    let mut env = Env::with(ScriptConfig {
+        budget: Some(Duration::from_millis(200)),
+        ..ScriptConfig::default()
+    });
+    for call in [
+        format!("string.find({BACKTRACKS})"),
+        format!("string.match({BACKTRACKS})"),
+        format!("string.gmatch({BACKTRACKS})()"),
+        format!("string.gsub({BACKTRACKS}, 'x')"),
+        // pcall cannot keep it going past its line.
+        format!("pcall(string.find, {BACKTRACKS})\nreturn 'caught'"),
+    ] {
+        let script =
+            format!("redis.call('INCR', 'before') return {call}").replace("return pcall", "pcall");
+        let error = error_text(env.eval(&script));
+        assert!(
+            error.starts_with("ERR Script stopped by redstep after 200 ms"),
+            "{call}: {error}"
+        );
+    }
+    // The writes made before stay, as with any error.
+    assert_eq!(
+        env.eval("return redis.call('GET', 'before')"),
+        Reply::bulk("5")
+    );
+}
+
+#[test]
+fn a_pattern_nested_deeper_than_redis_can_match_is_an_error_not_a_crash() {
+    // On a test thread's 2 MB stack: the script gets a stack of its own.
+    let mut env = Env::new();
+    // 50,000 nested items (more than 2 MB of C stack): as Redis answers.
+    assert_eq!(
+        env.eval("return {string.find(string.rep('a', 50000), string.rep('a?', 50000))}"),
+        Reply::Array(vec![Reply::Int(1), Reply::Int(50000)])
+    );
+    // 1,000,000: Redis crashes; redstep stops the script.
+    let error = error_text(env.eval(
+        "redis.call('SET', 'before', '1')\nreturn string.find(string.rep('a', 1e6), string.rep('a?', 1e6))",
+    ));
+    assert!(
+        error.starts_with("ERR user_script:2: redstep: real Redis 7.0.15 crashes here (SIGSEGV): the pattern nests deeper than its 8 MB C stack holds script: "),
+        "{error}"
+    );
+    assert_eq!(
+        env.eval("return redis.call('GET', 'before')"),
+        Reply::bulk("1")
+    );
+}
+
+#[test]
+fn serve_answers_busy_during_a_runaway_pattern_and_script_kill_stops_it() {
+    let mut server = Server::start();
+    let mut admin = Client::connect(server.addr);
+    assert_eq!(
+        admin.call("CONFIG SET busy-reply-threshold 100"),
+        Reply::Status(b"OK".to_vec())
+    );
+    let mut runner = Client::connect(server.addr);
+    runner.send_words(&["EVAL", &format!("return string.find({BACKTRACKS})"), "0"]);
+    let since = Instant::now();
+    loop {
+        assert!(since.elapsed() < Duration::from_secs(30), "never busy");
+        if let Reply::Error(e) = admin.call("PING") {
+            assert!(e.starts_with(b"BUSY"), "{}", String::from_utf8_lossy(&e));
+            break;
+        }
+    }
+    assert_eq!(admin.call("SCRIPT KILL"), Reply::Status(b"OK".to_vec()));
+    let error = error_text(runner.read().expect("the script's reply"));
+    assert!(
+        error.starts_with("ERR Script killed by user with SCRIPT KILL..."),
+        "{error}"
+    );
+    // Deeper than Redis's stack: an error, and the server goes on.
+    let error =
+        error_text(server.eval("return string.find(string.rep('a', 3e6), string.rep('a?', 3e6))"));
+    assert!(error.contains("real Redis 7.0.15 crashes here"), "{error}");
+    assert!(server.alive());
+}

@@ -357,7 +357,7 @@ fn run_library(state: State, body: &[u8]) -> Result<IndexMap<String, Function>, 
         let previous = LOADING.with(|l| l.replace(&mut context));
         ffi::lua_sethook(state, Some(load_hook), ffi::LUA_MASKCOUNT, 100_000);
         lua::arm(state, true);
-        let status = ffi::lua_pcall(state, 0, 0, 0);
+        let status = vm::protected_call(state, 0, 0, 0);
         lua::arm(state, false);
         // The load hook stays while the error is read: an error table's
         // metamethods are the library's code.

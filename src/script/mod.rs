@@ -806,7 +806,7 @@ impl Scripting {
             let guard = api::enter(&mut ctx);
             api::set_hook(state, every_line);
             lua::arm(state, true);
-            let status = ffi::lua_pcall(state, nargs, 1, handler);
+            let status = vm::protected_call(state, nargs, 1, handler);
             lua::arm(state, false);
             // The hook stays until the reply is built: reading an error
             // table may run its metamethods (script code).

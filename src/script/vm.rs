@@ -32,6 +32,32 @@ const LOAD_API: &CStr = c"redstep.load_api";
 
 pub(crate) const READONLY_ERROR: &[u8] = b"Attempt to modify a readonly table";
 
+/// The C stack a script's call needs left: Lua's pattern matcher may take
+/// 8 MB of it (it stops there, where Redis 7.0.15 crashes; see
+/// vendor/lua-src/README.md), Lua and redstep's own frames the rest.
+const SCRIPT_RED_ZONE: usize = 20 << 20;
+/// The stack a script runs on when its thread has less left (a main
+/// thread's 8 MB, a test thread's 2 MB). It is mapped, not allocated:
+/// only the pages a script touches cost memory.
+const SCRIPT_STACK: usize = 24 << 20;
+
+/// `lua_pcall`, on a stack with room for whatever the script does.
+///
+/// # Safety
+/// As `lua_pcall`: a function and its `nargs` arguments on top of `state`.
+pub(crate) unsafe fn protected_call(
+    state: State,
+    nargs: c_int,
+    nresults: c_int,
+    handler: c_int,
+) -> c_int {
+    stacker::maybe_grow(SCRIPT_RED_ZONE, SCRIPT_STACK, || {
+        // SAFETY: as the caller promised; the call neither moves nor
+        // outlives the state.
+        unsafe { ffi::lua_pcall(state, nargs, nresults, handler) }
+    })
+}
+
 /// A Lua state configured like Redis's scripting VM.
 pub(crate) struct Vm {
     pub state: State,
@@ -702,7 +728,7 @@ pub(crate) unsafe fn error_fields(state: State) -> Result<ErrorFields, Vec<u8>> 
     ffi::lua_pushcclosure(state, read_error_fields, 0);
     ffi::lua_pushvalue(state, -2);
     let armed = lua::arm(state, true);
-    let status = ffi::lua_pcall(state, 1, 3, 0);
+    let status = protected_call(state, 1, 3, 0);
     lua::arm(state, armed);
     if status != 0 {
         let msg = if status == ffi::LUA_ERRMEM {

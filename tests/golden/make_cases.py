@@ -554,6 +554,15 @@ CASES.update({
         "EVAL \"return cjson.encode_keep_buffer({})\" 0", "EVAL \"return cjson.decode_invalid_numbers(1000)\" 0",
         "EVAL \"return cjson.encode_max_depth(5, 6)\" 0", "EVAL \"return {cjson.encode_keep_buffer('off')}\" 0",
     ],
+    # json_enum_option with "off", "on" and "null"; "on" writes NaN as nan, without a sign.
+    "sc-cjson-invalid-numbers": [
+        "EVAL \"local r = {cjson.encode_invalid_numbers('null')} r[2] = cjson.encode({0/0, 1/0, -1/0, 1.5}) r[3] = cjson.encode_invalid_numbers() cjson.encode_invalid_numbers(false) return r\" 0",
+        "EVAL \"cjson.encode_invalid_numbers(true) local a = cjson.encode({0/0, -(0/0), 1/0, -1/0}) cjson.encode_invalid_numbers('off') return a\" 0",
+        "EVAL \"local r = {cjson.encode_invalid_numbers('on'), tostring(cjson.encode_invalid_numbers('off'))} return r\" 0",
+        "EVAL \"return cjson.encode_invalid_numbers('NULL')\" 0", "EVAL \"return cjson.decode_invalid_numbers('null')\" 0",
+        "EVAL \"cjson.encode_invalid_numbers('null') local ok, e = pcall(cjson.encode, {x = 0/0}) cjson.encode_invalid_numbers(false) return {tostring(ok), e}\" 0",
+        "EVAL \"return cjson.encode(0/0)\" 0",
+    ],
 })
 
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----

@@ -17,7 +17,8 @@ struct Config {
     encode_max_depth: i64,
     decode_max_depth: i64,
     precision: i64,
-    encode_invalid_numbers: bool,
+    /// 0 refuses NaN and Inf, 1 writes them (`nan`, `inf`), 2 writes `null`.
+    encode_invalid_numbers: u8,
     decode_invalid_numbers: bool,
     keep_buffer: bool,
 }
@@ -29,7 +30,7 @@ const DEFAULTS: Config = Config {
     encode_max_depth: 1000,
     decode_max_depth: 1000,
     precision: 14,
-    encode_invalid_numbers: false,
+    encode_invalid_numbers: 0,
     decode_invalid_numbers: true,
     keep_buffer: true,
 };
@@ -84,8 +85,18 @@ unsafe fn append_number(
     cfg: &Config,
 ) -> lua::Result<()> {
     let n = ffi::lua_tonumber(state, idx);
-    if !cfg.encode_invalid_numbers && !n.is_finite() {
-        return Err(encode_error(state, idx, "must not be NaN or Inf"));
+    match cfg.encode_invalid_numbers {
+        0 if !n.is_finite() => return Err(encode_error(state, idx, "must not be NaN or Inf")),
+        // Without its sign, whatever printf would write.
+        1 if n.is_nan() => {
+            out.extend_from_slice(b"nan");
+            return Ok(());
+        }
+        2 if !n.is_finite() => {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        _ => {}
     }
     out.extend_from_slice(format_g(n, cfg.precision as i32).as_bytes());
     Ok(())
@@ -670,21 +681,35 @@ unsafe fn arg_init(s: State, args: c_int) -> lua::Result<()> {
 /// or one of those names (Lua's `luaL_checkoption`: a number is taken as
 /// its text, anything else is not a string).
 unsafe fn bool_option(s: State, idx: c_int, value: &mut bool) -> lua::Result<()> {
+    let mut setting = u8::from(*value);
+    enum_option(s, idx, &mut setting, &[b"off", b"on"])?;
+    *value = setting == 1;
+    Ok(())
+}
+
+/// CJSON's `json_enum_option`: the setting is the index of one of `names`
+/// (the first two are off and on, also given as booleans); pushes it back,
+/// a boolean for those two, its name otherwise.
+unsafe fn enum_option(s: State, idx: c_int, value: &mut u8, names: &[&[u8]]) -> lua::Result<()> {
     match ffi::lua_type(s, idx) {
         ffi::LUA_TNONE | ffi::LUA_TNIL => {}
-        ffi::LUA_TBOOLEAN => *value = ffi::lua_toboolean(s, idx) != 0,
-        _ => match lua::check_bytes(s, idx)? {
-            b"on" => *value = true,
-            b"off" => *value = false,
-            other => {
+        ffi::LUA_TBOOLEAN => *value = u8::from(ffi::lua_toboolean(s, idx) != 0),
+        _ => {
+            let given = lua::check_bytes(s, idx)?;
+            let Some(found) = names.iter().position(|name| *name == given) else {
                 let mut msg = b"invalid option '".to_vec();
-                msg.extend_from_slice(other);
+                msg.extend_from_slice(given);
                 msg.push(b'\'');
                 return Err(Raise::Argument(idx, msg));
-            }
-        },
+            };
+            *value = found as u8;
+        }
     }
-    ffi::lua_pushboolean(s, *value as c_int);
+    if *value < 2 {
+        ffi::lua_pushboolean(s, c_int::from(*value));
+    } else {
+        push_bytes(s, names[usize::from(*value)]);
+    }
     Ok(())
 }
 
@@ -755,7 +780,13 @@ unsafe extern "C-unwind" fn encode_invalid_numbers(state: State) -> c_int {
     guard(state, |s| {
         update(|c| {
             arg_init(s, 1)?;
-            bool_option(s, 1, &mut c.encode_invalid_numbers).map(|_| 1)
+            enum_option(
+                s,
+                1,
+                &mut c.encode_invalid_numbers,
+                &[b"off", b"on", b"null"],
+            )
+            .map(|_| 1)
         })
     })
 }

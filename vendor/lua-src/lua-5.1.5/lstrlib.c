@@ -223,9 +223,13 @@ static void __attribute__((noinline, cold)) match_call_hook (MatchState *ms) {
 }
 
 
-#define match_step(ms) { \
+/* On entering match (each level of its recursion). */
+#define match_check_stack(ms) { \
   if ((ms)->stackbase - (const char *)__builtin_frame_address(0) > MATCH_MAX_STACK) \
-    match_too_deep(ms); \
+    match_too_deep(ms); }
+
+/* On each step, the tail calls that are gotos included. */
+#define match_step(ms) { \
   if (--(ms)->countdown == 0) match_call_hook(ms); }
 
 
@@ -412,6 +416,7 @@ static const char *match_capture (MatchState *ms, const char *s, int l) {
 
 
 static const char *match (MatchState *ms, const char *s, const char *p) {
+  match_check_stack(ms);
   init: /* using goto's to optimize tail recursion */
   match_step(ms);
   switch (*p) {

@@ -137,19 +137,56 @@ pub(crate) fn function_dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Bytes 
     out
 }
 
-/// The libraries' code in a verified FUNCTION DUMP payload; None: a
-/// payload redstep cannot read (Redis's "payload not valid").
-pub(crate) fn function_codes(payload: &[u8]) -> Option<Vec<Bytes>> {
-    let body = &payload[..payload.len().checked_sub(10)?];
-    let mut r = Reader { buf: body, pos: 0 };
-    let mut codes = Vec::new();
-    while r.pos < body.len() {
-        if r.byte()? != OPCODE_FUNCTION2 {
+/// RDB_OPCODE_FUNCTION: a library as Redis 7.0's release candidates wrote
+/// it (name, engine, description, code without its `#!` line).
+const OPCODE_FUNCTION: u8 = 246;
+
+/// The libraries in a verified FUNCTION DUMP payload, as Redis 7.0's
+/// functionRestoreCommand reads them: one after another while more than
+/// the footer's 10 bytes are left (a string may read on into the footer),
+/// each the library's code or the error that stops the restore.
+pub(crate) fn function_items(
+    payload: &[u8],
+) -> impl Iterator<Item = Result<Bytes, &'static str>> + '_ {
+    let mut r = Reader {
+        buf: payload,
+        pos: 0,
+    };
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed || payload.len().saturating_sub(r.pos) <= 10 {
             return None;
         }
-        codes.push(r.string()?);
+        let item = function_item(&mut r);
+        failed = item.is_err();
+        Some(item)
+    })
+}
+
+fn function_item(r: &mut Reader<'_>) -> Result<Bytes, &'static str> {
+    match r.byte() {
+        Some(OPCODE_FUNCTION2) => r.string().ok_or("Failed loading library payload"),
+        Some(OPCODE_FUNCTION) => {
+            let name = r.string().ok_or("Failed loading library name")?;
+            let engine = r.string().ok_or("Failed loading engine name")?;
+            let (has_description, _) = r
+                .len_or_enc()
+                .ok_or("Failed loading library description indicator")?;
+            if has_description != 0 {
+                r.string().ok_or("Failed loading library description")?;
+            }
+            let blob = r.string().ok_or("Failed loading library blob")?;
+            let mut code = b"#!".to_vec();
+            code.extend_from_slice(&engine);
+            code.extend_from_slice(b" name=");
+            code.extend_from_slice(&name);
+            code.push(b'\n');
+            code.extend_from_slice(&blob);
+            Ok(code)
+        }
+        Some(_) => Err("given type is not a function"),
+        None => Err("can not read data type"),
     }
-    Some(codes)
 }
 
 /// Redis's verifyDumpPayload: long enough, a version this server reads,

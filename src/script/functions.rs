@@ -110,11 +110,6 @@ pub(crate) struct Libraries {
     by_function: HashMap<String, String>,
 }
 
-/// The library name a code's `#!lua name=...` line gives.
-pub(crate) fn library_name(code: &[u8]) -> Result<String, String> {
-    metadata(code).map(|(_, name, _)| name)
-}
-
 fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
@@ -214,6 +209,55 @@ impl Libraries {
     pub(crate) fn clear(&mut self) {
         self.libraries.clear();
         self.by_function.clear();
+    }
+
+    /// Forgets every library, releasing its functions in `state`.
+    pub(crate) fn release(&mut self, state: State) {
+        for library in self.libraries.values() {
+            Libraries::unref_library(state, library);
+        }
+        self.clear();
+    }
+
+    /// Redis's libraryJoin (FUNCTION RESTORE without FLUSH): adds the
+    /// libraries of `other`, loaded in the same state, if none exists here
+    /// (with `replace`, those replace theirs) and no function of theirs is
+    /// another library's here; `other` is left empty. On an error nothing
+    /// changes.
+    pub(crate) fn join(
+        &mut self,
+        state: State,
+        other: &mut Libraries,
+        replace: bool,
+    ) -> Result<(), String> {
+        let replaced = |name: &String| replace && other.libraries.contains_key(name);
+        if !replace {
+            if let Some(name) = other
+                .libraries
+                .keys()
+                .find(|n| self.libraries.contains_key(*n))
+            {
+                return Err(format!("Library {name} already exists"));
+            }
+        }
+        for library in other.libraries.values() {
+            for (key, f) in &library.functions {
+                if self.by_function.get(key).is_some_and(|lib| !replaced(lib)) {
+                    return Err(format!("Function {} already exists", f.name));
+                }
+            }
+        }
+        other.by_function.clear();
+        for (name, library) in std::mem::take(&mut other.libraries) {
+            if self.libraries.contains_key(&name) {
+                self.delete(state, name.as_bytes());
+            }
+            for key in library.functions.keys() {
+                self.by_function.insert(key.clone(), name.clone());
+            }
+            self.libraries.insert(name, library);
+        }
+        Ok(())
     }
 
     pub(crate) fn list(&self, argv: &[Vec<u8>]) -> Reply {

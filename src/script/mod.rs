@@ -670,39 +670,28 @@ impl Scripting {
         if !crate::engine::rdb::verify(payload) {
             return err("ERR DUMP payload version or checksum are wrong");
         }
-        let Some(codes) = crate::engine::rdb::function_codes(payload) else {
-            return err("ERR payload not valid");
-        };
-        // Load into a fresh set of libraries first: an error changes nothing.
+        // As Redis: each library loads into a set of its own, in the same
+        // state; only when all did does that set replace or join the
+        // current one, so an error changes nothing.
         let state = self.functions_vm.state;
-        let mut names = Vec::new();
-        for code in &codes {
-            match functions::library_name(code) {
-                Ok(name) => names.push(name),
-                Err(e) => return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes())),
-            }
-        }
-        if policy == "append" {
-            if let Some(name) = names
-                .iter()
-                .find(|n| self.libraries.libraries.contains_key(*n))
-            {
-                return err(&format!("ERR Library {name} already exists"));
+        let mut restored = functions::Libraries::default();
+        for item in crate::engine::rdb::function_items(payload) {
+            let loaded = item
+                .map_err(str::to_string)
+                .and_then(|code| restored.load(state, &code, false));
+            if let Err(e) = loaded {
+                restored.release(state);
+                return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes()));
             }
         }
         if policy == "flush" {
-            self.libraries.clear();
-            self.functions_vm = new_functions_vm(self.config.memory_limit);
-        }
-        let state = if policy == "flush" {
-            self.functions_vm.state
-        } else {
-            state
-        };
-        for code in &codes {
-            if let Err(e) = self.libraries.load(state, code, true) {
-                return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes()));
-            }
+            std::mem::replace(&mut self.libraries, restored).release(state);
+        } else if let Err(e) = self
+            .libraries
+            .join(state, &mut restored, policy == "replace")
+        {
+            restored.release(state);
+            return Reply::Error(errors::sanitize(format!("ERR {e}").into_bytes()));
         }
         Reply::ok()
     }

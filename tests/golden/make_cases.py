@@ -565,6 +565,51 @@ CASES.update({
     ],
 })
 
+
+# ---- FUNCTION RESTORE payloads (after the DUMP block's helpers) ----
+def rdb_string(b):
+    b = b.encode() if isinstance(b, str) else b
+    n = len(b)
+    head = bytes([n]) if n < 64 else bytes([0x40 | (n >> 8), n & 0xFF]) if n < 16384 else b"\x80" + n.to_bytes(4, "big")
+    return head + b
+
+def lib(name, fn, ret, body=None):
+    return f"#!lua name={name}\nredis.register_function('{fn}', function() return '{ret}' end)" if body is None else f"#!lua name={name}\n{body}"
+
+def fpayload(*items):
+    """A FUNCTION DUMP payload: each item bytes (already with its opcode) or a library's code."""
+    out = b"".join(i if isinstance(i, bytes) else b"\xf5" + rdb_string(i) for i in items)
+    return payload(out.hex())
+
+def old_item(name, engine, blob, desc=None):
+    """RDB_OPCODE_FUNCTION (246), as Redis 7.0's release candidates wrote a library."""
+    return b"\xf6" + rdb_string(name) + rdb_string(engine) + (b"\x01" + rdb_string(desc) if desc is not None else b"\x00") + rdb_string(blob)
+
+CASES["sc-function-restore-payloads"] = [
+    ["FUNCTION", "LOAD", lib("a", "fa", "a1")],
+    ["FUNCTION", "RESTORE", payload("0003616263")],
+    ["FUNCTION", "RESTORE", payload("f514616263")],
+    ["FUNCTION", "RESTORE", fpayload(lib("b", "fb", "b1"), lib("b", "fb2", "b2"))],
+    ["FUNCTION", "RESTORE", fpayload(lib("b", "fb", "b1"), lib("c", "", "", body="return +"))],
+    ["FUNCTION", "RESTORE", fpayload(lib("b", "fb", "b1"), lib("c", "fc", "c1"), lib("d", "fb", "d1"))],
+    "FCALL fb 0",
+    ["FUNCTION", "RESTORE", fpayload(lib("a", "fa", "a2"))],
+    ["FUNCTION", "RESTORE", fpayload(lib("b", "fa", "b1"))],
+    ["FUNCTION", "RESTORE", fpayload(lib("b", "fa", "b1")), "REPLACE"],
+    ["FUNCTION", "RESTORE", fpayload(lib("a", "fa", "a2"), lib("b", "fb", "b1")), "REPLACE"],
+    "FCALL fa 0", "FCALL fb 0",
+    ["FUNCTION", "RESTORE", fpayload(lib("e", "fe", "e1"), lib("f", "", "", body="return 1")), "FLUSH"],
+    "FCALL fa 0", "FCALL fe 0",
+    ["FUNCTION", "RESTORE", fpayload(old_item("old", "LUA", "redis.register_function('fo', function() return 'old' end)", desc="d"))],
+    "FCALL fo 0",
+    ["FUNCTION", "RESTORE", fpayload(old_item("old2", "lua", "redis.register_function('fo2', function() return 'o2' end)"))],
+    "FCALL fo2 0",
+    ["FUNCTION", "RESTORE", fpayload(b"\xf6" + rdb_string("x") + rdb_string("lua") + b"\x01")],
+    ["FUNCTION", "RESTORE", fpayload(b"\xf6" + rdb_string("x"))],
+    ["FUNCTION", "RESTORE", fpayload(lib("g", "fg", "g1"), lib("h", "fh", "h1")), "FLUSH"],
+    "FCALL fa 0", "FCALL fg 0", "FCALL fh 0",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

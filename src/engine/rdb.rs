@@ -176,6 +176,9 @@ fn function_item(r: &mut Reader<'_>) -> Result<Bytes, &'static str> {
                 r.string().ok_or("Failed loading library description")?;
             }
             let blob = r.string().ok_or("Failed loading library blob")?;
+            // Redis joins them with sdscatfmt's %s: each ends at a NUL.
+            let c_str = |b: &[u8]| b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())].to_vec();
+            let (name, engine, blob) = (c_str(&name), c_str(&engine), c_str(&blob));
             let mut code = b"#!".to_vec();
             code.extend_from_slice(&engine);
             code.extend_from_slice(b" name=");

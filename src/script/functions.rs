@@ -247,11 +247,13 @@ impl Libraries {
                 }
             }
         }
+        // Every library replaced goes before any comes in: a new library
+        // may take a function name an old one of another name held.
+        for name in other.libraries.keys() {
+            self.delete(state, name.as_bytes());
+        }
         other.by_function.clear();
         for (name, library) in std::mem::take(&mut other.libraries) {
-            if self.libraries.contains_key(&name) {
-                self.delete(state, name.as_bytes());
-            }
             for key in library.functions.keys() {
                 self.by_function.insert(key.clone(), name.clone());
             }

@@ -562,6 +562,9 @@ CASES.update({
         "EVAL \"return cjson.encode_invalid_numbers('NULL')\" 0", "EVAL \"return cjson.decode_invalid_numbers('null')\" 0",
         "EVAL \"cjson.encode_invalid_numbers('null') local ok, e = pcall(cjson.encode, {x = 0/0}) cjson.encode_invalid_numbers(false) return {tostring(ok), e}\" 0",
         "EVAL \"return cjson.encode(0/0)\" 0",
+        # luaL_checkoption compares C strings.
+        ["EVAL", "local r = {cjson.encode_invalid_numbers('null\\0x')} r[2] = cjson.encode({0/0}) cjson.encode_invalid_numbers(false) return r", "0"],
+        ["EVAL", "return cjson.encode_keep_buffer('on\\0')", "0"], ["EVAL", "return cjson.encode_keep_buffer('of\\0f')", "0"],
     ],
 })
 
@@ -608,6 +611,18 @@ CASES["sc-function-restore-payloads"] = [
     ["FUNCTION", "RESTORE", fpayload(b"\xf6" + rdb_string("x"))],
     ["FUNCTION", "RESTORE", fpayload(lib("g", "fg", "g1"), lib("h", "fh", "h1")), "FLUSH"],
     "FCALL fa 0", "FCALL fg 0", "FCALL fh 0",
+    # An old-format library is cut at a NUL (sdscatfmt's %s).
+    ["FUNCTION", "RESTORE", fpayload(old_item("nul", "lua", "redis.register_function('fn', function() return 'nul' end)\0 garbage("))],
+    "FCALL fn 0",
+]
+
+# REPLACE unlinks every replaced library before linking the new ones: `c`
+# takes `f` from `a`, which `a`'s new version no longer has.
+CASES["sc-function-restore-replace-moves-function"] = [
+    ["FUNCTION", "LOAD", lib("a", "", "", body="redis.register_function('f', function() return 'a.f' end) redis.register_function('h', function() return 'a.h' end)")],
+    ["FUNCTION", "RESTORE", fpayload(lib("c", "f", "c.f"), lib("a", "h", "a.h2")), "REPLACE"],
+    "FCALL f 0", "FCALL h 0", "FUNCTION STATS",
+    ["FUNCTION", "LOAD", lib("d", "f", "d.f")],
 ]
 
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----

@@ -696,6 +696,8 @@ unsafe fn enum_option(s: State, idx: c_int, value: &mut u8, names: &[&[u8]]) -> 
         ffi::LUA_TBOOLEAN => *value = u8::from(ffi::lua_toboolean(s, idx) != 0),
         _ => {
             let given = lua::check_bytes(s, idx)?;
+            // luaL_checkoption compares C strings: up to a NUL.
+            let given = &given[..given.iter().position(|&c| c == 0).unwrap_or(given.len())];
             let Some(found) = names.iter().position(|name| *name == given) else {
                 let mut msg = b"invalid option '".to_vec();
                 msg.extend_from_slice(given);

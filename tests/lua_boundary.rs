@@ -516,6 +516,18 @@ fn a_pattern_that_backtracks_without_end_meets_the_budget() {
         env.eval("return redis.call('GET', 'before')"),
         Reply::bulk("5")
     );
+    // Steps that each scan far (a %b at every start, a plain find of a
+    // long needle) spend the count by what they scan: both stopped too.
+    for call in [
+        "string.find(string.rep('(', 600000), '%b()')",
+        "string.find(string.rep('a', 2e6), string.rep('a', 5e4) .. 'b')",
+    ] {
+        let error = error_text(env.eval(&format!("return {call}")));
+        assert!(
+            error.starts_with("ERR Script stopped by redstep after 200 ms"),
+            "{call}: {error}"
+        );
+    }
 }
 
 #[test]

@@ -19,6 +19,11 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+/* redstep: the matcher spends the VM's instruction count (see below) */
+#include "ldebug.h"
+#include "ldo.h"
+#include "lstate.h"
+
 
 /* macro to `unsign' a character */
 #define uchar(c)        ((unsigned char)(c))
@@ -177,49 +182,54 @@ typedef struct MatchState {
     ptrdiff_t len;
   } capture[LUA_MAXCAPTURES];
   const char *stackbase;  /* redstep: the C stack where the match began */
-  int countdown;  /* redstep: match steps until the hook is called */
 } MatchState;
 
 
 /*
 ** redstep: the matcher is plain C, so no hook runs inside it and a pattern
 ** that backtracks without end (`string.rep('a?',40)..string.rep('a',40)`)
-** would keep the whole server busy, as it does Redis. Every
-** MATCH_HOOK_STEPS steps it calls the count hook (the budget, SCRIPT KILL,
-** answering BUSY), as if the script had run that many instructions.
+** would keep the whole server busy, as it does Redis. Here it spends the
+** VM's own instruction count: each step, and each byte a step scans (a
+** `%b`, a set, a run of repetitions, a plain find), counts as an
+** instruction, and the count hook (the budget, SCRIPT KILL, answering
+** BUSY) runs when the count is spent, as in any Lua loop.
 ** Its recursion is as deep as the pattern is long; Redis 7.0.15 runs out
-** of its 8 MB C stack at about 174,000 nested items and crashes. Here the
-** matcher stops when it has used MATCH_MAX_STACK bytes of C stack (its
-** caller leaves room for that, see `vm::protected_call`).
+** of its 8 MB C stack at about 174,000 nested `a?` items and crashes.
+** Here the matcher stops when it has used MATCH_MAX_STACK (16 MB) of C
+** stack, past that depth for redstep's larger frames (its caller leaves
+** room for that, see `vm::protected_call`).
 */
-#define MATCH_HOOK_STEPS	100000
 #define MATCH_MAX_STACK	((ptrdiff_t)16 * 1024 * 1024)
+
+/* The count is spent: as the VM does (ldebug.c traceexec). */
+static void __attribute__((noinline, cold)) count_spent (lua_State *L) {
+  resethookcount(L);
+  luaD_callhook(L, LUA_HOOKCOUNT, -1);
+}
+
+/* n instructions' worth of work; leaves the count above zero, as the VM
+   counts down to exactly zero. */
+static void __attribute__((noinline)) charge (lua_State *L, size_t n) {
+  if (L->hookmask & LUA_MASKCOUNT) {
+    if (n >= (size_t)L->hookcount) count_spent(L);
+    else L->hookcount -= (int)n;
+  }
+}
+
+/* One step of the matcher, the tail calls that are gotos included. */
+#define match_step(L) { \
+  if (((L)->hookmask & LUA_MASKCOUNT) && --(L)->hookcount == 0) count_spent(L); }
 
 static void match_begin (MatchState *ms, lua_State *L) {
   ms->L = L;
   ms->stackbase = (const char *)__builtin_frame_address(0);
-  ms->countdown = MATCH_HOOK_STEPS;
 }
 
 
-/* Out of line, so that match's own frame stays as small as Redis's. */
+/* Out of line, so that match's own frame stays small. */
 static void __attribute__((noinline, cold)) match_too_deep (MatchState *ms) {
   luaL_error(ms->L, "redstep: real Redis 7.0.15 crashes here (SIGSEGV): "
                     "the pattern nests deeper than its 8 MB C stack holds");
-}
-
-
-static void __attribute__((noinline, cold)) match_call_hook (MatchState *ms) {
-  lua_State *L = ms->L;
-  lua_Hook hook = lua_gethook(L);
-  ms->countdown = MATCH_HOOK_STEPS;
-  if (hook != NULL && (lua_gethookmask(L) & LUA_MASKCOUNT)) {
-    lua_Debug ar;
-    if (lua_getstack(L, 0, &ar)) {
-      ar.event = LUA_HOOKCOUNT;
-      (*hook)(L, &ar);
-    }
-  }
 }
 
 
@@ -227,10 +237,6 @@ static void __attribute__((noinline, cold)) match_call_hook (MatchState *ms) {
 #define match_check_stack(ms) { \
   if ((ms)->stackbase - (const char *)__builtin_frame_address(0) > MATCH_MAX_STACK) \
     match_too_deep(ms); }
-
-/* On each step, the tail calls that are gotos included. */
-#define match_step(ms) { \
-  if (--(ms)->countdown == 0) match_call_hook(ms); }
 
 
 #define L_ESC		'%'
@@ -260,6 +266,7 @@ static const char *classend (MatchState *ms, const char *p) {
       return p+1;
     }
     case '[': {
+      const char *start = p;  /* redstep */
       if (*p == '^') p++;
       do {  /* look for a `]' */
         if (*p == '\0')
@@ -267,6 +274,8 @@ static const char *classend (MatchState *ms, const char *p) {
         if (*(p++) == L_ESC && *p != '\0')
           p++;  /* skip escapes (e.g. `%]') */
       } while (*p != ']');
+      /* redstep: this scan, and the one matching a character against it */
+      if (p - start > 8) charge(ms->L, 2 * (size_t)(p - start));
       return p+1;
     }
     default: {
@@ -337,15 +346,20 @@ static const char *matchbalance (MatchState *ms, const char *s,
     luaL_error(ms->L, "unbalanced pattern");
   if (*s != *p) return NULL;
   else {
+    const char *start = s;  /* redstep */
     int b = *p;
     int e = *(p+1);
     int cont = 1;
     while (++s < ms->src_end) {
       if (*s == e) {
-        if (--cont == 0) return s+1;
+        if (--cont == 0) {
+          charge(ms->L, (size_t)(s - start));  /* redstep */
+          return s+1;
+        }
       }
       else if (*s == b) cont++;
     }
+    charge(ms->L, (size_t)(s - start));  /* redstep */
   }
   return NULL;  /* string ends out of balance */
 }
@@ -356,6 +370,7 @@ static const char *max_expand (MatchState *ms, const char *s,
   ptrdiff_t i = 0;  /* counts maximum expand for item */
   while ((s+i)<ms->src_end && singlematch(uchar(*(s+i)), p, ep))
     i++;
+  charge(ms->L, (size_t)i * (size_t)(ep - p));  /* redstep: the scan */
   /* keeps trying to match with the maximum repetitions */
   while (i>=0) {
     const char *res = match(ms, (s+i), ep+1);
@@ -372,8 +387,10 @@ static const char *min_expand (MatchState *ms, const char *s,
     const char *res = match(ms, s, ep+1);
     if (res != NULL)
       return res;
-    else if (s<ms->src_end && singlematch(uchar(*s), p, ep))
+    else if (s<ms->src_end && singlematch(uchar(*s), p, ep)) {
+      if (ep - p > 2) charge(ms->L, (size_t)(ep - p));  /* redstep: a set */
       s++;  /* try with one more repetition */
+    }
     else return NULL;
   }
 }
@@ -418,7 +435,7 @@ static const char *match_capture (MatchState *ms, const char *s, int l) {
 static const char *match (MatchState *ms, const char *s, const char *p) {
   match_check_stack(ms);
   init: /* using goto's to optimize tail recursion */
-  match_step(ms);
+  match_step(ms->L);
   switch (*p) {
     case '(': {  /* start capture */
       if (*(p+1) == ')')  /* position capture? */
@@ -496,7 +513,7 @@ static const char *match (MatchState *ms, const char *s, const char *p) {
 
 
 
-static const char *lmemfind (const char *s1, size_t l1,
+static const char *lmemfind (lua_State *L, const char *s1, size_t l1,
                                const char *s2, size_t l2) {
   if (l2 == 0) return s1;  /* empty strings are everywhere */
   else if (l2 > l1) return NULL;  /* avoids a negative `l1' */
@@ -505,6 +522,8 @@ static const char *lmemfind (const char *s1, size_t l1,
     l2--;  /* 1st char will be checked by `memchr' */
     l1 = l1-l2;  /* `s2' cannot be found after that */
     while (l1 > 0 && (init = (const char *)memchr(s1, *s2, l1)) != NULL) {
+      /* redstep: what memchr and memcmp go through, 64 bytes an instruction */
+      charge(L, ((size_t)(init - s1) + l2) / 64 + 1);
       init++;   /* 1st char is already checked */
       if (memcmp(init, s2+1, l2) == 0)
         return init-1;
@@ -557,7 +576,7 @@ static int str_find_aux (lua_State *L, int find) {
   if (find && (lua_toboolean(L, 4) ||  /* explicit request? */
       strpbrk(p, SPECIALS) == NULL)) {  /* or no special characters? */
     /* do a plain search */
-    const char *s2 = lmemfind(s+init, l1-init, p, l2);
+    const char *s2 = lmemfind(L, s+init, l1-init, p, l2);
     if (s2) {
       lua_pushinteger(L, s2-s+1);
       lua_pushinteger(L, s2-s+l2);

@@ -361,6 +361,11 @@ struct lua_Debug {
 /* }====================================================================== */
 
 
+/* redstep: Redis 7.0's read-only tables */
+LUA_API void lua_enablereadonlytable (lua_State *L, int index, int enabled);
+LUA_API int lua_isreadonlytable (lua_State *L, int index);
+
+
 /******************************************************************************
 * Copyright (C) 1994-2012 Lua.org, PUC-Rio.  All rights reserved.
 *

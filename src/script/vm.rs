@@ -14,8 +14,7 @@
 use std::ffi::{c_int, CStr};
 
 use super::lua::{
-    self, ffi, guard, push_bytes, push_str, raw_get_field, raw_set_field, set_function, Raise,
-    State,
+    self, ffi, guard, push_bytes, raw_get_field, raw_set_field, set_function, Raise, State,
 };
 
 /// Registry fields.
@@ -93,15 +92,8 @@ impl Vm {
         unsafe {
             ffi::lua_atpanic(state, lua::on_panic);
             open_libraries(state);
-            ffi::lua_pushcclosure(state, error_handler, 0);
-            ffi::lua_pushvalue(state, -1);
-            ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER.as_ptr());
-            if eval {
-                ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, ERROR_HANDLER_GLOBAL.as_ptr());
-            } else {
-                ffi::lua_pop(state, 1);
-            }
             register(state);
+            define_error_handler(state, eval);
             lock_globals(state, eval);
         }
         allocator.limit = memory_limit;
@@ -126,6 +118,8 @@ unsafe fn open_libraries(state: State) {
         ffi::luaopen_table,
         ffi::luaopen_string,
         ffi::luaopen_math,
+        // For the error handler only, which takes it out of the globals.
+        ffi::luaopen_debug,
     ] {
         ffi::lua_pushcclosure(state, open, 0);
         ffi::lua_call(state, 0, 0);
@@ -269,49 +263,62 @@ unsafe extern "C-unwind" fn undefined_global(state: State) -> c_int {
                 b"Second argument to luaProtectedTableError must be a string or number".to_vec(),
             ));
         }
+        // luaL_error's %s: the name ends at a NUL.
         let name = lua::to_bytes(s, -1).map(|b| b.to_vec()).unwrap_or_default();
+        let name = crate::engine::errors::c_str(&name);
         let mut msg = b"Script attempted to access nonexistent global variable '".to_vec();
-        msg.extend_from_slice(&name);
+        msg.extend_from_slice(name);
         msg.push(b'\'');
         Err(Raise::Located(msg))
     })
 }
 
-/// Redis's `__redis__err__handler`: turns any error into a table with
-/// `err`, and the `source` and `line` of the Lua code that raised it.
-unsafe extern "C-unwind" fn error_handler(state: State) -> c_int {
-    let mut ar: ffi::lua_Debug = std::mem::zeroed();
-    let mut found = ffi::lua_getstack(state, 1, &mut ar) != 0;
-    if found {
-        ffi::lua_getinfo(state, c"nSl".as_ptr(), &mut ar);
-        if lua::cstr_bytes(ar.what) == b"C" {
-            found = ffi::lua_getstack(state, 2, &mut ar) != 0;
-            if found {
-                ffi::lua_getinfo(state, c"nSl".as_ptr(), &mut ar);
-            }
-        }
+/// Redis's error handler, as Lua code (eval.c's scriptingInit; the
+/// functions state's, in function_lua.c, is the same function returned
+/// instead of a global): any error becomes a table with `err`, and the
+/// `source` and `line` of the Lua code that raised it. Being Lua, it fails
+/// as Redis's does on a read-only error table (`err_handler_def:10`).
+const ERROR_HANDLER_EVAL: &str = "local dbg = debug\n\
+debug = nil\n\
+function __redis__err__handler(err)\n";
+const ERROR_HANDLER_FUNCTIONS: &str = "local dbg = debug\n\
+debug = nil\n\
+local error_handler = function (err)\n";
+const ERROR_HANDLER_BODY: &str = "  local i = dbg.getinfo(2,'nSl')\n\
+\x20 if i and i.what == 'C' then\n\
+\x20   i = dbg.getinfo(3,'nSl')\n\
+\x20 end\n\
+\x20 if type(err) ~= 'table' then\n\
+\x20   err = {err='ERR ' .. tostring(err)}\
+\x20 end\
+\x20 if i then\n\
+\x20   err['source'] = i.source\n\
+\x20   err['line'] = i.currentline\n\
+\x20 end\
+\x20 return err\n\
+end\n";
+
+/// Defines the error handler (chunk `@err_handler_def`, as Redis) and keeps
+/// it in the registry; in the EVAL state it is also the global
+/// `__redis__err__handler`. The `debug` library goes with it.
+unsafe fn define_error_handler(state: State, eval: bool) {
+    let code = if eval {
+        format!("{ERROR_HANDLER_EVAL}{ERROR_HANDLER_BODY}")
+    } else {
+        format!("{ERROR_HANDLER_FUNCTIONS}{ERROR_HANDLER_BODY}return error_handler")
+    };
+    let status = ffi::luaL_loadbuffer(
+        state,
+        code.as_ptr().cast(),
+        code.len(),
+        c"@err_handler_def".as_ptr(),
+    );
+    assert_eq!(status, 0, "the error handler compiles");
+    ffi::lua_call(state, 0, if eval { 0 } else { 1 });
+    if eval {
+        ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, ERROR_HANDLER_GLOBAL.as_ptr());
     }
-    ffi::lua_settop(state, 1);
-    if ffi::lua_type(state, 1) != ffi::LUA_TTABLE {
-        // {err = 'ERR ' .. tostring(err)}
-        ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, c"tostring".as_ptr());
-        ffi::lua_pushvalue(state, 1);
-        ffi::lua_call(state, 1, 1);
-        push_str(state, "ERR ");
-        ffi::lua_insert(state, -2);
-        ffi::lua_concat(state, 2);
-        ffi::lua_createtable(state, 0, 3);
-        ffi::lua_insert(state, -2);
-        ffi::lua_setfield(state, -2, c"err".as_ptr());
-        ffi::lua_replace(state, 1);
-    }
-    if found {
-        ffi::lua_pushstring_(state, ar.source);
-        ffi::lua_setfield(state, 1, c"source".as_ptr());
-        ffi::lua_pushnumber(state, f64::from(ar.currentline));
-        ffi::lua_setfield(state, 1, c"line".as_ptr());
-    }
-    1
+    ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER.as_ptr());
 }
 
 /// Redis's `pcall`: a caught error table with a string `err` becomes that

@@ -616,6 +616,18 @@ CASES["sc-function-restore-payloads"] = [
     "FCALL fn 0",
 ]
 
+# Redis's error handler is Lua (chunk @err_handler_def): a read-only error
+# table fails inside it, at its line 10; a global's name ends at a NUL.
+CASES["sc-error-handler-is-lua"] = [
+    "EVAL \"error(redis)\" 0", "EVAL \"error(_G)\" 0", "EVAL \"return __redis__err__handler(redis)\" 0",
+    "EVAL \"return {xpcall(function() error(redis) end, __redis__err__handler)}\" 0",
+    "EVAL \"local t = __redis__err__handler('x') return {t.err, t.source, t.line}\" 0",
+    ["EVAL", "return _G['a\\0b']", "0"], ["EVAL", "return {pcall(function() return _G['a\\0b'] end)}", "0"],
+    "EVAL \"return debug\" 0",
+    ["FUNCTION", "LOAD", "#!lua name=eh\nredis.register_function('e', function() error(redis) end)\nredis.register_function('g', function() return _G['a\\0b'] end)"],
+    "FCALL e 0", "FCALL g 0",
+]
+
 # REPLACE unlinks every replaced library before linking the new ones: `c`
 # takes `f` from `a`, which `a`'s new version no longer has.
 CASES["sc-function-restore-replace-moves-function"] = [

@@ -516,6 +516,15 @@ fn a_pattern_that_backtracks_without_end_meets_the_budget() {
         env.eval("return redis.call('GET', 'before')"),
         Reply::bulk("5")
     );
+    // Caught, and returned from on the same line (no line event left to
+    // raise it again): the run still ends stopped.
+    let error = error_text(env.eval(&format!(
+        "local ok = pcall(string.find, {BACKTRACKS}) return 'caught'"
+    )));
+    assert!(
+        error.starts_with("ERR Script stopped by redstep after 200 ms"),
+        "{error}"
+    );
     // Steps that each scan far (a %b at every start, a plain find of a
     // long needle) spend the count by what they scan: both stopped too.
     for call in [

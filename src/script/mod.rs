@@ -818,6 +818,17 @@ impl Scripting {
             };
             api::clear_hook(state);
             drop(guard);
+            // A stop of redstep's own (its budget, the user, a probe) that
+            // the script caught with pcall and then returned from the same
+            // line (no line event left to raise it again) still ends the
+            // run as stopped. SCRIPT KILL does not: Redis returns the
+            // script's value then too.
+            let reply = match &ctx.stopped {
+                Some(stop) if status == 0 && !matches!(stop, api::Stop::Killed) => {
+                    Reply::error(format!("ERR {} script: {name}", stop.message()))
+                }
+                _ => reply,
+            };
             ffi::lua_settop(state, base);
             (*allocator).limit = limit;
             if allowance > BIG_ARGUMENTS && !target.is_function {

@@ -233,3 +233,10 @@ fn a_retyped_first_key_does_not_stop_a_push_on_the_second() {
         &[],
     );
 }
+
+/// WAIT with no replica attached (redstep never has one): blocked until its
+/// timeout, writes or not, then 0.
+#[test]
+fn wait_blocks_until_its_timeout_without_replicas() {
+    compare("WAIT 1 1500", &["SET a 1"], &[]);
+}

@@ -70,6 +70,9 @@ pub enum Request {
     /// back to a standalone server (a lesson with `cluster = N` opened or
     /// was left). The keys stay.
     Cluster(Option<usize>),
+    /// The front end's command that waits (BLPOP, WAIT...) answered now
+    /// with its timeout reply, as CLIENT UNBLOCK from another client would.
+    Unblock,
 }
 
 pub enum Response {
@@ -81,6 +84,8 @@ pub enum Response {
     Undone(Result<(), String>, Box<Session>),
     /// The engine's cluster mode now (`Request::Cluster`), or why not.
     Cluster(Result<Option<usize>, String>),
+    /// Whether a waiting command was unblocked (`Request::Unblock`).
+    Unblocked(bool),
     /// The request could not be served (a real server refused it or went
     /// away); the text says why, for the user.
     Failed(String),
@@ -155,6 +160,7 @@ pub(crate) fn serve_request(
             Response::Undone(result, session)
         }
         Request::Cluster(shards) => Response::Cluster(engine.set_cluster(shards).map(|()| shards)),
+        Request::Unblock => Response::Unblocked(engine.unblock_client(client, false)),
     }
 }
 
@@ -1208,5 +1214,50 @@ impl EngineLoop {
                 self.resume(id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(conn: &Connection) -> Reply {
+        match conn.recv_timeout(Duration::from_secs(30)) {
+            Some(Outgoing::Reply(reply)) => reply,
+            _ => panic!("no reply"),
+        }
+    }
+
+    fn unblocked(conn: &Connection) -> bool {
+        match conn.recv_timeout(Duration::from_secs(30)) {
+            Some(Outgoing::Response(response)) => match *response {
+                Response::Unblocked(done) => done,
+                _ => panic!("another response"),
+            },
+            _ => panic!("no response"),
+        }
+    }
+
+    /// The TUI's Esc on a redis-cli line that waits: the waiting command
+    /// gets its timeout reply, and the lines typed after it run.
+    #[test]
+    fn unblock_answers_the_front_ends_waiting_command() {
+        let host = Host::start(Engine::default, ScriptConfig::default());
+        let conn = host.connect("front".into(), "front".into());
+        let words = |line: &str| line.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+        conn.send(words("WAIT 1 0"));
+        conn.send(words("PING"));
+        // Served in order: WAIT is waiting when the request comes.
+        conn.request(Request::Unblock);
+        assert!(unblocked(&conn), "WAIT 1 0 was waiting");
+        assert_eq!(reply(&conn), Reply::Int(0));
+        assert_eq!(reply(&conn), Reply::Status(b"PONG".to_vec()));
+        conn.send(words("BLPOP k 0"));
+        conn.request(Request::Unblock);
+        assert!(unblocked(&conn));
+        assert_eq!(reply(&conn), Reply::NilArray);
+        // Nothing waits now.
+        conn.request(Request::Unblock);
+        assert!(!unblocked(&conn));
     }
 }

@@ -187,6 +187,9 @@ impl ServerLoop {
                     Err(e) => Response::Failed(e),
                 }
             }
+            // Nothing waits here: a command reaches this thread only after
+            // the real server answered the one before.
+            Request::Unblock => Response::Unblocked(false),
             Request::Cluster(_) => Response::Cluster(Err(
                 "a lesson in cluster mode runs on the embedded engine only: a real server is a cluster node or not, as it was started".into(),
             )),

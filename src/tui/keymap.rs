@@ -284,7 +284,7 @@ pub const BINDINGS: &[Binding] = &[
         NONE,
         "Esc",
         Stop,
-        "stop a running script / close a prompt",
+        "stop a running script / close a prompt / answer a waiting redis-cli command",
         "",
     ),
     bind(
@@ -293,7 +293,7 @@ pub const BINDINGS: &[Binding] = &[
         CTRL,
         "Ctrl+C",
         Stop,
-        "stop a running script",
+        "stop a running script / answer a waiting redis-cli command",
         "",
     ),
     bind(

@@ -616,6 +616,14 @@ CASES["sc-function-restore-payloads"] = [
     "FCALL fn 0",
 ]
 
+# WAIT without replicas: 0 at once when none is asked for or the client
+# cannot block; refused in scripts (noscript).
+CASES["g-wait-no-replicas"] = [
+    "WAIT 0 0", "WAIT -1 5", "WAIT x 1", "WAIT 1 x", "WAIT 1 -1", "WAIT 1", "WAIT 0 1 2",
+    "MULTI", "WAIT 5 0", "EXEC",
+    "EVAL \"return redis.call('WAIT', 0, 0)\" 0", "EVAL \"return redis.pcall('WAIT', 0)\" 0",
+]
+
 # Redis's error handler is Lua (chunk @err_handler_def): a read-only error
 # table fails inside it, at its line 10; a global's name ends at a NUL.
 CASES["sc-error-handler-is-lua"] = [

@@ -18,6 +18,7 @@ const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, FAST | SUBSCRIBED_OK, NOKEYS, ping),
     CommandSpec::new("echo", 2, FAST, NOKEYS, echo),
+    CommandSpec::new("wait", 3, NOSCRIPT, NOKEYS, wait),
     CommandSpec::new("select", 2, LOADING | STALE | FAST, NOKEYS, select),
     CommandSpec::new("dbsize", 1, READONLY | FAST, NOKEYS, dbsize),
     CommandSpec::new("flushall", -1, WRITE, NOKEYS, flushall),
@@ -191,6 +192,29 @@ fn client_pause(ctx: &mut Ctx) -> CommandResult {
     };
     ctx.engine.pause_clients(end, all);
     Ok(Reply::ok())
+}
+
+/// WAIT numreplicas timeout, as Redis 7.0 answers with no replica
+/// attached (redstep has none): none acknowledges, so 0 at once when no
+/// replica is asked for or the client cannot block (MULTI), else 0 when the
+/// timeout (ms; 0 waits for ever) ends or CLIENT UNBLOCK comes.
+fn wait(ctx: &mut Ctx) -> CommandResult {
+    let replicas = parse_i64(ctx.arg(1)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+    let timeout = parse_i64(ctx.arg(2))
+        .ok_or_else(|| err("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(err(errors::TIMEOUT_NEGATIVE));
+    }
+    if replicas <= 0 || !ctx.may_block() {
+        return Ok(Reply::Int(0));
+    }
+    // A deadline past i64 (Redis 7.0's wraps, and its timeout table never
+    // reaches it) waits for ever.
+    let deadline = match timeout {
+        0 => None,
+        ms => ms.checked_add(ctx.engine.wall_clock_ms()),
+    };
+    super::lists::block_or(ctx, Vec::new(), deadline, Reply::Int(0))
 }
 
 /// CLIENT UNPAUSE: held commands run now, in the order they came.

@@ -116,6 +116,12 @@ impl App {
                 self.warn(why);
                 Vec::new()
             }
+            Response::Unblocked(done) => {
+                if done {
+                    self.say("the waiting command was answered with its timeout reply, as CLIENT UNBLOCK from another client does");
+                }
+                Vec::new()
+            }
             Response::Undone(result, run) => {
                 let (buffer, ran) = self.undoing.take().unwrap_or((self.active, String::new()));
                 // Edits made meanwhile count (the buffer may hold the run's text again).
@@ -159,6 +165,7 @@ impl App {
             },
             RequestKind::Key(key) => Request::Key { db: 0, key },
             RequestKind::Cluster(shards) => Request::Cluster(shards),
+            RequestKind::Unblock => Request::Unblock,
             RequestKind::Undo => {
                 let session = self.session.take()?;
                 self.undoing = Some((session.buffer, session.ran));

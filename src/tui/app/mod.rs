@@ -178,6 +178,8 @@ pub enum RequestKind {
     Undo,
     /// The engine as node 1 of N cluster masters, or standalone.
     Cluster(Option<usize>),
+    /// Answer the redis-cli pane's waiting command now (Esc, Ctrl+C).
+    Unblock,
 }
 
 /// A run on the engine: since when, of which buffer, where to put the
@@ -195,6 +197,7 @@ pub struct Running {
 }
 
 /// What a pending reply is for.
+#[derive(PartialEq)]
 enum Expect {
     /// A line typed in the redis-cli pane.
     Cli,
@@ -625,6 +628,11 @@ impl App {
                 if self.running.is_some() {
                     self.say("stopping the script…");
                     vec![Effect::Interrupt]
+                } else if self.expect.contains(&Expect::Cli) {
+                    // A redis-cli line still unanswered: it may wait (BLPOP
+                    // k 0, WAIT 1 0), and nothing else of the pane's runs
+                    // until it is answered.
+                    vec![Effect::Request(RequestKind::Unblock)]
                 } else {
                     Vec::new()
                 }

@@ -229,6 +229,32 @@ fn esc_stops_a_runaway_script_in_tmux() {
         line_with(&s, "! before").contains("\"1\"  ← stayed"),
         "the write before the loop stayed:\n{s}"
     );
+    // The same from the redis-cli pane: an EVAL of a pattern that
+    // backtracks without end, then a line that waits for ever; Esc answers
+    // each, and the pane goes on.
+    t.keys(&["M-5"]);
+    t.wait_for("Enter send");
+    let stops = |s: &str| s.matches("ERR Script stopped by").count();
+    let before = stops(&t.capture());
+    t.keys(&["-l", "EVAL \"return string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))\" 0"]);
+    t.keys(&["Enter"]);
+    t.keys(&["Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while stops(&t.capture()) <= before {
+        assert!(
+            Instant::now() < deadline,
+            "Esc never stopped the pane's EVAL:\n{}",
+            t.capture()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["-l", "WAIT 1 0"]);
+    t.keys(&["Enter"]);
+    t.keys(&["Escape"]);
+    t.wait_for("(integer) 0");
+    t.keys(&["-l", "ECHO after"]);
+    t.keys(&["Enter"]);
+    t.wait_for("\"after\"");
 
     // A terminal too small says so, and comes back.
     Command::new("tmux")

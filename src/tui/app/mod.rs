@@ -629,10 +629,11 @@ impl App {
                     self.say("stopping the script…");
                     vec![Effect::Interrupt]
                 } else if self.expect.contains(&Expect::Cli) {
-                    // A redis-cli line still unanswered: it may wait (BLPOP
-                    // k 0, WAIT 1 0), and nothing else of the pane's runs
-                    // until it is answered.
-                    vec![Effect::Request(RequestKind::Unblock)]
+                    // A redis-cli line still unanswered, and nothing else of
+                    // the pane's runs until it is: a script it runs (EVAL
+                    // of a loop) is stopped, a command that waits (BLPOP
+                    // k 0, WAIT 1 0) answered with its timeout reply.
+                    vec![Effect::Interrupt, Effect::Request(RequestKind::Unblock)]
                 } else {
                     Vec::new()
                 }

@@ -18,7 +18,6 @@ use ratatui::Terminal;
 use crossterm::event::{KeyEvent, KeyModifiers};
 
 use redstep::host::Outgoing;
-use redstep::script::InterruptKind;
 use redstep::trace::Status;
 use redstep::tui::app::{Effect, Focus, Msg};
 use redstep::tui::driver::Driver;
@@ -86,7 +85,7 @@ fn press(driver: &mut Driver, code: KeyCode) {
                     driver.conn.request(request);
                 }
             }
-            Effect::Interrupt => driver.interrupt.request(InterruptKind::Stop),
+            Effect::Interrupt => driver.interrupt.request(),
             _ => {}
         }
     }

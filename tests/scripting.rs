@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use redstep::engine::{ClientId, Engine, ManualClock, Reply};
-use redstep::script::{InterruptKind, ScriptConfig, Scripting};
+use redstep::script::{ScriptConfig, Scripting};
 
 struct Env {
     engine: Engine,
@@ -222,7 +222,7 @@ fn an_interrupt_from_another_thread_stops_the_script() {
         let done = done.clone();
         std::thread::spawn(move || {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                interrupt.request(InterruptKind::Stop);
+                interrupt.request();
                 std::thread::yield_now();
             }
         })

@@ -209,9 +209,11 @@ enum Message {
         sink: Sender<Outgoing>,
         answer: Sender<ClientId>,
     },
+    /// `serial`: the front end's message count (see [`Interrupt`]).
     Command {
         client: ClientId,
         argv: Vec<Vec<u8>>,
+        serial: u64,
     },
     Disconnect {
         client: ClientId,
@@ -225,6 +227,7 @@ enum Message {
     Request {
         client: ClientId,
         request: Request,
+        serial: u64,
     },
     /// Serve TCP clients from this listener (`redstep serve`).
     Listen {
@@ -331,6 +334,7 @@ impl Host {
                 id,
                 tx: self.tx.clone(),
                 waker: self.waker.clone(),
+                interrupt: self.interrupt.clone(),
             },
             outgoing,
         }
@@ -403,6 +407,8 @@ pub(crate) struct ClientSender {
     pub id: ClientId,
     tx: SyncSender<Message>,
     waker: Option<Arc<Waker>>,
+    /// Numbers each message, so a stop reaches only what was sent before it.
+    interrupt: Interrupt,
 }
 
 impl ClientSender {
@@ -410,6 +416,7 @@ impl ClientSender {
         self.message(Message::Command {
             client: self.id,
             argv,
+            serial: self.interrupt.next_serial(),
         });
     }
 
@@ -418,6 +425,7 @@ impl ClientSender {
         self.message(Message::Request {
             client: self.id,
             request,
+            serial: self.interrupt.next_serial(),
         });
     }
 
@@ -726,6 +734,9 @@ impl Shared {
     }
 }
 
+/// A command waiting for its client to be free, with its message's serial.
+type Pending = (u64, Vec<Vec<u8>>);
+
 /// Answers other clients while a script runs past the busy threshold, as
 /// Redis does between hook calls.
 struct HostPoller(Rc<RefCell<Shared>>);
@@ -757,12 +768,18 @@ impl BusyPoller for HostPoller {
                         engine.set_client_addr(client, addr, laddr);
                     }
                 }
-                Message::Command { client, argv }
-                    if Some(client) == shared.running_for || argv.is_empty() =>
-                {
-                    shared.deferred.push_back(Message::Command { client, argv });
+                Message::Command {
+                    client,
+                    argv,
+                    serial,
+                } if Some(client) == shared.running_for || argv.is_empty() => {
+                    shared.deferred.push_back(Message::Command {
+                        client,
+                        argv,
+                        serial,
+                    });
                 }
-                Message::Command { client, argv } => {
+                Message::Command { client, argv, .. } => {
                     busy_answer_to(engine, shared, client, &argv, busy, &mut kill);
                 }
                 other => shared.deferred.push_back(other),
@@ -890,7 +907,7 @@ struct EngineLoop {
     shared: Rc<RefCell<Shared>>,
     /// Commands of in-process clients that arrived while they were blocked
     /// (a TCP client's wait in its input buffer).
-    pending: FastMap<ClientId, VecDeque<Vec<Vec<u8>>>>,
+    pending: FastMap<ClientId, VecDeque<Pending>>,
 }
 
 /// Messages handled in one turn of the loop, at most (then sockets get theirs).
@@ -1028,16 +1045,28 @@ impl EngineLoop {
                 self.engine.connect_as(client);
                 self.engine.set_client_addr(client, addr, laddr);
             }
-            Message::Command { client, argv } => {
+            Message::Command {
+                client,
+                argv,
+                serial,
+            } => {
                 if !self.runnable(client)
                     || self.pending.get(&client).is_some_and(|q| !q.is_empty())
                 {
-                    self.pending.entry(client).or_default().push_back(argv);
+                    self.pending
+                        .entry(client)
+                        .or_default()
+                        .push_back((serial, argv));
                 } else {
-                    self.execute(client, argv);
+                    self.execute(client, argv, serial);
                 }
             }
-            Message::Request { client, request } => {
+            Message::Request {
+                client,
+                request,
+                serial,
+            } => {
+                self.scripting.interrupt.begin(serial);
                 self.shared.borrow_mut().interactive.insert(client);
                 self.shared.borrow_mut().running_for = Some(client);
                 let response =
@@ -1077,16 +1106,21 @@ impl EngineLoop {
             }
             let next = self.shared.borrow_mut().next_request(client, &mut budget);
             match next {
-                Some(argv) => self.execute(client, argv),
+                Some(argv) => {
+                    let serial = self.scripting.interrupt.last_serial();
+                    self.execute(client, argv, serial);
+                }
                 None => return,
             }
         }
     }
 
-    fn execute(&mut self, client: ClientId, argv: Vec<Vec<u8>>) {
+    /// Runs one command; `serial` is its message's (see [`Interrupt`]).
+    fn execute(&mut self, client: ClientId, argv: Vec<Vec<u8>>, serial: u64) {
         if argv.is_empty() || !self.shared.borrow().sinks.contains_key(&client) {
             return;
         }
+        self.scripting.interrupt.begin(serial);
         self.shared.borrow_mut().running_for = Some(client);
         let mode = |engine: &Engine| {
             engine
@@ -1173,10 +1207,11 @@ impl EngineLoop {
             return;
         }
         while self.runnable(client) {
-            let Some(argv) = self.pending.get_mut(&client).and_then(|q| q.pop_front()) else {
+            let Some((serial, argv)) = self.pending.get_mut(&client).and_then(|q| q.pop_front())
+            else {
                 break;
             };
-            self.execute(client, argv);
+            self.execute(client, argv, serial);
         }
     }
 
@@ -1191,7 +1226,8 @@ impl EngineLoop {
             // The end of a CLIENT PAUSE: each held command runs in the
             // order it came, then what its client sent after it.
             for (id, argv) in self.engine.take_resumed() {
-                self.execute(id, argv);
+                let serial = self.scripting.interrupt.last_serial();
+                self.execute(id, argv, serial);
                 self.resume(id);
             }
             let mut free: Vec<ClientId> = self
@@ -1259,5 +1295,39 @@ mod tests {
         // Nothing waits now.
         conn.request(Request::Unblock);
         assert!(!unblocked(&conn));
+    }
+
+    /// Esc reaches the scripts of lines already sent, even those the engine
+    /// has not started yet, and never a line sent after it.
+    #[test]
+    fn a_stop_reaches_what_was_sent_before_it_and_nothing_after() {
+        let host = Host::start(Engine::default, ScriptConfig::default());
+        let conn = host.connect("front".into(), "front".into());
+        let eval = |script: &str| -> Vec<Vec<u8>> {
+            vec![b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()]
+        };
+        let stopped = |reply: Reply| match reply {
+            Reply::Error(ref e) => {
+                assert!(
+                    e.starts_with(b"ERR Script stopped by the redstep user"),
+                    "{reply:?}"
+                )
+            }
+            other => panic!("not stopped: {other:?}"),
+        };
+        // The second loop is still queued behind the first when Esc comes.
+        conn.send(eval("while true do end"));
+        conn.send(eval("redis.call('SET', 'k', 'v') while true do end"));
+        host.interrupt().request();
+        conn.send(eval("return redis.call('GET', 'k')"));
+        stopped(reply(&conn));
+        stopped(reply(&conn));
+        assert_eq!(reply(&conn), Reply::bulk("v"));
+        // A stop asked for after its line was answered stops nothing later.
+        host.interrupt().request();
+        conn.send(eval(
+            "local i = 0 while i < 300000 do i = i + 1 end return i",
+        ));
+        assert_eq!(reply(&conn), Reply::Int(300000));
     }
 }

@@ -85,7 +85,10 @@ impl ServerLoop {
                     let reply = self.command(&argv);
                     self.send(Outgoing::Reply(reply));
                 }
-                Message::Request { request, .. } => {
+                Message::Request {
+                    request, serial, ..
+                } => {
+                    self.interrupt.begin(serial);
                     let response = self.request(request);
                     self.send(Outgoing::Response(Box::new(response)));
                 }
@@ -226,10 +229,8 @@ impl ServerLoop {
             },
             ..self.options.clone()
         };
-        // A request made before this run must not stop it.
-        let _ = self.interrupt.take_request();
         let interrupt = self.interrupt.clone();
-        let stop = move || interrupt.take_request().is_some();
+        let stop = move || interrupt.stopping();
         let recorded = ldb::record_argv(&self.target, &eval, &options, &stop)
             .map_err(|e| format!("the run could not be recorded on the server: {e:#}"))?;
         if !recorded.timeline.server.as_ref().is_some_and(|s| s.forked) {

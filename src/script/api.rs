@@ -976,10 +976,8 @@ unsafe fn render_value(state: State, idx: c_int, max_len: usize, depth: u32) -> 
 }
 
 fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {
-    match ctx.interrupt.take() {
-        Some(super::InterruptKind::Stop) => return Some(Stop::Interrupted),
-        Some(super::InterruptKind::Kill) if !ctx.wrote => return Some(Stop::Killed),
-        _ => {}
+    if ctx.interrupt.stopping() {
+        return Some(Stop::Interrupted);
     }
     let elapsed = ctx.started.elapsed();
     if let Some(budget) = ctx.budget {

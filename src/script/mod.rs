@@ -17,7 +17,7 @@ mod shebang;
 mod vm;
 
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -129,42 +129,65 @@ pub(crate) fn busy_answer(
 
 pub use api::Frame;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum InterruptKind {
-    /// Behave as SCRIPT KILL: only a script that has not written stops.
-    Kill,
-    /// Stop whatever the script did (the redstep user pressed Esc).
-    Stop,
+/// Esc in the TUI: stops the script a front end asked for, from another
+/// thread (the Lua hook checks it every 100,000 instructions).
+///
+/// A stop reaches the work of the messages sent before it and never a later
+/// one. Every message a front end sends gets the next serial, the engine
+/// notes the serial of the message it works on, and a stop covers the
+/// serials up to the last one sent when it was asked for. So Esc pressed
+/// before the engine even starts the run it queued still stops that run,
+/// and Esc pressed as a run ends does not stop the next.
+#[derive(Clone, Default)]
+pub struct Interrupt(Arc<Serials>);
+
+#[derive(Default)]
+struct Serials {
+    /// The last serial a front end's message got (they start at 1).
+    sent: AtomicU64,
+    /// The serial of the message the engine works on.
+    working_on: AtomicU64,
+    /// 1 + the last serial a stop covers; 0 when none was asked for.
+    stop: AtomicU64,
 }
 
-/// A flag another thread sets to stop the running script (checked by the
-/// Lua hook every 100,000 instructions).
-#[derive(Clone, Default)]
-pub struct Interrupt(Arc<AtomicU8>);
-
 impl Interrupt {
-    pub fn request(&self, kind: InterruptKind) {
-        self.0.store(
-            match kind {
-                InterruptKind::Kill => 1,
-                InterruptKind::Stop => 2,
-            },
-            Ordering::SeqCst,
-        );
+    /// Stops the script running now or run later for a message already
+    /// sent.
+    pub fn request(&self) {
+        let last = self.0.sent.load(Ordering::SeqCst);
+        self.0.stop.fetch_max(last + 1, Ordering::SeqCst);
     }
 
-    /// Takes a pending request, if any (for drivers other than the Lua
-    /// hook, e.g. a real server's debugger stepped from redstep).
-    pub(crate) fn take_request(&self) -> Option<InterruptKind> {
-        self.take()
+    /// The serial for a message a front end sends now.
+    pub(crate) fn next_serial(&self) -> u64 {
+        self.0.sent.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    fn take(&self) -> Option<InterruptKind> {
-        match self.0.swap(0, Ordering::SeqCst) {
-            1 => Some(InterruptKind::Kill),
-            2 => Some(InterruptKind::Stop),
-            _ => None,
+    /// The last serial sent: for work whose message is not known (a TCP
+    /// client's command, one CLIENT PAUSE held).
+    pub(crate) fn last_serial(&self) -> u64 {
+        self.0.sent.load(Ordering::SeqCst)
+    }
+
+    /// The engine starts on the message with this serial; a stop that
+    /// covers only earlier messages is dropped.
+    pub(crate) fn begin(&self, serial: u64) {
+        self.0.working_on.store(serial, Ordering::SeqCst);
+        let stop = self.0.stop.load(Ordering::SeqCst);
+        if stop != 0 && stop <= serial {
+            let _ = self
+                .0
+                .stop
+                .compare_exchange(stop, 0, Ordering::SeqCst, Ordering::SeqCst);
         }
+    }
+
+    /// Whether a stop covers the work under way (it holds until the
+    /// engine begins a later message: every script of the covered ones
+    /// stops).
+    pub(crate) fn stopping(&self) -> bool {
+        self.0.stop.load(Ordering::SeqCst) > self.0.working_on.load(Ordering::SeqCst)
     }
 }
 
@@ -709,8 +732,6 @@ impl Scripting {
         probe: Option<&mut dyn Probe>,
     ) -> Reply {
         let (state, name) = (target.state, target.name);
-        // An interrupt requested before this run does not apply to it.
-        self.interrupt.take();
         self.script_client.db = caller.db;
         // Every run starts in RESP2, whatever the last one switched to.
         self.script_client.resp = 2;

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
 use crate::host::{Connection, Host, Outgoing};
-use crate::script::{Interrupt, InterruptKind, ScriptConfig};
+use crate::script::{Interrupt, ScriptConfig};
 
 use super::app::{App, Effect, Msg};
 use super::lesson::{LessonState, Progress};
@@ -100,7 +100,7 @@ impl Driver {
                         self.answer();
                     }
                 }
-                Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                Effect::Interrupt => self.interrupt.request(),
                 Effect::Probe(target) => {
                     let report = crate::probe::probe(&target, App::probe_options());
                     let more = self.app.update(Msg::Probed(Box::new(report)));

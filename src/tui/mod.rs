@@ -40,7 +40,7 @@ use ratatui::Terminal;
 type Screen = Terminal<CrosstermBackend<record::Out>>;
 
 use crate::host::{ClientSender, Host};
-use crate::script::{Interrupt, InterruptKind, ScriptConfig};
+use crate::script::{Interrupt, ScriptConfig};
 
 use crate::lessons::Lesson;
 use app::{App, Effect, Msg};
@@ -218,7 +218,7 @@ pub fn run(
     let _ = shell.save_workspace(&app);
     restore_terminal();
     // A script still running would keep the engine thread (and the exit) waiting.
-    shell.interrupt.request(InterruptKind::Stop);
+    shell.interrupt.request();
     drop(host);
     match result {
         Ok(result) => result,
@@ -332,7 +332,7 @@ impl Shell {
                         self.sender.request(request);
                     }
                 }
-                Effect::Interrupt => self.interrupt.request(InterruptKind::Stop),
+                Effect::Interrupt => self.interrupt.request(),
                 Effect::Write(path, text) => {
                     if let Err(e) = workspace::write_atomically(&path, text.as_bytes()) {
                         app.message = Some((format!("{e:#}"), true));

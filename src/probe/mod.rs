@@ -348,10 +348,8 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
         return None;
     }
     let write_lines: Vec<u32> = timeline
-        .steps_with_deltas()
-        .filter(|(s, changes)| {
-            matches!(&s.kind, StepKind::Call(c) if c.write) && !changes.is_empty()
-        })
+        .steps_with_change_counts()
+        .filter(|(s, changes)| matches!(&s.kind, StepKind::Call(c) if c.write) && *changes > 0)
         .map(|(s, _)| s.line)
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
@@ -474,9 +472,9 @@ pub fn probe(target: &Target, options: Options) -> Report {
                 other => export::reply_text(other),
             },
             writes: timeline
-                .steps_with_deltas()
+                .steps_with_change_counts()
                 .filter_map(|(s, changes)| match &s.kind {
-                    StepKind::Call(c) if c.write && !changes.is_empty() => Some(Write {
+                    StepKind::Call(c) if c.write && changes > 0 => Some(Write {
                         line: s.line,
                         command: export::command_text(&c.argv),
                     }),

@@ -239,8 +239,11 @@ unsafe fn caller_line(state: State) -> u32 {
 /// `@user_function`), not in a chunk it built with `loadstring`: those
 /// lines are not the script's, and Redis's debugger skips them too.
 unsafe fn in_user_code(state: State, ar: *mut ffi::lua_Debug) -> bool {
-    ffi::lua_getinfo(state, c"S".as_ptr(), ar);
-    let source = (*ar).source;
+    extern "C-unwind" {
+        // lua_getinfo's "S" `source` alone (vendor/lua-src/lua-5.1.5/ldebug.c).
+        fn lua_getsource(state: State, ar: *mut ffi::lua_Debug) -> *const std::ffi::c_char;
+    }
+    let source = lua_getsource(state, ar);
     !source.is_null()
         && std::ffi::CStr::from_ptr(source)
             .to_bytes()

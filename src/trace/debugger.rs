@@ -17,8 +17,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use crate::engine::keyspace::{Entry, Keyspace, DATABASES};
 use crate::engine::{Bytes, Delta};
 
+use super::changes::{Target, SLOT};
 use super::words::Look;
-use super::{delta_range, Change, Status, Step, StepKind, Timeline};
+use super::{delta_range, Changes, Status, Step, StepKind, Timeline};
 
 /// A cursor move; each has a backwards twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,18 +102,6 @@ impl Segment {
     }
 }
 
-/// Reverses each move against `keyspace`: forwards become backwards and
-/// back (a step's moves, applied in order, then reversed).
-fn flip(moves: &mut [Change], keyspace: &mut Keyspace) {
-    // Each delta is replaced by its inverse in place (a database swap of 0
-    // with 0 holds the slot meanwhile: it owns nothing).
-    for slot in moves.iter_mut() {
-        let (db, delta) = std::mem::replace(slot, (0, Delta::SwappedWith { other: 0 }));
-        *slot = (db, keyspace.apply(db, delta));
-    }
-    moves.reverse();
-}
-
 /// Puts these keys in `keyspace` as a checkpoint holds them.
 fn restore(
     keyspace: &mut Keyspace,
@@ -149,11 +138,6 @@ fn entry_weight(entry: Option<&Entry>) -> usize {
         }
 }
 
-/// What a keyed delta is about: its key, or None for a database swap.
-fn keyed(db: usize, delta: &Delta) -> Option<(usize, &[u8])> {
-    delta.key().map(|k| (db, k))
-}
-
 pub struct Debugger {
     timeline: Timeline,
     /// The changed keys, as they are after `applied` steps.
@@ -162,7 +146,7 @@ pub struct Debugger {
     swapped: BTreeSet<usize>,
     /// Each step's deltas that move `view` across it, in the timeline's
     /// places ([`delta_range`]): forwards or backwards, as its segment says.
-    moves: Vec<Change>,
+    moves: Changes,
     /// The steps in segments of [`SEGMENT`], with their checkpoints.
     segments: Vec<Segment>,
     applied: usize,
@@ -220,9 +204,9 @@ impl Debugger {
             if let StepKind::Call(call) = &step.kind {
                 let look = Look::of_command(&call.argv);
                 if look != Look::Plain {
-                    for (db, delta) in &moves[range.clone()] {
-                        if let Some(key) = delta.key() {
-                            looks.insert((*db, key.to_vec()), look);
+                    for j in range.clone() {
+                        if let Target::Key(db, key) = moves.target(j) {
+                            looks.insert((db, key.to_vec()), look);
                         }
                     }
                 }
@@ -235,34 +219,33 @@ impl Debugger {
                 StepKind::Call(_) => calls.push(i),
                 _ => {}
             }
-            for (db, delta) in &moves[range.clone()] {
-                match delta {
-                    Delta::SwappedWith { other } => {
-                        for d in [*db, *other] {
+            for j in range.clone() {
+                match moves.target(j) {
+                    Target::Swapped(db, other) => {
+                        for d in [db, other] {
                             if swapped.insert(d) {
                                 view.copy_db_from(live, d);
                             }
                         }
                     }
-                    other => {
-                        let key = other.key().expect("keyed delta");
-                        weights[s] += std::mem::size_of::<Change>() + super::delta_size(other);
-                        let Some(&k) = order[*db].get(key) else {
+                    Target::Key(db, key) => {
+                        weights[s] += SLOT + moves.boxed_size(j);
+                        let Some(&k) = order[db].get(key) else {
                             continue;
                         };
                         if last_segment[k] != s {
                             last_segment[k] = s;
                             segments[s].keys.push(k);
                         }
-                        if first_change[k] == usize::MAX && !swapped.contains(db) {
-                            view.copy_entry_from(live, *db, key);
+                        if first_change[k] == usize::MAX && !swapped.contains(&db) {
+                            view.copy_entry_from(live, db, key);
                         }
                         first_change[k] = first_change[k].min(i);
                     }
                 }
             }
             // Recorded deltas undo the step when applied last-first.
-            moves[range].reverse();
+            moves.reverse(range);
         }
         let never_reached = timeline.lines_never_reached();
         let failure = timeline.failure_step();
@@ -413,7 +396,7 @@ impl Debugger {
     /// Moves the view across step `i` (forwards or backwards).
     fn cross(&mut self, i: usize) {
         let range = self.range(i);
-        flip(&mut self.moves[range], &mut self.view);
+        self.moves.flip(range, &mut self.view);
     }
 
     /// Turns segment `s`'s moves to face this way, in a scratch keyspace
@@ -445,7 +428,7 @@ impl Debugger {
         };
         for i in order {
             let range = self.range(i);
-            flip(&mut self.moves[range], &mut scratch);
+            self.moves.flip(range, &mut scratch);
         }
         self.segments[s].backwards = backwards;
     }
@@ -651,7 +634,7 @@ impl Debugger {
         let mut timeline = self.timeline.clone();
         timeline.deltas = self.moves.clone();
         for i in 0..timeline.steps.len() {
-            timeline.deltas[self.range(i)].reverse();
+            timeline.deltas.reverse(self.range(i));
         }
         self.goto(cursor);
         timeline
@@ -668,8 +651,8 @@ impl Debugger {
         // Every step is applied: each list moves the view (and the live
         // keyspace, which is where the view's end state came from) back.
         for i in (0..self.len()).rev() {
-            for (db, delta) in &self.moves[self.range(i)] {
-                keyspace.apply(*db, delta.clone());
+            for (db, delta) in self.moves.range(self.range(i)) {
+                keyspace.apply(db, delta);
             }
         }
         self.goto(cursor);
@@ -772,8 +755,8 @@ impl Debugger {
         };
         let after = grab(&self.view);
         let mut scratch = self.scratch(&keys);
-        for (db, d) in &self.moves[self.range(self.cursor)] {
-            scratch.apply(*db, d.clone());
+        for (db, d) in self.moves.range(self.range(self.cursor)) {
+            scratch.apply(db, d);
         }
         let before = grab(&scratch);
         self.pair(&keys, before, after)
@@ -825,11 +808,11 @@ impl Debugger {
     pub(crate) fn keys_changed_by(&self, index: usize) -> Vec<(usize, &[u8])> {
         let mut seen: HashSet<(usize, &[u8])> = HashSet::new();
         let mut keys: Vec<(usize, &[u8])> = Vec::new();
-        let moves = (index < self.len()).then(|| &self.moves[self.range(index)]);
-        for (db, delta) in moves.into_iter().flatten() {
-            if let Some(key) = keyed(*db, delta) {
-                if seen.insert(key) {
-                    keys.push(key);
+        let moves = (index < self.len()).then(|| self.range(index));
+        for j in moves.into_iter().flatten() {
+            if let Target::Key(db, key) = self.moves.target(j) {
+                if seen.insert((db, key)) {
+                    keys.push((db, key));
                 }
             }
         }
@@ -1086,6 +1069,7 @@ mod stress {
     use super::*;
     use crate::engine::{Engine, ManualClock};
     use crate::script::{ScriptConfig, Scripting};
+    use crate::trace::Change;
     use crate::trace::{record_with_lane, LaneCommand, Limits, When};
 
     pub(super) fn snap(from: &Keyspace) -> Keyspace {
@@ -1152,8 +1136,8 @@ mod stress {
         let mut want: Vec<(usize, Bytes)> = Vec::new();
         for (db, delta) in tl.deltas_of(i) {
             if let Some(k) = delta.key() {
-                if !want.contains(&(*db, k.to_vec())) {
-                    want.push((*db, k.to_vec()));
+                if !want.contains(&(db, k.to_vec())) {
+                    want.push((db, k.to_vec()));
                 }
             }
         }
@@ -1175,8 +1159,9 @@ mod stress {
 
     /// The deltas without a removed key's place among its database's keys
     /// (the view's, which holds only the run's keys).
-    pub(super) fn placeless(deltas: Vec<Change>) -> Vec<Change> {
+    pub(super) fn placeless(deltas: Changes) -> Vec<Change> {
         deltas
+            .to_vec()
             .into_iter()
             .map(|(db, d)| match d {
                 Delta::Removed { key, entry, .. } => (
@@ -1537,7 +1522,7 @@ return 1";
             command: Vec::new(),
             source: Vec::new(),
             steps: Vec::new(),
-            deltas: Vec::new(),
+            deltas: Changes::default(),
             outcome: crate::trace::Outcome {
                 status: Status::Ok,
                 reply: crate::engine::Reply::Nil,

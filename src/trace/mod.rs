@@ -7,6 +7,7 @@
 //! memory in proportion to what changed, not to the size of what was
 //! touched; the [`Debugger`] rebuilds any step's keyspace from them.
 
+mod changes;
 mod cluster;
 pub(crate) mod commands;
 mod debugger;
@@ -22,6 +23,7 @@ use crate::engine::value::Value;
 use crate::engine::{Client, Delta, Engine, Observer, Reply};
 use crate::script::{busy_answer, BusyAnswer, Control, Frame, Probe, Scripting};
 
+pub use changes::Changes;
 pub use commands::record_commands;
 pub use lane::{LaneCommand, When};
 
@@ -101,7 +103,7 @@ pub struct Other {
 pub struct Call {
     /// Shared with the previous call of the same line when they are equal
     /// (a loop's calls cost one copy of their arguments).
-    pub argv: Arc<[Vec<u8>]>,
+    pub argv: Arc<Vec<Vec<u8>>>,
     pub reply: Reply,
     /// A write command (it may still have changed nothing).
     pub write: bool,
@@ -234,7 +236,7 @@ pub struct Timeline {
     pub steps: Vec<Step>,
     /// Every step's inverse deltas, step after step, each step's in the
     /// order its changes were made (see [`Timeline::deltas_of`]).
-    pub deltas: Vec<Change>,
+    pub deltas: Changes,
     pub outcome: Outcome,
     /// Set when the run was stepped on a real server, not the embedded engine.
     pub server: Option<Server>,
@@ -312,20 +314,22 @@ pub struct ReplicaKey {
 impl Timeline {
     /// The inverse deltas of the changes step `i` made, in order (none
     /// when a [`Debugger`] holds them: see [`Timeline::holds_deltas`]).
-    pub fn deltas_of(&self, i: usize) -> &[Change] {
-        self.deltas
-            .get(delta_range(&self.steps, i))
-            .unwrap_or_default()
+    pub fn deltas_of(&self, i: usize) -> Vec<Change> {
+        let range = delta_range(&self.steps, i);
+        if range.end > self.deltas.len() {
+            return Vec::new();
+        }
+        self.deltas.range(range).collect()
     }
 
-    /// Each step with the inverse deltas of the changes it made.
-    pub fn steps_with_deltas(&self) -> impl Iterator<Item = (&Step, &[Change])> {
+    /// Each step with the number of changes it made.
+    pub fn steps_with_change_counts(&self) -> impl Iterator<Item = (&Step, usize)> {
         let mut start = 0;
         self.steps.iter().map(move |step| {
             let end = step.deltas_end as usize;
-            let changes = self.deltas.get(start..end).unwrap_or_default();
+            let count = end - start;
             start = end;
-            (step, changes)
+            (step, count)
         })
     }
 
@@ -378,8 +382,8 @@ impl Timeline {
             return Err("keys this run changed were changed again since; undoing it would destroy newer data".into());
         }
         // Each change undone, last first.
-        for (db, delta) in self.deltas.iter().rev() {
-            keyspace.apply(*db, delta.clone());
+        for (db, delta) in self.deltas.range(0..self.deltas.len()).rev() {
+            keyspace.apply(db, delta);
         }
         Ok(())
     }
@@ -548,7 +552,7 @@ struct Recorder {
     pending: Arc<Mutex<Pending>>,
     steps: Vec<Step>,
     /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
-    deltas: Vec<Change>,
+    deltas: Changes,
     limits: Limits,
     bytes: usize,
     line_steps: usize,
@@ -561,22 +565,22 @@ struct Recorder {
     /// The byte cap stopped the script.
     stopped: bool,
     /// Each line's last call's arguments, shared by the next equal call.
-    last_argv: crate::engine::FastMap<u32, Arc<[Vec<u8>]>>,
+    last_argv: crate::engine::FastMap<u32, Arc<Vec<Vec<u8>>>>,
 }
 
 impl Recorder {
     /// The heap the recording holds: what its steps and deltas hold, and
     /// the steps and deltas themselves (with the room their vectors grew to).
     fn held(&self) -> usize {
-        self.bytes
-            + self.steps.capacity() * std::mem::size_of::<Step>()
-            + self.deltas.capacity() * std::mem::size_of::<Change>()
+        self.bytes + self.steps.capacity() * std::mem::size_of::<Step>() + self.deltas.held()
     }
 
     /// Adds a step that made these changes.
     fn push(&mut self, line: u32, kind: StepKind, deltas: Vec<Change>) {
-        room_for(&mut self.deltas, deltas.len());
-        self.deltas.extend(deltas);
+        self.deltas.reserve(deltas.len());
+        for (db, delta) in deltas {
+            self.bytes += self.deltas.push(db, delta);
+        }
         room_for(&mut self.steps, 1);
         self.steps.push(Step {
             line,
@@ -665,10 +669,9 @@ impl Recorder {
                 drop(pending);
                 return self.check_caps();
             }
-            room_for(&mut self.deltas, deltas.len());
+            self.deltas.reserve(deltas.len());
             for (db, delta) in deltas {
-                self.bytes += delta_size(&delta);
-                self.deltas.push((db, delta));
+                self.bytes += self.deltas.push(db, delta);
             }
             // The room a huge command's changes took (a FLUSHALL) is not
             // kept for the next one: nothing counts it.
@@ -679,9 +682,10 @@ impl Recorder {
         let argv = match self.last_argv.get(&line) {
             Some(last) if **last == *argv => Arc::clone(last),
             _ => {
-                // The shared copy: its count and weak count, then the arguments.
-                self.bytes += 16 + argv_size(argv);
-                let shared: Arc<[Vec<u8>]> = argv.into();
+                // The shared copy: its count and weak count, its vector,
+                // then the arguments.
+                self.bytes += 16 + std::mem::size_of::<Vec<Vec<u8>>>() + argv_size(argv);
+                let shared = Arc::new(argv.to_vec());
                 self.last_argv.insert(line, Arc::clone(&shared));
                 shared
             }
@@ -1026,7 +1030,7 @@ impl Builder {
             recorder: Recorder {
                 pending: Arc::new(Mutex::new(Pending::default())),
                 steps: Vec::new(),
-                deltas: Vec::new(),
+                deltas: Changes::default(),
                 limits,
                 bytes: 0,
                 line_steps: 0,
@@ -1111,15 +1115,20 @@ impl Builder {
         // Changes made after recording stopped belong to the run's last step.
         let at_end = recorder.elided.take().map(|elided| {
             let mut elided = elided.deltas;
-            // Counted whole when kept; their size is counted again below,
-            // with the vector they join.
-            recorder.bytes -= elided.len() * std::mem::size_of::<Change>();
+            // Counted when kept; counted again below, where they join.
+            let counted: usize = elided
+                .iter()
+                .map(|(_, d)| std::mem::size_of::<Change>() + delta_size(d))
+                .sum();
+            recorder.bytes = recorder.bytes.saturating_sub(counted);
             elided.append(&mut leftover);
             elided
         });
         if !leftover.is_empty() {
             // The last step's deltas end the vector: these join them.
-            recorder.deltas.extend(leftover);
+            for (db, delta) in leftover {
+                recorder.bytes += recorder.deltas.push(db, delta);
+            }
             let end = delta_end(recorder.deltas.len());
             match recorder.steps.last_mut() {
                 Some(step) => step.deltas_end = end,
@@ -1190,18 +1199,20 @@ impl Builder {
         // A loop changes the same key step after step: one lookup per run.
         let mut last: Option<(usize, &[u8])> = None;
         for (i, step) in steps.iter().enumerate() {
-            let changes = &deltas[delta_range(&steps, i)];
+            let changes = delta_range(&steps, i);
             if matches!(&step.kind, StepKind::Call(call) if call.write) && !changes.is_empty() {
                 writes_applied += 1;
             }
-            for (db, delta) in changes {
-                let Some(key) = delta.key() else { continue };
-                if last == Some((*db, key)) {
+            for j in changes {
+                let changes::Target::Key(db, key) = deltas.target(j) else {
+                    continue;
+                };
+                if last == Some((db, key)) {
                     continue;
                 }
-                last = Some((*db, key));
-                if seen.insert((*db, key)) {
-                    keys_changed.push((*db, key.to_vec()));
+                last = Some((db, key));
+                if seen.insert((db, key)) {
+                    keys_changed.push((db, key.to_vec()));
                 }
             }
         }
@@ -1210,9 +1221,8 @@ impl Builder {
         // kept for a long while.
         steps.shrink_to_fit();
         deltas.shrink_to_fit();
-        let trace_bytes = recorder.bytes
-            + steps.len() * std::mem::size_of::<Step>()
-            + deltas.len() * std::mem::size_of::<Change>();
+        let trace_bytes =
+            recorder.bytes + steps.len() * std::mem::size_of::<Step>() + deltas.held();
         let final_state = fingerprint(live, &keys_changed);
         Timeline {
             name,

@@ -229,6 +229,19 @@ static int auxgetinfo (lua_State *L, const char *what, lua_Debug *ar,
 }
 
 
+/* redstep: the `source` lua_getinfo's "S" gives for `ar`, without the rest
+   of "S" (formatting `short_src` costs more than a line hook's other work). */
+LUA_API const char *lua_getsource (lua_State *L, lua_Debug *ar) {
+  Closure *f;
+  if (ar->i_ci == 0)  /* a tail call */
+    return "=(tail call)";
+  f = clvalue((L->base_ci + ar->i_ci)->func);
+  if (f->c.isC)
+    return "=[C]";
+  return getstr(f->l.p->source);
+}
+
+
 LUA_API int lua_getinfo (lua_State *L, const char *what, lua_Debug *ar) {
   int status;
   Closure *f = NULL;

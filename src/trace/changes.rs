@@ -1,0 +1,340 @@
+//! A trace's deltas, kept small. Most changes a script makes are a short
+//! string overwritten (INCR, SET of a counter) or a key created; those sit
+//! in a 16-byte slot that names its key by number (each key is stored once)
+//! and holds the old bytes inline. Every other change is boxed whole.
+//!
+//! A slot is read as a [`Change`] (decoded: the key and value copied out);
+//! applying one to a keyspace gives the change that reverses it, which goes
+//! back into the same slot ([`Changes::flip`]): the debugger moves its view
+//! with these, forwards and backwards.
+
+use std::ops::Range;
+
+use crate::engine::keyspace::{Entry, Keyspace, StrEnc};
+use crate::engine::value::Value;
+use crate::engine::{Bytes, Delta, FastMap};
+
+use super::Change;
+
+/// Longest string a slot holds inline.
+const INLINE: usize = 8;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    /// The key held a string of `len` bytes (`bytes`), without an expiry.
+    Short {
+        db: u8,
+        enc: StrEnc,
+        len: u8,
+        bytes: [u8; INLINE],
+        key: u32,
+    },
+    /// The key did not exist.
+    Created {
+        db: u8,
+        key: u32,
+    },
+    Boxed(Box<Change>),
+}
+
+/// The bytes of a slot.
+pub(crate) const SLOT: usize = std::mem::size_of::<Slot>();
+
+const _: () = assert!(SLOT == 16);
+
+/// What a change is about, read without decoding it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Target<'a> {
+    Key(usize, &'a [u8]),
+    /// SWAPDB of this database with `other`.
+    Swapped(usize, usize),
+}
+
+/// The deltas of a trace, step after step (see [`super::Step::deltas_end`]).
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    slots: Vec<Slot>,
+    /// Each key a slot names, once.
+    keys: Vec<Bytes>,
+    ids: FastMap<Bytes, u32>,
+    /// The key named last.
+    last: u32,
+    /// The heap the keys hold (see [`Changes::held`]).
+    key_bytes: usize,
+}
+
+impl PartialEq for Changes {
+    fn eq(&self, other: &Changes) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
+}
+
+impl FromIterator<Change> for Changes {
+    fn from_iter<I: IntoIterator<Item = Change>>(changes: I) -> Changes {
+        let mut store = Changes::default();
+        for (db, delta) in changes {
+            store.push(db, delta);
+        }
+        store
+    }
+}
+
+impl Changes {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The heap it holds, the room its vectors grew to included.
+    pub(crate) fn held(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.keys.capacity() * std::mem::size_of::<Bytes>()
+            + self.key_bytes
+    }
+
+    /// The bytes a boxed slot holds beyond the slot (0 for a compact one).
+    pub(crate) fn boxed_size(&self, i: usize) -> usize {
+        match &self.slots[i] {
+            Slot::Boxed(change) => std::mem::size_of::<Change>() + super::delta_size(&change.1),
+            _ => 0,
+        }
+    }
+
+    /// Makes room for `more` slots. A large vector grows by an eighth,
+    /// not by doubling (see [`super::room_for`]).
+    pub(crate) fn reserve(&mut self, more: usize) {
+        super::room_for(&mut self.slots, more);
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.slots.shrink_to_fit();
+        self.keys.shrink_to_fit();
+    }
+
+    /// Adds a change; returns the heap a boxed one holds beyond its slot
+    /// (the slots and keys are counted by [`Changes::held`]).
+    pub(crate) fn push(&mut self, db: usize, delta: Delta) -> usize {
+        let slot = self.encode(db, delta);
+        self.slots.push(slot);
+        self.boxed_size(self.slots.len() - 1)
+    }
+
+    /// The change in slot `i`, decoded.
+    pub fn get(&self, i: usize) -> Change {
+        match &self.slots[i] {
+            Slot::Short {
+                db,
+                enc,
+                len,
+                bytes,
+                key,
+            } => (
+                usize::from(*db),
+                Delta::Overwritten {
+                    key: self.keys[*key as usize].clone(),
+                    entry: Entry {
+                        value: Value::String(bytes[..usize::from(*len)].to_vec()),
+                        expire_at: None,
+                        str_enc: *enc,
+                    },
+                },
+            ),
+            Slot::Created { db, key } => (
+                usize::from(*db),
+                Delta::Created {
+                    key: self.keys[*key as usize].clone(),
+                },
+            ),
+            Slot::Boxed(change) => (**change).clone(),
+        }
+    }
+
+    /// The changes in `range`, decoded, in order.
+    pub fn range(&self, range: Range<usize>) -> impl DoubleEndedIterator<Item = Change> + '_ {
+        range.map(|i| self.get(i))
+    }
+
+    /// Every change, decoded, in order.
+    pub fn to_vec(&self) -> Vec<Change> {
+        self.range(0..self.len()).collect()
+    }
+
+    /// What slot `i` is about.
+    pub(crate) fn target(&self, i: usize) -> Target<'_> {
+        match &self.slots[i] {
+            Slot::Short { db, key, .. } | Slot::Created { db, key } => {
+                Target::Key(usize::from(*db), &self.keys[*key as usize])
+            }
+            Slot::Boxed(change) => match &change.1 {
+                Delta::SwappedWith { other } => Target::Swapped(change.0, *other),
+                delta => Target::Key(change.0, delta.key().expect("a keyed delta")),
+            },
+        }
+    }
+
+    /// Reverses the order of the slots in `range`.
+    pub(crate) fn reverse(&mut self, range: Range<usize>) {
+        self.slots[range].reverse();
+    }
+
+    /// Applies each change of `range` to `keyspace`, in order, puts the
+    /// change that reverses it in its place, and reverses the range: its
+    /// changes then undo what they just did (forwards become backwards and
+    /// back).
+    pub(crate) fn flip(&mut self, range: Range<usize>, keyspace: &mut Keyspace) {
+        for i in range.clone() {
+            let (db, delta) =
+                match std::mem::replace(&mut self.slots[i], Slot::Created { db: 0, key: 0 }) {
+                    Slot::Boxed(change) => *change,
+                    slot => {
+                        self.slots[i] = slot;
+                        self.get(i)
+                    }
+                };
+            let inverse = keyspace.apply(db, delta);
+            self.slots[i] = self.encode(db, inverse);
+        }
+        self.slots[range].reverse();
+    }
+
+    fn encode(&mut self, db: usize, delta: Delta) -> Slot {
+        let Ok(small_db) = u8::try_from(db) else {
+            return Slot::Boxed(Box::new((db, delta)));
+        };
+        match delta {
+            Delta::Created { key } => Slot::Created {
+                db: small_db,
+                key: self.id(key),
+            },
+            Delta::Overwritten {
+                key,
+                entry:
+                    Entry {
+                        value: Value::String(s),
+                        expire_at: None,
+                        str_enc,
+                    },
+            } if s.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..s.len()].copy_from_slice(&s);
+                Slot::Short {
+                    db: small_db,
+                    enc: str_enc,
+                    len: s.len() as u8,
+                    bytes,
+                    key: self.id(key),
+                }
+            }
+            delta => Slot::Boxed(Box::new((db, delta))),
+        }
+    }
+
+    /// The key's number, stored on first sight.
+    fn id(&mut self, key: Bytes) -> u32 {
+        // A loop changes the same key again and again.
+        if self.keys.get(self.last as usize) == Some(&key) {
+            return self.last;
+        }
+        if let Some(&id) = self.ids.get(&key) {
+            self.last = id;
+            return id;
+        }
+        let id = u32::try_from(self.keys.len()).expect("a trace names fewer than 2^32 keys");
+        // Each key twice (the list and the map), with the map's slot.
+        self.key_bytes += 2 * key.len() + std::mem::size_of::<(Bytes, u32)>() + 8;
+        self.keys.push(key.clone());
+        self.ids.insert(key, id);
+        self.last = id;
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(s: &str, enc: StrEnc, expire_at: Option<i64>) -> Entry {
+        Entry {
+            value: Value::String(s.as_bytes().to_vec()),
+            expire_at,
+            str_enc: enc,
+        }
+    }
+
+    /// Every kind of change reads back as it went in, compact or boxed.
+    #[test]
+    fn changes_read_back_as_they_went_in() {
+        let changes: Vec<Change> = vec![
+            (0, Delta::Created { key: b"a".to_vec() }),
+            (
+                3,
+                Delta::Overwritten {
+                    key: b"a".to_vec(),
+                    entry: string("12345678", StrEnc::Raw, None),
+                },
+            ),
+            (
+                0,
+                Delta::Overwritten {
+                    key: b"b".to_vec(),
+                    entry: string("123456789", StrEnc::Auto, None),
+                },
+            ),
+            (
+                0,
+                Delta::Overwritten {
+                    key: b"c".to_vec(),
+                    entry: string("", StrEnc::NoInt, Some(5)),
+                },
+            ),
+            (300, Delta::Created { key: b"d".to_vec() }),
+            (1, Delta::SwappedWith { other: 2 }),
+        ];
+        let store: Changes = changes.iter().cloned().collect();
+        assert_eq!(store.to_vec(), changes);
+        // The first two are compact and share their key.
+        assert_eq!(store.keys, vec![b"a".to_vec()]);
+        assert!(matches!(store.slots[1], Slot::Short { db: 3, .. }));
+        assert!(matches!(store.slots[2], Slot::Boxed(_)));
+        assert_eq!(store.target(1), Target::Key(3, b"a"));
+        assert_eq!(store.target(5), Target::Swapped(1, 2));
+    }
+
+    /// Flipping twice gives the keyspace and the changes back.
+    #[test]
+    fn a_flip_reverses_and_a_second_restores() {
+        let mut keyspace = Keyspace::default();
+        let mut store = Changes::default();
+        // Recorded as inverse deltas of: create a = "1", then a = "22".
+        store.push(0, Delta::Created { key: b"a".to_vec() });
+        store.push(
+            0,
+            Delta::Overwritten {
+                key: b"a".to_vec(),
+                entry: string("1", StrEnc::Auto, None),
+            },
+        );
+        keyspace.apply(
+            0,
+            Delta::Overwritten {
+                key: b"a".to_vec(),
+                entry: string("22", StrEnc::Auto, None),
+            },
+        );
+        let recorded = store.to_vec();
+        // Undo, last first: the view goes back to before the run.
+        store.reverse(0..2);
+        store.flip(0..2, &mut keyspace);
+        assert!(keyspace.db(0).entry(b"a").is_none());
+        store.flip(0..2, &mut keyspace);
+        store.reverse(0..2);
+        assert_eq!(store.to_vec(), recorded);
+        assert_eq!(
+            keyspace.db(0).entry(b"a").map(|e| e.value.clone()),
+            Some(Value::String(b"22".to_vec()))
+        );
+    }
+}

@@ -184,6 +184,45 @@ fn stepping_back_from_the_end_rebuilds_the_keyspace_before_the_script() {
     assert_eq!(shown(&debugger, &env, &keys), before);
 }
 
+/// A line step's depth counts the calls Lua keeps and the tail calls it
+/// lost (as `lua_getstack` and LDB count them), and a call's line is its
+/// nearest Lua caller's.
+#[test]
+fn depths_count_lost_tail_calls_and_calls_name_their_lua_line() {
+    let mut env = Env::new();
+    let body = "local function down(n)\n  if n == 0 then return redis.call('INCR', 'k') end\n  return down(n - 1)\nend\nlocal function up(n)\n  if n == 0 then return 0 end\n  return 1 + up(n - 1)\nend\nreturn {down(2), up(2), pcall(redis.call, 'INCR', 'k')}";
+    let timeline = env.eval(body);
+    assert_eq!(
+        timeline.outcome.status,
+        Status::Ok,
+        "{:?}",
+        timeline.outcome.reply
+    );
+    let depths = |line: u32| -> Vec<u32> {
+        timeline
+            .steps
+            .iter()
+            .filter_map(|s| match s.kind {
+                StepKind::Line { depth, .. } if s.line == line => Some(depth),
+                _ => None,
+            })
+            .collect()
+    };
+    let main = depths(9)[0];
+    // down's tail calls: each lost call still counts a level.
+    assert_eq!(depths(2), vec![main + 1, main + 2, main + 3]);
+    // up's calls are kept: one level each.
+    assert_eq!(depths(6), vec![main + 1, main + 2, main + 3]);
+    let calls: Vec<u32> = timeline
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Call(_)))
+        .map(|s| s.line)
+        .collect();
+    // pcall(redis.call, ...): a C function between, the line is line 9's.
+    assert_eq!(calls, vec![2, 9]);
+}
+
 #[test]
 fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
     let mut env = Env::new();

@@ -162,6 +162,31 @@ impl Delta {
 /// (`Send` so a keyspace, and a debugger's view of one, can cross threads.)
 pub trait Observer: Send {
     fn record(&mut self, db: usize, delta: Delta);
+
+    /// The string at `key` held `old` (written as `str_enc`, expiring at
+    /// `expire_at`) before an edit in place: `Delta::Overwritten`, told
+    /// without copying the key and the old bytes (an observer that keeps
+    /// them compactly copies what it keeps; INCR tells this).
+    fn string_was(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        old: &[u8],
+        expire_at: Option<i64>,
+        str_enc: StrEnc,
+    ) {
+        self.record(
+            db,
+            Delta::Overwritten {
+                key: key.to_vec(),
+                entry: Entry {
+                    value: Value::String(old.to_vec()),
+                    expire_at,
+                    str_enc,
+                },
+            },
+        );
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -335,11 +360,18 @@ impl Keyspace {
 
     #[inline]
     fn changed(&mut self, db: usize, key: &[u8], delta: impl FnOnce() -> Delta) {
-        self.changes += 1;
-        self.dirty += 1;
         if let Some(observer) = self.observer.as_mut() {
             observer.record(db, delta());
         }
+        self.counted(db, key);
+    }
+
+    /// A change the observer was told of (or there is none): counted, and
+    /// the clients waiting on the key signaled.
+    #[inline]
+    fn counted(&mut self, db: usize, key: &[u8]) {
+        self.changes += 1;
+        self.dirty += 1;
         if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
             self.signaled.push((db, key.to_vec()));
         }
@@ -449,22 +481,13 @@ impl Keyspace {
             return false;
         };
         let old_enc = std::mem::replace(&mut entry.str_enc, str_enc);
-        let old = if self.observer.is_some() {
-            Some(Entry {
-                value: Value::String(std::mem::replace(value, bytes.to_vec())),
-                expire_at: entry.expire_at,
-                str_enc: old_enc,
-            })
-        } else {
-            value.clear();
-            value.extend_from_slice(bytes);
-            None
-        };
+        if let Some(observer) = self.observer.as_mut() {
+            observer.string_was(db, key, value, entry.expire_at, old_enc);
+        }
+        value.clear();
+        value.extend_from_slice(bytes);
         self.mark_replaced(db, key);
-        self.changed(db, key, || Delta::Overwritten {
-            key: key.to_vec(),
-            entry: old.expect("observer present"),
-        });
+        self.counted(db, key);
         true
     }
 

@@ -223,26 +223,23 @@ unsafe fn args_to_argv(state: State, argv: &mut Vec<Vec<u8>>) -> Result<(), Vec<
 /// The line of the Lua code that called the current C function: the
 /// nearest Lua frame, past C functions such as `pcall(redis.call, ...)`.
 unsafe fn caller_line(state: State) -> u32 {
-    let mut ar: ffi::lua_Debug = std::mem::zeroed();
-    let mut level = 1;
-    while ffi::lua_getstack(state, level, &mut ar) != 0 {
-        ffi::lua_getinfo(state, c"l".as_ptr(), &mut ar);
-        if ar.currentline > 0 {
-            return ar.currentline as u32;
-        }
-        level += 1;
-    }
-    0
+    lua_callerline(state).max(0) as u32
+}
+
+extern "C-unwind" {
+    // redstep's additions to Lua's debug API (vendor/lua-src/lua-5.1.5/ldebug.c).
+    /// lua_getinfo's "S" `source` alone.
+    fn lua_getsource(state: State, ar: *mut ffi::lua_Debug) -> *const std::ffi::c_char;
+    /// How many levels lua_getstack finds.
+    fn lua_stackdepth(state: State) -> std::ffi::c_int;
+    /// The current line of the nearest Lua function from level 1 up (0: none).
+    fn lua_callerline(state: State) -> std::ffi::c_int;
 }
 
 /// Whether a line event is in the user's code (`@user_script`,
 /// `@user_function`), not in a chunk it built with `loadstring`: those
 /// lines are not the script's, and Redis's debugger skips them too.
 unsafe fn in_user_code(state: State, ar: *mut ffi::lua_Debug) -> bool {
-    extern "C-unwind" {
-        // lua_getinfo's "S" `source` alone (vendor/lua-src/lua-5.1.5/ldebug.c).
-        fn lua_getsource(state: State, ar: *mut ffi::lua_Debug) -> *const std::ffi::c_char;
-    }
     let source = lua_getsource(state, ar);
     !source.is_null()
         && std::ffi::CStr::from_ptr(source)
@@ -860,11 +857,23 @@ pub struct Frame {
 impl Frame {
     /// How many functions are active (the main chunk is 1).
     pub(crate) fn depth(&self) -> u32 {
+        // SAFETY: the state is valid during the hook that made this frame;
+        // lua_stackdepth reads its call stack, neither allocating nor raising.
+        let depth = unsafe { lua_stackdepth(self.state) }.max(0) as u32;
+        debug_assert_eq!(
+            depth,
+            self.levels(),
+            "lua_stackdepth counts as lua_getstack"
+        );
+        depth
+    }
+
+    /// The levels lua_getstack finds, one call each (what `depth` counts).
+    fn levels(&self) -> u32 {
         // SAFETY: lua_Debug is plain C data; all zeroes is a valid value.
         let mut ar: ffi::lua_Debug = unsafe { std::mem::zeroed() };
         let mut level = 0;
-        // SAFETY: the state is valid during the hook that made this frame;
-        // lua_getstack neither allocates nor raises.
+        // SAFETY: as in `depth`; lua_getstack neither allocates nor raises.
         while unsafe { ffi::lua_getstack(self.state, level, &mut ar) } != 0 {
             level += 1;
         }

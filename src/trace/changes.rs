@@ -118,8 +118,41 @@ impl Changes {
     /// (the slots and keys are counted by [`Changes::held`]).
     pub(crate) fn push(&mut self, db: usize, delta: Delta) -> usize {
         let slot = self.encode(db, delta);
+        super::room_for(&mut self.slots, 1);
         self.slots.push(slot);
         self.boxed_size(self.slots.len() - 1)
+    }
+
+    /// Adds `Delta::Overwritten` of a string (see
+    /// [`crate::engine::Observer::string_was`]); returns what
+    /// [`Changes::push`] does.
+    pub(crate) fn push_string(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        old: &[u8],
+        expire_at: Option<i64>,
+        str_enc: StrEnc,
+    ) -> usize {
+        match u8::try_from(db) {
+            Ok(small_db) if expire_at.is_none() && old.len() <= INLINE => {
+                let slot = self.short(small_db, key, old, str_enc);
+                super::room_for(&mut self.slots, 1);
+                self.slots.push(slot);
+                0
+            }
+            _ => self.push(
+                db,
+                Delta::Overwritten {
+                    key: key.to_vec(),
+                    entry: Entry {
+                        value: Value::String(old.to_vec()),
+                        expire_at,
+                        str_enc,
+                    },
+                },
+            ),
+        }
     }
 
     /// The change in slot `i`, decoded.
@@ -207,7 +240,7 @@ impl Changes {
         match delta {
             Delta::Created { key } => Slot::Created {
                 db: small_db,
-                key: self.id(key),
+                key: self.id(&key),
             },
             Delta::Overwritten {
                 key,
@@ -217,36 +250,38 @@ impl Changes {
                         expire_at: None,
                         str_enc,
                     },
-            } if s.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..s.len()].copy_from_slice(&s);
-                Slot::Short {
-                    db: small_db,
-                    enc: str_enc,
-                    len: s.len() as u8,
-                    bytes,
-                    key: self.id(key),
-                }
-            }
+            } if s.len() <= INLINE => self.short(small_db, &key, &s, str_enc),
             delta => Slot::Boxed(Box::new((db, delta))),
         }
     }
 
+    fn short(&mut self, db: u8, key: &[u8], old: &[u8], enc: StrEnc) -> Slot {
+        let mut bytes = [0; INLINE];
+        bytes[..old.len()].copy_from_slice(old);
+        Slot::Short {
+            db,
+            enc,
+            len: old.len() as u8,
+            bytes,
+            key: self.id(key),
+        }
+    }
+
     /// The key's number, stored on first sight.
-    fn id(&mut self, key: Bytes) -> u32 {
+    fn id(&mut self, key: &[u8]) -> u32 {
         // A loop changes the same key again and again.
-        if self.keys.get(self.last as usize) == Some(&key) {
+        if self.keys.get(self.last as usize).map(Vec::as_slice) == Some(key) {
             return self.last;
         }
-        if let Some(&id) = self.ids.get(&key) {
+        if let Some(&id) = self.ids.get(key) {
             self.last = id;
             return id;
         }
         let id = u32::try_from(self.keys.len()).expect("a trace names fewer than 2^32 keys");
         // Each key twice (the list and the map), with the map's slot.
         self.key_bytes += 2 * key.len() + std::mem::size_of::<(Bytes, u32)>() + 8;
-        self.keys.push(key.clone());
-        self.ids.insert(key, id);
+        self.keys.push(key.to_vec());
+        self.ids.insert(key.to_vec(), id);
         self.last = id;
         id
     }

@@ -145,7 +145,8 @@ pub fn record_commands(
                 When::Before => false,
             })
             .collect();
-        let pending = std::sync::Arc::clone(&builder.recorder.pending);
+        // Their changes are their own steps', in order after the last.
+        let sink = super::after_sink(engine);
         let mut after = Vec::new();
         for command in late {
             let reply = run_other(engine, scripting, command);
@@ -156,7 +157,7 @@ pub fn record_commands(
                     reply: Some(reply),
                     sent_at: None,
                 })),
-                std::mem::take(&mut pending.lock().expect("trace lock").deltas),
+                std::mem::take(&mut *sink.lock().expect("trace lock")),
             ));
         }
         for other in others.into_values() {

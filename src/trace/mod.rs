@@ -17,6 +17,7 @@ pub(crate) mod session;
 pub mod words;
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::value::Value;
@@ -473,17 +474,121 @@ fn argv_size(argv: &[Vec<u8>]) -> usize {
         .sum()
 }
 
-/// Deltas reported by the keyspace, waiting to be attached to a step.
+/// What the keyspace observer and the recorder share: each change goes
+/// into the timeline's store as the keyspace reports it (past the step
+/// cap, into what is kept of the unrecorded ones), encoded once, never
+/// queued; the recorder attaches those not yet attached to the next step
+/// that made changes.
 #[derive(Default)]
-struct Pending {
-    deltas: Vec<(usize, Delta)>,
+struct Log {
+    changes: Changes,
+    /// Past the step cap: steps are no longer recorded, but the changes
+    /// still are (here), so every recorded step's keyspace stays right.
+    elided: Option<Elided>,
+    /// The heap boxed and elided changes hold beyond their slots.
+    bytes: usize,
 }
 
-struct DeltaSink(Arc<Mutex<Pending>>);
+/// The log, and what the recorder reads of it at every call without
+/// taking its lock: the observer keeps these as it writes (the engine's
+/// thread writes and reads them all).
+#[derive(Default)]
+struct Shared {
+    log: Mutex<Log>,
+    /// The log's changes.
+    len: AtomicUsize,
+    /// The heap the log holds.
+    held: AtomicUsize,
+    /// Changes reported since the recorder last looked.
+    since: AtomicUsize,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().expect("trace lock")
+    }
+
+    /// After a change is written to `log`.
+    fn reported(&self, log: &Log) {
+        self.len.store(log.changes.len(), Ordering::Relaxed);
+        self.held.store(log.held(), Ordering::Relaxed);
+        self.since
+            .store(self.since.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// After the recorder changed `log` itself.
+    fn changed(&self, log: &Log) {
+        self.len.store(log.changes.len(), Ordering::Relaxed);
+        self.held.store(log.held(), Ordering::Relaxed);
+    }
+}
+
+impl Log {
+    fn record(&mut self, db: usize, delta: Delta) {
+        self.bytes += match &mut self.elided {
+            Some(elided) => elided.push(db, delta),
+            None => self.changes.push(db, delta),
+        };
+    }
+
+    /// The heap it holds.
+    fn held(&self) -> usize {
+        self.bytes + self.changes.held()
+    }
+}
+
+struct DeltaSink(Arc<Shared>);
 
 impl Observer for DeltaSink {
     fn record(&mut self, db: usize, delta: Delta) {
-        self.0.lock().expect("trace lock").deltas.push((db, delta));
+        let mut log = self.0.lock();
+        log.record(db, delta);
+        self.0.reported(&log);
+    }
+
+    fn string_was(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        old: &[u8],
+        expire_at: Option<i64>,
+        str_enc: crate::engine::keyspace::StrEnc,
+    ) {
+        let mut log = self.0.lock();
+        if log.elided.is_some() {
+            let delta = Delta::Overwritten {
+                key: key.to_vec(),
+                entry: Entry {
+                    value: Value::String(old.to_vec()),
+                    expire_at,
+                    str_enc,
+                },
+            };
+            log.record(db, delta);
+        } else {
+            log.bytes += log.changes.push_string(db, key, old, expire_at, str_enc);
+        }
+        self.0.reported(&log);
+    }
+}
+
+/// Changes reported to a plain list (other clients' commands served
+/// after a run, each step taking its own).
+struct ListSink(Arc<Mutex<Vec<Change>>>);
+
+/// Sends the keyspace's changes to a list from now on (the caller puts
+/// its observer back).
+fn after_sink(engine: &mut Engine) -> Arc<Mutex<Vec<Change>>> {
+    let sink = Arc::new(Mutex::new(Vec::new()));
+    engine
+        .keyspace
+        .set_observer(Some(Box::new(ListSink(Arc::clone(&sink)))));
+    sink
+}
+
+impl Observer for ListSink {
+    fn record(&mut self, db: usize, delta: Delta) {
+        self.0.lock().expect("trace lock").push((db, delta));
     }
 }
 
@@ -549,44 +654,62 @@ impl Elided {
 }
 
 struct Recorder {
-    pending: Arc<Mutex<Pending>>,
-    steps: Vec<Step>,
     /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
-    deltas: Changes,
+    log: Arc<Shared>,
+    steps: Vec<Step>,
+    /// The changes attached to steps so far (the last step's end).
+    attached: usize,
     limits: Limits,
     bytes: usize,
     line_steps: usize,
     /// Set when a cap was reached (recording stopped, or the script was).
     truncated: Option<String>,
-    /// Past the step cap: steps are no longer recorded, but the changes
-    /// still are (here), so every recorded step's keyspace stays right.
-    elided: Option<Elided>,
+    /// Past the step cap (the log keeps the changes in its `elided`).
+    elided: bool,
     elided_writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
     /// Each line's last call's arguments, shared by the next equal call.
     last_argv: crate::engine::FastMap<u32, Arc<Vec<Vec<u8>>>>,
+    /// The last call's line and arguments (a loop's next call is likely
+    /// the same: no lookup then).
+    last_call: Option<(u32, Arc<Vec<Vec<u8>>>)>,
 }
 
 impl Recorder {
     /// The heap the recording holds: what its steps and deltas hold, and
     /// the steps and deltas themselves (with the room their vectors grew to).
     fn held(&self) -> usize {
-        self.bytes + self.steps.capacity() * std::mem::size_of::<Step>() + self.deltas.held()
+        self.bytes
+            + self.steps.capacity() * std::mem::size_of::<Step>()
+            + self.log.held.load(Ordering::Relaxed)
     }
 
-    /// Adds a step that made these changes.
-    fn push(&mut self, line: u32, kind: StepKind, deltas: Vec<Change>) {
-        self.deltas.reserve(deltas.len());
-        for (db, delta) in deltas {
-            self.bytes += self.deltas.push(db, delta);
-        }
+    /// Adds a step whose changes end at `end` in the log.
+    fn push(&mut self, line: u32, kind: StepKind, end: usize) {
         room_for(&mut self.steps, 1);
         self.steps.push(Step {
             line,
-            deltas_end: delta_end(self.deltas.len()),
+            deltas_end: delta_end(end),
             kind,
         });
+        self.attached = end;
+    }
+
+    /// Adds a step that made the changes reported since the last one,
+    /// then `more` (reported elsewhere).
+    fn push_with_changes(&mut self, line: u32, kind: StepKind, more: Vec<Change>) {
+        let end = {
+            let mut log = self.log.lock();
+            log.changes.reserve(more.len());
+            for (db, delta) in more {
+                log.bytes += log.changes.push(db, delta);
+            }
+            self.log.changed(&log);
+            self.log.since.store(0, Ordering::Relaxed);
+            log.changes.len()
+        };
+        self.push(line, kind, end);
     }
 
     fn check_caps(&mut self) -> Control {
@@ -600,7 +723,7 @@ impl Recorder {
         let held = self.held();
         let cap = self.limits.max_bytes;
         let run_on = self.limits.run_on_at_max_bytes;
-        if held >= cap && run_on && self.elided.is_none() {
+        if held >= cap && run_on && !self.elided {
             self.elide(size(cap));
         } else if held >= cap && (!run_on || held >= cap.saturating_mul(2)) {
             let cap = if run_on { cap.saturating_mul(2) } else { cap };
@@ -609,7 +732,7 @@ impl Recorder {
             self.stopped = true;
             return Control::Stop(reason);
         }
-        if self.elided.is_none() && self.steps.len() >= self.limits.max_steps {
+        if !self.elided && self.steps.len() >= self.limits.max_steps {
             self.elide(format!("{} steps", self.limits.max_steps));
         }
         Control::Continue
@@ -620,7 +743,8 @@ impl Recorder {
         self.truncated.get_or_insert(format!(
             "recording stopped at its cap of {cap}; the script ran on, and what it changed after that shows at its end"
         ));
-        self.elided = Some(Elided::default());
+        self.elided = true;
+        self.log.lock().elided = Some(Elided::default());
     }
 }
 
@@ -631,7 +755,7 @@ impl Recorder {
         depth: u32,
         locals: impl FnOnce(usize) -> Vec<(String, String)>,
     ) -> Control {
-        if self.elided.is_some() {
+        if self.elided {
             return Control::Continue;
         }
         let locals = (self.line_steps < self.limits.locals_steps).then(|| {
@@ -649,37 +773,25 @@ impl Recorder {
                         .sum::<usize>()
             })
             .unwrap_or(0);
-        self.push(line, StepKind::Line { depth, locals }, Vec::new());
+        self.push(line, StepKind::Line { depth, locals }, self.attached);
         self.check_caps()
     }
 
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
-        {
-            let mut pending = self.pending.lock().expect("trace lock");
-            // Drained, not taken: the pending vector keeps its room for
-            // the next command's changes.
-            let deltas = pending.deltas.drain(..);
-            if let Some(elided) = &mut self.elided {
-                if write && deltas.len() > 0 {
-                    self.elided_writes += 1;
-                }
-                for (db, delta) in deltas {
-                    self.bytes += elided.push(db, delta);
-                }
-                drop(pending);
-                return self.check_caps();
+        // The changes reported since the last step are this call's.
+        let changed = self.log.since.swap(0, Ordering::Relaxed) > 0;
+        if self.elided {
+            if write && changed {
+                self.elided_writes += 1;
             }
-            self.deltas.reserve(deltas.len());
-            for (db, delta) in deltas {
-                self.bytes += self.deltas.push(db, delta);
-            }
-            // The room a huge command's changes took (a FLUSHALL) is not
-            // kept for the next one: nothing counts it.
-            if pending.deltas.capacity() > 1024 {
-                pending.deltas.shrink_to(64);
-            }
+            return self.check_caps();
         }
-        let argv = match self.last_argv.get(&line) {
+        let end = self.log.len.load(Ordering::Relaxed);
+        let last = match &self.last_call {
+            Some((last_line, last)) if *last_line == line => Some(last),
+            _ => self.last_argv.get(&line),
+        };
+        let argv = match last {
             Some(last) if **last == *argv => Arc::clone(last),
             _ => {
                 // The shared copy: its count and weak count, its vector,
@@ -690,6 +802,13 @@ impl Recorder {
                 shared
             }
         };
+        if self
+            .last_call
+            .as_ref()
+            .is_none_or(|(l, a)| *l != line || !Arc::ptr_eq(a, &argv))
+        {
+            self.last_call = Some((line, Arc::clone(&argv)));
+        }
         self.bytes += std::mem::size_of::<Call>() + reply_size(reply);
         self.push(
             line,
@@ -698,7 +817,7 @@ impl Recorder {
                 reply: reply.clone(),
                 write,
             })),
-            Vec::new(),
+            end,
         );
         self.check_caps()
     }
@@ -712,14 +831,8 @@ impl Recorder {
         reply: Option<Reply>,
         sent_at: Option<usize>,
     ) {
-        let mut deltas = std::mem::take(&mut self.pending.lock().expect("trace lock").deltas);
-        if let Some(elided) = &mut self.elided {
-            // Past the step cap its changes join the run's unrecorded ones,
-            // in order, at the end (its step still shows what it sent).
-            for (db, delta) in deltas.drain(..) {
-                self.bytes += elided.push(db, delta);
-            }
-        }
+        // Past the step cap its changes joined the run's unrecorded ones,
+        // in order, at the end (its step still shows what it sent).
         self.bytes += std::mem::size_of::<Other>() + argv_size(&argv);
         let line = self.steps.last().map_or(0, |s| s.line);
         let other = StepKind::Other(Box::new(Other {
@@ -728,7 +841,7 @@ impl Recorder {
             reply,
             sent_at,
         }));
-        self.push(line, other, deltas);
+        self.push_with_changes(line, other, Vec::new());
     }
 }
 
@@ -865,10 +978,7 @@ pub fn record_with_lane(
     // Served after the script, in the order they arrived, then the ones
     // sent after it: each with its own changes.
     let mut after = Vec::new();
-    let sink = Arc::new(Mutex::new(Pending::default()));
-    engine
-        .keyspace
-        .set_observer(Some(Box::new(DeltaSink(Arc::clone(&sink)))));
+    let sink = after_sink(engine);
     let last = lane
         .iter()
         .enumerate()
@@ -884,7 +994,7 @@ pub fn record_with_lane(
                 reply: Some(reply),
                 sent_at,
             })),
-            std::mem::take(&mut sink.lock().expect("trace lock").deltas),
+            std::mem::take(&mut *sink.lock().expect("trace lock")),
         ));
     }
     engine.keyspace.set_observer(previous);
@@ -1028,16 +1138,17 @@ impl Builder {
     pub fn new(limits: Limits) -> Builder {
         Builder {
             recorder: Recorder {
-                pending: Arc::new(Mutex::new(Pending::default())),
+                log: Arc::new(Shared::default()),
                 steps: Vec::new(),
-                deltas: Changes::default(),
+                attached: 0,
                 limits,
                 bytes: 0,
                 line_steps: 0,
                 truncated: None,
-                elided: None,
+                elided: false,
                 elided_writes: 0,
                 last_argv: Default::default(),
+                last_call: None,
                 stopped: false,
             },
             after: Vec::new(),
@@ -1058,7 +1169,7 @@ impl Builder {
 
     /// The keyspace observer whose changes go into this timeline.
     pub(crate) fn observer(&self) -> Box<dyn Observer> {
-        Box::new(DeltaSink(Arc::clone(&self.recorder.pending)))
+        Box::new(DeltaSink(Arc::clone(&self.recorder.log)))
     }
 
     /// A line is about to run; `locals` is asked only while locals are
@@ -1084,8 +1195,7 @@ impl Builder {
 
     /// Whether the next line's locals will be recorded.
     pub(crate) fn wants_locals(&self) -> bool {
-        self.recorder.elided.is_none()
-            && self.recorder.line_steps < self.recorder.limits.locals_steps
+        !self.recorder.elided && self.recorder.line_steps < self.recorder.limits.locals_steps
     }
 
     /// A command ran, with this reply; the changes reported since the last
@@ -1111,25 +1221,25 @@ impl Builder {
         live: &crate::engine::keyspace::Keyspace,
     ) -> Timeline {
         let mut recorder = self.recorder;
-        let mut leftover = std::mem::take(&mut recorder.pending.lock().expect("trace lock").deltas);
-        // Changes made after recording stopped belong to the run's last step.
-        let at_end = recorder.elided.take().map(|elided| {
-            let mut elided = elided.deltas;
-            // Counted when kept; counted again below, where they join.
-            let counted: usize = elided
-                .iter()
-                .map(|(_, d)| std::mem::size_of::<Change>() + delta_size(d))
-                .sum();
-            recorder.bytes = recorder.bytes.saturating_sub(counted);
-            elided.append(&mut leftover);
-            elided
-        });
-        if !leftover.is_empty() {
-            // The last step's deltas end the vector: these join them.
-            for (db, delta) in leftover {
-                recorder.bytes += recorder.deltas.push(db, delta);
-            }
-            let end = delta_end(recorder.deltas.len());
+        let (at_end, reported) = {
+            let mut log = recorder.log.lock();
+            // Changes made after recording stopped belong to the run's last step.
+            let at_end = log.elided.take().map(|elided| {
+                // Counted when kept; counted again below, where they join.
+                let counted: usize = elided
+                    .deltas
+                    .iter()
+                    .map(|(_, d)| std::mem::size_of::<Change>() + delta_size(d))
+                    .sum();
+                log.bytes = log.bytes.saturating_sub(counted);
+                elided.deltas
+            });
+            recorder.log.changed(&log);
+            (at_end, log.changes.len())
+        };
+        if reported > recorder.attached {
+            // Changes no step has taken yet: the last step's.
+            let end = delta_end(reported);
             match recorder.steps.last_mut() {
                 Some(step) => step.deltas_end = end,
                 None => recorder.steps.push(Step {
@@ -1140,6 +1250,7 @@ impl Builder {
                     },
                 }),
             }
+            recorder.attached = reported;
         }
         let last_line = recorder
             .steps
@@ -1161,7 +1272,7 @@ impl Builder {
                 if compile_error && text.contains("near '<eof>'") {
                     line = line.min(last_code_line(&source).max(1));
                 }
-                recorder.push(
+                recorder.push_with_changes(
                     line,
                     StepKind::Error {
                         message: Box::new(e.clone()),
@@ -1179,7 +1290,7 @@ impl Builder {
                 )
             }
             other => {
-                recorder.push(
+                recorder.push_with_changes(
                     last_line,
                     StepKind::Return {
                         reply: Box::new(other.clone()),
@@ -1190,9 +1301,13 @@ impl Builder {
             }
         };
         for (kind, deltas) in std::mem::take(&mut self.after) {
-            recorder.push(0, kind, deltas);
+            recorder.push_with_changes(0, kind, deltas);
         }
-        let (mut steps, mut deltas) = (recorder.steps, recorder.deltas);
+        let (mut deltas, log_bytes) = {
+            let mut log = recorder.log.lock();
+            (std::mem::take(&mut log.changes), log.bytes)
+        };
+        let mut steps = recorder.steps;
         let mut writes_applied = recorder.elided_writes;
         let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut seen: HashSet<(usize, &[u8]), foldhash::fast::RandomState> = HashSet::default();
@@ -1222,7 +1337,7 @@ impl Builder {
         steps.shrink_to_fit();
         deltas.shrink_to_fit();
         let trace_bytes =
-            recorder.bytes + steps.len() * std::mem::size_of::<Step>() + deltas.held();
+            recorder.bytes + log_bytes + steps.len() * std::mem::size_of::<Step>() + deltas.held();
         let final_state = fingerprint(live, &keys_changed);
         Timeline {
             name,

@@ -229,6 +229,37 @@ static int auxgetinfo (lua_State *L, const char *what, lua_Debug *ar,
 }
 
 
+/* redstep: how many levels lua_getstack finds (each call, and the tail
+   calls each Lua call lost), in one pass. */
+LUA_API int lua_stackdepth (lua_State *L) {
+  int depth = 0;
+  CallInfo *ci;
+  for (ci = L->ci; ci > L->base_ci; ci--) {
+    depth++;
+    if (f_isLua(ci))
+      depth += ci->tailcalls;
+  }
+  return depth;
+}
+
+
+/* redstep: the current line of the nearest Lua function below the running
+   one (level 1 up, as lua_getstack counts), 0 when none has one: what
+   lua_getinfo's "l" gives, without its option parsing. */
+LUA_API int lua_callerline (lua_State *L) {
+  lua_Debug ar;
+  int level;
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (ar.i_ci != 0) {
+      int line = currentline(L, L->base_ci + ar.i_ci);
+      if (line > 0)
+        return line;
+    }
+  }
+  return 0;
+}
+
+
 /* redstep: the `source` lua_getinfo's "S" gives for `ar`, without the rest
    of "S" (formatting `short_src` costs more than a line hook's other work). */
 LUA_API const char *lua_getsource (lua_State *L, lua_Debug *ar) {

@@ -241,10 +241,13 @@ extern "C-unwind" {
 /// lines are not the script's, and Redis's debugger skips them too.
 unsafe fn in_user_code(state: State, ar: *mut ffi::lua_Debug) -> bool {
     let source = lua_getsource(state, ar);
+    // Compared byte by byte: the C string ends at a NUL, which differs
+    // from every byte of the prefix (no strlen on every line).
     !source.is_null()
-        && std::ffi::CStr::from_ptr(source)
-            .to_bytes()
-            .starts_with(b"@user_")
+        && b"@user_"
+            .iter()
+            .enumerate()
+            .all(|(i, &byte)| *source.add(i) as u8 == byte)
 }
 
 impl RunContext<'_> {

@@ -1313,8 +1313,10 @@ impl Builder {
         let mut seen: HashSet<(usize, &[u8]), foldhash::fast::RandomState> = HashSet::default();
         // A loop changes the same key step after step: one lookup per run.
         let mut last: Option<(usize, &[u8])> = None;
-        for (i, step) in steps.iter().enumerate() {
-            let changes = delta_range(&steps, i);
+        let mut start = 0;
+        for step in &steps {
+            let changes = start..step.deltas_end as usize;
+            start = changes.end;
             if matches!(&step.kind, StepKind::Call(call) if call.write) && !changes.is_empty() {
                 writes_applied += 1;
             }
@@ -1322,7 +1324,10 @@ impl Builder {
                 let changes::Target::Key(db, key) = deltas.target(j) else {
                     continue;
                 };
-                if last == Some((db, key)) {
+                // The same key again: an interned key is the same bytes.
+                if last.is_some_and(|(d, k): (usize, &[u8])| {
+                    d == db && std::ptr::eq(k, key) || (d, k) == (db, key)
+                }) {
                     continue;
                 }
                 last = Some((db, key));

@@ -697,6 +697,16 @@ impl Engine {
             }
         };
         client.last_command = spec.full_name;
+        if spec.full_name == "debug" {
+            // Redis 7.0's `enable-debug-command` is `no` unless the
+            // configuration file says otherwise, and CONFIG SET cannot
+            // change it: every client is refused, before the other checks.
+            self.stats.commands.entry(spec.full_name).or_default().rejected += 1;
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            return Some(reject(&spec, commands::server::DEBUG_REFUSED));
+        }
         if spec.flags & flags::NO_AUTH == 0 && commands::server::needs_auth(self, client) {
             if client.multi.is_some() {
                 client.multi_error = true;

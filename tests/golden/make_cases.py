@@ -624,6 +624,16 @@ CASES["g-wait-no-replicas"] = [
     "EVAL \"return redis.call('WAIT', 0, 0)\" 0", "EVAL \"return redis.pcall('WAIT', 0)\" 0",
 ]
 
+# DEBUG with Redis 7.0's default configuration (enable-debug-command no,
+# immutable): refused before anything else, a transaction aborted at EXEC;
+# in scripts, noscript.
+CASES["g-debug-refused"] = [
+    "DEBUG SLEEP 0", "DEBUG", "DEBUG nosuchsubcommand 1 2",
+    "MULTI", "DEBUG SLEEP 0", "SET k v", "EXEC", "GET k",
+    "EVAL \"return redis.call('DEBUG', 'SLEEP', 0)\" 0", "EVAL \"return redis.pcall('DEBUG')\" 0",
+    "EVAL \"return redis.pcall('DEBUG', 'SLEEP', 0)\" 0",
+]
+
 # Redis's error handler is Lua (chunk @err_handler_def): a read-only error
 # table fails inside it, at its line 10; a global's name ends at a NUL.
 CASES["sc-error-handler-is-lua"] = [

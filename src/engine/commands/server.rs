@@ -12,6 +12,11 @@ use super::eq;
 
 pub(crate) const REDIS_VERSION: &str = "7.0.15";
 
+/// DEBUG's answer: Redis 7.0 refuses it unless its configuration file sets
+/// `enable-debug-command` (immutable, `no` by default), and redstep has no
+/// such file.
+pub(crate) const DEBUG_REFUSED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 
@@ -68,6 +73,14 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         shutdown,
     ),
     CommandSpec::new("info", -1, LOADING | STALE, NOKEYS, info),
+    // Refused before it runs (see `DEBUG_REFUSED`); in scripts, as noscript.
+    CommandSpec::new(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        |_| Err(err(DEBUG_REFUSED)),
+    ),
     CommandSpec::new("swapdb", 3, WRITE | FAST, NOKEYS, swapdb),
     CommandSpec::new("move", 3, WRITE | FAST, KEY1, move_key),
     CommandSpec::container(

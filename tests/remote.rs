@@ -199,9 +199,7 @@ fn loops_pcall_and_nested_functions_step_as_on_the_engine() {
         } if s.line == 4 => Some(l.clone()),
         _ => None,
     });
-    assert!(locals
-        .unwrap()
-        .contains(&("k".to_string(), "\"a\"".to_string())));
+    assert!(locals.unwrap().contains("k", "\"a\""));
     // The keys it changed, before and after, as the debugger shows them.
     let text = export::text(t, &recorded.mirror.keyspace);
     assert!(

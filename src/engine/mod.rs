@@ -701,7 +701,11 @@ impl Engine {
             // Redis 7.0's `enable-debug-command` is `no` unless the
             // configuration file says otherwise, and CONFIG SET cannot
             // change it: every client is refused, before the other checks.
-            self.stats.commands.entry(spec.full_name).or_default().rejected += 1;
+            self.stats
+                .commands
+                .entry(spec.full_name)
+                .or_default()
+                .rejected += 1;
             if client.multi.is_some() {
                 client.multi_error = true;
             }

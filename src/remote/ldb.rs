@@ -401,7 +401,9 @@ impl Session<'_> {
                 } else {
                     Vec::new()
                 };
-                control = self.builder.line(line, depth, |_| locals);
+                control = self
+                    .builder
+                    .line(line, depth, |_| locals.into_iter().collect());
             }
             if let (Control::Continue, true) = (&control, stop()) {
                 control = Control::Stop("stopped by the user".into());

@@ -6,7 +6,7 @@
 //! thread-local pointer set for the length of one run, as Redis reaches
 //! its global run context.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
@@ -883,42 +883,32 @@ impl Frame {
         level as u32
     }
 
-    /// The current function's local variables that are in scope, rendered
-    /// as short Lua-style strings (each at most `max_len` characters).
-    pub(crate) fn locals(&self, max_len: usize) -> Vec<(String, String)> {
-        thread_local! {
-            /// Where the locals are gathered, so that the vector returned
-            /// is allocated once, at its size (a trace keeps one a line).
-            static FOUND: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
-        }
-        FOUND.with_borrow_mut(|found| {
-            found.clear();
-            // SAFETY: `ar` is the hook's activation record; lua_getlocal
-            // pushes one value per local, popped below. A frame exists only
-            // inside the hook, which runs disarmed (see `lua`): these calls
-            // may allocate (stack room) but cannot raise over the Strings
-            // built here.
-            unsafe {
-                let mut n = 1;
-                loop {
-                    let name = ffi::lua_getlocal(self.state, self.ar, n);
-                    if name.is_null() {
-                        break;
-                    }
-                    // Lua's own slots (`(for index)`, `(*temporary)`) are not shown.
-                    let name = lua::cstr_bytes(name);
-                    if name.first() != Some(&b'(') {
-                        let name = String::from_utf8_lossy(name).into_owned();
-                        found.push((name, render_value(self.state, -1, max_len, 1)));
-                    }
-                    ffi::lua_pop(self.state, 1);
-                    n += 1;
+    /// Each of the current function's local variables that are in scope,
+    /// with its value rendered as a short Lua-style string (at most
+    /// `max_len` characters), in the order they were declared.
+    pub(crate) fn each_local(&self, max_len: usize, mut found: impl FnMut(&str, &str)) {
+        // SAFETY: `ar` is the hook's activation record; lua_getlocal
+        // pushes one value per local, popped below. A frame exists only
+        // inside the hook, which runs disarmed (see `lua`): these calls
+        // may allocate (stack room) but cannot raise over the Strings
+        // built here.
+        unsafe {
+            let mut n = 1;
+            loop {
+                let name = ffi::lua_getlocal(self.state, self.ar, n);
+                if name.is_null() {
+                    break;
                 }
+                // Lua's own slots (`(for index)`, `(*temporary)`) are not shown.
+                let name = lua::cstr_bytes(name);
+                if name.first() != Some(&b'(') {
+                    let value = render_value(self.state, -1, max_len, 1);
+                    found(&String::from_utf8_lossy(name), &value);
+                }
+                ffi::lua_pop(self.state, 1);
+                n += 1;
             }
-            let mut locals = Vec::with_capacity(found.len());
-            locals.append(found);
-            locals
-        })
+        }
     }
 }
 

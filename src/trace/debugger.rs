@@ -19,7 +19,7 @@ use crate::engine::{Bytes, Delta};
 
 use super::changes::{Target, SLOT};
 use super::words::Look;
-use super::{delta_range, Changes, Status, Step, StepKind, Timeline};
+use super::{delta_range, Changes, Locals, Status, Step, StepKind, Timeline};
 
 /// A cursor move; each has a backwards twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub struct DebugView<'a> {
     /// failure (steps after it, such as another client's reply, keep it).
     pub died_line: Option<u32>,
     pub last_call: Option<&'a Step>,
-    pub locals: Option<&'a [(String, String)]>,
+    pub locals: Option<&'a Locals>,
 }
 
 /// Steps per segment (see [`Segment`]).
@@ -870,9 +870,9 @@ impl Debugger {
     }
 
     /// The locals at the cursor (from the nearest line step at or before it).
-    pub(crate) fn locals(&self) -> Option<&[(String, String)]> {
+    pub(crate) fn locals(&self) -> Option<&Locals> {
         match &self.timeline.steps[self.line_step()?].kind {
-            StepKind::Line { locals, .. } => locals.as_deref().map(Vec::as_slice),
+            StepKind::Line { locals, .. } => locals.as_deref(),
             _ => None,
         }
     }

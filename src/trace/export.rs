@@ -856,7 +856,11 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "line",
                     line,
-                    locals: locals.as_deref().cloned(),
+                    locals: locals.as_deref().map(|l| {
+                        l.iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect()
+                    }),
                 },
                 StepKind::Call(call) => StepDoc::Call {
                     argv: words(&call.argv),

@@ -110,8 +110,63 @@ pub struct Call {
     pub write: bool,
 }
 
-/// A line step's locals: (name, value) pairs.
-pub type Locals = Vec<(String, String)>;
+/// A line step's locals: (name, value) pairs, kept in one string (one
+/// allocation a line step: a traced loop records 100,000 of them), each
+/// name and value ended by a NUL (a NUL inside one is written `\0`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Locals(String);
+
+impl Locals {
+    pub fn push(&mut self, name: &str, value: &str) {
+        for text in [name, value] {
+            if text.contains('\0') {
+                self.0.push_str(&text.replace('\0', "\\0"));
+            } else {
+                self.0.push_str(text);
+            }
+            self.0.push('\0');
+        }
+    }
+
+    /// The pairs, in the order the function declared them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut parts = self.0.split_terminator('\0');
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.matches('\0').count() / 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether it holds this pair.
+    pub fn contains(&self, name: &str, value: &str) -> bool {
+        self.iter().any(|pair| pair == (name, value))
+    }
+
+    /// The heap it holds.
+    pub(crate) fn heap(&self) -> usize {
+        self.0.capacity()
+    }
+
+    /// Gives back the room it grew to.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Locals {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Locals {
+        let mut locals = Locals::default();
+        for (name, value) in pairs {
+            locals.push(name.as_ref(), value.as_ref());
+        }
+        locals
+    }
+}
 
 /// An inverse delta of one change: (database, delta).
 pub type Change = (usize, Delta);
@@ -749,30 +804,20 @@ impl Recorder {
 }
 
 impl Recorder {
-    fn line(
-        &mut self,
-        line: u32,
-        depth: u32,
-        locals: impl FnOnce(usize) -> Vec<(String, String)>,
-    ) -> Control {
+    fn line(&mut self, line: u32, depth: u32, locals: impl FnOnce(usize) -> Locals) -> Control {
         if self.elided {
             return Control::Continue;
         }
         let locals = (self.line_steps < self.limits.locals_steps).then(|| {
             let mut locals = locals(self.limits.value_len);
+            // Copied at its size when gathered here; not always elsewhere.
             locals.shrink_to_fit();
             Box::new(locals)
         });
         self.line_steps += 1;
         self.bytes += locals
             .as_ref()
-            .map(|l| {
-                std::mem::size_of::<Locals>()
-                    + l.iter()
-                        .map(|(k, v)| k.len() + v.len() + std::mem::size_of::<(String, String)>())
-                        .sum::<usize>()
-            })
-            .unwrap_or(0);
+            .map_or(0, |l| std::mem::size_of::<Locals>() + l.heap());
         self.push(line, StepKind::Line { depth, locals }, self.attached);
         self.check_caps()
     }
@@ -845,9 +890,22 @@ impl Recorder {
     }
 }
 
+/// The frame's locals, each value at most `len` characters (gathered in
+/// a buffer kept for the next line, then copied at their size).
+fn locals_of(frame: &Frame, len: usize) -> Locals {
+    thread_local! {
+        static GATHERED: std::cell::RefCell<Locals> = std::cell::RefCell::default();
+    }
+    GATHERED.with_borrow_mut(|gathered| {
+        gathered.0.clear();
+        frame.each_local(len, |name, value| gathered.push(name, value));
+        gathered.clone()
+    })
+}
+
 impl Probe for Recorder {
     fn line(&mut self, frame: &Frame) -> Control {
-        Recorder::line(self, frame.line, frame.depth(), |len| frame.locals(len))
+        Recorder::line(self, frame.line, frame.depth(), |len| locals_of(frame, len))
     }
 
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
@@ -1111,7 +1169,7 @@ impl LaneProbe<'_> {
 impl Probe for LaneProbe<'_> {
     fn line(&mut self, frame: &Frame) -> Control {
         let control = Recorder::line(self.recorder, frame.line, frame.depth(), |len| {
-            frame.locals(len)
+            locals_of(frame, len)
         });
         self.deliver(control)
     }
@@ -1178,7 +1236,7 @@ impl Builder {
         &mut self,
         line: u32,
         depth: u32,
-        locals: impl FnOnce(usize) -> Vec<(String, String)>,
+        locals: impl FnOnce(usize) -> Locals,
     ) -> Control {
         self.recorder.line(line, depth, locals)
     }
@@ -1365,5 +1423,25 @@ impl Builder {
             replica: Vec::new(),
             replica_more: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Locals;
+
+    /// Pairs read back as they went in, a NUL inside one written `\0`.
+    #[test]
+    fn locals_read_back_in_order() {
+        let locals: Locals = [("i", "3"), ("s", "\"a\0b\""), ("t", "")]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            locals.iter().collect::<Vec<_>>(),
+            vec![("i", "3"), ("s", "\"a\\0b\""), ("t", "")]
+        );
+        assert_eq!(locals.len(), 3);
+        assert!(locals.contains("i", "3") && !locals.contains("i", "4"));
+        assert!(Locals::default().is_empty() && Locals::default().iter().next().is_none());
     }
 }

@@ -991,7 +991,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
     side.push(Line::styled("Locals", theme.bold()));
     match view.locals {
         Some(locals) if !locals.is_empty() => {
-            for (name, value) in locals {
+            for (name, value) in locals.iter() {
                 side.push(Line::raw(format!("  {name} = {value}")));
             }
         }

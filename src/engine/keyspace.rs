@@ -1063,9 +1063,8 @@ impl Keyspace {
             self.dbs.swap(db, other);
             return Delta::SwappedWith { other };
         }
-        let d = &mut self.dbs[db];
         match delta {
-            Delta::Created { key } => match d.remove(&key) {
+            Delta::Created { key } => match self.unmake(db, &key) {
                 Some((position, entry)) => Delta::Removed {
                     key,
                     entry,
@@ -1078,22 +1077,46 @@ impl Keyspace {
                 entry,
                 position,
             } => {
-                d.insert_at(key.clone(), entry, position);
+                self.remake(db, key.clone(), entry, position);
                 Delta::Created { key }
             }
-            Delta::Overwritten { key, entry } => {
-                d.track_expiry(&key, entry.expire_at);
-                match d.entries.get_mut(&key) {
-                    Some(slot) => Delta::Overwritten {
-                        key,
-                        entry: std::mem::replace(slot, entry),
-                    },
-                    None => {
-                        d.entries.insert(key.clone(), entry);
-                        Delta::Created { key }
-                    }
-                }
+            Delta::Overwritten { key, entry } => match self.overwrite(db, &key, entry) {
+                Some(old) => Delta::Overwritten { key, entry: old },
+                None => Delta::Created { key },
+            },
+            delta => self.apply_in_entry(db, delta),
+        }
+    }
+
+    /// `apply` of `Delta::Created`, the key borrowed: its entry and place,
+    /// removed (None: it was absent).
+    pub(crate) fn unmake(&mut self, db: usize, key: &[u8]) -> Option<(usize, Entry)> {
+        self.dbs[db].remove(key)
+    }
+
+    /// `apply` of `Delta::Removed`.
+    pub(crate) fn remake(&mut self, db: usize, key: Bytes, entry: Entry, position: usize) {
+        self.dbs[db].insert_at(key, entry, position);
+    }
+
+    /// `apply` of `Delta::Overwritten`, the key borrowed: the entry it
+    /// replaced (None: the key was absent, and is created).
+    pub(crate) fn overwrite(&mut self, db: usize, key: &[u8], entry: Entry) -> Option<Entry> {
+        let d = &mut self.dbs[db];
+        d.track_expiry(key, entry.expire_at);
+        match d.entries.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
+            None => {
+                d.entries.insert(key.to_vec(), entry);
+                None
             }
+        }
+    }
+
+    /// `apply` of the deltas inside an entry (and its expiry).
+    fn apply_in_entry(&mut self, db: usize, delta: Delta) -> Delta {
+        let d = &mut self.dbs[db];
+        match delta {
             Delta::Expire { key, expire_at } => {
                 let old = d
                     .entries
@@ -1344,7 +1367,10 @@ impl Keyspace {
                     groups,
                 }
             }
-            Delta::SwappedWith { .. } => unreachable!("handled above"),
+            Delta::SwappedWith { .. }
+            | Delta::Created { .. }
+            | Delta::Removed { .. }
+            | Delta::Overwritten { .. } => unreachable!("handled by apply"),
         }
     }
 

@@ -1,12 +1,14 @@
 //! A trace's deltas, kept small. Most changes a script makes are a short
 //! string overwritten (INCR, SET of a counter) or a key created; those sit
 //! in a 16-byte slot that names its key by number (each key is stored once)
-//! and holds the old bytes inline. Every other change is boxed whole.
+//! and holds the old bytes inline. A removed key's slot boxes only its entry
+//! and place; every other change is boxed whole.
 //!
 //! A slot is read as a [`Change`] (decoded: the key and value copied out);
 //! applying one to a keyspace gives the change that reverses it, which goes
-//! back into the same slot ([`Changes::flip`]): the debugger moves its view
-//! with these, forwards and backwards.
+//! back into the same slot ([`Changes::flip`], which borrows a compact
+//! slot's key from the store instead of copying it): the debugger moves its
+//! view with these, forwards and backwards.
 
 use std::ops::Range;
 
@@ -34,6 +36,13 @@ enum Slot {
         db: u8,
         key: u32,
     },
+    /// The key held this entry at this place among its database's keys
+    /// (`Delta::Removed`: what crossing a created key backwards gives).
+    Removed {
+        db: u8,
+        key: u32,
+        was: Box<(Entry, usize)>,
+    },
     Boxed(Box<Change>),
 }
 
@@ -41,6 +50,13 @@ enum Slot {
 pub(crate) const SLOT: usize = std::mem::size_of::<Slot>();
 
 const _: () = assert!(SLOT == 16);
+
+/// A short string's bytes as a slot holds them (at most [`INLINE`]).
+fn inline(bytes: &[u8]) -> [u8; INLINE] {
+    let mut inline = [0; INLINE];
+    inline[..bytes.len()].copy_from_slice(bytes);
+    inline
+}
 
 /// What a change is about, read without decoding it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,6 +115,9 @@ impl Changes {
     pub(crate) fn boxed_size(&self, i: usize) -> usize {
         match &self.slots[i] {
             Slot::Boxed(change) => std::mem::size_of::<Change>() + super::delta_size(&change.1),
+            Slot::Removed { was, .. } => {
+                std::mem::size_of::<(Entry, usize)>() + super::value_size(&was.0.value)
+            }
             _ => 0,
         }
     }
@@ -181,6 +200,17 @@ impl Changes {
                     key: self.keys[*key as usize].clone(),
                 },
             ),
+            Slot::Removed { db, key, was } => {
+                let (entry, position) = (**was).clone();
+                (
+                    usize::from(*db),
+                    Delta::Removed {
+                        key: self.keys[*key as usize].clone(),
+                        entry,
+                        position,
+                    },
+                )
+            }
             Slot::Boxed(change) => (**change).clone(),
         }
     }
@@ -198,7 +228,9 @@ impl Changes {
     /// What slot `i` is about.
     pub(crate) fn target(&self, i: usize) -> Target<'_> {
         match &self.slots[i] {
-            Slot::Short { db, key, .. } | Slot::Created { db, key } => {
+            Slot::Short { db, key, .. }
+            | Slot::Created { db, key }
+            | Slot::Removed { db, key, .. } => {
                 Target::Key(usize::from(*db), &self.keys[*key as usize])
             }
             Slot::Boxed(change) => match &change.1 {
@@ -219,18 +251,75 @@ impl Changes {
     /// back).
     pub(crate) fn flip(&mut self, range: Range<usize>, keyspace: &mut Keyspace) {
         for i in range.clone() {
-            let (db, delta) =
-                match std::mem::replace(&mut self.slots[i], Slot::Created { db: 0, key: 0 }) {
-                    Slot::Boxed(change) => *change,
-                    slot => {
-                        self.slots[i] = slot;
-                        self.get(i)
+            let slot = std::mem::replace(&mut self.slots[i], Slot::Created { db: 0, key: 0 });
+            // A compact slot's key is borrowed from the store, and its
+            // inverse names the same key: no copy of it, no lookup.
+            self.slots[i] = match slot {
+                Slot::Created { db, key } => {
+                    match keyspace.unmake(usize::from(db), &self.keys[key as usize]) {
+                        Some((position, entry)) => Slot::Removed {
+                            db,
+                            key,
+                            was: Box::new((entry, position)),
+                        },
+                        None => Slot::Created { db, key },
                     }
-                };
-            let inverse = keyspace.apply(db, delta);
-            self.slots[i] = self.encode(db, inverse);
+                }
+                Slot::Removed { db, key, was } => {
+                    let (entry, position) = *was;
+                    let name = self.keys[key as usize].clone();
+                    keyspace.remake(usize::from(db), name, entry, position);
+                    Slot::Created { db, key }
+                }
+                Slot::Short {
+                    db,
+                    enc,
+                    len,
+                    bytes,
+                    key,
+                } => {
+                    let entry = Entry {
+                        value: Value::String(bytes[..usize::from(len)].to_vec()),
+                        expire_at: None,
+                        str_enc: enc,
+                    };
+                    match keyspace.overwrite(usize::from(db), &self.keys[key as usize], entry) {
+                        Some(old) => self.overwritten(db, key, old),
+                        None => Slot::Created { db, key },
+                    }
+                }
+                Slot::Boxed(change) => {
+                    let (db, delta) = *change;
+                    let inverse = keyspace.apply(db, delta);
+                    self.encode(db, inverse)
+                }
+            };
         }
         self.slots[range].reverse();
+    }
+
+    /// `Delta::Overwritten` of the key numbered `key`, compact if it can be.
+    fn overwritten(&mut self, db: u8, key: u32, entry: Entry) -> Slot {
+        match entry {
+            Entry {
+                value: Value::String(s),
+                expire_at: None,
+                str_enc,
+            } if s.len() <= INLINE => Slot::Short {
+                db,
+                enc: str_enc,
+                len: s.len() as u8,
+                bytes: inline(&s),
+                key,
+            },
+            entry => Slot::Boxed(Box::new((
+                usize::from(db),
+                Delta::Overwritten {
+                    key: self.keys[key as usize].clone(),
+                    entry,
+                },
+            ))),
+        }
     }
 
     fn encode(&mut self, db: usize, delta: Delta) -> Slot {
@@ -251,18 +340,25 @@ impl Changes {
                         str_enc,
                     },
             } if s.len() <= INLINE => self.short(small_db, &key, &s, str_enc),
+            Delta::Removed {
+                key,
+                entry,
+                position,
+            } => Slot::Removed {
+                db: small_db,
+                key: self.id(&key),
+                was: Box::new((entry, position)),
+            },
             delta => Slot::Boxed(Box::new((db, delta))),
         }
     }
 
     fn short(&mut self, db: u8, key: &[u8], old: &[u8], enc: StrEnc) -> Slot {
-        let mut bytes = [0; INLINE];
-        bytes[..old.len()].copy_from_slice(old);
         Slot::Short {
             db,
             enc,
             len: old.len() as u8,
-            bytes,
+            bytes: inline(old),
             key: self.id(key),
         }
     }
@@ -327,6 +423,14 @@ mod tests {
             ),
             (300, Delta::Created { key: b"d".to_vec() }),
             (1, Delta::SwappedWith { other: 2 }),
+            (
+                2,
+                Delta::Removed {
+                    key: b"a".to_vec(),
+                    entry: string("a list's worth", StrEnc::Auto, Some(7)),
+                    position: 3,
+                },
+            ),
         ];
         let store: Changes = changes.iter().cloned().collect();
         assert_eq!(store.to_vec(), changes);
@@ -336,6 +440,10 @@ mod tests {
         assert!(matches!(store.slots[2], Slot::Boxed(_)));
         assert_eq!(store.target(1), Target::Key(3, b"a"));
         assert_eq!(store.target(5), Target::Swapped(1, 2));
+        assert!(matches!(
+            store.slots[6],
+            Slot::Removed { db: 2, key: 0, .. }
+        ));
     }
 
     /// Flipping twice gives the keyspace and the changes back.

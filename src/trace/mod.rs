@@ -459,22 +459,24 @@ fn is_code(text: &str) -> bool {
         || matches!(text, "end" | "else" | "do" | "then" | "}" | ")"))
 }
 
+/// Approximate bytes a value keeps alive beyond its own size.
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
+        Value::Hash(h) => h.map.iter().map(|(f, v)| f.len() + v.len() + 32).sum(),
+        Value::Set(s) => s.members.iter().map(|m| m.len() + 16).sum(),
+        Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 48).sum(),
+        Value::Stream(st) => st
+            .entries
+            .values()
+            .map(|f| 32 + f.iter().map(|(a, b)| a.len() + b.len() + 16).sum::<usize>())
+            .sum(),
+    }
+}
+
 /// Approximate bytes a delta keeps alive beyond its own size.
 fn delta_size(delta: &Delta) -> usize {
-    fn value_size(value: &Value) -> usize {
-        match value {
-            Value::String(s) => s.len(),
-            Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
-            Value::Hash(h) => h.map.iter().map(|(f, v)| f.len() + v.len() + 32).sum(),
-            Value::Set(s) => s.members.iter().map(|m| m.len() + 16).sum(),
-            Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 48).sum(),
-            Value::Stream(st) => st
-                .entries
-                .values()
-                .map(|f| 32 + f.iter().map(|(a, b)| a.len() + b.len() + 16).sum::<usize>())
-                .sum(),
-        }
-    }
     let entry = |e: &Entry| value_size(&e.value);
     delta.key().map(|k| k.len()).unwrap_or(0)
         + match delta {

@@ -184,6 +184,16 @@ fn stepping_back_from_the_end_rebuilds_the_keyspace_before_the_script() {
     assert_eq!(shown(&debugger, &env, &keys), before);
 }
 
+/// The line of each `redis.call` step, in order.
+fn call_lines(timeline: &Timeline) -> Vec<u32> {
+    timeline
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Call(_)))
+        .map(|s| s.line)
+        .collect()
+}
+
 /// A line step's depth counts the calls Lua keeps and the tail calls it
 /// lost (as `lua_getstack` and LDB count them), and a call's line is its
 /// nearest Lua caller's.
@@ -213,12 +223,7 @@ fn depths_count_lost_tail_calls_and_calls_name_their_lua_line() {
     assert_eq!(depths(2), vec![main + 1, main + 2, main + 3]);
     // up's calls are kept: one level each.
     assert_eq!(depths(6), vec![main + 1, main + 2, main + 3]);
-    let calls: Vec<u32> = timeline
-        .steps
-        .iter()
-        .filter(|s| matches!(s.kind, StepKind::Call(_)))
-        .map(|s| s.line)
-        .collect();
+    let calls = call_lines(&timeline);
     // pcall(redis.call, ...): a C function between, the line is line 9's.
     assert_eq!(calls, vec![2, 9]);
 }
@@ -234,12 +239,7 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
         timeline.outcome.reply,
         Reply::bulk("ERR value is not an integer or out of range")
     );
-    let calls: Vec<u32> = timeline
-        .steps
-        .iter()
-        .filter(|s| matches!(s.kind, StepKind::Call(_)))
-        .map(|s| s.line)
-        .collect();
+    let calls = call_lines(&timeline);
     assert_eq!(calls, vec![2, 2, 2, 7]);
     let mut debugger = Debugger::new(timeline, &env.engine.keyspace);
     let mut breakpoints = std::collections::BTreeSet::new();

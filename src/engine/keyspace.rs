@@ -137,6 +137,23 @@ pub enum Delta {
 }
 
 impl Delta {
+    /// `Overwritten` of a string (see [`Observer::string_was`]).
+    pub(crate) fn string_was(
+        key: &[u8],
+        old: &[u8],
+        expire_at: Option<i64>,
+        str_enc: StrEnc,
+    ) -> Delta {
+        Delta::Overwritten {
+            key: key.to_vec(),
+            entry: Entry {
+                value: Value::String(old.to_vec()),
+                expire_at,
+                str_enc,
+            },
+        }
+    }
+
     /// The key this change is about, if it is about one key.
     pub(crate) fn key(&self) -> Option<&[u8]> {
         match self {
@@ -175,17 +192,7 @@ pub trait Observer: Send {
         expire_at: Option<i64>,
         str_enc: StrEnc,
     ) {
-        self.record(
-            db,
-            Delta::Overwritten {
-                key: key.to_vec(),
-                entry: Entry {
-                    value: Value::String(old.to_vec()),
-                    expire_at,
-                    str_enc,
-                },
-            },
-        );
+        self.record(db, Delta::string_was(key, old, expire_at, str_enc));
     }
 }
 

@@ -653,6 +653,17 @@ impl Engine {
         reply
     }
 
+    /// A command refused before it ran (`rejectCommand`): counted for
+    /// INFO commandstats when it is known, its transaction flagged.
+    fn rejected(&mut self, client: &mut Client, known: Option<&'static str>) {
+        if let Some(name) = known {
+            self.stats.commands.entry(name).or_default().rejected += 1;
+        }
+        if client.multi.is_some() {
+            client.multi_error = true;
+        }
+    }
+
     fn dispatch_counted(
         &mut self,
         client: &mut Client,
@@ -672,15 +683,9 @@ impl Engine {
             Ok(spec) => *spec,
             Err(reply) => {
                 // A known command refused (arity) counts as rejected.
-                if let Some(spec) = self.table.resolve(argv) {
-                    self.stats
-                        .commands
-                        .entry(spec.full_name)
-                        .or_default()
-                        .rejected += 1;
-                }
+                let known = self.table.resolve(argv).map(|spec| spec.full_name);
+                self.rejected(client, known);
                 if client.multi.is_some() {
-                    client.multi_error = true;
                     // A refused EXEC ends the transaction (execCommandAbort).
                     if argv[0].eq_ignore_ascii_case(b"exec") {
                         client.multi = None;
@@ -701,14 +706,7 @@ impl Engine {
             // Redis 7.0's `enable-debug-command` is `no` unless the
             // configuration file says otherwise, and CONFIG SET cannot
             // change it: every client is refused, before the other checks.
-            self.stats
-                .commands
-                .entry(spec.full_name)
-                .or_default()
-                .rejected += 1;
-            if client.multi.is_some() {
-                client.multi_error = true;
-            }
+            self.rejected(client, Some(spec.full_name));
             return Some(reject(&spec, commands::server::DEBUG_REFUSED));
         }
         if spec.flags & flags::NO_AUTH == 0 && commands::server::needs_auth(self, client) {

@@ -51,6 +51,15 @@ pub(crate) const SLOT: usize = std::mem::size_of::<Slot>();
 
 const _: () = assert!(SLOT == 16);
 
+/// The entry a `Slot::Short` holds.
+fn short_entry(enc: StrEnc, len: u8, bytes: &[u8; INLINE]) -> Entry {
+    Entry {
+        value: Value::String(bytes[..usize::from(len)].to_vec()),
+        expire_at: None,
+        str_enc: enc,
+    }
+}
+
 /// A short string's bytes as a slot holds them (at most [`INLINE`]).
 fn inline(bytes: &[u8]) -> [u8; INLINE] {
     let mut inline = [0; INLINE];
@@ -160,17 +169,7 @@ impl Changes {
                 self.slots.push(slot);
                 0
             }
-            _ => self.push(
-                db,
-                Delta::Overwritten {
-                    key: key.to_vec(),
-                    entry: Entry {
-                        value: Value::String(old.to_vec()),
-                        expire_at,
-                        str_enc,
-                    },
-                },
-            ),
+            _ => self.push(db, Delta::string_was(key, old, expire_at, str_enc)),
         }
     }
 
@@ -187,11 +186,7 @@ impl Changes {
                 usize::from(*db),
                 Delta::Overwritten {
                     key: self.keys[*key as usize].clone(),
-                    entry: Entry {
-                        value: Value::String(bytes[..usize::from(*len)].to_vec()),
-                        expire_at: None,
-                        str_enc: *enc,
-                    },
+                    entry: short_entry(*enc, *len, bytes),
                 },
             ),
             Slot::Created { db, key } => (
@@ -278,11 +273,7 @@ impl Changes {
                     bytes,
                     key,
                 } => {
-                    let entry = Entry {
-                        value: Value::String(bytes[..usize::from(len)].to_vec()),
-                        expire_at: None,
-                        str_enc: enc,
-                    };
+                    let entry = short_entry(enc, len, &bytes);
                     match keyspace.overwrite(usize::from(db), &self.keys[key as usize], entry) {
                         Some(old) => self.overwritten(db, key, old),
                         None => Slot::Created { db, key },

@@ -613,15 +613,7 @@ impl Observer for DeltaSink {
     ) {
         let mut log = self.0.lock();
         if log.elided.is_some() {
-            let delta = Delta::Overwritten {
-                key: key.to_vec(),
-                entry: Entry {
-                    value: Value::String(old.to_vec()),
-                    expire_at,
-                    str_enc,
-                },
-            };
-            log.record(db, delta);
+            log.record(db, Delta::string_was(key, old, expire_at, str_enc));
         } else {
             log.bytes += log.changes.push_string(db, key, old, expire_at, str_enc);
         }

@@ -88,12 +88,6 @@ pub struct Changes {
     key_bytes: usize,
 }
 
-impl PartialEq for Changes {
-    fn eq(&self, other: &Changes) -> bool {
-        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
-    }
-}
-
 impl FromIterator<Change> for Changes {
     fn from_iter<I: IntoIterator<Item = Change>>(changes: I) -> Changes {
         let mut store = Changes::default();

@@ -196,7 +196,7 @@ fn loops_pcall_and_nested_functions_step_as_on_the_engine() {
     let locals = t.steps.iter().rev().find_map(|s| match &s.kind {
         StepKind::Line {
             locals: Some(l), ..
-        } if s.line == 4 => Some(l.clone()),
+        } if s.line == 4 => Some(t.locals.get(*l)),
         _ => None,
     });
     assert!(locals.unwrap().contains("k", "\"a\""));

@@ -401,9 +401,11 @@ impl Session<'_> {
                 } else {
                     Vec::new()
                 };
-                control = self
-                    .builder
-                    .line(line, depth, |_| locals.into_iter().collect());
+                control = self.builder.line(line, depth, |_, out| {
+                    for (name, value) in &locals {
+                        out.push(name, value);
+                    }
+                });
             }
             if let (Control::Continue, true) = (&control, stop()) {
                 control = Control::Stop("stopped by the user".into());

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Builder, LaneCommand, Limits, Locals, Other, Recorder, StepKind, Timeline, When};
+use super::{Builder, LaneCommand, Limits, Other, Recorder, StepKind, Timeline, When};
 use crate::engine::{Client, ClientId, Engine, Extension, Reply};
 use crate::protocol::cli::split_args;
 use crate::script::Scripting;
@@ -82,7 +82,7 @@ pub fn record_commands(
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            builder.line(line, 1, |_| Locals::default());
+            builder.line(line, 1, |_, _| {});
             steps += 1;
             let first = lines_seen.insert(line);
             for command in lane

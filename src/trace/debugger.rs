@@ -70,7 +70,7 @@ pub struct DebugView<'a> {
     /// failure (steps after it, such as another client's reply, keep it).
     pub died_line: Option<u32>,
     pub last_call: Option<&'a Step>,
-    pub locals: Option<&'a Locals>,
+    pub locals: Option<Locals<'a>>,
 }
 
 /// Steps per segment (see [`Segment`]).
@@ -870,9 +870,9 @@ impl Debugger {
     }
 
     /// The locals at the cursor (from the nearest line step at or before it).
-    pub(crate) fn locals(&self) -> Option<&Locals> {
+    pub(crate) fn locals(&self) -> Option<Locals<'_>> {
         match &self.timeline.steps[self.line_step()?].kind {
-            StepKind::Line { locals, .. } => locals.as_deref(),
+            StepKind::Line { locals, .. } => locals.map(|at| self.timeline.locals.get(at)),
             _ => None,
         }
     }
@@ -1523,6 +1523,7 @@ return 1";
             source: Vec::new(),
             steps: Vec::new(),
             deltas: Changes::default(),
+            locals: Default::default(),
             outcome: crate::trace::Outcome {
                 status: Status::Ok,
                 reply: crate::engine::Reply::Nil,

@@ -559,7 +559,7 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
                     .get(step.line.saturating_sub(1) as usize)
                     .map(|s| s.trim())
                     .unwrap_or("");
-                let locals = match locals {
+                let locals = match locals.map(|at| timeline.locals.get(at)) {
                     Some(l) if !l.is_empty() => format!(
                         "   [{}]",
                         l.iter()
@@ -856,8 +856,11 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     index,
                     kind: "line",
                     line,
-                    locals: locals.as_deref().map(|l| {
-                        l.iter()
+                    locals: locals.map(|at| {
+                        timeline
+                            .locals
+                            .get(at)
+                            .iter()
                             .map(|(k, v)| (k.to_string(), v.to_string()))
                             .collect()
                     }),

@@ -69,7 +69,8 @@ pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
         depth: u32,
-        locals: Option<Box<Locals>>,
+        /// None past [`Limits::locals_steps`].
+        locals: Option<LocalsAt>,
     },
     /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
     Call(Box<Call>),
@@ -110,61 +111,100 @@ pub struct Call {
     pub write: bool,
 }
 
-/// A line step's locals: (name, value) pairs, kept in one string (one
-/// allocation a line step: a traced loop records 100,000 of them), each
-/// name and value ended by a NUL (a NUL inside one is written `\0`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Locals(String);
+/// Where a line step's locals sit in [`Timeline::locals`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LocalsAt(std::num::NonZeroU32);
 
-impl Locals {
-    pub fn push(&mut self, name: &str, value: &str) {
-        for text in [name, value] {
-            if text.contains('\0') {
-                self.0.push_str(&text.replace('\0', "\\0"));
-            } else {
-                self.0.push_str(text);
-            }
-            self.0.push('\0');
-        }
+/// Every recorded line step's locals, one step's after the other in one
+/// string (no allocation a line step: a traced loop records 100,000 of
+/// them): (name, value) pairs, each name and value ended by a NUL (a NUL
+/// inside one is written `\0`).
+#[derive(Clone, Debug, Default)]
+pub struct AllLocals {
+    text: String,
+    /// Where each step's pairs end in `text` (they start where the
+    /// previous step's end).
+    ends: Vec<u32>,
+}
+
+impl AllLocals {
+    /// Adds a step's locals, written by `write`; None once the text would
+    /// pass 4 GiB (a trace's byte cap stops it long before).
+    pub(crate) fn add(&mut self, write: impl FnOnce(&mut LocalsWriter)) -> Option<LocalsAt> {
+        let start = self.text.len();
+        write(&mut LocalsWriter(&mut self.text));
+        let (Ok(end), Ok(id)) = (
+            u32::try_from(self.text.len()),
+            u32::try_from(self.ends.len() + 1),
+        ) else {
+            self.text.truncate(start);
+            return None;
+        };
+        self.ends.push(end);
+        Some(LocalsAt(std::num::NonZeroU32::new(id)?))
     }
 
+    pub fn get(&self, at: LocalsAt) -> Locals<'_> {
+        let i = at.0.get() as usize - 1;
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
+        Locals(&self.text[start..self.ends[i] as usize])
+    }
+
+    /// The heap it holds, the room it grew to included.
+    pub(crate) fn held(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<u32>()
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+/// Writes one step's locals into [`AllLocals`].
+pub struct LocalsWriter<'a>(&'a mut String);
+
+impl LocalsWriter<'_> {
+    pub fn push(&mut self, name: &str, value: &str) {
+        let text = &mut *self.0;
+        // A large text grows by an eighth (see `room_for`).
+        let more = name.len() + value.len() + 2;
+        if text.capacity() - text.len() < more && text.capacity() >= 1 << 20 {
+            text.reserve_exact(more.max(text.capacity() / 8));
+        }
+        for part in [name, value] {
+            if part.contains('\0') {
+                text.push_str(&part.replace('\0', "\\0"));
+            } else {
+                text.push_str(part);
+            }
+            text.push('\0');
+        }
+    }
+}
+
+/// A line step's locals (see [`AllLocals`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Locals<'a>(&'a str);
+
+impl<'a> Locals<'a> {
     /// The pairs, in the order the function declared them.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, &'a str)> {
         let mut parts = self.0.split_terminator('\0');
         std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
     }
 
-    pub fn len(&self) -> usize {
+    pub fn len(self) -> usize {
         self.0.matches('\0').count() / 2
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.0.is_empty()
     }
 
     /// Whether it holds this pair.
-    pub fn contains(&self, name: &str, value: &str) -> bool {
+    pub fn contains(self, name: &str, value: &str) -> bool {
         self.iter().any(|pair| pair == (name, value))
-    }
-
-    /// The heap it holds.
-    pub(crate) fn heap(&self) -> usize {
-        self.0.capacity()
-    }
-
-    /// Gives back the room it grew to.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
-    }
-}
-
-impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Locals {
-    fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Locals {
-        let mut locals = Locals::default();
-        for (name, value) in pairs {
-            locals.push(name.as_ref(), value.as_ref());
-        }
-        locals
     }
 }
 
@@ -293,6 +333,8 @@ pub struct Timeline {
     /// Every step's inverse deltas, step after step, each step's in the
     /// order its changes were made (see [`Timeline::deltas_of`]).
     pub deltas: Changes,
+    /// The line steps' locals (see [`StepKind::Line`]).
+    pub locals: AllLocals,
     pub outcome: Outcome,
     /// Set when the run was stepped on a real server, not the embedded engine.
     pub server: Option<Server>,
@@ -706,6 +748,7 @@ struct Recorder {
     /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
     log: Arc<Shared>,
     steps: Vec<Step>,
+    locals: AllLocals,
     /// The changes attached to steps so far (the last step's end).
     attached: usize,
     limits: Limits,
@@ -715,7 +758,8 @@ struct Recorder {
     truncated: Option<String>,
     /// Past the step cap (the log keeps the changes in its `elided`).
     elided: bool,
-    elided_writes: usize,
+    /// Write calls that changed something (recorded or not).
+    writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
     /// Each line's last call's arguments, shared by the next equal call.
@@ -731,6 +775,7 @@ impl Recorder {
     fn held(&self) -> usize {
         self.bytes
             + self.steps.capacity() * std::mem::size_of::<Step>()
+            + self.locals.held()
             + self.log.held.load(Ordering::Relaxed)
     }
 
@@ -798,20 +843,20 @@ impl Recorder {
 }
 
 impl Recorder {
-    fn line(&mut self, line: u32, depth: u32, locals: impl FnOnce(usize) -> Locals) -> Control {
+    fn line(
+        &mut self,
+        line: u32,
+        depth: u32,
+        locals: impl FnOnce(usize, &mut LocalsWriter),
+    ) -> Control {
         if self.elided {
             return Control::Continue;
         }
-        let locals = (self.line_steps < self.limits.locals_steps).then(|| {
-            let mut locals = locals(self.limits.value_len);
-            // Copied at its size when gathered here; not always elsewhere.
-            locals.shrink_to_fit();
-            Box::new(locals)
-        });
+        let value_len = self.limits.value_len;
+        let locals = (self.line_steps < self.limits.locals_steps)
+            .then(|| self.locals.add(|out| locals(value_len, out)))
+            .flatten();
         self.line_steps += 1;
-        self.bytes += locals
-            .as_ref()
-            .map_or(0, |l| std::mem::size_of::<Locals>() + l.heap());
         self.push(line, StepKind::Line { depth, locals }, self.attached);
         self.check_caps()
     }
@@ -821,11 +866,14 @@ impl Recorder {
         let changed = self.log.since.swap(0, Ordering::Relaxed) > 0;
         if self.elided {
             if write && changed {
-                self.elided_writes += 1;
+                self.writes += 1;
             }
             return self.check_caps();
         }
         let end = self.log.len.load(Ordering::Relaxed);
+        if write && end > self.attached {
+            self.writes += 1;
+        }
         let last = match &self.last_call {
             Some((last_line, last)) if *last_line == line => Some(last),
             _ => self.last_argv.get(&line),
@@ -884,22 +932,16 @@ impl Recorder {
     }
 }
 
-/// The frame's locals, each value at most `len` characters (gathered in
-/// a buffer kept for the next line, then copied at their size).
-fn locals_of(frame: &Frame, len: usize) -> Locals {
-    thread_local! {
-        static GATHERED: std::cell::RefCell<Locals> = std::cell::RefCell::default();
-    }
-    GATHERED.with_borrow_mut(|gathered| {
-        gathered.0.clear();
-        frame.each_local(len, |name, value| gathered.push(name, value));
-        gathered.clone()
-    })
+/// The frame's locals, each value at most `len` characters.
+fn locals_of(frame: &Frame, len: usize, out: &mut LocalsWriter) {
+    frame.each_local(len, |name, value| out.push(name, value));
 }
 
 impl Probe for Recorder {
     fn line(&mut self, frame: &Frame) -> Control {
-        Recorder::line(self, frame.line, frame.depth(), |len| locals_of(frame, len))
+        Recorder::line(self, frame.line, frame.depth(), |len, out| {
+            locals_of(frame, len, out)
+        })
     }
 
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
@@ -1162,8 +1204,8 @@ impl LaneProbe<'_> {
 
 impl Probe for LaneProbe<'_> {
     fn line(&mut self, frame: &Frame) -> Control {
-        let control = Recorder::line(self.recorder, frame.line, frame.depth(), |len| {
-            locals_of(frame, len)
+        let control = Recorder::line(self.recorder, frame.line, frame.depth(), |len, out| {
+            locals_of(frame, len, out)
         });
         self.deliver(control)
     }
@@ -1192,13 +1234,14 @@ impl Builder {
             recorder: Recorder {
                 log: Arc::new(Shared::default()),
                 steps: Vec::new(),
+                locals: AllLocals::default(),
                 attached: 0,
                 limits,
                 bytes: 0,
                 line_steps: 0,
                 truncated: None,
                 elided: false,
-                elided_writes: 0,
+                writes: 0,
                 last_argv: Default::default(),
                 last_call: None,
                 stopped: false,
@@ -1230,7 +1273,7 @@ impl Builder {
         &mut self,
         line: u32,
         depth: u32,
-        locals: impl FnOnce(usize) -> Locals,
+        locals: impl FnOnce(usize, &mut LocalsWriter),
     ) -> Control {
         self.recorder.line(line, depth, locals)
     }
@@ -1292,8 +1335,22 @@ impl Builder {
         if reported > recorder.attached {
             // Changes no step has taken yet: the last step's.
             let end = delta_end(reported);
+            let previous_end = recorder
+                .steps
+                .iter()
+                .rev()
+                .nth(1)
+                .map_or(0, |s| s.deltas_end);
             match recorder.steps.last_mut() {
-                Some(step) => step.deltas_end = end,
+                Some(step) => {
+                    // A write call that changed nothing until now did.
+                    if step.deltas_end == previous_end
+                        && matches!(&step.kind, StepKind::Call(call) if call.write)
+                    {
+                        recorder.writes += 1;
+                    }
+                    step.deltas_end = end;
+                }
                 None => recorder.steps.push(Step {
                     line: 0,
                     deltas_end: end,
@@ -1360,32 +1417,23 @@ impl Builder {
             (std::mem::take(&mut log.changes), log.bytes)
         };
         let mut steps = recorder.steps;
-        let mut writes_applied = recorder.elided_writes;
         let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut seen: HashSet<(usize, &[u8]), foldhash::fast::RandomState> = HashSet::default();
         // A loop changes the same key step after step: one lookup per run.
         let mut last: Option<(usize, &[u8])> = None;
-        let mut start = 0;
-        for step in &steps {
-            let changes = start..step.deltas_end as usize;
-            start = changes.end;
-            if matches!(&step.kind, StepKind::Call(call) if call.write) && !changes.is_empty() {
-                writes_applied += 1;
+        for j in 0..deltas.len() {
+            let changes::Target::Key(db, key) = deltas.target(j) else {
+                continue;
+            };
+            // The same key again: an interned key is the same bytes.
+            if last.is_some_and(|(d, k): (usize, &[u8])| {
+                d == db && std::ptr::eq(k, key) || (d, k) == (db, key)
+            }) {
+                continue;
             }
-            for j in changes {
-                let changes::Target::Key(db, key) = deltas.target(j) else {
-                    continue;
-                };
-                // The same key again: an interned key is the same bytes.
-                if last.is_some_and(|(d, k): (usize, &[u8])| {
-                    d == db && std::ptr::eq(k, key) || (d, k) == (db, key)
-                }) {
-                    continue;
-                }
-                last = Some((db, key));
-                if seen.insert((db, key)) {
-                    keys_changed.push((db, key.to_vec()));
-                }
+            last = Some((db, key));
+            if seen.insert((db, key)) {
+                keys_changed.push((db, key.to_vec()));
             }
         }
         drop(seen);
@@ -1393,8 +1441,13 @@ impl Builder {
         // kept for a long while.
         steps.shrink_to_fit();
         deltas.shrink_to_fit();
-        let trace_bytes =
-            recorder.bytes + log_bytes + steps.len() * std::mem::size_of::<Step>() + deltas.held();
+        let mut locals = recorder.locals;
+        locals.shrink_to_fit();
+        let trace_bytes = recorder.bytes
+            + log_bytes
+            + steps.len() * std::mem::size_of::<Step>()
+            + deltas.held()
+            + locals.held();
         let final_state = fingerprint(live, &keys_changed);
         Timeline {
             name,
@@ -1402,12 +1455,13 @@ impl Builder {
             source,
             steps,
             deltas,
+            locals,
             outcome: Outcome {
                 status,
                 reply,
                 error_line,
                 compile_error: !compiled,
-                writes_applied,
+                writes_applied: recorder.writes,
                 keys_changed,
                 truncated: recorder.truncated,
                 trace_bytes,
@@ -1422,20 +1476,30 @@ impl Builder {
 
 #[cfg(test)]
 mod tests {
-    use super::Locals;
+    use super::AllLocals;
 
-    /// Pairs read back as they went in, a NUL inside one written `\0`.
+    /// Each step's pairs read back as they went in, a NUL inside one
+    /// written `\0`; a step without locals reads back empty.
     #[test]
     fn locals_read_back_in_order() {
-        let locals: Locals = [("i", "3"), ("s", "\"a\0b\""), ("t", "")]
-            .into_iter()
-            .collect();
+        let mut all = AllLocals::default();
+        let first = all.add(|out| out.push("x", "1")).unwrap();
+        let none = all.add(|_| {}).unwrap();
+        let third = all
+            .add(|out| {
+                for (name, value) in [("i", "3"), ("s", "\"a\0b\""), ("t", "")] {
+                    out.push(name, value);
+                }
+            })
+            .unwrap();
+        let locals = all.get(third);
         assert_eq!(
             locals.iter().collect::<Vec<_>>(),
             vec![("i", "3"), ("s", "\"a\\0b\""), ("t", "")]
         );
         assert_eq!(locals.len(), 3);
         assert!(locals.contains("i", "3") && !locals.contains("i", "4"));
-        assert!(Locals::default().is_empty() && Locals::default().iter().next().is_none());
+        assert_eq!(all.get(first).iter().collect::<Vec<_>>(), vec![("x", "1")]);
+        assert!(all.get(none).is_empty() && all.get(none).iter().next().is_none());
     }
 }

@@ -892,7 +892,8 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         let here = i == d.cursor();
         let passed = i <= d.cursor();
         let (text, style) = match &step.kind {
-            StepKind::Call(call) => {
+            StepKind::Call(at) => {
+                let call = d.timeline().call_at(*at);
                 let keys: Vec<String> = d
                     .keys_changed_by(i)
                     .iter()

@@ -655,6 +655,15 @@ CASES["sc-function-restore-replace-moves-function"] = [
     ["FUNCTION", "LOAD", lib("d", "f", "d.f")],
 ]
 
+# COMMAND LIST names subcommands too (`xinfo|help`), after their command,
+# and a pattern matches the full name without case. (Redis lists in its
+# hash table's order, which changes from one start to the next.)
+CASES["g-command-list-subcommands"] = [
+    ("COMMAND LIST FILTERBY PATTERN xinfo*", U), ("COMMAND LIST FILTERBY PATTERN XGROUP|C*", U),
+    ("COMMAND LIST FILTERBY PATTERN script*", U), ("COMMAND LIST FILTERBY PATTERN slowlog|*", U),
+    "COMMAND LIST FILTERBY PATTERN client|LIST", "COMMAND LIST FILTERBY PATTERN client|nosuch",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

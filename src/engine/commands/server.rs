@@ -1083,8 +1083,18 @@ fn command_info(ctx: &mut Ctx) -> CommandResult {
     ))
 }
 
+/// COMMAND LIST: every command's full name, its subcommands' after it
+/// (`client|list`), as Redis 7.0 lists them; a pattern is matched against
+/// the full name, without case. (Redis answers in its hash table's order,
+/// which changes from one start to the next; sorted here.)
 fn command_list(ctx: &mut Ctx) -> CommandResult {
-    let mut names: Vec<&str> = ctx.engine.command_table().iter().map(|s| s.name).collect();
+    let mut names: Vec<&str> = ctx
+        .engine
+        .command_table()
+        .iter()
+        .flat_map(|s| std::iter::once(s).chain(s.subcommands))
+        .map(|s| s.full_name)
+        .collect();
     match ctx.argv.len() {
         2 => {}
         5 if eq(ctx.arg(2), "filterby") => {

@@ -540,12 +540,7 @@ fn cluster_fixed(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn cluster_help(_: &mut Ctx) -> CommandResult {
-    Ok(Reply::Array(
-        CLUSTER_HELP
-            .iter()
-            .map(|line| Reply::status(line))
-            .collect(),
-    ))
+    Ok(super::commands::help(CLUSTER_HELP))
 }
 
 fn cluster_info(ctx: &mut Ctx) -> CommandResult {

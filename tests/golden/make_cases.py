@@ -664,6 +664,18 @@ CASES["g-command-list-subcommands"] = [
     "COMMAND LIST FILTERBY PATTERN client|LIST", "COMMAND LIST FILTERBY PATTERN client|nosuch",
 ]
 
+# The HELP of CLIENT, COMMAND, CONFIG, MEMORY, OBJECT and PUBSUB, word for
+# word; CONFIG REWRITE without a config file; a client never in tracking
+# mode (GETREDIR, TRACKINGINFO, CACHING refused).
+CASES["g-help-and-untracked-client"] = [
+    "CLIENT HELP", "COMMAND HELP", "CONFIG HELP", "MEMORY HELP", "OBJECT HELP", "PUBSUB HELP", "CLIENT HELP x",
+    "CONFIG REWRITE", "CONFIG REWRITE x", "MEMORY PURGE", "MEMORY PURGE x",
+    "CLIENT NO-EVICT on", "CLIENT NO-EVICT OFF", "CLIENT NO-EVICT maybe", "CLIENT NO-EVICT",
+    "CLIENT GETREDIR", "CLIENT GETREDIR x", "CLIENT TRACKINGINFO", "CLIENT CACHING yes", "CLIENT CACHING",
+    "EVAL \"return redis.call('CONFIG', 'HELP')[2]\" 0", "EVAL \"return redis.call('MEMORY', 'PURGE')\" 0",
+    "EVAL \"return redis.pcall('CLIENT', 'GETREDIR')\" 0", "EVAL \"return redis.pcall('CONFIG', 'REWRITE')\" 0",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

@@ -19,12 +19,19 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::container_of("memory", 0, MEMORY_SUBCOMMANDS),
 ];
 
-const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[CommandSpec {
-    first_key: 2,
-    last_key: 2,
-    key_step: 1,
-    ..CommandSpec::sub("memory|usage", "usage", -3, READONLY, memory_usage)
-}];
+const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("memory|usage", "usage", -3, READONLY, memory_usage)
+    },
+    // Redis asks its allocator to give back what it can; nothing to ask here.
+    CommandSpec::sub("memory|purge", "purge", 2, 0, |_| Ok(Reply::ok())),
+    CommandSpec::sub("memory|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::MEMORY))
+    }),
+];
 
 const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 const BAD_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";

@@ -5,6 +5,7 @@ pub(crate) mod bits;
 pub(crate) mod dump;
 pub(crate) mod geo;
 pub(crate) mod hashes;
+pub(crate) mod help;
 pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lists;
@@ -20,6 +21,11 @@ use super::errors::{self, err};
 use super::numbers::{c_cast_i64, parse_f64, parse_i64};
 use super::table::CommandSpec;
 use super::{Ctx, Reply};
+
+/// A HELP subcommand's reply: one status line each.
+pub(crate) fn help(lines: &[&str]) -> Reply {
+    Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())
+}
 
 pub(crate) const FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,

@@ -69,6 +69,9 @@ const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
         PUBSUB | LOADING | STALE,
         pubsub_numpat,
     ),
+    CommandSpec::sub("pubsub|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::PUBSUB))
+    }),
 ];
 
 fn confirmation(kind: &str, name: Option<&[u8]>, count: usize, resp: u8) -> Reply {

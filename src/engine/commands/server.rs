@@ -110,6 +110,9 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         LOADING | STALE,
         command_getkeys,
     ),
+    CommandSpec::sub("command|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::COMMAND))
+    }),
 ];
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
@@ -177,7 +180,86 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ADMIN | NOSCRIPT | LOADING | STALE,
         client_unpause,
     ),
+    CommandSpec::sub(
+        "client|no-evict",
+        "no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        client_no_evict,
+    ),
+    CommandSpec::sub(
+        "client|getredir",
+        "getredir",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        |_| Ok(Reply::Int(-1)),
+    ),
+    CommandSpec::sub(
+        "client|trackinginfo",
+        "trackinginfo",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        client_trackinginfo,
+    ),
+    CommandSpec::sub(
+        "client|caching",
+        "caching",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        |_| Err(err(NOT_TRACKING)),
+    ),
+    CommandSpec::sub("client|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::CLIENT))
+    }),
 ];
+
+// Client-side caching (CLIENT TRACKING) is not implemented: a client is
+// never in tracking mode, and the commands about it answer as Redis does
+// for one that is not (GETREDIR -1, TRACKINGINFO off, CACHING refused).
+const NOT_TRACKING: &str = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled";
+
+/// CLIENT NO-EVICT ON|OFF: redstep evicts no client (its output buffers
+/// are capped per client instead), so the flag changes nothing.
+fn client_no_evict(ctx: &mut Ctx) -> CommandResult {
+    let on_off = ctx.arg(2).to_ascii_lowercase();
+    if on_off == b"on" || on_off == b"off" {
+        Ok(Reply::ok())
+    } else {
+        Err(err(errors::SYNTAX))
+    }
+}
+
+/// CLIENT TRACKINGINFO of a client not in tracking mode.
+fn client_trackinginfo(ctx: &mut Ctx) -> CommandResult {
+    let off = vec![Reply::bulk("off")];
+    let pairs = [
+        (
+            "flags",
+            if ctx.resp3() {
+                Reply::Set(off)
+            } else {
+                Reply::Array(off)
+            },
+        ),
+        ("redirect", Reply::Int(-1)),
+        ("prefixes", Reply::Array(Vec::new())),
+    ];
+    Ok(if ctx.resp3() {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk(k), v))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [Reply::bulk(k), v])
+                .collect(),
+        )
+    })
+}
 
 /// CLIENT PAUSE timeout [WRITE|ALL]: hold back every command (ALL, the
 /// default) or those that may write (WRITE) for `timeout` ms.
@@ -393,25 +475,20 @@ fn slowlog_reset(ctx: &mut Ctx) -> CommandResult {
 }
 
 fn slowlog_help(_ctx: &mut Ctx) -> CommandResult {
-    Ok(Reply::Array(
-        [
-            "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET [<count>]",
-            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-            "    Entries are made of:",
-            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-            "    client name",
-            "LEN",
-            "    Return the length of the slowlog.",
-            "RESET",
-            "    Reset the slowlog.",
-            "HELP",
-            "    Prints this help.",
-        ]
-        .iter()
-        .map(|l| Reply::status(l))
-        .collect(),
-    ))
+    Ok(super::help(&[
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        "HELP",
+        "    Prints this help.",
+    ]))
 }
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
@@ -436,6 +513,17 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         ADMIN | NOSCRIPT | LOADING | STALE,
         config_resetstat,
     ),
+    // Nothing is kept on disk: as a Redis started without a config file.
+    CommandSpec::sub(
+        "config|rewrite",
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        |_| Err(err("ERR The server is running without a config file")),
+    ),
+    CommandSpec::sub("config|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::CONFIG))
+    }),
 ];
 
 /// CLUSTER's subcommands (Redis 7.0's arities and flags): redstep is one
@@ -602,6 +690,9 @@ const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("object|idletime", "idletime", 3, READONLY, object_idletime)
     },
+    CommandSpec::sub("object|help", "help", 2, LOADING | STALE, |_| {
+        Ok(super::help(super::help::OBJECT))
+    }),
 ];
 
 fn ping(ctx: &mut Ctx) -> CommandResult {

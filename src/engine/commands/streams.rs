@@ -1603,13 +1603,8 @@ fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
     )
 }
 
-/// Redis's help replies: one status line each.
-fn help(lines: &[&str]) -> Reply {
-    Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())
-}
-
 fn xinfo_help(_ctx: &mut Ctx) -> CommandResult {
-    Ok(help(&[
+    Ok(super::help(&[
         "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CONSUMERS <key> <groupname>",
         "    Show consumers of <groupname>.",
@@ -1623,7 +1618,7 @@ fn xinfo_help(_ctx: &mut Ctx) -> CommandResult {
 }
 
 fn xgroup_help(_ctx: &mut Ctx) -> CommandResult {
-    Ok(help(&[
+    Ok(super::help(&[
         "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CREATE <key> <groupname> <id|$> [option]",
         "    Create a new consumer group. Options are:",

@@ -22,6 +22,25 @@ use super::numbers::{c_cast_i64, parse_f64, parse_i64};
 use super::table::CommandSpec;
 use super::{Ctx, Reply};
 
+/// A map: RESP3's map, or RESP2's flat array.
+pub(crate) fn map_reply(ctx: &Ctx, pairs: Vec<(&str, Reply)>) -> Reply {
+    if ctx.resp3() {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk(k), v))
+                .collect(),
+        )
+    } else {
+        Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [Reply::bulk(k), v])
+                .collect(),
+        )
+    }
+}
+
 /// A HELP subcommand's reply: one status line each.
 pub(crate) fn help(lines: &[&str]) -> Reply {
     Reply::Array(lines.iter().map(|l| Reply::status(l)).collect())

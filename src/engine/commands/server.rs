@@ -232,33 +232,19 @@ fn client_no_evict(ctx: &mut Ctx) -> CommandResult {
 /// CLIENT TRACKINGINFO of a client not in tracking mode.
 fn client_trackinginfo(ctx: &mut Ctx) -> CommandResult {
     let off = vec![Reply::bulk("off")];
-    let pairs = [
-        (
-            "flags",
-            if ctx.resp3() {
-                Reply::Set(off)
-            } else {
-                Reply::Array(off)
-            },
-        ),
-        ("redirect", Reply::Int(-1)),
-        ("prefixes", Reply::Array(Vec::new())),
-    ];
-    Ok(if ctx.resp3() {
-        Reply::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (Reply::bulk(k), v))
-                .collect(),
-        )
+    let flags = if ctx.resp3() {
+        Reply::Set(off)
     } else {
-        Reply::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [Reply::bulk(k), v])
-                .collect(),
-        )
-    })
+        Reply::Array(off)
+    };
+    Ok(super::map_reply(
+        ctx,
+        vec![
+            ("flags", flags),
+            ("redirect", Reply::Int(-1)),
+            ("prefixes", Reply::Array(Vec::new())),
+        ],
+    ))
 }
 
 /// CLIENT PAUSE timeout [WRITE|ALL]: hold back every command (ALL, the

@@ -13,7 +13,7 @@ use crate::engine::value::{
 };
 use crate::engine::{Blocked, Client, CommandResult, Ctx, Engine, Extension, Reply};
 
-use super::eq;
+use super::{eq, map_reply};
 
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
@@ -1376,25 +1376,6 @@ trait ClonedMeta {
 impl ClonedMeta for Option<&Stream> {
     fn cloned_meta(self) -> Option<(StreamMeta, crate::engine::value::Groups)> {
         self.map(|s| (s.meta, s.groups.clone()))
-    }
-}
-
-/// A map: RESP3's map, or RESP2's flat array.
-fn map_reply(ctx: &Ctx, pairs: Vec<(&str, Reply)>) -> Reply {
-    if ctx.resp3() {
-        Reply::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (Reply::bulk(k), v))
-                .collect(),
-        )
-    } else {
-        Reply::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [Reply::bulk(k), v])
-                .collect(),
-        )
     }
 }
 

@@ -1081,7 +1081,12 @@ pub fn record_with_lane(
     engine.keyspace.propagation.assume_selected(client.db);
     let cap = engine.keyspace.propagation.cap.replace(REPLICA_KEPT);
     let saved = engine.keyspace.propagation.enter(engine.keyspace.dirty);
-    let reply = scripting.call_with_probe(engine, client, argv, &mut probe);
+    let reply = if lane.is_empty() {
+        // Nothing to deliver: the recorder alone hears the run.
+        scripting.call_with_probe(engine, client, argv, &mut *probe.recorder)
+    } else {
+        scripting.call_with_probe(engine, client, argv, &mut probe)
+    };
     let dirty = engine.keyspace.dirty;
     engine
         .keyspace
@@ -1174,9 +1179,6 @@ struct LaneProbe<'a> {
 impl LaneProbe<'_> {
     /// Sends the commands due at the step just recorded.
     fn deliver(&mut self, control: Control) -> Control {
-        if self.lane.is_empty() {
-            return control;
-        }
         if !matches!(control, Control::Continue) {
             self.script_steps += 1;
             return control;

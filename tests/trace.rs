@@ -686,3 +686,46 @@ fn a_debugger_gives_back_an_undoable_run_whatever_its_cursor() {
     undoable.undo_in(&mut env.engine.keyspace).unwrap();
     assert_eq!(env.snapshot(), before);
 }
+
+/// Each line step's locals are the function's declared locals in scope,
+/// in order, without Lua's own slots (`(for index)`) or temporaries.
+#[test]
+fn line_steps_show_the_declared_locals_in_scope() {
+    let mut env = Env::new();
+    let body = "local a = 5\nlocal s = 'hi'\nfor i = 1, 2 do\n  local inner = i * 10\n  redis.call('SET', s, inner)\nend\nlocal function f(x)\n  local y = x\n  return y\nend\nreturn f(3)";
+    let timeline = env.eval(body);
+    assert_eq!(timeline.outcome.reply, Reply::Int(3));
+    let locals_at = |line: u32| -> Vec<Vec<(String, String)>> {
+        timeline
+            .steps
+            .iter()
+            .filter(|s| s.line == line)
+            .filter_map(|s| match s.kind {
+                StepKind::Line {
+                    locals: Some(at), ..
+                } => Some(
+                    timeline
+                        .locals
+                        .get(at)
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        locals_at(5),
+        vec![
+            pairs(&[("a", "5"), ("s", "\"hi\""), ("i", "1"), ("inner", "10")]),
+            pairs(&[("a", "5"), ("s", "\"hi\""), ("i", "2"), ("inner", "20")]),
+        ]
+    );
+    assert_eq!(locals_at(9), vec![pairs(&[("x", "3"), ("y", "3")])]);
+}

@@ -234,6 +234,12 @@ extern "C-unwind" {
     fn lua_stackdepth(state: State) -> std::ffi::c_int;
     /// The current line of the nearest Lua function from level 1 up (0: none).
     fn lua_callerline(state: State) -> std::ffi::c_int;
+    /// The name of a declared local (lua_getlocal's, without pushing it).
+    fn lua_localname(
+        state: State,
+        ar: *const ffi::lua_Debug,
+        n: std::ffi::c_int,
+    ) -> *const std::ffi::c_char;
 }
 
 /// Whether a line event is in the user's code (`@user_script`,
@@ -895,17 +901,21 @@ impl Frame {
         unsafe {
             let mut n = 1;
             loop {
-                let name = ffi::lua_getlocal(self.state, self.ar, n);
+                // The declared locals, named without pushing their values:
+                // Lua's own (`(for index)`) are not shown, nor are the
+                // temporaries past them (`(*temporary)`).
+                let name = lua_localname(self.state, self.ar, n);
                 if name.is_null() {
                     break;
                 }
-                // Lua's own slots (`(for index)`, `(*temporary)`) are not shown.
                 let name = lua::cstr_bytes(name);
-                if name.first() != Some(&b'(') {
+                if name.first() != Some(&b'(')
+                    && !ffi::lua_getlocal(self.state, self.ar, n).is_null()
+                {
                     let value = render_value(self.state, -1, max_len, 1);
                     found(&String::from_utf8_lossy(name), &value);
+                    ffi::lua_pop(self.state, 1);
                 }
-                ffi::lua_pop(self.state, 1);
                 n += 1;
             }
         }

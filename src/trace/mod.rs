@@ -235,6 +235,7 @@ pub(crate) fn delta_range(steps: &[Step], i: usize) -> std::ops::Range<usize> {
 /// Makes room for `more` elements. A large vector grows by an eighth, not
 /// by doubling: the room it holds counts against the trace's byte cap (and
 /// growing one that large moves pages, not bytes).
+#[inline]
 fn room_for<T>(vector: &mut Vec<T>, more: usize) {
     let free = vector.capacity() - vector.len();
     if free < more && vector.capacity() >= 1 << 20 {
@@ -803,6 +804,7 @@ impl Recorder {
     }
 
     /// Adds a step whose changes end at `end` in the log.
+    #[inline]
     fn push(&mut self, line: u32, kind: StepKind, end: usize) {
         room_for(&mut self.steps, 1);
         self.steps.push(Step {
@@ -932,15 +934,18 @@ impl Recorder {
         {
             self.last_call = Some((line, Arc::clone(&argv)));
         }
-        self.bytes += reply_size(reply);
+        // An integer (INCR's) holds no heap: nothing to count or walk.
+        let reply = match reply {
+            Reply::Int(n) => Reply::Int(*n),
+            other => {
+                self.bytes += reply_size(other);
+                other.clone()
+            }
+        };
         let at =
             CallAt(u32::try_from(self.calls.len()).expect("a trace holds fewer than 2^32 calls"));
         room_for(&mut self.calls, 1);
-        self.calls.push(Call {
-            argv,
-            reply: reply.clone(),
-            write,
-        });
+        self.calls.push(Call { argv, reply, write });
         self.push(line, StepKind::Call(at), end);
         self.check_caps()
     }

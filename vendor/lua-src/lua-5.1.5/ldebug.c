@@ -135,6 +135,16 @@ LUA_API const char *lua_getlocal (lua_State *L, const lua_Debug *ar, int n) {
 }
 
 
+/* redstep: the name lua_getlocal gives local `n` of `ar`'s function when it
+   is a declared local (NULL past them: temporaries are not named here),
+   without pushing its value. */
+LUA_API const char *lua_localname (lua_State *L, const lua_Debug *ar, int n) {
+  CallInfo *ci = L->base_ci + ar->i_ci;
+  Proto *fp = getluaproto(ci);
+  return fp ? luaF_getlocalname(fp, n, currentpc(L, ci)) : NULL;
+}
+
+
 LUA_API const char *lua_setlocal (lua_State *L, const lua_Debug *ar, int n) {
   CallInfo *ci = L->base_ci + ar->i_ci;
   const char *name = findlocal(L, ci, n);

@@ -36,14 +36,11 @@ fn calls(t: &Timeline) -> Vec<(u32, String, Reply)> {
     t.steps
         .iter()
         .filter_map(|s| match &s.kind {
-            StepKind::Call(at) => {
-                let c = t.call_at(*at);
-                Some((
-                    s.line,
-                    trace::export::command_text(&c.argv),
-                    c.reply.clone(),
-                ))
-            }
+            StepKind::Call(c) => Some((
+                s.line,
+                trace::export::command_text(&c.argv),
+                c.reply.clone(),
+            )),
             StepKind::Other(o) => Some((0, trace::export::command_text(&o.argv), o.reply.clone()?)),
             _ => None,
         })

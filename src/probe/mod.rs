@@ -21,7 +21,7 @@ use crate::engine::{Client, Engine, Reply};
 use crate::protocol::cli::split_args;
 use crate::protocol::cli::{eval_argv, SetupLine};
 use crate::script::{ScriptConfig, Scripting};
-use crate::trace::{self, export, Debugger, Limits, Timeline};
+use crate::trace::{self, export, Debugger, Limits, StepKind, Timeline};
 
 /// What to probe.
 #[derive(Clone, Debug)]
@@ -349,7 +349,7 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
     }
     let write_lines: Vec<u32> = timeline
         .steps_with_change_counts()
-        .filter(|(s, changes)| timeline.call(s).is_some_and(|c| c.write) && *changes > 0)
+        .filter(|(s, changes)| matches!(&s.kind, StepKind::Call(c) if c.write) && *changes > 0)
         .map(|(s, _)| s.line)
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
@@ -367,11 +367,13 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
 /// Every key the script's calls name, in the order first seen.
 fn touched_keys(engine: &Engine, timeline: &Timeline) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = Vec::new();
-    for call in &timeline.calls {
-        if let Some(spec) = engine.command_table().resolve(&call.argv) {
-            for key in spec.keys(&call.argv) {
-                if !keys.iter().any(|k| k == key) {
-                    keys.push(key.to_vec());
+    for step in &timeline.steps {
+        if let StepKind::Call(call) = &step.kind {
+            if let Some(spec) = engine.command_table().resolve(&call.argv) {
+                for key in spec.keys(&call.argv) {
+                    if !keys.iter().any(|k| k == key) {
+                        keys.push(key.to_vec());
+                    }
                 }
             }
         }
@@ -471,12 +473,12 @@ pub fn probe(target: &Target, options: Options) -> Report {
             },
             writes: timeline
                 .steps_with_change_counts()
-                .filter_map(|(s, changes)| {
-                    let c = timeline.call(s).filter(|c| c.write && changes > 0)?;
-                    Some(Write {
+                .filter_map(|(s, changes)| match &s.kind {
+                    StepKind::Call(c) if c.write && changes > 0 => Some(Write {
                         line: s.line,
                         command: export::command_text(&c.argv),
-                    })
+                    }),
+                    _ => None,
                 })
                 .collect(),
             variation,

@@ -60,18 +60,15 @@ pub fn against(recorded: &Recorded, mut engine: Engine, limits: Limits) -> Repor
 }
 
 /// One step as it is compared: what it is, in words.
-fn describe(timeline: &Timeline, step: &Step) -> String {
+fn describe(step: &Step) -> String {
     match &step.kind {
         StepKind::Line { .. } => format!("line {}", step.line),
-        StepKind::Call(at) => {
-            let call = timeline.call_at(*at);
-            format!(
-                "line {}: {} → {}",
-                step.line,
-                logged_command(&call.argv),
-                human::render(&call.reply)
-            )
-        }
+        StepKind::Call(call) => format!(
+            "line {}: {} → {}",
+            step.line,
+            logged_command(&call.argv),
+            human::render(&call.reply)
+        ),
         StepKind::Error { message, .. } => {
             format!("error: {}", String::from_utf8_lossy(message))
         }
@@ -92,8 +89,8 @@ pub fn compare(server: &Timeline, engine: &Timeline) -> Report {
     let steps = server.steps.len().max(engine.steps.len());
     let mut difference = None;
     for i in 0..steps {
-        let a = server.steps.get(i).map(|s| describe(server, s));
-        let b = engine.steps.get(i).map(|s| describe(engine, s));
+        let a = server.steps.get(i).map(describe);
+        let b = engine.steps.get(i).map(describe);
         let exact_return = match (server.steps.get(i), engine.steps.get(i)) {
             (
                 Some(Step {

@@ -7,7 +7,7 @@ use crate::engine::cluster::{hash_tag, key_slot, SCRIPT_CROSS_SLOT, SCRIPT_NON_L
 use crate::engine::table::Table;
 
 use super::export::word;
-use super::Timeline;
+use super::{StepKind, Timeline};
 
 /// The command table, for the key positions of a call.
 fn table() -> &'static Table {
@@ -42,11 +42,13 @@ pub(crate) fn explain(timeline: &Timeline) -> Option<String> {
         .iter()
         .enumerate()
         .rev()
-        .find_map(|(i, step)| {
-            let call = timeline.call(step)?;
-            let text = call.reply.error_text()?;
-            (text.contains(SCRIPT_CROSS_SLOT) || text.contains(SCRIPT_NON_LOCAL))
-                .then_some((i, call))
+        .find_map(|(i, step)| match &step.kind {
+            StepKind::Call(call) => {
+                let text = call.reply.error_text()?;
+                (text.contains(SCRIPT_CROSS_SLOT) || text.contains(SCRIPT_NON_LOCAL))
+                    .then_some((i, call))
+            }
+            _ => None,
         })?;
     let text = call.reply.error_text().unwrap_or_default();
     let step = at + 1;
@@ -68,12 +70,11 @@ pub(crate) fn explain(timeline: &Timeline) -> Option<String> {
         let (bound, how) = match declared {
             Some(key) => (key, "its first declared key"),
             None => {
-                let earlier = timeline.steps[..at].iter().find_map(|s| {
-                    let c = timeline.call(s)?;
-                    match c.reply.error_text() {
-                        None => keys(&c.argv).into_iter().next(),
-                        Some(_) => None,
+                let earlier = timeline.steps[..at].iter().find_map(|s| match &s.kind {
+                    StepKind::Call(c) if c.reply.error_text().is_none() => {
+                        keys(&c.argv).into_iter().next()
                     }
+                    _ => None,
                 })?;
                 (earlier, "the first key it used")
             }

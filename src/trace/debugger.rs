@@ -19,7 +19,7 @@ use crate::engine::{Bytes, Delta};
 
 use super::changes::{Target, SLOT};
 use super::words::Look;
-use super::{delta_range, Call, Changes, Locals, Status, Step, StepKind, Timeline};
+use super::{delta_range, Changes, Locals, Status, Step, StepKind, Timeline};
 
 /// A cursor move; each has a backwards twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,7 @@ pub struct DebugView<'a> {
     /// The line the script died on, once the cursor is at or past the
     /// failure (steps after it, such as another client's reply, keep it).
     pub died_line: Option<u32>,
+    pub last_call: Option<&'a Step>,
     pub locals: Option<Locals<'a>>,
 }
 
@@ -200,7 +201,7 @@ impl Debugger {
         for (i, step) in timeline.steps.iter().enumerate() {
             let range = delta_range(&timeline.steps, i);
             let s = i / SEGMENT;
-            if let Some(call) = timeline.call(step) {
+            if let StepKind::Call(call) = &step.kind {
                 let look = Look::of_command(&call.argv);
                 if look != Look::Plain {
                     for j in range.clone() {
@@ -849,6 +850,7 @@ impl Debugger {
                 .failure
                 .filter(|_| self.at_failure())
                 .map(|f| self.timeline.steps[f].line),
+            last_call: self.last_call(),
             locals: self.locals(),
         }
     }
@@ -876,10 +878,10 @@ impl Debugger {
     }
 
     /// The last `redis.call` at or before the cursor.
-    pub fn last_call(&self) -> Option<&Call> {
-        // The calls are in step order: the n-th call step made the n-th call.
+    pub fn last_call(&self) -> Option<&Step> {
         let n = self.calls.partition_point(|&c| c <= self.cursor);
-        n.checked_sub(1).map(|i| &self.timeline.calls[i])
+        n.checked_sub(1)
+            .map(|i| &self.timeline.steps[self.calls[i]])
     }
 
     /// Every key the run changed, as it is at the cursor (clones them all:
@@ -1521,7 +1523,6 @@ return 1";
             source: Vec::new(),
             steps: Vec::new(),
             deltas: Changes::default(),
-            calls: Vec::new(),
             locals: Default::default(),
             outcome: crate::trace::Outcome {
                 status: Status::Ok,

@@ -339,19 +339,28 @@ fn commands_summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
         n => format!("{n} writes"),
     };
     let mut lines = vec![format!("The commands ran, with {writes}.")];
-    for step in &timeline.steps {
-        let StepKind::Call(at) = step.kind else {
+    let steps = &timeline.steps;
+    for (e, step) in steps.iter().enumerate() {
+        let StepKind::Call(call) = &step.kind else {
             continue;
         };
-        let call = timeline.call_at(at);
         if !call.argv[0].eq_ignore_ascii_case(b"exec") {
             continue;
         }
         match &call.reply {
             Reply::Array(items) => {
-                // The calls just before EXEC, one for each of its replies.
-                let before = &timeline.calls[..at.0 as usize];
-                let queued: &[Call] = &before[before.len().saturating_sub(items.len())..];
+                let queued: Vec<&Call> = steps[..e]
+                    .iter()
+                    .rev()
+                    .filter_map(|s| match &s.kind {
+                        StepKind::Call(c) => Some(c.as_ref()),
+                        _ => None,
+                    })
+                    .take(items.len())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 let failed: Vec<String> = items
                     .iter()
                     .enumerate()
@@ -562,8 +571,7 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
                 };
                 format!("▸ {code}{locals}")
             }
-            StepKind::Call(at) => {
-                let call = timeline.call_at(*at);
+            StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
                 let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
                 for change in debugger.goto_changes(i) {
@@ -857,19 +865,16 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                             .collect()
                     }),
                 },
-                StepKind::Call(at) => {
-                    let call = timeline.call_at(*at);
-                    StepDoc::Call {
-                        argv: words(&call.argv),
-                        changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
-                        index,
-                        kind: "call",
-                        line,
-                        lua: lua_view(&call.reply),
-                        reply: reply_doc(&call.reply),
-                        write: call.write,
-                    }
-                }
+                StepKind::Call(call) => StepDoc::Call {
+                    argv: words(&call.argv),
+                    changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
+                    index,
+                    kind: "call",
+                    line,
+                    lua: lua_view(&call.reply),
+                    reply: reply_doc(&call.reply),
+                    write: call.write,
+                },
                 StepKind::Error {
                     message,
                     interrupted,
@@ -964,8 +969,7 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
     );
     for (i, step) in timeline.steps.iter().enumerate() {
         let (command, reply, change) = match &step.kind {
-            StepKind::Call(at) => {
-                let call = timeline.call_at(*at);
+            StepKind::Call(call) => {
                 let (argv, reply) = (&call.argv, &call.reply);
                 let changes: Vec<String> =
                     debugger.goto_changes(i).iter().map(change_text).collect();

@@ -72,9 +72,8 @@ pub enum StepKind {
         /// None past [`Limits::locals_steps`].
         locals: Option<LocalsAt>,
     },
-    /// `redis.call`/`redis.pcall` ran a command (kept in
-    /// [`Timeline::calls`], in order: see [`Timeline::call`]).
-    Call(CallAt),
+    /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
+    Call(Box<Call>),
     /// The script died; `message` is what the client receives.
     Error {
         message: Box<Vec<u8>>,
@@ -111,10 +110,6 @@ pub struct Call {
     /// A write command (it may still have changed nothing).
     pub write: bool,
 }
-
-/// Where a call step's call sits in [`Timeline::calls`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CallAt(u32);
 
 /// Where a line step's locals sit in [`Timeline::locals`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -339,9 +334,6 @@ pub struct Timeline {
     /// Every step's inverse deltas, step after step, each step's in the
     /// order its changes were made (see [`Timeline::deltas_of`]).
     pub deltas: Changes,
-    /// The calls of the call steps, in order (one vector: no allocation a
-    /// call).
-    pub calls: Vec<Call>,
     /// The line steps' locals (see [`StepKind::Line`]).
     pub locals: AllLocals,
     pub outcome: Outcome,
@@ -419,19 +411,6 @@ pub struct ReplicaKey {
 }
 
 impl Timeline {
-    /// The call a call step made (None for any other step).
-    pub fn call(&self, step: &Step) -> Option<&Call> {
-        match step.kind {
-            StepKind::Call(at) => Some(self.call_at(at)),
-            _ => None,
-        }
-    }
-
-    /// The call a [`StepKind::Call`] names.
-    pub fn call_at(&self, at: CallAt) -> &Call {
-        &self.calls[at.0 as usize]
-    }
-
     /// The inverse deltas of the changes step `i` made, in order (none
     /// when a [`Debugger`] holds them: see [`Timeline::holds_deltas`]).
     pub fn deltas_of(&self, i: usize) -> Vec<Change> {
@@ -770,7 +749,6 @@ struct Recorder {
     /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
     log: Arc<Shared>,
     steps: Vec<Step>,
-    calls: Vec<Call>,
     locals: AllLocals,
     /// The changes attached to steps so far (the last step's end).
     attached: usize,
@@ -798,7 +776,6 @@ impl Recorder {
     fn held(&self) -> usize {
         self.bytes
             + self.steps.capacity() * std::mem::size_of::<Step>()
-            + self.calls.capacity() * std::mem::size_of::<Call>()
             + self.locals.held()
             + self.log.held.load(Ordering::Relaxed)
     }
@@ -942,11 +919,12 @@ impl Recorder {
                 other.clone()
             }
         };
-        let at =
-            CallAt(u32::try_from(self.calls.len()).expect("a trace holds fewer than 2^32 calls"));
-        room_for(&mut self.calls, 1);
-        self.calls.push(Call { argv, reply, write });
-        self.push(line, StepKind::Call(at), end);
+        self.bytes += std::mem::size_of::<Call>();
+        self.push(
+            line,
+            StepKind::Call(Box::new(Call { argv, reply, write })),
+            end,
+        );
         self.check_caps()
     }
 }
@@ -1277,7 +1255,6 @@ impl Builder {
             recorder: Recorder {
                 log: Arc::new(Shared::default()),
                 steps: Vec::new(),
-                calls: Vec::new(),
                 locals: AllLocals::default(),
                 attached: 0,
                 limits,
@@ -1388,11 +1365,9 @@ impl Builder {
             match recorder.steps.last_mut() {
                 Some(step) => {
                     // A write call that changed nothing until now did.
-                    let write = match step.kind {
-                        StepKind::Call(at) => recorder.calls[at.0 as usize].write,
-                        _ => false,
-                    };
-                    if step.deltas_end == previous_end && write {
+                    if step.deltas_end == previous_end
+                        && matches!(&step.kind, StepKind::Call(call) if call.write)
+                    {
                         recorder.writes += 1;
                     }
                     step.deltas_end = end;
@@ -1489,12 +1464,9 @@ impl Builder {
         deltas.shrink_to_fit();
         let mut locals = recorder.locals;
         locals.shrink_to_fit();
-        let mut calls = recorder.calls;
-        calls.shrink_to_fit();
         let trace_bytes = recorder.bytes
             + log_bytes
             + steps.len() * std::mem::size_of::<Step>()
-            + calls.len() * std::mem::size_of::<Call>()
             + deltas.held()
             + locals.held();
         let final_state = fingerprint(live, &keys_changed);
@@ -1504,7 +1476,6 @@ impl Builder {
             source,
             steps,
             deltas,
-            calls,
             locals,
             outcome: Outcome {
                 status,

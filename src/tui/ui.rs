@@ -892,8 +892,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         let here = i == d.cursor();
         let passed = i <= d.cursor();
         let (text, style) = match &step.kind {
-            StepKind::Call(at) => {
-                let call = d.timeline().call_at(*at);
+            StepKind::Call(call) => {
                 let keys: Vec<String> = d
                     .keys_changed_by(i)
                     .iter()

@@ -147,46 +147,63 @@ unsafe fn current<'a>() -> Option<&'a mut RunContext<'a>> {
 /// `replicate_commands`, `breakpoint` and `debug`, which Redis's eval.c
 /// adds there only: a function finds them nil.
 pub(crate) unsafe fn register_redis_table(state: State, eval: bool) {
-    ffi::lua_createtable(state, 0, 32);
-    let t = ffi::lua_gettop(state);
-    // (name, function, EVAL's only), in the order they are set.
-    let functions: &[(&std::ffi::CStr, ffi::lua_CFunction, bool)] = &[
-        (c"call", redis_call, false),
-        (c"pcall", redis_pcall, false),
-        (c"log", redis_log, false),
-        (c"setresp", redis_setresp, false),
-        (c"sha1hex", redis_sha1hex, false),
-        (c"error_reply", redis_error_reply, false),
-        (c"status_reply", redis_status_reply, false),
-        (c"set_repl", redis_set_repl, false),
-        (c"replicate_commands", redis_replicate_commands, true),
-        (c"breakpoint", redis_breakpoint, true),
-        (c"debug", redis_debug, true),
-        (c"acl_check_cmd", redis_acl_check_cmd, false),
+    enum Field {
+        Function(ffi::lua_CFunction),
+        Number(f64),
+        Text(&'static str),
+    }
+    use Field::{Function, Number, Text};
+    // In Redis 7.0's order (luaRegisterRedisAPI: call, pcall, the log
+    // function and levels, the version, ...; then eval.c's three), into a
+    // table grown from empty as Redis's is: the order `pairs` visits a
+    // table in follows where each key landed as it grew.
+    let fields: [(&std::ffi::CStr, Field, bool); 23] = [
+        (c"call", Function(redis_call), false),
+        (c"pcall", Function(redis_pcall), false),
+        (c"log", Function(redis_log), false),
+        (c"LOG_DEBUG", Number(0.0), false),
+        (c"LOG_VERBOSE", Number(1.0), false),
+        (c"LOG_NOTICE", Number(2.0), false),
+        (c"LOG_WARNING", Number(3.0), false),
+        (c"REDIS_VERSION_NUM", Number(REDIS_VERSION_NUM), false),
+        (c"REDIS_VERSION", Text(REDIS_VERSION), false),
+        (c"setresp", Function(redis_setresp), false),
+        (c"sha1hex", Function(redis_sha1hex), false),
+        (c"error_reply", Function(redis_error_reply), false),
+        (c"status_reply", Function(redis_status_reply), false),
+        (c"set_repl", Function(redis_set_repl), false),
+        (c"REPL_NONE", Number(0.0), false),
+        (c"REPL_AOF", Number(1.0), false),
+        (c"REPL_SLAVE", Number(2.0), false),
+        (c"REPL_REPLICA", Number(2.0), false),
+        (c"REPL_ALL", Number(3.0), false),
+        (c"acl_check_cmd", Function(redis_acl_check_cmd), false),
+        (c"breakpoint", Function(redis_breakpoint), true),
+        (c"debug", Function(redis_debug), true),
+        (
+            c"replicate_commands",
+            Function(redis_replicate_commands),
+            true,
+        ),
     ];
-    for (name, f, eval_only) in functions {
-        if eval || !eval_only {
-            set_function(state, t, name, *f);
+    ffi::lua_newtable(state);
+    let t = ffi::lua_gettop(state);
+    for (name, field, eval_only) in fields {
+        if eval_only && !eval {
+            continue;
+        }
+        match field {
+            Function(f) => set_function(state, t, name, f),
+            Number(n) => {
+                ffi::lua_pushnumber(state, n);
+                raw_set_field(state, t, name);
+            }
+            Text(text) => {
+                lua::push_str(state, text);
+                raw_set_field(state, t, name);
+            }
         }
     }
-    let numbers: &[(&std::ffi::CStr, f64)] = &[
-        (c"LOG_DEBUG", 0.0),
-        (c"LOG_VERBOSE", 1.0),
-        (c"LOG_NOTICE", 2.0),
-        (c"LOG_WARNING", 3.0),
-        (c"REPL_NONE", 0.0),
-        (c"REPL_AOF", 1.0),
-        (c"REPL_SLAVE", 2.0),
-        (c"REPL_REPLICA", 2.0),
-        (c"REPL_ALL", 3.0),
-        (c"REDIS_VERSION_NUM", REDIS_VERSION_NUM),
-    ];
-    for (name, value) in numbers {
-        ffi::lua_pushnumber(state, *value);
-        raw_set_field(state, t, name);
-    }
-    lua::push_str(state, REDIS_VERSION);
-    raw_set_field(state, t, c"REDIS_VERSION");
     ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, c"redis".as_ptr());
 }
 

@@ -676,6 +676,14 @@ CASES["g-help-and-untracked-client"] = [
     "EVAL \"return redis.pcall('CLIENT', 'GETREDIR')\" 0", "EVAL \"return redis.pcall('CONFIG', 'REWRITE')\" 0",
 ]
 
+# The order `pairs` visits the `redis` table in: Redis 7.0 fills it from
+# empty in luaRegisterRedisAPI's order (eval.c adds three for EVAL).
+CASES["sc-pairs-order-of-redis-table"] = [
+    "EVAL \"local t = {} for k in pairs(redis) do t[#t+1] = k end return t\" 0",
+    ["FUNCTION", "LOAD", "#!lua name=pl\nredis.register_function('pr', function() local t = {} for k in pairs(redis) do t[#t+1] = k end return t end)"],
+    "FCALL pr 0",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},

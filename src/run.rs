@@ -9,7 +9,7 @@ use crate::engine::{Client, Engine, Extension, NoExtension, Reply};
 use crate::protocol::cli::{eval_argv, format_raw, format_tty, quote, split_args, SetupLine};
 use crate::remote::{self, ldb, Target};
 use crate::script::{ScriptConfig, Scripting};
-use crate::trace::{self, Limits, StepKind, Timeline};
+use crate::trace::{self, Event, Limits, Timeline};
 
 /// How `run --trace` prints the timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,10 +238,13 @@ fn print_run(
         out.write_all(format_tty(&reply).as_bytes())?;
     }
     let mut touched: IndexSet<Vec<u8>> = IndexSet::new();
-    let calls = timeline.steps.iter().filter_map(|s| match &s.kind {
-        StepKind::Call(call) => Some(&call.argv),
-        _ => None,
-    });
+    let calls = timeline
+        .steps
+        .iter()
+        .filter_map(|s| match timeline.event(s) {
+            Event::Call(call) => Some(call.argv),
+            _ => None,
+        });
     for call in calls {
         if let Some(spec) = engine.command_table().resolve(call) {
             for key in spec.keys(call) {

@@ -8,7 +8,7 @@ use real::Real;
 use redstep::engine::{Engine, Reply};
 use redstep::remote::{Conn, Target};
 use redstep::script::Scripting;
-use redstep::trace::{self, LaneCommand, Limits, StepKind, Timeline};
+use redstep::trace::{self, Event, LaneCommand, Limits, StepKind, Timeline};
 
 const INC: &str = "redis.call('INCR', 'a')\nlocal result = result + 1\nredis.call('INCR', 'b')\n";
 
@@ -51,8 +51,8 @@ fn run_with_lane(
 fn others(t: &Timeline) -> Vec<(u32, Option<Reply>, Option<usize>)> {
     t.steps
         .iter()
-        .filter_map(|s| match &s.kind {
-            StepKind::Other(o) => Some((o.client, o.reply.clone(), o.sent_at)),
+        .filter_map(|s| match t.event(s) {
+            Event::Other(o) => Some((o.client, o.reply.clone(), o.sent_at)),
             _ => None,
         })
         .collect()
@@ -93,7 +93,7 @@ fn a_client_sending_during_the_posts_script_waits_and_sees_all_its_writes_as_on_
     assert!(matches!(t.steps[1].kind, StepKind::Call(_)));
     assert!(matches!(t.steps[2].kind, StepKind::Other(_)));
     assert!(matches!(t.steps[4].kind, StepKind::Line { .. }));
-    assert!(matches!(t.steps[5].kind, StepKind::Error { .. }));
+    assert!(matches!(t.steps[5].kind, StepKind::Error(_)));
     let text = trace::export::text(&t, &Engine::default().keyspace);
     assert!(
         text.contains(

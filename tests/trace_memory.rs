@@ -70,7 +70,7 @@ fn the_trace_byte_count_is_within_a_fifth_of_the_heap_it_holds() {
 fn steps_entries_and_changes_stay_small() {
     use redstep::engine::Delta;
     use redstep::trace::{Entry, Step};
-    assert_eq!(std::mem::size_of::<Step>(), 24);
+    assert_eq!(std::mem::size_of::<Step>(), 16);
     assert_eq!(std::mem::size_of::<Entry>(), 56);
     assert_eq!(std::mem::size_of::<(usize, Delta)>(), 104);
 }
@@ -115,6 +115,10 @@ fn the_debugger_holds_a_bounded_multiple_of_the_trace() {
             "{script:.60}: {} steps, trace {counted} bytes counted, the debugger holds {held} ({ratio:.2}x)",
             debugger.len()
         );
-        assert!(ratio < 3.5, "{script}: the debugger holds {ratio:.2}x the trace ({engine_and_timeline} with the engine's growth)");
+        // A run over 50,000 new one-field hashes is the worst here: the
+        // debugger keeps each changed key's value as the view shows it
+        // and before and after the run (3.84x: the trace's count shrank
+        // when a call step's box went, the debugger's share did not).
+        assert!(ratio < 4.25, "{script}: the debugger holds {ratio:.2}x the trace ({engine_and_timeline} with the engine's growth)");
     }
 }

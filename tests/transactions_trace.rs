@@ -9,7 +9,7 @@ use real::Real;
 use redstep::engine::{Engine, Reply};
 use redstep::remote::{Conn, Target};
 use redstep::script::Scripting;
-use redstep::trace::{self, LaneCommand, Limits, StepKind, Timeline};
+use redstep::trace::{self, Event, LaneCommand, Limits, Timeline};
 
 fn record(text: &str, lane: &[&str]) -> (Timeline, Engine) {
     let mut engine = Engine::default();
@@ -35,13 +35,13 @@ fn record(text: &str, lane: &[&str]) -> (Timeline, Engine) {
 fn calls(t: &Timeline) -> Vec<(u32, String, Reply)> {
     t.steps
         .iter()
-        .filter_map(|s| match &s.kind {
-            StepKind::Call(c) => Some((
+        .filter_map(|s| match t.event(s) {
+            Event::Call(c) => Some((
                 s.line,
-                trace::export::command_text(&c.argv),
-                c.reply.clone(),
+                trace::export::command_text(c.argv),
+                c.reply.into_owned(),
             )),
-            StepKind::Other(o) => Some((0, trace::export::command_text(&o.argv), o.reply.clone()?)),
+            Event::Other(o) => Some((0, trace::export::command_text(&o.argv), o.reply.clone()?)),
             _ => None,
         })
         .collect()

@@ -269,8 +269,8 @@ pub(crate) fn run(lesson: &Lesson, check: &Check, script: &str) -> CheckResult {
     let others_saw: Vec<String> = timeline
         .steps
         .iter()
-        .filter_map(|s| match &s.kind {
-            trace::StepKind::Other(o) => o.reply.as_ref(),
+        .filter_map(|s| match timeline.event(s) {
+            trace::Event::Other(o) => o.reply.as_ref(),
             _ => None,
         })
         .map(|r| format_tty(r).trim_end().to_string())

@@ -21,7 +21,7 @@ use crate::engine::{Client, Engine, Reply};
 use crate::protocol::cli::split_args;
 use crate::protocol::cli::{eval_argv, SetupLine};
 use crate::script::{ScriptConfig, Scripting};
-use crate::trace::{self, export, Debugger, Limits, StepKind, Timeline};
+use crate::trace::{self, export, Debugger, Event, Limits, Timeline};
 
 /// What to probe.
 #[derive(Clone, Debug)]
@@ -349,7 +349,9 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
     }
     let write_lines: Vec<u32> = timeline
         .steps_with_change_counts()
-        .filter(|(s, changes)| matches!(&s.kind, StepKind::Call(c) if c.write) && *changes > 0)
+        .filter(|(s, changes)| {
+            matches!(timeline.event(s), Event::Call(c) if c.write) && *changes > 0
+        })
         .map(|(s, _)| s.line)
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
@@ -368,9 +370,9 @@ fn ending(timeline: &Timeline) -> Option<Ending> {
 fn touched_keys(engine: &Engine, timeline: &Timeline) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = Vec::new();
     for step in &timeline.steps {
-        if let StepKind::Call(call) = &step.kind {
-            if let Some(spec) = engine.command_table().resolve(&call.argv) {
-                for key in spec.keys(&call.argv) {
+        if let Event::Call(call) = timeline.event(step) {
+            if let Some(spec) = engine.command_table().resolve(call.argv) {
+                for key in spec.keys(call.argv) {
                     if !keys.iter().any(|k| k == key) {
                         keys.push(key.to_vec());
                     }
@@ -473,10 +475,10 @@ pub fn probe(target: &Target, options: Options) -> Report {
             },
             writes: timeline
                 .steps_with_change_counts()
-                .filter_map(|(s, changes)| match &s.kind {
-                    StepKind::Call(c) if c.write && changes > 0 => Some(Write {
+                .filter_map(|(s, changes)| match timeline.event(s) {
+                    Event::Call(c) if c.write && changes > 0 => Some(Write {
                         line: s.line,
-                        command: export::command_text(&c.argv),
+                        command: export::command_text(c.argv),
                     }),
                     _ => None,
                 })

@@ -13,7 +13,7 @@ use super::ldb::{logged_command, Recorded};
 use crate::engine::Engine;
 use crate::protocol::Reply;
 use crate::script::{ScriptConfig, Scripting, HEADLESS_BUDGET};
-use crate::trace::{self, Limits, Step, StepKind, Timeline};
+use crate::trace::{self, Event, Limits, Step, Timeline};
 
 /// The first step where two runs differ.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,22 +60,30 @@ pub fn against(recorded: &Recorded, mut engine: Engine, limits: Limits) -> Repor
 }
 
 /// One step as it is compared: what it is, in words.
-fn describe(step: &Step) -> String {
-    match &step.kind {
-        StepKind::Line { .. } => format!("line {}", step.line),
-        StepKind::Call(call) => format!(
+fn describe(timeline: &Timeline, step: &Step) -> String {
+    match timeline.event(step) {
+        Event::Line { .. } => format!("line {}", step.line),
+        Event::Call(call) => format!(
             "line {}: {} → {}",
             step.line,
-            logged_command(&call.argv),
+            logged_command(call.argv),
             human::render(&call.reply)
         ),
-        StepKind::Error { message, .. } => {
+        Event::Error { message, .. } => {
             format!("error: {}", String::from_utf8_lossy(message))
         }
-        StepKind::Return { reply } => format!("return {}", human::render(reply)),
-        StepKind::Other(other) => {
+        Event::Return { reply } => format!("return {}", human::render(reply)),
+        Event::Other(other) => {
             format!("client {}: {}", other.client, logged_command(&other.argv))
         }
+    }
+}
+
+/// Step `i`'s reply, if it is the return.
+fn returned(timeline: &Timeline, i: usize) -> Option<&Reply> {
+    match timeline.event(timeline.steps.get(i)?) {
+        Event::Return { reply } => Some(reply),
+        _ => None,
     }
 }
 
@@ -89,21 +97,12 @@ pub fn compare(server: &Timeline, engine: &Timeline) -> Report {
     let steps = server.steps.len().max(engine.steps.len());
     let mut difference = None;
     for i in 0..steps {
-        let a = server.steps.get(i).map(describe);
-        let b = engine.steps.get(i).map(describe);
-        let exact_return = match (server.steps.get(i), engine.steps.get(i)) {
-            (
-                Some(Step {
-                    kind: StepKind::Return { reply: x },
-                    ..
-                }),
-                Some(Step {
-                    kind: StepKind::Return { reply: y },
-                    ..
-                }),
-            ) => {
+        let a = server.steps.get(i).map(|s| describe(server, s));
+        let b = engine.steps.get(i).map(|s| describe(engine, s));
+        let exact_return = match (returned(server, i), returned(engine, i)) {
+            (Some(x), Some(y)) => {
                 x == y
-                    || (matches!((&**x, &**y), (Reply::Double(p), Reply::Double(q)) if p.to_bits() == q.to_bits()))
+                    || matches!((x, y), (Reply::Double(p), Reply::Double(q)) if p.to_bits() == q.to_bits())
             }
             _ => true,
         };

@@ -7,7 +7,7 @@ use crate::engine::cluster::{hash_tag, key_slot, SCRIPT_CROSS_SLOT, SCRIPT_NON_L
 use crate::engine::table::Table;
 
 use super::export::word;
-use super::{StepKind, Timeline};
+use super::{Event, Timeline};
 
 /// The command table, for the key positions of a call.
 fn table() -> &'static Table {
@@ -37,23 +37,25 @@ fn command_words(argv: &[Vec<u8>]) -> String {
 /// The sentence for a run whose `redis.call` a cluster node refused (None
 /// for any other run).
 pub(crate) fn explain(timeline: &Timeline) -> Option<String> {
-    let (at, call) = timeline
-        .steps
-        .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(i, step)| match &step.kind {
-            StepKind::Call(call) => {
-                let text = call.reply.error_text()?;
-                (text.contains(SCRIPT_CROSS_SLOT) || text.contains(SCRIPT_NON_LOCAL))
-                    .then_some((i, call))
-            }
-            _ => None,
-        })?;
+    let (at, call) =
+        timeline
+            .steps
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, step)| match timeline.event(step) {
+                Event::Call(call) => {
+                    let text = call.reply.error_text()?;
+                    let refused =
+                        text.contains(SCRIPT_CROSS_SLOT) || text.contains(SCRIPT_NON_LOCAL);
+                    refused.then_some((i, call))
+                }
+                _ => None,
+            })?;
     let text = call.reply.error_text().unwrap_or_default();
     let step = at + 1;
-    let command = command_words(&call.argv);
-    let own = keys(&call.argv);
+    let command = command_words(call.argv);
+    let own = keys(call.argv);
     if text.contains(SCRIPT_CROSS_SLOT) {
         // The slot the run is bound to: its declared keys', or the first
         // key an earlier call used.
@@ -70,12 +72,15 @@ pub(crate) fn explain(timeline: &Timeline) -> Option<String> {
         let (bound, how) = match declared {
             Some(key) => (key, "its first declared key"),
             None => {
-                let earlier = timeline.steps[..at].iter().find_map(|s| match &s.kind {
-                    StepKind::Call(c) if c.reply.error_text().is_none() => {
-                        keys(&c.argv).into_iter().next()
-                    }
-                    _ => None,
-                })?;
+                let earlier =
+                    timeline.steps[..at]
+                        .iter()
+                        .find_map(|s| match timeline.event(s) {
+                            Event::Call(c) if c.reply.error_text().is_none() => {
+                                keys(c.argv).into_iter().next()
+                            }
+                            _ => None,
+                        })?;
                 (earlier, "the first key it used")
             }
         };

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Builder, LaneCommand, Limits, Other, Recorder, StepKind, Timeline, When};
+use super::{Builder, LaneCommand, Limits, Other, Recorder, Timeline, When};
 use crate::engine::{Client, ClientId, Engine, Extension, Reply};
 use crate::protocol::cli::split_args;
 use crate::script::Scripting;
@@ -151,12 +151,12 @@ pub fn record_commands(
         for command in late {
             let reply = run_other(engine, scripting, command);
             after.push((
-                StepKind::Other(Box::new(Other {
+                Other {
                     client: command.client,
                     argv: command.argv.clone(),
                     reply: Some(reply),
                     sent_at: None,
-                })),
+                },
                 std::mem::take(&mut *sink.lock().expect("trace lock")),
             ));
         }

@@ -201,8 +201,8 @@ impl Debugger {
         for (i, step) in timeline.steps.iter().enumerate() {
             let range = delta_range(&timeline.steps, i);
             let s = i / SEGMENT;
-            if let StepKind::Call(call) = &step.kind {
-                let look = Look::of_command(&call.argv);
+            if let Some(call) = timeline.call(i) {
+                let look = Look::of_command(call.argv);
                 if look != Look::Plain {
                     for j in range.clone() {
                         if let Target::Key(db, key) = moves.target(j) {
@@ -276,7 +276,7 @@ impl Debugger {
         let is_other = |s: &Step| matches!(s.kind, StepKind::Other(_));
         let script_end = steps
             .iter()
-            .rposition(|s| matches!(s.kind, StepKind::Error { .. } | StepKind::Return { .. }))
+            .rposition(|s| matches!(s.kind, StepKind::Error(_) | StepKind::Return(_)))
             .map_or(steps.len(), |i| i + 1);
         let script_start = steps.iter().position(|s| !is_other(s)).unwrap_or(0);
         let mut after = None;
@@ -517,7 +517,7 @@ impl Debugger {
 
     fn depth_at(&self, i: usize) -> Option<u32> {
         match self.timeline.steps[i].kind {
-            StepKind::Line { depth, .. } => Some(depth),
+            StepKind::Line { depth, .. } => Some(depth.into()),
             _ => None,
         }
     }
@@ -537,7 +537,7 @@ impl Debugger {
     }
 
     fn is_terminal(step: &Step) -> bool {
-        matches!(step.kind, StepKind::Error { .. } | StepKind::Return { .. })
+        matches!(step.kind, StepKind::Error(_) | StepKind::Return(_))
     }
 
     /// The first step after (or before) the cursor that satisfies `hit`.
@@ -554,8 +554,7 @@ impl Debugger {
     pub(crate) fn target(&self, movement: Move, breakpoints: &BTreeSet<u32>) -> Option<usize> {
         let depth = self.current_depth();
         let line = |s: &Step| matches!(s.kind, StepKind::Line { .. });
-        let line_at =
-            |s: &Step, max: u32| matches!(s.kind, StepKind::Line { depth, .. } if depth <= max);
+        let line_at = |s: &Step, max: u32| matches!(s.kind, StepKind::Line { depth, .. } if u32::from(depth) <= max);
         let last = self.len().saturating_sub(1);
         let target = match movement {
             Move::StepInto => self.find(true, |_, s| line(s) || Self::is_terminal(s)),
@@ -1250,7 +1249,7 @@ mod stress {
         let steps = &timeline.steps;
         let script_end = steps
             .iter()
-            .rposition(|s| matches!(s.kind, StepKind::Error { .. } | StepKind::Return { .. }))
+            .rposition(|s| matches!(s.kind, StepKind::Error(_) | StepKind::Return(_)))
             .map_or(len, |i| i + 1);
         let script_start = steps
             .iter()
@@ -1522,6 +1521,7 @@ return 1";
             command: Vec::new(),
             source: Vec::new(),
             steps: Vec::new(),
+            payloads: Default::default(),
             deltas: Changes::default(),
             locals: Default::default(),
             outcome: crate::trace::Outcome {

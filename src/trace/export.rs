@@ -11,7 +11,7 @@ use crate::engine::value::Value;
 use crate::engine::Reply;
 use crate::protocol::cli::{format_tty, quote};
 
-use super::{Call, Debugger, KeyChange, Status, StepKind, Timeline};
+use super::{Call, Debugger, Event, KeyChange, Status, StepKind, Timeline};
 
 /// An argument as redis-cli would echo it: bare when plain, quoted otherwise.
 pub fn word(arg: &[u8]) -> String {
@@ -341,19 +341,19 @@ fn commands_summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
     let mut lines = vec![format!("The commands ran, with {writes}.")];
     let steps = &timeline.steps;
     for (e, step) in steps.iter().enumerate() {
-        let StepKind::Call(call) = &step.kind else {
+        let Some(call) = timeline.call(e) else {
             continue;
         };
         if !call.argv[0].eq_ignore_ascii_case(b"exec") {
             continue;
         }
-        match &call.reply {
+        match &*call.reply {
             Reply::Array(items) => {
-                let queued: Vec<&Call> = steps[..e]
+                let queued: Vec<Call> = steps[..e]
                     .iter()
                     .rev()
-                    .filter_map(|s| match &s.kind {
-                        StepKind::Call(c) => Some(c.as_ref()),
+                    .filter_map(|s| match timeline.event(s) {
+                        Event::Call(c) => Some(c),
                         _ => None,
                     })
                     .take(items.len())
@@ -366,7 +366,7 @@ fn commands_summary(timeline: &Timeline, changes: &[KeyChange]) -> Vec<String> {
                     .enumerate()
                     .filter(|(_, r)| r.is_error())
                     .map(|(i, r)| {
-                        let what = queued.get(i).map(|c| command_text(&c.argv)).unwrap_or_default();
+                        let what = queued.get(i).map(|c| command_text(c.argv)).unwrap_or_default();
                         format!("command {} ({what}) failed: {}", i + 1, reply_text(r))
                     })
                     .collect();
@@ -404,7 +404,7 @@ fn lane_lines(timeline: &Timeline) -> Vec<String> {
     let mut lines = Vec::new();
     let mut waited = false;
     for step in &timeline.steps {
-        let StepKind::Other(other) = &step.kind else {
+        let Event::Other(other) = timeline.event(step) else {
             continue;
         };
         let command = command_text(&other.argv);
@@ -552,8 +552,8 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
     );
     let _ = writeln!(out, "{:>5}  {:>4}  event", "step", "line");
     for (i, step) in timeline.steps.iter().enumerate() {
-        let row = match &step.kind {
-            StepKind::Line { locals, .. } => {
+        let row = match timeline.event(step) {
+            Event::Line { locals, .. } => {
                 let code = timeline
                     .source
                     .get(step.line.saturating_sub(1) as usize)
@@ -571,17 +571,17 @@ pub fn text(timeline: &Timeline, live: &Keyspace) -> String {
                 };
                 format!("▸ {code}{locals}")
             }
-            StepKind::Call(call) => {
-                let (argv, reply) = (&call.argv, &call.reply);
+            Event::Call(call) => {
+                let (argv, reply) = (call.argv, &call.reply);
                 let mut row = format!("  {} → {}", command_text(argv), reply_text(reply));
                 for change in debugger.goto_changes(i) {
                     row += &format!("\n{:>15}{}", "", change_text(&change));
                 }
                 row
             }
-            StepKind::Error { message, .. } => format!("✗ {}", String::from_utf8_lossy(message)),
-            StepKind::Return { reply } => format!("← {}", reply_text(reply)),
-            StepKind::Other(other) => {
+            Event::Error { message, .. } => format!("✗ {}", String::from_utf8_lossy(message)),
+            Event::Return { reply } => format!("← {}", reply_text(reply)),
+            Event::Other(other) => {
                 let mut row = format!("⇄ {}", other_text(other));
                 for change in debugger.goto_changes(i) {
                     row += &format!("\n{:>15}{}", "", change_text(&change));
@@ -850,9 +850,9 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
         .enumerate()
         .map(|(i, step)| {
             let (index, line) = (i + 1, step.line);
-            match &step.kind {
-                StepKind::Line { depth, locals } => StepDoc::Line {
-                    depth: *depth,
+            match timeline.event(step) {
+                Event::Line { depth, locals } => StepDoc::Line {
+                    depth,
                     index,
                     kind: "line",
                     line,
@@ -865,8 +865,8 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                             .collect()
                     }),
                 },
-                StepKind::Call(call) => StepDoc::Call {
-                    argv: words(&call.argv),
+                Event::Call(call) => StepDoc::Call {
+                    argv: words(call.argv),
                     changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
                     index,
                     kind: "call",
@@ -875,22 +875,22 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
                     reply: reply_doc(&call.reply),
                     write: call.write,
                 },
-                StepKind::Error {
+                Event::Error {
                     message,
                     interrupted,
                 } => StepDoc::Error {
                     index,
-                    kind: if *interrupted { "interrupted" } else { "error" },
+                    kind: if interrupted { "interrupted" } else { "error" },
                     line,
                     message: lossy(message),
                 },
-                StepKind::Return { reply } => StepDoc::Return {
+                Event::Return { reply } => StepDoc::Return {
                     index,
                     kind: "return",
                     line,
                     reply: reply_doc(reply),
                 },
-                StepKind::Other(other) => StepDoc::Other {
+                Event::Other(other) => StepDoc::Other {
                     argv: words(&other.argv),
                     changes: debugger.goto_changes(i).iter().map(change_doc).collect(),
                     client: other.client,
@@ -968,9 +968,9 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
         "| step | line | command | reply | keyspace change |\n|---:|---:|---|---|---|\n",
     );
     for (i, step) in timeline.steps.iter().enumerate() {
-        let (command, reply, change) = match &step.kind {
-            StepKind::Call(call) => {
-                let (argv, reply) = (&call.argv, &call.reply);
+        let (command, reply, change) = match timeline.event(step) {
+            Event::Call(call) => {
+                let (argv, reply) = (call.argv, &call.reply);
                 let changes: Vec<String> =
                     debugger.goto_changes(i).iter().map(change_text).collect();
                 (
@@ -979,17 +979,17 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
                     changes.join("<br>"),
                 )
             }
-            StepKind::Error { message, .. } => (
+            Event::Error { message, .. } => (
                 "**error**".into(),
                 format!("`{}`", String::from_utf8_lossy(message)),
                 String::new(),
             ),
-            StepKind::Return { reply } => (
+            Event::Return { reply } => (
                 "return".into(),
                 format!("`{}`", reply_text(reply)),
                 String::new(),
             ),
-            StepKind::Other(other) => {
+            Event::Other(other) => {
                 let changes: Vec<String> =
                     debugger.goto_changes(i).iter().map(change_text).collect();
                 (
@@ -1004,7 +1004,7 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
                     changes.join("<br>"),
                 )
             }
-            StepKind::Line { .. } => continue,
+            Event::Line { .. } => continue,
         };
         let _ = writeln!(
             out,

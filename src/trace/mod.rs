@@ -16,6 +16,7 @@ pub(crate) mod lane;
 pub(crate) mod session;
 pub mod words;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,27 +65,65 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// What a step is. A step is 16 bytes (a traced loop records millions):
+/// what a call, an error, a return or another client's command holds sits
+/// in the timeline's [`Payloads`], and [`Timeline::event`] reads it back.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
-        depth: u32,
+        depth: u16,
         /// None past [`Limits::locals_steps`].
         locals: Option<LocalsAt>,
     },
-    /// `redis.call`/`redis.pcall` ran a command (boxed: steps stay small).
-    Call(Box<Call>),
-    /// The script died; `message` is what the client receives.
-    Error {
-        message: Box<Vec<u8>>,
-        interrupted: bool,
-    },
-    /// The script returned; the client receives `reply` (boxed, as the
-    /// other large kinds: a kind is 16 bytes, a step 24).
-    Return { reply: Box<Reply> },
+    /// `redis.call`/`redis.pcall` ran a command.
+    Call(CallAt),
+    /// The script died.
+    Error(ErrorAt),
+    /// The script returned.
+    Return(ReturnAt),
     /// Another client's command (`lane`): sent before, during or after
     /// the run, answered when Redis would answer it.
-    Other(Box<Other>),
+    Other(OtherAt),
+}
+
+const _: () = assert!(std::mem::size_of::<Step>() == 16);
+
+/// Where a call step's call sits in [`Payloads`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CallAt(u32);
+
+/// Where an error step's error sits in [`Payloads`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ErrorAt(u32);
+
+/// Where a return step's reply sits in [`Payloads`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReturnAt(u32);
+
+/// Where another client's command sits in [`Payloads`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OtherAt(u32);
+
+/// A step as the views read it (see [`Timeline::event`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event<'a> {
+    /// A line is about to run, `depth` functions deep, with these locals.
+    Line {
+        depth: u32,
+        locals: Option<LocalsAt>,
+    },
+    /// `redis.call`/`redis.pcall` ran a command.
+    Call(Call<'a>),
+    /// The script died; `message` is what the client receives.
+    Error {
+        message: &'a [u8],
+        interrupted: bool,
+    },
+    /// The script returned; the client receives `reply`.
+    Return { reply: &'a Reply },
+    /// Another client's command.
+    Other(&'a Other),
 }
 
 /// Another client's command in a run's timeline.
@@ -102,13 +141,133 @@ pub struct Other {
 
 /// A command a script ran, with its reply.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Call {
-    /// Shared with the previous call of the same line when they are equal
-    /// (a loop's calls cost one copy of their arguments).
-    pub argv: Arc<Vec<Vec<u8>>>,
-    pub reply: Reply,
+pub struct Call<'a> {
+    pub argv: &'a [Vec<u8>],
+    pub reply: Cow<'a, Reply>,
     /// A write command (it may still have changed nothing).
     pub write: bool,
+}
+
+/// What a timeline's steps hold beyond their kind, each kind in its own
+/// vector. A call is 16 bytes: its arguments by number (a loop's equal
+/// calls share one copy), its reply an integer in place (INCR's, SADD's:
+/// no heap) or a number in the replies.
+#[derive(Clone, Debug, Default)]
+pub struct Payloads {
+    calls: Vec<CallRecord>,
+    argvs: Vec<Vec<Vec<u8>>>,
+    replies: Vec<Reply>,
+    errors: Vec<(Vec<u8>, bool)>,
+    returns: Vec<Reply>,
+    others: Vec<Other>,
+    /// The heap the arguments, replies, errors and commands hold.
+    heap: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct CallRecord {
+    /// The integer reply when `int`, else its number in `replies`.
+    reply: i64,
+    argv: u32,
+    write: bool,
+    int: bool,
+}
+
+/// A vector's index as a step stores it.
+fn index(len: usize) -> u32 {
+    u32::try_from(len).expect("a trace holds fewer than 2^32 of each")
+}
+
+impl Payloads {
+    /// Adds an argument list; returns its number.
+    fn add_argv(&mut self, argv: &[Vec<u8>]) -> u32 {
+        self.heap += argv_size(argv);
+        room_for(&mut self.argvs, 1);
+        self.argvs.push(argv.to_vec());
+        index(self.argvs.len() - 1)
+    }
+
+    fn argv(&self, at: u32) -> &[Vec<u8>] {
+        &self.argvs[at as usize]
+    }
+
+    #[inline]
+    fn add_call(&mut self, argv: u32, reply: &Reply, write: bool) -> CallAt {
+        let (reply, int) = match reply {
+            // An integer (INCR's) holds no heap: nothing to count or walk.
+            Reply::Int(n) => (*n, true),
+            other => {
+                self.heap += reply_size(other);
+                room_for(&mut self.replies, 1);
+                self.replies.push(other.clone());
+                (self.replies.len() as i64 - 1, false)
+            }
+        };
+        room_for(&mut self.calls, 1);
+        self.calls.push(CallRecord {
+            reply,
+            argv,
+            write,
+            int,
+        });
+        CallAt(index(self.calls.len() - 1))
+    }
+
+    fn add_error(&mut self, message: Vec<u8>, interrupted: bool) -> ErrorAt {
+        self.heap += message.len();
+        self.errors.push((message, interrupted));
+        ErrorAt(index(self.errors.len() - 1))
+    }
+
+    fn add_return(&mut self, reply: Reply) -> ReturnAt {
+        self.heap += reply_size(&reply);
+        self.returns.push(reply);
+        ReturnAt(index(self.returns.len() - 1))
+    }
+
+    fn add_other(&mut self, other: Other) -> OtherAt {
+        self.heap += argv_size(&other.argv) + other.reply.as_ref().map_or(0, reply_size);
+        room_for(&mut self.others, 1);
+        self.others.push(other);
+        OtherAt(index(self.others.len() - 1))
+    }
+
+    pub fn call(&self, at: CallAt) -> Call<'_> {
+        let record = self.calls[at.0 as usize];
+        Call {
+            argv: self.argv(record.argv),
+            reply: if record.int {
+                Cow::Owned(Reply::Int(record.reply))
+            } else {
+                Cow::Borrowed(&self.replies[record.reply as usize])
+            },
+            write: record.write,
+        }
+    }
+
+    /// Whether this call is a write command.
+    fn writes(&self, at: CallAt) -> bool {
+        self.calls[at.0 as usize].write
+    }
+
+    /// The heap it holds, the room its vectors grew to included.
+    fn held(&self) -> usize {
+        use std::mem::size_of;
+        self.heap
+            + self.calls.capacity() * size_of::<CallRecord>()
+            + self.argvs.capacity() * size_of::<Vec<Vec<u8>>>()
+            + self.replies.capacity() * size_of::<Reply>()
+            + self.errors.capacity() * size_of::<(Vec<u8>, bool)>()
+            + self.returns.capacity() * size_of::<Reply>()
+            + self.others.capacity() * size_of::<Other>()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.calls.shrink_to_fit();
+        self.argvs.shrink_to_fit();
+        self.replies.shrink_to_fit();
+        self.others.shrink_to_fit();
+    }
 }
 
 /// Where a line step's locals sit in [`Timeline::locals`].
@@ -331,6 +490,8 @@ pub struct Timeline {
     pub command: Vec<Vec<u8>>,
     pub source: Vec<String>,
     pub steps: Vec<Step>,
+    /// What the steps hold beyond their kind (see [`Timeline::event`]).
+    pub payloads: Payloads,
     /// Every step's inverse deltas, step after step, each step's in the
     /// order its changes were made (see [`Timeline::deltas_of`]).
     pub deltas: Changes,
@@ -411,6 +572,37 @@ pub struct ReplicaKey {
 }
 
 impl Timeline {
+    /// What a step of this timeline is, with what it holds.
+    pub fn event(&self, step: &Step) -> Event<'_> {
+        let p = &self.payloads;
+        match step.kind {
+            StepKind::Line { depth, locals } => Event::Line {
+                depth: depth.into(),
+                locals,
+            },
+            StepKind::Call(at) => Event::Call(p.call(at)),
+            StepKind::Error(at) => {
+                let (message, interrupted) = &p.errors[at.0 as usize];
+                Event::Error {
+                    message,
+                    interrupted: *interrupted,
+                }
+            }
+            StepKind::Return(at) => Event::Return {
+                reply: &p.returns[at.0 as usize],
+            },
+            StepKind::Other(at) => Event::Other(&p.others[at.0 as usize]),
+        }
+    }
+
+    /// Step `i`'s call, if it is one.
+    pub fn call(&self, i: usize) -> Option<Call<'_>> {
+        match self.steps.get(i)?.kind {
+            StepKind::Call(at) => Some(self.payloads.call(at)),
+            _ => None,
+        }
+    }
+
     /// The inverse deltas of the changes step `i` made, in order (none
     /// when a [`Debugger`] holds them: see [`Timeline::holds_deltas`]).
     pub fn deltas_of(&self, i: usize) -> Vec<Change> {
@@ -491,7 +683,7 @@ impl Timeline {
     pub(crate) fn failure_step(&self) -> Option<usize> {
         self.steps
             .iter()
-            .position(|s| matches!(s.kind, StepKind::Error { .. }))
+            .position(|s| matches!(s.kind, StepKind::Error(_)))
     }
 }
 
@@ -749,11 +941,11 @@ struct Recorder {
     /// The steps' deltas, one after the other (see [`Step::deltas_end`]).
     log: Arc<Shared>,
     steps: Vec<Step>,
+    payloads: Payloads,
     locals: AllLocals,
     /// The changes attached to steps so far (the last step's end).
     attached: usize,
     limits: Limits,
-    bytes: usize,
     line_steps: usize,
     /// Set when a cap was reached (recording stopped, or the script was).
     truncated: Option<String>,
@@ -763,18 +955,19 @@ struct Recorder {
     writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
-    /// Each line's last call's arguments, shared by the next equal call.
-    last_argv: crate::engine::FastMap<u32, Arc<Vec<Vec<u8>>>>,
+    /// Each line's last call's arguments (their number in the payloads),
+    /// shared by the next equal call.
+    last_argv: crate::engine::FastMap<u32, u32>,
     /// The last call's line and arguments (a loop's next call is likely
     /// the same: no lookup then).
-    last_call: Option<(u32, Arc<Vec<Vec<u8>>>)>,
+    last_call: Option<(u32, u32)>,
 }
 
 impl Recorder {
     /// The heap the recording holds: what its steps and deltas hold, and
     /// the steps and deltas themselves (with the room their vectors grew to).
     fn held(&self) -> usize {
-        self.bytes
+        self.payloads.held()
             + self.steps.capacity() * std::mem::size_of::<Step>()
             + self.locals.held()
             + self.log.held.load(Ordering::Relaxed)
@@ -872,6 +1065,8 @@ impl Recorder {
             .then(|| self.locals.add(|out| locals(value_len, out)))
             .flatten();
         self.line_steps += 1;
+        // Lua stops a call chain far below 65,535 (LUAI_MAXCALLS).
+        let depth = u16::try_from(depth).unwrap_or(u16::MAX);
         self.push(line, StepKind::Line { depth, locals }, self.attached);
         self.check_caps()
     }
@@ -889,42 +1084,21 @@ impl Recorder {
         if write && end > self.attached {
             self.writes += 1;
         }
-        let last = match &self.last_call {
-            Some((last_line, last)) if *last_line == line => Some(last),
-            _ => self.last_argv.get(&line),
+        let last = match self.last_call {
+            Some((last_line, last)) if last_line == line => Some(last),
+            _ => self.last_argv.get(&line).copied(),
         };
         let argv = match last {
-            Some(last) if **last == *argv => Arc::clone(last),
+            Some(last) if self.payloads.argv(last) == argv => last,
             _ => {
-                // The shared copy: its count and weak count, its vector,
-                // then the arguments.
-                self.bytes += 16 + std::mem::size_of::<Vec<Vec<u8>>>() + argv_size(argv);
-                let shared = Arc::new(argv.to_vec());
-                self.last_argv.insert(line, Arc::clone(&shared));
-                shared
+                let new = self.payloads.add_argv(argv);
+                self.last_argv.insert(line, new);
+                new
             }
         };
-        if self
-            .last_call
-            .as_ref()
-            .is_none_or(|(l, a)| *l != line || !Arc::ptr_eq(a, &argv))
-        {
-            self.last_call = Some((line, Arc::clone(&argv)));
-        }
-        // An integer (INCR's) holds no heap: nothing to count or walk.
-        let reply = match reply {
-            Reply::Int(n) => Reply::Int(*n),
-            other => {
-                self.bytes += reply_size(other);
-                other.clone()
-            }
-        };
-        self.bytes += std::mem::size_of::<Call>();
-        self.push(
-            line,
-            StepKind::Call(Box::new(Call { argv, reply, write })),
-            end,
-        );
+        self.last_call = Some((line, argv));
+        let call = self.payloads.add_call(argv, reply, write);
+        self.push(line, StepKind::Call(call), end);
         self.check_caps()
     }
 }
@@ -939,15 +1113,14 @@ impl Recorder {
     ) {
         // Past the step cap its changes joined the run's unrecorded ones,
         // in order, at the end (its step still shows what it sent).
-        self.bytes += std::mem::size_of::<Other>() + argv_size(&argv);
         let line = self.steps.last().map_or(0, |s| s.line);
-        let other = StepKind::Other(Box::new(Other {
+        let other = self.payloads.add_other(Other {
             client,
             argv,
             reply,
             sent_at,
-        }));
-        self.push_with_changes(line, other, Vec::new());
+        });
+        self.push_with_changes(line, StepKind::Other(other), Vec::new());
     }
 }
 
@@ -1106,12 +1279,12 @@ pub fn record_with_lane(
         let command = &lane[i];
         let reply = run_other(engine, scripting, command);
         after.push((
-            StepKind::Other(Box::new(Other {
+            Other {
                 client: command.client,
                 argv: command.argv.clone(),
                 reply: Some(reply),
                 sent_at,
-            })),
+            },
             std::mem::take(&mut *sink.lock().expect("trace lock")),
         ));
     }
@@ -1246,7 +1419,7 @@ pub(crate) struct Builder {
     recorder: Recorder,
     /// Steps that follow the script's end (other clients served after it,
     /// on line 0), with their changes.
-    after: Vec<(StepKind, Vec<Change>)>,
+    after: Vec<(Other, Vec<Change>)>,
 }
 
 impl Builder {
@@ -1255,10 +1428,10 @@ impl Builder {
             recorder: Recorder {
                 log: Arc::new(Shared::default()),
                 steps: Vec::new(),
+                payloads: Payloads::default(),
                 locals: AllLocals::default(),
                 attached: 0,
                 limits,
-                bytes: 0,
                 line_steps: 0,
                 truncated: None,
                 elided: false,
@@ -1366,19 +1539,20 @@ impl Builder {
                 Some(step) => {
                     // A write call that changed nothing until now did.
                     if step.deltas_end == previous_end
-                        && matches!(&step.kind, StepKind::Call(call) if call.write)
+                        && matches!(step.kind, StepKind::Call(call) if recorder.payloads.writes(call))
                     {
                         recorder.writes += 1;
                     }
                     step.deltas_end = end;
                 }
-                None => recorder.steps.push(Step {
-                    line: 0,
-                    deltas_end: end,
-                    kind: StepKind::Return {
-                        reply: Box::new(Reply::Nil),
-                    },
-                }),
+                None => {
+                    let nil = recorder.payloads.add_return(Reply::Nil);
+                    recorder.steps.push(Step {
+                        line: 0,
+                        deltas_end: end,
+                        kind: StepKind::Return(nil),
+                    })
+                }
             }
             recorder.attached = reported;
         }
@@ -1402,12 +1576,10 @@ impl Builder {
                 if compile_error && text.contains("near '<eof>'") {
                     line = line.min(last_code_line(&source).max(1));
                 }
+                let error = recorder.payloads.add_error(e.clone(), interrupted);
                 recorder.push_with_changes(
                     line,
-                    StepKind::Error {
-                        message: Box::new(e.clone()),
-                        interrupted,
-                    },
+                    StepKind::Error(error),
                     at_end.unwrap_or_default(),
                 );
                 (
@@ -1420,18 +1592,18 @@ impl Builder {
                 )
             }
             other => {
+                let returned = recorder.payloads.add_return(other.clone());
                 recorder.push_with_changes(
                     last_line,
-                    StepKind::Return {
-                        reply: Box::new(other.clone()),
-                    },
+                    StepKind::Return(returned),
                     at_end.unwrap_or_default(),
                 );
                 (Status::Ok, None)
             }
         };
-        for (kind, deltas) in std::mem::take(&mut self.after) {
-            recorder.push_with_changes(0, kind, deltas);
+        for (other, deltas) in std::mem::take(&mut self.after) {
+            let other = recorder.payloads.add_other(other);
+            recorder.push_with_changes(0, StepKind::Other(other), deltas);
         }
         let (mut deltas, log_bytes) = {
             let mut log = recorder.log.lock();
@@ -1464,7 +1636,9 @@ impl Builder {
         deltas.shrink_to_fit();
         let mut locals = recorder.locals;
         locals.shrink_to_fit();
-        let trace_bytes = recorder.bytes
+        let mut payloads = recorder.payloads;
+        payloads.shrink_to_fit();
+        let trace_bytes = payloads.held()
             + log_bytes
             + steps.len() * std::mem::size_of::<Step>()
             + deltas.held()
@@ -1475,6 +1649,7 @@ impl Builder {
             command: argv.to_vec(),
             source,
             steps,
+            payloads,
             deltas,
             locals,
             outcome: Outcome {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::trace::{self, export, Status, StepKind};
+use crate::trace::{self, export, Event, Status, StepKind};
 
 use super::app::{display_key, App, Focus, KeyMark};
 use super::highlight::{self, Class};
@@ -358,8 +358,8 @@ fn banner(frame: &mut Frame, app: &App, area: Rect) {
             let d = s.debugger();
             let view = d.view();
             let what = match &view.step.kind {
-                StepKind::Error { .. } => format!("line {} ✗ DIED HERE", view.line),
-                StepKind::Return { .. } => "RETURNED".to_string(),
+                StepKind::Error(_) => format!("line {} ✗ DIED HERE", view.line),
+                StepKind::Return(_) => "RETURNED".to_string(),
                 _ => format!("line {}", view.line),
             };
             format!(" STEP {} / {} · {what} ", view.index + 1, view.total)
@@ -861,15 +861,15 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         .get(session.buffer)
         .map(|b| b.name.clone())
         .unwrap_or_default();
-    let where_ = match &view.step.kind {
-        StepKind::Line { .. } => format!("line {} (about to run)", view.line),
-        StepKind::Call(_) => format!("line {} (redis.call done)", view.line),
-        StepKind::Error { .. } if session.compile_error_line().is_some() => {
+    let where_ = match d.timeline().event(view.step) {
+        Event::Line { .. } => format!("line {} (about to run)", view.line),
+        Event::Call(_) => format!("line {} (redis.call done)", view.line),
+        Event::Error { .. } if session.compile_error_line().is_some() => {
             format!("line {} ✗ the script did not compile", view.line)
         }
-        StepKind::Error { .. } => format!("line {} ✗ the script died here", view.line),
-        StepKind::Return { .. } => "returned".to_string(),
-        StepKind::Other(other) => format!("client {}", other.client),
+        Event::Error { .. } => format!("line {} ✗ the script died here", view.line),
+        Event::Return { .. } => "returned".to_string(),
+        Event::Other(other) => format!("client {}", other.client),
     };
     let edited = if session.edited {
         " · edited since"
@@ -891,8 +891,8 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
         let step = &d.timeline().steps[i];
         let here = i == d.cursor();
         let passed = i <= d.cursor();
-        let (text, style) = match &step.kind {
-            StepKind::Call(call) => {
+        let (text, style) = match d.timeline().event(step) {
+            Event::Call(call) => {
                 let keys: Vec<String> = d
                     .keys_changed_by(i)
                     .iter()
@@ -906,7 +906,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 let text = format!(
                     "L{:<3} {} → {}{wrote}",
                     step.line,
-                    export::command_text(&call.argv),
+                    export::command_text(call.argv),
                     export::reply_text(&call.reply)
                 );
                 let style = if !keys.is_empty() && passed {
@@ -916,18 +916,16 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 };
                 (text, style)
             }
-            StepKind::Error { message, .. } => (
+            Event::Error { message, .. } => (
                 format!("L{:<3} ✗ {}", step.line, String::from_utf8_lossy(message)),
                 theme.error(),
             ),
-            StepKind::Return { reply } => (
+            Event::Return { reply } => (
                 format!("     ← returned {}", export::reply_text(reply)),
                 theme.ok(),
             ),
-            StepKind::Other(other) => {
-                (format!("  ⇄  {}", export::other_text(other)), theme.plain())
-            }
-            StepKind::Line { .. } => continue,
+            Event::Other(other) => (format!("  ⇄  {}", export::other_text(other)), theme.plain()),
+            Event::Line { .. } => continue,
         };
         let marker = if here {
             "▶ "
@@ -959,7 +957,7 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             side.push(Line::styled(s.trim_start().to_string(), style));
         }
         side.extend(replica_view(session, &theme));
-        if let StepKind::Error { message, .. } = &view.step.kind {
+        if let Event::Error { message, .. } = d.timeline().event(view.step) {
             side.push(Line::styled(
                 format!("(error) {}", String::from_utf8_lossy(message)),
                 theme.error(),

@@ -156,6 +156,71 @@ fn a_client_trickling_bytes_does_not_hold_up_the_others() {
     assert_eq!(quick.call_words(&["GET", "slow"]), Reply::bulk("done"));
 }
 
+/// A client that sends its requests and closes its side at once gets every
+/// answer, then the end of the connection, as from Redis 7.0.15 (checked
+/// by hand: `+PONG`, `:1`, then the server closed). The server reads a
+/// socket until a read comes back short; the close still has to be seen.
+#[test]
+fn a_client_that_sends_then_closes_its_side_gets_its_answers() {
+    let addr = start();
+    for _ in 0..20 {
+        let mut c = Client::connect(addr);
+        let mut requests = encode_request(&[b"PING".to_vec()]);
+        requests.extend(encode_request(&[b"INCR".to_vec(), b"closed".to_vec()]));
+        c.stream.write_all(&requests).unwrap();
+        c.stream.shutdown(Shutdown::Write).unwrap();
+        c.stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut all = Vec::new();
+        c.stream.read_to_end(&mut all).unwrap();
+        let text = String::from_utf8_lossy(&all);
+        assert!(text.starts_with("+PONG\r\n:"), "{text:?}");
+        assert!(
+            text.ends_with("\r\n") && text.matches("\r\n").count() == 2,
+            "{text:?}"
+        );
+    }
+    let mut c = Client::connect(addr);
+    assert_eq!(c.call_words(&["GET", "closed"]), Reply::bulk("20"));
+}
+
+/// A client that sends BLPOP and closes its side in the same breath is
+/// closed by the server, nothing written to it, and is gone from CLIENT
+/// LIST, as Redis 7.0.15 does (checked by hand). Nothing is written to it
+/// that could wake its socket again: the close has to be seen in the event
+/// that brought the request. (The server reads a socket until a read comes
+/// back short; without the close in the event it would keep the client
+/// blocked forever: checked.) The request and the close are sent while a
+/// script runs, 20 ms into its 100, so that they reach the server together.
+#[test]
+fn a_client_that_blocks_and_closes_at_once_is_closed() {
+    let addr = start();
+    let mut observer = Client::connect(addr);
+    let mut busy = Client::connect(addr);
+    for _ in 0..5 {
+        let mut c = Client::connect(addr);
+        assert_eq!(c.call_words(&["PING"]), Reply::Status(b"PONG".to_vec()));
+        let spin = "local s = redis.call('TIME') repeat local t = redis.call('TIME') until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 100000";
+        busy.send_words(&["EVAL", spin, "0"]);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let request = encode_request(&[b"BLPOP".to_vec(), b"nothing".to_vec(), b"0".to_vec()]);
+        c.stream.write_all(&request).unwrap();
+        c.stream.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(busy.read(), Some(Reply::Nil));
+        c.stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut all = Vec::new();
+        c.stream.read_to_end(&mut all).unwrap();
+        assert!(all.is_empty(), "{:?}", String::from_utf8_lossy(&all));
+    }
+    let Reply::Bulk(list) = observer.call_words(&["CLIENT", "LIST"]) else {
+        panic!()
+    };
+    assert!(!String::from_utf8_lossy(&list).contains("blpop"));
+}
+
 /// Counts and lengths as Redis's `string2ll` reads them: no leading zero,
 /// no `+`, no `-0`, no space. The replies were recorded from Redis 7.0.15
 /// with these very requests (each on a fresh connection); when

@@ -23,6 +23,12 @@ impl Drop for Redis {
 }
 
 impl Redis {
+    /// Its process id (the serve bench places it on a core).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// None when redis-server is not installed or does not answer.
     pub fn start() -> Option<Redis> {
         let port = TcpListener::bind("127.0.0.1:0")

@@ -577,6 +577,7 @@ impl Shared {
                     };
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         net.readable = true;
+                        net.read_closed |= event.is_read_closed() || event.is_error();
                         if !net.queued {
                             net.queued = true;
                             self.ready.push_back(id);

@@ -38,6 +38,8 @@ pub(super) struct NetClient {
     pub resp3: bool,
     /// The socket may hold bytes not read yet (its events are edge-triggered).
     pub readable: bool,
+    /// The peer's side may be closed: read until the end is seen.
+    pub read_closed: bool,
     /// The peer closed its side, or the connection failed.
     pub gone: bool,
     /// Close once the output is written (QUIT, a protocol error, CLIENT KILL).
@@ -82,6 +84,7 @@ impl NetClient {
             written: 0,
             resp3: false,
             readable: true,
+            read_closed: false,
             gone: false,
             closing: false,
             queued: false,
@@ -163,6 +166,7 @@ impl NetClient {
             }
         }
         loop {
+            let room = self.input.len() - self.end;
             match self.stream.read(&mut self.input[self.end..]) {
                 Ok(0) => {
                     self.gone = true;
@@ -170,6 +174,15 @@ impl NetClient {
                 }
                 Ok(n) => {
                     self.end += n;
+                    // Less than asked for: the socket is empty now, and
+                    // bytes that come later bring a new event (as tokio
+                    // reads an edge-triggered socket): no read that only
+                    // says "would block", which was one syscall in three
+                    // for a client sending one request at a time. Unless
+                    // the peer may have closed: its end is read now.
+                    if n < room && !self.read_closed {
+                        self.readable = false;
+                    }
                     return n;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -187,7 +187,7 @@ fn loops_pcall_and_nested_functions_step_as_on_the_engine() {
     // Inside bump() the line steps are one function deeper.
     let depth_of = |line: u32| {
         t.steps.iter().find_map(|s| match s.kind {
-            StepKind::Line { depth, .. } if s.line == line => Some(depth),
+            StepKind::Line { depth, .. } if s.line == line => Some(depth.get()),
             _ => None,
         })
     };

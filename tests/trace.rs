@@ -213,7 +213,7 @@ fn depths_count_lost_tail_calls_and_calls_name_their_lua_line() {
             .steps
             .iter()
             .filter_map(|s| match s.kind {
-                StepKind::Line { depth, .. } if s.line == line => Some(u32::from(depth)),
+                StepKind::Line { depth, .. } if s.line == line => Some(depth.get()),
                 _ => None,
             })
             .collect()
@@ -226,6 +226,23 @@ fn depths_count_lost_tail_calls_and_calls_name_their_lua_line() {
     let calls = call_lines(&timeline);
     // pcall(redis.call, ...): a C function between, the line is line 9's.
     assert_eq!(calls, vec![2, 9]);
+}
+
+/// A tail-recursive loop goes one level deeper each turn (the lost calls
+/// count): 70,000 turns are 70,000 levels, past what 16 bits hold.
+#[test]
+fn a_long_tail_recursion_keeps_its_exact_depth() {
+    let mut env = Env::new();
+    let body = "local function f(n)\n  if n == 0 then return 0 end\n  return f(n - 1)\nend\nreturn f(70000)";
+    let timeline = env.eval(body);
+    assert_eq!(timeline.outcome.reply, Reply::Int(0));
+    let depth_of = |s: &trace::Step| match s.kind {
+        StepKind::Line { depth, .. } => Some(depth.get()),
+        _ => None,
+    };
+    let main = timeline.steps.iter().find_map(depth_of).unwrap();
+    let deepest = timeline.steps.iter().filter_map(depth_of).max().unwrap();
+    assert_eq!(deepest, main + 70_001);
 }
 
 #[test]

@@ -517,7 +517,7 @@ impl Debugger {
 
     fn depth_at(&self, i: usize) -> Option<u32> {
         match self.timeline.steps[i].kind {
-            StepKind::Line { depth, .. } => Some(depth.into()),
+            StepKind::Line { depth, .. } => Some(depth.get()),
             _ => None,
         }
     }
@@ -554,7 +554,7 @@ impl Debugger {
     pub(crate) fn target(&self, movement: Move, breakpoints: &BTreeSet<u32>) -> Option<usize> {
         let depth = self.current_depth();
         let line = |s: &Step| matches!(s.kind, StepKind::Line { .. });
-        let line_at = |s: &Step, max: u32| matches!(s.kind, StepKind::Line { depth, .. } if u32::from(depth) <= max);
+        let line_at = |s: &Step, max: u32| matches!(s.kind, StepKind::Line { depth, .. } if depth.get() <= max);
         let last = self.len().saturating_sub(1);
         let target = match movement {
             Move::StepInto => self.find(true, |_, s| line(s) || Self::is_terminal(s)),

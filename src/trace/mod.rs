@@ -72,7 +72,7 @@ impl Default for Limits {
 pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
-        depth: u16,
+        depth: Depth,
         /// None past [`Limits::locals_steps`].
         locals: Option<LocalsAt>,
     },
@@ -88,6 +88,29 @@ pub enum StepKind {
 }
 
 const _: () = assert!(std::mem::size_of::<Step>() == 16);
+
+/// A line step's depth in 24 bits (so that a step stays 16 bytes). Lost
+/// tail calls count (a tail-recursive loop goes one deeper each turn), so
+/// it has no bound of Lua's own; but each level takes a recorded line
+/// step, and a trace holds fewer than [`Depth::MAX`] steps unless its step
+/// cap is raised above that (the TUI's is 5,000,000): past it a depth
+/// reads as `Depth::MAX`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Depth([u8; 3]);
+
+impl Depth {
+    pub const MAX: u32 = (1 << 24) - 1;
+
+    pub fn new(depth: u32) -> Depth {
+        let [a, b, c, _] = depth.min(Depth::MAX).to_le_bytes();
+        Depth([a, b, c])
+    }
+
+    pub fn get(self) -> u32 {
+        let [a, b, c] = self.0;
+        u32::from_le_bytes([a, b, c, 0])
+    }
+}
 
 /// Where a call step's call sits in [`Payloads`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -577,7 +600,7 @@ impl Timeline {
         let p = &self.payloads;
         match step.kind {
             StepKind::Line { depth, locals } => Event::Line {
-                depth: depth.into(),
+                depth: depth.get(),
                 locals,
             },
             StepKind::Call(at) => Event::Call(p.call(at)),
@@ -1065,8 +1088,7 @@ impl Recorder {
             .then(|| self.locals.add(|out| locals(value_len, out)))
             .flatten();
         self.line_steps += 1;
-        // Lua stops a call chain far below 65,535 (LUAI_MAXCALLS).
-        let depth = u16::try_from(depth).unwrap_or(u16::MAX);
+        let depth = Depth::new(depth);
         self.push(line, StepKind::Line { depth, locals }, self.attached);
         self.check_caps()
     }
@@ -1672,7 +1694,16 @@ impl Builder {
 
 #[cfg(test)]
 mod tests {
-    use super::AllLocals;
+    use super::{AllLocals, Depth};
+
+    #[test]
+    fn depths_read_back_up_to_24_bits() {
+        for depth in [0, 1, 255, 256, 65_535, 65_536, 70_002, Depth::MAX] {
+            assert_eq!(Depth::new(depth).get(), depth);
+        }
+        assert_eq!(Depth::new(Depth::MAX + 1).get(), Depth::MAX);
+        assert_eq!(Depth::new(u32::MAX).get(), Depth::MAX);
+    }
 
     /// Each step's pairs read back as they went in, a NUL inside one
     /// written `\0`; a step without locals reads back empty.

@@ -235,6 +235,11 @@ fn after_the_run_a_step_says_it_is_over_and_only_continue_runs_again() {
         session.command(Move::Start, &bps),
         Answer::Stayed(Why::AlreadyThere)
     );
+    // The run returned: there is no failure to go to, wherever the cursor is.
+    assert_eq!(
+        session.command(Move::Failure, &bps),
+        Answer::Stayed(Why::NoFailure)
+    );
     // With no run: forward moves start one, backward ones cannot.
     assert_eq!(
         Session::without_run(Move::StepOver),

@@ -248,7 +248,10 @@ fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
     // F6 asks first; only y undoes.
     h.key(KeyCode::F(6));
     let s = h.screen();
-    assert_shows(&s, "Undo the run: put the 1 key it changed back");
+    assert_shows(
+        &s,
+        "Undo the run: put the key it changed back as it was before it",
+    );
     assert!(key_row(&s, "a").contains("\"43\""), "{}", key_row(&s, "a"));
     h.key(KeyCode::Char('y'));
     let s = h.screen();
@@ -372,15 +375,23 @@ fn a_hundred_thousand_keys_are_paged_not_drawn() {
         "the selected key is on screen: {name}\n{}",
         s.join("\n")
     );
-    // Filter by pattern.
+    // Filter by pattern: what is typed is the pattern.
     h.key(KeyCode::Char('/'));
-    for _ in 0..h.app.prompt.as_ref().unwrap().input.len() {
-        h.key(KeyCode::Backspace);
-    }
     h.type_text("key:9999*");
     h.key(KeyCode::Enter);
     let s = h.screen();
     assert_shows(&s, "11 keys filter key:9999*");
+    // Opened again, the prompt holds the filter to edit; Ctrl+U clears
+    // it, and an empty filter is all keys again.
+    h.key(KeyCode::Char('/'));
+    assert_eq!(h.app.prompt.as_ref().unwrap().input, "key:9999*");
+    h.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(h.app.prompt.as_ref().unwrap().input, "");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.filter, "*");
+    h.key(KeyCode::Char('/'));
+    h.type_text("key:9999*");
+    h.key(KeyCode::Enter);
     // Detail view of one key.
     h.key(KeyCode::Enter);
     assert!(h.app.detail.is_some());
@@ -902,6 +913,52 @@ fn the_job_queue_lesson_shows_the_event_that_stays() {
     let s = h.screen();
     assert_shows(&s, "2) \"added\"");
     assert_shows(&s, "(empty array)");
+}
+
+/// Stepping a loop that writes, the step's locals stay in view: what
+/// replicas will receive (a command a write) comes below them.
+#[test]
+fn stepping_a_writing_loop_keeps_its_locals_in_view() {
+    let opening = script(
+        "loop.lua",
+        "for i = 1, 100 do\n  redis.call('INCR', 'k')\nend",
+    );
+    let mut h = Harness::new(opening, 120, 40);
+    h.key(KeyCode::F(5));
+    h.key_with(KeyCode::Char('3'), KeyModifiers::ALT);
+    h.key_with(KeyCode::Home, KeyModifiers::CONTROL);
+    for _ in 0..4 {
+        h.key(KeyCode::F(8));
+    }
+    let s = h.screen();
+    assert_shows(&s, "Locals");
+    assert_shows(&s, "i = 4");
+    assert_shows(&s, "Replicas and the AOF receive, when the script ends:");
+}
+
+/// `g` in the debugger goes to a step by its number (a long run's middle
+/// is thousands of key presses away otherwise); a number out of range is
+/// said in the prompt, which stays open.
+#[test]
+fn g_goes_to_a_step_by_its_number() {
+    let opening = script(
+        "loop.lua",
+        "for i = 1, 100 do\n  redis.call('INCR', 'k')\nend",
+    );
+    let mut h = Harness::new(opening, 120, 40);
+    h.key(KeyCode::F(5));
+    h.key_with(KeyCode::Char('3'), KeyModifiers::ALT);
+    h.key(KeyCode::Char('g'));
+    h.type_text("0");
+    h.key(KeyCode::Enter);
+    assert_shows(&h.screen(), "go to step: 0  ✗ a step from 1 to 303");
+    h.key(KeyCode::Backspace);
+    h.type_text("150");
+    h.key(KeyCode::Enter);
+    assert!(h.app.prompt.is_none());
+    let s = h.screen();
+    assert_shows(&s, "loop.lua · step 150/303 · line 2 (redis.call done)");
+    assert_shows(&s, "i = 50");
 }
 
 #[test]

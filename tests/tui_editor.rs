@@ -359,7 +359,7 @@ fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
     d.type_text(&format!("EVALSHA {sha} 0"));
     d.key(KeyCode::Enter);
     assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
-    assert!(message(&d).contains("the keys changed after the run"));
+    assert!(message(&d).contains("keys changed since the run: its view is closed"));
     // FCALL that writes, after a new run.
     d.type_text("FUNCTION LOAD \"#!lua name=lib\\nredis.register_function('f', function() return redis.call('INCR', 'b') end)\"");
     d.key(KeyCode::Enter);

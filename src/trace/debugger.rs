@@ -363,6 +363,11 @@ impl Debugger {
 
     /// The run, without its deltas: the debugger holds them, turned (see
     /// [`Debugger::undoable`] for a timeline with them).
+    /// The step where the script died, if it did.
+    pub fn failure(&self) -> Option<usize> {
+        self.failure
+    }
+
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
     }

@@ -115,6 +115,8 @@ pub enum Why {
     AlreadyThere,
     /// There is no run (or it is stale) to move back through.
     NoRun,
+    /// Go to the failure, on a run that did not fail.
+    NoFailure,
 }
 
 /// What a debugger key does.
@@ -225,6 +227,9 @@ impl Session {
     pub fn command(&mut self, movement: Move, breakpoints: &BTreeSet<u32>) -> Answer {
         if self.at_end() && movement == Move::Continue {
             return Answer::Run(movement);
+        }
+        if movement == Move::Failure && self.debugger.failure().is_none() {
+            return Answer::Stayed(Why::NoFailure);
         }
         if self.debugger.apply(movement, breakpoints) {
             self.moved();

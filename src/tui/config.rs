@@ -47,6 +47,7 @@ pub(crate) const ACTIONS: &[(&str, Command)] = &[
     ("page_up", Command::PageUp),
     ("page_down", Command::PageDown),
     ("filter", Command::Filter),
+    ("goto_step", Command::GotoStep),
     ("detail", Command::Detail),
     ("open", Command::Open),
     ("undo", Command::Undo),

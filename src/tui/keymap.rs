@@ -121,6 +121,8 @@ pub enum Command {
     Paste,
     /// Probe the script for partial writes (`redstep probe`).
     Probe,
+    /// Put the debugger's cursor on a step given by number.
+    GotoStep,
     /// Close an overlay without a change.
     Close,
     /// Take what an overlay offers (a prompt's input, the chosen lesson).
@@ -595,6 +597,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Debugger,
+        KeyCode::Char('g'),
+        NONE,
+        "g",
+        GotoStep,
+        "go to a step by its number",
+        "",
+    ),
+    bind(
+        Debugger,
         KeyCode::Home,
         CTRL,
         "Ctrl+Home",
@@ -908,6 +919,15 @@ pub const BINDINGS: &[Binding] = &[
         "Backspace",
         DeleteBack,
         "delete the last character",
+        "",
+    ),
+    bind(
+        Prompt,
+        KeyCode::Char('u'),
+        CTRL,
+        "Ctrl+U",
+        ClearLine,
+        "clear the input",
         "",
     ),
     bind(

@@ -976,11 +976,6 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             ));
         }
     }
-    // At the end it stands above the error text (a short pane shows it);
-    // while stepping, after the step's changes.
-    if !(d.at_failure() || session.at_end()) {
-        side.extend(replica_view(session, &theme));
-    }
     if session.compile_error_line().is_some() {
         // Nothing ran: there are no locals to speak of.
         frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
@@ -998,6 +993,12 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             "  (not recorded this far into the run)",
             theme.dim(),
         )),
+    }
+    // At the end it stands above the error text (a short pane shows it);
+    // while stepping, below the step's changes and locals (what is read
+    // while stepping a loop: a long stream would push them out of view).
+    if !(d.at_failure() || session.at_end()) {
+        side.extend(replica_view(session, &theme));
     }
     frame.render_widget(Paragraph::new(side).wrap(Wrap { trim: false }), right);
 }

@@ -94,7 +94,10 @@ impl App {
                     // Something wrote after the run (a command in the
                     // redis-cli pane, an expiry): its view would lie.
                     self.close_session();
-                    self.say("the keys changed after the run (a command, an expiry): the debugger closed its view of the run");
+                    self.say(format!(
+                        "keys changed since the run: its view is closed ({} runs again)",
+                        self.key_for(Command::Run)
+                    ));
                     return vec![self.refresh_keys()];
                 }
                 Vec::new()

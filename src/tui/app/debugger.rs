@@ -73,6 +73,10 @@ impl App {
                 self.say("already there");
                 Vec::new()
             }
+            Answer::Stayed(Why::NoFailure) => {
+                self.say("this run did not fail: it returned");
+                Vec::new()
+            }
             Answer::Stayed(Why::NoRun) => {
                 self.warn(format!(
                     "no run to step back through: {} or {} runs the script",

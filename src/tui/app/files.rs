@@ -10,6 +10,8 @@ pub enum PromptKind {
     Filter,
     Open,
     SaveAs,
+    /// A debugger step's number.
+    Step,
 }
 
 #[derive(Clone, Debug)]
@@ -27,6 +29,7 @@ impl PromptKind {
             PromptKind::Filter => "filter keys (glob): ",
             PromptKind::Open => "open file: ",
             PromptKind::SaveAs => "save as: ",
+            PromptKind::Step => "go to step: ",
         }
     }
 }
@@ -161,6 +164,10 @@ impl App {
                 prompt.input.pop();
                 prompt.error = None;
             }
+            (Some(Command::ClearLine), _) => {
+                prompt.input.clear();
+                prompt.error = None;
+            }
             (Some(Command::Accept), _) => {
                 let Prompt { kind, input, .. } = self.prompt.take().expect("prompt");
                 return self.prompt_done(kind, input);
@@ -199,6 +206,24 @@ impl App {
                 self.key_offset = 0;
                 self.key_selected = 0;
                 vec![self.refresh_keys()]
+            }
+            PromptKind::Step => {
+                let Some(session) = self.session.as_mut() else {
+                    return Vec::new();
+                };
+                let total = session.debugger().len();
+                match input.trim().parse::<usize>() {
+                    Ok(n) if (1..=total).contains(&n) => session.goto(n - 1),
+                    _ => {
+                        // Said in the prompt, which stays open to be mended.
+                        self.prompt = Some(Prompt {
+                            kind,
+                            input,
+                            error: Some(format!("a step from 1 to {total}")),
+                        });
+                    }
+                }
+                Vec::new()
             }
             PromptKind::Open => {
                 let path = PathBuf::from(input.trim());

@@ -610,10 +610,13 @@ impl App {
                 }
                 match &self.session {
                     Some(session) => {
-                        let keys = session.debugger().timeline().outcome.keys_changed.len();
+                        let keys = match session.debugger().timeline().outcome.keys_changed.len() {
+                            1 => "the key it changed back as it was".to_string(),
+                            n => format!("the {n} keys it changed back as they were"),
+                        };
                         self.ask(
                             Question::UndoRun,
-                            format!("Undo the run: put the {} it changed back as they were before it (Redis never does this)?", super::ui::plural(keys, "key")),
+                            format!("Undo the run: put {keys} before it (Redis never does this)?"),
                             &[('y', "undo the run's writes"), ('n', "keep them (Esc too)")],
                         );
                         Vec::new()
@@ -646,10 +649,32 @@ impl App {
                 });
                 Vec::new()
             }
+            Command::GotoStep => {
+                if self.session.is_some() {
+                    self.prompt = Some(Prompt {
+                        kind: PromptKind::Step,
+                        input: String::new(),
+                        error: None,
+                    });
+                } else {
+                    self.warn(format!(
+                        "no run to go through: {} runs the script",
+                        self.key_for(Command::Run)
+                    ));
+                }
+                Vec::new()
+            }
             Command::Filter => {
+                // The filter to edit; none when it is all keys (what is
+                // typed then is the pattern, not `*` and it).
+                let input = if self.filter == "*" {
+                    String::new()
+                } else {
+                    self.filter.clone()
+                };
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Filter,
-                    input: self.filter.clone(),
+                    input,
                     error: None,
                 });
                 Vec::new()

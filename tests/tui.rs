@@ -917,8 +917,8 @@ fn the_job_queue_lesson_shows_the_event_that_stays() {
 
 /// Stepping a loop that writes, the step's locals stay in view: what
 /// replicas will receive (a command a write) comes below them.
-#[test]
-fn stepping_a_writing_loop_keeps_its_locals_in_view() {
+/// A loop of 100 INCRs, run (303 steps), the debugger focused at its end.
+fn loop_run_in_the_debugger() -> Harness {
     let opening = script(
         "loop.lua",
         "for i = 1, 100 do\n  redis.call('INCR', 'k')\nend",
@@ -926,6 +926,12 @@ fn stepping_a_writing_loop_keeps_its_locals_in_view() {
     let mut h = Harness::new(opening, 120, 40);
     h.key(KeyCode::F(5));
     h.key_with(KeyCode::Char('3'), KeyModifiers::ALT);
+    h
+}
+
+#[test]
+fn stepping_a_writing_loop_keeps_its_locals_in_view() {
+    let mut h = loop_run_in_the_debugger();
     h.key_with(KeyCode::Home, KeyModifiers::CONTROL);
     for _ in 0..4 {
         h.key(KeyCode::F(8));
@@ -941,13 +947,7 @@ fn stepping_a_writing_loop_keeps_its_locals_in_view() {
 /// said in the prompt, which stays open.
 #[test]
 fn g_goes_to_a_step_by_its_number() {
-    let opening = script(
-        "loop.lua",
-        "for i = 1, 100 do\n  redis.call('INCR', 'k')\nend",
-    );
-    let mut h = Harness::new(opening, 120, 40);
-    h.key(KeyCode::F(5));
-    h.key_with(KeyCode::Char('3'), KeyModifiers::ALT);
+    let mut h = loop_run_in_the_debugger();
     h.key(KeyCode::Char('g'));
     h.type_text("0");
     h.key(KeyCode::Enter);

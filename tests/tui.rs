@@ -959,6 +959,18 @@ fn g_goes_to_a_step_by_its_number() {
     let s = h.screen();
     assert_shows(&s, "loop.lua · step 150/303 · line 2 (redis.call done)");
     assert_shows(&s, "i = 50");
+    // PgDn, PgUp: ten redis.calls on, back.
+    h.key(KeyCode::PageDown);
+    assert_shows(
+        &h.screen(),
+        "loop.lua · step 180/303 · line 2 (redis.call done)",
+    );
+    h.key(KeyCode::PageUp);
+    h.key(KeyCode::PageUp);
+    assert_shows(
+        &h.screen(),
+        "loop.lua · step 120/303 · line 2 (redis.call done)",
+    );
 }
 
 #[test]

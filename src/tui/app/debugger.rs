@@ -88,6 +88,35 @@ impl App {
         }
     }
 
+    /// Ten timeline rows (calls, the error, the return) on or back.
+    pub(super) fn timeline_page(&mut self, forward: bool) {
+        const PAGE: usize = 10;
+        let Some(session) = self.session.as_mut() else {
+            self.warn(format!(
+                "no run to page through: {} runs the script",
+                self.key_for(Command::Run)
+            ));
+            return;
+        };
+        let rows = session.rows().len();
+        if rows == 0 {
+            return;
+        }
+        let row = match (session.current_row(), forward) {
+            (None, true) => PAGE - 1,
+            (None, false) => 0,
+            (Some(r), true) => r + PAGE,
+            (Some(r), false) => r.saturating_sub(PAGE),
+        }
+        .min(rows - 1);
+        let step = session.rows()[row];
+        if step == session.debugger().cursor() {
+            self.say("already there");
+        } else {
+            session.goto(step);
+        }
+    }
+
     /// Closes the run's session. A big run's model is freed on a thread of
     /// its own: freeing it takes time proportional to the run, which the
     /// UI thread never spends.

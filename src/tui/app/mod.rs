@@ -848,6 +848,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Command::PageUp | Command::PageDown if self.focus == Focus::Debugger => {
+                self.timeline_page(command == Command::PageDown);
+                Vec::new()
+            }
             Command::ScrollUp => self.select_key(-1),
             Command::ScrollDown => self.select_key(1),
             Command::PageUp => self.select_key(-(self.key_rows() as isize)),

@@ -68,7 +68,7 @@ impl Default for Limits {
 /// What a step is. A step is 16 bytes (a traced loop records millions):
 /// what a call, an error, a return or another client's command holds sits
 /// in the timeline's [`Payloads`], and [`Timeline::event`] reads it back.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub enum StepKind {
     /// A line is about to run, `depth` functions deep, with these locals.
     Line {
@@ -393,7 +393,9 @@ impl<'a> Locals<'a> {
 /// An inverse delta of one change: (database, delta).
 pub type Change = (usize, Delta);
 
-#[derive(Clone, Debug, PartialEq)]
+/// One step of a run. Not comparable on its own: its kind names what it
+/// holds by number in its timeline's payloads (compare `Timeline::event`s).
+#[derive(Clone, Debug)]
 pub struct Step {
     pub line: u32,
     /// Where this step's inverse deltas end in [`Timeline::deltas`]; they

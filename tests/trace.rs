@@ -228,6 +228,42 @@ fn depths_count_lost_tail_calls_and_calls_name_their_lua_line() {
     assert_eq!(calls, vec![2, 9]);
 }
 
+/// `return redis.error_reply(...)` is a return, not a death: the run ends
+/// on a return step that holds the error reply (the client gets the error,
+/// as from Redis 7.0: `-ERR insufficient funds`); the write before it
+/// stays, the run failed there, and the words say it returned an error.
+/// An error the script raises still ends on an error step.
+#[test]
+fn a_returned_error_reply_ends_on_its_return() {
+    let mut env = Env::new();
+    env.run("SET alice 100");
+    let body = "local b = redis.call('DECRBY', 'alice', 500)\nif b < 0 then\n  return redis.error_reply('ERR insufficient funds')\nend\nreturn b";
+    let timeline = env.eval(body);
+    assert_eq!(
+        timeline.outcome.reply,
+        Reply::error("ERR insufficient funds")
+    );
+    assert_eq!(timeline.outcome.status, Status::Error);
+    assert_eq!(timeline.outcome.error_line, Some(3));
+    assert_eq!(timeline.outcome.writes_applied, 1);
+    let last = timeline.steps.last().unwrap();
+    assert!(matches!(
+        timeline.event(last),
+        trace::Event::Return { reply } if *reply == Reply::error("ERR insufficient funds")
+    ));
+    let debugger = Debugger::new(timeline.clone(), &env.engine.keyspace);
+    assert_eq!(debugger.failure(), Some(timeline.steps.len() - 1));
+    let words = trace::export::summary(&timeline, &[]);
+    assert!(
+        words[0].starts_with("The script returned an error at line 3 after 1 write."),
+        "{words:?}"
+    );
+    // Raised, it is an error step, as before.
+    let raised = env.eval("redis.call('SET', 'x', 1)\nerror('no')");
+    let last = raised.steps.last().unwrap();
+    assert!(matches!(raised.event(last), trace::Event::Error { .. }));
+}
+
 /// A tail-recursive loop goes one level deeper each turn (the lost calls
 /// count): 70,000 turns are 70,000 levels, past what 16 bits hold.
 #[test]

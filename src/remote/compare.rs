@@ -69,9 +69,14 @@ fn describe(timeline: &Timeline, step: &Step) -> String {
             logged_command(call.argv),
             human::render(&call.reply)
         ),
+        // A returned error reply (`redis.error_reply`) reads as the error
+        // the client gets: LDB's trace cannot tell it from a raised one.
         Event::Error { message, .. } => {
             format!("error: {}", String::from_utf8_lossy(message))
         }
+        Event::Return {
+            reply: Reply::Error(message),
+        } => format!("error: {}", String::from_utf8_lossy(message)),
         Event::Return { reply } => format!("return {}", human::render(reply)),
         Event::Other(other) => {
             format!("client {}: {}", other.client, logged_command(&other.argv))

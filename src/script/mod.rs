@@ -40,6 +40,9 @@ pub trait Probe {
     /// `redis.call`/`redis.pcall` ran a command (or had it refused);
     /// `write` tells whether it is a write command.
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control;
+    /// The script's function returned (it did not raise an error): what
+    /// it returned is the reply, an error reply too (`redis.error_reply`).
+    fn returned(&mut self) {}
 }
 
 /// What a probe wants after an event.
@@ -820,13 +823,16 @@ impl Scripting {
             lua::arm(state, false);
             // The hook stays until the reply is built: reading an error
             // table may run its metamethods (script code).
+            let mut returned = false;
             let reply = if status == 0 {
                 let mut budget = if limit > 0 {
                     (*allocator).limit
                 } else {
                     usize::MAX
                 };
-                api::pop_reply(state, ctx.resp3, &mut budget).unwrap_or_else(|| {
+                let popped = api::pop_reply(state, ctx.resp3, &mut budget);
+                returned = popped.is_some();
+                popped.unwrap_or_else(|| {
                     Reply::error(format!(
                         "ERR redstep refused the script's reply: it needs more memory than the Lua memory limit ({} bytes) allows. Real Redis has no such limit. script: {name}",
                         (*allocator).limit
@@ -846,10 +852,16 @@ impl Scripting {
             // script's value then too.
             let reply = match &ctx.stopped {
                 Some(stop) if status == 0 && !matches!(stop, api::Stop::Killed) => {
+                    returned = false;
                     Reply::error(format!("ERR {} script: {name}", stop.message()))
                 }
                 _ => reply,
             };
+            if returned {
+                if let Some(probe) = ctx.probe.as_mut() {
+                    probe.returned();
+                }
+            }
             ffi::lua_settop(state, base);
             (*allocator).limit = limit;
             if allowance > BIG_ARGUMENTS && !target.is_function {

@@ -261,10 +261,13 @@ fn summary_of(timeline: &Timeline, changes: &[KeyChange], replicas: bool) -> Vec
     match outcome.status {
         Status::Ok => lines.push(format!("The script returned after {writes}.")),
         Status::Error | Status::Interrupted => {
-            let how = if outcome.status == Status::Error {
-                "failed"
-            } else {
-                "was stopped"
+            let returned_error = timeline
+                .failure_step()
+                .is_some_and(|i| matches!(timeline.steps[i].kind, StepKind::Return(_)));
+            let how = match outcome.status {
+                Status::Interrupted => "was stopped",
+                _ if returned_error => "returned an error",
+                _ => "failed",
             };
             let at = outcome
                 .error_line

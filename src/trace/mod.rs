@@ -704,11 +704,14 @@ impl Timeline {
         Ok(())
     }
 
-    /// The step where the script died, if it did.
+    /// The step where the run failed, if it did: where the script died,
+    /// or its return of an error reply.
     pub(crate) fn failure_step(&self) -> Option<usize> {
-        self.steps
-            .iter()
-            .position(|s| matches!(s.kind, StepKind::Error(_)))
+        self.steps.iter().position(|s| match s.kind {
+            StepKind::Error(_) => true,
+            StepKind::Return(at) => self.payloads.returns[at.0 as usize].is_error(),
+            _ => false,
+        })
     }
 }
 
@@ -980,6 +983,9 @@ struct Recorder {
     writes: usize,
     /// The byte cap stopped the script.
     stopped: bool,
+    /// The script's function returned (an error reply it returned is not
+    /// an error it raised).
+    returned: bool,
     /// Each line's last call's arguments (their number in the payloads),
     /// shared by the next equal call.
     last_argv: crate::engine::FastMap<u32, u32>,
@@ -1162,6 +1168,10 @@ impl Probe for Recorder {
 
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
         Recorder::command(self, line, argv, reply, write)
+    }
+
+    fn returned(&mut self) {
+        self.returned = true;
     }
 }
 
@@ -1433,6 +1443,10 @@ impl Probe for LaneProbe<'_> {
         let control = self.recorder.command(line, argv, reply, write);
         self.deliver(control)
     }
+
+    fn returned(&mut self) {
+        self.recorder.returned = true;
+    }
 }
 
 /// Builds a [`Timeline`] from a run's events, whoever reports them: the
@@ -1463,6 +1477,7 @@ impl Builder {
                 last_argv: Default::default(),
                 last_call: None,
                 stopped: false,
+                returned: false,
             },
             after: Vec::new(),
         }
@@ -1589,6 +1604,17 @@ impl Builder {
             .unwrap_or(0);
         let mut compiled = true;
         let (status, error_line) = match &reply {
+            // Returned, not raised (`return redis.error_reply(...)`): the
+            // client gets an error, and the run ends on its return.
+            Reply::Error(_) if recorder.returned => {
+                let returned = recorder.payloads.add_return(reply.clone());
+                recorder.push_with_changes(
+                    last_line,
+                    StepKind::Return(returned),
+                    at_end.unwrap_or_default(),
+                );
+                (Status::Error, Some(last_line))
+            }
             Reply::Error(e) => {
                 let text = String::from_utf8_lossy(e).into_owned();
                 let interrupted = recorder.stopped

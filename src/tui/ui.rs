@@ -868,6 +868,9 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
             format!("line {} ✗ the script did not compile", view.line)
         }
         Event::Error { .. } => format!("line {} ✗ the script died here", view.line),
+        Event::Return { reply } if reply.is_error() => {
+            format!("line {} returned an error", view.line)
+        }
         Event::Return { .. } => "returned".to_string(),
         Event::Other(other) => format!("client {}", other.client),
     };

@@ -489,7 +489,10 @@ fn a_paste_and_a_tab_edit_the_script_and_a_reset_asks_first_in_tmux() {
     }
     let data = data_dir("paste");
     let t = Tmux::start("paste", &data, &[], 80, 24);
-    let s = t.wait_for(&lesson_of(4));
+    t.wait_for(&lesson_of(4));
+    // A capture may catch a frame half drawn (the lesson's line, not yet
+    // the status line below it): wait for the status line's end itself.
+    let s = t.wait_for("Ctrl+Q quit");
     let status = s.lines().last().unwrap_or("");
     assert!(
         status.contains("F1 help") && status.contains("Ctrl+Q quit"),

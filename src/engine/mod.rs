@@ -6,6 +6,7 @@
 //! external commands and reached through the [`Extension`] it passes in, so
 //! they work inside MULTI/EXEC like any other command.
 
+pub mod catalog;
 pub mod cluster;
 
 /// The port a server listens on unless told otherwise (as redis-server).
@@ -303,6 +304,8 @@ pub struct Engine {
     pub killed: Vec<ClientId>,
     /// SLOWLOG: the newest entry first, at most `slowlog-max-len`.
     pub(crate) slowlog: VecDeque<SlowEntry>,
+    /// ACL LOG, newest first.
+    pub(crate) acl_log: VecDeque<commands::admin::AclLogEntry>,
     slowlog_next_id: i64,
     /// The client whose command runs now (out of the client table
     /// meanwhile), and whether it speaks RESP3 (then what it is published
@@ -390,6 +393,7 @@ impl Engine {
             executing: None,
             published_to_caller: Vec::new(),
             slowlog: VecDeque::new(),
+            acl_log: VecDeque::new(),
             slowlog_next_id: 0,
             cluster: None,
         }
@@ -714,6 +718,13 @@ impl Engine {
                 client.multi_error = true;
             }
             return Some(reject(&spec, "NOAUTH Authentication required."));
+        }
+        if client.multi.is_some() && spec.flags & flags::NO_MULTI != 0 {
+            self.rejected(client, Some(spec.full_name));
+            return Some(reject(
+                &spec,
+                "ERR Command not allowed inside a transaction",
+            ));
         }
         if let Some(reply) = cluster::process_command(self, client, &spec, argv) {
             return Some(reply);

@@ -32,23 +32,8 @@ pub mod flags {
     pub const NO_AUTH: u32 = 1 << 14;
     /// Not written to the slow log (EXEC: its commands are, one by one).
     pub(crate) const SKIP_SLOWLOG: u32 = 1 << 15;
-
-    /// Names as COMMAND lists them (Redis 7.0 does not list may_replicate).
-    pub(crate) const NAMES: &[(u32, &str)] = &[
-        (WRITE, "write"),
-        (READONLY, "readonly"),
-        (DENYOOM, "denyoom"),
-        (ADMIN, "admin"),
-        (PUBSUB, "pubsub"),
-        (NOSCRIPT, "noscript"),
-        (BLOCKING, "blocking"),
-        (LOADING, "loading"),
-        (STALE, "stale"),
-        (FAST, "fast"),
-        (ALLOW_BUSY, "allow_busy"),
-        (NO_AUTH, "no_auth"),
-        (SKIP_SLOWLOG, "skip_slowlog"),
-    ];
+    /// Refused inside MULTI (SAVE, SYNC, PSYNC, SHUTDOWN).
+    pub const NO_MULTI: u32 = 1 << 16;
 }
 
 pub(crate) type HandlerFn = fn(&mut Ctx) -> CommandResult;
@@ -162,18 +147,21 @@ impl CommandSpec {
         self.flags & flags::WRITE != 0
     }
 
-    /// Whether the command takes keys at all (COMMAND GETKEYS refuses those
-    /// that take none).
+    /// Whether Redis looks for keys in this command before it runs
+    /// (`processCommand`'s cluster check): it has key specs or its keys
+    /// move with its arguments.
     pub(crate) fn takes_keys(&self) -> bool {
-        self.first_key > 0 || MOVABLE.contains(&self.full_name)
+        super::catalog::catalog()
+            .get(self.full_name)
+            .is_some_and(|d| !d.key_specs.is_empty() || d.has_flag("movablekeys"))
     }
 
-    /// The key arguments of this call: by the spec's positions, or, for a
-    /// command whose keys move (numkeys, STORE, STREAMS), where its
-    /// arguments put them, as Redis's COMMAND GETKEYS finds them.
+    /// The key arguments of this call as Redis's `getKeysFromCommand`
+    /// finds them (cluster routing): the command's own key function (for
+    /// a numkeys, STORE or STREAMS argument), else the key range.
     pub(crate) fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
-        if let Some(keys) = movable_keys(self.full_name, argv) {
-            return keys;
+        if let Some(keys) = super::catalog::getkeys_proc(self.full_name, argv) {
+            return keys.iter().map(|k| argv[k.pos].as_slice()).collect();
         }
         if self.first_key <= 0 {
             return Vec::new();
@@ -182,93 +170,17 @@ impl CommandSpec {
         let last = if self.last_key < 0 {
             argc + self.last_key
         } else {
-            self.last_key.min(argc - 1)
+            self.last_key
         };
-        let step = self.key_step.max(1);
-        (self.first_key..=last)
-            .step_by(step as usize)
-            .filter_map(|i| argv.get(i as usize).map(|k| k.as_slice()))
-            .collect()
+        let step = self.key_step.max(1) as usize;
+        let positions = (self.first_key..=last).step_by(step);
+        // Past the arguments: a command of variable arity reports its own
+        // error, so no keys (Redis's getKeysUsingLegacyRangeSpec).
+        if positions.clone().any(|i| i >= argc) {
+            return Vec::new();
+        }
+        positions.map(|i| argv[i as usize].as_slice()).collect()
     }
-}
-
-/// Commands whose key positions depend on their arguments.
-const MOVABLE: &[&str] = &[
-    "eval",
-    "evalsha",
-    "eval_ro",
-    "evalsha_ro",
-    "fcall",
-    "fcall_ro",
-    "zunionstore",
-    "zinterstore",
-    "zdiffstore",
-    "zunion",
-    "zinter",
-    "zdiff",
-    "zintercard",
-    "sintercard",
-    "lmpop",
-    "zmpop",
-    "blmpop",
-    "bzmpop",
-    "sort",
-    "sort_ro",
-    "georadius",
-    "georadiusbymember",
-    "xread",
-    "xreadgroup",
-];
-
-/// Keys of the commands whose key positions depend on their arguments.
-fn movable_keys<'a>(name: &str, argv: &'a [Bytes]) -> Option<Vec<&'a [u8]>> {
-    let arg = |i: usize| argv.get(i).map(|a| a.as_slice());
-    // `numkeys` at `at`, the keys after it, and first the fixed ones.
-    let counted = |at: usize, fixed: &[usize]| -> Vec<&'a [u8]> {
-        let mut keys: Vec<&[u8]> = fixed.iter().filter_map(|&i| arg(i)).collect();
-        let n = arg(at)
-            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok())
-            .unwrap_or(0);
-        keys.extend(argv.iter().skip(at + 1).take(n).map(|a| a.as_slice()));
-        keys
-    };
-    // The argument after each of these option words.
-    let after = |words: &[&str]| -> Vec<&'a [u8]> {
-        (2..argv.len().saturating_sub(1))
-            .filter(|&i| {
-                words
-                    .iter()
-                    .any(|w| argv[i].eq_ignore_ascii_case(w.as_bytes()))
-            })
-            .filter_map(|i| arg(i + 1))
-            .collect()
-    };
-    Some(match name {
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => counted(2, &[]),
-        "zunionstore" | "zinterstore" | "zdiffstore" => counted(2, &[1]),
-        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
-            counted(1, &[])
-        }
-        "blmpop" | "bzmpop" => counted(2, &[]),
-        "sort" | "sort_ro" | "georadius" | "georadiusbymember" => {
-            let mut keys: Vec<&[u8]> = arg(1).into_iter().collect();
-            if name != "sort_ro" {
-                keys.extend(after(&["store", "storedist"]));
-            }
-            keys
-        }
-        "xread" | "xreadgroup" => {
-            let Some(at) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"streams")) else {
-                return Some(Vec::new());
-            };
-            let rest = &argv[at + 1..];
-            rest[..rest.len() / 2]
-                .iter()
-                .map(|a| a.as_slice())
-                .collect()
-        }
-        _ => return None,
-    })
 }
 
 fn needs_subcommand(ctx: &mut Ctx) -> CommandResult {

@@ -684,8 +684,77 @@ CASES["sc-pairs-order-of-redis-table"] = [
     "FCALL pr 0",
 ]
 
+# COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
+# description of its commands (assets/redis): key specs where they are
+# reliable, a command's own key function otherwise, and their errors.
+CASES["g-command-info-docs-getkeys"] = [
+    "COMMAND INFO get", "COMMAND INFO nosuch client|list client|nosuch get|x a|b|c SET", "COMMAND INFO eval xread",
+    "COMMAND DOCS get", "COMMAND DOCS client|list nosuch zadd", "COMMAND DOCS nosuch", "COMMAND COUNT",
+    ("COMMAND LIST FILTERBY ACLCAT hyperloglog", U), ("COMMAND LIST FILTERBY ACLCAT Scripting", U),
+    "COMMAND LIST FILTERBY ACLCAT nosuch", "COMMAND LIST FILTERBY ACLCAT @read",
+    "COMMAND GETKEYS time x", "COMMAND GETKEYS get", "COMMAND GETKEYS eval s 0", "COMMAND GETKEYS eval s 2 a",
+    "COMMAND GETKEYS eval s 2 a b", "COMMAND GETKEYS eval s x a", "COMMAND GETKEYS zunion 0 a",
+    "COMMAND GETKEYS zunionstore d 2 a b", "COMMAND GETKEYS sintercard 0 a b", "COMMAND GETKEYS spublish c m",
+    "COMMAND GETKEYS mset a 1 b", "COMMAND GETKEYS nosuch", "COMMAND GETKEYS client list",
+    "COMMAND GETKEYSANDFLAGS set k v get", "COMMAND GETKEYSANDFLAGS set k v nx", "COMMAND GETKEYSANDFLAGS mset a 1 b 2",
+    "COMMAND GETKEYSANDFLAGS sort k by x limit 0 1 get # store d", "COMMAND GETKEYSANDFLAGS sort_ro k by x",
+    "COMMAND GETKEYSANDFLAGS xread count 1 streams a b 1 2", "COMMAND GETKEYSANDFLAGS xreadgroup group g c streams a 1",
+    "COMMAND GETKEYSANDFLAGS georadius k 1 2 3 m store d storedist e", "COMMAND GETKEYSANDFLAGS bitfield k get u8 0",
+    "COMMAND GETKEYSANDFLAGS bitfield k get u8 0 set u8 0 1", "COMMAND GETKEYSANDFLAGS migrate h p \"\" 0 1 auth2 u pw keys a b",
+    "COMMAND GETKEYSANDFLAGS migrate h p k 0 1", "COMMAND GETKEYSANDFLAGS lmove a b left right",
+    "COMMAND GETKEYSANDFLAGS object encoding k", "COMMAND GETKEYSANDFLAGS blmpop 0 2 a b left",
+    "COMMAND GETKEYSANDFLAGS zinterstore d 2 a b weights 1 2", "COMMAND GETKEYSANDFLAGS geosearchstore d s frommember m byradius 1 m",
+    "EVAL \"return redis.call('COMMAND', 'GETKEYS', 'SET', 'k', 'v')\" 0",
+    "EVAL \"return redis.call('COMMAND', 'INFO', 'incr')\" 0",
+]
+
+# What a lone primary with no replicas, files or modules answers about
+# replication, persistence, modules, the latency monitor (off), cluster
+# clients, LOLWUT and MIGRATE; SAVE in MULTI; and these from scripts.
+CASES["g-lone-primary-admin"] = [
+    "ASKING", "READONLY", "READWRITE", "ASKING x",
+    "MODULE LIST", "MODULE HELP", "MODULE UNLOAD x", "MODULE LOAD /nonexistent.so", "MODULE LOADEX /x.so ARGS a",
+    "MODULE bogus", "MODULE",
+    "LATENCY LATEST", "LATENCY HISTORY command", "LATENCY RESET", "LATENCY RESET a b", "LATENCY GRAPH command",
+    "LATENCY DOCTOR", "LATENCY HELP", "LATENCY bogus",
+    "LOLWUT", "LOLWUT VERSION 1", "LOLWUT VERSION 7", "LOLWUT VERSION x", "LOLWUT bogus", "LOLWUT VERSION",
+    "OBJECT FREQ k", "SET k v", "OBJECT FREQ k", "OBJECT FREQ",
+    "MULTI", "SAVE", "SET a 1", "EXEC", "GET a", "BGSAVE x", "BGSAVE SCHEDULE x",
+    "MIGRATE h 1 nokey 0 10", "MIGRATE h 1 nokey x 10", "MIGRATE h 1 nokey 0 x", "MIGRATE h 1 nokey 0 10 bogus",
+    "MIGRATE h 1 k 0 10 KEYS a", "MIGRATE h 1 \"\" 0 10 KEYS a b", "MIGRATE h 1 \"\" 0 10 AUTH",
+    "MIGRATE h 1 \"\" 0 10 AUTH2 a", "MIGRATE h 1 \"\" 0 10 COPY REPLACE AUTH2 a b KEYS x y",
+    "RESTORE-ASKING k 0 x", "RESTORE-ASKING",
+    "CLIENT TRACKING off", "CLIENT TRACKING maybe", "CLIENT TRACKING on REDIRECT 99999", "CLIENT TRACKING on REDIRECT x",
+    "CLIENT TRACKING on PREFIX a", "CLIENT TRACKING on BCAST OPTIN", "CLIENT TRACKING on OPTIN OPTOUT",
+    "CLIENT TRACKING off bogus", "CLIENT TRACKING on PREFIX", "CLIENT TRACKINGINFO",
+    "EVAL \"return redis.pcall('SAVE')\" 0", "EVAL \"return redis.pcall('ROLE')\" 0", "EVAL \"return redis.call('LOLWUT')\" 0",
+    "EVAL \"return redis.pcall('ASKING')\" 0", "EVAL \"return redis.pcall('OBJECT', 'FREQ', 'k')\" 0",
+    "EVAL \"return redis.call('MIGRATE', 'h', '1', 'nokey', '0', '1')\" 0",
+    "EVAL \"return redis.pcall('LATENCY', 'LATEST')\" 0", "EVAL \"return redis.pcall('MODULE', 'LIST')\" 0",
+    "EVAL \"return redis.pcall('ACL', 'WHOAMI')\" 0", "EVAL \"return redis.pcall('REPLICAOF', 'NO', 'ONE')\" 0",
+]
+
+# ACL with only the default user, no password and no ACL file.
+CASES["g-acl-default-user"] = [
+    "ACL WHOAMI", "ACL USERS", "ACL LIST", "ACL GETUSER default", "ACL GETUSER nosuch", "ACL CAT",
+    ("ACL CAT read", U), ("ACL CAT HyperLogLog", U), "ACL CAT nosuch", "ACL CAT a b",
+    "ACL GENPASS 0", "ACL GENPASS x", "ACL GENPASS 5000", "ACL GENPASS -1", "ACL GENPASS 1 2",
+    "ACL LOG", "ACL LOG RESET", "ACL LOG 5", "ACL LOG x", "ACL LOG -1", "ACL LOG 1 2",
+    "ACL DRYRUN default get k", "ACL DRYRUN default nosuch", "ACL DRYRUN default get", "ACL DRYRUN nosuch get k",
+    "ACL DRYRUN default client list", "ACL DRYRUN default client nosuch",
+    "ACL DELUSER default", "ACL DELUSER nosuch", "ACL DELUSER nosuch default", "ACL LOAD", "ACL SAVE",
+    "ACL SETUSER default", "ACL bogus", "ACL", "ACL HELP",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
+    # Needs a primary without replicas: record_repl.py, whose SYNC
+    # connection is a replica, skips it (FAILOVER would start).
+    {"id": "g-lone-primary-replication", "tags": ["engine", "generic", "needs-no-replica"], "cmds": [cmd(l) for l in [
+        "ROLE", "REPLICAOF NO ONE", "SLAVEOF no one", "REPLICAOF no two", "REPLICAOF host abc", "REPLICAOF host 70000",
+        "REPLICAOF host -1", "FAILOVER", "FAILOVER ABORT", "FAILOVER TIMEOUT 0", "FAILOVER TIMEOUT x", "FAILOVER TO h 1",
+        "FAILOVER TO h x", "FAILOVER FORCE", "FAILOVER bogus", "FAILOVER TIMEOUT 10 TIMEOUT 20", "FAILOVER FORCE FORCE",
+        "EVAL \"return redis.pcall('FAILOVER')\" 0", "EVAL \"return redis.pcall('ROLE')\" 0"]]},
     {"id": "cfg-notify-keyspace-events", "tags": ["engine", "server", "notifications"], "cmds": [["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "Ex"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEAnm"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "g$lshzxetd"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "mE$"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "KEA?"], ["CONFIG", "GET", "notify-keyspace-events"], ["CONFIG", "SET", "notify-keyspace-events", "a", "b"], ["CONFIG", "SET", "maxmemory", "1", "timeout"], ["CONFIG", "SET", "notify-keyspace-events", "K", "notify-keyspace-events", "E"], ["CONFIG", "SET", "NOTIFY-KEYSPACE-EVENTS", ""], ["CONFIG", "GET", "notify-keyspace-events"]]},
     {"id": "repl-post-partial-write", "tags": ["engine", "scripting", "replication"], "cmds": [["SET", "b", "x"], ["EVAL", "redis.call('INCR', KEYS[1])\nredis.call('INCR', KEYS[2])\nreturn 'ok'", "2", "a", "b"], ["MGET", "a", "b"]]},
     {"id": "repl-two-writes", "tags": ["engine", "scripting", "replication"], "cmds": [["EVAL", "redis.call('INCR', KEYS[1]) redis.call('INCR', KEYS[2]) return 1", "2", "a", "b"]]},

@@ -1,6 +1,7 @@
 //! Command handlers, one file per family, each exporting its slice of the
 //! command table.
 
+pub(crate) mod admin;
 pub(crate) mod bits;
 pub(crate) mod dump;
 pub(crate) mod geo;
@@ -61,6 +62,7 @@ pub(crate) const FAMILIES: &[&[CommandSpec]] = &[
     streams::COMMANDS,
     geo::COMMANDS,
     dump::COMMANDS,
+    admin::COMMANDS,
 ];
 
 /// Argument `i` as a strict integer, or Redis's not-an-integer error.

@@ -6,7 +6,7 @@ use crate::engine::errors::{self, err};
 use crate::engine::keyspace::DATABASES;
 use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
-use crate::engine::{glob, notify, CommandResult, Ctx, Reply};
+use crate::engine::{catalog, glob, notify, CommandResult, Ctx, Reply};
 
 use super::eq;
 
@@ -68,7 +68,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "shutdown",
         -1,
-        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY | NOT_QUEUED,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY | NO_MULTI,
         NOKEYS,
         shutdown,
     ),
@@ -97,8 +97,6 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::container_of("cluster", 0, CLUSTER_SUBCOMMANDS),
 ];
 
-// No COMMAND DOCS: redstep has no docs table, and redis-cli falls back to its
-// own built-in help (and hints) when the server answers it with an error.
 const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::sub("command|count", "count", 2, LOADING | STALE, command_count),
     CommandSpec::sub("command|info", "info", -2, LOADING | STALE, command_info),
@@ -110,6 +108,14 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         LOADING | STALE,
         command_getkeys,
     ),
+    CommandSpec::sub(
+        "command|getkeysandflags",
+        "getkeysandflags",
+        -4,
+        LOADING | STALE,
+        command_getkeys,
+    ),
+    CommandSpec::sub("command|docs", "docs", -2, LOADING | STALE, command_docs),
     CommandSpec::sub("command|help", "help", 2, LOADING | STALE, |_| {
         Ok(super::help(super::help::COMMAND))
     }),
@@ -200,6 +206,13 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         2,
         NOSCRIPT | LOADING | STALE,
         client_trackinginfo,
+    ),
+    CommandSpec::sub(
+        "client|tracking",
+        "tracking",
+        -3,
+        NOSCRIPT | LOADING | STALE,
+        client_tracking,
     ),
     CommandSpec::sub(
         "client|caching",
@@ -676,6 +689,12 @@ const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         key_step: 1,
         ..CommandSpec::sub("object|idletime", "idletime", 3, READONLY, object_idletime)
     },
+    CommandSpec {
+        first_key: 2,
+        last_key: 2,
+        key_step: 1,
+        ..CommandSpec::sub("object|freq", "freq", 3, READONLY, object_freq)
+    },
     CommandSpec::sub("object|help", "help", 2, LOADING | STALE, |_| {
         Ok(super::help(super::help::OBJECT))
     }),
@@ -844,6 +863,7 @@ fn authenticate(ctx: &mut Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), R
             .as_deref()
             .is_none_or(|p| p == pass);
     if !ok {
+        super::admin::log_auth_failure(ctx, user.unwrap_or(b"default"));
         return Err(err(
             "WRONGPASS invalid username-password pair or user is disabled.",
         ));
@@ -882,10 +902,6 @@ fn time(ctx: &mut Ctx) -> CommandResult {
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: Redis's argument checks;
 /// accepted, it asks the host to end the server (redstep saves nothing).
 fn shutdown(ctx: &mut Ctx) -> CommandResult {
-    if ctx.client.multi.is_some() {
-        ctx.client.multi_error = true;
-        return Err(err("ERR Command not allowed inside a transaction"));
-    }
     let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
     for arg in &ctx.argv[1..] {
         match arg.to_ascii_lowercase().as_slice() {
@@ -1105,32 +1121,51 @@ fn move_key(ctx: &mut Ctx) -> CommandResult {
 }
 
 // ---- COMMAND ---------------------------------------------------------------
+//
+// Answered from Redis's own description of its commands (`catalog.rs`),
+// for the commands in redstep's table.
 
-fn describe(spec: &CommandSpec) -> Reply {
-    let flag_names = crate::engine::table::flags::NAMES
-        .iter()
-        .filter(|(bit, _)| spec.flags & bit != 0)
-        .map(|(_, name)| Reply::status(name))
-        .collect();
-    Reply::Array(vec![
-        Reply::bulk(spec.full_name),
-        Reply::Int(spec.arity as i64),
-        Reply::Array(flag_names),
-        Reply::Int(spec.first_key as i64),
-        Reply::Int(spec.last_key as i64),
-        Reply::Int(spec.key_step as i64),
-        Reply::Array(vec![]),
-        Reply::Array(vec![]),
-        Reply::Array(vec![]),
-        Reply::Array(spec.subcommands.iter().map(describe).collect()),
-    ])
+/// A command named as COMMAND INFO and DOCS name them (Redis's
+/// `lookupCommandBySds`): `get`, or `client|list` for a subcommand.
+fn named<'t>(table: &'t crate::engine::table::Table, name: &[u8]) -> Option<&'t CommandSpec> {
+    let parts: Vec<&[u8]> = name.split(|b| *b == b'|').collect();
+    let spec = table.get(parts[0])?;
+    match parts.len() {
+        1 => Some(spec),
+        2 => spec
+            .subcommands
+            .iter()
+            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(parts[1])),
+        _ => None,
+    }
+}
+
+fn described(spec: &CommandSpec) -> Option<&'static catalog::Described> {
+    catalog::catalog().get(spec.full_name)
+}
+
+/// A recorded reply (RESP3 types) as this client reads it: a RESP2 one,
+/// a script included, gets arrays.
+fn spoken(ctx: &Ctx, reply: Reply) -> Reply {
+    if ctx.resp3() {
+        reply
+    } else {
+        reply.to_resp2()
+    }
 }
 
 /// COMMAND with no subcommand: every command's description.
 pub(crate) fn command_all(ctx: &mut Ctx) -> CommandResult {
     let mut specs: Vec<&CommandSpec> = ctx.engine.command_table().iter().collect();
     specs.sort_by_key(|s| s.name);
-    Ok(Reply::Array(specs.into_iter().map(describe).collect()))
+    let all = Reply::Array(
+        specs
+            .into_iter()
+            .filter_map(described)
+            .map(|d| d.info.clone())
+            .collect(),
+    );
+    Ok(spoken(ctx, all))
 }
 
 fn command_count(ctx: &mut Ctx) -> CommandResult {
@@ -1142,22 +1177,41 @@ fn command_info(ctx: &mut Ctx) -> CommandResult {
         return command_all(ctx);
     }
     let table = ctx.engine.command_table();
-    Ok(Reply::Array(
+    let infos = Reply::Array(
         ctx.argv[2..]
             .iter()
             .map(|name| {
-                let parts: Vec<&[u8]> = name.splitn(2, |b| *b == b'|').collect();
-                let spec = table.get(parts[0]).and_then(|s| match parts.get(1) {
-                    None => Some(s),
-                    Some(sub) => s
-                        .subcommands
-                        .iter()
-                        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(sub)),
-                });
-                spec.map(describe).unwrap_or(Reply::Nil)
+                named(table, name)
+                    .and_then(described)
+                    .map_or(Reply::Nil, |d| d.info.clone())
             })
             .collect(),
-    ))
+    );
+    Ok(spoken(ctx, infos))
+}
+
+/// COMMAND DOCS [name ...]: a map of full names to docs (unknown names
+/// left out).
+fn command_docs(ctx: &mut Ctx) -> CommandResult {
+    let table = ctx.engine.command_table();
+    let specs: Vec<&CommandSpec> = if ctx.argv.len() == 2 {
+        let mut all: Vec<&CommandSpec> = table.iter().collect();
+        all.sort_by_key(|s| s.name);
+        all
+    } else {
+        ctx.argv[2..]
+            .iter()
+            .filter_map(|name| named(table, name))
+            .collect()
+    };
+    let docs = Reply::Map(
+        specs
+            .into_iter()
+            .filter_map(described)
+            .map(|d| (Reply::bulk(&d.full_name), d.docs.clone()))
+            .collect(),
+    );
+    Ok(spoken(ctx, docs))
 }
 
 /// COMMAND LIST: every command's full name, its subcommands' after it
@@ -1165,50 +1219,68 @@ fn command_info(ctx: &mut Ctx) -> CommandResult {
 /// the full name, without case. (Redis answers in its hash table's order,
 /// which changes from one start to the next; sorted here.)
 fn command_list(ctx: &mut Ctx) -> CommandResult {
-    let mut names: Vec<&str> = ctx
+    let mut specs: Vec<&CommandSpec> = ctx
         .engine
         .command_table()
         .iter()
         .flat_map(|s| std::iter::once(s).chain(s.subcommands))
-        .map(|s| s.full_name)
         .collect();
     match ctx.argv.len() {
         2 => {}
         5 if eq(ctx.arg(2), "filterby") => {
             let value = ctx.arg(4).to_vec();
             match ctx.arg(3).to_ascii_lowercase().as_slice() {
-                b"pattern" => {
-                    names.retain(|n| crate::engine::glob::matches(&value, n.as_bytes(), true))
-                }
-                b"module" => names.clear(),
-                b"aclcat" => {
-                    return Err(err(
-                        "ERR redstep keeps no ACL categories (COMMAND LIST FILTERBY ACLCAT)",
-                    ))
-                }
+                b"pattern" => specs.retain(|s| glob::matches(&value, s.full_name.as_bytes(), true)),
+                b"module" => specs.clear(),
+                b"aclcat" => specs.retain(|s| {
+                    described(s).is_some_and(|d| {
+                        d.acl_categories
+                            .iter()
+                            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(&value))
+                    })
+                }),
                 _ => return Err(err(errors::SYNTAX)),
             }
         }
         _ => return Err(err(errors::SYNTAX)),
     }
+    let mut names: Vec<&str> = specs.iter().map(|s| s.full_name).collect();
     names.sort_unstable();
     Ok(Reply::bulks(names))
 }
 
-/// COMMAND GETKEYS command arg...: the keys Redis would find in it.
+/// COMMAND GETKEYS / GETKEYSANDFLAGS command arg...: the keys Redis finds
+/// in it, by its key specs or the command's own key function.
 fn command_getkeys(ctx: &mut Ctx) -> CommandResult {
-    let argv = ctx.argv[2..].to_vec();
+    let with_flags = eq(ctx.arg(1), "getkeysandflags");
+    let argv = &ctx.argv[2..];
     let table = ctx.engine.command_table();
-    let Some(spec) = table.resolve(&argv) else {
+    let Some(spec) = table.resolve(argv) else {
         return Err(err("ERR Invalid command specified"));
+    };
+    let Some(described) = described(spec).filter(|d| catalog::has_keys(d)) else {
+        return Err(err("ERR The command has no key arguments"));
     };
     if !spec.arity_ok(argv.len()) {
         return Err(err("ERR Invalid number of arguments specified for command"));
     }
-    if !spec.takes_keys() {
-        return Err(err("ERR The command has no key arguments"));
+    let keys = catalog::keys_with_specs(described, argv);
+    if keys.is_empty() && !described.has_flag("no_mandatory_keys") {
+        return Err(err("ERR Invalid arguments specified for command"));
     }
-    Ok(Reply::bulks(spec.keys(&argv)))
+    Ok(Reply::Array(
+        keys.iter()
+            .map(|k| {
+                let key = Reply::bulk(&argv[k.pos]);
+                if with_flags {
+                    let flags = spoken(ctx, catalog::key_flags::reply(k.flags));
+                    Reply::Array(vec![key, flags])
+                } else {
+                    key
+                }
+            })
+            .collect(),
+    ))
 }
 
 // ---- CLIENT ----------------------------------------------------------------
@@ -1220,6 +1292,66 @@ fn validate_client_name(name: &[u8]) -> Result<(), Reply> {
         ));
     }
     Ok(())
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP]: Redis's option checks. OFF is what a client that
+/// never tracked already has; ON would need invalidation messages for
+/// client-side caches, which redstep does not send.
+fn client_tracking(ctx: &mut Ctx) -> CommandResult {
+    let argc = ctx.argv.len();
+    let (mut redirect, mut prefixes) = (0i64, 0usize);
+    let (mut bcast, mut optin, mut optout) = (false, false, false);
+    let mut j = 3;
+    while j < argc {
+        let more = argc - 1 - j;
+        if eq(ctx.arg(j), "redirect") && more > 0 {
+            j += 1;
+            if redirect != 0 {
+                return Err(err(
+                    "ERR A client can only redirect to a single other client",
+                ));
+            }
+            redirect = parse_i64(ctx.arg(j)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            let exists = redirect > 0
+                && (redirect as u64 == ctx.client.id
+                    || ctx.engine.client(redirect as u64).is_some());
+            if !exists {
+                return Err(err("ERR The client ID you want redirect to does not exist"));
+            }
+        } else if eq(ctx.arg(j), "bcast") {
+            bcast = true;
+        } else if eq(ctx.arg(j), "optin") {
+            optin = true;
+        } else if eq(ctx.arg(j), "optout") {
+            optout = true;
+        } else if eq(ctx.arg(j), "noloop") {
+        } else if eq(ctx.arg(j), "prefix") && more > 0 {
+            j += 1;
+            prefixes += 1;
+        } else {
+            return Err(err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    if eq(ctx.arg(2), "off") {
+        return Ok(Reply::ok());
+    }
+    if !eq(ctx.arg(2), "on") {
+        return Err(err(errors::SYNTAX));
+    }
+    if !bcast && prefixes > 0 {
+        return Err(err("ERR PREFIX option requires BCAST mode to be enabled"));
+    }
+    if bcast && (optin || optout) {
+        return Err(err("ERR OPTIN and OPTOUT are not compatible with BCAST"));
+    }
+    if optin && optout {
+        return Err(err("ERR You can't specify both OPTIN mode and OPTOUT mode"));
+    }
+    Err(err(
+        "ERR redstep sends no invalidation messages for client-side caching: CLIENT TRACKING ON is not available",
+    ))
 }
 
 fn client_id(ctx: &mut Ctx) -> CommandResult {
@@ -1237,7 +1369,8 @@ fn client_setname(ctx: &mut Ctx) -> CommandResult {
     Ok(Reply::ok())
 }
 
-fn client_line(c: &crate::engine::Client, now: i64) -> String {
+/// A client's line in CLIENT LIST, newline included.
+pub(crate) fn client_line(c: &crate::engine::Client, now: i64) -> String {
     let flags = if c.multi.is_some() {
         "x"
     } else if c.blocked.is_some() {
@@ -1248,7 +1381,7 @@ fn client_line(c: &crate::engine::Client, now: i64) -> String {
         "N"
     };
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp=2\n",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -1260,6 +1393,7 @@ fn client_line(c: &crate::engine::Client, now: i64) -> String {
         c.patterns.len(),
         c.multi.as_ref().map(|m| m.len() as i64).unwrap_or(-1),
         c.last_command,
+        c.resp,
     )
 }
 
@@ -1607,6 +1741,16 @@ fn object_refcount(ctx: &mut Ctx) -> CommandResult {
         Some(_) => Reply::Int(1),
         None => Reply::Nil,
     })
+}
+
+/// OBJECT FREQ: access frequency is kept only under an LFU eviction
+/// policy, and redstep's is Redis's default, noeviction.
+fn object_freq(ctx: &mut Ctx) -> CommandResult {
+    let key = ctx.arg(2).to_vec();
+    if ctx.lookup_quiet(&key).is_none() {
+        return Ok(Reply::Nil);
+    }
+    Err(err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."))
 }
 
 fn object_idletime(ctx: &mut Ctx) -> CommandResult {

@@ -424,7 +424,8 @@ fn keys_from_specs(described: &Described, argv: &[Bytes]) -> Option<Vec<KeyRef>>
                     .and_then(|n| super::numbers::parse_i64(n))
                     .filter(|n| *n >= 0)?;
                 first += firstkey;
-                (first + numkeys - 1, keystep)
+                // A count past the arguments fails the bounds check below.
+                (first.saturating_add(numkeys - 1), keystep)
             }
             Find::Unknown => return None,
         };
@@ -690,6 +691,17 @@ mod tests {
         let list = catalog.get("client|list").unwrap();
         assert_eq!(list.arity, -2);
         assert!(field(&list.docs, "summary").is_some());
+    }
+
+    #[test]
+    fn a_huge_key_count_finds_no_keys() {
+        let argv: Vec<Bytes> = ["EVAL", "s", "9223372036854775807", "a"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let eval = catalog().get("eval").unwrap();
+        assert!(keys_from_specs(eval, &argv).is_none());
+        assert!(keys_with_specs(eval, &argv).is_empty());
     }
 
     #[test]

@@ -135,3 +135,90 @@ fn memory_doctor_waits_for_data() {
         "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     );
 }
+
+/// LATENCY HISTOGRAM after a few commands, a script and a transaction:
+/// which commands, how many calls, and buckets that are Redis's bounds
+/// with counts that only grow up to the calls (durations differ).
+fn histograms(target: &Target) -> Vec<String> {
+    let mut c = Conn::open(target).unwrap();
+    let mut run = |w: &[&str]| c.call(&words(w)).unwrap();
+    run(&["CONFIG", "RESETSTAT"]);
+    run(&["SET", "a", "1"]);
+    run(&["GET", "a"]);
+    run(&["EVAL", "return redis.call('GET', 'a')", "0"]);
+    run(&["MULTI"]);
+    run(&["INCR", "n"]);
+    run(&["EXEC"]);
+    run(&["NOSUCH"]);
+    run(&["GET"]);
+    let mut out = Vec::new();
+    for ask in [
+        &[
+            "LATENCY",
+            "HISTOGRAM",
+            "set",
+            "get",
+            "eval",
+            "incr",
+            "exec",
+            "multi",
+            "nosuch",
+        ][..],
+        &[
+            "LATENCY",
+            "HISTOGRAM",
+            "config",
+            "CONFIG|RESETSTAT",
+            "get|x",
+        ],
+    ] {
+        let Reply::Array(flat) = run(ask) else {
+            panic!()
+        };
+        for pair in flat.chunks(2) {
+            let Reply::Array(fields) = &pair[1] else {
+                panic!("{pair:?}")
+            };
+            let (Reply::Int(calls), Reply::Array(buckets)) = (&fields[1], &fields[3]) else {
+                panic!("{fields:?}")
+            };
+            let mut last = 0;
+            for b in buckets.chunks(2) {
+                let (Reply::Int(bound), Reply::Int(count)) = (&b[0], &b[1]) else {
+                    panic!("{b:?}")
+                };
+                assert!(
+                    redstep::engine::LATENCY_BUCKETS.contains(&(*bound as u64)),
+                    "{bound}"
+                );
+                assert!(*count > last, "{buckets:?}");
+                last = *count;
+            }
+            assert_eq!(last, *calls);
+            out.push(format!("{} calls={calls}", text(&pair[0])));
+        }
+    }
+    out
+}
+
+#[test]
+fn latency_histograms_count_what_redis_counts() {
+    let addr = common::start();
+    let ours = histograms(&Target::parse(&format!("redis://{addr}")).unwrap());
+    assert_eq!(
+        ours,
+        [
+            "set calls=1",
+            "get calls=2",
+            "eval calls=1",
+            "incr calls=1",
+            "exec calls=1",
+            "multi calls=1",
+            "config|resetstat calls=1",
+            "config|resetstat calls=1",
+        ]
+    );
+    let Some(real) = Real::start() else { return };
+    let theirs = histograms(&Target::parse(&real.url()).unwrap());
+    assert_eq!(ours, theirs);
+}

@@ -355,6 +355,26 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Calls per bucket of [`LATENCY_BUCKETS`] (LATENCY HISTOGRAM).
+    pub latency: [u64; LATENCY_BUCKETS.len()],
+}
+
+/// The bucket bounds, in microseconds, LATENCY HISTOGRAM reports: Redis
+/// keeps each command's latencies in an HDR histogram (2 significant
+/// figures, 1 ns to 1 s) and reports it at every power of two from 1024
+/// ns, labelled with the highest value of the bucket reached, in µs.
+pub const LATENCY_BUCKETS: [u64; 21] = [
+    1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266,
+    270532, 541065, 1073741,
+];
+
+/// The bucket a call of `micros` falls in (the first bound at or above it;
+/// past a second, the last).
+fn latency_bucket(micros: u64) -> usize {
+    LATENCY_BUCKETS
+        .iter()
+        .position(|&bound| micros <= bound)
+        .unwrap_or(LATENCY_BUCKETS.len() - 1)
 }
 
 impl Default for Engine {
@@ -801,9 +821,10 @@ impl Engine {
                 let started = stopwatch().raw();
                 let reply = ext.call(self, client, argv);
                 self.publish_events(Some(client));
+                let micros = micros_since(started);
+                self.count_call(spec.full_name, micros, reply.is_error());
                 if logged {
-                    let micros = micros_since(started) as i64;
-                    self.slowlog_push(client, argv, micros);
+                    self.slowlog_push(client, argv, micros as i64);
                 }
                 Some(reply)
             }
@@ -828,17 +849,7 @@ impl Engine {
                 let blocked = ctx.block.take();
                 self.publish_events(Some(client));
                 let micros = micros_since(started);
-                // `get_mut` first: `entry` would hash the name and make room
-                // on every call.
-                let stat = match self.stats.commands.get_mut(spec.full_name) {
-                    Some(stat) => stat,
-                    None => self.stats.commands.entry(spec.full_name).or_default(),
-                };
-                stat.calls += 1;
-                stat.usec += micros;
-                if reply.is_error() {
-                    stat.failed += 1;
-                }
+                self.count_call(spec.full_name, micros, reply.is_error());
                 if logged && blocked.is_none() {
                     self.slowlog_push(client, argv, micros as i64);
                 }
@@ -850,6 +861,22 @@ impl Engine {
                     None => Some(reply),
                 }
             }
+        }
+    }
+
+    /// A command that ran, for INFO commandstats and LATENCY HISTOGRAM.
+    fn count_call(&mut self, name: &'static str, micros: u64, failed: bool) {
+        // `get_mut` first: `entry` would hash the name and make room on
+        // every call.
+        let stat = match self.stats.commands.get_mut(name) {
+            Some(stat) => stat,
+            None => self.stats.commands.entry(name).or_default(),
+        };
+        stat.calls += 1;
+        stat.usec += micros;
+        stat.latency[latency_bucket(micros)] += 1;
+        if failed {
+            stat.failed += 1;
         }
     }
 

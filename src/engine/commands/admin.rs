@@ -285,11 +285,80 @@ fn latency_graph(ctx: &mut Ctx) -> CommandResult {
     )))
 }
 
-/// LATENCY HISTOGRAM: redstep keeps no per-call latency distribution.
-fn latency_histogram(_: &mut Ctx) -> CommandResult {
-    Err(err(
-        "ERR redstep keeps no latency histograms (LATENCY HISTOGRAM); INFO commandstats has each command's calls and time",
-    ))
+/// LATENCY HISTOGRAM [command ...]: each command's calls and how many
+/// took at most each bucket's bound, cumulative, a bucket shown only when
+/// its count grew. Without names, every command that ran (Redis answers in
+/// its hash table's order; sorted here); a name may be a container (its
+/// subcommands that ran) or `name|sub`; unknown names are skipped.
+fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
+    let table = ctx.engine.command_table();
+    let mut names: Vec<&'static str> = Vec::new();
+    let ran = |name: &str| {
+        ctx.engine
+            .stats
+            .commands
+            .get(name)
+            .is_some_and(|s| s.calls > 0)
+    };
+    if ctx.argv.len() == 2 {
+        let mut all: Vec<&CommandSpec> = table
+            .iter()
+            .flat_map(|s| std::iter::once(s).chain(s.subcommands))
+            .collect();
+        all.sort_by_key(|s| s.full_name);
+        names.extend(all.iter().map(|s| s.full_name).filter(|n| ran(n)));
+    } else {
+        for arg in &ctx.argv[2..] {
+            let parts: Vec<&[u8]> = arg.split(|b| *b == b'|').collect();
+            let Some(spec) = table.get(parts[0]) else {
+                continue;
+            };
+            let spec = match parts.len() {
+                1 => spec,
+                2 => match spec
+                    .subcommands
+                    .iter()
+                    .find(|c| c.name.as_bytes().eq_ignore_ascii_case(parts[1]))
+                {
+                    Some(sub) => sub,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if spec.subcommands.is_empty() {
+                names.extend(Some(spec.full_name).filter(|n| ran(n)));
+            } else {
+                names.extend(
+                    spec.subcommands
+                        .iter()
+                        .map(|s| s.full_name)
+                        .filter(|n| ran(n)),
+                );
+            }
+        }
+    }
+    let histograms = names
+        .into_iter()
+        .map(|name| {
+            let stat = ctx.engine.stats.commands[name];
+            let (mut total, mut last) = (0, 0);
+            let mut buckets = Vec::new();
+            for (bound, count) in crate::engine::LATENCY_BUCKETS.iter().zip(stat.latency) {
+                total += count;
+                if total > last {
+                    buckets.push((Reply::Int(*bound as i64), Reply::Int(total as i64)));
+                    last = total;
+                }
+            }
+            let entry = Reply::Map(vec![
+                (Reply::bulk("calls"), Reply::Int(stat.calls as i64)),
+                (Reply::bulk("histogram_usec"), Reply::Map(buckets)),
+            ]);
+            (Reply::bulk(name), entry)
+        })
+        .collect();
+    let reply = Reply::Map(histograms);
+    Ok(if ctx.resp3() { reply } else { reply.to_resp2() })
 }
 
 // ---- LOLWUT -------------------------------------------------------------------

@@ -1711,8 +1711,12 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
     Ok(Reply::ok())
 }
 
+/// CONFIG RESETSTAT: the counters INFO reports start again (commands,
+/// connections, errors; Redis's `resetServerStats` and
+/// `resetCommandTableStats`).
 fn config_resetstat(ctx: &mut Ctx) -> CommandResult {
     ctx.engine.commands_processed = 0;
+    ctx.engine.stats = Default::default();
     Ok(Reply::ok())
 }
 

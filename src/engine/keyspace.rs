@@ -290,6 +290,13 @@ pub struct Keyspace {
     pub(crate) events: Vec<notify::Event>,
     /// What replicas and the AOF receive (recorded only when asked).
     pub propagation: super::propagate::Propagation,
+    /// Some client tracks keys (CLIENT TRACKING): modified keys are listed
+    /// in `tracking_modified`, each with who modified it (`modifier`), a
+    /// flush as None.
+    pub(crate) tracking: bool,
+    pub(crate) tracking_modified: Vec<(Option<Bytes>, Option<super::ClientId>)>,
+    /// The client whose command runs (None: the server itself, expiring).
+    pub(crate) modifier: Option<super::ClientId>,
 }
 
 impl Default for Keyspace {
@@ -306,6 +313,9 @@ impl Default for Keyspace {
             notify: 0,
             events: Vec::new(),
             propagation: Default::default(),
+            tracking: false,
+            tracking_modified: Vec::new(),
+            modifier: None,
         }
     }
 }
@@ -382,6 +392,10 @@ impl Keyspace {
         if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
             self.signaled.push((db, key.to_vec()));
         }
+        if self.tracking {
+            self.tracking_modified
+                .push((Some(key.to_vec()), self.modifier));
+        }
     }
 
     /// A small encoding (listpack, intset) became a big one: recorded for
@@ -399,6 +413,10 @@ impl Keyspace {
     pub(crate) fn touch(&mut self, db: usize, key: &[u8]) {
         if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
             self.signaled.push((db, key.to_vec()));
+        }
+        if self.tracking {
+            self.tracking_modified
+                .push((Some(key.to_vec()), self.modifier));
         }
     }
 
@@ -531,6 +549,16 @@ impl Keyspace {
             Some(d) => d..d + 1,
             None => 0..DATABASES,
         };
+        // Tracking clients hear of a flush as one null, not key by key.
+        let tracking = std::mem::take(&mut self.tracking);
+        if tracking {
+            self.tracking_modified.push((None, self.modifier));
+        }
+        self.flush_dbs(range);
+        self.tracking = tracking;
+    }
+
+    fn flush_dbs(&mut self, range: std::ops::Range<usize>) {
         for d in range {
             if self.observer.is_none() && self.interest.is_empty() {
                 self.changes += self.dbs[d].len() as u64;

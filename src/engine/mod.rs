@@ -21,6 +21,7 @@ pub(crate) mod numbers;
 pub mod propagate;
 pub mod rdb;
 pub mod table;
+pub mod tracking;
 pub(crate) mod value;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -186,6 +187,8 @@ pub struct Client {
     /// Cluster mode: the hash slot of the command running (Redis's
     /// `c->slot`), which its scripts must stay in.
     pub cluster_slot: Option<u16>,
+    /// CLIENT TRACKING ON: its mode.
+    pub tracking: Option<Box<tracking::ClientTracking>>,
 }
 
 impl Client {
@@ -214,6 +217,7 @@ impl Client {
             authenticated: false,
             resp: 2,
             cluster_slot: None,
+            tracking: None,
         }
     }
 
@@ -306,6 +310,12 @@ pub struct Engine {
     pub(crate) slowlog: VecDeque<SlowEntry>,
     /// ACL LOG, newest first.
     pub(crate) acl_log: VecDeque<commands::admin::AclLogEntry>,
+    /// CLIENT TRACKING's table of keys read and prefixes broadcast.
+    pub(crate) tracking: tracking::Table,
+    /// While a tracking client's script runs: its id and the keys it
+    /// declared, remembered when the script reads (Redis remembers the
+    /// caller's command's keys).
+    script_tracking: Option<(ClientId, Vec<Bytes>)>,
     slowlog_next_id: i64,
     /// The client whose command runs now (out of the client table
     /// meanwhile), and whether it speaks RESP3 (then what it is published
@@ -414,6 +424,8 @@ impl Engine {
             published_to_caller: Vec::new(),
             slowlog: VecDeque::new(),
             acl_log: VecDeque::new(),
+            tracking: Default::default(),
+            script_tracking: None,
             slowlog_next_id: 0,
             cluster: None,
         }
@@ -545,6 +557,7 @@ impl Engine {
         };
         self.unwatch_all(&mut client);
         self.unblock(&mut client);
+        self.disable_tracking(&mut client);
         let channels: Vec<Bytes> = client.channels.drain(..).collect();
         for ch in channels {
             self.unsubscribe_registry(false, &ch, id);
@@ -599,8 +612,16 @@ impl Engine {
         let outer = self.executing.replace((id, client.resp == 3));
         let reply = self.dispatch(&mut client, argv, ext);
         self.executing = outer;
+        if let Some(mode) = client.tracking.as_deref_mut() {
+            // CLIENT CACHING holds for one command (a transaction's, to
+            // its EXEC), CLIENT commands aside, as Redis's resetClient.
+            if mode.caching && client.multi.is_none() && !argv[0].eq_ignore_ascii_case(b"client") {
+                mode.caching = false;
+            }
+        }
         self.clients.insert(id, client);
         self.after_command(ext);
+        self.process_tracking(Some(id));
         reply
     }
 
@@ -620,6 +641,7 @@ impl Engine {
         self.executing = outer;
         self.clients.insert(id, client);
         self.after_command(&mut NoExtension);
+        self.process_tracking(Some(id));
         result
     }
 
@@ -815,11 +837,56 @@ impl Engine {
         argv: &[Bytes],
         ext: &mut dyn Extension,
     ) -> Option<Reply> {
+        let outer = self.keyspace.modifier.replace(client.id);
+        let reply = self.run_handler_as(client, spec, argv, ext);
+        self.keyspace.modifier = outer;
+        if self.keyspace.tracking && spec.flags & table::flags::READONLY != 0 {
+            self.remember_read(client, spec, argv);
+        }
+        reply
+    }
+
+    /// A read-only command ran: a tracking client's keys are remembered
+    /// (Redis's call(): for a script, its caller's declared keys; not
+    /// EVAL_RO and the like themselves, nor sharded channels).
+    fn remember_read(&mut self, client: &Client, spec: &CommandSpec, argv: &[Bytes]) {
+        if matches!(spec.full_name, "eval_ro" | "evalsha_ro" | "fcall_ro")
+            || spec.flags & table::flags::PUBSUB != 0
+        {
+            return;
+        }
+        if client.is_script {
+            if let Some((id, keys)) = self.script_tracking.clone() {
+                self.remember_keys(id, keys);
+            }
+        } else if client.tracking.as_deref().is_some_and(|m| m.remembers()) {
+            let keys = spec.keys(argv).into_iter().map(<[u8]>::to_vec).collect();
+            self.remember_keys(client.id, keys);
+        }
+    }
+
+    fn run_handler_as(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
         let logged = spec.flags & table::flags::SKIP_SLOWLOG == 0;
         match spec.handler {
             Handler::External => {
+                let declared = client
+                    .tracking
+                    .as_deref()
+                    .filter(|m| m.remembers() && !client.is_script)
+                    .map(|_| {
+                        let keys = spec.keys(argv).into_iter().map(<[u8]>::to_vec).collect();
+                        (client.id, keys)
+                    });
+                let outer = std::mem::replace(&mut self.script_tracking, declared);
                 let started = stopwatch().raw();
                 let reply = ext.call(self, client, argv);
+                self.script_tracking = outer;
                 self.publish_events(Some(client));
                 let micros = micros_since(started);
                 self.count_call(spec.full_name, micros, reply.is_error());

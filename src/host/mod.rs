@@ -998,6 +998,9 @@ impl EngineLoop {
             }
             self.engine.active_expire();
             self.engine.expire_blocked();
+            // Before sleeping, as Redis's beforeSleep: BCAST tracking
+            // clients get the keys changed in this turn.
+            self.engine.broadcast_tracking();
             self.deliver();
             self.shared.borrow_mut().flush(&mut self.engine);
         }

@@ -349,6 +349,18 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, ProtocolError> 
             }
             Ok(Some((Reply::Bulk(buf[after..stop].to_vec()), stop + 2)))
         }
+        b'=' => {
+            let len = parse_count(text).filter(|n| *n >= 4).ok_or_else(bad)?;
+            let stop = after + len as usize;
+            if buf.len() < stop + 2 {
+                return Ok(None);
+            }
+            let body = &buf[after..stop];
+            let mut format = [0; 3];
+            format.copy_from_slice(&body[..3]);
+            let text = body[4..].to_vec();
+            Ok(Some((Reply::Verbatim { format, text }, stop + 2)))
+        }
         b'*' => {
             let count = parse_count(text).ok_or_else(bad)?;
             if count < 0 {

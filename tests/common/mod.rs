@@ -124,3 +124,24 @@ pub fn wait_blocked(conn: &mut redstep::remote::Conn, n: usize) {
         std::thread::yield_now();
     }
 }
+
+/// Polls CLIENT LIST until the client `id` is gone (its connection closed
+/// and seen by the server); fails after 10 s.
+pub fn wait_gone(conn: &mut redstep::remote::Conn, id: i64) {
+    let id = id.to_string();
+    let start = std::time::Instant::now();
+    loop {
+        match conn
+            .cmd(&[b"CLIENT", b"LIST", b"ID", id.as_bytes()])
+            .unwrap()
+        {
+            Reply::Bulk(list) if list.is_empty() => return,
+            _ => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "client {id} never went away"
+        );
+        std::thread::yield_now();
+    }
+}

@@ -198,7 +198,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "getredir",
         2,
         NOSCRIPT | LOADING | STALE,
-        |_| Ok(Reply::Int(-1)),
+        |ctx| Ok(Reply::Int(redirect_of(ctx.client))),
     ),
     CommandSpec::sub(
         "client|trackinginfo",
@@ -219,7 +219,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "caching",
         3,
         NOSCRIPT | LOADING | STALE,
-        |_| Err(err(NOT_TRACKING)),
+        client_caching,
     ),
     CommandSpec::sub("client|help", "help", 2, LOADING | STALE, |_| {
         Ok(super::help(super::help::CLIENT))
@@ -243,21 +243,77 @@ fn client_no_evict(ctx: &mut Ctx) -> CommandResult {
 }
 
 /// CLIENT TRACKINGINFO of a client not in tracking mode.
+/// CLIENT GETREDIR's and CLIENT LIST's `redir`: -1 when not tracking.
+fn redirect_of(client: &crate::engine::Client) -> i64 {
+    client.tracking.as_ref().map_or(-1, |m| m.redirect as i64)
+}
+
 fn client_trackinginfo(ctx: &mut Ctx) -> CommandResult {
-    let off = vec![Reply::bulk("off")];
+    let mode = ctx.client.tracking.as_deref();
+    let mut flags = Vec::new();
+    match mode {
+        None => flags.push("off"),
+        Some(m) => {
+            flags.push("on");
+            for (on, name) in [
+                (m.bcast, "bcast"),
+                (m.optin, "optin"),
+                (m.optin && m.caching, "caching-yes"),
+                (m.optout, "optout"),
+                (m.optout && m.caching, "caching-no"),
+                (m.noloop, "noloop"),
+                (m.broken, "broken_redirect"),
+            ] {
+                if on {
+                    flags.push(name);
+                }
+            }
+        }
+    }
+    let flags: Vec<Reply> = flags.into_iter().map(Reply::bulk).collect();
+    let prefixes = Reply::bulks(
+        mode.map(|m| m.prefixes.iter().cloned().collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
     let flags = if ctx.resp3() {
-        Reply::Set(off)
+        Reply::Set(flags)
     } else {
-        Reply::Array(off)
+        Reply::Array(flags)
     };
+    let redirect = redirect_of(ctx.client);
     Ok(super::map_reply(
         ctx,
         vec![
             ("flags", flags),
-            ("redirect", Reply::Int(-1)),
-            ("prefixes", Reply::Array(Vec::new())),
+            ("redirect", Reply::Int(redirect)),
+            ("prefixes", prefixes),
         ],
     ))
+}
+
+/// CLIENT CACHING yes|no: whether the next command's reads are
+/// remembered (OPTIN: yes; OPTOUT: no).
+fn client_caching(ctx: &mut Ctx) -> CommandResult {
+    let Some(mode) = ctx.client.tracking.as_deref_mut() else {
+        return Err(err(NOT_TRACKING));
+    };
+    let arg = ctx.argv[2].to_ascii_lowercase();
+    match arg.as_slice() {
+        b"yes" if mode.optin => mode.caching = true,
+        b"yes" => {
+            return Err(err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ))
+        }
+        b"no" if mode.optout => mode.caching = true,
+        b"no" => {
+            return Err(err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ))
+        }
+        _ => return Err(err(errors::SYNTAX)),
+    }
+    Ok(Reply::ok())
 }
 
 /// CLIENT PAUSE timeout [WRITE|ALL]: hold back every command (ALL, the
@@ -784,6 +840,7 @@ fn reset(ctx: &mut Ctx) -> CommandResult {
     ctx.engine.unsubscribe_all(ctx.client, true, false);
     ctx.engine.shard_unsubscribe(ctx.client, &[]);
     super::transactions::unwatch_client(ctx);
+    ctx.engine.disable_tracking(ctx.client);
     ctx.client.authenticated = false;
     ctx.client.resp = 2;
     Ok(Reply::status("RESET"))
@@ -1019,9 +1076,10 @@ fn info(ctx: &mut Ctx) -> CommandResult {
                 std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             ),
             "clients" => format!(
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:0\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n",
                 engine.clients().count() + 1,
-                engine.clients().filter(|c| c.blocked.is_some()).count()
+                engine.clients().filter(|c| c.blocked.is_some()).count(),
+                engine.tracking_clients() + usize::from(ctx.client.tracking.is_some()),
             ),
             "memory" => format!(
                 "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
@@ -1295,63 +1353,92 @@ fn validate_client_name(name: &[u8]) -> Result<(), Reply> {
 }
 
 /// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN]
-/// [OPTOUT] [NOLOOP]: Redis's option checks. OFF is what a client that
-/// never tracked already has; ON would need invalidation messages for
-/// client-side caches, which redstep does not send.
+/// [OPTOUT] [NOLOOP], with Redis's checks in Redis's order (see
+/// `engine/tracking.rs` for what tracking then does).
 fn client_tracking(ctx: &mut Ctx) -> CommandResult {
+    use crate::engine::tracking::ClientTracking;
     let argc = ctx.argv.len();
-    let (mut redirect, mut prefixes) = (0i64, 0usize);
-    let (mut bcast, mut optin, mut optout) = (false, false, false);
+    let mut mode = ClientTracking::default();
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
     let mut j = 3;
     while j < argc {
         let more = argc - 1 - j;
         if eq(ctx.arg(j), "redirect") && more > 0 {
             j += 1;
-            if redirect != 0 {
+            if mode.redirect != 0 {
                 return Err(err(
                     "ERR A client can only redirect to a single other client",
                 ));
             }
-            redirect = parse_i64(ctx.arg(j)).ok_or_else(|| err(errors::NOT_INTEGER))?;
-            let exists = redirect > 0
-                && (redirect as u64 == ctx.client.id
-                    || ctx.engine.client(redirect as u64).is_some());
+            let id = parse_i64(ctx.arg(j)).ok_or_else(|| err(errors::NOT_INTEGER))?;
+            let exists =
+                id > 0 && (id as u64 == ctx.client.id || ctx.engine.client(id as u64).is_some());
             if !exists {
                 return Err(err("ERR The client ID you want redirect to does not exist"));
             }
+            mode.redirect = id as u64;
         } else if eq(ctx.arg(j), "bcast") {
-            bcast = true;
+            mode.bcast = true;
         } else if eq(ctx.arg(j), "optin") {
-            optin = true;
+            mode.optin = true;
         } else if eq(ctx.arg(j), "optout") {
-            optout = true;
+            mode.optout = true;
         } else if eq(ctx.arg(j), "noloop") {
+            mode.noloop = true;
         } else if eq(ctx.arg(j), "prefix") && more > 0 {
             j += 1;
-            prefixes += 1;
+            prefixes.push(ctx.argv[j].clone());
         } else {
             return Err(err(errors::SYNTAX));
         }
         j += 1;
     }
     if eq(ctx.arg(2), "off") {
+        ctx.engine.disable_tracking(ctx.client);
         return Ok(Reply::ok());
     }
     if !eq(ctx.arg(2), "on") {
         return Err(err(errors::SYNTAX));
     }
-    if !bcast && prefixes > 0 {
+    if !mode.bcast && !prefixes.is_empty() {
         return Err(err("ERR PREFIX option requires BCAST mode to be enabled"));
     }
-    if bcast && (optin || optout) {
+    let current = ctx.client.tracking.as_deref();
+    if current.is_some_and(|c| c.bcast != mode.bcast) {
+        return Err(err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if mode.bcast && (mode.optin || mode.optout) {
         return Err(err("ERR OPTIN and OPTOUT are not compatible with BCAST"));
     }
-    if optin && optout {
+    if mode.optin && mode.optout {
         return Err(err("ERR You can't specify both OPTIN mode and OPTOUT mode"));
     }
-    Err(err(
-        "ERR redstep sends no invalidation messages for client-side caching: CLIENT TRACKING ON is not available",
-    ))
+    if current.is_some_and(|c| (mode.optin && c.optout) || (mode.optout && c.optin)) {
+        return Err(err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+    }
+    if mode.bcast {
+        // Two prefixes overlap when one starts the other.
+        let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+        let show = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+        for (i, new) in prefixes.iter().enumerate() {
+            if let Some(old) = current.and_then(|c| c.prefixes.iter().find(|o| overlap(o, new))) {
+                return Err(Reply::error(format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    show(new),
+                    show(old)
+                )));
+            }
+            if let Some(other) = prefixes[i + 1..].iter().find(|o| overlap(o, new)) {
+                return Err(Reply::error(format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    show(new),
+                    show(other)
+                )));
+            }
+        }
+    }
+    ctx.engine.enable_tracking(ctx.client, mode, prefixes);
+    Ok(Reply::ok())
 }
 
 fn client_id(ctx: &mut Ctx) -> CommandResult {
@@ -1371,17 +1458,26 @@ fn client_setname(ctx: &mut Ctx) -> CommandResult {
 
 /// A client's line in CLIENT LIST, newline included.
 pub(crate) fn client_line(c: &crate::engine::Client, now: i64) -> String {
-    let flags = if c.multi.is_some() {
-        "x"
-    } else if c.blocked.is_some() {
-        "b"
-    } else if c.subscriptions() > 0 {
-        "P"
-    } else {
-        "N"
-    };
+    // Redis's letters, in its order (`N` for none).
+    let tracking = c.tracking.as_deref();
+    let mut flags: String = [
+        (c.subscribed(), 'P'),
+        (c.multi.is_some(), 'x'),
+        (c.blocked.is_some(), 'b'),
+        (tracking.is_some(), 't'),
+        (tracking.is_some_and(|m| m.broken), 'R'),
+        (tracking.is_some_and(|m| m.bcast), 'B'),
+        (c.watch_dirty, 'd'),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, letter)| *letter)
+    .collect();
+    if flags.is_empty() {
+        flags.push('N');
+    }
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -1391,8 +1487,10 @@ pub(crate) fn client_line(c: &crate::engine::Client, now: i64) -> String {
         c.db,
         c.channels.len(),
         c.patterns.len(),
+        c.shard_channels.len(),
         c.multi.as_ref().map(|m| m.len() as i64).unwrap_or(-1),
         c.last_command,
+        redirect_of(c),
         c.resp,
     )
 }

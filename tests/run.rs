@@ -201,3 +201,26 @@ fn run_help_tells_the_double_dash_rule() {
         out.stdout
     );
 }
+
+/// A call short of its arguments (Redis answers it with an arity error,
+/// which `pcall` catches) is traced and probed like any other: its keys
+/// are looked for among the arguments it has.
+#[test]
+fn a_call_short_of_its_arguments_is_traced_and_probed() {
+    let dir = folder("short-call");
+    std::fs::write(
+        dir.join("short.lua"),
+        "redis.pcall('set')\nredis.pcall('sort')\nreturn 1\n",
+    )
+    .unwrap();
+    for args in [
+        &["run", "short.lua"][..],
+        &["run", "short.lua", "--trace", "json"],
+        &["probe", "short.lua"],
+    ] {
+        let out = redstep(&dir, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    let out = redstep(&dir, &["run", "short.lua"]);
+    assert!(out.stdout.starts_with("(integer) 1\n"), "{}", out.stdout);
+}

@@ -38,6 +38,14 @@ fn story(target: &Target) -> Vec<String> {
     run(&rpush);
     let big = "y".repeat(200);
     run(&["SET", "big", &big]);
+    // Passwords redacted, as Redis redacts them while parsing.
+    run(&["AUTH", "nosuch", "secret"]);
+    run(&["HELLO", "2", "AUTH", "default", "pw"]);
+    run(&[
+        "MIGRATE", "h", "1", "", "0", "5", "AUTH2", "u", "pw", "KEYS", "nokey",
+    ]);
+    run(&["ACL", "SETUSER", "default"]);
+    run(&["CONFIG", "SET", "requirepass", "", "timeout", "0"]);
     run(&["NOSUCH"]);
     run(&["GET", "k", "extra"]);
     let len = run(&["SLOWLOG", "LEN"]);
@@ -98,6 +106,9 @@ fn the_slow_log_holds_what_redis_holds() {
         "?:0",
         "\"alice\"",
         "EVAL",
+        "AUTH (redacted) (redacted)",
+        "ACL SETUSER (redacted)",
+        "requirepass (redacted) timeout 0",
     ] {
         assert!(all.contains(needle), "{needle} not in\n{all}");
     }

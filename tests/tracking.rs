@@ -169,6 +169,20 @@ fn story(target: &Target) -> Vec<String> {
     run!(a, "A", "CLIENT", "GETREDIR");
     run!(a, "A", "RESET");
     run!(a, "A", "CLIENT", "GETREDIR");
+    // Another client's messages redirected to the one writing: before
+    // its reply (Redis writes them into its buffer as the key changes).
+    let a_id = ids[0].0.to_string();
+    run!(b, "B", "CLIENT", "TRACKING", "on", "REDIRECT", &a_id);
+    run!(b, "B", "GET", "rd1");
+    run!(a, "A", "HELLO", "3");
+    a.send(&words(&["SET", "rd1", "1"])).unwrap();
+    let (first, second) = (a.read().unwrap(), a.read().unwrap());
+    out.push(format!(
+        "A SET rd1 1 -> {} then {}",
+        show(&first),
+        show(&second)
+    ));
+    run!(b, "B", "CLIENT", "TRACKING", "off");
     // In a transaction: after EXEC's reply.
     run!(a, "A", "HELLO", "3");
     run!(a, "A", "CLIENT", "TRACKING", "on");
@@ -214,6 +228,7 @@ fn invalidations_reach_whom_redis_sends_them_to() {
         "messages: push[invalidate, [obj]] | push[invalidate, [user:1, user:2]]",
         "messages: push[tracking-redir-broken, GONE]",
         "CLIENT LIST: flags=t redir=SUB",
+        "A SET rd1 1 -> push[invalidate, [rd1]] then OK",
     ] {
         assert!(all.contains(needle), "{needle} not in\n{all}");
     }

@@ -41,6 +41,13 @@ impl Described {
     pub fn has_flag(&self, name: &str) -> bool {
         self.flags.iter().any(|f| f == name)
     }
+
+    /// Whether it is in the ACL category `name` (no `@`, any case).
+    pub fn in_category(&self, name: &[u8]) -> bool {
+        self.acl_categories
+            .iter()
+            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(name))
+    }
 }
 
 /// Where a key spec starts looking, and how it takes keys from there.
@@ -331,8 +338,8 @@ const CATEGORIES: &[&str] = &[
 
 /// Redis's `getKeysFromCommandWithSpecs` (COMMAND GETKEYS and
 /// GETKEYSANDFLAGS): the key specs when they are all reliable and find the
-/// keys, otherwise the command's own key function; None when neither finds
-/// any (Redis then errs, unless the command needs no key).
+/// keys, otherwise the command's own key function; empty when neither
+/// finds any (Redis then errs, unless the command needs no key).
 pub fn keys_with_specs(described: &Described, argv: &[Bytes]) -> Vec<KeyRef> {
     let has_key = described
         .key_specs
@@ -352,7 +359,7 @@ pub fn keys_with_specs(described: &Described, argv: &[Bytes]) -> Vec<KeyRef> {
 
 /// Redis's `doesCommandHaveKeys`.
 pub fn has_keys(described: &Described) -> bool {
-    GETKEYS_PROCS.contains(&described.full_name.as_str())
+    getkeys_proc(&described.full_name, &[]).is_some()
         || described
             .key_specs
             .iter()
@@ -423,6 +430,8 @@ fn keys_from_specs(described: &Described, argv: &[Bytes]) -> Option<Vec<KeyRef>>
                     .get(at)
                     .and_then(|n| super::numbers::parse_i64(n))
                     .filter(|n| *n >= 0)?;
+                // Redis adds it as a C `int`.
+                let numkeys = i64::from(numkeys as i32);
                 first += firstkey;
                 // A count past the arguments fails the bounds check below.
                 (first.saturating_add(numkeys - 1), keystep)
@@ -450,40 +459,9 @@ fn keys_from_specs(described: &Described, argv: &[Bytes]) -> Option<Vec<KeyRef>>
     Some(keys)
 }
 
-/// Commands with a key function of their own (`get_keys_function` in
-/// Redis's command JSON files).
-const GETKEYS_PROCS: &[&str] = &[
-    "bitfield",
-    "blmpop",
-    "bzmpop",
-    "eval",
-    "eval_ro",
-    "evalsha",
-    "evalsha_ro",
-    "fcall",
-    "fcall_ro",
-    "georadius",
-    "georadiusbymember",
-    "lmpop",
-    "migrate",
-    "set",
-    "sintercard",
-    "sort",
-    "sort_ro",
-    "xread",
-    "xreadgroup",
-    "zdiff",
-    "zdiffstore",
-    "zinter",
-    "zintercard",
-    "zinterstore",
-    "zmpop",
-    "zunion",
-    "zunionstore",
-];
-
-/// The key function of a command that has one (Redis's `*GetKeys` in
-/// db.c), with the flags those functions give (0 where Redis gives none).
+/// The key function of a command that has one (`get_keys_function` in
+/// Redis's command JSON files, its `*GetKeys` in db.c), with the flags
+/// those functions give (0 where Redis gives none); None for the others.
 pub fn getkeys_proc(full_name: &str, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
     use key_flags::*;
     let argc = argv.len();
@@ -492,7 +470,8 @@ pub fn getkeys_proc(full_name: &str, argv: &[Bytes]) -> Option<Vec<KeyRef>> {
     // Redis's genericGetKeys: `atoi` of the count, and no keys at all when
     // it is below 1 or more than the arguments hold.
     let generic = |store: usize, count: usize, first: usize| -> Vec<KeyRef> {
-        let num = argv.get(count).map_or(0, |n| atoi(n));
+        // C's atoi: a `long` from strtol, kept as an `int`.
+        let num = argv.get(count).map_or(0, |n| i64::from(atoi(n) as i32));
         if num < 1 || num > (argc as i64 - first as i64) {
             return Vec::new();
         }
@@ -702,6 +681,22 @@ mod tests {
         let eval = catalog().get("eval").unwrap();
         assert!(keys_from_specs(eval, &argv).is_none());
         assert!(keys_with_specs(eval, &argv).is_empty());
+    }
+
+    #[test]
+    fn a_key_count_is_a_c_int() {
+        let argv: Vec<Bytes> = ["EVAL", "s", "4294967297", "a"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let eval = catalog().get("eval").unwrap();
+        assert_eq!(
+            keys_with_specs(eval, &argv),
+            [KeyRef {
+                pos: 3,
+                flags: eval.key_specs[0].flags
+            }]
+        );
     }
 
     #[test]

@@ -316,6 +316,9 @@ pub struct Engine {
     /// declared, remembered when the script reads (Redis remembers the
     /// caller's command's keys).
     script_tracking: Option<(ClientId, Vec<Bytes>)>,
+    /// A blocked client's command runs again to be served (counted as
+    /// Redis counts it: not a new call).
+    serving_blocked: bool,
     slowlog_next_id: i64,
     /// The client whose command runs now (out of the client table
     /// meanwhile), and whether it speaks RESP3 (then what it is published
@@ -323,7 +326,7 @@ pub struct Engine {
     executing: Option<(ClientId, bool)>,
     /// Messages published to the client whose command runs now: Redis
     /// writes them before that command's reply.
-    published_to_caller: Vec<(ClientId, Reply)>,
+    pub(crate) published_to_caller: Vec<(ClientId, Reply)>,
     /// Cluster mode (`enable_cluster`): the node this engine is.
     cluster: Option<cluster::Cluster>,
 }
@@ -426,6 +429,7 @@ impl Engine {
             acl_log: VecDeque::new(),
             tracking: Default::default(),
             script_tracking: None,
+            serving_blocked: false,
             slowlog_next_id: 0,
             cluster: None,
         }
@@ -435,13 +439,14 @@ impl Engine {
     /// `slowlog-log-slower-than` microseconds (never when it is negative).
     /// At most 32 arguments (the last says how many more) of at most 128
     /// bytes each are kept; a script's own calls come from `?:0`.
-    fn slowlog_push(&mut self, client: &Client, argv: &[Bytes], micros: i64) {
+    fn slowlog_push(&mut self, client: &Client, spec: &CommandSpec, argv: &[Bytes], micros: i64) {
         const MAX_ARGC: usize = 32;
         const MAX_STRING: usize = 128;
         let threshold = self.config.slowlog_log_slower_than;
         if threshold < 0 || micros < threshold {
             return;
         }
+        let argv = &*redacted(spec.full_name, argv);
         let kept = argv.len().min(MAX_ARGC);
         let args = argv[..kept]
             .iter()
@@ -840,8 +845,11 @@ impl Engine {
         let outer = self.keyspace.modifier.replace(client.id);
         let reply = self.run_handler_as(client, spec, argv, ext);
         self.keyspace.modifier = outer;
-        if self.keyspace.tracking && spec.flags & table::flags::READONLY != 0 {
-            self.remember_read(client, spec, argv);
+        if self.keyspace.tracking {
+            self.drain_tracking();
+            if spec.flags & table::flags::READONLY != 0 {
+                self.remember_read(client, spec, argv);
+            }
         }
         reply
     }
@@ -889,9 +897,9 @@ impl Engine {
                 self.script_tracking = outer;
                 self.publish_events(Some(client));
                 let micros = micros_since(started);
-                self.count_call(spec.full_name, micros, reply.is_error());
+                self.count_call(spec.full_name, micros, reply.is_error(), false);
                 if logged {
-                    self.slowlog_push(client, argv, micros as i64);
+                    self.slowlog_push(client, spec, argv, micros as i64);
                 }
                 Some(reply)
             }
@@ -916,9 +924,9 @@ impl Engine {
                 let blocked = ctx.block.take();
                 self.publish_events(Some(client));
                 let micros = micros_since(started);
-                self.count_call(spec.full_name, micros, reply.is_error());
+                self.count_call(spec.full_name, micros, reply.is_error(), blocked.is_some());
                 if logged && blocked.is_none() {
-                    self.slowlog_push(client, argv, micros as i64);
+                    self.slowlog_push(client, spec, argv, micros as i64);
                 }
                 match blocked {
                     Some(blocked) => {
@@ -931,17 +939,27 @@ impl Engine {
         }
     }
 
-    /// A command that ran, for INFO commandstats and LATENCY HISTOGRAM.
-    fn count_call(&mut self, name: &'static str, micros: u64, failed: bool) {
+    /// A command that ran, for INFO commandstats and LATENCY HISTOGRAM, as
+    /// Redis counts it: a call that blocks counts as a call when it
+    /// blocks, and its latency when it is served (not when it times out).
+    fn count_call(&mut self, name: &'static str, micros: u64, failed: bool, blocked: bool) {
+        let serving = self.serving_blocked;
+        if serving && blocked {
+            return;
+        }
         // `get_mut` first: `entry` would hash the name and make room on
         // every call.
         let stat = match self.stats.commands.get_mut(name) {
             Some(stat) => stat,
             None => self.stats.commands.entry(name).or_default(),
         };
-        stat.calls += 1;
+        if !serving {
+            stat.calls += 1;
+        }
         stat.usec += micros;
-        stat.latency[latency_bucket(micros)] += 1;
+        if !blocked {
+            stat.latency[latency_bucket(micros)] += 1;
+        }
         if failed {
             stat.failed += 1;
         }
@@ -957,12 +975,10 @@ impl Engine {
         addr: &str,
         argv: &[Bytes],
     ) {
-        if self.monitors.is_empty()
-            || spec.flags & table::flags::ADMIN != 0
-            || matches!(spec.name, "auth" | "hello" | "migrate")
-        {
+        if self.monitors.is_empty() || spec.flags & table::flags::ADMIN != 0 {
             return;
         }
+        let argv = &*redacted(spec.full_name, argv);
         let micros = self.clock.now_ms() * 1000;
         let mut line = format!(
             "{}.{:06} [{db} {addr}]",
@@ -1074,7 +1090,9 @@ impl Engine {
             self.unblock(&mut client);
             let saved_db = client.db;
             client.db = blocked.db;
+            let serving = std::mem::replace(&mut self.serving_blocked, true);
             let reply = self.dispatch(&mut client, &argv, ext);
+            self.serving_blocked = serving;
             client.db = saved_db;
             match reply {
                 Some(reply) => self.outbox.push((id, reply)),
@@ -1641,6 +1659,72 @@ fn reject(spec: &CommandSpec, error: &str) -> Reply {
     } else {
         Reply::error(error)
     }
+}
+
+/// A command as SLOWLOG and MONITOR show it: passwords replaced by
+/// `(redacted)`, as Redis's commands redact them while they parse (AUTH,
+/// HELLO ... AUTH, MIGRATE's AUTH and AUTH2, ACL SETUSER, CONFIG SET of
+/// a password).
+fn redacted<'a>(name: &str, argv: &'a [Bytes]) -> std::borrow::Cow<'a, [Bytes]> {
+    let argc = argv.len();
+    let is = |i: usize, word: &str| argv[i].eq_ignore_ascii_case(word.as_bytes());
+    let mut hidden: Vec<usize> = Vec::new();
+    match name {
+        "auth" if argc <= 3 => hidden.extend(1..argc),
+        // Only once the protocol version was read.
+        "hello" if argc >= 2 && numbers::parse_i64(&argv[1]).is_some_and(|v| v == 2 || v == 3) => {
+            let mut j = 2;
+            while j < argc {
+                let more = argc - 1 - j;
+                if is(j, "auth") && more >= 2 {
+                    hidden.extend([j + 1, j + 2]);
+                    j += 2;
+                } else if is(j, "setname") && more >= 1 {
+                    j += 1;
+                } else {
+                    break;
+                }
+                j += 1;
+            }
+        }
+        "migrate" => {
+            let mut j = 6;
+            while j < argc {
+                let more = argc - 1 - j;
+                if is(j, "copy") || is(j, "replace") {
+                } else if is(j, "auth") && more >= 1 {
+                    hidden.push(j + 1);
+                    j += 1;
+                } else if is(j, "auth2") && more >= 2 {
+                    hidden.extend([j + 1, j + 2]);
+                    j += 2;
+                } else {
+                    break;
+                }
+                j += 1;
+            }
+        }
+        "acl|setuser" => hidden.extend(2..argc),
+        "config|set" if argc >= 4 && argc.is_multiple_of(2) => {
+            for name in (2..argc).step_by(2) {
+                if ["requirepass", "masterauth", "masteruser"]
+                    .iter()
+                    .any(|s| argv[name].eq_ignore_ascii_case(s.as_bytes()))
+                {
+                    hidden.push(name + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+    if hidden.is_empty() {
+        return std::borrow::Cow::Borrowed(argv);
+    }
+    let mut shown = argv.to_vec();
+    for j in hidden {
+        shown[j] = b"(redacted)".to_vec();
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// The clock that times each command for INFO commandstats and SLOWLOG,

@@ -161,7 +161,13 @@ impl CommandSpec {
     /// a numkeys, STORE or STREAMS argument), else the key range.
     pub(crate) fn keys<'a>(&self, argv: &'a [Bytes]) -> Vec<&'a [u8]> {
         if let Some(keys) = super::catalog::getkeys_proc(self.full_name, argv) {
-            return keys.iter().map(|k| argv[k.pos].as_slice()).collect();
+            // A call short of its arguments (a script's, traced before
+            // its arity is checked) has fewer keys than the function
+            // names.
+            return keys
+                .iter()
+                .filter_map(|k| argv.get(k.pos).map(Vec::as_slice))
+                .collect();
         }
         if self.first_key <= 0 {
             return Vec::new();
@@ -315,5 +321,29 @@ impl Table {
 impl Default for Table {
     fn default() -> Self {
         Table::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trace and `probe` ask for the keys of script calls that failed
+    /// their arity check: fewer arguments than a key function names.
+    #[test]
+    fn keys_of_a_call_short_of_arguments() {
+        let table = Table::new();
+        for name in [
+            "set",
+            "sort",
+            "sort_ro",
+            "bitfield",
+            "georadius",
+            "migrate",
+            "get",
+        ] {
+            let spec = table.get(name.as_bytes()).unwrap();
+            assert!(spec.keys(&[name.as_bytes().to_vec()]).is_empty(), "{name}");
+        }
     }
 }

@@ -72,6 +72,9 @@ pub struct Table {
     prefixes: BTreeMap<Bytes, Prefix>,
     /// Clients in tracking mode (whether modified keys are listed).
     clients: usize,
+    /// Invalidations owed to the client whose command runs (a key, or
+    /// None for a flush): sent once it has replied.
+    pending: Vec<Option<Bytes>>,
 }
 
 impl Engine {
@@ -135,16 +138,42 @@ impl Engine {
         }
     }
 
-    /// Sends what the last command's modifications owe the tracking
-    /// clients; `current` ran it (NOLOOP leaves its own changes out).
-    pub(crate) fn process_tracking(&mut self, current: Option<ClientId>) {
-        if !self.keyspace.tracking {
-            return;
-        }
+    /// Turns the keys modified so far into invalidations (after each
+    /// command, a script's own calls included, so the list stays short);
+    /// those owed to the client whose command runs wait for its reply.
+    pub(crate) fn drain_tracking(&mut self) {
+        let current = self.executing.map(|(id, _)| id);
         for (key, by) in std::mem::take(&mut self.keyspace.tracking_modified) {
             match key {
                 Some(key) => self.invalidate(&key, by, current, true),
-                None => self.invalidate_all(),
+                None => self.invalidate_all(current),
+            }
+        }
+    }
+
+    /// After `current`'s command replied (it is back in the client table):
+    /// what its command owes it, and what else is left.
+    pub(crate) fn process_tracking(&mut self, current: Option<ClientId>) {
+        if !self.keyspace.tracking && self.tracking.pending.is_empty() {
+            return;
+        }
+        self.drain_tracking();
+        let pending = std::mem::take(&mut self.tracking.pending);
+        let Some(id) = current else {
+            return;
+        };
+        for key in pending {
+            let Some(mode) = self.clients.get(&id).and_then(|c| c.tracking.as_deref()) else {
+                return;
+            };
+            match key {
+                // Its own change: not in BCAST mode (a broadcast tells
+                // it), nor with NOLOOP.
+                Some(key) if !mode.bcast && !mode.noloop => {
+                    self.send_tracking(id, Reply::Array(vec![Reply::bulk(key)]))
+                }
+                Some(_) => {}
+                None => self.send_tracking(id, Reply::Nil),
             }
         }
     }
@@ -168,10 +197,14 @@ impl Engine {
             return;
         };
         for id in readers {
+            if Some(id) == current {
+                self.tracking.pending.push(Some(key.to_vec()));
+                continue;
+            }
             let Some(mode) = self.clients.get(&id).and_then(|c| c.tracking.as_deref()) else {
                 continue;
             };
-            if mode.bcast || (mode.noloop && Some(id) == current) {
+            if mode.bcast {
                 continue;
             }
             self.send_tracking(id, Reply::Array(vec![Reply::bulk(key)]));
@@ -180,7 +213,7 @@ impl Engine {
 
     /// A flush: every tracking client is told that every key changed (a
     /// null), and the table starts again.
-    fn invalidate_all(&mut self) {
+    fn invalidate_all(&mut self, current: Option<ClientId>) {
         let mut tracking: Vec<ClientId> = self
             .clients
             .values()
@@ -191,22 +224,34 @@ impl Engine {
         for id in tracking {
             self.send_tracking(id, Reply::Nil);
         }
+        if current.is_some_and(|id| !self.clients.contains_key(&id)) {
+            self.tracking.pending.push(None);
+        }
         self.tracking.keys.clear();
     }
 
     /// Redis's sendTrackingMessage: `keys` (an array, or a null for all)
     /// to the client or its redirect.
     fn send_tracking(&mut self, id: ClientId, keys: Reply) {
-        let Some(client) = self.clients.get_mut(&id) else {
+        let Some(client) = self.clients.get(&id) else {
             return;
         };
-        let Some(mode) = client.tracking.as_deref_mut() else {
+        let Some(mode) = client.tracking.as_deref() else {
             return;
         };
         let (redirect, resp3) = (mode.redirect, client.resp == 3);
+        // The client whose command runs is out of the table meanwhile; a
+        // RESP2 one is not subscribed (it could not run a write).
+        let current = self.executing;
+        let speaks = |engine: &Engine, to: ClientId| match engine.clients.get(&to) {
+            Some(c) => Some((c.resp == 3, c.subscribed())),
+            None => current
+                .filter(|(c, _)| *c == to)
+                .map(|(_, resp3)| (resp3, false)),
+        };
         let mut target = id;
         if redirect != 0 {
-            if !self.clients.contains_key(&redirect) {
+            if speaks(self, redirect).is_none() {
                 if let Some(mode) = self
                     .clients
                     .get_mut(&id)
@@ -227,12 +272,12 @@ impl Engine {
             }
             target = redirect;
         }
-        let Some(to) = self.clients.get(&target) else {
+        let Some((resp3, subscribed)) = speaks(self, target) else {
             return;
         };
-        let message = if to.resp == 3 {
+        let message = if resp3 {
             Reply::Push(vec![Reply::bulk("invalidate"), keys])
-        } else if redirect != 0 && to.subscribed() {
+        } else if redirect != 0 && subscribed {
             Reply::Push(vec![
                 Reply::bulk("message"),
                 Reply::bulk("__redis__:invalidate"),
@@ -241,7 +286,13 @@ impl Engine {
         } else {
             return;
         };
-        self.outbox.push((target, message));
+        if current.is_some_and(|(c, _)| c == target) {
+            // To the client whose command runs: before its reply, as
+            // Redis writes it into its buffer at once.
+            self.published_to_caller.push((target, message));
+        } else {
+            self.outbox.push((target, message));
+        }
     }
 
     /// Before the server sleeps: BCAST clients get the keys changed under

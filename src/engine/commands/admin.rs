@@ -160,7 +160,7 @@ fn cluster_disabled(_: &mut Ctx) -> CommandResult {
 }
 
 /// Text Redis sends as a verbatim string (`=` in RESP3, bulk in RESP2).
-fn verbatim(ctx: &Ctx, text: &str) -> Reply {
+pub(crate) fn verbatim(ctx: &Ctx, text: &str) -> Reply {
     if ctx.resp3() {
         Reply::Verbatim {
             format: *b"txt",
@@ -285,20 +285,22 @@ fn latency_graph(ctx: &mut Ctx) -> CommandResult {
     )))
 }
 
-/// LATENCY HISTOGRAM [command ...]: each command's calls and how many
-/// took at most each bucket's bound, cumulative, a bucket shown only when
-/// its count grew. Without names, every command that ran (Redis answers in
+/// LATENCY HISTOGRAM [command ...]: each command's timed calls and how
+/// many took at most each bucket's bound, cumulative, a bucket shown only
+/// when its count grew. Without names, every command that ran (Redis answers in
 /// its hash table's order; sorted here); a name may be a container (its
 /// subcommands that ran) or `name|sub`; unknown names are skipped.
 fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
     let table = ctx.engine.command_table();
     let mut names: Vec<&'static str> = Vec::new();
+    // A command is listed once a latency was recorded (a call that
+    // blocked and timed out has none).
     let ran = |name: &str| {
         ctx.engine
             .stats
             .commands
             .get(name)
-            .is_some_and(|s| s.calls > 0)
+            .is_some_and(|s| s.latency.iter().any(|n| *n > 0))
     };
     if ctx.argv.len() == 2 {
         let mut all: Vec<&CommandSpec> = table
@@ -309,21 +311,8 @@ fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
         names.extend(all.iter().map(|s| s.full_name).filter(|n| ran(n)));
     } else {
         for arg in &ctx.argv[2..] {
-            let parts: Vec<&[u8]> = arg.split(|b| *b == b'|').collect();
-            let Some(spec) = table.get(parts[0]) else {
+            let Some(spec) = super::server::named(table, arg) else {
                 continue;
-            };
-            let spec = match parts.len() {
-                1 => spec,
-                2 => match spec
-                    .subcommands
-                    .iter()
-                    .find(|c| c.name.as_bytes().eq_ignore_ascii_case(parts[1]))
-                {
-                    Some(sub) => sub,
-                    None => continue,
-                },
-                _ => continue,
             };
             if spec.subcommands.is_empty() {
                 names.extend(Some(spec.full_name).filter(|n| ran(n)));
@@ -351,7 +340,8 @@ fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
                 }
             }
             let entry = Reply::Map(vec![
-                (Reply::bulk("calls"), Reply::Int(stat.calls as i64)),
+                // The histogram's count of samples.
+                (Reply::bulk("calls"), Reply::Int(total as i64)),
                 (Reply::bulk("histogram_usec"), Reply::Map(buckets)),
             ]);
             (Reply::bulk(name), entry)
@@ -511,11 +501,9 @@ fn acl_cat(ctx: &mut Ctx) -> CommandResult {
                 .iter()
                 .flat_map(|s| std::iter::once(s).chain(s.subcommands))
                 .filter(|s| {
-                    catalog.get(s.full_name).is_some_and(|d| {
-                        d.acl_categories
-                            .iter()
-                            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(&category))
-                    })
+                    catalog
+                        .get(s.full_name)
+                        .is_some_and(|d| d.in_category(&category))
                 })
                 // A container lists its subcommands, not itself.
                 .filter(|s| s.subcommands.is_empty())

@@ -155,14 +155,7 @@ fn memory_doctor(ctx: &mut Ctx) -> CommandResult {
     } else {
         "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     };
-    Ok(if ctx.resp3() {
-        Reply::Verbatim {
-            format: *b"txt",
-            text: text.as_bytes().to_vec(),
-        }
-    } else {
-        Reply::bulk(text)
-    })
+    Ok(super::admin::verbatim(ctx, text))
 }
 
 fn memory_usage(ctx: &mut Ctx) -> CommandResult {

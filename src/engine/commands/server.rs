@@ -1185,7 +1185,10 @@ fn move_key(ctx: &mut Ctx) -> CommandResult {
 
 /// A command named as COMMAND INFO and DOCS name them (Redis's
 /// `lookupCommandBySds`): `get`, or `client|list` for a subcommand.
-fn named<'t>(table: &'t crate::engine::table::Table, name: &[u8]) -> Option<&'t CommandSpec> {
+pub(crate) fn named<'t>(
+    table: &'t crate::engine::table::Table,
+    name: &[u8],
+) -> Option<&'t CommandSpec> {
     let parts: Vec<&[u8]> = name.split(|b| *b == b'|').collect();
     let spec = table.get(parts[0])?;
     match parts.len() {
@@ -1290,13 +1293,7 @@ fn command_list(ctx: &mut Ctx) -> CommandResult {
             match ctx.arg(3).to_ascii_lowercase().as_slice() {
                 b"pattern" => specs.retain(|s| glob::matches(&value, s.full_name.as_bytes(), true)),
                 b"module" => specs.clear(),
-                b"aclcat" => specs.retain(|s| {
-                    described(s).is_some_and(|d| {
-                        d.acl_categories
-                            .iter()
-                            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(&value))
-                    })
-                }),
+                b"aclcat" => specs.retain(|s| described(s).is_some_and(|d| d.in_category(&value))),
                 _ => return Err(err(errors::SYNTAX)),
             }
         }

@@ -232,3 +232,56 @@ fn latency_histograms_count_what_redis_counts() {
     let theirs = histograms(&Target::parse(&real.url()).unwrap());
     assert_eq!(ours, theirs);
 }
+
+/// LOLWUT's art drawn with random numbers: the same canvas and caption as
+/// Redis's (as many Braille cells or coloured spaces a row), the numbers
+/// aside; and a canvas too big for a laptop refused.
+#[test]
+fn lolwut_draws_redis_s_canvases() {
+    let shape = |target: &Target| -> Vec<String> {
+        let mut c = Conn::open(target).unwrap();
+        let mut out = Vec::new();
+        for w in [
+            &["LOLWUT", "VERSION", "5"][..],
+            &["LOLWUT", "VERSION", "6"],
+            &["LOLWUT", "VERSION", "5", "20", "3", "4"],
+        ] {
+            let art = text(&c.call(&words(w)).unwrap());
+            let lines: Vec<&str> = art.lines().collect();
+            // A version 6 row is coloured spaces, its bytes vary with the
+            // colours; a version 5 row is Braille cells.
+            let cells: Vec<usize> = lines
+                .iter()
+                .take(3)
+                .map(|l| match w[2] {
+                    "6" => l.matches(' ').count(),
+                    _ => l.chars().count(),
+                })
+                .collect();
+            out.push(format!(
+                "{} lines, cells {cells:?}, last {:?}",
+                lines.len(),
+                lines.last()
+            ));
+        }
+        out
+    };
+    let addr = common::start();
+    let target = Target::parse(&format!("redis://{addr}")).unwrap();
+    let ours = shape(&target);
+    assert!(
+        ours[0].starts_with("51 lines, cells [66, 66, 66]"),
+        "{ours:?}"
+    );
+    let mut c = Conn::open(&target).unwrap();
+    let refused = text(
+        &c.call(&words(&["LOLWUT", "VERSION", "5", "1000", "1", "200"]))
+            .unwrap(),
+    );
+    assert!(
+        refused.starts_with("ERR redstep: this LOLWUT canvas would hold 798408000 pixels"),
+        "{refused}"
+    );
+    let Some(real) = Real::start() else { return };
+    assert_eq!(ours, shape(&Target::parse(&real.url()).unwrap()));
+}

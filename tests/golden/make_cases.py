@@ -746,6 +746,17 @@ CASES["g-acl-default-user"] = [
     "ACL SETUSER default", "ACL bogus", "ACL", "ACL HELP",
 ]
 
+# LOLWUT's art where it draws without random numbers: version 5 with at
+# most two rows of squares (rows from the third are shaken at random),
+# version 6 on a canvas too small for a building; bad sizes.
+CASES["g-lolwut-art"] = [
+    "LOLWUT VERSION 5 1 1 1", "LOLWUT VERSION 5 0 0 0", "LOLWUT VERSION 5 10 3 2", "LOLWUT VERSION 5 66 8 2",
+    "LOLWUT VERSION 5 33 5 1", "LOLWUT VERSION 5 200 20 2", "LOLWUT VERSION 5 7 1 2", "LOLWUT VERSION 5 x",
+    "LOLWUT VERSION 5 1 x", "LOLWUT VERSION 6 1 1", "LOLWUT VERSION 6 0 0", "LOLWUT VERSION 6 x",
+    "LOLWUT VERSION 4294967301 1 1 1", "LOLWUT VERSION 5 1 1 1 extra",
+    "EVAL \"return redis.call('LOLWUT', 'VERSION', 5, 4, 2, 1)\" 0",
+]
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     # Needs a primary without replicas: record_repl.py, whose SYNC

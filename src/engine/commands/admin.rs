@@ -353,23 +353,20 @@ fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
 
 // ---- LOLWUT -------------------------------------------------------------------
 
-/// LOLWUT [VERSION v]: Redis 7.0 draws art for versions 5 and 6 and
-/// otherwise prints its version.
+/// LOLWUT [VERSION v] [args]: Redis 7.0 draws art for versions 5 and 6
+/// (`lolwut.rs`) and otherwise prints its version.
 fn lolwut(ctx: &mut Ctx) -> CommandResult {
     let mut version = 7;
     if ctx.argv.len() >= 3 && eq(ctx.arg(1), "version") {
         // `%u.0.0` of the number as C's unsigned int.
         version = int_arg(ctx, 2)? as u32;
     }
-    if version == 5 || version == 6 {
-        return Err(err(
-            "ERR redstep does not draw LOLWUT's art (versions 5 and 6)",
-        ));
-    }
-    Ok(verbatim(
-        ctx,
-        &format!("Redis ver. {}\n", super::server::REDIS_VERSION),
-    ))
+    let text = match version {
+        5 => super::lolwut::version5(&ctx.argv[3..])?,
+        6 => super::lolwut::version6(&ctx.argv[3..])?,
+        _ => format!("Redis ver. {}\n", super::server::REDIS_VERSION),
+    };
+    Ok(verbatim(ctx, &text))
 }
 
 // ---- MIGRATE ------------------------------------------------------------------

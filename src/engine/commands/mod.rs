@@ -10,6 +10,7 @@ pub(crate) mod help;
 pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod lolwut;
 pub(crate) mod pubsub;
 pub(crate) mod server;
 pub(crate) mod sets;

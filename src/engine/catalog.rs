@@ -294,8 +294,12 @@ impl Catalog {
 
     /// A command by its full name (`get`, `client|list`), any case.
     pub fn get(&self, full_name: &str) -> Option<&Described> {
-        let lower = full_name.to_ascii_lowercase();
-        self.index.get(&lower).map(|&i| &self.commands[i])
+        // The table's names are lowercase already: no copy for them.
+        let i = match full_name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => self.index.get(&full_name.to_ascii_lowercase()),
+            false => self.index.get(full_name),
+        };
+        i.map(|&i| &self.commands[i])
     }
 
     /// Whether `name` (no `@`, any case) is an ACL category.

@@ -172,6 +172,9 @@ pub struct Client {
     /// Set while running commands for a script or inside EXEC: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// Running its transaction's commands (EXEC): what Redis's
+    /// `CLIENT_MULTI` still says then (ACL LOG's `multi` context).
+    pub in_exec: bool,
     /// Set after QUIT: the connection closes once the reply is written.
     pub closing: bool,
     /// CLIENT REPLY: `On`, `Off` (no replies), or `Skip` (not the next one).
@@ -211,6 +214,7 @@ impl Client {
             patterns: IndexSet::new(),
             shard_channels: IndexSet::new(),
             no_block: false,
+            in_exec: false,
             closing: false,
             reply_mode: ReplyMode::On,
             is_script: false,

@@ -557,7 +557,7 @@ pub(crate) fn log_auth_failure(ctx: &mut Ctx, username: &[u8]) {
     let now = ctx.engine.wall_clock_ms();
     let entry = AclLogEntry {
         count: 1,
-        context: if ctx.client.no_block {
+        context: if ctx.client.in_exec {
             "multi"
         } else {
             "toplevel"

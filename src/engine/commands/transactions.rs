@@ -74,6 +74,7 @@ fn exec(ctx: &mut Ctx) -> CommandResult {
     }
     let saved = ctx.client.no_block;
     ctx.client.no_block = true;
+    ctx.client.in_exec = true;
     let mut replies = Vec::with_capacity(queued.len());
     for argv in &queued {
         let (reply, write) = match ctx.engine.lookup_command(argv) {
@@ -91,6 +92,7 @@ fn exec(ctx: &mut Ctx) -> CommandResult {
         replies.push(reply);
     }
     ctx.client.no_block = saved;
+    ctx.client.in_exec = false;
     Ok(Reply::Array(replies))
 }
 

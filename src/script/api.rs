@@ -407,6 +407,9 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
 /// Redis reply -> Lua value: integers become numbers, nil becomes false
 /// (nil under RESP3), status and error become `{ok=}` / `{err=}` tables,
 /// and RESP3's map, set and double become `{map=}`, `{set=}`, `{double=}`.
+/// Every table grows from empty as Redis's does (fields in Redis's order),
+/// so `pairs` visits it and `#` measures it as in Redis (an array whose
+/// nth item is later set to nil has Redis's border).
 ///
 /// Runs disarmed (inside [`guard`]): what it pushes is charged against the
 /// limit by hand, and a reply that does not fit is [`Raise::Memory`].
@@ -450,17 +453,17 @@ pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua
         Reply::Verbatim { format, text } => {
             lua::check_room(state, text.len() + 2 * SLOT)?;
             ffi::lua_createtable(state, 0, 1);
-            ffi::lua_createtable(state, 0, 2);
-            push_bytes(state, format);
-            raw_set_field(state, -2, c"format");
+            ffi::lua_createtable(state, 0, 0);
             push_bytes(state, text);
             raw_set_field(state, -2, c"string");
+            push_bytes(state, format);
+            raw_set_field(state, -2, c"format");
             raw_set_field(state, -2, c"verbatim_string");
         }
         Reply::Map(pairs) => {
             lua::check_room(state, pairs.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
-            ffi::lua_createtable(state, 0, pairs.len() as c_int);
+            ffi::lua_createtable(state, 0, 0);
             for (count, (k, v)) in pairs.iter().enumerate() {
                 push_reply(state, k, resp3)?;
                 push_reply(state, v, resp3)?;
@@ -471,7 +474,7 @@ pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua
         Reply::Set(items) => {
             lua::check_room(state, items.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
-            ffi::lua_createtable(state, 0, items.len() as c_int);
+            ffi::lua_createtable(state, 0, 0);
             for (count, item) in items.iter().enumerate() {
                 push_reply(state, item, resp3)?;
                 ffi::lua_pushboolean(state, 1);
@@ -494,7 +497,7 @@ pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua
         }
         Reply::Array(items) | Reply::Push(items) => {
             lua::check_room(state, items.len().saturating_mul(SLOT))?;
-            ffi::lua_createtable(state, items.len() as c_int, 0);
+            ffi::lua_createtable(state, 0, 0);
             for (i, item) in items.iter().enumerate() {
                 push_reply(state, item, resp3)?;
                 ffi::lua_rawseti_(state, -2, i as c_int + 1);

@@ -950,7 +950,6 @@ fn new_vm(memory_limit: usize) -> vm::Vm {
     // (see `lua`): its calls only allocate and cannot raise.
     vm::Vm::new(memory_limit, true, |state| unsafe {
         api::register_redis_table(state, true);
-        libs::register(state);
     })
 }
 
@@ -958,7 +957,6 @@ fn new_functions_vm(memory_limit: usize) -> vm::Vm {
     // SAFETY: as in new_vm: setup of a fresh state, disarmed.
     let vm = vm::Vm::new(memory_limit, false, |state| unsafe {
         api::register_redis_table(state, false);
-        libs::register(state);
     });
     // SAFETY: setup of a fresh state outside any Lua call, disarmed (see
     // `lua`): it only allocates, which cannot raise.

@@ -113,6 +113,12 @@ impl Vm {
 }
 
 unsafe fn open_libraries(state: State) {
+    // Redis's luaSetAllowListProtection: while the libraries register,
+    // a global that is not on the allow list is dropped.
+    ffi::lua_createtable(state, 0, 1);
+    ffi::lua_pushcclosure(state, allow_listed, 0);
+    raw_set_field(state, -2, c"__newindex");
+    ffi::lua_setmetatable(state, ffi::LUA_GLOBALSINDEX);
     for open in [
         ffi::luaopen_base,
         ffi::luaopen_table,
@@ -124,24 +130,69 @@ unsafe fn open_libraries(state: State) {
         ffi::lua_pushcclosure(state, open, 0);
         ffi::lua_call(state, 0, 0);
     }
-    // What Redis removes from the base library.
-    for name in [
-        c"dofile",
-        c"loadfile",
-        c"print",
-        c"getfenv",
-        c"setfenv",
-        c"newproxy",
-    ] {
-        ffi::lua_pushnil(state);
-        ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, name.as_ptr());
-    }
+    super::libs::register(state);
     // Redis's replacements.
     set_function(state, ffi::LUA_GLOBALSINDEX, c"pcall", redis_pcall);
     ffi::lua_getfield_(state, ffi::LUA_GLOBALSINDEX, c"math".as_ptr());
     set_function(state, -1, c"random", math_random);
     set_function(state, -1, c"randomseed", math_randomseed);
     ffi::lua_pop(state, 1);
+}
+
+/// The globals a library may add (script_lua.c's allow lists, as Debian's
+/// Redis 7.0.15 has them: without `getfenv`, `setfenv` and `newproxy`,
+/// which it lacks). `print`, `dofile`, `loadfile` and those three are
+/// dropped.
+const ALLOWED_GLOBALS: [&[u8]; 33] = [
+    // libraries
+    b"string",
+    b"cjson",
+    b"bit",
+    b"cmsgpack",
+    b"math",
+    b"table",
+    b"struct",
+    // Redis's API
+    b"redis",
+    b"__redis__err__handler",
+    // Lua's builtins
+    b"xpcall",
+    b"tostring",
+    b"setmetatable",
+    b"next",
+    b"assert",
+    b"tonumber",
+    b"rawequal",
+    b"collectgarbage",
+    b"getmetatable",
+    b"rawset",
+    b"pcall",
+    b"coroutine",
+    b"type",
+    b"_G",
+    b"select",
+    b"unpack",
+    b"gcinfo",
+    b"pairs",
+    b"rawget",
+    b"loadstring",
+    b"ipairs",
+    b"_VERSION",
+    b"load",
+    b"error",
+];
+
+/// The globals' `__newindex` while the libraries register (Redis's
+/// luaNewIndexAllowList): an allowed name is stored, any other dropped.
+/// As in Redis, Lua has already made room for the name in the table by
+/// then, which is why the order `pairs` visits the globals in is Redis's.
+unsafe extern "C-unwind" fn allow_listed(state: State) -> c_int {
+    let allowed = lua::to_bytes(state, 2)
+        .is_some_and(|name| ALLOWED_GLOBALS.contains(&name) || name == b"debug");
+    if allowed {
+        ffi::lua_rawset(state, 1);
+    }
+    0
 }
 
 /// Redis's luaSetTableProtectionRecursively: makes the table on top, every
@@ -407,9 +458,11 @@ pub(crate) unsafe fn compile(state: State, code: &[u8], chunkname: &CStr) -> Res
     }
 }
 
-/// Pushes a new array of strings.
+/// Pushes a new array of strings, grown from empty as Redis's
+/// luaCreateArray grows KEYS and ARGV (so `#` finds Redis's border after a
+/// script sets an item to nil).
 pub(crate) unsafe fn push_array(state: State, items: &[Vec<u8>]) {
-    ffi::lua_createtable(state, items.len() as c_int, 0);
+    ffi::lua_createtable(state, 0, 0);
     for (i, item) in items.iter().enumerate() {
         push_bytes(state, item);
         ffi::lua_rawseti_(state, -2, i as c_int + 1);

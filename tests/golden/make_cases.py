@@ -684,6 +684,38 @@ CASES["sc-pairs-order-of-redis-table"] = [
     "FCALL pr 0",
 ]
 
+# The order `pairs` visits the globals in: where each name landed as the
+# table grew, libraries registering through Redis's allow list (a dropped
+# name still takes its place), KEYS and ARGV at the first EVAL. The same in
+# a function (through its globals' read-through table) and in every library
+# table.
+CASES["sc-pairs-order-of-globals"] = [
+    "EVAL \"local t = {} for k in pairs(_G) do t[#t+1] = k end return t\" 0",
+    "EVAL \"local t = {} for _, n in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'struct', 'cmsgpack', 'bit'}) do for k in pairs(_G[n]) do t[#t+1] = n .. '.' .. k end end return t\" 0",
+    ["FUNCTION", "LOAD", "#!lua name=pg\nredis.register_function('pg', function() local t = {} for k in pairs(_G) do t[#t+1] = k end return t end)"],
+    "FCALL pg 0",
+    "SCRIPT FLUSH",
+    "EVAL \"local n = 0 for k in pairs(_G) do n = n + 1 if k == 'KEYS' then return n end end\" 1 a",
+]
+
+# Tables built from a reply, KEYS and ARGV grow from empty as Redis's do:
+# `#` finds Redis's border once an item is set to nil (and over a RESP3
+# array with nulls), `pairs` visits a 64- or 65-field map and a verbatim
+# string's fields in Redis's order.
+CASES["sc-reply-tables-grow-as-redis"] = [
+    "RPUSH l a b c d e f g h i j",
+    "EVAL \"local r = redis.call('LRANGE', 'l', 0, -1) r[8] = nil return #r\" 0",
+    "EVAL \"KEYS[8] = nil ARGV[3] = nil return {#KEYS, #ARGV}\" 10 a b c d e f g h i j 1 2 3 4 5",
+    "MSET k2 x k5 y k9 z",
+    "EVAL \"redis.setresp(3) local r = redis.call('MGET', unpack(KEYS)) local t = {#r} for k in pairs(r) do t[#t+1] = k end return t\" 5 k1 k2 k3 k4 k5",
+    "EVAL \"redis.setresp(3) local r = redis.call('MGET', unpack(KEYS)) local t = {#r} for k in pairs(r) do t[#t+1] = k end return t\" 12 k1 k2 k2 k2 k2 k1 k1 k5 k2 k9 k1 k9",
+    "HSET h " + " ".join("f%d %d" % (i, i) for i in range(64)),
+    "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('HGETALL', 'h').map) do t[#t+1] = k end return t\" 0",
+    "HSET h f64 64",
+    "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('HGETALL', 'h').map) do t[#t+1] = k end return t\" 0",
+    "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('LOLWUT', 'VERSION', '5', '1', '1').verbatim_string) do t[#t+1] = k end return t\" 0",
+]
+
 # COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
 # description of its commands (assets/redis): key specs where they are
 # reliable, a command's own key function otherwise, and their errors.

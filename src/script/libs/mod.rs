@@ -18,8 +18,10 @@ use super::lua::State;
 /// # Safety
 /// `state` must be a valid Lua state during setup.
 pub(crate) unsafe fn register(state: State) {
-    bit::register(state);
-    structlib::register(state);
+    // Redis's order (luaLoadLibraries), which decides where each lands in
+    // the globals.
     cjson::register(state);
+    structlib::register(state);
     cmsgpack::register(state);
+    bit::register(state);
 }

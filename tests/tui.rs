@@ -844,7 +844,38 @@ fn presenter_mode_at_80x24_shows_the_step_the_panes_and_the_keys() {
     h.key(KeyCode::F(5));
     let s = h.screen();
     assert!(s[0].contains("STEP 4 / 4 · line 2 ✗ DIED HERE"), "{}", s[0]);
+    // The whole story fits at 80×24: what stayed, what never ran, what
+    // the replicas got.
+    for told in [
+        "a went from \"42\" to \"43\" and stayed that way.",
+        "Line 3 never ran: redis.call('INCR', 'b')",
+        "Replicas and the AOF received:",
+        "  INCR a",
+    ] {
+        assert_shows(&s, told);
+    }
     snapshot("present-80x24-failure", &s);
+    // The redis-cli takes the debugger's place while it takes the keys;
+    // the room sees the command and its reply, and the top line shows
+    // the keys that did something, not the letters typed.
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    h.type_text("GET a");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert_shows(&s, "▸ redis-cli");
+    assert_shows(&s, "\"43\"");
+    assert!(
+        s[0].trim_end().ends_with("keys: F10 F8 F5 Alt+5 Enter"),
+        "{}",
+        s[0]
+    );
+    assert!(
+        !s.iter().any(|l| l.contains("Debugger")),
+        "{}",
+        s.join("\n")
+    );
+    h.key_with(KeyCode::Char('3'), KeyModifiers::ALT);
+    assert_shows(&h.screen(), "▸ Debugger");
     // Alt+P again: back to the usual panes.
     h.key_with(KeyCode::Char('p'), KeyModifiers::ALT);
     assert_shows(&h.screen(), "redis-cli");

@@ -27,38 +27,65 @@ pub(crate) struct Areas {
 /// From this width on, the lesson and the redis-cli sit side by side.
 pub(crate) const SIDE_BY_SIDE: u16 = 150;
 
+/// Presenter mode's layout inputs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Present {
+    /// The pane that takes the keys.
+    pub focus: Focus,
+    /// The script's lines.
+    pub script_rows: u16,
+}
+
 /// The panes for a screen of this size; None below 80×24. With `zoom`, that
 /// pane fills the screen above the status line and the others get no room.
+/// With `present` (presenter mode), the script and the keys on top (two
+/// fifths of the screen, more for a long script, at most half), the rest
+/// for the debugger,
+/// or for the lesson or the redis-cli while one of them takes the keys: the
+/// pane that takes the keys is always on screen.
 pub(crate) fn areas(
     size: Rect,
     with_lesson: bool,
     zoom: Option<Focus>,
-    present: bool,
+    present: Option<Present>,
 ) -> Option<Areas> {
     if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
         return None;
     }
-    if present {
+    if let Some(present) = present {
         // For a room: the script and the keys large, the current call
-        // below, one line for the step and the keys pressed, the status.
-        let [banner, top, debugger, status] = Layout::vertical([
+        // with its whole outcome below, one line for the step and the
+        // keys pressed, the status.
+        let body = size.height - 2;
+        let top = present
+            .script_rows
+            .saturating_add(3)
+            .max(body * 2 / 5)
+            .clamp(8, body / 2);
+        let [banner, top, bottom, status] = Layout::vertical([
             Constraint::Length(1),
+            Constraint::Length(top),
             Constraint::Min(8),
-            Constraint::Length(8),
             Constraint::Length(1),
         ])
         .areas(size);
         let [editor, keyspace] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(top);
-        return Some(Areas {
+        let mut areas = Areas {
             editor,
             keyspace,
-            debugger,
+            debugger: Rect::default(),
             cli: Rect::default(),
             lesson: Rect::default(),
             status,
             banner,
-        });
+        };
+        match present.focus {
+            Focus::Lesson => areas.lesson = bottom,
+            Focus::Cli => areas.cli = bottom,
+            _ => areas.debugger = bottom,
+        }
+        return Some(areas);
     }
     let [top, bottom, status] = Layout::vertical([
         Constraint::Percentage(50),

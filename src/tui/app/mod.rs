@@ -420,7 +420,10 @@ impl App {
             self.size,
             self.lesson.is_some(),
             self.zoom.then_some(self.focus),
-            self.present,
+            self.present.then(|| layout::Present {
+                focus: self.focus,
+                script_rows: self.buffer().area.lines().len().min(u16::MAX as usize) as u16,
+            }),
         )
     }
 
@@ -450,7 +453,7 @@ impl App {
     fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => {
-                if self.present {
+                if self.present && self.shown_to_room(&key) {
                     self.recent_keys
                         .push_back(super::config::key_text(key.code, key.modifiers));
                     if self.recent_keys.len() > 6 {
@@ -501,6 +504,25 @@ impl App {
 
     fn warn(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), true));
+    }
+
+    /// Whether presenter mode shows this key on its top line: a key that
+    /// does something (a command, a key in a pane that is not for typing),
+    /// never a character typed into the editor, the redis-cli or a prompt
+    /// (the room sees the text itself, and a password stays off the wall).
+    fn shown_to_room(&self, key: &KeyEvent) -> bool {
+        let typing = self.prompt.is_some()
+            || (self.asks.is_empty() && matches!(self.focus, Focus::Editor | Focus::Cli));
+        if !typing {
+            return true;
+        }
+        let context = if self.prompt.is_some() {
+            Context::Prompt
+        } else {
+            self.focus.context()
+        };
+        self.keymap.lookup(context, key).is_some()
+            || (self.escaped && matches!(key.code, KeyCode::Tab | KeyCode::BackTab))
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {

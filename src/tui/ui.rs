@@ -1131,15 +1131,9 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
             if *error { theme.error() } else { theme.bold() },
         ));
     }
-    let context: Context = app.focus.context();
-    for (keys, what, command) in app.keymap.hints(context) {
-        if command == keymap::Command::CheckScript || keymap::PINNED.contains(&command) {
-            continue;
-        }
-        spans.push(Span::styled(format!(" {keys}"), theme.status()));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
-    // Cut what does not fit before the pinned keys.
+    // Cut what does not fit before the pinned keys: the message with an
+    // ellipsis, a key's hint whole or not at all (never a key without its
+    // word).
     let room = (area.width as usize).saturating_sub(pinned_width);
     let mut used = 0;
     let mut left = Vec::new();
@@ -1157,6 +1151,21 @@ fn status(frame: &mut Frame, app: &App, area: Rect) {
             }
             break;
         }
+    }
+    let context: Context = app.focus.context();
+    for (keys, what, command) in app.keymap.hints(context) {
+        if command == keymap::Command::CheckScript || keymap::PINNED.contains(&command) {
+            continue;
+        }
+        let keys = format!(" {keys}");
+        let what = format!(" {what} ");
+        let n = keys.chars().count() + what.chars().count();
+        if used + n > room {
+            break;
+        }
+        used += n;
+        left.push(Span::styled(keys, theme.status()));
+        left.push(Span::raw(what));
     }
     left.push(Span::raw(" ".repeat(room.saturating_sub(used))));
     left.extend(pinned);

@@ -290,6 +290,98 @@ fn script_replies_coordinates_and_info_in_resp3_are_byte_for_byte_redis() {
     );
 }
 
+/// Replies whose shape changes with the protocol, as Redis 7.0.15 shapes
+/// them, to a RESP3 client, to a RESP2 one, and to a script after
+/// `redis.setresp(3)`: XREAD and XREADGROUP a map by key, LCS IDX a map,
+/// SPOP with a count a set, ZPOPMIN/ZPOPMAX flat without a count and
+/// nested with one, HRANDFIELD WITHVALUES pairs. (`redis-cli -3` prints
+/// flat and nested arrays alike when not at a terminal, so the bytes are
+/// compared.)
+#[test]
+fn reply_shapes_that_follow_the_protocol_are_byte_for_byte_redis() {
+    let Some(real) = Real::start() else { return };
+    let addr = common::start();
+    let setup: &[&[&str]] = &[
+        &["SADD", "s", "one"],
+        &["SADD", "t", "1", "2", "3"],
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    ];
+    let shaped: &[&[&str]] = &[
+        &["XREAD", "STREAMS", "x", "y", "0", "0"],
+        &["XREAD", "COUNT", "1", "STREAMS", "x", "nosuch", "0", "0"],
+        &["XREAD", "STREAMS", "nosuch", "0"],
+        &["XREADGROUP", "GROUP", "grp", "c", "STREAMS", "x", ">"],
+        &["LCS", "k", "k2", "IDX"],
+        &["LCS", "k", "k2", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"],
+        &["SPOP", "s", "0"],
+        &["SPOP", "nosuch", "1"],
+        &["SPOP", "t", "5"],
+        &["ZPOPMAX", "z"],
+        &["ZPOPMIN", "z"],
+        &["ZPOPMAX", "z", "1"],
+        &["ZPOPMIN", "z", "5"],
+        &["ZPOPMIN", "nosuch"],
+        &["HRANDFIELD", "h1", "1", "WITHVALUES"],
+        &["HRANDFIELD", "h1", "-2", "WITHVALUES"],
+        &["HRANDFIELD", "nosuch", "1", "WITHVALUES"],
+    ];
+    // Each directly, then from a script that shows the Lua value it got.
+    let script = "redis.setresp(3) return cjson.encode(redis.call(unpack(ARGV)))";
+    let mut commands: Vec<Vec<&str>> = vec![
+        vec!["FLUSHALL"],
+        vec!["XADD", "x", "1-1", "f", "v"],
+        vec!["XADD", "y", "2-1", "g", "w"],
+        vec!["XGROUP", "CREATE", "x", "grp", "0"],
+        vec!["MSET", "k", "ohmytext", "k2", "mynewtext"],
+        vec!["HSET", "h1", "f", "v"],
+    ];
+    for round in 0..2 {
+        commands.extend(setup.iter().map(|c| c.to_vec()));
+        if round == 1 {
+            commands.push(vec!["XGROUP", "SETID", "x", "grp", "0"]);
+        }
+        for c in shaped {
+            let mut command = if round == 0 {
+                Vec::new()
+            } else {
+                vec!["EVAL", script, "0"]
+            };
+            command.extend_from_slice(c);
+            commands.push(command);
+        }
+    }
+    let commands: Vec<&[&str]> = commands.iter().map(|c| c.as_slice()).collect();
+    let socket = real.url().trim_start_matches("redis+unix://").to_string();
+    let ours = raw_resp3(std::net::TcpStream::connect(addr).unwrap(), &commands);
+    let theirs = raw_resp3(
+        std::os::unix::net::UnixStream::connect(&socket).unwrap(),
+        &commands,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
+    let text = String::from_utf8_lossy(&ours);
+    for shape in [
+        "%2\r\n$1\r\nx\r\n",
+        "%2\r\n$7\r\nmatches",
+        "~0\r\n",
+        "*2\r\n$1\r\nd\r\n,4\r\n",
+        "{\"map\":{\"x\":",
+    ] {
+        assert!(text.contains(shape), "{shape:?} not in {text:?}");
+    }
+    let ours2 = raw_resp3_after_hello2(std::net::TcpStream::connect(addr).unwrap(), &commands);
+    let theirs2 = raw_resp3_after_hello2(
+        std::os::unix::net::UnixStream::connect(&socket).unwrap(),
+        &commands,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ours2),
+        String::from_utf8_lossy(&theirs2)
+    );
+}
+
 /// The same commands over RESP2 (no HELLO), up to a final PING.
 fn raw_resp3_after_hello2<S: std::io::Read + std::io::Write>(
     mut stream: S,

@@ -716,6 +716,16 @@ CASES["sc-reply-tables-grow-as-redis"] = [
     "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('LOLWUT', 'VERSION', '5', '1', '1').verbatim_string) do t[#t+1] = k end return t\" 0",
 ]
 
+# Lua hashes every byte of a string, as Redis's patched Lua does (stock 5.1
+# skips bytes of strings of 32 or more), so tables keyed by long strings
+# are visited in Redis's order.
+CASES["sc-pairs-order-of-long-keys"] = [
+    "EVAL \"local t = {} for i = 1, 9 do t[string.rep('x', 32) .. i] = i end local r = {} for k, v in pairs(t) do r[#r+1] = v end return r\" 0",
+    "EVAL \"local a = string.rep('a', 31) return cjson.encode({[a .. '1'] = 1, [a .. '2'] = 2, [a .. '3'] = 3})\" 0",
+    "HSET h " + " ".join("%s%d %d" % ("field:" * 7, i, i) for i in range(6)),
+    "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('HGETALL', 'h').map) do t[#t+1] = k end return t\" 0",
+]
+
 # COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
 # description of its commands (assets/redis): key specs where they are
 # reliable, a command's own key function otherwise, and their errors.

@@ -224,6 +224,9 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
         return Err(err(errors::SYNTAX));
     }
     let with_values = ctx.argv.len() == 4;
+    // Field and value flat in RESP2, a pair each in RESP3 (Redis's
+    // hrandfieldWithCountCommand).
+    let pairs = with_values && ctx.resp3();
     if with_values && count.is_some_and(|n| !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n)) {
         return Err(err("ERR value is out of range"));
     }
@@ -258,6 +261,10 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
     let mut out = Vec::new();
     for i in indexes {
         let (f, v) = hash.map.get_index(i).expect("in range");
+        if pairs {
+            out.push(Reply::Array(vec![Reply::bulk(f), Reply::bulk(v)]));
+            continue;
+        }
         out.push(Reply::bulk(f));
         if with_values {
             out.push(Reply::bulk(v));

@@ -134,9 +134,10 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
         None
     };
     let key = ctx.arg(1).to_vec();
+    // With a count, a set reply (Redis's spopWithCountCommand), empty or not.
     let Some(set) = ctx.set(&key)? else {
         return Ok(if count.is_some() {
-            Reply::Array(vec![])
+            set_reply(ctx, Reply::Array(vec![]))
         } else {
             Reply::Nil
         });
@@ -145,12 +146,16 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     let wanted = count.unwrap_or(1).min(len as i64) as usize;
     let mut picked: Vec<Bytes> = Vec::with_capacity(wanted);
     let mut indexes: Vec<usize> = (0..len).collect();
-    fastrand::shuffle(&mut indexes);
+    // A count that takes the whole set answers it in its own order, as
+    // SMEMBERS would (Redis's spopWithCountCommand, its case 1).
+    if count.is_none() || wanted < len {
+        fastrand::shuffle(&mut indexes);
+    }
     for i in indexes.into_iter().take(wanted) {
         picked.push(set.members[i].clone());
     }
     if count == Some(0) {
-        return Ok(Reply::Array(vec![]));
+        return Ok(set_reply(ctx, Reply::Array(vec![])));
     }
     let db = ctx.db();
     for m in &picked {
@@ -172,7 +177,7 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     ctx.deleted_if_gone(&key);
     Ok(match count {
         None => Reply::bulk_or_nil(picked.pop()),
-        Some(_) => Reply::bulks(picked),
+        Some(_) => set_reply(ctx, Reply::bulks(picked)),
     })
 }
 

@@ -674,7 +674,7 @@ fn xread(ctx: &mut Ctx) -> CommandResult {
         };
         let items = entries_after(s, *id, limit);
         if !items.is_empty() {
-            out.push(Reply::Array(vec![Reply::bulk(key), Reply::Array(items)]));
+            out.push((Reply::bulk(key), Reply::Array(items)));
         }
     }
     read_reply(ctx, &args, out, wanted)
@@ -710,11 +710,11 @@ pub struct StreamWait {
 fn read_reply(
     ctx: &mut Ctx,
     args: &ReadArgs,
-    out: Vec<Reply>,
+    out: Vec<(Reply, Reply)>,
     wanted: Vec<(Bytes, StreamId)>,
 ) -> CommandResult {
     if !out.is_empty() {
-        return Ok(Reply::Array(out));
+        return Ok(by_stream(out, ctx.resp3()));
     }
     if let Some(deadline) = args.block {
         if ctx.may_block() {
@@ -812,10 +812,25 @@ pub(crate) fn serve_blocked(
             entries_after(s, gt, limit)
         }
     };
-    Some(Reply::Array(vec![Reply::Array(vec![
-        Reply::bulk(key),
-        Reply::Array(items),
-    ])]))
+    Some(by_stream(
+        vec![(Reply::bulk(key), Reply::Array(items))],
+        client.resp == 3,
+    ))
+}
+
+/// XREAD's and XREADGROUP's reply from (key, entries) pairs: an array of
+/// `[key, entries]` in RESP2, a map from key to entries in RESP3 (as Redis
+/// 7.0).
+fn by_stream(pairs: Vec<(Reply, Reply)>, resp3: bool) -> Reply {
+    if resp3 {
+        return Reply::Map(pairs);
+    }
+    Reply::Array(
+        pairs
+            .into_iter()
+            .map(|(key, entries)| Reply::Array(vec![key, entries]))
+            .collect(),
+    )
 }
 
 /// XREADGROUP's `>` on one stream whose group exists: the entries after
@@ -1013,7 +1028,7 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
                 .is_some_and(|l| *l > group_last)
             {
                 let items = deliver_new(ctx, &key, &group_name, &consumer_name, limit, args.noack);
-                out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+                out.push((Reply::bulk(&key), Reply::Array(items)));
             } else {
                 waits.push((key, group_last));
             }
@@ -1045,7 +1060,7 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
         if created {
             ctx.notify(STREAM, "xgroup-createconsumer", &key);
         }
-        out.push(Reply::Array(vec![Reply::bulk(&key), Reply::Array(items)]));
+        out.push((Reply::bulk(&key), Reply::Array(items)));
     }
     read_reply(ctx, &args, out, waits)
 }

@@ -577,12 +577,16 @@ fn lcs(ctx: &mut Ctx) -> CommandResult {
         }
     }
     if get_idx {
-        Ok(Reply::Array(vec![
-            Reply::bulk("matches"),
-            Reply::Array(matches),
-            Reply::bulk("len"),
-            Reply::Int(lcs_len as i64),
-        ]))
+        // A map in RESP3 (Redis's addReplyMapLen), flat in RESP2.
+        let fields = [
+            (Reply::bulk("matches"), Reply::Array(matches)),
+            (Reply::bulk("len"), Reply::Int(lcs_len as i64)),
+        ];
+        Ok(if ctx.resp3() {
+            Reply::Map(fields.into())
+        } else {
+            Reply::Array(fields.into_iter().flat_map(|(k, v)| [k, v]).collect())
+        })
     } else if get_len {
         Ok(Reply::Int(lcs_len as i64))
     } else {

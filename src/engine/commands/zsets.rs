@@ -972,16 +972,24 @@ fn zpop_generic(ctx: &mut Ctx, max: bool) -> CommandResult {
         return Err(err(errors::SYNTAX));
     }
     let count = if ctx.argv.len() == 3 {
-        positive_arg(ctx, 2)? as usize
+        Some(positive_arg(ctx, 2)? as usize)
     } else {
-        1
+        None
     };
     let key = ctx.arg(1).to_vec();
+    // As Redis's zpopMinMaxCommand: pairs nested in RESP3 only when a
+    // count was given; without one, one flat member and score.
+    let nested = ctx.resp3() && count.is_some();
+    let popped = pop_members(ctx, &key, max, count.unwrap_or(1))?;
+    if nested {
+        return Ok(with_scores(popped, true, true));
+    }
     let resp3 = ctx.resp3();
-    Ok(with_scores(
-        pop_members(ctx, &key, max, count)?,
-        true,
-        resp3,
+    Ok(Reply::Array(
+        popped
+            .into_iter()
+            .flat_map(|(m, s)| [Reply::Bulk(m), score_reply(s, resp3)])
+            .collect(),
     ))
 }
 

@@ -556,14 +556,22 @@ unsafe fn read_arguments(s: State) -> Result<Registration, &'static str> {
                 if ffi::lua_type(s, -1) != ffi::LUA_TTABLE {
                     return Err("flags argument to redis.register_function must be a table representing function flags");
                 }
-                ffi::lua_pushnil(s);
-                while ffi::lua_next(s, -2) != 0 {
-                    if ffi::lua_type(s, -1) != ffi::LUA_TSTRING {
+                // As Redis's luaRegisterFunctionReadFlags: items 1, 2, ...
+                // up to the first nil; a number reads as its text. (The
+                // code that loads has no setmetatable, so a raw read is
+                // Redis's lua_gettable.)
+                for i in 1.. {
+                    ffi::lua_rawgeti_(s, -1, i);
+                    if ffi::lua_type(s, -1) == ffi::LUA_TNIL {
+                        ffi::lua_pop(s, 1);
+                        break;
+                    }
+                    if ffi::lua_isstring(s, -1) == 0 {
                         return Err("unknown flag given");
                     }
-                    let bit = flag_bit(lua::to_bytes(s, -1).unwrap_or(b""))
-                        .ok_or("unknown flag given")?;
-                    flags |= bit;
+                    // strcasecmp: the name ends at a NUL.
+                    let name = crate::engine::errors::c_str(lua::to_bytes(s, -1).unwrap_or(b""));
+                    flags |= flag_bit(name).ok_or("unknown flag given")?;
                     ffi::lua_pop(s, 1);
                 }
             }

@@ -726,6 +726,21 @@ CASES["sc-pairs-order-of-long-keys"] = [
     "EVAL \"redis.setresp(3) local t = {} for k in pairs(redis.call('HGETALL', 'h').map) do t[#t+1] = k end return t\" 0",
 ]
 
+# register_function reads flags as Redis does: items 1, 2, ... up to the
+# first nil, names compared without case up to a NUL; other fields ignored.
+FLAG_TABLES = ["{x='no-writes'}", "{[2]='no-writes'}", "{'no-writes', x='bad'}", "{'no-writes', nil, 'bad'}",
+               "{[1.5]='bad'}", "{'allow-oom', [3]='bad'}", "{'NO-WRITES', 'allow-stale'}", "{1}", "{true}",
+               "{'no-writes\\0x'}"]
+CASES["sc-function-flags-read-as-redis"] = [
+    step
+    for flags in FLAG_TABLES
+    for step in (
+        ["FUNCTION", "LOAD", "REPLACE",
+         "#!lua name=fl\nredis.register_function{function_name='f', callback=function() return 1 end, flags=" + flags + "}"],
+        "FUNCTION LIST LIBRARYNAME fl",
+    )
+]
+
 # COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
 # description of its commands (assets/redis): key specs where they are
 # reliable, a command's own key function otherwise, and their errors.

@@ -258,6 +258,34 @@ fn the_file_opens_as_on_disk_and_unsaved_edits_from_last_time_are_offered() {
 }
 
 #[test]
+fn a_new_file_opens_unmodified_and_says_ctrl_s_creates_it() {
+    let dir = Dir::new("new");
+    let path = dir.0.join("new.lua");
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    assert!(
+        message(&d).contains("new.lua is a new file: Ctrl+S creates it"),
+        "{}",
+        message(&d)
+    );
+    assert!(!d.app.buffer().modified(), "no * on a file not typed in");
+    // Nothing typed: Ctrl+Q quits without a question.
+    ctrl(&mut d, 'q');
+    assert!(d.app.quit && d.app.asks.is_empty());
+    // Typed in: modified, and Ctrl+S writes it.
+    let mut d = Driver::new(opening::file(&path).unwrap(), 120, 40);
+    d.type_text("return 1");
+    assert!(d.app.buffer().modified());
+    ctrl(&mut d, 's');
+    assert!(d
+        .outside
+        .iter()
+        .any(|e| e.starts_with("Write(") && e.contains("return 1")));
+    // A file that held text and was removed meanwhile is told apart.
+    let mut d = reopen(&path, "return 1", Some("return 1\n"));
+    assert!(message(&d).contains("no longer on disk"), "{}", message(&d));
+}
+
+#[test]
 fn a_file_changed_on_disk_while_open_is_noticed() {
     let dir = Dir::new("changed");
     let path = dir.0.join("f.lua");

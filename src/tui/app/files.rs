@@ -108,8 +108,16 @@ impl App {
                         );
                     }
                 }
+                // Not on disk: a new file (known as empty, as a missing
+                // file opens) stays unmodified until typed in; one that
+                // held text was removed by someone else.
                 (AfterRead::Open | AfterRead::Look, None) => {
-                    if buffer.disk.take().is_some() {
+                    let new = disk_hash("");
+                    if buffer.disk.as_deref() == Some(new.as_str()) {
+                        if why == AfterRead::Open {
+                            self.say(format!("{name} is a new file: Ctrl+S creates it"));
+                        }
+                    } else if buffer.disk.take().is_some() {
                         self.warn(format!(
                             "{name} is no longer on disk: Ctrl+S writes it again"
                         ));

@@ -661,8 +661,10 @@ impl Scripting {
                 if !ok {
                     return err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
                 }
-                self.libraries.clear();
-                self.functions_vm = new_functions_vm(self.config.memory_limit);
+                // As Redis: the libraries go, the Lua state stays (a
+                // cjson configuration set by a function survives).
+                self.libraries.release(self.functions_vm.state);
+                self.functions_vm.collect_garbage();
                 Reply::ok()
             }
             "list" => self.libraries.list(argv),

@@ -741,6 +741,32 @@ CASES["sc-function-flags-read-as-redis"] = [
     )
 ]
 
+# cjson as Redis bundles it: each module table (the EVAL state's, the
+# functions state's, each cjson.new()) has its own configuration, which
+# FUNCTION FLUSH leaves alone and SCRIPT FLUSH resets for EVAL; the largest
+# array key kept in a C int (2^31 and up, or an infinity, turns INT_MIN).
+CJ_LIB = ("#!lua name=cj\nredis.register_function('setp', function(k, a) cjson.encode_number_precision(tonumber(a[1])) return cjson.encode(1/3) end)\n"
+          "redis.register_function('getp', function() return cjson.encode(1/3) end)")
+CASES["sc-cjson-config-per-instance"] = [
+    "EVAL \"local c = cjson.new() c.encode_sparse_array(true) return {cjson.encode_sparse_array()}\" 0",
+    "EVAL \"cjson.encode_number_precision(3) local c = cjson.new() return {c.encode(1/3), cjson.encode(1/3)}\" 0",
+    "EVAL \"return cjson.encode(1/3)\" 0",
+    ["FUNCTION", "LOAD", CJ_LIB],
+    "FCALL getp 0",
+    "FCALL setp 0 5",
+    "EVAL \"return cjson.encode(1/3)\" 0",
+    "FUNCTION FLUSH",
+    ["FUNCTION", "LOAD", CJ_LIB],
+    "FCALL getp 0",
+    "SCRIPT FLUSH",
+    "EVAL \"return cjson.encode(1/3)\" 0",
+    "FCALL getp 0",
+    "FCALL setp 0 14",
+    "EVAL \"return {cjson.encode({[2^31] = 1}), cjson.encode({[2^32] = 1, [2] = 1}), cjson.encode({[2^53] = 1}), cjson.encode({[3e9] = 1, [1] = 2})}\" 0",
+    "EVAL \"return cjson.encode({[1/0] = 1})\" 0",
+    "EVAL \"return cjson.encode({1, 2, [2^31 - 1] = 3})\" 0",
+]
+
 # COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
 # description of its commands (assets/redis): key specs where they are
 # reliable, a command's own key function otherwise, and their errors.

@@ -3,11 +3,10 @@
 //! significant digits), escaping (`/` is escaped), sparse-array rule and
 //! error messages.
 
-use std::cell::Cell;
 use std::ffi::c_int;
 
 use crate::engine::numbers::{format_g, strtod};
-use crate::script::lua::{self, ffi, guard, push_bytes, raw_set_field, set_function, Raise, State};
+use crate::script::lua::{self, ffi, guard, push_bytes, raw_set_field, Raise, State};
 
 #[derive(Clone, Copy)]
 struct Config {
@@ -35,12 +34,15 @@ const DEFAULTS: Config = Config {
     keep_buffer: true,
 };
 
-thread_local! {
-    static CONFIG: Cell<Config> = const { Cell::new(DEFAULTS) };
+/// The configuration of the module table whose function is running: each
+/// table (`cjson`, and each `cjson.new()`) has its own, kept in a userdata
+/// every one of its functions holds as upvalue 1, as CJSON keeps it.
+unsafe fn config(state: State) -> Config {
+    *config_of(state)
 }
 
-fn config() -> Config {
-    CONFIG.with(|c| c.get())
+unsafe fn config_of(state: State) -> *mut Config {
+    ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)).cast::<Config>()
 }
 
 // ---- encode ----------------------------------------------------------------------
@@ -103,8 +105,11 @@ unsafe fn append_number(
 }
 
 /// CJSON's `lua_array_length`: the array size, or None for an object.
+/// As in C, the largest key is kept in an `int`: a key of 2^31 or more
+/// (or an infinite one) becomes INT_MIN there (x86-64's conversion), which
+/// makes the table an object unless a smaller key comes after it.
 unsafe fn array_length(state: State, cfg: &Config) -> lua::Result<Option<usize>> {
-    let (mut max, mut items) = (0f64, 0f64);
+    let (mut max, mut items) = (0i32, 0i32);
     ffi::lua_pushnil(state);
     while ffi::lua_next(state, -2) != 0 {
         let key = ffi::lua_tonumber(state, -2);
@@ -113,22 +118,36 @@ unsafe fn array_length(state: State, cfg: &Config) -> lua::Result<Option<usize>>
             && key.floor() == key
             && key >= 1.0
         {
-            max = max.max(key);
-            items += 1.0;
+            if key > f64::from(max) {
+                max = c_int_of(key);
+            }
+            items = items.wrapping_add(1);
             ffi::lua_pop(state, 1);
             continue;
         }
         ffi::lua_pop(state, 2);
         return Ok(None);
     }
-    if cfg.sparse_ratio > 0 && max > items * cfg.sparse_ratio as f64 && max > cfg.sparse_safe as f64
+    if cfg.sparse_ratio > 0
+        && max > items.wrapping_mul(cfg.sparse_ratio as i32)
+        && max > cfg.sparse_safe as i32
     {
         if !cfg.sparse_convert {
             return Err(encode_error(state, -1, "excessively sparse array"));
         }
         return Ok(None);
     }
-    Ok(Some(max as usize))
+    Ok((max > 0).then_some(max as usize))
+}
+
+/// C's `(int)` of a double on x86-64 (cvttsd2si): truncated, or INT_MIN
+/// when out of range.
+fn c_int_of(x: f64) -> i32 {
+    if (-2147483648.0..2147483648.0).contains(&x) {
+        x as i32
+    } else {
+        i32::MIN
+    }
 }
 
 unsafe fn append_value(
@@ -221,7 +240,7 @@ unsafe fn encode(s: State) -> lua::Result<c_int> {
     if ffi::lua_gettop(s) != 1 {
         return Err(Raise::Argument(1, b"expected 1 argument".to_vec()));
     }
-    let cfg = config();
+    let cfg = config(s);
     let mut out = Vec::new();
     append_value(s, &mut out, 0, &cfg)?;
     // The Lua copy needs the same room again.
@@ -628,7 +647,7 @@ unsafe fn decode(s: State) -> lua::Result<c_int> {
         data,
         pos: 0,
         depth: 0,
-        cfg: config(),
+        cfg: config(s),
     };
     let token = parser.next_token();
     parser.value(s, token)?;
@@ -715,10 +734,13 @@ unsafe fn enum_option(s: State, idx: c_int, value: &mut u8, names: &[&[u8]]) -> 
     Ok(())
 }
 
-fn update(f: impl FnOnce(&mut Config) -> lua::Result<c_int>) -> lua::Result<c_int> {
-    let mut cfg = config();
+unsafe fn update(
+    state: State,
+    f: impl FnOnce(&mut Config) -> lua::Result<c_int>,
+) -> lua::Result<c_int> {
+    let mut cfg = config(state);
     let n = f(&mut cfg)?;
-    CONFIG.with(|c| c.set(cfg));
+    *config_of(state) = cfg;
     Ok(n)
 }
 
@@ -732,7 +754,7 @@ unsafe extern "C-unwind" fn decode_fn(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_sparse_array(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 3)?;
             bool_option(s, 1, &mut c.sparse_convert)?;
             integer_option(s, 2, &mut c.sparse_ratio, 0, i32::MAX as i64)?;
@@ -744,7 +766,7 @@ unsafe extern "C-unwind" fn encode_sparse_array(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_max_depth(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             integer_option(s, 1, &mut c.encode_max_depth, 1, i32::MAX as i64).map(|_| 1)
         })
@@ -753,7 +775,7 @@ unsafe extern "C-unwind" fn encode_max_depth(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn decode_max_depth(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             integer_option(s, 1, &mut c.decode_max_depth, 1, i32::MAX as i64).map(|_| 1)
         })
@@ -762,7 +784,7 @@ unsafe extern "C-unwind" fn decode_max_depth(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_number_precision(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             integer_option(s, 1, &mut c.precision, 1, 14).map(|_| 1)
         })
@@ -771,7 +793,7 @@ unsafe extern "C-unwind" fn encode_number_precision(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_keep_buffer(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             bool_option(s, 1, &mut c.keep_buffer).map(|_| 1)
         })
@@ -780,7 +802,7 @@ unsafe extern "C-unwind" fn encode_keep_buffer(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn encode_invalid_numbers(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             enum_option(
                 s,
@@ -795,13 +817,15 @@ unsafe extern "C-unwind" fn encode_invalid_numbers(state: State) -> c_int {
 
 unsafe extern "C-unwind" fn decode_invalid_numbers(state: State) -> c_int {
     guard(state, |s| {
-        update(|c| {
+        update(s, |c| {
             arg_init(s, 1)?;
             bool_option(s, 1, &mut c.decode_invalid_numbers).map(|_| 1)
         })
     })
 }
 
+/// `cjson.new()`: another module table, with its own configuration (the
+/// defaults).
 unsafe extern "C-unwind" fn new_instance(state: State) -> c_int {
     push_module(state);
     1
@@ -809,6 +833,10 @@ unsafe extern "C-unwind" fn new_instance(state: State) -> c_int {
 
 unsafe fn push_module(state: State) {
     ffi::lua_createtable(state, 0, 16);
+    // SAFETY (of the write): Lua returns a block of the size asked for,
+    // aligned for any C type; Config is plain data with no drop.
+    let cfg = ffi::lua_newuserdata(state, std::mem::size_of::<Config>()).cast::<Config>();
+    cfg.write(DEFAULTS);
     let functions: &[(&std::ffi::CStr, ffi::lua_CFunction)] = &[
         (c"encode", encode_fn),
         (c"decode", decode_fn),
@@ -822,8 +850,11 @@ unsafe fn push_module(state: State) {
         (c"new", new_instance),
     ];
     for (name, f) in functions {
-        set_function(state, -1, name, *f);
+        ffi::lua_pushvalue(state, -1);
+        ffi::lua_pushcclosure(state, *f, 1);
+        ffi::lua_setfield(state, -3, name.as_ptr());
     }
+    ffi::lua_pop(state, 1);
     ffi::lua_pushlightuserdata(state, std::ptr::null_mut());
     raw_set_field(state, -2, c"null");
     lua::push_str(state, "cjson");
@@ -833,7 +864,6 @@ unsafe fn push_module(state: State) {
 }
 
 pub(crate) unsafe fn register(state: State) {
-    CONFIG.with(|c| c.set(DEFAULTS));
     push_module(state);
     ffi::lua_setfield(state, ffi::LUA_GLOBALSINDEX, c"cjson".as_ptr());
 }

@@ -281,7 +281,7 @@ fn a_new_file_opens_unmodified_and_says_ctrl_s_creates_it() {
         .iter()
         .any(|e| e.starts_with("Write(") && e.contains("return 1")));
     // A file that held text and was removed meanwhile is told apart.
-    let mut d = reopen(&path, "return 1", Some("return 1\n"));
+    let d = reopen(&path, "return 1", Some("return 1\n"));
     assert!(message(&d).contains("no longer on disk"), "{}", message(&d));
 }
 

@@ -15,10 +15,13 @@ traces. A word that is one of these options is taken as the option, with a warni
 Everything after a lone `--` goes to the script as it is: `redstep run f.lua k1 , -- --trace`
 passes \"--trace\" as ARGV[1]. Other words starting with `-` (`-5`, `-inf`) are keys or arguments.
 
-Examples:
+Exit status: 0 when the script ran, even when its reply is an error (as redis-cli); not 0 when
+it could not run (a file it cannot read, an option it cannot parse).
+
+Examples (`redstep demo --write .` writes inc.lua and setup.txt):
   redstep run inc.lua -c 'SET a 42' -c 'SET b 42' --trace
   redstep run inc.lua --setup setup.txt
-  redstep run script.lua key1 key2 , arg1 arg2";
+  redstep run inc.lua key1 key2 , arg1 arg2";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -116,6 +116,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cluster,
             words,
         }) => {
+            if frame.is_some() && trace.as_deref() != Some("svg") {
+                anyhow::bail!("--frame N picks the step a picture shows: it goes with --trace svg");
+            }
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let setup = setup_lines(setup, &commands)?;

@@ -60,6 +60,46 @@ fn options_after_the_words_are_options_and_get_a_warning() {
 }
 
 #[test]
+fn a_markdown_trace_ends_with_the_outcome_one_paragraph_a_sentence() {
+    let dir = folder("md");
+    std::fs::write(
+        dir.join("inc.lua"),
+        "redis.call('INCR', 'a')\nlocal result = result + 1\nredis.call('INCR', 'b')\n",
+    )
+    .unwrap();
+    let out = redstep(&dir, &["run", "inc.lua", "-c", "SET a 42", "--trace", "md"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let outcome = out
+        .stdout
+        .split("|\n\n")
+        .nth(1)
+        .expect("a blank line after the table");
+    assert_eq!(
+        outcome,
+        "The script failed at line 2 after 1 write. Redis does not roll back: what it wrote stays written.\n\n\
+         a went from \"42\" to \"43\" and stayed that way.\n\n\
+         Line 3 never ran: redis.call('INCR', 'b')\n\n\
+         Replicas and the AOF received it too: INCR a.\n",
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn frame_without_an_svg_trace_is_refused() {
+    let dir = folder("frame");
+    let out = redstep(&dir, &["run", "echo.lua", "--frame", "2", "--trace"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("--frame N picks the step a picture shows: it goes with --trace svg"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
 fn options_before_the_words_need_no_warning() {
     let dir = folder("before");
     let out = redstep(&dir, &["run", "--raw", "echo.lua", "--trace", "k1"]);

@@ -1019,9 +1019,10 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
             md_cell(&change)
         );
     }
-    out.push('\n');
+    // Each sentence of the outcome a paragraph of its own (Markdown joins
+    // lines that follow one another).
     for line in summary(timeline, debugger.net_changes()) {
-        let _ = writeln!(out, "{}", line.trim_start());
+        let _ = write!(out, "\n{}\n", line.trim_start());
     }
     out
 }

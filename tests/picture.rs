@@ -51,6 +51,15 @@ fn a_frame_is_drawn_at_its_step() {
         "{picture}"
     );
     assert!(picture.contains("\"42\" → \"43\""));
+    // The selected row is reversed as a terminal shows it: dark text on
+    // its colour, not the default light text on it.
+    let row = picture
+        .lines()
+        .find(|l| l.starts_with("<text") && l.contains("▶ L1"))
+        .expect("the selected row");
+    assert!(row.contains("fill=\"#1e1e1e\""), "{row}");
+    // The status line holds no reply yet: the run's error is its end's.
+    assert!(!picture.contains("(error) ERR"), "{picture}");
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_redstep"))
         .args(["run", "/nonexistent.lua", "--trace", "svg", "--frame", "9"])

@@ -294,7 +294,9 @@ fn script_replies_coordinates_and_info_in_resp3_are_byte_for_byte_redis() {
 /// them, to a RESP3 client, to a RESP2 one, and to a script after
 /// `redis.setresp(3)`: XREAD and XREADGROUP a map by key, LCS IDX a map,
 /// SPOP with a count a set, ZPOPMIN/ZPOPMAX flat without a count and
-/// nested with one, HRANDFIELD WITHVALUES pairs. (`redis-cli -3` prints
+/// nested with one, HRANDFIELD WITHVALUES pairs, FUNCTION LIST and STATS
+/// maps (flags a set), HELP lines as status replies (from scripts too),
+/// a blocked BLMOVE's timeout a null array in RESP2; CLIENT LIST TYPE. (`redis-cli -3` prints
 /// flat and nested arrays alike when not at a terminal, so the bytes are
 /// compared.)
 #[test]
@@ -324,6 +326,15 @@ fn reply_shapes_that_follow_the_protocol_are_byte_for_byte_redis() {
         &["HRANDFIELD", "h1", "1", "WITHVALUES"],
         &["HRANDFIELD", "h1", "-2", "WITHVALUES"],
         &["HRANDFIELD", "nosuch", "1", "WITHVALUES"],
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "LIST", "WITHCODE"],
+        &["FUNCTION", "STATS"],
+        &["SCRIPT", "HELP"],
+        &["FUNCTION", "HELP"],
+        &["BLMOVE", "nosuch", "k2", "LEFT", "RIGHT", "0.01"],
+        &["BRPOPLPUSH", "nosuch", "k2", "0.01"],
+        &["CLIENT", "LIST", "TYPE", "pubsub"],
+        &["CLIENT", "LIST", "TYPE", "Bogus"],
     ];
     // Each directly, then from a script that shows the Lua value it got.
     let script = "redis.setresp(3) return cjson.encode(redis.call(unpack(ARGV)))";
@@ -334,6 +345,12 @@ fn reply_shapes_that_follow_the_protocol_are_byte_for_byte_redis() {
         vec!["XGROUP", "CREATE", "x", "grp", "0"],
         vec!["MSET", "k", "ohmytext", "k2", "mynewtext"],
         vec!["HSET", "h1", "f", "v"],
+        vec!["FUNCTION", "FLUSH"],
+        vec![
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=lib\nredis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}, description='d'}",
+        ],
     ];
     for round in 0..2 {
         commands.extend(setup.iter().map(|c| c.to_vec()));

@@ -874,29 +874,17 @@ fn busy_reply(
 }
 
 /// FUNCTION STATS while a function is busy: the running script, then the
-/// engines, as Redis 7.0 replies (RESP2).
+/// engines, as Redis 7.0 replies.
 fn function_stats(busy: &Busy<'_>) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk("running_script"),
-        Reply::Array(vec![
-            Reply::bulk("name"),
-            Reply::bulk(busy.name),
-            Reply::bulk("command"),
-            Reply::bulks(busy.command.iter()),
-            Reply::bulk("duration_ms"),
-            Reply::Int(busy.duration_ms),
+    crate::script::functions::stats_reply(
+        Reply::Map(vec![
+            (Reply::bulk("name"), Reply::bulk(busy.name)),
+            (Reply::bulk("command"), Reply::bulks(busy.command.iter())),
+            (Reply::bulk("duration_ms"), Reply::Int(busy.duration_ms)),
         ]),
-        Reply::bulk("engines"),
-        Reply::Array(vec![
-            Reply::bulk("LUA"),
-            Reply::Array(vec![
-                Reply::bulk("libraries_count"),
-                Reply::Int(busy.libraries as i64),
-                Reply::bulk("functions_count"),
-                Reply::Int(busy.functions as i64),
-            ]),
-        ]),
-    ])
+        busy.libraries,
+        busy.functions,
+    )
 }
 
 /// SHUTDOWN where the engine is not a server's (the TUI, `exec`).

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::numbers::{c_cast_i64, format_g};
 use crate::engine::table::{flags, CommandSpec};
-use crate::engine::{Client, Engine, NoExtension, Reply};
+use crate::engine::{errors, Bytes, Client, Engine, Extension, Reply};
 
 use super::lua::{
     self, ffi, guard, push_bytes, push_error_table, raw_get_field, raw_set_field, set_function,
@@ -322,10 +322,35 @@ impl RunContext<'_> {
         );
         let reply = self
             .engine
-            .run(self.client, &spec, argv, &mut NoExtension)
+            .run(self.client, &spec, argv, &mut InScript)
             .unwrap_or(Reply::NilArray);
         self.engine.keyspace.propagation.muted = muted;
         Ok((reply, spec.is_write()))
+    }
+}
+
+/// The scripting layer's commands as a script reaches them: of SCRIPT and
+/// FUNCTION only HELP (every other one is refused as `noscript` before).
+struct InScript;
+
+impl Extension for InScript {
+    fn call(&mut self, _engine: &mut Engine, _client: &mut Client, argv: &[Bytes]) -> Reply {
+        let help = match argv {
+            [command, sub] if sub.eq_ignore_ascii_case(b"help") => {
+                if command.eq_ignore_ascii_case(b"script") {
+                    Some(super::SCRIPT_HELP)
+                } else if command.eq_ignore_ascii_case(b"function") {
+                    Some(super::functions::FUNCTION_HELP)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        match help {
+            Some(lines) => crate::engine::commands::help(lines),
+            None => errors::unknown_command(argv),
+        }
     }
 }
 

@@ -296,29 +296,26 @@ impl Libraries {
                         .filter(|(i, _)| f.flags & (1 << i) != 0)
                         .map(|(_, n)| Reply::status(n))
                         .collect();
-                    Reply::Array(vec![
-                        Reply::bulk("name"),
-                        Reply::bulk(&f.name),
-                        Reply::bulk("description"),
-                        Reply::bulk_or_nil(f.description.as_ref()),
-                        Reply::bulk("flags"),
-                        Reply::Array(flags),
+                    Reply::Map(vec![
+                        (Reply::bulk("name"), Reply::bulk(&f.name)),
+                        (
+                            Reply::bulk("description"),
+                            Reply::bulk_or_nil(f.description.as_ref()),
+                        ),
+                        (Reply::bulk("flags"), Reply::Set(flags)),
                     ])
                 })
                 .collect();
+            // Maps and a set in RESP3, flat arrays in RESP2 (functions.c).
             let mut entry = vec![
-                Reply::bulk("library_name"),
-                Reply::bulk(name),
-                Reply::bulk("engine"),
-                Reply::bulk("LUA"),
-                Reply::bulk("functions"),
-                Reply::Array(functions),
+                (Reply::bulk("library_name"), Reply::bulk(name)),
+                (Reply::bulk("engine"), Reply::bulk("LUA")),
+                (Reply::bulk("functions"), Reply::Array(functions)),
             ];
             if with_code {
-                entry.push(Reply::bulk("library_code"));
-                entry.push(Reply::bulk(&library.code));
+                entry.push((Reply::bulk("library_code"), Reply::bulk(&library.code)));
             }
-            out.push(Reply::Array(entry));
+            out.push(Reply::Map(entry));
         }
         Reply::Array(out)
     }
@@ -329,21 +326,26 @@ impl Libraries {
     }
 
     pub(crate) fn stats(&self) -> Reply {
-        Reply::Array(vec![
-            Reply::bulk("running_script"),
-            Reply::Nil,
-            Reply::bulk("engines"),
-            Reply::Array(vec![
-                Reply::bulk("LUA"),
-                Reply::Array(vec![
-                    Reply::bulk("libraries_count"),
-                    Reply::Int(self.libraries.len() as i64),
-                    Reply::bulk("functions_count"),
-                    Reply::Int(self.by_function.len() as i64),
-                ]),
-            ]),
-        ])
+        stats_reply(Reply::Nil, self.libraries.len(), self.by_function.len())
     }
+}
+
+/// FUNCTION STATS: the running script (nil when none) and the engine's
+/// counts, maps in RESP3 (functions.c's functionStatsCommand).
+pub(crate) fn stats_reply(running: Reply, libraries: usize, functions: usize) -> Reply {
+    Reply::Map(vec![
+        (Reply::bulk("running_script"), running),
+        (
+            Reply::bulk("engines"),
+            Reply::Map(vec![(
+                Reply::bulk("LUA"),
+                Reply::Map(vec![
+                    (Reply::bulk("libraries_count"), Reply::Int(libraries as i64)),
+                    (Reply::bulk("functions_count"), Reply::Int(functions as i64)),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 /// Redis's `functionExtractLibMetaData`: (engine, library name, where the

@@ -9,7 +9,7 @@
 //! trace recorder) is not this module's business.
 
 mod api;
-mod functions;
+pub(crate) mod functions;
 mod libs;
 mod lua;
 mod prng;
@@ -252,7 +252,7 @@ pub struct Scripting {
     pub log: Vec<String>,
 }
 
-const SCRIPT_HELP: &[&str] = &[
+pub(crate) const SCRIPT_HELP: &[&str] = &[
     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DEBUG (YES|SYNC|NO)",
     "    Set the debug mode for subsequent scripts executed.",
@@ -362,8 +362,10 @@ struct Target<'a> {
     function: c_int,
     /// The SHA1 (EVAL) or the function name (FCALL), for error suffixes.
     name: &'a str,
-    /// Functions get KEYS and ARGV as parameters; EVAL as globals.
-    is_function: bool,
+    /// For a function, the caller's FCALL or FCALL_RO as sent (FUNCTION
+    /// STATS shows it); None for EVAL. Functions get KEYS and ARGV as
+    /// parameters, EVAL as globals.
+    call: Option<&'a [Vec<u8>]>,
 }
 
 impl Scripting {
@@ -549,7 +551,7 @@ impl Scripting {
             state: self.vm.state,
             function,
             name: &sha,
-            is_function: false,
+            call: None,
         };
         self.run(
             engine,
@@ -605,7 +607,7 @@ impl Scripting {
             state: self.functions_vm.state,
             function: function.callback,
             name: &function.name,
-            is_function: true,
+            call: Some(argv),
         };
         self.run(
             engine,
@@ -674,7 +676,7 @@ impl Scripting {
             "restore" => self.function_restore(argv),
             "kill" => err("NOTBUSY No scripts in execution right now."),
             "stats" => self.libraries.stats(),
-            _ => Reply::bulks(functions::FUNCTION_HELP),
+            _ => crate::engine::commands::help(functions::FUNCTION_HELP),
         }
     }
 
@@ -745,22 +747,7 @@ impl Scripting {
         let busy_threshold =
             Duration::from_millis(engine.config.busy_reply_threshold_ms.max(0) as u64);
         let every_line = probe.is_some();
-        let command = if target.is_function {
-            let mut c = vec![
-                if read_only {
-                    b"FCALL_RO".to_vec()
-                } else {
-                    b"FCALL".to_vec()
-                },
-                name.as_bytes().to_vec(),
-                keys.len().to_string().into_bytes(),
-            ];
-            c.extend(keys.iter().cloned());
-            c.extend(args.iter().cloned());
-            c
-        } else {
-            Vec::new()
-        };
+        let command = target.call.map(<[_]>::to_vec).unwrap_or_default();
         let counts = self.libraries.counts();
         let mut ctx = api::RunContext {
             engine,
@@ -768,7 +755,7 @@ impl Scripting {
             name: name.to_string(),
             command,
             counts,
-            is_function: target.is_function,
+            is_function: target.call.is_some(),
             read_only,
             cluster_slot: caller.cluster_slot,
             cross_slot_ok,
@@ -804,7 +791,7 @@ impl Scripting {
             ffi::lua_getfield_(state, ffi::LUA_REGISTRYINDEX, vm::ERROR_HANDLER.as_ptr());
             let handler = ffi::lua_gettop(state);
             ffi::lua_rawgeti_(state, ffi::LUA_REGISTRYINDEX, target.function);
-            let nargs = if target.is_function {
+            let nargs = if target.call.is_some() {
                 vm::push_array(state, keys);
                 vm::push_array(state, args);
                 2
@@ -866,7 +853,7 @@ impl Scripting {
             }
             ffi::lua_settop(state, base);
             (*allocator).limit = limit;
-            if allowance > BIG_ARGUMENTS && !target.is_function {
+            if allowance > BIG_ARGUMENTS && target.call.is_none() {
                 // Let big arguments go now rather than at the next run.
                 vm::set_keys_argv(state, &[], &[]);
             }
@@ -929,7 +916,7 @@ impl Scripting {
                     _ => err("ERR Use SCRIPT DEBUG YES/SYNC/NO"),
                 }
             }
-            _ => Reply::bulks(SCRIPT_HELP),
+            _ => crate::engine::commands::help(SCRIPT_HELP),
         }
     }
 }

@@ -68,6 +68,8 @@ pub fn svg_on(
         if let Some(session) = driver.app.session.as_mut() {
             session.run.goto(frame - 1);
         }
+        // The run's reply belongs to its end, not to this step.
+        driver.app.message = None;
     }
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
     terminal.draw(|f| super::ui::draw(f, &driver.app))?;
@@ -144,46 +146,50 @@ fn to_svg(buffer: &Buffer) -> String {
         (f32::from(w) * CELL_W).ceil(),
         (f32::from(h) * CELL_H).ceil()
     );
+    // A cell's text and background colours, REVERSED applied as a terminal
+    // does: the default colours swap too (the default background becomes
+    // the text's colour), so a reversed row reads dark on its colour.
+    let colours = |c: &ratatui::buffer::Cell| {
+        let fg = hex(c.fg, FG);
+        let bg = (c.bg != Color::Reset).then(|| hex(c.bg, BG));
+        if c.modifier.contains(Modifier::REVERSED) {
+            (bg.unwrap_or_else(|| BG.to_string()), Some(fg))
+        } else {
+            (fg, bg)
+        }
+    };
     for y in 0..h {
         let mut x = 0;
         while x < w {
             let cell = &buffer[(x, y)];
-            let (mut fg, mut bg) = (cell.fg, cell.bg);
-            if cell.modifier.contains(Modifier::REVERSED) {
-                std::mem::swap(&mut fg, &mut bg);
-            }
-            let style = (fg, bg, cell.modifier);
+            let style = (colours(cell), cell.modifier);
             let start = x;
             let mut text = String::new();
             while x < w {
                 let c = &buffer[(x, y)];
-                let (mut f, mut b) = (c.fg, c.bg);
-                if c.modifier.contains(Modifier::REVERSED) {
-                    std::mem::swap(&mut f, &mut b);
-                }
-                if (f, b, c.modifier) != style {
+                if (colours(c), c.modifier) != style {
                     break;
                 }
                 text.push_str(c.symbol());
                 x += 1;
             }
+            let ((fg, bg), modifier) = &style;
             let (fx, fy) = (f32::from(start) * CELL_W, f32::from(y) * CELL_H);
-            if style.1 != Color::Reset {
+            if let Some(bg) = bg {
                 out += &format!(
-                    "<rect x=\"{fx:.1}\" y=\"{fy:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{}\"/>\n",
+                    "<rect x=\"{fx:.1}\" y=\"{fy:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{bg}\"/>\n",
                     f32::from(x - start) * CELL_W,
-                    hex(style.1, BG)
                 );
             }
             if text.trim().is_empty() {
                 continue;
             }
-            let weight = if style.2.contains(Modifier::BOLD) {
+            let weight = if modifier.contains(Modifier::BOLD) {
                 " font-weight=\"bold\""
             } else {
                 ""
             };
-            let opacity = if style.2.contains(Modifier::DIM) {
+            let opacity = if modifier.contains(Modifier::DIM) {
                 " opacity=\"0.6\""
             } else {
                 ""
@@ -191,7 +197,7 @@ fn to_svg(buffer: &Buffer) -> String {
             out += &format!(
                 "<text x=\"{fx:.1}\" y=\"{:.1}\" fill=\"{}\"{weight}{opacity} xml:space=\"preserve\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\">{}</text>\n",
                 fy + CELL_H * 0.75,
-                hex(style.0, FG),
+                fg,
                 f32::from(x - start) * CELL_W,
                 escape(&text)
             );

@@ -515,18 +515,30 @@ pub(crate) fn block_or(
     deadline: Option<i64>,
     timeout_reply: Reply,
 ) -> CommandResult {
+    block_or_answer(ctx, keys, deadline, timeout_reply.clone(), timeout_reply)
+}
+
+/// As `block_or`, where the answer when the client may not wait (in MULTI,
+/// in a script) is not the one it gets at its timeout.
+fn block_or_answer(
+    ctx: &mut Ctx,
+    keys: Vec<Bytes>,
+    deadline: Option<i64>,
+    now: Reply,
+    timeout_reply: Reply,
+) -> CommandResult {
     if ctx.may_block() {
         ctx.block = Some(Blocked {
             keys,
             db: ctx.db(),
             deadline,
-            timeout_reply: timeout_reply.clone(),
+            timeout_reply,
             argv: ctx.argv.to_vec(),
             stream: None,
             postponed: false,
         });
     }
-    Ok(timeout_reply)
+    Ok(now)
 }
 
 fn bpop_generic(ctx: &mut Ctx, side: Side) -> CommandResult {
@@ -574,7 +586,9 @@ fn blmove_generic(ctx: &mut Ctx, from: Side, to: Side, timeout_at: usize) -> Com
             }
             Ok(Reply::Bulk(item))
         }
-        None => block_or(ctx, vec![src], deadline, Reply::Nil),
+        // A null at once (t_list.c), a null array at the timeout, as every
+        // blocked list command gets (blocked.c's replyToBlockedClientTimedOut).
+        None => block_or_answer(ctx, vec![src], deadline, Reply::Nil, Reply::NilArray),
     }
 }
 

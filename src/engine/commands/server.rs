@@ -1496,38 +1496,47 @@ fn client_list(ctx: &mut Ctx) -> CommandResult {
     let now = ctx.engine.wall_clock_ms();
     let mut clients: Vec<&crate::engine::Client> = ctx.engine.clients().collect();
     clients.push(ctx.client);
-    // CLIENT LIST ID id ...: only those.
-    if ctx.argv.len() > 2 {
-        if !eq(ctx.arg(2), "id") || ctx.argv.len() < 4 {
-            return Err(err(errors::SYNTAX));
-        }
-        let mut ids = Vec::new();
-        for a in &ctx.argv[3..] {
-            match parse_i64(a) {
-                Some(n) if n > 0 => ids.push(n as u64),
-                _ => return Err(err("ERR Invalid client ID")),
-            }
-        }
-        clients.retain(|c| ids.contains(&c.id));
-    }
-    // CLIENT LIST ID id ...: only those.
-    if ctx.argv.len() > 2 {
-        if !eq(ctx.arg(2), "id") || ctx.argv.len() < 4 {
-            return Err(err(errors::SYNTAX));
-        }
-        let mut ids = Vec::new();
-        for a in &ctx.argv[3..] {
-            match parse_i64(a) {
-                Some(n) if n > 0 => ids.push(n as u64),
-                _ => return Err(err("ERR Invalid client ID")),
-            }
-        }
-        clients.retain(|c| ids.contains(&c.id));
-    }
     clients.sort_by_key(|c| c.id);
+    // As Redis's clientCommand: TYPE t (normal, replica/slave, pubsub,
+    // master), or ID id ... (in the order given, a missing id skipped).
+    let chosen: Vec<&crate::engine::Client> = match ctx.argv.len() {
+        2 => clients,
+        4 if eq(ctx.arg(2), "type") => {
+            let kind = ctx.arg(3).to_ascii_lowercase();
+            let pubsub = match kind.as_slice() {
+                b"normal" => false,
+                b"pubsub" => true,
+                // redstep has no replica or primary connections.
+                b"replica" | b"slave" | b"master" => return Ok(text_reply(ctx, String::new())),
+                _ => {
+                    return Err(Reply::Error(errors::sanitize(
+                        [
+                            b"ERR Unknown client type '".as_slice(),
+                            errors::c_str(ctx.arg(3)),
+                            b"'",
+                        ]
+                        .concat(),
+                    )))
+                }
+            };
+            clients
+                .into_iter()
+                .filter(|c| c.subscribed() == pubsub)
+                .collect()
+        }
+        n if n > 3 && eq(ctx.arg(2), "id") => {
+            let mut chosen = Vec::new();
+            for a in &ctx.argv[3..] {
+                let id = parse_i64(a).ok_or_else(|| err("ERR Invalid client ID"))?;
+                chosen.extend(clients.iter().find(|c| c.id as i64 == id));
+            }
+            chosen
+        }
+        _ => return Err(err(errors::SYNTAX)),
+    };
     Ok(text_reply(
         ctx,
-        clients
+        chosen
             .into_iter()
             .map(|c| client_line(c, now))
             .collect::<String>(),

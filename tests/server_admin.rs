@@ -285,3 +285,63 @@ fn lolwut_draws_redis_s_canvases() {
     let Some(real) = Real::start() else { return };
     assert_eq!(ours, shape(&Target::parse(&real.url()).unwrap()));
 }
+
+/// CONFIG GET knows every parameter of Redis 7.0.15: redstep's value where
+/// it models one, Redis's default otherwise; CONFIG SET keeps an unmodelled
+/// one at that default (set to it: OK; to anything else: an error that
+/// says so).
+#[test]
+fn config_get_knows_every_redis_parameter() {
+    let addr = common::start();
+    let mut c = Conn::open(&Target::parse(&format!("redis://{addr}")).unwrap()).unwrap();
+    let mut ask = |w: &[&str]| c.call(&words(w)).unwrap();
+    let pairs = |reply: Reply| -> Vec<(String, String)> {
+        let Reply::Array(items) = reply else {
+            panic!("{reply:?}")
+        };
+        let mut pairs: Vec<(String, String)> = items
+            .chunks(2)
+            .map(|p| (text(&p[0]), text(&p[1])))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    let ours = pairs(ask(&["CONFIG", "GET", "*"]));
+    assert_eq!(
+        ask(&["CONFIG", "GET", "maxmemory-policy", "appendonly"]),
+        Reply::bulks(["appendonly", "no", "maxmemory-policy", "noeviction"])
+    );
+    assert_eq!(
+        ask(&["CONFIG", "SET", "maxmemory-policy", "NoEviction"]),
+        Reply::ok()
+    );
+    assert_eq!(
+        ask(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        Reply::error("ERR redstep does not model 'maxmemory-policy': it stays at Redis 7.0.15's default, 'noeviction'")
+    );
+    assert_eq!(
+        ask(&["CONFIG", "SET", "nosuch", "1"]),
+        Reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'")
+    );
+    let Some(real) = Real::start() else { return };
+    let mut r = Conn::open(&Target::parse(&real.url()).unwrap()).unwrap();
+    let theirs = pairs(r.call(&words(&["CONFIG", "GET", "*"])).unwrap());
+    let names = |p: &[(String, String)]| p.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&theirs));
+    // Where the server was started differs (its address, port, socket,
+    // folder, dump file, save points); every other value is the same.
+    let launch = [
+        "bind",
+        "port",
+        "unixsocket",
+        "unixsocketperm",
+        "dir",
+        "dbfilename",
+        "save",
+    ];
+    for ((name, ours), (_, theirs)) in ours.iter().zip(&theirs) {
+        if !launch.contains(&name.as_str()) {
+            assert_eq!(ours, theirs, "{name}");
+        }
+    }
+}

@@ -1615,8 +1615,41 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Redis 7.0.15's configuration as a server started without a file has it
+/// (`assets/redis/config-defaults.tsv`, recorded by
+/// `tests/golden/record_config.sh`): CONFIG GET answers these for the
+/// parameters redstep does not model.
+const REDIS_DEFAULTS: &str = include_str!("../../../assets/redis/config-defaults.tsv");
+
+fn redis_defaults() -> impl Iterator<Item = (&'static str, &'static str)> {
+    REDIS_DEFAULTS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+}
+
+/// Every parameter with its value: redstep's for those it models, Redis's
+/// default for the others (the working directory for `dir`).
+fn all_config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let mut values = config_values(ctx);
+    for (name, default) in redis_defaults() {
+        if values.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let value = match name {
+            "dir" => std::env::current_dir()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            "cluster-enabled" if ctx.engine.cluster().is_some() => "yes".into(),
+            _ => default.to_string(),
+        };
+        values.push((name, value));
+    }
+    values
+}
+
 fn config_get(ctx: &mut Ctx) -> CommandResult {
-    let values = config_values(ctx);
+    let values = all_config_values(ctx);
     let mut out = Vec::new();
     for (name, value) in values {
         if ctx.argv[2..]
@@ -1651,6 +1684,8 @@ enum Setting {
     SlowerThan(i64),
     SlowlogLen(usize),
     Notify(u32),
+    /// A parameter redstep does not model, set to the value it has.
+    Unchanged,
 }
 
 /// Redis's `memtoull`: a number with an optional b, k, kb, m, mb, g, gb.
@@ -1773,9 +1808,23 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                     .ok_or_else(|| failed(&name, "argument must be a memory value"))?,
             ),
             _ => {
-                return Err(Reply::error(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-                )));
+                // A parameter redstep does not model keeps Redis's default:
+                // setting it to that is fine, to anything else refused.
+                let Some(value_now) = all_config_values(ctx)
+                    .into_iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v)
+                else {
+                    return Err(Reply::error(format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                    )));
+                };
+                if !value.eq_ignore_ascii_case(value_now.as_bytes()) {
+                    return Err(Reply::error(format!(
+                        "ERR redstep does not model '{name}': it stays at Redis 7.0.15's default, '{value_now}'"
+                    )));
+                }
+                Setting::Unchanged
             }
         };
         if seen.contains(&name) {
@@ -1794,6 +1843,7 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             Setting::Timeout(n) => ctx.engine.config.timeout = n,
             Setting::SlowerThan(n) => ctx.engine.config.slowlog_log_slower_than = n,
             Setting::Notify(flags) => ctx.engine.keyspace.notify = flags,
+            Setting::Unchanged => {}
             Setting::SlowlogLen(n) => {
                 ctx.engine.config.slowlog_max_len = n;
                 ctx.engine.slowlog.truncate(n);

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Records Redis 7.0.15's configuration defaults, which CONFIG GET answers for
+# the parameters redstep does not model (src/engine/commands/server.rs):
+#
+#     sh record_config.sh > ../../assets/redis/config-defaults.tsv
+#
+# A redis-server started with no configuration file (only a free port and
+# loopback), asked `CONFIG GET *`; one "name<TAB>value" line a parameter,
+# sorted by name (Redis answers in its hash table's order). `dir` is where
+# the server started: redstep answers its own working directory instead.
+set -e
+port=${PORT:-6408}
+dir=$(mktemp -d)
+(cd "$dir" && exec redis-server --port "$port" --bind 127.0.0.1 >"$dir/log" 2>&1) &
+trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1; rm -rf "$dir"' EXIT
+i=0
+until redis-cli -p "$port" ping >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -lt 50 ] || { echo "redis-server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+echo "# Redis $(redis-cli -p "$port" info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p') CONFIG GET * without a configuration file (tests/golden/record_config.sh)"
+redis-cli -p "$port" config get '*' | paste - - | LC_ALL=C sort

@@ -177,6 +177,9 @@ pub enum Command {
         /// (`asciinema play FILE.cast`), without a terminal.
         #[arg(long, value_name = "FILE.cast", conflicts_with_all = ["print", "write"])]
         record: Option<PathBuf>,
+        /// Open the demo in presenter mode (as `redstep --present`).
+        #[arg(long, conflicts_with_all = ["print", "write", "record"])]
+        present: bool,
     },
     /// Find the partial writes before production does: run the script on a
     /// fresh keyspace for many inputs and report each way it dies after

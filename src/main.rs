@@ -217,7 +217,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Demo { print: true, .. }) => {
             redstep::demo::print(&mut std::io::stdout().lock())
         }
-        Some(Command::Demo { print: false, .. }) => {
+        Some(Command::Demo {
+            print: false,
+            present,
+            ..
+        }) => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 anyhow::bail!("the demo needs a terminal; `redstep demo --print` prints it");
             }
@@ -225,7 +229,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 redstep::tui::opening::post(),
                 Some((vec![redstep::demo::walk()], 0)),
                 None,
-                redstep::tui::Show::default(),
+                redstep::tui::Show {
+                    present: present || cli.present,
+                    ..redstep::tui::Show::default()
+                },
             )
         }
         Some(Command::Probe {

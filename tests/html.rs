@@ -31,6 +31,13 @@ fn the_page_is_one_file_with_no_network() {
     assert!(text.len() < 200 * 1024, "{} bytes", text.len());
     assert!(!text.contains("http://") && !text.contains("https://") && !text.contains("src=\""));
     assert!(text.contains("\"sha\":\"d0e480e1285ebff8a062967eb0fa7d2ada562d97\""));
+    // The key the run did not touch travels with it.
+    assert!(
+        text.contains(
+            "\"untouched\":[{\"db\":0,\"key\":\"b\",\"value\":{\"expire_at_ms\":null,\"type\":\"string\",\"value\":\"42\"}}]"
+        ),
+        "{text}"
+    );
 }
 
 /// The page's DOM after its script ran, opened at `fragment`.
@@ -76,6 +83,11 @@ fn chromium_shows_the_step_the_address_names() {
         "{failure}"
     );
     assert!(failure.contains("a  \"43\"  ← stayed"), "{failure}");
+    // b, which the run never reached, is listed as it was all along.
+    assert!(
+        failure.contains("<div class=\"\">b  \"42\"</div>"),
+        "{failure}"
+    );
     assert!(failure.contains("The script failed at line 2 after 1 write. Redis does not roll back: what it wrote stays written."));
     assert!(
         failure.contains("class=\"never\"><span class=\"m\"> </span><span class=\"n\">3</span>"),
@@ -325,6 +337,7 @@ fn the_page_steps_with_buttons_and_keys_without_the_network() {
         "{failure}"
     );
     assert!(failure.contains("a  \"43\"  ← stayed"), "{failure}");
+    assert!(failure.contains("\nb  \"42\"\n"), "{failure}");
     assert!(failure.contains(
         "ERR user_script:2: Script attempted to access nonexistent global variable 'result' script: d0e480e1285ebff8a062967eb0fa7d2ada562d97, on @user_script:2."
     ), "{failure}");

@@ -812,6 +812,59 @@ struct TraceDoc<'a> {
     sha: &'a str,
     source: &'a [String],
     steps: Vec<StepDoc>,
+    /// Keys no step changed, with their values (a page shows them beside
+    /// the run's): the first UNTOUCHED_SHOWN by database and name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    untouched: Vec<KeyDoc>,
+    /// How many more there are.
+    #[serde(skip_serializing_if = "is_zero")]
+    untouched_more: usize,
+}
+
+/// How many untouched keys a trace lists.
+const UNTOUCHED_SHOWN: usize = 200;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Serialize)]
+struct KeyDoc {
+    db: usize,
+    key: String,
+    value: Option<EntryDoc>,
+}
+
+/// The keys of `live` that no step of `steps` changed: the first
+/// UNTOUCHED_SHOWN by database and name, and how many more.
+fn untouched(live: &Keyspace, steps: &[StepDoc]) -> (Vec<KeyDoc>, usize) {
+    let touched: std::collections::HashSet<(usize, &str)> = steps
+        .iter()
+        .flat_map(|s| match s {
+            StepDoc::Call { changes, .. } | StepDoc::Other { changes, .. } => changes.as_slice(),
+            _ => &[],
+        })
+        .map(|c| (c.db, c.key.as_str()))
+        .collect();
+    let mut keys: Vec<(usize, String, &Entry)> = (0..crate::engine::keyspace::DATABASES)
+        .flat_map(|db| live.db(db).iter().map(move |(k, e)| (db, lossy(k), e)))
+        .filter(|(db, key, _)| !touched.contains(&(*db, key.as_str())))
+        .collect();
+    let more = keys.len().saturating_sub(UNTOUCHED_SHOWN);
+    if more > 0 {
+        keys.select_nth_unstable_by(UNTOUCHED_SHOWN, |a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        keys.truncate(UNTOUCHED_SHOWN);
+    }
+    keys.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let docs = keys
+        .into_iter()
+        .map(|(db, key, entry)| KeyDoc {
+            db,
+            key,
+            value: entry_doc(Some(entry)),
+        })
+        .collect();
+    (docs, more)
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -847,7 +900,7 @@ pub fn json(timeline: &Timeline, live: &Keyspace) -> Json {
 fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
     let mut debugger = Debugger::new(timeline.clone(), live);
     let words = |argv: &[Vec<u8>]| argv.iter().map(|a| lossy(a)).collect::<Vec<_>>();
-    let steps = timeline
+    let steps: Vec<StepDoc> = timeline
         .steps
         .iter()
         .enumerate()
@@ -906,9 +959,12 @@ fn trace_doc<'a>(timeline: &'a Timeline, live: &Keyspace) -> TraceDoc<'a> {
             }
         })
         .collect();
+    let (untouched, untouched_more) = untouched(live, &steps);
     let changes = debugger.net_changes();
     let outcome = &timeline.outcome;
     TraceDoc {
+        untouched,
+        untouched_more,
         command: words(&timeline.command),
         outcome: OutcomeDoc {
             error: match &outcome.reply {

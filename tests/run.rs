@@ -100,6 +100,27 @@ fn frame_without_an_svg_trace_is_refused() {
 }
 
 #[test]
+fn a_json_trace_lists_the_first_200_untouched_keys_and_counts_the_rest() {
+    let dir = folder("untouched");
+    let setup: String = (0..250).map(|i| format!("SET k{i:03} {i}\n")).collect();
+    std::fs::write(dir.join("setup.txt"), setup).unwrap();
+    std::fs::write(dir.join("one.lua"), "return redis.call('INCR', 'k000')\n").unwrap();
+    let out = redstep(
+        &dir,
+        &["run", "one.lua", "--setup", "setup.txt", "--trace", "json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let trace: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let untouched = trace["untouched"].as_array().unwrap();
+    assert_eq!(untouched.len(), 200);
+    // k000 changed: the list starts at k001, by name.
+    assert_eq!(untouched[0]["key"], "k001");
+    assert_eq!(untouched[0]["value"]["value"], "1");
+    assert_eq!(untouched[199]["key"], "k200");
+    assert_eq!(trace["untouched_more"], 49);
+}
+
+#[test]
 fn options_before_the_words_need_no_warning() {
     let dir = folder("before");
     let out = redstep(&dir, &["run", "--raw", "echo.lua", "--trace", "k1"]);

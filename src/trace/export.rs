@@ -836,8 +836,10 @@ struct KeyDoc {
 }
 
 /// The keys of `live` that no step of `steps` changed: the first
-/// UNTOUCHED_SHOWN by database and name, and how many more.
+/// UNTOUCHED_SHOWN by database and name (kept in a bounded heap, so a big
+/// keyspace costs no copy of its names), and how many more.
 fn untouched(live: &Keyspace, steps: &[StepDoc]) -> (Vec<KeyDoc>, usize) {
+    use std::collections::BinaryHeap;
     let touched: std::collections::HashSet<(usize, &str)> = steps
         .iter()
         .flat_map(|s| match s {
@@ -846,25 +848,34 @@ fn untouched(live: &Keyspace, steps: &[StepDoc]) -> (Vec<KeyDoc>, usize) {
         })
         .map(|c| (c.db, c.key.as_str()))
         .collect();
-    let mut keys: Vec<(usize, String, &Entry)> = (0..crate::engine::keyspace::DATABASES)
-        .flat_map(|db| live.db(db).iter().map(move |(k, e)| (db, lossy(k), e)))
-        .filter(|(db, key, _)| !touched.contains(&(*db, key.as_str())))
-        .collect();
-    let more = keys.len().saturating_sub(UNTOUCHED_SHOWN);
-    if more > 0 {
-        keys.select_nth_unstable_by(UNTOUCHED_SHOWN, |a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        keys.truncate(UNTOUCHED_SHOWN);
+    let is_touched = |db: usize, key: &[u8]| match std::str::from_utf8(key) {
+        Ok(key) => touched.contains(&(db, key)),
+        Err(_) => touched.contains(&(db, lossy(key).as_str())),
+    };
+    let mut first: BinaryHeap<(usize, &[u8])> = BinaryHeap::new();
+    let mut count = 0;
+    for db in 0..crate::engine::keyspace::DATABASES {
+        for (key, _) in live.db(db).iter() {
+            if is_touched(db, key) {
+                continue;
+            }
+            count += 1;
+            first.push((db, key.as_slice()));
+            if first.len() > UNTOUCHED_SHOWN {
+                first.pop();
+            }
+        }
     }
-    keys.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let docs = keys
+    let docs = first
+        .into_sorted_vec()
         .into_iter()
-        .map(|(db, key, entry)| KeyDoc {
+        .map(|(db, key)| KeyDoc {
             db,
-            key,
-            value: entry_doc(Some(entry)),
+            key: lossy(key),
+            value: entry_doc(live.db(db).entry(key)),
         })
-        .collect();
-    (docs, more)
+        .collect::<Vec<_>>();
+    (docs, count - count.min(UNTOUCHED_SHOWN))
 }
 
 fn lossy(b: &[u8]) -> String {

@@ -18,6 +18,9 @@ pub(crate) struct Out {
 struct Cast {
     file: BufWriter<File>,
     started: Instant,
+    /// The size last recorded: a frame drawn at another size is preceded by
+    /// an asciicast "r" event, so a player resizes with it.
+    size: (u16, u16),
     /// The start of a UTF-8 character cut by the end of the last write.
     partial: Vec<u8>,
 }
@@ -54,10 +57,22 @@ impl Out {
             cast: Some(Cast {
                 file,
                 started: Instant::now(),
+                size: (width, height),
                 partial: Vec::new(),
             }),
             held: Vec::new(),
         })
+    }
+}
+
+impl Drop for Cast {
+    /// The recording's last event puts the cursor below the last row and
+    /// shows it, so a shell prompt after `asciinema play` starts on a line
+    /// of its own instead of over the screen.
+    fn drop(&mut self) {
+        let end = format!("\x1b[{};1H\r\n\x1b[?25h", self.size.1);
+        self.event(end.as_bytes());
+        let _ = self.file.flush();
     }
 }
 
@@ -90,6 +105,17 @@ impl Write for Out {
         let held = std::mem::take(&mut self.held);
         self.stdout.write_all(&held)?;
         if let Some(cast) = &mut self.cast {
+            if let Ok(size) = crossterm::terminal::size() {
+                if size != cast.size {
+                    cast.size = size;
+                    let line = serde_json::json!([
+                        cast.started.elapsed().as_secs_f64(),
+                        "r",
+                        format!("{}x{}", size.0, size.1)
+                    ]);
+                    writeln!(cast.file, "{line}")?;
+                }
+            }
             cast.event(&held);
             cast.file.flush()?;
         }

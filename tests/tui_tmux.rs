@@ -844,6 +844,14 @@ fn record_writes_an_asciicast_that_asciinema_reads() {
     t.wait_for("Keyspace 2 keys");
     t.keys(&["F5"]);
     t.wait_for("the script died here");
+    // A resize is recorded as one "r" event, before the frame drawn at it.
+    Command::new("tmux")
+        .args(["resize-window", "-t", &t.session, "-x", "100", "-y", "30"])
+        .status()
+        .unwrap();
+    // A key after it: its frame is drawn at the new size.
+    t.keys(&["M-3"]);
+    t.wait_for("▸ Debugger");
     t.keys(&["C-q"]);
     t.wait_for("EXITED 0");
     let (_, events) = read_cast(&cast);
@@ -853,7 +861,12 @@ fn record_writes_an_asciicast_that_asciinema_reads() {
             .all(|w| w[0][0].as_f64() <= w[1][0].as_f64()),
         "times go forward"
     );
-    assert!(events.iter().all(|e| e[1] == "o"));
+    let resizes: Vec<_> = events.iter().filter(|e| e[1] == "r").collect();
+    assert_eq!(resizes.len(), 1, "{resizes:?}");
+    assert_eq!(resizes[0][2], "100x30");
+    assert!(events.iter().all(|e| e[1] == "o" || e[1] == "r"));
+    // The last event leaves the cursor below the 30 rows, shown.
+    assert_eq!(events.last().unwrap()[2], "\u{1b}[30;1H\r\n\u{1b}[?25h");
     assert!(
         events
             .iter()

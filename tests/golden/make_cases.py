@@ -767,6 +767,16 @@ CASES["sc-cjson-config-per-instance"] = [
     "EVAL \"return cjson.encode({1, 2, [2^31 - 1] = 3})\" 0",
 ]
 
+# SMOVE looks both keys up before it answers 0 for a missing source: an
+# expired destination expires there (its `expired` event comes from SMOVE).
+CASES["k-smove-looks-up-both-keys"] = [
+    "SET z v EXAT 10",
+    "SMOVE s z 007",
+    "SET w v EXAT 10",
+    "SET t x",
+    "SMOVE t w 1",
+]
+
 # COMMAND INFO, DOCS, GETKEYS and GETKEYSANDFLAGS, answered from Redis's own
 # description of its commands (assets/redis): key specs where they are
 # reliable, a command's own key function otherwise, and their errors.

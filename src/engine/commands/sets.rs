@@ -367,8 +367,11 @@ fn smove(ctx: &mut Ctx) -> CommandResult {
         ctx.arg(2).to_vec(),
         ctx.arg(3).to_vec(),
     );
-    // A missing source answers 0 before the destination's type is checked
-    // (smoveCommand's order).
+    // smoveCommand's order: both keys looked up (an expired one expires
+    // here, even when the source is missing), a missing source answers 0,
+    // then both types are checked.
+    ctx.lookup(&src);
+    ctx.lookup(&dst);
     let src_has = match ctx.set(&src)? {
         None => return Ok(Reply::Int(0)),
         Some(s) => s.members.contains(&member),

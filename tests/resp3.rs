@@ -305,7 +305,7 @@ fn reply_shapes_that_follow_the_protocol_are_byte_for_byte_redis() {
     let addr = common::start();
     let setup: &[&[&str]] = &[
         &["SADD", "s", "one"],
-        &["SADD", "t", "1", "2", "3"],
+        &["SADD", "t", "3", "-5", "1", "10", "2"],
         &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
     ];
     let shaped: &[&[&str]] = &[

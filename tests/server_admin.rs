@@ -320,8 +320,22 @@ fn config_get_knows_every_redis_parameter() {
         Reply::error("ERR redstep does not model 'maxmemory-policy': it stays at Redis 7.0.15's default, 'noeviction'")
     );
     assert_eq!(
-        ask(&["CONFIG", "SET", "nosuch", "1"]),
-        Reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'")
+        ask(&["CONFIG", "SET", "NoSuch", "1"]),
+        Reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'NoSuch'")
+    );
+    // Refused as Redis refuses them even at their own value; the same
+    // amount in other units is the same value.
+    assert_eq!(
+        ask(&["CONFIG", "SET", "Daemonize", "no"]),
+        Reply::error("ERR CONFIG SET failed (possibly related to argument 'Daemonize') - can't set immutable config")
+    );
+    assert_eq!(
+        ask(&["CONFIG", "SET", "dir", "/"]),
+        Reply::error("ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config")
+    );
+    assert_eq!(
+        ask(&["CONFIG", "SET", "client-query-buffer-limit", "1gb"]),
+        Reply::ok()
     );
     let Some(real) = Real::start() else { return };
     let mut r = Conn::open(&Target::parse(&real.url()).unwrap()).unwrap();

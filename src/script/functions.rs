@@ -559,13 +559,24 @@ unsafe fn read_arguments(s: State) -> Result<Registration, &'static str> {
                     return Err("flags argument to redis.register_function must be a table representing function flags");
                 }
                 // As Redis's luaRegisterFunctionReadFlags: items 1, 2, ...
-                // up to the first nil; a number reads as its text. (The
-                // code that loads has no setmetatable, so a raw read is
-                // Redis's lua_gettable.)
+                // up to the first nil; a number reads as its text. Redis
+                // reads with lua_gettable: the only tables with a
+                // metatable that loading code can reach (it has no
+                // setmetatable) are the load API's, whose __index raises
+                // on a missing name, so a missing item 1 there raises that.
+                let raising = ffi::lua_getmetatable(s, -1) != 0;
+                if raising {
+                    ffi::lua_pop(s, 1);
+                }
                 for i in 1.. {
                     ffi::lua_rawgeti_(s, -1, i);
                     if ffi::lua_type(s, -1) == ffi::LUA_TNIL {
                         ffi::lua_pop(s, 1);
+                        if raising && i == 1 {
+                            return Err(
+                                "Script attempted to access nonexistent global variable '1'",
+                            );
+                        }
                         break;
                     }
                     if ffi::lua_isstring(s, -1) == 0 {

@@ -72,8 +72,9 @@ impl Drop for Vm {
 }
 
 impl Vm {
-    /// Builds the state; `register` adds the `redis` table and the bundled
-    /// libraries to the real globals before they are locked. The EVAL state
+    /// Builds the state (the libraries, Redis's bundled ones among them,
+    /// opened in Redis's order); `register` adds the `redis` table to the
+    /// real globals before they are locked. The EVAL state
     /// has the `__redis__err__handler` global; the functions state does not.
     pub fn new(memory_limit: usize, eval: bool, register: impl FnOnce(State)) -> Vm {
         let mut allocator = Box::<lua::Allocator>::default();

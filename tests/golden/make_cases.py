@@ -730,7 +730,7 @@ CASES["sc-pairs-order-of-long-keys"] = [
 # first nil, names compared without case up to a NUL; other fields ignored.
 FLAG_TABLES = ["{x='no-writes'}", "{[2]='no-writes'}", "{'no-writes', x='bad'}", "{'no-writes', nil, 'bad'}",
                "{[1.5]='bad'}", "{'allow-oom', [3]='bad'}", "{'NO-WRITES', 'allow-stale'}", "{1}", "{true}",
-               "{'no-writes\\0x'}"]
+               "{'no-writes\\0x'}", "redis"]
 CASES["sc-function-flags-read-as-redis"] = [
     step
     for flags in FLAG_TABLES
@@ -765,6 +765,7 @@ CASES["sc-cjson-config-per-instance"] = [
     "EVAL \"return {cjson.encode({[2^31] = 1}), cjson.encode({[2^32] = 1, [2] = 1}), cjson.encode({[2^53] = 1}), cjson.encode({[3e9] = 1, [1] = 2})}\" 0",
     "EVAL \"return cjson.encode({[1/0] = 1})\" 0",
     "EVAL \"return cjson.encode({1, 2, [2^31 - 1] = 3})\" 0",
+    "EVAL \"local ok = pcall(cjson.encode_sparse_array, true, -1) return {tostring(ok), tostring(cjson.encode_sparse_array())}\" 0",
 ]
 
 # SMOVE looks both keys up before it answers 0 for a missing source: an

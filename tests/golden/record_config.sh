@@ -5,8 +5,9 @@
 #     sh record_config.sh > ../../assets/redis/config-defaults.tsv
 #
 # A redis-server started with no configuration file (only a free port and
-# loopback), asked `CONFIG GET *`; one "name<TAB>value" line a parameter,
-# sorted by name (Redis answers in its hash table's order). `dir` is where
+# loopback), asked `CONFIG GET *`; one "name<TAB>value<TAB>flag" line a
+# parameter, sorted by name (Redis answers in its hash table's order), the
+# flag `immutable` or `protected` when CONFIG SET refuses it. `dir` is where
 # the server started: redstep answers its own working directory instead.
 set -e
 port=${PORT:-6408}
@@ -19,4 +20,14 @@ until redis-cli -p "$port" ping >/dev/null 2>&1; do
     sleep 0.1
 done
 echo "# Redis $(redis-cli -p "$port" info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p') CONFIG GET * without a configuration file (tests/golden/record_config.sh)"
-redis-cli -p "$port" config get '*' | paste - - | LC_ALL=C sort
+# A third column for a parameter CONFIG SET refuses even at its own value:
+# immutable or protected (Redis's error says which).
+redis-cli -p "$port" config get '*' | paste - - | LC_ALL=C sort |
+while IFS="$(printf '\t')" read -r name value; do
+    case $(redis-cli -p "$port" config set "$name" "$value" 2>&1) in
+        *immutable*) flag=immutable ;;
+        *protected*) flag=protected ;;
+        *) flag= ;;
+    esac
+    printf '%s\t%s\t%s\n' "$name" "$value" "$flag"
+done

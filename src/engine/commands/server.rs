@@ -1621,18 +1621,23 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
 /// parameters redstep does not model.
 const REDIS_DEFAULTS: &str = include_str!("../../../assets/redis/config-defaults.tsv");
 
-fn redis_defaults() -> impl Iterator<Item = (&'static str, &'static str)> {
+/// (name, default value, `immutable` or `protected` when CONFIG SET
+/// refuses it).
+fn redis_defaults() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
     REDIS_DEFAULTS
         .lines()
         .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|l| {
+            let mut fields = l.split('\t');
+            Some((fields.next()?, fields.next()?, fields.next().unwrap_or("")))
+        })
 }
 
 /// Every parameter with its value: redstep's for those it models, Redis's
 /// default for the others (the working directory for `dir`).
 fn all_config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
     let mut values = config_values(ctx);
-    for (name, default) in redis_defaults() {
+    for (name, default, _) in redis_defaults() {
         if values.iter().any(|(n, _)| *n == name) {
             continue;
         }
@@ -1755,7 +1760,10 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
     let mut settings = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for pair in ctx.argv[2..].chunks(2) {
-        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        // Matched without case; a value's error names the parameter, the
+        // others name it as given (Redis's config.c).
+        let given = String::from_utf8_lossy(&pair[0]).into_owned();
+        let name = given.to_ascii_lowercase();
         let value = &pair[1];
         let setting = match name.as_str() {
             "busy-reply-threshold" | "lua-time-limit" => Setting::BusyThreshold(
@@ -1816,10 +1824,23 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                     .map(|(_, v)| v)
                 else {
                     return Err(Reply::error(format!(
-                        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{given}'"
                     )));
                 };
-                if !value.eq_ignore_ascii_case(value_now.as_bytes()) {
+                match redis_defaults().find(|(n, _, _)| *n == name) {
+                    Some((_, _, "immutable")) => {
+                        return Err(failed(&given, "can't set immutable config"))
+                    }
+                    Some((_, _, "protected")) => {
+                        return Err(failed(&given, "can't set protected config"))
+                    }
+                    _ => {}
+                }
+                // The same value, or the same amount in other units.
+                let same = value.eq_ignore_ascii_case(value_now.as_bytes())
+                    || memory_value(&String::from_utf8_lossy(value))
+                        .is_some_and(|v| value_now.parse::<u64>() == Ok(v));
+                if !same {
                     return Err(Reply::error(format!(
                         "ERR redstep does not model '{name}': it stays at Redis 7.0.15's default, '{value_now}'"
                     )));

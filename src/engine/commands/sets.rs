@@ -144,16 +144,19 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     };
     let len = set.members.len();
     let wanted = count.unwrap_or(1).min(len as i64) as usize;
-    let mut picked: Vec<Bytes> = Vec::with_capacity(wanted);
-    let mut indexes: Vec<usize> = (0..len).collect();
-    // A count that takes the whole set answers it in its own order, as
-    // SMEMBERS would (Redis's spopWithCountCommand, its case 1).
-    if count.is_none() || wanted < len {
+    // A count that takes the whole set answers it as SMEMBERS would (an
+    // intset sorted: Redis's spopWithCountCommand replies with SUNION's).
+    let mut picked: Vec<Bytes> = if count.is_some() && wanted == len {
+        set.ordered().into_iter().cloned().collect()
+    } else {
+        let mut indexes: Vec<usize> = (0..len).collect();
         fastrand::shuffle(&mut indexes);
-    }
-    for i in indexes.into_iter().take(wanted) {
-        picked.push(set.members[i].clone());
-    }
+        indexes
+            .into_iter()
+            .take(wanted)
+            .map(|i| set.members[i].clone())
+            .collect()
+    };
     if count == Some(0) {
         return Ok(set_reply(ctx, Reply::Array(vec![])));
     }

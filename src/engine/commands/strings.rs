@@ -578,15 +578,13 @@ fn lcs(ctx: &mut Ctx) -> CommandResult {
     }
     if get_idx {
         // A map in RESP3 (Redis's addReplyMapLen), flat in RESP2.
-        let fields = [
-            (Reply::bulk("matches"), Reply::Array(matches)),
-            (Reply::bulk("len"), Reply::Int(lcs_len as i64)),
-        ];
-        Ok(if ctx.resp3() {
-            Reply::Map(fields.into())
-        } else {
-            Reply::Array(fields.into_iter().flat_map(|(k, v)| [k, v]).collect())
-        })
+        Ok(super::map_reply(
+            ctx,
+            vec![
+                ("matches", Reply::Array(matches)),
+                ("len", Reply::Int(lcs_len as i64)),
+            ],
+        ))
     } else if get_len {
         Ok(Reply::Int(lcs_len as i64))
     } else {

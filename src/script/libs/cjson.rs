@@ -734,14 +734,14 @@ unsafe fn enum_option(s: State, idx: c_int, value: &mut u8, names: &[&[u8]]) -> 
     Ok(())
 }
 
+/// Runs an option setter on the module's configuration itself: as in
+/// CJSON, each option is set as it is read, so one set before a later
+/// argument fails stays set.
 unsafe fn update(
     state: State,
     f: impl FnOnce(&mut Config) -> lua::Result<c_int>,
 ) -> lua::Result<c_int> {
-    let mut cfg = config(state);
-    let n = f(&mut cfg)?;
-    *config_of(state) = cfg;
-    Ok(n)
+    f(&mut *config_of(state))
 }
 
 unsafe extern "C-unwind" fn encode_fn(state: State) -> c_int {

@@ -144,7 +144,7 @@ unsafe fn open_libraries(state: State) {
 /// Redis 7.0.15 has them: without `getfenv`, `setfenv` and `newproxy`,
 /// which it lacks). `print`, `dofile`, `loadfile` and those three are
 /// dropped.
-const ALLOWED_GLOBALS: [&[u8]; 33] = [
+const ALLOWED_GLOBALS: [&[u8]; 34] = [
     // libraries
     b"string",
     b"cjson",
@@ -181,6 +181,8 @@ const ALLOWED_GLOBALS: [&[u8]; 33] = [
     b"_VERSION",
     b"load",
     b"error",
+    // removed once the error handler holds it
+    b"debug",
 ];
 
 /// The globals' `__newindex` while the libraries register (Redis's
@@ -188,8 +190,7 @@ const ALLOWED_GLOBALS: [&[u8]; 33] = [
 /// As in Redis, Lua has already made room for the name in the table by
 /// then, which is why the order `pairs` visits the globals in is Redis's.
 unsafe extern "C-unwind" fn allow_listed(state: State) -> c_int {
-    let allowed = lua::to_bytes(state, 2)
-        .is_some_and(|name| ALLOWED_GLOBALS.contains(&name) || name == b"debug");
+    let allowed = lua::to_bytes(state, 2).is_some_and(|name| ALLOWED_GLOBALS.contains(&name));
     if allowed {
         ffi::lua_rawset(state, 1);
     }

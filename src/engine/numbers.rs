@@ -8,7 +8,7 @@
 use std::ffi::CString;
 
 // How replies write doubles lives with the replies (`protocol`).
-pub(crate) use crate::protocol::float::{format_double, format_g};
+pub(crate) use crate::protocol::float::{format_double, format_g, write_g};
 
 extern "C" {
     fn redstep_incrbyfloat(

@@ -12,6 +12,15 @@ extern "C" {
 
 /// C `printf("%.*g", precision, value)`.
 pub(crate) fn format_g(value: f64, precision: i32) -> String {
+    let mut out = Vec::new();
+    write_g(value, precision, &mut out);
+    // printf's %g writes ASCII only.
+    String::from_utf8(out).expect("%g is ASCII")
+}
+
+/// [`format_g`] appended to `out` (a script's numeric argument, without
+/// a string of its own).
+pub(crate) fn write_g(value: f64, precision: i32, out: &mut Vec<u8>) {
     // A whole number of at most `precision` digits prints as its digits in
     // `%g` (no exponent, no fraction): the common case of a Lua loop
     // counter passed to `redis.call`, without printf's long arithmetic.
@@ -20,12 +29,13 @@ pub(crate) fn format_g(value: f64, precision: i32) -> String {
         && value.abs() < 10f64.powi(precision)
         && !(value == 0.0 && value.is_sign_negative())
     {
-        return itoa::Buffer::new().format(value as i64).to_owned();
+        out.extend_from_slice(itoa::Buffer::new().format(value as i64).as_bytes());
+        return;
     }
     let mut buf = [0u8; 64];
     // SAFETY: buf is large enough for any %g output of a double with precision <= 17.
     let n = unsafe { redstep_fmt_g(value, precision, buf.as_mut_ptr().cast(), buf.len()) };
-    String::from_utf8_lossy(&buf[..n.max(0) as usize]).into_owned()
+    out.extend_from_slice(&buf[..n.max(0) as usize]);
 }
 
 /// A double as Redis replies it (`addReplyDouble` in RESP2): `inf`, `-inf`,

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
-use crate::engine::numbers::{c_cast_i64, format_g};
+use crate::engine::numbers::{c_cast_i64, format_g, write_g};
 use crate::engine::table::{flags, CommandSpec};
 use crate::engine::{errors, Bytes, Client, Engine, Extension, Reply};
 
@@ -226,12 +226,15 @@ unsafe fn args_to_argv(state: State, argv: &mut Vec<Vec<u8>>) -> Result<(), Vec<
         }
         let slot = &mut argv[i];
         slot.clear();
-        if ffi::lua_type(state, j) == ffi::LUA_TNUMBER {
-            slot.extend_from_slice(format_g(ffi::lua_tonumber(state, j), 17).as_bytes());
-        } else if ffi::lua_type(state, j) == ffi::LUA_TSTRING {
-            slot.extend_from_slice(lua::to_bytes(state, j).unwrap_or(b""));
-        } else {
-            return Err(b"Lua redis lib command arguments must be strings or integers".to_vec());
+        let (mut bytes, mut len, mut number) = (std::ptr::null(), 0, 0.0);
+        match lua_argvalue(state, j, &mut bytes, &mut len, &mut number) {
+            ffi::LUA_TSTRING => {
+                slot.extend_from_slice(std::slice::from_raw_parts(bytes.cast::<u8>(), len))
+            }
+            ffi::LUA_TNUMBER => write_g(number, 17, slot),
+            _ => {
+                return Err(b"Lua redis lib command arguments must be strings or integers".to_vec())
+            }
         }
     }
     Ok(())
@@ -245,6 +248,15 @@ unsafe fn caller_line(state: State) -> u32 {
 
 extern "C-unwind" {
     // redstep's additions to Lua's debug API (vendor/lua-src/lua-5.1.5/ldebug.c).
+    /// An argument's type and its bytes (a string) or value (a number),
+    /// read from the stack in one call (1 <= idx <= lua_gettop).
+    fn lua_argvalue(
+        state: State,
+        idx: std::ffi::c_int,
+        s: *mut *const std::ffi::c_char,
+        len: *mut usize,
+        n: *mut ffi::lua_Number,
+    ) -> std::ffi::c_int;
     /// lua_getinfo's "S" `source` alone.
     fn lua_getsource(state: State, ar: *mut ffi::lua_Debug) -> *const std::ffi::c_char;
     /// How many levels lua_getstack finds.
@@ -405,7 +417,7 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         }
         Ok((reply, _)) => {
             ffi::lua_settop(state, 0);
-            push_reply(state, &reply, ctx.client.resp == 3)?;
+            push_value(state, &reply, ctx.client.resp == 3)?;
             reply.is_error()
         }
     };
@@ -439,13 +451,19 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
 /// Runs disarmed (inside [`guard`]): what it pushes is charged against the
 /// limit by hand, and a reply that does not fit is [`Raise::Memory`].
 pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
-    /// Lua's cost of one value in a table, roughly (TValue + node).
-    const SLOT: usize = 40;
     if ffi::lua_checkstack(state, 4) == 0 {
         return Err(Raise::Located(
             b"stack overflow (reply nested too deeply)".to_vec(),
         ));
     }
+    push_value(state, reply, resp3)
+}
+
+/// [`push_reply`] where four stack slots are known to be free (a C
+/// function called with its arguments cleared has Lua's `LUA_MINSTACK`).
+unsafe fn push_value(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
+    /// Lua's cost of one value in a table, roughly (TValue + node).
+    const SLOT: usize = 40;
     match reply {
         Reply::Int(n) => ffi::lua_pushnumber(state, *n as f64),
         Reply::Bulk(b) => {

@@ -1116,3 +1116,21 @@ LUA_API int lua_isreadonlytable (lua_State *L, int objindex) {
   api_check(L, t != hvalue(registry(L)));
   return t->readonly;
 }
+
+
+/* redstep: what redis.call needs of argument `idx` (1 .. lua_gettop) in one
+   call: its type; a string's bytes and length, or a number's value. It reads
+   the stack as lua_type, lua_tolstring and lua_tonumber do, without their
+   index checks and without converting a number to a string in place. */
+LUA_API int lua_argvalue (lua_State *L, int idx, const char **s, size_t *len,
+                          lua_Number *n) {
+  const TValue *o = L->base + (idx - 1);
+  api_check(L, idx >= 1 && o < L->top);
+  if (ttisstring(o)) {
+    *s = svalue(o);
+    *len = tsvalue(o)->len;
+  }
+  else if (ttisnumber(o))
+    *n = nvalue(o);
+  return ttype(o);
+}

@@ -369,6 +369,10 @@ struct lua_Debug {
 LUA_API void lua_enablereadonlytable (lua_State *L, int index, int enabled);
 LUA_API int lua_isreadonlytable (lua_State *L, int index);
 
+/* redstep: an argument's type and its bytes or value, in one call */
+LUA_API int lua_argvalue (lua_State *L, int idx, const char **s, size_t *len,
+                          lua_Number *n);
+
 
 /******************************************************************************
 * Copyright (C) 1994-2012 Lua.org, PUC-Rio.  All rights reserved.

@@ -399,8 +399,7 @@ pub(crate) fn process_command(
     engine
         .stats
         .commands
-        .entry(spec.full_name)
-        .or_default()
+        .get_or_default(spec.full_name)
         .rejected += 1;
     Some(reply)
 }

@@ -378,6 +378,11 @@ impl<V, S: BuildHasher> ScanMap<V, S> {
         self.map.get_full_mut(key)
     }
 
+    /// The value at a position `get_index_of` gave (the map unchanged since).
+    pub fn get_index_mut(&mut self, index: usize) -> Option<&mut V> {
+        self.map.get_index_mut(index).map(|(_, v)| v)
+    }
+
     /// Removes a key, moving the last one into its place.
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<V> {
         self.swap_remove_full(key).map(|(_, _, v)| v)

@@ -422,10 +422,23 @@ impl Keyspace {
 
     /// The entry if it exists and has not expired at `now`.
     pub(crate) fn live(&self, db: usize, key: &[u8], now: i64) -> Option<&Entry> {
-        self.dbs[db]
-            .entries
-            .get(key)
-            .filter(|e| e.expire_at.is_none_or(|t| t > now))
+        self.live_index(db, key, now).map(|i| self.entry_at(db, i))
+    }
+
+    /// Where [`live`](Self::live)'s entry is: a command that reads a key
+    /// and then rewrites it finds it once ([`entry_at`](Self::entry_at),
+    /// [`rewrite_string_at`](Self::rewrite_string_at)).
+    pub(crate) fn live_index(&self, db: usize, key: &[u8], now: i64) -> Option<usize> {
+        let entries = &self.dbs[db].entries;
+        let index = entries.get_index_of(key)?;
+        let (_, entry) = entries.get_index(index)?;
+        entry.expire_at.is_none_or(|t| t > now).then_some(index)
+    }
+
+    /// The entry at a position [`live_index`](Self::live_index) gave, the
+    /// keyspace unchanged since.
+    pub(crate) fn entry_at(&self, db: usize, index: usize) -> &Entry {
+        &self.dbs[db].entries[index]
     }
 
     /// Deletes the key if it has expired at `now`; true if it did.
@@ -487,19 +500,21 @@ impl Keyspace {
         }
     }
 
-    /// Sets a string key that holds a string to `bytes`, keeping its
+    /// Sets the string at `index` (from [`live_index`](Self::live_index),
+    /// the keyspace unchanged since), `key`'s, to `bytes`, keeping its
     /// expiry (INCR and its kind): what `put_string_as` does when the key
-    /// exists, in one lookup, and without a new buffer when nobody keeps
-    /// the old value. False (nothing done) if the key is absent or holds
+    /// exists, without looking it up again and without a new buffer when
+    /// nobody keeps the old value. False (nothing done) if the entry holds
     /// another type.
-    pub(crate) fn rewrite_string(
+    pub(crate) fn rewrite_string_at(
         &mut self,
         db: usize,
+        index: usize,
         key: &[u8],
         bytes: &[u8],
         str_enc: StrEnc,
     ) -> bool {
-        let Some(entry) = self.dbs[db].entries.get_mut(key) else {
+        let Some(entry) = self.dbs[db].entries.get_index_mut(index) else {
             return false;
         };
         let Value::String(value) = &mut entry.value else {

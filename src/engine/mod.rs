@@ -360,10 +360,50 @@ pub enum ReplyMode {
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Per command (`get`, `client|list`): calls, microseconds, failures.
-    pub commands: HashMap<&'static str, CommandStat, table::NameHash>,
+    pub commands: CommandStats,
     /// Error replies by their code (the first word: `ERR`, `WRONGTYPE`).
     pub errors: std::collections::BTreeMap<String, u64>,
     pub connections_received: u64,
+}
+
+/// Each command's [`CommandStat`] by its name (the table's `full_name`).
+#[derive(Debug, Default)]
+pub struct CommandStats {
+    places: HashMap<&'static str, usize, table::NameHash>,
+    stats: Vec<(&'static str, CommandStat)>,
+    /// The last name asked for, by address and length, and its place: a
+    /// script's loop of one command finds its counters without hashing.
+    last: (usize, usize, usize),
+}
+
+impl CommandStats {
+    pub fn get(&self, name: &str) -> Option<&CommandStat> {
+        self.places.get(name).map(|&i| &self.stats[i].1)
+    }
+
+    /// The command's counters, new ones (zero) the first time.
+    pub fn get_or_default(&mut self, name: &'static str) -> &mut CommandStat {
+        let (address, len, place) = self.last;
+        // A `&'static str` at the same address with the same length is
+        // the same name.
+        if name.as_ptr() as usize == address && name.len() == len {
+            return &mut self.stats[place].1;
+        }
+        let place = match self.places.get(name) {
+            Some(&place) => place,
+            None => {
+                self.stats.push((name, CommandStat::default()));
+                self.places.insert(name, self.stats.len() - 1);
+                self.stats.len() - 1
+            }
+        };
+        self.last = (name.as_ptr() as usize, name.len(), place);
+        &mut self.stats[place].1
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &CommandStat)> {
+        self.stats.iter().map(|(name, stat)| (*name, stat))
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -444,13 +484,18 @@ impl Engine {
     /// `slowlog-log-slower-than` microseconds (never when it is negative).
     /// At most 32 arguments (the last says how many more) of at most 128
     /// bytes each are kept; a script's own calls come from `?:0`.
+    #[inline]
     fn slowlog_push(&mut self, client: &Client, spec: &CommandSpec, argv: &[Bytes], micros: i64) {
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold >= 0 && micros >= threshold {
+            self.slowlog_log(client, spec, argv, micros);
+        }
+    }
+
+    #[inline(never)]
+    fn slowlog_log(&mut self, client: &Client, spec: &CommandSpec, argv: &[Bytes], micros: i64) {
         const MAX_ARGC: usize = 32;
         const MAX_STRING: usize = 128;
-        let threshold = self.config.slowlog_log_slower_than;
-        if threshold < 0 || micros < threshold {
-            return;
-        }
         let argv = &*redacted(spec.full_name, argv);
         let kept = argv.len().min(MAX_ARGC);
         let args = argv[..kept]
@@ -713,7 +758,7 @@ impl Engine {
     /// INFO commandstats when it is known, its transaction flagged.
     fn rejected(&mut self, client: &mut Client, known: Option<&'static str>) {
         if let Some(name) = known {
-            self.stats.commands.entry(name).or_default().rejected += 1;
+            self.stats.commands.get_or_default(name).rejected += 1;
         }
         if client.multi.is_some() {
             client.multi_error = true;
@@ -969,12 +1014,7 @@ impl Engine {
         if serving && blocked {
             return;
         }
-        // `get_mut` first: `entry` would hash the name and make room on
-        // every call.
-        let stat = match self.stats.commands.get_mut(name) {
-            Some(stat) => stat,
-            None => self.stats.commands.entry(name).or_default(),
-        };
+        let stat = self.stats.commands.get_or_default(name);
         if !serving {
             stat.calls += 1;
         }
@@ -990,6 +1030,7 @@ impl Engine {
     /// Feeds a command to the MONITOR clients as Redis 7.0 shows it:
     /// `1796434840.890767 [0 127.0.0.1:42412] "SET" "a" "1"` (`lua` for a
     /// script's calls). Admin commands are not shown, as in Redis.
+    #[inline]
     pub(crate) fn feed_monitors(
         &mut self,
         spec: &CommandSpec,
@@ -997,9 +1038,13 @@ impl Engine {
         addr: &str,
         argv: &[Bytes],
     ) {
-        if self.monitors.is_empty() || spec.flags & table::flags::ADMIN != 0 {
-            return;
+        if !self.monitors.is_empty() && spec.flags & table::flags::ADMIN == 0 {
+            self.feed_monitors_now(spec, db, addr, argv);
         }
+    }
+
+    #[inline(never)]
+    fn feed_monitors_now(&mut self, spec: &CommandSpec, db: usize, addr: &str, argv: &[Bytes]) {
         let argv = &*redacted(spec.full_name, argv);
         let micros = self.clock.now_ms() * 1000;
         let mut line = format!(
@@ -1383,10 +1428,15 @@ impl Engine {
 
     /// Publishes the keyspace events the last command reported; `current`
     /// is the client that ran it (out of the client table meanwhile).
+    #[inline]
     fn publish_events(&mut self, current: Option<&Client>) {
-        if self.keyspace.events.is_empty() {
-            return;
+        if !self.keyspace.events.is_empty() {
+            self.publish_pending_events(current);
         }
+    }
+
+    #[inline(never)]
+    fn publish_pending_events(&mut self, current: Option<&Client>) {
         let events = std::mem::take(&mut self.keyspace.events);
         if self.channels.is_empty() && self.patterns.is_empty() {
             return;
@@ -1505,19 +1555,33 @@ impl Ctx<'_> {
         }
     }
 
+    /// [`lookup`](Self::lookup)'s entry by its place in the database
+    /// ([`keyspace::Keyspace::entry_at`]), for a command that reads a key
+    /// and then rewrites it where it is.
+    pub(crate) fn lookup_index(&mut self, key: &[u8]) -> Option<usize> {
+        let miss_event = self.engine.keyspace.notify & notify::KEY_MISS != 0 && self.reads();
+        self.lookup_index_as(key, miss_event)
+    }
+
     fn lookup_as(&mut self, key: &[u8], miss_event: bool) -> Option<&keyspace::Entry> {
+        let index = self.lookup_index_as(key, miss_event)?;
+        Some(self.engine.keyspace.entry_at(self.db(), index))
+    }
+
+    fn lookup_index_as(&mut self, key: &[u8], miss_event: bool) -> Option<usize> {
         let (db, now) = (self.db(), self.now);
         // CLIENT PAUSE keeps the dataset still: an expired key reads as
         // gone but stays until the pause ends (Redis's expireIfNeeded).
         if !self.engine.paused() {
             self.engine.keyspace.expire_if_needed(db, key, now);
         }
-        if miss_event && self.engine.keyspace.live(db, key, now).is_none() {
+        let found = self.engine.keyspace.live_index(db, key, now);
+        if miss_event && found.is_none() {
             self.engine
                 .keyspace
                 .notify(notify::KEY_MISS, "keymiss", db, key);
         }
-        self.engine.keyspace.live(db, key, now)
+        found
     }
 
     /// Whether this command's lookups are Redis's `lookupKeyRead` (a miss

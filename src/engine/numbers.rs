@@ -62,13 +62,25 @@ pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
         return None;
     }
     let mut magnitude: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
+    if digits.len() <= 19 {
+        // 19 digits cannot overflow a u64 (10^19 - 1 < 2^64): no checked
+        // multiply in the chain from one digit to the next (INCR parses
+        // the value on every call).
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            magnitude = magnitude * 10 + u64::from(c - b'0');
         }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(c - b'0'))?;
+    } else {
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            magnitude = magnitude
+                .checked_mul(10)?
+                .checked_add(u64::from(c - b'0'))?;
+        }
     }
     if negative {
         if magnitude > (i64::MAX as u64) + 1 {
@@ -205,8 +217,15 @@ mod tests {
         assert_eq!(parse_i64(b"-5"), Some(-5));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"1000000000000000000"), Some(10i64.pow(18)));
         for bad in [
-            &b"+1"[..],
+            // 19 digits (no overflow check) past i64, and 20 past u64.
+            &b"9999999999999999999"[..],
+            b"-9999999999999999999",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            b"99999999999999999999",
+            b"+1",
             b"01",
             b"-0",
             b" 1",

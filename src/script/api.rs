@@ -417,8 +417,9 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         }
         Ok((reply, _)) => {
             ffi::lua_settop(state, 0);
-            push_value(state, &reply, ctx.client.resp == 3)?;
-            reply.is_error()
+            let failed = reply.is_error();
+            push_value(state, reply, ctx.client.resp == 3)?;
+            failed
         }
     };
     if raise && failed {
@@ -450,7 +451,7 @@ unsafe extern "C-unwind" fn redis_pcall(state: State) -> c_int {
 ///
 /// Runs disarmed (inside [`guard`]): what it pushes is charged against the
 /// limit by hand, and a reply that does not fit is [`Raise::Memory`].
-pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
+pub(crate) unsafe fn push_reply(state: State, reply: Reply, resp3: bool) -> lua::Result<()> {
     if ffi::lua_checkstack(state, 4) == 0 {
         return Err(Raise::Located(
             b"stack overflow (reply nested too deeply)".to_vec(),
@@ -461,45 +462,45 @@ pub(crate) unsafe fn push_reply(state: State, reply: &Reply, resp3: bool) -> lua
 
 /// [`push_reply`] where four stack slots are known to be free (a C
 /// function called with its arguments cleared has Lua's `LUA_MINSTACK`).
-unsafe fn push_value(state: State, reply: &Reply, resp3: bool) -> lua::Result<()> {
+unsafe fn push_value(state: State, reply: Reply, resp3: bool) -> lua::Result<()> {
     /// Lua's cost of one value in a table, roughly (TValue + node).
     const SLOT: usize = 40;
     match reply {
-        Reply::Int(n) => ffi::lua_pushnumber(state, *n as f64),
+        Reply::Int(n) => ffi::lua_pushnumber(state, n as f64),
         Reply::Bulk(b) => {
             lua::check_room(state, b.len() + SLOT)?;
-            push_bytes(state, b)
+            push_bytes(state, &b)
         }
         Reply::Nil | Reply::NilArray if resp3 => ffi::lua_pushnil(state),
         Reply::Nil | Reply::NilArray => ffi::lua_pushboolean(state, 0),
         Reply::Double(d) => {
             ffi::lua_createtable(state, 0, 1);
-            ffi::lua_pushnumber(state, *d);
+            ffi::lua_pushnumber(state, d);
             raw_set_field(state, -2, c"double");
         }
         // A RESP3 double sent as text reaches Lua through strtod, as in Redis.
         Reply::DoubleText(text) if resp3 => {
-            let value = std::str::from_utf8(text)
+            let value = std::str::from_utf8(&text)
                 .ok()
                 .and_then(|t| t.parse().ok())
                 .unwrap_or(0.0);
-            push_reply(state, &Reply::Double(value), resp3)?;
+            push_reply(state, Reply::Double(value), resp3)?;
         }
-        Reply::DoubleText(text) => push_reply(state, &Reply::Bulk(text.clone()), resp3)?,
-        Reply::Bool(b) => ffi::lua_pushboolean(state, c_int::from(*b)),
+        Reply::DoubleText(text) => push_reply(state, Reply::Bulk(text), resp3)?,
+        Reply::Bool(b) => ffi::lua_pushboolean(state, c_int::from(b)),
         Reply::BigNumber(digits) => {
             lua::check_room(state, digits.len() + SLOT)?;
             ffi::lua_createtable(state, 0, 1);
-            push_bytes(state, digits);
+            push_bytes(state, &digits);
             raw_set_field(state, -2, c"big_number");
         }
         Reply::Verbatim { format, text } => {
             lua::check_room(state, text.len() + 2 * SLOT)?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, 0);
-            push_bytes(state, text);
+            push_bytes(state, &text);
             raw_set_field(state, -2, c"string");
-            push_bytes(state, format);
+            push_bytes(state, &format);
             raw_set_field(state, -2, c"format");
             raw_set_field(state, -2, c"verbatim_string");
         }
@@ -507,7 +508,7 @@ unsafe fn push_value(state: State, reply: &Reply, resp3: bool) -> lua::Result<()
             lua::check_room(state, pairs.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, 0);
-            for (count, (k, v)) in pairs.iter().enumerate() {
+            for (count, (k, v)) in pairs.into_iter().enumerate() {
                 push_reply(state, k, resp3)?;
                 push_reply(state, v, resp3)?;
                 lua::rawset_checked(state, -3, count)?;
@@ -518,7 +519,7 @@ unsafe fn push_value(state: State, reply: &Reply, resp3: bool) -> lua::Result<()
             lua::check_room(state, items.len().saturating_mul(2 * SLOT))?;
             ffi::lua_createtable(state, 0, 1);
             ffi::lua_createtable(state, 0, 0);
-            for (count, item) in items.iter().enumerate() {
+            for (count, item) in items.into_iter().enumerate() {
                 push_reply(state, item, resp3)?;
                 ffi::lua_pushboolean(state, 1);
                 lua::rawset_checked(state, -3, count)?;
@@ -528,20 +529,20 @@ unsafe fn push_value(state: State, reply: &Reply, resp3: bool) -> lua::Result<()
         Reply::Status(s) => {
             lua::check_room(state, s.len() + SLOT)?;
             ffi::lua_createtable(state, 0, 1);
-            push_bytes(state, s);
+            push_bytes(state, &s);
             raw_set_field(state, -2, c"ok");
         }
         Reply::Error(e) => {
             lua::check_room(state, e.len() + SLOT)?;
             let mut raw = b"-".to_vec();
-            raw.extend_from_slice(e);
+            raw.extend_from_slice(&e);
             push_error_table(state, &raw);
             mark_ignore_stats(state);
         }
         Reply::Array(items) | Reply::Push(items) => {
             lua::check_room(state, items.len().saturating_mul(SLOT))?;
             ffi::lua_createtable(state, 0, 0);
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 push_reply(state, item, resp3)?;
                 ffi::lua_rawseti_(state, -2, i as c_int + 1);
             }

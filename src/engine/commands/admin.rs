@@ -329,7 +329,12 @@ fn latency_histogram(ctx: &mut Ctx) -> CommandResult {
     let histograms = names
         .into_iter()
         .map(|name| {
-            let stat = ctx.engine.stats.commands[name];
+            let stat = *ctx
+                .engine
+                .stats
+                .commands
+                .get(name)
+                .expect("listed when it ran");
             let (mut total, mut last) = (0, 0);
             let mut buckets = Vec::new();
             for (bound, count) in crate::engine::LATENCY_BUCKETS.iter().zip(stat.latency) {

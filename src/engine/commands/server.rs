@@ -1101,7 +1101,7 @@ fn info(ctx: &mut Ctx) -> CommandResult {
             "commandstats" => {
                 let mut text = "# Commandstats\r\n".to_string();
                 let mut names: Vec<_> = engine.stats.commands.iter().collect();
-                names.sort_by_key(|(name, _)| **name);
+                names.sort_by_key(|(name, _)| *name);
                 for (name, c) in names {
                     let per_call = if c.calls == 0 { 0.0 } else { c.usec as f64 / c.calls as f64 };
                     text += &format!(

@@ -319,21 +319,30 @@ fn store_keep_ttl(ctx: &mut Ctx, key: &[u8], value: Bytes, how: StrEnc) {
 fn incr_generic(ctx: &mut Ctx, by: i64) -> CommandResult {
     let argv = ctx.argv;
     let key = &argv[1];
-    let current = match ctx.string(key)? {
-        Some(s) => Some(parse_i64(s).ok_or_else(|| err(errors::NOT_INTEGER))?),
-        None => None,
+    let db = ctx.db();
+    // Looked up (and expired if due) once: an existing string is
+    // rewritten where it is.
+    let found = ctx.lookup_index(key);
+    let current = match found {
+        Some(index) => match &ctx.ks().entry_at(db, index).value {
+            Value::String(s) => parse_i64(s).ok_or_else(|| err(errors::NOT_INTEGER))?,
+            _ => return Err(err(errors::WRONGTYPE)),
+        },
+        None => 0,
     };
     let value = current
-        .unwrap_or(0)
         .checked_add(by)
         .ok_or_else(|| err(errors::OVERFLOW))?;
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(value).as_bytes();
-    let db = ctx.db();
-    // The key was looked up (and expired if due) just now: an existing
-    // string is rewritten where it is.
-    if current.is_none() || !ctx.ks().rewrite_string(db, key, digits, StrEnc::Auto) {
-        store_keep_ttl(ctx, key, digits.to_vec(), StrEnc::Auto);
+    match found {
+        Some(index) => {
+            let rewritten = ctx
+                .ks()
+                .rewrite_string_at(db, index, key, digits, StrEnc::Auto);
+            debug_assert!(rewritten, "a string was found there");
+        }
+        None => store_keep_ttl(ctx, key, digits.to_vec(), StrEnc::Auto),
     }
     ctx.notify(STRING, "incrby", key);
     Ok(Reply::Int(value))

@@ -29,7 +29,8 @@ impl Redis {
         self.child.id()
     }
 
-    /// None when redis-server is not installed or does not answer.
+    /// None when redis-server is not installed or does not answer; panics
+    /// if it keeps a replication backlog (no fair baseline then).
     pub fn start() -> Option<Redis> {
         let port = TcpListener::bind("127.0.0.1:0")
             .ok()?

@@ -219,7 +219,8 @@ mod tests {
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"1000000000000000000"), Some(10i64.pow(18)));
         for bad in [
-            // 19 digits (no overflow check) past i64, and 20 past u64.
+            // 19 digits (no overflow check) past i64; 20 digits (checked):
+            // u64::MAX, past u64, and far past it.
             &b"9999999999999999999"[..],
             b"-9999999999999999999",
             b"18446744073709551615",

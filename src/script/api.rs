@@ -247,7 +247,8 @@ unsafe fn caller_line(state: State) -> u32 {
 }
 
 extern "C-unwind" {
-    // redstep's additions to Lua's debug API (vendor/lua-src/lua-5.1.5/ldebug.c).
+    // redstep's additions to Lua's API (vendor/lua-src/lua-5.1.5: lua_argvalue
+    // in lapi.c, the rest in ldebug.c).
     /// An argument's type and its bytes (a string) or value (a number),
     /// read from the stack in one call (1 <= idx <= lua_gettop).
     fn lua_argvalue(

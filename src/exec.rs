@@ -4,7 +4,7 @@
 use std::io::{BufRead, Write};
 
 use crate::host::Host;
-use crate::protocol::cli::{format_raw, format_tty, split_args};
+use crate::protocol::cli::{format_reply, split_args};
 use crate::script::ScriptConfig;
 
 /// Runs the commands, writing replies to `out`. Errors only when the input
@@ -39,12 +39,8 @@ pub fn run_on(
     let host = Host::start(move || crate::engine::cluster::engine(cluster), config);
     let conn = host.connect("exec".into(), String::new());
     let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let reply = conn.call(argv);
-        if raw {
-            out.write_all(&format_raw(&reply))?;
-        } else {
-            out.write_all(format_tty(&reply).as_bytes())?;
-        }
+        let printed = format_reply(&argv, &conn.call(argv.clone()), raw);
+        out.write_all(&printed)?;
         Ok(())
     };
     if !args.is_empty() {

@@ -289,7 +289,25 @@ fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
     h.key(KeyCode::Enter);
     let s = h.screen();
     assert_shows(&s, "1) \"42\"");
-    assert_shows(&s, "get.lua · step");
+    assert_shows(&s, "get.lua · step"); // What redis-cli prints as text to read (INFO, CLIENT LIST...) is
+                                        // printed as it is, an error of those without "(error)".
+    h.type_text("INFO keyspace");
+    h.key(KeyCode::Enter);
+    h.type_text("CLIENT LIST TYPE bogus");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(
+        s.iter().any(|l| l.contains("│# Keyspace ")),
+        "INFO printed as text:\n{}",
+        s.join("\n")
+    );
+    assert_shows(&s, "db0:keys=");
+    assert!(
+        s.iter()
+            .any(|l| l.contains("│ERR Unknown client type 'bogus'")),
+        "{}",
+        s.join("\n")
+    );
 }
 
 #[test]

@@ -155,6 +155,44 @@ pub(crate) fn format_raw(reply: &Reply) -> Vec<u8> {
     out
 }
 
+/// A reply to `argv` as redis-cli 7.0 prints it: raw (`--raw`, or not
+/// on a terminal) with a newline after it, else as on a terminal, except
+/// for the commands whose replies are text to read (INFO, CLIENT LIST,
+/// LATENCY DOCTOR...: [`prints_verbatim`]), printed as they are on a
+/// terminal too, without a newline after (INFO's text ends with its own).
+pub(crate) fn format_reply(argv: &[Vec<u8>], reply: &Reply, raw: bool) -> Vec<u8> {
+    if prints_verbatim(argv) {
+        let mut out = Vec::new();
+        format_raw_into(reply, &mut out);
+        out
+    } else if raw {
+        format_raw(reply)
+    } else {
+        format_tty(reply).into_bytes()
+    }
+}
+
+/// The commands redis-cli 7.0 prints verbatim (its `cliSendCommand`'s
+/// `output_raw`), by name and arguments.
+pub(crate) fn prints_verbatim(argv: &[Vec<u8>]) -> bool {
+    let is = |i: usize, name: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    let argc = argv.len();
+    is(0, "info")
+        || is(0, "lolwut")
+        || (argc >= 2
+            && is(0, "debug")
+            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
+        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
+        || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
+        || (argc == 3 && is(0, "latency") && is(1, "graph"))
+        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
+        || (argc >= 2 && is(0, "proxy") && is(1, "info"))
+}
+
 fn format_raw_into(reply: &Reply, out: &mut Vec<u8>) {
     match reply {
         Reply::Nil | Reply::NilArray => {}
@@ -294,6 +332,41 @@ mod tests {
         assert_eq!(format_tty(&Reply::bulk("é\"\n")), "\"\\xc3\\xa9\\\"\\n\"\n");
         assert_eq!(format_tty(&Reply::error("ERR x")), "(error) ERR x\n");
         assert_eq!(format_tty(&Reply::NilArray), "(nil)\n");
+        // Recorded from redis-cli 7.0.15 on a terminal (`script -qc`):
+        // INFO's text as it is, an empty INFO as nothing, an error of
+        // CLIENT LIST without "(error)"; LATENCY GRAPH only with one event.
+        let argv = |line: &str| split_args(line.as_bytes()).unwrap();
+        let info = Reply::bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n");
+        assert_eq!(
+            format_reply(&argv("info keyspace"), &info, false),
+            b"# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"
+        );
+        assert_eq!(
+            format_reply(&argv("INFO nosuch"), &Reply::bulk(""), true),
+            b""
+        );
+        let unknown = Reply::error("ERR Unknown client type 'bogus'");
+        assert_eq!(
+            format_reply(&argv("client list type bogus"), &unknown, false),
+            b"ERR Unknown client type 'bogus'\n"
+        );
+        let no_samples = Reply::error("ERR No samples available for event 'command'");
+        assert_eq!(
+            format_reply(&argv("LATENCY GRAPH command"), &no_samples, false),
+            b"ERR No samples available for event 'command'\n"
+        );
+        assert_eq!(
+            format_reply(&argv("LATENCY GRAPH"), &no_samples, false),
+            b"(error) ERR No samples available for event 'command'\n"
+        );
+        assert_eq!(
+            format_reply(&argv("ECHO a"), &Reply::bulk("a"), false),
+            b"\"a\"\n"
+        );
+        assert_eq!(
+            format_reply(&argv("ECHO a"), &Reply::bulk("a"), true),
+            b"a\n"
+        );
     }
 
     #[test]

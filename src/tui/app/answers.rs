@@ -6,8 +6,9 @@ impl App {
     pub(super) fn engine(&mut self, out: Outgoing) -> Vec<Effect> {
         match out {
             Outgoing::Reply(reply) => match self.expect.pop_front() {
-                Some(Expect::Cli) => {
-                    self.cli_print(&format_tty(&reply));
+                Some(Expect::Cli(argv)) => {
+                    let printed = format_reply(&argv, &reply, false);
+                    self.cli_print(&String::from_utf8_lossy(&printed));
                     vec![self.refresh_keys()]
                 }
                 Some(Expect::Setup) => {

@@ -94,7 +94,7 @@ impl App {
             self.cli_print("(a script is running. A Redis client sending this now waits; once the script has run 5 s it gets BUSY instead. Here it runs when the script ends: Esc stops the script)");
         }
         // Whether it wrote shows in the next page of keys (see `Response::Keys`).
-        self.expect.push_back(Expect::Cli);
+        self.expect.push_back(Expect::Cli(argv.clone()));
         vec![Effect::Send(argv)]
     }
 

@@ -21,7 +21,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 use crate::engine::Reply;
 use crate::host::{KeyPage, Outgoing, Request, Response};
 use crate::protocol::cli::{eval_argv, parse_keys_args};
-use crate::protocol::cli::{format_tty, split_args};
+use crate::protocol::cli::{format_reply, format_tty, split_args};
 use crate::trace::words::{self, Look};
 use crate::trace::Entry;
 pub use crate::trace::KeyMark;
@@ -199,8 +199,9 @@ pub struct Running {
 /// What a pending reply is for.
 #[derive(PartialEq)]
 enum Expect {
-    /// A line typed in the redis-cli pane.
-    Cli,
+    /// A line typed in the redis-cli pane: the command, to print its
+    /// reply as redis-cli does.
+    Cli(Vec<Vec<u8>>),
     /// A setup command: only errors are shown.
     Setup,
 }
@@ -653,7 +654,7 @@ impl App {
                 if self.running.is_some() {
                     self.say("stopping the script…");
                     vec![Effect::Interrupt]
-                } else if self.expect.contains(&Expect::Cli) {
+                } else if self.expect.iter().any(|e| matches!(e, Expect::Cli(_))) {
                     // A redis-cli line still unanswered, and nothing else of
                     // the pane's runs until it is: a script it runs (EVAL
                     // of a loop) is stopped, a command that waits (BLPOP

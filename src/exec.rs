@@ -39,7 +39,8 @@ pub fn run_on(
     let host = Host::start(move || crate::engine::cluster::engine(cluster), config);
     let conn = host.connect("exec".into(), String::new());
     let print = |argv: Vec<Vec<u8>>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let printed = format_reply(&argv, &conn.call(argv.clone()), raw);
+        let reply = conn.call(argv.clone());
+        let printed = format_reply(&argv, &reply, raw, conn.resp3());
         out.write_all(&printed)?;
         Ok(())
     };

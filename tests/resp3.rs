@@ -554,3 +554,95 @@ fn redis_cli_3_at_a_terminal_shows_hello_a_map_and_pushes_as_on_redis() {
         assert!(screen.contains(shown), "{shown:?} not in:\n{screen}");
     }
 }
+
+/// Replies whose maps nest (a value of several lines starts on a line of
+/// its own), and empty ones.
+const NESTED: &[&[&str]] = &[
+    &["CLIENT", "TRACKINGINFO"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        // One function: Redis lists a library's functions in its dict's
+        // order, which changes from one server process to the next.
+        "#!lua name=mylib\nredis.register_function{function_name='f2', callback=function() return 2 end, flags={'no-writes'}}",
+    ],
+    &["FUNCTION", "LIST"],
+    &["COMMAND", "DOCS", "echo"],
+    &["HGETALL", "missing"],
+    &["SMEMBERS", "missing"],
+    &["LRANGE", "missing", "0", "-1"],
+];
+
+/// `redis-cli -3` on a terminal (`script` gives it one) against a real
+/// server, and `redstep exec` after HELLO 3, print each of [`COMMANDS`]
+/// and [`NESTED`] the same: maps as `1# "f" => "v"`, sets as `1~`, `(double) 1.5`, a
+/// nested map's value of several lines under its key.
+#[test]
+fn redstep_exec_prints_resp3_replies_as_redis_cli_at_a_terminal() {
+    let Some(real) = Real::start() else { return };
+    let tools = Command::new("redis-cli").arg("-v").output().is_ok()
+        && Command::new("script").arg("-V").output().is_ok();
+    if !tools {
+        eprintln!("SKIPPED: redis-cli or script (util-linux) is not installed");
+        return;
+    }
+    let socket = real.url().trim_start_matches("redis+unix://").to_string();
+    let shell = |arg: &str| format!("'{}'", arg.replace('\'', "'\\''"));
+    let quoted = |arg: &str| {
+        let escaped = arg
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        format!("\"{escaped}\"")
+    };
+    let commands: Vec<&[&str]> = COMMANDS.iter().chain(NESTED).copied().collect();
+    let mut theirs = Vec::new();
+    let mut input = String::from("HELLO 3\n");
+    for (i, command) in commands.iter().enumerate() {
+        let line: Vec<String> = command.iter().map(|a| shell(a)).collect();
+        let out = Command::new("script")
+            .args([
+                "-qc",
+                &format!("redis-cli -3 -s {socket} {}", line.join(" ")),
+            ])
+            .arg("/dev/null")
+            .output()
+            .expect("script");
+        theirs.push(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"));
+        input += &format!("ECHO ---{i}\n");
+        let line: Vec<String> = command.iter().map(|a| quoted(a)).collect();
+        input += &(line.join(" ") + "\n");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redstep"))
+        .arg("exec")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (i, (command, expected)) in commands.iter().zip(&theirs).enumerate() {
+        let start = printed.find(&format!("\"---{i}\"\n")).unwrap() + format!("\"---{i}\"\n").len();
+        let end = printed[start..]
+            .find(&format!("\"---{}\"\n", i + 1))
+            .map_or(printed.len(), |e| start + e);
+        assert_eq!(&printed[start..end], expected, "{command:?}");
+    }
+    let all = printed.as_str();
+    for shown in [
+        "1# \"f\" => \"v\"",
+        "1~ \"a\"",
+        "(double) 1.5",
+        "   3# \"functions\" => \n      1) 1# \"name\" => \"f2\"",
+        "(empty hash)",
+    ] {
+        assert!(all.contains(shown), "{shown:?} not in:\n{all}");
+    }
+}

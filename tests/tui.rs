@@ -308,6 +308,20 @@ fn the_cli_pane_runs_commands_and_its_writes_show_at_once() {
         "{}",
         s.join("\n")
     );
+    // After HELLO 3 the replies print as redis-cli prints RESP3's.
+    for line in [
+        "HELLO 3",
+        "HSET hh f v",
+        "HGETALL hh",
+        "ZADD z 1.5 m",
+        "ZSCORE z m",
+    ] {
+        h.type_text(line);
+        h.key(KeyCode::Enter);
+    }
+    let s = h.screen();
+    assert_shows(&s, "1# \"f\" => \"v\"");
+    assert_shows(&s, "(double) 1.5");
 }
 
 #[test]

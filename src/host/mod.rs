@@ -337,6 +337,7 @@ impl Host {
                 interrupt: self.interrupt.clone(),
             },
             outgoing,
+            resp3: std::cell::Cell::new(false),
         }
     }
 }
@@ -361,6 +362,8 @@ impl Drop for Host {
 pub struct Connection {
     sender: ClientSender,
     outgoing: Receiver<Outgoing>,
+    /// Whether the connection speaks RESP3 (HELLO 3), as [`call`](Self::call) last heard.
+    resp3: std::cell::Cell<bool>,
 }
 
 impl Connection {
@@ -385,10 +388,16 @@ impl Connection {
         loop {
             match self.recv() {
                 Some(Outgoing::Reply(r)) => return r,
+                Some(Outgoing::Protocol(version)) => self.resp3.set(version == 3),
                 Some(_) => continue,
                 None => return Reply::error("ERR engine stopped"),
             }
         }
+    }
+
+    /// Whether the connection speaks RESP3, as of the last [`call`](Self::call).
+    pub fn resp3(&self) -> bool {
+        self.resp3.get()
     }
 
     /// Sends a request; its answer arrives as `Outgoing::Response`.

@@ -109,10 +109,22 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
     out
 }
 
-/// A reply as redis-cli prints it on a terminal, ending with a newline.
+/// A reply as redis-cli prints it on a terminal, ending with a newline,
+/// on a RESP2 connection (RESP3's types as RESP2 carries them).
 pub(crate) fn format_tty(reply: &Reply) -> String {
+    format_tty_as(reply, false)
+}
+
+/// [`format_tty`] on a connection speaking RESP3 (`resp3`: after HELLO 3),
+/// whose maps, sets, doubles and booleans redis-cli 7.0 prints as such:
+/// `1# "f" => "v"`, `1~ "a"`, `(double) 1.5`, `(true)`.
+pub(crate) fn format_tty_as(reply: &Reply, resp3: bool) -> String {
     let mut out = String::new();
-    format_tty_into(reply, "", &mut out);
+    if resp3 {
+        format_tty_into(reply, "", &mut out);
+    } else {
+        format_tty_into(&reply.to_resp2(), "", &mut out);
+    }
     out
 }
 
@@ -133,17 +145,83 @@ fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
             out.push('\n');
         }
         Reply::Nil | Reply::NilArray => out.push_str("(nil)\n"),
-        Reply::Array(items) if items.is_empty() => out.push_str("(empty array)\n"),
-        Reply::Array(items) => {
-            let width = items.len().to_string().len();
+        Reply::Double(d) => {
+            out.push_str("(double) ");
+            out.push_str(&super::float::format_double(*d));
+            out.push('\n');
+        }
+        Reply::DoubleText(text) => {
+            out.push_str("(double) ");
+            out.push_str(&String::from_utf8_lossy(text));
+            out.push('\n');
+        }
+        Reply::Bool(b) => out.push_str(if *b { "(true)\n" } else { "(false)\n" }),
+        // A verbatim string's text as it is.
+        Reply::Verbatim { text, .. } => {
+            out.push_str(&String::from_utf8_lossy(text));
+            out.push('\n');
+        }
+        // redis-cli 7.0's hiredis has no big numbers: it says so (and exits).
+        Reply::BigNumber(_) => out.push_str("Unknown reply type: 13\n"),
+        Reply::Array(items) | Reply::Push(items) if items.is_empty() => {
+            out.push_str(if matches!(reply, Reply::Push(_)) {
+                "(empty push)\n"
+            } else {
+                "(empty array)\n"
+            })
+        }
+        Reply::Set(items) if items.is_empty() => out.push_str("(empty set)\n"),
+        Reply::Map(pairs) if pairs.is_empty() => out.push_str("(empty hash)\n"),
+        Reply::Array(items) | Reply::Push(items) => aggregate_tty(items, ')', prefix, out),
+        Reply::Set(items) => aggregate_tty(items, '~', prefix, out),
+        Reply::Map(pairs) => {
+            let width = pairs.len().to_string().len();
             let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
-            for (i, item) in items.iter().enumerate() {
+            for (i, (key, value)) in pairs.iter().enumerate() {
                 let lead = if i == 0 { "" } else { prefix };
-                out.push_str(&format!("{lead}{:>width$}) ", i + 1));
-                format_tty_into(item, &child_prefix, out);
+                out.push_str(&format!("{lead}{:>width$}# ", i + 1));
+                format_tty_into(key, &child_prefix, out);
+                out.pop();
+                out.push_str(" => ");
+                // A value of several lines starts on a line of its own.
+                if multiline_tty(value) {
+                    out.push('\n');
+                    out.push_str(&child_prefix);
+                }
+                format_tty_into(value, &child_prefix, out);
             }
         }
-        resp3 => format_tty_into(&resp3.to_resp2(), prefix, out),
+    }
+}
+
+/// An array's, a set's or a push's items, numbered with `sep`
+/// (`1)`, `1~`), each nested one indented under its number.
+fn aggregate_tty(items: &[Reply], sep: char, prefix: &str, out: &mut String) {
+    let width = items.len().to_string().len();
+    let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
+    for (i, item) in items.iter().enumerate() {
+        let lead = if i == 0 { "" } else { prefix };
+        out.push_str(&format!("{lead}{:>width$}{sep} ", i + 1));
+        format_tty_into(item, &child_prefix, out);
+    }
+}
+
+/// Whether redis-cli prints a map's value on lines of its own
+/// (`cliIsMultilineValueTTY`): an aggregate of more than one item, or of
+/// one that is itself so.
+fn multiline_tty(reply: &Reply) -> bool {
+    match reply {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => match items.as_slice() {
+            [] => false,
+            [only] => multiline_tty(only),
+            _ => true,
+        },
+        Reply::Map(pairs) => match pairs.as_slice() {
+            [] => false,
+            [(_, value)] => multiline_tty(value),
+            _ => true,
+        },
+        _ => false,
     }
 }
 
@@ -160,7 +238,7 @@ pub(crate) fn format_raw(reply: &Reply) -> Vec<u8> {
 /// for the commands whose replies are text to read (INFO, CLIENT LIST,
 /// LATENCY DOCTOR...: [`prints_verbatim`]), printed as they are on a
 /// terminal too, without a newline after (INFO's text ends with its own).
-pub(crate) fn format_reply(argv: &[Vec<u8>], reply: &Reply, raw: bool) -> Vec<u8> {
+pub(crate) fn format_reply(argv: &[Vec<u8>], reply: &Reply, raw: bool, resp3: bool) -> Vec<u8> {
     if prints_verbatim(argv) {
         let mut out = Vec::new();
         format_raw_into(reply, &mut out);
@@ -168,7 +246,7 @@ pub(crate) fn format_reply(argv: &[Vec<u8>], reply: &Reply, raw: bool) -> Vec<u8
     } else if raw {
         format_raw(reply)
     } else {
-        format_tty(reply).into_bytes()
+        format_tty_as(reply, resp3).into_bytes()
     }
 }
 
@@ -338,33 +416,33 @@ mod tests {
         let argv = |line: &str| split_args(line.as_bytes()).unwrap();
         let info = Reply::bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n");
         assert_eq!(
-            format_reply(&argv("info keyspace"), &info, false),
+            format_reply(&argv("info keyspace"), &info, false, false),
             b"# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"
         );
         assert_eq!(
-            format_reply(&argv("INFO nosuch"), &Reply::bulk(""), true),
+            format_reply(&argv("INFO nosuch"), &Reply::bulk(""), true, false),
             b""
         );
         let unknown = Reply::error("ERR Unknown client type 'bogus'");
         assert_eq!(
-            format_reply(&argv("client list type bogus"), &unknown, false),
+            format_reply(&argv("client list type bogus"), &unknown, false, false),
             b"ERR Unknown client type 'bogus'\n"
         );
         let no_samples = Reply::error("ERR No samples available for event 'command'");
         assert_eq!(
-            format_reply(&argv("LATENCY GRAPH command"), &no_samples, false),
+            format_reply(&argv("LATENCY GRAPH command"), &no_samples, false, false),
             b"ERR No samples available for event 'command'\n"
         );
         assert_eq!(
-            format_reply(&argv("LATENCY GRAPH"), &no_samples, false),
+            format_reply(&argv("LATENCY GRAPH"), &no_samples, false, false),
             b"(error) ERR No samples available for event 'command'\n"
         );
         assert_eq!(
-            format_reply(&argv("ECHO a"), &Reply::bulk("a"), false),
+            format_reply(&argv("ECHO a"), &Reply::bulk("a"), false, false),
             b"\"a\"\n"
         );
         assert_eq!(
-            format_reply(&argv("ECHO a"), &Reply::bulk("a"), true),
+            format_reply(&argv("ECHO a"), &Reply::bulk("a"), true, false),
             b"a\n"
         );
     }

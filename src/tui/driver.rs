@@ -125,13 +125,21 @@ impl Driver {
         }
     }
 
+    /// Hands the app what the engine sends, up to the answer itself (a
+    /// change of protocol comes before the reply of the HELLO that made it).
     fn answer(&mut self) {
-        let out = self
-            .conn
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or(Outgoing::Close);
-        let more = self.app.update(Msg::Engine(out));
-        self.perform(more);
+        loop {
+            let out = self
+                .conn
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or(Outgoing::Close);
+            let marker = matches!(out, Outgoing::Protocol(_));
+            let more = self.app.update(Msg::Engine(out));
+            self.perform(more);
+            if !marker {
+                return;
+            }
+        }
     }
 
     pub fn key_with(&mut self, code: KeyCode, modifiers: KeyModifiers) {

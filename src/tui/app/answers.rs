@@ -7,7 +7,7 @@ impl App {
         match out {
             Outgoing::Reply(reply) => match self.expect.pop_front() {
                 Some(Expect::Cli(argv)) => {
-                    let printed = format_reply(&argv, &reply, false);
+                    let printed = format_reply(&argv, &reply, false, self.cli_resp3);
                     self.cli_print(&String::from_utf8_lossy(&printed));
                     vec![self.refresh_keys()]
                 }
@@ -27,7 +27,10 @@ impl App {
             }
             Outgoing::Response(response) => self.response(*response),
             // The pane prints replies as redis-cli does in either protocol.
-            Outgoing::Protocol(_) => Vec::new(),
+            Outgoing::Protocol(version) => {
+                self.cli_resp3 = version == 3;
+                Vec::new()
+            }
         }
     }
 

@@ -239,6 +239,8 @@ pub struct App {
     pub cli_history: Vec<String>,
     cli_history_pos: Option<usize>,
     pub cli_output: Vec<String>,
+    /// Whether the redis-cli pane's connection speaks RESP3 (after HELLO 3).
+    cli_resp3: bool,
     pub prompt: Option<Prompt>,
     pub help: bool,
     pub help_scroll: usize,
@@ -314,6 +316,7 @@ impl App {
             cli_input: String::new(),
             cli_history: Vec::new(),
             cli_history_pos: None,
+            cli_resp3: false,
             cli_output: vec![
                 "Commands here run on the same engine as the scripts.".into(),
                 "--eval NAME k1 , a1 runs a tab.".into(),

@@ -571,6 +571,10 @@ const NESTED: &[&[&str]] = &[
     &["HGETALL", "missing"],
     &["SMEMBERS", "missing"],
     &["LRANGE", "missing", "0", "-1"],
+    // redis-cli reads the whole reply before printing: a NaN double or a
+    // big number anywhere in it is all it prints.
+    &["EVAL", "redis.setresp(3); return {double=0/0}", "0"],
+    &["EVAL", "redis.setresp(3); return {1, {big_number='5'}}", "0"],
 ];
 
 /// `redis-cli -3` on a terminal (`script` gives it one) against a real

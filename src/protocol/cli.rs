@@ -121,6 +121,15 @@ pub(crate) fn format_tty(reply: &Reply) -> String {
 pub(crate) fn format_tty_as(reply: &Reply, resp3: bool) -> String {
     let mut out = String::new();
     if resp3 {
+        // redis-cli 7.0 reads the whole reply first: its hiredis refuses a
+        // NaN double while reading, and has no big numbers to print; either
+        // way it prints only that (and exits).
+        if contains(reply, &|r| matches!(r, Reply::Double(d) if d.is_nan())) {
+            return "Error: Bad double value\n".into();
+        }
+        if contains(reply, &|r| matches!(r, Reply::BigNumber(_))) {
+            return "Unknown reply type: 13\n".into();
+        }
         format_tty_into(reply, "", &mut out);
     } else {
         format_tty_into(&reply.to_resp2(), "", &mut out);
@@ -161,7 +170,7 @@ fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
             out.push_str(&String::from_utf8_lossy(text));
             out.push('\n');
         }
-        // redis-cli 7.0's hiredis has no big numbers: it says so (and exits).
+        // Found first (see `format_tty_as`).
         Reply::BigNumber(_) => out.push_str("Unknown reply type: 13\n"),
         Reply::Array(items) | Reply::Push(items) if items.is_empty() => {
             out.push_str(if matches!(reply, Reply::Push(_)) {
@@ -192,6 +201,20 @@ fn format_tty_into(reply: &Reply, prefix: &str, out: &mut String) {
             }
         }
     }
+}
+
+/// Whether `reply` or anything in it is `what`.
+fn contains(reply: &Reply, what: &dyn Fn(&Reply) -> bool) -> bool {
+    what(reply)
+        || match reply {
+            Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+                items.iter().any(|item| contains(item, what))
+            }
+            Reply::Map(pairs) => pairs
+                .iter()
+                .any(|(key, value)| contains(key, what) || contains(value, what)),
+            _ => false,
+        }
 }
 
 /// An array's, a set's or a push's items, numbered with `sep`

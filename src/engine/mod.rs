@@ -958,7 +958,7 @@ impl Engine {
                         (client.id, keys)
                     });
                 let outer = std::mem::replace(&mut self.script_tracking, declared);
-                let started = stopwatch().raw();
+                let started = micros_now();
                 let reply = ext.call(self, client, argv);
                 self.script_tracking = outer;
                 self.publish_events(Some(client));
@@ -985,7 +985,7 @@ impl Engine {
                     ext,
                     block: None,
                 };
-                let started = stopwatch().raw();
+                let started = micros_now();
                 let reply = guarded(|| handler(&mut ctx), spec.full_name);
                 let blocked = ctx.block.take();
                 self.publish_events(Some(client));
@@ -996,7 +996,7 @@ impl Engine {
                 }
                 match blocked {
                     Some(blocked) => {
-                        self.block(client, blocked);
+                        self.block(client, *blocked);
                         None
                     }
                     None => Some(reply),
@@ -1506,7 +1506,7 @@ pub struct Ctx<'a> {
     pub now: i64,
     pub ext: &'a mut dyn Extension,
     /// Set by a blocking command that found nothing and may wait.
-    pub block: Option<Blocked>,
+    pub block: Option<Box<Blocked>>,
 }
 
 impl Ctx<'_> {
@@ -1815,16 +1815,30 @@ fn redacted<'a>(name: &str, argv: &'a [Bytes]) -> std::borrow::Cow<'a, [Bytes]> 
 
 /// The clock that times each command for INFO commandstats and SLOWLOG,
 /// as Redis's `call()` does: the CPU's time-stamp counter where it is
-/// steady (a third of the cost of `Instant::now`, read twice a command).
-fn stopwatch() -> &'static quanta::Clock {
-    static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
-    CLOCK.get_or_init(quanta::Clock::new)
+/// steady (a third of the cost of `Instant::now`, read twice a command),
+/// with its first reading.
+fn stopwatch() -> &'static (quanta::Clock, u64) {
+    static CLOCK: std::sync::OnceLock<(quanta::Clock, u64)> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        let origin = clock.raw();
+        (clock, origin)
+    })
 }
 
-/// Microseconds since a [`stopwatch`] reading.
+/// The [`stopwatch`]'s time in whole microseconds, as Redis's `ustime()`
+/// reads it: a command's time is the difference of two such readings, so
+/// a call shorter than a microsecond counts one when it crosses into the
+/// next (a million INCRs of a sixth of a microsecond add up to their
+/// time, not to nothing).
+fn micros_now() -> u64 {
+    let (clock, origin) = stopwatch();
+    clock.delta_as_nanos(*origin, clock.raw()) / 1000
+}
+
+/// Microseconds since a [`micros_now`] reading.
 fn micros_since(started: u64) -> u64 {
-    let clock = stopwatch();
-    clock.delta_as_nanos(started, clock.raw()) / 1000
+    micros_now().saturating_sub(started)
 }
 
 thread_local! {

@@ -528,7 +528,7 @@ fn block_or_answer(
     timeout_reply: Reply,
 ) -> CommandResult {
     if ctx.may_block() {
-        ctx.block = Some(Blocked {
+        ctx.block = Some(Box::new(Blocked {
             keys,
             db: ctx.db(),
             deadline,
@@ -536,7 +536,7 @@ fn block_or_answer(
             argv: ctx.argv.to_vec(),
             stream: None,
             postponed: false,
-        });
+        }));
     }
     Ok(now)
 }

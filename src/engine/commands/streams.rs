@@ -727,7 +727,7 @@ fn read_reply(
                     ids.push(id);
                 }
             }
-            ctx.block = Some(Blocked {
+            ctx.block = Some(Box::new(Blocked {
                 keys,
                 db: ctx.db(),
                 deadline,
@@ -740,7 +740,7 @@ fn read_reply(
                     count: args.count.filter(|c| *c > 0),
                 }),
                 postponed: false,
-            });
+            }));
         }
     }
     Ok(Reply::NilArray)

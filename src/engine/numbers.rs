@@ -150,6 +150,20 @@ pub(crate) fn strtod(s: &[u8]) -> (f64, usize, bool) {
     }
 }
 
+/// C `strtoll` in base 10 as Redis's config checks use it: the value, and
+/// whether it read up to the end (`*eptr == '\0'`: an empty string reads as
+/// 0; bytes after a NUL are not seen, as in C).
+pub(crate) fn strtoll_whole(s: &[u8]) -> (i64, bool) {
+    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+    let c = CString::new(&s[..end]).expect("no interior NUL");
+    let mut eptr: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: c is a valid NUL-terminated string; eptr points into it.
+    unsafe {
+        let value = libc::strtoll(c.as_ptr(), &mut eptr, 10);
+        (value, *eptr == 0)
+    }
+}
+
 /// Redis's `string2d` (used by `getDoubleFromObject`): the whole string must
 /// be a float, no leading space, no NaN, no overflow.
 pub(crate) fn parse_f64(s: &[u8]) -> Option<f64> {

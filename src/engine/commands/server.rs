@@ -1693,29 +1693,206 @@ enum Setting {
     Unchanged,
 }
 
-/// Redis's `memtoull`: a number with an optional b, k, kb, m, mb, g, gb.
-fn memory_value(text: &str) -> Option<u64> {
-    let lower = text.to_ascii_lowercase();
-    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &lower[digits.len()..];
-    let factor: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<u64>().ok()?.checked_mul(factor)
+/// How Redis 7.0.15 checks each parameter's CONFIG SET value, read off a
+/// server by `tests/golden/record_config_types.py`
+/// (`assets/redis/config-types.tsv`): its kind, then its values or bounds.
+const REDIS_TYPES: &str = include_str!("../../../assets/redis/config-types.tsv");
+
+/// A parameter's row of [`REDIS_TYPES`]: its kind and what follows.
+fn redis_type(name: &str) -> Option<(&'static str, Vec<&'static str>)> {
+    REDIS_TYPES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let mut fields = l.split('\t');
+            (fields.next()? == name).then(|| (fields.next().unwrap_or(""), fields.collect()))
+        })
 }
 
-/// CONFIG SET name value [name value ...]: every pair checked first (a
-/// name given twice is refused), then all applied, as Redis does.
+/// Redis's `memtoull`: digits (none reads as 0, too many for `strtoull`
+/// as its largest) and a unit among b, k, kb, m, mb, g, gb in any case;
+/// the product wraps as Redis's does.
+fn memory_value(value: &[u8]) -> Option<u64> {
+    if value.first() == Some(&b'-') {
+        return None;
+    }
+    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+    let unit = value[digits..].to_ascii_lowercase();
+    let factor: u64 = match unit.as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1024,
+        b"m" => 1000 * 1000,
+        b"mb" => 1024 * 1024,
+        b"g" => 1000 * 1000 * 1000,
+        b"gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits >= 128 {
+        return None;
+    }
+    let number = value[..digits].iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    Some(number.unwrap_or(u64::MAX).wrapping_mul(factor))
+}
+
+/// A CONFIG SET value checked as Redis checks its parameter (config.c's
+/// `boolConfigSet`, `enumConfigSet`, `numericConfigSet`, read off the
+/// server): the number it reads for a numeric one (a percentage of
+/// `maxmemory-clients` negative, as Redis stores it), None for the
+/// others. Err is Redis's reason. A `special` parameter or one not
+/// recorded passes: its caller checks it.
+fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
+    let Some((kind, rest)) = redis_type(name) else {
+        return Ok(None);
+    };
+    let one_of = |values: &[&str]| {
+        format!(
+            "argument(s) must be one of the following: {}",
+            values.join(", ")
+        )
+    };
+    let bound = |i: usize| rest.get(i).and_then(|b| b.parse::<i128>().ok());
+    match kind {
+        "bool" => {
+            let yes = value.eq_ignore_ascii_case(b"yes");
+            if !yes && !value.eq_ignore_ascii_case(b"no") {
+                return Err("argument must be 'yes' or 'no'".into());
+            }
+            match rest.as_slice() {
+                ["yes", why] if yes => Err(why.to_string()),
+                _ => Ok(Some(i128::from(yes))),
+            }
+        }
+        "enum" => match rest
+            .iter()
+            .any(|v| value.eq_ignore_ascii_case(v.as_bytes()))
+        {
+            true => Ok(None),
+            false => Err(one_of(&rest)),
+        },
+        "enums" => {
+            // Several values split at each space, as `sdssplitlen` does.
+            let words: Vec<&[u8]> = match value {
+                b"" => Vec::new(),
+                _ => value.split(|b| *b == b' ').collect(),
+            };
+            let known = |w: &[u8]| rest.iter().any(|v| w.eq_ignore_ascii_case(v.as_bytes()));
+            if words.is_empty() || !words.iter().all(|w| known(w)) {
+                return Err(one_of(&rest));
+            }
+            let has = |v: &[u8]| words.iter().any(|w| w.eq_ignore_ascii_case(v));
+            if has(b"save") && has(b"nosave") {
+                return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+            }
+            Ok(None)
+        }
+        "int" | "memory" | "memory%" => {
+            let (lo, hi) = (bound(0).unwrap_or(0), bound(1).unwrap_or(0));
+            let number = match kind {
+                "int" => parse_i64(value)
+                    .map(i128::from)
+                    .ok_or("argument couldn't be parsed into an integer")?,
+                _ => match memory_value(value) {
+                    // Read as the parameter's signed type would: a
+                    // negative amount is a percentage (never below `lo`).
+                    Some(n) if kind == "memory%" => i128::from(n as i64),
+                    Some(n) => i128::from(n),
+                    None if kind == "memory%" => value
+                        .strip_suffix(b"%")
+                        .filter(|p| !p.is_empty())
+                        .and_then(parse_i64)
+                        .filter(|p| *p >= 0)
+                        .map(|p| -i128::from(p))
+                        .ok_or("argument must be a memory or percent value")?,
+                    None => return Err("argument must be a memory value".into()),
+                },
+            };
+            if kind == "memory%" && number < 0 {
+                if number < lo {
+                    return Err(format!(
+                        "percentage argument must be less or equal to {}",
+                        -lo
+                    ));
+                }
+            } else if number < lo || number > hi {
+                return Err(format!("argument must be between {lo} and {hi} inclusive"));
+            }
+            Ok(Some(number))
+        }
+        "special" => check_special(name, value).map(|()| None),
+        _ => Ok(None),
+    }
+}
+
+/// The parameters whose values have a grammar of their own (config.c's
+/// `setConfig...Option`), several words split at each space. `save` and
+/// `notify-keyspace-events` are checked where redstep applies them; `bind`
+/// binds (redstep does not model it).
+fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
+    use crate::engine::numbers::{parse_f64, strtoll_whole};
+    let words: Vec<&[u8]> = match value {
+        b"" => Vec::new(),
+        _ => value.split(|b| *b == b' ').collect(),
+    };
+    match name {
+        "client-output-buffer-limit" => {
+            if !words.len().is_multiple_of(4) {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            for limit in words.chunks(4) {
+                let class = limit[0].to_ascii_lowercase();
+                if !matches!(
+                    class.as_slice(),
+                    b"normal" | b"slave" | b"replica" | b"pubsub"
+                ) {
+                    return Err(
+                        "Invalid client class specified in buffer limit configuration.".into(),
+                    );
+                }
+                let (seconds, whole) = strtoll_whole(limit[3]);
+                if memory_value(limit[1]).is_none()
+                    || memory_value(limit[2]).is_none()
+                    || !whole
+                    || seconds < 0
+                {
+                    return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+                }
+            }
+        }
+        "oom-score-adj-values" => {
+            if words.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            for word in words {
+                let (n, whole) = strtoll_whole(word);
+                if !whole || !(-2000..=2000).contains(&n) {
+                    return Err(
+                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+                            .into(),
+                    );
+                }
+            }
+        }
+        "latency-tracking-info-percentiles" => {
+            for word in words {
+                let p = parse_f64(word)
+                    .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// CONFIG SET name value [name value ...] as Redis's `configSetCommand`:
+/// every name looked up first (the first that fails, unknown, immutable,
+/// protected or given twice, is the answer), then every value checked in
+/// turn, and all applied only when each passed.
 fn config_set(ctx: &mut Ctx) -> CommandResult {
     use crate::engine::value::Limits;
     if !(ctx.argv.len() - 2).is_multiple_of(2) {
@@ -1727,70 +1904,60 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
         ))
     };
-    let count = |name: &str, value: &[u8]| -> Result<usize, Reply> {
-        let text = String::from_utf8_lossy(value);
-        if !text.is_empty()
-            && text
-                .trim_start_matches('-')
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        {
-            return match text.parse::<i64>() {
-                Ok(n) if n >= 0 => Ok(n as usize),
-                _ => Err(failed(
-                    name,
-                    "argument must be between 0 and 9223372036854775807 inclusive",
-                )),
-            };
-        }
-        Err(failed(name, "argument couldn't be parsed into an integer"))
-    };
-    // A numeric parameter within Redis's bounds (createIntConfig & co).
-    let ranged = |name: &str, value: &[u8], min: i64, max: i64| -> Result<i64, Reply> {
-        let n = parse_i64(value)
-            .ok_or_else(|| failed(name, "argument couldn't be parsed into an integer"))?;
-        if n < min || n > max {
-            return Err(failed(
-                name,
-                &format!("argument must be between {min} and {max} inclusive"),
-            ));
-        }
-        Ok(n)
-    };
-    let mut settings = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for pair in ctx.argv[2..].chunks(2) {
-        // Matched without case; a value's error names the parameter, the
-        // others name it as given (Redis's config.c).
-        let given = String::from_utf8_lossy(&pair[0]).into_owned();
+    let values = all_config_values(ctx);
+    let pairs: Vec<(String, &[u8])> = ctx.argv[2..]
+        .chunks(2)
+        .map(|pair| {
+            (
+                String::from_utf8_lossy(&pair[0]).into_owned(),
+                pair[1].as_slice(),
+            )
+        })
+        .collect();
+    // The names, as given: an error here names the parameter so.
+    for (i, (given, _)) in pairs.iter().enumerate() {
         let name = given.to_ascii_lowercase();
-        let value = &pair[1];
+        if !values.iter().any(|(n, _)| *n == name) {
+            return Err(Reply::error(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{given}'"
+            )));
+        }
+        match redis_defaults().find(|(n, _, _)| *n == name) {
+            Some((_, _, "immutable")) => return Err(failed(given, "can't set immutable config")),
+            Some((_, _, "protected")) => return Err(failed(given, "can't set protected config")),
+            _ => {}
+        }
+        if pairs[..i]
+            .iter()
+            .any(|(g, _)| g.eq_ignore_ascii_case(&name))
+        {
+            return Err(failed(given, "duplicate parameter"));
+        }
+    }
+    // The values, in turn: an error names the parameter as Redis spells it.
+    let mut settings = Vec::new();
+    for (given, value) in pairs {
+        let name = given.to_ascii_lowercase();
+        let number = check_value(&name, value).map_err(|why| failed(&name, &why))?;
+        let n = number.unwrap_or(0);
         let setting = match name.as_str() {
-            "busy-reply-threshold" | "lua-time-limit" => Setting::BusyThreshold(
-                parse_i64(value)
-                    .filter(|v| *v >= 0)
-                    .ok_or_else(|| failed(&name, "argument couldn't be parsed into an integer"))?,
-            ),
+            "busy-reply-threshold" | "lua-time-limit" => Setting::BusyThreshold(n as i64),
             "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
-                Setting::Limit(|l: &mut Limits| &mut l.hash_entries, count(&name, value)?)
+                Setting::Limit(|l: &mut Limits| &mut l.hash_entries, n as usize)
             }
             "hash-max-listpack-value" | "hash-max-ziplist-value" => {
-                Setting::Limit(|l: &mut Limits| &mut l.hash_value, count(&name, value)?)
+                Setting::Limit(|l: &mut Limits| &mut l.hash_value, n as usize)
             }
             "zset-max-listpack-entries" | "zset-max-ziplist-entries" => {
-                Setting::Limit(|l: &mut Limits| &mut l.zset_entries, count(&name, value)?)
+                Setting::Limit(|l: &mut Limits| &mut l.zset_entries, n as usize)
             }
             "zset-max-listpack-value" | "zset-max-ziplist-value" => {
-                Setting::Limit(|l: &mut Limits| &mut l.zset_value, count(&name, value)?)
+                Setting::Limit(|l: &mut Limits| &mut l.zset_value, n as usize)
             }
-            "set-max-intset-entries" => Setting::Limit(
-                |l: &mut Limits| &mut l.set_intset_entries,
-                count(&name, value)?,
-            ),
-            "list-max-listpack-size" | "list-max-ziplist-size" => Setting::ListSize(
-                parse_i64(value)
-                    .ok_or_else(|| failed(&name, "argument couldn't be parsed into an integer"))?,
-            ),
+            "set-max-intset-entries" => {
+                Setting::Limit(|l: &mut Limits| &mut l.set_intset_entries, n as usize)
+            }
+            "list-max-listpack-size" | "list-max-ziplist-size" => Setting::ListSize(n as i64),
             "save" => {
                 let text = String::from_utf8_lossy(value).into_owned();
                 let words: Vec<&str> = text.split_whitespace().collect();
@@ -1801,9 +1968,9 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                 }
                 Setting::Save(words.join(" "))
             }
-            "timeout" => Setting::Timeout(ranged(&name, value, 0, i64::from(i32::MAX))?),
-            "slowlog-log-slower-than" => Setting::SlowerThan(ranged(&name, value, -1, i64::MAX)?),
-            "slowlog-max-len" => Setting::SlowlogLen(ranged(&name, value, 0, i64::MAX)? as usize),
+            "timeout" => Setting::Timeout(n as i64),
+            "slowlog-log-slower-than" => Setting::SlowerThan(n as i64),
+            "slowlog-max-len" => Setting::SlowlogLen(n as usize),
             "requirepass" => Setting::RequirePass(value.to_vec()),
             "notify-keyspace-events" => Setting::Notify(notify::parse(value).ok_or_else(|| {
                 failed(
@@ -1811,35 +1978,24 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                     "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
                 )
             })?),
-            "maxmemory" => Setting::MaxMemory(
-                memory_value(&String::from_utf8_lossy(value))
-                    .ok_or_else(|| failed(&name, "argument must be a memory value"))?,
-            ),
+            "maxmemory" => Setting::MaxMemory(n as u64),
             _ => {
                 // A parameter redstep does not model keeps Redis's default:
-                // setting it to that is fine, to anything else refused.
-                let Some(value_now) = all_config_values(ctx)
-                    .into_iter()
+                // a value Redis takes is fine when it is that one (in any
+                // case, or the same amount in other units), refused else.
+                let value_now = values
+                    .iter()
                     .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v)
-                else {
-                    return Err(Reply::error(format!(
-                        "ERR Unknown option or number of arguments for CONFIG SET - '{given}'"
-                    )));
-                };
-                match redis_defaults().find(|(n, _, _)| *n == name) {
-                    Some((_, _, "immutable")) => {
-                        return Err(failed(&given, "can't set immutable config"))
-                    }
-                    Some((_, _, "protected")) => {
-                        return Err(failed(&given, "can't set protected config"))
-                    }
-                    _ => {}
-                }
-                // The same value, or the same amount in other units.
-                let same = value.eq_ignore_ascii_case(value_now.as_bytes())
-                    || memory_value(&String::from_utf8_lossy(value))
-                        .is_some_and(|v| value_now.parse::<u64>() == Ok(v));
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or_default();
+                let same = value == value_now.as_bytes()
+                    || match number {
+                        Some(n) => check_value(&name, value_now.as_bytes()) == Ok(Some(n)),
+                        None => {
+                            matches!(redis_type(&name), Some(("enum" | "enums", _)))
+                                && value.eq_ignore_ascii_case(value_now.as_bytes())
+                        }
+                    };
                 if !same {
                     return Err(Reply::error(format!(
                         "ERR redstep does not model '{name}': it stays at Redis 7.0.15's default, '{value_now}'"
@@ -1848,10 +2004,6 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                 Setting::Unchanged
             }
         };
-        if seen.contains(&name) {
-            return Err(failed(&name, "duplicate parameter"));
-        }
-        seen.push(name);
         settings.push(setting);
     }
     for setting in settings {

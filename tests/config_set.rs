@@ -1,0 +1,135 @@
+//! CONFIG SET answers every value as Redis 7.0.15 does: the probes
+//! `tests/golden/record_config_types.py` sent a real server, parameter by
+//! parameter, replayed here (the comments of `assets/redis/config-types.tsv`).
+//! A value Redis refused is refused with its very words; a value it took is
+//! taken (a parameter redstep models), or, for one it does not, taken when
+//! it is the default and otherwise refused with redstep's own reason.
+
+mod env;
+
+use env::Env;
+use redstep::engine::Reply;
+
+const TYPES: &str = include_str!("../assets/redis/config-types.tsv");
+
+fn config_set(env: &mut Env, name: &str, value: &str) -> Reply {
+    let argv: Vec<Vec<u8>> = ["CONFIG", "SET", name, value]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    call(env, &argv)
+}
+
+fn call(env: &mut Env, argv: &[Vec<u8>]) -> Reply {
+    env.engine.call(&mut env.client, argv, &mut env.scripting)
+}
+
+#[test]
+fn every_recorded_value_is_answered_as_redis_answered_it() {
+    let mut probes = 0;
+    let mut refused = 0;
+    let mut env = Env::new();
+    let mut last = "";
+    for line in TYPES.lines().filter_map(|l| l.strip_prefix("#\t")) {
+        let [name, value, theirs] = line.splitn(3, '\t').collect::<Vec<_>>()[..] else {
+            panic!("a probe line: {line}");
+        };
+        if name != last {
+            // Each parameter on a server of its own (what an accepted
+            // probe changed stays out of the next one's).
+            env = Env::new();
+            last = name;
+        }
+        let ours = config_set(&mut env, name, value);
+        probes += 1;
+        match theirs.strip_prefix('-') {
+            Some(error) => {
+                refused += 1;
+                assert_eq!(ours, Reply::error(error), "CONFIG SET {name} {value:?}");
+            }
+            None => {
+                assert_eq!(theirs, "+OK");
+                let not_modelled = format!("ERR redstep does not model '{name}'");
+                match &ours {
+                    Reply::Status(s) if s == b"OK" => {}
+                    Reply::Error(e) if e.starts_with(not_modelled.as_bytes()) => {}
+                    other => {
+                        panic!("CONFIG SET {name} {value:?}: Redis took it, redstep {other:?}")
+                    }
+                }
+            }
+        }
+    }
+    // The file holds what the recorder sent (1,200 and more).
+    assert!(
+        probes > 1200 && refused > 900,
+        "{probes} probes, {refused} refused"
+    );
+}
+
+/// Values Redis takes for a parameter redstep models are taken: what
+/// CONFIG GET answers after them is Redis's.
+#[test]
+fn modelled_parameters_take_what_redis_takes() {
+    let mut env = Env::new();
+    for (name, value, then) in [
+        // A memory value with no digits is 0; units in any case.
+        ("maxmemory", "", "0"),
+        ("maxmemory", "1GB", "1073741824"),
+        ("hash-max-listpack-value", "1kb", "1024"),
+        ("busy-reply-threshold", "0", "0"),
+    ] {
+        assert_eq!(
+            config_set(&mut env, name, value),
+            Reply::ok(),
+            "{name} {value:?}"
+        );
+        let got = call(
+            &mut env,
+            &[
+                b"CONFIG".to_vec(),
+                b"GET".to_vec(),
+                name.as_bytes().to_vec(),
+            ],
+        );
+        assert_eq!(
+            got,
+            Reply::Array(vec![Reply::bulk(name), Reply::bulk(then)]),
+            "{name}"
+        );
+    }
+}
+
+/// Several parameters at once: every name is looked up before any value
+/// is read (the first name that fails is the answer), then the values in
+/// turn; nothing is applied unless all pass. Redis 7.0.15's answers,
+/// recorded with redis-cli.
+#[test]
+fn names_are_checked_before_values_as_redis_does() {
+    let mut env = Env::new();
+    for (args, error) in [
+        ("hz x daemonize yes", "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"),
+        ("hz x nosuch 1", "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"),
+        ("daemonize yes nosuch 1", "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"),
+        ("nosuch 1 daemonize yes", "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"),
+        ("hz 20 HZ 30", "ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter"),
+        ("maxmemory 10mb hz x", "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"),
+        ("HZ x", "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"),
+        ("Maxmemory x", "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"),
+        ("hz 10 dir /tmp", "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"),
+        ("maxmemory-policy x hz 20 hz 30", "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"),
+    ] {
+        let mut argv = vec![b"CONFIG".to_vec(), b"SET".to_vec()];
+        argv.extend(args.split(' ').map(|a| a.as_bytes().to_vec()));
+        assert_eq!(call(&mut env, &argv), Reply::error(error), "CONFIG SET {args}");
+    }
+    // The maxmemory before the failing hz was not applied.
+    let got = call(
+        &mut env,
+        &[b"CONFIG".to_vec(), b"GET".to_vec(), b"maxmemory".to_vec()],
+    );
+    assert_eq!(
+        got,
+        Reply::Array(vec![Reply::bulk("maxmemory"), Reply::bulk("0")])
+    );
+}

@@ -87,7 +87,7 @@ pub enum Command {
         /// Print replies as `redis-cli --raw` does.
         #[arg(long)]
         raw: bool,
-        /// Read commands from this file, one per line.
+        /// Read commands from this file, one per line (`-` for standard input).
         #[arg(short = 'f', long = "file")]
         file: Option<PathBuf>,
         /// Answer as node 1 of an N-master Redis Cluster (default 3): CROSSSLOT,

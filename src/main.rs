@@ -90,6 +90,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args,
         }) => {
             let input: Option<Box<dyn BufRead>> = match (&file, args.is_empty()) {
+                // `-f -` is standard input, as for most tools.
+                (Some(path), _) if path.as_os_str() == "-" => {
+                    Some(Box::new(BufReader::new(std::io::stdin())))
+                }
                 (Some(path), _) => Some(Box::new(BufReader::new(
                     File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
                 ))),

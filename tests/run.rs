@@ -285,3 +285,27 @@ fn a_call_short_of_its_arguments_is_traced_and_probed() {
     let out = redstep(&dir, &["run", "short.lua"]);
     assert!(out.stdout.starts_with("(integer) 1\n"), "{}", out.stdout);
 }
+
+/// `redstep exec -f -` reads its commands from standard input, as `-`
+/// means for most tools (it looked for a file named `-`).
+#[test]
+fn exec_reads_standard_input_for_a_file_named_dash() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redstep"))
+        .args(["exec", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SET a 41\nINCR a\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "OK\n(integer) 42\n");
+    assert!(out.status.success());
+}

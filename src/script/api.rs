@@ -110,6 +110,9 @@ pub(crate) struct RunContext<'a> {
     /// the same command finds it without the table (the table does not
     /// change while a script runs).
     pub last_command: Option<CommandSpec>,
+    /// The name as the script spelled it for `last_command` (compared as
+    /// bytes first: the same spelling again needs no case folding).
+    pub last_name: Vec<u8>,
 }
 
 thread_local! {
@@ -292,13 +295,14 @@ impl RunContext<'_> {
     /// Returns the reply and whether the command is a write command.
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<(Reply, bool), &'static str> {
         let spec = match self.last_command {
-            Some(spec) if spec.name.as_bytes().eq_ignore_ascii_case(&argv[0]) => spec,
+            Some(spec) if self.last_name == argv[0] => spec,
             _ => {
                 let Some(spec) = self.engine.command_table().resolve(argv).copied() else {
                     return Err("Unknown Redis command called from script");
                 };
                 if spec.subcommands.is_empty() && spec.full_name == spec.name {
                     self.last_command = Some(spec);
+                    self.last_name.clone_from(&argv[0]);
                 }
                 spec
             }

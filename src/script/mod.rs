@@ -772,6 +772,7 @@ impl Scripting {
             log: &mut self.log,
             argv: Vec::new(),
             last_command: None,
+            last_name: Vec::new(),
         };
         // SAFETY: everything below runs on the state's thread, outside any
         // Lua call and disarmed (see `lua`), so nothing here can raise: the

@@ -133,3 +133,94 @@ fn names_are_checked_before_values_as_redis_does() {
         Reply::Array(vec![Reply::bulk("maxmemory"), Reply::bulk("0")])
     );
 }
+
+/// Values of the odd kinds, with Redis 7.0.15's answers and what CONFIG
+/// GET shows after them (recorded over a socket): `save` split at each
+/// space and read by `strtoll` (a number past 2^63 clamped, changes kept
+/// in a C `int`), C strings cut at a NUL, a name echoed as its bytes up to
+/// a NUL, and the seconds of an output buffer limit in a C `int`.
+#[test]
+fn odd_values_are_read_as_redis_reads_them() {
+    let failed = |name: &str, why: &str| {
+        Reply::error(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    let invalid_save = failed("save", "Invalid save parameters");
+    // (name, value, Redis's answer, what CONFIG GET shows after it)
+    type Case<'a> = (&'a [u8], &'a [u8], Reply, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        (b"save", b"0 1", invalid_save.clone(), None),
+        (b"save", b"900  1", invalid_save.clone(), None),
+        (b"save", b"900 1 ", invalid_save.clone(), None),
+        (b"save", b"900\t1", invalid_save.clone(), None),
+        (
+            b"save",
+            b"900 99999999999999999999",
+            Reply::ok(),
+            Some("900 -1"),
+        ),
+        (b"save", b"+900 01", Reply::ok(), Some("900 1")),
+        (b"save", b"", Reply::ok(), Some("")),
+        (b"save", b"900 1 300 10", Reply::ok(), Some("900 1 300 10")),
+        (b"maxmemory", b"1\x00abc", Reply::ok(), Some("1")),
+        (
+            b"lazyfree-lazy-eviction",
+            b"no\x00x",
+            Reply::ok(),
+            Some("no"),
+        ),
+        (
+            b"appendfsync",
+            b"everysec\x00x",
+            Reply::ok(),
+            Some("everysec"),
+        ),
+        (
+            b"client-output-buffer-limit",
+            b"normal 0 0 4294967295",
+            failed(
+                "client-output-buffer-limit",
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+            ),
+            None,
+        ),
+        (
+            b"h\xffz",
+            b"1",
+            Reply::Error(
+                b"ERR Unknown option or number of arguments for CONFIG SET - 'h\xffz'".to_vec(),
+            ),
+            None,
+        ),
+        (
+            b"maxmemory\x00x",
+            b"1",
+            Reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'"),
+            None,
+        ),
+    ];
+    for (name, value, answer, then) in cases {
+        let mut env = Env::new();
+        let argv = vec![
+            b"CONFIG".to_vec(),
+            b"SET".to_vec(),
+            name.to_vec(),
+            value.to_vec(),
+        ];
+        let shown = String::from_utf8_lossy(name);
+        assert_eq!(call(&mut env, &argv), answer, "{shown} {value:?}");
+        if let Some(then) = then {
+            let got = call(
+                &mut env,
+                &[b"CONFIG".to_vec(), b"GET".to_vec(), name.to_vec()],
+            );
+            let name = std::str::from_utf8(name).unwrap();
+            assert_eq!(
+                got,
+                Reply::Array(vec![Reply::bulk(name), Reply::bulk(then)]),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1754,6 +1754,10 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
         )
     };
     let bound = |i: usize| rest.get(i).and_then(|b| b.parse::<i128>().ok());
+    // Read as a C string (up to a NUL) by all but the integers, which
+    // `string2ll` reads to the value's length.
+    let c_string = &value[..value.iter().position(|b| *b == 0).unwrap_or(value.len())];
+    let value = if kind == "int" { value } else { c_string };
     match kind {
         "bool" => {
             let yes = value.eq_ignore_ascii_case(b"yes");
@@ -1826,6 +1830,30 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
     }
 }
 
+/// Redis's `setConfigSaveOption`: pairs of seconds (1 or more) and
+/// changes (0 or more) split at each space, each read by `strtoll` to its
+/// end; kept as CONFIG GET shows them (changes in a C `int`).
+fn save_value(value: &[u8]) -> Option<String> {
+    use crate::engine::numbers::strtoll_whole;
+    let words: Vec<&[u8]> = match value {
+        b"" => Vec::new(),
+        _ => value.split(|b| *b == b' ').collect(),
+    };
+    if !words.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut pairs = Vec::new();
+    for pair in words.chunks(2) {
+        let ((seconds, whole_s), (changes, whole_c)) =
+            (strtoll_whole(pair[0]), strtoll_whole(pair[1]));
+        if !whole_s || !whole_c || seconds < 1 || changes < 0 {
+            return None;
+        }
+        pairs.push(format!("{seconds} {}", changes as i32));
+    }
+    Some(pairs.join(" "))
+}
+
 /// The parameters whose values have a grammar of their own (config.c's
 /// `setConfig...Option`), several words split at each space. `save` and
 /// `notify-keyspace-events` are checked where redstep applies them; `bind`
@@ -1855,7 +1883,7 @@ fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
                 if memory_value(limit[1]).is_none()
                     || memory_value(limit[2]).is_none()
                     || !whole
-                    || seconds < 0
+                    || (seconds as i32) < 0
                 {
                     return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
                 }
@@ -1905,39 +1933,52 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
         ))
     };
     let values = all_config_values(ctx);
-    let pairs: Vec<(String, &[u8])> = ctx.argv[2..]
+    let pairs: Vec<(&[u8], &[u8])> = ctx.argv[2..]
         .chunks(2)
-        .map(|pair| {
-            (
-                String::from_utf8_lossy(&pair[0]).into_owned(),
-                pair[1].as_slice(),
-            )
-        })
+        .map(|pair| (pair[0].as_slice(), pair[1].as_slice()))
         .collect();
-    // The names, as given: an error here names the parameter so.
+    // The names, as given: an error here names the parameter so, as C's
+    // `%s` prints it (its bytes, up to a NUL).
+    let named = |given: &[u8], text: &str| {
+        let end = given.iter().position(|b| *b == 0).unwrap_or(given.len());
+        let mut error = Vec::new();
+        for part in text.split("{}") {
+            error.extend_from_slice(part.as_bytes());
+            error.extend_from_slice(&given[..end]);
+        }
+        error.truncate(error.len() - end);
+        Reply::Error(error)
+    };
     for (i, (given, _)) in pairs.iter().enumerate() {
-        let name = given.to_ascii_lowercase();
+        let name = String::from_utf8_lossy(given).to_ascii_lowercase();
         if !values.iter().any(|(n, _)| *n == name) {
-            return Err(Reply::error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{given}'"
-            )));
+            return Err(named(
+                given,
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+            ));
         }
-        match redis_defaults().find(|(n, _, _)| *n == name) {
-            Some((_, _, "immutable")) => return Err(failed(given, "can't set immutable config")),
-            Some((_, _, "protected")) => return Err(failed(given, "can't set protected config")),
-            _ => {}
-        }
-        if pairs[..i]
-            .iter()
-            .any(|(g, _)| g.eq_ignore_ascii_case(&name))
-        {
-            return Err(failed(given, "duplicate parameter"));
+        let why = match redis_defaults().find(|(n, _, _)| *n == name) {
+            Some((_, _, "immutable")) => Some("can't set immutable config"),
+            Some((_, _, "protected")) => Some("can't set protected config"),
+            _ if pairs[..i]
+                .iter()
+                .any(|(g, _)| g.eq_ignore_ascii_case(given)) =>
+            {
+                Some("duplicate parameter")
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(named(
+                given,
+                &format!("ERR CONFIG SET failed (possibly related to argument '{{}}') - {why}"),
+            ));
         }
     }
     // The values, in turn: an error names the parameter as Redis spells it.
     let mut settings = Vec::new();
     for (given, value) in pairs {
-        let name = given.to_ascii_lowercase();
+        let name = String::from_utf8_lossy(given).to_ascii_lowercase();
         let number = check_value(&name, value).map_err(|why| failed(&name, &why))?;
         let n = number.unwrap_or(0);
         let setting = match name.as_str() {
@@ -1958,16 +1999,9 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                 Setting::Limit(|l: &mut Limits| &mut l.set_intset_entries, n as usize)
             }
             "list-max-listpack-size" | "list-max-ziplist-size" => Setting::ListSize(n as i64),
-            "save" => {
-                let text = String::from_utf8_lossy(value).into_owned();
-                let words: Vec<&str> = text.split_whitespace().collect();
-                let ok = words.len().is_multiple_of(2)
-                    && words.iter().all(|w| w.parse::<i64>().is_ok_and(|n| n >= 0));
-                if !ok {
-                    return Err(failed(&name, "Invalid save parameters"));
-                }
-                Setting::Save(words.join(" "))
-            }
+            "save" => Setting::Save(
+                save_value(value).ok_or_else(|| failed(&name, "Invalid save parameters"))?,
+            ),
             "timeout" => Setting::Timeout(n as i64),
             "slowlog-log-slower-than" => Setting::SlowerThan(n as i64),
             "slowlog-max-len" => Setting::SlowlogLen(n as usize),
@@ -1992,8 +2026,10 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                     || match number {
                         Some(n) => check_value(&name, value_now.as_bytes()) == Ok(Some(n)),
                         None => {
+                            // An enum is read as a C string (up to a NUL).
+                            let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
                             matches!(redis_type(&name), Some(("enum" | "enums", _)))
-                                && value.eq_ignore_ascii_case(value_now.as_bytes())
+                                && value[..end].eq_ignore_ascii_case(value_now.as_bytes())
                         }
                     };
                 if !same {

@@ -1,4 +1,5 @@
-//! CONFIG SET answers every value as Redis 7.0.15 does: the probes
+//! CONFIG SET answers every value as Redis 7.0.15 does (and CONFIG GET
+//! every name): the probes
 //! `tests/golden/record_config_types.py` sent a real server, parameter by
 //! parameter, replayed here (the comments of `assets/redis/config-types.tsv`).
 //! A value Redis refused is refused with its very words; a value it took is
@@ -223,4 +224,63 @@ fn odd_values_are_read_as_redis_reads_them() {
             );
         }
     }
+}
+
+fn pairs_of(reply: Reply) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Reply::Array(items) = reply else {
+        panic!("{reply:?}")
+    };
+    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = items
+        .chunks(2)
+        .map(|p| match p {
+            [Reply::Bulk(k), Reply::Bulk(v)] => (k.clone(), v.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // Redis answers in its hash table's order, which changes from one
+    // process to the next.
+    pairs.sort();
+    pairs
+}
+
+/// CONFIG GET as Redis 7.0.15 answers it (recorded with redis-cli): an
+/// exact name under the name as given, a hidden parameter by its exact
+/// name only, a parameter once however often it is asked for.
+#[test]
+fn config_get_answers_names_as_redis_does() {
+    let mut env = Env::new();
+    let mut get = |args: &[&str]| {
+        let mut argv = vec![b"CONFIG".to_vec(), b"GET".to_vec()];
+        argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+        pairs_of(call(&mut env, &argv))
+    };
+    let pair = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
+    assert_eq!(get(&["MAXMEMORY"]), [pair("MAXMEMORY", "0")]);
+    assert_eq!(get(&["maxmemory", "MAXMEMORY"]), [pair("maxmemory", "0")]);
+    let maxmemory_all = [
+        pair("maxmemory-clients", "0"),
+        pair("maxmemory-eviction-tenacity", "10"),
+        pair("maxmemory-policy", "noeviction"),
+        pair("maxmemory-samples", "5"),
+    ];
+    let mut expected = vec![pair("maxmemory", "0")];
+    expected.extend(maxmemory_all.iter().cloned());
+    assert_eq!(get(&["maxmemory*", "MAXMEMORY"]), expected);
+    let mut expected = vec![pair("MAXMEMORY", "0")];
+    expected.extend(maxmemory_all.iter().cloned());
+    assert_eq!(get(&["MAXMEMORY", "maxmemory*"]), expected);
+    assert_eq!(
+        get(&["hash-max-ziplist-entries"]),
+        [pair("hash-max-ziplist-entries", "512")]
+    );
+    // The hidden parameters: by exact name, in any case, never by pattern.
+    assert_eq!(get(&["KEY-LOAD-DELAY"]), [pair("KEY-LOAD-DELAY", "0")]);
+    assert_eq!(
+        get(&["loading-process-events-interval-bytes"]),
+        [pair("loading-process-events-interval-bytes", "2097152")]
+    );
+    assert_eq!(get(&["key-load-dela?"]), []);
+    let all = get(&["*"]);
+    assert_eq!(all.len(), 192);
+    assert!(!all.iter().any(|(k, _)| k == b"watchdog-period"));
 }

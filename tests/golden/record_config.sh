@@ -7,7 +7,8 @@
 # A redis-server started with no configuration file (only a free port and
 # loopback), asked `CONFIG GET *`; one "name<TAB>value<TAB>flag" line a
 # parameter, sorted by name (Redis answers in its hash table's order), the
-# flag `immutable` or `protected` when CONFIG SET refuses it. `dir` is where
+# flag `immutable` or `protected` when CONFIG SET refuses it (`hidden` for the
+# five only an exact name reaches, at the end). `dir` is where
 # the server started: redstep answers its own working directory instead.
 set -e
 port=${PORT:-6408}
@@ -30,4 +31,10 @@ while IFS="$(printf '\t')" read -r name value; do
         *) flag= ;;
     esac
     printf '%s\t%s\t%s\n' "$name" "$value" "$flag"
+done
+# The hidden parameters (config.c's HIDDEN_CONFIG): CONFIG GET * leaves them
+# out, CONFIG GET and SET answer them by their exact name.
+for name in loading-process-events-interval-bytes key-load-delay rdb-key-save-delay use-exit-on-panic watchdog-period; do
+    value=$(redis-cli -p "$port" config get "$name" | sed -n 2p)
+    printf '%s\t%s\t%s\n' "$name" "$value" hidden
 done

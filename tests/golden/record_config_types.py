@@ -5,7 +5,8 @@
     python3 record_config_types.py --port 6409 \
         > ../../assets/redis/config-types.tsv
 
-Every parameter CONFIG SET may change (`config-defaults.tsv` without a flag)
+Every parameter CONFIG SET may change (`config-defaults.tsv` without a flag,
+or `hidden`)
 is sent values no parameter of its kind takes, and numbers past any bound;
 Redis's answers say what it is (config.c's checks, read off the server):
 
@@ -83,7 +84,7 @@ def main():
         if line.startswith("#"):
             continue
         name, default, flag = (line.rstrip("\n").split("\t") + [""])[:3]
-        if not flag and name != "dir":
+        if flag in ("", "hidden") and name != "dir":
             params.append((name, default))
     print(f"# Redis {version}: how CONFIG SET checks each parameter's value "
           "(tests/golden/record_config_types.py)")

@@ -1653,28 +1653,48 @@ fn all_config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
     values
 }
 
+/// CONFIG GET as Redis's `configGetCommand`: a name without `[`, `*` or
+/// `?` is looked up (a hidden parameter too) and answered under the name
+/// as given; a pattern matches the others' names without case. A
+/// parameter already answered is not answered again.
 fn config_get(ctx: &mut Ctx) -> CommandResult {
     let values = all_config_values(ctx);
-    let mut out = Vec::new();
-    for (name, value) in values {
-        if ctx.argv[2..]
-            .iter()
-            .any(|p| glob::matches(&p.to_ascii_lowercase(), name.as_bytes(), true))
-        {
-            out.push(Reply::bulk(name));
-            out.push(Reply::bulk(value));
+    let hidden: Vec<&str> = redis_defaults()
+        .filter(|(_, _, flag)| *flag == "hidden")
+        .map(|(name, _, _)| name)
+        .collect();
+    let mut out: Vec<(Vec<u8>, &str)> = Vec::new();
+    let answered = |out: &[(Vec<u8>, &str)], name: &[u8]| {
+        out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    for asked in &ctx.argv[2..] {
+        if !asked.iter().any(|b| matches!(b, b'[' | b'*' | b'?')) {
+            let found = values
+                .iter()
+                .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(asked));
+            if let Some((_, value)) = found.filter(|_| !answered(&out, asked)) {
+                out.push((asked.clone(), value));
+            }
+            continue;
+        }
+        let pattern = asked.to_ascii_lowercase();
+        for (name, value) in &values {
+            if hidden.contains(name) || answered(&out, name.as_bytes()) {
+                continue;
+            }
+            if glob::matches(&pattern, name.as_bytes(), true) {
+                out.push((name.as_bytes().to_vec(), value));
+            }
         }
     }
+    let pairs = out
+        .into_iter()
+        .map(|(name, value)| (Reply::Bulk(name), Reply::bulk(value)));
     if ctx.resp3() {
         // A map in RESP3, as Redis replies.
-        let mut pairs = Vec::with_capacity(out.len() / 2);
-        let mut it = out.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            pairs.push((k, v));
-        }
-        return Ok(Reply::Map(pairs));
+        return Ok(Reply::Map(pairs.collect()));
     }
-    Ok(Reply::Array(out))
+    Ok(Reply::Array(pairs.flat_map(|(k, v)| [k, v]).collect()))
 }
 
 /// One CONFIG SET change, checked before any is made.

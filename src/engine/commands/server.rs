@@ -1622,23 +1622,31 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
 const REDIS_DEFAULTS: &str = include_str!("../../../assets/redis/config-defaults.tsv");
 
 /// (name, default value, `immutable` or `protected` when CONFIG SET
-/// refuses it).
+/// refuses it, `hidden` when only its exact name reaches it), read once.
 fn redis_defaults() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    REDIS_DEFAULTS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut fields = l.split('\t');
-            Some((fields.next()?, fields.next()?, fields.next().unwrap_or("")))
-        })
+    type Row = (&'static str, &'static str, &'static str);
+    static ROWS: std::sync::OnceLock<Vec<Row>> = std::sync::OnceLock::new();
+    ROWS.get_or_init(|| {
+        REDIS_DEFAULTS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut fields = l.split('\t');
+                Some((fields.next()?, fields.next()?, fields.next().unwrap_or("")))
+            })
+            .collect()
+    })
+    .iter()
+    .copied()
 }
 
 /// Every parameter with its value: redstep's for those it models, Redis's
 /// default for the others (the working directory for `dir`).
 fn all_config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
     let mut values = config_values(ctx);
+    let modelled = values.len();
     for (name, default, _) in redis_defaults() {
-        if values.iter().any(|(n, _)| *n == name) {
+        if values[..modelled].iter().any(|(n, _)| *n == name) {
             continue;
         }
         let value = match name {
@@ -1720,13 +1728,18 @@ const REDIS_TYPES: &str = include_str!("../../../assets/redis/config-types.tsv")
 
 /// A parameter's row of [`REDIS_TYPES`]: its kind and what follows.
 fn redis_type(name: &str) -> Option<(&'static str, Vec<&'static str>)> {
-    REDIS_TYPES
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let mut fields = l.split('\t');
-            (fields.next()? == name).then(|| (fields.next().unwrap_or(""), fields.collect()))
-        })
+    // The rows, read once (the file also holds the recorder's probes).
+    static ROWS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let rows = ROWS.get_or_init(|| {
+        REDIS_TYPES
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect()
+    });
+    rows.iter().find_map(|l| {
+        let mut fields = l.split('\t');
+        (fields.next()? == name).then(|| (fields.next().unwrap_or(""), fields.collect()))
+    })
 }
 
 /// Redis's `memtoull`: digits (none reads as 0, too many for `strtoull`

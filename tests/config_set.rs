@@ -119,6 +119,9 @@ fn names_are_checked_before_values_as_redis_does() {
         ("Maxmemory x", "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"),
         ("hz 10 dir /tmp", "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"),
         ("maxmemory-policy x hz 20 hz 30", "ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"),
+        // Every value is checked before a parameter redstep does not model
+        // is refused (Redis fails on timeout's value first).
+        ("hz 11 timeout x", "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"),
     ] {
         let mut argv = vec![b"CONFIG".to_vec(), b"SET".to_vec()];
         argv.extend(args.split(' ').map(|a| a.as_bytes().to_vec()));
@@ -177,6 +180,8 @@ fn odd_values_are_read_as_redis_reads_them() {
             Reply::ok(),
             Some("everysec"),
         ),
+        (b"notify-keyspace-events", b"E\x00", Reply::ok(), Some("E")),
+        (b"save", b"\x00", Reply::ok(), Some("")),
         (
             b"client-output-buffer-limit",
             b"normal 0 0 4294967295",
@@ -280,6 +285,10 @@ fn config_get_answers_names_as_redis_does() {
         [pair("loading-process-events-interval-bytes", "2097152")]
     );
     assert_eq!(get(&["key-load-dela?"]), []);
+    // A pattern is read up to a NUL (a C string); a name is looked up whole.
+    assert_eq!(get(&["h?\0x"]), [pair("hz", "10")]);
+    assert_eq!(get(&["*\0"]).len(), 192);
+    assert_eq!(get(&["hz\0"]), []);
     let all = get(&["*"]);
     assert_eq!(all.len(), 192);
     assert!(!all.iter().any(|(k, _)| k == b"watchdog-period"));

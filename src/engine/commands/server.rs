@@ -1676,7 +1676,12 @@ fn config_get(ctx: &mut Ctx) -> CommandResult {
         out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
     for asked in &ctx.argv[2..] {
-        if !asked.iter().any(|b| matches!(b, b'[' | b'*' | b'?')) {
+        // A pattern is read as a C string (up to a NUL); a name is looked
+        // up whole.
+        if !c_string(asked)
+            .iter()
+            .any(|b| matches!(b, b'[' | b'*' | b'?'))
+        {
             let found = values
                 .iter()
                 .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(asked));
@@ -1685,7 +1690,7 @@ fn config_get(ctx: &mut Ctx) -> CommandResult {
             }
             continue;
         }
-        let pattern = asked.to_ascii_lowercase();
+        let pattern = c_string(asked).to_ascii_lowercase();
         for (name, value) in &values {
             if hidden.contains(name) || answered(&out, name.as_bytes()) {
                 continue;
@@ -1770,6 +1775,11 @@ fn memory_value(value: &[u8]) -> Option<u64> {
     Some(number.unwrap_or(u64::MAX).wrapping_mul(factor))
 }
 
+/// The bytes C sees of a value: up to its first NUL.
+fn c_string(value: &[u8]) -> &[u8] {
+    &value[..value.iter().position(|b| *b == 0).unwrap_or(value.len())]
+}
+
 /// A CONFIG SET value checked as Redis checks its parameter (config.c's
 /// `boolConfigSet`, `enumConfigSet`, `numericConfigSet`, read off the
 /// server): the number it reads for a numeric one (a percentage of
@@ -1789,8 +1799,11 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
     let bound = |i: usize| rest.get(i).and_then(|b| b.parse::<i128>().ok());
     // Read as a C string (up to a NUL) by all but the integers, which
     // `string2ll` reads to the value's length.
-    let c_string = &value[..value.iter().position(|b| *b == 0).unwrap_or(value.len())];
-    let value = if kind == "int" { value } else { c_string };
+    let value = if kind == "int" {
+        value
+    } else {
+        c_string(value)
+    };
     match kind {
         "bool" => {
             let yes = value.eq_ignore_ascii_case(b"yes");
@@ -1870,6 +1883,8 @@ fn save_value(value: &[u8]) -> Option<String> {
     use crate::engine::numbers::strtoll_whole;
     let words: Vec<&[u8]> = match value {
         b"" => Vec::new(),
+        // One word that is empty as a C string (`\0...`) clears, as "".
+        _ if c_string(value).is_empty() && !value.contains(&b' ') => Vec::new(),
         _ => value.split(|b| *b == b' ').collect(),
     };
     if !words.len().is_multiple_of(2) {
@@ -2010,6 +2025,10 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
     }
     // The values, in turn: an error names the parameter as Redis spells it.
     let mut settings = Vec::new();
+    // A value Redis would take for a parameter redstep does not model is
+    // refused once every value passed (as Redis's apply step fails after
+    // its checks).
+    let mut not_modelled = None;
     for (given, value) in pairs {
         let name = String::from_utf8_lossy(given).to_ascii_lowercase();
         let number = check_value(&name, value).map_err(|why| failed(&name, &why))?;
@@ -2039,12 +2058,15 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             "slowlog-log-slower-than" => Setting::SlowerThan(n as i64),
             "slowlog-max-len" => Setting::SlowlogLen(n as usize),
             "requirepass" => Setting::RequirePass(value.to_vec()),
-            "notify-keyspace-events" => Setting::Notify(notify::parse(value).ok_or_else(|| {
-                failed(
-                    &name,
-                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
-                )
-            })?),
+            // Read as a C string, up to a NUL.
+            "notify-keyspace-events" => {
+                Setting::Notify(notify::parse(c_string(value)).ok_or_else(|| {
+                    failed(
+                        &name,
+                        "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
+                    )
+                })?)
+            }
             "maxmemory" => Setting::MaxMemory(n as u64),
             _ => {
                 // A parameter redstep does not model keeps Redis's default:
@@ -2060,13 +2082,12 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                         Some(n) => check_value(&name, value_now.as_bytes()) == Ok(Some(n)),
                         None => {
                             // An enum is read as a C string (up to a NUL).
-                            let end = value.iter().position(|b| *b == 0).unwrap_or(value.len());
                             matches!(redis_type(&name), Some(("enum" | "enums", _)))
-                                && value[..end].eq_ignore_ascii_case(value_now.as_bytes())
+                                && c_string(value).eq_ignore_ascii_case(value_now.as_bytes())
                         }
                     };
-                if !same {
-                    return Err(Reply::error(format!(
+                if !same && not_modelled.is_none() {
+                    not_modelled = Some(Reply::error(format!(
                         "ERR redstep does not model '{name}': it stays at Redis 7.0.15's default, '{value_now}'"
                     )));
                 }
@@ -2074,6 +2095,9 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             }
         };
         settings.push(setting);
+    }
+    if let Some(refusal) = not_modelled {
+        return Err(refusal);
     }
     for setting in settings {
         match setting {

@@ -181,6 +181,33 @@ fn odd_values_are_read_as_redis_reads_them() {
             Some("everysec"),
         ),
         (b"notify-keyspace-events", b"E\x00", Reply::ok(), Some("E")),
+        (
+            b"cluster-announce-hostname",
+            b"a_b",
+            failed(
+                "cluster-announce-hostname",
+                "Hostnames may only contain alphanumeric characters, hyphens or dots",
+            ),
+            None,
+        ),
+        (
+            b"cluster-announce-hostname",
+            &[b'x'; 256],
+            failed(
+                "cluster-announce-hostname",
+                "Hostnames must be less than 256 characters",
+            ),
+            None,
+        ),
+        (
+            b"client-output-buffer-limit",
+            b"\x00",
+            failed(
+                "client-output-buffer-limit",
+                "Wrong number of arguments in buffer limit configuration.",
+            ),
+            None,
+        ),
         (b"save", b"\x00", Reply::ok(), Some("")),
         (
             b"client-output-buffer-limit",

@@ -1798,11 +1798,11 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
     };
     let bound = |i: usize| rest.get(i).and_then(|b| b.parse::<i128>().ok());
     // Read as a C string (up to a NUL) by all but the integers, which
-    // `string2ll` reads to the value's length.
-    let value = if kind == "int" {
-        value
-    } else {
-        c_string(value)
+    // `string2ll` reads to the value's length, and the special ones, split
+    // at their spaces (`sdssplitlen`) before their words are read.
+    let value = match kind {
+        "int" | "special" => value,
+        _ => c_string(value),
     };
     match kind {
         "bool" => {
@@ -1872,6 +1872,21 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
             Ok(Some(number))
         }
         "special" => check_special(name, value).map(|()| None),
+        "string" if name == "cluster-announce-hostname" => {
+            // config.c's isValidAnnouncedHostname.
+            if value.len() >= 256 {
+                return Err("Hostnames must be less than 256 characters".into());
+            }
+            if !value
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.')
+            {
+                return Err(
+                    "Hostnames may only contain alphanumeric characters, hyphens or dots".into(),
+                );
+            }
+            Ok(None)
+        }
         _ => Ok(None),
     }
 }
@@ -1918,7 +1933,7 @@ fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
                 return Err("Wrong number of arguments in buffer limit configuration.".into());
             }
             for limit in words.chunks(4) {
-                let class = limit[0].to_ascii_lowercase();
+                let class = c_string(limit[0]).to_ascii_lowercase();
                 if !matches!(
                     class.as_slice(),
                     b"normal" | b"slave" | b"replica" | b"pubsub"

@@ -320,3 +320,32 @@ fn config_get_answers_names_as_redis_does() {
     assert_eq!(all.len(), 192);
     assert!(!all.iter().any(|(k, _)| k == b"watchdog-period"));
 }
+
+/// A value that leaves a parameter redstep does not model as it is, written
+/// otherwise, is taken, as Redis takes it (recorded with redis-cli; CONFIG
+/// GET shows the defaults after each); one that changes it is refused.
+#[test]
+fn a_default_written_otherwise_is_taken() {
+    let mut env = Env::new();
+    for (name, value) in [
+        ("client-output-buffer-limit", "normal 0 0 0"),
+        ("client-output-buffer-limit", "pubsub 32mb 8mb 60"),
+        (
+            "client-output-buffer-limit",
+            "NORMAL 0 0 0 REPLICA 256mb 64mb 60",
+        ),
+        ("latency-tracking-info-percentiles", "50.0 99 99.90"),
+        ("oom-score-adj-values", "0 200 0800"),
+    ] {
+        assert_eq!(
+            config_set(&mut env, name, value),
+            Reply::ok(),
+            "{name} {value}"
+        );
+    }
+    let refused = config_set(&mut env, "client-output-buffer-limit", "normal 1 0 0");
+    assert!(
+        matches!(&refused, Reply::Error(e) if e.starts_with(b"ERR redstep does not model 'client-output-buffer-limit'")),
+        "{refused:?}"
+    );
+}

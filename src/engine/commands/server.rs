@@ -1943,8 +1943,8 @@ fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
                     );
                 }
                 let (seconds, whole) = strtoll_whole(limit[3]);
-                if memory_value(limit[1]).is_none()
-                    || memory_value(limit[2]).is_none()
+                if memory_value(c_string(limit[1])).is_none()
+                    || memory_value(c_string(limit[2])).is_none()
                     || !whole
                     || (seconds as i32) < 0
                 {
@@ -1978,6 +1978,54 @@ fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
         _ => {}
     }
     Ok(())
+}
+
+/// Whether a special parameter's value (checked) leaves it as it is: the
+/// same numbers written otherwise, or for client-output-buffer-limit the
+/// classes it names at the limits they have (Redis sets only those).
+fn same_special(name: &str, value: &[u8], now: &[u8]) -> bool {
+    use crate::engine::numbers::{parse_f64, strtoll_whole};
+    let words = |v: &'_ [u8]| -> Vec<Vec<u8>> {
+        match v {
+            b"" => Vec::new(),
+            _ => v
+                .split(|b| *b == b' ')
+                .map(|w| c_string(w).to_vec())
+                .collect(),
+        }
+    };
+    match name {
+        "client-output-buffer-limit" => {
+            // A class's (name, hard, soft, seconds in a C int).
+            type Limit = (Vec<u8>, Option<u64>, Option<u64>, i32);
+            let limits = |v: &[u8]| -> Vec<Limit> {
+                words(v)
+                    .chunks(4)
+                    .map(|l| {
+                        let class = match l[0].to_ascii_lowercase().as_slice() {
+                            b"replica" => b"slave".to_vec(),
+                            other => other.to_vec(),
+                        };
+                        let seconds = strtoll_whole(&l[3]).0 as i32;
+                        (class, memory_value(&l[1]), memory_value(&l[2]), seconds)
+                    })
+                    .collect()
+            };
+            let current = limits(now);
+            limits(value).iter().all(|limit| current.contains(limit))
+        }
+        "oom-score-adj-values" => {
+            let numbers =
+                |v: &[u8]| -> Vec<i64> { words(v).iter().map(|w| strtoll_whole(w).0).collect() };
+            numbers(value) == numbers(now)
+        }
+        "latency-tracking-info-percentiles" => {
+            let numbers =
+                |v: &[u8]| -> Vec<Option<f64>> { words(v).iter().map(|w| parse_f64(w)).collect() };
+            numbers(value) == numbers(now)
+        }
+        _ => false,
+    }
 }
 
 /// CONFIG SET name value [name value ...] as Redis's `configSetCommand`:
@@ -2097,8 +2145,9 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
                         Some(n) => check_value(&name, value_now.as_bytes()) == Ok(Some(n)),
                         None => {
                             // An enum is read as a C string (up to a NUL).
-                            matches!(redis_type(&name), Some(("enum" | "enums", _)))
-                                && c_string(value).eq_ignore_ascii_case(value_now.as_bytes())
+                            (matches!(redis_type(&name), Some(("enum" | "enums", _)))
+                                && c_string(value).eq_ignore_ascii_case(value_now.as_bytes()))
+                                || same_special(&name, value, value_now.as_bytes())
                         }
                     };
                 if !same && not_modelled.is_none() {

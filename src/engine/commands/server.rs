@@ -1775,6 +1775,15 @@ fn memory_value(value: &[u8]) -> Option<u64> {
     Some(number.unwrap_or(u64::MAX).wrapping_mul(factor))
 }
 
+/// A value's words as `sdssplitlen` splits several values: at each
+/// space (two spaces make an empty word), none for an empty value.
+fn split_words(value: &[u8]) -> Vec<&[u8]> {
+    match value {
+        b"" => Vec::new(),
+        _ => value.split(|b| *b == b' ').collect(),
+    }
+}
+
 /// The bytes C sees of a value: up to its first NUL.
 fn c_string(value: &[u8]) -> &[u8] {
     &value[..value.iter().position(|b| *b == 0).unwrap_or(value.len())]
@@ -1823,11 +1832,7 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
             false => Err(one_of(&rest)),
         },
         "enums" => {
-            // Several values split at each space, as `sdssplitlen` does.
-            let words: Vec<&[u8]> = match value {
-                b"" => Vec::new(),
-                _ => value.split(|b| *b == b' ').collect(),
-            };
+            let words = split_words(value);
             let known = |w: &[u8]| rest.iter().any(|v| w.eq_ignore_ascii_case(v.as_bytes()));
             if words.is_empty() || !words.iter().all(|w| known(w)) {
                 return Err(one_of(&rest));
@@ -1896,12 +1901,13 @@ fn check_value(name: &str, value: &[u8]) -> Result<Option<i128>, String> {
 /// end; kept as CONFIG GET shows them (changes in a C `int`).
 fn save_value(value: &[u8]) -> Option<String> {
     use crate::engine::numbers::strtoll_whole;
-    let words: Vec<&[u8]> = match value {
-        b"" => Vec::new(),
-        // One word that is empty as a C string (`\0...`) clears, as "".
-        _ if c_string(value).is_empty() && !value.contains(&b' ') => Vec::new(),
-        _ => value.split(|b| *b == b' ').collect(),
-    };
+    let mut words = split_words(value);
+    // One word that is empty as a C string (`\0...`) clears, as "".
+    if let [word] = words[..] {
+        if c_string(word).is_empty() {
+            words.clear();
+        }
+    }
     if !words.len().is_multiple_of(2) {
         return None;
     }
@@ -1923,10 +1929,7 @@ fn save_value(value: &[u8]) -> Option<String> {
 /// binds (redstep does not model it).
 fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
     use crate::engine::numbers::{parse_f64, strtoll_whole};
-    let words: Vec<&[u8]> = match value {
-        b"" => Vec::new(),
-        _ => value.split(|b| *b == b' ').collect(),
-    };
+    let words = split_words(value);
     match name {
         "client-output-buffer-limit" => {
             if !words.len().is_multiple_of(4) {
@@ -1986,13 +1989,10 @@ fn check_special(name: &str, value: &[u8]) -> Result<(), String> {
 fn same_special(name: &str, value: &[u8], now: &[u8]) -> bool {
     use crate::engine::numbers::{parse_f64, strtoll_whole};
     let words = |v: &'_ [u8]| -> Vec<Vec<u8>> {
-        match v {
-            b"" => Vec::new(),
-            _ => v
-                .split(|b| *b == b' ')
-                .map(|w| c_string(w).to_vec())
-                .collect(),
-        }
+        split_words(v)
+            .into_iter()
+            .map(|w| c_string(w).to_vec())
+            .collect()
     };
     match name {
         "client-output-buffer-limit" => {

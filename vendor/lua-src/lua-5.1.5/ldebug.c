@@ -257,14 +257,14 @@ LUA_API int lua_stackdepth (lua_State *L) {
    one (level 1 up, as lua_getstack counts), 0 when none has one: what
    lua_getinfo's "l" gives, without its option parsing. */
 LUA_API int lua_callerline (lua_State *L) {
-  lua_Debug ar;
-  int level;
-  for (level = 1; lua_getstack(L, level, &ar); level++) {
-    if (ar.i_ci != 0) {
-      int line = currentline(L, L->base_ci + ar.i_ci);
-      if (line > 0)
-        return line;
-    }
+  /* lua_getstack's levels 1, 2, ... are these frames, from the caller
+     down (with a lost tail call's level between two, which has no line):
+     walked once, not from the top again for each level. */
+  CallInfo *ci;
+  for (ci = L->ci - 1; ci > L->base_ci; ci--) {
+    int line = currentline(L, ci);
+    if (line > 0)
+      return line;
   }
   return 0;
 }

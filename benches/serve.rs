@@ -53,14 +53,17 @@ struct Serve(Child, u16);
 impl Drop for Serve {
     /// Asks the server to end (SHUTDOWN, so that it exits as a process
     /// does: a build instrumented for profile-guided optimisation writes
-    /// its profile then), and kills it if it has not within a second.
+    /// its profile then), and kills it if it has not within 10 seconds.
     fn drop(&mut self) {
-        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.1)) {
+        let wait = Duration::from_secs(10);
+        if let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], self.1).into(), wait) {
+            let _ = stream.set_read_timeout(Some(wait));
+            let _ = stream.set_write_timeout(Some(wait));
             let _ = stream.write_all(b"SHUTDOWN NOSAVE\r\n");
             let _ = stream.read(&mut [0; 64]);
         }
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(1) {
+        while start.elapsed() < wait {
             if let Ok(Some(_)) = self.0.try_wait() {
                 return;
             }

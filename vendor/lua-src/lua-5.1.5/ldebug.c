@@ -261,6 +261,8 @@ LUA_API int lua_callerline (lua_State *L) {
      down (with a lost tail call's level between two, which has no line):
      walked once, not from the top again for each level. */
   CallInfo *ci;
+  if (L->ci == L->base_ci)  /* no function running */
+    return 0;
   for (ci = L->ci - 1; ci > L->base_ci; ci--) {
     int line = currentline(L, ci);
     if (line > 0)

@@ -25,7 +25,11 @@ trap 'rm -rf "$dir"' EXIT
 i=1
 while [ "$i" -le "$n" ]; do
     cp "$bin" "$dir/copy$i"
-    "$dir/copy$i" --bench 2>/dev/null >"$dir/out$i"
+    if ! "$dir/copy$i" --bench >"$dir/out$i" 2>&1; then
+        tail -n 5 "$dir/out$i" >&2
+        echo "copies: copy $i of the bench failed" >&2
+        exit 1
+    fi
     ratio=$(sed -n 's/^ratio redstep\/redis: *\([0-9.]*\).*/\1/p' "$dir/out$i")
     traced=$(sed -n 's/^traced 1M INCR .* \([0-9.]*\)x the untraced.*/\1/p' "$dir/out$i")
     echo "copy $i: in-script ${ratio:-?}x Redis, traced ${traced:-?}x untraced"

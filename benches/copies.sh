@@ -15,7 +15,7 @@ case $n in
     ;;
 esac
 bin=$(cargo bench --bench script_incr --no-run --message-format=json 2>/dev/null |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+    grep '"name":"script_incr"' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 if [ -z "$bin" ]; then
     echo "copies: the bench did not build (cargo bench --bench script_incr --no-run)" >&2
     exit 1

@@ -124,6 +124,7 @@ fn run_command(trace: Option<redstep::run::TraceFormat>) -> (Duration, usize) {
             server: None,
             lane: Vec::new(),
             cluster: None,
+            file: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let start = Instant::now();

@@ -171,6 +171,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let input = redstep::run::RunInput {
                 lane,
                 cluster,
+                file: file
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned()),
                 body,
                 keys,
                 args,

@@ -36,6 +36,16 @@ pub struct RunInput {
     pub lane: Vec<trace::LaneCommand>,
     /// Cluster mode: the engine is node 1 of this many shards.
     pub cluster: Option<usize>,
+    /// The name of the file the script came from, for a trace page's title.
+    pub file: Option<String>,
+}
+
+/// How a run is printed: its trace's format, or its reply (raw or as
+/// redis-cli at a terminal shows it).
+struct Printing<'a> {
+    raw: bool,
+    format: Option<TraceFormat>,
+    file: Option<&'a str>,
 }
 
 /// `--redis URL [--ldb MODE] [--allow-blocking]` or `--compare URL`.
@@ -129,8 +139,11 @@ fn run_on_server(
         &mut mirror,
         &mut client,
         &mut NoExtension,
-        input.raw,
-        input.trace,
+        Printing {
+            raw: input.raw,
+            format: input.trace,
+            file: input.file.as_deref(),
+        },
         out,
     )?;
     if input.trace.is_none() {
@@ -196,8 +209,11 @@ pub fn run(mut input: RunInput, out: &mut dyn Write, err: &mut dyn Write) -> any
         &mut engine,
         &mut client,
         &mut scripting,
-        input.raw,
-        input.trace,
+        Printing {
+            raw: input.raw,
+            format: input.trace,
+            file: input.file.as_deref(),
+        },
         out,
     )?;
     Ok(0)
@@ -209,10 +225,10 @@ fn print_run(
     engine: &mut Engine,
     client: &mut Client,
     ext: &mut dyn Extension,
-    raw: bool,
-    format: Option<TraceFormat>,
+    printing: Printing,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let Printing { raw, format, file } = printing;
     match format {
         Some(TraceFormat::Text) => {
             return Ok(out.write_all(trace::export::text(timeline, &engine.keyspace).as_bytes())?)
@@ -223,7 +239,9 @@ fn print_run(
             )
         }
         Some(TraceFormat::Html) => {
-            return Ok(out.write_all(trace::export::html(timeline, &engine.keyspace).as_bytes())?)
+            return Ok(
+                out.write_all(trace::export::html(timeline, &engine.keyspace, file).as_bytes())?
+            )
         }
         Some(TraceFormat::Json) => {
             let json = trace::export::json_text(timeline, &engine.keyspace, true);

@@ -103,6 +103,7 @@ fn a_shebang_script_dies_after_its_write_at_the_call_that_left_the_slot() {
         server: None,
         lane: Vec::new(),
         cluster: Some(3),
+        file: None,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     redstep::run::run(input, &mut out, &mut err).unwrap();

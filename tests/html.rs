@@ -40,6 +40,40 @@ fn the_page_is_one_file_with_no_network() {
     );
 }
 
+#[test]
+fn the_page_is_titled_with_the_script_s_file() {
+    let (_dir, html) = page();
+    let text = std::fs::read_to_string(html).unwrap();
+    assert!(
+        text.contains("<title>redstep trace of inc.lua (EVAL d0e480e1285e)</title>"),
+        "{text}"
+    );
+    assert!(text.contains("<h1 id=\"title\">trace of inc.lua (EVAL d0e480e1285e)</h1>"));
+    // A name that looks like one of the page's placeholders, or like HTML,
+    // is shown as it is: nothing put in the page is read again.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("__TRACE__<b>.lua");
+    std::fs::write(&script, "return 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_redstep"))
+        .arg("run")
+        .arg(&script)
+        .args(["--trace", "html"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("<title>redstep trace of __TRACE__&lt;b&gt;.lua (EVAL 48df9b519ca1)</title>"),
+        "{}",
+        &text[..text.len().min(600)]
+    );
+    assert_eq!(
+        text.matches("\"sha\":\"48df9b519ca145c867b895f740b37bd891e887af\"")
+            .count(),
+        1
+    );
+}
+
 /// The page's DOM after its script ran, opened at `fragment`.
 fn dom(html: &std::path::Path, fragment: &str) -> Option<String> {
     let out = Command::new("chromium")
@@ -70,6 +104,7 @@ fn chromium_shows_the_step_the_address_names() {
         "{first}"
     );
     assert!(first.contains("Step to the end to read what happened."));
+    assert!(first.contains("<h1 id=\"title\">trace of inc.lua (EVAL d0e480e1285e)</h1>"));
     let second = dom(&html, "#step=2").unwrap();
     assert!(
         second.contains("step 2/4 · line 1 (redis.call done)"),

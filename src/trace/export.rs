@@ -1097,17 +1097,51 @@ pub(crate) fn markdown(timeline: &Timeline, live: &Keyspace) -> String {
 /// The timeline as ONE self-contained HTML page (no network: CSS, script
 /// and the JSON trace inline) that readers step through in a browser:
 /// buttons and keys move the cursor, `#step=N` keeps it in the address.
-pub(crate) fn html(timeline: &Timeline, live: &Keyspace) -> String {
+/// Its title names the script's `file` when the run came from one
+/// (`trace of inc.lua (EVAL d0e480e1285e)`), else the command.
+pub(crate) fn html(timeline: &Timeline, live: &Keyspace, file: Option<&str>) -> String {
     let json = json_text(timeline, live, false);
     // Inside <script>, "</" would end the element early.
     let json = json.replace("</", "<\\/");
-    let title = format!(
-        "redstep trace of {} ({})",
-        command_text(&timeline.command[..1]),
-        timeline.name
-    );
-    let title = title.replace('&', "&amp;").replace('<', "&lt;");
-    include_str!("../../assets/html/trace.html")
-        .replace("__TITLE__", &title)
-        .replace("__TRACE__", &json)
+    let command = command_text(&timeline.command[..1]);
+    // A SHA1 shortened as git shortens one; a function's name whole.
+    let name = match timeline.name.get(..12) {
+        Some(short) if timeline.name.len() == 40 => short,
+        _ => &timeline.name,
+    };
+    let heading = match file {
+        Some(file) => format!("trace of {file} ({command} {name})"),
+        None => format!("trace of {command} ({name})"),
+    };
+    let heading = heading
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    fill(
+        include_str!("../../assets/html/trace.html"),
+        &[
+            ("__TITLE__", &format!("redstep {heading}")),
+            ("__HEADING__", &heading),
+            ("__TRACE__", &json),
+        ],
+    )
+}
+
+/// `template` with each placeholder replaced, in one pass: what goes in is
+/// not read again (a file named `__TRACE__.lua` stays its name).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|v| v.1.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some((at, (placeholder, value))) = values
+        .iter()
+        .filter_map(|v| rest.find(v.0).map(|at| (at, v)))
+        .min_by_key(|(at, _)| *at)
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(value);
+        rest = &rest[at + placeholder.len()..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -1105,9 +1105,11 @@ pub(crate) fn html(timeline: &Timeline, live: &Keyspace, file: Option<&str>) -> 
     let json = json.replace("</", "<\\/");
     let command = command_text(&timeline.command[..1]);
     // A SHA1 shortened as git shortens one; a function's name whole.
-    let name = match timeline.name.get(..12) {
-        Some(short) if timeline.name.len() == 40 => short,
-        _ => &timeline.name,
+    let sha = timeline.name.len() == 40 && timeline.name.bytes().all(|b| b.is_ascii_hexdigit());
+    let name = if sha {
+        &timeline.name[..12]
+    } else {
+        &timeline.name
     };
     let heading = match file {
         Some(file) => format!("trace of {file} ({command} {name})"),

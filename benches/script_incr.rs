@@ -3,8 +3,14 @@
 //! is installed), reported as a ratio. Then `redstep run` of 40,000 writes
 //! with and without `--trace` (text, JSON, Markdown), as ratios measured in
 //! the same run (target: at most 5x). Run with `cargo bench`.
+//!
+//! The script's figures are measured by 5 copies of this program (`--
+//! --copies N` for N), each a new file beside its own copy of
+//! `redis-server`, and reported as their medians (see `common::copies`).
 
 mod common;
+
+use common::copies;
 
 use std::time::{Duration, Instant};
 
@@ -160,55 +166,122 @@ fn run_trace_ratios() {
 }
 
 fn main() {
-    // `cargo bench --bench script_incr -- trace`: the traced runs alone.
+    // `cargo bench --bench script_incr -- trace`: the traced runs alone;
+    // `-- --copies N`: N copies of this program measure (5 by default).
     let only_trace = std::env::args().any(|a| a == "trace");
+    if copies::is_copy() {
+        measure(only_trace);
+        return;
+    }
     if !only_trace {
         run_trace_ratios();
     }
-    let ours = embedded();
-    println!("redstep (embedded) : {:>8.1} ms  for 1,000,000 redis.call('INCR') in one EVAL (best of {ROUNDS})", ours.as_secs_f64() * 1e3);
-    match real_redis().filter(|_| !only_trace) {
-        Some(theirs) => {
-            println!(
-                "redis-server 7.0   : {:>8.1} ms  (same script, same machine, same run)",
-                theirs.as_secs_f64() * 1e3
-            );
-            let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
-            println!(
-                "ratio redstep/redis: {:>8.2}  (target: <= 0.5: {})",
-                ratio,
-                met(ratio <= 0.5)
-            );
-        }
-        None if only_trace => {}
-        None => println!(
-            "redis-server not found: install it (apt-get install redis-server) to get the ratio"
-        ),
+    let n = copies::count();
+    report(&copies::run(n), n, only_trace);
+}
+
+/// What one copy measures (see [`copies`]), in milliseconds and bytes.
+fn measure(only_trace: bool) {
+    copies::figure("ours", ms(embedded()));
+    if let Some(theirs) = real_redis().filter(|_| !only_trace) {
+        copies::figure("redis", ms(theirs));
     }
     let (plain, with_trace, steps, held) = traced(SCRIPT, "counter");
-    let ratio = with_trace.as_secs_f64() / plain.as_secs_f64();
-    let per_step = held / steps;
+    copies::figure("plain", ms(plain));
+    copies::figure("traced", ms(with_trace));
+    copies::figure("steps", steps as f64);
+    copies::figure("held", held as f64);
+    let (plain, with_trace, _, held) = traced(RPUSH_SCRIPT, "list");
+    copies::figure("rpush_plain", ms(plain));
+    copies::figure("rpush_traced", ms(with_trace));
+    copies::figure("rpush_held", held as f64);
+}
+
+/// The copies' figures, each copy's ratios, then the medians with their targets.
+fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
+    let with_redis = !only_trace && figures.iter().all(|f| f.has("redis"));
+    for (i, f) in figures.iter().enumerate() {
+        let redis = if with_redis {
+            format!(
+                "in-script {:.2}x Redis ({:.1} / {:.1} ms), ",
+                f.get("ours") / f.get("redis"),
+                f.get("ours"),
+                f.get("redis")
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "copy {}: {redis}traced {:.2}x untraced ({:.1} / {:.1} ms)",
+            i + 1,
+            f.get("traced") / f.get("plain"),
+            f.get("traced"),
+            f.get("plain")
+        );
+    }
+    copies::heading(n);
+    let ours = copies::spread(figures, |f| f.get("ours"));
     println!(
-        "traced 1M INCR     : {:>8.1} ms  {ratio:.2}x the untraced run ({:.1} ms, best of {PAIRED} in turn) (target: <= 2x: {}), {} steps",
-        with_trace.as_secs_f64() * 1e3,
-        plain.as_secs_f64() * 1e3,
-        met(ratio <= 2.0),
-        steps,
+        "redstep (embedded) : {:>8.1} ms {}  for 1,000,000 redis.call('INCR') in one EVAL (best of {ROUNDS})",
+        ours.median,
+        ours.range(1)
+    );
+    if with_redis {
+        let theirs = copies::spread(figures, |f| f.get("redis"));
+        println!(
+            "redis-server 7.0   : {:>8.1} ms {}  (same script, same machine, same run)",
+            theirs.median,
+            theirs.range(1)
+        );
+        let ratio = copies::spread(figures, |f| f.get("ours") / f.get("redis"));
+        println!(
+            "ratio redstep/redis: {:>8.2}  {}  (target: <= 0.5: {})",
+            ratio.median,
+            ratio.range(2),
+            met(ratio.median <= 0.5)
+        );
+    } else if !only_trace {
+        println!(
+            "redis-server not found: install it (apt-get install redis-server) to get the ratio"
+        );
+    }
+    let (plain, with_trace) = (
+        copies::spread(figures, |f| f.get("plain")),
+        copies::spread(figures, |f| f.get("traced")),
+    );
+    let ratio = copies::spread(figures, |f| f.get("traced") / f.get("plain"));
+    let (steps, held) = (figures[0].get("steps"), figures[0].get("held"));
+    let per_step = (held / steps) as usize;
+    println!(
+        "traced 1M INCR     : {:>8.1} ms  {:.2}x the untraced run {} ({:.1} ms, best of {PAIRED} in turn) (target: <= 2x: {}), {steps} steps",
+        with_trace.median,
+        ratio.median,
+        ratio.range(2),
+        plain.median,
+        met(ratio.median <= 2.0),
     );
     println!(
         "  its trace holds  : {:>8.1} MB of heap (counted) = {per_step} bytes a step (target: <= 64: {})",
-        held as f64 / (1024.0 * 1024.0),
+        held / (1024.0 * 1024.0),
         met(per_step <= 64)
     );
-    let (plain, with_trace, _, held) = traced(RPUSH_SCRIPT, "list");
+    let (plain, with_trace) = (
+        copies::spread(figures, |f| f.get("rpush_plain")),
+        copies::spread(figures, |f| f.get("rpush_traced")),
+    );
+    let rpush_held = figures[0].get("rpush_held");
     println!(
         "100k RPUSH, traced : {:>8.1} ms  {:.2}x the untraced run ({:.1} ms), trace {:.1} MB of heap = {} bytes per pushed element",
-        with_trace.as_secs_f64() * 1e3,
-        with_trace.as_secs_f64() / plain.as_secs_f64(),
-        plain.as_secs_f64() * 1e3,
-        held as f64 / (1024.0 * 1024.0),
-        held / 100_000
+        with_trace.median,
+        copies::spread(figures, |f| f.get("rpush_traced") / f.get("rpush_plain")).median,
+        plain.median,
+        rpush_held / (1024.0 * 1024.0),
+        rpush_held as usize / 100_000
     );
+}
+
+fn ms(time: Duration) -> f64 {
+    time.as_secs_f64() * 1e3
 }
 
 fn met(yes: bool) -> &'static str {

@@ -3,8 +3,13 @@
 //! (when one is installed), reported as ratios (target: at most 1.0). Then
 //! the same two scripts recorded by the trace recorder against their
 //! untraced runs, as ratios (target: under 3x). Run with `cargo bench`.
+//! Each figure is the median of 5 copies of this program (`-- --copies N`
+//! for N), each a new file beside its own copy of `redis-server` (see
+//! `common::copies`).
 
 mod common;
+
+use common::copies;
 
 use std::time::{Duration, Instant};
 
@@ -103,44 +108,83 @@ fn real_redis() -> Option<Vec<Duration>> {
 }
 
 fn main() {
-    let ours: Vec<Duration> = CASES
-        .iter()
-        .map(|&(name, script, key, expected)| {
-            let time = embedded(script, key, expected);
-            println!(
-                "redstep (embedded) {name}: {:>8.1} ms  in one EVAL (best of {ROUNDS})",
-                time.as_secs_f64() * 1e3
-            );
-            time
-        })
-        .collect();
-    match real_redis() {
-        Some(theirs) => {
-            for ((&(name, ..), ours), theirs) in CASES.iter().zip(&ours).zip(&theirs) {
-                let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
-                println!(
-                    "redis-server 7.0   {name}: {:>8.1} ms  (same script, same machine, same run)",
-                    theirs.as_secs_f64() * 1e3
-                );
-                println!(
-                    "ratio redstep/redis {name}: {ratio:>6.2}  (target: <= 1.0: {})",
-                    if ratio <= 1.0 { "met" } else { "MISSED" }
-                );
-            }
-        }
-        None => println!(
-            "redis-server not found: install it (apt-get install redis-server) to get the ratios (SKIPPED)"
-        ),
+    // `-- --copies N`: N copies of this program measure (5 by default).
+    if copies::is_copy() {
+        measure();
+        return;
     }
-    for (&(name, script, key, expected), plain) in CASES.iter().zip(&ours) {
+    let n = copies::count();
+    report(&copies::run(n), n);
+}
+
+/// What one copy measures (see [`copies`]), in milliseconds and bytes.
+fn measure() {
+    for (i, &(_, script, key, expected)) in CASES.iter().enumerate() {
+        copies::figure(&format!("ours{i}"), ms(embedded(script, key, expected)));
         let (with_trace, timeline) = traced(script, key, expected);
-        let ratio = with_trace.as_secs_f64() / plain.as_secs_f64();
+        copies::figure(&format!("traced{i}"), ms(with_trace));
+        copies::figure(&format!("steps{i}"), timeline.steps.len() as f64);
+        copies::figure(&format!("bytes{i}"), timeline.outcome.trace_bytes as f64);
+    }
+    if let Some(theirs) = real_redis() {
+        for (i, time) in theirs.into_iter().enumerate() {
+            copies::figure(&format!("redis{i}"), ms(time));
+        }
+    }
+}
+
+/// The medians over the copies, with their targets.
+fn report(figures: &[copies::Figures], n: usize) {
+    copies::heading(n);
+    let with_redis = figures.iter().all(|f| f.has("redis0"));
+    for (i, &(name, ..)) in CASES.iter().enumerate() {
+        let ours = copies::spread(figures, |f| f.get(&format!("ours{i}")));
         println!(
-            "traced {name}     : {:>8.1} ms  {ratio:.2}x the untraced run (target: < 3x: {}), {} steps, trace ~{:.0} MB",
-            with_trace.as_secs_f64() * 1e3,
-            if ratio < 3.0 { "met" } else { "MISSED" },
-            timeline.steps.len(),
-            timeline.outcome.trace_bytes as f64 / (1024.0 * 1024.0)
+            "redstep (embedded) {name}: {:>8.1} ms {}  in one EVAL (best of {ROUNDS})",
+            ours.median,
+            ours.range(1)
         );
     }
+    if with_redis {
+        for (i, &(name, ..)) in CASES.iter().enumerate() {
+            let theirs = copies::spread(figures, |f| f.get(&format!("redis{i}")));
+            let ratio = copies::spread(figures, |f| {
+                f.get(&format!("ours{i}")) / f.get(&format!("redis{i}"))
+            });
+            println!(
+                "redis-server 7.0   {name}: {:>8.1} ms {}  (same script, same machine, same run)",
+                theirs.median,
+                theirs.range(1)
+            );
+            println!(
+                "ratio redstep/redis {name}: {:>6.2}  {}  (target: <= 1.0: {})",
+                ratio.median,
+                ratio.range(2),
+                if ratio.median <= 1.0 { "met" } else { "MISSED" }
+            );
+        }
+    } else {
+        println!(
+            "redis-server not found: install it (apt-get install redis-server) to get the ratios (SKIPPED)"
+        );
+    }
+    for (i, &(name, ..)) in CASES.iter().enumerate() {
+        let with_trace = copies::spread(figures, |f| f.get(&format!("traced{i}")));
+        let ratio = copies::spread(figures, |f| {
+            f.get(&format!("traced{i}")) / f.get(&format!("ours{i}"))
+        });
+        println!(
+            "traced {name}     : {:>8.1} ms  {:.2}x the untraced run {} (target: < 3x: {}), {} steps, trace ~{:.0} MB",
+            with_trace.median,
+            ratio.median,
+            ratio.range(2),
+            if ratio.median < 3.0 { "met" } else { "MISSED" },
+            figures[0].get(&format!("steps{i}")),
+            figures[0].get(&format!("bytes{i}")) / (1024.0 * 1024.0)
+        );
+    }
+}
+
+fn ms(time: Duration) -> f64 {
+    time.as_secs_f64() * 1e3
 }

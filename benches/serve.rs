@@ -284,7 +284,7 @@ fn main() {
         let (theirs, ours) = (median(&theirs), median(&ours));
         let ratio = ours.rps / theirs.rps;
         println!(
-            "{:<20} {:>12.0} {:>12.0} {:>6.2}x  {:<22} {:>6.3} ms {:>6.3} ms (p99 not worse: {})",
+            "{:<20} {:>12.0} {:>12.0} {:>6.3}x  {:<22} {:>6.3} ms {:>6.3} ms (p99 not worse: {})",
             w.name,
             theirs.rps,
             ours.rps,

@@ -215,19 +215,17 @@ pub(crate) unsafe fn register_redis_table(state: State, eval: bool) {
 /// Redis's `luaArgsToRedisArgv`: strings as they are, numbers with `%.17g`.
 /// The call's arguments into `argv`, reusing its buffers.
 unsafe fn args_to_argv(state: State, argv: &mut Vec<Vec<u8>>) -> Result<(), Vec<u8>> {
-    let argc = ffi::lua_gettop(state);
+    let argc = ffi::lua_gettop(state) as usize;
     if argc == 0 {
         return Err(b"Please specify at least one argument for this redis lib call".to_vec());
     }
-    argv.truncate(argc as usize);
-    // Exactly as long as needed (a traced call keeps its arguments).
-    argv.reserve_exact((argc as usize).saturating_sub(argv.len()));
-    for j in 1..=argc {
-        let i = j as usize - 1;
-        if argv.len() == i {
-            argv.push(Vec::new());
-        }
-        let slot = &mut argv[i];
+    if argv.len() != argc {
+        // Exactly as long as needed (a traced call keeps its arguments).
+        argv.truncate(argc);
+        argv.reserve_exact(argc - argv.len());
+        argv.resize_with(argc, Vec::new);
+    }
+    for (j, slot) in (1..).zip(argv.iter_mut()) {
         slot.clear();
         let (mut bytes, mut len, mut number) = (std::ptr::null(), 0, 0.0);
         match lua_argvalue(state, j, &mut bytes, &mut len, &mut number) {

@@ -370,7 +370,14 @@ impl Keyspace {
     /// A whole key was created, replaced or deleted.
     #[inline]
     fn mark_replaced(&mut self, db: usize, key: &[u8]) {
-        if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
+        if !self.interest.is_empty() {
+            self.mark_replaced_watched(db, key);
+        }
+    }
+
+    #[cold]
+    fn mark_replaced_watched(&mut self, db: usize, key: &[u8]) {
+        if self.interest.contains_key(&(db, key.to_vec())) {
             self.replaced.push((db, key.to_vec()));
         }
     }
@@ -389,6 +396,14 @@ impl Keyspace {
     fn counted(&mut self, db: usize, key: &[u8]) {
         self.changes += 1;
         self.dirty += 1;
+        if !self.interest.is_empty() || self.tracking {
+            self.counted_watched(db, key);
+        }
+    }
+
+    /// [`Keyspace::counted`]'s part for a key some client waits on or tracks.
+    #[cold]
+    fn counted_watched(&mut self, db: usize, key: &[u8]) {
         if !self.interest.is_empty() && self.interest.contains_key(&(db, key.to_vec())) {
             self.signaled.push((db, key.to_vec()));
         }
@@ -442,11 +457,14 @@ impl Keyspace {
     }
 
     /// Deletes the key if it has expired at `now`; true if it did.
+    #[inline]
     pub(crate) fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
         // Every key with an expiry is in `expiring`: none there, none due.
-        if self.dbs[db].expiring.is_empty() {
-            return false;
-        }
+        !self.dbs[db].expiring.is_empty() && self.expire_if_due(db, key, now)
+    }
+
+    /// [`Keyspace::expire_if_needed`] in a database where some key expires.
+    fn expire_if_due(&mut self, db: usize, key: &[u8], now: i64) -> bool {
         let expired = matches!(self.dbs[db].entries.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
         if expired {
             self.remove(db, key);

@@ -382,6 +382,7 @@ impl CommandStats {
     }
 
     /// The command's counters, new ones (zero) the first time.
+    #[inline]
     pub fn get_or_default(&mut self, name: &'static str) -> &mut CommandStat {
         let (address, len, place) = self.last;
         // A `&'static str` at the same address with the same length is
@@ -389,6 +390,11 @@ impl CommandStats {
         if name.as_ptr() as usize == address && name.len() == len {
             return &mut self.stats[place].1;
         }
+        self.find_or_add(name)
+    }
+
+    /// [`CommandStats::get_or_default`] for another command than the last.
+    fn find_or_add(&mut self, name: &'static str) -> &mut CommandStat {
         let place = match self.places.get(name) {
             Some(&place) => place,
             None => {
@@ -860,6 +866,7 @@ impl Engine {
     }
 
     /// Runs a looked-up command right now (no queuing checks).
+    #[inline]
     pub(crate) fn run(
         &mut self,
         client: &mut Client,
@@ -870,6 +877,17 @@ impl Engine {
         if !self.keyspace.propagation.on {
             return self.run_handler(client, spec, argv, ext);
         }
+        self.run_propagated(client, spec, argv, ext)
+    }
+
+    /// [`Engine::run`] while what is propagated is recorded.
+    fn run_propagated(
+        &mut self,
+        client: &mut Client,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        ext: &mut dyn Extension,
+    ) -> Option<Reply> {
         let saved = self.keyspace.propagation.enter(self.keyspace.dirty);
         let reply = self.run_handler(client, spec, argv, ext);
         // A script and EXEC propagate what their commands did, never
@@ -1568,6 +1586,7 @@ impl Ctx<'_> {
         Some(self.engine.keyspace.entry_at(self.db(), index))
     }
 
+    #[inline]
     fn lookup_index_as(&mut self, key: &[u8], miss_event: bool) -> Option<usize> {
         let (db, now) = (self.db(), self.now);
         // CLIENT PAUSE keeps the dataset still: an expired key reads as
@@ -1816,13 +1835,28 @@ fn redacted<'a>(name: &str, argv: &'a [Bytes]) -> std::borrow::Cow<'a, [Bytes]> 
 /// The clock that times each command for INFO commandstats and SLOWLOG,
 /// as Redis's `call()` does: the CPU's time-stamp counter where it is
 /// steady (a third of the cost of `Instant::now`, read twice a command),
-/// with its first reading.
-fn stopwatch() -> &'static (quanta::Clock, u64) {
-    static CLOCK: std::sync::OnceLock<(quanta::Clock, u64)> = std::sync::OnceLock::new();
+/// with its first reading and its microseconds a tick.
+struct Stopwatch {
+    clock: quanta::Clock,
+    origin: u64,
+    /// Microseconds a tick, times 2^64.
+    scale: u64,
+}
+
+fn stopwatch() -> &'static Stopwatch {
+    static CLOCK: std::sync::OnceLock<Stopwatch> = std::sync::OnceLock::new();
     CLOCK.get_or_init(|| {
         let clock = quanta::Clock::new();
         let origin = clock.raw();
-        (clock, origin)
+        // Nanoseconds in 2^32 ticks, as the clock scales them: 2^32 times
+        // the nanoseconds a tick.
+        let nanos = u128::from(clock.delta_as_nanos(0, 1 << 32));
+        let scale = u64::try_from((nanos << 32) / 1000).unwrap_or(u64::MAX);
+        Stopwatch {
+            clock,
+            origin,
+            scale,
+        }
     })
 }
 
@@ -1832,8 +1866,9 @@ fn stopwatch() -> &'static (quanta::Clock, u64) {
 /// next (a million INCRs of a sixth of a microsecond add up to their
 /// time, not to nothing).
 fn micros_now() -> u64 {
-    let (clock, origin) = stopwatch();
-    clock.delta_as_nanos(*origin, clock.raw()) / 1000
+    let watch = stopwatch();
+    let ticks = watch.clock.raw().saturating_sub(watch.origin);
+    ((u128::from(ticks) * u128::from(watch.scale)) >> 64) as u64
 }
 
 /// Microseconds since a [`micros_now`] reading.

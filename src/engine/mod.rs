@@ -892,10 +892,7 @@ impl Engine {
         let reply = self.run_handler(client, spec, argv, ext);
         // A script and EXEC propagate what their commands did, never
         // themselves.
-        let itself = !matches!(
-            spec.name,
-            "exec" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
-        );
+        let itself = spec.flags & flags::NOT_PROPAGATED == 0;
         let dirty = self.keyspace.dirty;
         self.keyspace
             .propagation

@@ -49,6 +49,7 @@ pub(crate) struct Saved {
 
 impl Propagation {
     /// A command starts (`changes`: the keyspace's change counter).
+    #[inline]
     pub(crate) fn enter(&mut self, changes: u64) -> Saved {
         self.depth += 1;
         Saved {
@@ -62,6 +63,7 @@ impl Propagation {
     /// The command ended: Redis's `call()` propagates it (as rewritten) if
     /// it changed something or forced it, unless it prevented it; at the
     /// top level the pending commands go out.
+    #[inline]
     pub(crate) fn leave(
         &mut self,
         saved: Saved,

@@ -34,6 +34,8 @@ pub mod flags {
     pub(crate) const SKIP_SLOWLOG: u32 = 1 << 15;
     /// Refused inside MULTI (SAVE, SYNC, PSYNC, SHUTDOWN).
     pub const NO_MULTI: u32 = 1 << 16;
+    /// Propagates what its commands did, never itself (EXEC, the scripts).
+    pub(crate) const NOT_PROPAGATED: u32 = 1 << 17;
 }
 
 pub(crate) type HandlerFn = fn(&mut Ctx) -> CommandResult;

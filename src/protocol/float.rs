@@ -23,14 +23,23 @@ pub(crate) fn format_g(value: f64, precision: i32) -> String {
 pub(crate) fn write_g(value: f64, precision: i32, out: &mut Vec<u8>) {
     // A whole number of at most `precision` digits prints as its digits in
     // `%g` (no exponent, no fraction): the common case of a Lua loop
-    // counter passed to `redis.call`, without printf's long arithmetic.
-    if (1..=17).contains(&precision)
-        && value.fract() == 0.0
-        && value.abs() < 10f64.powi(precision)
-        && !(value == 0.0 && value.is_sign_negative())
-    {
-        out.extend_from_slice(itoa::Buffer::new().format(value as i64).as_bytes());
-        return;
+    // counter passed to `redis.call` or shown among a line's locals,
+    // without printf's long arithmetic. (Below 10^17 a double converts to
+    // an i64 and back unchanged exactly when it is whole; the comparisons
+    // are false for NaN.)
+    const POWERS: [f64; 18] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17,
+    ];
+    if let Some(&limit) = usize::try_from(precision).ok().and_then(|p| POWERS.get(p)) {
+        if precision > 0
+            && value.abs() < limit
+            && value == (value as i64) as f64
+            && !(value == 0.0 && value.is_sign_negative())
+        {
+            out.extend_from_slice(itoa::Buffer::new().format(value as i64).as_bytes());
+            return;
+        }
     }
     let mut buf = [0u8; 64];
     // SAFETY: buf is large enough for any %g output of a double with precision <= 17.

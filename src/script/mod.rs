@@ -276,7 +276,7 @@ fn unused(_: &mut crate::engine::Ctx) -> crate::engine::CommandResult {
     Ok(Reply::Nil)
 }
 
-const EVAL_FLAGS: u32 = NOSCRIPT | STALE;
+const EVAL_FLAGS: u32 = NOSCRIPT | STALE | NOT_PROPAGATED;
 const SCRIPT_FLAGS: u32 = NOSCRIPT;
 
 const FUNCTION_FLAGS: u32 = NOSCRIPT;

@@ -19,7 +19,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new(
         "exec",
         1,
-        NOSCRIPT | LOADING | STALE | NOT_QUEUED | SKIP_SLOWLOG,
+        NOSCRIPT | LOADING | STALE | NOT_QUEUED | SKIP_SLOWLOG | NOT_PROPAGATED,
         (0, 0, 0),
         exec,
     ),

@@ -873,7 +873,7 @@ pub(crate) const HOOK_PANIC: &str =
 unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
     // Disarmed, like every Rust function Lua calls (see `lua`), and no
     // panic may unwind into Lua's C frames.
-    let armed = lua::arm(state, false);
+    let disarmed = lua::disarm(state);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook_body(state, ar)));
     let message = match outcome {
         Ok(message) => message,
@@ -887,7 +887,7 @@ unsafe extern "C-unwind" fn hook(state: State, ar: *mut ffi::lua_Debug) {
             Some(message)
         }
     };
-    lua::arm(state, armed);
+    lua::rearm(disarmed);
     if let Some(message) = message {
         // From now on fire on every line, so pcall cannot swallow the stop.
         set_hook(state, true);

@@ -130,6 +130,18 @@ pub(crate) unsafe fn arm(state: State, armed: bool) -> bool {
     std::mem::replace(&mut (*allocator(state)).armed, armed)
 }
 
+/// Disarms the memory limit; returns what [`rearm`] puts back (the state's
+/// allocator, asked once, and whether the limit was armed).
+pub(crate) unsafe fn disarm(state: State) -> (*mut Allocator, bool) {
+    let a = allocator(state);
+    (a, std::mem::replace(&mut (*a).armed, false))
+}
+
+/// Puts back what [`disarm`] took.
+pub(crate) unsafe fn rearm((a, armed): (*mut Allocator, bool)) {
+    (*a).armed = armed;
+}
+
 /// Room for `extra` more bytes under the limit, or [`Raise::Memory`].
 pub(crate) unsafe fn check_room(state: State, extra: usize) -> Result<()> {
     let a = &*allocator(state);
@@ -180,13 +192,14 @@ const PANIC_TEXT: &[u8] = b"redstep internal error (a bug): a Rust panic inside 
 /// # Safety
 /// `state` must be the state Lua called the function with.
 pub(crate) unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> c_int {
-    let armed = arm(state, false);
+    // The state's allocator, asked once (it is the state's for its life).
+    let a = allocator(state);
+    let armed = std::mem::replace(&mut (*a).armed, false);
     let outcome = catch_unwind(AssertUnwindSafe(|| body(state)));
     let raise = match outcome {
         Ok(Ok(n)) => {
-            arm(state, armed);
-            let a = &*allocator(state);
-            if armed && a.limit > 0 && a.used > a.limit {
+            (*a).armed = armed;
+            if armed && (*a).limit > 0 && (*a).used > (*a).limit {
                 raise_memory_error(state);
             }
             return n;
@@ -198,7 +211,7 @@ pub(crate) unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_in
             Raise::Plain(PANIC_TEXT.to_vec())
         }
     };
-    arm(state, armed);
+    (*a).armed = armed;
     throw(state, raise)
 }
 

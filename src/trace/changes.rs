@@ -229,6 +229,35 @@ impl Changes {
         }
     }
 
+    /// Each (database, key) the changes name, once, in the order first
+    /// named (a SWAPDB names no key). A loop changes the same key slot after
+    /// slot: a compact slot naming the last one's key is passed over by
+    /// its number, without reading the key.
+    pub(crate) fn keys_named(&self) -> Vec<(usize, Vec<u8>)> {
+        let mut named = Vec::new();
+        let mut seen: std::collections::HashSet<(usize, &[u8]), foldhash::fast::RandomState> =
+            Default::default();
+        let mut last: Option<(u8, u32)> = None;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let compact = match slot {
+                Slot::Short { db, key, .. }
+                | Slot::Created { db, key }
+                | Slot::Removed { db, key, .. } => Some((*db, *key)),
+                Slot::Boxed(_) => None,
+            };
+            if compact.is_some() && compact == last {
+                continue;
+            }
+            last = compact;
+            if let Target::Key(db, key) = self.target(i) {
+                if seen.insert((db, key)) {
+                    named.push((db, key.to_vec()));
+                }
+            }
+        }
+        named
+    }
+
     /// Reverses the order of the slots in `range`.
     pub(crate) fn reverse(&mut self, range: Range<usize>) {
         self.slots[range].reverse();

@@ -1700,26 +1700,7 @@ impl Builder {
             (std::mem::take(&mut log.changes), log.bytes)
         };
         let mut steps = recorder.steps;
-        let mut keys_changed: Vec<(usize, Vec<u8>)> = Vec::new();
-        let mut seen: HashSet<(usize, &[u8]), foldhash::fast::RandomState> = HashSet::default();
-        // A loop changes the same key step after step: one lookup per run.
-        let mut last: Option<(usize, &[u8])> = None;
-        for j in 0..deltas.len() {
-            let changes::Target::Key(db, key) = deltas.target(j) else {
-                continue;
-            };
-            // The same key again: an interned key is the same bytes.
-            if last.is_some_and(|(d, k): (usize, &[u8])| {
-                d == db && std::ptr::eq(k, key) || (d, k) == (db, key)
-            }) {
-                continue;
-            }
-            last = Some((db, key));
-            if seen.insert((db, key)) {
-                keys_changed.push((db, key.to_vec()));
-            }
-        }
-        drop(seen);
+        let keys_changed = deltas.keys_named();
         // The room the vectors grew to is given back: a run's view may be
         // kept for a long while.
         steps.shrink_to_fit();

@@ -1023,7 +1023,7 @@ impl Engine {
     /// A command that ran, for INFO commandstats and LATENCY HISTOGRAM, as
     /// Redis counts it: a call that blocks counts as a call when it
     /// blocks, and its latency when it is served (not when it times out).
-    #[inline]
+    #[inline(always)]
     fn count_call(&mut self, name: &'static str, micros: u64, failed: bool, blocked: bool) {
         let serving = self.serving_blocked;
         if serving && blocked {

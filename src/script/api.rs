@@ -335,10 +335,13 @@ impl RunContext<'_> {
             &mut self.engine.keyspace.propagation.muted,
             self.repl & 2 == 0,
         );
-        let reply = self
-            .engine
-            .run(self.client, &spec, argv, &mut InScript)
-            .unwrap_or(Reply::NilArray);
+        // (A command that would block answers at once in a script; `None`
+        // cannot come. Not `unwrap_or`: it would drop the unused default
+        // through Reply's drop glue on every call.)
+        let reply = match self.engine.run(self.client, &spec, argv, &mut InScript) {
+            Some(reply) => reply,
+            None => Reply::NilArray,
+        };
         self.engine.keyspace.propagation.muted = muted;
         Ok((reply, spec.is_write()))
     }
@@ -420,9 +423,18 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
         }
         Ok((reply, _)) => {
             ffi::lua_settop(state, 0);
-            let failed = reply.is_error();
-            push_value(state, reply, ctx.client.resp == 3)?;
-            failed
+            match reply {
+                // The commonest reply (INCR's, SADD's, ...), without a call.
+                Reply::Int(n) => {
+                    ffi::lua_pushnumber(state, n as f64);
+                    false
+                }
+                reply => {
+                    let failed = reply.is_error();
+                    push_value(state, reply, ctx.client.resp == 3)?;
+                    failed
+                }
+            }
         }
     };
     if raise && failed {

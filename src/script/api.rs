@@ -427,6 +427,9 @@ unsafe fn generic_command(state: State, raise: bool) -> lua::Result<c_int> {
                 // The commonest reply (INCR's, SADD's, ...), without a call.
                 Reply::Int(n) => {
                     ffi::lua_pushnumber(state, n as f64);
+                    // An integer holds nothing to free: not handed to the
+                    // drop glue of every reply (a call on every redis.call).
+                    std::mem::forget(reply);
                     false
                 }
                 reply => {

@@ -235,7 +235,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
         );
         let ratio = copies::spread(figures, |f| f.get("ours") / f.get("redis"));
         println!(
-            "ratio redstep/redis: {:>8.2}  {}  (target: <= 0.5: {})",
+            "ratio redstep/redis: {:>8.3}  {}  (target: <= 0.5: {})",
             ratio.median,
             ratio.range(2),
             met(ratio.median <= 0.5)
@@ -253,7 +253,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
     let (steps, held) = (figures[0].get("steps"), figures[0].get("held"));
     let per_step = (held / steps) as usize;
     println!(
-        "traced 1M INCR     : {:>8.1} ms  {:.2}x the untraced run {} ({:.1} ms, best of {PAIRED} in turn) (target: <= 2x: {}), {steps} steps",
+        "traced 1M INCR     : {:>8.1} ms  {:.3}x the untraced run {} ({:.1} ms, best of {PAIRED} in turn) (target: <= 2x: {}), {steps} steps",
         with_trace.median,
         ratio.median,
         ratio.range(2),

@@ -1143,7 +1143,11 @@ impl Recorder {
 
     fn command(&mut self, line: u32, argv: &[Vec<u8>], reply: &Reply, write: bool) -> Control {
         // The changes reported since the last step are this call's.
-        let changed = self.log.since.swap(0, Ordering::Relaxed) > 0;
+        // Read, then cleared: one thread writes and reads it (see
+        // `Shared`), so no atomic swap (a locked instruction, a full fence
+        // on every call).
+        let changed = self.log.since.load(Ordering::Relaxed) > 0;
+        self.log.since.store(0, Ordering::Relaxed);
         if self.elided {
             if write && changed {
                 self.writes += 1;

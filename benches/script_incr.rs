@@ -203,7 +203,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
     for (i, f) in figures.iter().enumerate() {
         let redis = if with_redis {
             format!(
-                "in-script {:.2}x Redis ({:.1} / {:.1} ms), ",
+                "in-script {:.3}x Redis ({:.1} / {:.1} ms), ",
                 f.get("ours") / f.get("redis"),
                 f.get("ours"),
                 f.get("redis")
@@ -212,7 +212,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
             String::new()
         };
         println!(
-            "copy {}: {redis}traced {:.2}x untraced ({:.1} / {:.1} ms)",
+            "copy {}: {redis}traced {:.3}x untraced ({:.1} / {:.1} ms)",
             i + 1,
             f.get("traced") / f.get("plain"),
             f.get("traced"),
@@ -237,7 +237,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
         println!(
             "ratio redstep/redis: {:>8.3}  {}  (target: <= 0.5: {})",
             ratio.median,
-            ratio.range(2),
+            ratio.range(3),
             met(ratio.median <= 0.5)
         );
     } else if !only_trace {
@@ -256,7 +256,7 @@ fn report(figures: &[copies::Figures], n: usize, only_trace: bool) {
         "traced 1M INCR     : {:>8.1} ms  {:.3}x the untraced run {} ({:.1} ms, best of {PAIRED} in turn) (target: <= 2x: {}), {steps} steps",
         with_trace.median,
         ratio.median,
-        ratio.range(2),
+        ratio.range(3),
         plain.median,
         met(ratio.median <= 2.0),
     );

@@ -157,9 +157,9 @@ fn report(figures: &[copies::Figures], n: usize) {
                 theirs.range(1)
             );
             println!(
-                "ratio redstep/redis {name}: {:>6.2}  {}  (target: <= 1.0: {})",
+                "ratio redstep/redis {name}: {:>6.3}  {}  (target: <= 1.0: {})",
                 ratio.median,
-                ratio.range(2),
+                ratio.range(3),
                 if ratio.median <= 1.0 { "met" } else { "MISSED" }
             );
         }

@@ -192,14 +192,13 @@ const PANIC_TEXT: &[u8] = b"redstep internal error (a bug): a Rust panic inside 
 /// # Safety
 /// `state` must be the state Lua called the function with.
 pub(crate) unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_int>) -> c_int {
-    // The state's allocator, asked once (it is the state's for its life).
-    let a = allocator(state);
-    let armed = std::mem::replace(&mut (*a).armed, false);
+    let disarmed = disarm(state);
     let outcome = catch_unwind(AssertUnwindSafe(|| body(state)));
     let raise = match outcome {
         Ok(Ok(n)) => {
-            (*a).armed = armed;
-            if armed && (*a).limit > 0 && (*a).used > (*a).limit {
+            rearm(disarmed);
+            let (a, armed) = (&*disarmed.0, disarmed.1);
+            if armed && a.limit > 0 && a.used > a.limit {
                 raise_memory_error(state);
             }
             return n;
@@ -211,7 +210,7 @@ pub(crate) unsafe fn guard(state: State, body: impl FnOnce(State) -> Result<c_in
             Raise::Plain(PANIC_TEXT.to_vec())
         }
     };
-    (*a).armed = armed;
+    rearm(disarmed);
     throw(state, raise)
 }
 

@@ -210,6 +210,65 @@ fn loops_pcall_and_nested_functions_step_as_on_the_engine() {
     assert_eq!(real.cmd(&["LLEN", "l"]), Reply::Int(1));
 }
 
+/// Lines of several instructions: a loop on one line, a jump forward on
+/// one line, calls that return into the middle of a line, recursion on one
+/// line: where Lua's line hook fires (a new line, a jump back, a function
+/// entered) and where it does not (a return into the line it left).
+const ONE_LINERS: &str = r#"local function f(n) return n * 2 end
+local t = 0
+for i = 1, 3 do t = t + f(i) end
+local j = 0 while j < 2 do j = j + 1 end
+if t > 5 then t = t + 1 else t = t - 1 end
+repeat j = j - 1 until j <= 0
+local s = f(1) + f(2) ; local u = t > 100 and 1 or f(3)
+local function g(x) if x > 0 then return g(x - 1) end return 0 end
+g(2) for k = 1, 2 do redis.call('INCRBY', KEYS[1], k + g(1)) end
+redis.call('SET', KEYS[2], t + s + u)
+return {t, s, u, j}
+"#;
+
+/// The lines Redis 7.0.15's debugger stops at for [`ONE_LINERS`] (recorded by
+/// the test below, which asks a real server again).
+const ONE_LINERS_LINES: [u32; 32] = [
+    1, 2, 3, 3, 1, 3, 1, 3, 1, 4, 4, 4, 5, 6, 6, 7, 1, 1, 1, 8, 9, 8, 8, 8, 9, 8, 8, 9, 8, 8, 10,
+    11,
+];
+
+fn line_steps(t: &redstep::trace::Timeline) -> Vec<u32> {
+    t.steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Line { .. }))
+        .map(|s| s.line)
+        .collect()
+}
+
+#[test]
+fn one_line_loops_jumps_and_returns_step_as_on_a_real_server() {
+    // The engine, with or without a server.
+    let mut engine = Engine::default();
+    let mut scripting = redstep::script::Scripting::new(&mut engine, Default::default());
+    let mut client = engine.new_client();
+    let argv = redstep::protocol::cli::eval_argv(
+        ONE_LINERS.as_bytes().to_vec(),
+        (vec![b"n".to_vec(), b"m".to_vec()], Vec::new()),
+    );
+    let embedded = redstep::trace::record(
+        &mut engine,
+        &mut scripting,
+        &mut client,
+        &argv,
+        Limits::default(),
+    );
+    assert_eq!(embedded.outcome.status, Status::Ok);
+    assert_eq!(line_steps(&embedded), ONE_LINERS_LINES);
+    // A real server's debugger stops at the same lines, step for step.
+    let Some(real) = server() else { return };
+    let recorded = record_on(&real, ONE_LINERS, &["n", "m"], &[], Mode::Forked).unwrap();
+    assert_eq!(line_steps(&recorded.timeline), ONE_LINERS_LINES);
+    let report = compare::against_engine(&recorded, Limits::default());
+    assert!(report.difference.is_none(), "{}", report.text);
+}
+
 #[test]
 fn an_argument_with_a_space_is_read_back_from_the_server_and_said() {
     let Some(real) = server() else { return };

@@ -329,6 +329,45 @@ fn loops_nested_functions_and_pcall_are_stepped_as_lua_runs_them() {
     assert_eq!(debugger.step().line, 2);
 }
 
+/// A line's locals as the debugger shows them: every Lua type, a string
+/// with a NUL, one clipped to the 60 characters a value is shown in (the
+/// last one an ellipsis), and tables cut at three levels.
+#[test]
+fn a_lines_locals_are_rendered_clipped_and_cut() {
+    let mut env = Env::new();
+    let body = "local n = nil\nlocal b = true\nlocal f = 3.5\nlocal i = 42\nlocal s = 'a\\0b'\nlocal long = string.rep('é', 100)\nlocal t = {1, 2, x = 'y'}\nlocal deep = {{{{1}}}}\nlocal g = tostring\nreturn 1";
+    let timeline = env.eval(body);
+    assert_eq!(timeline.outcome.status, Status::Ok);
+    let last = timeline
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| match &s.kind {
+            StepKind::Line {
+                locals: Some(l), ..
+            } if s.line == 10 => Some(timeline.locals.get(*l)),
+            _ => None,
+        })
+        .expect("line 10's locals");
+    let pairs: Vec<(&str, &str)> = last.iter().collect();
+    let long = format!("\"{}…", "é".repeat(58));
+    assert_eq!(
+        pairs,
+        [
+            ("n", "nil"),
+            ("b", "true"),
+            ("f", "3.5"),
+            ("i", "42"),
+            ("s", "\"a\\0b\""),
+            ("long", long.as_str()),
+            ("t", "{1, 2, x=\"y\"}"),
+            ("deep", "{{{…}}}"),
+            ("g", "function"),
+        ]
+    );
+    assert_eq!(long.chars().count(), 60);
+}
+
 #[test]
 fn keys_that_appear_and_vanish_are_tracked() {
     let mut env = Env::new();

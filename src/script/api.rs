@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::ffi::c_int;
 use std::time::{Duration, Instant};
 
-use crate::engine::numbers::{c_cast_i64, format_g, write_g};
+use crate::engine::numbers::{c_cast_i64, write_g};
 use crate::engine::table::{flags, CommandSpec};
 use crate::engine::{errors, Bytes, Client, Engine, Extension, Reply};
 
@@ -973,8 +973,14 @@ impl Frame {
 
     /// Each of the current function's local variables that are in scope,
     /// with its value rendered as a short Lua-style string (at most
-    /// `max_len` characters), in the order they were declared.
-    pub(crate) fn each_local(&self, max_len: usize, mut found: impl FnMut(&str, &str)) {
+    /// `max_len` characters, in `value`: one buffer for every value, so no
+    /// allocation a value), in the order they were declared.
+    pub(crate) fn each_local(
+        &self,
+        max_len: usize,
+        value: &mut String,
+        mut found: impl FnMut(&str, &str),
+    ) {
         // SAFETY: `ar` is the hook's activation record; lua_getlocal
         // pushes one value per local, popped below. A frame exists only
         // inside the hook, which runs disarmed (see `lua`): these calls
@@ -994,8 +1000,9 @@ impl Frame {
                 if name.first() != Some(&b'(')
                     && !ffi::lua_getlocal(self.state, self.ar, n).is_null()
                 {
-                    let value = render_value(self.state, -1, max_len, 1);
-                    found(&String::from_utf8_lossy(name), &value);
+                    value.clear();
+                    render_value_into(self.state, -1, max_len, 1, value);
+                    found(&String::from_utf8_lossy(name), value);
                     ffi::lua_pop(self.state, 1);
                 }
                 n += 1;
@@ -1004,35 +1011,59 @@ impl Frame {
     }
 }
 
-fn clip(mut text: String, max_len: usize) -> String {
+/// Clips what `out` holds from `start` to `max_len` characters, the last
+/// one an ellipsis.
+fn clip(out: &mut String, start: usize, max_len: usize) {
+    let text = &out[start..];
     // No more bytes than `max_len`: no more characters either.
     if text.len() > max_len && text.chars().count() > max_len {
-        text = text
-            .chars()
-            .take(max_len.saturating_sub(1))
-            .collect::<String>()
-            + "…";
+        let keep = text
+            .char_indices()
+            .nth(max_len.saturating_sub(1))
+            .map_or(text.len(), |(at, _)| at);
+        out.truncate(start + keep);
+        out.push('…');
     }
-    text
 }
 
 /// A Lua value as a short string, without calling metamethods.
 unsafe fn render_value(state: State, idx: c_int, max_len: usize, depth: u32) -> String {
+    let mut out = String::new();
+    render_value_into(state, idx, max_len, depth, &mut out);
+    out
+}
+
+/// [`render_value`] appended to `out`.
+unsafe fn render_value_into(
+    state: State,
+    idx: c_int,
+    max_len: usize,
+    depth: u32,
+    out: &mut String,
+) {
+    use std::fmt::Write;
     let idx = lua::absolute(state, idx);
-    let text = match ffi::lua_type(state, idx) {
-        ffi::LUA_TNIL => "nil".into(),
-        ffi::LUA_TBOOLEAN => (ffi::lua_toboolean(state, idx) != 0).to_string(),
-        ffi::LUA_TNUMBER => format_g(ffi::lua_tonumber(state, idx), 14),
+    let start = out.len();
+    match ffi::lua_type(state, idx) {
+        ffi::LUA_TNIL => out.push_str("nil"),
+        ffi::LUA_TBOOLEAN => out.push_str(if ffi::lua_toboolean(state, idx) != 0 {
+            "true"
+        } else {
+            "false"
+        }),
+        // SAFETY: %g writes ASCII only, so `out` stays UTF-8.
+        ffi::LUA_TNUMBER => write_g(ffi::lua_tonumber(state, idx), 14, out.as_mut_vec()),
         ffi::LUA_TSTRING => {
             let mut len = 0usize;
             let ptr = ffi::lua_tolstring(state, idx, &mut len);
             let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len.min(max_len * 4));
-            format!("{:?}", String::from_utf8_lossy(bytes))
+            let _ = write!(out, "{:?}", String::from_utf8_lossy(bytes));
         }
-        ffi::LUA_TTABLE if depth > 2 => "{…}".into(),
+        ffi::LUA_TTABLE if depth > 2 => out.push_str("{…}"),
         ffi::LUA_TTABLE => {
             if ffi::lua_checkstack(state, 3) == 0 {
-                return "{…}".into();
+                out.push_str("{…}");
+                return;
             }
             let mut parts = Vec::new();
             let mut array_next = 1.0;
@@ -1061,15 +1092,17 @@ unsafe fn render_value(state: State, idx: c_int, max_len: usize, depth: u32) -> 
                 }
                 ffi::lua_pop(state, 1);
             }
-            format!("{{{}}}", parts.join(", "))
+            let _ = write!(out, "{{{}}}", parts.join(", "));
         }
-        ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, idx).is_null() => "cjson.null".into(),
-        ffi::LUA_TFUNCTION => "function".into(),
-        other => {
-            String::from_utf8_lossy(lua::cstr_bytes(ffi::lua_typename(state, other))).into_owned()
+        ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, idx).is_null() => {
+            out.push_str("cjson.null")
         }
-    };
-    clip(text, max_len)
+        ffi::LUA_TFUNCTION => out.push_str("function"),
+        other => out.push_str(&String::from_utf8_lossy(lua::cstr_bytes(
+            ffi::lua_typename(state, other),
+        ))),
+    }
+    clip(out, start, max_len);
 }
 
 fn check_stop(ctx: &mut RunContext<'_>) -> Option<Stop> {

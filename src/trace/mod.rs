@@ -307,6 +307,9 @@ pub struct AllLocals {
     /// Where each step's pairs end in `text` (they start where the
     /// previous step's end).
     ends: Vec<u32>,
+    /// Where a value is rendered before it joins `text` (one buffer for
+    /// the whole trace: no allocation a value).
+    value: String,
 }
 
 impl AllLocals {
@@ -314,7 +317,10 @@ impl AllLocals {
     /// pass 4 GiB (a trace's byte cap stops it long before).
     pub(crate) fn add(&mut self, write: impl FnOnce(&mut LocalsWriter)) -> Option<LocalsAt> {
         let start = self.text.len();
-        write(&mut LocalsWriter(&mut self.text));
+        write(&mut LocalsWriter {
+            text: &mut self.text,
+            value: &mut self.value,
+        });
         let (Ok(end), Ok(id)) = (
             u32::try_from(self.text.len()),
             u32::try_from(self.ends.len() + 1),
@@ -334,34 +340,44 @@ impl AllLocals {
 
     /// The heap it holds, the room it grew to included.
     pub(crate) fn held(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<u32>()
+        self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<u32>()
+            + self.value.capacity()
     }
 
     pub(crate) fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
+        self.value = String::new();
     }
 }
 
 /// Writes one step's locals into [`AllLocals`].
-pub struct LocalsWriter<'a>(&'a mut String);
+pub struct LocalsWriter<'a> {
+    text: &'a mut String,
+    /// A buffer to render a value in (see [`AllLocals`]).
+    value: &'a mut String,
+}
 
 impl LocalsWriter<'_> {
     pub fn push(&mut self, name: &str, value: &str) {
-        let text = &mut *self.0;
-        // A large text grows by an eighth (see `room_for`).
-        let more = name.len() + value.len() + 2;
-        if text.capacity() - text.len() < more && text.capacity() >= 1 << 20 {
-            text.reserve_exact(more.max(text.capacity() / 8));
+        push_local(self.text, name, value);
+    }
+}
+
+fn push_local(text: &mut String, name: &str, value: &str) {
+    // A large text grows by an eighth (see `room_for`).
+    let more = name.len() + value.len() + 2;
+    if text.capacity() - text.len() < more && text.capacity() >= 1 << 20 {
+        text.reserve_exact(more.max(text.capacity() / 8));
+    }
+    for part in [name, value] {
+        if part.contains('\0') {
+            text.push_str(&part.replace('\0', "\\0"));
+        } else {
+            text.push_str(part);
         }
-        for part in [name, value] {
-            if part.contains('\0') {
-                text.push_str(&part.replace('\0', "\\0"));
-            } else {
-                text.push_str(part);
-            }
-            text.push('\0');
-        }
+        text.push('\0');
     }
 }
 
@@ -1200,7 +1216,8 @@ impl Recorder {
 
 /// The frame's locals, each value at most `len` characters.
 fn locals_of(frame: &Frame, len: usize, out: &mut LocalsWriter) {
-    frame.each_local(len, |name, value| out.push(name, value));
+    let LocalsWriter { text, value } = out;
+    frame.each_local(len, value, |name, value| push_local(text, name, value));
 }
 
 impl Probe for Recorder {

@@ -126,6 +126,23 @@ fn a_bracketed_paste_of_tab_indented_code_lands_verbatim_as_one_edit() {
     assert_eq!(lines(&d), before);
 }
 
+/// A paste outside a bracketed paste (a terminal without it, `tmux
+/// send-keys`) types each newline as Ctrl+J: a newline, not the text
+/// area's "delete to the start of the line", which lost every pasted line
+/// but the last.
+#[test]
+fn a_newline_typed_as_ctrl_j_is_a_newline() {
+    let mut d = Driver::new(script(""), 120, 40);
+    for line in ["local a = 1", "local b = 2", "return a + b"] {
+        d.type_text(line);
+        ctrl(&mut d, 'j');
+    }
+    assert_eq!(
+        lines(&d),
+        ["local a = 1", "local b = 2", "return a + b", ""]
+    );
+}
+
 #[test]
 fn a_paste_or_letters_in_a_pane_that_is_not_a_text_field_change_nothing() {
     let mut d = lesson("the-post");

@@ -249,6 +249,15 @@ impl App {
     pub(super) fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         // Keys the text area would take for its own shortcuts but that a
         // beginner expects elsewhere are already bound in the key map.
+        // A newline a terminal sends outside a bracketed paste (a terminal
+        // without it, `tmux send-keys`) arrives as Ctrl+J, which the text
+        // area takes for "delete to the start of the line": each pasted
+        // line would delete the one before. It is a newline here.
+        let key = if key.code == KeyCode::Char('j') && key.modifiers == KeyModifiers::CONTROL {
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
+        } else {
+            key
+        };
         self.edit_text(|area| area.input(key));
         Vec::new()
     }

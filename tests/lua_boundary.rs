@@ -481,6 +481,33 @@ fn error_tables_with_metamethods_are_read_safely() {
     assert_eq!(env.eval("return 'ok'"), Reply::bulk("ok"));
 }
 
+/// A loop that spends its time making long strings in C (`string.rep`,
+/// `..`) runs few VM instructions a turn: with the count hook every
+/// 100,000 of them it ran some 5,000 turns before the first check, and Esc
+/// in the TUI took minutes to stop a 1 MB string a turn. A long string now
+/// spends the count as it is made (vendored `luaS_newlstr`), so a stop
+/// already due (a zero budget) ends it within a few turns. Counted in
+/// turns, not timed.
+#[test]
+fn a_loop_of_long_strings_meets_the_count_hook_within_a_few_turns() {
+    let mut env = Env::with(ScriptConfig {
+        budget: Some(Duration::ZERO),
+        ..ScriptConfig::default()
+    });
+    let error = error_text(env.eval(
+        "local n = 0\nwhile true do\n  n = n + 1\n  redis.call('SET', 'turns', n)\n  local s = string.rep('x', 100000) .. n\nend",
+    ));
+    assert!(
+        error.starts_with("ERR Script stopped by redstep after 0 ms"),
+        "{error}"
+    );
+    let Reply::Bulk(turns) = env.eval("return redis.call('GET', 'turns')") else {
+        panic!("no turns")
+    };
+    let turns: u32 = String::from_utf8(turns).unwrap().parse().unwrap();
+    assert!((1..=10).contains(&turns), "{turns} turns before the stop");
+}
+
 /// Lua's pattern matcher is C: in Redis 7.0 no hook runs inside it, so a
 /// pattern that backtracks without end keeps the server busy for good, and
 /// one nested deeper than its 8 MB stack holds crashes it (at about 174,000

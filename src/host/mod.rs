@@ -350,10 +350,21 @@ fn wake(waker: &Option<Arc<Waker>>) {
 
 impl Drop for Host {
     fn drop(&mut self) {
+        // A running script is stopped first (it holds the engine thread),
+        // as Esc stops it; one stuck in a single long C call (a huge
+        // string.rep, say) is not waited for past a second: the thread
+        // ends with the process (the TUI quits, its terminal restored).
+        self.interrupt.request();
         let _ = self.tx.send(Message::Stop);
         wake(&self.waker);
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let waited = std::time::Instant::now();
+            while !t.is_finished() && waited.elapsed() < std::time::Duration::from_secs(1) {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -1273,6 +1284,37 @@ mod tests {
             },
             _ => panic!("no response"),
         }
+    }
+
+    /// Dropping the host (the TUI quitting) while a script runs stops the
+    /// script, as Esc does, rather than waiting for it: a loop without end
+    /// kept the process from ever exiting, its screen blank.
+    #[test]
+    fn dropping_the_host_stops_the_running_script() {
+        let host = Host::start(Engine::default, ScriptConfig::default());
+        let conn = host.connect("front".into(), "front".into());
+        conn.send(vec![
+            b"EVAL".to_vec(),
+            b"redis.call('SET', 'k', 'v') while true do end".to_vec(),
+            b"0".to_vec(),
+        ]);
+        let (done, dropped) = mpsc::channel();
+        std::thread::spawn(move || {
+            drop(host);
+            let _ = done.send(());
+        });
+        assert!(
+            dropped.recv_timeout(Duration::from_secs(30)).is_ok(),
+            "dropping the host waited for the script"
+        );
+        let Reply::Error(error) = reply(&conn) else {
+            panic!("the script was not stopped")
+        };
+        assert!(
+            String::from_utf8_lossy(&error).starts_with("ERR Script stopped by the redstep user"),
+            "{}",
+            String::from_utf8_lossy(&error)
+        );
     }
 
     /// The TUI's Esc on a redis-cli line that waits: the waiting command

@@ -77,6 +77,18 @@ TString *luaS_newlstr (lua_State *L, const char *str, size_t l) {
   unsigned int h = cast(unsigned int, l);  /* seed */
   size_t step = 1;  /* redstep: as Redis (redis/redis#9449), every byte is hashed */
   size_t l1;
+  /* redstep: a long string takes time (its hash reads every byte, and
+  ** string.rep, `..`, table.concat and gsub make one or more), so it
+  ** spends the VM's instruction count, 16 bytes an instruction: the count
+  ** hook (SCRIPT KILL, Esc, the budget, BUSY) runs at the next instruction
+  ** the VM executes, not after another 100,000 of them (a loop that makes
+  ** a 1 MB string a turn ran some 10,000 turns, minutes, before it). No
+  ** hook is called here: any caller's C code may be on the stack. */
+  if (l >= 1024 && (L->hookmask & LUA_MASKCOUNT)) {
+    size_t spend = l >> 4;
+    L->hookcount = (L->hookcount > 0 && (size_t)L->hookcount > spend)
+                   ? L->hookcount - (int)spend : 1;
+  }
   for (l1=l; l1>=step; l1-=step)  /* compute hash */
     h = h ^ ((h<<5)+(h>>2)+cast(unsigned char, str[l1-1]));
   for (o = G(L)->strt.hash[lmod(h, G(L)->strt.size)];

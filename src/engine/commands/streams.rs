@@ -1230,7 +1230,9 @@ fn xsetid(ctx: &mut Ctx) -> CommandResult {
     let Some(s) = stream(ctx, &key)? else {
         return Err(err("ERR no such key"));
     };
-    if id < s.meta.last_id {
+    // Checked against the last entry still there, not the last id given
+    // out (Redis's streamLastValidID): an empty stream takes any id.
+    if s.entries.keys().next_back().is_some_and(|top| id < *top) {
         return Err(err(
             "ERR The ID specified in XSETID is smaller than the target stream top item",
         ));
@@ -1247,7 +1249,8 @@ fn xsetid(ctx: &mut Ctx) -> CommandResult {
     if let Some(n) = entries_added {
         meta.entries_added = n;
     }
-    if let Some(m) = max_deleted {
+    // MAXDELETEDID 0-0 leaves the counter as it is, as in Redis.
+    if let Some(m) = max_deleted.filter(|m| *m != StreamId::MIN) {
         meta.max_deleted = m;
     }
     let db = ctx.db();

@@ -404,8 +404,10 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
         }
         Some((ms, None)) => {
             if ms == last.ms {
+                // Redis's streamAppendItem fails here without setting
+                // errno to EDOM, so XADD answers with its other error.
                 if last.seq == u64::MAX {
-                    return Err(too_small());
+                    return Err(err("ERR Elements are too large to be stored"));
                 }
                 StreamId::new(ms, last.seq + 1)
             } else if ms > last.ms {

@@ -1007,7 +1007,9 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
         } else if raw == b">" {
             None
         } else {
-            Some(strict_id(&raw, 0)?)
+            // xreadCommand stands `>` for the last possible id, so that id
+            // given by hand reads new entries too.
+            Some(strict_id(&raw, 0)?).filter(|id| *id != StreamId::MAX)
         };
         wanted.push((key, id));
     }
@@ -1049,12 +1051,17 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
             .collect();
         let mut items = Vec::with_capacity(ids.len());
         for eid in ids {
-            if let Some(nack) = group.pel.get_mut(&eid) {
-                nack.delivery_time = now;
-                nack.delivery_count += 1;
-            }
+            // Only an entry still in the stream counts as delivered again
+            // (streamReplyWithRangeFromConsumerPEL): a deleted one is
+            // answered with a nil and keeps its time and count.
             items.push(match s.entries.get(&eid) {
-                Some(fields) => entry_reply(eid, fields),
+                Some(fields) => {
+                    if let Some(nack) = group.pel.get_mut(&eid) {
+                        nack.delivery_time = now;
+                        nack.delivery_count += 1;
+                    }
+                    entry_reply(eid, fields)
+                }
                 None => Reply::Array(vec![Reply::bulk(eid.text()), Reply::NilArray]),
             });
         }

@@ -910,7 +910,7 @@ fn deliver_new(
                 .pending
                 .insert(eid);
             let nack = group.pel.get(&eid).expect("just added");
-            propagate.push(xclaim_argv(key, group_name, eid, nack, group));
+            propagate.push(xclaim_argv(key, group_name, &eid.text(), nack, group));
         }
         items.push(entry_reply(eid, fields));
     }
@@ -928,11 +928,12 @@ fn deliver_new(
 }
 
 /// Redis's streamPropagateXCLAIM: replicas learn a PEL entry's owner and
-/// counters (and the group's last id) as an XCLAIM.
+/// counters (and the group's last id) as an XCLAIM. `id` is the text
+/// XCLAIM was given (`1`, not `1-0`), or the id's own for the others.
 fn xclaim_argv(
     key: &[u8],
     group_name: &[u8],
-    id: StreamId,
+    id: &[u8],
     nack: &PendingEntry,
     group: &Group,
 ) -> Vec<Bytes> {
@@ -942,7 +943,7 @@ fn xclaim_argv(
         group_name.to_vec(),
         nack.consumer.clone(),
         b"0".to_vec(),
-        id.text(),
+        id.to_vec(),
         b"TIME".to_vec(),
         nack.delivery_time.to_string().into_bytes(),
         b"RETRYCOUNT".to_vec(),
@@ -1706,7 +1707,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
     let mut j = 5;
     while j < ctx.argv.len() {
         match strict_id(ctx.arg(j), 0) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, ctx.arg(j).to_vec())),
             Err(_) => break,
         }
         j += 1;
@@ -1759,11 +1760,11 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
         _ => now,
     };
     let mut out = Vec::new();
-    for id in ids {
+    for (id, text) in ids {
         let pending = group.pel.get(&id).cloned();
         let Some(fields) = s.entries.get(&id) else {
             if let Some(nack) = pending {
-                propagate.push(xclaim_argv(&key, &group_name, id, &nack, group));
+                propagate.push(xclaim_argv(&key, &group_name, &text, &nack, group));
                 group.pel.remove(&id);
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
                     c.pending.remove(&id);
@@ -1794,7 +1795,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
         };
         give(group, id, &consumer, delivery, count, now);
         let nack = group.pel.get(&id).expect("given");
-        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+        propagate.push(xclaim_argv(&key, &group_name, &text, nack, group));
         out.push(if justid {
             Reply::bulk(id.text())
         } else {
@@ -1882,7 +1883,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         idx += 1;
         let Some(fields) = s.entries.get(&id) else {
             if let Some(nack) = group.pel.get(&id) {
-                propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+                propagate.push(xclaim_argv(&key, &group_name, &id.text(), nack, group));
             }
             if let Some(nack) = group.pel.remove(&id) {
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
@@ -1900,7 +1901,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         let delivered = (!justid).then_some(nack.delivery_count + 1);
         give(group, id, &consumer, now, delivered, now);
         let nack = group.pel.get(&id).expect("given");
-        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+        propagate.push(xclaim_argv(&key, &group_name, &id.text(), nack, group));
         claimed.push(if justid {
             Reply::bulk(id.text())
         } else {

@@ -851,6 +851,57 @@ CASES["g-lolwut-art"] = [
     "EVAL \"return redis.call('LOLWUT', 'VERSION', 5, 4, 2, 1)\" 0",
 ]
 
+# ---- streams: XSETID against the last entry, ms-* past the last sequence,
+# deleted entries in a consumer's history, cmsgpack's uint64
+def pel_counts(key="s", group="g"):
+    """Each pending entry's id, consumer and delivery count (XPENDING's idle
+    time left out: the recording cannot pin it down)."""
+    return ev("local t = {} for i, e in ipairs(redis.call('XPENDING', KEYS[1], KEYS[2], '-', '+', 10)) do t[i] = e[1] .. ' ' .. e[2] .. ' ' .. e[4] end return t", key, group)
+
+def mp(data):
+    """A Lua string literal of msgpack bytes (decimal escapes)."""
+    return "'" + "".join(f"\\{b}" for b in data) + "'"
+
+def mp_unpack(data):
+    v = f"cmsgpack.unpack({mp(data)})"
+    return ev(f"return {{tostring({v}), string.format('%.0f', {v}), {v}}}")
+
+CASES.update({
+    "x-setid-checks-last-entry": [
+        "XADD s 5 f v", "XTRIM s MAXLEN 0", "XSETID s 3", "XINFO STREAM s", "XADD s 4 f v", "XINFO STREAM s",
+        "DEL s", "XADD s 5 f v", "XDEL s 5", "XSETID s 3", "XINFO STREAM s", "XADD s 3-* f v", "XINFO STREAM s",
+        "DEL s", "XADD s 5 f v", "XADD s 6 f v", "XDEL s 6", "XSETID s 5", "XINFO STREAM s", "XSETID s 5-1", "XSETID s 4-9",
+        "XINFO STREAM s", "XADD s 5-* f v", "XSETID s 4", "XSETID s 5-2 ENTRIESADDED 0",
+        "DEL s", "XADD s 5 f v", "XDEL s 5", "XSETID s 1 ENTRIESADDED 0", "XSETID s 0-0 ENTRIESADDED 0 MAXDELETEDID 0-0", "XINFO STREAM s",
+        "XSETID s 2 MAXDELETEDID 1", "XINFO STREAM s", "XADD s 1 f v", "XADD s 2-* f v",
+        "DEL s", "XADD s 1 f v", "XADD s 2 f v", "XGROUP CREATE s g $", "XDEL s 2", "XSETID s 1", "XINFO GROUPS s",
+        pcall("XSETID s 1-1"), "MULTI", "XDEL s 1", "XSETID s 0-1", "EXEC", "XINFO STREAM s"],
+    "x-add-sequence-exhausted": [
+        "XADD s 1-18446744073709551615 a b", "XADD s 1-* a b", "XADD s 0-* a b", "XLEN s", "XADD s 2-* a b", "XADD s 2-* a b", "XLEN s",
+        "XADD t 18446744073709551615-18446744073709551615 a b", "XADD t * a b", "XADD t 18446744073709551615-* a b", "XADD t 5-* a b", "XADD t 5-1 a b", "XLEN t",
+        "XADD u 18446744073709551614-18446744073709551615 a b", "XADD u * a b", "XADD u 18446744073709551614-* a b", "XADD u 18446744073709551615-* a b", "XADD u * a b", "XRANGE u - +",
+        "XADD w 1 a b", "XDEL w 1", "XSETID w 3-18446744073709551615", "XADD w 3-* a b", "XADD w 3-* a b MAXLEN 0", "XINFO STREAM w",
+        pcall("XADD s 1-* a b"), "MULTI", "XADD s 1-* a b", "XADD s 3-* a b", "EXEC"],
+    "x-readgroup-deleted-pending": [
+        "XADD s 1 a 1", "XADD s 2 b 2", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >", "XDEL s 1",
+        "XREADGROUP GROUP g c STREAMS s 0", pel_counts(), "XREADGROUP GROUP g c STREAMS s 0", pel_counts(),
+        "XREADGROUP GROUP g c COUNT 1 STREAMS s 0", pel_counts(), "XREADGROUP GROUP g c STREAMS s 1", pel_counts(),
+        "XREADGROUP GROUP g c STREAMS s 18446744073709551615-18446744073709551614", "XREADGROUP GROUP g c STREAMS s 18446744073709551615-18446744073709551615",
+        "XREADGROUP GROUP g c2 STREAMS s 18446744073709551615-18446744073709551615", "XGROUP CREATECONSUMER s g c2", "XPENDING s g",
+        "XADD s 3 c 3", "XREADGROUP GROUP g c COUNT 1 STREAMS s 18446744073709551615-18446744073709551615", pel_counts(),
+        "XCLAIM s g d 0 1 2", pel_counts(), "XPENDING s g",
+        "XADD s 4 d 4", "XREADGROUP GROUP g c STREAMS s >", "XDEL s 4", "XREADGROUP GROUP g c STREAMS s 0", pel_counts(),
+        "XAUTOCLAIM s g e 0 0", pel_counts(), "XPENDING s g",
+        "XADD s 5 e 5", "XREADGROUP GROUP g e STREAMS s >", "XDEL s 5", "XCLAIM s g e 0 5 JUSTID", pel_counts(), "XAUTOCLAIM s g e 0 0 JUSTID", pel_counts(),
+        pcall("XREADGROUP GROUP g d STREAMS s 0"), pel_counts()],
+    "sc-cmsgpack-uint64-signed": [mp_unpack(bytes([0xcf] + [255] * 8)), mp_unpack(bytes([0xcf, 128, 0, 0, 0, 0, 0, 0, 1])),
+        mp_unpack(bytes([0xcf, 128] + [0] * 7)), mp_unpack(bytes([0xcf, 127] + [255] * 7)), mp_unpack(bytes([0xcf] + [0] * 7 + [5])),
+        mp_unpack(bytes([0xcf, 0, 0, 0, 1, 0, 0, 0, 0])), mp_unpack(bytes([0xcf, 0, 32, 0, 0, 0, 0, 0, 1])), mp_unpack(bytes([0xcf, 255, 255, 255, 255, 255, 255, 255, 0])),
+        mp_unpack(bytes([0xd3] + [255] * 8)), mp_unpack(bytes([0xce] + [255] * 4)), mp_unpack(bytes([0xcd, 255, 255])), mp_unpack(bytes([0xcc, 255])),
+        ev(f"return cmsgpack.pack(cmsgpack.unpack({mp(bytes([0xcf] + [255] * 8))}))"),
+        ev(f"local a, b = cmsgpack.unpack({mp(bytes([0x92, 0xcf] + [255] * 8 + [0xcf, 0x80] + [0] * 7))}) return {{tostring(a[1]), tostring(a[2])}}")],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     # Needs a primary without replicas: record_repl.py, whose SYNC

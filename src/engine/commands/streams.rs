@@ -404,8 +404,10 @@ fn xadd(ctx: &mut Ctx) -> CommandResult {
         }
         Some((ms, None)) => {
             if ms == last.ms {
+                // Redis's streamAppendItem fails here without setting
+                // errno to EDOM, so XADD answers with its other error.
                 if last.seq == u64::MAX {
-                    return Err(too_small());
+                    return Err(err("ERR Elements are too large to be stored"));
                 }
                 StreamId::new(ms, last.seq + 1)
             } else if ms > last.ms {
@@ -908,7 +910,7 @@ fn deliver_new(
                 .pending
                 .insert(eid);
             let nack = group.pel.get(&eid).expect("just added");
-            propagate.push(xclaim_argv(key, group_name, eid, nack, group));
+            propagate.push(xclaim_argv(key, group_name, &eid.text(), nack, group));
         }
         items.push(entry_reply(eid, fields));
     }
@@ -926,11 +928,12 @@ fn deliver_new(
 }
 
 /// Redis's streamPropagateXCLAIM: replicas learn a PEL entry's owner and
-/// counters (and the group's last id) as an XCLAIM.
+/// counters (and the group's last id) as an XCLAIM. `id` is the text
+/// XCLAIM was given (`1`, not `1-0`), or the id's own for the others.
 fn xclaim_argv(
     key: &[u8],
     group_name: &[u8],
-    id: StreamId,
+    id: &[u8],
     nack: &PendingEntry,
     group: &Group,
 ) -> Vec<Bytes> {
@@ -940,7 +943,7 @@ fn xclaim_argv(
         group_name.to_vec(),
         nack.consumer.clone(),
         b"0".to_vec(),
-        id.text(),
+        id.to_vec(),
         b"TIME".to_vec(),
         nack.delivery_time.to_string().into_bytes(),
         b"RETRYCOUNT".to_vec(),
@@ -1005,7 +1008,9 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
         } else if raw == b">" {
             None
         } else {
-            Some(strict_id(&raw, 0)?)
+            // xreadCommand stands `>` for the last possible id, so that id
+            // given by hand reads new entries too.
+            Some(strict_id(&raw, 0)?).filter(|id| *id != StreamId::MAX)
         };
         wanted.push((key, id));
     }
@@ -1047,12 +1052,17 @@ fn xreadgroup(ctx: &mut Ctx) -> CommandResult {
             .collect();
         let mut items = Vec::with_capacity(ids.len());
         for eid in ids {
-            if let Some(nack) = group.pel.get_mut(&eid) {
-                nack.delivery_time = now;
-                nack.delivery_count += 1;
-            }
+            // Only an entry still in the stream counts as delivered again
+            // (streamReplyWithRangeFromConsumerPEL): a deleted one is
+            // answered with a nil and keeps its time and count.
             items.push(match s.entries.get(&eid) {
-                Some(fields) => entry_reply(eid, fields),
+                Some(fields) => {
+                    if let Some(nack) = group.pel.get_mut(&eid) {
+                        nack.delivery_time = now;
+                        nack.delivery_count += 1;
+                    }
+                    entry_reply(eid, fields)
+                }
                 None => Reply::Array(vec![Reply::bulk(eid.text()), Reply::NilArray]),
             });
         }
@@ -1230,7 +1240,9 @@ fn xsetid(ctx: &mut Ctx) -> CommandResult {
     let Some(s) = stream(ctx, &key)? else {
         return Err(err("ERR no such key"));
     };
-    if id < s.meta.last_id {
+    // Checked against the last entry still there, not the last id given
+    // out (Redis's streamLastValidID): an empty stream takes any id.
+    if s.entries.keys().next_back().is_some_and(|top| id < *top) {
         return Err(err(
             "ERR The ID specified in XSETID is smaller than the target stream top item",
         ));
@@ -1247,7 +1259,8 @@ fn xsetid(ctx: &mut Ctx) -> CommandResult {
     if let Some(n) = entries_added {
         meta.entries_added = n;
     }
-    if let Some(m) = max_deleted {
+    // MAXDELETEDID 0-0 leaves the counter as it is, as in Redis.
+    if let Some(m) = max_deleted.filter(|m| *m != StreamId::MIN) {
         meta.max_deleted = m;
     }
     let db = ctx.db();
@@ -1694,7 +1707,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
     let mut j = 5;
     while j < ctx.argv.len() {
         match strict_id(ctx.arg(j), 0) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, ctx.arg(j).to_vec())),
             Err(_) => break,
         }
         j += 1;
@@ -1747,11 +1760,11 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
         _ => now,
     };
     let mut out = Vec::new();
-    for id in ids {
+    for (id, text) in ids {
         let pending = group.pel.get(&id).cloned();
         let Some(fields) = s.entries.get(&id) else {
             if let Some(nack) = pending {
-                propagate.push(xclaim_argv(&key, &group_name, id, &nack, group));
+                propagate.push(xclaim_argv(&key, &group_name, &text, &nack, group));
                 group.pel.remove(&id);
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
                     c.pending.remove(&id);
@@ -1782,7 +1795,7 @@ fn xclaim(ctx: &mut Ctx) -> CommandResult {
         };
         give(group, id, &consumer, delivery, count, now);
         let nack = group.pel.get(&id).expect("given");
-        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+        propagate.push(xclaim_argv(&key, &group_name, &text, nack, group));
         out.push(if justid {
             Reply::bulk(id.text())
         } else {
@@ -1870,7 +1883,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         idx += 1;
         let Some(fields) = s.entries.get(&id) else {
             if let Some(nack) = group.pel.get(&id) {
-                propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+                propagate.push(xclaim_argv(&key, &group_name, &id.text(), nack, group));
             }
             if let Some(nack) = group.pel.remove(&id) {
                 if let Some(c) = group.consumers.get_mut(&nack.consumer) {
@@ -1888,7 +1901,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CommandResult {
         let delivered = (!justid).then_some(nack.delivery_count + 1);
         give(group, id, &consumer, now, delivered, now);
         let nack = group.pel.get(&id).expect("given");
-        propagate.push(xclaim_argv(&key, &group_name, id, nack, group));
+        propagate.push(xclaim_argv(&key, &group_name, &id.text(), nack, group));
         claimed.push(if justid {
             Reply::bulk(id.text())
         } else {

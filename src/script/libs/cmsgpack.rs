@@ -275,12 +275,10 @@ unsafe fn decode_value(state: State, c: &mut Cursor) -> Result<(), DecodeError> 
         }
         0xcf | 0xd3 => {
             c.need(9)?;
-            let v = c.be(1, 8);
-            push_num(if b == 0xcf {
-                v as f64
-            } else {
-                (v as i64) as f64
-            });
+            // Both as int64: lua_cmsgpack.c pushes uint 64 with
+            // lua_pushunsigned, which is lua_pushinteger (a signed
+            // ptrdiff_t) on 64-bit builds, so 2^63 and up turn negative.
+            push_num(c.be(1, 8) as i64 as f64);
             c.pos += 9;
         }
         0xc0 => {

@@ -143,6 +143,21 @@ fn a_newline_typed_as_ctrl_j_is_a_newline() {
     );
 }
 
+/// A long text replaced by a short one shows the short one whole: the
+/// editor kept its scroll, so only the last line showed and the line a run
+/// died on was hidden.
+#[test]
+fn a_short_text_pasted_over_a_long_one_shows_from_its_first_line() {
+    let long: String = (1..=100).map(|i| format!("-- line {i}\n")).collect();
+    let mut d = Driver::new(script(&long), 120, 40);
+    d.key_with(KeyCode::End, KeyModifiers::CONTROL);
+    assert!(d.app.buffer().top > 50, "scrolled to the end");
+    ctrl(&mut d, 'a');
+    d.paste("redis.call('SET', 'a', '1')\nlocal x = nil + 1\nreturn 1");
+    assert_eq!(lines(&d).len(), 3);
+    assert_eq!(d.app.buffer().top, 0);
+}
+
 #[test]
 fn a_paste_or_letters_in_a_pane_that_is_not_a_text_field_change_nothing() {
     let mut d = lesson("the-post");

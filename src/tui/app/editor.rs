@@ -312,6 +312,15 @@ impl App {
         let row = buffer.area.cursor().0;
         let col = crate::tui::ui::display_column(&buffer.area.lines()[row], buffer.area.cursor().1);
         let follow = run_line.unwrap_or(row);
+        // No room left empty below the text's last line (a long text
+        // replaced by a short one kept its scroll, its first lines hidden),
+        // nor a column scrolled off that the width now shows.
+        buffer.top = buffer
+            .top
+            .min(buffer.area.lines().len().saturating_sub(height));
+        if width > 0 && col < width {
+            buffer.left = 0;
+        }
         if follow < buffer.top {
             buffer.top = follow;
         } else if height > 0 && follow >= buffer.top + height {

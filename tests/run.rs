@@ -85,6 +85,34 @@ fn a_markdown_trace_ends_with_the_outcome_one_paragraph_a_sentence() {
     );
 }
 
+/// A run that wrote nothing says so, rather than "after 0 writes" and
+/// that what it wrote stays written.
+#[test]
+fn a_run_without_writes_says_nothing_was_written() {
+    let dir = folder("nowrite");
+    std::fs::write(
+        dir.join("fail.lua"),
+        "local x = redis.call('GET', 'a')\nreturn x + nil\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("read.lua"), "return redis.call('GET', 'a')\n").unwrap();
+    let failed = redstep(&dir, &["run", "fail.lua", "--trace", "md"]);
+    assert!(
+        failed.stdout.contains(
+            "The script failed at line 2 before it wrote anything: nothing stayed written.\n"
+        ),
+        "{}",
+        failed.stdout
+    );
+    let read = redstep(&dir, &["run", "read.lua", "--trace", "md"]);
+    assert!(
+        read.stdout
+            .contains("The script returned without writing.\n"),
+        "{}",
+        read.stdout
+    );
+}
+
 #[test]
 fn frame_without_an_svg_trace_is_refused() {
     let dir = folder("frame");

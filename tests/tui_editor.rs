@@ -438,6 +438,18 @@ fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
     assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
 }
 
+/// F6 after a run that changed no key says there is nothing to undo
+/// instead of asking to "put the 0 keys it changed back".
+#[test]
+fn undo_of_a_run_that_changed_nothing_says_so() {
+    let mut d = Driver::new(script("return redis.call('GET', 'a')"), 120, 40);
+    d.key(KeyCode::F(5));
+    assert!(d.app.session.is_some());
+    d.key(KeyCode::F(6));
+    assert!(d.app.asks.is_empty(), "no question asked");
+    assert_eq!(message(&d), "nothing to undo: the run changed no key");
+}
+
 #[test]
 fn letters_in_the_debugger_never_start_a_run() {
     let mut d = Driver::new(opening::post(), 120, 40);

@@ -259,6 +259,9 @@ fn summary_of(timeline: &Timeline, changes: &[KeyChange], replicas: bool) -> Vec
         return lines;
     }
     match outcome.status {
+        Status::Ok if outcome.writes_applied == 0 => {
+            lines.push("The script returned without writing.".into())
+        }
         Status::Ok => lines.push(format!("The script returned after {writes}.")),
         Status::Error | Status::Interrupted => {
             let returned_error = timeline
@@ -273,7 +276,13 @@ fn summary_of(timeline: &Timeline, changes: &[KeyChange], replicas: bool) -> Vec
                 .error_line
                 .map(|l| format!(" at line {l}"))
                 .unwrap_or_default();
-            lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
+            if outcome.writes_applied == 0 {
+                lines.push(format!(
+                    "The script {how}{at} before it wrote anything: nothing stayed written."
+                ));
+            } else {
+                lines.push(format!("The script {how}{at} after {writes}. Redis does not roll back: what it wrote stays written."));
+            }
             lines.extend(super::cluster::explain(timeline));
             for c in changes.iter().take(SUMMARY_KEYS) {
                 lines.push(went(c, " and stayed that way"));

@@ -635,6 +635,17 @@ impl App {
                     return Vec::new();
                 }
                 match &self.session {
+                    Some(session)
+                        if session
+                            .debugger()
+                            .timeline()
+                            .outcome
+                            .keys_changed
+                            .is_empty() =>
+                    {
+                        self.say("nothing to undo: the run changed no key");
+                        Vec::new()
+                    }
                     Some(session) => {
                         let keys = match session.debugger().timeline().outcome.keys_changed.len() {
                             1 => "the key it changed back as it was".to_string(),

@@ -507,6 +507,37 @@ fn a_run_belongs_to_the_tab_that_ran_and_edits_during_it_count() {
     assert!(session.edited, "inc.lua was edited during the run");
 }
 
+/// While a lesson's script runs, the lesson cannot change under it (the
+/// run's reply would land in the next lesson's tab, which showed lesson 7's
+/// script "running" in lesson 8).
+#[test]
+fn lessons_do_not_change_while_a_script_runs() {
+    let first = redstep::lessons::builtin()[0].id.clone();
+    let mut d = lesson(&first);
+    let effects = d.app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::F(5),
+        KeyModifiers::NONE,
+    )));
+    assert!(d.app.running.is_some(), "a run on the engine");
+    alt(&mut d, '4');
+    for key in ['n', 'p', 'r', 'l'] {
+        d.key(KeyCode::Char(key));
+        assert!(d.app.asks.is_empty(), "{key}: no question while it runs");
+        assert!(
+            message(&d).starts_with("a script is running: "),
+            "{key}: {}",
+            message(&d)
+        );
+    }
+    d.perform(effects);
+    assert!(d.app.running.is_none());
+    d.key(KeyCode::Char('n'));
+    assert!(
+        !d.app.asks.is_empty(),
+        "after the run, n asks to change lessons"
+    );
+}
+
 /// A letter typed into the script by mistake, then Ctrl+Z: the buffer holds
 /// the text the run ran again, and the run is usable again.
 #[test]

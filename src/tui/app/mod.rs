@@ -502,6 +502,19 @@ impl App {
         (self.clock)()
     }
 
+    /// While a script runs, a lesson cannot change under it (its reply
+    /// would land in the next lesson's tab): says so and returns true.
+    fn refuse_while_running(&mut self) -> bool {
+        if self.running.is_none() {
+            return false;
+        }
+        let stop = self.key_for(Command::Stop);
+        self.warn(format!(
+            "a script is running: {stop} stops it; then change or reset the lesson"
+        ));
+        true
+    }
+
     fn say(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), false));
     }
@@ -924,6 +937,14 @@ impl App {
                     Some(_) => self.message = Some(("that was the last hint".into(), false)),
                     None => {}
                 }
+                Vec::new()
+            }
+            Command::NextLesson
+            | Command::PreviousLesson
+            | Command::ResetLesson
+            | Command::LessonList
+                if self.lesson.is_some() && self.refuse_while_running() =>
+            {
                 Vec::new()
             }
             Command::NextLesson | Command::PreviousLesson => {

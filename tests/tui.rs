@@ -354,6 +354,35 @@ fn keys_and_argv_reach_the_script() {
     assert_shows(&s, "returned [\"user:1\", \"a b\", \"2\"]");
 }
 
+/// A question asked while the terminal is too small (Ctrl+Q with edits
+/// not written) shows above the "too small" message: the key seemed to do
+/// nothing, and the keys typed next were taken as answers or ignored.
+#[test]
+fn a_question_shows_on_a_terminal_too_small() {
+    let dir = std::env::temp_dir().join(format!("redstep-small-ask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.lua");
+    std::fs::write(&path, "return 1\n").unwrap();
+    let mut opening = script("s.lua", "return 1\n");
+    opening.buffers[0].path = Some(path.clone());
+    let mut h = Harness::new(opening, 120, 40);
+    h.app.focus = redstep::tui::app::Focus::Editor;
+    h.type_text("x");
+    h.resize(40, 12);
+    h.key_with(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    assert!(!h.app.asks.is_empty(), "Ctrl+Q asks about the edits");
+    let s = h.screen();
+    assert_shows(&s, "terminal too small");
+    let text = h.app.asks.front().unwrap().text.clone();
+    let start: String = text.chars().take(12).collect();
+    assert_shows(&s, &start);
+    // Its keys answer it there: Esc leaves everything as it is.
+    h.key(KeyCode::Esc);
+    assert!(h.app.asks.is_empty(), "Esc answered the question");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "return 1\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_small_terminal_gets_a_clear_message_and_loses_nothing() {
     let mut h = Harness::new(opening::post(), 120, 40);

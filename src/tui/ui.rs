@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use crate::trace::{self, export, Event, Status, StepKind};
 
-use super::app::{display_key, App, Focus, KeyMark};
+use super::app::{display_key, App, Ask, Focus, KeyMark};
 use super::highlight::{self, Class};
 use super::keymap::{self, Context};
 use super::layout::{self, Areas, GUTTER};
@@ -20,7 +20,7 @@ use super::theme::Theme;
 pub fn draw(frame: &mut Frame, app: &App) {
     let size = frame.area();
     let Some(areas) = app.areas() else {
-        too_small(frame, size, &app.theme);
+        too_small(frame, size, &app.theme, app.asks.front());
         return;
     };
     editor(frame, app, &areas);
@@ -396,8 +396,23 @@ fn banner(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {
-    let text = vec![
+fn too_small(frame: &mut Frame, size: Rect, theme: &Theme, ask: Option<&Ask>) {
+    let mut text = Vec::new();
+    // A question waits for its answer (Ctrl+Q with unsaved edits asks one):
+    // it comes first, whatever the size, or a key would seem to do nothing.
+    if let Some(ask) = ask {
+        text.push(Line::styled(ask.text.clone(), theme.error()));
+        let choices: Vec<String> = ask
+            .choices
+            .iter()
+            .map(|(key, what)| format!("{key}: {what}"))
+            .chain(std::iter::once(
+                "Esc: leave everything as it is".to_string(),
+            ))
+            .collect();
+        text.push(Line::raw(choices.join(" · ")));
+    }
+    text.extend([
         Line::styled("terminal too small", theme.error()),
         Line::raw(format!(
             "redstep needs {}×{}; this is {}×{}.",
@@ -407,7 +422,7 @@ fn too_small(frame: &mut Frame, size: Rect, theme: &Theme) {
             size.height
         )),
         Line::raw("Enlarge the window (nothing is lost). Ctrl+Q quits."),
-    ];
+    ]);
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: true })

@@ -544,8 +544,12 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         // Below 80×24 the screen says so and only quitting works: keys
-        // would land in panes the user cannot see.
+        // would land in panes the user cannot see. A question (quitting's,
+        // with edits not written) shows there too, and its keys answer it.
         if self.areas().is_none() {
+            if !self.asks.is_empty() {
+                return self.ask_key(key);
+            }
             return match self.keymap.lookup(Context::Global, &key) {
                 Some(Command::Quit) => self.command(Command::Quit),
                 _ => Vec::new(),

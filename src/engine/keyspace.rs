@@ -13,7 +13,7 @@ use indexmap::IndexSet;
 use super::dict::ScanMap;
 use super::notify;
 
-use super::value::{Bytes, Groups, Stream, StreamFields, StreamId, StreamMeta, Value};
+use super::value::{Bytes, Groups, NodePatch, Stream, StreamFields, StreamId, StreamMeta, Value};
 
 pub const DATABASES: usize = 16;
 
@@ -131,6 +131,8 @@ pub enum Delta {
         /// Boxed, as the groups: a delta stays as small as a string's.
         meta: Box<StreamMeta>,
         groups: Option<Box<Groups>>,
+        /// The stream nodes touched, as they were.
+        nodes: NodePatch,
     },
     /// The two databases were swapped (this delta is its own inverse).
     SwappedWith { other: usize },
@@ -1044,8 +1046,9 @@ impl Keyspace {
         meta: StreamMeta,
     ) {
         self.stream_create(db, key);
+        let limits = self.limits;
         let stream = self.stream_mut(db, key).expect("a stream");
-        stream.entries.insert(id, fields);
+        let nodes = stream.append(id, fields, &limits);
         let old = std::mem::replace(&mut stream.meta, meta);
         self.changed(db, key, || Delta::Stream {
             key: key.to_vec(),
@@ -1053,16 +1056,19 @@ impl Keyspace {
             removed: Vec::new(),
             meta: Box::new(old),
             groups: None,
+            nodes,
         });
     }
 
     /// Removes these entries (those present) and sets the counters; returns
-    /// how many were removed.
+    /// how many were removed. A node left with no live entry goes, but for
+    /// `keep` (see [`Stream::remove_entries`]).
     pub(crate) fn stream_remove(
         &mut self,
         db: usize,
         key: &[u8],
         ids: &[StreamId],
+        keep: Option<StreamId>,
         meta: StreamMeta,
     ) -> usize {
         let observed = self.observer.is_some();
@@ -1070,15 +1076,11 @@ impl Keyspace {
             return 0;
         };
         let mut removed = Vec::new();
-        let mut count = 0;
-        for id in ids {
-            if let Some(fields) = stream.entries.remove(id) {
-                count += 1;
-                if observed {
-                    removed.push((*id, fields));
-                }
+        let (count, nodes) = stream.remove_entries(ids, keep, |id, fields| {
+            if observed {
+                removed.push((id, fields));
             }
-        }
+        });
         let old = std::mem::replace(&mut stream.meta, meta);
         if count > 0 || old != meta {
             self.changed(db, key, || Delta::Stream {
@@ -1087,6 +1089,7 @@ impl Keyspace {
                 removed,
                 meta: Box::new(old),
                 groups: None,
+                nodes,
             });
         }
         count
@@ -1094,7 +1097,7 @@ impl Keyspace {
 
     /// Sets the counters (XSETID).
     pub(crate) fn stream_set_meta(&mut self, db: usize, key: &[u8], meta: StreamMeta) {
-        self.stream_remove(db, key, &[], meta);
+        self.stream_remove(db, key, &[], None, meta);
     }
 
     /// Replaces the consumer groups (XGROUP, XREADGROUP, XACK, XCLAIM).
@@ -1113,6 +1116,7 @@ impl Keyspace {
             removed: Vec::new(),
             meta: Box::new(meta),
             groups: Some(Box::new(old)),
+            nodes: Vec::new(),
         });
     }
 
@@ -1399,6 +1403,7 @@ impl Keyspace {
                 removed,
                 meta,
                 groups,
+                nodes,
             } => {
                 let Some(Entry {
                     value: Value::Stream(st),
@@ -1411,8 +1416,10 @@ impl Keyspace {
                         removed,
                         meta,
                         groups,
+                        nodes,
                     };
                 };
+                let nodes = st.apply_patch(nodes);
                 let mut now_removed = Vec::with_capacity(added.len());
                 for id in added {
                     if let Some(fields) = st.entries.remove(&id) {
@@ -1433,6 +1440,7 @@ impl Keyspace {
                     removed: now_removed,
                     meta,
                     groups,
+                    nodes,
                 }
             }
             Delta::SwappedWith { .. }

@@ -630,6 +630,44 @@ impl Stream {
         undo
     }
 
+    /// XINFO's radix-tree-nodes: the nodes of Redis's radix tree holding
+    /// the node keys (16-byte big-endian ids): the root, a compressed
+    /// node for each run shared without branching, a node per branching
+    /// and one per key.
+    pub(crate) fn radix_tree_nodes(&self) -> usize {
+        fn key(id: &StreamId) -> [u8; 16] {
+            let mut k = [0u8; 16];
+            k[..8].copy_from_slice(&id.ms.to_be_bytes());
+            k[8..].copy_from_slice(&id.seq.to_be_bytes());
+            k
+        }
+        // Nodes below a point `depth` bytes into these (sorted) keys.
+        fn below(keys: &[[u8; 16]], depth: usize) -> usize {
+            if depth == 16 {
+                return 1;
+            }
+            let (first, last) = (keys[0], keys[keys.len() - 1]);
+            let shared = (depth..16).take_while(|&i| first[i] == last[i]).count();
+            if shared > 0 {
+                return 1 + below(keys, depth + shared);
+            }
+            let mut n = 1;
+            let mut rest = keys;
+            while let Some(head) = rest.first() {
+                let same = rest.iter().take_while(|k| k[depth] == head[depth]).count();
+                n += below(&rest[..same], depth + 1);
+                rest = &rest[same..];
+            }
+            n
+        }
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(key).collect();
+        if keys.is_empty() {
+            1
+        } else {
+            below(&keys, 0)
+        }
+    }
+
     pub(crate) fn first_id(&self) -> StreamId {
         self.entries.keys().next().copied().unwrap_or_default()
     }

@@ -1445,7 +1445,7 @@ impl ClonedMeta for Option<&Stream> {
 }
 
 /// XINFO GROUPS / CONSUMERS / STREAM (not FULL). The radix-tree figures
-/// of XINFO STREAM are estimates: one key per node of 100 entries.
+/// of XINFO STREAM count the stream's nodes and its radix tree's nodes.
 fn xinfo(ctx: &mut Ctx) -> CommandResult {
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     let key = ctx.arg(2).to_vec();
@@ -1536,7 +1536,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
                 vec![
                     ("length", Reply::Int(s.len() as i64)),
                     ("radix-tree-keys", Reply::Int(nodes as i64)),
-                    ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+                    ("radix-tree-nodes", Reply::Int(s.radix_tree_nodes() as i64)),
                     ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
                     (
                         "max-deleted-entry-id",
@@ -1635,7 +1635,7 @@ fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
         vec![
             ("length", Reply::Int(s.len() as i64)),
             ("radix-tree-keys", Reply::Int(nodes as i64)),
-            ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+            ("radix-tree-nodes", Reply::Int(s.radix_tree_nodes() as i64)),
             ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
             (
                 "max-deleted-entry-id",

@@ -129,10 +129,9 @@ pub enum Delta {
         added: Vec<StreamId>,
         removed: Vec<(StreamId, StreamFields)>,
         /// Boxed, as the groups: a delta stays as small as a string's.
-        meta: Box<StreamMeta>,
+        /// With the counters, the stream nodes touched, as they were.
+        meta: Box<(StreamMeta, NodePatch)>,
         groups: Option<Box<Groups>>,
-        /// The stream nodes touched, as they were.
-        nodes: NodePatch,
     },
     /// The two databases were swapped (this delta is its own inverse).
     SwappedWith { other: usize },
@@ -1054,9 +1053,8 @@ impl Keyspace {
             key: key.to_vec(),
             added: vec![id],
             removed: Vec::new(),
-            meta: Box::new(old),
+            meta: Box::new((old, nodes)),
             groups: None,
-            nodes,
         });
     }
 
@@ -1087,9 +1085,8 @@ impl Keyspace {
                 key: key.to_vec(),
                 added: Vec::new(),
                 removed,
-                meta: Box::new(old),
+                meta: Box::new((old, nodes)),
                 groups: None,
-                nodes,
             });
         }
         count
@@ -1114,9 +1111,8 @@ impl Keyspace {
             key: key.to_vec(),
             added: Vec::new(),
             removed: Vec::new(),
-            meta: Box::new(meta),
+            meta: Box::new((meta, Vec::new())),
             groups: Some(Box::new(old)),
-            nodes: Vec::new(),
         });
     }
 
@@ -1403,7 +1399,6 @@ impl Keyspace {
                 removed,
                 meta,
                 groups,
-                nodes,
             } => {
                 let Some(Entry {
                     value: Value::Stream(st),
@@ -1416,10 +1411,8 @@ impl Keyspace {
                         removed,
                         meta,
                         groups,
-                        nodes,
                     };
                 };
-                let nodes = st.apply_patch(nodes);
                 let mut now_removed = Vec::with_capacity(added.len());
                 for id in added {
                     if let Some(fields) = st.entries.remove(&id) {
@@ -1431,8 +1424,9 @@ impl Keyspace {
                     st.entries.insert(id, fields);
                     now_added.push(id);
                 }
-                let mut meta = meta;
-                std::mem::swap(&mut st.meta, &mut meta);
+                let (mut counters, nodes) = *meta;
+                std::mem::swap(&mut st.meta, &mut counters);
+                let meta = Box::new((counters, st.apply_patch(nodes)));
                 let groups = groups.map(|g| Box::new(std::mem::replace(&mut st.groups, *g)));
                 Delta::Stream {
                     key,
@@ -1440,7 +1434,6 @@ impl Keyspace {
                     removed: now_removed,
                     meta,
                     groups,
-                    nodes,
                 }
             }
             Delta::SwappedWith { .. }

@@ -810,10 +810,10 @@ fn delta_size(delta: &Delta) -> usize {
                 added,
                 removed,
                 groups,
-                nodes,
+                meta,
                 ..
             } => {
-                nodes.len() * 96
+                meta.1.len() * 96
                     + added.len() * 16
                     + removed
                         .iter()

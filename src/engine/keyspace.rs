@@ -13,7 +13,7 @@ use indexmap::IndexSet;
 use super::dict::ScanMap;
 use super::notify;
 
-use super::value::{Bytes, Groups, Stream, StreamFields, StreamId, StreamMeta, Value};
+use super::value::{Bytes, Groups, NodePatch, Stream, StreamFields, StreamId, StreamMeta, Value};
 
 pub const DATABASES: usize = 16;
 
@@ -129,7 +129,8 @@ pub enum Delta {
         added: Vec<StreamId>,
         removed: Vec<(StreamId, StreamFields)>,
         /// Boxed, as the groups: a delta stays as small as a string's.
-        meta: Box<StreamMeta>,
+        /// With the counters, the stream nodes touched, as they were.
+        meta: Box<(StreamMeta, NodePatch)>,
         groups: Option<Box<Groups>>,
     },
     /// The two databases were swapped (this delta is its own inverse).
@@ -1044,25 +1045,28 @@ impl Keyspace {
         meta: StreamMeta,
     ) {
         self.stream_create(db, key);
+        let limits = self.limits;
         let stream = self.stream_mut(db, key).expect("a stream");
-        stream.entries.insert(id, fields);
+        let nodes = stream.append(id, fields, &limits);
         let old = std::mem::replace(&mut stream.meta, meta);
         self.changed(db, key, || Delta::Stream {
             key: key.to_vec(),
             added: vec![id],
             removed: Vec::new(),
-            meta: Box::new(old),
+            meta: Box::new((old, nodes)),
             groups: None,
         });
     }
 
     /// Removes these entries (those present) and sets the counters; returns
-    /// how many were removed.
+    /// how many were removed. A node left with no live entry goes, but for
+    /// `keep` (see [`Stream::remove_entries`]).
     pub(crate) fn stream_remove(
         &mut self,
         db: usize,
         key: &[u8],
         ids: &[StreamId],
+        keep: Option<StreamId>,
         meta: StreamMeta,
     ) -> usize {
         let observed = self.observer.is_some();
@@ -1070,22 +1074,18 @@ impl Keyspace {
             return 0;
         };
         let mut removed = Vec::new();
-        let mut count = 0;
-        for id in ids {
-            if let Some(fields) = stream.entries.remove(id) {
-                count += 1;
-                if observed {
-                    removed.push((*id, fields));
-                }
+        let (count, nodes) = stream.remove_entries(ids, keep, |id, fields| {
+            if observed {
+                removed.push((id, fields));
             }
-        }
+        });
         let old = std::mem::replace(&mut stream.meta, meta);
         if count > 0 || old != meta {
             self.changed(db, key, || Delta::Stream {
                 key: key.to_vec(),
                 added: Vec::new(),
                 removed,
-                meta: Box::new(old),
+                meta: Box::new((old, nodes)),
                 groups: None,
             });
         }
@@ -1094,7 +1094,7 @@ impl Keyspace {
 
     /// Sets the counters (XSETID).
     pub(crate) fn stream_set_meta(&mut self, db: usize, key: &[u8], meta: StreamMeta) {
-        self.stream_remove(db, key, &[], meta);
+        self.stream_remove(db, key, &[], None, meta);
     }
 
     /// Replaces the consumer groups (XGROUP, XREADGROUP, XACK, XCLAIM).
@@ -1111,7 +1111,7 @@ impl Keyspace {
             key: key.to_vec(),
             added: Vec::new(),
             removed: Vec::new(),
-            meta: Box::new(meta),
+            meta: Box::new((meta, Vec::new())),
             groups: Some(Box::new(old)),
         });
     }
@@ -1424,8 +1424,9 @@ impl Keyspace {
                     st.entries.insert(id, fields);
                     now_added.push(id);
                 }
-                let mut meta = meta;
-                std::mem::swap(&mut st.meta, &mut meta);
+                let (mut counters, nodes) = *meta;
+                std::mem::swap(&mut st.meta, &mut counters);
+                let meta = Box::new((counters, st.apply_patch(nodes)));
                 let groups = groups.map(|g| Box::new(std::mem::replace(&mut st.groups, *g)));
                 Delta::Stream {
                     key,

@@ -10,9 +10,9 @@ use crc::{Crc, CRC_64_REDIS};
 
 use super::numbers::{parse_f64, parse_i64};
 use super::value::{
-    Bytes, Consumer, Group, Hash, PendingEntry, Set, Stream, StreamId, StreamMeta, Value, ZSet,
-    HASH_LISTPACK_ENTRIES, HASH_LISTPACK_VALUE, SET_INTSET_ENTRIES, ZSET_LISTPACK_ENTRIES,
-    ZSET_LISTPACK_VALUE,
+    Bytes, Consumer, Group, Hash, PendingEntry, Set, Stream, StreamFields, StreamId, StreamMeta,
+    Value, ZSet, HASH_LISTPACK_ENTRIES, HASH_LISTPACK_VALUE, SET_INTSET_ENTRIES,
+    ZSET_LISTPACK_ENTRIES, ZSET_LISTPACK_VALUE,
 };
 use crate::protocol::float::format_g;
 
@@ -1049,9 +1049,6 @@ pub(crate) fn memory_usage(key: &[u8], value: &Value, encoding: &str, samples: u
 
 // ---- streams --------------------------------------------------------------
 
-/// `stream-node-max-bytes` and `stream-node-max-entries` defaults.
-const STREAM_NODE_BYTES: usize = 4096;
-const STREAM_NODE_ENTRIES: usize = 100;
 const STREAM_ITEM_DELETED: i64 = 1;
 const STREAM_ITEM_SAMEFIELDS: i64 = 2;
 
@@ -1074,7 +1071,6 @@ struct StreamNode {
     master: StreamId,
     master_fields: Vec<Bytes>,
     count: usize,
-    bytes: usize,
     elements: Vec<Bytes>,
 }
 
@@ -1093,34 +1089,48 @@ impl StreamNode {
 }
 
 fn stream_nodes(stream: &Stream) -> Vec<StreamNode> {
-    let mut nodes: Vec<StreamNode> = Vec::new();
-    for (id, fields) in &stream.entries {
-        let total: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
-        let full = nodes
-            .last()
-            .is_none_or(|n| n.bytes + total >= STREAM_NODE_BYTES || n.count >= STREAM_NODE_ENTRIES);
-        if full {
-            let master_fields: Vec<Bytes> = fields.iter().map(|(f, _)| f.clone()).collect();
-            let head = listpack(
-                [
-                    int_text(0),
-                    int_text(0),
-                    int_text(master_fields.len() as i64),
-                ]
-                .iter()
-                .chain(master_fields.iter())
-                .chain([int_text(0)].iter())
-                .map(|i| i.as_slice()),
-            );
-            nodes.push(StreamNode {
-                master: *id,
-                master_fields,
-                count: 0,
-                bytes: head.len(),
-                elements: Vec::new(),
-            });
+    // Redis's nodes as the stream's model has them (a stream built some
+    // other way gets them by appending its entries again).
+    let rebuilt;
+    let model = if stream.nodes.is_empty() && !stream.entries.is_empty() {
+        let mut s = Stream::default();
+        for (id, fields) in &stream.entries {
+            s.append(*id, fields.clone(), &Default::default());
         }
-        let node = nodes.last_mut().expect("a node");
+        rebuilt = s.nodes;
+        &rebuilt
+    } else {
+        &stream.nodes
+    };
+    let mut nodes: Vec<StreamNode> = Vec::new();
+    let mut keys = model.iter().peekable();
+    while let Some((&key, model_node)) = keys.next() {
+        let range = match keys.peek() {
+            Some((next, _)) => stream.entries.range(key..**next),
+            None => stream.entries.range(key..),
+        };
+        let mut fresh = true;
+        for (id, fields) in range {
+            if fresh {
+                // A node whose entries were all deleted is not saved (its
+                // deleted entries are not kept).
+                fresh = false;
+                nodes.push(StreamNode {
+                    master: key,
+                    master_fields: model_node.master_fields.clone(),
+                    count: 0,
+                    elements: Vec::new(),
+                });
+            }
+            push_stream_entry(nodes.last_mut().expect("a node"), *id, fields);
+        }
+    }
+    nodes
+}
+
+/// Appends one entry to a node being saved.
+fn push_stream_entry(node: &mut StreamNode, id: StreamId, fields: &StreamFields) {
+    {
         let same = node.master_fields.len() == fields.len()
             && node
                 .master_fields
@@ -1143,11 +1153,9 @@ fn stream_nodes(stream: &Stream) -> Vec<StreamNode> {
         }
         let lp_count = fields.len() + if same { 0 } else { fields.len() + 1 } + 3;
         entry.push(int_text(lp_count as i64));
-        node.bytes += entry.iter().map(|e| lp_element(e).len()).sum::<usize>();
         node.elements.extend(entry);
         node.count += 1;
     }
-    nodes
 }
 
 fn save_time(out: &mut Vec<u8>, ms: i64) {
@@ -1210,7 +1218,9 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
     let nodes = r.len()?;
     for _ in 0..nodes {
         let master = read_id(&r.string()?)?;
-        let items = read_listpack(&r.string()?)?;
+        let lp = r.string()?;
+        let lp_len = lp.len();
+        let items = read_listpack(&lp)?;
         let mut it = items.into_iter();
         let int = |it: &mut std::vec::IntoIter<Bytes>| parse_i64(&it.next()?);
         let count = int(&mut it)?;
@@ -1222,6 +1232,14 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
         }
         int(&mut it)?; // the master entry's terminator
         let total = count.checked_add(deleted).filter(|t| *t > 0)?;
+        let mut node = super::value::StreamNode {
+            last: master,
+            live: usize::try_from(count).ok()?,
+            deleted: usize::try_from(deleted).ok()?,
+            master_fields: master_fields.clone(),
+            entry_bytes: 0,
+        };
+        node.entry_bytes = lp_len.saturating_sub(node.lp_bytes());
         for _ in 0..total {
             let flags = int(&mut it)?;
             let ms = master.ms.wrapping_add(int(&mut it)? as u64);
@@ -1238,6 +1256,7 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
                 }
             }
             int(&mut it)?; // lp-count
+            node.last = StreamId::new(ms, seq);
             if flags & STREAM_ITEM_DELETED == 0 {
                 stream.entries.insert(StreamId::new(ms, seq), fields);
             }
@@ -1245,6 +1264,7 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
         if it.next().is_some() {
             return None;
         }
+        stream.nodes.insert(master, node);
     }
     let length = r.len()?;
     if length != stream.len() as u64 {

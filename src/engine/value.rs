@@ -26,6 +26,10 @@ pub struct Limits {
     pub zset_entries: usize,
     pub zset_value: usize,
     pub set_intset_entries: usize,
+    /// `stream-node-max-bytes` and `stream-node-max-entries`: when
+    /// XADD starts a new stream node.
+    pub stream_node_bytes: usize,
+    pub stream_node_entries: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +40,8 @@ impl Default for Limits {
             zset_entries: ZSET_LISTPACK_ENTRIES,
             zset_value: ZSET_LISTPACK_VALUE,
             set_intset_entries: SET_INTSET_ENTRIES,
+            stream_node_bytes: STREAM_NODE_MAX_BYTES,
+            stream_node_entries: STREAM_NODE_MAX_ENTRIES,
         }
     }
 }
@@ -316,9 +322,95 @@ impl ZSet {
     }
 }
 
-/// Default of `stream-node-max-entries`: `~` trimming removes whole nodes of
-/// this many entries (Redis's radix-tree nodes of listpacks).
+/// Defaults of `stream-node-max-entries` and `stream-node-max-bytes`: a
+/// stream node (a listpack in Redis's radix tree) takes entries until it
+/// holds this many or its listpack would pass this size.
 pub(crate) const STREAM_NODE_MAX_ENTRIES: usize = 100;
+pub(crate) const STREAM_NODE_MAX_BYTES: usize = 4096;
+/// STREAM_LISTPACK_MAX_SIZE: the node size used when the setting is 0 or above it.
+const STREAM_LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// The bytes a listpack element storing integer `v` takes (encoding and
+/// back length).
+pub(crate) fn lp_int_size(v: i64) -> usize {
+    let enc = if (0..=127).contains(&v) {
+        1
+    } else if (-4096..=4095).contains(&v) {
+        2
+    } else if (-32768..=32767).contains(&v) {
+        3
+    } else if (-8_388_608..=8_388_607).contains(&v) {
+        4
+    } else if (-2_147_483_648..=2_147_483_647).contains(&v) {
+        5
+    } else {
+        9
+    };
+    enc + 1
+}
+
+/// The bytes a listpack element storing string `s` takes: as an integer
+/// when lpStringToInt64 reads it as one, else a 6-, 12- or 32-bit length
+/// string; then its back length.
+pub(crate) fn lp_str_size(s: &[u8]) -> usize {
+    if !s.is_empty() && s.len() <= 20 {
+        if let Some(v) = parse_i64(s) {
+            return lp_int_size(v);
+        }
+    }
+    let l = s.len()
+        + if s.len() < 64 {
+            1
+        } else if s.len() < 4096 {
+            2
+        } else {
+            5
+        };
+    l + match l {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    }
+}
+
+/// One stream node as Redis's streamAppendItem fills it: keyed by its
+/// master id (its first entry's), holding the entries appended until it was
+/// full, deleted ones included (a deletion only flags the entry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamNode {
+    /// The last entry appended, deleted or not (what MINID trimming reads).
+    pub last: StreamId,
+    /// The master entry's `count` and `deleted`.
+    pub live: usize,
+    pub deleted: usize,
+    /// The first entry's field names (the master entry's).
+    pub master_fields: Vec<Bytes>,
+    /// The bytes the entries take in the listpack.
+    pub entry_bytes: usize,
+}
+
+impl StreamNode {
+    /// lpBytes of the node's listpack: header, master entry, entries,
+    /// terminator.
+    pub(crate) fn lp_bytes(&self) -> usize {
+        7 + lp_int_size(self.live as i64)
+            + lp_int_size(self.deleted as i64)
+            + lp_int_size(self.master_fields.len() as i64)
+            + self
+                .master_fields
+                .iter()
+                .map(|f| lp_str_size(f))
+                .sum::<usize>()
+            + lp_int_size(0)
+            + self.entry_bytes
+    }
+}
+
+/// The nodes a stream edit touched, each with what it was before (None:
+/// it did not exist), for undoing it.
+pub(crate) type NodePatch = Vec<(StreamId, Option<StreamNode>)>;
 
 /// A stream entry id, `ms-seq`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -418,6 +510,9 @@ pub(crate) type Groups = BTreeMap<Bytes, Group>;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
     pub entries: BTreeMap<StreamId, StreamFields>,
+    /// Redis's nodes, by master id: which entries `~` trimming removes
+    /// together (XINFO's radix-tree-keys).
+    pub nodes: BTreeMap<StreamId, StreamNode>,
     pub meta: StreamMeta,
     pub groups: Groups,
 }
@@ -429,6 +524,148 @@ impl Stream {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Appends an entry as streamAppendItem does: to the last node unless
+    /// it is full (its listpack plus the entry's fields and values would
+    /// reach `stream-node-max-bytes`, or it has `stream-node-max-entries`
+    /// entries, deleted ones included), else to a new node whose master
+    /// entry takes this entry's field names.
+    pub(crate) fn append(
+        &mut self,
+        id: StreamId,
+        fields: StreamFields,
+        limits: &Limits,
+    ) -> NodePatch {
+        let elements: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
+        let max_bytes = match limits.stream_node_bytes {
+            0 => STREAM_LISTPACK_MAX_SIZE,
+            n => n.min(STREAM_LISTPACK_MAX_SIZE),
+        };
+        let open = self.nodes.iter().next_back().and_then(|(key, node)| {
+            let full = node.lp_bytes() + elements >= max_bytes
+                || (limits.stream_node_entries != 0
+                    && node.live + node.deleted >= limits.stream_node_entries);
+            (!full).then_some(*key)
+        });
+        let key = open.unwrap_or(id);
+        let before = self.nodes.get(&key).cloned();
+        let node = self.nodes.entry(key).or_insert_with(|| StreamNode {
+            last: id,
+            live: 0,
+            deleted: 0,
+            master_fields: fields.iter().map(|(f, _)| f.clone()).collect(),
+            entry_bytes: 0,
+        });
+        let same = node.master_fields.len() == fields.len()
+            && node
+                .master_fields
+                .iter()
+                .zip(&fields)
+                .all(|(m, (f, _))| m == f);
+        let mut bytes = lp_int_size(0) // flags
+            + lp_int_size(id.ms.wrapping_sub(key.ms) as i64)
+            + lp_int_size(id.seq.wrapping_sub(key.seq) as i64);
+        let mut lp_count = fields.len() + 3;
+        if same {
+            bytes += fields.iter().map(|(_, v)| lp_str_size(v)).sum::<usize>();
+        } else {
+            bytes += lp_int_size(fields.len() as i64)
+                + fields
+                    .iter()
+                    .map(|(f, v)| lp_str_size(f) + lp_str_size(v))
+                    .sum::<usize>();
+            lp_count += fields.len() + 1;
+        }
+        bytes += lp_int_size(lp_count as i64);
+        node.entry_bytes += bytes;
+        node.live += 1;
+        node.last = id;
+        self.entries.insert(id, fields);
+        vec![(key, before)]
+    }
+
+    /// Removes entries: each is flagged deleted in its node, and a node
+    /// left without live entries goes (streamIteratorRemoveEntry), except
+    /// `keep` (a node exact trimming emptied, which Redis leaves).
+    pub(crate) fn remove_entries(
+        &mut self,
+        ids: &[StreamId],
+        keep: Option<StreamId>,
+        mut removed: impl FnMut(StreamId, StreamFields),
+    ) -> (usize, NodePatch) {
+        let mut patch: NodePatch = Vec::new();
+        let mut count = 0;
+        for id in ids {
+            let Some(fields) = self.entries.remove(id) else {
+                continue;
+            };
+            count += 1;
+            removed(*id, fields);
+            let Some((&key, node)) = self.nodes.range_mut(..=*id).next_back() else {
+                continue;
+            };
+            if !patch.iter().any(|(k, _)| *k == key) {
+                patch.push((key, Some(node.clone())));
+            }
+            node.live = node.live.saturating_sub(1);
+            node.deleted += 1;
+            if node.live == 0 && keep != Some(key) {
+                self.nodes.remove(&key);
+            }
+        }
+        (count, patch)
+    }
+
+    /// Puts back nodes as a patch had them; returns the patch undoing that.
+    pub(crate) fn apply_patch(&mut self, patch: NodePatch) -> NodePatch {
+        let mut undo = Vec::with_capacity(patch.len());
+        for (key, node) in patch.into_iter().rev() {
+            let now = match node {
+                Some(n) => self.nodes.insert(key, n),
+                None => self.nodes.remove(&key),
+            };
+            undo.push((key, now));
+        }
+        undo
+    }
+
+    /// XINFO's radix-tree-nodes: the nodes of Redis's radix tree holding
+    /// the node keys (16-byte big-endian ids): the root, a compressed
+    /// node for each run shared without branching, a node per branching
+    /// and one per key.
+    pub(crate) fn radix_tree_nodes(&self) -> usize {
+        fn key(id: &StreamId) -> [u8; 16] {
+            let mut k = [0u8; 16];
+            k[..8].copy_from_slice(&id.ms.to_be_bytes());
+            k[8..].copy_from_slice(&id.seq.to_be_bytes());
+            k
+        }
+        // Nodes below a point `depth` bytes into these (sorted) keys.
+        fn below(keys: &[[u8; 16]], depth: usize) -> usize {
+            if depth == 16 {
+                return 1;
+            }
+            let (first, last) = (keys[0], keys[keys.len() - 1]);
+            let shared = (depth..16).take_while(|&i| first[i] == last[i]).count();
+            if shared > 0 {
+                return 1 + below(keys, depth + shared);
+            }
+            let mut n = 1;
+            let mut rest = keys;
+            while let Some(head) = rest.first() {
+                let same = rest.iter().take_while(|k| k[depth] == head[depth]).count();
+                n += below(&rest[..same], depth + 1);
+                rest = &rest[same..];
+            }
+            n
+        }
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(key).collect();
+        if keys.is_empty() {
+            1
+        } else {
+            below(&keys, 0)
+        }
     }
 
     pub(crate) fn first_id(&self) -> StreamId {

@@ -810,9 +810,11 @@ fn delta_size(delta: &Delta) -> usize {
                 added,
                 removed,
                 groups,
+                meta,
                 ..
             } => {
-                added.len() * 16
+                meta.1.len() * 96
+                    + added.len() * 16
                     + removed
                         .iter()
                         .map(|(_, f)| 32 + f.iter().map(|(a, b)| a.len() + b.len()).sum::<usize>())

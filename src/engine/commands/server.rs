@@ -1604,6 +1604,9 @@ fn config_values(ctx: &Ctx) -> Vec<(&'static str, String)> {
         ("zset-max-listpack-value", l.zset_value.to_string()),
         ("zset-max-ziplist-value", l.zset_value.to_string()),
         ("set-max-intset-entries", l.set_intset_entries.to_string()),
+        // In the order Redis's CONFIG GET stream-node-* answers.
+        ("stream-node-max-entries", l.stream_node_entries.to_string()),
+        ("stream-node-max-bytes", l.stream_node_bytes.to_string()),
         (
             "list-max-listpack-size",
             c.list_max_listpack_size.to_string(),
@@ -2112,6 +2115,12 @@ fn config_set(ctx: &mut Ctx) -> CommandResult {
             }
             "set-max-intset-entries" => {
                 Setting::Limit(|l: &mut Limits| &mut l.set_intset_entries, n as usize)
+            }
+            "stream-node-max-bytes" => {
+                Setting::Limit(|l: &mut Limits| &mut l.stream_node_bytes, n as usize)
+            }
+            "stream-node-max-entries" => {
+                Setting::Limit(|l: &mut Limits| &mut l.stream_node_entries, n as usize)
             }
             "list-max-listpack-size" | "list-max-ziplist-size" => Setting::ListSize(n as i64),
             "save" => Setting::Save(

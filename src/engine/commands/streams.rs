@@ -8,8 +8,7 @@ use crate::engine::notify::STREAM;
 use crate::engine::numbers::{parse_i64, parse_u64};
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::value::{
-    Bytes, Consumer, Group, PendingEntry, Stream, StreamFields, StreamId, StreamMeta, Value,
-    STREAM_NODE_MAX_ENTRIES,
+    Bytes, Consumer, Group, Limits, PendingEntry, Stream, StreamFields, StreamId, StreamMeta, Value,
 };
 use crate::engine::{Blocked, Client, CommandResult, Ctx, Engine, Extension, Reply};
 
@@ -311,59 +310,97 @@ fn exact_trim_argument(ctx: &mut Ctx, key: &[u8], args: &TrimArgs, argv: &mut [B
     argv[args.threshold_pos - 1] = b"=".to_vec();
     argv[args.threshold_pos] = match args.strategy {
         Strategy::MaxLen(_) => s.len().to_string().into_bytes(),
-        _ => s.first_id().text(),
+        // streamGetEdgeID counting deleted entries: the first node's first
+        // entry, its master id (the largest id when no node is left).
+        _ => s
+            .nodes
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(StreamId::MAX)
+            .text(),
     };
 }
 
-/// The ids `streamTrim` removes. Exact trimming removes entries one by one;
-/// with `~` only whole nodes go, oldest first, while the stream stays at
-/// least MAXLEN long (or the node ends below MINID) and the entries removed
-/// stay within LIMIT (default 100 nodes' worth, 0 for none). Nodes are
-/// modelled as runs of `stream-node-max-entries` (100) live entries from
-/// the head; Redis's also close at 4096 bytes and count deleted entries.
-fn trim_ids(s: &Stream, args: &TrimArgs) -> Vec<StreamId> {
-    let len = s.len();
-    if !args.approx {
-        let count = match args.strategy {
-            Strategy::None => 0,
-            Strategy::MaxLen(max) => len.saturating_sub(max.min(usize::MAX as u64) as usize),
-            Strategy::MinId(min) => s.entries.range(..min).count(),
-        };
-        return s.entries.keys().take(count).copied().collect();
+/// What `streamTrim` removes: whole nodes, oldest first, while the stream
+/// stays at least MAXLEN long (or the node's last entry, deleted or not, is
+/// below MINID) and the live entries removed stay within LIMIT (default
+/// 100 nodes' worth, 0 for none). `~` stops at the first node it cannot
+/// remove; exact trimming then flags entries of that node deleted, and
+/// keeps the node even if none is left live (returned as the second item).
+fn trim_plan(s: &Stream, args: &TrimArgs, limits: &Limits) -> (Vec<StreamId>, Option<StreamId>) {
+    if matches!(args.strategy, Strategy::None) {
+        return (Vec::new(), None);
     }
-    let node = STREAM_NODE_MAX_ENTRIES;
-    let limit = match args.limit {
-        None => 100 * node,
-        Some(0) => usize::MAX,
-        Some(l) => l as usize,
+    let limit = match (args.approx, args.limit) {
+        (false, _) => 0,
+        (true, Some(l)) => l.max(0) as u64,
+        (true, None) => match (limits.stream_node_entries as u64).saturating_mul(100) {
+            0 => 10_000,
+            l => l.min(1_000_000),
+        },
     };
-    let ids: Vec<StreamId> = s.entries.keys().copied().collect();
-    let mut removed = 0;
-    for chunk in ids.chunks(node) {
-        let fits = match args.strategy {
-            Strategy::None => false,
-            Strategy::MaxLen(max) => ((len - removed - chunk.len()) as u64) >= max,
-            Strategy::MinId(min) => chunk.last().is_some_and(|last| *last < min),
-        };
-        if !fits || removed + chunk.len() > limit {
+    let mut length = s.len() as u64;
+    let mut deleted = 0u64;
+    let mut ids = Vec::new();
+    let mut keys = s.nodes.iter().peekable();
+    while let Some((&key, node)) = keys.next() {
+        if let Strategy::MaxLen(max) = args.strategy {
+            if length <= max {
+                break;
+            }
+        }
+        let entries = node.live as u64;
+        if limit != 0 && deleted + entries > limit {
             break;
         }
-        removed += chunk.len();
+        let range = match keys.peek() {
+            Some((next, _)) => s.entries.range(key..**next),
+            None => s.entries.range(key..),
+        };
+        let remove_node = match args.strategy {
+            Strategy::MaxLen(max) => length - entries >= max,
+            Strategy::MinId(min) => node.last < min,
+            Strategy::None => false,
+        };
+        if remove_node {
+            ids.extend(range.map(|(id, _)| *id));
+            length -= entries;
+            deleted += entries;
+            continue;
+        }
+        if args.approx {
+            break;
+        }
+        for (id, _) in range {
+            let stop = match args.strategy {
+                Strategy::MaxLen(max) => length <= max,
+                Strategy::MinId(min) => *id >= min,
+                Strategy::None => true,
+            };
+            if stop {
+                break;
+            }
+            ids.push(*id);
+            length -= 1;
+        }
+        return (ids, Some(key));
     }
-    ids[..removed].to_vec()
+    (ids, None)
 }
 
 fn trim(ctx: &mut Ctx, key: &[u8], args: &TrimArgs) -> i64 {
+    let limits = ctx.ks().limits;
     let Ok(Some(s)) = stream(ctx, key) else {
         return 0;
     };
-    let ids = trim_ids(s, args);
+    let (ids, keep) = trim_plan(s, args, &limits);
     if ids.is_empty() {
         return 0;
     }
     let meta = s.meta;
     let db = ctx.db();
-    ctx.ks().stream_remove(db, key, &ids, meta) as i64
+    ctx.ks().stream_remove(db, key, &ids, keep, meta) as i64
 }
 
 // ---- commands -----------------------------------------------------------------
@@ -546,7 +583,7 @@ fn xdel(ctx: &mut Ctx) -> CommandResult {
         meta.max_deleted = meta.max_deleted.max(*id);
     }
     let db = ctx.db();
-    let deleted = ctx.ks().stream_remove(db, &key, &present, meta) as i64;
+    let deleted = ctx.ks().stream_remove(db, &key, &present, None, meta) as i64;
     if deleted > 0 {
         ctx.notify(STREAM, "xdel", &key);
     }
@@ -1408,7 +1445,7 @@ impl ClonedMeta for Option<&Stream> {
 }
 
 /// XINFO GROUPS / CONSUMERS / STREAM (not FULL). The radix-tree figures
-/// of XINFO STREAM are estimates: one key per node of 100 entries.
+/// of XINFO STREAM count the stream's nodes and its radix tree's nodes.
 fn xinfo(ctx: &mut Ctx) -> CommandResult {
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     let key = ctx.arg(2).to_vec();
@@ -1490,7 +1527,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
         )),
         "stream" if full.is_some() => Ok(xinfo_full(ctx, &s, full.unwrap_or(10))),
         "stream" => {
-            let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+            let nodes = s.nodes.len();
             let edge = |e: Option<(&StreamId, &StreamFields)>| {
                 e.map_or(Reply::Nil, |(id, f)| entry_reply(*id, f))
             };
@@ -1499,7 +1536,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
                 vec![
                     ("length", Reply::Int(s.len() as i64)),
                     ("radix-tree-keys", Reply::Int(nodes as i64)),
-                    ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+                    ("radix-tree-nodes", Reply::Int(s.radix_tree_nodes() as i64)),
                     ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
                     (
                         "max-deleted-entry-id",
@@ -1521,7 +1558,7 @@ fn xinfo(ctx: &mut Ctx) -> CommandResult {
 /// entries, and each group with up to `count` of its PEL and of each
 /// consumer's (Redis 7.0's xinfoReplyWithStreamInfo, full form).
 fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
-    let nodes = s.len().div_ceil(STREAM_NODE_MAX_ENTRIES);
+    let nodes = s.nodes.len();
     let entries: Vec<Reply> = s
         .entries
         .iter()
@@ -1598,7 +1635,7 @@ fn xinfo_full(ctx: &Ctx, s: &Stream, count: usize) -> Reply {
         vec![
             ("length", Reply::Int(s.len() as i64)),
             ("radix-tree-keys", Reply::Int(nodes as i64)),
-            ("radix-tree-nodes", Reply::Int(nodes as i64 + 1)),
+            ("radix-tree-nodes", Reply::Int(s.radix_tree_nodes() as i64)),
             ("last-generated-id", Reply::bulk(s.meta.last_id.text())),
             (
                 "max-deleted-entry-id",

@@ -822,3 +822,51 @@ fn line_steps_show_the_declared_locals_in_scope() {
     );
     assert_eq!(locals_at(9), vec![pairs(&[("x", "3"), ("y", "3")])]);
 }
+
+/// Locals as Lua's own debug API numbers them (one walk of the function's
+/// locals, not one a local): a shadowed name shows both values, a block's
+/// local is gone after its `end`, and a function with Lua's most locals
+/// (200) shows every one.
+#[test]
+fn locals_follow_scopes_shadowing_and_lua_s_limit() {
+    let mut env = Env::new();
+    let many: Vec<String> = (1..=200).map(|i| format!("v{i}")).collect();
+    let body = format!(
+        "local x = 1\nlocal x = 2\ndo local t = 3\n  redis.call('SET', 'k', t)\nend\nredis.call('GET', 'k')\nlocal function g()\n  local {} = {}\n  return v200\nend\nreturn g()",
+        many.join(", "),
+        (1..=200).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let timeline = env.eval(&body);
+    assert_eq!(timeline.outcome.reply, Reply::Int(200));
+    let locals_at = |line: u32| -> Vec<(String, String)> {
+        timeline
+            .steps
+            .iter()
+            .rev()
+            .find_map(|s| match s.kind {
+                StepKind::Line {
+                    locals: Some(at), ..
+                } if s.line == line => Some(
+                    timeline
+                        .locals
+                        .get(at)
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no locals at line {line}"))
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(locals_at(4), pairs(&[("x", "1"), ("x", "2"), ("t", "3")]));
+    assert_eq!(locals_at(6), pairs(&[("x", "1"), ("x", "2")]));
+    let in_g = locals_at(9);
+    assert_eq!(in_g.len(), 200);
+    assert_eq!(in_g[0], ("v1".to_string(), "1".to_string()));
+    assert_eq!(in_g[199], ("v200".to_string(), "200".to_string()));
+}

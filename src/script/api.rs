@@ -265,12 +265,16 @@ extern "C-unwind" {
     fn lua_stackdepth(state: State) -> std::ffi::c_int;
     /// The current line of the nearest Lua function from level 1 up (0: none).
     fn lua_callerline(state: State) -> std::ffi::c_int;
-    /// The name of a declared local (lua_getlocal's, without pushing it).
-    fn lua_localname(
+    /// The names of the declared locals in scope (`names[k]` is local
+    /// k+1, lua_getlocal's numbering); how many, at most `max`.
+    fn lua_localnames(
         state: State,
         ar: *const ffi::lua_Debug,
-        n: std::ffi::c_int,
-    ) -> *const std::ffi::c_char;
+        names: *mut *const std::ffi::c_char,
+        max: std::ffi::c_int,
+    ) -> std::ffi::c_int;
+    /// Pushes local `n`, a number lua_localnames gave.
+    fn lua_pushlocal(state: State, ar: *const ffi::lua_Debug, n: std::ffi::c_int);
 }
 
 /// Whether a line event is in the user's code (`@user_script`,
@@ -981,31 +985,33 @@ impl Frame {
         value: &mut String,
         mut found: impl FnMut(&str, &str),
     ) {
-        // SAFETY: `ar` is the hook's activation record; lua_getlocal
+        // SAFETY: `ar` is the hook's activation record; lua_pushlocal
         // pushes one value per local, popped below. A frame exists only
         // inside the hook, which runs disarmed (see `lua`): these calls
         // may allocate (stack room) but cannot raise over the Strings
         // built here.
         unsafe {
-            let mut n = 1;
-            loop {
-                // The declared locals, named without pushing their values:
-                // Lua's own (`(for index)`) are not shown, nor are the
-                // temporaries past them (`(*temporary)`).
-                let name = lua_localname(self.state, self.ar, n);
-                if name.is_null() {
-                    break;
+            // Lua allows 200 locals a function (LUAI_MAXVARS), so all are
+            // named in one walk.
+            // Uninitialised: zeroing 2 KB a line would cost more than the walk.
+            let mut names =
+                [const { std::mem::MaybeUninit::<*const std::ffi::c_char>::uninit() }; 256];
+            let count = lua_localnames(self.state, self.ar, names.as_mut_ptr().cast(), 256);
+            for (n, name) in (1..).zip(&names[..count.clamp(0, 256) as usize]) {
+                // The first `count` were written; Lua's own (`(for index)`)
+                // are not shown.
+                let name = lua::cstr_bytes(name.assume_init());
+                if name.first() == Some(&b'(') {
+                    continue;
                 }
-                let name = lua::cstr_bytes(name);
-                if name.first() != Some(&b'(')
-                    && !ffi::lua_getlocal(self.state, self.ar, n).is_null()
-                {
-                    value.clear();
-                    render_value_into(self.state, -1, max_len, 1, value);
-                    found(&String::from_utf8_lossy(name), value);
-                    ffi::lua_pop(self.state, 1);
+                lua_pushlocal(self.state, self.ar, n);
+                value.clear();
+                render_value_into(self.state, -1, max_len, 1, value);
+                match std::str::from_utf8(name) {
+                    Ok(name) => found(name, value),
+                    Err(_) => found(&String::from_utf8_lossy(name), value),
                 }
-                n += 1;
+                ffi::lua_pop(self.state, 1);
             }
         }
     }

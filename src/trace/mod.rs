@@ -372,7 +372,8 @@ fn push_local(text: &mut String, name: &str, value: &str) {
         text.reserve_exact(more.max(text.capacity() / 8));
     }
     for part in [name, value] {
-        if part.contains('\0') {
+        // A byte loop: the parts are short, too short for memchr's setup.
+        if part.bytes().any(|b| b == 0) {
             text.push_str(&part.replace('\0', "\\0"));
         } else {
             text.push_str(part);

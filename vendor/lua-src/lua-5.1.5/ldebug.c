@@ -135,13 +135,33 @@ LUA_API const char *lua_getlocal (lua_State *L, const lua_Debug *ar, int n) {
 }
 
 
-/* redstep: the name lua_getlocal gives local `n` of `ar`'s function when it
-   is a declared local (NULL past them: temporaries are not named here),
-   without pushing its value. */
-LUA_API const char *lua_localname (lua_State *L, const lua_Debug *ar, int n) {
+/* redstep: the names of the declared locals of `ar`'s function that are in
+   scope, in one walk of the function's locals (lua_getlocal walks them
+   from the first for each local): names[k] is local k+1 as lua_getlocal
+   numbers it (for lua_pushlocal). Returns how many, at most `max`
+   (temporaries are not named here). */
+LUA_API int lua_localnames (lua_State *L, const lua_Debug *ar,
+                            const char **names, int max) {
   CallInfo *ci = L->base_ci + ar->i_ci;
   Proto *fp = getluaproto(ci);
-  return fp ? luaF_getlocalname(fp, n, currentpc(L, ci)) : NULL;
+  int i, pc, n = 0;
+  if (fp == NULL) return 0;
+  pc = currentpc(L, ci);
+  for (i = 0; i < fp->sizelocvars && fp->locvars[i].startpc <= pc && n < max; i++) {
+    if (pc < fp->locvars[i].endpc)  /* is variable active? */
+      names[n++] = getstr(fp->locvars[i].varname);
+  }
+  return n;
+}
+
+
+/* redstep: pushes local `n` of `ar`'s function, a number lua_localnames
+   gave (lua_getlocal without finding its name again). */
+LUA_API void lua_pushlocal (lua_State *L, const lua_Debug *ar, int n) {
+  CallInfo *ci = L->base_ci + ar->i_ci;
+  lua_lock(L);
+  luaA_pushobject(L, ci->base + (n - 1));
+  lua_unlock(L);
 }
 
 

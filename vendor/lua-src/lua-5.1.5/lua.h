@@ -335,7 +335,8 @@ LUA_API int lua_getinfo (lua_State *L, const char *what, lua_Debug *ar);
 LUA_API const char *lua_getsource (lua_State *L, lua_Debug *ar); /* redstep */
 LUA_API int lua_stackdepth (lua_State *L); /* redstep */
 LUA_API int lua_callerline (lua_State *L); /* redstep */
-LUA_API const char *lua_localname (lua_State *L, const lua_Debug *ar, int n); /* redstep */
+LUA_API int lua_localnames (lua_State *L, const lua_Debug *ar, const char **names, int max); /* redstep */
+LUA_API void lua_pushlocal (lua_State *L, const lua_Debug *ar, int n); /* redstep */
 LUA_API const char *lua_getlocal (lua_State *L, const lua_Debug *ar, int n);
 LUA_API const char *lua_setlocal (lua_State *L, const lua_Debug *ar, int n);
 LUA_API const char *lua_getupvalue (lua_State *L, int funcindex, int n);

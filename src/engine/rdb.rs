@@ -1117,7 +1117,7 @@ fn stream_nodes(stream: &Stream) -> Vec<StreamNode> {
                 fresh = false;
                 nodes.push(StreamNode {
                     master: key,
-                    master_fields: model_node.master_fields.clone(),
+                    master_fields: model_node.master_fields.to_vec(),
                     count: 0,
                     elements: Vec::new(),
                 });
@@ -1236,7 +1236,7 @@ fn load_stream(r: &mut Reader, v2: bool) -> Option<Stream> {
             last: master,
             live: usize::try_from(count).ok()?,
             deleted: usize::try_from(deleted).ok()?,
-            master_fields: master_fields.clone(),
+            master_fields: master_fields.clone().into(),
             entry_bytes: 0,
         };
         node.entry_bytes = lp_len.saturating_sub(node.lp_bytes());

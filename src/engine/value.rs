@@ -2,6 +2,7 @@
 //! clients see (hash field order, integer-set order, `-0` scores).
 
 use std::cmp::Ordering;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::dict::{ScanMap, ScanSet};
@@ -385,8 +386,9 @@ pub struct StreamNode {
     /// The master entry's `count` and `deleted`.
     pub live: usize,
     pub deleted: usize,
-    /// The first entry's field names (the master entry's).
-    pub master_fields: Vec<Bytes>,
+    /// The first entry's field names (the master entry's), shared: the
+    /// node is copied into an undo patch on every append to it.
+    pub master_fields: std::sync::Arc<[Bytes]>,
     /// The bytes the entries take in the listpack.
     pub entry_bytes: usize,
 }
@@ -542,21 +544,31 @@ impl Stream {
             0 => STREAM_LISTPACK_MAX_SIZE,
             n => n.min(STREAM_LISTPACK_MAX_SIZE),
         };
-        let open = self.nodes.iter().next_back().and_then(|(key, node)| {
-            let full = node.lp_bytes() + elements >= max_bytes
+        let full = |node: &StreamNode| {
+            node.lp_bytes() + elements >= max_bytes
                 || (limits.stream_node_entries != 0
-                    && node.live + node.deleted >= limits.stream_node_entries);
-            (!full).then_some(*key)
-        });
-        let key = open.unwrap_or(id);
-        let before = self.nodes.get(&key).cloned();
-        let node = self.nodes.entry(key).or_insert_with(|| StreamNode {
-            last: id,
-            live: 0,
-            deleted: 0,
-            master_fields: fields.iter().map(|(f, _)| f.clone()).collect(),
-            entry_bytes: 0,
-        });
+                    && node.live + node.deleted >= limits.stream_node_entries)
+        };
+        // The last node when it has room, else a new one keyed by this id.
+        let (key, before, node) = match self.nodes.last_entry() {
+            Some(last) if !full(last.get()) => {
+                (*last.key(), Some(last.get().clone()), last.into_mut())
+            }
+            _ => match self.nodes.entry(id) {
+                Entry::Occupied(node) => (id, Some(node.get().clone()), node.into_mut()),
+                Entry::Vacant(slot) => (
+                    id,
+                    None,
+                    slot.insert(StreamNode {
+                        last: id,
+                        live: 0,
+                        deleted: 0,
+                        master_fields: fields.iter().map(|(f, _)| f.clone()).collect(),
+                        entry_bytes: 0,
+                    }),
+                ),
+            },
+        };
         let same = node.master_fields.len() == fields.len()
             && node
                 .master_fields

@@ -1106,3 +1106,47 @@ fn the_replica_lesson_shows_what_replicas_received_and_one_slot_runs_as_a_cluste
     assert_eq!(h.app.cluster, None);
     assert!(!h.screen().join("\n").contains("node 1/3"));
 }
+
+fn message(h: &Harness) -> String {
+    h.app.message.clone().map(|m| m.0).unwrap_or_default()
+}
+
+#[test]
+fn f5_past_the_last_breakpoint_says_it_is_the_end_and_that_it_runs_again() {
+    let text = "redis.call('INCR', 'n')\nreturn redis.call('GET', 'n')";
+    let mut h = Harness::new(script("inc.lua", text), 120, 40);
+    // A breakpoint on line 1; F5 stops there.
+    h.key(KeyCode::F(9));
+    h.key(KeyCode::F(5));
+    assert!(editor_line(&h.screen(), 1).contains('▶'));
+    // Past the last breakpoint, F5 goes to the run's end, and says so.
+    h.key(KeyCode::F(5));
+    assert!(h.app.session.as_ref().unwrap().at_end());
+    assert!(
+        message(&h).contains("no breakpoint ahead: the run's end (F5 again runs it anew)"),
+        "{}",
+        message(&h)
+    );
+    // At the end F5 runs the script again, which writes again: said.
+    h.key(KeyCode::F(5));
+    assert!(
+        message(&h).contains("ran again from the start (writing again; F6 undoes it)")
+            && message(&h).contains("stopped at the breakpoint on line 1"),
+        "{}",
+        message(&h)
+    );
+    // Without the breakpoint: straight to its end, with the new reply.
+    h.key(KeyCode::F(9));
+    h.key(KeyCode::F(5));
+    h.key(KeyCode::F(5));
+    assert_eq!(
+        message(&h),
+        "ran again from the start (writing again; F6 undoes it): the script returned \"3\""
+    );
+    assert!(key_row(&h.screen(), "n").contains("\"3\""));
+    // A first run is not "again".
+    let mut h = Harness::new(script("inc.lua", text), 120, 40);
+    h.key(KeyCode::F(5));
+    assert_eq!(message(&h), "the script returned \"1\"");
+}
+

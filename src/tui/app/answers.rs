@@ -42,6 +42,7 @@ impl App {
                 let running = self.running.take();
                 // The buffer that ran, even if another tab is shown now.
                 let from_cli = running.as_ref().is_some_and(|r| r.from_cli);
+                let again = running.as_ref().is_some_and(|r| r.again);
                 let (buffer, edited, ran) = match running {
                     Some(r) => (r.buffer, r.edited, r.ran),
                     None => (self.active, false, String::new()),
@@ -80,6 +81,26 @@ impl App {
                     ),
                     _ => (reply, true),
                 });
+                if again {
+                    // F5 on a finished run ran the script once more: said,
+                    // since its writes landed on the last run's.
+                    let (text, warn) = self.message.take().unwrap_or_default();
+                    let stop = if stepping {
+                        let line = session.debugger().step().line;
+                        format!("stopped at the breakpoint on line {line}")
+                    } else {
+                        text
+                    };
+                    let undo = if self.server.is_some() {
+                        String::new()
+                    } else {
+                        format!("; {} undoes it", self.key_for(Command::UndoRun))
+                    };
+                    self.message = Some((
+                        format!("ran again from the start (writing again{undo}): {stop}"),
+                        warn,
+                    ));
+                }
                 if from_cli {
                     let text = format_tty(&outcome.reply);
                     self.cli_print(&text);

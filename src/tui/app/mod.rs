@@ -194,6 +194,9 @@ pub struct Running {
     pub edited: bool,
     /// What the buffer held when the run started ([`disk_hash`]).
     pub ran: String,
+    /// F5 on a finished run: the script runs again from the start, its
+    /// writes landing on what the last run left (said when it returns).
+    pub again: bool,
 }
 
 /// What a pending reply is for.

@@ -153,7 +153,7 @@ impl App {
             Response::Undone(result, run) => {
                 let (buffer, ran) = self.undoing.take().unwrap_or((self.active, String::new()));
                 // Edits made meanwhile count (the buffer may hold the run's text again).
-                let edited = disk_hash(&self.buffers[buffer].text()) != ran;
+                let edited = self.buffers[buffer].hash() != ran;
                 self.session = Some(Session {
                     run,
                     buffer,

@@ -174,7 +174,7 @@ impl App {
             then,
             from_cli,
             edited: false,
-            ran: disk_hash(&self.buffers[buffer].text()),
+            ran: self.buffers[buffer].hash(),
             again: false,
         });
         let start = Start::new(then, self.buffers[buffer].breakpoints.clone());

@@ -75,7 +75,7 @@ impl App {
                 continue;
             };
             let name = buffer.name.clone();
-            let here = disk_hash(&buffer.text());
+            let here = buffer.hash();
             match (why, disk) {
                 (AfterRead::Discard, Some(text)) => {
                     buffer.replace_text(&text);

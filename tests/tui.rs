@@ -1150,3 +1150,28 @@ fn f5_past_the_last_breakpoint_says_it_is_the_end_and_that_it_runs_again() {
     assert_eq!(message(&h), "the script returned \"1\"");
 }
 
+#[test]
+fn home_end_and_pages_move_in_the_lesson_list() {
+    let mut h = lesson_harness("eval-keys-argv");
+    h.app.focus = redstep::tui::app::Focus::Lesson;
+    h.key(KeyCode::Char('l'));
+    let count = h.app.lesson.as_ref().unwrap().lessons.len();
+    let list = |h: &Harness| h.app.lesson.as_ref().unwrap().list;
+    h.key(KeyCode::End);
+    assert_eq!(list(&h), Some(count - 1), "End: the last lesson, list open");
+    h.key(KeyCode::Home);
+    assert_eq!(list(&h), Some(0));
+    h.key(KeyCode::PageDown);
+    assert_eq!(list(&h), Some(10.min(count - 1)));
+    h.key(KeyCode::PageUp);
+    assert_eq!(list(&h), Some(0));
+    h.key(KeyCode::End);
+    let title = h.app.lesson.as_ref().unwrap().lessons[count - 1]
+        .title
+        .clone();
+    assert_shows(&h.screen(), &title);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
+    assert_shows(&h.screen(), &lesson_of(count));
+}
+

@@ -284,6 +284,22 @@ pub struct App {
     undoing: Option<(usize, String)>,
 }
 
+/// Where a list's selection goes on a key (Up, Down, PgUp, PgDn, Home,
+/// End), among `len` rows; None: not a key that moves it.
+fn list_move(command: Option<Command>, selected: usize, len: usize) -> Option<usize> {
+    const PAGE: usize = 10;
+    let last = len.saturating_sub(1);
+    Some(match command? {
+        Command::ScrollUp => selected.saturating_sub(1),
+        Command::ScrollDown => (selected + 1).min(last),
+        Command::PageUp => selected.saturating_sub(PAGE),
+        Command::PageDown => (selected + PAGE).min(last),
+        Command::First => 0,
+        Command::Last => last,
+        _ => return None,
+    })
+}
+
 /// The TUI records up to this much of a run (past the step cap the script
 /// runs on unrecorded until it ends or Esc stops it).
 pub(crate) fn trace_limits() -> Limits {
@@ -1008,7 +1024,11 @@ impl App {
                 Vec::new()
             }
             // Overlays' own keys, handled where each overlay reads its keys.
-            Command::Close | Command::Accept | Command::DeleteBack => Vec::new(),
+            Command::Close
+            | Command::Accept
+            | Command::DeleteBack
+            | Command::First
+            | Command::Last => Vec::new(),
             Command::Probe => self.start_probe(),
         }
     }

@@ -1175,3 +1175,36 @@ fn home_end_and_pages_move_in_the_lesson_list() {
     assert_shows(&h.screen(), &lesson_of(count));
 }
 
+#[test]
+fn a_functions_first_line_is_marked_run_once_its_definition_ran() {
+    // Lua runs `local function f() ... end` at its `end` line (Redis's LDB
+    // stops there too); its first line reads as run once that has run.
+    let text = "local function bump(k)\n  local s = \"end\" -- end\n  return redis.call('INCR', k)\nend\nlocal function unused()\n  return 1\nend\nreturn bump('a')";
+    let mut h = Harness::new(script("f.lua", text), 120, 40);
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert!(editor_line(&s, 4).contains('▶'), "{}", s.join("\n"));
+    assert!(
+        !editor_line(&s, 1).contains('✓'),
+        "not defined yet: {}",
+        editor_line(&s, 1)
+    );
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert!(editor_line(&s, 1).contains('✓'), "{}", editor_line(&s, 1));
+    assert!(editor_line(&s, 4).contains('✓'), "{}", editor_line(&s, 4));
+    assert!(!editor_line(&s, 5).contains('✓'), "{}", editor_line(&s, 5));
+    // At the end (bump's return, line 3): both defined, only bump's body ran.
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(editor_line(&s, 3).contains('▶'), "{}", editor_line(&s, 3));
+    for n in [1, 2, 4, 5, 7, 8] {
+        assert!(editor_line(&s, n).contains('✓'), "{}", editor_line(&s, n));
+    }
+    assert!(
+        !editor_line(&s, 6).contains('✓'),
+        "unused never ran: {}",
+        editor_line(&s, 6)
+    );
+}
+

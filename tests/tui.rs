@@ -1031,7 +1031,10 @@ fn stepping_a_writing_loop_keeps_its_locals_in_view() {
     let s = h.screen();
     assert_shows(&s, "Locals");
     assert_shows(&s, "i = 4");
-    assert_shows(&s, "Replicas and the AOF receive, when the script ends:");
+    assert_shows(
+        &s,
+        "Replicas and the AOF get nothing until the script ends, then:",
+    );
 }
 
 /// `g` in the debugger goes to a step by its number (a long run's middle
@@ -1079,11 +1082,11 @@ fn the_replica_lesson_shows_what_replicas_received_and_one_slot_runs_as_a_cluste
         !s.join("\n").contains("received it too"),
         "the view lists it; the summary does not say it twice"
     );
-    // Stepping back: what replicas will receive when the script ends.
+    // Stepping back: nothing was sent yet; they get it when the script ends.
     h.key(KeyCode::F(7));
     assert_shows(
         &h.screen(),
-        "Replicas and the AOF receive, when the script ends:",
+        "Replicas and the AOF get nothing until the script ends, then:",
     );
     // The next lesson puts the engine in cluster mode (node 1 of 3) ...
     h.app.focus = redstep::tui::app::Focus::Lesson;

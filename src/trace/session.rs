@@ -304,7 +304,7 @@ impl Session {
             return Some((heading, &self.replica));
         }
         let heading = match (self.at_end(), self.replica.is_empty()) {
-            (false, false) => "Replicas and the AOF receive, when the script ends:",
+            (false, false) => "Replicas and the AOF get nothing until the script ends, then:",
             (false, true) => "Replicas and the AOF receive nothing until the script ends.",
             (true, false) => "Replicas and the AOF received:",
             (true, true) if self.debugger.timeline().outcome.writes_applied > 0 => {

@@ -1211,3 +1211,39 @@ fn a_functions_first_line_is_marked_run_once_its_definition_ran() {
     );
 }
 
+#[test]
+fn the_keyspace_filter_hides_the_runs_keys_that_do_not_match_and_says_so() {
+    let text = "redis.call('SET', 'user:1', 'a')\nredis.call('SET', 'order:1', 'b')\nreturn 1";
+    let mut h = Harness::new(script("w.lua", text), 120, 40);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(!key_row(&s, "user:1").is_empty() && !key_row(&s, "order:1").is_empty());
+    h.key_with(KeyCode::Char('2'), KeyModifiers::ALT);
+    h.key(KeyCode::Char('/'));
+    h.type_text("user:*");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(!key_row(&s, "user:1").is_empty(), "{}", s.join("\n"));
+    assert!(
+        key_row(&s, "order:1").is_empty(),
+        "the filter hides a key the run wrote:\n{}",
+        s.join("\n")
+    );
+    assert_shows(&s, "filter user:* (1 hidden)");
+    assert!(
+        message(&h).contains("the filter hides 1 key the run changed"),
+        "{}",
+        message(&h)
+    );
+    // Enter on the one row shows user:1, not a hidden key.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.detail.as_ref().unwrap().0, "user:1");
+    h.key(KeyCode::Esc);
+    // The filter cleared: every key again.
+    h.key(KeyCode::Char('/'));
+    h.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(!key_row(&s, "order:1").is_empty(), "{}", s.join("\n"));
+}
+

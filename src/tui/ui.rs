@@ -658,10 +658,16 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
         ),
         None => "live".into(),
     };
-    let filter = if app.filter == "*" {
-        String::new()
-    } else {
-        format!(" filter {}", app.filter)
+    // The filter hides the run's keys it does not match, as it hides live
+    // ones: the title says how many, so none goes missing unsaid.
+    let hidden = app
+        .session
+        .as_ref()
+        .map_or(0, |s| s.key_count() - s.shown_count());
+    let filter = match (app.filter.as_str(), hidden) {
+        ("*", _) => String::new(),
+        (f, 0) => format!(" filter {f}"),
+        (f, n) => format!(" filter {f} ({n} hidden)"),
     };
     let mut head = vec![
         title("Keyspace", focused, &theme),

@@ -106,6 +106,7 @@ impl App {
                     self.cli_print(&text);
                 }
                 self.session = Some(session);
+                self.filter_run_keys();
                 self.key_selected = 0;
                 vec![self.refresh_keys()]
             }
@@ -165,7 +166,10 @@ impl App {
                         self.close_session();
                         self.say("the run was undone — Redis itself never does this");
                     }
-                    Err(e) => self.warn(format!("cannot undo: {e}")),
+                    Err(e) => {
+                        self.filter_run_keys();
+                        self.warn(format!("cannot undo: {e}"));
+                    }
                 }
                 vec![self.refresh_keys()]
             }

@@ -1247,3 +1247,65 @@ fn the_keyspace_filter_hides_the_runs_keys_that_do_not_match_and_says_so() {
     assert!(!key_row(&s, "order:1").is_empty(), "{}", s.join("\n"));
 }
 
+static FROZEN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn frozen() -> Instant {
+    *FROZEN.get_or_init(Instant::now)
+}
+
+fn two_seconds_on() -> Instant {
+    frozen() + Duration::from_secs(2)
+}
+
+#[test]
+fn a_waiting_redis_cli_command_says_so_and_replies_keep_the_typed_order() {
+    use redstep::engine::Reply;
+    use redstep::host::Outgoing;
+    use redstep::tui::app::RequestKind;
+    let mut h = Harness::new(script("s.lua", "return 1"), 120, 40);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    h.app.clock = frozen;
+    // The model alone: replies are handed to it by hand.
+    h.type_text("BLPOP k 0");
+    let sent = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(sent
+        .iter()
+        .any(|e| matches!(e, Effect::Send(argv) if argv[0] == b"BLPOP")));
+    assert!(
+        find(&h.screen(), "waiting for").is_none(),
+        "a reply may take a moment before the pane says it waits"
+    );
+    h.app.clock = two_seconds_on;
+    assert_shows(&h.screen(), "waiting for BLPOP… (Esc/Ctrl+C: answer now)");
+    // A line typed meanwhile waits for that reply (as in redis-cli).
+    h.type_text("GET a");
+    let held = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(
+        !held.iter().any(|e| matches!(e, Effect::Send(_))),
+        "{held:?}"
+    );
+    assert_shows(&h.screen(), "then: GET a");
+    // Esc answers the waiting command.
+    let stop = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(stop
+        .iter()
+        .any(|e| matches!(e, Effect::Request(RequestKind::Unblock))));
+    // Its reply, then the held line goes out and answers after it.
+    let next = h.app.update(Msg::Engine(Outgoing::Reply(Reply::NilArray)));
+    assert!(next
+        .iter()
+        .any(|e| matches!(e, Effect::Send(argv) if argv == &[b"GET".to_vec(), b"a".to_vec()])));
+    h.app
+        .update(Msg::Engine(Outgoing::Reply(Reply::Bulk(b"x".to_vec()))));
+    let out = &h.app.cli_output;
+    assert_eq!(
+        out[out.len() - 4..],
+        [
+            "127.0.0.1:6379> BLPOP k 0",
+            "(nil)",
+            "127.0.0.1:6379> GET a",
+            "\"x\""
+        ]
+    );
+    assert!(find(&h.screen(), "waiting for").is_none());
+}

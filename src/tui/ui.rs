@@ -1056,8 +1056,19 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let height = inner.height.saturating_sub(1) as usize;
     let width = (inner.width as usize).max(1);
+    // A command that waits for its reply says so above the prompt (with
+    // what cancels it and the lines typed meanwhile).
+    let waiting: Vec<String> = app
+        .cli_waiting_lines()
+        .iter()
+        .flat_map(|text| wrap_at_spaces(text, width))
+        .collect();
+    let waiting: Vec<String> = waiting
+        .into_iter()
+        .take(inner.height.saturating_sub(1) as usize)
+        .collect();
+    let height = inner.height.saturating_sub(1 + waiting.len() as u16) as usize;
     // Long lines wrap; only the last `height` screen rows are built.
     let mut rows: Vec<String> = Vec::new();
     for line in app.cli_output.iter().rev() {
@@ -1078,6 +1089,11 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     while lines.len() < height {
         lines.insert(0, Line::raw(""));
     }
+    lines.extend(
+        waiting
+            .into_iter()
+            .map(|row| Line::styled(row, theme.changed_now())),
+    );
     let prompt = app.cli_prompt();
     let prompt = prompt.as_str();
     let input: String = {

@@ -6,10 +6,18 @@ impl App {
     pub(super) fn engine(&mut self, out: Outgoing) -> Vec<Effect> {
         match out {
             Outgoing::Reply(reply) => match self.expect.pop_front() {
-                Some(Expect::Cli(argv)) => {
+                Some(Expect::Cli(argv, _)) => {
                     let printed = format_reply(&argv, &reply, false, self.cli_resp3);
                     self.cli_print(&String::from_utf8_lossy(&printed));
-                    vec![self.refresh_keys()]
+                    let mut effects = vec![self.refresh_keys()];
+                    // Lines typed while it waited run now, in order.
+                    while self.cli_waiting().is_none() {
+                        let Some(line) = self.cli_held.pop_front() else {
+                            break;
+                        };
+                        effects.extend(self.cli_run_line(line));
+                    }
+                    effects
                 }
                 Some(Expect::Setup) => {
                     if let Reply::Error(e) = &reply {

@@ -1031,7 +1031,10 @@ fn stepping_a_writing_loop_keeps_its_locals_in_view() {
     let s = h.screen();
     assert_shows(&s, "Locals");
     assert_shows(&s, "i = 4");
-    assert_shows(&s, "Replicas and the AOF receive, when the script ends:");
+    assert_shows(
+        &s,
+        "Replicas and the AOF get nothing until the script ends, then:",
+    );
 }
 
 /// `g` in the debugger goes to a step by its number (a long run's middle
@@ -1079,11 +1082,11 @@ fn the_replica_lesson_shows_what_replicas_received_and_one_slot_runs_as_a_cluste
         !s.join("\n").contains("received it too"),
         "the view lists it; the summary does not say it twice"
     );
-    // Stepping back: what replicas will receive when the script ends.
+    // Stepping back: nothing was sent yet; they get it when the script ends.
     h.key(KeyCode::F(7));
     assert_shows(
         &h.screen(),
-        "Replicas and the AOF receive, when the script ends:",
+        "Replicas and the AOF get nothing until the script ends, then:",
     );
     // The next lesson puts the engine in cluster mode (node 1 of 3) ...
     h.app.focus = redstep::tui::app::Focus::Lesson;
@@ -1105,4 +1108,204 @@ fn the_replica_lesson_shows_what_replicas_received_and_one_slot_runs_as_a_cluste
     h.key(KeyCode::Char('y'));
     assert_eq!(h.app.cluster, None);
     assert!(!h.screen().join("\n").contains("node 1/3"));
+}
+
+fn message(h: &Harness) -> String {
+    h.app.message.clone().map(|m| m.0).unwrap_or_default()
+}
+
+#[test]
+fn f5_past_the_last_breakpoint_says_it_is_the_end_and_that_it_runs_again() {
+    let text = "redis.call('INCR', 'n')\nreturn redis.call('GET', 'n')";
+    let mut h = Harness::new(script("inc.lua", text), 120, 40);
+    // A breakpoint on line 1; F5 stops there.
+    h.key(KeyCode::F(9));
+    h.key(KeyCode::F(5));
+    assert!(editor_line(&h.screen(), 1).contains('▶'));
+    // Past the last breakpoint, F5 goes to the run's end, and says so.
+    h.key(KeyCode::F(5));
+    assert!(h.app.session.as_ref().unwrap().at_end());
+    assert!(
+        message(&h).contains("no breakpoint ahead: the run's end (F5 again runs it anew)"),
+        "{}",
+        message(&h)
+    );
+    // At the end F5 runs the script again, which writes again: said.
+    h.key(KeyCode::F(5));
+    assert!(
+        message(&h).contains("ran again from the start (writing again; F6 undoes it)")
+            && message(&h).contains("stopped at the breakpoint on line 1"),
+        "{}",
+        message(&h)
+    );
+    // Without the breakpoint: straight to its end, with the new reply.
+    h.key(KeyCode::F(9));
+    h.key(KeyCode::F(5));
+    h.key(KeyCode::F(5));
+    assert_eq!(
+        message(&h),
+        "ran again from the start (writing again; F6 undoes it): the script returned \"3\""
+    );
+    assert!(key_row(&h.screen(), "n").contains("\"3\""));
+    // A first run is not "again".
+    let mut h = Harness::new(script("inc.lua", text), 120, 40);
+    h.key(KeyCode::F(5));
+    assert_eq!(message(&h), "the script returned \"1\"");
+}
+
+#[test]
+fn home_end_and_pages_move_in_the_lesson_list() {
+    let mut h = lesson_harness("eval-keys-argv");
+    h.app.focus = redstep::tui::app::Focus::Lesson;
+    h.key(KeyCode::Char('l'));
+    let count = h.app.lesson.as_ref().unwrap().lessons.len();
+    let list = |h: &Harness| h.app.lesson.as_ref().unwrap().list;
+    h.key(KeyCode::End);
+    assert_eq!(list(&h), Some(count - 1), "End: the last lesson, list open");
+    h.key(KeyCode::Home);
+    assert_eq!(list(&h), Some(0));
+    h.key(KeyCode::PageDown);
+    assert_eq!(list(&h), Some(10.min(count - 1)));
+    h.key(KeyCode::PageUp);
+    assert_eq!(list(&h), Some(0));
+    h.key(KeyCode::End);
+    let title = h.app.lesson.as_ref().unwrap().lessons[count - 1]
+        .title
+        .clone();
+    assert_shows(&h.screen(), &title);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
+    assert_shows(&h.screen(), &lesson_of(count));
+}
+
+#[test]
+fn a_functions_first_line_is_marked_run_once_its_definition_ran() {
+    // Lua runs `local function f() ... end` at its `end` line (Redis's LDB
+    // stops there too); its first line reads as run once that has run.
+    let text = "local function bump(k)\n  local s = \"end\" -- end\n  return redis.call('INCR', k)\nend\nlocal function unused()\n  return 1\nend\nreturn bump('a')";
+    let mut h = Harness::new(script("f.lua", text), 120, 40);
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert!(editor_line(&s, 4).contains('▶'), "{}", s.join("\n"));
+    assert!(
+        !editor_line(&s, 1).contains('✓'),
+        "not defined yet: {}",
+        editor_line(&s, 1)
+    );
+    h.key(KeyCode::F(10));
+    let s = h.screen();
+    assert!(editor_line(&s, 1).contains('✓'), "{}", editor_line(&s, 1));
+    assert!(editor_line(&s, 4).contains('✓'), "{}", editor_line(&s, 4));
+    assert!(!editor_line(&s, 5).contains('✓'), "{}", editor_line(&s, 5));
+    // At the end (bump's return, line 3): both defined, only bump's body ran.
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(editor_line(&s, 3).contains('▶'), "{}", editor_line(&s, 3));
+    for n in [1, 2, 4, 5, 7, 8] {
+        assert!(editor_line(&s, n).contains('✓'), "{}", editor_line(&s, n));
+    }
+    assert!(
+        !editor_line(&s, 6).contains('✓'),
+        "unused never ran: {}",
+        editor_line(&s, 6)
+    );
+}
+
+#[test]
+fn the_keyspace_filter_hides_the_runs_keys_that_do_not_match_and_says_so() {
+    let text = "redis.call('SET', 'user:1', 'a')\nredis.call('SET', 'order:1', 'b')\nreturn 1";
+    let mut h = Harness::new(script("w.lua", text), 120, 40);
+    h.key(KeyCode::F(5));
+    let s = h.screen();
+    assert!(!key_row(&s, "user:1").is_empty() && !key_row(&s, "order:1").is_empty());
+    h.key_with(KeyCode::Char('2'), KeyModifiers::ALT);
+    h.key(KeyCode::Char('/'));
+    h.type_text("user:*");
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(!key_row(&s, "user:1").is_empty(), "{}", s.join("\n"));
+    assert!(
+        key_row(&s, "order:1").is_empty(),
+        "the filter hides a key the run wrote:\n{}",
+        s.join("\n")
+    );
+    assert_shows(&s, "filter user:* (1 hidden)");
+    assert!(
+        message(&h).contains("the filter hides 1 key the run changed"),
+        "{}",
+        message(&h)
+    );
+    // Enter on the one row shows user:1, not a hidden key.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.detail.as_ref().unwrap().0, "user:1");
+    h.key(KeyCode::Esc);
+    // The filter cleared: every key again.
+    h.key(KeyCode::Char('/'));
+    h.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.key(KeyCode::Enter);
+    let s = h.screen();
+    assert!(!key_row(&s, "order:1").is_empty(), "{}", s.join("\n"));
+}
+
+static FROZEN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn frozen() -> Instant {
+    *FROZEN.get_or_init(Instant::now)
+}
+
+fn two_seconds_on() -> Instant {
+    frozen() + Duration::from_secs(2)
+}
+
+#[test]
+fn a_waiting_redis_cli_command_says_so_and_replies_keep_the_typed_order() {
+    use redstep::engine::Reply;
+    use redstep::host::Outgoing;
+    use redstep::tui::app::RequestKind;
+    let mut h = Harness::new(script("s.lua", "return 1"), 120, 40);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    h.app.clock = frozen;
+    // The model alone: replies are handed to it by hand.
+    h.type_text("BLPOP k 0");
+    let sent = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(sent
+        .iter()
+        .any(|e| matches!(e, Effect::Send(argv) if argv[0] == b"BLPOP")));
+    assert!(
+        find(&h.screen(), "waiting for").is_none(),
+        "a reply may take a moment before the pane says it waits"
+    );
+    h.app.clock = two_seconds_on;
+    assert_shows(&h.screen(), "waiting for BLPOP… (Esc/Ctrl+C: answer now)");
+    // A line typed meanwhile waits for that reply (as in redis-cli).
+    h.type_text("GET a");
+    let held = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(
+        !held.iter().any(|e| matches!(e, Effect::Send(_))),
+        "{held:?}"
+    );
+    assert_shows(&h.screen(), "then: GET a");
+    // Esc answers the waiting command.
+    let stop = h.app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(stop
+        .iter()
+        .any(|e| matches!(e, Effect::Request(RequestKind::Unblock))));
+    // Its reply, then the held line goes out and answers after it.
+    let next = h.app.update(Msg::Engine(Outgoing::Reply(Reply::NilArray)));
+    assert!(next
+        .iter()
+        .any(|e| matches!(e, Effect::Send(argv) if argv == &[b"GET".to_vec(), b"a".to_vec()])));
+    h.app
+        .update(Msg::Engine(Outgoing::Reply(Reply::Bulk(b"x".to_vec()))));
+    let out = &h.app.cli_output;
+    assert_eq!(
+        out[out.len() - 4..],
+        [
+            "127.0.0.1:6379> BLPOP k 0",
+            "(nil)",
+            "127.0.0.1:6379> GET a",
+            "\"x\""
+        ]
+    );
+    assert!(find(&h.screen(), "waiting for").is_none());
 }

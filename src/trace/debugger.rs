@@ -163,6 +163,9 @@ pub struct Debugger {
     line_steps: Vec<usize>,
     /// Each line that ran, with the line steps that ran it, in order.
     by_line: BTreeMap<u32, Vec<usize>>,
+    /// Each function's `end` line and first line (see
+    /// [`super::function_headers`]): the first reads as run with the `end`.
+    headers: Vec<(u32, u32)>,
     never_reached: BTreeSet<u32>,
     failure: Option<usize>,
     /// Keys a bit or geo command of the run wrote, and so how they read.
@@ -248,6 +251,7 @@ impl Debugger {
             moves.reverse(range);
         }
         let never_reached = timeline.lines_never_reached();
+        let headers = super::function_headers(&timeline.source);
         let failure = timeline.failure_step();
         let applied = timeline.steps.len();
         let mut debugger = Debugger {
@@ -264,6 +268,7 @@ impl Debugger {
             calls,
             line_steps,
             by_line,
+            headers,
             never_reached,
             failure,
             looks,
@@ -866,11 +871,20 @@ impl Debugger {
 
     /// Lines that had run by the cursor (costs the script's lines).
     pub(crate) fn lines_run_so_far(&self) -> BTreeSet<u32> {
-        self.by_line
+        let mut run: BTreeSet<u32> = self
+            .by_line
             .iter()
             .filter(|(_, steps)| steps[0] <= self.cursor)
             .map(|(line, _)| *line)
-            .collect()
+            .collect();
+        // A function's first line once its `end` line has run (the one
+        // at the cursor is about to run: the function is not made yet).
+        for &(end, header) in &self.headers {
+            if self.by_line.get(&end).is_some_and(|s| s[0] < self.cursor) {
+                run.insert(header);
+            }
+        }
+        run
     }
 
     /// The locals at the cursor (from the nearest line step at or before it).

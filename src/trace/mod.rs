@@ -714,13 +714,17 @@ impl Timeline {
             .is_none_or(|s| s.deltas_end as usize == self.deltas.len())
     }
 
-    /// Lines that ran at least once.
+    /// Lines that ran at least once (a function's first line counting as
+    /// run once its definition ran: see [`function_headers`]).
     pub(crate) fn lines_run(&self) -> BTreeSet<u32> {
-        self.steps
+        let mut run: BTreeSet<u32> = self
+            .steps
             .iter()
             .filter(|s| matches!(s.kind, StepKind::Line { .. }))
             .map(|s| s.line)
-            .collect()
+            .collect();
+        add_headers(&mut run, &function_headers(&self.source));
+        run
     }
 
     /// Lines with code that never ran (an empty set unless the run failed).
@@ -773,6 +777,135 @@ impl Timeline {
 }
 
 /// Whether a source line holds code (not blank, a comment or a lone keyword).
+/// Each function written over several lines, as (the line of its `end`,
+/// the line of its `function` keyword), in the order of their `end`s.
+///
+/// Lua 5.1 never reports a function's first line to the line hook: the
+/// closure is made by an instruction on the line of the function's `end`
+/// (that is where a `local function f() ... end` statement runs, and
+/// where Redis's LDB stops for it), and a call's first line event is the
+/// body's first statement. So the header reads as run once its `end`
+/// line has run: the definition ran (or the function itself, which it
+/// had to be defined for).
+pub(crate) fn function_headers(source: &[String]) -> Vec<(u32, u32)> {
+    #[derive(PartialEq)]
+    enum Block {
+        Function(u32),
+        Other,
+    }
+    let text = source.join("\n");
+    let bytes = text.as_bytes();
+    let mut line = 1u32;
+    let mut i = 0;
+    let mut stack: Vec<Block> = Vec::new();
+    let mut headers = Vec::new();
+    // The level of a long bracket `[==[` at `at` (None: not one).
+    let long_open = |at: usize| -> Option<usize> {
+        if bytes.get(at) != Some(&b'[') {
+            return None;
+        }
+        let level = bytes[at + 1..].iter().take_while(|&&b| b == b'=').count();
+        (bytes.get(at + 1 + level) == Some(&b'[')).then_some(level)
+    };
+    // Skips a long bracket of `level` opening at `at`; returns where it ends.
+    let skip_long = |at: usize, level: usize, line: &mut u32| -> usize {
+        let close: Vec<u8> = std::iter::once(b']')
+            .chain(std::iter::repeat_n(b'=', level))
+            .chain(std::iter::once(b']'))
+            .collect();
+        let mut j = at + level + 2;
+        while j < bytes.len() {
+            if bytes[j..].starts_with(&close) {
+                return j + close.len();
+            }
+            if bytes[j] == b'\n' {
+                *line += 1;
+            }
+            j += 1;
+        }
+        bytes.len()
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = match long_open(i + 2) {
+                    Some(level) => skip_long(i + 2, level, &mut line),
+                    None => bytes[i..]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .map_or(bytes.len(), |n| i + n),
+                };
+            }
+            b'[' if long_open(i).is_some() => {
+                let level = long_open(i).unwrap_or(0);
+                i = skip_long(i, level, &mut line);
+            }
+            b'"' | b'\'' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b {
+                    match bytes[i] {
+                        b'\\' => {
+                            if bytes.get(i + 1) == Some(&b'\n') {
+                                line += 1;
+                            }
+                            i += 2;
+                        }
+                        // An unfinished string ends at its line (a compile
+                        // error: the run has no lines then anyway).
+                        b'\n' => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                match &bytes[start..i] {
+                    b"function" => stack.push(Block::Function(line)),
+                    b"if" | b"do" | b"repeat" => stack.push(Block::Other),
+                    b"end" | b"until" => {
+                        if let Some(Block::Function(header)) = stack.pop() {
+                            if header != line {
+                                headers.push((line, header));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            b if b.is_ascii_digit() => {
+                // A number (with its exponent, hex digits, a point).
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'.'
+                        || (matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E')))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    headers
+}
+
+/// Adds to `run` the header of each function whose `end` line ran.
+pub(crate) fn add_headers(run: &mut BTreeSet<u32>, headers: &[(u32, u32)]) {
+    for &(end, header) in headers {
+        if run.contains(&end) {
+            run.insert(header);
+        }
+    }
+}
+
 fn is_code(text: &str) -> bool {
     !(text.is_empty()
         || text.starts_with("--")

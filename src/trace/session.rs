@@ -151,6 +151,9 @@ pub struct Session {
     /// The keyspace's change count when the run ended (see
     /// `Keyspace::changes`): any later write makes this view stale.
     pub keyspace_version: u64,
+    /// The run's keys a glob pattern lets through (indices into the
+    /// changed keys), for the keyspace pane's filter; None: all of them.
+    shown: Option<Vec<usize>>,
 }
 
 impl Session {
@@ -178,6 +181,7 @@ impl Session {
             changes: Vec::new(),
             now: HashMap::new(),
             keyspace_version: 0,
+            shown: None,
         };
         match start.movement {
             None | Some(Move::StepInto) | Some(Move::StepOver) | Some(Move::Start) => {}
@@ -304,7 +308,7 @@ impl Session {
             return Some((heading, &self.replica));
         }
         let heading = match (self.at_end(), self.replica.is_empty()) {
-            (false, false) => "Replicas and the AOF receive, when the script ends:",
+            (false, false) => "Replicas and the AOF get nothing until the script ends, then:",
             (false, true) => "Replicas and the AOF receive nothing until the script ends.",
             (true, false) => "Replicas and the AOF received:",
             (true, true) if self.debugger.timeline().outcome.writes_applied > 0 => {
@@ -370,6 +374,41 @@ impl Session {
     /// Keys `from..from + count` of [`Session::key`].
     pub fn keys(&self, from: usize, count: usize) -> impl Iterator<Item = KeyState<'_>> {
         (from..from.saturating_add(count).min(self.key_count())).filter_map(|i| self.key(i))
+    }
+
+    /// Shows only the run's keys that match a glob `pattern` (`*`: all of
+    /// them) through [`Session::shown_count`] and [`Session::shown_keys`],
+    /// as the live keys are filtered. Costs the run's keys, once.
+    pub fn filter_keys(&mut self, pattern: &[u8]) {
+        self.shown = (pattern != b"*").then(|| {
+            self.debugger
+                .timeline()
+                .outcome
+                .keys_changed
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, key))| crate::engine::glob::matches(pattern, key, false))
+                .map(|(i, _)| i)
+                .collect()
+        });
+    }
+
+    /// How many of the run's keys the filter lets through.
+    pub fn shown_count(&self) -> usize {
+        self.shown.as_ref().map_or(self.key_count(), Vec::len)
+    }
+
+    /// The `i`-th key the filter lets through, as [`Session::key`] gives it.
+    pub fn shown_key(&self, i: usize) -> Option<KeyState<'_>> {
+        match &self.shown {
+            Some(shown) => self.key(*shown.get(i)?),
+            None => self.key(i),
+        }
+    }
+
+    /// Keys `from..from + count` of [`Session::shown_key`].
+    pub fn shown_keys(&self, from: usize, count: usize) -> impl Iterator<Item = KeyState<'_>> {
+        (from..from.saturating_add(count).min(self.shown_count())).filter_map(|i| self.shown_key(i))
     }
 
     /// Whether the run changes this key at some step.

@@ -46,6 +46,8 @@ pub(crate) const ACTIONS: &[(&str, Command)] = &[
     ("scroll_down", Command::ScrollDown),
     ("page_up", Command::PageUp),
     ("page_down", Command::PageDown),
+    ("first", Command::First),
+    ("last", Command::Last),
     ("filter", Command::Filter),
     ("goto_step", Command::GotoStep),
     ("detail", Command::Detail),

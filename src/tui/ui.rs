@@ -658,10 +658,16 @@ fn keyspace(frame: &mut Frame, app: &App, area: Rect) {
         ),
         None => "live".into(),
     };
-    let filter = if app.filter == "*" {
-        String::new()
-    } else {
-        format!(" filter {}", app.filter)
+    // The filter hides the run's keys it does not match, as it hides live
+    // ones: the title says how many, so none goes missing unsaid.
+    let hidden = app
+        .session
+        .as_ref()
+        .map_or(0, |s| s.key_count() - s.shown_count());
+    let filter = match (app.filter.as_str(), hidden) {
+        ("*", _) => String::new(),
+        (f, 0) => format!(" filter {f}"),
+        (f, n) => format!(" filter {f} ({n} hidden)"),
     };
     let mut head = vec![
         title("Keyspace", focused, &theme),
@@ -1050,8 +1056,19 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let height = inner.height.saturating_sub(1) as usize;
     let width = (inner.width as usize).max(1);
+    // A command that waits for its reply says so above the prompt (with
+    // what cancels it and the lines typed meanwhile).
+    let waiting: Vec<String> = app
+        .cli_waiting_lines()
+        .iter()
+        .flat_map(|text| wrap_at_spaces(text, width))
+        .collect();
+    let waiting: Vec<String> = waiting
+        .into_iter()
+        .take(inner.height.saturating_sub(1) as usize)
+        .collect();
+    let height = inner.height.saturating_sub(1 + waiting.len() as u16) as usize;
     // Long lines wrap; only the last `height` screen rows are built.
     let mut rows: Vec<String> = Vec::new();
     for line in app.cli_output.iter().rev() {
@@ -1072,6 +1089,11 @@ fn cli(frame: &mut Frame, app: &App, area: Rect, shared: bool) {
     while lines.len() < height {
         lines.insert(0, Line::raw(""));
     }
+    lines.extend(
+        waiting
+            .into_iter()
+            .map(|row| Line::styled(row, theme.changed_now())),
+    );
     let prompt = app.cli_prompt();
     let prompt = prompt.as_str();
     let input: String = {

@@ -6,10 +6,18 @@ impl App {
     pub(super) fn engine(&mut self, out: Outgoing) -> Vec<Effect> {
         match out {
             Outgoing::Reply(reply) => match self.expect.pop_front() {
-                Some(Expect::Cli(argv)) => {
+                Some(Expect::Cli(argv, _)) => {
                     let printed = format_reply(&argv, &reply, false, self.cli_resp3);
                     self.cli_print(&String::from_utf8_lossy(&printed));
-                    vec![self.refresh_keys()]
+                    let mut effects = vec![self.refresh_keys()];
+                    // Lines typed while it waited run now, in order.
+                    while self.cli_waiting().is_none() {
+                        let Some(line) = self.cli_held.pop_front() else {
+                            break;
+                        };
+                        effects.extend(self.cli_run_line(line));
+                    }
+                    effects
                 }
                 Some(Expect::Setup) => {
                     if let Reply::Error(e) = &reply {
@@ -42,6 +50,7 @@ impl App {
                 let running = self.running.take();
                 // The buffer that ran, even if another tab is shown now.
                 let from_cli = running.as_ref().is_some_and(|r| r.from_cli);
+                let again = running.as_ref().is_some_and(|r| r.again);
                 let (buffer, edited, ran) = match running {
                     Some(r) => (r.buffer, r.edited, r.ran),
                     None => (self.active, false, String::new()),
@@ -80,11 +89,32 @@ impl App {
                     ),
                     _ => (reply, true),
                 });
+                if again {
+                    // F5 on a finished run ran the script once more: said,
+                    // since its writes landed on the last run's.
+                    let (text, warn) = self.message.take().unwrap_or_default();
+                    let stop = if stepping {
+                        let line = session.debugger().step().line;
+                        format!("stopped at the breakpoint on line {line}")
+                    } else {
+                        text
+                    };
+                    let undo = if self.server.is_some() {
+                        String::new()
+                    } else {
+                        format!("; {} undoes it", self.key_for(Command::UndoRun))
+                    };
+                    self.message = Some((
+                        format!("ran again from the start (writing again{undo}): {stop}"),
+                        warn,
+                    ));
+                }
                 if from_cli {
                     let text = format_tty(&outcome.reply);
                     self.cli_print(&text);
                 }
                 self.session = Some(session);
+                self.filter_run_keys();
                 self.key_selected = 0;
                 vec![self.refresh_keys()]
             }
@@ -132,7 +162,7 @@ impl App {
             Response::Undone(result, run) => {
                 let (buffer, ran) = self.undoing.take().unwrap_or((self.active, String::new()));
                 // Edits made meanwhile count (the buffer may hold the run's text again).
-                let edited = disk_hash(&self.buffers[buffer].text()) != ran;
+                let edited = self.buffers[buffer].hash() != ran;
                 self.session = Some(Session {
                     run,
                     buffer,
@@ -144,7 +174,10 @@ impl App {
                         self.close_session();
                         self.say("the run was undone — Redis itself never does this");
                     }
-                    Err(e) => self.warn(format!("cannot undo: {e}")),
+                    Err(e) => {
+                        self.filter_run_keys();
+                        self.warn(format!("cannot undo: {e}"));
+                    }
                 }
                 vec![self.refresh_keys()]
             }

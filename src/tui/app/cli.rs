@@ -4,6 +4,10 @@ use super::*;
 
 pub(super) const CLI_SCROLLBACK: usize = 2000;
 
+/// How long a redis-cli command's reply may take before the pane says it
+/// waits (a command that blocks: BLPOP k 0, WAIT, a paused client).
+pub(crate) const WAITING_HINT: Duration = Duration::from_millis(300);
+
 /// The redis-cli pane's prompt, as redis-cli shows it.
 pub const CLI_PROMPT: &str = "127.0.0.1:6379> ";
 
@@ -63,6 +67,36 @@ impl App {
         }
     }
 
+    /// The command the redis-cli pane waits on (the oldest unanswered),
+    /// and for how long it has.
+    pub(crate) fn cli_waiting(&self) -> Option<(String, Duration)> {
+        self.expect.iter().find_map(|e| match e {
+            Expect::Cli(argv, since) => Some((
+                String::from_utf8_lossy(argv.first().map_or(&[][..], Vec::as_slice)).to_uppercase(),
+                self.now().saturating_duration_since(*since),
+            )),
+            Expect::Setup => None,
+        })
+    }
+
+    /// What the redis-cli pane says above its prompt while its command
+    /// waits (nothing when it does not, or not for long yet): what answers
+    /// it now, then the lines typed meanwhile, which run after it.
+    pub(crate) fn cli_waiting_lines(&self) -> Vec<String> {
+        let Some((name, waited)) = self.cli_waiting() else {
+            return Vec::new();
+        };
+        if waited < WAITING_HINT && self.cli_held.is_empty() {
+            return Vec::new();
+        }
+        std::iter::once(format!(
+            "waiting for {name}… ({}/Ctrl+C: answer now)",
+            self.key_for(Command::Stop)
+        ))
+        .chain(self.cli_held.iter().map(|line| format!("then: {line}")))
+        .collect()
+    }
+
     pub(super) fn cli_submit(&mut self) -> Vec<Effect> {
         let line = std::mem::take(&mut self.cli_input);
         self.cli_history_pos = None;
@@ -72,6 +106,17 @@ impl App {
         if self.cli_history.last() != Some(&line) {
             self.cli_history.push(line.clone());
         }
+        if self.cli_waiting().is_some() {
+            // Its reply first: this line runs once it is in.
+            self.cli_held.push_back(line);
+            return Vec::new();
+        }
+        self.cli_run_line(line)
+    }
+
+    /// Runs a line of the redis-cli pane: its prompt and text printed,
+    /// then what it does.
+    pub(super) fn cli_run_line(&mut self, line: String) -> Vec<Effect> {
         self.cli_print(&format!("{}{line}", self.cli_prompt()));
         let argv = match split_args(line.as_bytes()) {
             Ok(argv) => argv,
@@ -94,7 +139,7 @@ impl App {
             self.cli_print("(a script is running. A Redis client sending this now waits; once the script has run 5 s it gets BUSY instead. Here it runs when the script ends: Esc stops the script)");
         }
         // Whether it wrote shows in the next page of keys (see `Response::Keys`).
-        self.expect.push_back(Expect::Cli(argv.clone()));
+        self.expect.push_back(Expect::Cli(argv.clone(), self.now()));
         vec![Effect::Send(argv)]
     }
 

@@ -39,11 +39,23 @@ impl App {
         }
         let active = self.active;
         let breakpoints = &self.buffers[active].breakpoints;
-        let answer = match &mut self.session {
-            Some(s) if s.buffer == active && !s.edited => s.command(movement, breakpoints),
-            _ => trace::Session::without_run(movement),
+        let (answer, again) = match &mut self.session {
+            Some(s) if s.buffer == active && !s.edited => (s.command(movement, breakpoints), true),
+            _ => (trace::Session::without_run(movement), false),
         };
         match answer {
+            Answer::Moved
+                if movement == Move::Continue
+                    && self.session.as_ref().is_some_and(|s| s.at_end()) =>
+            {
+                // No breakpoint ahead: Continue went to the run's end. The
+                // next F5 runs the script again, which is said now.
+                self.say(format!(
+                    "no breakpoint ahead: the run's end ({} again runs it anew)",
+                    self.key_for(Command::Run)
+                ));
+                Vec::new()
+            }
             Answer::Moved => Vec::new(),
             Answer::Run(_) if by_letter => {
                 self.warn(format!(
@@ -53,7 +65,13 @@ impl App {
                 ));
                 Vec::new()
             }
-            Answer::Run(movement) => self.start_run(active, movement, false),
+            Answer::Run(movement) => {
+                let effects = self.start_run(active, movement, false);
+                if let Some(running) = &mut self.running {
+                    running.again = again;
+                }
+                effects
+            }
             Answer::Stayed(Why::RunOver) if self.server.is_some() => {
                 self.say(format!(
                     "run over: {} runs it again on the server",
@@ -156,7 +174,8 @@ impl App {
             then,
             from_cli,
             edited: false,
-            ran: disk_hash(&self.buffers[buffer].text()),
+            ran: self.buffers[buffer].hash(),
+            again: false,
         });
         let start = Start::new(then, self.buffers[buffer].breakpoints.clone());
         vec![

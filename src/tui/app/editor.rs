@@ -57,7 +57,14 @@ impl Buffer {
 
     /// Holds edits its file does not have (only a buffer with a file can).
     pub fn modified(&self) -> bool {
-        self.path.is_some() && self.disk.as_deref() != Some(disk_hash(&self.text()).as_str())
+        self.path.is_some() && self.disk.as_deref() != Some(self.hash().as_str())
+    }
+
+    /// [`disk_hash`] of the text as its file holds it: hashed in its
+    /// editor form, a last blank line would be lost (`lines()` drops it)
+    /// and a file ending with one would read as changed.
+    pub(crate) fn hash(&self) -> String {
+        disk_hash(&self.file_text())
     }
 
     pub fn text(&self) -> String {
@@ -235,7 +242,7 @@ impl App {
         let runs = self.session.as_ref().map(|s| s.buffer) == Some(active)
             || self.running.as_ref().map(|r| r.buffer) == Some(active);
         if runs {
-            let now = disk_hash(&self.buffers[active].text());
+            let now = self.buffers[active].hash();
             if let Some(session) = self.session.as_mut().filter(|s| s.buffer == active) {
                 session.edited = now != session.ran;
             }

@@ -75,7 +75,7 @@ impl App {
                 continue;
             };
             let name = buffer.name.clone();
-            let here = disk_hash(&buffer.text());
+            let here = buffer.hash();
             match (why, disk) {
                 (AfterRead::Discard, Some(text)) => {
                     buffer.replace_text(&text);
@@ -213,6 +213,16 @@ impl App {
                 };
                 self.key_offset = 0;
                 self.key_selected = 0;
+                self.filter_run_keys();
+                if let Some(session) = &self.session {
+                    let hidden = session.key_count() - session.shown_count();
+                    if hidden > 0 {
+                        self.say(format!(
+                            "the filter hides {} the run changed as well (the title counts them)",
+                            crate::tui::ui::plural(hidden, "key")
+                        ));
+                    }
+                }
                 vec![self.refresh_keys()]
             }
             PromptKind::Step => {

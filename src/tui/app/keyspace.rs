@@ -40,7 +40,7 @@ impl App {
     pub(crate) fn refresh_keys(&self) -> Effect {
         // The run's keys are left out of the live rows: fetch enough for a
         // screen whatever the run's size.
-        let changed = self.session.as_ref().map_or(0, |s| s.key_count());
+        let changed = self.session.as_ref().map_or(0, |s| s.shown_count());
         Effect::Request(RequestKind::Keys {
             pattern: self.filter.clone().into_bytes(),
             offset: self.key_offset,
@@ -54,7 +54,7 @@ impl App {
     pub(crate) fn key_lines(&self) -> Vec<KeyLine> {
         let mut lines = Vec::new();
         if let Some(session) = &self.session {
-            for k in session.keys(0, self.key_rows()) {
+            for k in session.shown_keys(0, self.key_rows()) {
                 lines.push(KeyLine {
                     db: k.db,
                     key: k.key.to_vec(),
@@ -104,7 +104,7 @@ impl App {
     }
 
     pub(super) fn select_key(&mut self, by: isize) -> Vec<Effect> {
-        let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
+        let run_keys = self.session.as_ref().map_or(0, |s| s.shown_count());
         let total = run_keys + self.keys.total;
         if total == 0 {
             return Vec::new();
@@ -129,9 +129,18 @@ impl App {
         }
     }
 
+    /// The run's keys are filtered as the live ones are (the filter was
+    /// typed, or a run came back).
+    pub(super) fn filter_run_keys(&mut self) {
+        let pattern = self.filter.clone().into_bytes();
+        if let Some(session) = &mut self.session {
+            session.filter_keys(&pattern);
+        }
+    }
+
     /// The selected row's index among [`App::key_lines`].
     pub(crate) fn selected_line(&self) -> usize {
-        let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
+        let run_keys = self.session.as_ref().map_or(0, |s| s.shown_count());
         if self.key_selected < run_keys {
             self.key_selected
         } else {
@@ -140,7 +149,11 @@ impl App {
     }
 
     pub(super) fn detail_of_selected(&mut self) -> Vec<Effect> {
-        if let Some(k) = self.session.as_ref().and_then(|s| s.key(self.key_selected)) {
+        if let Some(k) = self
+            .session
+            .as_ref()
+            .and_then(|s| s.shown_key(self.key_selected))
+        {
             self.detail = Some((display_key(k.key), export::entry_text(k.entry)));
             return Vec::new();
         }

@@ -81,9 +81,11 @@ impl App {
         let command = self.keymap.lookup(Context::ListOverlay, &key);
         let l = self.lesson.as_mut().expect("a lesson list");
         let selected = l.list.unwrap_or(0);
+        if let Some(to) = list_move(command, selected, l.lessons.len()) {
+            l.list = Some(to);
+            return Vec::new();
+        }
         match command {
-            Some(Command::ScrollUp) => l.list = Some(selected.saturating_sub(1)),
-            Some(Command::ScrollDown) => l.list = Some((selected + 1).min(l.lessons.len() - 1)),
             Some(Command::Accept) => {
                 l.list = None;
                 if selected != l.current {

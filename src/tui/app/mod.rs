@@ -194,14 +194,18 @@ pub struct Running {
     pub edited: bool,
     /// What the buffer held when the run started ([`disk_hash`]).
     pub ran: String,
+    /// F5 on a finished run: the script runs again from the start, its
+    /// writes landing on what the last run left (said when it returns).
+    pub again: bool,
 }
 
 /// What a pending reply is for.
 #[derive(PartialEq)]
 enum Expect {
     /// A line typed in the redis-cli pane: the command, to print its
-    /// reply as redis-cli does.
-    Cli(Vec<Vec<u8>>),
+    /// reply as redis-cli does, and when it was sent (a reply that takes
+    /// long is waited for: the pane says so).
+    Cli(Vec<Vec<u8>>, Instant),
     /// A setup command: only errors are shown.
     Setup,
 }
@@ -239,6 +243,10 @@ pub struct App {
     pub cli_history: Vec<String>,
     cli_history_pos: Option<usize>,
     pub cli_output: Vec<String>,
+    /// Lines typed in the redis-cli pane while a command there waits for
+    /// its reply (BLPOP k 0): run after it, as redis-cli reads the next
+    /// line only once a reply is in, so replies follow their commands.
+    pub cli_held: VecDeque<String>,
     /// Whether the redis-cli pane's connection speaks RESP3 (after HELLO 3).
     cli_resp3: bool,
     pub prompt: Option<Prompt>,
@@ -281,6 +289,22 @@ pub struct App {
     undoing: Option<(usize, String)>,
 }
 
+/// Where a list's selection goes on a key (Up, Down, PgUp, PgDn, Home,
+/// End), among `len` rows; None: not a key that moves it.
+fn list_move(command: Option<Command>, selected: usize, len: usize) -> Option<usize> {
+    const PAGE: usize = 10;
+    let last = len.saturating_sub(1);
+    Some(match command? {
+        Command::ScrollUp => selected.saturating_sub(1),
+        Command::ScrollDown => (selected + 1).min(last),
+        Command::PageUp => selected.saturating_sub(PAGE),
+        Command::PageDown => (selected + PAGE).min(last),
+        Command::First => 0,
+        Command::Last => last,
+        _ => return None,
+    })
+}
+
 /// The TUI records up to this much of a run (past the step cap the script
 /// runs on unrecorded until it ends or Esc stops it).
 pub(crate) fn trace_limits() -> Limits {
@@ -317,6 +341,7 @@ impl App {
             cli_history: Vec::new(),
             cli_history_pos: None,
             cli_resp3: false,
+            cli_held: VecDeque::new(),
             cli_output: vec![
                 "Commands here run on the same engine as the scripts.".into(),
                 "--eval NAME k1 , a1 runs a tab.".into(),
@@ -433,8 +458,14 @@ impl App {
 
     /// Whether the loop should wake up by itself (a run to time, edits to save).
     pub(crate) fn wants_tick(&self) -> Option<Duration> {
+        let hint_due = self
+            .cli_waiting()
+            .and_then(|(_, waited)| cli::WAITING_HINT.checked_sub(waited));
         if self.running.is_some() {
             Some(Duration::from_millis(100))
+        } else if let Some(due) = hint_due {
+            // Once, when the redis-cli pane's hint is due.
+            Some(due.max(Duration::from_millis(10)))
         } else if self.dirty_since.is_some() {
             Some(Duration::from_millis(500))
         } else {
@@ -685,7 +716,7 @@ impl App {
                 if self.running.is_some() {
                     self.say("stopping the script…");
                     vec![Effect::Interrupt]
-                } else if self.expect.iter().any(|e| matches!(e, Expect::Cli(_))) {
+                } else if self.expect.iter().any(|e| matches!(e, Expect::Cli(..))) {
                     // A redis-cli line still unanswered, and nothing else of
                     // the pane's runs until it is: a script it runs (EVAL
                     // of a loop) is stopped, a command that waits (BLPOP
@@ -1005,7 +1036,11 @@ impl App {
                 Vec::new()
             }
             // Overlays' own keys, handled where each overlay reads its keys.
-            Command::Close | Command::Accept | Command::DeleteBack => Vec::new(),
+            Command::Close
+            | Command::Accept
+            | Command::DeleteBack
+            | Command::First
+            | Command::Last => Vec::new(),
             Command::Probe => self.start_probe(),
         }
     }

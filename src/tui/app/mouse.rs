@@ -54,7 +54,7 @@ impl App {
             // Row 0 of the pane's inside is the column header.
             let row = inner_row(areas.keyspace);
             if row >= 1 {
-                let run_keys = self.session.as_ref().map_or(0, |s| s.key_count());
+                let run_keys = self.session.as_ref().map_or(0, |s| s.shown_count());
                 let line = row - 1;
                 let index = if line < run_keys {
                     line

@@ -100,11 +100,11 @@ impl App {
             return Vec::new();
         };
         let rows = report.partial.len() + report.early.len();
+        if let Some(to) = list_move(command, list.selected, rows) {
+            list.selected = to;
+            return Vec::new();
+        }
         match command {
-            Some(Command::ScrollUp) => list.selected = list.selected.saturating_sub(1),
-            Some(Command::ScrollDown) => {
-                list.selected = (list.selected + 1).min(rows.saturating_sub(1))
-            }
             Some(Command::Accept) if rows > 0 => {
                 let list = self.probe.take().expect("the probe's list");
                 return self.run_finding(*list.report.expect("a report"), list.selected);

@@ -89,3 +89,42 @@ fn watch_sees_a_key_deleted_by_expiry_on_access() {
     run(&mut e, c, "GET k");
     assert_eq!(run(&mut e, c, "EXEC"), Reply::NilArray);
 }
+
+/// A clock that moves one millisecond each time it is read: time passes
+/// while a script runs, without the test sleeping.
+struct Ticking(std::sync::atomic::AtomicI64);
+
+impl redstep::engine::Clock for Ticking {
+    fn now_ms(&self) -> i64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Inside a script a key's expiry is judged at the script's start (it
+/// still exists), but TTL and PTTL count from the wall clock as Redis's
+/// ttlGenericCommand does (`mstime()`): spec §6.4, Redis 7.0.15 answers
+/// `[1, 0]` to this script after a long loop.
+#[test]
+fn pttl_in_a_script_counts_from_the_wall_clock_not_the_scripts_start() {
+    use redstep::script::{ScriptConfig, Scripting};
+    let mut engine = Engine::new(Box::new(Ticking(std::sync::atomic::AtomicI64::new(
+        1_764_000_000_000,
+    ))));
+    let mut scripting = Scripting::new(&mut engine, ScriptConfig::default());
+    let client = engine.connect();
+    let script = "redis.call('SET', 'ex', 'v', 'PX', 50)\n\
+                  for i = 1, 200 do redis.call('TIME') end\n\
+                  return {redis.call('EXISTS', 'ex'), redis.call('PTTL', 'ex'), redis.call('TTL', 'ex')}";
+    let argv: Vec<Vec<u8>> = ["EVAL", script, "0"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let reply = engine.execute_with(client, &argv, &mut scripting);
+    assert_eq!(
+        reply,
+        Some(Reply::Array(vec![Reply::Int(1), Reply::Int(0), Reply::Int(0)]))
+    );
+    // After the script the key has expired for everyone.
+    let exists: Vec<Vec<u8>> = vec![b"EXISTS".to_vec(), b"ex".to_vec()];
+    assert_eq!(engine.execute(client, &exists), Some(Reply::Int(0)));
+}

@@ -407,21 +407,22 @@ fn expiry_of(ctx: &mut Ctx) -> Result<i64, i64> {
     }
 }
 
+/// TTL and PTTL count from the wall clock (ttlGenericCommand's
+/// `mstime()`), not the time a script froze for its keys: inside a long
+/// script a key can exist (its expiry read at the script's start) with a
+/// PTTL already down to 0.
 fn ttl(ctx: &mut Ctx) -> CommandResult {
-    let now = ctx.now;
     Ok(Reply::Int(match expiry_of(ctx) {
-        Ok(t) => ((t - now).max(0) + 500) / 1000,
+        Ok(t) => ((t - ctx.engine.wall_clock_ms()).max(0) + 500) / 1000,
         Err(code) => code,
     }))
 }
 
 fn pttl(ctx: &mut Ctx) -> CommandResult {
-    let now = ctx.now;
-    Ok(Reply::Int(
-        expiry_of(ctx)
-            .map(|t| (t - now).max(0))
-            .unwrap_or_else(|c| c),
-    ))
+    Ok(Reply::Int(match expiry_of(ctx) {
+        Ok(t) => (t - ctx.engine.wall_clock_ms()).max(0),
+        Err(code) => code,
+    }))
 }
 
 fn expiretime(ctx: &mut Ctx) -> CommandResult {

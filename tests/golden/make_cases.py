@@ -922,6 +922,14 @@ CASES.update({
         ev(f"local a, b = cmsgpack.unpack({mp(bytes([0x92, 0xcf] + [255] * 8 + [0xcf, 0x80] + [0] * 7))}) return {{tostring(a[1]), tostring(a[2])}}")],
 })
 
+# ---- a count at least the size: the whole collection in Redis's order ----
+CASES.update({
+    "st-srandmember-whole-intset": ["SADD s 5 3 9 1", "SRANDMEMBER s 4", "SRANDMEMBER s 10"],
+    "h-hrandfield-whole-listpack": ["HSET h z 1 y 2 x 3", "HRANDFIELD h 3", "HRANDFIELD h 5 WITHVALUES", "HDEL h y", "HSET h w 4", "HRANDFIELD h 3"],
+    "z-zrandmember-whole": ["ZADD z 1 a 2 b 3 c 4 d", "ZRANDMEMBER z 4", "ZRANDMEMBER z 9 WITHSCORES", "ZADD t 1 a 1 c 1 b", "ZRANDMEMBER t 3",
+                            "ZADD big 1 a 2 " + "m" * 70, "OBJECT ENCODING big", "ZRANDMEMBER big 2 WITHSCORES"],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     # Needs a primary without replicas: record_repl.py, whose SYNC

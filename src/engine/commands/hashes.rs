@@ -245,7 +245,10 @@ fn hrandfield(ctx: &mut Ctx) -> CommandResult {
             .expect("non-empty");
         return Ok(Reply::bulk(field));
     };
-    let indexes: Vec<usize> = if count >= 0 {
+    let indexes: Vec<usize> = if count >= len as i64 {
+        // The whole hash, in the order HGETALL gives (Redis iterates it).
+        (0..len).collect()
+    } else if count >= 0 {
         let mut all: Vec<usize> = (0..len).collect();
         fastrand::shuffle(&mut all);
         all.truncate(count as usize);

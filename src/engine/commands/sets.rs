@@ -209,7 +209,11 @@ fn srandmember(ctx: &mut Ctx) -> CommandResult {
     let Some(count) = count else {
         return Ok(Reply::bulk(&set.members[fastrand::usize(..len)]));
     };
-    let picked: Vec<&Bytes> = if count >= 0 {
+    let picked: Vec<&Bytes> = if count >= len as i64 {
+        // The whole set, in the order SMEMBERS gives (Redis iterates it:
+        // an intset ascending).
+        set.ordered()
+    } else if count >= 0 {
         let mut indexes: Vec<usize> = (0..len).collect();
         fastrand::shuffle(&mut indexes);
         indexes

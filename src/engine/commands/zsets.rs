@@ -1109,7 +1109,11 @@ fn zrandmember(ctx: &mut Ctx) -> CommandResult {
     let Some(count) = count else {
         return Ok(Reply::Bulk(items[fastrand::usize(..items.len())].0.clone()));
     };
-    let picked: Vec<(Bytes, f64)> = if count >= 0 {
+    let picked: Vec<(Bytes, f64)> = if count >= items.len() as i64 {
+        // The whole zset, highest first: Redis's iterator (zuiInitIterator)
+        // starts at the tail, a listpack's or a skiplist's.
+        items.into_iter().rev().collect()
+    } else if count >= 0 {
         let mut idx: Vec<usize> = (0..items.len()).collect();
         fastrand::shuffle(&mut idx);
         idx.into_iter()

@@ -70,3 +70,38 @@ fn client_unblock_kill_and_list_as_in_redis() {
     let theirs = story(&Target::parse(&real.url()).unwrap());
     assert_eq!(ours, theirs);
 }
+
+/// CLIENT KILL TYPE pubsub closes the subscribers and only them.
+fn kill_by_type(target: &Target) -> Vec<String> {
+    let (mut sub, mut other, mut admin) = (
+        Conn::open(target).unwrap(),
+        Conn::open(target).unwrap(),
+        Conn::open(target).unwrap(),
+    );
+    let mut out = vec![format!("{:?}", sub.cmd(&[b"SUBSCRIBE", b"ch"]).unwrap())];
+    for c in [
+        &["CLIENT", "KILL", "TYPE", "pubsub"][..],
+        &["CLIENT", "KILL", "TYPE", "pubsub"],
+        &["PUBLISH", "ch", "x"],
+        &["CLIENT", "KILL", "TYPE", "replica"],
+        &["CLIENT", "KILL", "TYPE", "bogus"],
+    ] {
+        out.push(format!("{:?}", admin.call(&words(c)).unwrap()));
+    }
+    out.push(format!("subscriber reads {:?}", sub.read_or_eof().unwrap()));
+    out.push(format!(
+        "the other client: {:?}",
+        other.call(&words(&["PING"])).unwrap()
+    ));
+    out
+}
+
+#[test]
+fn client_kill_by_type_as_in_redis() {
+    let Some(real) = Real::start() else { return };
+    let addr = common::start();
+    let ours = kill_by_type(&Target::parse(&format!("redis://{addr}")).unwrap());
+    let theirs = kill_by_type(&Target::parse(&real.url()).unwrap());
+    assert_eq!(ours, theirs);
+    assert_eq!(ours[1], "Int(1)", "{ours:?}");
+}

@@ -932,6 +932,12 @@ CASES.update({
 
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
+    # CLIENT KILL TYPE. Not TYPE pubsub here: it would kill record_notify.py's
+    # subscriber (tests/client_cmds.rs kills one with two clients); TYPE
+    # replica kills record_repl.py's SYNC connection, hence needs-no-replica.
+    {"id": "g-client-kill-type", "tags": ["engine", "generic", "needs-no-replica"], "cmds": [cmd(l) for l in ["CLIENT KILL TYPE bogus",
+        "CLIENT KILL TYPE master SKIPME no", "CLIENT KILL TYPE replica", "CLIENT KILL TYPE slave", "CLIENT KILL TYPE PubSub ADDR 1.2.3.4:5",
+        "CLIENT KILL TYPE normal USER nobody", "CLIENT KILL TYPE", "CLIENT KILL TYPE normal TYPE bogus"]]},
     # Needs a primary without replicas: record_repl.py, whose SYNC
     # connection is a replica, skips it (FAILOVER would start).
     {"id": "g-lone-primary-replication", "tags": ["engine", "generic", "needs-no-replica"], "cmds": [cmd(l) for l in [

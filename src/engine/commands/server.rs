@@ -393,20 +393,21 @@ fn client_unblock(ctx: &mut Ctx) -> CommandResult {
 /// [SKIPME yes|no] ...: closes the matching connections.
 fn client_kill(ctx: &mut Ctx) -> CommandResult {
     let me = ctx.client.id;
-    let all: Vec<(u64, String, String)> = ctx
+    let all: Vec<(u64, String, String, bool)> = ctx
         .engine
         .clients()
-        .map(|c| (c.id, c.addr.clone(), c.laddr.clone()))
+        .map(|c| (c.id, c.addr.clone(), c.laddr.clone(), c.subscribed()))
         .chain(std::iter::once((
             me,
             ctx.client.addr.clone(),
             ctx.client.laddr.clone(),
+            ctx.client.subscribed(),
         )))
         .collect();
     if ctx.argv.len() == 3 {
         // The old form: one address, an error when nobody has it.
         let addr = String::from_utf8_lossy(ctx.arg(2)).into_owned();
-        let Some((id, ..)) = all.iter().find(|(_, a, _)| *a == addr) else {
+        let Some((id, ..)) = all.iter().find(|(_, a, ..)| *a == addr) else {
             return Err(err("ERR No such client"));
         };
         ctx.engine.killed.push(*id);
@@ -416,6 +417,8 @@ fn client_kill(ctx: &mut Ctx) -> CommandResult {
         return Err(err(errors::SYNTAX));
     }
     let (mut id, mut addr, mut laddr, mut user, mut skipme) = (None, None, None, None, true);
+    // TYPE: Some(Some(pubsub?)), or Some(None) for a type no client has.
+    let mut kind: Option<Option<bool>> = None;
     for pair in ctx.argv[2..].chunks(2) {
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
         match pair[0].to_ascii_lowercase().as_slice() {
@@ -423,6 +426,7 @@ fn client_kill(ctx: &mut Ctx) -> CommandResult {
                 Ok(n) if n > 0 => id = Some(n),
                 _ => return Err(err("ERR client-id should be greater than 0")),
             },
+            b"type" => kind = Some(client_type(&pair[1])?),
             b"addr" => addr = Some(value),
             b"laddr" => laddr = Some(value),
             b"user" => user = Some(value),
@@ -438,8 +442,9 @@ fn client_kill(ctx: &mut Ctx) -> CommandResult {
         return Err(Reply::error(format!("ERR No such user '{u}'")));
     }
     let mut killed = 0;
-    for (cid, caddr, claddr) in all {
+    for (cid, caddr, claddr, pubsub) in all {
         let matches = id.is_none_or(|i| i == cid)
+            && kind.is_none_or(|k| k == Some(pubsub))
             && addr.as_ref().is_none_or(|a| *a == caddr)
             && laddr.as_ref().is_none_or(|a| *a == claddr);
         if matches && !(skipme && cid == me) {
@@ -1492,6 +1497,25 @@ pub(crate) fn client_line(c: &crate::engine::Client, now: i64) -> String {
     )
 }
 
+/// A client type's name (getClientTypeByName): whether it names pub/sub
+/// clients (`pubsub`) or normal ones (`normal`); None for `replica`,
+/// `slave` and `master`, which no redstep connection is.
+fn client_type(name: &[u8]) -> Result<Option<bool>, Reply> {
+    match name.to_ascii_lowercase().as_slice() {
+        b"normal" => Ok(Some(false)),
+        b"pubsub" => Ok(Some(true)),
+        b"replica" | b"slave" | b"master" => Ok(None),
+        _ => Err(Reply::Error(errors::sanitize(
+            [
+                b"ERR Unknown client type '".as_slice(),
+                errors::c_str(name),
+                b"'",
+            ]
+            .concat(),
+        ))),
+    }
+}
+
 fn client_list(ctx: &mut Ctx) -> CommandResult {
     let now = ctx.engine.wall_clock_ms();
     let mut clients: Vec<&crate::engine::Client> = ctx.engine.clients().collect();
@@ -1502,22 +1526,8 @@ fn client_list(ctx: &mut Ctx) -> CommandResult {
     let chosen: Vec<&crate::engine::Client> = match ctx.argv.len() {
         2 => clients,
         4 if eq(ctx.arg(2), "type") => {
-            let kind = ctx.arg(3).to_ascii_lowercase();
-            let pubsub = match kind.as_slice() {
-                b"normal" => false,
-                b"pubsub" => true,
-                // redstep has no replica or primary connections.
-                b"replica" | b"slave" | b"master" => return Ok(text_reply(ctx, String::new())),
-                _ => {
-                    return Err(Reply::Error(errors::sanitize(
-                        [
-                            b"ERR Unknown client type '".as_slice(),
-                            errors::c_str(ctx.arg(3)),
-                            b"'",
-                        ]
-                        .concat(),
-                    )))
-                }
+            let Some(pubsub) = client_type(ctx.arg(3))? else {
+                return Ok(text_reply(ctx, String::new()));
             };
             clients
                 .into_iter()

@@ -858,6 +858,32 @@ impl Keyspace {
 
     // ---- sets -------------------------------------------------------------
 
+    /// SPOP's rebuild (spopWithCountCommand's third case, which keeps the
+    /// members that stay in a new set made by setTypeCreate): an intset
+    /// again when every member left is an integer and they fit one.
+    pub(crate) fn set_rebuilt(&mut self, db: usize, key: &[u8]) {
+        let limits = self.limits;
+        let Some(Value::Set(set)) = self.value_mut(db, key) else {
+            return;
+        };
+        if set.intset
+            || set.members.is_empty()
+            || set.members.len() > limits.set_intset_entries
+            || !set
+                .members
+                .iter()
+                .all(|m| super::numbers::parse_i64(m).is_some())
+        {
+            return;
+        }
+        set.intset = true;
+        self.changed(db, key, || Delta::Encoding {
+            key: key.to_vec(),
+            small: false,
+        });
+        self.dirty -= 1;
+    }
+
     pub(crate) fn set_add(&mut self, db: usize, key: &[u8], member: &[u8]) -> bool {
         let limits = self.limits;
         self.create_if_absent(db, key, || Value::Set(Box::default()));

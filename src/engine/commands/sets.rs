@@ -164,6 +164,13 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
     for m in &picked {
         ctx.ks().set_remove(db, &key, m);
     }
+    // Few members left (SPOP_MOVE_STRATEGY_MUL): Redis copied them to a
+    // new set, so the encoding is chosen afresh.
+    if let Some(count) = count.filter(|_| wanted < len) {
+        if ((len - wanted) as i64).saturating_mul(5) <= count {
+            ctx.ks().set_rebuilt(db, &key);
+        }
+    }
     // Replicas get what was removed: SREM (in batches of 1024), or DEL
     // when the whole set went.
     if count.is_some() && picked.len() == len {

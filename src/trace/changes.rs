@@ -1,8 +1,9 @@
 //! A trace's deltas, kept small. Most changes a script makes are a short
 //! string overwritten (INCR, SET of a counter) or a key created; those sit
 //! in a 16-byte slot that names its key by number (each key is stored once)
-//! and holds the old bytes inline. A removed key's slot boxes only its entry
-//! and place; every other change is boxed whole.
+//! and holds the old bytes inline. So does a one-byte edit in place (SETBIT,
+//! BITFIELD, a HyperLogLog register). A removed key's slot boxes only its
+//! entry and place; every other change is boxed whole.
 //!
 //! A slot is read as a [`Change`] (decoded: the key and value copied out);
 //! applying one to a keyspace gives the change that reverses it, which goes
@@ -42,6 +43,17 @@ enum Slot {
         db: u8,
         key: u32,
         was: Box<(Entry, usize)>,
+    },
+    /// One byte of the string edited in place (`Delta::StringRange` of one
+    /// byte: SETBIT, BITFIELD, a HyperLogLog register), the string `len`
+    /// bytes long before.
+    Byte {
+        db: u8,
+        enc: StrEnc,
+        old: u8,
+        key: u32,
+        offset: u32,
+        len: u32,
     },
     Boxed(Box<Change>),
 }
@@ -200,8 +212,34 @@ impl Changes {
                     },
                 )
             }
+            slot @ Slot::Byte { .. } => self.decode_byte(slot),
             Slot::Boxed(change) => (**change).clone(),
         }
+    }
+
+    /// A `Slot::Byte`'s change.
+    fn decode_byte(&self, slot: &Slot) -> Change {
+        let Slot::Byte {
+            db,
+            enc,
+            old,
+            key,
+            offset,
+            len,
+        } = *slot
+        else {
+            unreachable!("decode_byte of another slot")
+        };
+        (
+            usize::from(db),
+            Delta::StringRange {
+                key: self.keys[key as usize].clone(),
+                offset: offset as usize,
+                old: vec![old],
+                len: len as usize,
+                str_enc: enc,
+            },
+        )
     }
 
     /// The changes in `range`, decoded, in order.
@@ -219,7 +257,8 @@ impl Changes {
         match &self.slots[i] {
             Slot::Short { db, key, .. }
             | Slot::Created { db, key }
-            | Slot::Removed { db, key, .. } => {
+            | Slot::Removed { db, key, .. }
+            | Slot::Byte { db, key, .. } => {
                 Target::Key(usize::from(*db), &self.keys[*key as usize])
             }
             Slot::Boxed(change) => match &change.1 {
@@ -242,7 +281,8 @@ impl Changes {
             let compact = match slot {
                 Slot::Short { db, key, .. }
                 | Slot::Created { db, key }
-                | Slot::Removed { db, key, .. } => Some((*db, *key)),
+                | Slot::Removed { db, key, .. }
+                | Slot::Byte { db, key, .. } => Some((*db, *key)),
                 Slot::Boxed(_) => None,
             };
             if compact.is_some() && compact == last {
@@ -301,6 +341,11 @@ impl Changes {
                         Some(old) => self.overwritten(db, key, old),
                         None => Slot::Created { db, key },
                     }
+                }
+                slot @ Slot::Byte { db, .. } => {
+                    let (_, delta) = self.decode_byte(&slot);
+                    let inverse = keyspace.apply(usize::from(db), delta);
+                    self.encode(usize::from(db), inverse)
                 }
                 Slot::Boxed(change) => {
                     let (db, delta) = *change;
@@ -362,6 +407,32 @@ impl Changes {
                 db: small_db,
                 key: self.id(&key),
                 was: Box::new((entry, position)),
+            },
+            Delta::StringRange {
+                key,
+                offset,
+                old,
+                len,
+                str_enc,
+            } if old.len() == 1 => match (u32::try_from(offset), u32::try_from(len)) {
+                (Ok(offset), Ok(len)) => Slot::Byte {
+                    db: small_db,
+                    enc: str_enc,
+                    old: old[0],
+                    key: self.id(&key),
+                    offset,
+                    len,
+                },
+                _ => Slot::Boxed(Box::new((
+                    db,
+                    Delta::StringRange {
+                        key,
+                        offset,
+                        old,
+                        len,
+                        str_enc,
+                    },
+                ))),
             },
             delta => Slot::Boxed(Box::new((db, delta))),
         }
@@ -458,6 +529,58 @@ mod tests {
             store.slots[6],
             Slot::Removed { db: 2, key: 0, .. }
         ));
+    }
+
+    /// A one-byte edit in place (SETBIT's) is compact, reads back as it
+    /// went in, and flips: the byte goes back, then forward again; a wider
+    /// edit stays boxed.
+    #[test]
+    fn a_one_byte_edit_is_compact_and_flips() {
+        let range = |offset: usize, old: &[u8], len: usize| Delta::StringRange {
+            key: b"bits".to_vec(),
+            offset,
+            old: old.to_vec(),
+            len,
+            str_enc: StrEnc::Raw,
+        };
+        let mut keyspace = Keyspace::default();
+        keyspace.apply(
+            0,
+            Delta::Overwritten {
+                key: b"bits".to_vec(),
+                entry: string("ab", StrEnc::Raw, None),
+            },
+        );
+        // What SETBIT bits 9 1 did to "ab" ('b' = 0x62 became 0x42 | ...):
+        // byte 1 was 'b', the string 2 bytes long.
+        keyspace.apply(0, range(1, b"c", 2));
+        let mut store: Changes = [(0, range(1, b"b", 2)), (0, range(0, b"xy", 3))]
+            .into_iter()
+            .collect();
+        assert!(matches!(
+            store.slots[0],
+            Slot::Byte {
+                old: b'b',
+                offset: 1,
+                len: 2,
+                key: 0,
+                ..
+            }
+        ));
+        assert!(matches!(store.slots[1], Slot::Boxed(_)));
+        assert_eq!(store.get(0), (0, range(1, b"b", 2)));
+        assert_eq!(store.target(0), Target::Key(0, b"bits"));
+        let value = |k: &Keyspace| match k.db(0).entry(b"bits").map(|e| &e.value) {
+            Some(Value::String(s)) => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value(&keyspace), b"ac");
+        store.flip(0..1, &mut keyspace);
+        assert_eq!(value(&keyspace), b"ab");
+        assert!(matches!(store.slots[0], Slot::Byte { old: b'c', .. }));
+        store.flip(0..1, &mut keyspace);
+        assert_eq!(value(&keyspace), b"ac");
+        assert_eq!(store.get(0), (0, range(1, b"b", 2)));
     }
 
     /// Flipping twice gives the keyspace and the changes back.

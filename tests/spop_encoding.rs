@@ -78,7 +78,7 @@ fn argv(line: &str) -> Vec<Vec<u8>> {
             "for i = 1, {} do redis.call('SADD', KEYS[1], i) end",
             words[2]
         );
-        return [&"EVAL"[..], &script, "1", words[1]]
+        return ["EVAL", &script, "1", words[1]]
             .iter()
             .map(|s| s.as_bytes().to_vec())
             .collect();

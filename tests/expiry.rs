@@ -122,7 +122,11 @@ fn pttl_in_a_script_counts_from_the_wall_clock_not_the_scripts_start() {
     let reply = engine.execute_with(client, &argv, &mut scripting);
     assert_eq!(
         reply,
-        Some(Reply::Array(vec![Reply::Int(1), Reply::Int(0), Reply::Int(0)]))
+        Some(Reply::Array(vec![
+            Reply::Int(1),
+            Reply::Int(0),
+            Reply::Int(0)
+        ]))
     );
     // After the script the key has expired for everyone.
     let exists: Vec<Vec<u8>> = vec![b"EXISTS".to_vec(), b"ex".to_vec()];

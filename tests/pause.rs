@@ -35,6 +35,7 @@ fn show(r: &Reply) -> String {
 fn story(target: &Target) -> Vec<String> {
     let open = || Conn::open(target).unwrap();
     let (mut admin, mut one, mut two, mut three) = (open(), open(), open(), open());
+    let mut four = open();
     let mut out = Vec::new();
     let mut note = |what: &str, r: Reply| out.push(format!("{what}: {}", show(&r)));
     note("flush", admin.call(&words(&["FLUSHALL"])).unwrap());
@@ -65,6 +66,11 @@ fn story(target: &Target) -> Vec<String> {
     two.send(&words(&["EVAL", "return redis.call('INCR', 'n')", "0"]))
         .unwrap();
     common::wait_blocked(&mut admin, 2);
+    // A script with a shebang and no `no-writes` is a write command
+    // (scriptFlagsToCmdFlags), EVAL_RO's too: it waits, then is refused.
+    four.send(&words(&["EVAL_RO", "#!lua\nreturn 1", "0"]))
+        .unwrap();
+    common::wait_blocked(&mut admin, 3);
     note(
         "read while paused",
         three.call(&words(&["GET", "k"])).unwrap(),
@@ -91,7 +97,7 @@ fn story(target: &Target) -> Vec<String> {
     // A transaction's write is held when it is queued.
     note("multi", three.call(&words(&["MULTI"])).unwrap());
     three.send(&words(&["SET", "k", "w"])).unwrap();
-    common::wait_blocked(&mut admin, 3);
+    common::wait_blocked(&mut admin, 4);
     note(
         "unpause",
         admin.call(&words(&["CLIENT", "UNPAUSE"])).unwrap(),
@@ -99,6 +105,7 @@ fn story(target: &Target) -> Vec<String> {
     note("one's SET", one.read().unwrap());
     note("one's GET after it", one.read().unwrap());
     note("two's script", two.read().unwrap());
+    note("four's eval_ro of a write script", four.read().unwrap());
     note("three's queued write", three.read().unwrap());
     note("three's exec", three.call(&words(&["EXEC"])).unwrap());
     // A pause started inside a transaction begins when EXEC ends; a key
@@ -153,6 +160,7 @@ fn client_pause_and_unpause_as_in_redis() {
         "one's SET: +OK",
         "one's GET after it: \"v\"",
         "two's script: Int(1)",
+        "four's eval_ro of a write script: -ERR Can not execute a script with write flag using *_ro command.",
         "three's queued write: +QUEUED",
         "three's exec: [+OK]",
         "dbsize, e expired: Int(3)",

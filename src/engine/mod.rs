@@ -16,6 +16,7 @@ pub mod dict;
 pub(crate) mod errors;
 pub(crate) mod glob;
 pub mod keyspace;
+pub(crate) mod memory;
 pub(crate) mod notify;
 pub(crate) mod numbers;
 pub mod propagate;
@@ -102,11 +103,13 @@ impl ClientIds {
 pub trait Extension {
     fn call(&mut self, engine: &mut Engine, client: &mut Client, argv: &[Bytes]) -> Reply;
 
-    /// Whether this call declares it never writes (a script or function
-    /// with the `no-writes` flag): Redis's `getCommandFlags` then drops
-    /// EVAL's may-replicate, so CLIENT PAUSE WRITE lets it run.
-    fn declares_no_writes(&self, _argv: &[Bytes]) -> bool {
-        false
+    /// Redis's `getCommandFlags` for a command implemented here: a script
+    /// or function that declares its flags has them stand for EVAL's and
+    /// FCALL's (`no-writes` drops may-replicate, so CLIENT PAUSE WRITE
+    /// lets it run; without `allow-oom` it is deny-oom). `flags` are the
+    /// command's own.
+    fn command_flags(&self, _argv: &[Bytes], flags: u32) -> u32 {
+        flags
     }
 
     /// EXEC ran one of its queued commands (`write`: a write command); a
@@ -162,6 +165,10 @@ pub struct Client {
     /// Queued commands while in MULTI, and whether a queuing error happened.
     pub multi: Option<Vec<Vec<Bytes>>>,
     pub multi_error: bool,
+    /// A command queued while the transaction was clean is deny-oom
+    /// (Redis's `mstate.cmd_flags & CMD_DENYOOM`): EXEC is then refused
+    /// above `maxmemory`.
+    pub multi_denyoom: bool,
     pub watched: Vec<(usize, Bytes)>,
     pub watch_dirty: bool,
     pub blocked: Option<Blocked>,
@@ -207,6 +214,7 @@ impl Client {
             last_command: "NULL",
             multi: None,
             multi_error: false,
+            multi_denyoom: false,
             watched: Vec::new(),
             watch_dirty: false,
             blocked: None,
@@ -248,6 +256,8 @@ pub struct Config {
     pub list_max_listpack_size: i64,
     /// Kept for CONFIG GET: redstep saves nothing and evicts nothing.
     pub save: String,
+    /// Above it (`engine/memory.rs`), deny-oom commands are refused as
+    /// under Redis's `noeviction` policy; 0: no limit.
     pub maxmemory: u64,
     /// Kept for CONFIG GET: `redstep serve` closes no idle client.
     pub timeout: i64,
@@ -328,6 +338,12 @@ pub struct Engine {
     /// meanwhile), and whether it speaks RESP3 (then what it is published
     /// is a push).
     executing: Option<(ClientId, bool)>,
+    /// The used memory the maxmemory check reads (`memory.rs`).
+    memory: memory::UsedMemory,
+    /// Whether the command running (the outermost: EVAL, EXEC) found the
+    /// memory above `maxmemory` when it started (Redis's
+    /// `pre_command_oom_state`, which its scripts' writes are checked by).
+    oom_at_start: bool,
     /// Messages published to the client whose command runs now: Redis
     /// writes them before that command's reply.
     pub(crate) published_to_caller: Vec<(ClientId, Reply)>,
@@ -475,6 +491,8 @@ impl Engine {
             monitors: IndexSet::new(),
             killed: Vec::new(),
             executing: None,
+            memory: memory::UsedMemory::default(),
+            oom_at_start: false,
             published_to_caller: Vec::new(),
             slowlog: VecDeque::new(),
             acl_log: VecDeque::new(),
@@ -832,6 +850,11 @@ impl Engine {
         if let Some(reply) = cluster::process_command(self, client, &spec, argv) {
             return Some(reply);
         }
+        if self.config.maxmemory != 0 {
+            if let Some(reply) = self.process_maxmemory(client, &spec, argv, ext) {
+                return Some(reply);
+            }
+        }
         // Only a RESP2 connection is limited once it subscribes.
         if client.subscribed() && client.resp == 2 && spec.flags & flags::SUBSCRIBED_OK == 0 {
             return Some(reject(&spec, &format!(
@@ -855,6 +878,14 @@ impl Engine {
         if let Some(queue) = client.multi.as_mut() {
             if spec.flags & flags::NOT_QUEUED == 0 {
                 queue.push(argv.to_vec());
+                // queueMultiCommand: the flags of what a clean transaction
+                // queues, as they are now (a script's as loaded now).
+                if !client.multi_error
+                    && !client.watch_dirty
+                    && Self::command_flags(&spec, argv, ext) & flags::DENYOOM != 0
+                {
+                    client.multi_denyoom = true;
+                }
                 return Some(Reply::status("QUEUED"));
             }
         }
@@ -1230,8 +1261,7 @@ impl Engine {
             return false;
         };
         let may_write = |spec: &CommandSpec, argv: &[Bytes]| {
-            spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
-                && !(matches!(spec.handler, Handler::External) && ext.declares_no_writes(argv))
+            Self::command_flags(spec, argv, ext) & (flags::WRITE | flags::MAY_REPLICATE) != 0
         };
         let exec_may_write = spec.name == "exec"
             && client.multi.as_ref().is_some_and(|queue| {

@@ -89,6 +89,9 @@ pub(crate) struct RunContext<'a> {
     /// `allow-cross-slot-keys`).
     pub cluster_slot: Option<u16>,
     pub cross_slot_ok: bool,
+    /// SCRIPT_ALLOW_OOM: a flags-mode script declared `allow-oom`; its
+    /// writes are never refused for memory.
+    pub allow_oom: bool,
     /// A write command was attempted (Redis's SCRIPT_WRITE_DIRTY).
     pub wrote: bool,
     /// `redis.setresp(3)` was called.
@@ -318,6 +321,16 @@ impl RunContext<'_> {
         if self.read_only && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             return Err("Write commands are not allowed from read-only scripts.");
         }
+        // scriptVerifyOOM: only the first write can be refused (the script
+        // may not stop halfway through its changes), and only when the
+        // command that started it found the memory above `maxmemory`.
+        if spec.flags & flags::DENYOOM != 0
+            && !self.wrote
+            && !self.allow_oom
+            && self.engine.script_oom()
+        {
+            return Err(SCRIPT_OOM);
+        }
         if spec.flags & flags::WRITE != 0 {
             self.wrote = true;
         }
@@ -350,6 +363,9 @@ impl RunContext<'_> {
         Ok((reply, spec.is_write()))
     }
 }
+
+/// Redis's `shared.oomerr` as scriptCall passes it on (its code kept).
+const SCRIPT_OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.";
 
 /// The scripting layer's commands as a script reaches them: of SCRIPT and
 /// FUNCTION only HELP (every other one is refused as `noscript` before).

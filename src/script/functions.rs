@@ -89,6 +89,14 @@ impl Function {
         self.flags & 1 != 0
     }
 
+    pub(crate) fn allow_oom(&self) -> bool {
+        self.flags & (1 << 1) != 0
+    }
+
+    pub(crate) fn allow_stale(&self) -> bool {
+        self.flags & (1 << 2) != 0
+    }
+
     pub(crate) fn no_cluster(&self) -> bool {
         self.flags & (1 << 3) != 0
     }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use sha1::{Digest, Sha1};
 
 use crate::engine::errors::{self, err};
+use crate::engine::memory::OOM_SCRIPT_FLAG;
 use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::{Client, Engine, Extension, Reply};
@@ -356,6 +357,23 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     CommandSpec::container_of("function", 0, FUNCTION_SUBCOMMANDS),
 ];
 
+/// Redis's scriptFlagsToCmdFlags: a script's declared flags in place of
+/// its command's write, deny-oom and stale flags (`no-writes` implies
+/// `allow-oom`), and no may-replicate: it is known whether it writes.
+fn declared_flags(flags: u32, no_writes: bool, allow_oom: bool, allow_stale: bool) -> u32 {
+    let mut flags = flags & !(STALE | DENYOOM | WRITE | MAY_REPLICATE);
+    if !(allow_oom || no_writes) {
+        flags |= DENYOOM;
+    }
+    if !no_writes {
+        flags |= WRITE;
+    }
+    if allow_stale {
+        flags |= STALE;
+    }
+    flags
+}
+
 /// What a run executes.
 struct Target<'a> {
     state: lua::State,
@@ -453,9 +471,15 @@ impl Scripting {
             Ok(spec) => *spec,
             Err(reply) => return reply,
         };
-        // What `processCommand` checks before the script runs (cluster mode).
+        // What `processCommand` checks before the script runs (cluster
+        // mode, maxmemory).
         if let Some(reply) = crate::engine::cluster::process_command(engine, caller, &spec, argv) {
             return reply;
+        }
+        if engine.config.maxmemory != 0 {
+            if let Some(reply) = engine.process_maxmemory(caller, &spec, argv, self) {
+                return reply;
+            }
         }
         match spec.name {
             "eval" => self.eval_probed(engine, caller, argv, false, false, Some(probe)),
@@ -540,11 +564,18 @@ impl Scripting {
         if engine.cluster().is_some() && script.flags.no_cluster {
             return err(crate::engine::cluster::NO_CLUSTER_SCRIPT);
         }
-        if ro_command && !script.flags.compat && !script.flags.no_writes {
+        let flags = script.flags;
+        if ro_command && !flags.compat && !flags.no_writes {
             return err("ERR Can not execute a script with write flag using *_ro command.");
         }
-        let read_only = ro_command || script.flags.no_writes;
-        let cross_slot_ok = script.flags.compat || script.flags.allow_cross_slot_keys;
+        if !flags.compat && !flags.no_writes && !flags.allow_oom && engine.script_oom() {
+            return err(OOM_SCRIPT_FLAG);
+        }
+        let read_only = ro_command || (!flags.compat && flags.no_writes);
+        let cross_slot_ok = flags.compat || flags.allow_cross_slot_keys;
+        // SCRIPT_ALLOW_OOM: a compat-mode script's first deny-oom write is
+        // checked whatever it declares (it cannot declare anything).
+        let allow_oom = !flags.compat && flags.allow_oom;
         let function = script.function;
         let split = 3 + numkeys as usize;
         let target = Target {
@@ -559,7 +590,7 @@ impl Scripting {
             &target,
             &argv[3..split],
             &argv[split..],
-            (read_only, cross_slot_ok),
+            (read_only, cross_slot_ok, allow_oom),
             probe,
         )
     }
@@ -600,7 +631,11 @@ impl Scripting {
         if ro_command && !function.no_writes() {
             return err("ERR Can not execute a script with write flag using *_ro command.");
         }
+        if !function.no_writes() && !function.allow_oom() && engine.script_oom() {
+            return err(OOM_SCRIPT_FLAG);
+        }
         let read_only = ro_command || function.no_writes();
+        let allow_oom = function.allow_oom();
         let cross_slot_ok = function.allow_cross_slot_keys();
         let split = 3 + numkeys as usize;
         let target = Target {
@@ -615,7 +650,7 @@ impl Scripting {
             &target,
             &argv[3..split],
             &argv[split..],
-            (read_only, cross_slot_ok),
+            (read_only, cross_slot_ok, allow_oom),
             probe,
         )
     }
@@ -735,7 +770,7 @@ impl Scripting {
         target: &Target,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
-        (read_only, cross_slot_ok): (bool, bool),
+        (read_only, cross_slot_ok, allow_oom): (bool, bool, bool),
         probe: Option<&mut dyn Probe>,
     ) -> Reply {
         let (state, name) = (target.state, target.name);
@@ -759,6 +794,7 @@ impl Scripting {
             read_only,
             cluster_slot: caller.cluster_slot,
             cross_slot_ok,
+            allow_oom,
             wrote: false,
             resp3: false,
             repl: 3,
@@ -1025,27 +1061,39 @@ impl Extension for Scripting {
     }
 
     /// Redis's evalGetCommandFlags / fcallGetCommandFlags: a script with a
-    /// shebang (cached, or read from the body) or a function declares
-    /// whether it writes; a script without one may.
-    fn declares_no_writes(&self, argv: &[Vec<u8>]) -> bool {
+    /// shebang (cached, or read from the body) or a function declares its
+    /// flags, which stand for the command's (scriptFlagsToCmdFlags); a
+    /// script without one (compat mode), an unknown script or function, or
+    /// a body whose shebang does not parse leaves them as they are.
+    fn command_flags(&self, argv: &[Vec<u8>], flags: u32) -> u32 {
         let Some(body_or_name) = argv.get(1) else {
-            return false;
+            return flags;
         };
-        let declared = |flags: &shebang::ScriptFlags| !flags.compat && flags.no_writes;
+        let declared = |script: &shebang::ScriptFlags| {
+            if script.compat {
+                flags
+            } else {
+                declared_flags(
+                    flags,
+                    script.no_writes,
+                    script.allow_oom,
+                    script.allow_stale,
+                )
+            }
+        };
         match argv[0].to_ascii_lowercase().as_slice() {
-            b"eval" => match self.scripts.get(&sha1_hex(body_or_name)) {
+            b"eval" | b"eval_ro" => match self.scripts.get(&sha1_hex(body_or_name)) {
                 Some(script) => declared(&script.flags),
-                None => shebang::parse(body_or_name).is_ok_and(|(flags, _)| declared(&flags)),
+                None => shebang::parse(body_or_name).map_or(flags, |(f, _)| declared(&f)),
             },
-            b"evalsha" => self
+            b"evalsha" | b"evalsha_ro" if body_or_name.len() == 40 => self
                 .scripts
                 .get(&String::from_utf8_lossy(body_or_name).to_ascii_lowercase())
-                .is_some_and(|script| declared(&script.flags)),
-            b"fcall" => self
-                .libraries
-                .function(body_or_name)
-                .is_some_and(|f| f.no_writes()),
-            _ => false,
+                .map_or(flags, |script| declared(&script.flags)),
+            b"fcall" | b"fcall_ro" => self.libraries.function(body_or_name).map_or(flags, |f| {
+                declared_flags(flags, f.no_writes(), f.allow_oom(), f.allow_stale())
+            }),
+            _ => flags,
         }
     }
 }

@@ -930,6 +930,60 @@ CASES.update({
                             "ZADD big 1 a 2 " + "m" * 70, "OBJECT ENCODING big", "ZRANDMEMBER big 2 WITHSCORES"],
 })
 
+# ---- maxmemory (noeviction): what Redis 7.0.15 refuses above it. `maxmemory 1`
+# is below any server's memory; each case ends with `maxmemory 0` ----
+import hashlib
+def sha(body):
+    return hashlib.sha1(body.encode()).hexdigest()
+MM1, MM0 = "CONFIG SET maxmemory 1", "CONFIG SET maxmemory 0"
+OOM_LIB = ("#!lua name=oomlib\n"
+           "redis.register_function('f', function() return redis.call('SET', 'y', '1') end)\n"
+           "redis.register_function{function_name='g', callback=function() return redis.call('SET', 'y', '2') end, flags={'allow-oom'}}\n"
+           "redis.register_function{function_name='h', callback=function() return redis.call('GET', 'y') end, flags={'no-writes'}}\n"
+           "redis.register_function('k', function() return redis.call('GET', 'y') end)")
+CASES.update({
+    "s-oom-deny-oom-commands": ["SET x 5", "RPUSH l a", MM1, "SET x 1", "LPUSH l b", "RPUSH l c", "INCR n", "SADD s m", "HSET h f v",
+                                "APPEND x y", "SETNX z 1", "MSET a 1 b 2", "GET x", "LRANGE l 0 -1", "EXPIRE l 100", "PERSIST l", "LPOP l",
+                                "DEL x", "EXISTS x l", "PING", "CONFIG GET maxmemory", MM0, "SET x 1", "GET x"],
+    "sc-oom-compat-first-write": ["SET x 5", MM1, ev("return redis.call('GET','x')"), ev("return redis.call('SET','x','2')"),
+                                  ev("return redis.pcall('SET','x','2')"), ev("local r = redis.pcall('SET','x','2') return r['err']"),
+                                  ev("local v = redis.call('GET','x')\nreturn redis.call('SET','y',v)"),
+                                  ev("return redis.call('DEL','nokey')"),
+                                  ev("redis.call('DEL','nokey')\nreturn redis.call('SET','x','6')"),
+                                  ev("local r = redis.pcall('SET','a','1')\nredis.call('DEL','nokey')\nredis.call('SET','b','2')\nreturn r"),
+                                  ev("redis.call('EXPIRE','x','100')\nreturn redis.call('INCR','n')"),
+                                  ["EVAL_RO", "return redis.call('GET','x')", "0"], ["EVAL_RO", "return redis.call('SET','x','1')", "0"],
+                                  ["SCRIPT", "LOAD", "return redis.call('SET','x','7')"], ["EVALSHA", sha("return redis.call('SET','x','7')"), "0"],
+                                  "MGET x y a b n", MM0, ev("return redis.call('SET','x','2')")],
+    "sc-oom-shebang-flags": ["SET x 5", MM1, ["EVAL", "#!lua\nreturn redis.call('GET','x')", "0"],
+                             ["EVAL", "#!lua flags=allow-oom\nreturn redis.call('SET','x','3')", "0"],
+                             ["EVAL", "#!lua flags=no-writes\nreturn redis.call('GET','x')", "0"],
+                             ["EVAL", "#!lua flags=no-writes\nreturn redis.call('SET','x','1')", "0"],
+                             ["EVAL", "#!lua flags=allow-stale\nreturn 1", "0"],
+                             ["EVAL", "#!lua flags=bogus\nreturn 1", "0"], ["EVAL", "#!python\nreturn 1", "0"],
+                             ["EVAL_RO", "#!lua\nreturn 1", "0"], ["EVAL_RO", "#!lua flags=allow-oom\nreturn 1", "0"],
+                             ["EVAL_RO", "#!lua flags=no-writes\nreturn redis.call('GET','x')", "0"],
+                             ["SCRIPT", "LOAD", "#!lua\nreturn 2"], ["EVALSHA", sha("#!lua\nreturn 2"), "0"], ["EVALSHA_RO", sha("#!lua\nreturn 2"), "0"],
+                             ["EVALSHA", "0" * 40, "0"], ["EVALSHA", "abc", "0"],
+                             ["SCRIPT", "LOAD", "#!lua flags=allow-oom\nreturn redis.call('INCR','n')"],
+                             ["EVALSHA", sha("#!lua flags=allow-oom\nreturn redis.call('INCR','n')"), "0"], "GET x", MM0,
+                             ["EVAL", "#!lua\nreturn redis.call('GET','x')", "0"]],
+    "sc-oom-functions": [MM1, ["FUNCTION", "LOAD", OOM_LIB], "FUNCTION LIST", MM0, ["FUNCTION", "LOAD", OOM_LIB], MM1,
+                         "FCALL f 0", "FCALL g 0", "FCALL h 0", "FCALL k 0", "FCALL_RO f 0", "FCALL_RO g 0", "FCALL_RO h 0", "FCALL_RO k 0",
+                         "FCALL nosuch 0", "FUNCTION DUMP", "FUNCTION DELETE oomlib", "FUNCTION DELETE oomlib", MM0, "GET y"],
+    "m-oom-queueing": [MM1, "MULTI", "SET x 1", "GET x", "NOSUCH", "SET x", "WATCH x", "MULTI", "PING", "EXEC", "MULTI", "DISCARD",
+                       "EXEC", "DISCARD", "GET x", "EVAL \"return redis.call('SET','x','1')\" 0", "MULTI", "FLUSHALL", "EXEC", MM0,
+                       "MULTI", "SET x 1", "EXEC"],
+    "m-oom-exec-of-queued": ["MULTI", "SET x 1", (MM1, C2), "EXEC", "GET x", (MM0, C2),
+                             "MULTI", "GET x", (MM1, C2), "EXEC", (MM0, C2),
+                             "MULTI", "SET x 1", (MM1, C2), "GET x", "EXEC", (MM0, C2),
+                             "MULTI", "GET x", (MM1, C2), "GET x", "EXEC", (MM0, C2),
+                             "MULTI", "EVAL \"return redis.call('SET','x','9')\" 0", "GET x", (MM1, C2), "EXEC", (MM0, C2),
+                             "MULTI", ["SCRIPT", "LOAD", "#!lua\nreturn 1"], ["EVALSHA", sha("#!lua\nreturn 1"), "0"], (MM1, C2), "EXEC", (MM0, C2),
+                             "MULTI", ["EVAL", "#!lua\nreturn 1", "0"], (MM1, C2), "EXEC", (MM0, C2),
+                             "WATCH x", "MULTI", "SET x 2", (MM1, C2), "EXEC", "MULTI", "EXEC", (MM0, C2), "GET x"],
+})
+
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
     # CLIENT KILL TYPE. Not TYPE pubsub here: it would kill record_notify.py's

@@ -4,6 +4,7 @@
 
 use crate::engine::errors::{self, err};
 use crate::engine::keyspace::DATABASES;
+use crate::engine::memory::human_bytes;
 use crate::engine::numbers::parse_i64;
 use crate::engine::table::{flags::*, CommandSpec};
 use crate::engine::{catalog, glob, notify, CommandResult, Ctx, Reply};
@@ -1018,24 +1019,6 @@ const INFO_SECTIONS: &[&str] = &[
     "keyspace",
 ];
 
-/// This process's resident memory in bytes (Linux), else 0.
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
-}
-
-fn human_bytes(n: u64) -> String {
-    let units = [("G", 1u64 << 30), ("M", 1 << 20), ("K", 1 << 10)];
-    for (unit, size) in units {
-        if n >= size {
-            return format!("{:.2}{unit}", n as f64 / size as f64);
-        }
-    }
-    format!("{n}B")
-}
-
 /// INFO [section ...]: every section Redis 7.0 has, with the values
 /// redstep knows (what it does not keep is left out rather than made up).
 fn info(ctx: &mut Ctx) -> CommandResult {
@@ -1062,9 +1045,10 @@ fn info(ctx: &mut Ctx) -> CommandResult {
             other => wanted.extend(INFO_SECTIONS.iter().filter(|s| **s == other)),
         }
     }
+    // The figure the maxmemory check reads (`engine/memory.rs`).
+    let rss = ctx.engine.used_memory();
     let engine = &*ctx.engine;
     let uptime = engine.uptime_ms() / 1000;
-    let rss = resident_bytes();
     let redis_mode = ctx.engine.mode();
     let mut out = String::new();
     for section in INFO_SECTIONS.iter().filter(|s| wanted.contains(s)) {
@@ -1087,9 +1071,11 @@ fn info(ctx: &mut Ctx) -> CommandResult {
                 engine.tracking_clients() + usize::from(ctx.client.tracking.is_some()),
             ),
             "memory" => format!(
-                "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                "# Memory\r\nused_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
                 human_bytes(rss),
-                human_bytes(rss)
+                human_bytes(rss),
+                engine.config.maxmemory,
+                human_bytes(engine.config.maxmemory)
             ),
             "persistence" => "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\nrdb_saves:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n".to_string(),
             "stats" => format!(

@@ -52,6 +52,7 @@ fn multi(ctx: &mut Ctx) -> CommandResult {
     }
     ctx.client.multi = Some(Vec::new());
     ctx.client.multi_error = false;
+    ctx.client.multi_denyoom = false;
     Ok(Reply::ok())
 }
 

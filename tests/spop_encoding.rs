@@ -128,3 +128,36 @@ fn the_same_as_a_real_server() {
     };
     assert_eq!(encodings(|argv| real.call(&argv)), ours());
 }
+
+/// What replicas get for SPOP with a count: Redis 7.0.15 sends one SREM a
+/// member, in MULTI/EXEC (recorded with tests/golden/record_repl.py:
+/// `SADD s a b c d`, `SPOP s 2` sent `MULTI`, `SREM s c`, `SREM s d`,
+/// `EXEC`); 7.2 batches them. Which members is random, so the shape is
+/// compared: the members sent are the ones popped.
+#[test]
+fn spop_with_a_count_sends_replicas_an_srem_a_member() {
+    let mut engine = Engine::default();
+    engine.keyspace.propagation.on = true;
+    engine.keyspace.propagation.assume_selected(0);
+    let client = engine.connect();
+    engine.execute(client, &argv("SADD s a b c d"));
+    let Some(Reply::Array(popped)) = engine.execute(client, &argv("SPOP s 2")) else {
+        panic!("SPOP's reply")
+    };
+    let popped: Vec<Vec<u8>> = popped
+        .into_iter()
+        .map(|r| match r {
+            Reply::Bulk(b) => b,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let ops = engine.keyspace.propagation.take();
+    let mut want = vec![argv("SADD s a b c d"), argv("MULTI")];
+    want.extend(
+        popped
+            .iter()
+            .map(|m| [b"SREM".to_vec(), b"s".to_vec(), m.clone()].to_vec()),
+    );
+    want.push(argv("EXEC"));
+    assert_eq!(ops, want);
+}

@@ -171,16 +171,15 @@ fn spop(ctx: &mut Ctx) -> CommandResult {
             ctx.ks().set_rebuilt(db, &key);
         }
     }
-    // Replicas get what was removed: SREM (in batches of 1024), or DEL
-    // when the whole set went.
+    // Replicas get what was removed: an SREM a member (7.0.15's
+    // spopWithCountCommand; 7.2 batches them), or DEL when the whole set
+    // went.
     if count.is_some() && picked.len() == len {
         ctx.propagate_as([&b"DEL"[..], &key]);
     } else {
         ctx.prevent_propagation();
-        for batch in picked.chunks(1024) {
-            let mut argv = vec![b"SREM".to_vec(), key.clone()];
-            argv.extend(batch.iter().cloned());
-            ctx.also_propagate(argv);
+        for member in &picked {
+            ctx.also_propagate(vec![b"SREM".to_vec(), key.clone(), member.clone()]);
         }
     }
     ctx.notify(SET, "spop", &key);

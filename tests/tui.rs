@@ -1309,3 +1309,43 @@ fn a_waiting_redis_cli_command_says_so_and_replies_keep_the_typed_order() {
     );
     assert!(find(&h.screen(), "waiting for").is_none());
 }
+
+/// CLIENT REPLY OFF in the redis-cli pane: nothing comes for the silenced
+/// commands, and the pane does not wait for it (it used to hold every later
+/// line, CLIENT REPLY ON too, for good). As redis-cli prints nothing for a
+/// silenced command, nor does the pane.
+#[test]
+fn client_reply_off_in_the_redis_cli_pane_leaves_it_usable() {
+    let mut h = Harness::new(script("s.lua", "return 1"), 120, 40);
+    h.key_with(KeyCode::Char('5'), KeyModifiers::ALT);
+    for line in [
+        "CLIENT REPLY OFF",
+        "SET a 1",
+        "CLIENT REPLY ON",
+        "GET a",
+        "CLIENT REPLY SKIP",
+        "SET a 2",
+        "GET a",
+    ] {
+        h.type_text(line);
+        h.key(KeyCode::Enter);
+    }
+    let out = &h.app.cli_output;
+    assert_eq!(
+        out[out.len() - 10..],
+        [
+            "127.0.0.1:6379> CLIENT REPLY OFF",
+            "127.0.0.1:6379> SET a 1",
+            "127.0.0.1:6379> CLIENT REPLY ON",
+            "OK",
+            "127.0.0.1:6379> GET a",
+            "\"1\"",
+            "127.0.0.1:6379> CLIENT REPLY SKIP",
+            "127.0.0.1:6379> SET a 2",
+            "127.0.0.1:6379> GET a",
+            "\"2\"",
+        ],
+        "{out:#?}"
+    );
+    assert!(find(&h.screen(), "waiting for").is_none());
+}

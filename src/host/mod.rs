@@ -38,6 +38,10 @@ pub enum Outgoing {
     Protocol(u8),
     /// Close the connection after what was sent before (QUIT, protocol error).
     Close,
+    /// The command ran and its reply was held back (CLIENT REPLY OFF or
+    /// SKIP): none will come for it. A connection writes nothing; a front
+    /// end that pairs replies with the commands it sent stops waiting.
+    Silenced,
     /// The answer to a [`Request`] (interactive front ends only).
     Response(Box<Response>),
 }
@@ -400,6 +404,8 @@ impl Connection {
             match self.recv() {
                 Some(Outgoing::Reply(r)) => return r,
                 Some(Outgoing::Protocol(version)) => self.resp3.set(version == 3),
+                // CLIENT REPLY OFF/SKIP: no reply comes; nil stands for it.
+                Some(Outgoing::Silenced) => return Reply::Nil,
                 Some(_) => continue,
                 None => return Reply::error("ERR engine stopped"),
             }
@@ -534,7 +540,7 @@ impl Shared {
                     Outgoing::Reply(reply) => net.push(&reply),
                     Outgoing::Protocol(version) => net.resp3 = version == 3,
                     Outgoing::Close => net.closing = true,
-                    Outgoing::Response(_) => return,
+                    Outgoing::Response(_) | Outgoing::Silenced => return,
                 }
                 if !net.dirty {
                     net.dirty = true;
@@ -1173,8 +1179,10 @@ impl EngineLoop {
         for message in self.engine.take_published_to(client) {
             shared.send(client, Outgoing::Reply(message));
         }
-        if let Some(reply) = reply {
-            shared.send(client, Outgoing::Reply(reply));
+        match reply {
+            Some(reply) => shared.send(client, Outgoing::Reply(reply)),
+            None if silent => shared.send(client, Outgoing::Silenced),
+            None => {}
         }
         if self.engine.client(client).is_some_and(|c| c.closing) {
             shared.send(client, Outgoing::Close);

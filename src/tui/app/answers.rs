@@ -9,15 +9,7 @@ impl App {
                 Some(Expect::Cli(argv, _)) => {
                     let printed = format_reply(&argv, &reply, false, self.cli_resp3);
                     self.cli_print(&String::from_utf8_lossy(&printed));
-                    let mut effects = vec![self.refresh_keys()];
-                    // Lines typed while it waited run now, in order.
-                    while self.cli_waiting().is_none() {
-                        let Some(line) = self.cli_held.pop_front() else {
-                            break;
-                        };
-                        effects.extend(self.cli_run_line(line));
-                    }
-                    effects
+                    self.cli_answered()
                 }
                 Some(Expect::Setup) => {
                     if let Reply::Error(e) = &reply {
@@ -25,6 +17,13 @@ impl App {
                     }
                     vec![self.refresh_keys()]
                 }
+                None => Vec::new(),
+            },
+            // CLIENT REPLY OFF/SKIP held its reply back: redis-cli prints
+            // nothing for it either.
+            Outgoing::Silenced => match self.expect.pop_front() {
+                Some(Expect::Cli(..)) => self.cli_answered(),
+                Some(Expect::Setup) => vec![self.refresh_keys()],
                 None => Vec::new(),
             },
             Outgoing::Close => {
@@ -212,5 +211,21 @@ impl App {
                 Request::Undo(session.run)
             }
         })
+    }
+}
+
+impl App {
+    /// A redis-cli line's command got its answer (or none will come): the
+    /// keys are fetched again and the lines typed while it waited run, in
+    /// order.
+    fn cli_answered(&mut self) -> Vec<Effect> {
+        let mut effects = vec![self.refresh_keys()];
+        while self.cli_waiting().is_none() {
+            let Some(line) = self.cli_held.pop_front() else {
+                break;
+            };
+            effects.extend(self.cli_run_line(line));
+        }
+        effects
     }
 }

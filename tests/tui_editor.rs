@@ -809,3 +809,22 @@ fn ctrl_s_ends_the_file_with_one_newline_and_a_file_round_trips() {
     let d = Driver::new(opening::file(&path).unwrap(), 120, 40);
     assert_eq!(d.app.buffer().text(), before);
 }
+
+/// A file ending with a blank line goes through the workspace (quit, start
+/// again) as it is: the blank line kept, nothing asked (the workspace kept
+/// the text without it, so the next start found "edits from last time").
+#[test]
+fn a_final_blank_line_survives_the_workspace() {
+    let dir = Dir::new("blank-workspace");
+    let path = dir.0.join("f.lua");
+    for text in ["return 1\n\n", "\n\n", "a\n\n\n", "return 1\n", "\n"] {
+        std::fs::write(&path, text).unwrap();
+        let first = Driver::new(opening::file(&path).unwrap(), 120, 40);
+        let lines_before = lines(&first);
+        let saved = first.app.saved();
+        let again = Driver::with_saved(opening::file(&path).unwrap(), Some(saved), 120, 40);
+        assert!(again.app.asks.is_empty(), "{text:?}: {:?}", again.app.asks);
+        assert!(!again.app.buffer().modified(), "{text:?}");
+        assert_eq!(lines(&again), lines_before, "{text:?}");
+    }
+}

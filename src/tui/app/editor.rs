@@ -82,7 +82,9 @@ impl Buffer {
         BufferSpec {
             name: self.name.clone(),
             path: self.path.clone(),
-            text: self.text(),
+            // As its file holds it: a last blank line survives the
+            // workspace (`text_area` reads lines, dropping one newline).
+            text: self.file_text(),
             args: self.args.clone(),
         }
     }

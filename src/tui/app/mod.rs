@@ -429,7 +429,8 @@ impl App {
         &self.buffers[self.active]
     }
 
-    pub(crate) fn saved(&self) -> Saved {
+    /// What the workspace keeps of the buffers (written on quit).
+    pub fn saved(&self) -> Saved {
         Saved {
             buffers: self
                 .buffers

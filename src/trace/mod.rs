@@ -776,7 +776,6 @@ impl Timeline {
     }
 }
 
-/// Whether a source line holds code (not blank, a comment or a lone keyword).
 /// Each function written over several lines, as (the line of its `end`,
 /// the line of its `function` keyword), in the order of their `end`s.
 ///
@@ -882,12 +881,19 @@ pub(crate) fn function_headers(source: &[String]) -> Vec<(u32, u32)> {
                 }
             }
             b if b.is_ascii_digit() => {
-                // A number (with its exponent, hex digits, a point).
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric()
-                        || bytes[i] == b'.'
-                        || (matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E')))
-                {
+                // A number as Lua 5.1's read_numeral reads one: digits and
+                // points, an optional `E` with its sign, then letters,
+                // digits and `_` (so `0xE-1` is `0xE` minus 1).
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                    i += 1;
+                }
+                if matches!(bytes.get(i), Some(b'e' | b'E')) {
+                    i += 1;
+                    if matches!(bytes.get(i), Some(b'+' | b'-')) {
+                        i += 1;
+                    }
+                }
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
             }
@@ -906,6 +912,7 @@ pub(crate) fn add_headers(run: &mut BTreeSet<u32>, headers: &[(u32, u32)]) {
     }
 }
 
+/// Whether a source line holds code (not blank, a comment or a lone keyword).
 fn is_code(text: &str) -> bool {
     !(text.is_empty()
         || text.starts_with("--")
@@ -1901,6 +1908,39 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::{AllLocals, Depth};
+
+    /// A function's first line pairs with its `end`, however the text
+    /// between reads: strings, comments, long brackets, and numbers read
+    /// as Lua 5.1 reads them (`0xE--end` is `0xE` and a comment).
+    #[test]
+    fn function_headers_pair_each_function_with_its_end() {
+        let headers = |text: &str| {
+            let source: Vec<String> = text.lines().map(str::to_string).collect();
+            super::function_headers(&source)
+        };
+        assert_eq!(
+            headers("local function f()\n  local m = 0xE--end\n  return 1\nend\nreturn f()"),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            headers("local function f()\n  local m = 0xE--if\n  return 1e-5\nend"),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            headers("function a()\n  local s = 'end' .. [==[\nend ]] ]==]\n  --[[ end\n  ]] if x then\n  end\nend"),
+            vec![(7, 1)]
+        );
+        assert_eq!(
+            headers("local t = {f = function()\n return 1 end}\nlocal g = function() return 2 end"),
+            vec![(2, 1)]
+        );
+        // Odd endings do not panic.
+        for text in [
+            "[", "--[", "--[=", "[=", "'", "\"\\", "function", "0x", "1e",
+        ] {
+            headers(text);
+        }
+    }
 
     #[test]
     fn depths_read_back_up_to_24_bits() {

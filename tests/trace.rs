@@ -780,6 +780,28 @@ fn a_debugger_gives_back_an_undoable_run_whatever_its_cursor() {
     assert_eq!(env.snapshot(), before);
 }
 
+/// The locals of each line step at `line`, in order, as pairs.
+fn locals_at(timeline: &redstep::trace::Timeline, line: u32) -> Vec<Vec<(String, String)>> {
+    timeline
+        .steps
+        .iter()
+        .filter(|s| s.line == line)
+        .filter_map(|s| match s.kind {
+            StepKind::Line {
+                locals: Some(at), ..
+            } => Some(
+                timeline
+                    .locals
+                    .get(at)
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Each line step's locals are the function's declared locals in scope,
 /// in order, without Lua's own slots (`(for index)`) or temporaries.
 #[test]
@@ -788,26 +810,7 @@ fn line_steps_show_the_declared_locals_in_scope() {
     let body = "local a = 5\nlocal s = 'hi'\nfor i = 1, 2 do\n  local inner = i * 10\n  redis.call('SET', s, inner)\nend\nlocal function f(x)\n  local y = x\n  return y\nend\nreturn f(3)";
     let timeline = env.eval(body);
     assert_eq!(timeline.outcome.reply, Reply::Int(3));
-    let locals_at = |line: u32| -> Vec<Vec<(String, String)>> {
-        timeline
-            .steps
-            .iter()
-            .filter(|s| s.line == line)
-            .filter_map(|s| match s.kind {
-                StepKind::Line {
-                    locals: Some(at), ..
-                } => Some(
-                    timeline
-                        .locals
-                        .get(at)
-                        .iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .collect()
-    };
+    let locals_at = |line: u32| locals_at(&timeline, line);
     let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
         p.iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -838,24 +841,9 @@ fn locals_follow_scopes_shadowing_and_lua_s_limit() {
     );
     let timeline = env.eval(&body);
     assert_eq!(timeline.outcome.reply, Reply::Int(200));
-    let locals_at = |line: u32| -> Vec<(String, String)> {
-        timeline
-            .steps
-            .iter()
-            .rev()
-            .find_map(|s| match s.kind {
-                StepKind::Line {
-                    locals: Some(at), ..
-                } if s.line == line => Some(
-                    timeline
-                        .locals
-                        .get(at)
-                        .iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect(),
-                ),
-                _ => None,
-            })
+    let locals_at = |line: u32| {
+        locals_at(&timeline, line)
+            .pop()
             .unwrap_or_else(|| panic!("no locals at line {line}"))
     };
     let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {

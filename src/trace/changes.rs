@@ -409,30 +409,18 @@ impl Changes {
                 was: Box::new((entry, position)),
             },
             Delta::StringRange {
-                key,
+                ref key,
                 offset,
-                old,
+                ref old,
                 len,
                 str_enc,
-            } if old.len() == 1 => match (u32::try_from(offset), u32::try_from(len)) {
-                (Ok(offset), Ok(len)) => Slot::Byte {
-                    db: small_db,
-                    enc: str_enc,
-                    old: old[0],
-                    key: self.id(&key),
-                    offset,
-                    len,
-                },
-                _ => Slot::Boxed(Box::new((
-                    db,
-                    Delta::StringRange {
-                        key,
-                        offset,
-                        old,
-                        len,
-                        str_enc,
-                    },
-                ))),
+            } if old.len() == 1 && u32::try_from(offset.max(len)).is_ok() => Slot::Byte {
+                db: small_db,
+                enc: str_enc,
+                old: old[0],
+                key: self.id(key),
+                offset: offset as u32,
+                len: len as u32,
             },
             delta => Slot::Boxed(Box::new((db, delta))),
         }

@@ -8,7 +8,7 @@ mod real;
 use env::Env;
 use real::Real;
 use redstep::engine::Reply;
-use redstep::trace::{Status, StepKind};
+use redstep::trace::Status;
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -99,22 +99,7 @@ fn the_debugger_shows_a_refused_first_write() {
     env.run("SET x 5");
     env.run("RPUSH l a");
     env.run("CONFIG SET maxmemory 1");
-    let kinds = |timeline: &redstep::trace::Timeline| -> Vec<(u32, &str)> {
-        timeline
-            .steps
-            .iter()
-            .map(|s| {
-                let k = match s.kind {
-                    StepKind::Line { .. } => "line",
-                    StepKind::Call(_) => "call",
-                    StepKind::Error(_) => "error",
-                    StepKind::Return(_) => "return",
-                    StepKind::Other(_) => "other",
-                };
-                (s.line, k)
-            })
-            .collect()
-    };
+    let kinds = env::step_kinds;
     // The same shape as a command's own error (WRONGTYPE): the call with
     // its error reply, then the script's error at that line.
     let wrongtype = env.eval("local v = redis.call('GET', 'x')\nredis.call('GET', 'l')\nreturn v");

@@ -45,20 +45,7 @@ fn the_post_scenario_records_one_write_and_the_death_at_line_2() {
     env.run("SET a 42");
     env.run("SET b 42");
     let timeline = env.eval(include_str!("../assets/post/inc.lua"));
-    let kinds: Vec<(u32, &str)> = timeline
-        .steps
-        .iter()
-        .map(|s| {
-            let k = match s.kind {
-                StepKind::Line { .. } => "line",
-                StepKind::Call(_) => "call",
-                StepKind::Error(_) => "error",
-                StepKind::Return(_) => "return",
-                StepKind::Other(_) => "other",
-            };
-            (s.line, k)
-        })
-        .collect();
+    let kinds = env::step_kinds(&timeline);
     assert_eq!(
         kinds,
         vec![(1, "line"), (1, "call"), (2, "line"), (2, "error")]

@@ -95,3 +95,24 @@ pub fn snapshot(engine: &Engine) -> Snapshot {
         })
         .collect()
 }
+
+/// Each step as (its line, its kind's name): a timeline's shape, for
+/// comparing with what a run should record.
+#[allow(dead_code)] // not every test that shares this module uses it
+pub fn step_kinds(timeline: &Timeline) -> Vec<(u32, &'static str)> {
+    use redstep::trace::StepKind;
+    timeline
+        .steps
+        .iter()
+        .map(|s| {
+            let kind = match s.kind {
+                StepKind::Line { .. } => "line",
+                StepKind::Call(_) => "call",
+                StepKind::Error(_) => "error",
+                StepKind::Return(_) => "return",
+                StepKind::Other(_) => "other",
+            };
+            (s.line, kind)
+        })
+        .collect()
+}

@@ -828,3 +828,88 @@ fn a_final_blank_line_survives_the_workspace() {
         assert_eq!(lines(&again), lines_before, "{text:?}");
     }
 }
+
+/// Ctrl+Z undoes what a learner thinks of as one edit: the characters typed
+/// a word at a time, a run of Backspaces, a paste, an indent of many lines;
+/// moving the cursor ends a step; Ctrl+Y redoes, until a new edit.
+#[test]
+fn undo_goes_a_word_or_an_edit_at_a_time_and_redo_comes_back() {
+    let mut d = Driver::new(script(""), 120, 40);
+    d.app.focus = Focus::Editor;
+    d.type_text("local a = 1");
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a ="]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a"]);
+    ctrl(&mut d, 'y');
+    assert_eq!(lines(&d), ["local a ="]);
+    // Three Backspaces: one step.
+    for _ in 0..3 {
+        d.key(KeyCode::Backspace);
+    }
+    assert_eq!(lines(&d), ["local "]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a ="]);
+    assert_eq!(
+        d.app.buffer().area.cursor(),
+        (0, 9),
+        "the cursor where it was"
+    );
+    // Enter starts a step, as a space does.
+    d.key(KeyCode::End);
+    d.type_text(" 2");
+    d.key(KeyCode::Enter);
+    d.type_text("return a");
+    assert_eq!(lines(&d), ["local a = 2", "return a"]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a = 2", "return"]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a = 2"]);
+    // The cursor moved: typing there is a step of its own.
+    d.key(KeyCode::Home);
+    d.type_text("--");
+    assert_eq!(lines(&d), ["--local a = 2"]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a = 2"]);
+    // A paste of many lines, then an indent of them all: a step each.
+    d.key(KeyCode::End);
+    d.paste("\nif a then\nreturn a\nend");
+    assert_eq!(lines(&d), ["local a = 2", "if a then", "return a", "end"]);
+    ctrl(&mut d, 'a');
+    d.key(KeyCode::Tab);
+    assert_eq!(
+        lines(&d),
+        [
+            "    local a = 2",
+            "    if a then",
+            "    return a",
+            "    end"
+        ]
+    );
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a = 2", "if a then", "return a", "end"]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["local a = 2"]);
+    // Redo brings both back; a new edit ends redo.
+    ctrl(&mut d, 'y');
+    ctrl(&mut d, 'y');
+    assert_eq!(
+        lines(&d),
+        [
+            "    local a = 2",
+            "    if a then",
+            "    return a",
+            "    end"
+        ]
+    );
+    ctrl(&mut d, 'z');
+    d.type_text("x");
+    ctrl(&mut d, 'y');
+    assert_eq!(lines(&d).len(), 4);
+    assert!(!lines(&d)[0].starts_with("    "), "{:?}", lines(&d));
+    // Back to the empty script, and no further.
+    for _ in 0..20 {
+        ctrl(&mut d, 'z');
+    }
+    assert_eq!(lines(&d), [""]);
+}

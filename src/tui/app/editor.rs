@@ -7,8 +7,8 @@ pub struct Buffer {
     pub name: String,
     pub path: Option<PathBuf>,
     pub area: TextArea<'static>,
-    /// The text area a reload replaced (see [`Buffer::replace_text`]).
-    previous: Option<Box<TextArea<'static>>>,
+    /// What Ctrl+Z goes back to (the text area keeps no history of its own).
+    history: History,
     pub args: String,
     pub breakpoints: BTreeSet<u32>,
     /// First visible line and column.
@@ -19,11 +19,110 @@ pub struct Buffer {
     pub disk: Option<String>,
 }
 
+/// What an edit is, for the undo history: typing and deleting run on as one
+/// step, anything else (a paste, a cut, an indent of many lines, a reload)
+/// is a step of its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Edit {
+    /// A character typed (Enter types '\n', Tab a '\t').
+    Type(char),
+    /// Backspace or Delete.
+    Delete,
+    Other,
+}
+
+/// The text before each step of edits, as editors group them: the
+/// characters typed a word at a time (a step ends where a space or a
+/// newline follows a word), a run of deletes, each other edit on its own;
+/// moving the cursor or selecting ends a step. A step is a copy of the
+/// text: scripts are small, and the copies are bounded.
+#[derive(Default)]
+struct History {
+    undo: VecDeque<Snapshot>,
+    redo: Vec<Snapshot>,
+    /// The bytes of text the undo steps hold.
+    bytes: usize,
+    /// The step the next edit may join.
+    open: Option<Open>,
+}
+
+/// Steps kept, at most, and the text they may hold: past either, the
+/// oldest go.
+const UNDO_STEPS: usize = 1000;
+const UNDO_BYTES: usize = 32 << 20;
+
+struct Snapshot {
+    lines: Vec<String>,
+    cursor: (usize, usize),
+}
+
+impl Snapshot {
+    fn of(area: &TextArea<'static>) -> Snapshot {
+        Snapshot {
+            lines: area.lines().to_vec(),
+            cursor: cursor_of(area),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.lines.iter().map(|l| l.len() + 1).sum()
+    }
+}
+
+/// The step being typed or deleted: where its last edit left the cursor.
+struct Open {
+    deleting: bool,
+    cursor: (usize, usize),
+    /// The last character typed ended a word (was not white space).
+    in_word: bool,
+}
+
+impl History {
+    /// Whether `edit`, made at `cursor`, joins the open step.
+    fn joins(&self, edit: Edit, cursor: (usize, usize), selecting: bool) -> bool {
+        let Some(open) = self
+            .open
+            .as_ref()
+            .filter(|o| o.cursor == cursor && !selecting)
+        else {
+            return false;
+        };
+        match edit {
+            Edit::Type(c) => {
+                // A space or a newline after a word starts a step.
+                let ends_word = open.in_word && c.is_whitespace();
+                !open.deleting && !ends_word
+            }
+            Edit::Delete => open.deleting,
+            Edit::Other => false,
+        }
+    }
+
+    /// A new undo step: the text before it. Redo is gone (it would
+    /// redo edits made on another text).
+    fn push(&mut self, before: Snapshot) {
+        self.bytes += before.bytes();
+        self.undo.push_back(before);
+        while self.undo.len() > UNDO_STEPS || (self.bytes > UNDO_BYTES && self.undo.len() > 1) {
+            if let Some(old) = self.undo.pop_front() {
+                self.bytes -= old.bytes();
+            }
+        }
+        self.redo.clear();
+    }
+
+    fn pop(&mut self) -> Option<Snapshot> {
+        let step = self.undo.pop_back()?;
+        self.bytes -= step.bytes();
+        Some(step)
+    }
+}
+
 impl Buffer {
     pub(super) fn new(spec: BufferSpec, breakpoints: Vec<u32>, disk: Option<String>) -> Buffer {
         Buffer {
             area: text_area(&spec.text),
-            previous: None,
+            history: History::default(),
             name: spec.name,
             path: spec.path,
             args: spec.args,
@@ -34,25 +133,84 @@ impl Buffer {
         }
     }
 
-    /// Replaces the whole text; Ctrl+Z, once nothing newer is left to
-    /// undo, brings the old text back with its own undo history.
-    pub(super) fn replace_text(&mut self, text: &str) {
-        let old = std::mem::replace(&mut self.area, text_area(text));
-        self.previous = Some(Box::new(old));
+    /// Makes an edit (`edit` says whether the text changed) and keeps what
+    /// undoes it: the text before, unless the edit joins the open step.
+    pub(super) fn edit(
+        &mut self,
+        kind: Edit,
+        edit: impl FnOnce(&mut TextArea<'static>) -> bool,
+    ) -> bool {
+        let selecting = self.area.selection_range().is_some();
+        let joins = self.history.joins(kind, cursor_of(&self.area), selecting);
+        let before = (!joins).then(|| Snapshot::of(&self.area));
+        if !edit(&mut self.area) {
+            return false;
+        }
+        if let Some(before) = before {
+            self.history.push(before);
+        }
+        let cursor = cursor_of(&self.area);
+        self.history.open = match kind {
+            Edit::Type(c) => Some(Open {
+                deleting: false,
+                cursor,
+                in_word: !c.is_whitespace(),
+            }),
+            Edit::Delete => Some(Open {
+                deleting: true,
+                cursor,
+                in_word: false,
+            }),
+            Edit::Other => None,
+        };
+        true
     }
 
-    /// Ctrl+Z: the last edit, or else the text a reload replaced.
+    /// Replaces the whole text (a reload from its file): one step, which
+    /// Ctrl+Z undoes.
+    pub(super) fn replace_text(&mut self, text: &str) {
+        self.edit(Edit::Other, |area| {
+            let yank = area.yank_text();
+            *area = text_area(text);
+            area.set_yank_text(yank);
+            true
+        });
+    }
+
+    /// Ctrl+Z: back to the text before the last step.
     pub(super) fn undo(&mut self) -> bool {
-        if self.area.undo() {
-            return true;
-        }
-        match self.previous.take() {
-            Some(old) => {
-                self.area = *old;
-                true
-            }
-            None => false,
-        }
+        let Some(step) = self.history.pop() else {
+            return false;
+        };
+        let now = self.restore(step);
+        self.history.redo.push(now);
+        true
+    }
+
+    /// Ctrl+Y: the last step undone, again.
+    pub(super) fn redo(&mut self) -> bool {
+        let Some(step) = self.history.redo.pop() else {
+            return false;
+        };
+        let now = self.restore(step);
+        self.history.bytes += now.bytes();
+        self.history.undo.push_back(now);
+        true
+    }
+
+    /// Puts a step's text and cursor back; the text it replaced.
+    fn restore(&mut self, step: Snapshot) -> Snapshot {
+        self.history.open = None;
+        let now = Snapshot::of(&self.area);
+        let yank = self.area.yank_text();
+        self.area = area_of(step.lines);
+        self.area.set_yank_text(yank);
+        let (row, col) = step.cursor;
+        self.area.move_cursor(CursorMove::Jump(
+            row.min(u16::MAX as usize) as u16,
+            col.min(u16::MAX as usize) as u16,
+        ));
+        now
     }
 
     /// Holds edits its file does not have (only a buffer with a file can).
@@ -90,15 +248,26 @@ impl Buffer {
     }
 }
 
+/// Where a text area's cursor is: line and column (in characters), from 0.
+fn cursor_of(area: &TextArea<'static>) -> (usize, usize) {
+    let cursor = area.cursor();
+    (cursor.0, cursor.1)
+}
+
 /// A text area holding `text`, with redstep's settings.
 pub(super) fn text_area(text: &str) -> TextArea<'static> {
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    area_of(text.lines().map(str::to_string).collect())
+}
+
+/// A text area holding `lines`; its own undo history is off (the buffer's
+/// [`History`] groups edits as editors do).
+fn area_of(lines: Vec<String>) -> TextArea<'static> {
     let mut area = TextArea::new(if lines.is_empty() {
         vec![String::new()]
     } else {
         lines
     });
-    area.set_max_histories(1000);
+    area.set_max_histories(0);
     area
 }
 
@@ -139,60 +308,64 @@ impl App {
     /// every line the selection touches (a Tab without a selection across
     /// lines inserts spaces to the next tab stop, as editors do).
     pub(super) fn indent(&mut self, more: bool) {
-        let area = &mut self.buffers[self.active].area;
-        let selection = area.selection_range();
-        let (first, last) = match selection {
-            Some(((r0, _), (r1, c1))) => (r0, if c1 == 0 && r1 > r0 { r1 - 1 } else { r1 }),
-            None => (area.cursor().0, area.cursor().0),
-        };
+        let buffer = &mut self.buffers[self.active];
+        let selection = buffer.area.selection_range();
         if more && selection.is_none() {
-            if area.insert_tab() {
+            if buffer.edit(Edit::Type('\t'), |area| area.insert_tab()) {
                 self.edited();
             }
             return;
         }
-        let unit = area.indent().to_string();
-        let (row, col) = (area.cursor().0, area.cursor().1);
-        area.cancel_selection();
-        let mut changed = false;
-        let mut shift_cursor: isize = 0;
-        for r in first..=last {
-            area.move_cursor(CursorMove::Jump(r as u16, 0));
-            if more {
-                if !area.lines()[r].is_empty() {
-                    changed |= area.insert_str(&unit);
-                    if r == row {
-                        shift_cursor = unit.chars().count() as isize;
+        // Every line's indent is one undo step.
+        let changed = buffer.edit(Edit::Other, |area| {
+            let (first, last) = match selection {
+                Some(((r0, _), (r1, c1))) => (r0, if c1 == 0 && r1 > r0 { r1 - 1 } else { r1 }),
+                None => (area.cursor().0, area.cursor().0),
+            };
+            let unit = area.indent().to_string();
+            let (row, col) = (area.cursor().0, area.cursor().1);
+            area.cancel_selection();
+            let mut changed = false;
+            let mut shift_cursor: isize = 0;
+            for r in first..=last {
+                area.move_cursor(CursorMove::Jump(r as u16, 0));
+                if more {
+                    if !area.lines()[r].is_empty() {
+                        changed |= area.insert_str(&unit);
+                        if r == row {
+                            shift_cursor = unit.chars().count() as isize;
+                        }
                     }
-                }
-            } else {
-                let line = &area.lines()[r];
-                let n = if line.starts_with('\t') {
-                    1
                 } else {
-                    line.chars()
-                        .take(unit.chars().count().max(1))
-                        .take_while(|c| *c == ' ')
-                        .count()
-                };
-                if n > 0 && area.delete_str(n) {
-                    changed = true;
-                    if r == row {
-                        shift_cursor = -(n as isize);
+                    let line = &area.lines()[r];
+                    let n = if line.starts_with('\t') {
+                        1
+                    } else {
+                        line.chars()
+                            .take(unit.chars().count().max(1))
+                            .take_while(|c| *c == ' ')
+                            .count()
+                    };
+                    if n > 0 && area.delete_str(n) {
+                        changed = true;
+                        if r == row {
+                            shift_cursor = -(n as isize);
+                        }
                     }
                 }
             }
-        }
-        let col = (col as isize + shift_cursor).max(0) as usize;
-        if selection.is_some() {
-            // Keep the lines selected, so Tab again indents them again.
-            area.move_cursor(CursorMove::Jump(first as u16, 0));
-            area.start_selection();
-            let end = area.lines()[last].chars().count();
-            area.move_cursor(CursorMove::Jump(last as u16, end as u16));
-        } else {
-            area.move_cursor(CursorMove::Jump(row as u16, col as u16));
-        }
+            let col = (col as isize + shift_cursor).max(0) as usize;
+            if selection.is_some() {
+                // Keep the lines selected, so Tab again indents them again.
+                area.move_cursor(CursorMove::Jump(first as u16, 0));
+                area.start_selection();
+                let end = area.lines()[last].chars().count();
+                area.move_cursor(CursorMove::Jump(last as u16, end as u16));
+            } else {
+                area.move_cursor(CursorMove::Jump(row as u16, col as u16));
+            }
+            changed
+        });
         if changed {
             self.edited();
         }
@@ -216,7 +389,7 @@ impl App {
         }
         match self.focus {
             Focus::Editor => {
-                self.edit_text(|area| area.insert_str(&text));
+                self.edit_text(Edit::Other, |area| area.insert_str(&text));
             }
             Focus::Cli => self.cli_input.push_str(&text.replace('\n', " ")),
             _ => {
@@ -267,26 +440,44 @@ impl App {
         } else {
             key
         };
-        self.edit_text(|area| area.input(key));
+        let kind = match key.code {
+            _ if key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Edit::Other
+            }
+            KeyCode::Char(c) => Edit::Type(c),
+            KeyCode::Enter => Edit::Type('\n'),
+            KeyCode::Backspace | KeyCode::Delete => Edit::Delete,
+            _ => Edit::Other,
+        };
+        self.edit_text(kind, |area| area.input(key));
         Vec::new()
     }
 
     /// An edit of the active buffer's text; breakpoints below it move with
     /// their lines, and one on a line the edit removed goes.
-    pub(super) fn edit_text(&mut self, edit: impl FnOnce(&mut TextArea<'static>) -> bool) -> bool {
-        let area = &mut self.buffers[self.active].area;
-        let (row, col) = (area.cursor().0, area.cursor().1);
-        let top = area.selection_range().map_or(row, |((r, _), _)| r.min(row));
-        let lines = area.lines().len();
-        if !edit(area) {
+    pub(super) fn edit_text(
+        &mut self,
+        kind: Edit,
+        edit: impl FnOnce(&mut TextArea<'static>) -> bool,
+    ) -> bool {
+        let buffer = &mut self.buffers[self.active];
+        let (row, col) = cursor_of(&buffer.area);
+        let top = buffer
+            .area
+            .selection_range()
+            .map_or(row, |((r, _), _)| r.min(row));
+        let lines = buffer.area.lines().len();
+        if !buffer.edit(kind, edit) {
             return false;
         }
-        let after = area.lines().len();
-        let start = top.min(area.cursor().0) as i64 + 1; // the first line touched, from 1
+        let after = buffer.area.lines().len();
+        let start = top.min(buffer.area.cursor().0) as i64 + 1; // the first line touched, from 1
         let delta = after as i64 - lines as i64;
         // Text inserted at the very start of a line pushes that line down.
         let pushed = delta > 0 && row as i64 + 1 == start && col == 0;
-        let buffer = &mut self.buffers[self.active];
         buffer.breakpoints = buffer
             .breakpoints
             .iter()

@@ -49,8 +49,8 @@ mod questions;
 
 pub use cli::CLI_PROMPT;
 pub use debugger::Session;
-use editor::buffers_of;
 pub use editor::Buffer;
+use editor::{buffers_of, Edit};
 pub use files::{Prompt, PromptKind};
 pub use keyspace::{display_key, KeyLine};
 pub use probe::ProbeList;
@@ -846,7 +846,7 @@ impl App {
                 if command == Command::Copy {
                     area.copy();
                 } else {
-                    self.edit_text(|area| area.cut());
+                    self.edit_text(Edit::Other, |area| area.cut());
                 }
                 self.clipboard = self.buffers[self.active].area.yank_text();
                 let lines = self.clipboard.lines().count().max(1);
@@ -913,7 +913,7 @@ impl App {
                 let changed = if command == Command::Undo {
                     buffer.undo()
                 } else {
-                    buffer.area.redo()
+                    buffer.redo()
                 };
                 if changed {
                     self.edited();

@@ -256,6 +256,7 @@ fn breakpoints_stop_a_run_and_undo_puts_the_keyspace_back() {
     h.key(KeyCode::Char('y'));
     let s = h.screen();
     assert_shows(&s, "the run was undone");
+    assert_shows(&s, "The last run's view is closed:");
     assert!(key_row(&s, "a").contains("\"42\""), "{}", key_row(&s, "a"));
 }
 

@@ -420,12 +420,16 @@ fn a_write_typed_in_the_redis_cli_closes_the_runs_view_a_read_does_not() {
     d.key(KeyCode::Enter);
     assert!(d.app.session.is_none(), "{:?}", d.app.cli_output);
     assert!(message(&d).contains("keys changed since the run: its view is closed"));
+    // The debugger pane keeps saying why until the next run.
+    let why = d.app.closed_why.clone().unwrap_or_default();
+    assert!(why.starts_with("keys changed since it ran"), "{why}");
     // FCALL that writes, after a new run.
     d.type_text("FUNCTION LOAD \"#!lua name=lib\\nredis.register_function('f', function() return redis.call('INCR', 'b') end)\"");
     d.key(KeyCode::Enter);
     alt(&mut d, '1');
     d.key(KeyCode::F(5));
     assert!(d.app.session.is_some());
+    assert_eq!(d.app.closed_why, None);
     alt(&mut d, '5');
     d.type_text("FCALL_RO f 0");
     d.key(KeyCode::Enter);

@@ -838,6 +838,15 @@ fn debugger(frame: &mut Frame, app: &App, area: Rect) {
                 ),
                 theme.changed_now(),
             )]
+        } else if let Some(why) = &app.closed_why {
+            vec![
+                Line::styled("The last run's view is closed:", theme.bold()),
+                Line::raw(why.clone()),
+                Line::raw(format!(
+                    "{} runs the script again.",
+                    app.key_for(keymap::Command::Run)
+                )),
+            ]
         } else {
             vec![
                 Line::raw("No run to show."),

@@ -139,6 +139,7 @@ impl App {
     /// its own: freeing it takes time proportional to the run, which the
     /// UI thread never spends.
     pub(super) fn close_session(&mut self) {
+        self.closed_why = None;
         if let Some(old) = self.session.take() {
             if old.debugger().len() > 10_000 {
                 std::thread::spawn(move || drop(old));

@@ -217,6 +217,9 @@ pub struct App {
     pub active: usize,
     pub focus: Focus,
     pub session: Option<Session>,
+    /// Why the last run's view was closed, said in the debugger pane until
+    /// the next run (None: no run, or a new lesson).
+    pub closed_why: Option<String>,
     /// A run is on the engine.
     pub running: Option<Running>,
     pub keys: KeyPage,
@@ -326,6 +329,7 @@ impl App {
             active,
             focus: Focus::Editor,
             session: None,
+            closed_why: None,
             running: None,
             keys: KeyPage::default(),
             server: None,

@@ -44,7 +44,8 @@ pub(crate) fn arity(name: &str) -> Reply {
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, cut as
-/// Redis cuts it (name to 128 bytes, arguments while the list is under 128).
+/// Redis cuts it (name to 128 bytes, arguments while the list is under
+/// 128; each a C string: `%.128s` stops at a NUL).
 pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     let mut args: Vec<u8> = Vec::new();
     for arg in argv.iter().skip(1) {
@@ -52,11 +53,13 @@ pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
             break;
         }
         let room = 128 - args.len();
+        let arg = c_str(arg);
         args.push(b'\'');
         args.extend_from_slice(&arg[..arg.len().min(room)]);
         args.extend_from_slice(b"' ");
     }
-    let name = &argv[0][..argv[0].len().min(128)];
+    let name = c_str(&argv[0]);
+    let name = &name[..name.len().min(128)];
     let mut text = b"ERR unknown command '".to_vec();
     text.extend_from_slice(name);
     text.extend_from_slice(b"', with args beginning with: ");
@@ -64,16 +67,20 @@ pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     Reply::Error(sanitize(text))
 }
 
+/// `ERR unknown subcommand 'x'. Try CONFIG HELP.`: the subcommand a C
+/// string of 128 bytes at most, as Redis formats it.
 pub(crate) fn unknown_subcommand(sub: &[u8], command: &str) -> Reply {
+    let sub = c_str(sub);
     let mut text = b"ERR unknown subcommand '".to_vec();
     text.extend_from_slice(&sub[..sub.len().min(128)]);
     text.extend_from_slice(format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes());
     Reply::Error(sanitize(text))
 }
 
-/// Redis's addReplySubcommandSyntaxError: the subcommand as typed (128
-/// bytes at most) and the command in capitals.
+/// Redis's addReplySubcommandSyntaxError: the subcommand as typed (a C
+/// string of 128 bytes at most) and the command in capitals.
 pub(crate) fn subcommand_syntax(sub: &[u8], command: &str) -> Reply {
+    let sub = c_str(sub);
     let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
     text.extend_from_slice(&sub[..sub.len().min(128)]);
     text.extend_from_slice(format!("'. Try {} HELP.", command.to_ascii_uppercase()).as_bytes());

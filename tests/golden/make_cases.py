@@ -986,6 +986,10 @@ CASES.update({
 
 # ---- cases with their own tags (notifications, replication; issues #11, #23) ----
 EXTRA = [
+    # Error texts format names and arguments as C strings: cut at a NUL.
+    {"id": "g-unknown-names-nul", "tags": ["engine", "generic"], "cmds": [[{"hex": "666f006f"}, {"hex": "610062"}, "c"], [{"hex": "006765"}, "x"],
+        ["CLIENT", {"hex": "666f006f"}], ["CONFIG", {"hex": "780079"}, "z"], ["OBJECT", {"hex": "680069"}], ["XINFO", {"hex": "610062"}],
+        ["XGROUP", {"hex": "630072"}, "s", "g"], ["GET", {"hex": "610062"}], ["SET", {"hex": "6b00"}, "v"], ["GET", {"hex": "6b00"}]]},
     # CLIENT KILL TYPE. Not TYPE pubsub here: it would kill record_notify.py's
     # subscriber (tests/client_cmds.rs kills one with two clients); TYPE
     # replica kills record_repl.py's SYNC connection, hence needs-no-replica.

@@ -533,3 +533,62 @@ fn a_blocked_client_that_sent_much_and_closed_gets_nothing() {
     assert_eq!(admin.call_words(&["LPUSH", "k", "v"]), Reply::Int(1));
     assert_eq!(admin.call_words(&["LLEN", "k"]), Reply::Int(1));
 }
+
+/// A line of HTTP (a web page made to talk to the server: cross-protocol
+/// scripting) closes the connection at once: no reply to POST or Host:,
+/// nor to what the same read held before them, though that ran. As Redis
+/// 7.0.15 does (checked here against a redis-server where one is installed).
+#[test]
+fn a_line_of_http_closes_the_connection_without_a_reply() {
+    let cases: &[(&[u8], Option<&str>)] = &[
+        (b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", None),
+        (
+            b"SET web 1\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            Some("web"),
+        ),
+        (b"*2\r\n$5\r\nhOsT:\r\n$1\r\nx\r\n", None),
+        // Compared as a C string: up to its NUL.
+        (
+            b"*3\r\n$3\r\nSET\r\n$3\r\nnul\r\n$1\r\n1\r\n*1\r\n$6\r\npost\0x\r\n",
+            Some("nul"),
+        ),
+    ];
+    /// What the server sent before it closed.
+    fn ask(mut stream: impl Read + Write, request: &[u8]) -> Vec<u8> {
+        stream.write_all(request).unwrap();
+        let mut reply = Vec::new();
+        match stream.read_to_end(&mut reply) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("{e}"),
+        }
+        reply
+    }
+    let ours = start();
+    let mut real = real::Real::start();
+    for (request, written) in cases {
+        let text = String::from_utf8_lossy(request);
+        let c = Client::connect(ours);
+        assert_eq!(ask(c.stream, request), b"", "redstep, {text:?}");
+        if let Some(key) = written {
+            let mut other = Client::connect(ours);
+            assert_eq!(
+                other.call_words(&["GET", key]),
+                Reply::bulk("1"),
+                "{text:?}"
+            );
+        }
+        if let Some(real) = &mut real {
+            let url = real.url();
+            let path = url.trim_start_matches("redis+unix://");
+            let stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+            assert_eq!(ask(stream, request), b"", "redis-server, {text:?}");
+            if let Some(key) = written {
+                assert_eq!(real.cmd(&["GET", key]), Reply::bulk("1"), "{text:?}");
+            }
+        }
+    }
+    // The server serves on.
+    let mut c = Client::connect(ours);
+    assert_eq!(c.call_words(&["PING"]), Reply::status("PONG"));
+}

@@ -1142,6 +1142,15 @@ impl EngineLoop {
             }
             let next = self.shared.borrow_mut().next_request(client, &mut budget);
             match next {
+                Some(argv) if net::looks_like_http(&argv) => {
+                    // Redis's processCommand: a connection that sends POST
+                    // or "Host:" is closed at once, without a reply (nor
+                    // the ones it was still owed): cross-protocol
+                    // scripting, a web page talking to the server.
+                    self.shared.borrow_mut().drop_net(&mut self.engine, client);
+                    net::warn_http();
+                    return;
+                }
                 Some(argv) => {
                     let serial = self.scripting.interrupt.last_serial();
                     self.execute(client, argv, serial);

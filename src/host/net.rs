@@ -23,6 +23,28 @@ pub(super) const QUERY_LIMIT: usize = 1024 * 1024 * 1024;
 /// An output buffer larger than this is given back once written out.
 const KEEP_OUTPUT: usize = 1024 * 1024;
 
+/// Whether a request is a line of HTTP (POST, or a Host: header), which
+/// Redis answers by closing the connection. Compared as Redis compares
+/// it: a C string (up to a NUL), in any case.
+pub(super) fn looks_like_http(argv: &[Vec<u8>]) -> bool {
+    let name = crate::engine::errors::c_str(&argv[0]);
+    name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
+}
+
+/// Says so on stderr, as Redis logs it: once a minute at most.
+pub(super) fn warn_http() {
+    static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if last.is_none_or(|t| t.elapsed().as_secs() > 60) {
+        *last = Some(std::time::Instant::now());
+        eprintln!(
+            "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
+             commands to Redis. This is likely due to an attacker attempting to use Cross \
+             Protocol Scripting to compromise your Redis instance. Connection aborted."
+        );
+    }
+}
+
 /// One TCP client: its socket, what it sent and what it is owed.
 pub(super) struct NetClient {
     stream: TcpStream,

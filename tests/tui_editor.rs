@@ -911,6 +911,12 @@ fn undo_goes_a_word_or_an_edit_at_a_time_and_redo_comes_back() {
     ctrl(&mut d, 'y');
     assert_eq!(lines(&d).len(), 4);
     assert!(!lines(&d)[0].starts_with("    "), "{:?}", lines(&d));
+    // The text area's own keys, Ctrl+U and Ctrl+R, undo and redo as well.
+    let now = lines(&d);
+    ctrl(&mut d, 'u');
+    assert_ne!(lines(&d), now);
+    ctrl(&mut d, 'r');
+    assert_eq!(lines(&d), now);
     // Back to the empty script, and no further.
     for _ in 0..20 {
         ctrl(&mut d, 'z');

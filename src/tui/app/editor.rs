@@ -440,6 +440,15 @@ impl App {
         } else {
             key
         };
+        // The text area's own undo and redo keys (Ctrl+U, Ctrl+R) go
+        // through the buffer's history: the text area keeps none.
+        if key.modifiers == KeyModifiers::CONTROL {
+            match key.code {
+                KeyCode::Char('u') => return self.command(Command::Undo),
+                KeyCode::Char('r') => return self.command(Command::Redo),
+                _ => {}
+            }
+        }
         let kind = match key.code {
             _ if key
                 .modifiers

@@ -51,6 +51,17 @@ fn while_busy(
     busy: &[&str],
     commands: &[&[&str]],
 ) -> (Vec<Reply>, Reply) {
+    let (mut script, mut other) = until_busy(target, setup, busy);
+    let replies = commands
+        .iter()
+        .map(|c| other.call(&words(c)).unwrap())
+        .collect();
+    (replies, script.read().unwrap())
+}
+
+/// Starts `busy` from one client and returns once another sees BUSY:
+/// the script's connection and the other's.
+fn until_busy(target: &Target, setup: &[&[&str]], busy: &[&str]) -> (Conn, Conn) {
     let mut admin = Conn::open(target).unwrap();
     admin.cmd(&[b"FLUSHALL"]).unwrap();
     admin.cmd(&[b"FUNCTION", b"FLUSH"]).unwrap();
@@ -71,11 +82,28 @@ fn while_busy(
             break;
         }
     }
-    let replies = commands
-        .iter()
-        .map(|c| other.call(&words(c)).unwrap())
-        .collect();
-    (replies, script.read().unwrap())
+    (script, other)
+}
+
+/// A line of HTTP while a script is busy closes that connection without a
+/// reply: Redis's processCommand checks for it first, busy or not.
+#[test]
+fn a_line_of_http_during_a_busy_script_closes_the_connection() {
+    let Some(real) = Real::start() else { return };
+    let body = spinner(false, 2000);
+    let busy = ["EVAL", body.as_str(), "1", "k"];
+    let (mut child, ours) = serve();
+    for target in [Target::parse(&real.url()).unwrap(), ours] {
+        let (mut script, mut other) = until_busy(&target, &[], &busy);
+        other.send(&words(&["POST", "/", "HTTP/1.1"])).unwrap();
+        let error = format!("{:#}", other.read().expect_err("closed, no reply"));
+        assert!(
+            error.contains("closed the connection"),
+            "{target:?}: {error}"
+        );
+        assert_eq!(script.read().unwrap(), Reply::bulk("done"), "{target:?}");
+    }
+    let _ = child.kill();
 }
 
 #[test]

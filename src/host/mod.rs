@@ -669,7 +669,17 @@ impl Shared {
     /// `budget` lasts; None when nothing whole is there (the client is
     /// queued again if its socket may hold more, and closes once written
     /// out if its peer is gone or sent what is not RESP).
-    fn next_request(&mut self, client: ClientId, budget: &mut usize) -> Option<Vec<Vec<u8>>> {
+    ///
+    /// A request that is a line of HTTP (POST, Host:) closes the
+    /// connection at once, without a reply nor the ones it was still owed,
+    /// as the first thing Redis's processCommand does (busy script or
+    /// not): cross-protocol scripting, a web page talking to the server.
+    fn next_request(
+        &mut self,
+        engine: &mut Engine,
+        client: ClientId,
+        budget: &mut usize,
+    ) -> Option<Vec<Vec<u8>>> {
         let Some(Sink::Net(net)) = self.sinks.get_mut(&client) else {
             return None;
         };
@@ -678,6 +688,11 @@ impl Shared {
             return None;
         }
         match net.next(budget) {
+            net::Input::Request(argv) if net::looks_like_http(&argv) => {
+                self.drop_net(engine, client);
+                net::warn_http();
+                return None;
+            }
             net::Input::Request(argv) => return Some(argv),
             net::Input::Error(error) => {
                 net.push(&Reply::error(format!("ERR {error}")));
@@ -825,7 +840,7 @@ impl BusyPoller for HostPoller {
                 continue;
             }
             let mut budget = net::TURN;
-            while let Some(argv) = shared.next_request(id, &mut budget) {
+            while let Some(argv) = shared.next_request(engine, id, &mut budget) {
                 busy_answer_to(engine, shared, id, &argv, busy, &mut kill);
             }
         }
@@ -1140,17 +1155,11 @@ impl EngineLoop {
                 self.shared.borrow_mut().hold(&mut self.engine, client);
                 return;
             }
-            let next = self.shared.borrow_mut().next_request(client, &mut budget);
+            let next = self
+                .shared
+                .borrow_mut()
+                .next_request(&mut self.engine, client, &mut budget);
             match next {
-                Some(argv) if net::looks_like_http(&argv) => {
-                    // Redis's processCommand: a connection that sends POST
-                    // or "Host:" is closed at once, without a reply (nor
-                    // the ones it was still owed): cross-protocol
-                    // scripting, a web page talking to the server.
-                    self.shared.borrow_mut().drop_net(&mut self.engine, client);
-                    net::warn_http();
-                    return;
-                }
                 Some(argv) => {
                     let serial = self.scripting.interrupt.last_serial();
                     self.execute(client, argv, serial);

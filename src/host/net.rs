@@ -31,13 +31,15 @@ pub(super) fn looks_like_http(argv: &[Vec<u8>]) -> bool {
     name.eq_ignore_ascii_case(b"post") || name.eq_ignore_ascii_case(b"host:")
 }
 
-/// Says so on stderr, as Redis logs it: once a minute at most.
+/// Says so on stderr, as Redis logs it: once a minute at most (and never
+/// fails: a closed stderr must not stop the server, as `eprintln!` would).
 pub(super) fn warn_http() {
     static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     if last.is_none_or(|t| t.elapsed().as_secs() > 60) {
         *last = Some(std::time::Instant::now());
-        eprintln!(
+        let _ = writeln!(
+            io::stderr(),
             "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: \
              commands to Redis. This is likely due to an attacker attempting to use Cross \
              Protocol Scripting to compromise your Redis instance. Connection aborted."

@@ -923,3 +923,66 @@ fn undo_goes_a_word_or_an_edit_at_a_time_and_redo_comes_back() {
     }
     assert_eq!(lines(&d), [""]);
 }
+
+/// Ctrl+Z comes back to the text a run ran even when typing goes on in
+/// the same word after F5; a key that only moves ends a step; breakpoints
+/// follow their lines through undo and redo.
+#[test]
+fn undo_stops_at_the_text_that_ran_and_moves_breakpoints_back() {
+    let mut d = Driver::new(script(""), 120, 40);
+    d.app.focus = Focus::Editor;
+    d.type_text("return 1");
+    d.key(KeyCode::F(5));
+    assert!(d.app.session.is_some());
+    d.app.focus = Focus::Editor;
+    d.type_text("2");
+    assert!(d.app.session.as_ref().unwrap().edited);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["return 1"]);
+    assert!(
+        !d.app.session.as_ref().unwrap().edited,
+        "the run is usable again"
+    );
+    // Left then Right: the cursor is back where it was, yet a new step.
+    d.key(KeyCode::End);
+    d.type_text("0");
+    d.key(KeyCode::Left);
+    d.key(KeyCode::Right);
+    d.type_text("0");
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["return 10"]);
+    // A breakpoint below a paste moves down with its line, and back up
+    // with the undo; Ctrl+Y moves it down again.
+    let mut d = Driver::new(script("a\nb\nc"), 120, 40);
+    d.app.focus = Focus::Editor;
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::F(9));
+    let breakpoints = |d: &Driver| {
+        d.app
+            .buffer()
+            .breakpoints
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(breakpoints(&d), [3]);
+    d.key(KeyCode::Up);
+    d.key(KeyCode::Up);
+    d.key(KeyCode::End);
+    d.paste("\nx\ny");
+    assert_eq!(lines(&d), ["a", "x", "y", "b", "c"]);
+    assert_eq!(breakpoints(&d), [5]);
+    ctrl(&mut d, 'z');
+    assert_eq!(lines(&d), ["a", "b", "c"]);
+    assert_eq!(breakpoints(&d), [3]);
+    ctrl(&mut d, 'y');
+    assert_eq!(breakpoints(&d), [5]);
+    // Undoing the line a breakpoint is on takes the breakpoint with it
+    // (the redo left the cursor on y, line 3: x is above).
+    d.key(KeyCode::Up);
+    d.key(KeyCode::F(9));
+    assert_eq!(breakpoints(&d), [2, 5]);
+    ctrl(&mut d, 'z');
+    assert_eq!(breakpoints(&d), [3]);
+}

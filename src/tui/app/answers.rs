@@ -127,7 +127,7 @@ impl App {
                     // Something wrote after the run (a command in the
                     // redis-cli pane, an expiry): its view would lie.
                     self.close_session();
-                    self.closed_why = Some("keys changed since it ran (a command typed in the redis-cli pane, a key that expired), so its view would be wrong".into());
+                    self.closed_why = Some("keys changed since it ran (a command typed in the redis-cli pane, a key that expired, another client of the server), so its view would be wrong".into());
                     self.say(format!(
                         "keys changed since the run: its view is closed ({} runs again)",
                         self.key_for(Command::Run)

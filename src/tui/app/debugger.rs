@@ -167,6 +167,8 @@ impl App {
             eval_argv(self.buffers[buffer].file_text().into_bytes(), keys_args)
         };
         self.active = buffer;
+        // Ctrl+Z can come back to the text that ran.
+        self.buffers[buffer].end_step();
         self.close_session();
         self.detail = None;
         self.running = Some(Running {

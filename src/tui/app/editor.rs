@@ -26,8 +26,11 @@ pub struct Buffer {
 pub(super) enum Edit {
     /// A character typed (Enter types '\n', Tab a '\t').
     Type(char),
-    /// Backspace or Delete.
+    /// Backspace or Delete (Ctrl+H, Ctrl+D).
     Delete,
+    /// A key that moves the cursor and never edits (arrows, Home, End,
+    /// PgUp, PgDn): it ends the step, and no copy of the text is made.
+    Move,
     Other,
 }
 
@@ -94,7 +97,7 @@ impl History {
                 !open.deleting && !ends_word
             }
             Edit::Delete => open.deleting,
-            Edit::Other => false,
+            Edit::Move | Edit::Other => false,
         }
     }
 
@@ -142,8 +145,10 @@ impl Buffer {
     ) -> bool {
         let selecting = self.area.selection_range().is_some();
         let joins = self.history.joins(kind, cursor_of(&self.area), selecting);
-        let before = (!joins).then(|| Snapshot::of(&self.area));
+        let before = (!joins && kind != Edit::Move).then(|| Snapshot::of(&self.area));
         if !edit(&mut self.area) {
+            // A key that changed nothing (a move) ends the step.
+            self.history.open = None;
             return false;
         }
         if let Some(before) = before {
@@ -161,20 +166,23 @@ impl Buffer {
                 cursor,
                 in_word: false,
             }),
-            Edit::Other => None,
+            Edit::Move | Edit::Other => None,
         };
         true
+    }
+
+    /// Ends the step being typed: the text as it is now is one Ctrl+Z
+    /// can come back to (a run's text, a save's).
+    pub(super) fn end_step(&mut self) {
+        self.history.open = None;
     }
 
     /// Replaces the whole text (a reload from its file): one step, which
     /// Ctrl+Z undoes.
     pub(super) fn replace_text(&mut self, text: &str) {
-        self.edit(Edit::Other, |area| {
-            let yank = area.yank_text();
-            *area = text_area(text);
-            area.set_yank_text(yank);
-            true
-        });
+        self.history.open = None;
+        self.history.push(Snapshot::of(&self.area));
+        self.set_lines(lines_of(text));
     }
 
     /// Ctrl+Z: back to the text before the last step.
@@ -202,15 +210,23 @@ impl Buffer {
     fn restore(&mut self, step: Snapshot) -> Snapshot {
         self.history.open = None;
         let now = Snapshot::of(&self.area);
-        let yank = self.area.yank_text();
-        self.area = area_of(step.lines);
-        self.area.set_yank_text(yank);
+        self.set_lines(step.lines);
         let (row, col) = step.cursor;
         self.area.move_cursor(CursorMove::Jump(
             row.min(u16::MAX as usize) as u16,
             col.min(u16::MAX as usize) as u16,
         ));
         now
+    }
+
+    /// The whole text changes (undo, redo, a reload): breakpoints stay on
+    /// the lines that stayed, those below move with them, and one on a
+    /// line that went goes.
+    fn set_lines(&mut self, lines: Vec<String>) {
+        self.breakpoints = moved_breakpoints(&self.breakpoints, self.area.lines(), &lines);
+        let yank = self.area.yank_text();
+        self.area = area_of(lines);
+        self.area.set_yank_text(yank);
     }
 
     /// Holds edits its file does not have (only a buffer with a file can).
@@ -256,7 +272,45 @@ fn cursor_of(area: &TextArea<'static>) -> (usize, usize) {
 
 /// A text area holding `text`, with redstep's settings.
 pub(super) fn text_area(text: &str) -> TextArea<'static> {
-    area_of(text.lines().map(str::to_string).collect())
+    area_of(lines_of(text))
+}
+
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
+}
+
+/// Breakpoints (lines from 1) of `old` text, on `new`: the lines both
+/// start and end with keep theirs (those at the end moved by the change
+/// in length); in the lines between, a breakpoint stays while its line
+/// number is still there.
+fn moved_breakpoints(breakpoints: &BTreeSet<u32>, old: &[String], new: &[String]) -> BTreeSet<u32> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let room = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    breakpoints
+        .iter()
+        .filter_map(|&line| {
+            let i = (line as usize).checked_sub(1)?;
+            let moved = if i < prefix {
+                i
+            } else if i >= old.len() {
+                return None;
+            } else if i >= old.len() - suffix {
+                i + new.len() - old.len()
+            } else if i < new.len() - suffix {
+                i
+            } else {
+                return None; // its line went
+            };
+            Some(moved as u32 + 1)
+        })
+        .collect()
 }
 
 /// A text area holding `lines`; its own undo history is off (the buffer's
@@ -450,6 +504,15 @@ impl App {
             }
         }
         let kind = match key.code {
+            KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Home
+            | KeyCode::End
+            | KeyCode::PageUp
+            | KeyCode::PageDown => Edit::Move,
+            KeyCode::Char('h' | 'd') if key.modifiers == KeyModifiers::CONTROL => Edit::Delete,
             _ if key
                 .modifiers
                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>

@@ -300,6 +300,7 @@ impl App {
         };
         let text = buffer.file_text();
         buffer.disk = Some(disk_hash(&text));
+        buffer.end_step();
         self.say(format!("saved {}", path.display()));
         vec![Effect::Write(path, text), Effect::SaveWorkspace]
     }

@@ -129,6 +129,11 @@ impl ServerLoop {
     }
 
     fn command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        if let Some(why) = answers_otherwise(argv) {
+            return Reply::error(format!(
+                "ERR redstep: not sent: {why}; the redis-cli pane on a real server takes commands that answer once (redis-cli itself takes these)"
+            ));
+        }
         let write = self
             .table
             .command_table()
@@ -330,5 +335,67 @@ fn kind_name(kind: &str) -> &'static str {
         "zset" => "zset",
         "stream" => "stream",
         _ => "other",
+    }
+}
+
+/// Why a command would not be answered once on the connection the pane
+/// shares with the keyspace view (None: it is): replies that keep coming
+/// (a subscription, MONITOR, a replica's stream), or none at all (CLIENT
+/// REPLY OFF or SKIP), or in another protocol (HELLO 3: pushes); the view's
+/// next read would take them for its own.
+fn answers_otherwise(argv: &[Vec<u8>]) -> Option<&'static str> {
+    let word = |i: usize| argv.get(i).map(|a| a.to_ascii_lowercase());
+    let name = word(0)?;
+    match name.as_slice() {
+        b"subscribe" | b"psubscribe" | b"ssubscribe" => {
+            Some("a subscription's messages keep coming")
+        }
+        b"monitor" => Some("MONITOR's lines keep coming"),
+        b"sync" | b"psync" => Some("a replica's stream keeps coming"),
+        b"client" if word(1).as_deref() == Some(b"reply") => match word(2).as_deref() {
+            Some(b"off") | Some(b"skip") => Some("CLIENT REPLY OFF and SKIP hold replies back"),
+            _ => None,
+        },
+        b"hello" if word(1).is_some_and(|v| v != b"2") => {
+            Some("HELLO 3 switches the connection to RESP3")
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answers_otherwise;
+
+    fn argv(words: &str) -> Vec<Vec<u8>> {
+        words.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn commands_that_do_not_answer_once_are_told_apart() {
+        for refused in [
+            "SUBSCRIBE ch",
+            "psubscribe c*",
+            "SSUBSCRIBE s",
+            "MONITOR",
+            "SYNC",
+            "PSYNC ? -1",
+            "CLIENT REPLY OFF",
+            "client reply skip",
+            "HELLO 3",
+        ] {
+            assert!(answers_otherwise(&argv(refused)).is_some(), "{refused}");
+        }
+        for answered in [
+            "GET a",
+            "CLIENT REPLY ON",
+            "CLIENT LIST",
+            "HELLO",
+            "HELLO 2",
+            "UNSUBSCRIBE",
+            "PUBLISH ch x",
+        ] {
+            assert!(answers_otherwise(&argv(answered)).is_none(), "{answered}");
+        }
     }
 }

@@ -986,3 +986,35 @@ fn undo_stops_at_the_text_that_ran_and_moves_breakpoints_back() {
     ctrl(&mut d, 'z');
     assert_eq!(breakpoints(&d), [3]);
 }
+
+/// The redis-cli pane prints what no command waits for, as redis-cli does
+/// once subscribed: every channel's confirmation, and a message a script
+/// run from the editor publishes.
+#[test]
+fn the_cli_pane_prints_its_subscriptions_messages() {
+    let mut d = Driver::new(script("return redis.call('PUBLISH', 'b', 'hi')"), 120, 40);
+    alt(&mut d, '5');
+    d.type_text("SUBSCRIBE a b");
+    d.key(KeyCode::Enter);
+    let shown = |d: &Driver| d.app.cli_output.join("\n");
+    assert!(
+        shown(&d).ends_with("1) \"subscribe\"\n2) \"a\"\n3) (integer) 1\n1) \"subscribe\"\n2) \"b\"\n3) (integer) 2"),
+        "{}",
+        shown(&d)
+    );
+    alt(&mut d, '1');
+    d.key(KeyCode::F(5));
+    assert!(
+        shown(&d).ends_with("1) \"message\"\n2) \"b\"\n3) \"hi\""),
+        "{}",
+        shown(&d)
+    );
+    alt(&mut d, '5');
+    d.type_text("UNSUBSCRIBE");
+    d.key(KeyCode::Enter);
+    assert!(
+        shown(&d).ends_with("2) \"b\"\n3) (integer) 0"),
+        "{}",
+        shown(&d)
+    );
+}

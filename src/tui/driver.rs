@@ -92,12 +92,12 @@ impl Driver {
             match effect {
                 Effect::Send(argv) => {
                     self.conn.send(argv);
-                    self.answer();
+                    self.answer(false);
                 }
                 Effect::Request(kind) => {
                     if let Some(request) = self.app.request(kind) {
                         self.conn.request(request);
-                        self.answer();
+                        self.answer(true);
                     }
                 }
                 Effect::Interrupt => self.interrupt.request(),
@@ -125,18 +125,25 @@ impl Driver {
         }
     }
 
-    /// Hands the app what the engine sends, up to the answer itself (a
-    /// change of protocol comes before the reply of the HELLO that made it).
-    fn answer(&mut self) {
+    /// Hands the app what the engine sends, up to the answer itself: a
+    /// reply (or its silence) for a command, a response for a request.
+    /// What comes before it goes to the app too, as the TUI's loop hands
+    /// it over: a change of protocol before the reply of the HELLO that
+    /// made it, a subscription's messages before a request's response.
+    fn answer(&mut self, response: bool) {
         loop {
             let out = self
                 .conn
                 .recv_timeout(Duration::from_secs(60))
                 .unwrap_or(Outgoing::Close);
-            let marker = matches!(out, Outgoing::Protocol(_));
+            let done = match &out {
+                Outgoing::Protocol(_) => false,
+                Outgoing::Reply(_) | Outgoing::Silenced => !response,
+                Outgoing::Response(_) | Outgoing::Close => true,
+            };
             let more = self.app.update(Msg::Engine(out));
             self.perform(more);
-            if !marker {
+            if done {
                 return;
             }
         }

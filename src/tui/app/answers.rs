@@ -17,7 +17,14 @@ impl App {
                     }
                     vec![self.refresh_keys()]
                 }
-                None => Vec::new(),
+                // What no command waits for: the pane's subscription (a
+                // channel's confirmation after the first, a message a
+                // script published), printed as redis-cli prints it.
+                None => {
+                    let printed = format_reply(&[], &reply, false, self.cli_resp3);
+                    self.cli_print(&String::from_utf8_lossy(&printed));
+                    Vec::new()
+                }
             },
             // CLIENT REPLY OFF/SKIP held its reply back: redis-cli prints
             // nothing for it either.

@@ -881,15 +881,13 @@ fn undo_goes_a_word_or_an_edit_at_a_time_and_redo_comes_back() {
     assert_eq!(lines(&d), ["local a = 2", "if a then", "return a", "end"]);
     ctrl(&mut d, 'a');
     d.key(KeyCode::Tab);
-    assert_eq!(
-        lines(&d),
-        [
-            "    local a = 2",
-            "    if a then",
-            "    return a",
-            "    end"
-        ]
-    );
+    let indented = [
+        "    local a = 2",
+        "    if a then",
+        "    return a",
+        "    end",
+    ];
+    assert_eq!(lines(&d), indented);
     ctrl(&mut d, 'z');
     assert_eq!(lines(&d), ["local a = 2", "if a then", "return a", "end"]);
     ctrl(&mut d, 'z');
@@ -897,15 +895,7 @@ fn undo_goes_a_word_or_an_edit_at_a_time_and_redo_comes_back() {
     // Redo brings both back; a new edit ends redo.
     ctrl(&mut d, 'y');
     ctrl(&mut d, 'y');
-    assert_eq!(
-        lines(&d),
-        [
-            "    local a = 2",
-            "    if a then",
-            "    return a",
-            "    end"
-        ]
-    );
+    assert_eq!(lines(&d), indented);
     ctrl(&mut d, 'z');
     d.type_text("x");
     ctrl(&mut d, 'y');

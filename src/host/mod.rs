@@ -1123,6 +1123,12 @@ impl EngineLoop {
                 let response =
                     serve_request(&mut self.engine, &mut self.scripting, client, request);
                 self.shared.borrow_mut().running_for = None;
+                // What the run published to its own client (the TUI's
+                // redis-cli pane, subscribed) comes before the run's
+                // answer, as a command's does.
+                for message in self.engine.take_published_to(client) {
+                    self.send(client, Outgoing::Reply(message));
+                }
                 self.send(client, Outgoing::Response(Box::new(response)));
             }
             Message::Disconnect { client } => {

@@ -952,7 +952,7 @@ const MESSAGES_PER_TURN: usize = 1024;
 /// thread is woken by the sender's write, and on a virtual machine that
 /// wakeup costs the sender more than the request itself costs the server
 /// (`redis-benchmark` EVAL, 50 clients: ~16,000 sleeps a 100,000 requests
-/// without this, ~300 with it, and ~10% more requests a second; the README's
+/// without this, ~300 with it, and 4-9% more requests a second in three runs; the README's
 /// Speed section). Idle, the loop sleeps as before; each poll returns to the
 /// kernel, so a client sharing the core preempts it.
 const KEEP_POLLING: Duration = Duration::from_micros(50);

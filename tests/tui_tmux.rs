@@ -691,6 +691,24 @@ fn the_debugger_on_a_real_server_in_tmux() {
         );
     }
 
+    // A command that waits for ever (BLPOP k 0) is answered by Esc, with
+    // CLIENT UNBLOCK from another connection; the line typed meanwhile runs
+    // after it. A subscription is not sent (its messages would be read as
+    // the next replies), and the pane says why.
+    t.keys(&["-l", "BLPOP nokey 0"]);
+    t.keys(&["Enter"]);
+    t.wait_for("waiting for BLPOP");
+    t.keys(&["-l", "GET c"]);
+    t.keys(&["Enter"]);
+    t.keys(&["Escape"]);
+    t.wait_for("answered with its timeout reply");
+    let s = t.wait_for("> GET c");
+    let nil = s.find("(nil)").expect("BLPOP's timeout reply");
+    assert!(nil < s.find("> GET c").unwrap(), "{s}");
+    t.keys(&["-l", "SUBSCRIBE ch"]);
+    t.keys(&["Enter"]);
+    t.wait_for("not sent: a");
+
     // The server goes away: said, and the buffers stay.
     drop(server);
     t.keys(&["M-1"]);

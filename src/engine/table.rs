@@ -149,6 +149,12 @@ impl CommandSpec {
         self.flags & flags::WRITE != 0
     }
 
+    /// Whether the command may wait for another client (BLPOP, XREAD
+    /// BLOCK, WAIT): Redis's `blocking` flag.
+    pub(crate) fn is_blocking(&self) -> bool {
+        self.flags & flags::BLOCKING != 0
+    }
+
     /// Whether Redis looks for keys in this command before it runs
     /// (`processCommand`'s cluster check): it has key specs or its keys
     /// move with its arguments.

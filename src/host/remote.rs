@@ -5,7 +5,9 @@
 //! [`Session`] the engine thread builds. Undo is refused: it would write
 //! to someone's server what Redis itself never does.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
 
 use super::{Host, KeyPage, KeyRow, Message, Outgoing, Request, Response, QUEUE};
 use crate::engine::{glob, ClientId, Engine, Reply};
@@ -27,6 +29,7 @@ impl Host {
     pub(crate) fn start_server(target: Target, options: Options) -> anyhow::Result<(Host, String)> {
         let mut conn = Conn::open(&target)?;
         let label = conn.label()?;
+        let client_id = client_id(&mut conn)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let interrupt = Interrupt::default();
         let stop = interrupt.clone();
@@ -42,6 +45,8 @@ impl Host {
                     interrupt: stop,
                     client: None,
                     table: Engine::default(),
+                    client_id,
+                    deferred: VecDeque::new(),
                 }
                 .run(rx)
             })?;
@@ -68,13 +73,27 @@ struct ServerLoop {
     version: u64,
     interrupt: Interrupt,
     client: Option<(ClientId, Sender<Outgoing>)>,
-    /// For the command table only (which commands write).
+    /// For the command table only (which commands write, which block).
     table: Engine,
+    /// `conn`'s CLIENT ID, for CLIENT UNBLOCK from a connection of its own.
+    client_id: Option<i64>,
+    /// Messages that came while a blocking command waited.
+    deferred: VecDeque<Message>,
 }
+
+/// How often a waiting blocking command looks for Esc (an Unblock).
+const UNBLOCK_POLL: Duration = Duration::from_millis(50);
 
 impl ServerLoop {
     fn run(mut self, rx: Receiver<Message>) {
-        while let Ok(message) = rx.recv() {
+        loop {
+            let message = match self.deferred.pop_front() {
+                Some(m) => m,
+                None => match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return,
+                },
+            };
             match message {
                 Message::Connect { sink, answer, .. } => {
                     let id = 1;
@@ -82,7 +101,7 @@ impl ServerLoop {
                     let _ = answer.send(id);
                 }
                 Message::Command { argv, .. } => {
-                    let reply = self.command(&argv);
+                    let reply = self.command(&argv, &rx);
                     self.send(Outgoing::Reply(reply));
                 }
                 Message::Request {
@@ -108,7 +127,9 @@ impl ServerLoop {
     /// The connection, opened again if the server went away.
     fn conn(&mut self) -> anyhow::Result<&mut Conn> {
         if self.conn.is_none() {
-            self.conn = Some(Conn::open(&self.target)?);
+            let mut conn = Conn::open(&self.target)?;
+            self.client_id = client_id(&mut conn)?;
+            self.conn = Some(conn);
             self.db = self.target.db;
         }
         Ok(self.conn.as_mut().expect("just opened"))
@@ -128,18 +149,21 @@ impl ServerLoop {
         })
     }
 
-    fn command(&mut self, argv: &[Vec<u8>]) -> Reply {
+    fn command(&mut self, argv: &[Vec<u8>], rx: &Receiver<Message>) -> Reply {
         if let Some(why) = answers_otherwise(argv) {
             return Reply::error(format!(
                 "ERR redstep: not sent: {why}; the redis-cli pane on a real server takes commands that answer once (redis-cli itself takes these)"
             ));
         }
-        let write = self
-            .table
-            .command_table()
-            .resolve(argv)
-            .is_some_and(|spec| spec.is_write());
-        match self.with_conn(|conn| conn.call(argv)) {
+        let spec = self.table.command_table().resolve(argv);
+        let write = spec.is_some_and(|spec| spec.is_write());
+        let answer = if spec.is_some_and(|spec| spec.is_blocking()) {
+            self.with_conn(|conn| conn.send(argv))
+                .and_then(|()| self.wait_for_answer(rx))
+        } else {
+            self.with_conn(|conn| conn.call(argv))
+        };
+        match answer {
             Ok(reply) => {
                 if write {
                     self.version += 1;
@@ -160,6 +184,45 @@ impl ServerLoop {
             }
             Err(e) => Reply::error(format!("ERR redstep: {e}")),
         }
+    }
+
+    /// The answer to a blocking command (BLPOP k 0 may wait for ever):
+    /// read in short waits, and meanwhile an Unblock (Esc in the pane)
+    /// answers it as the embedded engine does, with CLIENT UNBLOCK from a
+    /// connection of its own; other messages wait until it is answered.
+    fn wait_for_answer(&mut self, rx: &Receiver<Message>) -> Result<Reply, String> {
+        loop {
+            if let Some(reply) = self.with_conn(|conn| conn.read_within(UNBLOCK_POLL))? {
+                return Ok(reply);
+            }
+            while let Ok(message) = rx.try_recv() {
+                match message {
+                    Message::Request {
+                        request: Request::Unblock,
+                        ..
+                    } => {
+                        let unblocked = self.unblock();
+                        self.send(Outgoing::Response(Box::new(Response::Unblocked(unblocked))));
+                    }
+                    other => self.deferred.push_back(other),
+                }
+            }
+        }
+    }
+
+    /// CLIENT UNBLOCK of `conn`'s client, from a connection of its own.
+    fn unblock(&self) -> bool {
+        let Some(id) = self.client_id else {
+            return false;
+        };
+        let Ok(mut other) = Conn::open_within(&self.target, Duration::from_secs(5)) else {
+            return false;
+        };
+        let id = id.to_string();
+        matches!(
+            other.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes()]),
+            Ok(Reply::Int(1))
+        )
     }
 
     fn request(&mut self, request: Request) -> Response {
@@ -195,8 +258,8 @@ impl ServerLoop {
                     Err(e) => Response::Failed(e),
                 }
             }
-            // Nothing waits here: a command reaches this thread only after
-            // the real server answered the one before.
+            // Nothing waits now (a blocking command's wait answers Esc
+            // itself, in `wait_for_answer`).
             Request::Unblock => Response::Unblocked(false),
             Request::Cluster(_) => Response::Cluster(Err(
                 "a lesson in cluster mode runs on the embedded engine only: a real server is a cluster node or not, as it was started".into(),
@@ -336,6 +399,14 @@ fn kind_name(kind: &str) -> &'static str {
         "stream" => "stream",
         _ => "other",
     }
+}
+
+/// The connection's CLIENT ID (None where the server refuses it: an ACL).
+fn client_id(conn: &mut Conn) -> anyhow::Result<Option<i64>> {
+    Ok(match conn.cmd(&[b"CLIENT", b"ID"])? {
+        Reply::Int(id) => Some(id),
+        _ => None,
+    })
 }
 
 /// Why a command would not be answered once on the connection the pane

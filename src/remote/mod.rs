@@ -150,6 +150,15 @@ impl Read for Stream {
     }
 }
 
+impl Stream {
+    fn set_read_timeout(&self, wait: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(wait),
+            Stream::Unix(s) => s.set_read_timeout(wait),
+        }
+    }
+}
+
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
@@ -168,6 +177,8 @@ pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     address: String,
+    /// How long a read waits for a reply.
+    wait: Duration,
     /// Every `call` is preceded by `ASKING` (a cluster node importing the
     /// slot the keys are read from).
     pub(crate) asking: bool,
@@ -192,6 +203,7 @@ impl Conn {
                 stream: Stream::Unix(stream),
                 buf: Vec::new(),
                 address,
+                wait,
                 asking: false,
             };
             conn.login(target)?;
@@ -211,6 +223,7 @@ impl Conn {
                         stream: Stream::Tcp(stream),
                         buf: Vec::new(),
                         address: address.clone(),
+                        wait,
                         asking: false,
                     };
                     conn.login(target)?;
@@ -261,6 +274,30 @@ impl Conn {
     pub fn read(&mut self) -> anyhow::Result<Reply> {
         self.read_or_eof()?
             .ok_or_else(|| anyhow!("the server at {} closed the connection", self.address))
+    }
+
+    /// The next reply if it comes within `wait` (None: not yet; what came
+    /// of it is kept for the next read); an error when the server closed
+    /// the connection. The connection's own timeout holds again after.
+    pub fn read_within(&mut self, wait: Duration) -> anyhow::Result<Option<Reply>> {
+        self.stream.set_read_timeout(Some(wait)).ok();
+        let read = self.read_or_eof();
+        self.stream.set_read_timeout(Some(self.wait)).ok();
+        match read {
+            Ok(Some(reply)) => Ok(Some(reply)),
+            Ok(None) => bail!("the server at {} closed the connection", self.address),
+            Err(e)
+                if e.downcast_ref::<std::io::Error>().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The next reply, or None when the server closed the connection.
